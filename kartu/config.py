@@ -1,0 +1,40 @@
+"""The one settings object, read once from the environment and `.env` (prefix ``KARTU_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated, Literal
+
+TELEGRAM_API_URL = "https://api.telegram.org"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="KARTU_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    bot_token: str = ""
+    database_url: str = "sqlite+aiosqlite:///kartu.db"
+    telegram_api_url: str = TELEGRAM_API_URL
+    admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
+    default_language: Literal["id", "en"] = "en"
+    default_timezone: str = "Asia/Jakarta"
+    bot_username: str = ""
+    log_level: str = "INFO"
+    polling_timeout: int = 10
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        """Accept ``"1,2 3"`` from the environment as well as a real list."""
+        if isinstance(value, str):
+            parts = value.replace(",", " ").split()
+            return frozenset(int(part) for part in parts)
+        if isinstance(value, int):
+            return frozenset({value})
+        return value
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

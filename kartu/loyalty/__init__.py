@@ -1,0 +1,1 @@
+"""Domain rules of Kartu: plain Python, no aiogram and no SQL."""

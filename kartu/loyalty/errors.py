@@ -1,0 +1,82 @@
+"""Specific reasons a loyalty action is refused. The handler layer turns each into a polite reply."""
+
+from __future__ import annotations
+
+
+class LoyaltyError(Exception):
+    """Base of every refusal that a user may cause and should be told about."""
+
+
+class UnknownCode(LoyaltyError):
+    """No customer or reward has this code (or it is malformed)."""
+
+
+class NotStaff(LoyaltyError):
+    """The user is not active staff of the merchant concerned."""
+
+
+class NotOwner(LoyaltyError):
+    """The action needs the owner of the merchant."""
+
+
+class NotAdmin(LoyaltyError):
+    """The action needs a platform admin."""
+
+
+class NotMember(LoyaltyError):
+    """The user has not joined any merchant yet."""
+
+
+class UnknownMerchant(LoyaltyError):
+    """The join link names a merchant that does not exist."""
+
+
+class OwnPurchase(LoyaltyError):
+    """Staff tried to stamp their own card."""
+
+
+class DailyCapReached(LoyaltyError):
+    """The customer already got today's maximum of stamps."""
+
+    def __init__(self, remaining: int, cap: int) -> None:
+        super().__init__(f"daily cap {cap}, {remaining} left today")
+        self.remaining = remaining
+        self.cap = cap
+
+
+class PromptClosed(LoyaltyError):
+    """The confirmation prompt was already decided, cancelled or is too old."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class InviteInvalid(LoyaltyError):
+    """The invite link is unknown, used or expired."""
+
+
+class RewardExpired(LoyaltyError):
+    """The reward code is past its validity."""
+
+
+class RewardAlreadyRedeemed(LoyaltyError):
+    """The reward code was redeemed before."""
+
+
+class InvalidSetting(LoyaltyError):
+    """A program setting value is out of range."""
+
+    def __init__(self, field: str, minimum: int | None = None, maximum: int | None = None) -> None:
+        super().__init__(field)
+        self.field = field
+        self.minimum = minimum
+        self.maximum = maximum
+
+
+class InvalidPurchaseCount(LoyaltyError):
+    """The number of purchases given with /stamp is not a small positive number."""
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum

@@ -1,0 +1,117 @@
+"""A merchant's stamp program and what one confirmed purchase does to a card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from kartu.loyalty.errors import DailyCapReached, InvalidPurchaseCount, InvalidSetting
+
+MAX_PURCHASES_PER_PROMPT = 20
+
+
+@dataclass(frozen=True)
+class ProgramRules:
+    """The settings an owner controls. ``0`` for a cap or expiry means "none"."""
+
+    stamps_required: int = 10
+    reward_name: str = "1 free drink"
+    stamps_per_purchase: int = 1
+    daily_stamp_cap: int = 5
+    stamp_expiry_days: int = 180
+    reward_valid_days: int = 30
+
+
+@dataclass(frozen=True)
+class NumberLimits:
+    minimum: int
+    maximum: int
+
+
+# Ranges an owner may choose from; the chat form shows them.
+NUMBER_SETTINGS: dict[str, NumberLimits] = {
+    "stamps_required": NumberLimits(2, 50),
+    "stamps_per_purchase": NumberLimits(1, 10),
+    "daily_stamp_cap": NumberLimits(0, 100),
+    "stamp_expiry_days": NumberLimits(0, 3650),
+    "reward_valid_days": NumberLimits(1, 3650),
+}
+REWARD_NAME_MAX = 48
+EDITABLE_SETTINGS = ("stamps_required", "reward_name", *list(NUMBER_SETTINGS)[1:])
+
+
+def change_setting(rules: ProgramRules, field: str, raw_value: str) -> ProgramRules:
+    """Rules with one setting changed from what the owner typed; `InvalidSetting` if out of range."""
+    text = (raw_value or "").strip()
+    if field == "reward_name":
+        if not text or len(text) > REWARD_NAME_MAX:
+            raise InvalidSetting(field, 1, REWARD_NAME_MAX)
+        return replace(rules, reward_name=" ".join(text.split()))
+    limits = NUMBER_SETTINGS.get(field)
+    if limits is None:
+        raise InvalidSetting(field)
+    if not text.isdigit() or len(text) > 6 or not limits.minimum <= int(text) <= limits.maximum:
+        raise InvalidSetting(field, limits.minimum, limits.maximum)
+    return replace(rules, **{field: int(text)})
+
+
+def parse_purchase_count(raw: str | None) -> int:
+    """Number of purchases typed after the code; 1 when nothing was typed."""
+    if raw is None or not raw.strip():
+        return 1
+    text = raw.strip()
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PURCHASES_PER_PROMPT:
+        raise InvalidPurchaseCount(MAX_PURCHASES_PER_PROMPT)
+    return int(text)
+
+
+@dataclass(frozen=True)
+class PurchaseOutcome:
+    """What crediting a purchase does: stamps added, full cards turned into rewards, the card after."""
+
+    stamps_added: int
+    rewards_issued: int
+    stamps_spent: int
+    balance_after: int
+
+
+def credit_purchase(
+    rules: ProgramRules, balance: int, purchases: int, stamped_today: int
+) -> PurchaseOutcome:
+    """Apply ``purchases`` to a card holding ``balance`` stamps.
+
+    Every full card becomes one reward and the card restarts with the overflow stamps.
+    Refuses with `DailyCapReached` when the day's cap would be exceeded, so staff can
+    retry with fewer purchases rather than credit a silent part of them.
+    """
+    stamps = purchases * rules.stamps_per_purchase
+    if rules.daily_stamp_cap:
+        remaining = max(rules.daily_stamp_cap - stamped_today, 0)
+        if stamps > remaining:
+            raise DailyCapReached(remaining=remaining, cap=rules.daily_stamp_cap)
+    rewards, balance_after = divmod(balance + stamps, rules.stamps_required)
+    return PurchaseOutcome(
+        stamps_added=stamps,
+        rewards_issued=rewards,
+        stamps_spent=rewards * rules.stamps_required,
+        balance_after=balance_after,
+    )
+
+
+def stamps_to_reward(rules: ProgramRules, balance: int) -> int:
+    """How many more stamps until the next reward."""
+    return max(rules.stamps_required - balance, 0)
+
+
+def local_day_start(now: datetime, timezone: str) -> datetime:
+    """Start of the merchant's calendar day containing ``now``, as an aware UTC datetime."""
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.astimezone(ZoneInfo("UTC"))
+
+
+def reward_expiry(rules: ProgramRules, issued_at: datetime) -> datetime:
+    """When a reward issued at ``issued_at`` stops being redeemable."""
+    return issued_at + timedelta(days=rules.reward_valid_days)

@@ -1,0 +1,145 @@
+"""The tables. Balances on `Card` are a cache of `LedgerEntry`, kept in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from kartu.storage.types import UTCDateTime
+
+
+def _when(nullable: bool = False, index: bool = False) -> object:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class Merchant(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=64)
+    timezone: str = Field(max_length=64, default="Asia/Jakarta")
+    created_at: datetime = _when()
+
+
+class Program(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", unique=True)
+    stamps_required: int = 10
+    reward_name: str = Field(max_length=64, default="1 free drink")
+    stamps_per_purchase: int = 1
+    daily_stamp_cap: int = 5
+    stamp_expiry_days: int = 180
+    reward_valid_days: int = 30
+    updated_at: datetime = _when()
+
+
+class Person(SQLModel, table=True):
+    """A Telegram user Kartu knows: a customer, staff, an owner, or several of these."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger(), nullable=False, unique=True))
+    first_name: str = Field(max_length=64, default="")
+    username: str | None = Field(default=None, max_length=64)
+    telegram_language: str | None = Field(default=None, max_length=16)
+    language: str | None = Field(default=None, max_length=8)
+    personal_code: str = Field(max_length=16, unique=True)
+    current_merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
+    created_at: datetime = _when()
+
+
+class Card(SQLModel, table=True):
+    """A customer's stamp card at one merchant."""
+
+    __table_args__ = (UniqueConstraint("merchant_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    stamps: int = 0
+    joined_at: datetime = _when()
+    last_purchase_at: datetime | None = _when(nullable=True)
+
+
+class StaffMember(SQLModel, table=True):
+    __tablename__ = "staff_member"
+    __table_args__ = (UniqueConstraint("merchant_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    role: str = Field(max_length=16)
+    added_at: datetime = _when()
+    revoked_at: datetime | None = _when(nullable=True)
+    last_active_at: datetime | None = _when(nullable=True)
+
+
+class StaffInvite(SQLModel, table=True):
+    __tablename__ = "staff_invite"
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=64, unique=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    role: str = Field(max_length=16)
+    created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(nullable=True)
+    used_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class PurchasePrompt(SQLModel, table=True):
+    """A purchase staff are about to confirm; its id is what the Confirm button carries."""
+
+    __tablename__ = "purchase_prompt"
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    customer_person_id: int = Field(foreign_key="person.id")
+    staff_person_id: int = Field(foreign_key="person.id")
+    purchases: int
+    status: str = Field(max_length=16, default="pending")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    decided_at: datetime | None = _when(nullable=True)
+    decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class Reward(SQLModel, table=True):
+    __table_args__ = (Index("ix_reward_holder", "merchant_id", "person_id", "redeemed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    code: str = Field(max_length=16, unique=True)
+    name: str = Field(max_length=64)
+    issued_at: datetime = _when()
+    expires_at: datetime = _when()
+    redeemed_at: datetime | None = _when(nullable=True)
+    redeemed_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One append-only change to a customer's stamps or rewards at a merchant."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (Index("ix_ledger_card_time", "merchant_id", "person_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    asset: str = Field(max_length=16)
+    delta: int
+    reason: str = Field(max_length=32)
+    actor_person_id: int | None = Field(default=None, foreign_key="person.id")
+    idempotency_key: str = Field(max_length=128, unique=True)
+    reward_id: int | None = Field(default=None, foreign_key="reward.id")
+    prompt_id: int | None = Field(default=None, foreign_key="purchase_prompt.id")
+    created_at: datetime = _when()
+
+
+class ConversationState(SQLModel, table=True):
+    """aiogram FSM state, so a guided form survives restarts and works across bot processes."""
+
+    __tablename__ = "conversation_state"
+    key: str = Field(primary_key=True, max_length=200)
+    state: str | None = Field(default=None, max_length=200)
+    data: str = Field(sa_column=Column(Text(), nullable=False, default="{}"))
