@@ -1,0 +1,95 @@
+"""What every service needs, and lookups they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kartu.config import Settings
+from kartu.loyalty.clock import Clock
+from kartu.loyalty.errors import NotMember, NotOwner, NotStaff
+from kartu.loyalty.language import resolve_language
+from kartu.loyalty.program import ProgramRules
+from kartu.loyalty.staff import Role
+from kartu.services.views import CardView, Recipient
+from kartu.storage.database import Database
+from kartu.storage.models import Card, Merchant, Person, Program, StaffMember
+from kartu.storage.repositories import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Workplace:
+    person: Person
+    member: StaffMember
+    merchant: Merchant
+
+
+class ServiceBase:
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings
+
+    def language_of(self, person: Person) -> str:
+        return resolve_language(person.language, person.telegram_language, self.settings.default_language)
+
+    def recipient(self, person: Person) -> Recipient:
+        return Recipient(telegram_id=person.telegram_id, language=self.language_of(person))
+
+    async def _workplace(self, uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None) -> Workplace:
+        """Where the user works as staff (the given merchant, or their most recent one)."""
+        person = await uow.people.by_telegram_id(telegram_id)
+        if person is None:
+            raise NotStaff()
+        if merchant_id is not None:
+            member = await uow.staff.active(merchant_id, person.id)
+        else:
+            places = await uow.staff.workplaces(person.id)
+            member = places[0] if places else None
+        if member is None:
+            raise NotStaff()
+        merchant = await uow.merchants.get(member.merchant_id)
+        assert merchant is not None
+        return Workplace(person, member, merchant)
+
+    async def _owned_workplace(self, uow: UnitOfWork, telegram_id: int) -> Workplace:
+        try:
+            place = await self._workplace(uow, telegram_id)
+        except NotStaff:
+            raise NotOwner() from None
+        if place.member.role != Role.OWNER:
+            raise NotOwner()
+        return place
+
+    async def _member_card(self, uow: UnitOfWork, telegram_id: int) -> tuple[Person, Merchant, Card]:
+        person = await uow.people.by_telegram_id(telegram_id)
+        if person is None or person.current_merchant_id is None:
+            raise NotMember()
+        merchant = await uow.merchants.get(person.current_merchant_id)
+        card = await uow.cards.get(person.current_merchant_id, person.id)
+        if merchant is None or card is None:
+            raise NotMember()
+        return person, merchant, card
+
+    async def _card_view(self, uow: UnitOfWork, person: Person, merchant: Merchant, card: Card) -> CardView:
+        program = await uow.programs.for_merchant(merchant.id)
+        rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
+        return CardView(
+            merchant_name=merchant.name,
+            stamps=card.stamps,
+            stamps_required=program.stamps_required,
+            reward_name=program.reward_name,
+            personal_code=person.personal_code,
+            open_rewards=len(rewards),
+            timezone=merchant.timezone,
+        )
+
+
+def rules_of(program: Program) -> ProgramRules:
+    return ProgramRules(
+        stamps_required=program.stamps_required,
+        reward_name=program.reward_name,
+        stamps_per_purchase=program.stamps_per_purchase,
+        daily_stamp_cap=program.daily_stamp_cap,
+        stamp_expiry_days=program.stamp_expiry_days,
+        reward_valid_days=program.reward_valid_days,
+    )

@@ -1,0 +1,28 @@
+"""All services, built once per app and handed to handlers through workflow data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kartu.config import Settings
+from kartu.loyalty.clock import Clock, SystemClock
+from kartu.services.counter import CounterService
+from kartu.services.customers import CustomerService
+from kartu.services.merchants import MerchantService
+from kartu.storage.database import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    customers: CustomerService
+    counter: CounterService
+    merchants: MerchantService
+
+    @classmethod
+    def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
+        clock = clock or SystemClock()
+        return cls(
+            customers=CustomerService(db, clock, settings),
+            counter=CounterService(db, clock, settings),
+            merchants=MerchantService(db, clock, settings),
+        )

@@ -1,0 +1,137 @@
+"""What customers do: join, look at their card, code and rewards, pick a language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kartu.loyalty.codes import new_personal_code
+from kartu.loyalty.errors import InviteInvalid, UnknownMerchant
+from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
+from kartu.loyalty.links import LinkKind, parse_payload
+from kartu.services.base import ServiceBase
+from kartu.services.views import CardView, InviteResult, JoinResult, RewardView
+from kartu.storage.models import Merchant, Person
+from kartu.storage.repositories import UnitOfWork
+
+
+@dataclass(frozen=True)
+class TelegramProfile:
+    """The parts of a Telegram user Kartu keeps."""
+
+    telegram_id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    """What ``/start`` led to: a join, an accepted invite, or only a greeting."""
+
+    joined: JoinResult | None = None
+    invite: InviteResult | None = None
+    known_merchants: int = 0
+
+
+class CustomerService(ServiceBase):
+    async def _ensure_person(self, uow: UnitOfWork, profile: TelegramProfile) -> Person:
+        person = await uow.people.by_telegram_id(profile.telegram_id)
+        first_name = (profile.first_name or "")[:64]
+        if person is None:
+            return await uow.people.add_with_unique_code(
+                lambda: Person(
+                    telegram_id=profile.telegram_id,
+                    first_name=first_name,
+                    username=(profile.username or None) and profile.username[:64],
+                    telegram_language=(profile.language_code or None) and profile.language_code[:16],
+                    personal_code=new_personal_code(),
+                    created_at=self.clock.now(),
+                )
+            )
+        changed = (person.first_name, person.username, person.telegram_language) != (
+            first_name, profile.username, profile.language_code
+        )
+        if changed:
+            person.first_name = first_name
+            person.username = profile.username
+            person.telegram_language = profile.language_code
+            await uow.people.save(person)
+        return person
+
+    async def _join(self, uow: UnitOfWork, person: Person, merchant: Merchant) -> JoinResult:
+        card, created = await uow.cards.get_or_add(merchant.id, person.id, self.clock.now())
+        if person.current_merchant_id != merchant.id:
+            person.current_merchant_id = merchant.id
+            await uow.people.save(person)
+        view = await self._card_view(uow, person, merchant, card)
+        return JoinResult(card=view, newly_joined=created, first_name=person.first_name)
+
+    async def start(self, profile: TelegramProfile, payload: str | None) -> StartOutcome:
+        """``/start`` with or without a deep-link payload."""
+        link = parse_payload(payload)
+        if payload and link is None:
+            raise UnknownMerchant()
+        async with self.db.write() as uow:
+            if link is not None and link.kind in (LinkKind.STAFF_INVITE, LinkKind.OWNER_INVITE):
+                return StartOutcome(invite=await self._accept_invite(uow, profile, link.value))
+            if link is not None:
+                merchant = await uow.merchants.by_slug(link.value)
+                if merchant is None:
+                    raise UnknownMerchant()
+                person = await self._ensure_person(uow, profile)
+                return StartOutcome(joined=await self._join(uow, person, merchant))
+            person = await uow.people.by_telegram_id(profile.telegram_id)
+            if person is not None and person.current_merchant_id is not None:
+                merchant = await uow.merchants.get(person.current_merchant_id)
+                assert merchant is not None
+                person = await self._ensure_person(uow, profile)
+                return StartOutcome(joined=await self._join(uow, person, merchant))
+            merchants = await uow.merchants.first_two()
+            if len(merchants) == 1:
+                person = await self._ensure_person(uow, profile)
+                return StartOutcome(joined=await self._join(uow, person, merchants[0]))
+            return StartOutcome(known_merchants=len(merchants))
+
+    async def _accept_invite(self, uow: UnitOfWork, profile: TelegramProfile, token: str) -> InviteResult:
+        invite = await uow.invites.by_token(token)
+        now = self.clock.now()
+        if invite is None or invite.used_at is not None or invite.expires_at <= now:
+            raise InviteInvalid()
+        person = await self._ensure_person(uow, profile)
+        if not await uow.invites.use(invite.id, person.id, now):
+            raise InviteInvalid()
+        await uow.staff.add_or_restore(invite.merchant_id, person.id, invite.role, now)
+        merchant = await uow.merchants.get(invite.merchant_id)
+        assert merchant is not None
+        return InviteResult(merchant_name=merchant.name, role=invite.role)
+
+    async def card(self, telegram_id: int) -> CardView:
+        async with self.db.read() as uow:
+            person, merchant, card = await self._member_card(uow, telegram_id)
+            return await self._card_view(uow, person, merchant, card)
+
+    async def rewards(self, telegram_id: int) -> list[RewardView]:
+        async with self.db.read() as uow:
+            person, merchant, _ = await self._member_card(uow, telegram_id)
+            rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
+            return [RewardView(r.code, r.name, r.expires_at, merchant.name) for r in rewards]
+
+    async def personal_code(self, telegram_id: int) -> CardView:
+        """The code comes with the card it is for (the shop's name goes on the QR caption)."""
+        return await self.card(telegram_id)
+
+    async def set_language(self, profile: TelegramProfile, language: str) -> str:
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(language)
+        async with self.db.write() as uow:
+            person = await self._ensure_person(uow, profile)
+            person.language = language
+            await uow.people.save(person)
+        return language
+
+    async def language_for(self, telegram_id: int, telegram_language: str | None) -> str:
+        """The language to answer this Telegram user in (one indexed read)."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+        chosen = person.language if person else None
+        return resolve_language(chosen, telegram_language, self.settings.default_language)

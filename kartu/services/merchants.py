@@ -1,0 +1,129 @@
+"""Running a merchant: creating it, its team and its program."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+from kartu.loyalty.codes import new_personal_code
+from kartu.loyalty.errors import NotAdmin, NotOwner
+from kartu.loyalty.links import new_invite_token, slugify
+from kartu.loyalty.program import ProgramRules, change_setting
+from kartu.loyalty.staff import INVITE_TTL, Role
+from kartu.services.base import ServiceBase, rules_of
+from kartu.services.views import MerchantCreated, ProgramView, StaffEntry, TeamView
+from kartu.storage.models import Merchant, Person, Program, StaffInvite
+from kartu.storage.repositories import UnitOfWork
+
+MERCHANT_NAME_MAX = 64
+
+
+class MerchantService(ServiceBase):
+    async def _unique_slug(self, uow: UnitOfWork, name: str) -> str:
+        base = slugify(name)
+        slug, number = base, 1
+        while await uow.merchants.slug_taken(slug):
+            number += 1
+            slug = f"{base[:36]}-{number}"
+        return slug
+
+    async def _new_invite(self, uow: UnitOfWork, merchant_id: int, role: str, created_by: int | None) -> str:
+        now = self.clock.now()
+        invite = await uow.invites.add_with_unique_token(
+            lambda: StaffInvite(
+                token=new_invite_token(),
+                merchant_id=merchant_id,
+                role=role,
+                created_by_person_id=created_by,
+                created_at=now,
+                expires_at=now + INVITE_TTL,
+            )
+        )
+        return invite.token
+
+    async def create_merchant(
+        self,
+        name: str,
+        owner_telegram_id: int | None = None,
+        *,
+        requested_by: int | None = None,
+        rules: ProgramRules | None = None,
+    ) -> MerchantCreated:
+        """A merchant with the default stamp program.
+
+        With ``owner_telegram_id`` (the operator CLI) the owner is set directly; otherwise
+        (an admin in chat) the result carries a one-time owner invite.
+        """
+        if requested_by is not None and requested_by not in self.settings.admin_ids:
+            raise NotAdmin()
+        name = " ".join((name or "").split())[:MERCHANT_NAME_MAX]
+        if not name:
+            raise ValueError("a merchant needs a name")
+        rules = rules or ProgramRules()
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.add(
+                Merchant(slug=await self._unique_slug(uow, name), name=name, timezone=self.settings.default_timezone, created_at=now),
+                Program(**asdict(rules), updated_at=now),
+            )
+            token = None
+            if owner_telegram_id is not None:
+                owner = await uow.people.by_telegram_id(owner_telegram_id)
+                if owner is None:
+                    owner = await uow.people.add_with_unique_code(
+                        lambda: Person(telegram_id=owner_telegram_id, personal_code=new_personal_code(), created_at=now)
+                    )
+                await uow.staff.add_or_restore(merchant.id, owner.id, Role.OWNER, now)
+            else:
+                creator = await uow.people.by_telegram_id(requested_by) if requested_by else None
+                token = await self._new_invite(uow, merchant.id, Role.OWNER, creator.id if creator else None)
+            return MerchantCreated(merchant.id, merchant.slug, merchant.name, token)
+
+    async def invite_staff(self, owner_telegram_id: int) -> str:
+        """A one-time staff invite token (valid 24 h)."""
+        async with self.db.write() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            return await self._new_invite(uow, place.merchant.id, Role.STAFF, place.person.id)
+
+    async def team(self, owner_telegram_id: int) -> TeamView:
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            roster = await uow.staff.roster(place.merchant.id)
+            members = tuple(
+                StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at)
+                for member, person in roster
+            )
+            return TeamView(place.merchant.name, members)
+
+    async def revoke_staff(self, owner_telegram_id: int, staff_id: int) -> str:
+        """Revoke a staff member; returns their first name. Owners are not revoked here."""
+        async with self.db.write() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            member = await uow.staff.get(staff_id)
+            if member is None or member.merchant_id != place.merchant.id or member.role == Role.OWNER:
+                raise NotOwner()
+            person = await uow.people.get(member.person_id)
+            await uow.staff.revoke(staff_id, self.clock.now())
+            return person.first_name if person else ""
+
+    async def program(self, owner_telegram_id: int) -> ProgramView:
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            program = await uow.programs.for_merchant(place.merchant.id)
+            return _program_view(place.merchant.name, program)
+
+    async def change_program(self, owner_telegram_id: int, field: str, raw_value: str) -> ProgramView:
+        """Change one setting from what the owner typed; `InvalidSetting` leaves it as it was."""
+        async with self.db.write() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            program = await uow.programs.for_merchant(place.merchant.id)
+            changed = change_setting(rules_of(program), field, raw_value)
+            for item in fields(changed):
+                setattr(program, item.name, getattr(changed, item.name))
+            program.updated_at = self.clock.now()
+            await uow.programs.save(program)
+            return _program_view(place.merchant.name, program)
+
+
+def _program_view(merchant_name: str, program: Program) -> ProgramView:
+    rules = rules_of(program)
+    return ProgramView(merchant_name=merchant_name, **asdict(rules))

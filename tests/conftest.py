@@ -1,0 +1,102 @@
+"""Shared fixtures: a real SQLite file per test, and a real PostgreSQL database when a server answers."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from kartu.config import Settings
+from kartu.loyalty.clock import FrozenClock
+from kartu.services.container import Services
+from kartu.storage.database import Database
+from kartu.storage.migrate import upgrade
+
+POSTGRES_URL = os.environ.get("KARTU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+
+
+def _plain_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+async def _postgres_database() -> tuple[str, str] | None:
+    """Create a throwaway database; ``None`` when no server answers."""
+    try:
+        admin = await asyncpg.connect(_plain_dsn(POSTGRES_URL), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {error}")
+        return None
+    name = f"kartu_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}", name
+
+
+async def _drop_postgres_database(name: str) -> None:
+    admin = await asyncpg.connect(_plain_dsn(POSTGRES_URL), timeout=3)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, sqlite_url: str) -> AsyncIterator[str]:
+    """The same test on a real SQLite file and on a real PostgreSQL database."""
+    if request.param == "sqlite":
+        yield sqlite_url
+        return
+    created = await _postgres_database()
+    assert created is not None
+    url, name = created
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(name)
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url)
+    await upgrade(database.engine)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(_env_file=None, bot_token="42:TEST", database_url=database_url, admin_ids=frozenset({900}))
+
+
+@pytest.fixture
+def services(db: Database, settings: Settings, clock: FrozenClock) -> Services:
+    return Services.build(db, settings, clock)
+
+
+@pytest.fixture(autouse=True)
+def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Tests never read a developer's .env or write kartu.db into the work tree."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("KARTU_") and key != "KARTU_TEST_POSTGRES_URL":
+            monkeypatch.delenv(key)
+    yield

@@ -1,0 +1,102 @@
+"""Money-like state under pressure: double taps, racing staff and many prompts at once."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kartu.loyalty.errors import DailyCapReached, PromptClosed
+from kartu.loyalty.program import ProgramRules
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from kartu.storage.database import Database
+
+OWNER, BARISTA, SECOND_BARISTA, CUSTOMER = 100, 200, 201, 300
+
+
+async def _shop_with_customer(services: Services, rules: ProgramRules) -> str:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER, rules=rules)
+    for staff_id in (BARISTA, SECOND_BARISTA):
+        token = await services.merchants.invite_staff(OWNER)
+        await services.customers.start(TelegramProfile(staff_id, f"Staff {staff_id}"), f"staff_{token}")
+    joined = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu", None, "id"), f"m_{created.slug}")
+    assert joined.joined is not None
+    return joined.joined.card.personal_code
+
+
+async def _ledger(db: Database) -> list[tuple[str, int, str]]:
+    async with db.read() as uow:
+        customer = await uow.people.by_telegram_id(CUSTOMER)
+        entries = await uow.ledger.entries(1, customer.id)
+        return [(entry.asset, entry.delta, entry.reason) for entry in entries]
+
+
+async def test_fifty_taps_on_one_prompt_credit_once(services: Services, db: Database) -> None:
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=10, daily_stamp_cap=0))
+    prompt = await services.counter.open_purchase(BARISTA, code)
+
+    tappers = [BARISTA if n % 2 else SECOND_BARISTA for n in range(50)]
+    results = await asyncio.gather(
+        *(services.counter.confirm_purchase(staff, prompt.prompt_id) for staff in tappers),
+        return_exceptions=True,
+    )
+
+    succeeded = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, PromptClosed)]
+    assert len(succeeded) == 1 and len(refused) == 49
+    assert await _ledger(db) == [("stamp", 1, "purchase")]
+    assert (await services.customers.card(CUSTOMER)).stamps == 1
+
+
+async def test_fifty_prompts_for_one_customer_fill_five_cards_exactly(services: Services, db: Database) -> None:
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=10, daily_stamp_cap=0))
+    prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(50)]
+
+    results = await asyncio.gather(
+        *(services.counter.confirm_purchase(SECOND_BARISTA, p.prompt_id) for p in prompts),
+        return_exceptions=True,
+    )
+
+    assert not [r for r in results if isinstance(r, BaseException)]
+    ledger = await _ledger(db)
+    assert sum(delta for asset, delta, _ in ledger if asset == "stamp") == 0
+    assert ledger.count(("stamp", 1, "purchase")) == 50
+    assert ledger.count(("reward", 1, "reward_issued")) == 5
+    assert ledger.count(("stamp", -10, "reward_issued")) == 5
+    assert len(await services.customers.rewards(CUSTOMER)) == 5
+    assert (await services.customers.card(CUSTOMER)).stamps == 0
+
+
+async def test_daily_cap_holds_when_prompts_race(services: Services, db: Database) -> None:
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=10, daily_stamp_cap=3))
+    prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(20)]
+
+    results = await asyncio.gather(
+        *(services.counter.confirm_purchase(BARISTA, p.prompt_id) for p in prompts),
+        return_exceptions=True,
+    )
+
+    assert sum(1 for r in results if not isinstance(r, BaseException)) == 3
+    assert all(isinstance(r, DailyCapReached) for r in results if isinstance(r, BaseException))
+    assert (await services.customers.card(CUSTOMER)).stamps == 3
+    with pytest.raises(DailyCapReached):
+        await services.counter.open_purchase(BARISTA, code)
+
+
+async def test_two_staff_redeem_one_reward_once(services: Services, db: Database) -> None:
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=2, daily_stamp_cap=0))
+    prompt = await services.counter.open_purchase(BARISTA, code, "2")
+    result = await services.counter.confirm_purchase(BARISTA, prompt.prompt_id)
+    (reward,) = result.new_rewards
+
+    shown = await services.counter.open_redeem(BARISTA, reward.code)
+
+    outcomes = await asyncio.gather(
+        *(services.counter.confirm_redeem(staff, shown.reward_id) for staff in [BARISTA, SECOND_BARISTA] * 10),
+        return_exceptions=True,
+    )
+
+    assert sum(1 for r in outcomes if not isinstance(r, BaseException)) == 1
+    assert (await _ledger(db)).count(("reward", -1, "reward_redeemed")) == 1
+    assert await services.customers.rewards(CUSTOMER) == []
