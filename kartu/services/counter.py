@@ -121,7 +121,7 @@ class CounterService(ServiceBase):
                 )
                 await uow.ledger.append(LedgerEntry(asset="stamp", delta=-rules.stamps_required, reason="reward_issued", idempotency_key=f"card-full:{prompt.id}:{number}", reward_id=reward.id, **common))
                 await uow.ledger.append(LedgerEntry(asset="reward", delta=1, reason="reward_issued", idempotency_key=f"reward:{prompt.id}:{number}", reward_id=reward.id, **common))
-                issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name))
+                issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
             await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
             await uow.staff.touch(place.member.id, now)
             view = await self._card_view(uow, customer, place.merchant, card)
@@ -158,7 +158,7 @@ class CounterService(ServiceBase):
             reward = await self._redeemable(uow, place, await uow.rewards.by_code(canonical))
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
-            return RedeemPromptView(reward.id, customer.first_name, reward.name, reward.expires_at)
+            return RedeemPromptView(reward.id, customer.first_name, reward.name, reward.expires_at, place.merchant.timezone)
 
     async def confirm_redeem(self, staff_telegram_id: int, reward_id: int) -> RedeemResult:
         now = self.clock.now()

@@ -114,7 +114,7 @@ class CustomerService(ServiceBase):
         async with self.db.read() as uow:
             person, merchant, _ = await self._member_card(uow, telegram_id)
             rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
-            return [RewardView(r.code, r.name, r.expires_at, merchant.name) for r in rewards]
+            return [RewardView(r.code, r.name, r.expires_at, merchant.name, merchant.timezone) for r in rewards]
 
     async def personal_code(self, telegram_id: int) -> CardView:
         """The code comes with the card it is for (the shop's name goes on the QR caption)."""

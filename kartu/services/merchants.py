@@ -92,7 +92,7 @@ class MerchantService(ServiceBase):
                 StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at)
                 for member, person in roster
             )
-            return TeamView(place.merchant.name, members)
+            return TeamView(place.merchant.name, place.merchant.timezone, members)
 
     async def revoke_staff(self, owner_telegram_id: int, staff_id: int) -> str:
         """Revoke a staff member; returns their first name. Owners are not revoked here."""

@@ -35,6 +35,7 @@ class RewardView:
     name: str
     expires_at: datetime
     merchant_name: str
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class RedeemPromptView:
     customer_first_name: str
     reward_name: str
     expires_at: datetime
+    timezone: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class StaffEntry:
 @dataclass(frozen=True)
 class TeamView:
     merchant_name: str
+    timezone: str
     members: tuple[StaffEntry, ...]
 
 

@@ -1,0 +1,1 @@
+"""Wiring: the Bot and Dispatcher, middlewares, runners and the command line."""

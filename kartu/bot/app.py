@@ -1,0 +1,111 @@
+"""Build the Bot and Dispatcher from settings, and run them with long polling."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, ErrorEvent
+from aiogram.utils.i18n import gettext as _
+
+from kartu.bot.conversations import DatabaseStorage
+from kartu.bot.i18n import KartuI18n, load_i18n
+from kartu.bot.middlewares import PersonLanguage
+from kartu.config import Settings
+from kartu.handlers import build_routers
+from kartu.handlers.common import PoliteRefusals, TextSizeGuard
+from kartu.handlers.render import N_
+from kartu.loyalty.clock import Clock
+from kartu.services.container import Services
+from kartu.storage.database import Database
+from kartu.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {
+    "card": N_("Your stamp card"),
+    "code": N_("Your personal code and QR"),
+    "rewards": N_("Rewards you can use"),
+    "help": N_("How Kartu works"),
+    "lang": N_("Language: Bahasa Indonesia / English"),
+}
+
+
+@dataclass
+class KartuApp:
+    """Everything a running bot holds; tests build one with their own settings and clock."""
+
+    settings: Settings
+    db: Database
+    services: Services
+    i18n: KartuI18n
+    bot: Bot
+    dispatcher: Dispatcher
+
+    async def close(self) -> None:
+        await self.bot.session.close()
+        await self.db.dispose()
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def apologise(event: ErrorEvent) -> bool:
+    """Last resort: log the failure, tell the user something went wrong, never show a traceback."""
+    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
+    text = _("Sorry, something went wrong on our side. Please try again in a moment.")
+    try:
+        if event.update.message is not None:
+            await event.update.message.answer(text)
+        elif event.update.callback_query is not None:
+            await event.update.callback_query.answer(text, show_alert=True)
+    except Exception:  # the apology itself failed (network): already logged above
+        log.warning("could not apologise for update %s", event.update.update_id)
+    return True
+
+
+def build_dispatcher(services: Services, db: Database, i18n: KartuI18n) -> Dispatcher:
+    dispatcher = Dispatcher(storage=DatabaseStorage(db), services=services)
+    PersonLanguage(i18n).setup(dispatcher)
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.middleware(PoliteRefusals())
+    dispatcher.message.middleware(TextSizeGuard())
+    dispatcher.include_routers(*build_routers())
+    dispatcher.errors.register(apologise)
+    return dispatcher
+
+
+def build_app(settings: Settings, clock: Clock | None = None) -> KartuApp:
+    db = Database(settings.database_url)
+    services = Services.build(db, settings, clock)
+    i18n = load_i18n(settings.default_language)
+    return KartuApp(settings, db, services, i18n, build_bot(settings), build_dispatcher(services, db, i18n))
+
+
+async def publish_commands(app: KartuApp) -> None:
+    """The command menu Telegram shows, in each language."""
+    for locale in app.i18n.available_locales:
+        commands = [BotCommand(command=name, description=app.i18n.gettext(text, locale=locale)) for name, text in COMMANDS.items()]
+        await app.bot.set_my_commands(commands, language_code=locale)
+    default = [BotCommand(command=name, description=app.i18n.gettext(text, locale=app.settings.default_language)) for name, text in COMMANDS.items()]
+    await app.bot.set_my_commands(default)
+
+
+async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
+    """Apply pending migrations, publish commands, then poll until stopped."""
+    await upgrade(app.db.engine)
+    try:
+        await app.bot.delete_webhook(drop_pending_updates=False)
+        await publish_commands(app)
+        await app.dispatcher.start_polling(
+            app.bot, polling_timeout=app.settings.polling_timeout, handle_signals=handle_signals, close_bot_session=False
+        )
+    finally:
+        await app.close()

@@ -1,0 +1,139 @@
+"""The ``kartu`` command: run the bot, migrate the database, create merchants."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import click
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.token import TokenValidationError, validate_token
+from aiohttp import ClientError
+from pydantic import ValidationError
+
+from kartu.config import Settings
+from kartu.loyalty.links import LinkKind, deep_link
+
+log = logging.getLogger("kartu")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        setting = "KARTU_" + str(first["loc"][0]).upper() if first["loc"] else "a KARTU_ setting"
+        raise click.ClickException(f"{setting} is not valid: {first['msg']}") from None
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@click.group()
+def main() -> None:
+    """Kartu: loyalty cards that live inside Telegram."""
+
+
+@main.command()
+def run() -> None:
+    """Run the bot (long polling). Applies pending database migrations first."""
+    settings = _settings()
+    if not settings.bot_token:
+        raise click.ClickException("KARTU_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.")
+    try:
+        validate_token(settings.bot_token)
+    except TokenValidationError:
+        raise click.ClickException("KARTU_BOT_TOKEN does not look like a bot token (expected 123456:ABC...).") from None
+    _configure_logging(settings)
+    from kartu.bot.app import build_app, run_polling
+
+    async def _run() -> None:
+        await run_polling(build_app(settings))
+
+    try:
+        asyncio.run(_run())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Apply pending migrations."""
+    settings = _settings()
+    from kartu.storage.database import Database
+    from kartu.storage.migrate import pending_revisions
+    from kartu.storage.migrate import upgrade as apply
+
+    async def _upgrade() -> list[str]:
+        database = Database(settings.database_url)
+        try:
+            pending = await pending_revisions(database.engine)
+            await apply(database.engine)
+            return pending
+        finally:
+            await database.dispose()
+
+    pending = asyncio.run(_upgrade())
+    click.echo(f"Applied {len(pending)} migration(s): {', '.join(pending)}" if pending else "Database is up to date.")
+
+
+@main.group()
+def merchant() -> None:
+    """Merchants (shops) on this bot."""
+
+
+async def _bot_username(settings: Settings) -> str | None:
+    if settings.bot_username:
+        return settings.bot_username
+    if not settings.bot_token:
+        return None
+    from kartu.bot.app import build_bot
+
+    bot = build_bot(settings)
+    try:
+        return (await bot.me()).username
+    except (TelegramAPIError, ClientError, TokenValidationError, OSError) as error:
+        log.warning("could not ask Telegram for the bot's name: %s", error)
+        return None
+    finally:
+        await bot.session.close()
+
+
+@merchant.command("create")
+@click.argument("name")
+@click.option("--owner", "owner_id", type=int, required=True, help="Telegram user id of the owner.")
+def create(name: str, owner_id: int) -> None:
+    """Create a merchant with the default stamp program and print its join link."""
+    settings = _settings()
+    from kartu.services.container import Services
+    from kartu.storage.database import Database
+    from kartu.storage.migrate import upgrade as apply
+
+    async def _create() -> tuple[str, str | None]:
+        database = Database(settings.database_url)
+        try:
+            await apply(database.engine)
+            created = await Services.build(database, settings).merchants.create_merchant(name, owner_id)
+        finally:
+            await database.dispose()
+        return created.slug, await _bot_username(settings)
+
+    try:
+        slug, username = asyncio.run(_create())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created merchant {name!r} (slug {slug}), owner {owner_id}.")
+    click.echo(f"Customer join link: {deep_link(username or '<bot>', LinkKind.JOIN, slug)}")
+    if not username:
+        click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the link.)")

@@ -1,0 +1,19 @@
+"""aiogram routers, one module per audience. Handlers parse, call one service, render."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from kartu.handlers import admin, common, customer, owner, staff
+
+
+def build_routers() -> list[Router]:
+    """Fresh routers (a router can belong to one dispatcher only), in matching order."""
+    return [
+        common.commands_router(),
+        admin.router(),
+        owner.router(),
+        staff.router(),
+        customer.router(),
+        common.fallback_router(),
+    ]

@@ -1,0 +1,28 @@
+"""Typed callback data. Never trusted: services re-check role, ownership and state."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class PurchaseAction(CallbackData, prefix="buy"):
+    action: str  # "ok" or "no"
+    prompt_id: int
+
+
+class RedeemAction(CallbackData, prefix="rdm"):
+    action: str
+    reward_id: int
+
+
+class LanguageChoice(CallbackData, prefix="lang"):
+    code: str
+
+
+class TeamAction(CallbackData, prefix="team"):
+    action: str  # "invite" or "revoke"
+    staff_id: int = 0
+
+
+class ProgramField(CallbackData, prefix="prog"):
+    field: str

@@ -1,0 +1,178 @@
+"""What every audience shares: help, language, polite refusals, and the last-resort replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from kartu.handlers.callbacks import LanguageChoice
+from kartu.handlers.render import MENU_HELP, menu_keyboard
+from kartu.handlers.filters import MenuButton
+from kartu.loyalty import errors
+from kartu.loyalty.language import SUPPORTED_LANGUAGES
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 1000
+LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+
+
+def explain(error: errors.LoyaltyError) -> str:
+    """The polite, translated sentence for each refusal."""
+    match error:
+        case errors.UnknownCode():
+            return _("I don't know that code. Please check it and try again.")
+        case errors.NotStaff():
+            return _("Only staff of this shop can do that.")
+        case errors.NotOwner():
+            return _("Only the shop owner can do that.")
+        case errors.NotAdmin():
+            return _("Only platform admins can do that.")
+        case errors.NotMember():
+            return _("You have not joined a shop yet. Open your shop's link or scan its QR code to join.")
+        case errors.UnknownMerchant():
+            return _("That link does not lead to any shop. Please ask the shop for its current link.")
+        case errors.OwnPurchase():
+            return _("You cannot confirm a purchase on your own card. Ask a colleague.")
+        case errors.DailyCapReached(remaining=0):
+            return _("This customer has reached today's limit of {cap} stamps. Come back tomorrow!").format(cap=error.cap)
+        case errors.DailyCapReached():
+            return _("Only {remaining} more stamp(s) allowed today for this customer (limit {cap}).").format(
+                remaining=error.remaining, cap=error.cap
+            )
+        case errors.PromptClosed(status="confirmed"):
+            return _("This purchase was already confirmed.")
+        case errors.PromptClosed(status="cancelled"):
+            return _("This purchase was cancelled.")
+        case errors.PromptClosed():
+            return _("This request is no longer valid. Please send the customer's code again.")
+        case errors.InviteInvalid():
+            return _("This invite link is not valid any more (used or expired). Ask the owner for a new one.")
+        case errors.RewardExpired():
+            return _("This reward code has expired.")
+        case errors.RewardAlreadyRedeemed():
+            return _("This reward was already redeemed.")
+        case errors.InvalidPurchaseCount():
+            return _("The number of purchases must be between 1 and {maximum}.").format(maximum=error.maximum)
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field == "reward_name":
+            return _("Please send a reward name of {low} to {high} characters.").format(low=low, high=high)
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high):
+            return _("Please send a whole number from {low} to {high}.").format(low=low, high=high)
+    return _("Sorry, that did not work. Please try again.")
+
+
+class PoliteRefusals(BaseMiddleware):
+    """Turns a domain refusal into a translated reply; the update changes nothing."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        try:
+            return await handler(event, data)
+        except errors.LoyaltyError as error:
+            text = explain(error)
+            if isinstance(event, CallbackQuery):
+                await event.answer(text, show_alert=True)
+            elif isinstance(event, Message):
+                await event.answer(text)
+            return None
+
+
+class TextSizeGuard(BaseMiddleware):
+    """Messages longer than anything Kartu asks for are answered, never parsed."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if isinstance(event, Message) and len(event.text or event.caption or "") > MAX_TEXT:
+            await event.answer(_("That message is too long for me. Please send something shorter."))
+            return None
+        return await handler(event, data)
+
+
+def profile_of(message_or_query: Message | CallbackQuery) -> TelegramProfile:
+    user = message_or_query.from_user
+    assert user is not None
+    return TelegramProfile(user.id, user.first_name, user.username, user.language_code)
+
+
+def help_text() -> str:
+    return _(
+        "<b>Kartu — your loyalty card in Telegram</b>\n\n"
+        "<b>Customers</b>\n"
+        "/card — your stamp card\n"
+        "/code — your personal code and QR: show it when you pay\n"
+        "/rewards — rewards you can use, with their codes\n"
+        "/lang — Bahasa Indonesia or English\n\n"
+        "<b>Staff</b>\n"
+        "Send the customer's code (or /stamp CODE 2 for two purchases), then tap Confirm.\n"
+        "/redeem CODE — hand out a reward; or just send the reward code.\n\n"
+        "<b>Owners</b>\n"
+        "/staff — invite or remove staff\n"
+        "/program — stamps needed, reward, limits and expiry"
+    )
+
+
+async def show_help(message: Message) -> None:
+    await message.answer(help_text(), reply_markup=menu_keyboard())
+
+
+async def choose_language(message: Message) -> None:
+    builder = InlineKeyboardBuilder()
+    for code in SUPPORTED_LANGUAGES:
+        builder.button(text=LANGUAGE_NAMES[code], callback_data=LanguageChoice(code=code))
+    await message.answer(_("Choose your language:"), reply_markup=builder.as_markup())
+
+
+async def set_language(query: CallbackQuery, callback_data: LanguageChoice, services: Services, i18n: Any) -> None:
+    if callback_data.code not in SUPPORTED_LANGUAGES:
+        await query.answer(_("Sorry, that did not work. Please try again."), show_alert=True)
+        return
+    language = await services.customers.set_language(profile_of(query), callback_data.code)
+    with i18n.use_locale(language):
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.answer(_("Language set to English."), reply_markup=menu_keyboard())
+
+
+def commands_router() -> Router:
+    router = Router(name="common")
+    router.message.register(show_help, Command("help"))
+    router.message.register(show_help, MenuButton(MENU_HELP))
+    router.message.register(choose_language, Command("lang", "language", "bahasa"))
+    router.callback_query.register(set_language, LanguageChoice.filter())
+    return router
+
+
+async def not_text(message: Message) -> None:
+    await message.answer(_("I can only read text messages. Send /help to see what I can do."))
+
+
+async def unknown_text(message: Message) -> None:
+    await message.answer(_("Sorry, I did not understand that. Send /help to see what I can do."))
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+def fallback_router() -> Router:
+    router = Router(name="fallback")
+    router.message.register(unknown_text, F.text)
+    router.message.register(not_text)
+    router.callback_query.register(stale_button)
+    return router

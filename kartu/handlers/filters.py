@@ -1,0 +1,22 @@
+"""Filters shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import Message
+
+from kartu.bot.i18n import KartuI18n
+
+
+class MenuButton(Filter):
+    """Matches a reply-keyboard button in any language (the keyboard may predate a /lang switch)."""
+
+    def __init__(self, message_id: str) -> None:
+        self.message_id = message_id
+
+    async def __call__(self, message: Message, i18n: KartuI18n | None = None, **_: Any) -> bool:
+        if message.text is None or i18n is None:
+            return False
+        return message.text in i18n.every_translation(self.message_id)

@@ -1,0 +1,149 @@
+"""Owners: the team (invite, list, revoke) and the stamp program (a guided chat form)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from kartu.bot.i18n import KartuI18n
+from kartu.handlers.callbacks import ProgramField, TeamAction
+from kartu.handlers.render import N_, date_text, name
+from kartu.loyalty.links import LinkKind, deep_link
+from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAME_MAX
+from kartu.loyalty.staff import INVITE_TTL, Role
+from kartu.services.container import Services
+from kartu.services.views import ProgramView, TeamView
+
+SETTING_LABELS = {
+    "stamps_required": N_("Stamps for a reward"),
+    "reward_name": N_("Reward"),
+    "stamps_per_purchase": N_("Stamps per purchase"),
+    "daily_stamp_cap": N_("Daily stamp limit per customer (0 = none)"),
+    "stamp_expiry_days": N_("Stamps expire after days without a visit (0 = never)"),
+    "reward_valid_days": N_("Reward codes valid for days"),
+}
+
+
+class ProgramForm(StatesGroup):
+    value = State()
+
+
+def _team_text(team: TeamView, i18n: KartuI18n) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Team of {shop}</b>").format(shop=name(team.merchant_name))]
+    builder = InlineKeyboardBuilder()
+    for member in team.members:
+        role = _("owner") if member.role == Role.OWNER else _("staff")
+        seen = (
+            _("last active {date}").format(date=date_text(member.last_active_at, team.timezone, i18n.current_locale))
+            if member.last_active_at
+            else _("not active yet")
+        )
+        handle = f" @{name(member.username)}" if member.username else ""
+        lines.append(f"• {name(member.first_name)}{handle} — {role}, {seen}")
+        if member.role != Role.OWNER:
+            builder.button(
+                text=_("Remove {first_name}").format(first_name=member.first_name or "?"),
+                callback_data=TeamAction(action="revoke", staff_id=member.staff_id),
+            )
+    builder.button(text=_("➕ Invite staff"), callback_data=TeamAction(action="invite"))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+async def show_team(message: Message, services: Services, i18n: KartuI18n) -> None:
+    team = await services.merchants.team(message.from_user.id)  # type: ignore[union-attr]
+    text, markup = _team_text(team, i18n)
+    await message.answer(text, reply_markup=markup)
+
+
+async def team_action(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+    owner_id = query.from_user.id
+    if callback_data.action == "invite":
+        token = await services.merchants.invite_staff(owner_id)
+        link = deep_link((await bot.me()).username or "", LinkKind.STAFF_INVITE, token)
+        await query.answer()
+        hours = int(INVITE_TTL.total_seconds() // 3600)
+        await query.message.answer(  # type: ignore[union-attr]
+            _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}").format(hours=hours, link=link)
+        )
+        return
+    if callback_data.action == "revoke":
+        first_name = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
+        await query.answer(_("{first_name} was removed from the team.").format(first_name=first_name))
+        text, markup = _team_text(await services.merchants.team(owner_id), i18n)
+        if isinstance(query.message, Message):
+            await query.message.edit_text(text, reply_markup=markup)
+        return
+    await query.answer(_("This button is no longer valid."), show_alert=True)
+
+
+def _program_text(program: ProgramView) -> tuple[str, InlineKeyboardMarkup]:
+    lines = [_("<b>Stamp program of {shop}</b>").format(shop=name(program.merchant_name))]
+    builder = InlineKeyboardBuilder()
+    for field in EDITABLE_SETTINGS:
+        value = getattr(program, field)
+        lines.append(f"• {_(SETTING_LABELS[field])}: <b>{name(str(value))}</b>")
+        builder.button(text=_(SETTING_LABELS[field]), callback_data=ProgramField(field=field))
+    lines.append(_("Tap a setting to change it."))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+async def show_program(message: Message, services: Services, state: FSMContext) -> None:
+    await state.clear()
+    text, markup = _program_text(await services.merchants.program(message.from_user.id))  # type: ignore[union-attr]
+    await message.answer(text, reply_markup=markup)
+
+
+async def ask_setting(query: CallbackQuery, callback_data: ProgramField, services: Services, state: FSMContext) -> None:
+    if callback_data.field not in EDITABLE_SETTINGS:
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    program = await services.merchants.program(query.from_user.id)  # the owner check
+    field = callback_data.field
+    if field == "reward_name":
+        hint = _("Send the new reward name (up to {high} characters).").format(high=REWARD_NAME_MAX)
+    else:
+        limits = NUMBER_SETTINGS[field]
+        hint = _("Send a whole number from {low} to {high}.").format(low=limits.minimum, high=limits.maximum)
+    await state.set_state(ProgramForm.value)
+    await state.update_data(field=field)
+    await query.answer()
+    await query.message.answer(  # type: ignore[union-attr]
+        _("{label} is now <b>{value}</b>.").format(label=_(SETTING_LABELS[field]), value=name(str(getattr(program, field))))
+        + "\n" + hint + "\n" + _("Send /cancel to keep it.")
+    )
+
+
+async def receive_setting(message: Message, services: Services, state: FSMContext) -> None:
+    field = (await state.get_data()).get("field", "")
+    program = await services.merchants.change_program(message.from_user.id, field, message.text or "")  # type: ignore[union-attr]
+    await state.clear()
+    text, markup = _program_text(program)
+    await message.answer(_("Saved.") + "\n\n" + text, reply_markup=markup)
+
+
+async def setting_not_text(message: Message) -> None:
+    await message.answer(_("Please send the new value as text, or /cancel."))
+
+
+async def cancel_form(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was changed."))
+
+
+def router() -> Router:
+    owner = Router(name="owner")
+    owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm))
+    owner.message.register(show_team, Command("staff", "team"))
+    owner.message.register(show_program, Command("program"))
+    owner.callback_query.register(team_action, TeamAction.filter())
+    owner.callback_query.register(ask_setting, ProgramField.filter())
+    owner.message.register(receive_setting, ProgramForm.value, F.text, ~F.text.startswith("/"))
+    owner.message.register(setting_not_text, ProgramForm.value, ~F.text)
+    return owner

@@ -1,0 +1,138 @@
+"""Staff at the counter: stamp purchases and redeem rewards, each behind a Confirm button."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from kartu.bot.i18n import KartuI18n
+from kartu.handlers.callbacks import PurchaseAction, RedeemAction
+from kartu.handlers.render import card_caption, card_photo, confirm_cancel, date_text, name, progress_line
+from kartu.loyalty.codes import format_code, normalize_code
+from kartu.services.container import Services
+from kartu.services.views import PurchasePromptView, PurchaseResult, RedeemPromptView, RedeemResult
+
+log = logging.getLogger(__name__)
+
+
+async def _show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n) -> None:
+    if isinstance(prompt, RedeemPromptView):
+        text = _("Redeem <b>{reward}</b> for {first_name}? Valid until {date}.").format(
+            reward=name(prompt.reward_name), first_name=name(prompt.customer_first_name),
+            date=date_text(prompt.expires_at, prompt.timezone, i18n.current_locale),
+        )
+        markup = confirm_cancel(RedeemAction(action="ok", reward_id=prompt.reward_id).pack(),
+                                RedeemAction(action="no", reward_id=prompt.reward_id).pack())
+    else:
+        text = _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?").format(
+            first_name=name(prompt.customer_first_name), stamps=prompt.stamps, required=prompt.stamps_required,
+            count=prompt.stamps_to_add, purchases=prompt.purchases,
+        )
+        markup = confirm_cancel(PurchaseAction(action="ok", prompt_id=prompt.prompt_id).pack(),
+                                PurchaseAction(action="no", prompt_id=prompt.prompt_id).pack())
+    await message.answer(text, reply_markup=markup)
+
+
+async def stamp_command(message: Message, command: CommandObject, services: Services, i18n: KartuI18n) -> None:
+    parts = (command.args or "").split()
+    if not parts:
+        await message.answer(_("Send it like this: /stamp CODE or /stamp CODE 2 for two purchases."))
+        return
+    # "K7Q2 9XHM 2": the code may be split by a space; the last short number is the count.
+    count = parts.pop() if len(parts) > 1 and parts[-1].isdigit() and len(parts[-1]) <= 3 else None
+    prompt = await services.counter.open_purchase(message.from_user.id, "".join(parts), count)  # type: ignore[union-attr]
+    await _show_prompt(message, prompt, i18n)
+
+
+async def redeem_command(message: Message, command: CommandObject, services: Services, i18n: KartuI18n) -> None:
+    if not command.args:
+        await message.answer(_("Send it like this: /redeem REWARD-CODE"))
+        return
+    prompt = await services.counter.open_redeem(message.from_user.id, command.args)  # type: ignore[union-attr]
+    await _show_prompt(message, prompt, i18n)
+
+
+async def bare_code(message: Message, services: Services, i18n: KartuI18n) -> None:
+    prompt = await services.counter.open_code(message.from_user.id, message.text or "")  # type: ignore[union-attr]
+    await _show_prompt(message, prompt, i18n)
+
+
+async def _notify_purchase(bot: Bot, i18n: KartuI18n, result: PurchaseResult) -> None:
+    customer = result.customer
+    with i18n.use_locale(customer.language):
+        caption = "\n".join([_("✅ +{count} stamp(s)!").format(count=result.stamps_added), card_caption(result.card)])
+        photo = await card_photo(result.card)
+        reward_messages = [
+            _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}.").format(
+                reward=name(reward.name), code=format_code(reward.code),
+                date=date_text(reward.expires_at, reward.timezone, customer.language),
+            )
+            for reward in result.new_rewards
+        ]
+    try:
+        await bot.send_photo(customer.telegram_id, photo, caption=caption)
+        for text in reward_messages:
+            await bot.send_message(customer.telegram_id, text)
+    except TelegramAPIError as error:
+        log.warning("could not notify customer %s: %s", customer.telegram_id, error)
+
+
+async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+    staff_id = query.from_user.id
+    if callback_data.action != "ok":
+        await services.counter.cancel_purchase(staff_id, callback_data.prompt_id)
+        await query.answer(_("Cancelled."))
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("✖️ Cancelled. Nothing was added."))
+        return
+    result = await services.counter.confirm_purchase(staff_id, callback_data.prompt_id)
+    summary = _("✅ Confirmed: {first_name} got {count} stamp(s) and now has {progress}").format(
+        first_name=name(result.customer_first_name), count=result.stamps_added, progress=progress_line(result.card)
+    )
+    if result.new_rewards:
+        summary += "\n" + _("🎉 Card full: {count} reward(s) issued.").format(count=len(result.new_rewards))
+    await query.answer(_("Confirmed."))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(summary)
+    await _notify_purchase(bot, i18n, result)
+
+
+async def _notify_redeem(bot: Bot, i18n: KartuI18n, result: RedeemResult) -> None:
+    with i18n.use_locale(result.customer.language):
+        text = _("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back.").format(
+            reward=name(result.reward_name), shop=name(result.merchant_name)
+        )
+    try:
+        await bot.send_message(result.customer.telegram_id, text)
+    except TelegramAPIError as error:
+        log.warning("could not notify customer %s: %s", result.customer.telegram_id, error)
+
+
+async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+    if callback_data.action != "ok":
+        await query.answer(_("Cancelled."))
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("✖️ Cancelled. The reward is still available."))
+        return
+    result = await services.counter.confirm_redeem(query.from_user.id, callback_data.reward_id)
+    await query.answer(_("Redeemed."))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(
+            _("✅ Redeemed: {reward} for {first_name}.").format(reward=name(result.reward_name), first_name=name(result.customer_first_name))
+        )
+    await _notify_redeem(bot, i18n, result)
+
+
+def router() -> Router:
+    staff = Router(name="staff")
+    staff.message.register(stamp_command, Command("stamp"))
+    staff.message.register(redeem_command, Command("redeem"))
+    staff.message.register(bare_code, F.text.func(normalize_code))
+    staff.callback_query.register(purchase_decision, PurchaseAction.filter())
+    staff.callback_query.register(redeem_decision, RedeemAction.filter())
+    return staff

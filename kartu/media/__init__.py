@@ -1,0 +1,1 @@
+"""Pictures Kartu sends: stamp cards and QR codes (Pillow, rendered off the event loop)."""
