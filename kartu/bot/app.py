@@ -57,10 +57,16 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-async def apologise(event: ErrorEvent) -> bool:
+async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> bool:
     """Last resort: log the failure, tell the user something went wrong, never show a traceback."""
-    log.exception("update %s failed", event.update.update_id, exc_info=event.exception)
-    text = _("Sorry, something went wrong on our side. Please try again in a moment.")
+    log.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    try:
+        user = event.update.event.from_user  # type: ignore[union-attr]
+        language = await services.customers.language_for(user.id, user.language_code)
+    except Exception:  # the database may be what failed
+        language = i18n.default_locale
+    with i18n.context(), i18n.use_locale(language):
+        text = _("Sorry, something went wrong on our side. Please try again in a moment.")
     try:
         if event.update.message is not None:
             await event.update.message.answer(text)
@@ -72,7 +78,7 @@ async def apologise(event: ErrorEvent) -> bool:
 
 
 def build_dispatcher(services: Services, db: Database, i18n: KartuI18n) -> Dispatcher:
-    dispatcher = Dispatcher(storage=DatabaseStorage(db), services=services)
+    dispatcher = Dispatcher(storage=DatabaseStorage(db), services=services, i18n=i18n)
     PersonLanguage(i18n).setup(dispatcher)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(PoliteRefusals())

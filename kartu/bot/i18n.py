@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -30,6 +32,16 @@ def _compile(po_path: Path) -> gettext.GNUTranslations:
 
 class KartuI18n(I18n):
     """aiogram's I18n reading `.po` catalogs directly."""
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's gettext looks up ``I18n.get_current()``; a subclass has its own context
+        # variable, so register this instance under the base class.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         translations: dict[str, gettext.GNUTranslations] = {}

@@ -1,0 +1,337 @@
+"""A Bot API emulator (aiohttp, 127.0.0.1) implementing the methods Kartu uses.
+
+It keeps what the bot sent per chat, queues updates for long polling, and can be told to
+fail a method (403 blocked, 429 with retry_after, 5xx) to test delivery paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_request import FileField
+
+JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters"}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent (and possibly edited since)."""
+
+    message_id: int
+    chat_id: int
+    text: str | None = None
+    caption: str | None = None
+    photo: bytes | None = None
+    document: bytes | None = None
+    document_name: str | None = None
+    reply_markup: dict[str, Any] | None = None
+    edits: int = 0
+    method: str = "sendMessage"
+
+    @property
+    def body(self) -> str:
+        return self.text if self.text is not None else (self.caption or "")
+
+    def buttons(self) -> list[dict[str, Any]]:
+        rows = (self.reply_markup or {}).get("inline_keyboard") or []
+        return [button for row in rows for button in row]
+
+    def keyboard_labels(self) -> list[str]:
+        rows = (self.reply_markup or {}).get("keyboard") or []
+        return [button["text"] if isinstance(button, dict) else button for row in rows for button in row]
+
+
+@dataclass
+class Failure:
+    method: str
+    error_code: int
+    description: str
+    chat_id: int | None = None
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass
+class CallbackAnswer:
+    callback_query_id: str
+    text: str | None
+    show_alert: bool
+
+
+@dataclass
+class _State:
+    updates: deque[dict[str, Any]] = field(default_factory=deque)
+    sent: list[SentMessage] = field(default_factory=list)
+    answers: dict[str, CallbackAnswer] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+class BotAPIEmulator:
+    def __init__(self, token: str = "42:TEST-TOKEN", username: str = "kartu_test_bot", host: str = "127.0.0.1") -> None:
+        self.token = token
+        self.username = username
+        self.bot_id = int(token.split(":", 1)[0])
+        self.host = host
+        self.port = 0
+        self.state = _State()
+        self.failures: list[Failure] = []
+        self._changed = asyncio.Condition()
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._file_ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "getme": self._get_me,
+            "getupdates": self._get_updates,
+            "deletewebhook": lambda params: True,
+            "setmycommands": self._set_my_commands,
+            "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
+            "senddocument": self._send_document,
+            "editmessagetext": self._edit_message_text,
+            "editmessagecaption": self._edit_message_caption,
+            "editmessagereplymarkup": self._edit_reply_markup,
+            "answercallbackquery": self._answer_callback_query,
+            "deletemessage": lambda params: True,
+            "sendchataction": lambda params: True,
+            "close": lambda params: True,
+            "logout": lambda params: True,
+        }
+
+    # -- life cycle -----------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> str:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self.url
+
+    async def stop(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- what tests do --------------------------------------------------------------------
+    async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        update_id = next(self._update_ids)
+        async with self._changed:
+            self.state.updates.append({"update_id": update_id, kind: payload})
+            self._changed.notify_all()
+        return update_id
+
+    def new_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def fail(self, method: str, error_code: int, description: str, *, chat_id: int | None = None,
+             retry_after: int | None = None, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` (to ``chat_id``, if given) fail."""
+        self.failures.append(Failure(method.lower(), error_code, description, chat_id, retry_after, times))
+
+    def messages_to(self, chat_id: int) -> list[SentMessage]:
+        return [message for message in self.state.sent if message.chat_id == chat_id]
+
+    def callback_answer(self, callback_query_id: str) -> CallbackAnswer | None:
+        return self.state.answers.get(callback_query_id)
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until ``predicate()`` is truthy (checked after every API call), then return it."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError("the bot did not do what was expected in time")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    continue
+
+    # -- HTTP -----------------------------------------------------------------------------
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+        method = request.match_info["method"].lower()
+        params = await self._params(request)
+        handler = self._handlers.get(method)
+        if handler is None:
+            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
+        failure = self._take_failure(method, params)
+        if failure is not None:
+            body: dict[str, Any] = {"ok": False, "error_code": failure.error_code, "description": failure.description}
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            async with self._changed:
+                self.state.calls.append((method, params))
+                self._changed.notify_all()
+            return web.json_response(body, status=failure.error_code)
+        result = handler(params)
+        if asyncio.iscoroutine(result):
+            result = await result
+        if method != "getupdates":
+            async with self._changed:
+                self.state.calls.append((method, params))
+                self._changed.notify_all()
+        return web.json_response({"ok": True, "result": result})
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.can_read_body:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, FileField):
+                    params[key] = (value.filename, value.file.read())
+                else:
+                    params[key] = value
+        for key in list(params):
+            value = params[key]
+            if key in JSON_FIELDS and isinstance(value, str):
+                params[key] = json.loads(value)
+            elif key in INT_FIELDS and isinstance(value, str) and value.lstrip("-").isdigit():
+                params[key] = int(value)
+        return params
+
+    def _take_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
+        for failure in self.failures:
+            if failure.method == method and (failure.chat_id is None or failure.chat_id == params.get("chat_id")):
+                failure.times -= 1
+                if failure.times <= 0:
+                    self.failures.remove(failure)
+                return failure
+        return None
+
+    # -- methods --------------------------------------------------------------------------
+    def _bot_user(self) -> dict[str, Any]:
+        return {"id": self.bot_id, "is_bot": True, "first_name": "Kartu", "username": self.username,
+                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+    def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_user()
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 30.0)
+        limit = int(params.get("limit") or 100)
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                while self.state.updates and self.state.updates[0]["update_id"] < offset:
+                    self.state.updates.popleft()
+                if self.state.updates:
+                    return list(itertools.islice(self.state.updates, 0, limit))
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return []
+                try:
+                    await asyncio.wait_for(self._changed.wait(), remaining)
+                except TimeoutError:
+                    return []
+
+    def _set_my_commands(self, params: dict[str, Any]) -> bool:
+        self.state.commands[params.get("language_code") or ""] = params.get("commands") or []
+        return True
+
+    def _message_json(self, message: SentMessage) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": {"id": message.chat_id, "type": "private"},
+            "from": self._bot_user(),
+        }
+        if message.text is not None:
+            data["text"] = message.text
+        if message.caption is not None:
+            data["caption"] = message.caption
+        if message.photo is not None:
+            file_id = f"photo-{next(self._file_ids)}"
+            data["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 560, "file_size": len(message.photo)}]
+        if message.document is not None:
+            file_id = f"doc-{next(self._file_ids)}"
+            data["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": message.document_name, "file_size": len(message.document)}
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
+            data["reply_markup"] = message.reply_markup
+        return data
+
+    @staticmethod
+    def _file(params: dict[str, Any], key: str) -> tuple[str | None, bytes]:
+        value = params.get(key)
+        if isinstance(value, str) and value.startswith("attach://"):
+            value = params.get(value.removeprefix("attach://"))
+        if isinstance(value, tuple):
+            return value[0], value[1]
+        return None, str(value).encode()  # a file_id sent again
+
+    def _store(self, params: dict[str, Any], method: str, **content: Any) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int):
+            raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}), content_type="application/json")
+        message = SentMessage(message_id=self.new_message_id(), chat_id=chat_id, reply_markup=params.get("reply_markup"), method=method, **content)
+        self.state.sent.append(message)
+        return self._message_json(message)
+
+    def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        text = params.get("text") or ""
+        if not text.strip() or len(text) > 4096:
+            raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: message text is empty or too long"}), content_type="application/json")
+        return self._store(params, "sendMessage", text=text)
+
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        _, data = self._file(params, "photo")
+        return self._store(params, "sendPhoto", caption=params.get("caption"), photo=data)
+
+    def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, data = self._file(params, "document")
+        return self._store(params, "sendDocument", caption=params.get("caption"), document=data, document_name=filename)
+
+    def _find(self, params: dict[str, Any]) -> SentMessage:
+        for message in self.state.sent:
+            if message.chat_id == params.get("chat_id") and message.message_id == params.get("message_id"):
+                return message
+        raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}), content_type="application/json")
+
+    def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        message.text = params.get("text") or ""
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self._message_json(message)
+
+    def _edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        message.caption = params.get("caption")
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self._message_json(message)
+
+    def _edit_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._find(params)
+        message.reply_markup = params.get("reply_markup")
+        message.edits += 1
+        return self._message_json(message)
+
+    def _answer_callback_query(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        self.state.answers[query_id] = CallbackAnswer(query_id, params.get("text"), str(params.get("show_alert")).lower() == "true")
+        return True
