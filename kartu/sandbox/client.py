@@ -97,5 +97,9 @@ class TelegramUser:
         await self.send(text)
         return await self.next_message(timeout)
 
+    async def until(self, predicate: Any, timeout: float = 10.0) -> Any:
+        """Wait until ``predicate()`` holds, e.g. an edit of a message already read."""
+        return await self.emulator.wait_for(predicate, timeout)
+
     def unread(self) -> list[SentMessage]:
         return self.inbox[self._read:]

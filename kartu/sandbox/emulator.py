@@ -90,6 +90,7 @@ class BotAPIEmulator:
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
+        self._closing = False
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -123,9 +124,14 @@ class BotAPIEmulator:
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self.url
 
-    async def stop(self) -> None:
+    async def release_pollers(self) -> None:
+        """Answer every waiting and future getUpdates at once, so a bot can stop without waiting."""
         async with self._changed:
+            self._closing = True
             self._changed.notify_all()
+
+    async def stop(self) -> None:
+        await self.release_pollers()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -242,7 +248,7 @@ class BotAPIEmulator:
                 if self.state.updates:
                     return list(itertools.islice(self.state.updates, 0, limit))
                 remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                if remaining <= 0 or self._closing:
                     return []
                 try:
                     await asyncio.wait_for(self._changed.wait(), remaining)

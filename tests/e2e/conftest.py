@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
@@ -32,6 +33,28 @@ class World:
         created = await self.app.services.merchants.create_merchant(name, owner_id, rules=rules)
         return f"m_{created.slug}"
 
+    async def hire(self, owner: TelegramUser, staff: TelegramUser) -> None:
+        """The owner invites ``staff`` with /staff and they open the link."""
+        team = await owner.ask("/staff")
+        await owner.press(team, "➕")
+        invite = await owner.next_message()
+        link = re.search(r"start=(staff_[\w-]+)", invite.body)
+        assert link, invite.body
+        welcome = await staff.ask(f"/start {link.group(1)}")
+        assert "staf" in welcome.body, welcome.body
+
+    async def join(self, customer: TelegramUser, payload: str) -> str:
+        """The customer opens the join link; returns their personal code."""
+        welcome = await customer.ask(f"/start {payload}")
+        return code_in(welcome.body)
+
+
+def code_in(text: str) -> str:
+    """The first customer or reward code in a message."""
+    match = re.search(r"\b([0-9A-Z]{4,5}-[0-9A-Z]{4,5})\b", text)
+    assert match, f"no code in {text!r}"
+    return match.group(1)
+
 
 @pytest.fixture
 async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
@@ -52,7 +75,9 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
         yield World(emulator, app, clock)
     finally:
         if app.dispatcher._running_lock.locked():
-            await app.dispatcher.stop_polling()
+            stopping = asyncio.create_task(app.dispatcher.stop_polling())
+            await emulator.release_pollers()
+            await stopping
         await asyncio.wait_for(polling, 10)
         await emulator.stop()
 
@@ -62,4 +87,12 @@ def owner(world: World) -> TelegramUser:
     return world.user(OWNER_ID, "Sari", "id", "sari_kopi")
 
 
-UserFactory = Callable[..., TelegramUser]
+
+@pytest.fixture
+def barista(world: World) -> TelegramUser:
+    return world.user(200, "Budi", "en", "budi")
+
+
+@pytest.fixture
+def customer(world: World) -> TelegramUser:
+    return world.user(300, "Ayu", "id-ID")

@@ -2,39 +2,21 @@
 
 from __future__ import annotations
 
-import re
-
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, code_in
 
 
-def _code_in(text: str) -> str:
-    match = re.search(r"\b([0-9A-Z]{4,5}-[0-9A-Z]{4,5})\b", text)
-    assert match, f"no code in {text!r}"
-    return match.group(1)
-
-
-async def _invite_staff(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
-    team = await owner.ask("/staff")
-    await owner.press(team, "Undang")  # owner speaks Indonesian
-    invite = await owner.next_message()
-    link = re.search(r"start=(staff_[\w-]+)", invite.body)
-    assert link, invite.body
-    welcome = await barista.ask(f"/start {link.group(1)}")
-    assert "staff" in welcome.body and "Kopi Senja" in welcome.body
-
-
-async def test_staff_fills_a_card_and_redeems_the_reward(world: World, owner: TelegramUser) -> None:
+async def test_staff_fills_a_card_and_redeems_the_reward(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     join = await world.create_shop(rules=ProgramRules(daily_stamp_cap=0))
-    barista = world.user(200, "Budi", "en")
-    await _invite_staff(world, owner, barista)
+    await world.hire(owner, barista)
 
-    customer = world.user(300, "Ayu", "id-ID")
     welcome = await customer.ask(f"/start {join}")
     assert "Selamat datang di <b>Kopi Senja</b>, Ayu" in welcome.body
     assert "🎟 Kartu saya" in welcome.keyboard_labels()
-    code = _code_in(welcome.body)
+    code = code_in(welcome.body)
 
     for purchase in range(1, 11):
         typed = code.lower().replace("-", "") if purchase % 2 else code  # any case, with or without dash
@@ -51,7 +33,7 @@ async def test_staff_fills_a_card_and_redeems_the_reward(world: World, owner: Te
     assert "0/10" in news.body
     reward_news = await customer.next_message()
     assert "Kartu Anda penuh" in reward_news.body
-    reward_code = _code_in(reward_news.body)
+    reward_code = code_in(reward_news.body)
 
     rewards = await customer.ask("/rewards")
     assert reward_code in rewards.body
