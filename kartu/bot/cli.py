@@ -137,3 +137,7 @@ def create(name: str, owner_id: int) -> None:
     click.echo(f"Customer join link: {deep_link(username or '<bot>', LinkKind.JOIN, slug)}")
     if not username:
         click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the link.)")
+
+
+if __name__ == "__main__":
+    main()
