@@ -7,15 +7,14 @@ import logging
 import sys
 
 import click
-from aiogram.exceptions import TelegramAPIError
-from aiogram.utils.token import TokenValidationError, validate_token
-from aiohttp import ClientError
 from pydantic import ValidationError
 
 from kartu.config import Settings
 from kartu.loyalty.links import LinkKind, deep_link
 
 log = logging.getLogger("kartu")
+# aiogram takes seconds to import (hundreds of pydantic models): commands import it only
+# when they talk to Telegram, so a missing setting is reported at once.
 
 
 def _settings() -> Settings:
@@ -46,6 +45,8 @@ def run() -> None:
     settings = _settings()
     if not settings.bot_token:
         raise click.ClickException("KARTU_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.")
+    from aiogram.utils.token import TokenValidationError, validate_token
+
     try:
         validate_token(settings.bot_token)
     except TokenValidationError:
@@ -98,6 +99,10 @@ async def _bot_username(settings: Settings) -> str | None:
         return settings.bot_username
     if not settings.bot_token:
         return None
+    from aiogram.exceptions import TelegramAPIError
+    from aiogram.utils.token import TokenValidationError
+    from aiohttp import ClientError
+
     from kartu.bot.app import build_bot
 
     bot = build_bot(settings)
