@@ -99,9 +99,9 @@ class BotAPIEmulator:
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
             "senddocument": self._send_document,
-            "editmessagetext": self._edit_message_text,
-            "editmessagecaption": self._edit_message_caption,
-            "editmessagereplymarkup": self._edit_reply_markup,
+            "editmessagetext": lambda params: self._edit(params, "text"),
+            "editmessagecaption": lambda params: self._edit(params, "caption"),
+            "editmessagereplymarkup": lambda params: self._edit(params, None),
             "answercallbackquery": self._answer_callback_query,
             "deletemessage": lambda params: True,
             "sendchataction": lambda params: True,
@@ -317,22 +317,11 @@ class BotAPIEmulator:
                 return message
         raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}), content_type="application/json")
 
-    def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
+    def _edit(self, params: dict[str, Any], field: str | None) -> dict[str, Any]:
+        """editMessageText / editMessageCaption / editMessageReplyMarkup: ``field`` is what changes."""
         message = self._find(params)
-        message.text = params.get("text") or ""
-        message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self._message_json(message)
-
-    def _edit_message_caption(self, params: dict[str, Any]) -> dict[str, Any]:
-        message = self._find(params)
-        message.caption = params.get("caption")
-        message.reply_markup = params.get("reply_markup")
-        message.edits += 1
-        return self._message_json(message)
-
-    def _edit_reply_markup(self, params: dict[str, Any]) -> dict[str, Any]:
-        message = self._find(params)
+        if field is not None:
+            setattr(message, field, params.get(field) or "")
         message.reply_markup = params.get("reply_markup")
         message.edits += 1
         return self._message_json(message)

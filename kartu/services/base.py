@@ -70,8 +70,10 @@ class ServiceBase:
             raise NotMember()
         return person, merchant, card
 
-    async def _card_view(self, uow: UnitOfWork, person: Person, merchant: Merchant, card: Card) -> CardView:
-        program = await uow.programs.for_merchant(merchant.id)
+    async def _card_view(
+        self, uow: UnitOfWork, person: Person, merchant: Merchant, card: Card, program: Program | None = None
+    ) -> CardView:
+        program = program or await uow.programs.for_merchant(merchant.id)
         rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
         return CardView(
             merchant_name=merchant.name,

@@ -124,7 +124,7 @@ class CounterService(ServiceBase):
                 issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
             await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
             await uow.staff.touch(place.member.id, now)
-            view = await self._card_view(uow, customer, place.merchant, card)
+            view = await self._card_view(uow, customer, place.merchant, card, program)
             return PurchaseResult(
                 customer=self.recipient(customer),
                 customer_first_name=customer.first_name,
