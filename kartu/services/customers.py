@@ -81,6 +81,14 @@ class CustomerService(ServiceBase):
                 person = await self._ensure_person(uow, profile)
                 return StartOutcome(joined=await self._join(uow, person, merchant))
             person = await uow.people.by_telegram_id(profile.telegram_id)
+            if person is not None and person.current_merchant_id is None:
+                # Staff and owners who never joined as customers are greeted in their role.
+                places = await uow.staff.workplaces(person.id)
+                if places:
+                    await self._ensure_person(uow, profile)
+                    merchant = await uow.merchants.get(places[0].merchant_id)
+                    assert merchant is not None
+                    return StartOutcome(invite=InviteResult(merchant_name=merchant.name, role=places[0].role))
             if person is not None and person.current_merchant_id is not None:
                 merchant = await uow.merchants.get(person.current_merchant_id)
                 assert merchant is not None

@@ -53,3 +53,10 @@ async def test_admin_creates_a_merchant_and_its_owner_takes_over(world: World) -
     assert "not valid any more" in (await world.user(121, "Eve", "en").ask(f"/start {owner_payload}")).body
 
     assert (await admin.ask("/newmerchant")).body == "Send it like this: /newmerchant Kopi Senja"
+
+
+async def test_owner_created_by_the_operator_is_greeted_as_owner(world: World, owner: TelegramUser) -> None:
+    await world.create_shop()
+    greeting = await owner.ask("/start")
+    assert "Selamat datang, pemilik <b>Kopi Senja</b>" in greeting.body
+    assert "Sari" in (await owner.ask("/staff")).body  # the name Telegram gave is kept from now on
