@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     bot_username: str = ""
     log_level: str = "INFO"
     polling_timeout: int = 10
+    scheduler: Literal["inline", "off"] = "inline"
+    send_rate: float = Field(default=25.0, gt=0, le=1000)
+    per_chat_interval: float = Field(default=1.0, ge=0)
+    sweep_interval_seconds: float = Field(default=60.0, gt=0)
+    dispatch_interval_seconds: float = Field(default=1.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -62,7 +63,7 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     try:
         user = event.update.event.from_user  # type: ignore[union-attr]
-        language = await services.customers.language_for(user.id, user.language_code)
+        language = await services.customers.seen(user.id, user.language_code)
     except Exception:  # the database may be what failed
         language = i18n.default_locale
     with i18n.context(), i18n.use_locale(language):
@@ -105,8 +106,13 @@ async def publish_commands(app: KartuApp) -> None:
 
 
 async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
-    """Apply pending migrations, publish commands, then poll until stopped."""
+    """Apply pending migrations, publish commands, start the scheduler (unless off), then poll until stopped."""
+    from kartu.scheduler.jobs import build_scheduler
+
     await upgrade(app.db.engine)
+    scheduler = build_scheduler(app) if app.settings.scheduler == "inline" else None
+    if scheduler is not None:
+        scheduler.start()
     try:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
@@ -114,4 +120,20 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
             app.bot, polling_timeout=app.settings.polling_timeout, handle_signals=handle_signals, close_bot_session=False
         )
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        await app.close()
+
+
+async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
+    """The scheduler alone (`kartu scheduler`), until ``stop`` is set."""
+    from kartu.scheduler.jobs import build_scheduler
+
+    await upgrade(app.db.engine)
+    scheduler = build_scheduler(app)
+    scheduler.start()
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
         await app.close()

@@ -63,6 +63,28 @@ def run() -> None:
         pass
 
 
+@main.command()
+def scheduler() -> None:
+    """Run only the scheduler (sweeps, reminders, surveys, outbox delivery), for deployments
+    whose bot processes run with KARTU_SCHEDULER=off."""
+    settings = _settings()
+    if not settings.bot_token:
+        raise click.ClickException("KARTU_BOT_TOKEN is not set: the scheduler sends messages as the bot.")
+    _configure_logging(settings)
+    import signal
+
+    from kartu.bot.app import build_app, run_scheduler
+
+    async def _run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_scheduler(build_app(settings), stop)
+
+    asyncio.run(_run())
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

@@ -18,4 +18,4 @@ class PersonLanguage(I18nMiddleware):
         services: Services = data["services"]
         if user is None:
             return services.customers.settings.default_language
-        return await services.customers.language_for(user.id, user.language_code)
+        return await services.customers.seen(user.id, user.language_code)

@@ -26,3 +26,8 @@ class TeamAction(CallbackData, prefix="team"):
 
 class ProgramField(CallbackData, prefix="prog"):
     field: str
+
+
+class SurveyAnswer(CallbackData, prefix="svy"):
+    survey_id: int
+    rating: int  # 1-5; 0 means "no comment" after a rating

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import Message
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
+from kartu.handlers.callbacks import SurveyAnswer
 from kartu.handlers.common import profile_of
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.render import (
@@ -23,6 +27,7 @@ from kartu.handlers.render import (
     reward_lines,
 )
 from kartu.loyalty.codes import format_code
+from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.staff import Role
 from kartu.services.container import Services
 
@@ -50,6 +55,7 @@ async def start(message: Message, command: CommandObject, services: Services) ->
     text = "\n\n".join(
         [
             greeting.format(shop=name(card.merchant_name), first_name=name(outcome.joined.first_name)),
+            *([_("You will get reminders and offers again. Send /stop to turn them off.")] if outcome.joined.opted_in_again else []),
             _("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}").format(
                 code=format_code(card.personal_code), progress=progress_line(card)
             ),
@@ -76,6 +82,47 @@ async def show_rewards(message: Message, services: Services, i18n: KartuI18n) ->
     await message.answer(reward_lines(rewards, i18n.current_locale))
 
 
+class FeedbackForm(StatesGroup):
+    comment = State()
+
+
+async def stop_promotions(message: Message, services: Services) -> None:
+    if await services.customers.stop_promotions(message.from_user.id):  # type: ignore[union-attr]
+        await message.answer(_("Done: no more reminders, surveys or offers. You still get messages about your own purchases. Send /start to turn them back on."))
+    else:
+        await message.answer(_("You have not joined a shop yet. Open your shop's link or scan its QR code to join."))
+
+
+async def rate_visit(query: CallbackQuery, callback_data: SurveyAnswer, services: Services, state: FSMContext) -> None:
+    if callback_data.rating == 0:
+        await services.feedback.comment(query.from_user.id, callback_data.survey_id, None)
+        await state.clear()
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("Thank you for your feedback!"))
+        return
+    result = await services.feedback.rate(query.from_user.id, callback_data.survey_id, callback_data.rating)
+    await query.answer(_("Thank you!"))
+    await state.set_state(FeedbackForm.comment)
+    await state.update_data(survey_id=callback_data.survey_id)
+    skip = InlineKeyboardBuilder()
+    skip.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=callback_data.survey_id, rating=0))
+    question = (
+        _("We are sorry it was not great. What went wrong? Your message goes straight to the team.")
+        if result.low
+        else _("Thanks! Anything you would like to tell us? Send a message, or tap No comment.")
+    )
+    if isinstance(query.message, Message):
+        await query.message.edit_text(question, reply_markup=skip.as_markup())
+
+
+async def leave_comment(message: Message, services: Services, state: FSMContext) -> None:
+    survey_id = (await state.get_data()).get("survey_id", 0)
+    await state.clear()
+    await services.feedback.comment(message.from_user.id, survey_id, (message.text or "")[:COMMENT_MAX])  # type: ignore[union-attr]
+    await message.answer(_("Thank you for your feedback!"))
+
+
 def router() -> Router:
     customer = Router(name="customer")
     customer.message.register(start, CommandStart())
@@ -85,6 +132,9 @@ def router() -> Router:
     customer.message.register(show_code, MenuButton(MENU_CODE))
     customer.message.register(show_rewards, Command("rewards"))
     customer.message.register(show_rewards, MenuButton(MENU_REWARDS))
+    customer.message.register(stop_promotions, Command("stop"))
+    customer.callback_query.register(rate_visit, SurveyAnswer.filter())
+    customer.message.register(leave_comment, FeedbackForm.comment, F.text, ~F.text.startswith("/"))
     return customer
 
 

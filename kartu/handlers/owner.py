@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ProgramField, TeamAction
 from kartu.handlers.render import N_, date_text, name
+from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.staff import INVITE_TTL, Role
@@ -26,6 +27,9 @@ SETTING_LABELS = {
     "daily_stamp_cap": N_("Daily stamp limit per customer (0 = none)"),
     "stamp_expiry_days": N_("Stamps expire after days without a visit (0 = never)"),
     "reward_valid_days": N_("Reward codes valid for days"),
+    "reminder_days": N_("Reminders: days before stamps or rewards expire"),
+    "survey_delay_minutes": N_("Feedback survey: minutes after a purchase"),
+    "survey_every_days": N_("Feedback survey: at most once per this many days (0 = off)"),
 }
 
 
@@ -108,6 +112,8 @@ async def ask_setting(query: CallbackQuery, callback_data: ProgramField, service
     field = callback_data.field
     if field == "reward_name":
         hint = _("Send the new reward name (up to {high} characters).").format(high=REWARD_NAME_MAX)
+    elif field == "reminder_days":
+        hint = _("Send up to {count} numbers of days, like 7,1 (0 = no reminders).").format(count=MAX_REMINDERS)
     else:
         limits = NUMBER_SETTINGS[field]
         hint = _("Send a whole number from {low} to {high}.").format(low=limits.minimum, high=limits.maximum)
@@ -137,11 +143,24 @@ async def cancel_form(message: Message, state: FSMContext) -> None:
     await message.answer(_("Cancelled. Nothing was changed."))
 
 
+async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -> None:
+    report = await services.feedback.report(message.from_user.id)  # type: ignore[union-attr]
+    lines = [_("<b>Feedback for {shop}</b>").format(shop=name(report.merchant_name))]
+    if report.count == 0:
+        lines.append(_("No ratings yet. Customers are asked after a purchase."))
+    else:
+        lines.append(_("Average rating: <b>{average:.1f}</b>/5 from {count} rating(s)").format(average=report.average, count=report.count))
+    for item in report.comments:
+        lines.append(f"• {name(item.first_name)} ({item.rating or '–'}/5, {date_text(item.at, report.timezone, i18n.current_locale)}): {name(item.comment)}")
+    await message.answer("\n".join(lines))
+
+
 def router() -> Router:
     owner = Router(name="owner")
     owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm))
     owner.message.register(show_team, Command("staff", "team"))
     owner.message.register(show_program, Command("program"))
+    owner.message.register(show_feedback, Command("feedback"))
     owner.callback_query.register(team_action, TeamAction.filter())
     owner.callback_query.register(ask_setting, ProgramField.filter())
     owner.message.register(receive_setting, ProgramForm.value, F.text, ~F.text.startswith("/"))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.errors import DailyCapReached, InvalidPurchaseCount, InvalidSetting
+from kartu.loyalty.expiry import MAX_REMINDER_DAYS, format_reminder_days, parse_reminder_days
 
 MAX_PURCHASES_PER_PROMPT = 20
 
@@ -21,6 +22,9 @@ class ProgramRules:
     daily_stamp_cap: int = 5
     stamp_expiry_days: int = 180
     reward_valid_days: int = 30
+    reminder_days: str = "7,1"
+    survey_delay_minutes: int = 120
+    survey_every_days: int = 14
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,14 @@ NUMBER_SETTINGS: dict[str, NumberLimits] = {
     "daily_stamp_cap": NumberLimits(0, 100),
     "stamp_expiry_days": NumberLimits(0, 3650),
     "reward_valid_days": NumberLimits(1, 3650),
+    "survey_delay_minutes": NumberLimits(0, 1440),
+    "survey_every_days": NumberLimits(0, 365),
 }
 REWARD_NAME_MAX = 48
-EDITABLE_SETTINGS = ("stamps_required", "reward_name", *list(NUMBER_SETTINGS)[1:])
+EDITABLE_SETTINGS = (
+    "stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap", "stamp_expiry_days",
+    "reward_valid_days", "reminder_days", "survey_delay_minutes", "survey_every_days",
+)
 
 
 def change_setting(rules: ProgramRules, field: str, raw_value: str) -> ProgramRules:
@@ -48,6 +57,12 @@ def change_setting(rules: ProgramRules, field: str, raw_value: str) -> ProgramRu
         if not text or len(text) > REWARD_NAME_MAX:
             raise InvalidSetting(field, 1, REWARD_NAME_MAX)
         return replace(rules, reward_name=" ".join(text.split()))
+    if field == "reminder_days":
+        try:
+            days = parse_reminder_days(text) if text not in ("0", "-") else ()
+        except ValueError:
+            raise InvalidSetting(field, 1, MAX_REMINDER_DAYS) from None
+        return replace(rules, reminder_days=format_reminder_days(days))
     limits = NUMBER_SETTINGS.get(field)
     if limits is None:
         raise InvalidSetting(field)

@@ -94,4 +94,7 @@ def rules_of(program: Program) -> ProgramRules:
         daily_stamp_cap=program.daily_stamp_cap,
         stamp_expiry_days=program.stamp_expiry_days,
         reward_valid_days=program.reward_valid_days,
+        reminder_days=program.reminder_days,
+        survey_delay_minutes=program.survey_delay_minutes,
+        survey_every_days=program.survey_every_days,
     )

@@ -8,7 +8,10 @@ from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
 from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
+from kartu.services.delivery import DeliveryService
+from kartu.services.feedback import FeedbackService
 from kartu.services.merchants import MerchantService
+from kartu.services.upkeep import UpkeepService
 from kartu.storage.database import Database
 
 
@@ -17,6 +20,9 @@ class Services:
     customers: CustomerService
     counter: CounterService
     merchants: MerchantService
+    feedback: FeedbackService
+    delivery: DeliveryService
+    upkeep: UpkeepService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -25,4 +31,7 @@ class Services:
             customers=CustomerService(db, clock, settings),
             counter=CounterService(db, clock, settings),
             merchants=MerchantService(db, clock, settings),
+            feedback=FeedbackService(db, clock, settings),
+            delivery=DeliveryService(db, clock, settings),
+            upkeep=UpkeepService(db, clock, settings),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from kartu.loyalty.codes import CodeKind, code_kind, new_reward_code, normalize_code
 from kartu.loyalty.errors import (
     DailyCapReached,
@@ -11,7 +13,9 @@ from kartu.loyalty.errors import (
     RewardExpired,
     UnknownCode,
 )
-from kartu.loyalty.program import credit_purchase, local_day_start, parse_purchase_count, reward_expiry
+from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
+from kartu.loyalty.feedback import survey_is_due
+from kartu.loyalty.program import ProgramRules, credit_purchase, local_day_start, parse_purchase_count, reward_expiry
 from kartu.loyalty.staff import PROMPT_TTL
 from kartu.services.base import ServiceBase, Workplace, rules_of
 from kartu.services.views import (
@@ -21,7 +25,7 @@ from kartu.services.views import (
     RedeemResult,
     RewardView,
 )
-from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
+from kartu.storage.models import LedgerEntry, Person, PurchasePrompt, Reward, Survey
 from kartu.storage.repositories import UnitOfWork
 
 
@@ -124,6 +128,7 @@ class CounterService(ServiceBase):
                 issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
             await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
             await uow.staff.touch(place.member.id, now)
+            await self._ask_for_feedback_later(uow, place, customer, prompt.id, rules)
             view = await self._card_view(uow, customer, place.merchant, card, program)
             return PurchaseResult(
                 customer=self.recipient(customer),
@@ -132,6 +137,24 @@ class CounterService(ServiceBase):
                 card=view,
                 new_rewards=tuple(issued),
             )
+
+    async def _ask_for_feedback_later(
+        self, uow: UnitOfWork, place: Workplace, customer: Person, prompt_id: int, rules: ProgramRules
+    ) -> None:
+        """Queue a survey, in the purchase's transaction, when this customer is due one."""
+        now = self.clock.now()
+        if customer.promotions_opt_out or customer.unreachable_at is not None:
+            return
+        last = await uow.surveys.last_created(place.merchant.id, customer.id)
+        if not survey_is_due(last, now, rules.survey_every_days):
+            return
+        survey = await uow.surveys.add(Survey(merchant_id=place.merchant.id, person_id=customer.id, prompt_id=prompt_id, created_at=now))
+        due = now + timedelta(minutes=rules.survey_delay_minutes)
+        await uow.outbox.enqueue(
+            key=f"survey:{survey.id}", kind=Kind.SURVEY, category=Category.PROMO, chat_id=customer.telegram_id,
+            person_id=customer.id, merchant_id=place.merchant.id, subject_id=survey.id, now=now,
+            not_before=next_allowed(due, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO),
+        )
 
     async def cancel_purchase(self, staff_telegram_id: int, prompt_id: int) -> None:
         async with self.db.write() as uow:

@@ -60,11 +60,13 @@ class CustomerService(ServiceBase):
 
     async def _join(self, uow: UnitOfWork, person: Person, merchant: Merchant) -> JoinResult:
         card, created = await uow.cards.get_or_add(merchant.id, person.id, self.clock.now())
-        if person.current_merchant_id != merchant.id:
+        opted_in_again = person.promotions_opt_out
+        if person.current_merchant_id != merchant.id or opted_in_again:
             person.current_merchant_id = merchant.id
+            person.promotions_opt_out = False  # /start after /stop opts back in
             await uow.people.save(person)
         view = await self._card_view(uow, person, merchant, card)
-        return JoinResult(card=view, newly_joined=created, first_name=person.first_name)
+        return JoinResult(card=view, newly_joined=created, first_name=person.first_name, opted_in_again=opted_in_again)
 
     async def start(self, profile: TelegramProfile, payload: str | None) -> StartOutcome:
         """``/start`` with or without a deep-link payload."""
@@ -137,9 +139,24 @@ class CustomerService(ServiceBase):
             await uow.people.save(person)
         return language
 
-    async def language_for(self, telegram_id: int, telegram_language: str | None) -> str:
-        """The language to answer this Telegram user in (one indexed read)."""
+    async def seen(self, telegram_id: int, telegram_language: str | None) -> str:
+        """The user wrote: the language to answer in (one indexed read). A user marked
+        unreachable (they had blocked the bot) is reachable again."""
         async with self.db.read() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
+        if person is not None and person.unreachable_at is not None:
+            async with self.db.write() as uow:
+                await uow.people.mark_reachable(person.id)
         chosen = person.language if person else None
         return resolve_language(chosen, telegram_language, self.settings.default_language)
+
+    async def stop_promotions(self, telegram_id: int) -> bool:
+        """``/stop``: no more reminders, surveys or broadcasts; ``False`` if not a member."""
+        async with self.db.write() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None:
+                return False
+            person.promotions_opt_out = True
+            await uow.people.save(person)
+            await uow.outbox.drop_promotions_for(person.id, self.clock.now(), "opted out")
+            return True

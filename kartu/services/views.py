@@ -43,6 +43,7 @@ class JoinResult:
     card: CardView
     newly_joined: bool
     first_name: str
+    opted_in_again: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,9 @@ class ProgramView:
     daily_stamp_cap: int
     stamp_expiry_days: int
     reward_valid_days: int
+    reminder_days: str
+    survey_delay_minutes: int
+    survey_every_days: int
 
 
 @dataclass(frozen=True)
@@ -120,3 +124,76 @@ class MerchantCreated:
     slug: str
     name: str
     owner_invite_token: str | None
+
+
+@dataclass(frozen=True)
+class StampReminderNotice:
+    language: str
+    merchant_name: str
+    stamps: int
+    stamps_required: int
+    reward_name: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class RewardReminderNotice:
+    language: str
+    merchant_name: str
+    reward_name: str
+    code: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SurveyNotice:
+    language: str
+    merchant_name: str
+    survey_id: int
+
+
+@dataclass(frozen=True)
+class LowRatingAlertNotice:
+    language: str
+    merchant_name: str
+    customer_first_name: str
+    rating: int
+    comment: str | None
+    visits: int
+    first_visit: datetime | None
+    timezone: str
+
+
+Notice = StampReminderNotice | RewardReminderNotice | SurveyNotice | LowRatingAlertNotice
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    merchants: int = 0
+    cards_expired: int = 0
+    rewards_expired: int = 0
+    reminders_queued: int = 0
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    low: bool
+
+
+@dataclass(frozen=True)
+class FeedbackComment:
+    first_name: str
+    rating: int | None
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    merchant_name: str
+    average: float | None
+    count: int
+    comments: tuple[FeedbackComment, ...]
+    timezone: str

@@ -19,6 +19,7 @@ class Merchant(SQLModel, table=True):
     slug: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=64)
     timezone: str = Field(max_length=64, default="Asia/Jakarta")
+    quiet_hours: str = Field(max_length=16, default="21:00-08:00")
     created_at: datetime = _when()
 
 
@@ -31,6 +32,9 @@ class Program(SQLModel, table=True):
     daily_stamp_cap: int = 5
     stamp_expiry_days: int = 180
     reward_valid_days: int = 30
+    reminder_days: str = Field(max_length=16, default="7,1")
+    survey_delay_minutes: int = 120
+    survey_every_days: int = 14
     updated_at: datetime = _when()
 
 
@@ -45,13 +49,19 @@ class Person(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     personal_code: str = Field(max_length=16, unique=True)
     current_merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
+    promotions_opt_out: bool = False
+    unreachable_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
 
 
 class Card(SQLModel, table=True):
     """A customer's stamp card at one merchant."""
 
-    __table_args__ = (UniqueConstraint("merchant_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "person_id"),
+        # Expiry and reminder sweeps select a merchant's cards by last purchase.
+        Index("ix_card_merchant_last_purchase", "merchant_id", "last_purchase_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id")
@@ -104,7 +114,10 @@ class PurchasePrompt(SQLModel, table=True):
 
 
 class Reward(SQLModel, table=True):
-    __table_args__ = (Index("ix_reward_holder", "merchant_id", "person_id", "redeemed_at"),)
+    __table_args__ = (
+        Index("ix_reward_holder", "merchant_id", "person_id", "redeemed_at"),
+        Index("ix_reward_merchant_expires", "merchant_id", "expires_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id")
@@ -115,6 +128,7 @@ class Reward(SQLModel, table=True):
     expires_at: datetime = _when()
     redeemed_at: datetime | None = _when(nullable=True)
     redeemed_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    expired_at: datetime | None = _when(nullable=True)
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -143,3 +157,49 @@ class ConversationState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     state: str | None = Field(default=None, max_length=200)
     data: str = Field(sa_column=Column(Text(), nullable=False, default="{}"))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A proactive message waiting to be delivered; written in the transaction that causes it.
+
+    Rows name what to say (``kind``, ``subject_id``, ``params``), not the words: the
+    dispatcher renders them at delivery time in the recipient's language, and skips a row
+    whose subject no longer needs it (stamps already used, reward already redeemed).
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=160, unique=True)
+    kind: str = Field(max_length=32)
+    category: str = Field(max_length=16)
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
+    subject_id: int | None = None
+    params: str = Field(sa_column=Column(Text(), nullable=False, default="{}"))
+    status: str = Field(max_length=16, default="pending")
+    attempts: int = 0
+    not_before: datetime = _when()
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = _when(nullable=True)
+    sent_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = _when()
+
+
+class Survey(SQLModel, table=True):
+    """A feedback request after a visit, and the customer's answer."""
+
+    __table_args__ = (Index("ix_survey_card_time", "merchant_id", "person_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    prompt_id: int | None = Field(default=None, foreign_key="purchase_prompt.id")
+    created_at: datetime = _when()
+    rating: int | None = None
+    rated_at: datetime | None = _when(nullable=True)
+    comment: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    commented_at: datetime | None = _when(nullable=True)

@@ -22,6 +22,9 @@ from kartu.storage.models import (
     StaffInvite,
     StaffMember,
 )
+from kartu.storage.outbox import OutboxRepository
+from kartu.storage.surveys import SurveyRepository
+from kartu.storage.sweeps import SweepRepository
 
 Row = TypeVar("Row")
 UNIQUE_RETRIES = 8
@@ -63,6 +66,10 @@ class MerchantRepository(_Repository):
         await self.session.flush()
         return merchant
 
+    async def with_programs(self) -> Sequence[tuple[Merchant, Program]]:
+        query = select(Merchant, Program).join(Program, Program.merchant_id == Merchant.id).order_by(Merchant.id)
+        return [(merchant, program) for merchant, program in (await self.session.execute(query)).all()]
+
     async def first_two(self) -> Sequence[Merchant]:
         """Up to two merchants: enough to tell whether the deployment has exactly one."""
         return (await self.session.scalars(select(Merchant).order_by(Merchant.id).limit(2))).all()
@@ -97,8 +104,14 @@ class PersonRepository(_Repository):
         self.session.add(person)
         await self.session.flush()
 
+    async def mark_reachable(self, person_id: int) -> None:
+        await self.session.execute(update(Person).where(Person.id == person_id).values(unreachable_at=None))
+
 
 class CardRepository(_Repository):
+    async def by_id(self, card_id: int) -> Card | None:
+        return await self.session.get(Card, card_id)
+
     async def get(self, merchant_id: int, person_id: int, *, lock: bool = False) -> Card | None:
         query = select(Card).where(Card.merchant_id == merchant_id, Card.person_id == person_id)
         if lock:
@@ -326,3 +339,6 @@ class UnitOfWork:
         self.rewards = RewardRepository(session)
         self.ledger = LedgerRepository(session)
         self.conversations = ConversationRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.sweeps = SweepRepository(session)
+        self.surveys = SurveyRepository(session)

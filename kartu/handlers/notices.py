@@ -1,0 +1,58 @@
+"""Proactive messages rendered for the outbox dispatcher, in the recipient's language."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from kartu.bot.i18n import KartuI18n
+from kartu.handlers.callbacks import SurveyAnswer
+from kartu.handlers.render import date_text, name
+from kartu.loyalty.codes import format_code
+from kartu.loyalty.feedback import RATINGS
+from kartu.services.views import (
+    LowRatingAlertNotice,
+    Notice,
+    RewardReminderNotice,
+    StampReminderNotice,
+    SurveyNotice,
+)
+
+
+def rating_keyboard(survey_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for rating in RATINGS:
+        builder.button(text="⭐" * rating if rating < 3 else f"{rating} ⭐", callback_data=SurveyAnswer(survey_id=survey_id, rating=rating))
+    builder.adjust(5)
+    return builder.as_markup()
+
+
+def render_notice(i18n: KartuI18n, notice: Notice) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Text and buttons of one proactive message."""
+    with i18n.context(), i18n.use_locale(notice.language):
+        match notice:
+            case StampReminderNotice():
+                missing = max(notice.stamps_required - notice.stamps, 0)
+                return _(
+                    "⏳ Your {stamps} stamp(s) at <b>{shop}</b> expire on {date} — {missing} more for {reward}. See you soon!"
+                ).format(stamps=notice.stamps, shop=name(notice.merchant_name), date=date_text(notice.expires_at, notice.timezone, notice.language),
+                         missing=missing, reward=name(notice.reward_name)), None
+            case RewardReminderNotice():
+                return _(
+                    "⏳ Your reward <b>{reward}</b> at {shop} expires on {date}. Show this code to staff: <code>{code}</code>"
+                ).format(reward=name(notice.reward_name), shop=name(notice.merchant_name),
+                         date=date_text(notice.expires_at, notice.timezone, notice.language), code=format_code(notice.code)), None
+            case SurveyNotice():
+                return _("How was your visit to <b>{shop}</b>? Tap a rating.").format(shop=name(notice.merchant_name)), rating_keyboard(notice.survey_id)
+            case LowRatingAlertNotice():
+                history = (
+                    _("{visits} visit(s) since {date}").format(visits=notice.visits, date=date_text(notice.first_visit, notice.timezone, notice.language))
+                    if notice.first_visit else _("no visits recorded")
+                )
+                comment = name(notice.comment) if notice.comment else _("(no comment)")
+                return _(
+                    "⚠️ <b>{first_name}</b> rated their visit to {shop} {rating}/5.\nHistory: {history}.\nComment: {comment}\nPlease make it right."
+                ).format(first_name=name(notice.customer_first_name), shop=name(notice.merchant_name), rating=notice.rating,
+                         history=history, comment=comment), None
+    raise TypeError(f"no renderer for {notice!r}")

@@ -1,0 +1,78 @@
+"""When a proactive message may go out: quiet hours, retries, and who may be messaged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Category(StrEnum):
+    """Promotional messages respect opt-out and quiet hours; alerts to staff go at once;
+    service messages (about the customer's own purchase) respect quiet hours only."""
+
+    PROMO = "promo"
+    SERVICE = "service"
+    ALERT = "alert"
+
+
+class Kind(StrEnum):
+    STAMP_REMINDER = "stamp_reminder"
+    REWARD_REMINDER = "reward_reminder"
+    SURVEY = "survey"
+    LOW_RATING_ALERT = "low_rating_alert"
+
+
+CATEGORY_OF = {
+    Kind.STAMP_REMINDER: Category.PROMO,
+    Kind.REWARD_REMINDER: Category.PROMO,
+    Kind.SURVEY: Category.PROMO,
+    Kind.LOW_RATING_ALERT: Category.ALERT,
+}
+
+MAX_ATTEMPTS = 5
+_BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10))
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time = time(21, 0)
+    end: time = time(8, 0)
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours:
+        """``"21:00-08:00"``; ``ValueError`` when malformed."""
+        start_text, _, end_text = text.partition("-")
+        return cls(time.fromisoformat(start_text.strip()), time.fromisoformat(end_text.strip()))
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def contains(self, local: time) -> bool:
+        if self.start == self.end:
+            return False
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+def next_allowed(moment: datetime, timezone: str, quiet: QuietHours, category: Category) -> datetime:
+    """The earliest time at or after ``moment`` a message of ``category`` may be delivered."""
+    if category is Category.ALERT:
+        return moment
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    if not quiet.contains(local.time().replace(tzinfo=None)):
+        return moment
+    morning = local.replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
+    if morning <= local:
+        morning = (local + timedelta(days=1)).replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
+    return morning.astimezone(moment.tzinfo)
+
+
+def retry_delay(attempts: int) -> timedelta | None:
+    """How long to wait before attempt number ``attempts + 1``; ``None`` means give up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return _BACKOFF[min(attempts - 1, len(_BACKOFF) - 1)]

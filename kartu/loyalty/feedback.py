@@ -1,0 +1,22 @@
+"""Feedback after a visit: when to ask, what counts as a rating, when the team must know."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+RATINGS = range(1, 6)
+LOW_RATING = 2
+COMMENT_MAX = 500
+# A low rating waits this long for the customer's comment before staff are alerted anyway.
+COMMENT_GRACE = timedelta(minutes=10)
+
+
+def survey_is_due(last_survey_at: datetime | None, now: datetime, every_days: int) -> bool:
+    """At most one survey per customer per ``every_days``; ``0`` turns surveys off."""
+    if every_days <= 0:
+        return False
+    return last_survey_at is None or now - last_survey_at >= timedelta(days=every_days)
+
+
+def is_low(rating: int) -> bool:
+    return rating <= LOW_RATING

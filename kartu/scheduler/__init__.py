@@ -1,0 +1,1 @@
+"""The scheduler: sweeps that enqueue, and the outbox dispatcher that delivers, paced."""

@@ -1,0 +1,124 @@
+"""The outbox dispatcher: claims due messages, renders them, sends them at a safe pace.
+
+Delivery guarantee: every queued message is sent at least once unless it is skipped (its
+subject no longer needs it, the customer opted out or blocked the bot) or fails for good.
+Each outcome is committed right after its send, so a dispatcher killed mid-batch re-sends
+at most the messages that were in flight at that moment (no more than ``concurrency``);
+the rest of its claimed batch returns to the queue when the claim lease (2 min) lapses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramAPIError,
+)
+
+from kartu.bot.i18n import KartuI18n
+from kartu.handlers.notices import render_notice
+from kartu.scheduler.pacing import Pacer
+from kartu.services.container import Services
+from kartu.storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchReport:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    throttled: int = 0
+    blocked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class OutboxDispatcher:
+    def __init__(
+        self,
+        bot: Bot,
+        services: Services,
+        i18n: KartuI18n,
+        pacer: Pacer,
+        *,
+        batch_size: int = 100,
+        concurrency: int = 8,
+        worker: str | None = None,
+    ) -> None:
+        self.bot = bot
+        self.services = services
+        self.i18n = i18n
+        self.pacer = pacer
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+
+    async def dispatch_once(self) -> DispatchReport:
+        """Deliver one batch of due messages; returns what happened."""
+        report = DispatchReport()
+        messages = await self.services.delivery.claim(self.worker, self.batch_size)
+        report.claimed = len(messages)
+        if not messages:
+            return report
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def deliver(message: OutboxMessage) -> None:
+            async with slots:
+                await self._deliver(message, report)
+
+        await asyncio.gather(*(deliver(message) for message in messages))
+        return report
+
+    async def drain(self, max_batches: int = 1000) -> DispatchReport:
+        """Dispatch until nothing is due (tests, benchmarks, `kartu outbox drain`)."""
+        total = DispatchReport()
+        for _ in range(max_batches):
+            report = await self.dispatch_once()
+            for name in ("claimed", "sent", "skipped", "failed", "throttled", "blocked"):
+                setattr(total, name, getattr(total, name) + getattr(report, name))
+            total.errors.extend(report.errors)
+            if report.claimed == 0:
+                break
+        return total
+
+    async def _deliver(self, message: OutboxMessage, report: DispatchReport) -> None:
+        notice = await self.services.delivery.compose(message)
+        if notice is None:
+            await self.services.delivery.skipped(message.id, "no longer needed")
+            report.skipped += 1
+            return
+        text, markup = render_notice(self.i18n, notice)
+        await self.pacer.wait_turn(message.chat_id)
+        try:
+            await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+        except TelegramRetryAfter as error:
+            self.pacer.pause(error.retry_after)
+            await self.services.delivery.throttled(message.id, error.retry_after)
+            report.throttled += 1
+        except TelegramForbiddenError as error:
+            await self.services.delivery.blocked(message.chat_id, message.id)
+            report.blocked += 1
+            log.info("chat %s blocked the bot: %s", message.chat_id, error.message)
+        except TelegramBadRequest as error:
+            await self.services.delivery.rejected(message.id, error.message)
+            report.failed += 1
+            report.errors.append(error.message)
+        except (TelegramServerError, TelegramNetworkError, TelegramAPIError, OSError, asyncio.TimeoutError) as error:
+            await self.services.delivery.failed(message, str(error))
+            report.failed += 1
+            report.errors.append(str(error))
+        else:
+            await self.services.delivery.delivered(message.id)
+            report.sent += 1

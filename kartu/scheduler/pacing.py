@@ -1,0 +1,50 @@
+"""Pacing: a global message rate, at most one message per chat per interval, and pauses on 429."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
+
+class Pacer:
+    """Hands out send slots. Time and sleep are injected so tests move a fake clock."""
+
+    def __init__(
+        self,
+        rate: float,
+        per_chat_interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self.per_chat_interval = per_chat_interval
+        self.monotonic = monotonic
+        self.sleep = sleep
+        self._next_slot = 0.0
+        self._paused_until = 0.0
+        self._chat_next: dict[int, float] = {}
+
+    def reserve(self, chat_id: int) -> float:
+        """Book the earliest slot for ``chat_id``; returns how long to wait for it."""
+        now = self.monotonic()
+        slot = max(now, self._next_slot, self._paused_until, self._chat_next.get(chat_id, 0.0))
+        self._next_slot = slot + self.interval
+        self._chat_next[chat_id] = slot + self.per_chat_interval
+        if len(self._chat_next) > 10_000:
+            self._chat_next = {chat: at for chat, at in self._chat_next.items() if at > now}
+        return slot - now
+
+    async def wait_turn(self, chat_id: int) -> None:
+        delay = self.reserve(chat_id)
+        if delay > 0:
+            await self.sleep(delay)
+        # A 429 may have paused everyone while this message waited.
+        while (pause := self._paused_until - self.monotonic()) > 0:
+            await self.sleep(pause)
+
+    def pause(self, seconds: float) -> None:
+        """Telegram said retry_after: nobody sends until then."""
+        until = self.monotonic() + seconds
+        self._paused_until = max(self._paused_until, until)
+        self._next_slot = max(self._next_slot, until)

@@ -1,0 +1,118 @@
+"""What the outbox dispatcher asks of the database: claim, compose, record outcomes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from kartu.loyalty.delivery import Category, Kind, retry_delay
+from kartu.services.base import ServiceBase
+from kartu.services.views import (
+    LowRatingAlertNotice,
+    Notice,
+    RewardReminderNotice,
+    StampReminderNotice,
+    SurveyNotice,
+)
+from kartu.storage.models import OutboxMessage
+from kartu.storage.outbox import FAILED, SENT, SKIPPED
+from kartu.storage.repositories import UnitOfWork
+
+LEASE = timedelta(minutes=2)
+
+
+class DeliveryService(ServiceBase):
+    async def claim(self, worker: str, limit: int) -> Sequence[OutboxMessage]:
+        """Due messages for this dispatcher, after returning any a dead dispatcher held."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            await uow.outbox.release_stale_claims(now, LEASE)
+            return await uow.outbox.claim(worker, now, limit)
+
+    async def compose(self, message: OutboxMessage) -> Notice | None:
+        """What to say, in the recipient's language; ``None`` when it no longer needs saying."""
+        async with self.db.read() as uow:
+            person = await uow.people.get(message.person_id) if message.person_id else None
+            if person is None:
+                return None
+            if message.category != Category.ALERT and person.unreachable_at is not None:
+                return None
+            if message.category == Category.PROMO and person.promotions_opt_out:
+                return None
+            merchant = await uow.merchants.get(message.merchant_id) if message.merchant_id else None
+            if merchant is None or message.subject_id is None:
+                return None
+            language = self.language_of(person)
+            match message.kind:
+                case Kind.STAMP_REMINDER:
+                    return await self._stamp_reminder(uow, message, language, merchant.name, merchant.timezone)
+                case Kind.REWARD_REMINDER:
+                    reward = await uow.rewards.get(message.subject_id)
+                    if reward is None or reward.redeemed_at is not None or reward.expires_at <= self.clock.now():
+                        return None
+                    return RewardReminderNotice(language, merchant.name, reward.name, reward.code, reward.expires_at, merchant.timezone)
+                case Kind.SURVEY:
+                    return SurveyNotice(language, merchant.name, message.subject_id)
+                case Kind.LOW_RATING_ALERT:
+                    survey = await uow.surveys.get(message.subject_id)
+                    customer = await uow.people.get(survey.person_id) if survey else None
+                    if survey is None or customer is None or survey.rating is None:
+                        return None
+                    visits, first = await uow.surveys.visit_history(merchant.id, customer.id)
+                    return LowRatingAlertNotice(
+                        language, merchant.name, customer.first_name, survey.rating, survey.comment, visits, first, merchant.timezone
+                    )
+        return None
+
+    async def _stamp_reminder(
+        self, uow: UnitOfWork, message: OutboxMessage, language: str, merchant_name: str, timezone: str
+    ) -> StampReminderNotice | None:
+        card = await uow.cards.by_id(message.subject_id or 0)
+        program = await uow.programs.for_merchant(message.merchant_id or 0)
+        if card is None or card.stamps == 0 or card.last_purchase_at is None or program.stamp_expiry_days <= 0:
+            return None
+        expires_at = card.last_purchase_at + timedelta(days=program.stamp_expiry_days)
+        days = json.loads(message.params or "{}").get("days", 0)
+        # A purchase since queueing moved the expiry beyond this reminder's window: skip.
+        if expires_at <= self.clock.now() or expires_at > message.created_at + timedelta(days=days, hours=1):
+            return None
+        return StampReminderNotice(language, merchant_name, card.stamps, program.stamps_required, program.reward_name, expires_at, timezone)
+
+    async def delivered(self, message_id: int) -> None:
+        async with self.db.write() as uow:
+            await uow.outbox.finish(message_id, SENT, self.clock.now())
+
+    async def skipped(self, message_id: int, reason: str) -> None:
+        async with self.db.write() as uow:
+            await uow.outbox.finish(message_id, SKIPPED, self.clock.now(), reason)
+
+    async def failed(self, message: OutboxMessage, error: str) -> None:
+        """A failure worth retrying: back off, or give up after the last attempt."""
+        now = self.clock.now()
+        delay = retry_delay(message.attempts)
+        async with self.db.write() as uow:
+            if delay is None:
+                await uow.outbox.finish(message.id, FAILED, now, error)
+            else:
+                await uow.outbox.retry_later(message.id, now + delay, error)
+
+    async def rejected(self, message_id: int, error: str) -> None:
+        """Telegram refused for good (bad request): no retry."""
+        async with self.db.write() as uow:
+            await uow.outbox.finish(message_id, FAILED, self.clock.now(), error)
+
+    async def throttled(self, message_id: int, retry_after: float) -> None:
+        """A 429: the message waits its turn again; the attempt does not count."""
+        async with self.db.write() as uow:
+            await uow.outbox.retry_later(message_id, self.clock.now() + timedelta(seconds=retry_after), "429", count_attempt=False)
+
+    async def blocked(self, chat_id: int, message_id: int | None = None) -> None:
+        """The user blocked the bot: mark them, drop what is queued for them, until they write again."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            if message_id is not None:
+                await uow.outbox.finish(message_id, FAILED, now, "blocked by the user")
+            person_id = await uow.outbox.mark_unreachable(chat_id, now)
+            if person_id is not None:
+                await uow.outbox.drop_promotions_for(person_id, now, "blocked by the user")

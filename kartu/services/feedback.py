@@ -1,0 +1,62 @@
+"""Customers rate a visit; a low rating reaches the team; owners read the results."""
+
+from __future__ import annotations
+
+from kartu.loyalty.delivery import Category, Kind
+from kartu.loyalty.errors import PromptClosed
+from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, RATINGS, is_low
+from kartu.services.base import ServiceBase
+from kartu.services.views import FeedbackComment, FeedbackReport, RatingResult
+from kartu.storage.models import Survey
+from kartu.storage.repositories import UnitOfWork
+
+RECENT_COMMENTS = 5
+
+
+class FeedbackService(ServiceBase):
+    async def _own_survey(self, uow: UnitOfWork, telegram_id: int, survey_id: int) -> Survey:
+        person = await uow.people.by_telegram_id(telegram_id)
+        survey = await uow.surveys.get(survey_id)
+        if person is None or survey is None or survey.person_id != person.id:
+            raise PromptClosed("missing")
+        return survey
+
+    async def rate(self, telegram_id: int, survey_id: int, rating: int) -> RatingResult:
+        """Record a 1-5 rating once. A low one queues alerts for the owner and staff, who get
+        it at once when the customer comments or skips, or after a short grace period."""
+        if rating not in RATINGS:
+            raise PromptClosed("missing")
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            survey = await self._own_survey(uow, telegram_id, survey_id)
+            if not await uow.surveys.rate(survey.id, rating, now):
+                raise PromptClosed("rated")
+            if is_low(rating):
+                for member, person in await uow.staff.roster(survey.merchant_id):
+                    await uow.outbox.enqueue(
+                        key=f"low-rating:{survey.id}:{member.id}", kind=Kind.LOW_RATING_ALERT, category=Category.ALERT,
+                        chat_id=person.telegram_id, person_id=person.id, merchant_id=survey.merchant_id,
+                        subject_id=survey.id, not_before=now + COMMENT_GRACE, now=now,
+                    )
+        return RatingResult(low=is_low(rating))
+
+    async def comment(self, telegram_id: int, survey_id: int, text: str | None) -> bool:
+        """Save the optional comment (``None``: the customer skipped); alerts go out now."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            survey = await self._own_survey(uow, telegram_id, survey_id)
+            saved = False
+            if text and text.strip():
+                saved = await uow.surveys.comment(survey.id, text.strip()[:COMMENT_MAX], now)
+            await uow.outbox.hurry(Kind.LOW_RATING_ALERT, survey.id, now)
+            return saved
+
+    async def report(self, owner_telegram_id: int) -> FeedbackReport:
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            average, count = await uow.surveys.summary(place.merchant.id)
+            comments = tuple(
+                FeedbackComment(person.first_name, survey.rating, survey.comment or "", survey.commented_at or survey.created_at)
+                for survey, person in await uow.surveys.recent_comments(place.merchant.id, RECENT_COMMENTS)
+            )
+            return FeedbackReport(place.merchant.name, average, count, comments, place.merchant.timezone)

@@ -1,0 +1,52 @@
+"""The sweeps the scheduler runs: expire stamps and rewards, queue reminders before they lapse."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kartu.loyalty.delivery import Category, QuietHours, next_allowed
+from kartu.loyalty.expiry import parse_reminder_days
+from kartu.services.base import ServiceBase
+from kartu.services.views import SweepReport
+from kartu.storage.models import Merchant, Program
+
+
+class UpkeepService(ServiceBase):
+    async def sweep(self) -> SweepReport:
+        """One pass over every merchant; each merchant in its own transaction."""
+        async with self.db.read() as uow:
+            merchants = await uow.merchants.with_programs()
+        report = SweepReport()
+        for merchant, program in merchants:
+            part = await self._sweep_merchant(merchant, program)
+            report = SweepReport(
+                merchants=report.merchants + 1,
+                cards_expired=report.cards_expired + part.cards_expired,
+                rewards_expired=report.rewards_expired + part.rewards_expired,
+                reminders_queued=report.reminders_queued + part.reminders_queued,
+            )
+        return report
+
+    async def _sweep_merchant(self, merchant: Merchant, program: Program) -> SweepReport:
+        now = self.clock.now()
+        expiry = timedelta(days=program.stamp_expiry_days)
+        try:
+            offsets = parse_reminder_days(program.reminder_days)
+        except ValueError:
+            offsets = ()
+        not_before = next_allowed(now, merchant.timezone, QuietHours.parse(merchant.quiet_hours), Category.PROMO)
+        queued = cards = 0
+        async with self.db.write() as uow:
+            if program.stamp_expiry_days > 0:
+                cards = await uow.sweeps.expire_stamps(merchant.id, cutoff=now - expiry, now=now)
+            rewards = await uow.sweeps.expire_rewards(merchant.id, now)
+            # Each offset covers expiries between it and the next smaller one, so a card
+            # reaching the 1-day window late is not also sent the 7-day reminder.
+            for days, closer in zip(offsets, (*offsets[1:], 0), strict=True):
+                near, far = now + timedelta(days=closer), now + timedelta(days=days)
+                if program.stamp_expiry_days > 0:
+                    queued += await uow.sweeps.queue_stamp_reminders(
+                        merchant.id, days, near - expiry, far - expiry, not_before, now
+                    )
+                queued += await uow.sweeps.queue_reward_reminders(merchant.id, days, near, far, not_before, now)
+        return SweepReport(1, cards, rewards, queued)

@@ -1,0 +1,139 @@
+"""The outbox: enqueue proactive messages, claim them for delivery, record what happened."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kartu.storage.models import OutboxMessage, Person
+
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+
+
+def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def enqueue(
+        self,
+        *,
+        key: str,
+        kind: str,
+        category: str,
+        chat_id: int,
+        not_before: datetime,
+        now: datetime,
+        person_id: int | None = None,
+        merchant_id: int | None = None,
+        subject_id: int | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> bool:
+        """Queue one message; ``False`` when a message with this key was queued before."""
+        statement = (
+            insert_ignoring_duplicates(self.session, OutboxMessage.__table__)
+            .values(
+                idempotency_key=key, kind=kind, category=category, chat_id=chat_id, person_id=person_id,
+                merchant_id=merchant_id, subject_id=subject_id, params=json.dumps(params or {}),
+                status=PENDING, attempts=0, not_before=not_before, created_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        )
+        result = await self.session.execute(statement)
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Take up to ``limit`` due messages for this worker. Two dispatchers never take the same row:
+        PostgreSQL skips rows another transaction holds; SQLite serialises writers."""
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == PENDING, OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.not_before, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))  # type: ignore[union-attr]
+            .values(status=SENDING, claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await self.session.scalars(statement)).all()
+        return sorted(rows, key=lambda row: (row.not_before, row.id))
+
+    async def release_stale_claims(self, now: datetime, lease: timedelta) -> int:
+        """Messages claimed by a dispatcher that died go back to the queue."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - lease)  # type: ignore[operator]
+            .values(status=PENDING, claimed_by=None)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def finish(self, message_id: int, status: str, now: datetime, error: str | None = None) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(status=status, sent_at=now if status == SENT else None, last_error=error and error[:500])
+        )
+
+    async def retry_later(self, message_id: int, not_before: datetime, error: str | None, count_attempt: bool = True) -> None:
+        values: dict[str, Any] = {"status": PENDING, "not_before": not_before, "claimed_by": None, "last_error": error and error[:500]}
+        if not count_attempt:
+            values["attempts"] = OutboxMessage.attempts - 1
+        await self.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+
+    async def drop_promotions_for(self, person_id: int, now: datetime, reason: str) -> int:
+        """Cancel what is still queued for a person who opted out or blocked the bot."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.person_id == person_id, OutboxMessage.status == PENDING,
+                   OutboxMessage.category != "alert")
+            .values(status=SKIPPED, last_error=reason, sent_at=None)
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def hurry(self, kind: str, subject_id: int, now: datetime) -> None:
+        """Make queued messages about ``subject_id`` due now (a comment arrived: alert at once)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == kind, OutboxMessage.subject_id == subject_id, OutboxMessage.status == PENDING)
+            .values(not_before=now)
+        )
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        return {status: count for status, count in rows.all()}
+
+    async def messages(self, kind: str | None = None) -> Sequence[OutboxMessage]:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind is not None:
+            query = query.where(OutboxMessage.kind == kind)
+        return (await self.session.scalars(query)).all()
+
+    async def last_of_kind(self, kind: str, merchant_id: int, person_id: int) -> datetime | None:
+        return await self.session.scalar(
+            select(func.max(OutboxMessage.created_at)).where(
+                and_(OutboxMessage.kind == kind, OutboxMessage.merchant_id == merchant_id, OutboxMessage.person_id == person_id)
+            )
+        )
+
+    async def mark_unreachable(self, telegram_id: int, now: datetime) -> int | None:
+        """Flag the person behind a chat that refuses messages; returns their id."""
+        person_id = await self.session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
+        if person_id is not None:
+            await self.session.execute(update(Person).where(Person.id == person_id).values(unreachable_at=now))
+        return person_id
