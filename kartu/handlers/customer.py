@@ -65,9 +65,9 @@ async def start(message: Message, command: CommandObject, services: Services) ->
     await message.answer(text, reply_markup=menu_keyboard())
 
 
-async def show_card(message: Message, services: Services) -> None:
+async def show_card(message: Message, services: Services, i18n: KartuI18n) -> None:
     card = await services.customers.card(message.from_user.id)  # type: ignore[union-attr]
-    await message.answer_photo(await card_photo(card), caption=card_caption(card))
+    await message.answer_photo(await card_photo(card), caption=card_caption(card, i18n.current_locale))
 
 
 async def show_code(message: Message, services: Services) -> None:

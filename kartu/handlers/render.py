@@ -62,8 +62,10 @@ def progress_line(card: CardView) -> str:
     )
 
 
-def card_caption(card: CardView) -> str:
+def card_caption(card: CardView, locale: str) -> str:
     lines = [f"<b>{name(card.merchant_name)}</b>", escape(progress_line(card))]
+    if card.stamps_expire_at is not None:
+        lines.append(_("Your stamps expire on {date} unless you visit again.").format(date=date_text(card.stamps_expire_at, card.timezone, locale)))
     if card.open_rewards:
         lines.append(_("🎁 You have {count} reward(s) to use: /rewards").format(count=card.open_rewards))
     return "\n".join(lines)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
@@ -62,10 +62,24 @@ async def bare_code(message: Message, services: Services, i18n: KartuI18n) -> No
     await _show_prompt(message, prompt, i18n)
 
 
-async def _notify_purchase(bot: Bot, i18n: KartuI18n, result: PurchaseResult) -> None:
+async def _tell_customer(bot: Bot, services: Services, chat_id: int, photo: BufferedInputFile | None, texts: list[str]) -> None:
+    """Best effort, straight after the staff's tap: a customer who blocked the bot is marked
+    unreachable, and no failure here undoes the confirmation."""
+    try:
+        if photo is not None:
+            await bot.send_photo(chat_id, photo, caption=texts.pop(0))
+        for text in texts:
+            await bot.send_message(chat_id, text)
+    except TelegramForbiddenError:
+        await services.delivery.blocked(chat_id)
+    except TelegramAPIError as error:
+        log.warning("could not notify customer %s: %s", chat_id, error)
+
+
+async def _notify_purchase(bot: Bot, services: Services, i18n: KartuI18n, result: PurchaseResult) -> None:
     customer = result.customer
     with i18n.use_locale(customer.language):
-        caption = "\n".join([_("✅ +{count} stamp(s)!").format(count=result.stamps_added), card_caption(result.card)])
+        caption = "\n".join([_("✅ +{count} stamp(s)!").format(count=result.stamps_added), card_caption(result.card, customer.language)])
         photo = await card_photo(result.card)
         reward_messages = [
             _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}.").format(
@@ -74,12 +88,7 @@ async def _notify_purchase(bot: Bot, i18n: KartuI18n, result: PurchaseResult) ->
             )
             for reward in result.new_rewards
         ]
-    try:
-        await bot.send_photo(customer.telegram_id, photo, caption=caption)
-        for text in reward_messages:
-            await bot.send_message(customer.telegram_id, text)
-    except TelegramAPIError as error:
-        log.warning("could not notify customer %s: %s", customer.telegram_id, error)
+    await _tell_customer(bot, services, customer.telegram_id, photo, [caption, *reward_messages])
 
 
 async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
@@ -99,18 +108,15 @@ async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction,
     await query.answer(_("Confirmed."))
     if isinstance(query.message, Message):
         await query.message.edit_text(summary)
-    await _notify_purchase(bot, i18n, result)
+    await _notify_purchase(bot, services, i18n, result)
 
 
-async def _notify_redeem(bot: Bot, i18n: KartuI18n, result: RedeemResult) -> None:
+async def _notify_redeem(bot: Bot, services: Services, i18n: KartuI18n, result: RedeemResult) -> None:
     with i18n.use_locale(result.customer.language):
         text = _("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back.").format(
             reward=name(result.reward_name), shop=name(result.merchant_name)
         )
-    try:
-        await bot.send_message(result.customer.telegram_id, text)
-    except TelegramAPIError as error:
-        log.warning("could not notify customer %s: %s", result.customer.telegram_id, error)
+    await _tell_customer(bot, services, result.customer.telegram_id, None, [text])
 
 
 async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
@@ -125,7 +131,7 @@ async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, ser
         await query.message.edit_text(
             _("✅ Redeemed: {reward} for {first_name}.").format(reward=name(result.reward_name), first_name=name(result.customer_first_name))
         )
-    await _notify_redeem(bot, i18n, result)
+    await _notify_redeem(bot, services, i18n, result)
 
 
 def router() -> Router:

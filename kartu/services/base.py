@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.errors import NotMember, NotOwner, NotStaff
+from kartu.loyalty.expiry import stamps_expire_at
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.program import ProgramRules
 from kartu.loyalty.staff import Role
@@ -83,6 +84,11 @@ class ServiceBase:
             personal_code=person.personal_code,
             open_rewards=len(rewards),
             timezone=merchant.timezone,
+            stamps_expire_at=(
+                stamps_expire_at(card.last_purchase_at, program.stamp_expiry_days)
+                if card.stamps and card.last_purchase_at
+                else None
+            ),
         )
 
 

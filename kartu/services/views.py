@@ -23,6 +23,7 @@ class CardView:
     personal_code: str
     open_rewards: int
     timezone: str
+    stamps_expire_at: datetime | None = None
 
     @property
     def stamps_to_reward(self) -> int:
