@@ -23,6 +23,7 @@ from kartu.handlers.common import PoliteRefusals, TextSizeGuard
 from kartu.handlers.render import N_
 from kartu.loyalty.clock import Clock
 from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
 
@@ -63,7 +64,7 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     try:
         user = event.update.event.from_user  # type: ignore[union-attr]
-        language = await services.customers.seen(user.id, user.language_code)
+        language = await services.customers.seen(TelegramProfile(user.id, user.first_name, user.username, user.language_code))
     except Exception:  # the database may be what failed
         language = i18n.default_locale
     with i18n.context(), i18n.use_locale(language):

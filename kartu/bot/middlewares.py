@@ -8,6 +8,7 @@ from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
 from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
 
 
 class PersonLanguage(I18nMiddleware):
@@ -18,4 +19,4 @@ class PersonLanguage(I18nMiddleware):
         services: Services = data["services"]
         if user is None:
             return services.customers.settings.default_language
-        return await services.customers.seen(user.id, user.language_code)
+        return await services.customers.seen(TelegramProfile(user.id, user.first_name, user.username, user.language_code))

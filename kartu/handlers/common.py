@@ -50,6 +50,8 @@ def explain(error: errors.LoyaltyError) -> str:
             )
         case errors.PromptClosed(status="confirmed"):
             return _("This purchase was already confirmed.")
+        case errors.PromptClosed(status="rated"):
+            return _("You already rated this visit. Thank you!")
         case errors.PromptClosed(status="cancelled"):
             return _("This purchase was cancelled.")
         case errors.PromptClosed():

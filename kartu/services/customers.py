@@ -48,13 +48,10 @@ class CustomerService(ServiceBase):
                     created_at=self.clock.now(),
                 )
             )
-        changed = (person.first_name, person.username, person.telegram_language) != (
-            first_name, profile.username, profile.language_code
-        )
-        if changed:
+        if _profile_changed(person, profile):
             person.first_name = first_name
-            person.username = profile.username
-            person.telegram_language = profile.language_code
+            person.username = profile.username and profile.username[:64]
+            person.telegram_language = profile.language_code and profile.language_code[:16]
             await uow.people.save(person)
         return person
 
@@ -139,16 +136,17 @@ class CustomerService(ServiceBase):
             await uow.people.save(person)
         return language
 
-    async def seen(self, telegram_id: int, telegram_language: str | None) -> str:
-        """The user wrote: the language to answer in (one indexed read). A user marked
-        unreachable (they had blocked the bot) is reachable again."""
+    async def seen(self, profile: TelegramProfile) -> str:
+        """The user wrote: the language to answer in. One indexed read; a write only when
+        Telegram's name or language changed, or the user had blocked the bot and is back."""
         async with self.db.read() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
-        if person is not None and person.unreachable_at is not None:
+            person = await uow.people.by_telegram_id(profile.telegram_id)
+        if person is not None and (person.unreachable_at is not None or _profile_changed(person, profile)):
             async with self.db.write() as uow:
+                person = await self._ensure_person(uow, profile)
                 await uow.people.mark_reachable(person.id)
         chosen = person.language if person else None
-        return resolve_language(chosen, telegram_language, self.settings.default_language)
+        return resolve_language(chosen, profile.language_code, self.settings.default_language)
 
     async def stop_promotions(self, telegram_id: int) -> bool:
         """``/stop``: no more reminders, surveys or broadcasts; ``False`` if not a member."""
@@ -160,3 +158,11 @@ class CustomerService(ServiceBase):
             await uow.people.save(person)
             await uow.outbox.drop_promotions_for(person.id, self.clock.now(), "opted out")
             return True
+
+
+def _profile_changed(person: Person, profile: TelegramProfile) -> bool:
+    return (person.first_name, person.username, person.telegram_language) != (
+        (profile.first_name or "")[:64],
+        profile.username and profile.username[:64],
+        profile.language_code and profile.language_code[:16],
+    )

@@ -14,9 +14,27 @@ from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import BotAPIEmulator, TelegramUser
+from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher
+from kartu.scheduler.pacing import Pacer
+from kartu.services.views import SweepReport
 
 ADMIN_ID = 900
 OWNER_ID = 100
+
+
+class FakeTime:
+    """Monotonic time for the pacer that moves only when someone sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
 
 
 @dataclass
@@ -24,6 +42,16 @@ class World:
     emulator: BotAPIEmulator
     app: KartuApp
     clock: FrozenClock
+    pacer_time: FakeTime
+    dispatcher: OutboxDispatcher
+
+    async def sweep(self) -> SweepReport:
+        """What the scheduler's sweep job does each minute."""
+        return await self.app.services.upkeep.sweep()
+
+    async def deliver(self) -> DispatchReport:
+        """What the scheduler's dispatch job does, until nothing is due."""
+        return await self.dispatcher.drain()
 
     def user(self, user_id: int, first_name: str, language_code: str | None = "en", username: str | None = None) -> TelegramUser:
         return TelegramUser(self.emulator, user_id, first_name, language_code, username)
@@ -67,12 +95,16 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
         admin_ids=frozenset({ADMIN_ID}),
         polling_timeout=5,
+        scheduler="off",  # tests run sweeps and deliveries themselves, on the injected clock
     )
     app = build_app(settings, clock)
+    pacer_time = FakeTime()
+    pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
+    dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
     await emulator.wait_for(lambda: emulator.state.commands)  # started: commands published
     try:
-        yield World(emulator, app, clock)
+        yield World(emulator, app, clock, pacer_time, dispatcher)
     finally:
         if app.dispatcher._running_lock.locked():
             stopping = asyncio.create_task(app.dispatcher.stop_polling())
