@@ -1,0 +1,103 @@
+"""Delivery under failure: a dispatcher killed mid-batch, two dispatchers and two sweeps at once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+
+from kartu.bot.app import build_bot
+from kartu.bot.i18n import load_i18n
+from kartu.config import Settings
+from kartu.loyalty.clock import FrozenClock
+from kartu.loyalty.program import ProgramRules
+from kartu.sandbox import BotAPIEmulator
+from kartu.scheduler.dispatcher import OutboxDispatcher
+from kartu.scheduler.pacing import Pacer
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from kartu.storage.database import Database
+
+CUSTOMERS = 30
+STAFF = 7
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    server = BotAPIEmulator()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def _reminders_due(services: Services, clock: FrozenClock, customers: int = CUSTOMERS) -> None:
+    """``customers`` cards whose stamps expire within a week, reminders queued."""
+    rules = ProgramRules(stamp_expiry_days=30, reminder_days="7", survey_every_days=0, daily_stamp_cap=0)
+    created = await services.merchants.create_merchant("Kopi Senja", 1, rules=rules)
+    token = await services.merchants.invite_staff(1)
+    await services.customers.start(TelegramProfile(STAFF, "Staff"), f"staff_{token}")
+    for number in range(customers):
+        joined = await services.customers.start(TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}")
+        prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
+        await services.counter.confirm_purchase(STAFF, prompt.prompt_id)
+    clock.advance(days=23, hours=1)
+    report = await services.upkeep.sweep()
+    assert report.reminders_queued == customers
+
+
+def _dispatcher(emulator: BotAPIEmulator, services: Services, concurrency: int, worker: str) -> OutboxDispatcher:
+    settings = Settings(_env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url)
+    pacer = Pacer(rate=200, per_chat_interval=1.0)
+    return OutboxDispatcher(build_bot(settings), services, load_i18n(), pacer, batch_size=100, concurrency=concurrency, worker=worker)
+
+
+def _deliveries(emulator: BotAPIEmulator) -> Counter[int]:
+    return Counter(message.chat_id for message in emulator.state.sent)
+
+
+async def test_a_dispatcher_killed_mid_batch_loses_nothing(
+    emulator: BotAPIEmulator, services: Services, clock: FrozenClock
+) -> None:
+    await _reminders_due(services, clock)
+    first = _dispatcher(emulator, services, concurrency=1, worker="first")
+    running = asyncio.create_task(first.dispatch_once())
+    await emulator.wait_for(lambda: len(emulator.state.sent) >= 10)
+    running.cancel()  # killed mid-batch: the rest of its claimed batch is stranded as "sending"
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    await first.bot.session.close()
+    sent_before_crash = len(emulator.state.sent)
+    assert sent_before_crash < CUSTOMERS
+
+    second = _dispatcher(emulator, services, concurrency=4, worker="second")
+    assert (await second.drain()).claimed == 0  # the dead dispatcher's claim still holds...
+    clock.advance(minutes=3)  # ...until its lease lapses
+    await second.drain()
+    await second.bot.session.close()
+
+    deliveries = _deliveries(emulator)
+    assert set(deliveries) == {1000 + n for n in range(CUSTOMERS)}  # nobody missed out
+    assert sum(count - 1 for count in deliveries.values()) <= 1  # at most the one in flight, twice
+    async with services.delivery.db.read() as uow:
+        assert await uow.outbox.counts() == {"sent": CUSTOMERS}
+
+
+async def test_two_dispatchers_never_send_the_same_message(
+    emulator: BotAPIEmulator, services: Services, clock: FrozenClock
+) -> None:
+    await _reminders_due(services, clock)
+    one, two = (_dispatcher(emulator, services, concurrency=4, worker=name) for name in ("one", "two"))
+    reports = await asyncio.gather(one.drain(), two.drain())
+    for dispatcher in (one, two):
+        await dispatcher.bot.session.close()
+    assert sum(report.sent for report in reports) == CUSTOMERS
+    assert set(_deliveries(emulator).values()) == {1}
+
+
+async def test_two_sweeps_at_once_queue_each_reminder_once(services: Services, clock: FrozenClock, db: Database) -> None:
+    await _reminders_due(services, clock, customers=10)  # one sweep already ran
+    await asyncio.gather(*(services.upkeep.sweep() for _ in range(4)))
+    async with db.read() as uow:
+        assert len(await uow.outbox.messages("stamp_reminder")) == 10
