@@ -91,6 +91,10 @@ class BotAPIEmulator:
         self._file_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self._closing = False
+        self._limits: tuple[int, float] | None = None
+        self._recent_sends: deque[float] = deque()
+        self._chat_last_send: dict[int, float] = {}
+        self.rate_limited = 0
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -151,6 +155,27 @@ class BotAPIEmulator:
         """Make the next ``times`` calls of ``method`` (to ``chat_id``, if given) fail."""
         self.failures.append(Failure(method.lower(), error_code, description, chat_id, retry_after, times))
 
+    def enforce_limits(self, per_second: int = 30, per_chat_interval: float = 1.0) -> None:
+        """Answer 429 like Telegram when the bot sends more than ``per_second`` messages in
+        any second, or two messages to one chat within ``per_chat_interval`` seconds."""
+        self._limits = (per_second, per_chat_interval)
+
+    def _over_limit(self, chat_id: object) -> bool:
+        if self._limits is None:
+            return False
+        per_second, per_chat_interval = self._limits
+        now = time.monotonic()
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        last = self._chat_last_send.get(chat_id) if isinstance(chat_id, int) else None
+        if len(self._recent_sends) >= per_second or (last is not None and now - last < per_chat_interval):
+            self.rate_limited += 1
+            return True
+        self._recent_sends.append(now)
+        if isinstance(chat_id, int):
+            self._chat_last_send[chat_id] = now
+        return False
+
     def messages_to(self, chat_id: int) -> list[SentMessage]:
         return [message for message in self.state.sent if message.chat_id == chat_id]
 
@@ -183,6 +208,8 @@ class BotAPIEmulator:
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
         failure = self._take_failure(method, params)
+        if failure is None and method.startswith("send") and method != "sendchataction" and self._over_limit(params.get("chat_id")):
+            failure = Failure(method, 429, "Too Many Requests: retry after 1", retry_after=1)
         if failure is not None:
             body: dict[str, Any] = {"ok": False, "error_code": failure.error_code, "description": failure.description}
             if failure.retry_after is not None:
