@@ -31,3 +31,8 @@ class ProgramField(CallbackData, prefix="prog"):
 class SurveyAnswer(CallbackData, prefix="svy"):
     survey_id: int
     rating: int  # 1-5; 0 means "no comment" after a rating
+
+
+class ClaimAction(CallbackData, prefix="clm"):
+    action: str  # "ok" or "no"
+    claim_id: int

@@ -50,6 +50,18 @@ def explain(error: errors.LoyaltyError) -> str:
             )
         case errors.PromptClosed(status="confirmed"):
             return _("This purchase was already confirmed.")
+        case errors.ClaimAlreadyOpen():
+            return _("You already told us about this purchase. Staff will confirm it in a moment.")
+        case errors.ClaimClosed(status="approved", decided_by=str() as who):
+            return _("Already approved by {name}.").format(name=who)
+        case errors.ClaimClosed(status="rejected", decided_by=str() as who):
+            return _("Already rejected by {name}.").format(name=who)
+        case errors.ClaimClosed(status="expired"):
+            return _("This claim expired: claims are open for 30 minutes.")
+        case errors.ClaimClosed():
+            return _("This request is no longer valid.")
+        case errors.InvalidAmount():
+            return _("Please send the amount as a number, like /claim 25000.")
         case errors.PromptClosed(status="rated"):
             return _("You already rated this visit. Thank you!")
         case errors.PromptClosed(status="cancelled"):
@@ -121,10 +133,12 @@ def help_text() -> str:
         "/card — your stamp card\n"
         "/code — your personal code and QR: show it when you pay\n"
         "/rewards — rewards you can use, with their codes\n"
+        "/claim — tell staff you just bought something (they confirm in the chat)\n"
         "/lang — Bahasa Indonesia or English\n\n"
         "<b>Staff</b>\n"
         "Send the customer's code (or /stamp CODE 2 for two purchases), then tap Confirm.\n"
-        "/redeem CODE — hand out a reward; or just send the reward code.\n\n"
+        "/redeem CODE — hand out a reward; or just send the reward code.\n"
+        "/duty — receive customers' purchase claims (on/off)\n\n"
         "<b>Owners</b>\n"
         "/staff — invite or remove staff\n"
         "/program — stamps needed, reward, limits and expiry"

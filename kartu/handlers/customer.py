@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -13,9 +16,11 @@ from aiogram.utils.i18n import gettext as _
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import SurveyAnswer
 from kartu.handlers.common import profile_of
+from kartu.handlers.staff import claim_request
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.render import (
     MENU_CARD,
+    MENU_CLAIM,
     MENU_CODE,
     MENU_REWARDS,
     card_caption,
@@ -30,6 +35,8 @@ from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.staff import Role
 from kartu.services.container import Services
+
+log = logging.getLogger(__name__)
 
 
 async def start(message: Message, command: CommandObject, services: Services) -> None:
@@ -123,6 +130,25 @@ async def leave_comment(message: Message, services: Services, state: FSMContext)
     await message.answer(_("Thank you for your feedback!"))
 
 
+async def claim_purchase(message: Message, services: Services, bot: Bot, i18n: KartuI18n, command: CommandObject | None = None) -> None:
+    claim = await services.claims.open_claim(message.from_user.id, command.args if command else None)  # type: ignore[union-attr]
+    if not claim.staff:
+        await message.answer(_("Nobody at the shop can confirm purchases in the chat right now. Please show your code at the counter."))
+        return
+    notices = []
+    for staff in claim.staff:
+        with i18n.use_locale(staff.language):
+            text, markup = claim_request(claim)
+        try:
+            sent = await bot.send_message(staff.telegram_id, text, reply_markup=markup)
+        except TelegramAPIError as error:
+            log.warning("could not show claim %s to %s: %s", claim.claim_id, staff.telegram_id, error)
+            continue
+        notices.append((staff.telegram_id, sent.message_id, staff.language))
+    await services.claims.record_notices(claim.claim_id, notices)
+    await message.answer(_("Thanks! Staff will confirm your purchase in a moment."))
+
+
 def router() -> Router:
     customer = Router(name="customer")
     customer.message.register(start, CommandStart())
@@ -133,6 +159,8 @@ def router() -> Router:
     customer.message.register(show_rewards, Command("rewards"))
     customer.message.register(show_rewards, MenuButton(MENU_REWARDS))
     customer.message.register(stop_promotions, Command("stop"))
+    customer.message.register(claim_purchase, Command("claim"))
+    customer.message.register(claim_purchase, MenuButton(MENU_CLAIM))
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
     customer.message.register(leave_comment, FeedbackForm.comment, F.text, ~F.text.startswith("/"))
     return customer

@@ -33,6 +33,7 @@ MENU_CARD = N_("🎟 My card")
 MENU_CODE = N_("🔑 My code")
 MENU_REWARDS = N_("🎁 Rewards")
 MENU_HELP = N_("❓ Help")
+MENU_CLAIM = N_("🧾 I bought something")
 
 
 def menu_keyboard() -> ReplyKeyboardMarkup:
@@ -40,6 +41,7 @@ def menu_keyboard() -> ReplyKeyboardMarkup:
         keyboard=[
             [KeyboardButton(text=_(MENU_CARD)), KeyboardButton(text=_(MENU_CODE))],
             [KeyboardButton(text=_(MENU_REWARDS)), KeyboardButton(text=_(MENU_HELP))],
+            [KeyboardButton(text=_(MENU_CLAIM))],
         ],
         resize_keyboard=True,
         is_persistent=True,
@@ -53,6 +55,10 @@ def name(text: str | None) -> str:
 
 def date_text(moment: datetime, timezone: str, locale: str) -> str:
     return format_date(moment.astimezone(ZoneInfo(timezone)), format="d MMM yyyy", locale=locale)
+
+
+def time_text(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
 def progress_line(card: CardView) -> str:

@@ -7,15 +7,17 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import PurchaseAction, RedeemAction
-from kartu.handlers.render import card_caption, card_photo, confirm_cancel, date_text, name, progress_line
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction
+from kartu.handlers.render import card_caption, card_photo, confirm_cancel, date_text, name, progress_line, time_text
 from kartu.loyalty.codes import format_code, normalize_code
 from kartu.services.container import Services
-from kartu.services.views import PurchasePromptView, PurchaseResult, RedeemPromptView, RedeemResult
+from kartu.services.views import ClaimView, PurchasePromptView, PurchaseResult, RedeemPromptView, RedeemResult
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +136,45 @@ async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, ser
     await _notify_redeem(bot, services, i18n, result)
 
 
+def claim_request(claim: ClaimView) -> tuple[str, InlineKeyboardMarkup]:
+    """What staff see when a customer says they bought something (in the current locale)."""
+    amount = _(" ({amount})").format(amount=name(claim.amount)) if claim.amount else ""
+    text = _("🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?").format(
+        first_name=name(claim.customer_first_name), amount=amount, time=time_text(claim.created_at, claim.card.timezone),
+        stamps=claim.card.stamps, required=claim.card.stamps_required,
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Approve"), callback_data=ClaimAction(action="ok", claim_id=claim.claim_id))
+    builder.button(text=_("✖️ Reject"), callback_data=ClaimAction(action="no", claim_id=claim.claim_id))
+    return text, builder.as_markup()
+
+
+async def claim_decision(query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+    decision = await services.claims.decide(query.from_user.id, callback_data.claim_id, callback_data.action == "ok")
+    await query.answer(_("Approved.") if decision.approved else _("Rejected."))
+    for notice in decision.notices:  # every staff member's copy shows who decided
+        with i18n.use_locale(notice.language):
+            text = (_("✅ Approved by {name}.") if decision.approved else _("✖️ Rejected by {name}.")).format(name=name(decision.decided_by))
+        try:
+            await bot.edit_message_text(text=text, chat_id=notice.chat_id, message_id=notice.message_id)
+        except TelegramAPIError as error:
+            log.info("could not update claim notice in %s: %s", notice.chat_id, error)
+    if decision.purchase is not None:
+        await _notify_purchase(bot, services, i18n, decision.purchase)
+        return
+    with i18n.use_locale(decision.customer.language):
+        text = _("Staff could not confirm your purchase. Please ask at the counter.")
+    await _tell_customer(bot, services, decision.customer.telegram_id, None, [text])
+
+
+async def toggle_duty(message: Message, services: Services) -> None:
+    on_duty = await services.claims.toggle_duty(message.from_user.id)  # type: ignore[union-attr]
+    await message.answer(
+        _("You are on duty: customers' purchase claims come to you.") if on_duty
+        else _("You are off duty: claims go to the staff on duty (or to everyone when nobody is).")
+    )
+
+
 def router() -> Router:
     staff = Router(name="staff")
     staff.message.register(stamp_command, Command("stamp"))
@@ -141,4 +182,6 @@ def router() -> Router:
     staff.message.register(bare_code, F.text.func(normalize_code))
     staff.callback_query.register(purchase_decision, PurchaseAction.filter())
     staff.callback_query.register(redeem_decision, RedeemAction.filter())
+    staff.callback_query.register(claim_decision, ClaimAction.filter())
+    staff.message.register(toggle_duty, Command("duty"))
     return staff

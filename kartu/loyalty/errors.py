@@ -80,3 +80,20 @@ class InvalidPurchaseCount(LoyaltyError):
     def __init__(self, maximum: int) -> None:
         super().__init__(maximum)
         self.maximum = maximum
+
+
+class ClaimAlreadyOpen(LoyaltyError):
+    """The customer already has a claim waiting at this merchant."""
+
+
+class ClaimClosed(LoyaltyError):
+    """The claim was decided already, or expired."""
+
+    def __init__(self, status: str, decided_by: str | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.decided_by = decided_by
+
+
+class InvalidAmount(LoyaltyError):
+    """The amount given with /claim is not a plausible amount."""

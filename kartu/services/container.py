@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
+from kartu.services.claims import ClaimService
 from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
@@ -23,15 +24,18 @@ class Services:
     feedback: FeedbackService
     delivery: DeliveryService
     upkeep: UpkeepService
+    claims: ClaimService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
+        counter = CounterService(db, clock, settings)
         return cls(
             customers=CustomerService(db, clock, settings),
-            counter=CounterService(db, clock, settings),
+            counter=counter,
             merchants=MerchantService(db, clock, settings),
             feedback=FeedbackService(db, clock, settings),
             delivery=DeliveryService(db, clock, settings),
             upkeep=UpkeepService(db, clock, settings),
+            claims=ClaimService(counter),
         )

@@ -102,44 +102,55 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
                 raise PromptClosed("confirmed")
-            customer = await uow.people.get(prompt.customer_person_id)
-            card = await uow.cards.get(prompt.merchant_id, prompt.customer_person_id, lock=True)
-            assert customer is not None and card is not None
-            program = await uow.programs.for_merchant(prompt.merchant_id)
-            rules = rules_of(program)
-            stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
-            outcome = credit_purchase(rules, card.stamps, prompt.purchases, stamped)
-            common = dict(merchant_id=place.merchant.id, person_id=customer.id, actor_person_id=place.person.id, prompt_id=prompt.id, created_at=now)
-            await uow.ledger.append(LedgerEntry(asset="stamp", delta=outcome.stamps_added, reason="purchase", idempotency_key=f"purchase:{prompt.id}", **common))
-            issued: list[RewardView] = []
-            for number in range(outcome.rewards_issued):
-                reward = await uow.rewards.add_with_unique_code(
-                    lambda: Reward(
-                        merchant_id=place.merchant.id,
-                        person_id=customer.id,
-                        code=new_reward_code(),
-                        name=rules.reward_name,
-                        issued_at=now,
-                        expires_at=reward_expiry(rules, now),
-                    )
+            return await self.credit(uow, place, prompt.customer_person_id, prompt.purchases, str(prompt.id), prompt.id)
+
+    async def credit(
+        self, uow: UnitOfWork, place: Workplace, customer_id: int, purchases: int, source: str, prompt_id: int | None = None
+    ) -> PurchaseResult:
+        """Credit ``purchases`` to the customer's card, issuing a reward per full card.
+
+        ``source`` names what is being credited (a prompt id, ``claim-<id>``); the ledger's
+        idempotency keys derive from it, so the same source can never be credited twice.
+        """
+        now = self.clock.now()
+        customer = await uow.people.get(customer_id)
+        card = await uow.cards.get(place.merchant.id, customer_id, lock=True)
+        assert customer is not None and card is not None
+        program = await uow.programs.for_merchant(place.merchant.id)
+        rules = rules_of(program)
+        stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
+        outcome = credit_purchase(rules, card.stamps, purchases, stamped)
+        common = dict(merchant_id=place.merchant.id, person_id=customer.id, actor_person_id=place.person.id, prompt_id=prompt_id, created_at=now)
+        await uow.ledger.append(LedgerEntry(asset="stamp", delta=outcome.stamps_added, reason="purchase", idempotency_key=f"purchase:{source}", **common))
+        issued: list[RewardView] = []
+        for number in range(outcome.rewards_issued):
+            reward = await uow.rewards.add_with_unique_code(
+                lambda: Reward(
+                    merchant_id=place.merchant.id,
+                    person_id=customer.id,
+                    code=new_reward_code(),
+                    name=rules.reward_name,
+                    issued_at=now,
+                    expires_at=reward_expiry(rules, now),
                 )
-                await uow.ledger.append(LedgerEntry(asset="stamp", delta=-rules.stamps_required, reason="reward_issued", idempotency_key=f"card-full:{prompt.id}:{number}", reward_id=reward.id, **common))
-                await uow.ledger.append(LedgerEntry(asset="reward", delta=1, reason="reward_issued", idempotency_key=f"reward:{prompt.id}:{number}", reward_id=reward.id, **common))
-                issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
-            await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
-            await uow.staff.touch(place.member.id, now)
-            await self._ask_for_feedback_later(uow, place, customer, prompt.id, rules)
-            view = await self._card_view(uow, customer, place.merchant, card, program)
-            return PurchaseResult(
-                customer=self.recipient(customer),
-                customer_first_name=customer.first_name,
-                stamps_added=outcome.stamps_added,
-                card=view,
-                new_rewards=tuple(issued),
             )
+            await uow.ledger.append(LedgerEntry(asset="stamp", delta=-rules.stamps_required, reason="reward_issued", idempotency_key=f"card-full:{source}:{number}", reward_id=reward.id, **common))
+            await uow.ledger.append(LedgerEntry(asset="reward", delta=1, reason="reward_issued", idempotency_key=f"reward:{source}:{number}", reward_id=reward.id, **common))
+            issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
+        await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
+        await uow.staff.touch(place.member.id, now)
+        await self._ask_for_feedback_later(uow, place, customer, prompt_id, rules)
+        view = await self._card_view(uow, customer, place.merchant, card, program)
+        return PurchaseResult(
+            customer=self.recipient(customer),
+            customer_first_name=customer.first_name,
+            stamps_added=outcome.stamps_added,
+            card=view,
+            new_rewards=tuple(issued),
+        )
 
     async def _ask_for_feedback_later(
-        self, uow: UnitOfWork, place: Workplace, customer: Person, prompt_id: int, rules: ProgramRules
+        self, uow: UnitOfWork, place: Workplace, customer: Person, prompt_id: int | None, rules: ProgramRules
     ) -> None:
         """Queue a survey, in the purchase's transaction, when this customer is due one."""
         now = self.clock.now()

@@ -198,3 +198,29 @@ class FeedbackReport:
     count: int
     comments: tuple[FeedbackComment, ...]
     timezone: str
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    claim_id: int
+    customer_first_name: str
+    amount: str | None
+    created_at: datetime
+    card: CardView
+    staff: tuple[Recipient, ...]
+
+
+@dataclass(frozen=True)
+class ClaimNoticeRef:
+    chat_id: int
+    message_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    approved: bool
+    decided_by: str
+    customer: Recipient
+    notices: tuple[ClaimNoticeRef, ...]
+    purchase: PurchaseResult | None

@@ -82,6 +82,7 @@ class StaffMember(SQLModel, table=True):
     added_at: datetime = _when()
     revoked_at: datetime | None = _when(nullable=True)
     last_active_at: datetime | None = _when(nullable=True)
+    on_duty: bool = False
 
 
 class StaffInvite(SQLModel, table=True):
@@ -203,3 +204,32 @@ class Survey(SQLModel, table=True):
     rated_at: datetime | None = _when(nullable=True)
     comment: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     commented_at: datetime | None = _when(nullable=True)
+
+
+class PurchaseClaim(SQLModel, table=True):
+    """A customer says "I bought something"; the first staff decision settles it."""
+
+    __tablename__ = "purchase_claim"
+    __table_args__ = (Index("ix_claim_open", "merchant_id", "person_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    amount: str | None = Field(default=None, max_length=16)
+    status: str = Field(max_length=16, default="pending")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = _when(nullable=True)
+
+
+class ClaimNotice(SQLModel, table=True):
+    """Where a claim was shown to staff, so every copy can show who decided."""
+
+    __tablename__ = "claim_notice"
+
+    id: int | None = Field(default=None, primary_key=True)
+    claim_id: int = Field(foreign_key="purchase_claim.id", index=True)
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    message_id: int
+    language: str = Field(max_length=8, default="en")

@@ -22,6 +22,7 @@ from kartu.storage.models import (
     StaffInvite,
     StaffMember,
 )
+from kartu.storage.claims import ClaimRepository
 from kartu.storage.outbox import OutboxRepository
 from kartu.storage.surveys import SurveyRepository
 from kartu.storage.sweeps import SweepRepository
@@ -179,6 +180,9 @@ class StaffRepository(_Repository):
         self.session.add(member)
         await self.session.flush()
         return member
+
+    async def set_on_duty(self, staff_id: int, on_duty: bool) -> None:
+        await self.session.execute(update(StaffMember).where(StaffMember.id == staff_id).values(on_duty=on_duty))
 
     async def roster(self, merchant_id: int) -> Sequence[tuple[StaffMember, Person]]:
         query = (
@@ -342,3 +346,4 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.sweeps = SweepRepository(session)
         self.surveys = SurveyRepository(session)
+        self.claims = ClaimRepository(session)

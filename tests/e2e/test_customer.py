@@ -11,7 +11,7 @@ async def test_plain_start_joins_the_only_shop_in_the_customers_language(world: 
     welcome = await customer.ask("/start")
     assert "Selamat datang di <b>Kopi Senja</b>, Ayu! Kartu stempel Anda sudah siap." in welcome.body
     assert "0/10 — 10 lagi untuk 1 free drink" in welcome.body
-    assert welcome.keyboard_labels() == ["🎟 Kartu saya", "🔑 Kode saya", "🎁 Hadiah", "❓ Bantuan"]
+    assert welcome.keyboard_labels() == ["🎟 Kartu saya", "🔑 Kode saya", "🎁 Hadiah", "❓ Bantuan", "🧾 Saya membeli sesuatu"]
 
     again = await customer.ask("/start")
     assert "Selamat datang kembali" in again.body

@@ -1,0 +1,68 @@
+"""Customers claim a purchase; staff on duty approve or reject it; the first decision wins."""
+
+from __future__ import annotations
+
+from kartu.loyalty.claims import CLAIM_TTL, parse_amount
+from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, OwnPurchase
+from kartu.services.base import ServiceBase
+from kartu.services.counter import CounterService
+from kartu.services.views import ClaimDecision, ClaimNoticeRef, ClaimView
+from kartu.storage.models import PurchaseClaim
+
+
+class ClaimService(ServiceBase):
+    def __init__(self, counter: CounterService) -> None:
+        super().__init__(counter.db, counter.clock, counter.settings)
+        self.counter = counter
+
+    async def open_claim(self, telegram_id: int, amount_text: str | None = None) -> ClaimView:
+        """Ask the staff on duty (or, when nobody set /duty, all staff) to confirm a purchase."""
+        amount = parse_amount(amount_text)
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            person, merchant, card = await self._member_card(uow, telegram_id)
+            await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
+            if await uow.claims.open_for(merchant.id, person.id, now) is not None:
+                raise ClaimAlreadyOpen()
+            claim = await uow.claims.add(
+                PurchaseClaim(merchant_id=merchant.id, person_id=person.id, amount=amount, created_at=now, expires_at=now + CLAIM_TTL)
+            )
+            roster = [(member, staff) for member, staff in await uow.staff.roster(merchant.id) if staff.id != person.id]
+            on_duty = [(member, staff) for member, staff in roster if member.on_duty]
+            recipients = tuple(self.recipient(staff) for _, staff in (on_duty or roster))
+            view = await self._card_view(uow, person, merchant, card)
+            return ClaimView(claim.id, person.first_name, amount, now, view, recipients)
+
+    async def record_notices(self, claim_id: int, notices: list[tuple[int, int, str]]) -> None:
+        async with self.db.write() as uow:
+            await uow.claims.add_notices(claim_id, notices)
+
+    async def decide(self, staff_telegram_id: int, claim_id: int, approve: bool) -> ClaimDecision:
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            claim = await uow.claims.get(claim_id)
+            if claim is None:
+                raise ClaimClosed("missing")
+            place = await self._workplace(uow, staff_telegram_id, claim.merchant_id)
+            if claim.person_id == place.person.id:
+                raise OwnPurchase()
+            if claim.status != "pending":
+                decider = await uow.people.get(claim.decided_by_person_id) if claim.decided_by_person_id else None
+                raise ClaimClosed(claim.status, decider.first_name if decider else None)
+            if claim.expires_at <= now:
+                raise ClaimClosed("expired")
+            if not await uow.claims.decide(claim.id, "approved" if approve else "rejected", place.person.id, now):
+                raise ClaimClosed("decided")
+            purchase = await self.counter.credit(uow, place, claim.person_id, 1, f"claim-{claim.id}") if approve else None
+            customer = await uow.people.get(claim.person_id)
+            assert customer is not None
+            notices = tuple(ClaimNoticeRef(n.chat_id, n.message_id, n.language) for n in await uow.claims.notices(claim.id))
+            return ClaimDecision(approve, place.person.first_name, self.recipient(customer), notices, purchase)
+
+    async def toggle_duty(self, staff_telegram_id: int) -> bool:
+        """Staff say they are (or are no longer) on duty; returns the new state."""
+        async with self.db.write() as uow:
+            place = await self._workplace(uow, staff_telegram_id)
+            on_duty = not place.member.on_duty
+            await uow.staff.set_on_duty(place.member.id, on_duty)
+            return on_duty
