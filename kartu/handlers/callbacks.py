@@ -36,3 +36,8 @@ class SurveyAnswer(CallbackData, prefix="svy"):
 class ClaimAction(CallbackData, prefix="clm"):
     action: str  # "ok" or "no"
     claim_id: int
+
+
+class SurveyReason(CallbackData, prefix="why"):
+    survey_id: int
+    reason: str

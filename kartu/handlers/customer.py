@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import SurveyAnswer
+from kartu.handlers.callbacks import SurveyAnswer, SurveyReason
 from kartu.handlers.common import profile_of
 from kartu.handlers.staff import claim_request
 from kartu.handlers.filters import MenuButton
@@ -23,6 +23,7 @@ from kartu.handlers.render import (
     MENU_CLAIM,
     MENU_CODE,
     MENU_REWARDS,
+    REASON_LABELS,
     card_caption,
     card_photo,
     menu_keyboard,
@@ -113,7 +114,11 @@ async def rate_visit(query: CallbackQuery, callback_data: SurveyAnswer, services
     await state.set_state(FeedbackForm.comment)
     await state.update_data(survey_id=callback_data.survey_id)
     skip = InlineKeyboardBuilder()
+    if result.low:
+        for reason, label in REASON_LABELS.items():
+            skip.button(text=_(label), callback_data=SurveyReason(survey_id=callback_data.survey_id, reason=reason))
     skip.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=callback_data.survey_id, rating=0))
+    skip.adjust(2)
     question = (
         _("We are sorry it was not great. What went wrong? Your message goes straight to the team.")
         if result.low
@@ -121,6 +126,15 @@ async def rate_visit(query: CallbackQuery, callback_data: SurveyAnswer, services
     )
     if isinstance(query.message, Message):
         await query.message.edit_text(question, reply_markup=skip.as_markup())
+
+
+async def pick_reason(query: CallbackQuery, callback_data: SurveyReason, services: Services) -> None:
+    await services.feedback.give_reason(query.from_user.id, callback_data.survey_id, callback_data.reason)
+    await query.answer(_("Thank you!"))
+    skip = InlineKeyboardBuilder()
+    skip.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=callback_data.survey_id, rating=0))
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Thank you. Anything else the team should know? Send a message, or tap No comment."), reply_markup=skip.as_markup())
 
 
 async def leave_comment(message: Message, services: Services, state: FSMContext) -> None:
@@ -162,6 +176,7 @@ def router() -> Router:
     customer.message.register(claim_purchase, Command("claim"))
     customer.message.register(claim_purchase, MenuButton(MENU_CLAIM))
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
+    customer.callback_query.register(pick_reason, SurveyReason.filter())
     customer.message.register(leave_comment, FeedbackForm.comment, F.text, ~F.text.startswith("/"))
     return customer
 

@@ -8,7 +8,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import SurveyAnswer
-from kartu.handlers.render import date_text, name
+from kartu.handlers.render import REASON_LABELS, date_text, name
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
 from kartu.services.views import (
@@ -51,6 +51,8 @@ def render_notice(i18n: KartuI18n, notice: Notice) -> tuple[str, InlineKeyboardM
                     if notice.first_visit else _("no visits recorded")
                 )
                 comment = name(notice.comment) if notice.comment else _("(no comment)")
+                if notice.reason in REASON_LABELS:
+                    comment = f"{_(REASON_LABELS[notice.reason])} — {comment}"
                 return _(
                     "⚠️ <b>{first_name}</b> rated their visit to {shop} {rating}/5.\nHistory: {history}.\nComment: {comment}\nPlease make it right."
                 ).format(first_name=name(notice.customer_first_name), shop=name(notice.merchant_name), rating=notice.rating,

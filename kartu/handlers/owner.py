@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ProgramField, TeamAction
-from kartu.handlers.render import N_, date_text, name
+from kartu.handlers.render import N_, REASON_LABELS, date_text, name
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.staff import INVITE_TTL, Role
+from kartu.media.charts import WeeklyChart, render_weekly_visits
+from kartu.media.exports import ledger_csv, members_csv
 from kartu.services.container import Services
 from kartu.services.views import ProgramView, TeamView
 
@@ -155,12 +160,62 @@ async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -
     await message.answer("\n".join(lines))
 
 
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+async def show_stats(message: Message, services: Services, i18n: KartuI18n) -> None:
+    stats = await services.reports.stats(message.from_user.id)  # type: ignore[union-attr]
+    lines = [
+        _("<b>{shop} in numbers</b>").format(shop=name(stats.merchant_name)),
+        _("Members: <b>{members}</b> ({new} new this week)").format(members=stats.members, new=stats.new_this_week),
+        _("Active in the last 30 days: <b>{active}</b>").format(active=stats.active_30_days),
+        _("Came back (2+ visits): <b>{rate}</b>").format(rate=_percent(stats.repeat_rate)),
+        _("Visits per member: <b>{visits}</b>").format(visits="–" if stats.visits_per_member is None else f"{stats.visits_per_member:.1f}"),
+        _("Rewards: {issued} issued, {redeemed} redeemed ({rate})").format(
+            issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=_percent(stats.redemption_rate)),
+        _("Average rating: {average} from {count} rating(s)").format(
+            average="–" if stats.average_rating is None else f"{stats.average_rating:.1f}/5", count=stats.ratings),
+    ]
+    if stats.low_rating_reasons:
+        reasons = ", ".join(f"{_(REASON_LABELS[reason])} ({count})" for reason, count in stats.low_rating_reasons if reason in REASON_LABELS)
+        lines.append(_("Why low ratings: {reasons}").format(reasons=reasons))
+    await message.answer("\n".join(lines))
+    chart = WeeklyChart(
+        title=_("Visits per week, last 12 weeks"),
+        week_labels=tuple(format_date(week.week_start, format="d MMM", locale=i18n.current_locale) for week in stats.weeks),
+        new=tuple(week.new for week in stats.weeks),
+        returning=tuple(week.returning for week in stats.weeks),
+        new_label=_("New customers"),
+        returning_label=_("Returning customers"),
+        y_label=_("Visits"),
+    )
+    png = await asyncio.to_thread(render_weekly_visits, chart)
+    await message.answer_photo(BufferedInputFile(png, filename="visits.png"))
+
+
+async def send_export(message: Message, services: Services) -> None:
+    export = await services.reports.export(message.from_user.id)  # type: ignore[union-attr]
+    members = await asyncio.to_thread(members_csv, export.members, export.timezone)
+    ledger = await asyncio.to_thread(ledger_csv, export.ledger, export.timezone)
+    await message.answer_document(
+        BufferedInputFile(members, filename=f"{export.merchant_slug}-members.csv"),
+        caption=_("Members: {count}").format(count=len(export.members)),
+    )
+    await message.answer_document(
+        BufferedInputFile(ledger, filename=f"{export.merchant_slug}-ledger.csv"),
+        caption=_("Ledger entries: {count}").format(count=len(export.ledger)),
+    )
+
+
 def router() -> Router:
     owner = Router(name="owner")
     owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm))
     owner.message.register(show_team, Command("staff", "team"))
     owner.message.register(show_program, Command("program"))
     owner.message.register(show_feedback, Command("feedback"))
+    owner.message.register(show_stats, Command("stats"))
+    owner.message.register(send_export, Command("export"))
     owner.callback_query.register(team_action, TeamAction.filter())
     owner.callback_query.register(ask_setting, ProgramField.filter())
     owner.message.register(receive_setting, ProgramForm.value, F.text, ~F.text.startswith("/"))

@@ -34,6 +34,13 @@ MENU_CODE = N_("🔑 My code")
 MENU_REWARDS = N_("🎁 Rewards")
 MENU_HELP = N_("❓ Help")
 MENU_CLAIM = N_("🧾 I bought something")
+REASON_LABELS = {
+    "wait": N_("⏱ Waited too long"),
+    "quality": N_("☕ Quality"),
+    "staff": N_("🙋 Service"),
+    "price": N_("💸 Price"),
+    "other": N_("💬 Something else"),
+}
 
 
 def menu_keyboard() -> ReplyKeyboardMarkup:

@@ -12,6 +12,7 @@ from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
 from kartu.services.feedback import FeedbackService
 from kartu.services.merchants import MerchantService
+from kartu.services.reports import ReportService
 from kartu.services.upkeep import UpkeepService
 from kartu.storage.database import Database
 
@@ -25,6 +26,7 @@ class Services:
     delivery: DeliveryService
     upkeep: UpkeepService
     claims: ClaimService
+    reports: ReportService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -38,4 +40,5 @@ class Services:
             delivery=DeliveryService(db, clock, settings),
             upkeep=UpkeepService(db, clock, settings),
             claims=ClaimService(counter),
+            reports=ReportService(db, clock, settings),
         )

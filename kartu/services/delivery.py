@@ -61,7 +61,7 @@ class DeliveryService(ServiceBase):
                         return None
                     visits, first = await uow.surveys.visit_history(merchant.id, customer.id)
                     return LowRatingAlertNotice(
-                        language, merchant.name, customer.first_name, survey.rating, survey.comment, visits, first, merchant.timezone
+                        language, merchant.name, customer.first_name, survey.rating, survey.comment, survey.reason, visits, first, merchant.timezone
                     )
         return None
 

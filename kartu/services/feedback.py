@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import PromptClosed
-from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, RATINGS, is_low
+from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
 from kartu.services.base import ServiceBase
 from kartu.services.views import FeedbackComment, FeedbackReport, RatingResult
 from kartu.storage.models import Survey
@@ -39,6 +39,15 @@ class FeedbackService(ServiceBase):
                         subject_id=survey.id, not_before=now + COMMENT_GRACE, now=now,
                     )
         return RatingResult(low=is_low(rating))
+
+    async def give_reason(self, telegram_id: int, survey_id: int, reason: str) -> None:
+        """What went wrong, picked from a short list after a low rating; once."""
+        if reason not in LOW_RATING_REASONS:
+            raise PromptClosed("missing")
+        async with self.db.write() as uow:
+            survey = await self._own_survey(uow, telegram_id, survey_id)
+            if survey.rating is None or not is_low(survey.rating) or not await uow.surveys.set_reason(survey.id, reason):
+                raise PromptClosed("rated")
 
     async def comment(self, telegram_id: int, survey_id: int, text: str | None) -> bool:
         """Save the optional comment (``None``: the customer skipped); alerts go out now."""

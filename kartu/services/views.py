@@ -162,6 +162,7 @@ class LowRatingAlertNotice:
     customer_first_name: str
     rating: int
     comment: str | None
+    reason: str | None
     visits: int
     first_visit: datetime | None
     timezone: str
@@ -224,3 +225,65 @@ class ClaimDecision:
     customer: Recipient
     notices: tuple[ClaimNoticeRef, ...]
     purchase: PurchaseResult | None
+
+
+@dataclass(frozen=True)
+class WeekVisits:
+    week_start: datetime
+    new: int
+    returning: int
+
+
+@dataclass(frozen=True)
+class StatsView:
+    merchant_name: str
+    timezone: str
+    members: int
+    new_this_week: int
+    active_30_days: int
+    repeat_rate: float | None
+    visits_per_member: float | None
+    rewards_issued: int
+    rewards_redeemed: int
+    average_rating: float | None
+    ratings: int
+    low_rating_reasons: tuple[tuple[str, int], ...]
+    weeks: tuple[WeekVisits, ...]
+
+    @property
+    def redemption_rate(self) -> float | None:
+        return self.rewards_redeemed / self.rewards_issued if self.rewards_issued else None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    first_name: str
+    username: str | None
+    code: str
+    joined_at: datetime
+    stamps: int
+    visits: int
+    last_visit: datetime | None
+    opted_in: bool
+    open_rewards: int
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    entry_id: int
+    at: datetime
+    customer_code: str
+    customer_name: str
+    asset: str
+    delta: int
+    reason: str
+    actor_name: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ExportView:
+    merchant_slug: str
+    timezone: str
+    members: tuple[MemberRow, ...]
+    ledger: tuple[LedgerRow, ...]

@@ -202,6 +202,7 @@ class Survey(SQLModel, table=True):
     created_at: datetime = _when()
     rating: int | None = None
     rated_at: datetime | None = _when(nullable=True)
+    reason: str | None = Field(default=None, max_length=16)
     comment: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     commented_at: datetime | None = _when(nullable=True)
 

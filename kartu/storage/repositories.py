@@ -24,6 +24,7 @@ from kartu.storage.models import (
 )
 from kartu.storage.claims import ClaimRepository
 from kartu.storage.outbox import OutboxRepository
+from kartu.storage.reports import ReportRepository
 from kartu.storage.surveys import SurveyRepository
 from kartu.storage.sweeps import SweepRepository
 
@@ -347,3 +348,4 @@ class UnitOfWork:
         self.sweeps = SweepRepository(session)
         self.surveys = SurveyRepository(session)
         self.claims = ClaimRepository(session)
+        self.reports = ReportRepository(session)

@@ -35,6 +35,21 @@ class SurveyRepository:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    async def set_reason(self, survey_id: int, reason: str) -> bool:
+        result = await self.session.execute(
+            update(Survey).where(Survey.id == survey_id, Survey.reason.is_(None)).values(reason=reason)  # type: ignore[union-attr]
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def reason_counts(self, merchant_id: int) -> list[tuple[str, int]]:
+        rows = await self.session.execute(
+            select(Survey.reason, func.count())
+            .where(Survey.merchant_id == merchant_id, Survey.reason.is_not(None))  # type: ignore[union-attr]
+            .group_by(Survey.reason)
+            .order_by(func.count().desc(), Survey.reason)
+        )
+        return [(reason, count) for reason, count in rows.all()]
+
     async def comment(self, survey_id: int, comment: str, now: datetime) -> bool:
         result = await self.session.execute(
             update(Survey).where(Survey.id == survey_id, Survey.comment.is_(None)).values(comment=comment, commented_at=now)  # type: ignore[union-attr]

@@ -1,0 +1,50 @@
+"""Owners' numbers: /stats and /export."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kartu.loyalty.reporting import first_week_start, share, weekly_buckets
+from kartu.services.base import ServiceBase
+from kartu.services.views import ExportView, LedgerRow, MemberRow, StatsView, WeekVisits
+
+
+class ReportService(ServiceBase):
+    async def stats(self, owner_telegram_id: int) -> StatsView:
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            merchant = place.merchant
+            members, new, active = await uow.reports.member_counts(merchant.id, now - timedelta(days=7), now - timedelta(days=30))
+            visitors, repeaters, visits = await uow.reports.visit_counts(merchant.id)
+            issued, redeemed = await uow.reports.reward_counts(merchant.id)
+            average, ratings = await uow.surveys.summary(merchant.id)
+            reasons = tuple(await uow.surveys.reason_counts(merchant.id))
+            recent = await uow.reports.visits_since(merchant.id, first_week_start(now, merchant.timezone))
+        weeks = tuple(WeekVisits(start, new_count, returning) for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone))
+        return StatsView(
+            merchant_name=merchant.name, timezone=merchant.timezone, members=members, new_this_week=new,
+            active_30_days=active, repeat_rate=share(repeaters, members), visits_per_member=share(visits, members),
+            rewards_issued=issued, rewards_redeemed=redeemed, average_rating=average, ratings=ratings,
+            low_rating_reasons=reasons, weeks=weeks,
+        )
+
+    async def export(self, owner_telegram_id: int) -> ExportView:
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            members = tuple([
+                MemberRow(
+                    first_name=row["person"].first_name, username=row["person"].username, code=row["person"].personal_code,
+                    joined_at=row["card"].joined_at, stamps=row["card"].stamps, visits=row["visits"],
+                    last_visit=row["card"].last_purchase_at, opted_in=not row["person"].promotions_opt_out,
+                    open_rewards=row["open_rewards"],
+                )
+                async for row in uow.reports.members(place.merchant.id, now)
+            ])
+            ledger = tuple(
+                LedgerRow(entry.id, entry.created_at, person.personal_code, person.first_name, entry.asset, entry.delta,
+                          entry.reason, actor.first_name if actor else "", entry.idempotency_key)
+                for entry, person, actor in await uow.reports.ledger(place.merchant.id)
+            )
+            return ExportView(place.merchant.slug, place.merchant.timezone, members, ledger)

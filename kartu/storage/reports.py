@@ -1,0 +1,114 @@
+"""Read-only queries behind /stats and /export."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from kartu.storage.models import Card, LedgerEntry, Person, Reward
+
+
+def _aware(value: Any) -> datetime | None:
+    """Aggregates lose the column type on SQLite: bring them back to aware UTC datetimes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ReportRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def member_counts(self, merchant_id: int, week_ago: datetime, month_ago: datetime) -> tuple[int, int, int]:
+        """Members, joined since ``week_ago``, with a purchase since ``month_ago``."""
+        row = (await self.session.execute(
+            select(
+                func.count(Card.id),
+                func.coalesce(func.sum(case((Card.joined_at >= week_ago, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((Card.last_purchase_at >= month_ago, 1), else_=0)), 0),
+            ).where(Card.merchant_id == merchant_id)
+        )).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def visit_counts(self, merchant_id: int) -> tuple[int, int, int]:
+        """Members with a visit, members with 2+ visits, all visits."""
+        per_person = (
+            select(LedgerEntry.person_id, func.count().label("visits"))
+            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
+            .group_by(LedgerEntry.person_id)
+            .subquery()
+        )
+        row = (await self.session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((per_person.c.visits >= 2, 1), else_=0)), 0),
+                func.coalesce(func.sum(per_person.c.visits), 0),
+            ).select_from(per_person)
+        )).one()
+        return int(row[0]), int(row[1]), int(row[2])
+
+    async def reward_counts(self, merchant_id: int) -> tuple[int, int]:
+        row = (await self.session.execute(
+            select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(Reward.merchant_id == merchant_id)
+        )).one()
+        return int(row[0]), int(row[1])
+
+    async def visits_since(self, merchant_id: int, since: datetime) -> list[tuple[datetime, bool]]:
+        """Every visit since ``since`` and whether it was that customer's first ever."""
+        first = (
+            select(LedgerEntry.person_id, func.min(LedgerEntry.created_at).label("first_at"))
+            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
+            .group_by(LedgerEntry.person_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(LedgerEntry.created_at, first.c.first_at)
+            .join(first, first.c.person_id == LedgerEntry.person_id)
+            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase", LedgerEntry.created_at >= since)
+        )
+        visits = []
+        for at, first_at in rows.all():
+            first_at = _aware(first_at)
+            visits.append((at, first_at is not None and abs((at - first_at).total_seconds()) < 1e-3))
+        return visits
+
+    async def members(self, merchant_id: int, now: datetime) -> AsyncIterator[dict[str, Any]]:
+        visits = (
+            select(LedgerEntry.person_id, func.count().label("visits"))
+            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
+            .group_by(LedgerEntry.person_id)
+            .subquery()
+        )
+        open_rewards = (
+            select(Reward.person_id, func.count().label("rewards"))
+            .where(Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None), Reward.expires_at > now)  # type: ignore[union-attr]
+            .group_by(Reward.person_id)
+            .subquery()
+        )
+        query = (
+            select(Person, Card, func.coalesce(visits.c.visits, 0), func.coalesce(open_rewards.c.rewards, 0))
+            .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
+            .outerjoin(visits, visits.c.person_id == Person.id)
+            .outerjoin(open_rewards, open_rewards.c.person_id == Person.id)
+            .order_by(Card.joined_at, Card.id)
+        )
+        for person, card, visit_count, reward_count in (await self.session.execute(query)).all():
+            yield {"person": person, "card": card, "visits": int(visit_count), "open_rewards": int(reward_count)}
+
+    async def ledger(self, merchant_id: int) -> Sequence[tuple[LedgerEntry, Person, Person | None]]:
+        actor = aliased(Person)
+        query = (
+            select(LedgerEntry, Person, actor)
+            .join(Person, Person.id == LedgerEntry.person_id)
+            .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)
+            .where(LedgerEntry.merchant_id == merchant_id)
+            .order_by(LedgerEntry.id)
+        )
+        return [(entry, person, by) for entry, person, by in (await self.session.execute(query)).all()]

@@ -1,0 +1,92 @@
+"""Owners read their numbers: /stats with a chart, /export as CSV files that match the ledger."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+from PIL import Image
+
+from kartu.loyalty.program import ProgramRules
+from kartu.sandbox import TelegramUser
+from tests.e2e.conftest import World
+
+
+async def _visit(world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1) -> None:
+    prompt = await barista.ask(f"/stamp {code} {purchases}")
+    assert (await barista.press(prompt, "Confirm")).text == "Confirmed."
+    await customer.next_message()  # the new card
+
+
+async def _shop_with_history(world: World, owner: TelegramUser, barista: TelegramUser) -> tuple[TelegramUser, ...]:
+    """Hand-built data: Ayu visits 3 times (5 weeks ago, 2 weeks ago, today), Dewi twice this week, Rina joins only."""
+    payload = await world.create_shop(rules=ProgramRules(stamps_required=3, daily_stamp_cap=0, survey_every_days=0))
+    await world.hire(owner, barista)
+    ayu, dewi, rina = world.user(300, "Ayu", "id"), world.user(301, "Dewi", "en"), world.user(302, "Rina", "en")
+    start = world.clock.now()
+    world.clock.set(start - timedelta(weeks=5))
+    ayu_code = await world.join(ayu, payload)
+    await _visit(world, barista, ayu, ayu_code)
+    world.clock.set(start - timedelta(weeks=2))
+    await _visit(world, barista, ayu, ayu_code)
+    world.clock.set(start)
+    await _visit(world, barista, ayu, ayu_code)  # third stamp: a reward
+    await ayu.next_message()
+    dewi_code = await world.join(dewi, payload)
+    await _visit(world, barista, dewi, dewi_code)
+    await _visit(world, barista, dewi, dewi_code)
+    await world.join(rina, payload)
+    return ayu, dewi, rina
+
+
+async def test_stats_match_hand_built_data(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+    await _shop_with_history(world, owner, barista)
+    await owner.send("/stats")
+    numbers = await owner.next_message()
+    chart = await owner.next_message()
+    assert "Anggota: <b>3</b> (2 baru minggu ini)" in numbers.body
+    assert "Aktif 30 hari terakhir: <b>2</b>" in numbers.body
+    assert "Kembali lagi (2+ kunjungan): <b>67%</b>" in numbers.body  # Ayu and Dewi of 3 members
+    assert "Kunjungan per anggota: <b>1.7</b>" in numbers.body  # 5 visits / 3 members
+    assert "Hadiah: 1 diberikan, 0 ditukarkan (0%)" in numbers.body
+
+    assert chart.photo is not None and len(chart.photo) > 10_000
+    image = Image.open(io.BytesIO(chart.photo))
+    assert image.size == (800, 450)
+    colours = image.convert("RGB").getcolors(maxcolors=1_000_000) or []
+    bar_pixels = sum(count for count, colour in colours if colour in {(196, 98, 45), (60, 42, 33)})
+    assert bar_pixels > 2_000  # the bars are drawn, not an empty frame
+
+
+async def test_export_parses_back_and_matches_the_ledger(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+    await _shop_with_history(world, owner, barista)
+    await owner.send("/export")
+    members_file, ledger_file = await owner.next_message(), await owner.next_message()
+    assert members_file.document_name == "kopi-senja-members.csv" and members_file.body == "Anggota: 3"
+    assert members_file.document is not None and members_file.document.startswith("\ufeff".encode())
+
+    members = list(csv.DictReader(io.StringIO(members_file.document.decode("utf-8-sig"))))
+    assert [(m["first_name"], m["visits"], m["stamps"], m["opted_in"]) for m in members] == [
+        ("Ayu", "3", "0", "yes"), ("Dewi", "2", "2", "yes"), ("Rina", "0", "0", "yes")
+    ]
+    assert members[0]["open_rewards"] == "1" and members[2]["last_visit"] == ""
+
+    assert ledger_file.document is not None
+    rows = list(csv.DictReader(io.StringIO(ledger_file.document.decode("utf-8-sig"))))
+    async with world.app.db.read() as uow:
+        entries = await uow.ledger.entries(1)
+    assert [(int(r["entry_id"]), int(r["delta"]), r["reason"], r["idempotency_key"]) for r in rows] == [
+        (e.id, e.delta, e.reason, e.idempotency_key) for e in entries
+    ]
+    assert {r["actor"] for r in rows} == {"Budi"}
+
+
+async def test_reports_are_for_owners_only(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+    await world.create_shop()
+    await world.hire(owner, barista)
+    assert (await barista.ask("/stats")).body == "Only the shop owner can do that."
+    assert (await barista.ask("/export")).body == "Only the shop owner can do that."
+    await owner.send("/stats")
+    assert "Anggota: <b>0</b>" in (await owner.next_message()).body
+    assert (await owner.next_message()).photo is not None  # an empty chart still renders
