@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     per_chat_interval: float = Field(default=1.0, ge=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    broadcast_cooldown_hours: float = Field(default=24.0, ge=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

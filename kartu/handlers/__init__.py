@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from kartu.handlers import admin, common, customer, owner, staff
+from kartu.handlers import admin, broadcasts, common, customer, owner, staff
 
 
 def build_routers() -> list[Router]:
@@ -13,6 +13,7 @@ def build_routers() -> list[Router]:
         common.commands_router(),
         admin.router(),
         owner.router(),
+        broadcasts.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

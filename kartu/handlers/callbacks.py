@@ -41,3 +41,12 @@ class ClaimAction(CallbackData, prefix="clm"):
 class SurveyReason(CallbackData, prefix="why"):
     survey_id: int
     reason: str
+
+
+class BroadcastSegment(CallbackData, prefix="bcs"):
+    segment: str
+
+
+class BroadcastAction(CallbackData, prefix="bca"):
+    action: str  # "send", "drop" (before sending) or "stop" (while running)
+    broadcast_id: int = 0

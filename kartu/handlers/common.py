@@ -62,6 +62,12 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This request is no longer valid.")
         case errors.InvalidAmount():
             return _("Please send the amount as a number, like /claim 25000.")
+        case errors.BroadcastRunning():
+            return _("A broadcast is still going out. Wait until it finishes, or cancel it first.")
+        case errors.NobodyToReach():
+            return _("Nobody in that group can get a broadcast right now.")
+        case errors.PromptClosed(status="finished"):
+            return _("This broadcast has already finished.")
         case errors.PromptClosed(status="rated"):
             return _("You already rated this visit. Thank you!")
         case errors.PromptClosed(status="cancelled"):
@@ -141,7 +147,9 @@ def help_text() -> str:
         "/duty — receive customers' purchase claims (on/off)\n\n"
         "<b>Owners</b>\n"
         "/staff — invite or remove staff\n"
-        "/program — stamps needed, reward, limits and expiry"
+        "/program — stamps needed, reward, limits and expiry\n"
+        "/broadcast — message your customers · /stats — numbers and a chart\n"
+        "/feedback — ratings and comments · /export — CSV files"
     )
 
 

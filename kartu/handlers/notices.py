@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import SurveyAnswer
+from kartu.handlers.callbacks import BroadcastAction, SurveyAnswer
 from kartu.handlers.render import REASON_LABELS, date_text, name
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
 from kartu.services.views import (
+    BroadcastNotice,
+    BroadcastProgress,
     LowRatingAlertNotice,
     Notice,
     RewardReminderNotice,
@@ -28,8 +32,37 @@ def rating_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def render_notice(i18n: KartuI18n, notice: Notice) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Text and buttons of one proactive message."""
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    photo: str | None = None
+
+
+def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
+    """Text, buttons and photo of one proactive message."""
+    if isinstance(notice, BroadcastNotice):
+        return Rendered(name(notice.text), None, notice.photo_file_id)
+    text, markup = _render_text(i18n, notice)
+    return Rendered(text, markup)
+
+
+def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:
+    """The owner's one message that follows a broadcast, then sums it up."""
+    with i18n.context(), i18n.use_locale(progress.language):
+        counts = _("sent {sent} · failed {failed} · remaining {remaining}").format(
+            sent=progress.sent, failed=progress.failed, remaining=progress.remaining
+        )
+        if progress.finished and progress.was_cancelled:
+            return Rendered(_("📣 Broadcast cancelled: {counts}; {cancelled} not sent.").format(counts=counts, cancelled=progress.cancelled))
+        if progress.finished:
+            return Rendered(_("📣 Broadcast finished: {counts}.").format(counts=counts))
+        builder = InlineKeyboardBuilder()
+        builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action="stop", broadcast_id=progress.broadcast_id))
+        return Rendered(_("📣 Broadcast sending: {counts}").format(counts=counts), builder.as_markup())
+
+
+def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[str, InlineKeyboardMarkup | None]:
     with i18n.context(), i18n.use_locale(notice.language):
         match notice:
             case StampReminderNotice():

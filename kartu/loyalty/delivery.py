@@ -22,6 +22,7 @@ class Kind(StrEnum):
     REWARD_REMINDER = "reward_reminder"
     SURVEY = "survey"
     LOW_RATING_ALERT = "low_rating_alert"
+    BROADCAST = "broadcast"
 
 
 CATEGORY_OF = {
@@ -29,6 +30,7 @@ CATEGORY_OF = {
     Kind.REWARD_REMINDER: Category.PROMO,
     Kind.SURVEY: Category.PROMO,
     Kind.LOW_RATING_ALERT: Category.ALERT,
+    Kind.BROADCAST: Category.PROMO,
 }
 
 MAX_ATTEMPTS = 5

@@ -97,3 +97,11 @@ class ClaimClosed(LoyaltyError):
 
 class InvalidAmount(LoyaltyError):
     """The amount given with /claim is not a plausible amount."""
+
+
+class BroadcastRunning(LoyaltyError):
+    """The merchant already has a broadcast going out."""
+
+
+class NobodyToReach(LoyaltyError):
+    """The chosen segment has nobody who may receive a broadcast now."""

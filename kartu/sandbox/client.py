@@ -52,9 +52,12 @@ class TelegramUser:
                    "height": 512, "is_animated": False, "is_video": False}
         return await self.emulator.push_update("message", self._message(sticker=sticker))
 
-    async def send_photo(self) -> int:
+    async def send_photo(self, caption: str | None = None) -> int:
         photo = [{"file_id": "user-photo-1", "file_unique_id": "up1", "width": 90, "height": 90}]
-        return await self.emulator.push_update("message", self._message(photo=photo))
+        content: dict[str, Any] = {"photo": photo}
+        if caption is not None:
+            content["caption"] = caption
+        return await self.emulator.push_update("message", self._message(**content))
 
     async def press(self, message: SentMessage, label: str | None = None, *, data: str | None = None) -> CallbackAnswer:
         """Tap an inline button (by a part of its label), or send raw ``data`` as a forged tap."""

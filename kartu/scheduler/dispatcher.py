@@ -26,7 +26,7 @@ from aiogram.exceptions import (
 )
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.notices import render_notice
+from kartu.handlers.notices import render_notice, render_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
 from kartu.storage.models import OutboxMessage
@@ -99,10 +99,13 @@ class OutboxDispatcher:
             await self.services.delivery.skipped(message.id, "no longer needed")
             report.skipped += 1
             return
-        text, markup = render_notice(self.i18n, notice)
+        rendered = render_notice(self.i18n, notice)
         await self.pacer.wait_turn(message.chat_id)
         try:
-            await self.bot.send_message(message.chat_id, text, reply_markup=markup)
+            if rendered.photo:
+                await self.bot.send_photo(message.chat_id, rendered.photo, caption=rendered.text)
+            else:
+                await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)
         except TelegramRetryAfter as error:
             self.pacer.pause(error.retry_after)
             await self.services.delivery.throttled(message.id, error.retry_after)
@@ -122,3 +125,16 @@ class OutboxDispatcher:
         else:
             await self.services.delivery.delivered(message.id)
             report.sent += 1
+
+
+async def report_broadcast_progress(bot: Bot, services: Services, i18n: KartuI18n) -> int:
+    """Update each running broadcast's progress message (and sum up finished ones)."""
+    updates = await services.broadcasts.progress_updates()
+    for progress in updates:
+        rendered = render_progress(i18n, progress)
+        try:
+            await bot.edit_message_text(text=rendered.text, chat_id=progress.chat_id, message_id=progress.message_id,
+                                        reply_markup=rendered.markup)
+        except TelegramAPIError as error:
+            log.info("could not update broadcast %s progress: %s", progress.broadcast_id, error)
+    return len(updates)

@@ -14,10 +14,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from kartu.scheduler.dispatcher import OutboxDispatcher
+from kartu.scheduler.dispatcher import OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_SECONDS = 3  # owners see broadcast progress this often (edits are rate-limited too)
 
 
 def build_dispatcher(app: "KartuApp") -> OutboxDispatcher:  # noqa: F821
@@ -45,5 +46,9 @@ def build_scheduler(app: "KartuApp") -> AsyncIOScheduler:  # noqa: F821
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
     )
     scheduler.add_job(sweep, "interval", seconds=settings.sweep_interval_seconds, id="sweep", next_run_time=datetime.now(UTC))
+    async def broadcast_progress() -> None:
+        await report_broadcast_progress(app.bot, app.services, app.i18n)
+
     scheduler.add_job(dispatch, "interval", seconds=settings.dispatch_interval_seconds, id="dispatch")
+    scheduler.add_job(broadcast_progress, "interval", seconds=PROGRESS_INTERVAL_SECONDS, id="broadcast_progress")
     return scheduler

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
+from kartu.services.broadcasts import BroadcastService
 from kartu.services.claims import ClaimService
 from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
@@ -27,6 +28,7 @@ class Services:
     upkeep: UpkeepService
     claims: ClaimService
     reports: ReportService
+    broadcasts: BroadcastService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -41,4 +43,5 @@ class Services:
             upkeep=UpkeepService(db, clock, settings),
             claims=ClaimService(counter),
             reports=ReportService(db, clock, settings),
+            broadcasts=BroadcastService(db, clock, settings),
         )

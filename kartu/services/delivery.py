@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from kartu.loyalty.delivery import Category, Kind, retry_delay
 from kartu.services.base import ServiceBase
 from kartu.services.views import (
+    BroadcastNotice,
     LowRatingAlertNotice,
     Notice,
     RewardReminderNotice,
@@ -52,6 +53,11 @@ class DeliveryService(ServiceBase):
                     if reward is None or reward.redeemed_at is not None or reward.expires_at <= self.clock.now():
                         return None
                     return RewardReminderNotice(language, merchant.name, reward.name, reward.code, reward.expires_at, merchant.timezone)
+                case Kind.BROADCAST:
+                    broadcast = await uow.broadcasts.get(message.subject_id)
+                    if broadcast is None or broadcast.status != "running":
+                        return None
+                    return BroadcastNotice(language, broadcast.text, broadcast.photo_file_id)
                 case Kind.SURVEY:
                     return SurveyNotice(language, merchant.name, message.subject_id)
                 case Kind.LOW_RATING_ALERT:

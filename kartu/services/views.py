@@ -168,7 +168,14 @@ class LowRatingAlertNotice:
     timezone: str
 
 
-Notice = StampReminderNotice | RewardReminderNotice | SurveyNotice | LowRatingAlertNotice
+@dataclass(frozen=True)
+class BroadcastNotice:
+    language: str
+    text: str
+    photo_file_id: str | None
+
+
+Notice = StampReminderNotice | RewardReminderNotice | SurveyNotice | LowRatingAlertNotice | BroadcastNotice
 
 
 @dataclass(frozen=True)
@@ -287,3 +294,23 @@ class ExportView:
     timezone: str
     members: tuple[MemberRow, ...]
     ledger: tuple[LedgerRow, ...]
+
+
+@dataclass(frozen=True)
+class BroadcastStarted:
+    broadcast_id: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BroadcastProgress:
+    broadcast_id: int
+    chat_id: int
+    message_id: int
+    language: str
+    sent: int
+    failed: int
+    remaining: int
+    cancelled: int
+    finished: bool
+    was_cancelled: bool

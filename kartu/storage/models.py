@@ -234,3 +234,23 @@ class ClaimNotice(SQLModel, table=True):
     chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
     message_id: int
     language: str = Field(max_length=8, default="en")
+
+
+class Broadcast(SQLModel, table=True):
+    """An owner's message to a segment of members, delivered through the outbox."""
+
+    __table_args__ = (Index("ix_broadcast_merchant_status", "merchant_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    created_by_person_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_column=Column(Text(), nullable=False))
+    photo_file_id: str | None = Field(default=None, max_length=256)
+    segment: str = Field(max_length=16)
+    status: str = Field(max_length=16, default="running")
+    total: int = 0
+    created_at: datetime = _when()
+    finished_at: datetime | None = _when(nullable=True)
+    progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    progress_message_id: int | None = None
+    progress_text: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))

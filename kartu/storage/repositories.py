@@ -22,6 +22,7 @@ from kartu.storage.models import (
     StaffInvite,
     StaffMember,
 )
+from kartu.storage.broadcasts import BroadcastRepository
 from kartu.storage.claims import ClaimRepository
 from kartu.storage.outbox import OutboxRepository
 from kartu.storage.reports import ReportRepository
@@ -349,3 +350,4 @@ class UnitOfWork:
         self.surveys = SurveyRepository(session)
         self.claims = ClaimRepository(session)
         self.reports = ReportRepository(session)
+        self.broadcasts = BroadcastRepository(session)

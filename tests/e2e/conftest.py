@@ -14,7 +14,7 @@ from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import BotAPIEmulator, TelegramUser
-from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher
+from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.views import SweepReport
 
@@ -52,6 +52,10 @@ class World:
     async def deliver(self) -> DispatchReport:
         """What the scheduler's dispatch job does, until nothing is due."""
         return await self.dispatcher.drain()
+
+    async def report_progress(self) -> int:
+        """What the scheduler's broadcast-progress job does."""
+        return await report_broadcast_progress(self.app.bot, self.app.services, self.app.i18n)
 
     def user(self, user_id: int, first_name: str, language_code: str | None = "en", username: str | None = None) -> TelegramUser:
         return TelegramUser(self.emulator, user_id, first_name, language_code, username)

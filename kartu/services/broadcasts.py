@@ -1,0 +1,91 @@
+"""Owners message a segment of their members, through the paced outbox."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from kartu.loyalty.delivery import Category, QuietHours, next_allowed
+from kartu.loyalty.errors import BroadcastRunning, NobodyToReach, PromptClosed
+from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
+from kartu.services.base import ServiceBase
+from kartu.services.views import BroadcastProgress, BroadcastStarted
+from kartu.storage.models import Broadcast
+
+DONE = ("sent", "failed", "skipped")
+
+
+class BroadcastService(ServiceBase):
+    def _cooldown_since(self):  # type: ignore[no-untyped-def]
+        return self.clock.now() - timedelta(hours=self.settings.broadcast_cooldown_hours)
+
+    async def audience(self, owner_telegram_id: int) -> dict[Segment, int]:
+        """How many members each segment reaches now; refuses while a broadcast is running."""
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            if await uow.broadcasts.running(place.merchant.id) is not None:
+                raise BroadcastRunning()
+            return {segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since()) for segment in Segment}
+
+    async def start(self, owner_telegram_id: int, text: str, photo_file_id: str | None, segment: str) -> BroadcastStarted:
+        """Queue the message for everyone in the segment, in one transaction."""
+        if segment not in set(Segment):
+            raise PromptClosed("missing")
+        text = (text or "").strip()[:BROADCAST_TEXT_MAX]
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            await uow.broadcasts.lock_merchant(place.merchant.id)
+            if await uow.broadcasts.running(place.merchant.id) is not None:
+                raise BroadcastRunning()
+            broadcast = await uow.broadcasts.add(Broadcast(
+                merchant_id=place.merchant.id, created_by_person_id=place.person.id, text=text,
+                photo_file_id=photo_file_id, segment=segment, created_at=now,
+            ))
+            not_before = next_allowed(now, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO)
+            total = await uow.broadcasts.queue(broadcast, Segment(segment), now, self._cooldown_since(), not_before)
+            if total == 0:
+                raise NobodyToReach()  # rolls the broadcast back
+            broadcast.total = total
+            await uow.session.flush()
+            return BroadcastStarted(broadcast.id, total)
+
+    async def attach_progress(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        async with self.db.write() as uow:
+            await uow.broadcasts.set_progress(broadcast_id, chat_id, message_id)
+
+    async def cancel(self, owner_telegram_id: int, broadcast_id: int) -> None:
+        """Stop a running broadcast: queued messages are dropped; those already sending finish."""
+        async with self.db.write() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            broadcast = await uow.broadcasts.get(broadcast_id)
+            if broadcast is None or broadcast.merchant_id != place.merchant.id:
+                raise PromptClosed("missing")
+            if not await uow.broadcasts.set_status(broadcast.id, "cancelling"):
+                raise PromptClosed("finished")
+            await uow.broadcasts.cancel_pending(broadcast.id)
+
+    async def progress_updates(self) -> list[BroadcastProgress]:
+        """Running broadcasts whose counts changed since the owner last saw them; finished
+        ones are closed here (and reported once more, as a summary)."""
+        updates = []
+        async with self.db.write() as uow:
+            for broadcast in await uow.broadcasts.all_running():
+                counts = await uow.broadcasts.progress(broadcast.id)
+                in_flight = counts.get("pending", 0) + counts.get("sending", 0)
+                finished = in_flight == 0
+                cancelled = broadcast.status == "cancelling"
+                if finished:
+                    await uow.broadcasts.set_status(broadcast.id, "cancelled" if cancelled else "finished", self.clock.now())
+                signature = f"{counts}:{finished}:{cancelled}"
+                if signature == broadcast.progress_text or broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+                    continue
+                await uow.broadcasts.set_progress(broadcast.id, text=signature)
+                owner = await uow.people.get(broadcast.created_by_person_id)
+                updates.append(BroadcastProgress(
+                    broadcast.id, broadcast.progress_chat_id, broadcast.progress_message_id,
+                    self.language_of(owner) if owner else self.settings.default_language,
+                    sent=counts.get("sent", 0), failed=counts.get("failed", 0) + counts.get("skipped", 0),
+                    remaining=in_flight, cancelled=counts.get("cancelled", 0), finished=finished, was_cancelled=cancelled,
+                ))
+        return updates

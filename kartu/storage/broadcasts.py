@@ -1,0 +1,127 @@
+"""Broadcasts: segment queries, queueing every recipient in one statement, progress counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Select
+
+from kartu.loyalty.segments import ACTIVITY_WINDOW, CLOSE_TO_REWARD, Segment
+from kartu.storage.models import Broadcast, Card, Merchant, OutboxMessage, Person, Program, Reward
+from kartu.storage.outbox import insert_ignoring_duplicates
+
+BROADCAST_KIND = "broadcast"
+
+
+class BroadcastRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _recipients(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> Select:  # type: ignore[type-arg]
+        """Members in the segment who accept promotions, can be reached, and had no broadcast
+        from this merchant since ``cooldown_since``."""
+        recently_messaged = exists().where(
+            OutboxMessage.person_id == Person.id,
+            OutboxMessage.merchant_id == merchant_id,
+            OutboxMessage.kind == BROADCAST_KIND,
+            OutboxMessage.status.in_(("pending", "sending", "sent")),  # type: ignore[attr-defined]
+            OutboxMessage.created_at > cooldown_since,
+        )
+        query = (
+            select(Person.id, Person.telegram_id)
+            .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
+            .where(Person.promotions_opt_out.is_(False), Person.unreachable_at.is_(None), ~recently_messaged)  # type: ignore[attr-defined,union-attr]
+        )
+        month_ago = now - ACTIVITY_WINDOW
+        match segment:
+            case Segment.ACTIVE:
+                query = query.where(Card.last_purchase_at >= month_ago)
+            case Segment.LAPSED:
+                query = query.where(or_(Card.last_purchase_at < month_ago, and_(Card.last_purchase_at.is_(None), Card.joined_at < month_ago)))  # type: ignore[union-attr]
+            case Segment.CLOSE:
+                query = query.join(Program, Program.merchant_id == Card.merchant_id).where(
+                    Card.stamps * 10 >= Program.stamps_required * int(CLOSE_TO_REWARD * 10)
+                )
+            case Segment.REWARD:
+                query = query.where(exists().where(
+                    Reward.person_id == Person.id, Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                    Reward.expired_at.is_(None), Reward.expires_at > now,  # type: ignore[union-attr]
+                ))
+        return query
+
+    async def count(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> int:
+        query = self._recipients(merchant_id, segment, now, cooldown_since).subquery()
+        return int(await self.session.scalar(select(func.count()).select_from(query)) or 0)
+
+    async def running(self, merchant_id: int) -> Broadcast | None:
+        return await self.session.scalar(
+            select(Broadcast).where(Broadcast.merchant_id == merchant_id, Broadcast.status == "running")
+        )
+
+    async def lock_merchant(self, merchant_id: int) -> None:
+        """Serialise broadcast starts per merchant (PostgreSQL row lock; SQLite writers are serial)."""
+        await self.session.execute(select(Merchant.id).where(Merchant.id == merchant_id).with_for_update())
+
+    async def add(self, broadcast: Broadcast) -> Broadcast:
+        self.session.add(broadcast)
+        await self.session.flush()
+        return broadcast
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id)
+
+    async def queue(self, broadcast: Broadcast, segment: Segment, now: datetime, cooldown_since: datetime, not_before: datetime) -> int:
+        """One outbox row per recipient, in one INSERT … SELECT."""
+        recipients = self._recipients(broadcast.merchant_id, segment, now, cooldown_since).subquery()
+        rows = select(
+            literal(f"broadcast:{broadcast.id}:") + cast(recipients.c.id, String),
+            literal(BROADCAST_KIND), literal("promo"), recipients.c.telegram_id, recipients.c.id,
+            literal(broadcast.merchant_id), literal(broadcast.id), literal("{}"), literal("pending"), literal(0),
+            literal(not_before, OutboxMessage.__table__.c.not_before.type), literal(now, OutboxMessage.__table__.c.created_at.type),
+        ).where(recipients.c.id.is_not(None))  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+        columns = ["idempotency_key", "kind", "category", "chat_id", "person_id", "merchant_id", "subject_id",
+                   "params", "status", "attempts", "not_before", "created_at"]
+        statement = insert_ignoring_duplicates(self.session, OutboxMessage.__table__).from_select(columns, rows).on_conflict_do_nothing(
+            index_elements=["idempotency_key"]
+        )
+        result = await self.session.execute(statement)
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def progress(self, broadcast_id: int) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.kind == BROADCAST_KIND, OutboxMessage.subject_id == broadcast_id)
+            .group_by(OutboxMessage.status)
+        )
+        return {status: count for status, count in rows.all()}
+
+    async def cancel_pending(self, broadcast_id: int) -> int:
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == BROADCAST_KIND, OutboxMessage.subject_id == broadcast_id, OutboxMessage.status == "pending")
+            .values(status="cancelled")
+        )
+        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+
+    async def all_running(self) -> Sequence[Broadcast]:
+        return (await self.session.scalars(select(Broadcast).where(Broadcast.status.in_(("running", "cancelling"))))).all()  # type: ignore[attr-defined]
+
+    async def set_status(self, broadcast_id: int, status: str, now: datetime | None = None) -> bool:
+        values: dict[str, object] = {"status": status}
+        if now is not None:
+            values["finished_at"] = now
+        result = await self.session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_(("running", "cancelling"))).values(**values)  # type: ignore[attr-defined]
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def set_progress(self, broadcast_id: int, chat_id: int | None = None, message_id: int | None = None, text: str | None = None) -> None:
+        values: dict[str, object] = {}
+        if chat_id is not None:
+            values.update(progress_chat_id=chat_id, progress_message_id=message_id)
+        if text is not None:
+            values["progress_text"] = text
+        await self.session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(**values))
