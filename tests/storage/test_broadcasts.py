@@ -1,0 +1,53 @@
+"""Broadcast queueing on both databases: the right recipients, once, one broadcast at a time."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kartu.loyalty.errors import BroadcastRunning, NobodyToReach
+from kartu.loyalty.program import ProgramRules
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from kartu.storage.database import Database
+
+OWNER = 1
+
+
+async def _shop(services: Services, customers: int) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER, rules=ProgramRules())
+    for number in range(customers):
+        await services.customers.start(TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}")
+    await services.customers.stop_promotions(1000)  # one opted out
+
+
+async def test_two_owners_tapping_send_at_once_start_one_broadcast(services: Services, db: Database) -> None:
+    await _shop(services, 12)
+    assert (await services.broadcasts.audience(OWNER))["all"] == 11
+    results = await asyncio.gather(
+        *(services.broadcasts.start(OWNER, "Promo", None, "all") for _ in range(5)), return_exceptions=True
+    )
+    started = [r for r in results if not isinstance(r, BaseException)]
+    assert len(started) == 1 and started[0].total == 11
+    assert all(isinstance(r, BroadcastRunning) for r in results if isinstance(r, BaseException))
+    async with db.read() as uow:
+        queued = await uow.outbox.messages("broadcast")
+    assert sorted(m.chat_id for m in queued) == list(range(1001, 1012))
+
+
+async def test_the_cooldown_counts_sent_messages_not_cancelled_ones(services: Services, db: Database) -> None:
+    await _shop(services, 3)
+    started = await services.broadcasts.start(OWNER, "Promo", None, "all")
+    await services.broadcasts.cancel(OWNER, started.broadcast_id)  # nothing was sent yet
+    await services.broadcasts.progress_updates()  # closes the cancelled broadcast
+    again = await services.broadcasts.start(OWNER, "Again", None, "all")
+    assert again.total == 2  # never messaged: they may get this one
+
+    async with db.write() as uow:  # pretend the second one went out
+        for message in await uow.outbox.messages("broadcast"):
+            if message.subject_id == again.broadcast_id:
+                await uow.outbox.finish(message.id, "sent", message.created_at)
+    await services.broadcasts.progress_updates()
+    with pytest.raises(NobodyToReach):
+        await services.broadcasts.start(OWNER, "Third", None, "all")
