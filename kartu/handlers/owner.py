@@ -60,6 +60,7 @@ def _team_text(team: TeamView, i18n: KartuI18n) -> tuple[str, InlineKeyboardMark
                 callback_data=TeamAction(action="revoke", staff_id=member.staff_id),
             )
     builder.button(text=_("➕ Invite staff"), callback_data=TeamAction(action="invite"))
+    builder.button(text=_("👑 Invite a co-owner"), callback_data=TeamAction(action="coowner"))
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
 
@@ -72,14 +73,18 @@ async def show_team(message: Message, services: Services, i18n: KartuI18n) -> No
 
 async def team_action(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
     owner_id = query.from_user.id
-    if callback_data.action == "invite":
-        token = await services.merchants.invite_staff(owner_id)
-        link = deep_link((await bot.me()).username or "", LinkKind.STAFF_INVITE, token)
+    if callback_data.action in ("invite", "coowner"):
+        co_owner = callback_data.action == "coowner"
+        token = await services.merchants.invite_staff(owner_id, Role.OWNER if co_owner else Role.STAFF)
+        link = deep_link((await bot.me()).username or "", LinkKind.OWNER_INVITE if co_owner else LinkKind.STAFF_INVITE, token)
         await query.answer()
         hours = int(INVITE_TTL.total_seconds() // 3600)
-        await query.message.answer(  # type: ignore[union-attr]
-            _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}").format(hours=hours, link=link)
+        text = (
+            _("Send this link to your co-owner. They can do everything you can. It works once, within {hours} hours:\n{link}")
+            if co_owner
+            else _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}")
         )
+        await query.message.answer(text.format(hours=hours, link=link))  # type: ignore[union-attr]
         return
     if callback_data.action == "revoke":
         first_name = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)

@@ -78,11 +78,11 @@ class MerchantService(ServiceBase):
                 token = await self._new_invite(uow, merchant.id, Role.OWNER, creator.id if creator else None)
             return MerchantCreated(merchant.id, merchant.slug, merchant.name, token)
 
-    async def invite_staff(self, owner_telegram_id: int) -> str:
-        """A one-time staff invite token (valid 24 h)."""
+    async def invite_staff(self, owner_telegram_id: int, role: str = Role.STAFF) -> str:
+        """A one-time invite token (valid 24 h) for a staff member or a second owner."""
         async with self.db.write() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
-            return await self._new_invite(uow, place.merchant.id, Role.STAFF, place.person.id)
+            return await self._new_invite(uow, place.merchant.id, Role(role), place.person.id)
 
     async def team(self, owner_telegram_id: int) -> TeamView:
         async with self.db.read() as uow:

@@ -60,3 +60,16 @@ async def test_owner_created_by_the_operator_is_greeted_as_owner(world: World, o
     greeting = await owner.ask("/start")
     assert "Selamat datang, pemilik <b>Kopi Senja</b>" in greeting.body
     assert "Sari" in (await owner.ask("/staff")).body  # the name Telegram gave is kept from now on
+
+
+async def test_a_second_owner_runs_the_shop_too(world: World, owner: TelegramUser) -> None:
+    await world.create_shop()
+    team = await owner.ask("/staff")
+    await owner.press(team, "Undang pemilik kedua")
+    invite = await owner.next_message()
+    payload = re.search(r"start=(owner_[\w-]+)", invite.body).group(1)  # type: ignore[union-attr]
+    partner = world.user(130, "Wulan", "en")
+    assert "Welcome, owner of <b>Kopi Senja</b>" in (await partner.ask(f"/start {payload}")).body
+    assert "Stamps for a reward" in (await partner.ask("/program")).body
+    roster = await owner.ask("/staff")
+    assert "Wulan — pemilik" in roster.body and "Hapus Wulan" not in str(roster.buttons())
