@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
+from kartu.handlers.common import cancel_form
 from kartu.handlers.render import N_, name
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
 from kartu.services.container import Services
@@ -114,11 +115,6 @@ async def act(query: CallbackQuery, callback_data: BroadcastAction, services: Se
         )
         if isinstance(progress, Message):
             await services.broadcasts.attach_progress(started.broadcast_id, progress.chat.id, progress.message_id)
-
-
-async def cancel_form(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled. Nothing was changed."))
 
 
 def router() -> Router:

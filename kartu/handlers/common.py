@@ -8,6 +8,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -182,6 +183,12 @@ def commands_router() -> Router:
     router.message.register(choose_language, Command("lang", "language", "bahasa"))
     router.callback_query.register(set_language, LanguageChoice.filter())
     return router
+
+
+async def cancel_form(message: Message, state: FSMContext) -> None:
+    """/cancel inside a guided form: leave it, change nothing."""
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was changed."))
 
 
 async def not_text(message: Message) -> None:

@@ -15,6 +15,7 @@ from babel.dates import format_date
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ProgramField, TeamAction
+from kartu.handlers.common import cancel_form
 from kartu.handlers.render import N_, REASON_LABELS, date_text, name
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.links import LinkKind, deep_link
@@ -146,11 +147,6 @@ async def receive_setting(message: Message, services: Services, state: FSMContex
 
 async def setting_not_text(message: Message) -> None:
     await message.answer(_("Please send the new value as text, or /cancel."))
-
-
-async def cancel_form(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(_("Cancelled. Nothing was changed."))
 
 
 async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -> None:
