@@ -33,18 +33,10 @@ class ReportService(ServiceBase):
         now = self.clock.now()
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
-            members = tuple([
-                MemberRow(
-                    first_name=row["person"].first_name, username=row["person"].username, code=row["person"].personal_code,
-                    joined_at=row["card"].joined_at, stamps=row["card"].stamps, visits=row["visits"],
-                    last_visit=row["card"].last_purchase_at, opted_in=not row["person"].promotions_opt_out,
-                    open_rewards=row["open_rewards"],
-                )
-                async for row in uow.reports.members(place.merchant.id, now)
-            ])
-            ledger = tuple(
-                LedgerRow(entry.id, entry.created_at, person.personal_code, person.first_name, entry.asset, entry.delta,
-                          entry.reason, actor.first_name if actor else "", entry.idempotency_key)
-                for entry, person, actor in await uow.reports.ledger(place.merchant.id)
+            members = tuple(
+                MemberRow(first_name, username, code, joined_at, stamps, int(visits), last_visit, not opted_out, int(rewards))
+                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards
+                in await uow.reports.members(place.merchant.id, now)
             )
+            ledger = tuple(LedgerRow(*row) for row in await uow.reports.ledger(place.merchant.id))
             return ExportView(place.merchant.slug, place.merchant.timezone, members, ledger)

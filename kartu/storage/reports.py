@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,7 +78,9 @@ class ReportRepository:
             visits.append((at, first_at is not None and abs((at - first_at).total_seconds()) < 1e-3))
         return visits
 
-    async def members(self, merchant_id: int, now: datetime) -> AsyncIterator[dict[str, Any]]:
+    async def members(self, merchant_id: int, now: datetime) -> list[tuple[Any, ...]]:
+        """One row per member: first name, username, code, joined, stamps, visits, last visit,
+        opted out, open rewards. Plain columns, not ORM objects: exports run to many rows."""
         visits = (
             select(LedgerEntry.person_id, func.count().label("visits"))
             .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
@@ -93,22 +94,29 @@ class ReportRepository:
             .subquery()
         )
         query = (
-            select(Person, Card, func.coalesce(visits.c.visits, 0), func.coalesce(open_rewards.c.rewards, 0))
+            select(
+                Person.first_name, Person.username, Person.personal_code, Card.joined_at, Card.stamps,
+                func.coalesce(visits.c.visits, 0), Card.last_purchase_at, Person.promotions_opt_out,
+                func.coalesce(open_rewards.c.rewards, 0),
+            )
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
             .outerjoin(visits, visits.c.person_id == Person.id)
             .outerjoin(open_rewards, open_rewards.c.person_id == Person.id)
             .order_by(Card.joined_at, Card.id)
         )
-        for person, card, visit_count, reward_count in (await self.session.execute(query)).all():
-            yield {"person": person, "card": card, "visits": int(visit_count), "open_rewards": int(reward_count)}
+        return [tuple(row) for row in (await self.session.execute(query)).all()]
 
-    async def ledger(self, merchant_id: int) -> Sequence[tuple[LedgerEntry, Person, Person | None]]:
+    async def ledger(self, merchant_id: int) -> list[tuple[Any, ...]]:
+        """Every ledger entry with the customer's code and name and the actor's name, oldest first."""
         actor = aliased(Person)
         query = (
-            select(LedgerEntry, Person, actor)
+            select(
+                LedgerEntry.id, LedgerEntry.created_at, Person.personal_code, Person.first_name, LedgerEntry.asset,
+                LedgerEntry.delta, LedgerEntry.reason, func.coalesce(actor.first_name, ""), LedgerEntry.idempotency_key,
+            )
             .join(Person, Person.id == LedgerEntry.person_id)
             .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)
             .where(LedgerEntry.merchant_id == merchant_id)
             .order_by(LedgerEntry.id)
         )
-        return [(entry, person, by) for entry, person, by in (await self.session.execute(query)).all()]
+        return [tuple(row) for row in (await self.session.execute(query)).all()]
