@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     sweep_interval_seconds: float = Field(default=60.0, gt=0)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     broadcast_cooldown_hours: float = Field(default=24.0, ge=0)
+    webhook_url: str = ""
+    webhook_path: str = "/telegram/webhook"
+    webhook_secret: str = ""
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+
+    @property
+    def uses_webhook(self) -> bool:
+        return bool(self.webhook_url)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

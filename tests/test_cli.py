@@ -60,3 +60,10 @@ async def test_operator_creates_a_merchant_and_runs_the_bot(tmp_path: Path) -> N
         assert "Traceback" not in err.decode()
     finally:
         await emulator.stop()
+
+
+async def test_webhook_mode_needs_a_secret(tmp_path: Path) -> None:
+    env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_WEBHOOK_URL": "https://bot.example.com"}
+    code, out, err = await _kartu("run", env=env, cwd=tmp_path)
+    assert code == 1
+    assert err.strip() == "Error: KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused."

@@ -138,3 +138,40 @@ async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
     finally:
         scheduler.shutdown(wait=False)
         await app.close()
+
+
+async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
+    """Serve Telegram's webhook posts (several processes may serve one bot) until ``stop``."""
+    from aiohttp import web
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+
+    from kartu.scheduler.jobs import build_scheduler
+
+    settings = app.settings
+    await upgrade(app.db.engine)
+    scheduler = build_scheduler(app) if settings.scheduler == "inline" else None
+    web_app = web.Application()
+    SimpleRequestHandler(
+        dispatcher=app.dispatcher, bot=app.bot, secret_token=settings.webhook_secret, handle_in_background=True
+    ).register(web_app, path=settings.webhook_path)
+    setup_application(web_app, app.dispatcher, bot=app.bot)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    try:
+        await site.start()
+        await publish_commands(app)
+        await app.bot.set_webhook(
+            settings.webhook_url.rstrip("/") + settings.webhook_path,
+            secret_token=settings.webhook_secret,
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
+        )
+        if scheduler is not None:
+            scheduler.start()
+        log.info("serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+        await stop.wait()
+    finally:
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=False)
+        await runner.cleanup()
+        await app.close()

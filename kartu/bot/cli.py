@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 
 import click
@@ -41,7 +42,8 @@ def main() -> None:
 
 @main.command()
 def run() -> None:
-    """Run the bot (long polling). Applies pending database migrations first."""
+    """Run the bot: long polling, or a webhook server when KARTU_WEBHOOK_URL is set.
+    Applies pending database migrations first."""
     settings = _settings()
     if not settings.bot_token:
         raise click.ClickException("KARTU_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.")
@@ -51,11 +53,20 @@ def run() -> None:
         validate_token(settings.bot_token)
     except TokenValidationError:
         raise click.ClickException("KARTU_BOT_TOKEN does not look like a bot token (expected 123456:ABC...).") from None
+    if settings.uses_webhook and not settings.webhook_secret:
+        raise click.ClickException("KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused.")
     _configure_logging(settings)
-    from kartu.bot.app import build_app, run_polling
+    from kartu.bot.app import build_app, run_polling, run_webhook
 
     async def _run() -> None:
-        await run_polling(build_app(settings))
+        if not settings.uses_webhook:
+            await run_polling(build_app(settings))
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_webhook(build_app(settings), stop)
 
     try:
         asyncio.run(_run())
@@ -71,8 +82,6 @@ def scheduler() -> None:
     if not settings.bot_token:
         raise click.ClickException("KARTU_BOT_TOKEN is not set: the scheduler sends messages as the bot.")
     _configure_logging(settings)
-    import signal
-
     from kartu.bot.app import build_app, run_scheduler
 
     async def _run() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
 JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters"}
@@ -95,10 +95,13 @@ class BotAPIEmulator:
         self._recent_sends: deque[float] = deque()
         self._chat_last_send: dict[int, float] = {}
         self.rate_limited = 0
+        self.webhook: tuple[str, str | None] | None = None
+        self.webhook_statuses: list[int] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
-            "deletewebhook": lambda params: True,
+            "deletewebhook": self._delete_webhook,
+            "setwebhook": self._set_webhook,
             "setmycommands": self._set_my_commands,
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
@@ -142,6 +145,9 @@ class BotAPIEmulator:
     # -- what tests do --------------------------------------------------------------------
     async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        if self.webhook is not None:
+            await self._post_to_webhook({"update_id": update_id, kind: payload})
+            return update_id
         async with self._changed:
             self.state.updates.append({"update_id": update_id, kind: payload})
             self._changed.notify_all()
@@ -264,6 +270,8 @@ class BotAPIEmulator:
         return self._bot_user()
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise web.HTTPConflict(text=json.dumps({"ok": False, "error_code": 409, "description": "Conflict: can't use getUpdates method while webhook is active"}), content_type="application/json")
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 30.0)
         limit = int(params.get("limit") or 100)
@@ -281,6 +289,26 @@ class BotAPIEmulator:
                     await asyncio.wait_for(self._changed.wait(), remaining)
                 except TimeoutError:
                     return []
+
+    def _set_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = (str(params["url"]), params.get("secret_token"))
+        return True
+
+    def _delete_webhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = None
+        return True
+
+    async def _post_to_webhook(self, update: dict[str, Any], secret: str | None = "") -> int:
+        """Deliver an update the way Telegram does in webhook mode; returns the HTTP status."""
+        assert self.webhook is not None
+        url, expected_secret = self.webhook
+        headers = {"X-Telegram-Bot-Api-Secret-Token": expected_secret if secret == "" else secret} if (secret or expected_secret) else {}
+        headers = {key: value for key, value in headers.items() if value is not None}
+        async with ClientSession() as session, session.post(url, json=update, headers=headers) as response:
+            self.webhook_statuses.append(response.status)
+            async with self._changed:
+                self._changed.notify_all()
+            return response.status
 
     def _set_my_commands(self, params: dict[str, Any]) -> bool:
         self.state.commands[params.get("language_code") or ""] = params.get("commands") or []
