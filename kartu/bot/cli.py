@@ -149,9 +149,17 @@ async def _bot_username(settings: Settings) -> str | None:
 @merchant.command("create")
 @click.argument("name")
 @click.option("--owner", "owner_id", type=int, required=True, help="Telegram user id of the owner.")
-def create(name: str, owner_id: int) -> None:
+@click.option("--timezone", default=None, help="IANA time zone of the shop, e.g. Asia/Makassar (default KARTU_DEFAULT_TIMEZONE).")
+def create(name: str, owner_id: int, timezone: str | None) -> None:
     """Create a merchant with the default stamp program and print its join link."""
     settings = _settings()
+    if timezone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.ClickException(f"unknown time zone {timezone!r} (expected something like Asia/Jakarta)") from None
     from kartu.services.container import Services
     from kartu.storage.database import Database
     from kartu.storage.migrate import upgrade as apply
@@ -160,7 +168,7 @@ def create(name: str, owner_id: int) -> None:
         database = Database(settings.database_url)
         try:
             await apply(database.engine)
-            created = await Services.build(database, settings).merchants.create_merchant(name, owner_id)
+            created = await Services.build(database, settings).merchants.create_merchant(name, owner_id, timezone=timezone)
         finally:
             await database.dispose()
         return created.slug, await _bot_username(settings)

@@ -83,6 +83,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This reward was already redeemed.")
         case errors.InvalidPurchaseCount():
             return _("The number of purchases must be between 1 and {maximum}.").format(maximum=error.maximum)
+        case errors.InvalidSetting() if error.field == "quiet_hours":
+            return _("Please send the quiet hours like 21-8 or 22:30-07:00, or 0 for none.")
         case errors.InvalidSetting(maximum=int() as high) if error.field == "reminder_days":
             return _("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none.").format(high=high)
         case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field == "reward_name":

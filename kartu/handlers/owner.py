@@ -36,6 +36,7 @@ SETTING_LABELS = {
     "reminder_days": N_("Reminders: days before stamps or rewards expire"),
     "survey_delay_minutes": N_("Feedback survey: minutes after a purchase"),
     "survey_every_days": N_("Feedback survey: at most once per this many days (0 = off)"),
+    "quiet_hours": N_("Quiet hours (no reminders, surveys or broadcasts)"),
 }
 
 
@@ -123,6 +124,8 @@ async def ask_setting(query: CallbackQuery, callback_data: ProgramField, service
     field = callback_data.field
     if field == "reward_name":
         hint = _("Send the new reward name (up to {high} characters).").format(high=REWARD_NAME_MAX)
+    elif field == "quiet_hours":
+        hint = _("Send the quiet hours like 21-8 or 22:30-07:00 (shop time), or 0 for none.")
     elif field == "reminder_days":
         hint = _("Send up to {count} numbers of days, like 7,1 (0 = no reminders).").format(count=MAX_REMINDERS)
     else:

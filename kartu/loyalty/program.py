@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from kartu.loyalty.delivery import QuietHours
 from kartu.loyalty.errors import DailyCapReached, InvalidPurchaseCount, InvalidSetting
 from kartu.loyalty.expiry import MAX_REMINDER_DAYS, format_reminder_days, parse_reminder_days
 
@@ -46,8 +47,25 @@ NUMBER_SETTINGS: dict[str, NumberLimits] = {
 REWARD_NAME_MAX = 48
 EDITABLE_SETTINGS = (
     "stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap", "stamp_expiry_days",
-    "reward_valid_days", "reminder_days", "survey_delay_minutes", "survey_every_days",
+    "reward_valid_days", "reminder_days", "survey_delay_minutes", "survey_every_days", "quiet_hours",
 )
+# Settings of the merchant rather than of its stamp program, edited in the same form.
+MERCHANT_SETTINGS = ("quiet_hours",)
+
+
+def parse_quiet_hours(raw_value: str) -> str:
+    """``"21-8"``, ``"21:00-08:00"`` or ``"0"`` (no quiet hours) -> canonical ``"HH:MM-HH:MM"``."""
+    text = (raw_value or "").strip().replace(" ", "").replace(".", ":")
+    if text in ("0", "-", "none"):
+        return "00:00-00:00"
+    start, separator, end = text.partition("-")
+    try:
+        if not separator:
+            raise ValueError(text)
+        hours = [value if ":" in value else f"{int(value):02d}:00" for value in (start, end)]
+        return str(QuietHours.parse("-".join(hours)))
+    except ValueError:
+        raise InvalidSetting("quiet_hours") from None
 
 
 def change_setting(rules: ProgramRules, field: str, raw_value: str) -> ProgramRules:

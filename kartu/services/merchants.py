@@ -7,7 +7,7 @@ from dataclasses import asdict, fields
 from kartu.loyalty.codes import new_personal_code
 from kartu.loyalty.errors import NotAdmin, NotOwner
 from kartu.loyalty.links import new_invite_token, slugify
-from kartu.loyalty.program import ProgramRules, change_setting
+from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, change_setting, parse_quiet_hours
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.base import ServiceBase, rules_of
 from kartu.services.views import MerchantCreated, ProgramView, StaffEntry, TeamView
@@ -47,6 +47,7 @@ class MerchantService(ServiceBase):
         *,
         requested_by: int | None = None,
         rules: ProgramRules | None = None,
+        timezone: str | None = None,
     ) -> MerchantCreated:
         """A merchant with the default stamp program.
 
@@ -62,7 +63,7 @@ class MerchantService(ServiceBase):
         now = self.clock.now()
         async with self.db.write() as uow:
             merchant = await uow.merchants.add(
-                Merchant(slug=await self._unique_slug(uow, name), name=name, timezone=self.settings.default_timezone, created_at=now),
+                Merchant(slug=await self._unique_slug(uow, name), name=name, timezone=timezone or self.settings.default_timezone, created_at=now),
                 Program(**asdict(rules), updated_at=now),
             )
             token = None
@@ -109,21 +110,25 @@ class MerchantService(ServiceBase):
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
-            return _program_view(place.merchant.name, program)
+            return _program_view(place.merchant, program)
 
     async def change_program(self, owner_telegram_id: int, field: str, raw_value: str) -> ProgramView:
         """Change one setting from what the owner typed; `InvalidSetting` leaves it as it was."""
         async with self.db.write() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
+            if field in MERCHANT_SETTINGS:
+                place.merchant.quiet_hours = parse_quiet_hours(raw_value)
+                await uow.merchants.save(place.merchant)
+                return _program_view(place.merchant, program)
             changed = change_setting(rules_of(program), field, raw_value)
             for item in fields(changed):
                 setattr(program, item.name, getattr(changed, item.name))
             program.updated_at = self.clock.now()
             await uow.programs.save(program)
-            return _program_view(place.merchant.name, program)
+            return _program_view(place.merchant, program)
 
 
-def _program_view(merchant_name: str, program: Program) -> ProgramView:
+def _program_view(merchant: Merchant, program: Program) -> ProgramView:
     rules = rules_of(program)
-    return ProgramView(merchant_name=merchant_name, **asdict(rules))
+    return ProgramView(merchant_name=merchant.name, quiet_hours=merchant.quiet_hours, **asdict(rules))

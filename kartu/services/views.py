@@ -117,6 +117,7 @@ class ProgramView:
     reminder_days: str
     survey_delay_minutes: int
     survey_every_days: int
+    quiet_hours: str = "21:00-08:00"
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,10 @@ class MerchantRepository(_Repository):
         await self.session.flush()
         return merchant
 
+    async def save(self, merchant: Merchant) -> None:
+        self.session.add(merchant)
+        await self.session.flush()
+
     async def with_programs(self) -> Sequence[tuple[Merchant, Program]]:
         query = select(Merchant, Program).join(Program, Program.merchant_id == Merchant.id).order_by(Merchant.id)
         return [(merchant, program) for merchant, program in (await self.session.execute(query)).all()]

@@ -38,6 +38,13 @@ async def test_owner_changes_the_program_in_a_guided_form(world: World, owner: T
     card = await customer.ask("/card")
     assert "0/8 — 8 lagi untuk Es kopi susu gratis" in card.body
 
+    program = await owner.ask("/program")
+    assert "Jam tenang (tanpa pengingat, survei, atau siaran): <b>21:00-08:00</b>" in program.body
+    await owner.press(program, "Jam tenang")
+    await owner.next_message()
+    assert (await owner.ask("25-8")).body == "Mohon kirim jam tenang seperti 21-8 atau 22:30-07:00, atau 0 untuk tidak ada."
+    assert "Jam tenang (tanpa pengingat, survei, atau siaran): <b>22:30-07:00</b>" in (await owner.ask("22.30 - 7")).body
+
 
 async def test_admin_creates_a_merchant_and_its_owner_takes_over(world: World) -> None:
     admin = world.user(ADMIN_ID, "Admin", "en")

@@ -74,3 +74,14 @@ def test_the_day_starts_at_midnight_in_the_shop_time_zone() -> None:
 def test_reward_validity() -> None:
     issued = datetime(2026, 1, 5, tzinfo=UTC)
     assert reward_expiry(ProgramRules(reward_valid_days=30), issued) == datetime(2026, 2, 4, tzinfo=UTC)
+
+
+def test_quiet_hours_as_owners_type_them() -> None:
+    from kartu.loyalty.program import parse_quiet_hours
+
+    assert parse_quiet_hours("21-8") == "21:00-08:00"
+    assert parse_quiet_hours(" 22:30 - 07:00 ") == "22:30-07:00"
+    assert parse_quiet_hours("0") == "00:00-00:00"
+    for bad in ["", "21", "25-8", "a-b", "21-8-9", "21:60-8"]:
+        with pytest.raises(InvalidSetting):
+            parse_quiet_hours(bad)
