@@ -118,7 +118,7 @@ class OutboxDispatcher:
             await self.services.delivery.rejected(message.id, error.message)
             report.failed += 1
             report.errors.append(error.message)
-        except (TelegramServerError, TelegramNetworkError, TelegramAPIError, OSError, asyncio.TimeoutError) as error:
+        except (TimeoutError, TelegramServerError, TelegramNetworkError, TelegramAPIError, OSError) as error:
             await self.services.delivery.failed(message, str(error))
             report.failed += 1
             report.errors.append(str(error))

@@ -11,24 +11,28 @@ from __future__ import annotations
 import logging
 import math
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from kartu.scheduler.dispatcher import OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
 
+if TYPE_CHECKING:
+    from kartu.bot.app import KartuApp
+
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_SECONDS = 3  # owners see broadcast progress this often (edits are rate-limited too)
 
 
-def build_dispatcher(app: "KartuApp") -> OutboxDispatcher:  # noqa: F821
+def build_dispatcher(app: KartuApp) -> OutboxDispatcher:
     settings = app.settings
     pacer = Pacer(rate=settings.send_rate, per_chat_interval=settings.per_chat_interval)
     batch = max(1, math.ceil(settings.send_rate * settings.dispatch_interval_seconds))
     return OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=batch)
 
 
-def build_scheduler(app: "KartuApp") -> AsyncIOScheduler:  # noqa: F821
+def build_scheduler(app: KartuApp) -> AsyncIOScheduler:
     settings = app.settings
     dispatcher = build_dispatcher(app)
 

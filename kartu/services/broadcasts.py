@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kartu.loyalty.delivery import Category, QuietHours, next_allowed
 from kartu.loyalty.errors import BroadcastRunning, NobodyToReach, PromptClosed
@@ -15,7 +15,7 @@ DONE = ("sent", "failed", "skipped")
 
 
 class BroadcastService(ServiceBase):
-    def _cooldown_since(self):  # type: ignore[no-untyped-def]
+    def _cooldown_since(self) -> datetime:
         return self.clock.now() - timedelta(hours=self.settings.broadcast_cooldown_hours)
 
     async def audience(self, owner_telegram_id: int) -> dict[Segment, int]:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from kartu.loyalty.codes import CodeKind, code_kind, new_reward_code, normalize_code
 from kartu.loyalty.errors import (
-    DailyCapReached,
     OwnPurchase,
     PromptClosed,
     RewardAlreadyRedeemed,

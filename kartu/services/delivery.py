@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from kartu.loyalty.delivery import Category, Kind, retry_delay
 from kartu.services.base import ServiceBase

@@ -109,7 +109,7 @@ async def test_a_broadcast_cancelled_midway(world: World, owner: TelegramUser, b
     assert progress.body == "📣 Siaran dibatalkan: terkirim 3 · gagal 0 · tersisa 0; 7 tidak terkirim."
     received = [len([m for m in c.inbox if m.body == "Flash sale"]) for c in customers]
     assert sorted(received) == [0] * 7 + [1] * 3  # nobody twice, the rest never
-    assert (await owner.press(progress, data=f"bca:stop:1")).text == "Siaran ini sudah selesai."
+    assert (await owner.press(progress, data="bca:stop:1")).text == "Siaran ini sudah selesai."
 
 
 async def test_photo_broadcast_and_wrong_roles(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:

@@ -28,7 +28,8 @@ async def test_staff_fills_a_card_and_redeems_the_reward(
         assert news.photo and news.photo.startswith(b"\x89PNG")
         if purchase < 10:
             assert f"{purchase}/10" in news.body and "+1 stempel" in news.body
-            assert f"{purchase}/10" in prompt.body or await world.emulator.wait_for(lambda: f"{purchase}/10" in prompt.body)
+            shown = f"{purchase}/10"
+            assert await barista.until(lambda prompt=prompt, shown=shown: shown in prompt.body)
 
     assert "0/10" in news.body
     reward_news = await customer.next_message()

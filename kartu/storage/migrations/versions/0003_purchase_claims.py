@@ -5,7 +5,8 @@ Revises: 0002
 Create Date: 2026-11-23
 
 """
-from typing import Sequence, Union
+from typing import Union
+from collections.abc import Sequence
 
 from alembic import op
 import sqlalchemy as sa
