@@ -49,7 +49,3 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
-
-    @property
-    def uses_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")

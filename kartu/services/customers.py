@@ -123,10 +123,6 @@ class CustomerService(ServiceBase):
             rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
             return [RewardView(r.code, r.name, r.expires_at, merchant.name, merchant.timezone) for r in rewards]
 
-    async def personal_code(self, telegram_id: int) -> CardView:
-        """The code comes with the card it is for (the shop's name goes on the QR caption)."""
-        return await self.card(telegram_id)
-
     async def set_language(self, profile: TelegramProfile, language: str) -> str:
         if language not in SUPPORTED_LANGUAGES:
             raise ValueError(language)
