@@ -79,7 +79,7 @@ async def show_card(message: Message, services: Services, i18n: KartuI18n) -> No
 
 
 async def show_code(message: Message, services: Services) -> None:
-    card = await services.customers.card(message.from_user.id)  # the code, with the shop it is for  # type: ignore[union-attr]
+    card = await services.customers.card(message.from_user.id)  # type: ignore[union-attr]  # the code comes with its shop
     code = format_code(card.personal_code)
     await message.answer(_("Your code at <b>{shop}</b>: <code>{code}</code>").format(shop=name(card.merchant_name), code=code))
     await message.answer_photo(await qr_photo(card.personal_code), caption=_("Show this QR code or tell the code to staff when you pay."))
