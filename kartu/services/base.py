@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock
@@ -93,14 +93,5 @@ class ServiceBase:
 
 
 def rules_of(program: Program) -> ProgramRules:
-    return ProgramRules(
-        stamps_required=program.stamps_required,
-        reward_name=program.reward_name,
-        stamps_per_purchase=program.stamps_per_purchase,
-        daily_stamp_cap=program.daily_stamp_cap,
-        stamp_expiry_days=program.stamp_expiry_days,
-        reward_valid_days=program.reward_valid_days,
-        reminder_days=program.reminder_days,
-        survey_delay_minutes=program.survey_delay_minutes,
-        survey_every_days=program.survey_every_days,
-    )
+    """The domain's view of a program row (the row has the same field names, plus bookkeeping)."""
+    return ProgramRules(**{item.name: getattr(program, item.name) for item in fields(ProgramRules)})
