@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -29,15 +31,28 @@ class CardPicture:
     progress_line: str
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+def _font_file(name: str) -> Path | None:
+    """A DejaVu font shipped inside matplotlib (already a dependency), found without importing
+    it: wide Unicode coverage for shop names, unlike Pillow's small built-in font."""
+    spec = importlib.util.find_spec("matplotlib")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(location) / "mpl-data" / "fonts" / "ttf" / name
+        if candidate.exists():
+            return candidate
+    return None
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int) -> tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
+@lru_cache(maxsize=64)
+def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = _font_file("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    return ImageFont.truetype(str(path), size) if path else ImageFont.load_default(size=size)
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, width: int, bold: bool = False) -> tuple[str, ImageFont.FreeTypeFont | ImageFont.ImageFont]:
     """Shrink the font, then shorten with an ellipsis, until ``text`` fits ``width``."""
-    while size > 18 and draw.textlength(text, font=_font(size)) > width:
+    while size > 18 and draw.textlength(text, font=_font(size, bold)) > width:
         size -= 2
-    font = _font(size)
+    font = _font(size, bold)
     if draw.textlength(text, font=font) <= width:
         return text, font
     while text and draw.textlength(text + "…", font=font) > width:
@@ -58,7 +73,7 @@ def render_card(picture: CardPicture) -> bytes:
     draw = ImageDraw.Draw(image)
     draw.rounded_rectangle((8, 8, WIDTH - 8, height - 8), radius=36, outline=ACCENT, width=6)
 
-    name, font = _fit(draw, picture.shop_name, 56, WIDTH - 2 * PADDING)
+    name, font = _fit(draw, picture.shop_name, 52, WIDTH - 2 * PADDING, bold=True)
     draw.text((WIDTH / 2, 70), name, font=font, fill=INK, anchor="mm")
     progress, font = _fit(draw, picture.progress_line, 30, WIDTH - 2 * PADDING)
     draw.text((WIDTH / 2, 122), progress, font=font, fill=ACCENT, anchor="mm")
