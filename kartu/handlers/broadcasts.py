@@ -32,7 +32,7 @@ class BroadcastForm(StatesGroup):
 
 
 async def begin(message: Message, services: Services, state: FSMContext) -> None:
-    await services.broadcasts.audience(message.from_user.id)  # owner only; one broadcast at a time
+    await services.broadcasts.audience(message.from_user.id, segments=())  # type: ignore[union-attr]  # owner only; one at a time
     await state.set_state(BroadcastForm.message)
     await message.answer(_("Send the message for your customers: text, or a photo with a caption. Send /cancel to stop."))
 
@@ -65,8 +65,8 @@ async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, 
     if await state.get_state() != BroadcastForm.segment.state or callback_data.segment not in set(Segment):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    audience = await services.broadcasts.audience(query.from_user.id)
-    count = audience[Segment(callback_data.segment)]
+    segment = Segment(callback_data.segment)
+    count = (await services.broadcasts.audience(query.from_user.id, segments=(segment,)))[segment]
     await state.update_data(segment=callback_data.segment)
     await state.set_state(BroadcastForm.confirm)
     await query.answer()
@@ -80,7 +80,7 @@ async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, 
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))
     await bot.send_message(
         chat_id,
-        _("Above is the preview. Send it to {count} customer(s) ({segment})?").format(count=count, segment=_(SEGMENT_LABELS[Segment(callback_data.segment)])),
+        _("Above is the preview. Send it to {count} customer(s) ({segment})?").format(count=count, segment=_(SEGMENT_LABELS[segment])),
         reply_markup=builder.as_markup(),
     )
 

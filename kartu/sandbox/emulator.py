@@ -302,8 +302,8 @@ class BotAPIEmulator:
         """Deliver an update the way Telegram does in webhook mode; returns the HTTP status."""
         assert self.webhook is not None
         url, expected_secret = self.webhook
-        headers = {"X-Telegram-Bot-Api-Secret-Token": expected_secret if secret == "" else secret} if (secret or expected_secret) else {}
-        headers = {key: value for key, value in headers.items() if value is not None}
+        token = expected_secret if secret == "" else secret  # "" means: the right secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
         async with ClientSession() as session, session.post(url, json=update, headers=headers) as response:
             self.webhook_statuses.append(response.status)
             async with self._changed:

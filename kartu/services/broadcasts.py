@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from kartu.loyalty.delivery import Category, QuietHours, next_allowed
@@ -18,14 +19,15 @@ class BroadcastService(ServiceBase):
     def _cooldown_since(self) -> datetime:
         return self.clock.now() - timedelta(hours=self.settings.broadcast_cooldown_hours)
 
-    async def audience(self, owner_telegram_id: int) -> dict[Segment, int]:
-        """How many members each segment reaches now; refuses while a broadcast is running."""
+    async def audience(self, owner_telegram_id: int, segments: Iterable[Segment] = tuple(Segment)) -> dict[Segment, int]:
+        """How many members each of ``segments`` reaches now (one COUNT each; none for an empty
+        tuple, which only checks the owner may broadcast); refuses while a broadcast is running."""
         now = self.clock.now()
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             if await uow.broadcasts.running(place.merchant.id) is not None:
                 raise BroadcastRunning()
-            return {segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since()) for segment in Segment}
+            return {segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since()) for segment in segments}
 
     async def start(self, owner_telegram_id: int, text: str, photo_file_id: str | None, segment: str) -> BroadcastStarted:
         """Queue the message for everyone in the segment, in one transaction."""
