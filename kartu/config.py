@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     bot_username: str = ""
     log_level: str = "INFO"
     polling_timeout: int = 10
+    # Updates handled at once by one process; the rest wait their turn (a backlog at start-up
+    # must not start thousands of tasks that all queue for the database pool).
+    max_concurrent_updates: int = Field(default=50, ge=1, le=1000)
+    # Per person: a burst of this many messages and button taps, then this many a second;
+    # past that, one "slow down" and 30 s of silence.
+    flood_burst: int = Field(default=20, ge=1)
+    flood_per_second: float = Field(default=1.0, gt=0)
     scheduler: Literal["inline", "off"] = "inline"
     send_rate: float = Field(default=25.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0)

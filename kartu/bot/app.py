@@ -12,22 +12,22 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, ErrorEvent
-from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.i18n import KartuI18n, load_i18n
-from kartu.bot.middlewares import PersonLanguage
+from kartu.bot.middlewares import install_middlewares
 from kartu.config import Settings
 from kartu.handlers import build_routers
 from kartu.handlers.common import PoliteRefusals, TextSizeGuard
 from kartu.handlers.render import N_
 from kartu.loyalty.clock import Clock
 from kartu.services.container import Services
-from kartu.services.customers import TelegramProfile
+from kartu.loyalty.language import resolve_language
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 COMMANDS = {
     "card": N_("Your stamp card"),
@@ -59,16 +59,23 @@ def build_bot(settings: Settings) -> Bot:
     return Bot(settings.bot_token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+APOLOGY_LANGUAGE_TIMEOUT = 2.0
+
+
 async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> bool:
-    """Last resort: log the failure, tell the user something went wrong, never show a traceback."""
+    """Last resort for any failure, in a handler or a middleware: log it, tell the user
+    something went wrong, never show a traceback."""
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
-    try:
-        user = event.update.event.from_user  # type: ignore[union-attr]
-        language = await services.customers.seen(TelegramProfile(user.id, user.first_name, user.username, user.language_code))
+    user = event.update.message.from_user if event.update.message else (
+        event.update.callback_query.from_user if event.update.callback_query else None
+    )
+    if user is None:
+        return True
+    try:  # the person's own choice of language, if the database answers quickly
+        language = await asyncio.wait_for(services.customers.chosen_language(user.id, user.language_code), APOLOGY_LANGUAGE_TIMEOUT)
     except Exception:  # the database may be what failed
-        language = i18n.default_locale
-    with i18n.context(), i18n.use_locale(language):
-        text = _("Sorry, something went wrong on our side. Please try again in a moment.")
+        language = resolve_language(None, user.language_code, i18n.default_locale)
+    text = i18n.gettext(APOLOGY, locale=language)
     try:
         if event.update.message is not None:
             await event.update.message.answer(text)
@@ -80,8 +87,8 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
 
 
 def build_dispatcher(services: Services, db: Database, i18n: KartuI18n) -> Dispatcher:
-    dispatcher = Dispatcher(storage=DatabaseStorage(db), services=services, i18n=i18n)
-    PersonLanguage(i18n).setup(dispatcher)
+    dispatcher = Dispatcher(storage=DatabaseStorage(db), disable_fsm=True, services=services, i18n=i18n)
+    install_middlewares(dispatcher, i18n, services.customers.settings)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(PoliteRefusals())
     dispatcher.message.middleware(TextSizeGuard())
@@ -118,7 +125,9 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
         await app.dispatcher.start_polling(
-            app.bot, polling_timeout=app.settings.polling_timeout, handle_signals=handle_signals, close_bot_session=False
+            app.bot, polling_timeout=app.settings.polling_timeout, handle_signals=handle_signals, close_bot_session=False,
+            # A backlog at start-up waits its turn instead of starting thousands of tasks at once.
+            tasks_concurrency_limit=app.settings.max_concurrent_updates,
         )
     finally:
         if scheduler is not None:
@@ -143,17 +152,18 @@ async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
 async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     """Serve Telegram's webhook posts (several processes may serve one bot) until ``stop``."""
     from aiohttp import web
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+    from aiogram.webhook.aiohttp_server import setup_application
 
+    from kartu.bot.webhook import UpdateReceiver
     from kartu.scheduler.jobs import build_scheduler
 
     settings = app.settings
     await upgrade(app.db.engine)
     scheduler = build_scheduler(app) if settings.scheduler == "inline" else None
     web_app = web.Application()
-    SimpleRequestHandler(
-        dispatcher=app.dispatcher, bot=app.bot, secret_token=settings.webhook_secret, handle_in_background=True
-    ).register(web_app, path=settings.webhook_path)
+    UpdateReceiver(app.dispatcher, app.bot, settings.webhook_secret, settings.max_concurrent_updates).register(
+        web_app, path=settings.webhook_path
+    )
     setup_application(web_app, app.dispatcher, bot=app.bot)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()

@@ -1,14 +1,119 @@
-"""Outer middlewares: the user's language for every update."""
+"""Outer middlewares: what every update passes before any handler sees it.
+
+In order: private chats only, a flood limit per person, each update once, then the
+person's language. The first three answer without touching a handler; the flood limit runs
+before any database work so a flood costs memory, not queries.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram.types import TelegramObject, User
+from aiogram import BaseMiddleware, Dispatcher
+from aiogram.enums import ChatType
+from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
+from kartu.bot.i18n import KartuI18n
+from kartu.config import Settings
+from kartu.handlers.render import N_
+from kartu.loyalty.language import resolve_language
+from kartu.loyalty.throttle import FloodGuard, Verdict
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+PRIVATE_ONLY = N_("I work in private chats only, so nobody else sees your codes and cards. Open a chat with me: {link}")
+SLOW_DOWN = N_("You are sending messages very fast. I will answer again in half a minute.")
+GROUPS_REMEMBERED = 10_000
+
+
+def _telegram_language(user: User | None, i18n: KartuI18n) -> str:
+    """The language to answer in before the database is asked (or when it cannot be)."""
+    return resolve_language(None, user.language_code if user else None, i18n.default_locale)
+
+
+async def _say(event: Update, text: str, *, alert: bool = True) -> None:
+    """Answer an update without a handler: a reply to a message, an alert for a button."""
+    if event.message is not None:
+        await event.message.answer(text)
+    elif event.callback_query is not None:
+        await event.callback_query.answer(text, show_alert=alert)
+
+
+class PrivateChatsOnly(BaseMiddleware):
+    """Customer, staff and owner features answer in private chats only.
+
+    In a group the bot says where to find it once per group (per process) and then stays
+    silent; a message sent on behalf of a chat (no ``from_user``) is ignored.
+    """
+
+    def __init__(self, i18n: KartuI18n) -> None:
+        self.i18n = i18n
+        self._told: OrderedDict[int, None] = OrderedDict()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        chat: Chat | None = data.get("event_chat")
+        user: User | None = data.get("event_from_user")
+        if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
+            return await handler(event, data)
+        assert isinstance(event, Update)
+        if user is None or chat is None or not (event.message or event.callback_query):
+            return None
+        if event.message is not None and not (event.message.text or "").startswith("/"):
+            return None  # ordinary group chatter is none of the bot's business
+        if event.message is not None and chat.id in self._told:
+            return None
+        self._told[chat.id] = None
+        if len(self._told) > GROUPS_REMEMBERED:
+            self._told.popitem(last=False)
+        username = (await data["bot"].me()).username or ""
+        text = self.i18n.gettext(PRIVATE_ONLY, locale=_telegram_language(user, self.i18n)).format(link=f"https://t.me/{username}")
+        await _say(event, text)
+        return None
+
+
+class FloodControl(BaseMiddleware):
+    """A token bucket per person: a flood is answered once, then ignored for a while."""
+
+    def __init__(self, i18n: KartuI18n, guard: FloodGuard | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.i18n = i18n
+        self.guard = guard or FloodGuard()
+        self.monotonic = monotonic
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return await handler(event, data)
+        verdict = self.guard.check(user.id, self.monotonic())
+        if verdict is Verdict.ALLOW:
+            return await handler(event, data)
+        if verdict is Verdict.WARN:
+            log.info("flood from user %s: silenced for %.0f s", user.id, self.guard.silence)
+            assert isinstance(event, Update)
+            await _say(event, self.i18n.gettext(SLOW_DOWN, locale=_telegram_language(user, self.i18n)))
+        elif isinstance(event, Update) and event.callback_query is not None:
+            await event.callback_query.answer()  # stop the button's spinner, say nothing
+        return None
+
+
+class OncePerUpdate(BaseMiddleware):
+    """An update Telegram delivers again (a retry, a restart before the offset was saved, a
+    second webhook process) is recognised by its id and has no effect at all."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        assert isinstance(event, Update)
+        services: Services = data["services"]
+        if not await services.customers.first_delivery(event.update_id):
+            log.info("update %s was delivered again: ignored", event.update_id)
+            return None
+        return await handler(event, data)
 
 
 class PersonLanguage(I18nMiddleware):
@@ -20,3 +125,16 @@ class PersonLanguage(I18nMiddleware):
         if user is None:
             return services.customers.settings.default_language
         return await services.customers.seen(TelegramProfile(user.id, user.first_name, user.username, user.language_code))
+
+
+def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Settings) -> None:
+    """Every update passes these before a router sees it. aiogram's error and user-context
+    middlewares come first, so a failure here still reaches the error handler; the FSM
+    middleware (built with ``disable_fsm=True``) comes after, so it reads no form state for
+    an update that is refused."""
+    dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
+    dispatcher.update.outer_middleware(FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second)))
+    dispatcher.update.outer_middleware(OncePerUpdate())
+    dispatcher.update.outer_middleware(dispatcher.fsm)
+    # Not on the error observer: the apology must not depend on the database that may have failed.
+    PersonLanguage(i18n).setup(dispatcher, exclude={"error"})

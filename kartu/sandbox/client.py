@@ -47,6 +47,23 @@ class TelegramUser:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.emulator.push_update("message", self._message(**content))
 
+    async def send_in_group(self, group_id: int, text: str, *, as_chat: bool = False) -> int:
+        """Write ``text`` in a group the bot is in; ``as_chat``: posted on behalf of the group
+        (an anonymous admin), so the update has ``sender_chat`` and no ``from``."""
+        message: dict[str, Any] = {
+            "message_id": self.emulator.new_message_id(),
+            "date": int(time.time()),
+            "chat": {"id": group_id, "type": "supergroup", "title": "Regulars"},
+            "text": text,
+        }
+        if as_chat:
+            message["sender_chat"] = message["chat"]
+        else:
+            message["from"] = self._user()
+        if text.startswith("/"):
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return await self.emulator.push_update("message", message)
+
     async def send_sticker(self) -> int:
         sticker = {"file_id": "sticker-1", "file_unique_id": "s1", "type": "regular", "width": 512,
                    "height": 512, "is_animated": False, "is_video": False}

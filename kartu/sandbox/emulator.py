@@ -74,6 +74,7 @@ class _State:
     answers: dict[str, CallbackAnswer] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    pushed: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
 class BotAPIEmulator:
@@ -145,13 +146,19 @@ class BotAPIEmulator:
     # -- what tests do --------------------------------------------------------------------
     async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
         update_id = next(self._update_ids)
+        update = {"update_id": update_id, kind: payload}
+        self.state.pushed[update_id] = update
         if self.webhook is not None:
-            await self._post_to_webhook({"update_id": update_id, kind: payload})
+            await self._post_to_webhook(update)
             return update_id
         async with self._changed:
-            self.state.updates.append({"update_id": update_id, kind: payload})
+            self.state.updates.append(update)
             self._changed.notify_all()
         return update_id
+
+    async def redeliver(self, update_id: int) -> int:
+        """Post an update to the webhook again, as Telegram does when it got no 200 in time."""
+        return await self._post_to_webhook(self.state.pushed[update_id])
 
     def new_message_id(self) -> int:
         return next(self._message_ids)

@@ -144,6 +144,17 @@ class CustomerService(ServiceBase):
         chosen = person.language if person else None
         return resolve_language(chosen, profile.language_code, self.settings.default_language)
 
+    async def first_delivery(self, update_id: int) -> bool:
+        """``True`` the first time an update id is seen; ``False`` when Telegram delivers it again."""
+        async with self.db.write() as uow:
+            return await uow.updates.first_time(update_id, self.clock.now())
+
+    async def chosen_language(self, telegram_id: int, telegram_language: str | None) -> str:
+        """The language to answer in, from one read (no profile refresh)."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+        return resolve_language(person.language if person else None, telegram_language, self.settings.default_language)
+
     async def stop_promotions(self, telegram_id: int) -> bool:
         """``/stop``: no more reminders, surveys or broadcasts; ``False`` if not a member."""
         async with self.db.write() as uow:

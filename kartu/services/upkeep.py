@@ -10,12 +10,17 @@ from kartu.services.base import ServiceBase
 from kartu.services.views import SweepReport
 from kartu.storage.models import Merchant, Program
 
+# Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
+UPDATE_IDS_KEPT = timedelta(days=2)
+
 
 class UpkeepService(ServiceBase):
     async def sweep(self) -> SweepReport:
         """One pass over every merchant; each merchant in its own transaction."""
         async with self.db.read() as uow:
             merchants = await uow.merchants.with_programs()
+        async with self.db.write() as uow:
+            await uow.updates.forget_before(self.clock.now() - UPDATE_IDS_KEPT)
         report = SweepReport()
         for merchant, program in merchants:
             part = await self._sweep_merchant(merchant, program)

@@ -254,3 +254,12 @@ class Broadcast(SQLModel, table=True):
     progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     progress_message_id: int | None = None
     progress_text: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Telegram update ids already handled, so a re-delivered update has no effect (kept 2 days)."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    received_at: datetime = _when(index=True)

@@ -28,6 +28,7 @@ from kartu.storage.outbox import OutboxRepository
 from kartu.storage.reports import ReportRepository
 from kartu.storage.surveys import SurveyRepository
 from kartu.storage.sweeps import SweepRepository
+from kartu.storage.updates import UpdateRepository
 
 Row = TypeVar("Row")
 UNIQUE_RETRIES = 8
@@ -355,3 +356,4 @@ class UnitOfWork:
         self.claims = ClaimRepository(session)
         self.reports = ReportRepository(session)
         self.broadcasts = BroadcastRepository(session)
+        self.updates = UpdateRepository(session)

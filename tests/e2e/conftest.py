@@ -100,6 +100,7 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
         admin_ids=frozenset({ADMIN_ID}),
         polling_timeout=5,
         scheduler="off",  # tests run sweeps and deliveries themselves, on the injected clock
+        flood_burst=10_000,  # scripted users type faster than people; test_flood.py checks the default
     )
     app = build_app(settings, clock)
     pacer_time = FakeTime()

@@ -1,0 +1,168 @@
+"""What every update passes first: a backlog is answered in full, re-deliveries change nothing,
+groups are refused, floods are slowed, broken bodies are refused, and failures apologise."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from kartu.bot.app import KartuApp, build_app, run_polling, run_webhook
+from kartu.config import Settings
+from kartu.loyalty.clock import FrozenClock
+from kartu.sandbox import BotAPIEmulator, TelegramUser
+from tests.e2e.conftest import World
+
+APOLOGY = "Sorry, something went wrong"
+
+
+def _settings(emulator: BotAPIEmulator, database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = dict(
+        _env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=database_url,
+        polling_timeout=5, scheduler="off",
+    )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def polling_bot(emulator: BotAPIEmulator, settings: Settings, clock: FrozenClock) -> AsyncIterator[KartuApp]:
+    app = build_app(settings, clock)
+    polling = asyncio.create_task(run_polling(app, handle_signals=False))
+    try:
+        yield app
+    finally:
+        if app.dispatcher._running_lock.locked():
+            stopping = asyncio.create_task(app.dispatcher.stop_polling())
+            await emulator.release_pollers()
+            await stopping
+        await asyncio.wait_for(polling, 30)
+
+
+@asynccontextmanager
+async def webhook_bot(emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock) -> AsyncIterator[KartuApp]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    settings = _settings(
+        emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
+        webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cret", webhook_port=port,
+    )
+    app = build_app(settings, clock)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(run_webhook(app, stop))
+    try:
+        await emulator.wait_for(lambda: emulator.webhook)
+        yield app
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 10)
+
+
+async def test_a_backlog_of_2000_updates_is_answered_once_each_without_apologies(
+    database_url: str, clock: FrozenClock
+) -> None:
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    users = [TelegramUser(emulator, 10_000 + number, f"User {number}", "en") for number in range(200)]
+    for _ in range(10):
+        for user in users:
+            await user.send("/help")
+    try:
+        async with polling_bot(emulator, _settings(emulator, database_url), clock):
+            await emulator.wait_for(lambda: len(emulator.state.sent) >= 2000, timeout=240)
+            await asyncio.sleep(0.5)  # anything extra would arrive now
+    finally:
+        await emulator.stop()
+    answers = Counter(message.chat_id for message in emulator.state.sent)
+    assert len(emulator.state.sent) == 2000
+    assert set(answers.values()) == {10}
+    assert not [message for message in emulator.state.sent if APOLOGY in message.body]
+
+
+async def test_a_failure_in_a_middleware_gets_the_apology(world: World, customer: TelegramUser, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def database_down(*_: object) -> str:
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(world.app.services.customers, "seen", database_down)
+    monkeypatch.setattr(world.app.services.customers, "chosen_language", database_down)
+    assert (await customer.ask("/help")).body.startswith("Maaf, ada gangguan di pihak kami.")
+
+
+async def test_a_redelivered_update_has_no_effect(tmp_path: Path, clock: FrozenClock) -> None:
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    try:
+        async with webhook_bot(emulator, tmp_path, clock) as app:
+            created = await app.services.merchants.create_merchant("Kopi Senja", 100)
+            customer = TelegramUser(emulator, 300, "Ayu", "id")
+            update_id = await customer.send(f"/start m_{created.slug}")
+            await customer.next_message()
+            assert await emulator.redeliver(update_id) == 200
+            assert await emulator.redeliver(update_id) == 200
+            assert "kartu" in (await customer.ask("/help")).body.lower()
+            assert customer.unread() == []  # one welcome, one help: the replays said nothing
+    finally:
+        await emulator.stop()
+
+
+async def test_broken_webhook_bodies_get_400_and_no_traceback(tmp_path: Path, clock: FrozenClock) -> None:
+    import aiohttp
+
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    try:
+        async with webhook_bot(emulator, tmp_path, clock):
+            url, secret = emulator.webhook  # type: ignore[misc]
+            headers = {"X-Telegram-Bot-Api-Secret-Token": secret or ""}
+            async with aiohttp.ClientSession() as session:
+                for body in (b"{not json", b'{"hello": "world"}', b"[]", b'{"update_id": "x"}'):
+                    async with session.post(url, data=body, headers={**headers, "Content-Type": "application/json"}) as response:
+                        assert response.status == 400
+                        assert "Traceback" not in await response.text()
+            customer = TelegramUser(emulator, 300, "Ayu", "en")
+            assert "Kartu" in (await customer.ask("/help")).body  # still serving
+    finally:
+        await emulator.stop()
+
+
+async def test_groups_get_one_pointer_to_the_private_chat_and_nothing_else(world: World, customer: TelegramUser) -> None:
+    payload = await world.create_shop()
+    await world.join(customer, payload)
+    group = -100123
+    for command in ("/rewards", "/code", "/export", "/stats", "/staff", "/card"):
+        await customer.send_in_group(group, command)
+    await customer.send_in_group(group, "/help", as_chat=True)  # an anonymous admin: no from_user
+    await customer.send_in_group(group, "hello everyone")
+    await customer.ask("/help")  # the private chat still works, and everything above was handled first
+    in_group = world.emulator.messages_to(group)
+    assert len(in_group) == 1
+    assert in_group[0].body == (
+        "Saya hanya melayani lewat chat pribadi, supaya kode dan kartu Anda tidak dilihat orang lain. "
+        "Buka chat dengan saya: https://t.me/kartu_test_bot"
+    )
+
+
+async def test_a_flood_is_answered_once_then_ignored(tmp_path: Path, clock: FrozenClock) -> None:
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    try:
+        settings = _settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}")  # default limits: burst 20
+        async with polling_bot(emulator, settings, clock):
+            flooder = TelegramUser(emulator, 666, "Spam", "en")
+            calm = TelegramUser(emulator, 667, "Calm", "en")
+            for _ in range(60):
+                await flooder.send("ABCD-EFGH")
+            assert "Kartu" in (await calm.ask("/help", timeout=30)).body
+            await emulator.wait_for(lambda: len(flooder.inbox) >= 21, timeout=30)
+            await asyncio.sleep(0.5)
+    finally:
+        await emulator.stop()
+    bodies = [message.body for message in flooder.inbox]
+    assert len(bodies) == 21
+    assert bodies.count("You are sending messages very fast. I will answer again in half a minute.") == 1
