@@ -18,6 +18,8 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
+from kartu.sandbox.rules import Entity, TelegramRefusal, check_markup, checked_text
+
 JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
 
@@ -36,6 +38,8 @@ class SentMessage:
     reply_markup: dict[str, Any] | None = None
     edits: int = 0
     method: str = "sendMessage"
+    plain: str = ""  # the text or caption as Telegram shows it (markup parsed away)
+    entities: list[Entity] = field(default_factory=list)
 
     @property
     def body(self) -> str:
@@ -75,6 +79,7 @@ class _State:
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     pushed: dict[int, dict[str, Any]] = field(default_factory=dict)
+    refusals: list[tuple[str, str]] = field(default_factory=list)  # what a real Telegram would have refused
 
 
 class BotAPIEmulator:
@@ -231,9 +236,17 @@ class BotAPIEmulator:
                 self.state.calls.append((method, params))
                 self._changed.notify_all()
             return web.json_response(body, status=failure.error_code)
-        result = handler(params)
-        if asyncio.iscoroutine(result):
-            result = await result
+        try:
+            check_markup(params.get("reply_markup"))
+            result = handler(params)
+            if asyncio.iscoroutine(result):
+                result = await result
+        except TelegramRefusal as refusal:
+            async with self._changed:
+                self.state.calls.append((method, params))
+                self.state.refusals.append((method, refusal.description))
+                self._changed.notify_all()
+            return web.json_response({"ok": False, "error_code": 400, "description": refusal.description}, status=400)
         if method != "getupdates":
             async with self._changed:
                 self.state.calls.append((method, params))
@@ -354,37 +367,50 @@ class BotAPIEmulator:
     def _store(self, params: dict[str, Any], method: str, **content: Any) -> dict[str, Any]:
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, int):
-            raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}), content_type="application/json")
+            raise TelegramRefusal("chat not found")
         message = SentMessage(message_id=self.new_message_id(), chat_id=chat_id, reply_markup=params.get("reply_markup"), method=method, **content)
         self.state.sent.append(message)
         return self._message_json(message)
 
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         text = params.get("text") or ""
-        if not text.strip() or len(text) > 4096:
-            raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: message text is empty or too long"}), content_type="application/json")
-        return self._store(params, "sendMessage", text=text)
+        plain, entities = checked_text(text, params.get("parse_mode"), caption=False)
+        return self._store(params, "sendMessage", text=text, plain=plain, entities=entities)
 
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         _, data = self._file(params, "photo")
-        return self._store(params, "sendPhoto", caption=params.get("caption"), photo=data)
+        plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
+        return self._store(params, "sendPhoto", caption=params.get("caption"), photo=data, plain=plain, entities=entities)
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         filename, data = self._file(params, "document")
-        return self._store(params, "sendDocument", caption=params.get("caption"), document=data, document_name=filename)
+        plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
+        return self._store(params, "sendDocument", caption=params.get("caption"), document=data, document_name=filename,
+                           plain=plain, entities=entities)
 
     def _find(self, params: dict[str, Any]) -> SentMessage:
         for message in self.state.sent:
             if message.chat_id == params.get("chat_id") and message.message_id == params.get("message_id"):
                 return message
-        raise web.HTTPBadRequest(text=json.dumps({"ok": False, "error_code": 400, "description": "Bad Request: message to edit not found"}), content_type="application/json")
+        raise TelegramRefusal("message to edit not found")
 
     def _edit(self, params: dict[str, Any], field: str | None) -> dict[str, Any]:
         """editMessageText / editMessageCaption / editMessageReplyMarkup: ``field`` is what changes."""
         message = self._find(params)
+        new_markup = params.get("reply_markup")
         if field is not None:
-            setattr(message, field, params.get(field) or "")
-        message.reply_markup = params.get("reply_markup")
+            new_text = params.get(field) or ""
+            plain, entities = checked_text(new_text, params.get("parse_mode"), caption=field == "caption")
+            if new_text == (getattr(message, field) or "") and new_markup == message.reply_markup:
+                raise TelegramRefusal(
+                    "message is not modified: specified new message content and reply markup are exactly the same "
+                    "as a current content and reply markup of the message"
+                )
+            setattr(message, field, new_text)
+            message.plain, message.entities = plain, entities
+        elif new_markup == message.reply_markup:
+            raise TelegramRefusal("message is not modified")
+        message.reply_markup = new_markup
         message.edits += 1
         return self._message_json(message)
 

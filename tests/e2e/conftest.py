@@ -44,6 +44,7 @@ class World:
     clock: FrozenClock
     pacer_time: FakeTime
     dispatcher: OutboxDispatcher
+    refusals_expected: bool = False
 
     async def sweep(self) -> SweepReport:
         """What the scheduler's sweep job does each minute."""
@@ -108,8 +109,9 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
     dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
     await emulator.wait_for(lambda: emulator.state.commands)  # started: commands published
+    world = World(emulator, app, clock, pacer_time, dispatcher)
     try:
-        yield World(emulator, app, clock, pacer_time, dispatcher)
+        yield world
     finally:
         if app.dispatcher._running_lock.locked():
             stopping = asyncio.create_task(app.dispatcher.stop_polling())
@@ -117,6 +119,8 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
             await stopping
         await asyncio.wait_for(polling, 10)
         await emulator.stop()
+    # Whatever the bot sent, a real Telegram would have accepted (HTML, lengths, buttons, edits).
+    assert world.refusals_expected or not emulator.state.refusals, emulator.state.refusals
 
 
 @pytest.fixture

@@ -9,8 +9,11 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 
 from kartu.bot.app import KartuApp, build_app, run_polling, run_webhook
 from kartu.config import Settings
@@ -65,8 +68,21 @@ async def webhook_bot(emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClo
 
 
 async def test_a_backlog_of_2000_updates_is_answered_once_each_without_apologies(
-    database_url: str, clock: FrozenClock
+    database_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    in_flight = peak = 0
+    feed_update = Dispatcher.feed_update
+
+    async def counting_feed_update(self: Dispatcher, bot: Bot, update: Update, **kwargs: Any) -> Any:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await feed_update(self, bot, update, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(Dispatcher, "feed_update", counting_feed_update)
     emulator = BotAPIEmulator()
     await emulator.start()
     users = [TelegramUser(emulator, 10_000 + number, f"User {number}", "en") for number in range(200)]
@@ -83,6 +99,7 @@ async def test_a_backlog_of_2000_updates_is_answered_once_each_without_apologies
     assert len(emulator.state.sent) == 2000
     assert set(answers.values()) == {10}
     assert not [message for message in emulator.state.sent if APOLOGY in message.body]
+    assert peak <= Settings(_env_file=None).max_concurrent_updates  # the backlog waited its turn
 
 
 async def test_a_failure_in_a_middleware_gets_the_apology(world: World, customer: TelegramUser, monkeypatch: pytest.MonkeyPatch) -> None:
