@@ -7,7 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from kartu.handlers.render import name
+from kartu.handlers.render import html
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.services.container import Services
 
@@ -20,8 +20,9 @@ async def new_merchant(message: Message, command: CommandObject, services: Servi
     created = await services.merchants.create_merchant(shop_name, requested_by=message.from_user.id)  # type: ignore[union-attr]
     username = (await bot.me()).username or ""
     await message.answer(
-        _("Created <b>{shop}</b>.\nOwner invite (works once, 24 hours): {owner_link}\nCustomer join link: {join_link}").format(
-            shop=name(created.name),
+        html(
+            _("Created <b>{shop}</b>.\nOwner invite (works once, 24 hours): {owner_link}\nCustomer join link: {join_link}"),
+            shop=created.name,
             owner_link=deep_link(username, LinkKind.OWNER_INVITE, created.owner_invite_token or ""),
             join_link=deep_link(username, LinkKind.JOIN, created.slug),
         )

@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
 from kartu.handlers.common import cancel_form
-from kartu.handlers.render import N_, name
+from kartu.handlers.render import N_, html, plain
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
 from kartu.services.container import Services
 
@@ -44,14 +44,14 @@ async def receive_message(message: Message, services: Services, state: FSMContex
         await message.answer(_("Please send text, or a photo with a caption."))
         return
     if len(text) > BROADCAST_TEXT_MAX:
-        await message.answer(_("Please keep it under {limit} characters.").format(limit=BROADCAST_TEXT_MAX))
+        await message.answer(html(_("Please keep it under {limit} characters."), limit=BROADCAST_TEXT_MAX))
         return
     audience = await services.broadcasts.audience(message.from_user.id)  # type: ignore[union-attr]
     await state.update_data(text=text, photo=photo)
     await state.set_state(BroadcastForm.segment)
     builder = InlineKeyboardBuilder()
     for segment, label in SEGMENT_LABELS.items():
-        builder.button(text=f"{_(label)} ({audience[segment]})", callback_data=BroadcastSegment(segment=segment))
+        builder.button(text=plain("{label} ({count})", label=_(label), count=audience[segment]), callback_data=BroadcastSegment(segment=segment))
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))
     builder.adjust(1)
     await message.answer(
@@ -72,15 +72,15 @@ async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, 
     await query.answer()
     chat_id = query.from_user.id
     if data.get("photo"):
-        await bot.send_photo(chat_id, data["photo"], caption=name(data.get("text")) if data.get("text") else None)
+        await bot.send_photo(chat_id, data["photo"], caption=html("{text}", text=data["text"]) if data.get("text") else None)
     else:
-        await bot.send_message(chat_id, name(data.get("text")))
+        await bot.send_message(chat_id, html("{text}", text=data.get("text")))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📣 Send"), callback_data=BroadcastAction(action="send"))
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))
     await bot.send_message(
         chat_id,
-        _("Above is the preview. Send it to {count} customer(s) ({segment})?").format(count=count, segment=_(SEGMENT_LABELS[segment])),
+        html(_("Above is the preview. Send it to {count} customer(s) ({segment})?"), count=count, segment=_(SEGMENT_LABELS[segment])),
         reply_markup=builder.as_markup(),
     )
 
@@ -108,8 +108,9 @@ async def act(query: CallbackQuery, callback_data: BroadcastAction, services: Se
     builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action="stop", broadcast_id=started.broadcast_id))
     if isinstance(query.message, Message):
         progress = await query.message.edit_text(
-            _("📣 Broadcast sending: {counts}").format(
-                counts=_("sent {sent} · failed {failed} · remaining {remaining}").format(sent=0, failed=0, remaining=started.total)
+            html(
+                _("📣 Broadcast sending: {counts}"),
+                counts=html(_("sent {sent} · failed {failed} · remaining {remaining}"), sent=0, failed=0, remaining=started.total),
             ),
             reply_markup=builder.as_markup(),
         )

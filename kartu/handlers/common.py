@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import LanguageChoice
-from kartu.handlers.render import MENU_HELP, menu_keyboard
+from kartu.handlers.render import HTML, MENU_HELP, html, menu_keyboard, plain
 from kartu.handlers.filters import MenuButton
 from kartu.loyalty import errors
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
@@ -27,7 +27,7 @@ LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
 
 
 def explain(error: errors.LoyaltyError) -> str:
-    """The polite, translated sentence for each refusal."""
+    """The polite, translated sentence for each refusal, as plain text (sent without parse mode)."""
     match error:
         case errors.UnknownCode():
             return _("I don't know that code. Please check it and try again.")
@@ -44,19 +44,19 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.OwnPurchase():
             return _("You cannot confirm a purchase on your own card. Ask a colleague.")
         case errors.DailyCapReached(remaining=0):
-            return _("This customer has reached today's limit of {cap} stamps. Come back tomorrow!").format(cap=error.cap)
+            return plain(_("This customer has reached today's limit of {cap} stamps. Come back tomorrow!"), cap=error.cap)
         case errors.DailyCapReached():
-            return _("Only {remaining} more stamp(s) allowed today for this customer (limit {cap}).").format(
-                remaining=error.remaining, cap=error.cap
+            return plain(
+                _("Only {remaining} more stamp(s) allowed today for this customer (limit {cap})."), remaining=error.remaining, cap=error.cap
             )
         case errors.PromptClosed(status="confirmed"):
             return _("This purchase was already confirmed.")
         case errors.ClaimAlreadyOpen():
             return _("You already told us about this purchase. Staff will confirm it in a moment.")
         case errors.ClaimClosed(status="approved", decided_by=str() as who):
-            return _("Already approved by {name}.").format(name=who)
+            return plain(_("Already approved by {name}."), name=who)
         case errors.ClaimClosed(status="rejected", decided_by=str() as who):
-            return _("Already rejected by {name}.").format(name=who)
+            return plain(_("Already rejected by {name}."), name=who)
         case errors.ClaimClosed(status="expired"):
             return _("This claim expired: claims are open for 30 minutes.")
         case errors.ClaimClosed():
@@ -82,15 +82,15 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.RewardAlreadyRedeemed():
             return _("This reward was already redeemed.")
         case errors.InvalidPurchaseCount():
-            return _("The number of purchases must be between 1 and {maximum}.").format(maximum=error.maximum)
+            return plain(_("The number of purchases must be between 1 and {maximum}."), maximum=error.maximum)
         case errors.InvalidSetting() if error.field == "quiet_hours":
             return _("Please send the quiet hours like 21-8 or 22:30-07:00, or 0 for none.")
         case errors.InvalidSetting(maximum=int() as high) if error.field == "reminder_days":
-            return _("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none.").format(high=high)
+            return plain(_("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none."), high=high)
         case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field == "reward_name":
-            return _("Please send a reward name of {low} to {high} characters.").format(low=low, high=high)
+            return plain(_("Please send a reward name of {low} to {high} characters."), low=low, high=high)
         case errors.InvalidSetting(minimum=int() as low, maximum=int() as high):
-            return _("Please send a whole number from {low} to {high}.").format(low=low, high=high)
+            return plain(_("Please send a whole number from {low} to {high}."), low=low, high=high)
     return _("Sorry, that did not work. Please try again.")
 
 
@@ -110,7 +110,7 @@ class PoliteRefusals(BaseMiddleware):
             if isinstance(event, CallbackQuery):
                 await event.answer(text, show_alert=True)
             elif isinstance(event, Message):
-                await event.answer(text)
+                await event.answer(text, parse_mode=None)
             return None
 
 
@@ -135,8 +135,8 @@ def profile_of(message_or_query: Message | CallbackQuery) -> TelegramProfile:
     return TelegramProfile(user.id, user.first_name, user.username, user.language_code)
 
 
-def help_text() -> str:
-    return _(
+def help_text() -> HTML:
+    return html(_(
         "<b>Kartu — your loyalty card in Telegram</b>\n\n"
         "<b>Customers</b>\n"
         "/card — your stamp card\n"
@@ -153,7 +153,7 @@ def help_text() -> str:
         "/program — stamps needed, reward, limits and expiry\n"
         "/broadcast — message your customers · /stats — numbers and a chart\n"
         "/feedback — ratings and comments · /export — CSV files"
-    )
+    ))
 
 
 async def show_help(message: Message) -> None:

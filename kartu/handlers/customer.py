@@ -26,8 +26,9 @@ from kartu.handlers.render import (
     REASON_LABELS,
     card_caption,
     card_photo,
+    html,
+    join_html,
     menu_keyboard,
-    name,
     progress_line,
     qr_photo,
     reward_lines,
@@ -47,7 +48,7 @@ async def start(message: Message, command: CommandObject, services: Services) ->
             text = _("Welcome, owner of <b>{shop}</b>! Use /staff to invite your team and /program to set up your card.")
         else:
             text = _("You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how.")
-        await message.answer(text.format(shop=name(outcome.invite.merchant_name)), reply_markup=menu_keyboard())
+        await message.answer(html(text, shop=outcome.invite.merchant_name), reply_markup=menu_keyboard())
         return
     if outcome.joined is None:
         await message.answer(
@@ -60,15 +61,17 @@ async def start(message: Message, command: CommandObject, services: Services) ->
         if outcome.joined.newly_joined
         else _("Welcome back to <b>{shop}</b>, {first_name}!")
     )
-    text = "\n\n".join(
+    text = join_html(
+        "\n\n",
         [
-            greeting.format(shop=name(card.merchant_name), first_name=name(outcome.joined.first_name)),
-            *([_("You will get reminders and offers again. Send /stop to turn them off.")] if outcome.joined.opted_in_again else []),
-            _("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}").format(
-                code=format_code(card.personal_code), progress=progress_line(card)
+            html(greeting, shop=card.merchant_name, first_name=outcome.joined.first_name),
+            *([html(_("You will get reminders and offers again. Send /stop to turn them off."))] if outcome.joined.opted_in_again else []),
+            html(
+                _("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}"),
+                code=format_code(card.personal_code), progress=progress_line(card),
             ),
-            _("Tap a button below, or send /help."),
-        ]
+            html(_("Tap a button below, or send /help.")),
+        ],
     )
     await message.answer(text, reply_markup=menu_keyboard())
 
@@ -81,7 +84,7 @@ async def show_card(message: Message, services: Services, i18n: KartuI18n) -> No
 async def show_code(message: Message, services: Services) -> None:
     card = await services.customers.card(message.from_user.id)  # type: ignore[union-attr]  # the code comes with its shop
     code = format_code(card.personal_code)
-    await message.answer(_("Your code at <b>{shop}</b>: <code>{code}</code>").format(shop=name(card.merchant_name), code=code))
+    await message.answer(html(_("Your code at <b>{shop}</b>: <code>{code}</code>"), shop=card.merchant_name, code=code))
     await message.answer_photo(await qr_photo(card.personal_code), caption=_("Show this QR code or tell the code to staff when you pay."))
 
 

@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import BroadcastAction, SurveyAnswer
-from kartu.handlers.render import REASON_LABELS, date_text, name
+from kartu.handlers.render import HTML, REASON_LABELS, date_text, html, plain
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
 from kartu.services.views import (
@@ -27,14 +27,14 @@ from kartu.services.views import (
 def rating_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for rating in RATINGS:
-        builder.button(text="⭐" * rating if rating < 3 else f"{rating} ⭐", callback_data=SurveyAnswer(survey_id=survey_id, rating=rating))
+        builder.button(text="⭐" * rating if rating < 3 else plain("{rating} ⭐", rating=rating), callback_data=SurveyAnswer(survey_id=survey_id, rating=rating))
     builder.adjust(5)
     return builder.as_markup()
 
 
 @dataclass(frozen=True)
 class Rendered:
-    text: str
+    text: HTML
     markup: InlineKeyboardMarkup | None = None
     photo: str | None = None
 
@@ -42,7 +42,7 @@ class Rendered:
 def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
     """Text, buttons and photo of one proactive message."""
     if isinstance(notice, BroadcastNotice):
-        return Rendered(name(notice.text), None, notice.photo_file_id)
+        return Rendered(html("{text}", text=notice.text), None, notice.photo_file_id)
     text, markup = _render_text(i18n, notice)
     return Rendered(text, markup)
 
@@ -50,44 +50,46 @@ def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
 def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:
     """The owner's one message that follows a broadcast, then sums it up."""
     with i18n.context(), i18n.use_locale(progress.language):
-        counts = _("sent {sent} · failed {failed} · remaining {remaining}").format(
-            sent=progress.sent, failed=progress.failed, remaining=progress.remaining
+        counts = html(
+            _("sent {sent} · failed {failed} · remaining {remaining}"), sent=progress.sent, failed=progress.failed, remaining=progress.remaining
         )
         if progress.finished and progress.was_cancelled:
-            return Rendered(_("📣 Broadcast cancelled: {counts}; {cancelled} not sent.").format(counts=counts, cancelled=progress.cancelled))
+            return Rendered(html(_("📣 Broadcast cancelled: {counts}; {cancelled} not sent."), counts=counts, cancelled=progress.cancelled))
         if progress.finished:
-            return Rendered(_("📣 Broadcast finished: {counts}.").format(counts=counts))
+            return Rendered(html(_("📣 Broadcast finished: {counts}."), counts=counts))
         builder = InlineKeyboardBuilder()
         builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action="stop", broadcast_id=progress.broadcast_id))
-        return Rendered(_("📣 Broadcast sending: {counts}").format(counts=counts), builder.as_markup())
+        return Rendered(html(_("📣 Broadcast sending: {counts}"), counts=counts), builder.as_markup())
 
 
-def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[str, InlineKeyboardMarkup | None]:
+def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardMarkup | None]:
     with i18n.context(), i18n.use_locale(notice.language):
         match notice:
             case StampReminderNotice():
                 missing = max(notice.stamps_required - notice.stamps, 0)
-                return _(
-                    "⏳ Your {stamps} stamp(s) at <b>{shop}</b> expire on {date} — {missing} more for {reward}. See you soon!"
-                ).format(stamps=notice.stamps, shop=name(notice.merchant_name), date=date_text(notice.expires_at, notice.timezone, notice.language),
-                         missing=missing, reward=name(notice.reward_name)), None
+                return html(
+                    _("⏳ Your {stamps} stamp(s) at <b>{shop}</b> expire on {date} — {missing} more for {reward}. See you soon!"),
+                    stamps=notice.stamps, shop=notice.merchant_name, date=date_text(notice.expires_at, notice.timezone, notice.language),
+                    missing=missing, reward=notice.reward_name,
+                ), None
             case RewardReminderNotice():
-                return _(
-                    "⏳ Your reward <b>{reward}</b> at {shop} expires on {date}. Show this code to staff: <code>{code}</code>"
-                ).format(reward=name(notice.reward_name), shop=name(notice.merchant_name),
-                         date=date_text(notice.expires_at, notice.timezone, notice.language), code=format_code(notice.code)), None
+                return html(
+                    _("⏳ Your reward <b>{reward}</b> at {shop} expires on {date}. Show this code to staff: <code>{code}</code>"),
+                    reward=notice.reward_name, shop=notice.merchant_name,
+                    date=date_text(notice.expires_at, notice.timezone, notice.language), code=format_code(notice.code),
+                ), None
             case SurveyNotice():
-                return _("How was your visit to <b>{shop}</b>? Tap a rating.").format(shop=name(notice.merchant_name)), rating_keyboard(notice.survey_id)
+                return html(_("How was your visit to <b>{shop}</b>? Tap a rating."), shop=notice.merchant_name), rating_keyboard(notice.survey_id)
             case LowRatingAlertNotice():
                 history = (
-                    _("{visits} visit(s) since {date}").format(visits=notice.visits, date=date_text(notice.first_visit, notice.timezone, notice.language))
+                    plain(_("{visits} visit(s) since {date}"), visits=notice.visits, date=date_text(notice.first_visit, notice.timezone, notice.language))
                     if notice.first_visit else _("no visits recorded")
                 )
-                comment = name(notice.comment) if notice.comment else _("(no comment)")
+                comment = notice.comment or _("(no comment)")
                 if notice.reason in REASON_LABELS:
-                    comment = f"{_(REASON_LABELS[notice.reason])} — {comment}"
-                return _(
-                    "⚠️ <b>{first_name}</b> rated their visit to {shop} {rating}/5.\nHistory: {history}.\nComment: {comment}\nPlease make it right."
-                ).format(first_name=name(notice.customer_first_name), shop=name(notice.merchant_name), rating=notice.rating,
-                         history=history, comment=comment), None
+                    comment = plain("{reason} — {comment}", reason=_(REASON_LABELS[notice.reason]), comment=comment)
+                return html(
+                    _("⚠️ <b>{first_name}</b> rated their visit to {shop} {rating}/5.\nHistory: {history}.\nComment: {comment}\nPlease make it right."),
+                    first_name=notice.customer_first_name, shop=notice.merchant_name, rating=notice.rating, history=history, comment=comment,
+                ), None
     raise TypeError(f"no renderer for {notice!r}")

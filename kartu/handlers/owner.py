@@ -16,7 +16,7 @@ from babel.dates import format_date
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ProgramField, TeamAction
 from kartu.handlers.common import cancel_form
-from kartu.handlers.render import N_, REASON_LABELS, date_text, name
+from kartu.handlers.render import HTML, N_, REASON_LABELS, date_text, html, join_html, plain
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAME_MAX
@@ -44,27 +44,27 @@ class ProgramForm(StatesGroup):
     value = State()
 
 
-def _team_text(team: TeamView, i18n: KartuI18n) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [_("<b>Team of {shop}</b>").format(shop=name(team.merchant_name))]
+def _team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMarkup]:
+    lines = [html(_("<b>Team of {shop}</b>"), shop=team.merchant_name)]
     builder = InlineKeyboardBuilder()
     for member in team.members:
         role = _("owner") if member.role == Role.OWNER else _("staff")
         seen = (
-            _("last active {date}").format(date=date_text(member.last_active_at, team.timezone, i18n.current_locale))
+            plain(_("last active {date}"), date=date_text(member.last_active_at, team.timezone, i18n.current_locale))
             if member.last_active_at
             else _("not active yet")
         )
-        handle = f" @{name(member.username)}" if member.username else ""
-        lines.append(f"• {name(member.first_name)}{handle} — {role}, {seen}")
+        handle = plain(" @{username}", username=member.username) if member.username else ""
+        lines.append(html("• {first_name}{handle} — {role}, {seen}", first_name=member.first_name, handle=handle, role=role, seen=seen))
         if member.role != Role.OWNER:
             builder.button(
-                text=_("Remove {first_name}").format(first_name=member.first_name or "?"),
+                text=plain(_("Remove {first_name}"), first_name=member.first_name or "?"),
                 callback_data=TeamAction(action="revoke", staff_id=member.staff_id),
             )
     builder.button(text=_("➕ Invite staff"), callback_data=TeamAction(action="invite"))
     builder.button(text=_("👑 Invite a co-owner"), callback_data=TeamAction(action="coowner"))
     builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return join_html("\n", lines), builder.as_markup()
 
 
 async def show_team(message: Message, services: Services, i18n: KartuI18n) -> None:
@@ -86,11 +86,11 @@ async def team_action(query: CallbackQuery, callback_data: TeamAction, services:
             if co_owner
             else _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}")
         )
-        await query.message.answer(text.format(hours=hours, link=link))  # type: ignore[union-attr]
+        await query.message.answer(html(text, hours=hours, link=link))  # type: ignore[union-attr]
         return
     if callback_data.action == "revoke":
         first_name = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
-        await query.answer(_("{first_name} was removed from the team.").format(first_name=first_name))
+        await query.answer(plain(_("{first_name} was removed from the team."), first_name=first_name))
         text, markup = _team_text(await services.merchants.team(owner_id), i18n)
         if isinstance(query.message, Message):
             await query.message.edit_text(text, reply_markup=markup)
@@ -98,16 +98,16 @@ async def team_action(query: CallbackQuery, callback_data: TeamAction, services:
     await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
-def _program_text(program: ProgramView) -> tuple[str, InlineKeyboardMarkup]:
-    lines = [_("<b>Stamp program of {shop}</b>").format(shop=name(program.merchant_name))]
+def _program_text(program: ProgramView) -> tuple[HTML, InlineKeyboardMarkup]:
+    lines = [html(_("<b>Stamp program of {shop}</b>"), shop=program.merchant_name)]
     builder = InlineKeyboardBuilder()
     for field in EDITABLE_SETTINGS:
         value = getattr(program, field)
-        lines.append(f"• {_(SETTING_LABELS[field])}: <b>{name(str(value))}</b>")
+        lines.append(html("• {label}: <b>{value}</b>", label=_(SETTING_LABELS[field]), value=str(value)))
         builder.button(text=_(SETTING_LABELS[field]), callback_data=ProgramField(field=field))
-    lines.append(_("Tap a setting to change it."))
+    lines.append(html(_("Tap a setting to change it.")))
     builder.adjust(1)
-    return "\n".join(lines), builder.as_markup()
+    return join_html("\n", lines), builder.as_markup()
 
 
 async def show_program(message: Message, services: Services, state: FSMContext) -> None:
@@ -123,20 +123,23 @@ async def ask_setting(query: CallbackQuery, callback_data: ProgramField, service
     program = await services.merchants.program(query.from_user.id)  # the owner check
     field = callback_data.field
     if field == "reward_name":
-        hint = _("Send the new reward name (up to {high} characters).").format(high=REWARD_NAME_MAX)
+        hint = html(_("Send the new reward name (up to {high} characters)."), high=REWARD_NAME_MAX)
     elif field == "quiet_hours":
-        hint = _("Send the quiet hours like 21-8 or 22:30-07:00 (shop time), or 0 for none.")
+        hint = html(_("Send the quiet hours like 21-8 or 22:30-07:00 (shop time), or 0 for none."))
     elif field == "reminder_days":
-        hint = _("Send up to {count} numbers of days, like 7,1 (0 = no reminders).").format(count=MAX_REMINDERS)
+        hint = html(_("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS)
     else:
         limits = NUMBER_SETTINGS[field]
-        hint = _("Send a whole number from {low} to {high}.").format(low=limits.minimum, high=limits.maximum)
+        hint = html(_("Send a whole number from {low} to {high}."), low=limits.minimum, high=limits.maximum)
     await state.set_state(ProgramForm.value)
     await state.update_data(field=field)
     await query.answer()
     await query.message.answer(  # type: ignore[union-attr]
-        _("{label} is now <b>{value}</b>.").format(label=_(SETTING_LABELS[field]), value=name(str(getattr(program, field))))
-        + "\n" + hint + "\n" + _("Send /cancel to keep it.")
+        join_html("\n", [
+            html(_("{label} is now <b>{value}</b>."), label=_(SETTING_LABELS[field]), value=str(getattr(program, field))),
+            hint,
+            html(_("Send /cancel to keep it.")),
+        ])
     )
 
 
@@ -145,7 +148,7 @@ async def receive_setting(message: Message, services: Services, state: FSMContex
     program = await services.merchants.change_program(message.from_user.id, field, message.text or "")  # type: ignore[union-attr]
     await state.clear()
     text, markup = _program_text(program)
-    await message.answer(_("Saved.") + "\n\n" + text, reply_markup=markup)
+    await message.answer(join_html("\n\n", [html(_("Saved.")), text]), reply_markup=markup)
 
 
 async def setting_not_text(message: Message) -> None:
@@ -154,37 +157,44 @@ async def setting_not_text(message: Message) -> None:
 
 async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -> None:
     report = await services.feedback.report(message.from_user.id)  # type: ignore[union-attr]
-    lines = [_("<b>Feedback for {shop}</b>").format(shop=name(report.merchant_name))]
+    lines = [html(_("<b>Feedback for {shop}</b>"), shop=report.merchant_name)]
     if report.count == 0:
-        lines.append(_("No ratings yet. Customers are asked after a purchase."))
+        lines.append(html(_("No ratings yet. Customers are asked after a purchase.")))
     else:
-        lines.append(_("Average rating: <b>{average:.1f}</b>/5 from {count} rating(s)").format(average=report.average, count=report.count))
+        lines.append(html(_("Average rating: <b>{average:.1f}</b>/5 from {count} rating(s)"), average=report.average, count=report.count))
     for item in report.comments:
-        lines.append(f"• {name(item.first_name)} ({item.rating or '–'}/5, {date_text(item.at, report.timezone, i18n.current_locale)}): {name(item.comment)}")
-    await message.answer("\n".join(lines))
+        lines.append(html(
+            "• {first_name} ({rating}/5, {date}): {comment}", first_name=item.first_name, rating=item.rating or "–",
+            date=date_text(item.at, report.timezone, i18n.current_locale), comment=item.comment,
+        ))
+    await message.answer(join_html("\n", lines))
 
 
 def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
+    return "–" if value is None else plain("{value:.0%}", value=value)
 
 
 async def show_stats(message: Message, services: Services, i18n: KartuI18n) -> None:
     stats = await services.reports.stats(message.from_user.id)  # type: ignore[union-attr]
     lines = [
-        _("<b>{shop} in numbers</b>").format(shop=name(stats.merchant_name)),
-        _("Members: <b>{members}</b> ({new} new this week)").format(members=stats.members, new=stats.new_this_week),
-        _("Active in the last 30 days: <b>{active}</b>").format(active=stats.active_30_days),
-        _("Came back (2+ visits): <b>{rate}</b>").format(rate=_percent(stats.repeat_rate)),
-        _("Visits per member: <b>{visits}</b>").format(visits="–" if stats.visits_per_member is None else f"{stats.visits_per_member:.1f}"),
-        _("Rewards: {issued} issued, {redeemed} redeemed ({rate})").format(
-            issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=_percent(stats.redemption_rate)),
-        _("Average rating: {average} from {count} rating(s)").format(
-            average="–" if stats.average_rating is None else f"{stats.average_rating:.1f}/5", count=stats.ratings),
+        html(_("<b>{shop} in numbers</b>"), shop=stats.merchant_name),
+        html(_("Members: <b>{members}</b> ({new} new this week)"), members=stats.members, new=stats.new_this_week),
+        html(_("Active in the last 30 days: <b>{active}</b>"), active=stats.active_30_days),
+        html(_("Came back (2+ visits): <b>{rate}</b>"), rate=_percent(stats.repeat_rate)),
+        html(_("Visits per member: <b>{visits}</b>"),
+             visits="–" if stats.visits_per_member is None else plain("{visits:.1f}", visits=stats.visits_per_member)),
+        html(_("Rewards: {issued} issued, {redeemed} redeemed ({rate})"),
+             issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=_percent(stats.redemption_rate)),
+        html(_("Average rating: {average} from {count} rating(s)"),
+             average="–" if stats.average_rating is None else plain("{average:.1f}/5", average=stats.average_rating), count=stats.ratings),
     ]
     if stats.low_rating_reasons:
-        reasons = ", ".join(f"{_(REASON_LABELS[reason])} ({count})" for reason, count in stats.low_rating_reasons if reason in REASON_LABELS)
-        lines.append(_("Why low ratings: {reasons}").format(reasons=reasons))
-    await message.answer("\n".join(lines))
+        reasons = ", ".join(
+            plain("{reason} ({count})", reason=_(REASON_LABELS[reason]), count=count)
+            for reason, count in stats.low_rating_reasons if reason in REASON_LABELS
+        )
+        lines.append(html(_("Why low ratings: {reasons}"), reasons=reasons))
+    await message.answer(join_html("\n", lines))
     chart = WeeklyChart(
         title=_("Visits per week, last 12 weeks"),
         week_labels=tuple(format_date(week.week_start, format="d MMM", locale=i18n.current_locale) for week in stats.weeks),
@@ -203,12 +213,12 @@ async def send_export(message: Message, services: Services) -> None:
     members = await asyncio.to_thread(members_csv, export.members, export.timezone)
     ledger = await asyncio.to_thread(ledger_csv, export.ledger, export.timezone)
     await message.answer_document(
-        BufferedInputFile(members, filename=f"{export.merchant_slug}-members.csv"),
-        caption=_("Members: {count}").format(count=len(export.members)),
+        BufferedInputFile(members, filename=plain("{slug}-members.csv", slug=export.merchant_slug)),
+        caption=html(_("Members: {count}"), count=len(export.members)),
     )
     await message.answer_document(
-        BufferedInputFile(ledger, filename=f"{export.merchant_slug}-ledger.csv"),
-        caption=_("Ledger entries: {count}").format(count=len(export.ledger)),
+        BufferedInputFile(ledger, filename=plain("{slug}-ledger.csv", slug=export.merchant_slug)),
+        caption=html(_("Ledger entries: {count}"), count=len(export.ledger)),
     )
 
 

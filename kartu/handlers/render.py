@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -55,9 +56,31 @@ def menu_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
-def name(text: str | None) -> str:
-    """A user-supplied name, safe inside HTML replies."""
-    return escape(text or "—")
+class HTML(str):
+    """Text that is valid Telegram HTML. Only `html` and `join_html` make it, from a trusted
+    template, so every reply's markup comes from the code and the catalogs, never from a person."""
+
+
+def _fragment(value: object) -> object:
+    if isinstance(value, HTML) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return value  # numbers keep their format specs ({average:.1f}) and cannot carry markup
+    return escape("—" if value is None else str(value))
+
+
+def html(template: str, /, **values: object) -> HTML:
+    """Fill a template (a translated message with its tags): each value is escaped unless it
+    is `HTML` already, so a ``<`` in a name or a reward can never become markup."""
+    return HTML(template.format(**{key: _fragment(value) for key, value in values.items()}))
+
+
+def join_html(separator: str, parts: Iterable[object]) -> HTML:
+    """Join message parts; parts that are not `HTML` are escaped."""
+    return HTML(separator.join(str(_fragment(part)) for part in parts))
+
+
+def plain(template: str, /, **values: object) -> str:
+    """Fill a template for plain text: button labels and pop-up alerts (Telegram parses no markup there)."""
+    return template.format(**values)
 
 
 def date_text(moment: datetime, timezone: str, locale: str) -> str:
@@ -68,20 +91,21 @@ def time_text(moment: datetime, timezone: str) -> str:
     return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
-def progress_line(card: CardView) -> str:
+def progress_line(card: CardView) -> HTML:
     """``7/10 — 3 more for 1 free drink``."""
-    return _("{stamps}/{required} — {missing} more for {reward}").format(
-        stamps=card.stamps, required=card.stamps_required, missing=card.stamps_to_reward, reward=card.reward_name
+    return html(
+        _("{stamps}/{required} — {missing} more for {reward}"),
+        stamps=card.stamps, required=card.stamps_required, missing=card.stamps_to_reward, reward=card.reward_name,
     )
 
 
-def card_caption(card: CardView, locale: str) -> str:
-    lines = [f"<b>{name(card.merchant_name)}</b>", escape(progress_line(card))]
+def card_caption(card: CardView, locale: str) -> HTML:
+    lines = [html("<b>{shop}</b>", shop=card.merchant_name), progress_line(card)]
     if card.stamps_expire_at is not None:
-        lines.append(_("Your stamps expire on {date} unless you visit again.").format(date=date_text(card.stamps_expire_at, card.timezone, locale)))
+        lines.append(html(_("Your stamps expire on {date} unless you visit again."), date=date_text(card.stamps_expire_at, card.timezone, locale)))
     if card.open_rewards:
-        lines.append(_("🎁 You have {count} reward(s) to use: /rewards").format(count=card.open_rewards))
-    return "\n".join(lines)
+        lines.append(html(_("🎁 You have {count} reward(s) to use: /rewards"), count=card.open_rewards))
+    return join_html("\n", lines)
 
 
 async def card_photo(card: CardView) -> BufferedInputFile:
@@ -89,8 +113,8 @@ async def card_photo(card: CardView) -> BufferedInputFile:
         shop_name=card.merchant_name,
         stamps=card.stamps,
         stamps_required=card.stamps_required,
-        reward_line=_("Reward: {reward}").format(reward=card.reward_name),
-        progress_line=_("{stamps} of {required} stamps").format(stamps=card.stamps, required=card.stamps_required),
+        reward_line=plain(_("Reward: {reward}"), reward=card.reward_name),
+        progress_line=plain(_("{stamps} of {required} stamps"), stamps=card.stamps, required=card.stamps_required),
     )
     png = await asyncio.to_thread(render_card, picture)
     return BufferedInputFile(png, filename="card.png")
@@ -101,17 +125,18 @@ async def qr_photo(code: str) -> BufferedInputFile:
     return BufferedInputFile(png, filename="code.png")
 
 
-def reward_lines(rewards: list[RewardView], locale: str) -> str:
+def reward_lines(rewards: list[RewardView], locale: str) -> HTML:
     if not rewards:
-        return _("You have no rewards to use yet. Every full card earns one.")
-    lines = [_("<b>Your rewards</b> — show the code to staff:")]
+        return html(_("You have no rewards to use yet. Every full card earns one."))
+    lines = [html(_("<b>Your rewards</b> — show the code to staff:"))]
     for reward in rewards:
         lines.append(
-            _("🎁 {reward}\nCode: <code>{code}</code> · valid until {date}").format(
-                reward=name(reward.name), code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, locale)
+            html(
+                _("🎁 {reward}\nCode: <code>{code}</code> · valid until {date}"),
+                reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, locale),
             )
         )
-    return "\n\n".join(lines)
+    return join_html("\n\n", lines)
 
 
 def confirm_cancel(confirm: str, cancel: str) -> InlineKeyboardMarkup:

@@ -14,7 +14,7 @@ from kartu.bot.i18n import KartuI18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction
-from kartu.handlers.render import card_caption, card_photo, confirm_cancel, date_text, name, progress_line, time_text
+from kartu.handlers.render import HTML, card_caption, card_photo, confirm_cancel, date_text, html, join_html, progress_line, time_text
 from kartu.loyalty.codes import format_code, normalize_code
 from kartu.services.container import Services
 from kartu.services.views import ClaimView, PurchasePromptView, PurchaseResult, RedeemPromptView, RedeemResult
@@ -24,15 +24,17 @@ log = logging.getLogger(__name__)
 
 async def _show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n) -> None:
     if isinstance(prompt, RedeemPromptView):
-        text = _("Redeem <b>{reward}</b> for {first_name}? Valid until {date}.").format(
-            reward=name(prompt.reward_name), first_name=name(prompt.customer_first_name),
+        text = html(
+            _("Redeem <b>{reward}</b> for {first_name}? Valid until {date}."),
+            reward=prompt.reward_name, first_name=prompt.customer_first_name,
             date=date_text(prompt.expires_at, prompt.timezone, i18n.current_locale),
         )
         markup = confirm_cancel(RedeemAction(action="ok", reward_id=prompt.reward_id).pack(),
                                 RedeemAction(action="no", reward_id=prompt.reward_id).pack())
     else:
-        text = _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?").format(
-            first_name=name(prompt.customer_first_name), stamps=prompt.stamps, required=prompt.stamps_required,
+        text = html(
+            _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?"),
+            first_name=prompt.customer_first_name, stamps=prompt.stamps, required=prompt.stamps_required,
             count=prompt.stamps_to_add, purchases=prompt.purchases,
         )
         markup = confirm_cancel(PurchaseAction(action="ok", prompt_id=prompt.prompt_id).pack(),
@@ -81,12 +83,12 @@ async def _tell_customer(bot: Bot, services: Services, chat_id: int, photo: Buff
 async def _notify_purchase(bot: Bot, services: Services, i18n: KartuI18n, result: PurchaseResult) -> None:
     customer = result.customer
     with i18n.use_locale(customer.language):
-        caption = "\n".join([_("✅ +{count} stamp(s)!").format(count=result.stamps_added), card_caption(result.card, customer.language)])
+        caption = join_html("\n", [html(_("✅ +{count} stamp(s)!"), count=result.stamps_added), card_caption(result.card, customer.language)])
         photo = await card_photo(result.card)
         reward_messages = [
-            _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}.").format(
-                reward=name(reward.name), code=format_code(reward.code),
-                date=date_text(reward.expires_at, reward.timezone, customer.language),
+            html(
+                _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}."),
+                reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, customer.language),
             )
             for reward in result.new_rewards
         ]
@@ -102,11 +104,12 @@ async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction,
             await query.message.edit_text(_("✖️ Cancelled. Nothing was added."))
         return
     result = await services.counter.confirm_purchase(staff_id, callback_data.prompt_id)
-    summary = _("✅ Confirmed: {first_name} got {count} stamp(s) and now has {progress}").format(
-        first_name=name(result.customer_first_name), count=result.stamps_added, progress=progress_line(result.card)
+    summary = html(
+        _("✅ Confirmed: {first_name} got {count} stamp(s) and now has {progress}"),
+        first_name=result.customer_first_name, count=result.stamps_added, progress=progress_line(result.card),
     )
     if result.new_rewards:
-        summary += "\n" + _("🎉 Card full: {count} reward(s) issued.").format(count=len(result.new_rewards))
+        summary = join_html("\n", [summary, html(_("🎉 Card full: {count} reward(s) issued."), count=len(result.new_rewards))])
     await query.answer(_("Confirmed."))
     if isinstance(query.message, Message):
         await query.message.edit_text(summary)
@@ -115,9 +118,7 @@ async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction,
 
 async def _notify_redeem(bot: Bot, services: Services, i18n: KartuI18n, result: RedeemResult) -> None:
     with i18n.use_locale(result.customer.language):
-        text = _("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back.").format(
-            reward=name(result.reward_name), shop=name(result.merchant_name)
-        )
+        text = html(_("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back."), reward=result.reward_name, shop=result.merchant_name)
     await _tell_customer(bot, services, result.customer.telegram_id, None, [text])
 
 
@@ -131,16 +132,17 @@ async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, ser
     await query.answer(_("Redeemed."))
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            _("✅ Redeemed: {reward} for {first_name}.").format(reward=name(result.reward_name), first_name=name(result.customer_first_name))
+            html(_("✅ Redeemed: {reward} for {first_name}."), reward=result.reward_name, first_name=result.customer_first_name)
         )
     await _notify_redeem(bot, services, i18n, result)
 
 
-def claim_request(claim: ClaimView) -> tuple[str, InlineKeyboardMarkup]:
+def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
     """What staff see when a customer says they bought something (in the current locale)."""
-    amount = _(" ({amount})").format(amount=name(claim.amount)) if claim.amount else ""
-    text = _("🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?").format(
-        first_name=name(claim.customer_first_name), amount=amount, time=time_text(claim.created_at, claim.card.timezone),
+    amount = html(_(" ({amount})"), amount=claim.amount) if claim.amount else html("")
+    text = html(
+        _("🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?"),
+        first_name=claim.customer_first_name, amount=amount, time=time_text(claim.created_at, claim.card.timezone),
         stamps=claim.card.stamps, required=claim.card.stamps_required,
     )
     builder = InlineKeyboardBuilder()
@@ -154,7 +156,7 @@ async def claim_decision(query: CallbackQuery, callback_data: ClaimAction, servi
     await query.answer(_("Approved.") if decision.approved else _("Rejected."))
     for notice in decision.notices:  # every staff member's copy shows who decided
         with i18n.use_locale(notice.language):
-            text = (_("✅ Approved by {name}.") if decision.approved else _("✖️ Rejected by {name}.")).format(name=name(decision.decided_by))
+            text = html(_("✅ Approved by {name}.") if decision.approved else _("✖️ Rejected by {name}."), name=decision.decided_by)
         try:
             await bot.edit_message_text(text=text, chat_id=notice.chat_id, message_id=notice.message_id)
         except TelegramAPIError as error:
