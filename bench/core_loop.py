@@ -60,7 +60,7 @@ async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[fl
             code = queue.get_nowait()
             started = time.perf_counter()
             prompt = await services.counter.open_purchase(STAFF, code)
-            await services.counter.confirm_purchase(STAFF, prompt.prompt_id)
+            await services.counter.confirm_purchase(STAFF, prompt.token)
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()

@@ -56,7 +56,7 @@ def _fill(path: Path, cards: int, now: datetime) -> None:
     batch = 50_000
     for start in range(0, cards, batch):
         people = [(n + 1, 10_000_000 + n, f"C{n}", f"{n:08d}", stamp) for n in range(start, min(start + batch, cards))]
-        connection.executemany("INSERT INTO person (id, telegram_id, first_name, personal_code, promotions_opt_out, created_at) VALUES (?, ?, ?, ?, 0, ?)", people)
+        connection.executemany("INSERT INTO person (id, telegram_id, first_name, personal_code, created_at) VALUES (?, ?, ?, ?, ?)", people)
         rows = []
         for person_id, *_ in people:
             last = now - timedelta(days=random.uniform(0, 200))
@@ -121,7 +121,7 @@ async def bench_dispatch(chats: int, limit: int) -> None:
         for number in range(chats):
             joined = await services.customers.start(TelegramProfile(5000 + number, f"C{number}"), f"m_{created.slug}")
             prompt = await services.counter.open_purchase(2, joined.joined.card.personal_code, "3")  # type: ignore[union-attr]
-            await services.counter.confirm_purchase(2, prompt.prompt_id)
+            await services.counter.confirm_purchase(2, prompt.token)
         await services.upkeep.sweep()
         async with db.read() as uow:
             queued = (await uow.outbox.counts()).get("pending", 0)

@@ -23,6 +23,8 @@ from kartu.handlers.render import N_
 from kartu.loyalty.clock import Clock
 from kartu.services.container import Services
 from kartu.loyalty.language import resolve_language
+from kartu.scheduler.dispatcher import OutboxDispatcher
+from kartu.scheduler.pacing import Pacer
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
 
@@ -86,8 +88,8 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
     return True
 
 
-def build_dispatcher(services: Services, db: Database, i18n: KartuI18n) -> Dispatcher:
-    dispatcher = Dispatcher(storage=DatabaseStorage(db), disable_fsm=True, services=services, i18n=i18n)
+def build_dispatcher(services: Services, db: Database, i18n: KartuI18n, courier: OutboxDispatcher) -> Dispatcher:
+    dispatcher = Dispatcher(storage=DatabaseStorage(db, services.customers.clock), disable_fsm=True, services=services, i18n=i18n, courier=courier)
     install_middlewares(dispatcher, i18n, services.customers.settings)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(PoliteRefusals())
@@ -101,7 +103,11 @@ def build_app(settings: Settings, clock: Clock | None = None) -> KartuApp:
     db = Database(settings.database_url)
     services = Services.build(db, settings, clock)
     i18n = load_i18n(settings.default_language)
-    return KartuApp(settings, db, services, i18n, build_bot(settings), build_dispatcher(services, db, i18n))
+    bot = build_bot(settings)
+    # Delivers a customer's news (new card, reward code) the moment the transaction that
+    # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
+    courier = OutboxDispatcher(bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker="courier")
+    return KartuApp(settings, db, services, i18n, bot, build_dispatcher(services, db, i18n, courier))
 
 
 async def publish_commands(app: KartuApp) -> None:

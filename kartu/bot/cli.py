@@ -183,5 +183,49 @@ def create(name: str, owner_id: int, timezone: str | None) -> None:
         click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the link.)")
 
 
+def _with_services(settings: Settings, use):  # type: ignore[no-untyped-def]
+    """Run ``use(services)`` against the configured database (migrated first)."""
+    from kartu.services.container import Services
+    from kartu.storage.database import Database
+    from kartu.storage.migrate import upgrade as apply
+
+    async def _run():  # type: ignore[no-untyped-def]
+        database = Database(settings.database_url)
+        try:
+            await apply(database.engine)
+            return await use(Services.build(database, settings))
+        finally:
+            await database.dispose()
+
+    from kartu.loyalty.errors import LastOwner, NotOwner, UnknownMerchant
+
+    try:
+        return asyncio.run(_run())
+    except UnknownMerchant:
+        raise click.ClickException("no merchant with that slug") from None
+    except NotOwner:
+        raise click.ClickException("that Telegram user is not an owner of this merchant") from None
+    except LastOwner:
+        raise click.ClickException("a merchant needs at least one owner: add another owner first") from None
+
+
+@merchant.command("owners")
+@click.argument("slug")
+def owners(slug: str) -> None:
+    """List the owners of a merchant (Telegram id, name, username)."""
+    for entry in _with_services(_settings(), lambda services: services.merchants.owners(slug)):
+        handle = f" @{entry.username}" if entry.username else ""
+        click.echo(f"{entry.telegram_id}\t{entry.first_name}{handle}")
+
+
+@merchant.command("remove-owner")
+@click.argument("slug")
+@click.argument("telegram_id", type=int)
+def remove_owner(slug: str, telegram_id: int) -> None:
+    """Remove an owner (e.g. a co-owner who left); never the last one."""
+    name = _with_services(_settings(), lambda services: services.merchants.remove_owner(slug, telegram_id))
+    click.echo(f"Removed {name or telegram_id} as owner of {slug}.")
+
+
 if __name__ == "__main__":
     main()

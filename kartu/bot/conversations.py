@@ -6,10 +6,23 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from datetime import timedelta
+
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
+from kartu.loyalty.clock import Clock, SystemClock
 from kartu.storage.database import Database
+
+# A guided form left alone this long no longer takes the next message as its answer: the
+# owner who opened the reward-name form on Monday and types a customer code on Thursday
+# gets a stamp prompt, not a reward called "RXY0-AKHZ".
+FORM_IDLE = timedelta(minutes=15)
+FORM_IDLE_BY_STATE = {"FeedbackForm:comment": timedelta(days=1)}  # a comment may come later that day
+
+
+def form_lifetime(state: str) -> timedelta:
+    return FORM_IDLE_BY_STATE.get(state, FORM_IDLE)
 
 
 def _key(key: StorageKey) -> str:
@@ -17,13 +30,27 @@ def _key(key: StorageKey) -> str:
 
 
 class DatabaseStorage(BaseStorage):
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock | None = None) -> None:
         self.db = db
+        self.clock = clock or SystemClock()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         async with self.db.write() as uow:
-            await uow.conversations.put(_key(key), state=value)
+            await uow.conversations.put(_key(key), state=value, updated_at=self.clock.now())
+
+    async def expire_if_idle(self, key: StorageKey) -> str | None:
+        """Close the form when it has been idle past its lifetime; returns the expired state."""
+        async with self.db.write() as uow:
+            row = await uow.conversations.get(_key(key))
+            if row is None or row.state is None:
+                return None
+            # A form saved before forms had a clock (no updated_at) is treated as idle.
+            if row.updated_at is not None and self.clock.now() - row.updated_at < form_lifetime(row.state):
+                return None
+            expired = row.state
+            await uow.conversations.put(_key(key), state=None, data="{}", updated_at=self.clock.now())
+            return expired
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self.db.read() as uow:
@@ -32,7 +59,7 @@ class DatabaseStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self.db.write() as uow:
-            await uow.conversations.put(_key(key), data=json.dumps(dict(data)))
+            await uow.conversations.put(_key(key), data=json.dumps(dict(data)), updated_at=self.clock.now())
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self.db.read() as uow:

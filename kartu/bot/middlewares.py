@@ -15,9 +15,11 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.enums import ChatType
-from aiogram.types import Chat, TelegramObject, Update, User
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
+from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.i18n import KartuI18n
 from kartu.config import Settings
 from kartu.handlers.render import N_
@@ -31,6 +33,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 PRIVATE_ONLY = N_("I work in private chats only, so nobody else sees your codes and cards. Open a chat with me: {link}")
 SLOW_DOWN = N_("You are sending messages very fast. I will answer again in half a minute.")
+FORM_EXPIRED = N_("The form you opened earlier has expired, so this message is not taken as its answer. Nothing was changed.")
 GROUPS_REMEMBERED = 10_000
 
 
@@ -127,6 +130,23 @@ class PersonLanguage(I18nMiddleware):
         return await services.customers.seen(TelegramProfile(user.id, user.first_name, user.username, user.language_code))
 
 
+class StaleForms(BaseMiddleware):
+    """A form idle past its lifetime is closed before routing, so the message is handled as if
+    no form were open; a message (not a tap) is told so once."""
+
+    def __init__(self, i18n: KartuI18n) -> None:
+        self.i18n = i18n
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        if state is not None and data.get("raw_state") and isinstance(state.storage, DatabaseStorage):
+            if await state.storage.expire_if_idle(state.key) is not None:
+                data["raw_state"] = None
+                if isinstance(event, Message):
+                    await event.answer(self.i18n.gettext(FORM_EXPIRED))  # the person's language: set just before
+        return await handler(event, data)
+
+
 def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Settings) -> None:
     """Every update passes these before a router sees it. aiogram's error and user-context
     middlewares come first, so a failure here still reaches the error handler; the FSM
@@ -138,3 +158,5 @@ def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Setti
     dispatcher.update.outer_middleware(dispatcher.fsm)
     # Not on the error observer: the apology must not depend on the database that may have failed.
     PersonLanguage(i18n).setup(dispatcher, exclude={"error"})
+    for observer in (dispatcher.message, dispatcher.callback_query):
+        observer.outer_middleware(StaleForms(i18n))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from kartu.handlers import admin, broadcasts, common, customer, owner, staff
+from kartu.handlers import admin, broadcasts, common, customer, forms, owner, staff
 
 
 def build_routers() -> list[Router]:
@@ -12,6 +12,7 @@ def build_routers() -> list[Router]:
     return [
         common.commands_router(),
         admin.router(),
+        forms.router(),
         owner.router(),
         broadcasts.router(),
         staff.router(),

@@ -38,15 +38,19 @@ async def begin(message: Message, services: Services, state: FSMContext) -> None
 
 
 async def receive_message(message: Message, services: Services, state: FSMContext) -> None:
-    text = message.text or message.caption or ""
     photo = message.photo[-1].file_id if message.photo else None
+    await take_broadcast(message, message.from_user.id, message.text or message.caption or "", photo, services, state)  # type: ignore[union-attr]
+
+
+async def take_broadcast(message: Message, owner_id: int, text: str, photo: str | None, services: Services, state: FSMContext) -> None:
+    """The broadcast's content arrived (typed now, or confirmed after it looked like a code)."""
     if not text.strip() and photo is None:
         await message.answer(_("Please send text, or a photo with a caption."))
         return
     if len(text) > BROADCAST_TEXT_MAX:
         await message.answer(html(_("Please keep it under {limit} characters."), limit=BROADCAST_TEXT_MAX))
         return
-    audience = await services.broadcasts.audience(message.from_user.id)  # type: ignore[union-attr]
+    audience = await services.broadcasts.audience(owner_id)
     await state.update_data(text=text, photo=photo)
     await state.set_state(BroadcastForm.segment)
     builder = InlineKeyboardBuilder()

@@ -18,6 +18,7 @@ from kartu.handlers.render import HTML, MENU_HELP, html, menu_keyboard, plain
 from kartu.handlers.filters import MenuButton
 from kartu.loyalty import errors
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
+from kartu.loyalty.numbers import format_amount
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 
@@ -33,8 +34,19 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("I don't know that code. Please check it and try again.")
         case errors.NotStaff():
             return _("Only staff of this shop can do that.")
+        case errors.NotOwner(acting_for=str() as shop):
+            return plain(_("You are acting for {shop}, where you are staff. Send /shop to switch to a shop you own."), shop=shop)
         case errors.NotOwner():
             return _("Only the shop owner can do that.")
+        case errors.TooManyUnknownCodes():
+            return _("Too many unknown codes in a minute. Please wait a moment and check the code with the customer.")
+        case errors.CodeEntryLocked():
+            return _("Code entry is locked for your account after too many unknown codes. Ask the owner to unlock it in /staff.")
+        case errors.TooManyRewardsAtOnce():
+            return plain(_("That would fill more than {maximum} cards at once. Please confirm fewer purchases at a time."),
+                         maximum=error.maximum)
+        case errors.LastOwner():
+            return _("A shop needs at least one owner. Invite another owner first.")
         case errors.NotAdmin():
             return _("Only platform admins can do that.")
         case errors.NotMember():
@@ -51,6 +63,9 @@ def explain(error: errors.LoyaltyError) -> str:
             )
         case errors.PromptClosed(status="confirmed"):
             return _("This purchase was already confirmed.")
+        case errors.ClaimTooSoon():
+            return plain(_("Staff could not confirm your last claim. You can claim again in {minutes} min — or just ask at the counter."),
+                         minutes=error.minutes)
         case errors.ClaimAlreadyOpen():
             return _("You already told us about this purchase. Staff will confirm it in a moment.")
         case errors.ClaimClosed(status="approved", decided_by=str() as who):
@@ -62,7 +77,8 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.ClaimClosed():
             return _("This request is no longer valid.")
         case errors.InvalidAmount():
-            return _("Please send the amount as a number, like /claim 25000.")
+            return plain(_("Please send the amount in rupiah as a number from 1 to {maximum}, like /claim 25000."),
+                         maximum=format_amount(error.maximum))
         case errors.BroadcastRunning():
             return _("A broadcast is still going out. Wait until it finishes, or cancel it first.")
         case errors.NobodyToReach():
@@ -73,8 +89,10 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("You already rated this visit. Thank you!")
         case errors.PromptClosed(status="cancelled"):
             return _("This purchase was cancelled.")
-        case errors.PromptClosed():
+        case errors.PromptClosed(status="expired"):
             return _("This request is no longer valid. Please send the customer's code again.")
+        case errors.PromptClosed():
+            return _("This button is no longer valid.")
         case errors.InviteInvalid():
             return _("This invite link is not valid any more (used or expired). Ask the owner for a new one.")
         case errors.RewardExpired():

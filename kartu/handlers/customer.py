@@ -48,7 +48,10 @@ async def start(message: Message, command: CommandObject, services: Services) ->
             text = _("Welcome, owner of <b>{shop}</b>! Use /staff to invite your team and /program to set up your card.")
         else:
             text = _("You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how.")
-        await message.answer(html(text, shop=outcome.invite.merchant_name), reply_markup=menu_keyboard())
+        parts = [html(text, shop=outcome.invite.merchant_name)]
+        if outcome.invite.still_acting_for:
+            parts.append(html(_("You still act for <b>{shop}</b>. Send /shop to switch between your shops."), shop=outcome.invite.still_acting_for))
+        await message.answer(join_html("\n\n", parts), reply_markup=menu_keyboard())
         return
     if outcome.joined is None:
         await message.answer(
@@ -98,8 +101,12 @@ class FeedbackForm(StatesGroup):
 
 
 async def stop_promotions(message: Message, services: Services) -> None:
-    if await services.customers.stop_promotions(message.from_user.id):  # type: ignore[union-attr]
-        await message.answer(_("Done: no more reminders, surveys or offers. You still get messages about your own purchases. Send /start to turn them back on."))
+    shop = await services.customers.stop_promotions(message.from_user.id)  # type: ignore[union-attr]
+    if shop is not None:
+        await message.answer(html(
+            _("Done: no more reminders, surveys or offers from {shop}. You still get messages about your own purchases. Send /start to turn them back on."),
+            shop=shop,
+        ))
     else:
         await message.answer(_("You have not joined a shop yet. Open your shop's link or scan its QR code to join."))
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import BroadcastAction, SurveyAnswer
-from kartu.handlers.render import HTML, REASON_LABELS, date_text, html, plain
+from kartu.handlers.render import HTML, REASON_LABELS, card_caption, card_photo, date_text, html, join_html, plain
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
 from kartu.services.views import (
     BroadcastNotice,
     BroadcastProgress,
+    CardUpdateNotice,
+    CodeLockNotice,
+    RewardIssuedNotice,
+    RewardRedeemedNotice,
     LowRatingAlertNotice,
     Notice,
     RewardReminderNotice,
@@ -36,13 +40,17 @@ def rating_keyboard(survey_id: int) -> InlineKeyboardMarkup:
 class Rendered:
     text: HTML
     markup: InlineKeyboardMarkup | None = None
-    photo: str | None = None
+    photo: str | BufferedInputFile | None = None
 
 
-def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
+async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
     """Text, buttons and photo of one proactive message."""
     if isinstance(notice, BroadcastNotice):
         return Rendered(html("{text}", text=notice.text), None, notice.photo_file_id)
+    if isinstance(notice, CardUpdateNotice):
+        with i18n.context(), i18n.use_locale(notice.language):
+            caption = join_html("\n", [html(_("✅ +{count} stamp(s)!"), count=notice.stamps_added), card_caption(notice.card, notice.language)])
+            return Rendered(caption, None, await card_photo(notice.card))
     text, markup = _render_text(i18n, notice)
     return Rendered(text, markup)
 
@@ -77,6 +85,22 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                     _("⏳ Your reward <b>{reward}</b> at {shop} expires on {date}. Show this code to staff: <code>{code}</code>"),
                     reward=notice.reward_name, shop=notice.merchant_name,
                     date=date_text(notice.expires_at, notice.timezone, notice.language), code=format_code(notice.code),
+                ), None
+            case RewardIssuedNotice():
+                reward = notice.reward
+                return html(
+                    _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}."),
+                    reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, notice.language),
+                ), None
+            case RewardRedeemedNotice():
+                return html(
+                    _("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back."), reward=notice.reward_name, shop=notice.merchant_name
+                ), None
+            case CodeLockNotice():
+                return html(
+                    _("🔒 {first_name} typed {misses} unknown codes in a row at {shop}, so code entry is locked for them. "
+                      "If that was not a mistake, someone may be guessing codes. Open /staff to unlock."),
+                    first_name=notice.staff_first_name, misses=notice.misses, shop=notice.merchant_name,
                 ), None
             case SurveyNotice():
                 return html(_("How was your visit to <b>{shop}</b>? Tap a rating."), shop=notice.merchant_name), rating_keyboard(notice.survey_id)

@@ -14,9 +14,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import ProgramField, TeamAction
+from kartu.handlers.callbacks import ProgramConfirm, ProgramField, TeamAction
 from kartu.handlers.common import cancel_form
-from kartu.handlers.render import HTML, N_, REASON_LABELS, date_text, html, join_html, plain
+from kartu.handlers.render import HTML, N_, REASON_LABELS, confirm_cancel, date_text, html, join_html, plain
+from kartu.loyalty.errors import ProgramChangeAffectsCards
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAME_MAX
@@ -55,8 +56,14 @@ def _team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMar
             else _("not active yet")
         )
         handle = plain(" @{username}", username=member.username) if member.username else ""
-        lines.append(html("• {first_name}{handle} — {role}, {seen}", first_name=member.first_name, handle=handle, role=role, seen=seen))
-        if member.role != Role.OWNER:
+        lock = _(", 🔒 code entry locked") if member.locked else ""
+        lines.append(html("• {first_name}{handle} — {role}, {seen}{lock}", first_name=member.first_name, handle=handle, role=role, seen=seen, lock=lock))
+        if member.locked:
+            builder.button(
+                text=plain(_("🔓 Unlock {first_name}"), first_name=member.first_name or "?"),
+                callback_data=TeamAction(action="unlock", staff_id=member.staff_id),
+            )
+        if member.staff_id != team.viewer_staff_id:
             builder.button(
                 text=plain(_("Remove {first_name}"), first_name=member.first_name or "?"),
                 callback_data=TeamAction(action="revoke", staff_id=member.staff_id),
@@ -88,9 +95,13 @@ async def team_action(query: CallbackQuery, callback_data: TeamAction, services:
         )
         await query.message.answer(html(text, hours=hours, link=link))  # type: ignore[union-attr]
         return
-    if callback_data.action == "revoke":
-        first_name = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
-        await query.answer(plain(_("{first_name} was removed from the team."), first_name=first_name))
+    if callback_data.action in ("revoke", "unlock"):
+        if callback_data.action == "revoke":
+            first_name = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
+            await query.answer(plain(_("{first_name} was removed from the team."), first_name=first_name))
+        else:
+            first_name = await services.merchants.unlock_staff(owner_id, callback_data.staff_id)
+            await query.answer(plain(_("{first_name} can type codes again."), first_name=first_name))
         text, markup = _team_text(await services.merchants.team(owner_id), i18n)
         if isinstance(query.message, Message):
             await query.message.edit_text(text, reply_markup=markup)
@@ -144,11 +155,41 @@ async def ask_setting(query: CallbackQuery, callback_data: ProgramField, service
 
 
 async def receive_setting(message: Message, services: Services, state: FSMContext) -> None:
+    await save_setting(message, message.from_user.id, message.text or "", services, state)  # type: ignore[union-attr]
+
+
+async def save_setting(message: Message, owner_id: int, value: str, services: Services, state: FSMContext, *, confirmed: bool = False) -> None:
+    """The new value arrived (typed now, confirmed after it looked like a code, or confirmed
+    after the owner saw which cards it changes)."""
     field = (await state.get_data()).get("field", "")
-    program = await services.merchants.change_program(message.from_user.id, field, message.text or "")  # type: ignore[union-attr]
+    try:
+        program = await services.merchants.change_program(owner_id, field, value, confirmed=confirmed)
+    except ProgramChangeAffectsCards as affected:
+        await state.update_data(pending=value)  # what the Save button below refers to
+        await message.answer(
+            html(_("{cards} customer card(s) hold {required} stamps or more. If you save, each keeps {kept} stamps "
+                   "(one short of a reward); no reward is issued by the change. Save?"),
+                 cards=affected.cards, required=affected.stamps_required, kept=affected.stamps_required - 1),
+            reply_markup=confirm_cancel(ProgramConfirm(choice="save").pack(), ProgramConfirm(choice="keep").pack()),
+        )
+        return
     await state.clear()
     text, markup = _program_text(program)
     await message.answer(join_html("\n\n", [html(_("Saved.")), text]), reply_markup=markup)
+
+
+async def confirm_change(query: CallbackQuery, callback_data: ProgramConfirm, services: Services, state: FSMContext) -> None:
+    pending = (await state.get_data()).get("pending")
+    if await state.get_state() != ProgramForm.value.state or not isinstance(pending, str) or not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    if callback_data.choice != "save":
+        await state.clear()
+        await query.answer()
+        await query.message.edit_text(_("Cancelled. Nothing was changed."))
+        return
+    await query.answer()
+    await save_setting(query.message, query.from_user.id, pending, services, state, confirmed=True)
 
 
 async def setting_not_text(message: Message) -> None:
@@ -232,6 +273,7 @@ def router() -> Router:
     owner.message.register(send_export, Command("export"))
     owner.callback_query.register(team_action, TeamAction.filter())
     owner.callback_query.register(ask_setting, ProgramField.filter())
+    owner.callback_query.register(confirm_change, ProgramConfirm.filter())
     owner.message.register(receive_setting, ProgramForm.value, F.text, ~F.text.startswith("/"))
     owner.message.register(setting_not_text, ProgramForm.value, ~F.text)
     return owner

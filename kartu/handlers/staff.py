@@ -3,43 +3,53 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from kartu.bot.i18n import KartuI18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction
-from kartu.handlers.render import HTML, card_caption, card_photo, confirm_cancel, date_text, html, join_html, progress_line, time_text
-from kartu.loyalty.codes import format_code, normalize_code
+from kartu.bot.i18n import KartuI18n
+from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction, ShopChoice
+from kartu.handlers.render import HTML, confirm_cancel, date_text, html, join_html, plain, progress_line, time_text
+from kartu.loyalty.codes import normalize_code
+from kartu.loyalty.numbers import split_stamp_arguments
+from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.services.container import Services
-from kartu.services.views import ClaimView, PurchasePromptView, PurchaseResult, RedeemPromptView, RedeemResult
+from kartu.services.counter import PURCHASE, REDEEM
+from kartu.loyalty.staff import Role
+from kartu.services.views import ClaimView, PurchasePromptView, RedeemPromptView, WorkplaceEntry
 
 log = logging.getLogger(__name__)
 
 
-async def _show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n) -> None:
+def _with_shop(prompt: PurchasePromptView | RedeemPromptView, text: HTML) -> HTML:
+    """Every staff prompt names the shop it was opened for (people may work at several)."""
+    return join_html("\n", [html("🏪 <b>{shop}</b>", shop=prompt.merchant_name), text])
+
+
+async def show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n) -> None:
     if isinstance(prompt, RedeemPromptView):
         text = html(
             _("Redeem <b>{reward}</b> for {first_name}? Valid until {date}."),
             reward=prompt.reward_name, first_name=prompt.customer_first_name,
             date=date_text(prompt.expires_at, prompt.timezone, i18n.current_locale),
         )
-        markup = confirm_cancel(RedeemAction(action="ok", reward_id=prompt.reward_id).pack(),
-                                RedeemAction(action="no", reward_id=prompt.reward_id).pack())
+        markup = confirm_cancel(RedeemAction(action="ok", token=prompt.token).pack(),
+                                RedeemAction(action="no", token=prompt.token).pack())
     else:
         text = html(
             _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?"),
             first_name=prompt.customer_first_name, stamps=prompt.stamps, required=prompt.stamps_required,
             count=prompt.stamps_to_add, purchases=prompt.purchases,
         )
-        markup = confirm_cancel(PurchaseAction(action="ok", prompt_id=prompt.prompt_id).pack(),
-                                PurchaseAction(action="no", prompt_id=prompt.prompt_id).pack())
-    await message.answer(text, reply_markup=markup)
+        markup = confirm_cancel(PurchaseAction(action="ok", token=prompt.token).pack(),
+                                PurchaseAction(action="no", token=prompt.token).pack())
+    await message.answer(_with_shop(prompt, text), reply_markup=markup)
 
 
 async def stamp_command(message: Message, command: CommandObject, services: Services, i18n: KartuI18n) -> None:
@@ -47,10 +57,9 @@ async def stamp_command(message: Message, command: CommandObject, services: Serv
     if not parts:
         await message.answer(_("Send it like this: /stamp CODE or /stamp CODE 2 for two purchases."))
         return
-    # "K7Q2 9XHM 2": the code may be split by a space; the last short number is the count.
-    count = parts.pop() if len(parts) > 1 and parts[-1].isdigit() and len(parts[-1]) <= 3 else None
-    prompt = await services.counter.open_purchase(message.from_user.id, "".join(parts), count)  # type: ignore[union-attr]
-    await _show_prompt(message, prompt, i18n)
+    code, count = split_stamp_arguments(parts)
+    prompt = await services.counter.open_purchase(message.from_user.id, code, count)  # type: ignore[union-attr]
+    await show_prompt(message, prompt, i18n)
 
 
 async def redeem_command(message: Message, command: CommandObject, services: Services, i18n: KartuI18n) -> None:
@@ -58,20 +67,26 @@ async def redeem_command(message: Message, command: CommandObject, services: Ser
         await message.answer(_("Send it like this: /redeem REWARD-CODE"))
         return
     prompt = await services.counter.open_redeem(message.from_user.id, command.args)  # type: ignore[union-attr]
-    await _show_prompt(message, prompt, i18n)
+    await show_prompt(message, prompt, i18n)
 
 
 async def bare_code(message: Message, services: Services, i18n: KartuI18n) -> None:
     prompt = await services.counter.open_code(message.from_user.id, message.text or "")  # type: ignore[union-attr]
-    await _show_prompt(message, prompt, i18n)
+    await show_prompt(message, prompt, i18n)
 
 
-async def _tell_customer(bot: Bot, services: Services, chat_id: int, photo: BufferedInputFile | None, texts: list[str]) -> None:
-    """Best effort, straight after the staff's tap: a customer who blocked the bot is marked
-    unreachable, and no failure here undoes the confirmation."""
+async def _staff_side(action: Awaitable[object]) -> None:
+    """A toast or an edit of the staff's own prompt: it may fail ("query is too old", a 429)
+    without losing anything, since the customer's news is in the outbox already."""
     try:
-        if photo is not None:
-            await bot.send_photo(chat_id, photo, caption=texts.pop(0))
+        await action
+    except TelegramAPIError as error:
+        log.info("staff-side update failed: %s", error)
+
+
+async def _tell_customer(bot: Bot, services: Services, chat_id: int, texts: list[str]) -> None:
+    """Best effort, for news that carries no result (a rejected claim)."""
+    try:
         for text in texts:
             await bot.send_message(chat_id, text)
     except TelegramForbiddenError:
@@ -80,61 +95,41 @@ async def _tell_customer(bot: Bot, services: Services, chat_id: int, photo: Buff
         log.warning("could not notify customer %s: %s", chat_id, error)
 
 
-async def _notify_purchase(bot: Bot, services: Services, i18n: KartuI18n, result: PurchaseResult) -> None:
-    customer = result.customer
-    with i18n.use_locale(customer.language):
-        caption = join_html("\n", [html(_("✅ +{count} stamp(s)!"), count=result.stamps_added), card_caption(result.card, customer.language)])
-        photo = await card_photo(result.card)
-        reward_messages = [
-            html(
-                _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}."),
-                reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, customer.language),
-            )
-            for reward in result.new_rewards
-        ]
-    await _tell_customer(bot, services, customer.telegram_id, photo, [caption, *reward_messages])
-
-
-async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction, services: Services, courier: OutboxDispatcher) -> None:
     staff_id = query.from_user.id
     if callback_data.action != "ok":
-        await services.counter.cancel_purchase(staff_id, callback_data.prompt_id)
-        await query.answer(_("Cancelled."))
+        await services.counter.cancel_prompt(staff_id, callback_data.token, PURCHASE)
+        await _staff_side(query.answer(_("Cancelled.")))
         if isinstance(query.message, Message):
-            await query.message.edit_text(_("✖️ Cancelled. Nothing was added."))
+            await _staff_side(query.message.edit_text(_("✖️ Cancelled. Nothing was added.")))
         return
-    result = await services.counter.confirm_purchase(staff_id, callback_data.prompt_id)
+    result = await services.counter.confirm_purchase(staff_id, callback_data.token)
     summary = html(
         _("✅ Confirmed: {first_name} got {count} stamp(s) and now has {progress}"),
         first_name=result.customer_first_name, count=result.stamps_added, progress=progress_line(result.card),
     )
     if result.new_rewards:
         summary = join_html("\n", [summary, html(_("🎉 Card full: {count} reward(s) issued."), count=len(result.new_rewards))])
-    await query.answer(_("Confirmed."))
+    await _staff_side(query.answer(_("Confirmed.")))
+    await courier.deliver_now(result.news)
     if isinstance(query.message, Message):
-        await query.message.edit_text(summary)
-    await _notify_purchase(bot, services, i18n, result)
+        await _staff_side(query.message.edit_text(summary))
 
 
-async def _notify_redeem(bot: Bot, services: Services, i18n: KartuI18n, result: RedeemResult) -> None:
-    with i18n.use_locale(result.customer.language):
-        text = html(_("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back."), reward=result.reward_name, shop=result.merchant_name)
-    await _tell_customer(bot, services, result.customer.telegram_id, None, [text])
-
-
-async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, services: Services, courier: OutboxDispatcher) -> None:
     if callback_data.action != "ok":
-        await query.answer(_("Cancelled."))
+        await services.counter.cancel_prompt(query.from_user.id, callback_data.token, REDEEM)
+        await _staff_side(query.answer(_("Cancelled.")))
         if isinstance(query.message, Message):
-            await query.message.edit_text(_("✖️ Cancelled. The reward is still available."))
+            await _staff_side(query.message.edit_text(_("✖️ Cancelled. The reward is still available.")))
         return
-    result = await services.counter.confirm_redeem(query.from_user.id, callback_data.reward_id)
-    await query.answer(_("Redeemed."))
+    result = await services.counter.confirm_redeem(query.from_user.id, callback_data.token)
+    await _staff_side(query.answer(_("Redeemed.")))
+    await courier.deliver_now(result.news)
     if isinstance(query.message, Message):
-        await query.message.edit_text(
+        await _staff_side(query.message.edit_text(
             html(_("✅ Redeemed: {reward} for {first_name}."), reward=result.reward_name, first_name=result.customer_first_name)
-        )
-    await _notify_redeem(bot, services, i18n, result)
+        ))
 
 
 def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
@@ -151,9 +146,11 @@ def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
     return text, builder.as_markup()
 
 
-async def claim_decision(query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+async def claim_decision(
+    query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n, courier: OutboxDispatcher
+) -> None:
     decision = await services.claims.decide(query.from_user.id, callback_data.claim_id, callback_data.action == "ok")
-    await query.answer(_("Approved.") if decision.approved else _("Rejected."))
+    await _staff_side(query.answer(_("Approved.") if decision.approved else _("Rejected.")))
     for notice in decision.notices:  # every staff member's copy shows who decided
         with i18n.use_locale(notice.language):
             text = html(_("✅ Approved by {name}.") if decision.approved else _("✖️ Rejected by {name}."), name=decision.decided_by)
@@ -162,11 +159,40 @@ async def claim_decision(query: CallbackQuery, callback_data: ClaimAction, servi
         except TelegramAPIError as error:
             log.info("could not update claim notice in %s: %s", notice.chat_id, error)
     if decision.purchase is not None:
-        await _notify_purchase(bot, services, i18n, decision.purchase)
+        await courier.deliver_now(decision.purchase.news)
         return
     with i18n.use_locale(decision.customer.language):
         text = _("Staff could not confirm your purchase. Please ask at the counter.")
-    await _tell_customer(bot, services, decision.customer.telegram_id, None, [text])
+    await _tell_customer(bot, services, decision.customer.telegram_id, [text])
+
+
+def _shops_text(places: list[WorkplaceEntry]) -> tuple[HTML, InlineKeyboardMarkup]:
+    acting = next(place for place in places if place.acting)
+    builder = InlineKeyboardBuilder()
+    for place in places:
+        mark = "✅ " if place.acting else ""
+        role = _("owner") if place.role == Role.OWNER else _("staff")
+        builder.button(text=plain("{mark}{shop} ({role})", mark=mark, shop=place.merchant_name, role=role),
+                       callback_data=ShopChoice(merchant_id=place.merchant_id))
+    builder.adjust(1)
+    text = html(_("You act for <b>{shop}</b>: codes you send and owner commands are for this shop."), shop=acting.merchant_name)
+    if len(places) > 1:
+        text = join_html("\n", [text, html(_("Tap a shop to switch."))])
+    return text, builder.as_markup()
+
+
+async def show_shops(message: Message, services: Services) -> None:
+    text, markup = _shops_text(await services.merchants.workplaces(message.from_user.id))  # type: ignore[union-attr]
+    await message.answer(text, reply_markup=markup)
+
+
+async def choose_shop(query: CallbackQuery, callback_data: ShopChoice, services: Services) -> None:
+    shop = await services.merchants.act_for(query.from_user.id, callback_data.merchant_id)
+    await _staff_side(query.answer(plain(_("Now acting for {shop}."), shop=shop)))
+    if isinstance(query.message, Message):
+        text, markup = _shops_text(await services.merchants.workplaces(query.from_user.id))
+        if query.message.html_text != text:
+            await _staff_side(query.message.edit_text(text, reply_markup=markup))
 
 
 async def toggle_duty(message: Message, services: Services) -> None:
@@ -186,4 +212,6 @@ def router() -> Router:
     staff.callback_query.register(redeem_decision, RedeemAction.filter())
     staff.callback_query.register(claim_decision, ClaimAction.filter())
     staff.message.register(toggle_duty, Command("duty"))
+    staff.message.register(show_shops, Command("shop", "shops"))
+    staff.callback_query.register(choose_shop, ShopChoice.filter())
     return staff

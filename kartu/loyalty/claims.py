@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from kartu.loyalty.errors import InvalidAmount
+from kartu.loyalty.numbers import MAX_AMOUNT, format_amount, parse_amount
 
 CLAIM_TTL = timedelta(minutes=30)
-_AMOUNT = re.compile(r"^\d{1,9}([.,]\d{1,3})*$")
+# After a rejected claim the customer waits before the next one: 10 minutes, doubling with
+# each rejection in the last day (10, 20, 40 … capped at 12 hours), so claim spam cannot
+# turn into a stream of notices to staff.
+FIRST_CLAIM_WAIT = timedelta(minutes=10)
+MAX_CLAIM_WAIT = timedelta(hours=12)
+REJECTION_MEMORY = timedelta(days=1)
 
 
-def parse_amount(raw: str | None) -> str | None:
-    """What the customer says they paid (``"25.000"``), or ``None``; shown to staff, not computed."""
-    text = (raw or "").strip()
-    if not text:
+def next_claim_allowed(rejections: list[datetime]) -> datetime | None:
+    """When a customer whose claims were rejected at these times (the last day's, oldest
+    first) may claim again; ``None`` when nothing holds them back."""
+    if not rejections:
         return None
-    if len(text) > 16 or not _AMOUNT.match(text):
-        raise InvalidAmount()
-    return text
+    wait = min(FIRST_CLAIM_WAIT * 2 ** (len(rejections) - 1), MAX_CLAIM_WAIT)
+    return rejections[-1] + wait
+
+
+def claimed_amount(raw: str | None) -> str | None:
+    """What the customer says they paid, as staff will read it (``"25.000"``), or ``None``
+    when they gave none; `InvalidAmount` for anything but a plausible rupiah amount."""
+    if not (raw or "").strip():
+        return None
+    value = parse_amount(raw)
+    if value is None:
+        raise InvalidAmount(MAX_AMOUNT)
+    return format_amount(value)

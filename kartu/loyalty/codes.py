@@ -42,6 +42,11 @@ def new_reward_code() -> str:
     return _random_code(REWARD_CODE_LENGTH)
 
 
+def new_prompt_token() -> str:
+    """What a Confirm button carries: 128 random bits, URL-safe (22 characters)."""
+    return secrets.token_urlsafe(16)
+
+
 def normalize_code(text: str | None) -> str | None:
     """Canonical form of a typed code, or ``None`` when it cannot be one of ours."""
     if not text or len(text) > MAX_CODE_INPUT:
@@ -52,6 +57,12 @@ def normalize_code(text: str | None) -> str | None:
     if any(char not in ALPHABET for char in compact):
         return None
     return compact
+
+
+def looks_like_typed_code(text: str | None) -> bool:
+    """Text that is most likely a code someone typed rather than words: a code's shape and
+    at least one digit ("RXY0-AKHZ", not "Another one", which also normalises to a code)."""
+    return normalize_code(text) is not None and len((text or "").strip()) <= 13 and any(c.isdigit() for c in text or "")
 
 
 def code_kind(canonical: str) -> CodeKind:

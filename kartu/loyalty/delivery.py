@@ -15,6 +15,7 @@ class Category(StrEnum):
     PROMO = "promo"
     SERVICE = "service"
     ALERT = "alert"
+    RESULT = "result"  # the outcome of what the customer just did at the counter: at once, never dropped by opt-out
 
 
 class Kind(StrEnum):
@@ -23,6 +24,10 @@ class Kind(StrEnum):
     SURVEY = "survey"
     LOW_RATING_ALERT = "low_rating_alert"
     BROADCAST = "broadcast"
+    CARD_UPDATE = "card_update"
+    REWARD_ISSUED = "reward_issued"
+    REWARD_REDEEMED = "reward_redeemed"
+    CODE_LOCK_ALERT = "code_lock_alert"
 
 
 CATEGORY_OF = {
@@ -31,6 +36,10 @@ CATEGORY_OF = {
     Kind.SURVEY: Category.PROMO,
     Kind.LOW_RATING_ALERT: Category.ALERT,
     Kind.BROADCAST: Category.PROMO,
+    Kind.CARD_UPDATE: Category.RESULT,
+    Kind.REWARD_ISSUED: Category.RESULT,
+    Kind.REWARD_REDEEMED: Category.RESULT,
+    Kind.CODE_LOCK_ALERT: Category.ALERT,
 }
 
 MAX_ATTEMPTS = 5
@@ -61,7 +70,7 @@ class QuietHours:
 
 def next_allowed(moment: datetime, timezone: str, quiet: QuietHours, category: Category) -> datetime:
     """The earliest time at or after ``moment`` a message of ``category`` may be delivered."""
-    if category is Category.ALERT:
+    if category in (Category.ALERT, Category.RESULT):
         return moment
     zone = ZoneInfo(timezone)
     local = moment.astimezone(zone)

@@ -16,7 +16,41 @@ class NotStaff(LoyaltyError):
 
 
 class NotOwner(LoyaltyError):
-    """The action needs the owner of the merchant."""
+    """The action needs the owner of the merchant (``acting_for``: the shop the person acts
+    for, where they are staff, when they own another one and should switch)."""
+
+    def __init__(self, acting_for: str | None = None) -> None:
+        super().__init__(acting_for or "")
+        self.acting_for = acting_for
+
+
+class TooManyUnknownCodes(LoyaltyError):
+    """This staff account typed too many unknown codes this minute."""
+
+
+class CodeEntryLocked(LoyaltyError):
+    """Code entry is locked for this staff account until an owner unlocks it."""
+
+
+class TooManyRewardsAtOnce(LoyaltyError):
+    """One purchase would fill more cards than one confirmation may."""
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+
+class ProgramChangeAffectsCards(LoyaltyError):
+    """Lowering "stamps required" caps cards holding more: the owner confirms first."""
+
+    def __init__(self, cards: int, stamps_required: int) -> None:
+        super().__init__(cards)
+        self.cards = cards
+        self.stamps_required = stamps_required
+
+
+class LastOwner(LoyaltyError):
+    """A shop cannot be left without an owner."""
 
 
 class NotAdmin(LoyaltyError):
@@ -86,6 +120,14 @@ class ClaimAlreadyOpen(LoyaltyError):
     """The customer already has a claim waiting at this merchant."""
 
 
+class ClaimTooSoon(LoyaltyError):
+    """The customer's last claim was rejected a short while ago: they wait before the next."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(minutes)
+        self.minutes = minutes
+
+
 class ClaimClosed(LoyaltyError):
     """The claim was decided already, or expired."""
 
@@ -97,6 +139,10 @@ class ClaimClosed(LoyaltyError):
 
 class InvalidAmount(LoyaltyError):
     """The amount given with /claim is not a plausible amount."""
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
 
 
 class BroadcastRunning(LoyaltyError):

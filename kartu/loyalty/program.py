@@ -6,11 +6,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from kartu.loyalty.numbers import parse_whole_number
 from kartu.loyalty.delivery import QuietHours
-from kartu.loyalty.errors import DailyCapReached, InvalidPurchaseCount, InvalidSetting
+from kartu.loyalty.errors import DailyCapReached, InvalidPurchaseCount, InvalidSetting, TooManyRewardsAtOnce
 from kartu.loyalty.expiry import MAX_REMINDER_DAYS, format_reminder_days, parse_reminder_days
 
 MAX_PURCHASES_PER_PROMPT = 20
+# One confirmation issues at most this many rewards: each is a message with a code, and a
+# burst of them would run into Telegram's per-chat limits (and is surely a typo).
+MAX_REWARDS_PER_PURCHASE = 5
 
 
 @dataclass(frozen=True)
@@ -84,19 +88,20 @@ def change_setting(rules: ProgramRules, field: str, raw_value: str) -> ProgramRu
     limits = NUMBER_SETTINGS.get(field)
     if limits is None:
         raise InvalidSetting(field)
-    if not text.isdigit() or len(text) > 6 or not limits.minimum <= int(text) <= limits.maximum:
+    value = parse_whole_number(text, limits.minimum, limits.maximum)
+    if value is None:
         raise InvalidSetting(field, limits.minimum, limits.maximum)
-    return replace(rules, **{field: int(text)})
+    return replace(rules, **{field: value})
 
 
 def parse_purchase_count(raw: str | None) -> int:
     """Number of purchases typed after the code; 1 when nothing was typed."""
     if raw is None or not raw.strip():
         return 1
-    text = raw.strip()
-    if not text.isdigit() or not 1 <= int(text) <= MAX_PURCHASES_PER_PROMPT:
+    count = parse_whole_number(raw, 1, MAX_PURCHASES_PER_PROMPT)
+    if count is None:
         raise InvalidPurchaseCount(MAX_PURCHASES_PER_PROMPT)
-    return int(text)
+    return count
 
 
 @dataclass(frozen=True)
@@ -124,12 +129,22 @@ def credit_purchase(
         if stamps > remaining:
             raise DailyCapReached(remaining=remaining, cap=rules.daily_stamp_cap)
     rewards, balance_after = divmod(balance + stamps, rules.stamps_required)
+    if rewards > MAX_REWARDS_PER_PURCHASE:
+        raise TooManyRewardsAtOnce(MAX_REWARDS_PER_PURCHASE)
     return PurchaseOutcome(
         stamps_added=stamps,
         rewards_issued=rewards,
         stamps_spent=rewards * rules.stamps_required,
         balance_after=balance_after,
     )
+
+
+def capped_balance(stamps: int, stamps_required: int) -> int | None:
+    """What a card keeps when the owner lowers "stamps required" below what it holds: one stamp
+    short of the new reward (a rule change never issues rewards by itself); ``None`` when the
+    card is not affected. Cards below the new requirement keep their stamps, and so their
+    head start; raising the requirement changes no card."""
+    return stamps_required - 1 if stamps >= stamps_required else None
 
 
 def stamps_to_reward(rules: ProgramRules, balance: int) -> int:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -81,6 +82,20 @@ class OutboxDispatcher:
         await asyncio.gather(*(deliver(message) for message in messages))
         return report
 
+    async def deliver_now(self, keys: Sequence[str]) -> DispatchReport:
+        """Send these queued messages now, in order (a customer's card, then their reward code),
+        straight after the transaction that queued them. What fails stays queued: a 429 or a
+        network error is retried by the scheduled dispatcher, so nothing a customer earned is lost."""
+        report = DispatchReport()
+        try:
+            messages = await self.services.delivery.claim_keys(self.worker, keys)
+            report.claimed = len(messages)
+            for message in messages:
+                await self._deliver(message, report)
+        except Exception:  # the news stays queued (its claim lapses in 2 minutes); the tap still succeeded
+            log.exception("could not deliver %s now; the dispatcher will", keys)
+        return report
+
     async def drain(self, max_batches: int = 1000) -> DispatchReport:
         """Dispatch until nothing is due (tests, benchmarks, `kartu outbox drain`)."""
         total = DispatchReport()
@@ -99,7 +114,7 @@ class OutboxDispatcher:
             await self.services.delivery.skipped(message.id, "no longer needed")
             report.skipped += 1
             return
-        rendered = render_notice(self.i18n, notice)
+        rendered = await render_notice(self.i18n, notice)
         await self.pacer.wait_turn(message.chat_id)
         try:
             if rendered.photo:

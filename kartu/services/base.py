@@ -37,7 +37,8 @@ class ServiceBase:
         return Recipient(telegram_id=person.telegram_id, language=self.language_of(person))
 
     async def _workplace(self, uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None) -> Workplace:
-        """Where the user works as staff (the given merchant, or their most recent one)."""
+        """Where the user works as staff: the given merchant, else the one they act for (chosen
+        with /shop; until they choose, the first shop they joined, so a new invite never moves them)."""
         person = await uow.people.by_telegram_id(telegram_id)
         if person is None:
             raise NotStaff()
@@ -45,7 +46,8 @@ class ServiceBase:
             member = await uow.staff.active(merchant_id, person.id)
         else:
             places = await uow.staff.workplaces(person.id)
-            member = places[0] if places else None
+            chosen = [place for place in places if place.merchant_id == person.acting_merchant_id]
+            member = (chosen or places[-1:] or [None])[0]
         if member is None:
             raise NotStaff()
         merchant = await uow.merchants.get(member.merchant_id)
@@ -58,7 +60,8 @@ class ServiceBase:
         except NotStaff:
             raise NotOwner() from None
         if place.member.role != Role.OWNER:
-            raise NotOwner()
+            owned = [member for member in await uow.staff.workplaces(place.person.id) if member.role == Role.OWNER]
+            raise NotOwner(acting_for=place.merchant.name if owned else None)
         return place
 
     async def _member_card(self, uow: UnitOfWork, telegram_id: int) -> tuple[Person, Merchant, Card]:

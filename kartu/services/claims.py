@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from kartu.loyalty.claims import CLAIM_TTL, parse_amount
-from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, OwnPurchase
+import math
+
+from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, next_claim_allowed
+from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimTooSoon, OwnPurchase
 from kartu.services.base import ServiceBase
 from kartu.services.counter import CounterService
 from kartu.services.views import ClaimDecision, ClaimNoticeRef, ClaimView
@@ -17,13 +19,16 @@ class ClaimService(ServiceBase):
 
     async def open_claim(self, telegram_id: int, amount_text: str | None = None) -> ClaimView:
         """Ask the staff on duty (or, when nobody set /duty, all staff) to confirm a purchase."""
-        amount = parse_amount(amount_text)
+        amount = claimed_amount(amount_text)
         now = self.clock.now()
         async with self.db.write() as uow:
             person, merchant, card = await self._member_card(uow, telegram_id)
             await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
             if await uow.claims.open_for(merchant.id, person.id, now) is not None:
                 raise ClaimAlreadyOpen()
+            allowed = next_claim_allowed(await uow.claims.rejections_since(merchant.id, person.id, now - REJECTION_MEMORY))
+            if allowed is not None and allowed > now:
+                raise ClaimTooSoon(minutes=math.ceil((allowed - now).total_seconds() / 60))
             claim = await uow.claims.add(
                 PurchaseClaim(merchant_id=merchant.id, person_id=person.id, amount=amount, created_at=now, expires_at=now + CLAIM_TTL)
             )

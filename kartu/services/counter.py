@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from kartu.loyalty.codes import CodeKind, code_kind, new_reward_code, normalize_code
+from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
 from kartu.loyalty.errors import (
+    CodeEntryLocked,
+    NotStaff,
+    TooManyUnknownCodes,
     OwnPurchase,
     PromptClosed,
     RewardAlreadyRedeemed,
@@ -15,7 +18,8 @@ from kartu.loyalty.errors import (
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.feedback import survey_is_due
 from kartu.loyalty.program import ProgramRules, credit_purchase, local_day_start, parse_purchase_count, reward_expiry
-from kartu.loyalty.staff import PROMPT_TTL
+from kartu.loyalty.staff import PROMPT_TTL, Role
+from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.base import ServiceBase, Workplace, rules_of
 from kartu.services.views import (
     PurchasePromptView,
@@ -24,8 +28,10 @@ from kartu.services.views import (
     RedeemResult,
     RewardView,
 )
-from kartu.storage.models import LedgerEntry, Person, PurchasePrompt, Reward, Survey
+from kartu.storage.models import Card, LedgerEntry, Person, PurchasePrompt, Reward, Survey
 from kartu.storage.repositories import UnitOfWork
+
+PURCHASE, REDEEM = "purchase", "redeem"
 
 
 class CounterService(ServiceBase):
@@ -48,42 +54,88 @@ class CounterService(ServiceBase):
         if canonical is None or code_kind(canonical) is not CodeKind.PERSONAL:
             raise UnknownCode()
         purchases = parse_purchase_count(purchases_text)
-        now = self.clock.now()
         async with self.db.write() as uow:
             place = await self._workplace(uow, staff_telegram_id)
+            misses = self._may_try_code(place)
             customer = await uow.people.by_code(canonical)
-            if customer is None:
-                raise UnknownCode()
-            if customer.id == place.person.id:
+            if customer is not None and customer.id == place.person.id:
                 raise OwnPurchase()
-            rules = rules_of(await uow.programs.for_merchant(place.merchant.id))
-            card, _ = await uow.cards.get_or_add(place.merchant.id, customer.id, now)
-            stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
-            # Refuse now rather than after the tap when the cap is already out of reach.
-            credit_purchase(rules, card.stamps, purchases, stamped)
-            prompt = await uow.prompts.add(
-                PurchasePrompt(
-                    merchant_id=place.merchant.id,
-                    customer_person_id=customer.id,
-                    staff_person_id=place.person.id,
-                    purchases=purchases,
-                    created_at=now,
-                    expires_at=now + PROMPT_TTL,
-                )
-            )
-            await uow.staff.touch(place.member.id, now)
-            return PurchasePromptView(
-                prompt_id=prompt.id,
-                customer_first_name=customer.first_name,
-                stamps=card.stamps,
-                stamps_required=rules.stamps_required,
-                stamps_to_add=purchases * rules.stamps_per_purchase,
-                purchases=purchases,
-            )
+            card = await uow.cards.get(place.merchant.id, customer.id) if customer is not None else None
+            if customer is not None and card is not None:
+                return await self._purchase_prompt(uow, place, customer, card, purchases)
+            # Someone who never joined this shop looks exactly like an unknown code, and nothing
+            # is written but the miss: staff cannot enrol (or learn about) another shop's
+            # customers. The miss commits with the block; the refusal is raised after it.
+            await self._record_miss(uow, place, misses)
+        raise UnknownCode()
 
-    async def _open_prompt(self, uow: UnitOfWork, staff_telegram_id: int, prompt_id: int) -> tuple[Workplace, PurchasePrompt]:
-        prompt = await uow.prompts.get(prompt_id)
-        if prompt is None:
+    async def _purchase_prompt(self, uow: UnitOfWork, place: Workplace, customer: Person, card: Card, purchases: int) -> PurchasePromptView:
+        now = self.clock.now()
+        await self._record_hit(uow, place)
+        rules = rules_of(await uow.programs.for_merchant(place.merchant.id))
+        stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
+        # Refuse now rather than after the tap when the cap is already out of reach.
+        credit_purchase(rules, card.stamps, purchases, stamped)
+        prompt = await uow.prompts.add(
+            PurchasePrompt(
+                token=new_prompt_token(),
+                merchant_id=place.merchant.id,
+                customer_person_id=customer.id,
+                staff_person_id=place.person.id,
+                purchases=purchases,
+                created_at=now,
+                expires_at=now + PROMPT_TTL,
+            )
+        )
+        await uow.staff.touch(place.member.id, now)
+        return PurchasePromptView(
+            token=prompt.token or "",
+            merchant_name=place.merchant.name,
+            customer_first_name=customer.first_name,
+            stamps=card.stamps,
+            stamps_required=rules.stamps_required,
+            stamps_to_add=purchases * rules.stamps_per_purchase,
+            purchases=purchases,
+        )
+
+    def _may_try_code(self, place: Workplace) -> CodeMisses:
+        """Refuse code entry for a locked account, or one past its unknown codes this minute."""
+        member = place.member
+        misses = CodeMisses(member.code_misses, member.miss_window_start, member.misses_in_window, member.locked_at is not None)
+        if misses.locked:
+            raise CodeEntryLocked()
+        if not may_try_code(misses, self.clock.now()):
+            raise TooManyUnknownCodes()
+        return misses
+
+    async def _record_miss(self, uow: UnitOfWork, place: Workplace, misses: CodeMisses) -> None:
+        now = self.clock.now()
+        after = record_miss(misses, now)
+        await uow.staff.save_misses(place.member, after, now)
+        if after.locked:  # the owners hear of it once, with who it was
+            for member, owner in await uow.staff.roster(place.merchant.id):
+                if member.role == Role.OWNER and member.id != place.member.id:
+                    await uow.outbox.enqueue(
+                        key=f"code-lock:{place.member.id}:{now.isoformat()}:{member.id}", kind=Kind.CODE_LOCK_ALERT,
+                        category=Category.ALERT, chat_id=owner.telegram_id, person_id=owner.id, merchant_id=place.merchant.id,
+                        subject_id=place.member.id, now=now, not_before=now,
+                    )
+
+    async def _record_hit(self, uow: UnitOfWork, place: Workplace) -> None:
+        """A known code ends the streak of misses (the per-minute count stays)."""
+        member = place.member
+        if member.code_misses:
+            await uow.staff.save_misses(member, CodeMisses(0, member.miss_window_start, member.misses_in_window), self.clock.now())
+
+    async def _open_prompt(self, uow: UnitOfWork, staff_telegram_id: int, token: str, kind: str) -> tuple[Workplace, PurchasePrompt]:
+        """The pending prompt behind a Confirm/Cancel tap. Who taps is checked first (staff at
+        all), then that the prompt exists, is of this kind, was opened by them, and that they
+        still work at its shop: a forged or foreign button learns nothing and changes nothing."""
+        person = await uow.people.by_telegram_id(staff_telegram_id)
+        if person is None or not await uow.staff.workplaces(person.id):
+            raise NotStaff()
+        prompt = await uow.prompts.by_token(token)
+        if prompt is None or prompt.kind != kind or prompt.staff_person_id != person.id:
             raise PromptClosed("missing")
         place = await self._workplace(uow, staff_telegram_id, prompt.merchant_id)
         if prompt.status != "pending":
@@ -92,11 +144,11 @@ class CounterService(ServiceBase):
             raise PromptClosed("expired")
         return place, prompt
 
-    async def confirm_purchase(self, staff_telegram_id: int, prompt_id: int) -> PurchaseResult:
+    async def confirm_purchase(self, staff_telegram_id: int, token: str) -> PurchaseResult:
         """Credit the prompt's purchase exactly once, issuing rewards for every full card."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            place, prompt = await self._open_prompt(uow, staff_telegram_id, prompt_id)
+            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, PURCHASE)
             if prompt.customer_person_id == place.person.id:
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
@@ -114,7 +166,8 @@ class CounterService(ServiceBase):
         now = self.clock.now()
         customer = await uow.people.get(customer_id)
         card = await uow.cards.get(place.merchant.id, customer_id, lock=True)
-        assert customer is not None and card is not None
+        if customer is None or card is None:  # left the shop (or was erased) since the prompt opened
+            raise UnknownCode()
         program = await uow.programs.for_merchant(place.merchant.id)
         rules = rules_of(program)
         stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
@@ -122,6 +175,7 @@ class CounterService(ServiceBase):
         common = dict(merchant_id=place.merchant.id, person_id=customer.id, actor_person_id=place.person.id, prompt_id=prompt_id, created_at=now)
         await uow.ledger.append(LedgerEntry(asset="stamp", delta=outcome.stamps_added, reason="purchase", idempotency_key=f"purchase:{source}", **common))
         issued: list[RewardView] = []
+        news = [await self._tell(uow, f"card:{source}", Kind.CARD_UPDATE, customer, place, card.id, {"added": outcome.stamps_added})]
         for number in range(outcome.rewards_issued):
             reward = await uow.rewards.add_with_unique_code(
                 lambda: Reward(
@@ -136,9 +190,10 @@ class CounterService(ServiceBase):
             await uow.ledger.append(LedgerEntry(asset="stamp", delta=-rules.stamps_required, reason="reward_issued", idempotency_key=f"card-full:{source}:{number}", reward_id=reward.id, **common))
             await uow.ledger.append(LedgerEntry(asset="reward", delta=1, reason="reward_issued", idempotency_key=f"reward:{source}:{number}", reward_id=reward.id, **common))
             issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
+            news.append(await self._tell(uow, f"reward-issued:{reward.id}", Kind.REWARD_ISSUED, customer, place, reward.id))
         await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
         await uow.staff.touch(place.member.id, now)
-        await self._ask_for_feedback_later(uow, place, customer, prompt_id, rules)
+        await self._ask_for_feedback_later(uow, place, customer, card, prompt_id, rules)
         view = await self._card_view(uow, customer, place.merchant, card, program)
         return PurchaseResult(
             customer=self.recipient(customer),
@@ -146,14 +201,28 @@ class CounterService(ServiceBase):
             stamps_added=outcome.stamps_added,
             card=view,
             new_rewards=tuple(issued),
+            news=tuple(news),
         )
 
+    async def _tell(
+        self, uow: UnitOfWork, key: str, kind: Kind, customer: Person, place: Workplace, subject_id: int | None,
+        params: dict[str, int] | None = None,
+    ) -> str:
+        """Queue news that carries a result (a card, a reward code) in the crediting transaction:
+        it survives a Telegram error after the commit. Returns its key, to deliver at once."""
+        now = self.clock.now()
+        await uow.outbox.enqueue(
+            key=key, kind=kind, category=Category.RESULT, chat_id=customer.telegram_id, person_id=customer.id,
+            merchant_id=place.merchant.id, subject_id=subject_id, params=params, now=now, not_before=now,
+        )
+        return key
+
     async def _ask_for_feedback_later(
-        self, uow: UnitOfWork, place: Workplace, customer: Person, prompt_id: int | None, rules: ProgramRules
+        self, uow: UnitOfWork, place: Workplace, customer: Person, card: Card, prompt_id: int | None, rules: ProgramRules
     ) -> None:
         """Queue a survey, in the purchase's transaction, when this customer is due one."""
         now = self.clock.now()
-        if customer.promotions_opt_out or customer.unreachable_at is not None:
+        if card.promotions_opt_out or customer.unreachable_at is not None:
             return
         last = await uow.surveys.last_created(place.merchant.id, customer.id)
         if not survey_is_due(last, now, rules.survey_every_days):
@@ -166,9 +235,10 @@ class CounterService(ServiceBase):
             not_before=next_allowed(due, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO),
         )
 
-    async def cancel_purchase(self, staff_telegram_id: int, prompt_id: int) -> None:
+    async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
+        """Cancel a purchase or redemption prompt; nothing is credited or spent."""
         async with self.db.write() as uow:
-            place, prompt = await self._open_prompt(uow, staff_telegram_id, prompt_id)
+            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, kind)
             if not await uow.prompts.decide(prompt.id, "cancelled", place.person.id, self.clock.now()):
                 raise PromptClosed("confirmed")
 
@@ -186,23 +256,39 @@ class CounterService(ServiceBase):
         canonical = normalize_code(code_text)
         if canonical is None or code_kind(canonical) is not CodeKind.REWARD:
             raise UnknownCode()
-        async with self.db.read() as uow:
-            place = await self._workplace(uow, staff_telegram_id)
-            reward = await self._redeemable(uow, place, await uow.rewards.by_code(canonical))
-            customer = await uow.people.get(reward.person_id)
-            assert customer is not None
-            return RedeemPromptView(reward.id, customer.first_name, reward.name, reward.expires_at, place.merchant.timezone)
-
-    async def confirm_redeem(self, staff_telegram_id: int, reward_id: int) -> RedeemResult:
         now = self.clock.now()
         async with self.db.write() as uow:
-            reward = await uow.rewards.get(reward_id)
-            if reward is None:
-                raise UnknownCode()
-            place = await self._workplace(uow, staff_telegram_id, reward.merchant_id)
-            await self._redeemable(uow, place, reward)
+            place = await self._workplace(uow, staff_telegram_id)
+            misses = self._may_try_code(place)
+            found = await uow.rewards.by_code(canonical)
+            if found is not None and found.merchant_id == place.merchant.id:
+                await self._record_hit(uow, place)
+                reward = await self._redeemable(uow, place, found)
+                customer = await uow.people.get(reward.person_id)
+                assert customer is not None
+                # The Confirm button carries this prompt's unguessable token, never the reward's
+                # id: only someone who typed the code can redeem it.
+                prompt = await uow.prompts.add(
+                    PurchasePrompt(
+                        token=new_prompt_token(), kind=REDEEM, reward_id=reward.id, merchant_id=place.merchant.id,
+                        customer_person_id=customer.id, staff_person_id=place.person.id, purchases=0,
+                        created_at=now, expires_at=now + PROMPT_TTL,
+                    )
+                )
+                return RedeemPromptView(
+                    prompt.token or "", place.merchant.name, customer.first_name, reward.name, reward.expires_at, place.merchant.timezone
+                )
+            await self._record_miss(uow, place, misses)  # another shop's code looks unknown too
+        raise UnknownCode()
+
+    async def confirm_redeem(self, staff_telegram_id: int, token: str) -> RedeemResult:
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, REDEEM)
+            reward = await self._redeemable(uow, place, await uow.rewards.get(prompt.reward_id or 0))
             if not await uow.rewards.redeem(reward.id, place.person.id, now):
                 raise RewardAlreadyRedeemed()
+            await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now)
             await uow.ledger.append(
                 LedgerEntry(
                     merchant_id=reward.merchant_id,
@@ -219,9 +305,11 @@ class CounterService(ServiceBase):
             await uow.staff.touch(place.member.id, now)
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
+            news = await self._tell(uow, f"redeemed:{reward.id}", Kind.REWARD_REDEEMED, customer, place, reward.id)
             return RedeemResult(
                 customer=self.recipient(customer),
                 customer_first_name=customer.first_name,
                 reward_name=reward.name,
                 merchant_name=place.merchant.name,
+                news=(news,),
             )

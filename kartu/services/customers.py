@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kartu.loyalty.codes import new_personal_code
-from kartu.loyalty.errors import InviteInvalid, UnknownMerchant
+from kartu.loyalty.errors import InviteInvalid, NotMember, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.services.base import ServiceBase
@@ -57,10 +57,11 @@ class CustomerService(ServiceBase):
 
     async def _join(self, uow: UnitOfWork, person: Person, merchant: Merchant) -> JoinResult:
         card, created = await uow.cards.get_or_add(merchant.id, person.id, self.clock.now())
-        opted_in_again = person.promotions_opt_out
-        if person.current_merchant_id != merchant.id or opted_in_again:
+        opted_in_again = card.promotions_opt_out
+        if opted_in_again:  # opening this shop's link after /stop opts back in to this shop only
+            await uow.cards.set_opt_out(card, False)
+        if person.current_merchant_id != merchant.id:
             person.current_merchant_id = merchant.id
-            person.promotions_opt_out = False  # /start after /stop opts back in
             await uow.people.save(person)
         view = await self._card_view(uow, person, merchant, card)
         return JoinResult(card=view, newly_joined=created, first_name=person.first_name, opted_in_again=opted_in_again)
@@ -107,10 +108,18 @@ class CustomerService(ServiceBase):
         person = await self._ensure_person(uow, profile)
         if not await uow.invites.use(invite.id, person.id, now):
             raise InviteInvalid()
+        places = await uow.staff.workplaces(person.id)
+        acting = next((p.merchant_id for p in places if p.merchant_id == person.acting_merchant_id), None)
+        acting = acting or (places[-1].merchant_id if places else invite.merchant_id)
         await uow.staff.add_or_restore(invite.merchant_id, person.id, invite.role, now)
+        # Joining a second shop's team does not move the person: they keep acting where they
+        # did (an owner of A invited to B still runs A) until they switch with /shop.
+        person.acting_merchant_id = acting
+        await uow.people.save(person)
         merchant = await uow.merchants.get(invite.merchant_id)
+        still_acting_for = await uow.merchants.get(acting) if acting != invite.merchant_id else None
         assert merchant is not None
-        return InviteResult(merchant_name=merchant.name, role=invite.role)
+        return InviteResult(merchant_name=merchant.name, role=invite.role, still_acting_for=still_acting_for.name if still_acting_for else None)
 
     async def card(self, telegram_id: int) -> CardView:
         async with self.db.read() as uow:
@@ -155,16 +164,17 @@ class CustomerService(ServiceBase):
             person = await uow.people.by_telegram_id(telegram_id)
         return resolve_language(person.language if person else None, telegram_language, self.settings.default_language)
 
-    async def stop_promotions(self, telegram_id: int) -> bool:
-        """``/stop``: no more reminders, surveys or broadcasts; ``False`` if not a member."""
+    async def stop_promotions(self, telegram_id: int) -> str | None:
+        """``/stop``: no more reminders, surveys or broadcasts from the current shop; returns its
+        name, ``None`` if not a member anywhere."""
         async with self.db.write() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
-            if person is None:
-                return False
-            person.promotions_opt_out = True
-            await uow.people.save(person)
-            await uow.outbox.drop_promotions_for(person.id, self.clock.now(), "opted out")
-            return True
+            try:
+                person, merchant, card = await self._member_card(uow, telegram_id)
+            except NotMember:
+                return None
+            await uow.cards.set_opt_out(card, True)
+            await uow.outbox.drop_promotions_for(person.id, self.clock.now(), "opted out", merchant_id=merchant.id)
+            return merchant.name
 
 
 def _profile_changed(person: Person, profile: TelegramProfile) -> bool:

@@ -7,9 +7,15 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from kartu.loyalty.delivery import Category, Kind, retry_delay
+from kartu.loyalty.staff import Role
 from kartu.services.base import ServiceBase
 from kartu.services.views import (
     BroadcastNotice,
+    CardUpdateNotice,
+    CodeLockNotice,
+    RewardIssuedNotice,
+    RewardRedeemedNotice,
+    RewardView,
     LowRatingAlertNotice,
     Notice,
     RewardReminderNotice,
@@ -31,6 +37,11 @@ class DeliveryService(ServiceBase):
             await uow.outbox.release_stale_claims(now, LEASE)
             return await uow.outbox.claim(worker, now, limit)
 
+    async def claim_keys(self, worker: str, keys: Sequence[str]) -> Sequence[OutboxMessage]:
+        """These messages, if still waiting, for immediate delivery (news right after a commit)."""
+        async with self.db.write() as uow:
+            return await uow.outbox.claim_keys(worker, self.clock.now(), keys)
+
     async def compose(self, message: OutboxMessage) -> Notice | None:
         """What to say, in the recipient's language; ``None`` when it no longer needs saying."""
         async with self.db.read() as uow:
@@ -39,8 +50,10 @@ class DeliveryService(ServiceBase):
                 return None
             if message.category != Category.ALERT and person.unreachable_at is not None:
                 return None
-            if message.category == Category.PROMO and person.promotions_opt_out:
-                return None
+            if message.category == Category.PROMO:
+                card = await uow.cards.get(message.merchant_id or 0, person.id)
+                if card is None or card.promotions_opt_out:  # opted out of this shop, or left it
+                    return None
             merchant = await uow.merchants.get(message.merchant_id) if message.merchant_id else None
             if merchant is None or message.subject_id is None:
                 return None
@@ -60,7 +73,32 @@ class DeliveryService(ServiceBase):
                     return BroadcastNotice(language, broadcast.text, broadcast.photo_file_id)
                 case Kind.SURVEY:
                     return SurveyNotice(language, merchant.name, message.subject_id)
+                case Kind.CARD_UPDATE:
+                    card = await uow.cards.by_id(message.subject_id)
+                    if card is None:
+                        return None
+                    added = json.loads(message.params or "{}").get("added", 0)
+                    return CardUpdateNotice(language, await self._card_view(uow, person, merchant, card), added)
+                case Kind.REWARD_ISSUED:
+                    reward = await uow.rewards.get(message.subject_id)
+                    if reward is None or reward.expires_at <= self.clock.now():
+                        return None
+                    return RewardIssuedNotice(language, RewardView(reward.code, reward.name, reward.expires_at, merchant.name, merchant.timezone))
+                case Kind.REWARD_REDEEMED:
+                    reward = await uow.rewards.get(message.subject_id)
+                    return RewardRedeemedNotice(language, merchant.name, reward.name) if reward is not None else None
+                case Kind.CODE_LOCK_ALERT:
+                    member = await uow.staff.get(message.subject_id)
+                    owner = await uow.staff.active(merchant.id, person.id)
+                    staff = await uow.people.get(member.person_id) if member else None
+                    if member is None or member.locked_at is None or staff is None or owner is None or owner.role != Role.OWNER:
+                        return None
+                    return CodeLockNotice(language, merchant.name, staff.first_name, member.code_misses)
                 case Kind.LOW_RATING_ALERT:
+                    # Entitlement is checked at send time: staff removed since the alert was
+                    # queued do not get a customer's name and comment.
+                    if await uow.staff.active(merchant.id, person.id) is None:
+                        return None
                     survey = await uow.surveys.get(message.subject_id)
                     customer = await uow.people.get(survey.person_id) if survey else None
                     if survey is None or customer is None or survey.rating is None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 
 from kartu.loyalty.codes import new_personal_code
-from kartu.loyalty.errors import NotAdmin, NotOwner
+from kartu.loyalty.errors import LastOwner, NotAdmin, NotOwner, ProgramChangeAffectsCards, PromptClosed, UnknownMerchant
 from kartu.loyalty.links import new_invite_token, slugify
-from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, change_setting, parse_quiet_hours
+from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, capped_balance, change_setting, parse_quiet_hours
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.base import ServiceBase, rules_of
-from kartu.services.views import MerchantCreated, ProgramView, StaffEntry, TeamView
-from kartu.storage.models import Merchant, Person, Program, StaffInvite
+from kartu.services.views import MerchantCreated, ProgramView, StaffEntry, TeamView, WorkplaceEntry
+from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.repositories import UnitOfWork
 
 MERCHANT_NAME_MAX = 64
@@ -90,21 +90,84 @@ class MerchantService(ServiceBase):
             place = await self._owned_workplace(uow, owner_telegram_id)
             roster = await uow.staff.roster(place.merchant.id)
             members = tuple(
-                StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at)
+                StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at,
+                           locked=member.locked_at is not None)
                 for member, person in roster
             )
-            return TeamView(place.merchant.name, place.merchant.timezone, members)
+            return TeamView(place.merchant.name, place.merchant.timezone, members, place.member.id)
 
     async def revoke_staff(self, owner_telegram_id: int, staff_id: int) -> str:
-        """Revoke a staff member; returns their first name. Owners are not revoked here."""
+        """Remove a staff member or a co-owner from the team; returns their first name. The
+        last owner cannot be removed (nor remove themselves)."""
         async with self.db.write() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             member = await uow.staff.get(staff_id)
-            if member is None or member.merchant_id != place.merchant.id or member.role == Role.OWNER:
-                raise NotOwner()
+            if member is None or member.merchant_id != place.merchant.id or member.revoked_at is not None:
+                raise PromptClosed("missing")
+            return await self._remove(uow, member)
+
+    async def unlock_staff(self, owner_telegram_id: int, staff_id: int) -> str:
+        """Let a staff member type codes again after a lock-out; returns their first name."""
+        async with self.db.write() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            member = await uow.staff.get(staff_id)
+            if member is None or member.merchant_id != place.merchant.id or member.revoked_at is not None or member.locked_at is None:
+                raise PromptClosed("missing")
+            await uow.staff.unlock(member.id)
             person = await uow.people.get(member.person_id)
-            await uow.staff.revoke(staff_id, self.clock.now())
             return person.first_name if person else ""
+
+    async def _remove(self, uow: UnitOfWork, member: StaffMember) -> str:
+        if member.role == Role.OWNER:
+            await uow.staff.lock_team(member.merchant_id)  # two owners removing each other: one wins
+            owners = [m for m, _ in await uow.staff.roster(member.merchant_id) if m.role == Role.OWNER]
+            if len(owners) <= 1:
+                raise LastOwner()
+        person = await uow.people.get(member.person_id)
+        await uow.staff.revoke(member.id, self.clock.now())
+        return person.first_name if person else ""
+
+    async def owners(self, slug: str) -> list[StaffEntry]:
+        """The owners of a shop (`kartu merchant owners`)."""
+        async with self.db.read() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            if merchant is None:
+                raise UnknownMerchant()
+            return [
+                StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at, person.telegram_id)
+                for member, person in await uow.staff.roster(merchant.id) if member.role == Role.OWNER
+            ]
+
+    async def remove_owner(self, slug: str, telegram_id: int) -> str:
+        """The operator removes an owner (`kartu merchant remove-owner`); never the last one."""
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            person = await uow.people.by_telegram_id(telegram_id)
+            if merchant is None:
+                raise UnknownMerchant()
+            member = await uow.staff.active(merchant.id, person.id) if person is not None else None
+            if member is None or member.role != Role.OWNER:
+                raise NotOwner()
+            return await self._remove(uow, member)
+
+    async def workplaces(self, telegram_id: int) -> list[WorkplaceEntry]:
+        """The shops a person works at, marking the one they act for (/shop)."""
+        async with self.db.read() as uow:
+            place = await self._workplace(uow, telegram_id)
+            entries = []
+            for member in reversed(await uow.staff.workplaces(place.person.id)):  # oldest first
+                merchant = await uow.merchants.get(member.merchant_id)
+                assert merchant is not None
+                entries.append(WorkplaceEntry(merchant.id, merchant.name, member.role, merchant.id == place.merchant.id))
+            return entries
+
+    async def act_for(self, telegram_id: int, merchant_id: int) -> str:
+        """From now on, this person's prompts and owner commands are for ``merchant_id``."""
+        async with self.db.write() as uow:
+            place = await self._workplace(uow, telegram_id, merchant_id)  # NotStaff unless they work there
+            place.person.acting_merchant_id = place.merchant.id
+            await uow.people.save(place.person)
+            return place.merchant.name
 
     async def program(self, owner_telegram_id: int) -> ProgramView:
         async with self.db.read() as uow:
@@ -112,8 +175,13 @@ class MerchantService(ServiceBase):
             program = await uow.programs.for_merchant(place.merchant.id)
             return _program_view(place.merchant, program)
 
-    async def change_program(self, owner_telegram_id: int, field: str, raw_value: str) -> ProgramView:
-        """Change one setting from what the owner typed; `InvalidSetting` leaves it as it was."""
+    async def change_program(self, owner_telegram_id: int, field: str, raw_value: str, *, confirmed: bool = False) -> ProgramView:
+        """Change one setting from what the owner typed; `InvalidSetting` leaves it as it was.
+
+        Lowering "stamps required" below what some cards hold caps those cards one stamp short
+        of a reward (`capped_balance`), each with a ledger entry; unless ``confirmed``, it
+        raises `ProgramChangeAffectsCards` first so the owner sees how many cards that is."""
+        now = self.clock.now()
         async with self.db.write() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
@@ -122,9 +190,23 @@ class MerchantService(ServiceBase):
                 await uow.merchants.save(place.merchant)
                 return _program_view(place.merchant, program)
             changed = change_setting(rules_of(program), field, raw_value)
+            if changed.stamps_required < program.stamps_required:
+                over = await uow.cards.holding_at_least(place.merchant.id, changed.stamps_required, lock=confirmed)
+                if over and not confirmed:
+                    raise ProgramChangeAffectsCards(len(over), changed.stamps_required)
+                for card in over:
+                    capped = capped_balance(card.stamps, changed.stamps_required)
+                    if capped is None:
+                        continue
+                    await uow.ledger.append(LedgerEntry(
+                        merchant_id=place.merchant.id, person_id=card.person_id, asset="stamp", delta=capped - card.stamps,
+                        reason="program_change", actor_person_id=place.person.id, created_at=now,
+                        idempotency_key=f"program-change:{card.id}:{now.isoformat()}",
+                    ))
+                    await uow.cards.set_stamps(card, capped, last_purchase_at=None)
             for item in fields(changed):
                 setattr(program, item.name, getattr(changed, item.name))
-            program.updated_at = self.clock.now()
+            program.updated_at = now
             await uow.programs.save(program)
             return _program_view(place.merchant, program)
 

@@ -51,11 +51,21 @@ class JoinResult:
 class InviteResult:
     merchant_name: str
     role: str
+    still_acting_for: str | None = None  # they work elsewhere too and keep acting there until /shop
+
+
+@dataclass(frozen=True)
+class WorkplaceEntry:
+    merchant_id: int
+    merchant_name: str
+    role: str
+    acting: bool
 
 
 @dataclass(frozen=True)
 class PurchasePromptView:
-    prompt_id: int
+    token: str
+    merchant_name: str
     customer_first_name: str
     stamps: int
     stamps_required: int
@@ -70,11 +80,13 @@ class PurchaseResult:
     stamps_added: int
     card: CardView
     new_rewards: tuple[RewardView, ...] = field(default_factory=tuple)
+    news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
 
 
 @dataclass(frozen=True)
 class RedeemPromptView:
-    reward_id: int
+    token: str
+    merchant_name: str
     customer_first_name: str
     reward_name: str
     expires_at: datetime
@@ -87,6 +99,7 @@ class RedeemResult:
     customer_first_name: str
     reward_name: str
     merchant_name: str
+    news: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,8 @@ class StaffEntry:
     username: str | None
     role: str
     last_active_at: datetime | None
+    telegram_id: int | None = None
+    locked: bool = False  # code entry locked after too many unknown codes
 
 
 @dataclass(frozen=True)
@@ -103,6 +118,7 @@ class TeamView:
     merchant_name: str
     timezone: str
     members: tuple[StaffEntry, ...]
+    viewer_staff_id: int = 0  # the owner looking at the team: no "remove" button for themselves
 
 
 @dataclass(frozen=True)
@@ -176,7 +192,42 @@ class BroadcastNotice:
     photo_file_id: str | None
 
 
-Notice = StampReminderNotice | RewardReminderNotice | SurveyNotice | LowRatingAlertNotice | BroadcastNotice
+@dataclass(frozen=True)
+class CardUpdateNotice:
+    """The customer's card after a purchase was credited (with the stamps it added)."""
+
+    language: str
+    card: CardView
+    stamps_added: int
+
+
+@dataclass(frozen=True)
+class RewardIssuedNotice:
+    language: str
+    reward: RewardView
+
+
+@dataclass(frozen=True)
+class RewardRedeemedNotice:
+    language: str
+    merchant_name: str
+    reward_name: str
+
+
+@dataclass(frozen=True)
+class CodeLockNotice:
+    """To owners: a staff account was locked out of code entry."""
+
+    language: str
+    merchant_name: str
+    staff_first_name: str
+    misses: int
+
+
+Notice = (
+    StampReminderNotice | RewardReminderNotice | SurveyNotice | LowRatingAlertNotice | BroadcastNotice
+    | CardUpdateNotice | RewardIssuedNotice | RewardRedeemedNotice | CodeLockNotice
+)
 
 
 @dataclass(frozen=True)

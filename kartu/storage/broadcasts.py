@@ -33,7 +33,7 @@ class BroadcastRepository:
         query = (
             select(Person.id, Person.telegram_id)
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
-            .where(Person.promotions_opt_out.is_(False), Person.unreachable_at.is_(None), ~recently_messaged)  # type: ignore[attr-defined,union-attr]
+            .where(Card.promotions_opt_out.is_(False), Person.unreachable_at.is_(None), ~recently_messaged)  # type: ignore[attr-defined,union-attr]
         )
         month_ago = now - ACTIVITY_WINDOW
         match segment:

@@ -31,6 +31,16 @@ class ClaimRepository:
             )
         )
 
+    async def rejections_since(self, merchant_id: int, person_id: int, since: datetime) -> list[datetime]:
+        """When this customer's claims at this shop were rejected since ``since``, oldest first."""
+        rows = await self.session.scalars(
+            select(PurchaseClaim.decided_at).where(
+                PurchaseClaim.merchant_id == merchant_id, PurchaseClaim.person_id == person_id,
+                PurchaseClaim.status == "rejected", PurchaseClaim.decided_at > since,  # type: ignore[operator]
+            ).order_by(PurchaseClaim.decided_at)
+        )
+        return [moment for moment in rows if moment is not None]
+
     async def decide(self, claim_id: int, status: str, person_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(PurchaseClaim)

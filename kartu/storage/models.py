@@ -49,8 +49,10 @@ class Person(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     personal_code: str = Field(max_length=16, unique=True)
     current_merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
-    promotions_opt_out: bool = False
+    # The shop a person working at several acts for (staff prompts, owner commands); chosen with /shop.
+    acting_merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
     unreachable_at: datetime | None = _when(nullable=True)
+    forgotten_at: datetime | None = _when(nullable=True)  # /forget: personal data erased, ledger kept
     created_at: datetime = _when()
 
 
@@ -69,6 +71,7 @@ class Card(SQLModel, table=True):
     stamps: int = 0
     joined_at: datetime = _when()
     last_purchase_at: datetime | None = _when(nullable=True)
+    promotions_opt_out: bool = False  # /stop at this shop: no reminders, surveys or broadcasts from it
 
 
 class StaffMember(SQLModel, table=True):
@@ -83,6 +86,10 @@ class StaffMember(SQLModel, table=True):
     revoked_at: datetime | None = _when(nullable=True)
     last_active_at: datetime | None = _when(nullable=True)
     on_duty: bool = False
+    code_misses: int = 0  # unknown codes typed in a row; reset by a known one
+    miss_window_start: datetime | None = _when(nullable=True)  # the current minute of unknown codes
+    misses_in_window: int = 0
+    locked_at: datetime | None = _when(nullable=True)  # too many misses: codes refused until the owner unlocks
 
 
 class StaffInvite(SQLModel, table=True):
@@ -99,10 +106,14 @@ class StaffInvite(SQLModel, table=True):
 
 
 class PurchasePrompt(SQLModel, table=True):
-    """A purchase staff are about to confirm; its id is what the Confirm button carries."""
+    """A purchase or a redemption staff are about to confirm, opened by typing a code. Its
+    unguessable ``token`` is what the Confirm button carries; only its opener may decide it."""
 
     __tablename__ = "purchase_prompt"
     id: int | None = Field(default=None, primary_key=True)
+    token: str | None = Field(default=None, max_length=32, unique=True)
+    kind: str = Field(max_length=16, default="purchase")  # "purchase" or "redeem"
+    reward_id: int | None = Field(default=None, foreign_key="reward.id")
     merchant_id: int = Field(foreign_key="merchant.id")
     customer_person_id: int = Field(foreign_key="person.id")
     staff_person_id: int = Field(foreign_key="person.id")
@@ -158,6 +169,7 @@ class ConversationState(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=200)
     state: str | None = Field(default=None, max_length=200)
     data: str = Field(sa_column=Column(Text(), nullable=False, default="{}"))
+    updated_at: datetime | None = _when(nullable=True)  # forms expire when idle
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -74,6 +74,20 @@ class OutboxRepository:
         rows = (await self.session.scalars(statement)).all()
         return sorted(rows, key=lambda row: (row.not_before, row.id))
 
+    async def claim_keys(self, worker: str, now: datetime, keys: Sequence[str]) -> Sequence[OutboxMessage]:
+        """Take the pending messages with these keys, in the given order."""
+        if not keys:
+            return []
+        statement = (
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key.in_(keys), OutboxMessage.status == PENDING)  # type: ignore[attr-defined]
+            .values(status=SENDING, claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage)
+            .execution_options(synchronize_session=False)
+        )
+        rows = {row.idempotency_key: row for row in (await self.session.scalars(statement)).all()}
+        return [rows[key] for key in keys if key in rows]
+
     async def release_stale_claims(self, now: datetime, lease: timedelta) -> int:
         """Messages claimed by a dispatcher that died go back to the queue."""
         result = await self.session.execute(
@@ -96,13 +110,16 @@ class OutboxRepository:
             values["attempts"] = OutboxMessage.attempts - 1
         await self.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
 
-    async def drop_promotions_for(self, person_id: int, now: datetime, reason: str) -> int:
-        """Cancel what is still queued for a person who opted out or blocked the bot."""
+    async def drop_promotions_for(self, person_id: int, now: datetime, reason: str, merchant_id: int | None = None) -> int:
+        """Cancel what is still queued for a person who blocked the bot (everything but alerts),
+        or only one shop's promotions when they opted out of that shop."""
+        where = [OutboxMessage.person_id == person_id, OutboxMessage.status == PENDING]
+        if merchant_id is None:
+            where.append(OutboxMessage.category != "alert")
+        else:
+            where += [OutboxMessage.merchant_id == merchant_id, OutboxMessage.category == "promo"]
         result = await self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.person_id == person_id, OutboxMessage.status == PENDING,
-                   OutboxMessage.category != "alert")
-            .values(status=SKIPPED, last_error=reason, sent_at=None)
+            update(OutboxMessage).where(*where).values(status=SKIPPED, last_error=reason, sent_at=None)
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 

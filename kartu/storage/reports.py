@@ -96,7 +96,7 @@ class ReportRepository:
         query = (
             select(
                 Person.first_name, Person.username, Person.personal_code, Card.joined_at, Card.stamps,
-                func.coalesce(visits.c.visits, 0), Card.last_purchase_at, Person.promotions_opt_out,
+                func.coalesce(visits.c.visits, 0), Card.last_purchase_at, Card.promotions_opt_out,
                 func.coalesce(open_rewards.c.rewards, 0),
             )
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kartu.loyalty.throttle import CodeMisses
 from kartu.storage.models import (
     Card,
     ConversationState,
@@ -38,8 +39,10 @@ class _Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _insert_unique(self, make_row: Callable[[], Row]) -> Row:
-        """Insert a row whose random unique value may collide; draw again on a collision."""
+    async def _insert_unique(self, make_row: Callable[[], Row], existing: Callable[[Row], Awaitable[Row | None]] | None = None) -> Row:
+        """Insert a row whose random unique value may collide; draw again on a collision.
+        ``existing`` finds the row a concurrent transaction inserted for the same natural key
+        (a double-tapped /start): that conflict is not a collision, and that row is the answer."""
         for _ in range(UNIQUE_RETRIES):
             row = make_row()
             try:
@@ -48,6 +51,8 @@ class _Repository:
                     await self.session.flush()
                 return row
             except IntegrityError:
+                if existing is not None and (found := await existing(row)) is not None:
+                    return found
                 continue
         raise RuntimeError("could not draw a unique value")
 
@@ -106,7 +111,8 @@ class PersonRepository(_Repository):
         return await self.session.scalar(select(Person).where(Person.personal_code == code))
 
     async def add_with_unique_code(self, make_person: Callable[[], Person]) -> Person:
-        return await self._insert_unique(make_person)
+        """A new person; if a concurrent update registered the same Telegram user first, that one."""
+        return await self._insert_unique(make_person, lambda person: self.by_telegram_id(person.telegram_id))
 
     async def save(self, person: Person) -> None:
         self.session.add(person)
@@ -142,6 +148,17 @@ class CardRepository(_Repository):
             existing = await self.get(merchant_id, person_id)
             assert existing is not None
             return existing, False
+
+    async def holding_at_least(self, merchant_id: int, stamps: int, *, lock: bool = False) -> Sequence[Card]:
+        query = select(Card).where(Card.merchant_id == merchant_id, Card.stamps >= stamps).order_by(Card.id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def set_opt_out(self, card: Card, opted_out: bool) -> None:
+        card.promotions_opt_out = opted_out
+        self.session.add(card)
+        await self.session.flush()
 
     async def set_stamps(self, card: Card, stamps: int, last_purchase_at: datetime | None) -> None:
         card.stamps = stamps
@@ -203,6 +220,25 @@ class StaffRepository(_Repository):
     async def get(self, staff_id: int) -> StaffMember | None:
         return await self.session.get(StaffMember, staff_id)
 
+    async def save_misses(self, member: StaffMember, misses: CodeMisses, now: datetime) -> None:
+        """Record a staff account's unknown-code tally (and lock it, once, at the limit)."""
+        member.code_misses = misses.streak
+        member.miss_window_start = misses.window_start
+        member.misses_in_window = misses.in_window
+        if misses.locked and member.locked_at is None:
+            member.locked_at = now
+        self.session.add(member)
+        await self.session.flush()
+
+    async def unlock(self, staff_id: int) -> None:
+        await self.session.execute(
+            update(StaffMember).where(StaffMember.id == staff_id).values(locked_at=None, code_misses=0, misses_in_window=0)
+        )
+
+    async def lock_team(self, merchant_id: int) -> None:
+        """Serialise team changes per merchant (PostgreSQL row lock; SQLite writers are serial)."""
+        await self.session.execute(select(Merchant.id).where(Merchant.id == merchant_id).with_for_update())
+
     async def revoke(self, staff_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(StaffMember)
@@ -242,6 +278,9 @@ class PromptRepository(_Repository):
 
     async def get(self, prompt_id: int) -> PurchasePrompt | None:
         return await self.session.get(PurchasePrompt, prompt_id)
+
+    async def by_token(self, token: str) -> PurchasePrompt | None:
+        return await self.session.scalar(select(PurchasePrompt).where(PurchasePrompt.token == token))
 
     async def decide(self, prompt_id: int, status: str, person_id: int, now: datetime) -> bool:
         """Close a pending prompt; ``False`` when it was no longer pending (someone was first)."""

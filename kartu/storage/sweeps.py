@@ -75,7 +75,7 @@ SELECT 'stamp-reminder:' || c.id || ':' || CAST(c.last_purchase_at AS VARCHAR) |
 FROM card c JOIN person p ON p.id = c.person_id
 WHERE c.merchant_id = :merchant_id AND c.stamps > 0
   AND c.last_purchase_at > :window_start AND c.last_purchase_at <= :window_end
-  AND p.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
+  AND c.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 _REWARD_REMINDERS = """
@@ -84,9 +84,10 @@ INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id,
 SELECT 'reward-reminder:' || r.id || ':' || :days,
        'reward_reminder', 'promo', p.telegram_id, p.id, r.merchant_id, r.id, :params, 'pending', 0, :not_before, :now
 FROM reward r JOIN person p ON p.id = r.person_id
+JOIN card c ON c.merchant_id = r.merchant_id AND c.person_id = r.person_id
 WHERE r.merchant_id = :merchant_id AND r.redeemed_at IS NULL AND r.expired_at IS NULL
   AND r.expires_at > :window_start AND r.expires_at <= :window_end
-  AND p.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
+  AND c.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 _TIMES = ("cutoff", "now", "not_before", "window_start", "window_end")

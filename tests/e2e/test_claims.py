@@ -63,6 +63,10 @@ async def test_rejected_and_expired_claims_add_nothing(
     assert (await barista.press(request, "Reject")).text == "Rejected."
     assert "tidak dapat mengonfirmasi" in (await customer.next_message()).body
 
+    # After a rejection the customer waits ten minutes before staff hear from them again.
+    assert "10 menit" in (await customer.ask("/claim")).body
+    assert barista.unread() == [] and owner.unread() == []
+    world.clock.advance(minutes=10)
     await customer.ask("/claim")
     await owner.next_message()
     request = await barista.next_message()
@@ -70,6 +74,8 @@ async def test_rejected_and_expired_claims_add_nothing(
     assert (await barista.press(request, "Approve")).text == "This claim expired: claims are open for 30 minutes."
     assert await _stamps(world, customer.id) == 0
     assert "angka" in (await customer.ask("/claim lots")).body
+    for odd in ("0", "25.000.000.000", "٢٥٠٠٠", "²", "1.5", "-5"):
+        assert "angka dari 1 sampai 100.000.000" in (await customer.ask(f"/claim {odd}")).body, odd
 
 
 async def test_claims_go_to_staff_on_duty(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:

@@ -32,8 +32,9 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
     await server.stop()
 
 
-async def _reminders_due(services: Services, clock: FrozenClock, customers: int = CUSTOMERS) -> None:
-    """``customers`` cards whose stamps expire within a week, reminders queued."""
+async def _reminders_due(services: Services, clock: FrozenClock, customers: int = CUSTOMERS, emulator: BotAPIEmulator | None = None) -> None:
+    """``customers`` cards whose stamps expire within a week, reminders queued (and, given the
+    emulator, the purchases' card messages already delivered and forgotten)."""
     rules = ProgramRules(stamp_expiry_days=30, reminder_days="7", survey_every_days=0, daily_stamp_cap=0)
     created = await services.merchants.create_merchant("Kopi Senja", 1, rules=rules)
     token = await services.merchants.invite_staff(1)
@@ -41,7 +42,12 @@ async def _reminders_due(services: Services, clock: FrozenClock, customers: int 
     for number in range(customers):
         joined = await services.customers.start(TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}")
         prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
-        await services.counter.confirm_purchase(STAFF, prompt.prompt_id)
+        await services.counter.confirm_purchase(STAFF, prompt.token)
+    if emulator is not None:
+        news = _dispatcher(emulator, services, concurrency=4, worker="news")
+        assert (await news.drain()).sent == customers
+        await news.bot.session.close()
+        emulator.state.sent.clear()
     clock.advance(days=23, hours=1)
     report = await services.upkeep.sweep()
     assert report.reminders_queued == customers
@@ -60,7 +66,7 @@ def _deliveries(emulator: BotAPIEmulator) -> Counter[int]:
 async def test_a_dispatcher_killed_mid_batch_loses_nothing(
     emulator: BotAPIEmulator, services: Services, clock: FrozenClock
 ) -> None:
-    await _reminders_due(services, clock)
+    await _reminders_due(services, clock, emulator=emulator)
     first = _dispatcher(emulator, services, concurrency=1, worker="first")
     running = asyncio.create_task(first.dispatch_once())
     await emulator.wait_for(lambda: len(emulator.state.sent) >= 10)
@@ -81,13 +87,13 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
     assert set(deliveries) == {1000 + n for n in range(CUSTOMERS)}  # nobody missed out
     assert sum(count - 1 for count in deliveries.values()) <= 1  # at most the one in flight, twice
     async with services.delivery.db.read() as uow:
-        assert await uow.outbox.counts() == {"sent": CUSTOMERS}
+        assert await uow.outbox.counts() == {"sent": 2 * CUSTOMERS}  # the purchases' cards, then the reminders
 
 
 async def test_two_dispatchers_never_send_the_same_message(
     emulator: BotAPIEmulator, services: Services, clock: FrozenClock
 ) -> None:
-    await _reminders_due(services, clock)
+    await _reminders_due(services, clock, emulator=emulator)
     one, two = (_dispatcher(emulator, services, concurrency=4, worker=name) for name in ("one", "two"))
     reports = await asyncio.gather(one.drain(), two.drain())
     for dispatcher in (one, two):

@@ -38,7 +38,7 @@ async def test_fifty_taps_on_one_prompt_credit_once(services: Services, db: Data
 
     tappers = [BARISTA if n % 2 else SECOND_BARISTA for n in range(50)]
     results = await asyncio.gather(
-        *(services.counter.confirm_purchase(staff, prompt.prompt_id) for staff in tappers),
+        *(services.counter.confirm_purchase(staff, prompt.token) for staff in tappers),
         return_exceptions=True,
     )
 
@@ -54,7 +54,7 @@ async def test_fifty_prompts_for_one_customer_fill_five_cards_exactly(services: 
     prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(50)]
 
     results = await asyncio.gather(
-        *(services.counter.confirm_purchase(SECOND_BARISTA, p.prompt_id) for p in prompts),
+        *(services.counter.confirm_purchase(BARISTA, p.token) for p in prompts),
         return_exceptions=True,
     )
 
@@ -73,7 +73,7 @@ async def test_daily_cap_holds_when_prompts_race(services: Services, db: Databas
     prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(20)]
 
     results = await asyncio.gather(
-        *(services.counter.confirm_purchase(BARISTA, p.prompt_id) for p in prompts),
+        *(services.counter.confirm_purchase(BARISTA, p.token) for p in prompts),
         return_exceptions=True,
     )
 
@@ -87,13 +87,14 @@ async def test_daily_cap_holds_when_prompts_race(services: Services, db: Databas
 async def test_two_staff_redeem_one_reward_once(services: Services, db: Database) -> None:
     code = await _shop_with_customer(services, ProgramRules(stamps_required=2, daily_stamp_cap=0))
     prompt = await services.counter.open_purchase(BARISTA, code, "2")
-    result = await services.counter.confirm_purchase(BARISTA, prompt.prompt_id)
+    result = await services.counter.confirm_purchase(BARISTA, prompt.token)
     (reward,) = result.new_rewards
 
-    shown = await services.counter.open_redeem(BARISTA, reward.code)
+    # Both baristas typed the code (each has a prompt) and both tap Confirm, ten times each.
+    shown = {staff: await services.counter.open_redeem(staff, reward.code) for staff in (BARISTA, SECOND_BARISTA)}
 
     outcomes = await asyncio.gather(
-        *(services.counter.confirm_redeem(staff, shown.reward_id) for staff in [BARISTA, SECOND_BARISTA] * 10),
+        *(services.counter.confirm_redeem(staff, shown[staff].token) for staff in [BARISTA, SECOND_BARISTA] * 10),
         return_exceptions=True,
     )
 
