@@ -67,3 +67,16 @@ async def test_webhook_mode_needs_a_secret(tmp_path: Path) -> None:
     code, out, err = await _kartu("run", env=env, cwd=tmp_path)
     assert code == 1
     assert err.strip() == "Error: KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused."
+
+
+async def test_operator_lists_and_removes_owners_but_never_the_last(tmp_path: Path) -> None:
+    env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_BOT_USERNAME": "kartu_test_bot", "KARTU_LOG_LEVEL": "WARNING"}
+    assert (await _kartu("merchant", "create", "Kopi Senja", "--owner", "100", env=env, cwd=tmp_path))[0] == 0
+    code, out, _ = await _kartu("merchant", "owners", "kopi-senja", env=env, cwd=tmp_path)
+    assert code == 0 and out.split()[0] == "100"
+    code, _, err = await _kartu("merchant", "remove-owner", "kopi-senja", "100", env=env, cwd=tmp_path)
+    assert code == 1 and "at least one owner" in err and "Traceback" not in err
+    code, _, err = await _kartu("merchant", "remove-owner", "kopi-senja", "555", env=env, cwd=tmp_path)
+    assert code == 1 and "not an owner" in err
+    code, _, err = await _kartu("merchant", "owners", "no-such-shop", env=env, cwd=tmp_path)
+    assert code == 1 and "no merchant" in err

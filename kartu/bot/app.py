@@ -37,6 +37,7 @@ COMMANDS = {
     "rewards": N_("Rewards you can use"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
+    "mydata": N_("What Kartu keeps about you"),
 }
 
 

@@ -31,6 +31,11 @@ class CodeOrAnswer(CallbackData, prefix="form"):
     choice: str  # "code": it was a customer or reward code; "answer": it is the form's answer
 
 
+class DataAction(CallbackData, prefix="data"):
+    action: str  # "leave", "forget" or "keep"
+    merchant_id: RowId = 0  # for "leave": re-checked, the tapper must hold a card there
+
+
 class LanguageChoice(CallbackData, prefix="lang"):
     code: str
 

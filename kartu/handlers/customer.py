@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 from aiogram import Bot, F, Router
@@ -9,12 +10,12 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import SurveyAnswer, SurveyReason
+from kartu.handlers.callbacks import DataAction, SurveyAnswer, SurveyReason
 from kartu.handlers.common import profile_of
 from kartu.handlers.staff import claim_request
 from kartu.handlers.filters import MenuButton
@@ -26,6 +27,7 @@ from kartu.handlers.render import (
     REASON_LABELS,
     card_caption,
     card_photo,
+    confirm_cancel,
     html,
     join_html,
     menu_keyboard,
@@ -173,8 +175,56 @@ async def claim_purchase(message: Message, services: Services, bot: Bot, i18n: K
     await message.answer(_("Thanks! Staff will confirm your purchase in a moment."))
 
 
+async def send_my_data(message: Message, services: Services) -> None:
+    data = await services.customers.my_data(message.from_user.id)  # type: ignore[union-attr]
+    body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    await message.answer_document(
+        BufferedInputFile(body, filename="kartu-my-data.json"),
+        caption=_("Everything Kartu keeps about you. /leave leaves one shop; /forget erases your personal data."),
+    )
+
+
+async def ask_to_leave(message: Message, services: Services) -> None:
+    preview = await services.customers.leaving(message.from_user.id)  # type: ignore[union-attr]
+    await message.answer(
+        html(_("Leave <b>{shop}</b>? Your {stamps} stamp(s) and {rewards} unused reward(s) there will be gone, and the shop "
+               "will no longer see you as a member or message you. Other shops are not affected."),
+             shop=preview.merchant_name, stamps=preview.stamps, rewards=preview.open_rewards),
+        reply_markup=confirm_cancel(DataAction(action="leave", merchant_id=preview.merchant_id).pack(), DataAction(action="keep").pack()),
+    )
+
+
+async def ask_to_forget(message: Message) -> None:
+    await message.answer(
+        _("Erase your personal data? Your name, username, language, code and comments are removed, every card closes "
+          "(stamps and rewards are gone) and shops no longer see you. The shops keep anonymous records of past purchases "
+          "so their books add up. This cannot be undone."),
+        reply_markup=confirm_cancel(DataAction(action="forget").pack(), DataAction(action="keep").pack()),
+    )
+
+
+async def decide_data_action(query: CallbackQuery, callback_data: DataAction, services: Services, state: FSMContext) -> None:
+    """Each of these acts on the person who taps, and nobody else."""
+    if callback_data.action == "leave":
+        shop = await services.customers.leave(query.from_user.id, callback_data.merchant_id)
+        text = html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop)
+    elif callback_data.action == "forget":
+        await services.customers.forget(query.from_user.id)
+        await state.clear()
+        text = html(_("Done: your personal data is erased. If you write to me again, I will treat you as someone new."))
+    else:
+        text = html(_("Nothing was changed."))
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(text)
+
+
 def router() -> Router:
     customer = Router(name="customer")
+    customer.message.register(send_my_data, Command("mydata"))
+    customer.message.register(ask_to_leave, Command("leave"))
+    customer.message.register(ask_to_forget, Command("forget"))
+    customer.callback_query.register(decide_data_action, DataAction.filter())
     customer.message.register(start, CommandStart())
     customer.message.register(show_card, Command("card"))
     customer.message.register(show_card, MenuButton(MENU_CARD))

@@ -47,6 +47,12 @@ def new_prompt_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def anonymous_code() -> str:
+    """What replaces an erased person's code: unique, and never what `normalize_code` yields
+    (it has a dash), so nobody can type it."""
+    return "-" + secrets.token_hex(6)
+
+
 def normalize_code(text: str | None) -> str | None:
     """Canonical form of a typed code, or ``None`` when it cannot be one of ours."""
     if not text or len(text) > MAX_CODE_INPUT:
@@ -59,10 +65,15 @@ def normalize_code(text: str | None) -> str | None:
     return compact
 
 
+_AS_SHOWN = re.compile(r"[0-9A-Za-z]{4,5}-?[0-9A-Za-z]{4,5}")
+
+
 def looks_like_typed_code(text: str | None) -> bool:
-    """Text that is most likely a code someone typed rather than words: a code's shape and
-    at least one digit ("RXY0-AKHZ", not "Another one", which also normalises to a code)."""
-    return normalize_code(text) is not None and len((text or "").strip()) <= 13 and any(c.isdigit() for c in text or "")
+    """Text that is most likely a code someone typed rather than words: it reads as a code and
+    is written as one (no spaces, like "WPQB-RVCZ") or has a digit ("K7Q2 9XHM"). "Another one"
+    and "Kopi susu" also normalise to codes, but are words."""
+    stripped = (text or "").strip()
+    return normalize_code(stripped) is not None and (bool(_AS_SHOWN.fullmatch(stripped)) or any(c.isdigit() for c in stripped))
 
 
 def code_kind(canonical: str) -> CodeKind:

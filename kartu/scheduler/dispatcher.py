@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import socket
 from collections.abc import Sequence
@@ -74,12 +75,17 @@ class OutboxDispatcher:
         if not messages:
             return report
         slots = asyncio.Semaphore(self.concurrency)
+        # Chats in parallel, each chat's messages in queue order: a card before its reward code.
+        by_chat: dict[int, list[OutboxMessage]] = {}
+        for message in messages:
+            by_chat.setdefault(message.chat_id, []).append(message)
 
-        async def deliver(message: OutboxMessage) -> None:
-            async with slots:
-                await self._deliver(message, report)
+        async def deliver(chat_messages: list[OutboxMessage]) -> None:
+            for message in chat_messages:
+                async with slots:
+                    await self._deliver(message, report)
 
-        await asyncio.gather(*(deliver(message) for message in messages))
+        await asyncio.gather(*(deliver(chat_messages) for chat_messages in by_chat.values()))
         return report
 
     async def deliver_now(self, keys: Sequence[str]) -> DispatchReport:
@@ -90,7 +96,15 @@ class OutboxDispatcher:
         try:
             messages = await self.services.delivery.claim_keys(self.worker, keys)
             report.claimed = len(messages)
-            for message in messages:
+            for index, message in enumerate(messages):
+                # After a failure, or while Telegram asks everyone to wait, the rest is not sent
+                # out of order or by sleeping in a handler: it goes back to the queue.
+                if report.sent < index or self.pacer.paused_for() > 0:
+                    rest = [later.id for later in messages[index:] if later.id is not None]
+                    # Whole seconds, rounded up: never before a 429's retry_after (whole seconds too),
+                    # so the queue keeps this order.
+                    await self.services.delivery.postpone(rest, max(math.ceil(self.pacer.paused_for()), 1))
+                    break
                 await self._deliver(message, report)
         except Exception:  # the news stays queued (its claim lapses in 2 minutes); the tap still succeeded
             log.exception("could not deliver %s now; the dispatcher will", keys)

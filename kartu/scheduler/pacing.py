@@ -43,6 +43,10 @@ class Pacer:
         while (pause := self._paused_until - self.monotonic()) > 0:
             await self.sleep(pause)
 
+    def paused_for(self) -> float:
+        """Seconds left of a 429 pause (0 when sending is allowed)."""
+        return max(self._paused_until - self.monotonic(), 0.0)
+
     def pause(self, seconds: float) -> None:
         """Telegram said retry_after: nobody sends until then."""
         until = self.monotonic() + seconds

@@ -138,6 +138,8 @@ class CounterService(ServiceBase):
         if prompt is None or prompt.kind != kind or prompt.staff_person_id != person.id:
             raise PromptClosed("missing")
         place = await self._workplace(uow, staff_telegram_id, prompt.merchant_id)
+        if prompt.status == "confirmed" and kind == REDEEM:
+            raise RewardAlreadyRedeemed()
         if prompt.status != "pending":
             raise PromptClosed(prompt.status)
         if prompt.expires_at <= self.clock.now():

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from kartu.loyalty.codes import new_personal_code
-from kartu.loyalty.errors import InviteInvalid, NotMember, UnknownMerchant
+from kartu.loyalty.codes import anonymous_code, new_personal_code
+from kartu.loyalty.errors import InviteInvalid, LastOwner, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.services.base import ServiceBase
-from kartu.services.views import CardView, InviteResult, JoinResult, RewardView
+from kartu.loyalty.staff import Role
+from kartu.services.views import CardView, InviteResult, JoinResult, LeavePreview, RewardView
 from kartu.storage.models import Merchant, Person
 from kartu.storage.repositories import UnitOfWork
 
@@ -175,6 +177,55 @@ class CustomerService(ServiceBase):
             await uow.cards.set_opt_out(card, True)
             await uow.outbox.drop_promotions_for(person.id, self.clock.now(), "opted out", merchant_id=merchant.id)
             return merchant.name
+
+
+    async def my_data(self, telegram_id: int) -> dict[str, Any]:
+        """/mydata: everything stored about the person, ready to be sent as a JSON file."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None:
+                raise NotMember()
+            return await uow.personal_data.export(person)
+
+    async def leaving(self, telegram_id: int) -> LeavePreview:
+        """What /leave would give up at the current shop (shown before the confirmation)."""
+        async with self.db.read() as uow:
+            person, merchant, card = await self._member_card(uow, telegram_id)
+            rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
+            return LeavePreview(merchant.id, merchant.name, card.stamps, len(rewards))
+
+    async def leave(self, telegram_id: int, merchant_id: int) -> str:
+        """Leave one shop: the card closes (stamps and open rewards given up, on the ledger), no
+        more messages from it, and its staff no longer find the code. Returns the shop's name."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            card = await uow.cards.get(merchant_id, person.id, lock=True) if person is not None else None
+            merchant = await uow.merchants.get(merchant_id)
+            if person is None or card is None or merchant is None:
+                raise PromptClosed("missing")
+            await uow.personal_data.close_card(card, now, "left")
+            if person.current_merchant_id == merchant_id:
+                others = await uow.personal_data.cards_of(person.id)
+                person.current_merchant_id = others[-1].merchant_id if others else None
+                await uow.people.save(person)
+            return merchant.name
+
+    async def forget(self, telegram_id: int) -> None:
+        """/forget, after the confirmation: every card closes and the person is anonymised."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None:
+                raise NotMember()
+            for member in await uow.staff.workplaces(person.id):
+                if member.role == Role.OWNER:
+                    owners = [m for m, _ in await uow.staff.roster(member.merchant_id) if m.role == Role.OWNER]
+                    if len(owners) <= 1:
+                        raise LastOwner()  # a shop is never left without an owner
+            for card in await uow.personal_data.cards_of(person.id):
+                await uow.personal_data.close_card(card, now, "forgotten")
+            await uow.personal_data.erase(person, anonymous_code(), now)
 
 
 def _profile_changed(person: Person, profile: TelegramProfile) -> bool:

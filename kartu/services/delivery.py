@@ -151,6 +151,12 @@ class DeliveryService(ServiceBase):
         async with self.db.write() as uow:
             await uow.outbox.retry_later(message_id, self.clock.now() + timedelta(seconds=retry_after), "429", count_attempt=False)
 
+    async def postpone(self, message_ids: Sequence[int], seconds: float) -> None:
+        """Claimed messages that were not attempted go back to the queue (no attempt counted)."""
+        async with self.db.write() as uow:
+            for message_id in message_ids:
+                await uow.outbox.retry_later(message_id, self.clock.now() + timedelta(seconds=seconds), "postponed", count_attempt=False)
+
     async def blocked(self, chat_id: int, message_id: int | None = None) -> None:
         """The user blocked the bot: mark them, drop what is queued for them, until they write again."""
         now = self.clock.now()

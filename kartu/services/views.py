@@ -55,6 +55,14 @@ class InviteResult:
 
 
 @dataclass(frozen=True)
+class LeavePreview:
+    merchant_id: int
+    merchant_name: str
+    stamps: int
+    open_rewards: int
+
+
+@dataclass(frozen=True)
 class WorkplaceEntry:
     merchant_id: int
     merchant_name: str

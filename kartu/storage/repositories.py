@@ -27,6 +27,7 @@ from kartu.storage.broadcasts import BroadcastRepository
 from kartu.storage.claims import ClaimRepository
 from kartu.storage.outbox import OutboxRepository
 from kartu.storage.reports import ReportRepository
+from kartu.storage.personal_data import PersonalDataRepository
 from kartu.storage.surveys import SurveyRepository
 from kartu.storage.sweeps import SweepRepository
 from kartu.storage.updates import UpdateRepository
@@ -396,3 +397,4 @@ class UnitOfWork:
         self.reports = ReportRepository(session)
         self.broadcasts = BroadcastRepository(session)
         self.updates = UpdateRepository(session)
+        self.personal_data = PersonalDataRepository(session)

@@ -101,3 +101,34 @@ async def test_two_staff_redeem_one_reward_once(services: Services, db: Database
     assert sum(1 for r in outcomes if not isinstance(r, BaseException)) == 1
     assert (await _ledger(db)).count(("reward", -1, "reward_redeemed")) == 1
     assert await services.customers.rewards(CUSTOMER) == []
+
+
+async def test_a_double_tapped_first_start_registers_one_person(services: Services, db: Database) -> None:
+    """Issue 7 item 10: on PostgreSQL the second insert of a new Telegram user used to be taken
+    for a code collision and fail with "could not draw a unique value"."""
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    profile = TelegramProfile(CUSTOMER, "Ayu", None, "id")
+    outcomes = await asyncio.gather(*(services.customers.start(profile, f"m_{created.slug}") for _ in range(5)), return_exceptions=True)
+    assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
+    codes = {o.joined.card.personal_code for o in outcomes if not isinstance(o, BaseException) and o.joined}
+    assert len(codes) == 1  # one person, one code, one card
+    async with db.read() as uow:
+        person = await uow.people.by_telegram_id(CUSTOMER)
+        assert person is not None and await uow.cards.get(1, person.id) is not None
+
+
+async def test_lowering_the_requirement_while_staff_confirm_keeps_the_ledger_and_card_equal(services: Services, db: Database) -> None:
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=50, daily_stamp_cap=0))
+    for _ in range(2):
+        prompt = await services.counter.open_purchase(BARISTA, code, "20")
+        await services.counter.confirm_purchase(BARISTA, prompt.token)
+    prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(5)]
+    results = await asyncio.gather(
+        services.merchants.change_program(OWNER, "stamps_required", "4", confirmed=True),
+        *(services.counter.confirm_purchase(BARISTA, p.token) for p in prompts),
+        return_exceptions=True,
+    )
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    ledger = await _ledger(db)
+    card = await services.customers.card(CUSTOMER)
+    assert sum(delta for asset, delta, _ in ledger if asset == "stamp") == card.stamps < 4
