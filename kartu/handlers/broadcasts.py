@@ -65,6 +65,7 @@ async def take_broadcast(message: Message, owner_id: int, text: str, photo: str 
 
 
 async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot) -> None:
+    await services.merchants.require_owner(query.from_user.id)  # who taps, before anything else
     data = await state.get_data()
     if await state.get_state() != BroadcastForm.segment.state or callback_data.segment not in set(Segment):
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -96,6 +97,7 @@ async def act(query: CallbackQuery, callback_data: BroadcastAction, services: Se
         await query.answer(_("Cancelling: nobody else will get it."))
         return
     if callback_data.action == "drop":
+        await services.merchants.require_owner(owner_id)
         await state.clear()
         await query.answer()
         if isinstance(query.message, Message):

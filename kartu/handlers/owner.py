@@ -128,10 +128,10 @@ async def show_program(message: Message, services: Services, state: FSMContext) 
 
 
 async def ask_setting(query: CallbackQuery, callback_data: ProgramField, services: Services, state: FSMContext) -> None:
+    program = await services.merchants.program(query.from_user.id)  # the owner check, before anything else
     if callback_data.field not in EDITABLE_SETTINGS:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    program = await services.merchants.program(query.from_user.id)  # the owner check
     field = callback_data.field
     if field == "reward_name":
         hint = html(_("Send the new reward name (up to {high} characters)."), high=REWARD_NAME_MAX)

@@ -45,6 +45,7 @@ class ClaimService(ServiceBase):
     async def decide(self, staff_telegram_id: int, claim_id: int, approve: bool) -> ClaimDecision:
         now = self.clock.now()
         async with self.db.write() as uow:
+            await self._workplace(uow, staff_telegram_id)  # staff at all: a stranger learns nothing
             claim = await uow.claims.get(claim_id)
             if claim is None:
                 raise ClaimClosed("missing")

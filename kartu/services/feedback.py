@@ -24,11 +24,11 @@ class FeedbackService(ServiceBase):
     async def rate(self, telegram_id: int, survey_id: int, rating: int) -> RatingResult:
         """Record a 1-5 rating once. A low one queues alerts for the owner and staff, who get
         it at once when the customer comments or skips, or after a short grace period."""
-        if rating not in RATINGS:
-            raise PromptClosed("missing")
         now = self.clock.now()
         async with self.db.write() as uow:
             survey = await self._own_survey(uow, telegram_id, survey_id)
+            if rating not in RATINGS:
+                raise PromptClosed("missing")
             if not await uow.surveys.rate(survey.id, rating, now):
                 raise PromptClosed("rated")
             if is_low(rating):

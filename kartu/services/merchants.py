@@ -169,6 +169,11 @@ class MerchantService(ServiceBase):
             await uow.people.save(place.person)
             return place.merchant.name
 
+    async def require_owner(self, telegram_id: int) -> str:
+        """`NotOwner` unless the person owns the shop they act for; its name otherwise."""
+        async with self.db.read() as uow:
+            return (await self._owned_workplace(uow, telegram_id)).merchant.name
+
     async def program(self, owner_telegram_id: int) -> ProgramView:
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
-from kartu.bot.app import KartuApp, build_app, run_polling
+from kartu.bot.app import KartuApp, build_app, run_polling, run_webhook
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
@@ -89,35 +92,70 @@ def code_in(text: str) -> str:
     return match.group(1)
 
 
-@pytest.fixture
-async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
-    emulator = BotAPIEmulator()
-    await emulator.start()
-    settings = Settings(
-        _env_file=None,
-        bot_token=emulator.token,
-        telegram_api_url=emulator.url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
-        admin_ids=frozenset({ADMIN_ID}),
-        polling_timeout=5,
-        scheduler="off",  # tests run sweeps and deliveries themselves, on the injected clock
-        flood_burst=10_000,  # scripted users type faster than people; test_flood.py checks the default
+def bot_settings(emulator: BotAPIEmulator, database_url: str, **overrides: object) -> Settings:
+    """Settings for a bot talking to the emulator, with the scheduler left to the test."""
+    values: dict[str, object] = dict(
+        _env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=database_url,
+        polling_timeout=5, scheduler="off",
     )
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@asynccontextmanager
+async def polling_bot(emulator: BotAPIEmulator, settings: Settings, clock: FrozenClock) -> AsyncIterator[KartuApp]:
+    """The real bot, long polling the emulator, until the block ends."""
     app = build_app(settings, clock)
-    pacer_time = FakeTime()
-    pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
-    dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
-    await emulator.wait_for(lambda: emulator.state.commands)  # started: commands published
-    world = World(emulator, app, clock, pacer_time, dispatcher)
     try:
-        yield world
+        yield app
     finally:
         if app.dispatcher._running_lock.locked():
             stopping = asyncio.create_task(app.dispatcher.stop_polling())
             await emulator.release_pollers()
             await stopping
-        await asyncio.wait_for(polling, 10)
+        await asyncio.wait_for(polling, 30)
+
+
+@asynccontextmanager
+async def webhook_bot(emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock, secret: str = "s3cret") -> AsyncIterator[KartuApp]:
+    """The real bot serving the emulator's webhook posts on a free local port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    settings = bot_settings(
+        emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
+        webhook_url=f"http://127.0.0.1:{port}", webhook_secret=secret, webhook_port=port,
+    )
+    app = build_app(settings, clock)
+    stop = asyncio.Event()
+    serving = asyncio.create_task(run_webhook(app, stop))
+    try:
+        await emulator.wait_for(lambda: emulator.webhook)
+        yield app
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 10)
+
+
+@pytest.fixture
+async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    settings = bot_settings(
+        emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
+        admin_ids=frozenset({ADMIN_ID}),
+        flood_burst=10_000,  # scripted users type faster than people; test_intake.py checks the default
+    )
+    pacer_time = FakeTime()
+    pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
+    try:
+        async with polling_bot(emulator, settings, clock) as app:
+            dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
+            await emulator.wait_for(lambda: emulator.state.commands)  # started: commands published
+            world = World(emulator, app, clock, pacer_time, dispatcher)
+            yield world
+    finally:
         await emulator.stop()
     # Whatever the bot sent, a real Telegram would have accepted (HTML, lengths, buttons, edits).
     assert world.refusals_expected or not emulator.state.refusals, emulator.state.refusals

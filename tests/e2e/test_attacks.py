@@ -21,6 +21,33 @@ def en(world: World, user_id: int, name: str) -> TelegramUser:
     return world.user(user_id, name, "en")
 
 
+async def _member_and_rival(world: World) -> tuple[TelegramUser, str, TelegramUser]:
+    """Ayu, a member of Kopi Senja (with her code), and Joko, owner of Barber Jaya on the same bot."""
+    customer = en(world, 300, "Ayu")
+    code = await world.join(customer, await world.create_shop())
+    rival = en(world, 110, "Joko")
+    await world.create_shop("Barber Jaya", owner_id=rival.id)
+    return customer, code, rival
+
+
+async def _counter(world: World, owner: TelegramUser, rules: ProgramRules | None = None,
+                   customer: TelegramUser | None = None) -> tuple[TelegramUser, TelegramUser, str]:
+    """Kopi Senja with Budi at the counter and a member (Ayu unless given); returns Budi, her and her code."""
+    payload = await world.create_shop(rules=rules)
+    barista, customer = en(world, 200, "Budi"), customer or en(world, 300, "Ayu")
+    await world.hire(owner, barista)
+    return barista, customer, await world.join(customer, payload)
+
+
+async def _rated_visit(world: World, barista: TelegramUser, customer: TelegramUser, code: str, stars: str) -> None:
+    """One purchase, then the survey (due a minute later) answered with ``stars``."""
+    await barista.press(await barista.ask(code), "Confirm")
+    await customer.next_message()
+    world.clock.advance(minutes=2)
+    await world.deliver()
+    await customer.press(await customer.next_message(), stars)
+
+
 async def _card(world: World, customer: TelegramUser) -> str:
     return (await customer.ask("/card")).body
 
@@ -83,16 +110,17 @@ async def test_a_rival_owner_cannot_cancel_a_broadcast(world: World, owner: Tele
     broadcast_id = await owner.until(lambda: next((b["callback_data"] for b in confirm.buttons() if b["callback_data"].startswith("bca:stop")), None))
     assert (await rival.press(confirm, data=broadcast_id)).text == STALE
     assert (await en(world, 301, "Stranger").press(confirm, data=broadcast_id)).text == "Only the shop owner can do that."
+    stranger = en(world, 302, "Stranger")
+    for forged in ("bcs:all", "bca:drop:0", "prog:nonsense", "team:revoke:1"):
+        assert (await stranger.press(confirm, data=forged)).text == "Only the shop owner can do that.", forged
+    for forged in ("clm:ok:1", "buy:no:" + "A" * 22):
+        assert (await stranger.press(confirm, data=forged)).text == "Only staff of this shop can do that.", forged
     assert (await world.deliver()).sent == 1  # it still goes out
 
 
 # 2 ------------------------------------------------------------------------------------------
 async def test_another_shops_staff_cannot_enrol_or_reach_a_customer(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop()
-    customer = en(world, 300, "Ayu")
-    code = await world.join(customer, payload)
-    rival = en(world, 110, "Joko")
-    await world.create_shop("Barber Jaya", owner_id=rival.id)
+    customer, code, rival = await _member_and_rival(world)
 
     assert (await rival.ask(code)).body == UNKNOWN  # exactly what an unknown code gets
     assert (await rival.ask(f"/stamp {code}")).body == UNKNOWN
@@ -112,11 +140,7 @@ async def test_another_shops_staff_cannot_enrol_or_reach_a_customer(world: World
 
 # 5 ------------------------------------------------------------------------------------------
 async def test_someone_working_at_two_shops_chooses_which_one(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop()
-    customer = en(world, 300, "Ayu")
-    code = await world.join(customer, payload)
-    other_owner = en(world, 110, "Joko")
-    await world.create_shop("Barber Jaya", owner_id=other_owner.id)
+    customer, code, other_owner = await _member_and_rival(world)
     # Sari (owner of Kopi Senja) accepts a staff invite at Barber Jaya...
     team = await other_owner.ask("/staff")
     await other_owner.press(team, "Invite staff")
@@ -164,16 +188,8 @@ async def test_an_owner_removes_a_co_owner_but_never_the_last(world: World, owne
 
 # 7 ------------------------------------------------------------------------------------------
 async def test_removed_staff_do_not_get_alerts_queued_before(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0))
-    barista, customer = en(world, 200, "Budi"), en(world, 300, "Ayu")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
-    await barista.press(await barista.ask(code), "Confirm")
-    await customer.next_message()
-    world.clock.advance(minutes=2)
-    await world.deliver()
-    survey = await customer.next_message()
-    await customer.press(survey, "⭐")  # the alerts are queued now, for the owner and Budi
+    barista, customer, code = await _counter(world, owner, ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0))
+    await _rated_visit(world, barista, customer, code, "⭐")  # the alerts are queued now, for the owner and Budi
     roster = await owner.ask("/staff")
     await owner.press(roster, "Hapus Budi")
     barista.mark_read()
@@ -197,10 +213,7 @@ async def test_a_formula_in_a_name_is_text_in_the_export(world: World, owner: Te
 
 # 9 ------------------------------------------------------------------------------------------
 async def test_code_guessing_slows_down_then_locks_and_tells_the_owner(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop()
-    barista, customer = en(world, 200, "Budi"), en(world, 300, "Ayu")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
+    barista, customer, code = await _counter(world, owner)
     guesses = iter(f"ZZZZ-{number:04d}".replace("0", "Z") for number in range(1000, 9999))
 
     for _ in range(10):
@@ -225,10 +238,7 @@ async def test_code_guessing_slows_down_then_locks_and_tells_the_owner(world: Wo
 
 # 11 -----------------------------------------------------------------------------------------
 async def test_odd_numbers_get_a_clear_answer(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop()
-    barista, customer = en(world, 200, "Budi"), en(world, 300, "Ayu")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
+    barista, customer, code = await _counter(world, owner)
     for odd in ("²", "①", "٣", "999999", "-1", "1.5", "0", "99999999999999999999999"):
         assert (await barista.ask(f"/stamp {code} {odd}")).body == "The number of purchases must be between 1 and 20.", odd
     program = await owner.ask("/program")
@@ -242,15 +252,8 @@ async def test_odd_numbers_get_a_clear_answer(world: World, owner: TelegramUser)
 
 # 12 -----------------------------------------------------------------------------------------
 async def test_a_customer_sees_leaves_and_erases_their_data(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0))
-    barista, customer = en(world, 200, "Budi"), world.user(300, "Ayu", "en", "ayu_k")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
-    await barista.press(await barista.ask(code), "Confirm")
-    await customer.next_message()
-    world.clock.advance(minutes=2)
-    await world.deliver()
-    await customer.press(await customer.next_message(), "⭐")
+    barista, customer, code = await _counter(world, owner, ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0), customer=world.user(300, "Ayu", "en", "ayu_k"))
+    await _rated_visit(world, barista, customer, code, "⭐")
     await customer.ask("Too cold")
 
     await customer.send("/mydata")
@@ -304,10 +307,7 @@ async def test_leaving_one_shop_and_opting_out_per_shop(world: World, owner: Tel
 
 # 14 -----------------------------------------------------------------------------------------
 async def test_a_telegram_error_after_the_commit_loses_no_news(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(stamps_required=2, daily_stamp_cap=0))
-    barista, customer = en(world, 200, "Budi"), en(world, 300, "Ayu")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
+    barista, customer, code = await _counter(world, owner, ProgramRules(stamps_required=2, daily_stamp_cap=0))
     prompt = await barista.ask(f"/stamp {code} 2")
     world.emulator.fail("sendPhoto", 429, "Too Many Requests: retry after 5", chat_id=customer.id, retry_after=5)
     world.emulator.fail("editMessageText", 400, "Bad Request: query is too old and response timeout expired", chat_id=barista.id)
@@ -324,10 +324,7 @@ async def test_a_telegram_error_after_the_commit_loses_no_news(world: World, own
 
 # 15 -----------------------------------------------------------------------------------------
 async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(stamps_required=50, daily_stamp_cap=0))
-    barista, customer = en(world, 200, "Budi"), en(world, 300, "Ayu")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
+    barista, customer, code = await _counter(world, owner, ProgramRules(stamps_required=50, daily_stamp_cap=0))
     for _ in range(2):
         await barista.press(await barista.ask(f"/stamp {code} 20"), "Confirm")
         await customer.next_message()
@@ -348,10 +345,7 @@ async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(world:
 
 
 async def test_one_confirmation_fills_at_most_five_cards(world: World, owner: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(stamps_required=2, stamps_per_purchase=10, daily_stamp_cap=0))
-    barista, customer = en(world, 200, "Budi"), en(world, 300, "Ayu")
-    await world.hire(owner, barista)
-    code = await world.join(customer, payload)
+    barista, customer, code = await _counter(world, owner, ProgramRules(stamps_required=2, stamps_per_purchase=10, daily_stamp_cap=0))
     assert (await barista.ask(f"/stamp {code} 20")).body == "That would fill more than 5 cards at once. Please confirm fewer purchases at a time."
     await barista.press(await barista.ask(f"/stamp {code} 1"), "Confirm")
     assert len([m for m in [await customer.next_message() for _ in range(6)] if "Show this code" in m.body]) == 5

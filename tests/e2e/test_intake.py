@@ -4,10 +4,7 @@ groups are refused, floods are slowed, broken bodies are refused, and failures a
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,56 +12,12 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
-from kartu.bot.app import KartuApp, build_app, run_polling, run_webhook
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.sandbox import BotAPIEmulator, TelegramUser
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, bot_settings, polling_bot, webhook_bot
 
 APOLOGY = "Sorry, something went wrong"
-
-
-def _settings(emulator: BotAPIEmulator, database_url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = dict(
-        _env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=database_url,
-        polling_timeout=5, scheduler="off",
-    )
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
-
-
-@asynccontextmanager
-async def polling_bot(emulator: BotAPIEmulator, settings: Settings, clock: FrozenClock) -> AsyncIterator[KartuApp]:
-    app = build_app(settings, clock)
-    polling = asyncio.create_task(run_polling(app, handle_signals=False))
-    try:
-        yield app
-    finally:
-        if app.dispatcher._running_lock.locked():
-            stopping = asyncio.create_task(app.dispatcher.stop_polling())
-            await emulator.release_pollers()
-            await stopping
-        await asyncio.wait_for(polling, 30)
-
-
-@asynccontextmanager
-async def webhook_bot(emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock) -> AsyncIterator[KartuApp]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    settings = _settings(
-        emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
-        webhook_url=f"http://127.0.0.1:{port}", webhook_secret="s3cret", webhook_port=port,
-    )
-    app = build_app(settings, clock)
-    stop = asyncio.Event()
-    serving = asyncio.create_task(run_webhook(app, stop))
-    try:
-        await emulator.wait_for(lambda: emulator.webhook)
-        yield app
-    finally:
-        stop.set()
-        await asyncio.wait_for(serving, 10)
 
 
 async def test_a_backlog_of_2000_updates_is_answered_once_each_without_apologies(
@@ -90,7 +43,7 @@ async def test_a_backlog_of_2000_updates_is_answered_once_each_without_apologies
         for user in users:
             await user.send("/help")
     try:
-        async with polling_bot(emulator, _settings(emulator, database_url), clock):
+        async with polling_bot(emulator, bot_settings(emulator, database_url), clock):
             await emulator.wait_for(lambda: len(emulator.state.sent) >= 2000, timeout=240)
             await asyncio.sleep(0.5)  # anything extra would arrive now
     finally:
@@ -169,7 +122,7 @@ async def test_a_flood_is_answered_once_then_ignored(tmp_path: Path, clock: Froz
     emulator = BotAPIEmulator()
     await emulator.start()
     try:
-        settings = _settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}")  # default limits: burst 20
+        settings = bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}")  # default limits: burst 20
         async with polling_bot(emulator, settings, clock):
             flooder = TelegramUser(emulator, 666, "Spam", "en")
             calm = TelegramUser(emulator, 667, "Calm", "en")
