@@ -43,8 +43,11 @@ async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[fl
     await upgrade(db.engine)
     services = Services.build(db, Settings(_env_file=None, database_url=url), FrozenClock())
     created = await services.merchants.create_merchant("Bench Kopi", 1, rules=ProgramRules(daily_stamp_cap=0))
+    # A second run on one database adds a second shop: owner and staff switch to it (/shop).
+    await services.merchants.act_for(1, created.merchant_id)
     token = await services.merchants.invite_staff(1)
     await services.customers.start(TelegramProfile(STAFF, "Staff"), f"staff_{token}")
+    await services.merchants.act_for(STAFF, created.merchant_id)
     codes = []
     for number in range(CUSTOMERS):
         joined = await services.customers.start(TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}")
@@ -95,7 +98,8 @@ async def _bot_latency(directory: Path, requests: int) -> tuple[float, float, fl
     emulator = BotAPIEmulator()
     await emulator.start()
     settings = Settings(_env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url,
-                        database_url=f"sqlite+aiosqlite:///{directory / 'bot.db'}", polling_timeout=5)
+                        database_url=f"sqlite+aiosqlite:///{directory / 'bot.db'}", polling_timeout=5,
+                        flood_burst=1_000_000)  # one scripted customer asks far faster than a person may
     app = build_app(settings)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
     await emulator.wait_for(lambda: emulator.state.commands)
