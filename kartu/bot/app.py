@@ -138,7 +138,7 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         )
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            await scheduler.stop()
         await app.close()
 
 
@@ -152,7 +152,7 @@ async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
         await app.close()
 
 
@@ -188,7 +188,7 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         log.info("serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
         await stop.wait()
     finally:
-        if scheduler is not None and scheduler.running:
-            scheduler.shutdown(wait=False)
+        if scheduler is not None:
+            await scheduler.stop()
         await runner.cleanup()
         await app.close()

@@ -121,7 +121,7 @@ async def act(query: CallbackQuery, callback_data: BroadcastAction, services: Se
             reply_markup=builder.as_markup(),
         )
         if isinstance(progress, Message):
-            await services.broadcasts.attach_progress(started.broadcast_id, progress.chat.id, progress.message_id)
+            await services.broadcasts.attach_progress(started.broadcast_id, progress.chat.id, progress.message_id, started.total)
 
 
 def router() -> Router:

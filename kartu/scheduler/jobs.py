@@ -8,10 +8,12 @@ reminder keys are unique, so nothing is sent twice. The send rate is per process
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -32,7 +34,47 @@ def build_dispatcher(app: KartuApp) -> OutboxDispatcher:
     return OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=batch)
 
 
-def build_scheduler(app: KartuApp) -> AsyncIOScheduler:
+GRACEFUL_STOP_SECONDS = 20.0  # a stop waits this long for a running sweep or send batch
+
+
+class KartuScheduler:
+    """APScheduler with a graceful stop: no new runs, then the running ones finish (bounded),
+    so a restart never cuts a sweep mid-commit. (APScheduler's own shutdown cancels them.)"""
+
+    def __init__(self) -> None:
+        self.scheduler = AsyncIOScheduler(
+            timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+        )
+        self.running: set[asyncio.Task[None]] = set()
+
+    def add_job(self, job: Callable[[], Awaitable[None]], seconds: float, name: str, **options: Any) -> None:
+        async def tracked() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self.running.add(task)  # type: ignore[arg-type]
+            try:
+                await job()
+            finally:
+                self.running.discard(task)  # type: ignore[arg-type]
+
+        self.scheduler.add_job(tracked, "interval", seconds=seconds, id=name, **options)
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    async def stop(self, timeout: float = GRACEFUL_STOP_SECONDS) -> None:
+        if not self.scheduler.running:
+            return
+        self.scheduler.pause()
+        if self.running:
+            done, pending = await asyncio.wait(set(self.running), timeout=timeout)
+            if pending:
+                log.warning("stopping with %d job(s) still running after %.0f s", len(pending), timeout)
+        self.scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # AsyncIOScheduler shuts down on the loop's next turn
+
+
+def build_scheduler(app: KartuApp) -> KartuScheduler:
     settings = app.settings
     dispatcher = build_dispatcher(app)
 
@@ -46,13 +88,11 @@ def build_scheduler(app: KartuApp) -> AsyncIOScheduler:
         if report.claimed:
             log.debug("dispatch: %s", report)
 
-    scheduler = AsyncIOScheduler(
-        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
-    )
-    scheduler.add_job(sweep, "interval", seconds=settings.sweep_interval_seconds, id="sweep", next_run_time=datetime.now(UTC))
     async def broadcast_progress() -> None:
         await report_broadcast_progress(app.bot, app.services, app.i18n)
 
-    scheduler.add_job(dispatch, "interval", seconds=settings.dispatch_interval_seconds, id="dispatch")
-    scheduler.add_job(broadcast_progress, "interval", seconds=PROGRESS_INTERVAL_SECONDS, id="broadcast_progress")
+    scheduler = KartuScheduler()
+    scheduler.add_job(sweep, settings.sweep_interval_seconds, "sweep", next_run_time=datetime.now(UTC))
+    scheduler.add_job(dispatch, settings.dispatch_interval_seconds, "dispatch")
+    scheduler.add_job(broadcast_progress, PROGRESS_INTERVAL_SECONDS, "broadcast_progress")
     return scheduler

@@ -52,9 +52,10 @@ class BroadcastService(ServiceBase):
             await uow.session.flush()
             return BroadcastStarted(broadcast.id, total)
 
-    async def attach_progress(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+    async def attach_progress(self, broadcast_id: int, chat_id: int, message_id: int, total: int) -> None:
+        """The owner's progress message, which shows ``progress_signature(0, 0, total)`` now."""
         async with self.db.write() as uow:
-            await uow.broadcasts.set_progress(broadcast_id, chat_id, message_id)
+            await uow.broadcasts.set_progress(broadcast_id, chat_id, message_id, progress_signature(0, 0, total, False, False))
 
     async def cancel(self, owner_telegram_id: int, broadcast_id: int) -> None:
         """Stop a running broadcast: queued messages are dropped; those already sending finish."""
@@ -77,17 +78,26 @@ class BroadcastService(ServiceBase):
                 in_flight = counts.get("pending", 0) + counts.get("sending", 0)
                 finished = in_flight == 0
                 cancelled = broadcast.status == "cancelling"
-                if finished:
-                    await uow.broadcasts.set_status(broadcast.id, "cancelled" if cancelled else "finished", self.clock.now())
-                signature = f"{counts}:{finished}:{cancelled}"
-                if signature == broadcast.progress_text or broadcast.progress_chat_id is None or broadcast.progress_message_id is None:
+                if finished and not await uow.broadcasts.set_status(broadcast.id, "cancelled" if cancelled else "finished", self.clock.now()):
+                    continue  # another scheduler process finished it
+                sent, failed = counts.get("sent", 0), counts.get("failed", 0) + counts.get("skipped", 0)
+                # The signature is what the message shows (pending and sending are one number
+                # there): an edit that would show the same text is never sent.
+                signature = progress_signature(sent, failed, in_flight, finished, cancelled)
+                if broadcast.progress_chat_id is None or broadcast.progress_message_id is None or signature == broadcast.progress_text:
                     continue
-                await uow.broadcasts.set_progress(broadcast.id, text=signature)
+                if not await uow.broadcasts.claim_progress(broadcast.id, broadcast.progress_text, signature):
+                    continue
                 owner = await uow.people.get(broadcast.created_by_person_id)
                 updates.append(BroadcastProgress(
                     broadcast.id, broadcast.progress_chat_id, broadcast.progress_message_id,
                     self.language_of(owner) if owner else self.settings.default_language,
-                    sent=counts.get("sent", 0), failed=counts.get("failed", 0) + counts.get("skipped", 0),
+                    sent=sent, failed=failed,
                     remaining=in_flight, cancelled=counts.get("cancelled", 0), finished=finished, was_cancelled=cancelled,
                 ))
         return updates
+
+
+def progress_signature(sent: int, failed: int, remaining: int, finished: bool, cancelled: bool) -> str:
+    """What a broadcast's progress message shows, as a comparable string."""
+    return f"{sent}:{failed}:{remaining}:{finished}:{cancelled}"

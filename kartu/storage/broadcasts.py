@@ -125,3 +125,10 @@ class BroadcastRepository:
         if text is not None:
             values["progress_text"] = text
         await self.session.execute(update(Broadcast).where(Broadcast.id == broadcast_id).values(**values))
+
+    async def claim_progress(self, broadcast_id: int, seen: str | None, new: str) -> bool:
+        """Move the progress message from what it shows (``seen``) to ``new``; ``False`` when
+        another scheduler process moved it first, so exactly one process sends each edit."""
+        shown = Broadcast.progress_text.is_(None) if seen is None else Broadcast.progress_text == seen  # type: ignore[union-attr]
+        result = await self.session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, shown).values(progress_text=new))
+        return result.rowcount == 1  # type: ignore[attr-defined]
