@@ -109,7 +109,7 @@ async def bench_dispatch(chats: int, limit: int) -> None:
         await upgrade(db.engine)
         settings = Settings(_env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=url)
         services = Services.build(db, settings, SystemClock())
-        # Each customer ends up with three messages due: a survey, a stamp and a reward reminder.
+        # Each customer ends up with messages due: the purchase's card and reward, a survey, a stamp and a reward reminder.
         rules = ProgramRules(stamps_required=2, stamp_expiry_days=3, reward_valid_days=2, reminder_days="3",
                              survey_delay_minutes=0, survey_every_days=14, daily_stamp_cap=0)
         created = await services.merchants.create_merchant("Kopi Senja", 1, rules=rules)
@@ -118,6 +118,7 @@ async def bench_dispatch(chats: int, limit: int) -> None:
             merchant.quiet_hours = "00:00-00:00"  # type: ignore[union-attr]
         token = await services.merchants.invite_staff(1)
         await services.customers.start(TelegramProfile(2, "Staff"), f"staff_{token}")
+        emulator.users_started(*(5000 + number for number in range(chats)))  # they opened the bot
         for number in range(chats):
             joined = await services.customers.start(TelegramProfile(5000 + number, f"C{number}"), f"m_{created.slug}")
             prompt = await services.counter.open_purchase(2, joined.joined.card.personal_code, "3")  # type: ignore[union-attr]

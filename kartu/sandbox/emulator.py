@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
-from kartu.sandbox.rules import Entity, TelegramRefusal, check_markup, checked_text
+from kartu.sandbox.rules import Entity, TelegramRefusal, check_answer_text, check_commands, check_markup, checked_text
 
 JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
@@ -37,6 +37,8 @@ class SentMessage:
     document_name: str | None = None
     reply_markup: dict[str, Any] | None = None
     edits: int = 0
+    edited_at: int | None = None
+    deleted: bool = False
     method: str = "sendMessage"
     plain: str = ""  # the text or caption as Telegram shows it (markup parsed away)
     entities: list[Entity] = field(default_factory=list)
@@ -101,6 +103,9 @@ class BotAPIEmulator:
         self._recent_sends: deque[float] = deque()
         self._chat_last_send: dict[int, float] = {}
         self.rate_limited = 0
+        self.started: set[int] = set()  # users who wrote to the bot: the only ones it may message
+        self._open_queries: set[str] = set()  # callback queries not answered yet
+        self._polling = False
         self.webhook: tuple[str, str | None] | None = None
         self.webhook_statuses: list[int] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -116,7 +121,7 @@ class BotAPIEmulator:
             "editmessagecaption": lambda params: self._edit(params, "caption"),
             "editmessagereplymarkup": lambda params: self._edit(params, None),
             "answercallbackquery": self._answer_callback_query,
-            "deletemessage": lambda params: True,
+            "deletemessage": self._delete_message,
             "sendchataction": lambda params: True,
             "close": lambda params: True,
             "logout": lambda params: True,
@@ -149,7 +154,16 @@ class BotAPIEmulator:
             await self._runner.cleanup()
 
     # -- what tests do --------------------------------------------------------------------
+    def users_started(self, *user_ids: int) -> None:
+        """These users opened the bot (for tests that create people without writing)."""
+        self.started.update(user_ids)
+
     async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        sender = (payload.get("from") or {}).get("id")
+        if isinstance(sender, int):
+            self.started.add(sender)
+        if kind == "callback_query":
+            self._open_queries.add(str(payload["id"]))
         update_id = next(self._update_ids)
         update = {"update_id": update_id, kind: payload}
         self.state.pushed[update_id] = update
@@ -195,7 +209,7 @@ class BotAPIEmulator:
         return False
 
     def messages_to(self, chat_id: int) -> list[SentMessage]:
-        return [message for message in self.state.sent if message.chat_id == chat_id]
+        return [message for message in self.state.sent if message.chat_id == chat_id and not message.deleted]
 
     def callback_answer(self, callback_query_id: str) -> CallbackAnswer | None:
         return self.state.answers.get(callback_query_id)
@@ -221,7 +235,10 @@ class BotAPIEmulator:
         if request.match_info["token"] != self.token:
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"].lower()
-        params = await self._params(request)
+        try:
+            params = await self._params(request)
+        except ValueError:
+            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: can't parse reply keyboard markup JSON object"}, status=400)
         handler = self._handlers.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
@@ -237,7 +254,7 @@ class BotAPIEmulator:
                 self._changed.notify_all()
             return web.json_response(body, status=failure.error_code)
         try:
-            check_markup(params.get("reply_markup"))
+            check_markup(params.get("reply_markup"), edit=method.startswith("edit"))
             result = handler(params)
             if asyncio.iscoroutine(result):
                 result = await result
@@ -246,7 +263,7 @@ class BotAPIEmulator:
                 self.state.calls.append((method, params))
                 self.state.refusals.append((method, refusal.description))
                 self._changed.notify_all()
-            return web.json_response({"ok": False, "error_code": 400, "description": refusal.description}, status=400)
+            return web.json_response({"ok": False, "error_code": refusal.error_code, "description": refusal.description}, status=refusal.error_code)
         if method != "getupdates":
             async with self._changed:
                 self.state.calls.append((method, params))
@@ -291,7 +308,16 @@ class BotAPIEmulator:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
-            raise web.HTTPConflict(text=json.dumps({"ok": False, "error_code": 409, "description": "Conflict: can't use getUpdates method while webhook is active"}), content_type="application/json")
+            raise TelegramRefusal("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first", 409)
+        if self._polling:
+            raise TelegramRefusal("terminated by other getUpdates request; make sure that only one bot instance is running", 409)
+        self._polling = True
+        try:
+            return await self._wait_for_updates(params)
+        finally:
+            self._polling = False
+
+    async def _wait_for_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 30.0)
         limit = int(params.get("limit") or 100)
@@ -331,6 +357,7 @@ class BotAPIEmulator:
             return response.status
 
     def _set_my_commands(self, params: dict[str, Any]) -> bool:
+        check_commands(params.get("commands"))
         self.state.commands[params.get("language_code") or ""] = params.get("commands") or []
         return True
 
@@ -341,10 +368,18 @@ class BotAPIEmulator:
             "chat": {"id": message.chat_id, "type": "private"},
             "from": self._bot_user(),
         }
+        # What Telegram returns: the text as shown, with entities (not the HTML that was sent).
+        entities = [{"type": e.type, "offset": e.offset, "length": e.length, **({"url": e.url} if e.url else {})} for e in message.entities]
         if message.text is not None:
-            data["text"] = message.text
+            data["text"] = message.plain
+            if entities:
+                data["entities"] = entities
         if message.caption is not None:
-            data["caption"] = message.caption
+            data["caption"] = message.plain
+            if entities:
+                data["caption_entities"] = entities
+        if message.edited_at is not None:
+            data["edit_date"] = message.edited_at
         if message.photo is not None:
             file_id = f"photo-{next(self._file_ids)}"
             data["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 560, "file_size": len(message.photo)}]
@@ -368,6 +403,8 @@ class BotAPIEmulator:
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, int):
             raise TelegramRefusal("chat not found")
+        if chat_id > 0 and chat_id not in self.started:
+            raise TelegramRefusal("bot can't initiate conversation with a user", 403)
         message = SentMessage(message_id=self.new_message_id(), chat_id=chat_id, reply_markup=params.get("reply_markup"), method=method, **content)
         self.state.sent.append(message)
         return self._message_json(message)
@@ -388,20 +425,29 @@ class BotAPIEmulator:
         return self._store(params, "sendDocument", caption=params.get("caption"), document=data, document_name=filename,
                            plain=plain, entities=entities)
 
-    def _find(self, params: dict[str, Any]) -> SentMessage:
+    def _find(self, params: dict[str, Any], purpose: str = "edit") -> SentMessage:
         for message in self.state.sent:
-            if message.chat_id == params.get("chat_id") and message.message_id == params.get("message_id"):
+            if message.chat_id == params.get("chat_id") and message.message_id == params.get("message_id") and not message.deleted:
                 return message
-        raise TelegramRefusal("message to edit not found")
+        raise TelegramRefusal(f"message to {purpose} not found")
+
+    def _delete_message(self, params: dict[str, Any]) -> bool:
+        self._find(params, "delete").deleted = True
+        return True
 
     def _edit(self, params: dict[str, Any], field: str | None) -> dict[str, Any]:
         """editMessageText / editMessageCaption / editMessageReplyMarkup: ``field`` is what changes."""
         message = self._find(params)
         new_markup = params.get("reply_markup")
+        if field == "text" and message.text is None:
+            raise TelegramRefusal("there is no text in the message to edit")
+        if field == "caption" and message.text is not None:
+            raise TelegramRefusal("there is no caption in the message to edit")
         if field is not None:
             new_text = params.get(field) or ""
             plain, entities = checked_text(new_text, params.get("parse_mode"), caption=field == "caption")
-            if new_text == (getattr(message, field) or "") and new_markup == message.reply_markup:
+            # Telegram compares what the message shows (text and entities), not the HTML sent.
+            if (plain, entities) == (message.plain, message.entities) and new_markup == message.reply_markup:
                 raise TelegramRefusal(
                     "message is not modified: specified new message content and reply markup are exactly the same "
                     "as a current content and reply markup of the message"
@@ -412,9 +458,14 @@ class BotAPIEmulator:
             raise TelegramRefusal("message is not modified")
         message.reply_markup = new_markup
         message.edits += 1
+        message.edited_at = int(time.time())
         return self._message_json(message)
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id"))
+        if query_id not in self._open_queries:  # unknown, or answered already
+            raise TelegramRefusal("query is too old and response timeout expired or query ID is invalid")
+        check_answer_text(params.get("text"))
+        self._open_queries.discard(query_id)
         self.state.answers[query_id] = CallbackAnswer(query_id, params.get("text"), str(params.get("show_alert")).lower() == "true")
         return True

@@ -26,11 +26,13 @@ _ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))
 
 
 class TelegramRefusal(Exception):
-    """A 400 Bad Request, with Telegram's description."""
+    """A 400 Bad Request (or another error code), with Telegram's description."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, error_code: int = 400) -> None:
         super().__init__(description)
-        self.description = f"Bad Request: {description}"
+        self.error_code = error_code
+        prefix = {400: "Bad Request", 403: "Forbidden", 409: "Conflict"}.get(error_code, "Error")
+        self.description = f"{prefix}: {description}"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
 def checked_text(text: str | None, parse_mode: str | None, *, caption: bool) -> tuple[str, list[Entity]]:
     """The text as Telegram would show it, after the checks it makes on sendMessage/sendPhoto/edits."""
     raw = text or ""
+    if parse_mode not in (None, "", "HTML", "html", "Markdown", "MarkdownV2"):
+        raise TelegramRefusal("unsupported parse_mode")
     plain, entities = parse_html(raw) if (parse_mode or "").upper() == "HTML" else (raw, [])
     if caption:
         if utf16_length(plain) > CAPTION_MAX:
@@ -125,14 +129,33 @@ def checked_text(text: str | None, parse_mode: str | None, *, caption: bool) -> 
     return plain, entities
 
 
-def check_markup(markup: dict[str, Any] | None) -> None:
-    """Buttons need a label; callback data is 1-64 bytes."""
+INLINE_ACTIONS = frozenset({
+    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
+})
+ANSWER_TEXT_MAX = 200
+COMMANDS_MAX = 100
+_COMMAND = re.compile(r"[a-z0-9_]{1,32}")
+
+
+def check_markup(markup: dict[str, Any] | None, *, edit: bool = False) -> None:
+    """Buttons need a label and exactly one action; callback data is 1-64 bytes; an edit may
+    carry an inline keyboard only."""
     if not markup:
         return
+    if not isinstance(markup, dict):
+        raise TelegramRefusal("can't parse reply keyboard markup JSON object")
+    if edit and "inline_keyboard" not in markup:
+        raise TelegramRefusal("inline keyboard expected")
     for row in markup.get("inline_keyboard") or []:
         for button in row:
             if not str(button.get("text") or "").strip():
                 raise TelegramRefusal("BUTTON_TEXT_EMPTY")
+            actions = INLINE_ACTIONS.intersection(button)
+            if not actions:
+                raise TelegramRefusal("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+            if len(actions) > 1:
+                raise TelegramRefusal("can't parse inline keyboard button: exactly one of the optional fields must be used")
             if "callback_data" in button:
                 size = len(str(button["callback_data"]).encode("utf-8"))
                 if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
@@ -142,3 +165,21 @@ def check_markup(markup: dict[str, Any] | None) -> None:
             label = button.get("text") if isinstance(button, dict) else button
             if not str(label or "").strip():
                 raise TelegramRefusal("BUTTON_TEXT_EMPTY")
+
+
+def check_commands(commands: Any) -> None:
+    """setMyCommands: at most 100; each command 1-32 of a-z, 0-9, _; a description of 1-256 characters."""
+    if not isinstance(commands, list):
+        raise TelegramRefusal("can't parse commands JSON object")
+    if len(commands) > COMMANDS_MAX:
+        raise TelegramRefusal("BOT_COMMANDS_TOO_MUCH")
+    for command in commands:
+        if not isinstance(command, dict) or not _COMMAND.fullmatch(str(command.get("command", ""))):
+            raise TelegramRefusal("BOT_COMMAND_INVALID")
+        if not 1 <= len(str(command.get("description") or "").strip()) <= 256:
+            raise TelegramRefusal("BOT_COMMAND_DESCRIPTION_INVALID")
+
+
+def check_answer_text(text: str | None) -> None:
+    if text is not None and utf16_length(text) > ANSWER_TEXT_MAX:
+        raise TelegramRefusal("MESSAGE_TOO_LONG")

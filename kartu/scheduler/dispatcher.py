@@ -10,6 +10,7 @@ the rest of its claimed batch returns to the queue when the claim lease (2 min) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -28,7 +29,7 @@ from aiogram.exceptions import (
 )
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.notices import render_notice, render_progress
+from kartu.handlers.notices import Rendered, render_notice, render_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
 from kartu.storage.models import OutboxMessage
@@ -82,8 +83,7 @@ class OutboxDispatcher:
 
         async def deliver(chat_messages: list[OutboxMessage]) -> None:
             for message in chat_messages:
-                async with slots:
-                    await self._deliver(message, report)
+                await self._deliver(message, report, slots)
 
         await asyncio.gather(*(deliver(chat_messages) for chat_messages in by_chat.values()))
         return report
@@ -122,19 +122,30 @@ class OutboxDispatcher:
                 break
         return total
 
-    async def _deliver(self, message: OutboxMessage, report: DispatchReport) -> None:
-        notice = await self.services.delivery.compose(message)
-        if notice is None:
-            await self.services.delivery.skipped(message.id, "no longer needed")
-            report.skipped += 1
-            return
-        rendered = await render_notice(self.i18n, notice)
+    async def _deliver(self, message: OutboxMessage, report: DispatchReport, slots: asyncio.Semaphore | None = None) -> None:
+        """Compose, wait for the pacer's slot, send, record. ``slots`` bounds the work, not the
+        waiting: a chat waiting out its one-message-a-second gap holds no slot."""
+        work = slots or contextlib.nullcontext()
+        async with work:
+            notice = await self.services.delivery.compose(message)
+            if notice is None:
+                await self.services.delivery.skipped(message.id, "no longer needed")
+                report.skipped += 1
+                return
+            rendered = await render_notice(self.i18n, notice)
         await self.pacer.wait_turn(message.chat_id)
+        async with slots or contextlib.nullcontext():
+            await self._send(message, rendered, report)
+
+    async def _send(self, message: OutboxMessage, rendered: Rendered, report: DispatchReport) -> None:
         try:
-            if rendered.photo:
-                await self.bot.send_photo(message.chat_id, rendered.photo, caption=rendered.text)
-            else:
-                await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)
+            try:
+                if rendered.photo:
+                    await self.bot.send_photo(message.chat_id, rendered.photo, caption=rendered.text)
+                else:
+                    await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)
+            finally:
+                self.pacer.sent(message.chat_id)
         except TelegramRetryAfter as error:
             self.pacer.pause(error.retry_after)
             await self.services.delivery.throttled(message.id, error.retry_after)

@@ -44,6 +44,7 @@ async def _reminders_due(services: Services, clock: FrozenClock, customers: int 
         prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
         await services.counter.confirm_purchase(STAFF, prompt.token)
     if emulator is not None:
+        emulator.users_started(*(1000 + number for number in range(customers)))  # they opened the bot
         news = _dispatcher(emulator, services, concurrency=4, worker="news")
         assert (await news.drain()).sent == customers
         await news.bot.session.close()
