@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     webhook_secret: str = ""
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
+    sandbox_port: int = Field(default=8080, ge=0, le=65535)
 
     @property
     def uses_webhook(self) -> bool:

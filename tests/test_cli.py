@@ -22,15 +22,6 @@ async def _kartu(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, 
     return process.returncode or 0, out.decode(), err.decode()
 
 
-async def test_run_without_a_token_says_which_setting_is_missing(tmp_path: Path) -> None:
-    code, out, err = await _kartu("run", env={}, cwd=tmp_path)
-    assert code == 1
-    assert err.strip().splitlines() == [
-        "Error: KARTU_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment."
-    ]
-    assert "Traceback" not in err + out
-
-
 async def test_operator_creates_a_merchant_and_runs_the_bot(tmp_path: Path) -> None:
     emulator = BotAPIEmulator()
     await emulator.start()
@@ -80,3 +71,68 @@ async def test_operator_lists_and_removes_owners_but_never_the_last(tmp_path: Pa
     assert code == 1 and "not an owner" in err
     code, _, err = await _kartu("merchant", "owners", "no-such-shop", env=env, cwd=tmp_path)
     assert code == 1 and "no merchant" in err
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _started(process: asyncio.subprocess.Process, timeout: float = 60) -> str:
+    """The first line the process prints (the sandbox says where it is)."""
+    assert process.stdout is not None
+    return (await asyncio.wait_for(process.stdout.readline(), timeout)).decode()
+
+
+async def test_run_without_a_token_starts_the_sandbox_and_reset_starts_over(tmp_path: Path) -> None:
+    import aiohttp
+
+    port = _free_port()
+    env = {**os.environ, "KARTU_SANDBOX_PORT": str(port)}
+    process = await asyncio.create_subprocess_exec(*KARTU, "run", env=env, cwd=tmp_path,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        line = await _started(process)
+        assert line.strip() == (f"No bot token: starting the local sandbox at http://127.0.0.1:{port} — open it in a browser. "
+                                "Put a token from @BotFather in .env to go live.")
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/") as page:
+                assert page.status == 200 and "Kartu sandbox" in await page.text()
+            async with session.post(f"http://127.0.0.1:{port}/api/people", json={"name": "Dewi", "language": "en"}) as added:
+                assert added.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert "Traceback" not in err.decode()
+    assert (tmp_path / "kartu-sandbox.db").exists() and not (tmp_path / "kartu.db").exists()  # never the live database
+
+    async def people(*args: str) -> list[str]:
+        sandbox = await asyncio.create_subprocess_exec(*KARTU, "sandbox", "--port", str(port), *args, env=env, cwd=tmp_path,
+                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        try:
+            assert "local sandbox" in await _started(sandbox)
+            async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/api/state") as state:
+                return [person["name"] for person in (await state.json())["people"]]
+        finally:
+            sandbox.send_signal(signal.SIGINT)
+            await asyncio.wait_for(sandbox.communicate(), 30)
+
+    assert "Dewi" in await people()  # kept across restarts
+    assert await people("--reset") == ["Sari", "Budi", "Ayu", "Rizky"]  # the demo shop, afresh
+
+
+async def test_a_rejected_token_and_no_network_end_in_one_line(tmp_path: Path) -> None:
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    try:
+        code, out, err = await _kartu("run", env={"KARTU_BOT_TOKEN": "42:WRONG-TOKEN", "KARTU_TELEGRAM_API_URL": emulator.url}, cwd=tmp_path)
+        assert code == 1 and err.strip() == "Error: Telegram rejected the bot token: check KARTU_BOT_TOKEN (from @BotFather)."
+    finally:
+        await emulator.stop()
+    port = _free_port()  # nothing listens there
+    code, out, err = await _kartu("run", env={"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_TELEGRAM_API_URL": f"http://127.0.0.1:{port}"}, cwd=tmp_path)
+    assert code == 1 and err.strip().startswith(f"Error: cannot reach Telegram at http://127.0.0.1:{port}: ")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out

@@ -46,7 +46,8 @@ def run() -> None:
     Applies pending database migrations first."""
     settings = _settings()
     if not settings.bot_token:
-        raise click.ClickException("KARTU_BOT_TOKEN is not set: put the token from @BotFather in .env or the environment.")
+        _run_sandbox(settings.sandbox_port, reset=False, why="No bot token")
+        return
     from aiogram.utils.token import TokenValidationError, validate_token
 
     try:
@@ -55,23 +56,82 @@ def run() -> None:
         raise click.ClickException("KARTU_BOT_TOKEN does not look like a bot token (expected 123456:ABC...).") from None
     if settings.uses_webhook and not settings.webhook_secret:
         raise click.ClickException("KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused.")
-    _configure_logging(settings)
     from kartu.bot.app import build_app, run_polling, run_webhook
 
     async def _run() -> None:
+        app = build_app(settings)
+        await _check_telegram(app, settings)
+        _configure_logging(settings)  # after the check: a wrong token is one line, not a log
         if not settings.uses_webhook:
-            await run_polling(build_app(settings))
+            await run_polling(app)
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_webhook(build_app(settings), stop)
+        await run_webhook(app, stop)
 
     try:
         asyncio.run(_run())
     except KeyboardInterrupt:
         pass
+
+
+async def _check_telegram(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    """Ask Telegram who the bot is before anything starts: a wrong token or no network ends
+    in one clear line, not in a traceback from deep inside polling."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+    from aiohttp import ClientError
+
+    try:
+        await app.bot.get_me()
+    except TelegramUnauthorizedError:
+        await app.close()
+        raise click.ClickException("Telegram rejected the bot token: check KARTU_BOT_TOKEN (from @BotFather).") from None
+    except (TelegramNetworkError, ClientError, OSError, TimeoutError) as error:
+        await app.close()
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise click.ClickException(f"cannot reach Telegram at {settings.telegram_api_url}: {reason}") from None
+
+
+def _run_sandbox(port: int, *, reset: bool, why: str | None) -> None:
+    from pathlib import Path
+
+    from kartu.sandbox.server import serve
+
+    async def _serve() -> None:
+        ready, stop = asyncio.Event(), asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        serving = asyncio.create_task(serve(Path.cwd(), port, reset, ready, stop))
+        waiting = asyncio.create_task(ready.wait())
+        await asyncio.wait({serving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        if serving.done():
+            waiting.cancel()
+            await serving  # failed to start: its error
+            return
+        prefix = f"{why}: starting" if why else "Starting"
+        hint = " Put a token from @BotFather in .env to go live." if why else ""
+        click.echo(f"{prefix} the local sandbox at http://127.0.0.1:{port} — open it in a browser.{hint}", err=False)
+        await serving
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        asyncio.run(_serve())
+    except OSError as error:
+        raise click.ClickException(f"cannot start the sandbox on 127.0.0.1:{port}: {error.strerror or error}") from None
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="Port of the sandbox page on 127.0.0.1 (default KARTU_SANDBOX_PORT, 8080).")
+@click.option("--reset", is_flag=True, help="Start over: a new demo shop, a fresh clock.")
+def sandbox(port: int | None, reset: bool) -> None:
+    """Try Kartu with no Telegram account: a local web chat where you play owner, staff and
+    customers (its own database, kartu-sandbox.db)."""
+    _run_sandbox(port if port is not None else _settings().sandbox_port, reset=reset, why=None)
 
 
 @main.command()

@@ -170,6 +170,7 @@ def help_text() -> HTML:
         "/duty — receive customers' purchase claims (on/off)\n"
         "/shop — which shop you act for, if you work at several\n\n"
         "<b>Owners</b>\n"
+        "/link — your customers' join link and QR code\n"
         "/staff — invite or remove staff\n"
         "/program — stamps needed, reward, limits and expiry\n"
         "/broadcast — message your customers · /stats — numbers and a chart\n"

@@ -47,7 +47,7 @@ async def start(message: Message, command: CommandObject, services: Services) ->
     outcome = await services.customers.start(profile_of(message), command.args)
     if outcome.invite is not None:
         if outcome.invite.role == Role.OWNER:
-            text = _("Welcome, owner of <b>{shop}</b>! Use /staff to invite your team and /program to set up your card.")
+            text = _("Welcome, owner of <b>{shop}</b>! Use /link for your customers' join link and QR, /staff to invite your team and /program to set up your card.")
         else:
             text = _("You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how.")
         parts = [html(text, shop=outcome.invite.merchant_name)]

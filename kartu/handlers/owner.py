@@ -24,6 +24,7 @@ from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAM
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.media.charts import WeeklyChart, render_weekly_visits
 from kartu.media.exports import ledger_csv, members_csv
+from kartu.media.qr import render_qr
 from kartu.services.container import Services
 from kartu.services.views import ProgramView, TeamView
 
@@ -249,6 +250,17 @@ async def show_stats(message: Message, services: Services, i18n: KartuI18n) -> N
     await message.answer_photo(BufferedInputFile(png, filename="visits.png"))
 
 
+async def send_join_link(message: Message, services: Services, bot: Bot) -> None:
+    shop, slug = await services.merchants.join_slug(message.from_user.id)  # type: ignore[union-attr]
+    link = deep_link((await bot.me()).username or "", LinkKind.JOIN, slug)
+    png = await asyncio.to_thread(render_qr, link)
+    await message.answer_photo(
+        BufferedInputFile(png, filename="join.png"),
+        caption=html(_("Customers join <b>{shop}</b> with this link, or by scanning the QR code (print it for the counter):\n{link}"),
+                     shop=shop, link=link),
+    )
+
+
 async def send_export(message: Message, services: Services) -> None:
     export = await services.reports.export(message.from_user.id)  # type: ignore[union-attr]
     members = await asyncio.to_thread(members_csv, export.members, export.timezone)
@@ -268,6 +280,7 @@ def router() -> Router:
     owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm))
     owner.message.register(show_team, Command("staff", "team"))
     owner.message.register(show_program, Command("program"))
+    owner.message.register(send_join_link, Command("link", "qr"))
     owner.message.register(show_feedback, Command("feedback"))
     owner.message.register(show_stats, Command("stats"))
     owner.message.register(send_export, Command("export"))

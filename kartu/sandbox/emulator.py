@@ -106,6 +106,7 @@ class BotAPIEmulator:
         self.started: set[int] = set()  # users who wrote to the bot: the only ones it may message
         self._open_queries: set[str] = set()  # callback queries not answered yet
         self._polling = False
+        self.version = 0  # grows with every change: the sandbox page follows it
         self.webhook: tuple[str, str | None] | None = None
         self.webhook_statuses: list[int] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -127,6 +128,11 @@ class BotAPIEmulator:
             "logout": lambda params: True,
         }
 
+    def _notify(self) -> None:
+        """Something changed (call with ``_changed`` held): wake whoever waits on it."""
+        self.version += 1
+        self._changed.notify_all()
+
     # -- life cycle -----------------------------------------------------------------------
     @property
     def url(self) -> str:
@@ -146,7 +152,7 @@ class BotAPIEmulator:
         """Answer every waiting and future getUpdates at once, so a bot can stop without waiting."""
         async with self._changed:
             self._closing = True
-            self._changed.notify_all()
+            self._notify()
 
     async def stop(self) -> None:
         await self.release_pollers()
@@ -172,7 +178,7 @@ class BotAPIEmulator:
             return update_id
         async with self._changed:
             self.state.updates.append(update)
-            self._changed.notify_all()
+            self._notify()
         return update_id
 
     async def redeliver(self, update_id: int) -> int:
@@ -251,7 +257,7 @@ class BotAPIEmulator:
                 body["parameters"] = {"retry_after": failure.retry_after}
             async with self._changed:
                 self.state.calls.append((method, params))
-                self._changed.notify_all()
+                self._notify()
             return web.json_response(body, status=failure.error_code)
         try:
             check_markup(params.get("reply_markup"), edit=method.startswith("edit"))
@@ -262,12 +268,12 @@ class BotAPIEmulator:
             async with self._changed:
                 self.state.calls.append((method, params))
                 self.state.refusals.append((method, refusal.description))
-                self._changed.notify_all()
+                self._notify()
             return web.json_response({"ok": False, "error_code": refusal.error_code, "description": refusal.description}, status=refusal.error_code)
         if method != "getupdates":
             async with self._changed:
                 self.state.calls.append((method, params))
-                self._changed.notify_all()
+                self._notify()
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
@@ -353,7 +359,7 @@ class BotAPIEmulator:
         async with ClientSession() as session, session.post(url, json=update, headers=headers) as response:
             self.webhook_statuses.append(response.status)
             async with self._changed:
-                self._changed.notify_all()
+                self._notify()
             return response.status
 
     def _set_my_commands(self, params: dict[str, Any]) -> bool:

@@ -169,6 +169,12 @@ class MerchantService(ServiceBase):
             await uow.people.save(place.person)
             return place.merchant.name
 
+    async def join_slug(self, owner_telegram_id: int) -> tuple[str, str]:
+        """The acting shop's name and slug, for its customer join link."""
+        async with self.db.read() as uow:
+            place = await self._owned_workplace(uow, owner_telegram_id)
+            return place.merchant.name, place.merchant.slug
+
     async def require_owner(self, telegram_id: int) -> str:
         """`NotOwner` unless the person owns the shop they act for; its name otherwise."""
         async with self.db.read() as uow:

@@ -1,0 +1,340 @@
+"""The sandbox: Kartu with no Telegram account anywhere. The real bot (same Dispatcher, services,
+scheduler and database code as live) talks to the local Bot API emulator; a web page plays
+every person in the chat. Only the Bot API endpoint and the clock are local: the clock can be
+moved forward ("+1 day") to see reminders, surveys and expiry arrive as they would over weeks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from kartu.config import Settings
+from kartu.sandbox.client import TelegramUser
+from kartu.sandbox.emulator import BotAPIEmulator, SentMessage
+
+log = logging.getLogger(__name__)
+
+SANDBOX_DATABASE = "kartu-sandbox.db"
+SANDBOX_STATE = "kartu-sandbox.json"  # the clock's offset and the people on the page
+BOT_USERNAME = "kartu_sandbox_bot"
+OWNER, STAFF, FIRST_CUSTOMER = 1001, 1002, 1003
+TIME_STEPS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+NAME_MAX = 64
+
+
+class MovableClock:
+    """Real time plus an offset that only grows ("+1 day")."""
+
+    def __init__(self, offset: timedelta = timedelta()) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@dataclass
+class Person:
+    id: int
+    name: str
+    language: str
+    role: str  # "owner", "staff" or "customer": the page's label only; the bot decides what they may do
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "language": self.language, "role": self.role}
+
+
+@dataclass
+class SandboxState:
+    offset_seconds: float = 0.0
+    people: list[Person] = field(default_factory=list)
+    read: dict[int, int] = field(default_factory=dict)  # person -> last message id they saw
+
+    @classmethod
+    def load(cls, path: Path) -> SandboxState | None:
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text())
+        return cls(data["offset_seconds"], [Person(**p) for p in data["people"]], {int(k): v for k, v in data.get("read", {}).items()})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({
+            "offset_seconds": self.offset_seconds, "people": [p.as_json() for p in self.people], "read": self.read,
+        }, indent=1))
+
+
+class Sandbox:
+    """Emulator + real bot + scheduler + the page's HTTP API, in one process."""
+
+    def __init__(self, directory: Path, *, host: str = "127.0.0.1", port: int = 8080, reset: bool = False) -> None:
+        self.directory = directory
+        self.host, self.port = host, port
+        self.reset = reset
+        self.emulator = BotAPIEmulator(token="4242:SANDBOX", username=BOT_USERNAME)
+        self.state = SandboxState()
+        self.clock = MovableClock()
+        self.app: Any = None
+        self._polling: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._time_lock = asyncio.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- life cycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        from kartu.bot.app import build_app, run_polling
+        from kartu.scheduler.dispatcher import OutboxDispatcher
+        from kartu.scheduler.pacing import Pacer
+
+        database, state_file = self.directory / SANDBOX_DATABASE, self.directory / SANDBOX_STATE
+        if self.reset:
+            for path in (database, state_file, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+                path.unlink(missing_ok=True)
+        loaded = SandboxState.load(state_file)
+        fresh = loaded is None or not database.exists()
+        self.state = SandboxState() if fresh else loaded  # type: ignore[assignment]
+        self.clock = MovableClock(timedelta(seconds=self.state.offset_seconds))
+        await self.emulator.start()
+        self.emulator.users_started(*(person.id for person in self.state.people))
+        settings = Settings(
+            _env_file=None, bot_token=self.emulator.token, telegram_api_url=self.emulator.url,
+            database_url=f"sqlite+aiosqlite:///{database}", scheduler="inline", polling_timeout=10,
+            flood_burst=200, bot_username=BOT_USERNAME, admin_ids=frozenset({OWNER}),
+        )
+        self.app = build_app(settings, self.clock)
+        self.dispatcher = OutboxDispatcher(self.app.bot, self.app.services, self.app.i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0))
+        self._polling = asyncio.create_task(run_polling(self.app, handle_signals=False))
+        await self.emulator.wait_for(lambda: self.emulator.state.commands, 30)
+        if fresh:
+            await self._demo()
+        web_app = web.Application()
+        web_app.add_routes([
+            web.get("/", self._page),
+            web.get("/api/state", self._state),
+            web.get("/api/chat/{person}", self._chat),
+            web.get("/api/file/{message}", self._file),
+            web.get("/api/events", self._events),
+            web.post("/api/send", self._send),
+            web.post("/api/press", self._press),
+            web.post("/api/people", self._add_person),
+            web.post("/api/time", self._travel),
+        ])
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self.app is not None and self._polling is not None:
+            if self.app.dispatcher._running_lock.locked():
+                stopping = asyncio.create_task(self.app.dispatcher.stop_polling())
+                await self.emulator.release_pollers()
+                await stopping
+            await asyncio.wait_for(self._polling, 30)
+        await self.emulator.stop()
+        self._save()
+
+    def _save(self) -> None:
+        self.state.offset_seconds = self.clock.offset.total_seconds()
+        self.state.save(self.directory / SANDBOX_STATE)
+
+    # -- the demo shop ----------------------------------------------------------------------
+    def _user(self, person: Person) -> TelegramUser:
+        return TelegramUser(self.emulator, person.id, person.name, person.language)
+
+    async def _demo(self) -> None:
+        """One shop, its owner and a barista, two customers with some history, all through the bot."""
+        owner = Person(OWNER, "Sari", "id", "owner")
+        staff = Person(STAFF, "Budi", "id", "staff")
+        ayu = Person(FIRST_CUSTOMER, "Ayu", "id", "customer")
+        rizky = Person(FIRST_CUSTOMER + 1, "Rizky", "en", "customer")
+        self.state.people = [owner, staff, ayu, rizky]
+        from kartu.loyalty.program import ProgramRules
+
+        # A short card (6 stamps) so a reward is two purchases away for Ayu; a survey an hour after each visit.
+        rules = ProgramRules(stamps_required=6, survey_delay_minutes=60, survey_every_days=1)
+        created = await self.app.services.merchants.create_merchant("Kopi Senja", OWNER, rules=rules)
+        users = {person.id: self._user(person) for person in self.state.people}
+        await users[OWNER].ask("/start")
+        team = await users[OWNER].ask("/staff")
+        await users[OWNER].press(team, "➕")
+        invite = await users[OWNER].next_message()
+        token = re.search(r"start=(staff_[\w-]+)", invite.body)
+        assert token is not None
+        await users[STAFF].ask(f"/start {token.group(1)}")
+        for person, visits in ((ayu, 4), (rizky, 1)):
+            welcome = await users[person.id].ask(f"/start m_{created.slug}")
+            code = re.search(r"<code>([0-9A-Z-]+)</code>", welcome.body)
+            assert code is not None
+            prompt = await users[STAFF].ask(f"/stamp {code.group(1)} {visits}")
+            await users[STAFF].press(prompt, "Konfirmasi")
+            await users[person.id].next_message()
+        self._save()
+
+    # -- the page's API ---------------------------------------------------------------------
+    async def _page(self, request: web.Request) -> web.Response:
+        page = resources.files("kartu.sandbox").joinpath("static/index.html").read_text(encoding="utf-8")
+        return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+    def _person(self, person_id: int) -> Person:
+        for person in self.state.people:
+            if person.id == person_id:
+                return person
+        raise web.HTTPNotFound(text="no such person")
+
+    async def _state(self, request: web.Request) -> web.Response:
+        people = []
+        for person in self.state.people:
+            seen = self.state.read.get(person.id, 0)
+            unread = sum(1 for message in self.emulator.messages_to(person.id) if message.message_id > seen)
+            people.append({**person.as_json(), "unread": unread})
+        return web.json_response({
+            "bot": BOT_USERNAME, "clock": self.clock.now().isoformat(), "version": self.emulator.version, "people": people,
+            "commands": self.emulator.state.commands.get("", []),
+            "commands_by_language": self.emulator.state.commands,
+        })
+
+    def _transcript(self, person: Person) -> list[dict[str, Any]]:
+        """Both sides of the person's chat, oldest first (user and bot messages share one id counter)."""
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for update in self.emulator.state.pushed.values():
+            message = update.get("message")
+            if message and message.get("chat", {}).get("id") == person.id and "text" in message:
+                entries.append((message["message_id"], {"id": message["message_id"], "from": "user", "text": message["text"]}))
+        for sent in self.emulator.messages_to(person.id):
+            entries.append((sent.message_id, self._bubble(sent)))
+        return [entry for _, entry in sorted(entries, key=lambda item: item[0])]
+
+    @staticmethod
+    def _bubble(sent: SentMessage) -> dict[str, Any]:
+        markup = sent.reply_markup or {}
+        return {
+            "id": sent.message_id, "from": "bot", "text": sent.plain,
+            "entities": [{"type": e.type, "offset": e.offset, "length": e.length, "url": e.url} for e in sent.entities],
+            "photo": sent.photo is not None, "document": sent.document_name, "edited": sent.edits > 0,
+            "inline_keyboard": [[{"text": b["text"], "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+                                for row in markup.get("inline_keyboard") or []],
+            "keyboard": [[b["text"] if isinstance(b, dict) else b for b in row] for row in markup.get("keyboard") or []],
+        }
+
+    async def _chat(self, request: web.Request) -> web.Response:
+        person = self._person(int(request.match_info["person"]))
+        transcript = self._transcript(person)
+        keyboard: list[list[str]] = []
+        for sent in self.emulator.messages_to(person.id):  # the latest reply keyboard stays until replaced
+            if (sent.reply_markup or {}).get("keyboard"):
+                keyboard = self._bubble(sent)["keyboard"]
+        self.state.read[person.id] = max([entry["id"] for entry in transcript if entry["from"] == "bot"], default=0)
+        return web.json_response({"person": person.as_json(), "messages": transcript, "keyboard": keyboard})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        message_id = int(request.match_info["message"])
+        for sent in self.emulator.state.sent:
+            if sent.message_id == message_id and (sent.photo or sent.document):
+                if sent.photo:
+                    return web.Response(body=sent.photo, content_type="image/png")
+                return web.Response(body=sent.document, content_type="text/csv",
+                                    headers={"Content-Disposition": f'attachment; filename="{sent.document_name or "file"}"'})
+        raise web.HTTPNotFound(text="no such file")
+
+    async def _events(self, request: web.Request) -> web.StreamResponse:
+        """Server-sent events: one "changed" each time anything happens, so every open tab follows."""
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        seen = -1
+        try:
+            while True:
+                try:
+                    await self.emulator.wait_for(lambda seen=seen: self.emulator.version != seen, timeout=15)
+                except TimeoutError:
+                    await response.write(b": still here\n\n")
+                    continue
+                seen = self.emulator.version
+                await response.write(f"data: {seen}\n\n".encode())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        return response
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise web.HTTPBadRequest(text="expected JSON") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="expected a JSON object")
+        return body
+
+    async def _send(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        person = self._person(int(body.get("person", 0)))
+        text = str(body.get("text") or "")
+        if not text.strip():
+            raise web.HTTPBadRequest(text="empty message")
+        await self._user(person).send(text[:4096])
+        return web.json_response({"ok": True})
+
+    async def _press(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        person = self._person(int(body.get("person", 0)))
+        message_id, data = int(body.get("message", 0)), str(body.get("data") or "")
+        target = next((m for m in self.emulator.messages_to(person.id) if m.message_id == message_id), None)
+        if target is None or data not in {b.get("callback_data") for b in target.buttons()}:
+            raise web.HTTPBadRequest(text="no such button")
+        answer = await self._user(person).press(target, data=data)
+        return web.json_response({"ok": True, "answer": answer.text, "alert": answer.show_alert})
+
+    async def _add_person(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        name = " ".join(str(body.get("name") or "").split())[:NAME_MAX]
+        language = "en" if body.get("language") == "en" else "id"
+        if not name:
+            raise web.HTTPBadRequest(text="a name, please")
+        person = Person(max(p.id for p in self.state.people) + 1 if self.state.people else FIRST_CUSTOMER, name, language, "customer")
+        self.state.people.append(person)
+        self._save()
+        async with self.emulator._changed:
+            self.emulator._notify()
+        return web.json_response(person.as_json())
+
+    async def _travel(self, request: web.Request) -> web.Response:
+        """Move the clock, then do what the scheduler would have done meanwhile."""
+        step = TIME_STEPS.get(str((await self._body(request)).get("step")))
+        if step is None:
+            raise web.HTTPBadRequest(text="unknown step")
+        async with self._time_lock:
+            self.clock.offset += step
+            self._save()
+            report = await self.app.services.upkeep.sweep()
+            sent = await self.dispatcher.drain()
+            from kartu.scheduler.dispatcher import report_broadcast_progress
+
+            await report_broadcast_progress(self.app.bot, self.app.services, self.app.i18n)
+        async with self.emulator._changed:
+            self.emulator._notify()
+        return web.json_response({"clock": self.clock.now().isoformat(), "expired": report.cards_expired, "sent": sent.sent})
+
+
+async def serve(directory: Path, port: int, reset: bool, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+    """`kartu sandbox` (and `kartu run` without a token) until ``stop`` is set."""
+    sandbox = Sandbox(directory, port=port, reset=reset)
+    await sandbox.start()
+    try:
+        if ready is not None:
+            ready.set()
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await sandbox.stop()

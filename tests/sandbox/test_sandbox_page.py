@@ -1,0 +1,138 @@
+"""The sandbox page in real Chromium (Debian's `chromium`, installed by `.ci/run`, driven by
+Playwright): a newcomer plays owner, staff and a new customer through a whole card.
+
+Screenshots of each step are saved under ``test-artifacts/sandbox/`` (or
+``$KARTU_TEST_ARTIFACTS``) for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from kartu.sandbox.server import Sandbox
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("KARTU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "sandbox"
+playwright = pytest.importorskip("playwright.async_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path) -> AsyncIterator[Sandbox]:
+    running = Sandbox(tmp_path, port=0)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[object]:
+    async with playwright.async_playwright() as driver:
+        launched = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def _shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+async def _say(page: object, text: str) -> None:
+    await page.fill("#text", text)  # type: ignore[attr-defined]
+    await page.press("#text", "Enter")  # type: ignore[attr-defined]
+
+
+def _bubbles(page: object) -> object:
+    return page.locator("#messages .msg.bot")  # type: ignore[attr-defined]
+
+
+async def _tap(page: object, label: str) -> None:
+    await _bubbles(page).last.get_by_role("button", name=label).click()  # type: ignore[attr-defined]
+
+
+async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, browser: object) -> None:
+    page = await browser.new_page(viewport={"width": 1200, "height": 860})  # type: ignore[attr-defined]
+    await page.goto(sandbox.url)
+    await page.get_by_text("Sari").first.wait_for()
+    assert "Sandbox time" in await page.inner_text("#clock")
+    await _shot(page, "01-people")
+
+    # A new customer appears in the list.
+    await page.fill("#add input[name=name]", "Dewi")
+    await page.select_option("#add select", "en")
+    await page.click("#add button")
+    await page.locator('.person.active:has-text("Dewi")').wait_for()
+
+    # The owner asks for the join link and opens it as Dewi.
+    await page.click('.person:has-text("Sari")')
+    await _say(page, "/link")
+    link = page.locator('#messages a[data-start^="m_"]').last  # the join link, not the staff invite above it
+    await link.wait_for()
+    await _shot(page, "02-owner-join-link")
+    await link.click()
+    await page.click('#picker button:has-text("Dewi")')
+    welcome = _bubbles(page).filter(has_text="Welcome to Kopi Senja, Dewi")
+    await welcome.wait_for()
+    code = re.search(r"[0-9A-Z]{4}-[0-9A-Z]{4}", await welcome.inner_text())
+    assert code is not None
+    await page.get_by_role("button", name="🎟 My card").click()
+    await page.locator("#messages .msg.bot img").last.wait_for()
+    await _shot(page, "03-customer-card")
+
+    # Staff stamp her card full: three today, three tomorrow (the daily limit is five).
+    await page.click('.person:has-text("Budi")')
+    for day in range(2):
+        await _say(page, f"/stamp {code.group(0)} 3")
+        await _bubbles(page).last.get_by_role("button", name="✅ Konfirmasi").wait_for()
+        await _tap(page, "✅ Konfirmasi")
+        await _bubbles(page).filter(has_text="Terkonfirmasi: Dewi").nth(day).wait_for()
+        if day == 0:
+            await page.click("button[data-step='1d']")
+    await _shot(page, "04-staff-confirmed")
+
+    await page.click('.person:has-text("Dewi")')
+    reward = _bubbles(page).filter(has_text="Your card is full")
+    await reward.wait_for()
+    reward_code = await reward.locator("code").inner_text()
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", reward_code)
+    await _shot(page, "05-customer-reward")
+
+    # Staff redeem it; the customer is told.
+    await page.click('.person:has-text("Budi")')
+    await _say(page, reward_code)
+    await _bubbles(page).last.get_by_role("button", name="✅ Konfirmasi").wait_for()
+    await _tap(page, "✅ Konfirmasi")
+    await page.click('.person:has-text("Dewi")')
+    await _bubbles(page).filter(has_text="Enjoy your").wait_for()
+
+    # A week later the feedback survey is there, with its rating buttons.
+    await page.click("button[data-step='7d']")
+    survey = _bubbles(page).filter(has_text="How was your visit")
+    await survey.wait_for()
+    assert await survey.get_by_role("button").count() == 5
+    await _shot(page, "06-survey-after-a-week")
+
+    # A reload mid-conversation loses nothing; a second tab follows live.
+    before = await page.locator("#messages .msg").evaluate_all("nodes => nodes.map(n => n.dataset.message)")
+    await page.reload()
+    await page.locator(f'#messages .msg[data-message="{before[-1]}"]').wait_for()
+    after = await page.locator("#messages .msg").evaluate_all("nodes => nodes.map(n => n.dataset.message)")
+    assert after[:len(before)] == before
+    other = await browser.new_page()  # type: ignore[attr-defined]
+    await other.goto(sandbox.url + "#person=1001")
+    await other.locator('.person.active:has-text("Sari")').wait_for()
+    await _say(page, "/card")
+    await page.click('.person:has-text("Sari")')
+    await _say(page, "/help")
+    await other.locator("#messages .msg.bot", has_text="Kartu — kartu loyalitas").last.wait_for()
+    await _shot(other, "07-second-tab")
