@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from kartu.loyalty.program import ProgramRules
@@ -130,3 +131,25 @@ async def test_photo_broadcast_and_wrong_roles(world: World, owner: TelegramUser
     await world.deliver()
     photo = await customer.next_message()
     assert photo.photo == b"user-photo-1" and photo.caption == "Menu baru!"
+
+
+async def test_progress_is_edited_only_when_what_it_shows_changes(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+    """The first tick with nothing sent, and rows moving from pending to sending, would edit the
+    owner's message with identical text: Telegram refuses that ("message is not modified")."""
+    payload = await world.create_shop(rules=RULES)
+    await world.hire(owner, barista)
+    for n in range(4):
+        await world.join(world.user(500 + n, f"C{n}", "en"), payload)
+    progress = await _send_to(owner, await _compose(owner, "Flash sale"), "Semua anggota")
+    await owner.until(lambda: progress.edits)  # the confirmation became the progress message
+    edits = progress.edits
+    assert await world.report_progress() == 0  # nothing sent yet: it shows that already
+    claimed = await world.app.services.delivery.claim("stuck-worker", 2)  # two rows move to "sending"
+    assert len(claimed) == 2
+    assert await world.report_progress() == 0  # still "remaining 4"
+    assert progress.edits == edits
+    # Two scheduler processes ticking at once: exactly one edits.
+    await world.app.services.delivery.postpone([m.id for m in claimed if m.id is not None], 0)
+    assert (await world.dispatcher.dispatch_once()).sent == 4
+    ticks = await asyncio.gather(world.app.services.broadcasts.progress_updates(), world.app.services.broadcasts.progress_updates())
+    assert sorted(len(tick) for tick in ticks) == [0, 1]
