@@ -32,6 +32,27 @@ TIME_STEPS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta
 NAME_MAX = 64
 
 
+def N_(message: str) -> str:  # marks the page's strings for the catalogs (as kartu.handlers.render does)
+    return message
+
+
+# The page's own words, translated on the server from the same catalogs as the bot's.
+PAGE_TEXT = {
+    "title": N_("Kartu sandbox"),
+    "clock": N_("Sandbox time: {time}"),
+    "hour": N_("+1 hour"), "day": N_("+1 day"), "week": N_("+7 days"), "month": N_("+30 days"),
+    "new_customer": N_("+ customer (name)"), "add": N_("Add"),
+    "pick": N_("Pick a person on the left"),
+    "empty": N_("Everything the bot says to this person shows here."),
+    "message": N_("Message (type / for commands)"), "send": N_("Send"),
+    "chatting": N_("chatting with @{bot} as {role}, language {language}"),
+    "open_as": N_("Open this link as…"), "cancel": N_("Cancel"),
+    "travelled": N_("Now {time} · {count} message(s) delivered"),
+    "edited": N_("edited"),
+    "owner": N_("owner"), "staff": N_("staff"), "customer": N_("customer"),
+}
+
+
 class MovableClock:
     """Real time plus an offset that only grows ("+1 day")."""
 
@@ -122,6 +143,7 @@ class Sandbox:
         web_app.add_routes([
             web.get("/", self._page),
             web.get("/api/state", self._state),
+            web.get("/api/text", self._text),
             web.get("/api/chat/{person}", self._chat),
             web.get("/api/file/{message}", self._file),
             web.get("/api/events", self._events),
@@ -189,6 +211,12 @@ class Sandbox:
     async def _page(self, request: web.Request) -> web.Response:
         page = resources.files("kartu.sandbox").joinpath("static/index.html").read_text(encoding="utf-8")
         return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+    async def _text(self, request: web.Request) -> web.Response:
+        """The page's strings in the browser's language (Indonesian or English)."""
+        wanted = request.query.get("lang") or request.headers.get("Accept-Language", "")
+        locale = "id" if wanted.lower().startswith("id") else "en"
+        return web.json_response({key: self.app.i18n.gettext(text, locale=locale) for key, text in PAGE_TEXT.items()} | {"lang": locale})
 
     def _person(self, person_id: int) -> Person:
         for person in self.state.people:

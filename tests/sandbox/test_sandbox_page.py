@@ -129,8 +129,9 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     after = await page.locator("#messages .msg").evaluate_all("nodes => nodes.map(n => n.dataset.message)")
     assert after[:len(before)] == before
     other = await browser.new_page()  # type: ignore[attr-defined]
-    await other.goto(sandbox.url + "#person=1001")
+    await other.goto(sandbox.url + "?lang=id#person=1001")  # the page speaks Indonesian too
     await other.locator('.person.active:has-text("Sari")').wait_for()
+    assert await other.inner_text("h1") == "Sandbox Kartu" and "Waktu sandbox" in await other.inner_text("#clock")
     await _say(page, "/card")
     await page.click('.person:has-text("Sari")')
     await _say(page, "/help")
