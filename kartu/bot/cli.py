@@ -27,12 +27,17 @@ def _settings() -> Settings:
         raise click.ClickException(f"{setting} is not valid: {first['msg']}") from None
 
 
+QUIET_LIBRARIES = ("alembic", "apscheduler", "aiogram.event", "aiosqlite", "asyncio")
+
+
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    """INFO says what the bot does; the libraries' chatter (migrations plugins, every scheduler
+    run, every update) shows only with KARTU_LOG_LEVEL=DEBUG."""
+    level = settings.log_level.upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if level != "DEBUG":
+        for library in QUIET_LIBRARIES:
+            logging.getLogger(library).setLevel(logging.WARNING)
 
 
 @click.group()

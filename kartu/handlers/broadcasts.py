@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
 from kartu.handlers.common import cancel_form
+from kartu.handlers.notices import broadcast_text
 from kartu.handlers.render import N_, html, plain
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
 from kartu.services.container import Services
@@ -65,7 +66,7 @@ async def take_broadcast(message: Message, owner_id: int, text: str, photo: str 
 
 
 async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot) -> None:
-    await services.merchants.require_owner(query.from_user.id)  # who taps, before anything else
+    shop = await services.merchants.require_owner(query.from_user.id)  # who taps, before anything else
     data = await state.get_data()
     if await state.get_state() != BroadcastForm.segment.state or callback_data.segment not in set(Segment):
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -76,10 +77,11 @@ async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, 
     await state.set_state(BroadcastForm.confirm)
     await query.answer()
     chat_id = query.from_user.id
+    preview = broadcast_text(shop, data.get("text") or "")  # exactly what customers will get
     if data.get("photo"):
-        await bot.send_photo(chat_id, data["photo"], caption=html("{text}", text=data["text"]) if data.get("text") else None)
+        await bot.send_photo(chat_id, data["photo"], caption=preview)
     else:
-        await bot.send_message(chat_id, html("{text}", text=data.get("text")))
+        await bot.send_message(chat_id, preview)
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📣 Send"), callback_data=BroadcastAction(action="send"))
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))

@@ -38,6 +38,10 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(_("You are acting for {shop}, where you are staff. Send /shop to switch to a shop you own."), shop=shop)
         case errors.NotOwner():
             return _("Only the shop owner can do that.")
+        case errors.OwnCodeShown(reward=True):
+            return _("That is your reward code 🎁 Show it to staff at the counter to use it.")
+        case errors.OwnCodeShown():
+            return _("That is your own code 🙂 Show it at the counter when you pay, and staff will add your stamp.")
         case errors.TooManyUnknownCodes():
             return _("Too many unknown codes in a minute. Please wait a moment and check the code with the customer.")
         case errors.CodeEntryLocked():
@@ -182,6 +186,13 @@ async def show_help(message: Message) -> None:
     await message.answer(help_text(), reply_markup=menu_keyboard())
 
 
+async def who_am_i(message: Message) -> None:
+    """What an operator needs for `kartu merchant create --owner ID`."""
+    user = message.from_user
+    await message.answer(html(_("Your Telegram user id is <code>{id}</code> ({name})."), id=str(user.id) if user else "?",
+                              name=user.full_name if user else ""))
+
+
 async def choose_language(message: Message) -> None:
     builder = InlineKeyboardBuilder()
     for code in SUPPORTED_LANGUAGES:
@@ -205,6 +216,7 @@ def commands_router() -> Router:
     router.message.register(show_help, Command("help"))
     router.message.register(show_help, MenuButton(MENU_HELP))
     router.message.register(choose_language, Command("lang", "language", "bahasa"))
+    router.message.register(who_am_i, Command("whoami", "id"))
     router.callback_query.register(set_language, LanguageChoice.filter())
     return router
 

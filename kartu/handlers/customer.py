@@ -56,9 +56,11 @@ async def start(message: Message, command: CommandObject, services: Services) ->
         await message.answer(join_html("\n\n", parts), reply_markup=menu_keyboard())
         return
     if outcome.joined is None:
-        await message.answer(
-            _("Hello! I keep your loyalty cards. Open your shop's link or scan its QR code to join.")
-        )
+        await message.answer(join_html("\n\n", [
+            html(_("Hello! I keep your loyalty cards. Open your shop's link or scan its QR code to join.")),
+            html(_("Setting up a shop? Your Telegram user id is <code>{id}</code>: the operator needs it for `kartu merchant create`."),
+                 id=str(message.from_user.id) if message.from_user else "?"),
+        ]))
         return
     card = outcome.joined.card
     greeting = (

@@ -31,7 +31,7 @@ from kartu.services.views import (
 def rating_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for rating in RATINGS:
-        builder.button(text="⭐" * rating if rating < 3 else plain("{rating} ⭐", rating=rating), callback_data=SurveyAnswer(survey_id=survey_id, rating=rating))
+        builder.button(text=plain("{rating} ⭐", rating=rating), callback_data=SurveyAnswer(survey_id=survey_id, rating=rating))
     builder.adjust(5)
     return builder.as_markup()
 
@@ -43,10 +43,15 @@ class Rendered:
     photo: str | BufferedInputFile | None = None
 
 
+def broadcast_text(shop: str, text: str) -> HTML:
+    """A broadcast as customers get it: the shop's name, then the owner's words (as plain text)."""
+    return join_html("\n", [html("📣 <b>{shop}</b>", shop=shop), *([text] if text.strip() else [])])
+
+
 async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
     """Text, buttons and photo of one proactive message."""
     if isinstance(notice, BroadcastNotice):
-        return Rendered(html("{text}", text=notice.text), None, notice.photo_file_id)
+        return Rendered(broadcast_text(notice.merchant_name, notice.text), None, notice.photo_file_id)
     if isinstance(notice, CardUpdateNotice):
         with i18n.context(), i18n.use_locale(notice.language):
             caption = join_html("\n", [html(_("✅ +{count} stamp(s)!"), count=notice.stamps_added), card_caption(notice.card, notice.language)])

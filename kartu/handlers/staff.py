@@ -156,7 +156,10 @@ async def claim_decision(
     await _staff_side(query.answer(_("Approved.") if decision.approved else _("Rejected.")))
     for notice in decision.notices:  # every staff member's copy shows who decided
         with i18n.use_locale(notice.language):
-            text = html(_("✅ Approved by {name}.") if decision.approved else _("✖️ Rejected by {name}."), name=decision.decided_by)
+            text = html(
+                _("✅ {customer}'s purchase approved by {name}.") if decision.approved else _("✖️ {customer}'s claim rejected by {name}."),
+                customer=decision.customer_first_name, name=decision.decided_by,
+            )
         try:
             await bot.edit_message_text(text=text, chat_id=notice.chat_id, message_id=notice.message_id)
         except TelegramAPIError as error:

@@ -24,6 +24,14 @@ class NotOwner(LoyaltyError):
         self.acting_for = acting_for
 
 
+class OwnCodeShown(LoyaltyError):
+    """A customer sent their own code (or reward code) to the bot instead of showing it."""
+
+    def __init__(self, reward: bool) -> None:
+        super().__init__("reward" if reward else "personal")
+        self.reward = reward
+
+
 class TooManyUnknownCodes(LoyaltyError):
     """This staff account typed too many unknown codes this minute."""
 

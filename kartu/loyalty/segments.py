@@ -7,7 +7,7 @@ from enum import StrEnum
 
 ACTIVITY_WINDOW = timedelta(days=30)
 CLOSE_TO_REWARD = 0.7  # share of the card filled
-BROADCAST_TEXT_MAX = 1000  # a photo caption allows 1024 characters
+BROADCAST_TEXT_MAX = 950  # a photo caption allows 1024 characters, with the shop's name (64) on top
 
 
 class Segment(StrEnum):

@@ -63,7 +63,7 @@ class ClaimService(ServiceBase):
             customer = await uow.people.get(claim.person_id)
             assert customer is not None
             notices = tuple(ClaimNoticeRef(n.chat_id, n.message_id, n.language) for n in await uow.claims.notices(claim.id))
-            return ClaimDecision(approve, place.person.first_name, self.recipient(customer), notices, purchase)
+            return ClaimDecision(approve, place.person.first_name, self.recipient(customer), customer.first_name, notices, purchase)
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

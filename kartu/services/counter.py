@@ -7,6 +7,7 @@ from datetime import timedelta
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
 from kartu.loyalty.errors import (
     CodeEntryLocked,
+    OwnCodeShown,
     NotStaff,
     TooManyUnknownCodes,
     OwnPurchase,
@@ -40,9 +41,24 @@ class CounterService(ServiceBase):
         canonical = normalize_code(text)
         if canonical is None:
             raise UnknownCode()
+        await self._not_staff_but_own_code(staff_telegram_id, canonical)
         if code_kind(canonical) is CodeKind.REWARD:
             return await self.open_redeem(staff_telegram_id, canonical)
         return await self.open_purchase(staff_telegram_id, canonical)
+
+    async def _not_staff_but_own_code(self, telegram_id: int, canonical: str) -> None:
+        """A customer who pastes their own code is told to show it at the counter (not that
+        only staff may do this); anyone else who is not staff learns nothing about the code."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None or await uow.staff.workplaces(person.id):
+                return
+            if code_kind(canonical) is CodeKind.PERSONAL and person.personal_code == canonical:
+                raise OwnCodeShown(reward=False)
+            reward = await uow.rewards.by_code(canonical) if code_kind(canonical) is CodeKind.REWARD else None
+            if reward is not None and reward.person_id == person.id:
+                raise OwnCodeShown(reward=True)
+        raise NotStaff()
 
     async def _stamped_today(self, uow: UnitOfWork, place_merchant_id: int, timezone: str, person_id: int) -> int:
         since = local_day_start(self.clock.now(), timezone)

@@ -70,7 +70,7 @@ class DeliveryService(ServiceBase):
                     broadcast = await uow.broadcasts.get(message.subject_id)
                     if broadcast is None or broadcast.status != "running":
                         return None
-                    return BroadcastNotice(language, broadcast.text, broadcast.photo_file_id)
+                    return BroadcastNotice(language, broadcast.text, broadcast.photo_file_id, merchant.name)
                 case Kind.SURVEY:
                     return SurveyNotice(language, merchant.name, message.subject_id)
                 case Kind.CARD_UPDATE:

@@ -198,6 +198,7 @@ class BroadcastNotice:
     language: str
     text: str
     photo_file_id: str | None
+    merchant_name: str = ""  # customers of several shops see whose news it is
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,7 @@ class ClaimDecision:
     approved: bool
     decided_by: str
     customer: Recipient
+    customer_first_name: str
     notices: tuple[ClaimNoticeRef, ...]
     purchase: PurchaseResult | None
 

@@ -33,8 +33,8 @@ async def test_first_decision_wins_and_every_copy_shows_who_decided(
     assert owner.unread() == [] and barista.unread() == []
 
     assert (await barista.press(to_barista, "Approve")).text == "Approved."
-    assert await owner.until(lambda: to_owner.body == "✅ Disetujui oleh Budi." and not to_owner.buttons())
-    assert await barista.until(lambda: to_barista.body == "✅ Approved by Budi.")
+    assert await owner.until(lambda: to_owner.body == "✅ Pembelian Ayu disetujui oleh Budi." and not to_owner.buttons())
+    assert await barista.until(lambda: to_barista.body == "✅ Ayu's purchase approved by Budi.")
     card = await customer.next_message()
     assert "1/10" in card.body and card.photo
     assert (await owner.press(to_owner, data="clm:ok:1")).text == "Sudah disetujui oleh Budi."

@@ -143,7 +143,7 @@ async def test_quiet_hours_hold_surveys_until_morning_but_not_alerts(
     survey = await customer.next_message()
 
     world.clock.set(datetime(2026, 1, 6, 16, 0, tzinfo=UTC))  # 23:00: a late low rating
-    await customer.press(survey, "⭐⭐")
+    await customer.press(survey, "2 ⭐")
     await customer.until(lambda: any("Tanpa komentar" in b["text"] for b in survey.buttons()))
     await customer.press(survey, "Tanpa komentar")
     assert (await world.deliver()).sent == 2  # alerts do not wait for the morning
