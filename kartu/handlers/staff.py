@@ -45,11 +45,21 @@ async def show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromp
         markup = confirm_cancel(RedeemAction(action="ok", token=prompt.token).pack(),
                                 RedeemAction(action="no", token=prompt.token).pack())
     else:
-        text = html(
-            _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?"),
-            first_name=prompt.customer_first_name, stamps=prompt.stamps, required=prompt.stamps_required,
-            count=prompt.stamps_to_add, purchases=prompt.purchases,
-        )
+        handle = plain(" @{username}", username=prompt.customer_username) if prompt.customer_username else ""
+        visit = (plain(_("last visit {date}"), date=date_text(prompt.last_visit, prompt.timezone, i18n.current_locale))
+                 if prompt.last_visit else _("first visit"))
+        lines = [
+            html("👤 <b>{first_name}</b>{handle} · {visit}", first_name=prompt.customer_first_name, handle=handle, visit=visit),
+            html(
+                _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?"),
+                first_name=prompt.customer_first_name, stamps=prompt.stamps, required=prompt.stamps_required,
+                count=prompt.stamps_to_add, purchases=prompt.purchases,
+            ),
+        ]
+        if prompt.open_rewards:
+            lines.append(html(_("🎁 {first_name} has {count} reward(s) waiting: ask for the reward code to redeem it."),
+                              first_name=prompt.customer_first_name, count=prompt.open_rewards))
+        text = join_html("\n", lines)
         markup = confirm_cancel(PurchaseAction(action="ok", token=prompt.token).pack(),
                                 PurchaseAction(action="no", token=prompt.token).pack())
     await message.answer(_with_shop(prompt, text), reply_markup=markup)

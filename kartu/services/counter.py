@@ -112,6 +112,10 @@ class CounterService(ServiceBase):
             stamps_required=rules.stamps_required,
             stamps_to_add=purchases * rules.stamps_per_purchase,
             purchases=purchases,
+            customer_username=customer.username,
+            last_visit=card.last_purchase_at,
+            open_rewards=len(await uow.rewards.open_rewards(place.merchant.id, customer.id, now)),
+            timezone=place.merchant.timezone,
         )
 
     def _may_try_code(self, place: Workplace) -> CodeMisses:

@@ -79,6 +79,11 @@ class PurchasePromptView:
     stamps_required: int
     stamps_to_add: int
     purchases: int
+    # What tells two Ayus apart, and what staff should offer.
+    customer_username: str | None = None
+    last_visit: datetime | None = None
+    open_rewards: int = 0
+    timezone: str = "Asia/Jakarta"
 
 
 @dataclass(frozen=True)

@@ -49,3 +49,19 @@ async def test_survey_buttons_read_alike_and_broadcasts_name_the_shop(world: Wor
     await world.deliver()
     news = [m for m in customer.unread() if "2-for-1" in m.body]
     assert news and news[-1].body == "📣 <b>Kopi Senja</b>\nKopi susu 2-for-1 today!"
+
+
+async def test_the_staff_prompt_tells_two_ayus_apart_and_mentions_a_waiting_reward(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
+    payload = await world.create_shop(rules=ProgramRules(stamps_required=2, daily_stamp_cap=0))
+    await world.hire(owner, barista)
+    first, second = world.user(300, "Ayu", "en", "ayu_k"), world.user(301, "Ayu", "en")
+    first_code, second_code = await world.join(first, payload), await world.join(second, payload)
+    prompt = await barista.ask(second_code)
+    assert prompt.body.startswith("🏪 <b>Kopi Senja</b>\n👤 <b>Ayu</b> · first visit\nAyu has 0/2 stamps.")
+    await barista.press(await barista.ask(f"/stamp {first_code} 2"), "Confirm")
+    world.clock.advance(days=1)
+    prompt = await barista.ask(first_code)
+    assert "👤 <b>Ayu</b> @ayu_k · last visit 5 Jan 2026" in prompt.body
+    assert "🎁 Ayu has 1 reward(s) waiting: ask for the reward code to redeem it." in prompt.body
