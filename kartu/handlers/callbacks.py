@@ -45,7 +45,7 @@ class ProgramConfirm(CallbackData, prefix="progok"):
 
 
 class TeamAction(CallbackData, prefix="team"):
-    action: str  # "invite" or "revoke"
+    action: str  # "invite", "coowner", "revoke" (asks), "revoke_ok", "unlock" or "list"
     staff_id: RowId = 0
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -27,6 +29,8 @@ from kartu.media.exports import ledger_csv, members_csv
 from kartu.media.qr import render_qr
 from kartu.services.container import Services
 from kartu.services.views import ProgramView, TeamView
+
+log = logging.getLogger(__name__)
 
 SETTING_LABELS = {
     "stamps_required": N_("Stamps for a reward"),
@@ -96,10 +100,37 @@ async def team_action(query: CallbackQuery, callback_data: TeamAction, services:
         )
         await query.message.answer(html(text, hours=hours, link=link))  # type: ignore[union-attr]
         return
-    if callback_data.action in ("revoke", "unlock"):
-        if callback_data.action == "revoke":
-            first_name = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
-            await query.answer(plain(_("{first_name} was removed from the team."), first_name=first_name))
+    if callback_data.action == "revoke":  # ask first: removing someone is not undone by a tap
+        first_name = await services.merchants.member_name(owner_id, callback_data.staff_id)
+        await query.answer()
+        builder = InlineKeyboardBuilder()
+        builder.button(text=plain(_("✅ Remove {first_name}"), first_name=first_name or "?"),
+                       callback_data=TeamAction(action="revoke_ok", staff_id=callback_data.staff_id))
+        builder.button(text=_("✖️ Keep"), callback_data=TeamAction(action="list"))
+        if isinstance(query.message, Message):
+            await query.message.edit_text(
+                html(_("Remove {first_name} from the team? They will no longer be able to give stamps or see the shop's data."),
+                     first_name=first_name),
+                reply_markup=builder.as_markup(),
+            )
+        return
+    if callback_data.action == "list":
+        await query.answer()
+        text, markup = _team_text(await services.merchants.team(owner_id), i18n)
+        if isinstance(query.message, Message):
+            await query.message.edit_text(text, reply_markup=markup)
+        return
+    if callback_data.action in ("revoke_ok", "unlock"):
+        if callback_data.action == "revoke_ok":
+            removed = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
+            await query.answer(plain(_("{first_name} was removed from the team."), first_name=removed.first_name))
+            with i18n.use_locale(removed.recipient.language):
+                notice = html(_("You were removed from the team of <b>{shop}</b>. Staff features there no longer work for you."),
+                              shop=removed.merchant_name)
+            try:
+                await bot.send_message(removed.recipient.telegram_id, notice)
+            except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
+                log.info("could not tell %s about their removal: %s", removed.recipient.telegram_id, error)
         else:
             first_name = await services.merchants.unlock_staff(owner_id, callback_data.staff_id)
             await query.answer(plain(_("{first_name} can type codes again."), first_name=first_name))

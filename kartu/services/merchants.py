@@ -9,8 +9,8 @@ from kartu.loyalty.errors import LastOwner, NotAdmin, NotOwner, ProgramChangeAff
 from kartu.loyalty.links import new_invite_token, slugify
 from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, capped_balance, change_setting, parse_quiet_hours
 from kartu.loyalty.staff import INVITE_TTL, Role
-from kartu.services.base import ServiceBase, rules_of
-from kartu.services.views import MerchantCreated, ProgramView, StaffEntry, TeamView, WorkplaceEntry
+from kartu.services.base import ServiceBase, Workplace, rules_of
+from kartu.services.views import MerchantCreated, ProgramView, RemovedMember, StaffEntry, TeamView, WorkplaceEntry
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.repositories import UnitOfWork
 
@@ -96,15 +96,27 @@ class MerchantService(ServiceBase):
             )
             return TeamView(place.merchant.name, place.merchant.timezone, members, place.member.id)
 
-    async def revoke_staff(self, owner_telegram_id: int, staff_id: int) -> str:
-        """Remove a staff member or a co-owner from the team; returns their first name. The
+    async def _team_member(self, uow: UnitOfWork, owner_telegram_id: int, staff_id: int) -> tuple[Workplace, StaffMember, Person]:
+        place = await self._owned_workplace(uow, owner_telegram_id)
+        member = await uow.staff.get(staff_id)
+        person = await uow.people.get(member.person_id) if member is not None else None
+        if member is None or person is None or member.merchant_id != place.merchant.id or member.revoked_at is not None:
+            raise PromptClosed("missing")
+        return place, member, person
+
+    async def member_name(self, owner_telegram_id: int, staff_id: int) -> str:
+        """Who the owner is about to remove (for the confirmation)."""
+        async with self.db.read() as uow:
+            _, _, person = await self._team_member(uow, owner_telegram_id, staff_id)
+            return person.first_name
+
+    async def revoke_staff(self, owner_telegram_id: int, staff_id: int) -> RemovedMember:
+        """Remove a staff member or a co-owner from the team (after the owner confirmed). The
         last owner cannot be removed (nor remove themselves)."""
         async with self.db.write() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
-            member = await uow.staff.get(staff_id)
-            if member is None or member.merchant_id != place.merchant.id or member.revoked_at is not None:
-                raise PromptClosed("missing")
-            return await self._remove(uow, member)
+            place, member, person = await self._team_member(uow, owner_telegram_id, staff_id)
+            await self._remove(uow, member)
+            return RemovedMember(person.first_name, self.recipient(person), place.merchant.name)
 
     async def unlock_staff(self, owner_telegram_id: int, staff_id: int) -> str:
         """Let a staff member type codes again after a lock-out; returns their first name."""

@@ -55,6 +55,13 @@ class InviteResult:
 
 
 @dataclass(frozen=True)
+class RemovedMember:
+    first_name: str
+    recipient: Recipient  # told that they were removed
+    merchant_name: str
+
+
+@dataclass(frozen=True)
 class LeavePreview:
     merchant_id: int
     merchant_name: str

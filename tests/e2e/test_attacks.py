@@ -172,7 +172,13 @@ async def test_an_owner_removes_a_co_owner_but_never_the_last(world: World, owne
     partner = en(world, 130, "Wulan")
     await partner.ask(f"/start {payload}")
     roster = await owner.ask("/staff")
-    assert (await owner.press(roster, "Hapus Wulan")).text == "Wulan sudah dihapus dari tim."
+    await owner.press(roster, "Hapus Wulan")
+    await owner.press(await owner.until(lambda: roster if "dari tim?" in roster.body else None), "Batal")  # changed her mind
+    assert await owner.until(lambda: "Wulan — pemilik" in roster.body)
+    await owner.press(roster, "Hapus Wulan")
+    await owner.until(lambda: "dari tim?" in roster.body)
+    assert (await owner.press(roster, "✅ Hapus Wulan")).text == "Wulan sudah dihapus dari tim."
+    assert "You were removed from the team of <b>Kopi Senja</b>" in (await partner.next_message()).body
     assert (await partner.ask("/export")).body == "Only the shop owner can do that."
     assert (await partner.ask("/broadcast")).body == "Only the shop owner can do that."
     # The last owner stays, whoever asks.
@@ -192,6 +198,9 @@ async def test_removed_staff_do_not_get_alerts_queued_before(world: World, owner
     await _rated_visit(world, barista, customer, code, "⭐")  # the alerts are queued now, for the owner and Budi
     roster = await owner.ask("/staff")
     await owner.press(roster, "Hapus Budi")
+    await owner.until(lambda: "dari tim?" in roster.body)
+    await owner.press(roster, "✅ Hapus Budi")
+    await barista.until(lambda: any("removed from the team" in m.body for m in barista.unread()))
     barista.mark_read()
     assert (await customer.ask("Kopinya dingin")).body == "Thank you for your feedback!"
     await world.deliver()

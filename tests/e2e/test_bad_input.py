@@ -165,8 +165,11 @@ async def test_revoked_staff_cannot_use_their_pending_prompt(world: World, owner
 
     team = await owner.ask("/staff")
     assert "Budi" in team.body and "@budi" in team.body
-    assert (await owner.press(team, "Hapus Budi")).text == "Budi sudah dihapus dari tim."
+    await owner.press(team, "Hapus Budi")
+    assert await owner.until(lambda: "Hapus Budi dari tim?" in team.body)  # the owner confirms first
+    assert (await owner.press(team, "✅ Hapus Budi")).text == "Budi sudah dihapus dari tim."
     assert await owner.until(lambda: "Budi" not in team.body)
+    assert "You were removed from the team of <b>Kopi Senja</b>" in (await barista.next_message()).body
 
     assert (await barista.press(prompt, "Confirm")).text == "Only staff of this shop can do that."
     assert await _stamps(world, customer.id) == 0
