@@ -7,12 +7,19 @@ import logging
 import signal
 import sys
 
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
 import click
 from pydantic import ValidationError
 
 from kartu.config import Settings
 from kartu.loyalty.links import LinkKind, deep_link
 
+if TYPE_CHECKING:  # imported lazily below: aiogram is slow to import
+    from kartu.services.container import Services
+
+T = TypeVar("T")
 log = logging.getLogger("kartu")
 # aiogram takes seconds to import (hundreds of pydantic models): commands import it only
 # when they talk to Telegram, so a missing setting is reported at once.
@@ -225,21 +232,12 @@ def create(name: str, owner_id: int, timezone: str | None) -> None:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise click.ClickException(f"unknown time zone {timezone!r} (expected something like Asia/Jakarta)") from None
-    from kartu.services.container import Services
-    from kartu.storage.database import Database
-    from kartu.storage.migrate import upgrade as apply
-
-    async def _create() -> tuple[str, str | None]:
-        database = Database(settings.database_url)
-        try:
-            await apply(database.engine)
-            created = await Services.build(database, settings).merchants.create_merchant(name, owner_id, timezone=timezone)
-        finally:
-            await database.dispose()
+    async def _create(services: Services) -> tuple[str, str | None]:
+        created = await services.merchants.create_merchant(name, owner_id, timezone=timezone)
         return created.slug, await _bot_username(settings)
 
     try:
-        slug, username = asyncio.run(_create())
+        slug, username = _with_services(settings, _create)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created merchant {name!r} (slug {slug}), owner {owner_id}.")
@@ -248,13 +246,13 @@ def create(name: str, owner_id: int, timezone: str | None) -> None:
         click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the link.)")
 
 
-def _with_services(settings: Settings, use):  # type: ignore[no-untyped-def]
+def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:
     """Run ``use(services)`` against the configured database (migrated first)."""
     from kartu.services.container import Services
     from kartu.storage.database import Database
     from kartu.storage.migrate import upgrade as apply
 
-    async def _run():  # type: ignore[no-untyped-def]
+    async def _run() -> T:
         database = Database(settings.database_url)
         try:
             await apply(database.engine)

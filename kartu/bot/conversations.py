@@ -40,17 +40,18 @@ class DatabaseStorage(BaseStorage):
             await uow.conversations.put(_key(key), state=value, updated_at=self.clock.now())
 
     async def expire_if_idle(self, key: StorageKey) -> str | None:
-        """Close the form when it has been idle past its lifetime; returns the expired state."""
-        async with self.db.write() as uow:
+        """Close the form when it has been idle past its lifetime; returns the expired state.
+        A form still in use costs one read (no write lock)."""
+        async with self.db.read() as uow:
             row = await uow.conversations.get(_key(key))
-            if row is None or row.state is None:
-                return None
-            # A form saved before forms had a clock (no updated_at) is treated as idle.
-            if row.updated_at is not None and self.clock.now() - row.updated_at < form_lifetime(row.state):
-                return None
-            expired = row.state
+        if row is None or row.state is None:
+            return None
+        # A form saved before forms had a clock (no updated_at) is treated as idle.
+        if row.updated_at is not None and self.clock.now() - row.updated_at < form_lifetime(row.state):
+            return None
+        async with self.db.write() as uow:
             await uow.conversations.put(_key(key), state=None, data="{}", updated_at=self.clock.now())
-            return expired
+        return row.state
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self.db.read() as uow:

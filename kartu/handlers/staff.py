@@ -19,9 +19,9 @@ from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction, 
 from kartu.handlers.render import HTML, confirm_cancel, date_text, html, join_html, plain, progress_line, time_text
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.numbers import split_stamp_arguments
+from kartu.loyalty.staff import Role
 from kartu.services.container import Services
 from kartu.services.counter import PURCHASE, REDEEM
-from kartu.loyalty.staff import Role
 from kartu.services.views import ClaimView, PurchasePromptView, RedeemPromptView, WorkplaceEntry
 
 if TYPE_CHECKING:  # the dispatcher renders notices from handlers: imported for types only

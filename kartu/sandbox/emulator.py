@@ -128,6 +128,11 @@ class BotAPIEmulator:
             "logout": lambda params: True,
         }
 
+    async def changed(self) -> None:
+        """Tell whoever follows the emulator (tests, the sandbox page) that something changed."""
+        async with self._changed:
+            self._notify()
+
     def _notify(self) -> None:
         """Something changed (call with ``_changed`` held): wake whoever waits on it."""
         self.version += 1

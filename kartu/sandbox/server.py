@@ -334,8 +334,7 @@ class Sandbox:
         person = Person(max(p.id for p in self.state.people) + 1 if self.state.people else FIRST_CUSTOMER, name, language, "customer")
         self.state.people.append(person)
         self._save()
-        async with self.emulator._changed:
-            self.emulator._notify()
+        await self.emulator.changed()
         return web.json_response(person.as_json())
 
     async def _travel(self, request: web.Request) -> web.Response:
@@ -351,8 +350,7 @@ class Sandbox:
             from kartu.scheduler.dispatcher import report_broadcast_progress
 
             await report_broadcast_progress(self.app.bot, self.app.services, self.app.i18n)
-        async with self.emulator._changed:
-            self.emulator._notify()
+        await self.emulator.changed()
         return web.json_response({"clock": self.clock.now().isoformat(), "expired": report.cards_expired, "sent": sent.sent})
 
 

@@ -99,7 +99,7 @@ class OutboxDispatcher:
             for index, message in enumerate(messages):
                 # After a failure, or while Telegram asks everyone to wait, the rest is not sent
                 # out of order or by sleeping in a handler: it goes back to the queue.
-                if report.sent < index or self.pacer.paused_for() > 0:
+                if report.failed or report.throttled or report.blocked or self.pacer.paused_for() > 0:
                     rest = [later.id for later in messages[index:] if later.id is not None]
                     # Whole seconds, rounded up: never before a 429's retry_after (whole seconds too),
                     # so the queue keeps this order.
@@ -125,7 +125,7 @@ class OutboxDispatcher:
     async def _deliver(self, message: OutboxMessage, report: DispatchReport, slots: asyncio.Semaphore | None = None) -> None:
         """Compose, wait for the pacer's slot, send, record. ``slots`` bounds the work, not the
         waiting: a chat waiting out its one-message-a-second gap holds no slot."""
-        work = slots or contextlib.nullcontext()
+        work = slots or contextlib.nullcontext()  # entered twice: around composing, around sending
         async with work:
             notice = await self.services.delivery.compose(message)
             if notice is None:
@@ -134,7 +134,7 @@ class OutboxDispatcher:
                 return
             rendered = await render_notice(self.i18n, notice)
         await self.pacer.wait_turn(message.chat_id)
-        async with slots or contextlib.nullcontext():
+        async with work:
             await self._send(message, rendered, report)
 
     async def _send(self, message: OutboxMessage, rendered: Rendered, report: DispatchReport) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock
-from kartu.loyalty.errors import NotMember, NotOwner, NotStaff
+from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
 from kartu.loyalty.expiry import stamps_expire_at
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.program import ProgramRules
@@ -42,17 +43,25 @@ class ServiceBase:
         person = await uow.people.by_telegram_id(telegram_id)
         if person is None:
             raise NotStaff()
+        return await self._place_of(uow, person, merchant_id)
+
+    async def _place_of(self, uow: UnitOfWork, person: Person, merchant_id: int | None = None) -> Workplace:
+        """`_workplace` for a person already read."""
         if merchant_id is not None:
             member = await uow.staff.active(merchant_id, person.id)
         else:
-            places = await uow.staff.workplaces(person.id)
-            chosen = [place for place in places if place.merchant_id == person.acting_merchant_id]
-            member = (chosen or places[-1:] or [None])[0]
+            member = acting_member(person, await uow.staff.workplaces(person.id))
         if member is None:
             raise NotStaff()
         merchant = await uow.merchants.get(member.merchant_id)
         assert merchant is not None
         return Workplace(person, member, merchant)
+
+    async def _keep_an_owner(self, uow: UnitOfWork, merchant_id: int) -> None:
+        """`LastOwner` when the shop has one owner left: nobody removes or erases them."""
+        await uow.staff.lock_team(merchant_id)  # two owners removing each other: one wins
+        if len([member for member, _ in await uow.staff.roster(merchant_id) if member.role == Role.OWNER]) <= 1:
+            raise LastOwner()
 
     async def _owned_workplace(self, uow: UnitOfWork, telegram_id: int) -> Workplace:
         try:
@@ -93,6 +102,13 @@ class ServiceBase:
                 else None
             ),
         )
+
+
+def acting_member(person: Person, places: Sequence[StaffMember]) -> StaffMember | None:
+    """Of the person's memberships (most recent first), the shop they act for: their /shop
+    choice, else the first shop they joined, so a new invite never moves them."""
+    chosen = [place for place in places if place.merchant_id == person.acting_merchant_id]
+    return (chosen or list(places[-1:]) or [None])[0]
 
 
 def rules_of(program: Program) -> ProgramRules:

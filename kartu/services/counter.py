@@ -41,24 +41,26 @@ class CounterService(ServiceBase):
         canonical = normalize_code(text)
         if canonical is None:
             raise UnknownCode()
-        await self._not_staff_but_own_code(staff_telegram_id, canonical)
-        if code_kind(canonical) is CodeKind.REWARD:
-            return await self.open_redeem(staff_telegram_id, canonical)
-        return await self.open_purchase(staff_telegram_id, canonical)
+        try:
+            if code_kind(canonical) is CodeKind.REWARD:
+                return await self.open_redeem(staff_telegram_id, canonical)
+            return await self.open_purchase(staff_telegram_id, canonical)
+        except NotStaff:
+            await self._own_code_shown(staff_telegram_id, canonical)
+            raise
 
-    async def _not_staff_but_own_code(self, telegram_id: int, canonical: str) -> None:
-        """A customer who pastes their own code is told to show it at the counter (not that
-        only staff may do this); anyone else who is not staff learns nothing about the code."""
+    async def _own_code_shown(self, telegram_id: int, canonical: str) -> None:
+        """Someone who is not staff sent a code: a customer who pasted their own is told to show
+        it at the counter (not that only staff may do this); any other code tells them nothing."""
         async with self.db.read() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
-            if person is None or await uow.staff.workplaces(person.id):
+            if person is None:
                 return
             if code_kind(canonical) is CodeKind.PERSONAL and person.personal_code == canonical:
                 raise OwnCodeShown(reward=False)
             reward = await uow.rewards.by_code(canonical) if code_kind(canonical) is CodeKind.REWARD else None
             if reward is not None and reward.person_id == person.id:
                 raise OwnCodeShown(reward=True)
-        raise NotStaff()
 
     async def _stamped_today(self, uow: UnitOfWork, place_merchant_id: int, timezone: str, person_id: int) -> int:
         since = local_day_start(self.clock.now(), timezone)
@@ -92,17 +94,7 @@ class CounterService(ServiceBase):
         stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
         # Refuse now rather than after the tap when the cap is already out of reach.
         credit_purchase(rules, card.stamps, purchases, stamped)
-        prompt = await uow.prompts.add(
-            PurchasePrompt(
-                token=new_prompt_token(),
-                merchant_id=place.merchant.id,
-                customer_person_id=customer.id,
-                staff_person_id=place.person.id,
-                purchases=purchases,
-                created_at=now,
-                expires_at=now + PROMPT_TTL,
-            )
-        )
+        prompt = await self._add_prompt(uow, place, PURCHASE, customer.id, purchases=purchases)
         await uow.staff.touch(place.member.id, now)
         return PurchasePromptView(
             token=prompt.token or "",
@@ -117,6 +109,17 @@ class CounterService(ServiceBase):
             open_rewards=len(await uow.rewards.open_rewards(place.merchant.id, customer.id, now)),
             timezone=place.merchant.timezone,
         )
+
+    async def _add_prompt(
+        self, uow: UnitOfWork, place: Workplace, kind: str, customer_id: int, *, purchases: int = 0, reward_id: int | None = None
+    ) -> PurchasePrompt:
+        """The row behind a Confirm button, opened by this staff member for this shop."""
+        now = self.clock.now()
+        return await uow.prompts.add(PurchasePrompt(
+            token=new_prompt_token(), kind=kind, reward_id=reward_id, merchant_id=place.merchant.id,
+            customer_person_id=customer_id, staff_person_id=place.person.id, purchases=purchases,
+            created_at=now, expires_at=now + PROMPT_TTL,
+        ))
 
     def _may_try_code(self, place: Workplace) -> CodeMisses:
         """Refuse code entry for a locked account, or one past its unknown codes this minute."""
@@ -152,12 +155,12 @@ class CounterService(ServiceBase):
         all), then that the prompt exists, is of this kind, was opened by them, and that they
         still work at its shop: a forged or foreign button learns nothing and changes nothing."""
         person = await uow.people.by_telegram_id(staff_telegram_id)
-        if person is None or not await uow.staff.workplaces(person.id):
-            raise NotStaff()
-        prompt = await uow.prompts.by_token(token)
-        if prompt is None or prompt.kind != kind or prompt.staff_person_id != person.id:
+        prompt = await uow.prompts.by_token(token) if person is not None else None
+        if person is None or prompt is None or prompt.kind != kind or prompt.staff_person_id != person.id:
+            if person is None or not await uow.staff.workplaces(person.id):
+                raise NotStaff()
             raise PromptClosed("missing")
-        place = await self._workplace(uow, staff_telegram_id, prompt.merchant_id)
+        place = await self._place_of(uow, person, prompt.merchant_id)
         if prompt.status == "confirmed" and kind == REDEEM:
             raise RewardAlreadyRedeemed()
         if prompt.status != "pending":
@@ -278,7 +281,6 @@ class CounterService(ServiceBase):
         canonical = normalize_code(code_text)
         if canonical is None or code_kind(canonical) is not CodeKind.REWARD:
             raise UnknownCode()
-        now = self.clock.now()
         async with self.db.write() as uow:
             place = await self._workplace(uow, staff_telegram_id)
             misses = self._may_try_code(place)
@@ -290,13 +292,7 @@ class CounterService(ServiceBase):
                 assert customer is not None
                 # The Confirm button carries this prompt's unguessable token, never the reward's
                 # id: only someone who typed the code can redeem it.
-                prompt = await uow.prompts.add(
-                    PurchasePrompt(
-                        token=new_prompt_token(), kind=REDEEM, reward_id=reward.id, merchant_id=place.merchant.id,
-                        customer_person_id=customer.id, staff_person_id=place.person.id, purchases=0,
-                        created_at=now, expires_at=now + PROMPT_TTL,
-                    )
-                )
+                prompt = await self._add_prompt(uow, place, REDEEM, customer.id, reward_id=reward.id)
                 return RedeemPromptView(
                     prompt.token or "", place.merchant.name, customer.first_name, reward.name, reward.expires_at, place.merchant.timezone
                 )

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from kartu.loyalty.codes import anonymous_code, new_personal_code
-from kartu.loyalty.errors import InviteInvalid, LastOwner, NotMember, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import InviteInvalid, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, acting_member
 from kartu.loyalty.staff import Role
 from kartu.services.views import CardView, InviteResult, JoinResult, LeavePreview, RewardView
 from kartu.storage.models import Merchant, Person
@@ -110,9 +110,8 @@ class CustomerService(ServiceBase):
         person = await self._ensure_person(uow, profile)
         if not await uow.invites.use(invite.id, person.id, now):
             raise InviteInvalid()
-        places = await uow.staff.workplaces(person.id)
-        acting = next((p.merchant_id for p in places if p.merchant_id == person.acting_merchant_id), None)
-        acting = acting or (places[-1].merchant_id if places else invite.merchant_id)
+        before = acting_member(person, await uow.staff.workplaces(person.id))
+        acting = before.merchant_id if before is not None else invite.merchant_id
         await uow.staff.add_or_restore(invite.merchant_id, person.id, invite.role, now)
         # Joining a second shop's team does not move the person: they keep acting where they
         # did (an owner of A invited to B still runs A) until they switch with /shop.
@@ -220,9 +219,7 @@ class CustomerService(ServiceBase):
                 raise NotMember()
             for member in await uow.staff.workplaces(person.id):
                 if member.role == Role.OWNER:
-                    owners = [m for m, _ in await uow.staff.roster(member.merchant_id) if m.role == Role.OWNER]
-                    if len(owners) <= 1:
-                        raise LastOwner()  # a shop is never left without an owner
+                    await self._keep_an_owner(uow, member.merchant_id)
             for card in await uow.personal_data.cards_of(person.id):
                 await uow.personal_data.close_card(card, now, "forgotten")
             await uow.personal_data.erase(person, anonymous_code(), now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 
 from kartu.loyalty.codes import new_personal_code
-from kartu.loyalty.errors import LastOwner, NotAdmin, NotOwner, ProgramChangeAffectsCards, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import NotAdmin, NotOwner, ProgramChangeAffectsCards, PromptClosed, UnknownMerchant
 from kartu.loyalty.links import new_invite_token, slugify
 from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, capped_balance, change_setting, parse_quiet_hours
 from kartu.loyalty.staff import INVITE_TTL, Role
@@ -131,10 +131,7 @@ class MerchantService(ServiceBase):
 
     async def _remove(self, uow: UnitOfWork, member: StaffMember) -> str:
         if member.role == Role.OWNER:
-            await uow.staff.lock_team(member.merchant_id)  # two owners removing each other: one wins
-            owners = [m for m, _ in await uow.staff.roster(member.merchant_id) if m.role == Role.OWNER]
-            if len(owners) <= 1:
-                raise LastOwner()
+            await self._keep_an_owner(uow, member.merchant_id)
         person = await uow.people.get(member.person_id)
         await uow.staff.revoke(member.id, self.clock.now())
         return person.first_name if person else ""

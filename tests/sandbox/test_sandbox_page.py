@@ -60,6 +60,12 @@ async def _tap(page: object, label: str) -> None:
     await _bubbles(page).last.get_by_role("button", name=label).click()  # type: ignore[attr-defined]
 
 
+async def _open_chat(page: object, name: str) -> None:
+    """Pick a person and wait until their chat is the one shown (so what is typed next is theirs)."""
+    await page.click(f'.person:has-text("{name}")')  # type: ignore[attr-defined]
+    await page.locator(f'.person.active:has-text("{name}")').wait_for()  # type: ignore[attr-defined]
+
+
 async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, browser: object) -> None:
     page = await browser.new_page(viewport={"width": 1200, "height": 860})  # type: ignore[attr-defined]
     await page.goto(sandbox.url)
@@ -74,7 +80,7 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await page.locator('.person.active:has-text("Dewi")').wait_for()
 
     # The owner asks for the join link and opens it as Dewi.
-    await page.click('.person:has-text("Sari")')
+    await _open_chat(page, "Sari")
     await _say(page, "/link")
     link = page.locator('#messages a[data-start^="m_"]').last  # the join link, not the staff invite above it
     await link.wait_for()
@@ -90,7 +96,7 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await _shot(page, "03-customer-card")
 
     # Staff stamp her card full: three today, three tomorrow (the daily limit is five).
-    await page.click('.person:has-text("Budi")')
+    await _open_chat(page, "Budi")
     for day in range(2):
         await _say(page, f"/stamp {code.group(0)} 3")
         await _bubbles(page).last.get_by_role("button", name="✅ Konfirmasi").wait_for()
@@ -100,7 +106,7 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
             await page.click("button[data-step='1d']")
     await _shot(page, "04-staff-confirmed")
 
-    await page.click('.person:has-text("Dewi")')
+    await _open_chat(page, "Dewi")
     reward = _bubbles(page).filter(has_text="Your card is full")
     await reward.wait_for()
     reward_code = await reward.locator("code").inner_text()
@@ -108,11 +114,11 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await _shot(page, "05-customer-reward")
 
     # Staff redeem it; the customer is told.
-    await page.click('.person:has-text("Budi")')
+    await _open_chat(page, "Budi")
     await _say(page, reward_code)
     await _bubbles(page).last.get_by_role("button", name="✅ Konfirmasi").wait_for()
     await _tap(page, "✅ Konfirmasi")
-    await page.click('.person:has-text("Dewi")')
+    await _open_chat(page, "Dewi")
     await _bubbles(page).filter(has_text="Enjoy your").wait_for()
 
     # A week later the feedback survey is there, with its rating buttons.
@@ -133,7 +139,7 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await other.locator('.person.active:has-text("Sari")').wait_for()
     assert await other.inner_text("h1") == "Sandbox Kartu" and "Waktu sandbox" in await other.inner_text("#clock")
     await _say(page, "/card")
-    await page.click('.person:has-text("Sari")')
+    await _open_chat(page, "Sari")
     await _say(page, "/help")
     await other.locator("#messages .msg.bot", has_text="Kartu — kartu loyalitas").last.wait_for()
     await _shot(other, "07-second-tab")
