@@ -73,6 +73,36 @@ async def test_operator_lists_and_removes_owners_but_never_the_last(tmp_path: Pa
     assert code == 1 and "no merchant" in err
 
 
+async def test_onboarding_a_shop_without_its_owners_id(tmp_path: Path) -> None:
+    """An owner given as @username or by a one-time link; the same name twice is refused and
+    explained; `merchant list` and `merchant update` show and change what was made."""
+    env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_BOT_USERNAME": "kartu_test_bot", "KARTU_LOG_LEVEL": "WARNING",
+           "KARTU_DEFAULT_LANGUAGE": "id"}
+    code, out, _ = await _kartu("merchant", "create", "Kopi Senja", "--owner", "@sari_kopi", env=env, cwd=tmp_path)
+    assert code == 0
+    assert "Owner link (works once, within 24 hours; only @sari_kopi can use it): https://t.me/kartu_test_bot?start=owner_" in out
+
+    code, out, err = await _kartu("merchant", "create", "kopi senja", env=env, cwd=tmp_path)
+    assert code == 1 and "a shop named 'kopi senja' already exists (slug kopi-senja); nothing was created" in err
+    assert "kartu merchant update kopi-senja" in err and "Traceback" not in err
+
+    code, out, _ = await _kartu("merchant", "create", "kopi senja", "--yes", env=env, cwd=tmp_path)
+    assert code == 0 and "slug kopi-senja-2" in out and "the next person who opens it becomes the owner" in out
+
+    code, out, _ = await _kartu("merchant", "update", "kopi-senja", "--name", "Kopi Senja ☕", "--timezone", "Asia/Makassar", "--owner", "100",
+                                env=env, cwd=tmp_path)
+    assert code == 0 and "Updated kopi-senja: 'Kopi Senja ☕', time zone Asia/Makassar." in out and "Owner: Telegram user 100." in out
+    code, out, _ = await _kartu("merchant", "list", env=env, cwd=tmp_path)
+    rows = [line.split("\t") for line in out.strip().splitlines()]
+    assert rows[0] == ["slug", "name", "timezone", "owners", "members", "created"]
+    assert [row[:5] for row in rows[1:]] == [["kopi-senja", "Kopi Senja ☕", "Asia/Makassar", "1", "0"], ["kopi-senja-2", "kopi senja", "Asia/Jakarta", "0", "0"]]
+
+    code, _, err = await _kartu("merchant", "update", "kopi-senja", "--timezone", "Mars/Olympus", env=env, cwd=tmp_path)
+    assert code == 1 and "unknown time zone" in err
+    code, _, err = await _kartu("merchant", "create", "X", "--owner", "not an owner", env=env, cwd=tmp_path)
+    assert code == 1 and "neither a Telegram user id" in err
+
+
 def _free_port() -> int:
     import socket
 

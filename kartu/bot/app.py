@@ -19,6 +19,7 @@ from kartu.bot.middlewares import install_middlewares
 from kartu.config import Settings
 from kartu.handlers import build_routers
 from kartu.handlers.common import PoliteRefusals, TextSizeGuard
+from kartu.handlers.menus import CUSTOMER_COMMANDS
 from kartu.handlers.render import N_
 from kartu.loyalty.clock import Clock
 from kartu.services.container import Services
@@ -30,16 +31,6 @@ from kartu.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
-
-COMMANDS = {
-    "card": N_("Your stamp card"),
-    "code": N_("Your personal code and QR"),
-    "rewards": N_("Rewards you can use"),
-    "help": N_("How Kartu works"),
-    "lang": N_("Language: Bahasa Indonesia / English"),
-    "mydata": N_("What Kartu keeps about you"),
-}
-
 
 @dataclass
 class KartuApp:
@@ -112,11 +103,13 @@ def build_app(settings: Settings, clock: Clock | None = None) -> KartuApp:
 
 
 async def publish_commands(app: KartuApp) -> None:
-    """The command menu Telegram shows, in each language."""
+    """The command menu Telegram shows customers, in each language (staff and owners get
+    their own per chat, see handlers/menus.py)."""
     for locale in app.i18n.available_locales:
-        commands = [BotCommand(command=name, description=app.i18n.gettext(text, locale=locale)) for name, text in COMMANDS.items()]
+        commands = [BotCommand(command=name, description=app.i18n.gettext(text, locale=locale)) for name, text in CUSTOMER_COMMANDS.items()]
         await app.bot.set_my_commands(commands, language_code=locale)
-    default = [BotCommand(command=name, description=app.i18n.gettext(text, locale=app.settings.default_language)) for name, text in COMMANDS.items()]
+    default = [BotCommand(command=name, description=app.i18n.gettext(text, locale=app.settings.default_language))
+               for name, text in CUSTOMER_COMMANDS.items()]
     await app.bot.set_my_commands(default)
 
 

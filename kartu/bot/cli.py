@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 import sys
 
@@ -18,6 +19,9 @@ from kartu.loyalty.links import LinkKind, deep_link
 
 if TYPE_CHECKING:  # imported lazily below: aiogram is slow to import
     from kartu.services.container import Services
+    from kartu.services.views import MerchantCreated, MerchantUpdated
+
+from kartu.services.views import OwnerAdded  # plain dataclasses: cheap to import
 
 T = TypeVar("T")
 log = logging.getLogger("kartu")
@@ -218,32 +222,121 @@ async def _bot_username(settings: Settings) -> str | None:
         await bot.session.close()
 
 
-@merchant.command("create")
-@click.argument("name")
-@click.option("--owner", "owner_id", type=int, required=True, help="Telegram user id of the owner.")
-@click.option("--timezone", default=None, help="IANA time zone of the shop, e.g. Asia/Makassar (default KARTU_DEFAULT_TIMEZONE).")
-def create(name: str, owner_id: int, timezone: str | None) -> None:
-    """Create a merchant with the default stamp program and print its join link."""
-    settings = _settings()
-    if timezone is not None:
+OWNER_HELP = ("The owner: a Telegram user id (they can send /whoami to the bot), or @username. "
+              "Leave it out to print a one-time owner link for the next person who opens it.")
+USERNAME = re.compile(r"@?[A-Za-z][A-Za-z0-9_]{3,31}")
+
+
+def _owner(value: str | None) -> tuple[int | None, str | None]:
+    """``--owner``: a Telegram user id or an @username."""
+    if value is None:
+        return None, None
+    if value.strip().isdigit():
+        return int(value), None
+    if USERNAME.fullmatch(value.strip()):
+        return None, value.strip().lstrip("@")
+    raise click.ClickException(f"--owner {value!r} is neither a Telegram user id (digits) nor a @username")
+
+
+def _timezone(value: str | None) -> str | None:
+    if value is not None:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
         try:
-            ZoneInfo(timezone)
+            ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise click.ClickException(f"unknown time zone {timezone!r} (expected something like Asia/Jakarta)") from None
-    async def _create(services: Services) -> tuple[str, str | None]:
-        created = await services.merchants.create_merchant(name, owner_id, timezone=timezone)
-        return created.slug, await _bot_username(settings)
+            raise click.ClickException(f"unknown time zone {value!r} (expected something like Asia/Jakarta)") from None
+    return value
+
+
+def _echo_owner(owner: OwnerAdded, username: str | None) -> None:
+    if owner.telegram_id is not None:
+        click.echo(f"Owner: Telegram user {owner.telegram_id}.")
+    elif owner.invite_token is not None:
+        who = f"only @{owner.for_username} can use it" if owner.for_username else "the next person who opens it becomes the owner"
+        link = deep_link(username or "<bot>", LinkKind.OWNER_INVITE, owner.invite_token)
+        click.echo(f"Owner link (works once, within 24 hours; {who}): {link}")
+
+
+@merchant.command("create")
+@click.argument("name")
+@click.option("--owner", "owner", default=None, help=OWNER_HELP)
+@click.option("--timezone", default=None, help="IANA time zone of the shop, e.g. Asia/Makassar (default KARTU_DEFAULT_TIMEZONE).")
+@click.option("--language", type=click.Choice(["id", "en"]), default=None,
+              help="Language of the default reward name (default KARTU_DEFAULT_LANGUAGE).")
+@click.option("--yes", "same_name_ok", is_flag=True, help="Create it even if a shop with this name already exists.")
+def create(name: str, owner: str | None, timezone: str | None, language: str | None, same_name_ok: bool) -> None:
+    """Create a merchant with the default stamp program and print its join link."""
+    from kartu.loyalty.errors import DuplicateMerchantName
+
+    settings = _settings()
+    owner_id, owner_username = _owner(owner)
+    timezone = _timezone(timezone)
+
+    async def _create(services: Services, allow_same_name: bool) -> tuple[MerchantCreated, str | None]:
+        created = await services.merchants.create_merchant(
+            name, owner_id, owner_username=owner_username, timezone=timezone, language=language, allow_same_name=allow_same_name,
+        )
+        return created, await _bot_username(settings)
 
     try:
-        slug, username = _with_services(settings, _create)
+        try:
+            created, username = _with_services(settings, lambda services: _create(services, same_name_ok))
+        except DuplicateMerchantName as twin:
+            question = f"A shop named {name!r} already exists (slug {twin.slug}). Create a second one with the same name?"
+            if not (sys.stdin.isatty() and click.confirm(question, default=False)):
+                raise click.ClickException(
+                    f"a shop named {name!r} already exists (slug {twin.slug}); nothing was created. "
+                    f"Change it with `kartu merchant update {twin.slug}`, or add --yes to create a second shop with this name."
+                ) from None
+            created, username = _with_services(settings, lambda services: _create(services, True))
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Created merchant {name!r} (slug {slug}), owner {owner_id}.")
-    click.echo(f"Customer join link: {deep_link(username or '<bot>', LinkKind.JOIN, slug)}")
+    click.echo(f"Created merchant {created.name!r} (slug {created.slug}).")
+    _echo_owner(OwnerAdded(created.owner_telegram_id, created.owner_invite_token, created.owner_for_username), username)
+    click.echo(f"Customer join link: {deep_link(username or '<bot>', LinkKind.JOIN, created.slug)}")
     if not username:
-        click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the link.)")
+        click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the links.)")
+
+
+@merchant.command("list")
+def list_merchants() -> None:
+    """Every shop on this bot: slug, name, time zone, owners, members."""
+    shops = _with_services(_settings(), lambda services: services.merchants.directory())
+    if not shops:
+        click.echo("No merchants yet. Create one with `kartu merchant create NAME`.")
+        return
+    click.echo("slug\tname\ttimezone\towners\tmembers\tcreated")
+    for shop in shops:
+        click.echo(f"{shop.slug}\t{shop.name}\t{shop.timezone}\t{shop.owners}\t{shop.members}\t{shop.created_at:%Y-%m-%d}")
+
+
+@merchant.command("update")
+@click.argument("slug")
+@click.option("--name", default=None, help="A new name for the shop (its join link stays the same).")
+@click.option("--owner", "owner", default=None, help="Add an owner: a Telegram user id or @username.")
+@click.option("--owner-link", is_flag=True, help="Print a new one-time owner link (the old ones keep their expiry).")
+@click.option("--timezone", default=None, help="IANA time zone of the shop, e.g. Asia/Makassar.")
+def update_merchant(slug: str, name: str | None, owner: str | None, owner_link: bool, timezone: str | None) -> None:
+    """Rename a shop, change its time zone or add an owner."""
+    settings = _settings()
+    owner_id, owner_username = _owner(owner)
+    timezone = _timezone(timezone)
+    if name is None and owner is None and not owner_link and timezone is None:
+        raise click.ClickException("nothing to change: give --name, --owner, --owner-link or --timezone")
+
+    async def _update(services: Services) -> tuple[MerchantUpdated, str | None]:
+        updated = await services.merchants.update_merchant(
+            slug, name=name, timezone=timezone, owner_telegram_id=owner_id, owner_username=owner_username, owner_link=owner_link,
+        )
+        return updated, await _bot_username(settings) if updated.owner.invite_token else None
+
+    try:
+        updated, username = _with_services(settings, _update)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Updated {updated.slug}: {updated.name!r}, time zone {updated.timezone}.")
+    _echo_owner(updated.owner, username)
 
 
 def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from kartu.handlers import admin, broadcasts, common, customer, forms, owner, staff
+from kartu.handlers import admin, broadcasts, common, customer, forms, menus, owner, staff
 
 
 def build_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only), in matching order."""
     return [
         common.commands_router(),
+        menus.router(),
         admin.router(),
         forms.router(),
         owner.router(),

@@ -8,11 +8,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
 from kartu.handlers.common import cancel_form
 from kartu.handlers.notices import broadcast_text
+from kartu.handlers.filters import MenuButton
+from kartu.handlers.menus import MENU_BROADCAST
 from kartu.handlers.render import N_, html, plain
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
 from kartu.services.container import Services
@@ -87,7 +90,8 @@ async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, 
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))
     await bot.send_message(
         chat_id,
-        html(_("Above is the preview. Send it to {count} customer(s) ({segment})?"), count=count, segment=_(SEGMENT_LABELS[segment])),
+        html(ngettext("Above is the preview. Send it to {count} customer ({segment})?", "Above is the preview. Send it to {count} customers ({segment})?",
+                      count), count=count, segment=_(SEGMENT_LABELS[segment])),
         reply_markup=builder.as_markup(),
     )
 
@@ -130,6 +134,7 @@ def router() -> Router:
     broadcasts = Router(name="broadcasts")
     broadcasts.message.register(cancel_form, Command("cancel"), StateFilter(BroadcastForm))
     broadcasts.message.register(begin, Command("broadcast"))
+    broadcasts.message.register(begin, MenuButton(MENU_BROADCAST))
     broadcasts.message.register(receive_message, BroadcastForm.message, ~F.text.startswith("/"))
     broadcasts.callback_query.register(choose_segment, BroadcastSegment.filter())
     broadcasts.callback_query.register(act, BroadcastAction.filter())

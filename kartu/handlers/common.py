@@ -6,16 +6,18 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, TelegramObject
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import LanguageChoice
-from kartu.handlers.render import HTML, MENU_HELP, html, menu_keyboard, plain
-from kartu.handlers.filters import MenuButton
+from kartu.handlers.menus import keyboard_for, publish_menu
+from kartu.handlers.render import html, plain
 from kartu.loyalty import errors
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
 from kartu.loyalty.numbers import format_amount
@@ -60,11 +62,13 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.OwnPurchase():
             return _("You cannot confirm a purchase on your own card. Ask a colleague.")
         case errors.DailyCapReached(remaining=0):
-            return plain(_("This customer has reached today's limit of {cap} stamps. Come back tomorrow!"), cap=error.cap)
+            return plain(_("Nothing was added: {name} already got today's {cap} stamps, the shop's daily limit. They can collect again tomorrow."),
+                         name=error.customer_first_name or "—", cap=error.cap)
         case errors.DailyCapReached():
-            return plain(
-                _("Only {remaining} more stamp(s) allowed today for this customer (limit {cap})."), remaining=error.remaining, cap=error.cap
-            )
+            return plain(ngettext("Nothing was added: {name} can get only {remaining} more stamp today (daily limit {cap}). Confirm fewer purchases.",
+                                  "Nothing was added: {name} can get only {remaining} more stamps today (daily limit {cap}). Confirm fewer purchases.",
+                                  error.remaining),
+                         name=error.customer_first_name or "—", remaining=error.remaining, cap=error.cap)
         case errors.PromptClosed(status="confirmed"):
             return _("This purchase was already confirmed.")
         case errors.ClaimTooSoon():
@@ -97,6 +101,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This request is no longer valid. Please send the customer's code again.")
         case errors.PromptClosed():
             return _("This button is no longer valid.")
+        case errors.InviteForSomeoneElse():
+            return _("This owner link was made for someone else's Telegram account. Ask whoever sent it to you.")
         case errors.InviteInvalid():
             return _("This invite link is not valid any more (used or expired). Ask the owner for a new one.")
         case errors.RewardExpired():
@@ -133,7 +139,22 @@ class PoliteRefusals(BaseMiddleware):
                 await event.answer(text, show_alert=True)
             elif isinstance(event, Message):
                 await event.answer(text, parse_mode=None)
+            if isinstance(error, errors.DailyCapReached) and error.remaining == 0 and error.customer_chat is not None:
+                await _tell_customer_of_cap(data["bot"], data["i18n"], error, error.customer_chat)
             return None
+
+
+async def _tell_customer_of_cap(bot: Bot, i18n: Any, error: errors.DailyCapReached, chat: tuple[int, str]) -> None:
+    """Staff were refused; the customer (at the counter, or waiting on a claim) hears why in
+    their own words. Best effort: nothing was credited, so nothing is lost if it fails."""
+    chat_id, language = chat
+    with i18n.use_locale(language):
+        text = html(_("You already collected today's {cap} stamps at <b>{shop}</b>, the most one day gives. Your next stamp can come tomorrow 🙂"),
+                    cap=error.cap, shop=error.merchant_name)
+    try:
+        await bot.send_message(chat_id, text)
+    except TelegramAPIError as failure:
+        log.info("could not tell %s about the daily limit: %s", chat_id, failure)
 
 
 class TextSizeGuard(BaseMiddleware):
@@ -151,39 +172,19 @@ class TextSizeGuard(BaseMiddleware):
         return await handler(event, data)
 
 
+async def best_effort(action: Awaitable[object]) -> None:
+    """A toast, an edit of a screen or a reaction: it may fail ("query is too old", a 429,
+    "message is not modified") without losing anything, since results travel by the outbox."""
+    try:
+        await action
+    except TelegramAPIError as error:
+        log.info("best-effort update failed: %s", error)
+
+
 def profile_of(message_or_query: Message | CallbackQuery) -> TelegramProfile:
     user = message_or_query.from_user
     assert user is not None
     return TelegramProfile(user.id, user.first_name, user.username, user.language_code)
-
-
-def help_text() -> HTML:
-    return html(_(
-        "<b>Kartu — your loyalty card in Telegram</b>\n\n"
-        "<b>Customers</b>\n"
-        "/card — your stamp card\n"
-        "/code — your personal code and QR: show it when you pay\n"
-        "/rewards — rewards you can use, with their codes\n"
-        "/claim — tell staff you just bought something (they confirm in the chat)\n"
-        "/lang — Bahasa Indonesia or English\n"
-        "/stop — no more offers from this shop · /mydata — what Kartu keeps about you\n"
-        "/leave — leave this shop · /forget — erase your personal data\n\n"
-        "<b>Staff</b>\n"
-        "Send the customer's code (or /stamp CODE 2 for two purchases), then tap Confirm.\n"
-        "/redeem CODE — hand out a reward; or just send the reward code.\n"
-        "/duty — receive customers' purchase claims (on/off)\n"
-        "/shop — which shop you act for, if you work at several\n\n"
-        "<b>Owners</b>\n"
-        "/link — your customers' join link and QR code\n"
-        "/staff — invite or remove staff\n"
-        "/program — stamps needed, reward, limits and expiry\n"
-        "/broadcast — message your customers · /stats — numbers and a chart\n"
-        "/feedback — ratings and comments · /export — CSV files"
-    ))
-
-
-async def show_help(message: Message) -> None:
-    await message.answer(help_text(), reply_markup=menu_keyboard())
 
 
 async def who_am_i(message: Message) -> None:
@@ -200,21 +201,21 @@ async def choose_language(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=builder.as_markup())
 
 
-async def set_language(query: CallbackQuery, callback_data: LanguageChoice, services: Services, i18n: Any) -> None:
+async def set_language(query: CallbackQuery, callback_data: LanguageChoice, services: Services, i18n: Any, bot: Bot) -> None:
     if callback_data.code not in SUPPORTED_LANGUAGES:
         await query.answer(_("Sorry, that did not work. Please try again."), show_alert=True)
         return
     language = await services.customers.set_language(profile_of(query), callback_data.code)
+    menu = await services.merchants.menu(query.from_user.id)
     with i18n.use_locale(language):
         await query.answer()
         if isinstance(query.message, Message):
-            await query.message.answer(_("Language set to English."), reply_markup=menu_keyboard())
+            await query.message.answer(_("Language set to English."), reply_markup=keyboard_for(menu))
+        await publish_menu(bot, query.from_user.id, menu)
 
 
 def commands_router() -> Router:
     router = Router(name="common")
-    router.message.register(show_help, Command("help"))
-    router.message.register(show_help, MenuButton(MENU_HELP))
     router.message.register(choose_language, Command("lang", "language", "bahasa"))
     router.message.register(who_am_i, Command("whoami", "id"))
     router.callback_query.register(set_language, LanguageChoice.filter())

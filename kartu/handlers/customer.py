@@ -13,24 +13,21 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import DataAction, SurveyAnswer, SurveyReason
 from kartu.handlers.common import profile_of
 from kartu.handlers.staff import claim_request
 from kartu.handlers.filters import MenuButton
+from kartu.handlers.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS, answer_with_menu
 from kartu.handlers.render import (
-    MENU_CARD,
-    MENU_CLAIM,
-    MENU_CODE,
-    MENU_REWARDS,
     REASON_LABELS,
     card_caption,
     card_photo,
     confirm_cancel,
     html,
     join_html,
-    menu_keyboard,
     progress_line,
     qr_photo,
     reward_lines,
@@ -43,7 +40,7 @@ from kartu.services.container import Services
 log = logging.getLogger(__name__)
 
 
-async def start(message: Message, command: CommandObject, services: Services) -> None:
+async def start(message: Message, command: CommandObject, services: Services, bot: Bot) -> None:
     outcome = await services.customers.start(profile_of(message), command.args)
     if outcome.invite is not None:
         if outcome.invite.role == Role.OWNER:
@@ -53,7 +50,7 @@ async def start(message: Message, command: CommandObject, services: Services) ->
         parts = [html(text, shop=outcome.invite.merchant_name)]
         if outcome.invite.still_acting_for:
             parts.append(html(_("You still act for <b>{shop}</b>. Send /shop to switch between your shops."), shop=outcome.invite.still_acting_for))
-        await message.answer(join_html("\n\n", parts), reply_markup=menu_keyboard())
+        await answer_with_menu(message, bot, join_html("\n\n", parts), await services.merchants.menu(message.chat.id))
         return
     if outcome.joined is None:
         await message.answer(join_html("\n\n", [
@@ -80,7 +77,7 @@ async def start(message: Message, command: CommandObject, services: Services) ->
             html(_("Tap a button below, or send /help.")),
         ],
     )
-    await message.answer(text, reply_markup=menu_keyboard())
+    await answer_with_menu(message, bot, text, await services.merchants.menu(message.chat.id, as_customer=True))
 
 
 async def show_card(message: Message, services: Services, i18n: KartuI18n) -> None:
@@ -92,7 +89,8 @@ async def show_code(message: Message, services: Services) -> None:
     card = await services.customers.card(message.from_user.id)  # type: ignore[union-attr]  # the code comes with its shop
     code = format_code(card.personal_code)
     await message.answer(html(_("Your code at <b>{shop}</b>: <code>{code}</code>"), shop=card.merchant_name, code=code))
-    await message.answer_photo(await qr_photo(card.personal_code), caption=_("Show this QR code or tell the code to staff when you pay."))
+    await message.answer_photo(await qr_photo(card.personal_code, card.merchant_name),
+                               caption=_("Show this QR code or tell the code to staff when you pay."))
 
 
 async def show_rewards(message: Message, services: Services, i18n: KartuI18n) -> None:
@@ -189,9 +187,13 @@ async def send_my_data(message: Message, services: Services) -> None:
 async def ask_to_leave(message: Message, services: Services) -> None:
     preview = await services.customers.leaving(message.from_user.id)  # type: ignore[union-attr]
     await message.answer(
-        html(_("Leave <b>{shop}</b>? Your {stamps} stamp(s) and {rewards} unused reward(s) there will be gone, and the shop "
-               "will no longer see you as a member or message you. Other shops are not affected."),
-             shop=preview.merchant_name, stamps=preview.stamps, rewards=preview.open_rewards),
+        html(_("Leave <b>{shop}</b>? {what} there will be gone, and the shop will no longer see you as a member or message you. "
+               "Other shops are not affected."),
+             shop=preview.merchant_name,
+             what=join_html(" ", [
+                 html(ngettext("Your {count} stamp", "Your {count} stamps", preview.stamps), count=preview.stamps),
+                 html(ngettext("and {count} unused reward", "and {count} unused rewards", preview.open_rewards), count=preview.open_rewards),
+             ])),
         reply_markup=confirm_cancel(DataAction(action="leave", merchant_id=preview.merchant_id).pack(), DataAction(action="keep").pack()),
     )
 

@@ -3,7 +3,7 @@ looks like a customer or reward code: ask which was meant instead of guessing.""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -36,7 +36,7 @@ async def ask_which(message: Message, state: FSMContext) -> None:
     )
 
 
-async def resolve(query: CallbackQuery, callback_data: CodeOrAnswer, services: Services, state: FSMContext, i18n: KartuI18n) -> None:
+async def resolve(query: CallbackQuery, callback_data: CodeOrAnswer, services: Services, state: FSMContext, i18n: KartuI18n, bot: Bot) -> None:
     current = await state.get_state()
     typed = (await state.get_data()).get("typed")
     if not isinstance(typed, str) or current not in {form.state for form in FORMS_THAT_ASK} or not isinstance(query.message, Message):
@@ -51,7 +51,7 @@ async def resolve(query: CallbackQuery, callback_data: CodeOrAnswer, services: S
         return
     await query.answer()
     if current == ProgramForm.value.state:
-        await save_setting(query.message, user_id, typed, services, state)
+        await save_setting(query.message, user_id, typed, services, state, bot)
     else:
         await take_broadcast(query.message, user_id, typed, None, services, state)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
@@ -54,10 +55,24 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
         return Rendered(broadcast_text(notice.merchant_name, notice.text), None, notice.photo_file_id)
     if isinstance(notice, CardUpdateNotice):
         with i18n.context(), i18n.use_locale(notice.language):
-            caption = join_html("\n", [html(_("✅ +{count} stamp(s)!"), count=notice.stamps_added), card_caption(notice.card, notice.language)])
-            return Rendered(caption, None, await card_photo(notice.card))
+            return await _card_update(notice)
     text, markup = _render_text(i18n, notice)
     return Rendered(text, markup)
+
+
+async def _card_update(notice: CardUpdateNotice) -> Rendered:
+    """The card after a purchase. The purchase that fills it shows it full, all stamps in, with
+    🎉; the reward code follows in its own message and the fresh card is on /card."""
+    added = html(ngettext("✅ +{count} stamp!", "✅ +{count} stamps!", notice.stamps_added), count=notice.stamps_added)
+    if not notice.cards_filled:
+        return Rendered(join_html("\n", [added, card_caption(notice.card, notice.language)]), None, await card_photo(notice.card))
+    full = replace(notice.card, stamps=notice.card.stamps_required)
+    caption = join_html("\n", [
+        added,
+        html(_("🎉 <b>{shop}</b>: your card is full!"), shop=notice.card.merchant_name),
+        html(ngettext("Your reward code comes next.", "Your {count} reward codes come next.", notice.cards_filled), count=notice.cards_filled),
+    ])
+    return Rendered(caption, None, await card_photo(full, celebrate=True))
 
 
 def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:
@@ -81,7 +96,9 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
             case StampReminderNotice():
                 missing = max(notice.stamps_required - notice.stamps, 0)
                 return html(
-                    _("⏳ Your {stamps} stamp(s) at <b>{shop}</b> expire on {date} — {missing} more for {reward}. See you soon!"),
+                    ngettext("⏳ Your {stamps} stamp at <b>{shop}</b> expires on {date} — {missing} more for {reward}. Hope to see you soon!",
+                             "⏳ Your {stamps} stamps at <b>{shop}</b> expire on {date} — {missing} more for {reward}. Hope to see you soon!",
+                             notice.stamps),
                     stamps=notice.stamps, shop=notice.merchant_name, date=date_text(notice.expires_at, notice.timezone, notice.language),
                     missing=missing, reward=notice.reward_name,
                 ), None
@@ -94,7 +111,7 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
             case RewardIssuedNotice():
                 reward = notice.reward
                 return html(
-                    _("🎉 Your card is full! You earned <b>{reward}</b>.\nShow this code to staff: <code>{code}</code>\nValid until {date}."),
+                    _("🎁 Your reward: <b>{reward}</b>\nShow this code to staff: <code>{code}</code>\nValid until {date}. Your next card has started."),
                     reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, notice.language),
                 ), None
             case RewardRedeemedNotice():
@@ -111,7 +128,7 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return html(_("How was your visit to <b>{shop}</b>? Tap a rating."), shop=notice.merchant_name), rating_keyboard(notice.survey_id)
             case LowRatingAlertNotice():
                 history = (
-                    plain(_("{visits} visit(s) since {date}"), visits=notice.visits, date=date_text(notice.first_visit, notice.timezone, notice.language))
+                    plain(ngettext("{visits} visit since {date}", "{visits} visits since {date}", notice.visits), visits=notice.visits, date=date_text(notice.first_visit, notice.timezone, notice.language))
                     if notice.first_visit else _("no visits recorded")
                 )
                 comment = notice.comment or _("(no comment)")

@@ -10,23 +10,40 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message, ReactionTypeEmoji
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
+from babel.lists import format_list
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ProgramConfirm, ProgramField, TeamAction
-from kartu.handlers.common import cancel_form
-from kartu.handlers.render import HTML, N_, REASON_LABELS, confirm_cancel, date_text, html, join_html, plain
+from kartu.handlers.common import best_effort, cancel_form
+from kartu.handlers.filters import MenuButton
+from kartu.handlers.menus import MENU_LINK, MENU_PROGRAM, MENU_STATS, MENU_TEAM, keyboard_for, publish_menu
+from kartu.handlers.render import (
+    HTML,
+    N_,
+    REASON_LABELS,
+    confirm_cancel,
+    date_text,
+    decimal_text,
+    html,
+    i18n_locale,
+    join_html,
+    number_text,
+    percent_text,
+    plain,
+)
 from kartu.loyalty.errors import ProgramChangeAffectsCards
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.program import EDITABLE_SETTINGS, NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.media.charts import WeeklyChart, render_weekly_visits
-from kartu.media.exports import ledger_csv, members_csv
-from kartu.media.qr import render_qr
+from kartu.media.exports import ExportWords, ledger_csv, members_csv
+from kartu.media.poster import PosterText, render_poster
 from kartu.services.container import Services
 from kartu.services.views import ProgramView, TeamView
 
@@ -36,14 +53,41 @@ SETTING_LABELS = {
     "stamps_required": N_("Stamps for a reward"),
     "reward_name": N_("Reward"),
     "stamps_per_purchase": N_("Stamps per purchase"),
-    "daily_stamp_cap": N_("Daily stamp limit per customer (0 = none)"),
-    "stamp_expiry_days": N_("Stamps expire after days without a visit (0 = never)"),
-    "reward_valid_days": N_("Reward codes valid for days"),
-    "reminder_days": N_("Reminders: days before stamps or rewards expire"),
-    "survey_delay_minutes": N_("Feedback survey: minutes after a purchase"),
-    "survey_every_days": N_("Feedback survey: at most once per this many days (0 = off)"),
+    "daily_stamp_cap": N_("Daily limit per customer"),
+    "stamp_expiry_days": N_("Stamps expire"),
+    "reward_valid_days": N_("Reward codes valid for"),
+    "reminder_days": N_("Reminders before expiry"),
+    "survey_delay_minutes": N_("Feedback survey after a purchase"),
+    "survey_every_days": N_("Feedback survey at most every"),
     "quiet_hours": N_("Quiet hours (no reminders, surveys or broadcasts)"),
 }
+
+
+def _days(count: int) -> str:
+    return plain(ngettext("{count} day", "{count} days", count), count=count)
+
+
+def setting_value(program: ProgramView, field: str) -> str:
+    """A setting as an owner reads it: "after 180 days without a visit", "none", "7 and 1 days before"."""
+    value = getattr(program, field)
+    match field:
+        case "daily_stamp_cap":
+            return plain(ngettext("{count} stamp", "{count} stamps", value), count=value) if value else _("no limit")
+        case "stamp_expiry_days":
+            return plain(_("after {days} without a visit"), days=_days(value)) if value else _("never")
+        case "reward_valid_days" | "survey_every_days":
+            return _days(value) if value else _("off")
+        case "survey_delay_minutes":
+            return plain(_("{minutes} min later"), minutes=value)
+        case "reminder_days":
+            days = [int(day) for day in str(value).split(",") if day.strip().isdigit() and int(day)]
+            if not days:
+                return _("off")
+            listed = format_list([number_text(day) for day in days], style="standard", locale=i18n_locale())
+            return plain(ngettext("{days} day before", "{days} days before", days[-1] if len(days) == 1 else 2), days=listed)
+        case "quiet_hours":
+            return str(value).replace("-", "–") if value and value != "0" else _("none")
+    return str(value)
 
 
 class ProgramForm(StatesGroup):
@@ -55,11 +99,17 @@ def _team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMar
     builder = InlineKeyboardBuilder()
     for member in team.members:
         role = _("owner") if member.role == Role.OWNER else _("staff")
-        seen = (
-            plain(_("last active {date}"), date=date_text(member.last_active_at, team.timezone, i18n.current_locale))
-            if member.last_active_at
-            else _("not active yet")
-        )
+        # last_active_at counts work at the counter, which owners may never do: an owner is
+        # described by since when, staff by their last stamp or since when they have none.
+        since = date_text(member.added_at, team.timezone, i18n.current_locale) if member.added_at else "—"
+        if member.last_active_at:
+            seen = plain(_("last stamp or reward {date}"), date=date_text(member.last_active_at, team.timezone, i18n.current_locale))
+        elif member.role == Role.OWNER:
+            seen = plain(_("since {date}"), date=since)
+        else:
+            seen = plain(_("joined {date}, no stamps given yet"), date=since)
+        if member.staff_id == team.viewer_staff_id:
+            seen = plain(_("{seen} (you)"), seen=seen)
         handle = plain(" @{username}", username=member.username) if member.username else ""
         lock = _(", 🔒 code entry locked") if member.locked else ""
         lines.append(html("• {first_name}{handle} — {role}, {seen}{lock}", first_name=member.first_name, handle=handle, role=role, seen=seen, lock=lock))
@@ -124,13 +174,15 @@ async def team_action(query: CallbackQuery, callback_data: TeamAction, services:
         if callback_data.action == "revoke_ok":
             removed = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
             await query.answer(plain(_("{first_name} was removed from the team."), first_name=removed.first_name))
+            menu = await services.merchants.menu(removed.recipient.telegram_id)
             with i18n.use_locale(removed.recipient.language):
                 notice = html(_("You were removed from the team of <b>{shop}</b>. Staff features there no longer work for you."),
                               shop=removed.merchant_name)
-            try:
-                await bot.send_message(removed.recipient.telegram_id, notice)
-            except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
-                log.info("could not tell %s about their removal: %s", removed.recipient.telegram_id, error)
+                try:
+                    await bot.send_message(removed.recipient.telegram_id, notice, reply_markup=keyboard_for(menu))
+                except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
+                    log.info("could not tell %s about their removal: %s", removed.recipient.telegram_id, error)
+                await publish_menu(bot, removed.recipient.telegram_id, menu)
         else:
             first_name = await services.merchants.unlock_staff(owner_id, callback_data.staff_id)
             await query.answer(plain(_("{first_name} can type codes again."), first_name=first_name))
@@ -141,15 +193,42 @@ async def team_action(query: CallbackQuery, callback_data: TeamAction, services:
     await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
-def _program_text(program: ProgramView) -> tuple[HTML, InlineKeyboardMarkup]:
-    lines = [html(_("<b>Stamp program of {shop}</b>"), shop=program.merchant_name)]
+PROGRAM_GROUPS = (
+    (N_("🎟 Card"), ("stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap")),
+    (N_("⏳ Expiry"), ("stamp_expiry_days", "reward_valid_days", "reminder_days")),
+    (N_("💬 Messages"), ("survey_delay_minutes", "survey_every_days", "quiet_hours")),
+)
+SETTING_BUTTONS = {
+    "stamps_required": N_("🎯 Stamps"),
+    "reward_name": N_("🎁 Reward"),
+    "stamps_per_purchase": N_("➕ Per purchase"),
+    "daily_stamp_cap": N_("📅 Daily limit"),
+    "stamp_expiry_days": N_("⌛ Stamp expiry"),
+    "reward_valid_days": N_("🎫 Reward validity"),
+    "reminder_days": N_("🔔 Reminders"),
+    "survey_delay_minutes": N_("⏱ Survey delay"),
+    "survey_every_days": N_("🔁 Survey frequency"),
+    "quiet_hours": N_("🌙 Quiet hours"),
+}
+BACK = "back"  # ProgramField(field=BACK): leave the question, show the program again
+
+
+def _program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, InlineKeyboardMarkup]:
+    """The program in three groups, one short button per setting, two per row by group."""
+    lines = []
+    if saved is not None:
+        lines += [html(_("✅ Saved: {label} is now <b>{value}</b>."), label=_(SETTING_LABELS[saved]), value=setting_value(program, saved)), html("")]
+    lines.append(html(_("<b>Stamp program of {shop}</b>"), shop=program.merchant_name))
     builder = InlineKeyboardBuilder()
-    for field in EDITABLE_SETTINGS:
-        value = getattr(program, field)
-        lines.append(html("• {label}: <b>{value}</b>", label=_(SETTING_LABELS[field]), value=str(value)))
-        builder.button(text=_(SETTING_LABELS[field]), callback_data=ProgramField(field=field))
-    lines.append(html(_("Tap a setting to change it.")))
-    builder.adjust(1)
+    sizes = []
+    for title, group in PROGRAM_GROUPS:
+        lines.append(html("\n<b>{title}</b>", title=_(title)))
+        for field in group:
+            lines.append(html("• {label}: <b>{value}</b>", label=_(SETTING_LABELS[field]), value=setting_value(program, field)))
+            builder.button(text=_(SETTING_BUTTONS[field]), callback_data=ProgramField(field=field))
+        sizes += [2] * (len(group) // 2) + [1] * (len(group) % 2)
+    lines.append(html("\n") + html(_("Tap a setting to change it.")))
+    builder.adjust(*sizes)
     return join_html("\n", lines), builder.as_markup()
 
 
@@ -159,58 +238,88 @@ async def show_program(message: Message, services: Services, state: FSMContext) 
     await message.answer(text, reply_markup=markup)
 
 
+def _setting_hint(field: str) -> HTML:
+    if field == "reward_name":
+        return html(_("Send the new reward name (up to {high} characters)."), high=REWARD_NAME_MAX)
+    if field == "quiet_hours":
+        return html(_("Send the quiet hours like 21-8 or 22:30-07:00 (shop time), or 0 for none."))
+    if field == "reminder_days":
+        return html(_("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS)
+    limits = NUMBER_SETTINGS[field]
+    return html(_("Send a whole number from {low} to {high}."), low=limits.minimum, high=limits.maximum)
+
+
 async def ask_setting(query: CallbackQuery, callback_data: ProgramField, services: Services, state: FSMContext) -> None:
+    """The program message turns into the question (edited in place, with a Back button)."""
     program = await services.merchants.program(query.from_user.id)  # the owner check, before anything else
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    if callback_data.field == BACK:
+        await state.clear()
+        text, markup = _program_text(program)
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
+        await query.answer()
+        return
     if callback_data.field not in EDITABLE_SETTINGS:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     field = callback_data.field
-    if field == "reward_name":
-        hint = html(_("Send the new reward name (up to {high} characters)."), high=REWARD_NAME_MAX)
-    elif field == "quiet_hours":
-        hint = html(_("Send the quiet hours like 21-8 or 22:30-07:00 (shop time), or 0 for none."))
-    elif field == "reminder_days":
-        hint = html(_("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS)
-    else:
-        limits = NUMBER_SETTINGS[field]
-        hint = html(_("Send a whole number from {low} to {high}."), low=limits.minimum, high=limits.maximum)
     await state.set_state(ProgramForm.value)
-    await state.update_data(field=field)
-    await query.answer()
-    await query.message.answer(  # type: ignore[union-attr]
+    await state.update_data(field=field, screen=query.message.message_id)
+    back = InlineKeyboardBuilder()
+    back.button(text=_("⬅️ Back"), callback_data=ProgramField(field=BACK))
+    await best_effort(query.message.edit_text(
         join_html("\n", [
-            html(_("{label} is now <b>{value}</b>."), label=_(SETTING_LABELS[field]), value=str(getattr(program, field))),
-            hint,
-            html(_("Send /cancel to keep it.")),
-        ])
-    )
+            html(_("{label} is now <b>{value}</b>."), label=_(SETTING_LABELS[field]), value=setting_value(program, field)),
+            _setting_hint(field),
+            html(_("Or tap Back to keep it.")),
+        ]),
+        reply_markup=back.as_markup(),
+    ))
+    await query.answer()  # after the edit: the spinner stops when the question shows
 
 
-async def receive_setting(message: Message, services: Services, state: FSMContext) -> None:
-    await save_setting(message, message.from_user.id, message.text or "", services, state)  # type: ignore[union-attr]
+async def receive_setting(message: Message, services: Services, state: FSMContext, bot: Bot) -> None:
+    await save_setting(message, message.from_user.id, message.text or "", services, state, bot, typed=message)  # type: ignore[union-attr]
 
 
-async def save_setting(message: Message, owner_id: int, value: str, services: Services, state: FSMContext, *, confirmed: bool = False) -> None:
+async def save_setting(
+    message: Message, owner_id: int, value: str, services: Services, state: FSMContext, bot: Bot, *,
+    confirmed: bool = False, typed: Message | None = None,
+) -> None:
     """The new value arrived (typed now, confirmed after it looked like a code, or confirmed
-    after the owner saw which cards it changes)."""
-    field = (await state.get_data()).get("field", "")
+    after the owner saw which cards it changes). The program message is updated in place and
+    the owner's answer gets a 👍; a refusal is answered in a message of its own."""
+    data = await state.get_data()
+    field = data.get("field", "")
     try:
         program = await services.merchants.change_program(owner_id, field, value, confirmed=confirmed)
     except ProgramChangeAffectsCards as affected:
         await state.update_data(pending=value)  # what the Save button below refers to
         await message.answer(
-            html(_("{cards} customer card(s) hold {required} stamps or more. If you save, each keeps {kept} stamps "
-                   "(one short of a reward); no reward is issued by the change. Save?"),
+            html(ngettext("{cards} customer card holds {required} stamps or more. If you save, it keeps {kept} stamps "
+                          "(one short of a reward); no reward is issued by the change. Save?",
+                          "{cards} customer cards hold {required} stamps or more. If you save, each keeps {kept} stamps "
+                          "(one short of a reward); no reward is issued by the change. Save?", affected.cards),
                  cards=affected.cards, required=affected.stamps_required, kept=affected.stamps_required - 1),
             reply_markup=confirm_cancel(ProgramConfirm(choice="save").pack(), ProgramConfirm(choice="keep").pack()),
         )
         return
     await state.clear()
-    text, markup = _program_text(program)
-    await message.answer(join_html("\n\n", [html(_("Saved.")), text]), reply_markup=markup)
+    text, markup = _program_text(program, saved=field)
+    screen = data.get("screen")
+    if typed is not None:
+        await best_effort(typed.react([ReactionTypeEmoji(emoji="👍")]))
+    try:
+        if not isinstance(screen, int):
+            raise LookupError("no program message to update")
+        await bot.edit_message_text(text, chat_id=message.chat.id, message_id=screen, reply_markup=markup)
+    except (TelegramAPIError, LookupError):  # deleted, or too old to edit: show it anew
+        await message.answer(text, reply_markup=markup)
 
 
-async def confirm_change(query: CallbackQuery, callback_data: ProgramConfirm, services: Services, state: FSMContext) -> None:
+async def confirm_change(query: CallbackQuery, callback_data: ProgramConfirm, services: Services, state: FSMContext, bot: Bot) -> None:
     pending = (await state.get_data()).get("pending")
     if await state.get_state() != ProgramForm.value.state or not isinstance(pending, str) or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
@@ -221,7 +330,8 @@ async def confirm_change(query: CallbackQuery, callback_data: ProgramConfirm, se
         await query.message.edit_text(_("Cancelled. Nothing was changed."))
         return
     await query.answer()
-    await save_setting(query.message, query.from_user.id, pending, services, state, confirmed=True)
+    await save_setting(query.message, query.from_user.id, pending, services, state, bot, confirmed=True)
+    await best_effort(query.message.edit_text(_("Saved.")))  # the question is answered; the program above shows the change
 
 
 async def setting_not_text(message: Message) -> None:
@@ -234,7 +344,8 @@ async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -
     if report.count == 0:
         lines.append(html(_("No ratings yet. Customers are asked after a purchase.")))
     else:
-        lines.append(html(_("Average rating: <b>{average:.1f}</b>/5 from {count} rating(s)"), average=report.average, count=report.count))
+        lines.append(html(ngettext("Average rating: <b>{average}</b>/5 from {count} rating", "Average rating: <b>{average}</b>/5 from {count} ratings",
+                                   report.count), average=decimal_text(report.average), count=report.count))
     for item in report.comments:
         lines.append(html(
             "• {first_name} ({rating}/5, {date}): {comment}", first_name=item.first_name, rating=item.rating or "–",
@@ -243,23 +354,19 @@ async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -
     await message.answer(join_html("\n", lines))
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else plain("{value:.0%}", value=value)
-
-
 async def show_stats(message: Message, services: Services, i18n: KartuI18n) -> None:
     stats = await services.reports.stats(message.from_user.id)  # type: ignore[union-attr]
     lines = [
         html(_("<b>{shop} in numbers</b>"), shop=stats.merchant_name),
         html(_("Members: <b>{members}</b> ({new} new this week)"), members=stats.members, new=stats.new_this_week),
         html(_("Active in the last 30 days: <b>{active}</b>"), active=stats.active_30_days),
-        html(_("Came back (2+ visits): <b>{rate}</b>"), rate=_percent(stats.repeat_rate)),
+        html(_("Came back (2+ visits): <b>{rate}</b>"), rate=percent_text(stats.repeat_rate)),
         html(_("Visits per member: <b>{visits}</b>"),
-             visits="–" if stats.visits_per_member is None else plain("{visits:.1f}", visits=stats.visits_per_member)),
+             visits="–" if stats.visits_per_member is None else decimal_text(stats.visits_per_member)),
         html(_("Rewards: {issued} issued, {redeemed} redeemed ({rate})"),
-             issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=_percent(stats.redemption_rate)),
-        html(_("Average rating: {average} from {count} rating(s)"),
-             average="–" if stats.average_rating is None else plain("{average:.1f}/5", average=stats.average_rating), count=stats.ratings),
+             issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=percent_text(stats.redemption_rate)),
+        html(ngettext("Average rating: {average} from {count} rating", "Average rating: {average} from {count} ratings", stats.ratings),
+             average="–" if stats.average_rating is None else plain("{average}/5", average=decimal_text(stats.average_rating)), count=stats.ratings),
     ]
     if stats.low_rating_reasons:
         reasons = ", ".join(
@@ -282,20 +389,69 @@ async def show_stats(message: Message, services: Services, i18n: KartuI18n) -> N
 
 
 async def send_join_link(message: Message, services: Services, bot: Bot) -> None:
-    shop, slug = await services.merchants.join_slug(message.from_user.id)  # type: ignore[union-attr]
-    link = deep_link((await bot.me()).username or "", LinkKind.JOIN, slug)
-    png = await asyncio.to_thread(render_qr, link)
+    """The join link, and a poster for the counter: a picture for the chat, PDFs to print."""
+    info = await services.merchants.join_info(message.from_user.id)  # type: ignore[union-attr]
+    link = deep_link((await bot.me()).username or "", LinkKind.JOIN, info.slug)
+    poster = await asyncio.to_thread(render_poster, PosterText(
+        shop_name=info.merchant_name,
+        headline=_("Your stamp card, right in Telegram"),
+        steps=(
+            _("Scan this code with your phone's camera and tap Start."),
+            plain(_("Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"),
+                  required=info.stamps_required, reward=info.reward_name),
+        ),
+        link=link,
+        footer=_("No app, no paper card."),
+    ))
     await message.answer_photo(
-        BufferedInputFile(png, filename="join.png"),
-        caption=html(_("Customers join <b>{shop}</b> with this link, or by scanning the QR code (print it for the counter):\n{link}"),
-                     shop=shop, link=link),
+        BufferedInputFile(poster.png, filename="poster.png"),
+        caption=html(_("Customers join <b>{shop}</b> with this link, or by scanning the QR code on the poster:\n{link}\n\n"
+                       "Print the poster for the counter: the PDFs below are A6 (postcard) and A5 (half of A4)."),
+                     shop=info.merchant_name, link=link),
     )
+    for size, pdf in (("A6", poster.pdf_a6), ("A5", poster.pdf_a5)):
+        await message.answer_document(BufferedInputFile(pdf, filename=plain("{slug}-poster-{size}.pdf", slug=info.slug, size=size)))
+
+
+EXPORT_HEADERS = {
+    "first_name": N_("Name"),
+    "username": N_("Telegram username"),
+    "code": N_("Code"),
+    "joined_at": N_("Joined"),
+    "stamps": N_("Stamps"),
+    "visits": N_("Visits"),
+    "last_visit": N_("Last visit"),
+    "opted_in": N_("Gets offers"),
+    "open_rewards": N_("Unused rewards"),
+    "entry_id": N_("Entry"),
+    "at": N_("Time"),
+    "customer_code": N_("Customer code"),
+    "customer_name": N_("Customer"),
+    "asset": N_("What"),
+    "delta": N_("Change"),
+    "reason": N_("Why"),
+    "actor": N_("Staff"),
+}
+EXPORT_VALUES = {
+    "yes": N_("yes"),
+    "no": N_("no"),
+    "stamp": N_("stamp"),
+    "reward": N_("reward"),
+    "purchase": N_("purchase"),
+    "reward_issued": N_("card full, reward issued"),
+    "reward_redeemed": N_("reward redeemed"),
+    "program_change": N_("program changed"),
+    "expired": N_("expired"),
+    "left": N_("customer left"),
+    "forgotten": N_("customer erased their data"),
+}
 
 
 async def send_export(message: Message, services: Services) -> None:
     export = await services.reports.export(message.from_user.id)  # type: ignore[union-attr]
-    members = await asyncio.to_thread(members_csv, export.members, export.timezone)
-    ledger = await asyncio.to_thread(ledger_csv, export.ledger, export.timezone)
+    words = ExportWords({key: _(text) for key, text in EXPORT_HEADERS.items()}, {key: _(text) for key, text in EXPORT_VALUES.items()})
+    members = await asyncio.to_thread(members_csv, export.members, export.timezone, words)
+    ledger = await asyncio.to_thread(ledger_csv, export.ledger, export.timezone, words)
     await message.answer_document(
         BufferedInputFile(members, filename=plain("{slug}-members.csv", slug=export.merchant_slug)),
         caption=html(_("Members: {count}"), count=len(export.members)),
@@ -310,8 +466,12 @@ def router() -> Router:
     owner = Router(name="owner")
     owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm))
     owner.message.register(show_team, Command("staff", "team"))
+    owner.message.register(show_team, MenuButton(MENU_TEAM))
     owner.message.register(show_program, Command("program"))
+    owner.message.register(show_program, MenuButton(MENU_PROGRAM))
     owner.message.register(send_join_link, Command("link", "qr"))
+    owner.message.register(send_join_link, MenuButton(MENU_LINK))
+    owner.message.register(show_stats, MenuButton(MENU_STATS))
     owner.message.register(show_feedback, Command("feedback"))
     owner.message.register(show_stats, Command("stats"))
     owner.message.register(send_export, Command("export"))

@@ -8,15 +8,13 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from aiogram.types import (
-    BufferedInputFile,
-    InlineKeyboardMarkup,
-    KeyboardButton,
-    ReplyKeyboardMarkup,
-)
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.i18n import I18n
 from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
 
 from kartu.loyalty.codes import format_code
 from kartu.media.card_image import CardPicture, render_card
@@ -30,11 +28,6 @@ def N_(message: str) -> str:
     return message
 
 
-MENU_CARD = N_("🎟 My card")
-MENU_CODE = N_("🔑 My code")
-MENU_REWARDS = N_("🎁 Rewards")
-MENU_HELP = N_("❓ Help")
-MENU_CLAIM = N_("🧾 I bought something")
 REASON_LABELS = {
     "wait": N_("⏱ Waited too long"),
     "quality": N_("☕ Quality"),
@@ -44,26 +37,48 @@ REASON_LABELS = {
 }
 
 
-def menu_keyboard() -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        keyboard=[
-            [KeyboardButton(text=_(MENU_CARD)), KeyboardButton(text=_(MENU_CODE))],
-            [KeyboardButton(text=_(MENU_REWARDS)), KeyboardButton(text=_(MENU_HELP))],
-            [KeyboardButton(text=_(MENU_CLAIM))],
-        ],
-        resize_keyboard=True,
-        is_persistent=True,
-    )
-
-
 class HTML(str):
     """Text that is valid Telegram HTML. Only `html` and `join_html` make it, from a trusted
     template, so every reply's markup comes from the code and the catalogs, never from a person."""
 
 
+def i18n_locale() -> str:
+    i18n = I18n.get_current(no_error=True)
+    return i18n.current_locale if i18n is not None else "en"
+
+
+def number_text(value: int) -> str:
+    """``1234`` as the reader writes it: "1.234" in Indonesian, "1,234" in English."""
+    return format_decimal(value, locale=i18n_locale())
+
+
+def decimal_text(value: float) -> str:
+    """One decimal: "4,5" in Indonesian, "4.5" in English."""
+    return format_decimal(value, format="#,##0.0", locale=i18n_locale())
+
+
+def percent_text(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, locale=i18n_locale())
+
+
+def money_text(value: int) -> str:
+    """Rupiah as on a receipt: "Rp 125.000" (Indonesian) or "Rp 125,000" (English)."""
+    return "Rp " + format_decimal(value, locale=i18n_locale())
+
+
+def stamps_text(count: int) -> HTML:
+    return html(ngettext("{count} stamp", "{count} stamps", count), count=count)
+
+
+def purchases_text(count: int) -> HTML:
+    return html(ngettext("{count} purchase", "{count} purchases", count), count=count)
+
+
 def _fragment(value: object) -> object:
-    if isinstance(value, HTML) or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return value  # numbers keep their format specs ({average:.1f}) and cannot carry markup
+    if isinstance(value, HTML):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_text(value)  # grouped in the reader's locale; a number cannot carry markup
     return escape("—" if value is None else str(value))
 
 
@@ -80,7 +95,8 @@ def join_html(separator: str, parts: Iterable[object]) -> HTML:
 
 def plain(template: str, /, **values: object) -> str:
     """Fill a template for plain text: button labels and pop-up alerts (Telegram parses no markup there)."""
-    return template.format(**values)
+    return template.format(**{key: number_text(value) if isinstance(value, int) and not isinstance(value, bool) else value
+                              for key, value in values.items()})
 
 
 def date_text(moment: datetime, timezone: str, locale: str) -> str:
@@ -104,24 +120,28 @@ def card_caption(card: CardView, locale: str) -> HTML:
     if card.stamps_expire_at is not None:
         lines.append(html(_("Your stamps expire on {date} unless you visit again."), date=date_text(card.stamps_expire_at, card.timezone, locale)))
     if card.open_rewards:
-        lines.append(html(_("🎁 You have {count} reward(s) to use: /rewards"), count=card.open_rewards))
+        lines.append(html(ngettext("🎁 You have {count} reward to use: /rewards", "🎁 You have {count} rewards to use: /rewards",
+                                   card.open_rewards), count=card.open_rewards))
     return join_html("\n", lines)
 
 
-async def card_photo(card: CardView) -> BufferedInputFile:
+async def card_photo(card: CardView, celebrate: bool = False) -> BufferedInputFile:
+    progress = plain(_("{stamps} of {required} stamps"), stamps=card.stamps, required=card.stamps_required)
     picture = CardPicture(
         shop_name=card.merchant_name,
         stamps=card.stamps,
         stamps_required=card.stamps_required,
         reward_line=plain(_("Reward: {reward}"), reward=card.reward_name),
-        progress_line=plain(_("{stamps} of {required} stamps"), stamps=card.stamps, required=card.stamps_required),
+        progress_line=plain("🎉 {progress} 🎉", progress=progress) if celebrate else progress,
+        rewards_line=plain(ngettext("🎁 {count} reward waiting", "🎁 {count} rewards waiting", card.open_rewards), count=card.open_rewards)
+        if card.open_rewards else "",
     )
     png = await asyncio.to_thread(render_card, picture)
     return BufferedInputFile(png, filename="card.png")
 
 
-async def qr_photo(code: str) -> BufferedInputFile:
-    png = await asyncio.to_thread(render_qr, format_code(code))
+async def qr_photo(code: str, shop: str) -> BufferedInputFile:
+    png = await asyncio.to_thread(render_qr, format_code(code), format_code(code), shop)
     return BufferedInputFile(png, filename="code.png")
 
 

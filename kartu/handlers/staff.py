@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
@@ -11,12 +10,28 @@ from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction, ShopChoice
-from kartu.handlers.render import HTML, confirm_cancel, date_text, html, join_html, plain, progress_line, time_text
+from kartu.handlers.common import best_effort
+from kartu.handlers.filters import MenuButton
+from kartu.handlers.menus import MENU_DUTY, MENU_SHOP, publish_menu
+from kartu.handlers.render import (
+    HTML,
+    confirm_cancel,
+    date_text,
+    html,
+    join_html,
+    money_text,
+    plain,
+    progress_line,
+    purchases_text,
+    stamps_text,
+    time_text,
+)
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.numbers import split_stamp_arguments
 from kartu.loyalty.staff import Role
@@ -50,14 +65,13 @@ async def show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromp
                  if prompt.last_visit else _("first visit"))
         lines = [
             html("👤 <b>{first_name}</b>{handle} · {visit}", first_name=prompt.customer_first_name, handle=handle, visit=visit),
-            html(
-                _("{first_name} has {stamps}/{required} stamps.\nAdd {count} stamp(s) for {purchases} purchase(s)?"),
-                first_name=prompt.customer_first_name, stamps=prompt.stamps, required=prompt.stamps_required,
-                count=prompt.stamps_to_add, purchases=prompt.purchases,
-            ),
+            html(_("{first_name} has {stamps}/{required} stamps."), first_name=prompt.customer_first_name, stamps=prompt.stamps,
+                 required=prompt.stamps_required),
+            html(_("Add {stamps} for {purchases}?"), stamps=stamps_text(prompt.stamps_to_add), purchases=purchases_text(prompt.purchases)),
         ]
         if prompt.open_rewards:
-            lines.append(html(_("🎁 {first_name} has {count} reward(s) waiting: ask for the reward code to redeem it."),
+            lines.append(html(ngettext("🎁 {first_name} has {count} reward waiting: ask for the reward code to redeem it.",
+                                       "🎁 {first_name} has {count} rewards waiting: ask for the reward code to redeem them.", prompt.open_rewards),
                               first_name=prompt.customer_first_name, count=prompt.open_rewards))
         text = join_html("\n", lines)
         markup = confirm_cancel(PurchaseAction(action="ok", token=prompt.token).pack(),
@@ -88,15 +102,6 @@ async def bare_code(message: Message, services: Services, i18n: KartuI18n) -> No
     await show_prompt(message, prompt, i18n)
 
 
-async def _staff_side(action: Awaitable[object]) -> None:
-    """A toast or an edit of the staff's own prompt: it may fail ("query is too old", a 429)
-    without losing anything, since the customer's news is in the outbox already."""
-    try:
-        await action
-    except TelegramAPIError as error:
-        log.info("staff-side update failed: %s", error)
-
-
 async def _tell_customer(bot: Bot, services: Services, chat_id: int, texts: list[str]) -> None:
     """Best effort, for news that carries no result (a rejected claim)."""
     try:
@@ -112,42 +117,44 @@ async def purchase_decision(query: CallbackQuery, callback_data: PurchaseAction,
     staff_id = query.from_user.id
     if callback_data.action != "ok":
         await services.counter.cancel_prompt(staff_id, callback_data.token, PURCHASE)
-        await _staff_side(query.answer(_("Cancelled.")))
+        await best_effort(query.answer(_("Cancelled.")))
         if isinstance(query.message, Message):
-            await _staff_side(query.message.edit_text(_("✖️ Cancelled. Nothing was added.")))
+            await best_effort(query.message.edit_text(_("✖️ Cancelled. Nothing was added.")))
         return
     result = await services.counter.confirm_purchase(staff_id, callback_data.token)
     summary = html(
-        _("✅ Confirmed: {first_name} got {count} stamp(s) and now has {progress}"),
-        first_name=result.customer_first_name, count=result.stamps_added, progress=progress_line(result.card),
+        _("✅ Confirmed: {first_name} got {stamps} and now has {progress}"),
+        first_name=result.customer_first_name, stamps=stamps_text(result.stamps_added), progress=progress_line(result.card),
     )
     if result.new_rewards:
-        summary = join_html("\n", [summary, html(_("🎉 Card full: {count} reward(s) issued."), count=len(result.new_rewards))])
-    await _staff_side(query.answer(_("Confirmed.")))
+        summary = join_html("\n", [summary, html(ngettext("🎉 Card full: {count} reward issued.", "🎉 Card full: {count} rewards issued.",
+                                                          len(result.new_rewards)), count=len(result.new_rewards))])
+    await best_effort(query.answer(_("Confirmed.")))
     await courier.deliver_now(result.news)
     if isinstance(query.message, Message):
-        await _staff_side(query.message.edit_text(summary))
+        await best_effort(query.message.edit_text(summary))
 
 
 async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, services: Services, courier: OutboxDispatcher) -> None:
     if callback_data.action != "ok":
         await services.counter.cancel_prompt(query.from_user.id, callback_data.token, REDEEM)
-        await _staff_side(query.answer(_("Cancelled.")))
+        await best_effort(query.answer(_("Cancelled.")))
         if isinstance(query.message, Message):
-            await _staff_side(query.message.edit_text(_("✖️ Cancelled. The reward is still available.")))
+            await best_effort(query.message.edit_text(_("✖️ Cancelled. The reward is still available.")))
         return
     result = await services.counter.confirm_redeem(query.from_user.id, callback_data.token)
-    await _staff_side(query.answer(_("Redeemed.")))
+    await best_effort(query.answer(_("Redeemed.")))
     await courier.deliver_now(result.news)
     if isinstance(query.message, Message):
-        await _staff_side(query.message.edit_text(
+        await best_effort(query.message.edit_text(
             html(_("✅ Redeemed: {reward} for {first_name}."), reward=result.reward_name, first_name=result.customer_first_name)
         ))
 
 
 def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
     """What staff see when a customer says they bought something (in the current locale)."""
-    amount = html(_(" ({amount})"), amount=claim.amount) if claim.amount else html("")
+    # Stored as the customer's receipt shows it ("25.000"); staff read it in their own locale.
+    amount = html(" ({amount})", amount=money_text(int(claim.amount.replace(".", "")))) if claim.amount else html("")
     text = html(
         _("🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?"),
         first_name=claim.customer_first_name, amount=amount, time=time_text(claim.created_at, claim.card.timezone),
@@ -163,7 +170,7 @@ async def claim_decision(
     query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n, courier: OutboxDispatcher
 ) -> None:
     decision = await services.claims.decide(query.from_user.id, callback_data.claim_id, callback_data.action == "ok")
-    await _staff_side(query.answer(_("Approved.") if decision.approved else _("Rejected.")))
+    await best_effort(query.answer(_("Approved.") if decision.approved else _("Rejected.")))
     for notice in decision.notices:  # every staff member's copy shows who decided
         with i18n.use_locale(notice.language):
             text = html(
@@ -202,13 +209,14 @@ async def show_shops(message: Message, services: Services) -> None:
     await message.answer(text, reply_markup=markup)
 
 
-async def choose_shop(query: CallbackQuery, callback_data: ShopChoice, services: Services) -> None:
+async def choose_shop(query: CallbackQuery, callback_data: ShopChoice, services: Services, bot: Bot) -> None:
     shop = await services.merchants.act_for(query.from_user.id, callback_data.merchant_id)
-    await _staff_side(query.answer(plain(_("Now acting for {shop}."), shop=shop)))
+    await best_effort(query.answer(plain(_("Now acting for {shop}."), shop=shop)))
+    await publish_menu(bot, query.from_user.id, await services.merchants.menu(query.from_user.id))  # owner here, staff there
     if isinstance(query.message, Message):
         text, markup = _shops_text(await services.merchants.workplaces(query.from_user.id))
         if query.message.html_text != text:
-            await _staff_side(query.message.edit_text(text, reply_markup=markup))
+            await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 
 async def toggle_duty(message: Message, services: Services) -> None:
@@ -228,6 +236,8 @@ def router() -> Router:
     staff.callback_query.register(redeem_decision, RedeemAction.filter())
     staff.callback_query.register(claim_decision, ClaimAction.filter())
     staff.message.register(toggle_duty, Command("duty"))
+    staff.message.register(toggle_duty, MenuButton(MENU_DUTY))
     staff.message.register(show_shops, Command("shop", "shops"))
+    staff.message.register(show_shops, MenuButton(MENU_SHOP))
     staff.callback_query.register(choose_shop, ShopChoice.filter())
     return staff

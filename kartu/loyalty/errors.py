@@ -80,10 +80,18 @@ class OwnPurchase(LoyaltyError):
 class DailyCapReached(LoyaltyError):
     """The customer already got today's maximum of stamps."""
 
-    def __init__(self, remaining: int, cap: int) -> None:
+    def __init__(self, remaining: int, cap: int, customer_first_name: str = "", merchant_name: str = "",
+                 customer_chat: tuple[int, str] | None = None) -> None:
         super().__init__(f"daily cap {cap}, {remaining} left today")
         self.remaining = remaining
         self.cap = cap
+        self.customer_first_name = customer_first_name
+        self.merchant_name = merchant_name
+        self.customer_chat = customer_chat  # (telegram id, language): the customer hears it too
+
+    def about(self, customer_first_name: str, merchant_name: str, customer_chat: tuple[int, str]) -> DailyCapReached:
+        """The same refusal, naming whose card it is, so staff and customer each hear their part."""
+        return DailyCapReached(self.remaining, self.cap, customer_first_name, merchant_name, customer_chat)
 
 
 class PromptClosed(LoyaltyError):
@@ -96,6 +104,18 @@ class PromptClosed(LoyaltyError):
 
 class InviteInvalid(LoyaltyError):
     """The invite link is unknown, used or expired."""
+
+
+class InviteForSomeoneElse(LoyaltyError):
+    """An owner link made for one @username, opened by someone else (it stays unused)."""
+
+
+class DuplicateMerchantName(LoyaltyError):
+    """The operator is creating a shop whose name another shop already has."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"a merchant with this name exists: {slug}")
+        self.slug = slug
 
 
 class RewardExpired(LoyaltyError):

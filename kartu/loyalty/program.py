@@ -17,6 +17,14 @@ MAX_PURCHASES_PER_PROMPT = 20
 MAX_REWARDS_PER_PURCHASE = 5
 
 
+# A new shop's reward, in the shop's language until the owner names their own.
+DEFAULT_REWARD_NAMES = {"id": "1 minuman gratis", "en": "1 free drink"}
+
+
+def default_rules(language: str) -> ProgramRules:
+    return ProgramRules(reward_name=DEFAULT_REWARD_NAMES.get(language, DEFAULT_REWARD_NAMES["en"]))
+
+
 @dataclass(frozen=True)
 class ProgramRules:
     """The settings an owner controls. ``0`` for a cap or expiry means "none"."""

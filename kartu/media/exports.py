@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from kartu.loyalty.codes import format_code
 from kartu.services.views import LedgerRow, MemberRow
 
 MEMBER_COLUMNS = ("first_name", "username", "code", "joined_at", "stamps", "visits", "last_visit", "opted_in", "open_rewards")
-LEDGER_COLUMNS = ("entry_id", "at", "customer_code", "customer_name", "asset", "delta", "reason", "actor", "idempotency_key")
+LEDGER_COLUMNS = ("entry_id", "at", "customer_code", "customer_name", "asset", "delta", "reason", "actor")
+
+
+@dataclass(frozen=True)
+class ExportWords:
+    """What the owner reads in the files, in their language: a header per column (keyed as
+    above) and the words for assets, reasons and yes/no. Keys missing here print as they are."""
+
+    headers: Mapping[str, str]
+    values: Mapping[str, str]
 
 
 def _when(moment: datetime | None, timezone: str) -> str:
@@ -38,16 +49,23 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def members_csv(members: Iterable[MemberRow], timezone: str) -> bytes:
-    return _csv(MEMBER_COLUMNS, (
-        (m.first_name, m.username or "", m.code, _when(m.joined_at, timezone), m.stamps, m.visits,
-         _when(m.last_visit, timezone), "yes" if m.opted_in else "no", m.open_rewards)
+def _header(columns: Sequence[str], words: ExportWords) -> list[str]:
+    return [words.headers.get(column, column) for column in columns]
+
+
+def members_csv(members: Iterable[MemberRow], timezone: str, words: ExportWords) -> bytes:
+    """One row per member, codes written as customers see them (K7Q2-9XHM)."""
+    return _csv(_header(MEMBER_COLUMNS, words), (
+        (m.first_name, m.username or "", format_code(m.code), _when(m.joined_at, timezone), m.stamps, m.visits,
+         _when(m.last_visit, timezone), words.values.get("yes" if m.opted_in else "no"), m.open_rewards)
         for m in members
     ))
 
 
-def ledger_csv(entries: Iterable[LedgerRow], timezone: str) -> bytes:
-    return _csv(LEDGER_COLUMNS, (
-        (e.entry_id, _when(e.at, timezone), e.customer_code, e.customer_name, e.asset, e.delta, e.reason, e.actor_name, e.idempotency_key)
+def ledger_csv(entries: Iterable[LedgerRow], timezone: str, words: ExportWords) -> bytes:
+    """Every stamp and reward movement; internal columns (idempotency keys) stay out."""
+    return _csv(_header(LEDGER_COLUMNS, words), (
+        (e.entry_id, _when(e.at, timezone), format_code(e.customer_code) if e.customer_code else "", e.customer_name,
+         words.values.get(e.asset, e.asset), e.delta, words.values.get(e.reason, e.reason), e.actor_name)
         for e in entries
     ))

@@ -1,4 +1,4 @@
-"""QR code images of a customer's code, for staff to scan or read off the screen."""
+"""QR code images: a customer's code (with the code and shop written under it) and join links."""
 
 from __future__ import annotations
 
@@ -6,15 +6,40 @@ import io
 from functools import lru_cache
 
 import qrcode
+from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
 
+from kartu.media.text import draw_centered, fit
 
-@lru_cache(maxsize=1024)
-def render_qr(text: str) -> bytes:
-    """PNG bytes of a QR code for ``text``."""
+INK = (20, 20, 20)
+MUTED = (90, 90, 90)
+
+
+def _qr_image(text: str) -> Image.Image:
     code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=12, border=3)
     code.add_data(text)
     code.make(fit=True)
+    return code.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
+
+
+@lru_cache(maxsize=1024)
+def render_qr(text: str, caption: str = "", subcaption: str = "") -> bytes:
+    """PNG bytes of a QR code for ``text``; ``caption`` (the code, large) and ``subcaption``
+    (the shop) are written under it, so a screenshot still says whose code it is."""
+    qr = _qr_image(text)
+    if not caption:
+        buffer = io.BytesIO()
+        qr.save(buffer, format="PNG")
+        return buffer.getvalue()
+    width = max(qr.width, 480)
+    extra = 150 if subcaption else 90
+    image = Image.new("RGB", (width, qr.height + extra), "white")
+    image.paste(qr, ((width - qr.width) // 2, 0))
+    line, size = fit(caption, 56, width - 40, bold=True)
+    draw_centered(image, (width // 2, qr.height + 10), line, size, INK, bold=True)
+    if subcaption:
+        line, size = fit(subcaption, 34, width - 40)
+        draw_centered(image, (width // 2, qr.height + 80), line, size, MUTED)
     buffer = io.BytesIO()
-    code.make_image(fill_color="black", back_color="white").save(buffer)
+    image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

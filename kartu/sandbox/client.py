@@ -121,6 +121,15 @@ class TelegramUser:
         """Wait until ``predicate()`` holds, e.g. an edit of a message already read."""
         return await self.emulator.wait_for(predicate, timeout)
 
+    def reaction_to(self, update_id: int) -> list[str]:
+        """The bot's reaction to what this user sent in update ``update_id`` (``send`` returns it)."""
+        message = self.emulator.state.pushed[update_id]["message"]
+        return self.emulator.reaction_to(message["chat"]["id"], message["message_id"])
+
+    def commands(self) -> list[str]:
+        """The commands in this user's "/" menu, as Telegram would resolve it."""
+        return [command["command"] for command in self.emulator.commands_for(self.id, self.language_code)]
+
     def unread(self) -> list[SentMessage]:
         return self.inbox[self._read:]
 

@@ -18,9 +18,9 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
-from kartu.sandbox.rules import Entity, TelegramRefusal, check_answer_text, check_commands, check_markup, checked_text
+from kartu.sandbox.rules import Entity, TelegramRefusal, check_answer_text, check_commands, check_markup, check_reaction, checked_text
 
-JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "allowed_updates", "link_preview_options", "reply_parameters"}
+JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "reaction", "allowed_updates", "link_preview_options", "reply_parameters"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
 
 
@@ -51,6 +51,9 @@ class SentMessage:
         rows = (self.reply_markup or {}).get("inline_keyboard") or []
         return [button for row in rows for button in row]
 
+    def inline_rows(self) -> list[list[dict[str, Any]]]:
+        return list((self.reply_markup or {}).get("inline_keyboard") or [])
+
     def keyboard_labels(self) -> list[str]:
         rows = (self.reply_markup or {}).get("keyboard") or []
         return [button["text"] if isinstance(button, dict) else button for row in rows for button in row]
@@ -78,7 +81,9 @@ class _State:
     updates: deque[dict[str, Any]] = field(default_factory=deque)
     sent: list[SentMessage] = field(default_factory=list)
     answers: dict[str, CallbackAnswer] = field(default_factory=dict)
-    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the default scope, by language
+    chat_commands: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # BotCommandScopeChat
+    reactions: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # the bot's reaction to a user's message
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     pushed: dict[int, dict[str, Any]] = field(default_factory=dict)
     refusals: list[tuple[str, str]] = field(default_factory=list)  # what a real Telegram would have refused
@@ -115,6 +120,8 @@ class BotAPIEmulator:
             "deletewebhook": self._delete_webhook,
             "setwebhook": self._set_webhook,
             "setmycommands": self._set_my_commands,
+            "deletemycommands": self._delete_my_commands,
+            "setmessagereaction": self._set_reaction,
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
             "senddocument": self._send_document,
@@ -367,10 +374,58 @@ class BotAPIEmulator:
                 self._notify()
             return response.status
 
+    def _scope_chat(self, params: dict[str, Any]) -> int | None:
+        """The chat of a BotCommandScopeChat (None for the default scope); other scopes are not
+        used by Kartu and are refused rather than silently treated as default."""
+        scope = params.get("scope") or {"type": "default"}
+        if not isinstance(scope, dict) or scope.get("type") not in ("default", "chat"):
+            raise TelegramRefusal("unsupported scope in this emulator")
+        if scope["type"] == "default":
+            return None
+        chat_id = scope.get("chat_id")
+        if not isinstance(chat_id, int) or (chat_id > 0 and chat_id not in self.started):
+            raise TelegramRefusal("chat not found")
+        return chat_id
+
     def _set_my_commands(self, params: dict[str, Any]) -> bool:
         check_commands(params.get("commands"))
-        self.state.commands[params.get("language_code") or ""] = params.get("commands") or []
+        chat_id = self._scope_chat(params)
+        if chat_id is None:
+            self.state.commands[params.get("language_code") or ""] = params.get("commands") or []
+        else:
+            self.state.chat_commands[chat_id] = params.get("commands") or []
         return True
+
+    def _delete_my_commands(self, params: dict[str, Any]) -> bool:
+        chat_id = self._scope_chat(params)
+        if chat_id is None:
+            self.state.commands.pop(params.get("language_code") or "", None)
+        else:
+            self.state.chat_commands.pop(chat_id, None)
+        return True
+
+    def _set_reaction(self, params: dict[str, Any]) -> bool:
+        """setMessageReaction on a message a user sent (the bot's own are not what Kartu reacts to)."""
+        check_reaction(params.get("reaction") or [])
+        chat_id, message_id = params.get("chat_id"), params.get("message_id")
+        sent_by_user = any(
+            (update.get("message") or {}).get("message_id") == message_id and (update.get("message") or {}).get("chat", {}).get("id") == chat_id
+            for update in self.state.pushed.values()
+        )
+        if not sent_by_user:
+            raise TelegramRefusal("message to react not found")
+        self.state.reactions[(chat_id, message_id)] = [item["emoji"] for item in params.get("reaction") or []]
+        return True
+
+    def reaction_to(self, chat_id: int, message_id: int) -> list[str]:
+        return self.state.reactions.get((chat_id, message_id), [])
+
+    def commands_for(self, chat_id: int, language: str | None) -> list[dict[str, Any]]:
+        """The "/" menu a user sees, resolved as Telegram does: their chat's, else their
+        language's, else the default."""
+        if chat_id in self.state.chat_commands:
+            return self.state.chat_commands[chat_id]
+        return self.state.commands.get((language or "")[:2]) or self.state.commands.get("", [])
 
     def _message_json(self, message: SentMessage) -> dict[str, Any]:
         data: dict[str, Any] = {

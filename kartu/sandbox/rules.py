@@ -180,6 +180,22 @@ def check_commands(commands: Any) -> None:
             raise TelegramRefusal("BOT_COMMAND_DESCRIPTION_INVALID")
 
 
+# The emoji a bot may react with (Bot API ReactionTypeEmoji); anything else is REACTION_INVALID.
+REACTION_EMOJI = frozenset(
+    "👍 👎 ❤ 🔥 🥰 👏 😁 🤔 🤯 😱 🤬 😢 🎉 🤩 🤮 💩 🙏 👌 🕊 🤡 🥱 🥴 😍 🐳 ❤‍🔥 🌚 🌭 💯 🤣 ⚡ 🍌 🏆 💔 🤨 😐 🍓 🍾 💋 🖕 😈 "
+    "😴 😭 🤓 👻 👨‍💻 👀 🎃 🙈 😇 😨 🤝 ✍ 🤗 🫡 🎅 🎄 ☃ 💅 🤪 🗿 🆒 💘 🙉 🦄 😘 💊 🙊 😎 👾 🤷‍♂ 🤷 🤷‍♀ 😡".split()
+)
+
+
+def check_reaction(reaction: Any) -> None:
+    """setMessageReaction: a bot sets at most one reaction, from the allowed emoji."""
+    if not isinstance(reaction, list) or len(reaction) > 1:
+        raise TelegramRefusal("REACTIONS_TOO_MANY")
+    for item in reaction:
+        if not isinstance(item, dict) or item.get("type") != "emoji" or item.get("emoji") not in REACTION_EMOJI:
+            raise TelegramRefusal("REACTION_INVALID")
+
+
 def check_answer_text(text: str | None) -> None:
     if text is not None and utf16_length(text) > ANSWER_TEXT_MAX:
         raise TelegramRefusal("MESSAGE_TOO_LONG")

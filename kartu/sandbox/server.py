@@ -47,7 +47,7 @@ PAGE_TEXT = {
     "message": N_("Message (type / for commands)"), "send": N_("Send"),
     "chatting": N_("chatting with @{bot} as {role}, language {language}"),
     "open_as": N_("Open this link as…"), "cancel": N_("Cancel"),
-    "travelled": N_("Now {time} · {count} message(s) delivered"),
+    "travelled": N_("Now {time} · messages delivered: {count}"),
     "edited": N_("edited"),
     "owner": N_("owner"), "staff": N_("staff"), "customer": N_("customer"),
 }
@@ -185,10 +185,11 @@ class Sandbox:
         ayu = Person(FIRST_CUSTOMER, "Ayu", "id", "customer")
         rizky = Person(FIRST_CUSTOMER + 1, "Rizky", "en", "customer")
         self.state.people = [owner, staff, ayu, rizky]
-        from kartu.loyalty.program import ProgramRules
+        from kartu.loyalty.program import DEFAULT_REWARD_NAMES, ProgramRules
 
         # A short card (6 stamps) so a reward is two purchases away for Ayu; a survey an hour after each visit.
-        rules = ProgramRules(stamps_required=6, survey_delay_minutes=60, survey_every_days=1)
+        # The shop is Indonesian (so is its owner): its reward is named in Indonesian.
+        rules = ProgramRules(stamps_required=6, survey_delay_minutes=60, survey_every_days=1, reward_name=DEFAULT_REWARD_NAMES["id"])
         created = await self.app.services.merchants.create_merchant("Kopi Senja", OWNER, rules=rules)
         users = {person.id: self._user(person) for person in self.state.people}
         await users[OWNER].ask("/start")
@@ -229,7 +230,7 @@ class Sandbox:
         for person in self.state.people:
             seen = self.state.read.get(person.id, 0)
             unread = sum(1 for message in self.emulator.messages_to(person.id) if message.message_id > seen)
-            people.append({**person.as_json(), "unread": unread})
+            people.append({**person.as_json(), "unread": unread, "commands": self.emulator.commands_for(person.id, person.language)})
         return web.json_response({
             "bot": BOT_USERNAME, "clock": self.clock.now().isoformat(), "version": self.emulator.version, "people": people,
             "commands": self.emulator.state.commands.get("", []),

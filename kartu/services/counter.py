@@ -7,6 +7,7 @@ from datetime import timedelta
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
 from kartu.loyalty.errors import (
     CodeEntryLocked,
+    DailyCapReached,
     OwnCodeShown,
     NotStaff,
     TooManyUnknownCodes,
@@ -18,7 +19,7 @@ from kartu.loyalty.errors import (
 )
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.feedback import survey_is_due
-from kartu.loyalty.program import ProgramRules, credit_purchase, local_day_start, parse_purchase_count, reward_expiry
+from kartu.loyalty.program import PurchaseOutcome, ProgramRules, credit_purchase, local_day_start, parse_purchase_count, reward_expiry
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.base import ServiceBase, Workplace, rules_of
@@ -93,7 +94,7 @@ class CounterService(ServiceBase):
         rules = rules_of(await uow.programs.for_merchant(place.merchant.id))
         stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
         # Refuse now rather than after the tap when the cap is already out of reach.
-        credit_purchase(rules, card.stamps, purchases, stamped)
+        self._within_cap(rules, card, purchases, stamped, customer, place)
         prompt = await self._add_prompt(uow, place, PURCHASE, customer.id, purchases=purchases)
         await uow.staff.touch(place.member.id, now)
         return PurchasePromptView(
@@ -109,6 +110,12 @@ class CounterService(ServiceBase):
             open_rewards=len(await uow.rewards.open_rewards(place.merchant.id, customer.id, now)),
             timezone=place.merchant.timezone,
         )
+
+    def _within_cap(self, rules: ProgramRules, card: Card, purchases: int, stamped: int, customer: Person, place: Workplace) -> PurchaseOutcome:
+        try:
+            return credit_purchase(rules, card.stamps, purchases, stamped)
+        except DailyCapReached as refusal:
+            raise refusal.about(customer.first_name, place.merchant.name, (customer.telegram_id, self.language_of(customer))) from None
 
     async def _add_prompt(
         self, uow: UnitOfWork, place: Workplace, kind: str, customer_id: int, *, purchases: int = 0, reward_id: int | None = None
@@ -196,11 +203,11 @@ class CounterService(ServiceBase):
         program = await uow.programs.for_merchant(place.merchant.id)
         rules = rules_of(program)
         stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
-        outcome = credit_purchase(rules, card.stamps, purchases, stamped)
+        outcome = self._within_cap(rules, card, purchases, stamped, customer, place)
         common = dict(merchant_id=place.merchant.id, person_id=customer.id, actor_person_id=place.person.id, prompt_id=prompt_id, created_at=now)
         await uow.ledger.append(LedgerEntry(asset="stamp", delta=outcome.stamps_added, reason="purchase", idempotency_key=f"purchase:{source}", **common))
         issued: list[RewardView] = []
-        news = [await self._tell(uow, f"card:{source}", Kind.CARD_UPDATE, customer, place, card.id, {"added": outcome.stamps_added})]
+        news = [await self._tell(uow, f"card:{source}", Kind.CARD_UPDATE, customer, place, card.id, {"added": outcome.stamps_added, "filled": outcome.rewards_issued})]
         for number in range(outcome.rewards_issued):
             reward = await uow.rewards.add_with_unique_code(
                 lambda: Reward(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kartu.loyalty.codes import anonymous_code, new_personal_code
-from kartu.loyalty.errors import InviteInvalid, NotMember, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.services.base import ServiceBase, acting_member
@@ -107,6 +107,8 @@ class CustomerService(ServiceBase):
         now = self.clock.now()
         if invite is None or invite.used_at is not None or invite.expires_at <= now:
             raise InviteInvalid()
+        if invite.for_username and (profile.username or "").lower() != invite.for_username:
+            raise InviteForSomeoneElse()
         person = await self._ensure_person(uow, profile)
         if not await uow.invites.use(invite.id, person.id, now):
             raise InviteInvalid()

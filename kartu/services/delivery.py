@@ -77,8 +77,9 @@ class DeliveryService(ServiceBase):
                     card = await uow.cards.by_id(message.subject_id)
                     if card is None:
                         return None
-                    added = json.loads(message.params or "{}").get("added", 0)
-                    return CardUpdateNotice(language, await self._card_view(uow, person, merchant, card), added)
+                    params = json.loads(message.params or "{}")
+                    view = await self._card_view(uow, person, merchant, card)
+                    return CardUpdateNotice(language, view, params.get("added", 0), params.get("filled", 0))
                 case Kind.REWARD_ISSUED:
                     reward = await uow.rewards.get(message.subject_id)
                     if reward is None or reward.expires_at <= self.clock.now():

@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 
 from kartu.loyalty.codes import new_personal_code
-from kartu.loyalty.errors import NotAdmin, NotOwner, ProgramChangeAffectsCards, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import DuplicateMerchantName, NotAdmin, NotOwner, ProgramChangeAffectsCards, PromptClosed, UnknownMerchant
 from kartu.loyalty.links import new_invite_token, slugify
-from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, capped_balance, change_setting, parse_quiet_hours
+from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, default_rules, capped_balance, change_setting, parse_quiet_hours
 from kartu.loyalty.staff import INVITE_TTL, Role
-from kartu.services.base import ServiceBase, Workplace, rules_of
-from kartu.services.views import MerchantCreated, ProgramView, RemovedMember, StaffEntry, TeamView, WorkplaceEntry
+from kartu.services.base import ServiceBase, Workplace, acting_member, rules_of
+from kartu.services.views import (
+    Audience,
+    JoinInfo,
+    MenuView,
+    MerchantCreated,
+    MerchantSummary,
+    MerchantUpdated,
+    OwnerAdded,
+)
+from kartu.services.views import ProgramView, RemovedMember, StaffEntry, TeamView, WorkplaceEntry
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.repositories import UnitOfWork
 
@@ -26,7 +35,7 @@ class MerchantService(ServiceBase):
             slug = f"{base[:36]}-{number}"
         return slug
 
-    async def _new_invite(self, uow: UnitOfWork, merchant_id: int, role: str, created_by: int | None) -> str:
+    async def _new_invite(self, uow: UnitOfWork, merchant_id: int, role: str, created_by: int | None, for_username: str | None = None) -> str:
         now = self.clock.now()
         invite = await uow.invites.add_with_unique_token(
             lambda: StaffInvite(
@@ -36,6 +45,7 @@ class MerchantService(ServiceBase):
                 created_by_person_id=created_by,
                 created_at=now,
                 expires_at=now + INVITE_TTL,
+                for_username=for_username,
             )
         )
         return invite.token
@@ -45,39 +55,86 @@ class MerchantService(ServiceBase):
         name: str,
         owner_telegram_id: int | None = None,
         *,
+        owner_username: str | None = None,
         requested_by: int | None = None,
         rules: ProgramRules | None = None,
         timezone: str | None = None,
+        language: str | None = None,
+        allow_same_name: bool = True,
     ) -> MerchantCreated:
-        """A merchant with the default stamp program.
+        """A merchant with the default stamp program (its reward named in ``language``).
 
-        With ``owner_telegram_id`` (the operator CLI) the owner is set directly; otherwise
-        (an admin in chat) the result carries a one-time owner invite.
+        The owner is a Telegram id, an @username (someone who already wrote to the bot becomes
+        owner at once; anyone else gets a link only that username can use), or nobody yet: then
+        the result carries a one-time owner link for the next person who opens it.
+        ``allow_same_name=False`` refuses a name another shop already has (`DuplicateMerchantName`).
         """
         if requested_by is not None and requested_by not in self.settings.admin_ids:
             raise NotAdmin()
         name = " ".join((name or "").split())[:MERCHANT_NAME_MAX]
         if not name:
             raise ValueError("a merchant needs a name")
-        rules = rules or ProgramRules()
+        rules = rules or default_rules(language or self.settings.default_language)
         now = self.clock.now()
         async with self.db.write() as uow:
+            if not allow_same_name and (twin := await uow.merchants.by_name(name)) is not None:
+                raise DuplicateMerchantName(twin.slug)
             merchant = await uow.merchants.add(
                 Merchant(slug=await self._unique_slug(uow, name), name=name, timezone=timezone or self.settings.default_timezone, created_at=now),
                 Program(**asdict(rules), updated_at=now),
             )
-            token = None
-            if owner_telegram_id is not None:
-                owner = await uow.people.by_telegram_id(owner_telegram_id)
-                if owner is None:
-                    owner = await uow.people.add_with_unique_code(
-                        lambda: Person(telegram_id=owner_telegram_id, personal_code=new_personal_code(), created_at=now)
-                    )
-                await uow.staff.add_or_restore(merchant.id, owner.id, Role.OWNER, now)
-            else:
-                creator = await uow.people.by_telegram_id(requested_by) if requested_by else None
-                token = await self._new_invite(uow, merchant.id, Role.OWNER, creator.id if creator else None)
-            return MerchantCreated(merchant.id, merchant.slug, merchant.name, token)
+            creator = await uow.people.by_telegram_id(requested_by) if requested_by else None
+            owner = await self._add_owner(uow, merchant, owner_telegram_id, owner_username, creator)
+            return MerchantCreated(merchant.id, merchant.slug, merchant.name, owner.invite_token, owner.telegram_id, owner.for_username)
+
+    async def _add_owner(
+        self, uow: UnitOfWork, merchant: Merchant, telegram_id: int | None, username: str | None, creator: Person | None
+    ) -> OwnerAdded:
+        now = self.clock.now()
+        handle = (username or "").strip().lstrip("@").lower() or None
+        if telegram_id is None and handle is not None:
+            known = await uow.people.by_username(handle)
+            telegram_id = known.telegram_id if known is not None else None
+        if telegram_id is not None:
+            owner = await uow.people.by_telegram_id(telegram_id)
+            if owner is None:
+                owner = await uow.people.add_with_unique_code(
+                    lambda: Person(telegram_id=telegram_id, personal_code=new_personal_code(), created_at=now)
+                )
+            await uow.staff.add_or_restore(merchant.id, owner.id, Role.OWNER, now)
+            return OwnerAdded(telegram_id=telegram_id)
+        token = await self._new_invite(uow, merchant.id, Role.OWNER, creator.id if creator else None, for_username=handle)
+        return OwnerAdded(invite_token=token, for_username=handle)
+
+    async def update_merchant(
+        self, slug: str, *, name: str | None = None, timezone: str | None = None,
+        owner_telegram_id: int | None = None, owner_username: str | None = None, owner_link: bool = False,
+    ) -> MerchantUpdated:
+        """The operator renames a shop, moves its time zone or adds an owner (`kartu merchant update`)."""
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            if merchant is None:
+                raise UnknownMerchant()
+            if name is not None:
+                name = " ".join(name.split())[:MERCHANT_NAME_MAX]
+                if not name:
+                    raise ValueError("a merchant needs a name")
+                merchant.name = name
+            if timezone is not None:
+                merchant.timezone = timezone
+            await uow.merchants.save(merchant)
+            owner = OwnerAdded()
+            if owner_telegram_id is not None or owner_username or owner_link:
+                owner = await self._add_owner(uow, merchant, owner_telegram_id, owner_username, None)
+            return MerchantUpdated(merchant.slug, merchant.name, merchant.timezone, owner)
+
+    async def directory(self) -> list[MerchantSummary]:
+        """Every shop on this bot (`kartu merchant list`)."""
+        async with self.db.read() as uow:
+            return [
+                MerchantSummary(merchant.slug, merchant.name, merchant.timezone, owners, members, merchant.created_at)
+                for merchant, owners, members in await uow.merchants.directory()
+            ]
 
     async def invite_staff(self, owner_telegram_id: int, role: str = Role.STAFF) -> str:
         """A one-time invite token (valid 24 h) for a staff member or a second owner."""
@@ -91,7 +148,7 @@ class MerchantService(ServiceBase):
             roster = await uow.staff.roster(place.merchant.id)
             members = tuple(
                 StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at,
-                           locked=member.locked_at is not None)
+                           locked=member.locked_at is not None, added_at=member.added_at)
                 for member, person in roster
             )
             return TeamView(place.merchant.name, place.merchant.timezone, members, place.member.id)
@@ -159,6 +216,18 @@ class MerchantService(ServiceBase):
                 raise NotOwner()
             return await self._remove(uow, member)
 
+    async def menu(self, telegram_id: int, as_customer: bool = False) -> MenuView:
+        """The screens this person gets: the role of the shop they act for, else the customer's."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None:
+                return MenuView(Audience.CUSTOMER, has_card=False, works_somewhere=False)
+            member = acting_member(person, await uow.staff.workplaces(person.id))
+            has_card = person.current_merchant_id is not None
+            if member is None or as_customer:
+                return MenuView(Audience.CUSTOMER, has_card, works_somewhere=member is not None)
+            return MenuView(Audience.OWNER if member.role == Role.OWNER else Audience.STAFF, has_card, works_somewhere=True)
+
     async def workplaces(self, telegram_id: int) -> list[WorkplaceEntry]:
         """The shops a person works at, marking the one they act for (/shop)."""
         async with self.db.read() as uow:
@@ -178,11 +247,12 @@ class MerchantService(ServiceBase):
             await uow.people.save(place.person)
             return place.merchant.name
 
-    async def join_slug(self, owner_telegram_id: int) -> tuple[str, str]:
-        """The acting shop's name and slug, for its customer join link."""
+    async def join_info(self, owner_telegram_id: int) -> JoinInfo:
+        """What the acting shop's join link and counter poster say."""
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
-            return place.merchant.name, place.merchant.slug
+            program = await uow.programs.for_merchant(place.merchant.id)
+            return JoinInfo(place.merchant.name, place.merchant.slug, program.stamps_required, program.reward_name)
 
     async def require_owner(self, telegram_id: int) -> str:
         """`NotOwner` unless the person owns the shop they act for; its name otherwise."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,21 @@ class LeavePreview:
     open_rewards: int
 
 
+class Audience(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class MenuView:
+    """Which screens a person gets: the role they act in, and whether they can switch."""
+
+    audience: Audience
+    has_card: bool  # collects stamps somewhere: staff and owners can switch to the customer menu
+    works_somewhere: bool  # staff or owner somewhere: a customer-menu view can switch back
+
+
 @dataclass(frozen=True)
 class WorkplaceEntry:
     merchant_id: int
@@ -131,6 +147,7 @@ class StaffEntry:
     last_active_at: datetime | None
     telegram_id: int | None = None
     locked: bool = False  # code entry locked after too many unknown codes
+    added_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +179,43 @@ class MerchantCreated:
     slug: str
     name: str
     owner_invite_token: str | None
+    owner_telegram_id: int | None = None
+    owner_for_username: str | None = None  # the owner link works only for this @username
+
+
+@dataclass(frozen=True)
+class JoinInfo:
+    merchant_name: str
+    slug: str
+    stamps_required: int
+    reward_name: str
+
+
+@dataclass(frozen=True)
+class OwnerAdded:
+    """An owner set at once (``telegram_id``), or a one-time owner link (``invite_token``)."""
+
+    telegram_id: int | None = None
+    invite_token: str | None = None
+    for_username: str | None = None
+
+
+@dataclass(frozen=True)
+class MerchantUpdated:
+    slug: str
+    name: str
+    timezone: str
+    owner: OwnerAdded
+
+
+@dataclass(frozen=True)
+class MerchantSummary:
+    slug: str
+    name: str
+    timezone: str
+    owners: int
+    members: int
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -220,6 +274,7 @@ class CardUpdateNotice:
     language: str
     card: CardView
     stamps_added: int
+    cards_filled: int = 0  # this purchase filled the card: the customer sees it full first
 
 
 @dataclass(frozen=True)
@@ -359,7 +414,6 @@ class LedgerRow:
     delta: int
     reason: str
     actor_name: str
-    idempotency_key: str
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ class StaffInvite(SQLModel, table=True):
     expires_at: datetime = _when()
     used_at: datetime | None = _when(nullable=True)
     used_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    for_username: str | None = Field(default=None, max_length=32)  # only this @username may use it (lower case)
 
 
 class PurchasePrompt(SQLModel, table=True):

@@ -112,7 +112,7 @@ class ReportRepository:
         query = (
             select(
                 LedgerEntry.id, LedgerEntry.created_at, Person.personal_code, Person.first_name, LedgerEntry.asset,
-                LedgerEntry.delta, LedgerEntry.reason, func.coalesce(actor.first_name, ""), LedgerEntry.idempotency_key,
+                LedgerEntry.delta, LedgerEntry.reason, func.coalesce(actor.first_name, ""),
             )
             .join(Person, Person.id == LedgerEntry.person_id)
             .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)

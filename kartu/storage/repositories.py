@@ -68,6 +68,21 @@ class MerchantRepository(_Repository):
     async def slug_taken(self, slug: str) -> bool:
         return await self.by_slug(slug) is not None
 
+    async def by_name(self, name: str) -> Merchant | None:
+        """A shop with this name, whatever the case (the operator may be creating it twice)."""
+        return await self.session.scalar(select(Merchant).where(func.lower(Merchant.name) == name.lower()).limit(1))
+
+    async def directory(self) -> Sequence[tuple[Merchant, int, int]]:
+        """Every shop with its number of owners and of members (`kartu merchant list`)."""
+        owners = (
+            select(func.count()).select_from(StaffMember)
+            .where(StaffMember.merchant_id == Merchant.id, StaffMember.role == "owner", StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .scalar_subquery()
+        )
+        members = select(func.count()).select_from(Card).where(Card.merchant_id == Merchant.id).scalar_subquery()
+        rows = await self.session.execute(select(Merchant, owners, members).order_by(Merchant.id))
+        return [(merchant, owner_count, member_count) for merchant, owner_count, member_count in rows.all()]
+
     async def add(self, merchant: Merchant, program: Program) -> Merchant:
         self.session.add(merchant)
         await self.session.flush()
@@ -110,6 +125,12 @@ class PersonRepository(_Repository):
 
     async def by_code(self, code: str) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.personal_code == code))
+
+    async def by_username(self, username: str) -> Person | None:
+        """Someone who wrote to the bot with this @username (Telegram usernames ignore case)."""
+        return await self.session.scalar(
+            select(Person).where(func.lower(Person.username) == username.lower()).order_by(Person.id.desc()).limit(1)  # type: ignore[union-attr]
+        )
 
     async def add_with_unique_code(self, make_person: Callable[[], Person]) -> Person:
         """A new person; if a concurrent update registered the same Telegram user first, that one."""

@@ -157,10 +157,10 @@ async def test_someone_working_at_two_shops_chooses_which_one(world: World, owne
 
     shops = await owner.ask("/shop")
     assert [b["text"] for b in shops.buttons()] == ["✅ Kopi Senja (pemilik)", "Barber Jaya (staf)"]
-    assert (await owner.press(shops, "Barber Jaya")).text == "Sekarang bertindak untuk Barber Jaya."
+    assert (await owner.press(shops, "Barber Jaya")).text == "Sekarang melayani Barber Jaya."
     assert "Kirim /shop" in (await owner.ask("/program")).body
-    assert (await owner.ask(code)).body == "Saya tidak mengenal kode itu. Mohon periksa dan coba lagi."
-    assert (await owner.press(shops, data="shop:999")).text == "Hanya staf toko ini yang bisa melakukannya."
+    assert (await owner.ask(code)).body == "Kode itu tidak dikenal. Coba dicek lagi, ya."
+    assert (await owner.press(shops, data="shop:999")).text == "Itu hanya bisa dilakukan staf toko ini."
 
 
 # 6 ------------------------------------------------------------------------------------------
@@ -172,12 +172,12 @@ async def test_an_owner_removes_a_co_owner_but_never_the_last(world: World, owne
     partner = en(world, 130, "Wulan")
     await partner.ask(f"/start {payload}")
     roster = await owner.ask("/staff")
-    await owner.press(roster, "Hapus Wulan")
-    await owner.press(await owner.until(lambda: roster if "dari tim?" in roster.body else None), "Batal")  # changed her mind
+    await owner.press(roster, "Keluarkan Wulan")
+    await owner.press(await owner.until(lambda: roster if "dari tim?" in roster.body else None), "Jangan")  # changed her mind
     assert await owner.until(lambda: "Wulan — pemilik" in roster.body)
-    await owner.press(roster, "Hapus Wulan")
+    await owner.press(roster, "Keluarkan Wulan")
     await owner.until(lambda: "dari tim?" in roster.body)
-    assert (await owner.press(roster, "✅ Hapus Wulan")).text == "Wulan sudah dihapus dari tim."
+    assert (await owner.press(roster, "✅ Keluarkan Wulan")).text == "Wulan sudah dikeluarkan dari tim."
     assert "You were removed from the team of <b>Kopi Senja</b>" in (await partner.next_message()).body
     assert (await partner.ask("/export")).body == "Only the shop owner can do that."
     assert (await partner.ask("/broadcast")).body == "Only the shop owner can do that."
@@ -197,9 +197,9 @@ async def test_removed_staff_do_not_get_alerts_queued_before(world: World, owner
     barista, customer, code = await _counter(world, owner, ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0))
     await _rated_visit(world, barista, customer, code, "⭐")  # the alerts are queued now, for the owner and Budi
     roster = await owner.ask("/staff")
-    await owner.press(roster, "Hapus Budi")
+    await owner.press(roster, "Keluarkan Budi")
     await owner.until(lambda: "dari tim?" in roster.body)
-    await owner.press(roster, "✅ Hapus Budi")
+    await owner.press(roster, "✅ Keluarkan Budi")
     await barista.until(lambda: any("removed from the team" in m.body for m in barista.unread()))
     barista.mark_read()
     assert (await customer.ask("Kopinya dingin")).body == "Thank you for your feedback!"
@@ -216,8 +216,8 @@ async def test_a_formula_in_a_name_is_text_in_the_export(world: World, owner: Te
     await owner.send("/export")
     members = await owner.next_message()
     rows = list(csv.DictReader(io.StringIO(members.document.decode("utf-8-sig"))))  # type: ignore[union-attr]
-    assert [row["first_name"] for row in rows] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+62 811", "'@SUM(A1)", "'-1+1"]
-    assert {row["stamps"] for row in rows} == {"0"}  # numbers stay numbers
+    assert [row["Nama"] for row in rows] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+62 811", "'@SUM(A1)", "'-1+1"]
+    assert {row["Stempel"] for row in rows} == {"0"}  # numbers stay numbers
 
 
 # 9 ------------------------------------------------------------------------------------------
@@ -251,10 +251,9 @@ async def test_odd_numbers_get_a_clear_answer(world: World, owner: TelegramUser)
     for odd in ("²", "①", "٣", "999999", "-1", "1.5", "0", "99999999999999999999999"):
         assert (await barista.ask(f"/stamp {code} {odd}")).body == "The number of purchases must be between 1 and 20.", odd
     program = await owner.ask("/program")
-    await owner.press(program, "Stempel untuk satu hadiah")
-    await owner.next_message()
+    await owner.press(program, "🎯 Stempel")
     for odd in ("²", "①", "١٠", "10.5", "1e3"):
-        assert "bilangan bulat dari 2 sampai 50" in (await owner.ask(odd)).body, odd
+        assert "angka bulat dari 2 sampai 50" in (await owner.ask(odd)).body, odd
     for forged in ("clm:ok:99999999999999999999999", "svy:1e3:1", "team:revoke:-1", "bca:stop:18446744073709551616"):
         assert (await owner.press(program, data=forged)).text == "Tombol ini sudah tidak berlaku.", forged
 
@@ -278,7 +277,7 @@ async def test_a_customer_sees_leaves_and_erases_their_data(world: World, owner:
     await owner.send("/export")
     members, ledger = await owner.next_message(), await owner.next_message()
     assert members.body == "Anggota: 0" and b"Ayu" not in members.document and b"ayu_k" not in ledger.document  # type: ignore[operator]
-    assert _ledger_sums(ledger.document) == {"stamp": 0}  # the purchase and its giving-up, anonymous
+    assert _ledger_sums(ledger.document) == {"stempel": 0}  # the purchase and its giving-up, anonymous
     assert "Too cold" not in (await owner.ask("/feedback")).body
     assert (await barista.ask(code)).body == UNKNOWN
     # Writing again is a fresh start.
@@ -288,7 +287,7 @@ async def test_a_customer_sees_leaves_and_erases_their_data(world: World, owner:
 def _ledger_sums(document: bytes | None) -> dict[str, int]:
     totals: dict[str, int] = {}
     for row in csv.DictReader(io.StringIO((document or b"").decode("utf-8-sig"))):
-        totals[row["asset"]] = totals.get(row["asset"], 0) + int(row["delta"])
+        totals[row["Jenis"]] = totals.get(row["Jenis"], 0) + int(row["Perubahan"])
     return totals
 
 
@@ -338,18 +337,19 @@ async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(world:
         await barista.press(await barista.ask(f"/stamp {code} 20"), "Confirm")
         await customer.next_message()
     program = await owner.ask("/program")
-    await owner.press(program, "Stempel untuk satu hadiah")
-    await owner.next_message()
+    await owner.press(program, "🎯 Stempel")
     question = await owner.ask("2")
     assert "1 kartu pelanggan berisi 2 stempel atau lebih" in question.body and "1 stempel" in question.body
     assert "40/50" in await _card(world, customer)  # nothing changed yet
     await owner.press(question, "Konfirmasi")
-    assert "Tersimpan." in (await owner.next_message()).body
+    await owner.until(lambda: program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>2</b>."))
+    assert question.body == "Tersimpan."
     assert "1/2" in await _card(world, customer)
     assert (await _ledger_balance(world))["stamp"] == 1  # the ledger says so too
     # One purchase now fills one card: no flood of rewards.
     await barista.press(await barista.ask(code), "Confirm")
-    await customer.next_message()
+    await customer.next_message()  # the full card
+    await customer.next_message()  # its reward
     assert len((await customer.ask("/rewards")).body.split("Code:")) == 2
 
 
@@ -366,8 +366,7 @@ async def test_stale_forms_do_not_eat_later_messages(world: World, owner: Telegr
     customer = en(world, 300, "Ayu")
     code = await world.join(customer, payload)
     program = await owner.ask("/program")
-    await owner.press(program, "Hadiah")
-    await owner.next_message()
+    await owner.press(program, "🎁 Hadiah")
     world.clock.advance(days=3)
     expired = await owner.ask(code)
     assert "sudah kedaluwarsa" in expired.body
@@ -375,11 +374,10 @@ async def test_stale_forms_do_not_eat_later_messages(world: World, owner: Telegr
     assert "1 free drink" in (await owner.ask("/program")).body
 
     # A code typed straight into a fresh form: the bot asks which was meant.
-    await owner.press(await owner.ask("/program"), "Hadiah")
-    await owner.next_message()
+    await owner.press(await owner.ask("/program"), "🎁 Hadiah")
     question = await owner.ask(code)
-    assert "terlihat seperti kode" in question.body
-    await owner.press(question, "Itu sebuah kode")
+    assert "kelihatannya kode" in question.body
+    await owner.press(question, "Itu kode")
     assert "Ayu" in (await owner.next_message()).body
     assert "1 free drink" in (await owner.ask("/program")).body
 

@@ -28,19 +28,19 @@ async def test_purchase_count_is_checked(world: World, owner: TelegramUser, bari
     code = await world.join(customer, payload)
     assert (await barista.ask(f"/stamp {code} 99")).body == "The number of purchases must be between 1 and 20."
     prompt = await barista.ask(f"/stamp {code} 2")
-    assert "Add 2 stamp(s) for 2 purchase(s)?" in prompt.body
+    assert "Add 2 stamps for 2 purchases?" in prompt.body
 
 
 async def test_oversized_empty_and_non_text_messages(world: World, customer: TelegramUser) -> None:
     await world.create_shop()
     await customer.ask("/start")
-    assert (await customer.ask("x" * 10_000)).body == "Pesan itu terlalu panjang. Mohon kirim yang lebih singkat."
-    assert (await customer.ask("/stamp " + "A" * 9_000)).body.startswith("Pesan itu terlalu panjang")
-    assert "tidak mengerti" in (await customer.ask("   ")).body
+    assert (await customer.ask("x" * 10_000)).body == "Pesannya kepanjangan. Kirim yang lebih singkat, ya."
+    assert (await customer.ask("/stamp " + "A" * 9_000)).body.startswith("Pesannya kepanjangan")
+    assert "belum paham" in (await customer.ask("   ")).body
     await customer.send_sticker()
-    assert "hanya bisa membaca pesan teks" in (await customer.next_message()).body
+    assert "cuma bisa baca pesan teks" in (await customer.next_message()).body
     await customer.send_photo()
-    assert "hanya bisa membaca pesan teks" in (await customer.next_message()).body
+    assert "cuma bisa baca pesan teks" in (await customer.next_message()).body
 
 
 async def test_wrong_roles_are_refused(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
@@ -48,8 +48,8 @@ async def test_wrong_roles_are_refused(world: World, owner: TelegramUser, barist
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
     assert "Tunjukkan di kasir" in (await customer.ask(code)).body  # their own code: show it, do not send it
-    assert (await customer.ask(f"/stamp {code}")).body == "Hanya staf toko ini yang bisa melakukannya."
-    assert (await customer.ask("/staff")).body == "Hanya pemilik toko yang bisa melakukannya."
+    assert (await customer.ask(f"/stamp {code}")).body == "Itu hanya bisa dilakukan staf toko ini."
+    assert (await customer.ask("/staff")).body == "Itu hanya bisa dilakukan pemilik toko."
     assert (await barista.ask("/program")).body == "Only the shop owner can do that."
     assert (await barista.ask("/newmerchant Warung Baru")).body == "Only platform admins can do that."
     assert await _stamps(world, customer.id) == 0
@@ -70,7 +70,7 @@ async def test_forged_and_stale_buttons(world: World, owner: TelegramUser, baris
 
     # A customer replays the staff's button data; garbage and unknown ids are refused too.
     stolen = prompt.buttons()[0]["callback_data"]
-    assert (await customer.press(prompt, data=stolen)).text == "Hanya staf toko ini yang bisa melakukannya."
+    assert (await customer.press(prompt, data=stolen)).text == "Itu hanya bisa dilakukan staf toko ini."
     assert (await barista.press(prompt, data="buy:ok:999999")).text == "This button is no longer valid."
     assert (await barista.press(prompt, data="buy:ok:" + "A" * 22)).text == "This button is no longer valid."
     assert (await barista.press(prompt, data="buy:ok:not-a-number")).text == "This button is no longer valid."
@@ -117,13 +117,19 @@ async def test_cancel_adds_nothing(world: World, owner: TelegramUser, barista: T
 
 
 async def test_daily_cap(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(daily_stamp_cap=2))
+    payload = await world.create_shop(rules=ProgramRules(daily_stamp_cap=3))
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
     assert (await barista.press(await barista.ask(f"/stamp {code} 2"), "Confirm")).text == "Confirmed."
-    assert (await barista.ask(code)).body == "This customer has reached today's limit of 2 stamps. Come back tomorrow!"
+    assert (await barista.ask(f"/stamp {code} 2")).body == (
+        "Nothing was added: Ayu can get only 1 more stamp today (daily limit 3). Confirm fewer purchases.")
+    await barista.press(await barista.ask(code), "Confirm")
+    await customer.next_message()
+    await customer.next_message()  # the two cards
+    assert (await barista.ask(code)).body == "Nothing was added: Ayu already got today's 3 stamps, the shop's daily limit. They can collect again tomorrow."
+    assert (await customer.next_message()).body == "Kamu sudah dapat 3 stempel hari ini di <b>Kopi Senja</b>, batas per harinya. Stempel berikutnya bisa mulai besok ya 🙂"
     world.clock.advance(days=1)
-    assert "Add 1 stamp(s)" in (await barista.ask(code)).body
+    assert "Add 1 stamp for 1 purchase?" in (await barista.ask(code)).body
 
 
 async def test_invites_work_once_and_expire(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
@@ -165,9 +171,9 @@ async def test_revoked_staff_cannot_use_their_pending_prompt(world: World, owner
 
     team = await owner.ask("/staff")
     assert "Budi" in team.body and "@budi" in team.body
-    await owner.press(team, "Hapus Budi")
-    assert await owner.until(lambda: "Hapus Budi dari tim?" in team.body)  # the owner confirms first
-    assert (await owner.press(team, "✅ Hapus Budi")).text == "Budi sudah dihapus dari tim."
+    await owner.press(team, "Keluarkan Budi")
+    assert await owner.until(lambda: "Keluarkan Budi dari tim?" in team.body)  # the owner confirms first
+    assert (await owner.press(team, "✅ Keluarkan Budi")).text == "Budi sudah dikeluarkan dari tim."
     assert await owner.until(lambda: "Budi" not in team.body)
     assert "You were removed from the team of <b>Kopi Senja</b>" in (await barista.next_message()).body
 

@@ -56,7 +56,7 @@ async def test_segment_counts_match_hand_built_data(world: World, owner: Telegra
     await _members(world, owner, barista)
     segments = await _compose(owner, "Promo kopi susu 2-for-1 hari ini!")
     assert [b["text"] for b in segments.buttons()] == [
-        "Semua anggota (4)", "Aktif (berkunjung dalam 30 hari) (2)", "Lama tidak datang (30+ hari tanpa kunjungan) (2)",
+        "Semua anggota (4)", "Aktif (datang dalam 30 hari terakhir) (2)", "Lama tidak datang (30+ hari) (2)",
         "Hampir dapat hadiah (kartu terisi 70%+) (1)", "Punya hadiah yang belum dipakai (1)", "✖️ Batal",
     ]
 
@@ -70,24 +70,24 @@ async def test_broadcast_reaches_its_segment_once_with_progress_and_summary(
     preview = await owner.next_message()
     assert preview.body == "📣 <b>Kopi Senja</b>\nPromo &lt;kopi&gt; 2-for-1!"  # as customers will see it
     confirm = await owner.next_message()
-    assert "Kirim ke 2 pelanggan (Aktif (berkunjung dalam 30 hari))?" in confirm.body
+    assert "Kirim ke 2 pelanggan (Aktif (datang dalam 30 hari terakhir))?" in confirm.body
     await owner.press(confirm, "Kirim")
-    assert await owner.until(lambda: "tersisa 2" in confirm.body)
+    assert await owner.until(lambda: "sisa 2" in confirm.body)
 
-    assert "Masih ada siaran" in (await owner.ask("/broadcast")).body  # one running broadcast per merchant
+    assert "masih dikirim" in (await owner.ask("/broadcast")).body  # one running broadcast per merchant
     assert (await world.deliver()).sent == 2
     for key in "AD":
         assert (await people[key].next_message()).body == "📣 <b>Kopi Senja</b>\nPromo &lt;kopi&gt; 2-for-1!"
     await world.report_progress()
-    assert confirm.body == "📣 Siaran selesai: terkirim 2 · gagal 0 · tersisa 0." and not confirm.buttons()
+    assert confirm.body == "📣 Pengiriman selesai: terkirim 2 · gagal 0 · sisa 0." and not confirm.buttons()
 
     # Within 24 hours the same customers are not messaged again.
     segments = await _compose(owner, "Another one")
-    assert "Aktif (berkunjung dalam 30 hari) (0)" in [b["text"] for b in segments.buttons()]
+    assert "Aktif (datang dalam 30 hari terakhir) (0)" in [b["text"] for b in segments.buttons()]
     await owner.press(segments, "Aktif")
     await owner.next_message()
     confirm = await owner.next_message()
-    assert (await owner.press(confirm, "Kirim")).text == "Saat ini tidak ada seorang pun di kelompok itu yang bisa menerima siaran."
+    assert (await owner.press(confirm, "Kirim")).text == "Saat ini belum ada pelanggan di kelompok itu yang bisa dikirimi pesan."
     assert all(person.unread() == [] for person in people.values())
 
 
@@ -103,14 +103,14 @@ async def test_a_broadcast_cancelled_midway(world: World, owner: TelegramUser, b
     world.dispatcher.batch_size = 3
     assert (await world.dispatcher.dispatch_once()).sent == 3
     await world.report_progress()
-    assert "terkirim 3 · gagal 0 · tersisa 7" in progress.body
-    assert (await owner.press(progress, "Batalkan siaran")).text == "Membatalkan: tidak ada lagi yang akan menerimanya."
+    assert "terkirim 3 · gagal 0 · sisa 7" in progress.body
+    assert (await owner.press(progress, "Batalkan pengiriman")).text == "Membatalkan: sisanya tidak akan menerima pesan ini."
     assert (await world.deliver()).sent == 0
     await world.report_progress()
-    assert progress.body == "📣 Siaran dibatalkan: terkirim 3 · gagal 0 · tersisa 0; 7 tidak terkirim."
+    assert progress.body == "📣 Pengiriman dibatalkan: terkirim 3 · gagal 0 · sisa 0; 7 tidak terkirim."
     received = [len([m for m in c.inbox if m.plain.endswith("Flash sale")]) for c in customers]
     assert sorted(received) == [0] * 7 + [1] * 3  # nobody twice, the rest never
-    assert (await owner.press(progress, data="bca:stop:1")).text == "Siaran ini sudah selesai."
+    assert (await owner.press(progress, data="bca:stop:1")).text == "Pesan ini sudah selesai dikirim."
 
 
 async def test_photo_broadcast_and_wrong_roles(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
@@ -118,7 +118,7 @@ async def test_photo_broadcast_and_wrong_roles(world: World, owner: TelegramUser
     await world.hire(owner, barista)
     await world.join(customer, payload)
     assert (await barista.ask("/broadcast")).body == "Only the shop owner can do that."
-    assert (await customer.ask("/broadcast")).body == "Hanya pemilik toko yang bisa melakukannya."
+    assert (await customer.ask("/broadcast")).body == "Itu hanya bisa dilakukan pemilik toko."
 
     await owner.ask("/broadcast")
     await owner.send_photo(caption="Menu baru!")

@@ -31,9 +31,9 @@ async def test_staff_fills_a_card_and_redeems_the_reward(
             shown = f"{purchase}/10"
             assert await barista.until(lambda prompt=prompt, shown=shown: shown in prompt.body)
 
-    assert "0/10" in news.body
+    assert "kartumu sudah penuh" in news.body  # the full card first, then its reward
     reward_news = await customer.next_message()
-    assert "Kartu Anda penuh" in reward_news.body
+    assert "Hadiahmu: <b>1 free drink</b>" in reward_news.body
     reward_code = code_in(reward_news.body)
 
     rewards = await customer.ask("/rewards")
@@ -47,4 +47,4 @@ async def test_staff_fills_a_card_and_redeems_the_reward(
 
     again = await barista.ask(f"/redeem {reward_code}")
     assert again.body == "This reward was already redeemed."
-    assert "Anda belum punya hadiah" in (await customer.ask("/rewards")).body
+    assert "Kamu belum punya hadiah" in (await customer.ask("/rewards")).body

@@ -9,12 +9,12 @@ from tests.e2e.conftest import World, code_in
 async def test_plain_start_joins_the_only_shop_in_the_customers_language(world: World, customer: TelegramUser) -> None:
     await world.create_shop()
     welcome = await customer.ask("/start")
-    assert "Selamat datang di <b>Kopi Senja</b>, Ayu! Kartu stempel Anda sudah siap." in welcome.body
-    assert "0/10 — 10 lagi untuk 1 free drink" in welcome.body
-    assert welcome.keyboard_labels() == ["🎟 Kartu saya", "🔑 Kode saya", "🎁 Hadiah", "❓ Bantuan", "🧾 Saya membeli sesuatu"]
+    assert "Selamat datang di <b>Kopi Senja</b>, Ayu! Kartu stempelmu sudah siap." in welcome.body
+    assert "0/10 — 10 lagi dapat 1 free drink" in welcome.body
+    assert welcome.keyboard_labels() == ["🎟 Kartu saya", "🔑 Kode saya", "🎁 Hadiah", "❓ Bantuan", "🧾 Minta stempel"]
 
     again = await customer.ask("/start")
-    assert "Selamat datang kembali" in again.body
+    assert "Selamat datang lagi" in again.body
     assert code_in(again.body) == code_in(welcome.body)
 
 
@@ -45,13 +45,13 @@ async def test_language_switch_keeps_old_buttons_working(world: World) -> None:
     answer = await customer.press(choice, "Bahasa Indonesia")
     assert answer.text is None
     confirmation = await customer.next_message()
-    assert confirmation.body == "Bahasa diatur ke Bahasa Indonesia."
+    assert confirmation.body == "Bahasa diganti ke Bahasa Indonesia."
     assert "🎟 Kartu saya" in confirmation.keyboard_labels()
 
     card = await customer.ask("🎟 My card")  # a button of the English keyboard still on screen
-    assert "lagi untuk" in card.body
+    assert "lagi dapat" in card.body
     help_text = await customer.ask("/help")
-    assert "Pelanggan" in help_text.body and len(help_text.body) < 4096
+    assert "Kartu member kamu" in help_text.body and len(help_text.body) < 4096
 
 
 async def test_start_without_a_shop_to_join(world: World) -> None:

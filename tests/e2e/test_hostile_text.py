@@ -43,9 +43,9 @@ async def test_hostile_text_in_every_field_never_breaks_a_message(
         rules=ProgramRules(stamps_required=2, survey_delay_minutes=1, survey_every_days=1, daily_stamp_cap=0),
     )
     program = await owner.ask("/program")
-    await owner.press(program, "Reward")
-    await owner.next_message()
-    assert "Saved." in (await owner.ask(reward[:REWARD_NAME_MAX])).body
+    await owner.press(program, "🎁 Reward")
+    await owner.send(reward[:REWARD_NAME_MAX])
+    await owner.until(lambda: program.body.startswith("✅ Saved: Reward is now"))  # the program message, edited in place
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
 

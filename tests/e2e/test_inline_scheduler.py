@@ -35,7 +35,7 @@ async def test_a_survey_is_delivered_by_the_scheduler_inside_the_bot(tmp_path: P
         await owner.press(prompt, "Konfirmasi")
         # The card (from the handler) and the survey (from the dispatch job, not the test), in either order.
         received = [await customer.next_message(timeout=15) for _ in range(2)]
-        assert any("Bagaimana kunjungan Anda ke <b>Kopi Senja</b>?" in message.body for message in received)
+        assert any("Gimana kunjunganmu ke <b>Kopi Senja</b>?" in message.body for message in received)
         assert any(message.photo for message in received)
     finally:
         stopping = asyncio.create_task(app.dispatcher.stop_polling())

@@ -61,7 +61,7 @@ async def test_a_failure_in_a_middleware_gets_the_apology(world: World, customer
 
     monkeypatch.setattr(world.app.services.customers, "seen", database_down)
     monkeypatch.setattr(world.app.services.customers, "chosen_language", database_down)
-    assert (await customer.ask("/help")).body.startswith("Maaf, ada gangguan di pihak kami.")
+    assert (await customer.ask("/help")).body.startswith("Maaf, ada gangguan di sistem kami.")
 
 
 async def test_a_redelivered_update_has_no_effect(tmp_path: Path, clock: FrozenClock) -> None:
@@ -113,8 +113,8 @@ async def test_groups_get_one_pointer_to_the_private_chat_and_nothing_else(world
     in_group = world.emulator.messages_to(group)
     assert len(in_group) == 1
     assert in_group[0].body == (
-        "Saya hanya melayani lewat chat pribadi, supaya kode dan kartu Anda tidak dilihat orang lain. "
-        "Buka chat dengan saya: https://t.me/kartu_test_bot"
+        "Aku cuma melayani lewat chat pribadi, supaya kode dan kartumu tidak dilihat orang lain. "
+        "Buka chat denganku: https://t.me/kartu_test_bot"
     )
 
 

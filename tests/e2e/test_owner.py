@@ -14,36 +14,33 @@ async def test_owner_changes_the_program_in_a_guided_form(world: World, owner: T
 
     program = await owner.ask("/program")
     assert "Stempel untuk satu hadiah: <b>10</b>" in program.body
-    await owner.press(program, "Stempel untuk satu hadiah")
-    question = await owner.next_message()
-    assert "dari 2 sampai 50" in question.body
+    await owner.press(program, "🎯 Stempel")
+    assert "dari 2 sampai 50" in program.body  # the question replaces the program, in the same message
 
-    assert (await owner.ask("sepuluh")).body == "Mohon kirim bilangan bulat dari 2 sampai 50."
-    assert (await owner.ask("51")).body == "Mohon kirim bilangan bulat dari 2 sampai 50."
+    assert (await owner.ask("sepuluh")).body == "Kirim angka bulat dari 2 sampai 50, ya."
+    assert (await owner.ask("51")).body == "Kirim angka bulat dari 2 sampai 50, ya."
     await owner.send_sticker()
-    assert (await owner.next_message()).body == "Mohon kirim nilai baru sebagai teks, atau /cancel."
-    saved = await owner.ask("8")
-    assert saved.body.startswith("Tersimpan.") and "Stempel untuk satu hadiah: <b>8</b>" in saved.body
+    assert (await owner.next_message()).body == "Kirim nilai barunya dalam bentuk teks, atau /cancel."
+    await owner.send("8")
+    await owner.until(lambda: program.body.startswith("✅ Tersimpan") and "Stempel untuk satu hadiah: <b>8</b>" in program.body)
 
-    await owner.press(saved, "Hadiah")
-    await owner.next_message()
-    renamed = await owner.ask("Es kopi susu gratis")
-    assert "Hadiah: <b>Es kopi susu gratis</b>" in renamed.body
+    await owner.press(program, "🎁 Hadiah")
+    await owner.send("Es kopi susu gratis")
+    await owner.until(lambda: "Hadiah: <b>Es kopi susu gratis</b>" in program.body)
 
-    await owner.press(renamed, "Batas stempel harian")
-    await owner.next_message()
-    assert (await owner.ask("/cancel")).body == "Dibatalkan. Tidak ada yang diubah."
-    assert "tidak mengerti" in (await owner.ask("7")).body  # the form is closed: a plain number means nothing
+    await owner.press(program, "📅 Batas harian")
+    assert (await owner.ask("/cancel")).body == "Dibatalkan. Tidak ada yang berubah."
+    assert "belum paham" in (await owner.ask("7")).body  # the form is closed: a plain number means nothing
 
     card = await customer.ask("/card")
-    assert "0/8 — 8 lagi untuk Es kopi susu gratis" in card.body
+    assert "0/8 — 8 lagi dapat Es kopi susu gratis" in card.body
 
     program = await owner.ask("/program")
-    assert "Jam tenang (tanpa pengingat, survei, atau siaran): <b>21:00-08:00</b>" in program.body
-    await owner.press(program, "Jam tenang")
-    await owner.next_message()
-    assert (await owner.ask("25-8")).body == "Mohon kirim jam tenang seperti 21-8 atau 22:30-07:00, atau 0 untuk tidak ada."
-    assert "Jam tenang (tanpa pengingat, survei, atau siaran): <b>22:30-07:00</b>" in (await owner.ask("22.30 - 7")).body
+    assert "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>21:00–08:00</b>" in program.body
+    await owner.press(program, "🌙 Jam tenang")
+    assert (await owner.ask("25-8")).body == "Tulis jam tenangnya seperti 21-8 atau 22:30-07:00, atau 0 kalau tidak perlu."
+    await owner.send("22.30 - 7")
+    await owner.until(lambda: "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>22:30–07:00</b>" in program.body)
 
 
 async def test_admin_creates_a_merchant_and_its_owner_takes_over(world: World) -> None:
@@ -79,5 +76,5 @@ async def test_a_second_owner_runs_the_shop_too(world: World, owner: TelegramUse
     assert "Welcome, owner of <b>Kopi Senja</b>" in (await partner.ask(f"/start {payload}")).body
     assert "Stamps for a reward" in (await partner.ask("/program")).body
     roster = await owner.ask("/staff")
-    assert "Wulan — pemilik" in roster.body and "Hapus Wulan" in str(roster.buttons())
-    assert "Hapus Sari" not in str(roster.buttons())  # an owner does not remove themselves here
+    assert "Wulan — pemilik" in roster.body and "Keluarkan Wulan" in str(roster.buttons())
+    assert "Keluarkan Sari" not in str(roster.buttons())  # an owner does not remove themselves here

@@ -85,3 +85,11 @@ def test_quiet_hours_as_owners_type_them() -> None:
     for bad in ["", "21", "25-8", "a-b", "21-8-9", "21:60-8"]:
         with pytest.raises(InvalidSetting):
             parse_quiet_hours(bad)
+
+
+def test_a_new_shops_reward_is_named_in_its_language() -> None:
+    from kartu.loyalty.program import default_rules
+
+    assert default_rules("id").reward_name == "1 minuman gratis"
+    assert default_rules("en").reward_name == "1 free drink"
+    assert default_rules("xx").reward_name == "1 free drink"

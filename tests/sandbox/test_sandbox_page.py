@@ -101,13 +101,14 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
         await _say(page, f"/stamp {code.group(0)} 3")
         await _bubbles(page).last.get_by_role("button", name="✅ Konfirmasi").wait_for()
         await _tap(page, "✅ Konfirmasi")
-        await _bubbles(page).filter(has_text="Terkonfirmasi: Dewi").nth(day).wait_for()
+        await _bubbles(page).filter(has_text="Tercatat: Dewi").nth(day).wait_for()
         if day == 0:
             await page.click("button[data-step='1d']")
     await _shot(page, "04-staff-confirmed")
 
     await _open_chat(page, "Dewi")
-    reward = _bubbles(page).filter(has_text="Your card is full")
+    await _bubbles(page).filter(has_text="your card is full").wait_for()  # the full card first
+    reward = _bubbles(page).filter(has_text="Your reward:")
     await reward.wait_for()
     reward_code = await reward.locator("code").inner_text()
     assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", reward_code)
@@ -141,5 +142,5 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await _say(page, "/card")
     await _open_chat(page, "Sari")
     await _say(page, "/help")
-    await other.locator("#messages .msg.bot", has_text="Kartu — kartu loyalitas").last.wait_for()
+    await other.locator("#messages .msg.bot", has_text="Mengelola toko").last.wait_for()  # the owner's help
     await _shot(other, "07-second-tab")
