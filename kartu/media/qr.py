@@ -41,5 +41,5 @@ def render_qr(text: str, caption: str = "", subcaption: str = "") -> bytes:
         line, size = fit(subcaption, 34, width - 40)
         draw_centered(image, (width // 2, qr.height + 80), line, size, MUTED)
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", optimize=True)
+    image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()

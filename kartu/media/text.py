@@ -26,6 +26,7 @@ INVISIBLE = {0xFE0E, 0xFE0F, 0x200D}  # variation selectors and joiners: no glyp
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
+@lru_cache(maxsize=4)
 def _dejavu_file(name: str) -> Path | None:
     """A DejaVu font inside matplotlib, found without importing it."""
     spec = importlib.util.find_spec("matplotlib")
