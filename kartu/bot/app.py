@@ -22,10 +22,10 @@ from kartu.handlers.common import PoliteRefusals, TextSizeGuard
 from kartu.handlers.menus import CUSTOMER_COMMANDS
 from kartu.handlers.render import N_
 from kartu.loyalty.clock import Clock
-from kartu.services.container import Services
 from kartu.loyalty.language import resolve_language
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
+from kartu.services.container import Services
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
 
@@ -151,8 +151,8 @@ async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
 
 async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     """Serve Telegram's webhook posts (several processes may serve one bot) until ``stop``."""
-    from aiohttp import web
     from aiogram.webhook.aiohttp_server import setup_application
+    from aiohttp import web
 
     from kartu.bot.webhook import UpdateReceiver
     from kartu.scheduler.jobs import build_scheduler

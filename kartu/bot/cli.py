@@ -7,7 +7,6 @@ import logging
 import re
 import signal
 import sys
-
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 

@@ -13,9 +13,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
 from kartu.handlers.common import cancel_form
-from kartu.handlers.notices import broadcast_text
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.menus import MENU_BROADCAST
+from kartu.handlers.notices import broadcast_text
 from kartu.handlers.render import N_, html, plain
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
 from kartu.services.container import Services

@@ -11,14 +11,13 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import DataAction, SurveyAnswer, SurveyReason
 from kartu.handlers.common import profile_of
-from kartu.handlers.staff import claim_request
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS, answer_with_menu
 from kartu.handlers.render import (
@@ -32,6 +31,7 @@ from kartu.handlers.render import (
     qr_photo,
     reward_lines,
 )
+from kartu.handlers.staff import claim_request
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.staff import Role

@@ -9,10 +9,9 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from aiogram.utils.i18n import I18n
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
@@ -20,7 +19,6 @@ from kartu.loyalty.codes import format_code
 from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.services.views import CardView, RewardView
-
 
 
 def N_(message: str) -> str:

@@ -6,10 +6,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from kartu.loyalty.numbers import parse_whole_number
 from kartu.loyalty.delivery import QuietHours
 from kartu.loyalty.errors import DailyCapReached, InvalidPurchaseCount, InvalidSetting, TooManyRewardsAtOnce
 from kartu.loyalty.expiry import MAX_REMINDER_DAYS, format_reminder_days, parse_reminder_days
+from kartu.loyalty.numbers import parse_whole_number
 
 MAX_PURCHASES_PER_PROMPT = 20
 # One confirmation issues at most this many rewards: each is a message with a code, and a

@@ -18,7 +18,15 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
-from kartu.sandbox.rules import Entity, TelegramRefusal, check_answer_text, check_commands, check_markup, check_reaction, checked_text
+from kartu.sandbox.rules import (
+    Entity,
+    TelegramRefusal,
+    check_answer_text,
+    check_commands,
+    check_markup,
+    check_reaction,
+    checked_text,
+)
 
 JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "reaction", "allowed_updates", "link_preview_options", "reply_parameters"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}

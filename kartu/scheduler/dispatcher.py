@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
-    TelegramAPIError,
 )
 
 from kartu.bot.i18n import KartuI18n

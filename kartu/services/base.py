@@ -15,7 +15,7 @@ from kartu.loyalty.staff import Role
 from kartu.services.views import CardView, Recipient
 from kartu.storage.database import Database
 from kartu.storage.models import Card, Merchant, Person, Program, StaffMember
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

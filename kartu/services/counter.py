@@ -5,21 +5,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
+from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.errors import (
     CodeEntryLocked,
     DailyCapReached,
-    OwnCodeShown,
     NotStaff,
-    TooManyUnknownCodes,
+    OwnCodeShown,
     OwnPurchase,
     PromptClosed,
     RewardAlreadyRedeemed,
     RewardExpired,
+    TooManyUnknownCodes,
     UnknownCode,
 )
-from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.feedback import survey_is_due
-from kartu.loyalty.program import PurchaseOutcome, ProgramRules, credit_purchase, local_day_start, parse_purchase_count, reward_expiry
+from kartu.loyalty.program import (
+    ProgramRules,
+    PurchaseOutcome,
+    credit_purchase,
+    local_day_start,
+    parse_purchase_count,
+    reward_expiry,
+)
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.base import ServiceBase, Workplace, rules_of
@@ -31,7 +38,7 @@ from kartu.services.views import (
     RewardView,
 )
 from kartu.storage.models import Card, LedgerEntry, Person, PurchasePrompt, Reward, Survey
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.unit_of_work import UnitOfWork
 
 PURCHASE, REDEEM = "purchase", "redeem"
 

@@ -9,11 +9,11 @@ from kartu.loyalty.codes import anonymous_code, new_personal_code
 from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
-from kartu.services.base import ServiceBase, acting_member
 from kartu.loyalty.staff import Role
+from kartu.services.base import ServiceBase, acting_member
 from kartu.services.views import CardView, InviteResult, JoinResult, LeavePreview, RewardView
 from kartu.storage.models import Merchant, Person
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,18 @@ from kartu.services.views import (
     BroadcastNotice,
     CardUpdateNotice,
     CodeLockNotice,
-    RewardIssuedNotice,
-    RewardRedeemedNotice,
-    RewardView,
     LowRatingAlertNotice,
     Notice,
+    RewardIssuedNotice,
+    RewardRedeemedNotice,
     RewardReminderNotice,
+    RewardView,
     StampReminderNotice,
     SurveyNotice,
 )
 from kartu.storage.models import OutboxMessage
-from kartu.storage.outbox import FAILED, SENT, SKIPPED
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.repositories.outbox import FAILED, SENT, SKIPPED
+from kartu.storage.unit_of_work import UnitOfWork
 
 LEASE = timedelta(minutes=2)
 

@@ -8,7 +8,7 @@ from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASON
 from kartu.services.base import ServiceBase
 from kartu.services.views import FeedbackComment, FeedbackReport, RatingResult
 from kartu.storage.models import Survey
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.unit_of_work import UnitOfWork
 
 RECENT_COMMENTS = 5
 

@@ -5,9 +5,23 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 
 from kartu.loyalty.codes import new_personal_code
-from kartu.loyalty.errors import DuplicateMerchantName, NotAdmin, NotOwner, ProgramChangeAffectsCards, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import (
+    DuplicateMerchantName,
+    NotAdmin,
+    NotOwner,
+    ProgramChangeAffectsCards,
+    PromptClosed,
+    UnknownMerchant,
+)
 from kartu.loyalty.links import new_invite_token, slugify
-from kartu.loyalty.program import MERCHANT_SETTINGS, ProgramRules, default_rules, capped_balance, change_setting, parse_quiet_hours
+from kartu.loyalty.program import (
+    MERCHANT_SETTINGS,
+    ProgramRules,
+    capped_balance,
+    change_setting,
+    default_rules,
+    parse_quiet_hours,
+)
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.base import ServiceBase, Workplace, acting_member, rules_of
 from kartu.services.views import (
@@ -18,10 +32,14 @@ from kartu.services.views import (
     MerchantSummary,
     MerchantUpdated,
     OwnerAdded,
+    ProgramView,
+    RemovedMember,
+    StaffEntry,
+    TeamView,
+    WorkplaceEntry,
 )
-from kartu.services.views import ProgramView, RemovedMember, StaffEntry, TeamView, WorkplaceEntry
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.unit_of_work import UnitOfWork
 
 MERCHANT_NAME_MAX = 64
 

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from kartu.storage.repositories import UnitOfWork
+from kartu.storage.unit_of_work import UnitOfWork
 
 _WRITE_OPTION = "kartu_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000

@@ -5,15 +5,14 @@ Revises: 0001
 Create Date: 2026-11-23
 
 """
-from typing import Union
 from collections.abc import Sequence
+from typing import Union
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401  (autogenerate writes sqlmodel types)
+from alembic import op
 
 import kartu.storage.types  # noqa: F401
-
 
 # revision identifiers, used by Alembic.
 revision: str = '0002'

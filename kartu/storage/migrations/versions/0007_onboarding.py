@@ -5,13 +5,12 @@ Revises: 0006
 Create Date: 2026-11-24
 
 """
-from typing import Union
 from collections.abc import Sequence
+from typing import Union
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0007'

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kartu.storage.models import (
     Card,
@@ -21,16 +20,14 @@ from kartu.storage.models import (
     StaffMember,
     Survey,
 )
+from kartu.storage.repositories.base import Repository
 
 
 def _row(row: Any, *names: str) -> dict[str, Any]:
     return {name: (value.isoformat() if isinstance(value := getattr(row, name), datetime) else value) for name in names}
 
 
-class PersonalDataRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PersonalDataRepository(Repository):
     async def export(self, person: Person) -> dict[str, Any]:
         """A plain, JSON-ready record of what is stored about ``person``."""
         shops = {m.id: m.name for m in (await self.session.scalars(select(Merchant))).all()}

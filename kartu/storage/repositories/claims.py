@@ -6,15 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kartu.storage.models import ClaimNotice, PurchaseClaim
+from kartu.storage.repositories.base import Repository
 
 
-class ClaimRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ClaimRepository(Repository):
     async def add(self, claim: PurchaseClaim) -> PurchaseClaim:
         self.session.add(claim)
         await self.session.flush()

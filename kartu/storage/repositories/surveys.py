@@ -6,15 +6,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kartu.storage.models import LedgerEntry, Person, Survey
+from kartu.storage.repositories.base import Repository
 
 
-class SurveyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SurveyRepository(Repository):
     async def add(self, survey: Survey) -> Survey:
         self.session.add(survey)
         await self.session.flush()

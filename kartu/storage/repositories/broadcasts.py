@@ -6,20 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from kartu.loyalty.segments import ACTIVITY_WINDOW, CLOSE_TO_REWARD, Segment
 from kartu.storage.models import Broadcast, Card, Merchant, OutboxMessage, Person, Program, Reward
-from kartu.storage.outbox import insert_ignoring_duplicates
+from kartu.storage.repositories.base import Repository
+from kartu.storage.repositories.outbox import insert_ignoring_duplicates
 
 BROADCAST_KIND = "broadcast"
 
 
-class BroadcastRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class BroadcastRepository(Repository):
     def _recipients(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> Select:  # type: ignore[type-arg]
         """Members in the segment who accept promotions, can be reached, and had no broadcast
         from this merchant since ``cooldown_since``."""

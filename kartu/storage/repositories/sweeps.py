@@ -10,8 +10,8 @@ import json
 from datetime import datetime
 
 from sqlalchemy import bindparam, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from kartu.storage.repositories.base import Repository
 from kartu.storage.types import UTCDateTime
 
 _WHEN = UTCDateTime()
@@ -93,10 +93,10 @@ ON CONFLICT (idempotency_key) DO NOTHING
 _TIMES = ("cutoff", "now", "not_before", "window_start", "window_end")
 
 
-class SweepRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.is_postgres = session.bind is not None and session.bind.dialect.name == "postgresql"
+class SweepRepository(Repository):
+    @property
+    def is_postgres(self) -> bool:
+        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
 
     async def _run(self, sql: str, **values: object) -> int:
         statement = text(sql).bindparams(*(bindparam(name, type_=_WHEN) for name in _TIMES if f":{name}" in sql))

@@ -5,16 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from kartu.storage.models import ProcessedUpdate
-from kartu.storage.outbox import insert_ignoring_duplicates
+from kartu.storage.repositories.base import Repository
+from kartu.storage.repositories.outbox import insert_ignoring_duplicates
 
 
-class UpdateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UpdateRepository(Repository):
     async def first_time(self, update_id: int, now: datetime) -> bool:
         """Record the update; ``False`` when it was recorded before (Telegram delivered it again)."""
         statement = (

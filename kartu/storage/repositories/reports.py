@@ -6,10 +6,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from kartu.storage.models import Card, LedgerEntry, Person, Reward
+from kartu.storage.repositories.base import Repository
 
 
 def _aware(value: Any) -> datetime | None:
@@ -21,10 +21,7 @@ def _aware(value: Any) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-class ReportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ReportRepository(Repository):
     async def member_counts(self, merchant_id: int, week_ago: datetime, month_ago: datetime) -> tuple[int, int, int]:
         """Members, joined since ``week_ago``, with a purchase since ``month_ago``."""
         row = (await self.session.execute(

@@ -1,0 +1,58 @@
+"""Cards: one per customer per shop, with its stamp balance (a cache of the ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from kartu.storage.models import Card
+from kartu.storage.repositories.base import Repository
+
+
+class CardRepository(Repository):
+    async def by_id(self, card_id: int) -> Card | None:
+        return await self.session.get(Card, card_id)
+
+    async def get(self, merchant_id: int, person_id: int, *, lock: bool = False) -> Card | None:
+        query = select(Card).where(Card.merchant_id == merchant_id, Card.person_id == person_id)
+        if lock:
+            query = query.with_for_update()
+        return await self.session.scalar(query)
+
+    async def get_or_add(self, merchant_id: int, person_id: int, now: datetime) -> tuple[Card, bool]:
+        """The person's card at the merchant, created when missing; ``True`` when new."""
+        card = await self.get(merchant_id, person_id)
+        if card is not None:
+            return card, False
+        try:
+            async with self.session.begin_nested():
+                card = Card(merchant_id=merchant_id, person_id=person_id, stamps=0, joined_at=now)
+                self.session.add(card)
+                await self.session.flush()
+            return card, True
+        except IntegrityError:
+            # Joined a moment ago in another transaction (a double tap on the link).
+            existing = await self.get(merchant_id, person_id)
+            assert existing is not None
+            return existing, False
+
+    async def holding_at_least(self, merchant_id: int, stamps: int, *, lock: bool = False) -> Sequence[Card]:
+        query = select(Card).where(Card.merchant_id == merchant_id, Card.stamps >= stamps).order_by(Card.id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).all()
+
+    async def set_opt_out(self, card: Card, opted_out: bool) -> None:
+        card.promotions_opt_out = opted_out
+        self.session.add(card)
+        await self.session.flush()
+
+    async def set_stamps(self, card: Card, stamps: int, last_purchase_at: datetime | None) -> None:
+        card.stamps = stamps
+        if last_purchase_at is not None:
+            card.last_purchase_at = last_purchase_at
+        self.session.add(card)
+        await self.session.flush()

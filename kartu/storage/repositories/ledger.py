@@ -1,0 +1,46 @@
+"""The append-only ledger of stamps and rewards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from kartu.storage.models import LedgerEntry
+from kartu.storage.repositories.base import Repository
+
+
+class LedgerRepository(Repository):
+    async def append(self, entry: LedgerEntry) -> LedgerEntry:
+        self.session.add(entry)
+        await self.session.flush()
+        return entry
+
+    async def stamps_earned_since(self, merchant_id: int, person_id: int, since: datetime) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
+                LedgerEntry.merchant_id == merchant_id,
+                LedgerEntry.person_id == person_id,
+                LedgerEntry.asset == "stamp",
+                LedgerEntry.reason == "purchase",
+                LedgerEntry.created_at >= since,
+            )
+        )
+        return int(total or 0)
+
+    async def entries(self, merchant_id: int, person_id: int | None = None) -> Sequence[LedgerEntry]:
+        query = select(LedgerEntry).where(LedgerEntry.merchant_id == merchant_id)
+        if person_id is not None:
+            query = query.where(LedgerEntry.person_id == person_id)
+        return (await self.session.scalars(query.order_by(LedgerEntry.id))).all()
+
+    async def balance(self, merchant_id: int, person_id: int, asset: str) -> int:
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
+                LedgerEntry.merchant_id == merchant_id,
+                LedgerEntry.person_id == person_id,
+                LedgerEntry.asset == asset,
+            )
+        )
+        return int(total or 0)

@@ -1,0 +1,68 @@
+"""Shops and their stamp programs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+
+from kartu.storage.models import Card, Merchant, Program, StaffMember
+from kartu.storage.repositories.base import Repository
+
+
+class MerchantRepository(Repository):
+    async def get(self, merchant_id: int) -> Merchant | None:
+        return await self.session.get(Merchant, merchant_id)
+
+    async def by_slug(self, slug: str) -> Merchant | None:
+        return await self.session.scalar(select(Merchant).where(Merchant.slug == slug))
+
+    async def slug_taken(self, slug: str) -> bool:
+        return await self.by_slug(slug) is not None
+
+    async def by_name(self, name: str) -> Merchant | None:
+        """A shop with this name, whatever the case (the operator may be creating it twice)."""
+        return await self.session.scalar(select(Merchant).where(func.lower(Merchant.name) == name.lower()).limit(1))
+
+    async def directory(self) -> Sequence[tuple[Merchant, int, int]]:
+        """Every shop with its number of owners and of members (`kartu merchant list`)."""
+        owners = (
+            select(func.count()).select_from(StaffMember)
+            .where(StaffMember.merchant_id == Merchant.id, StaffMember.role == "owner", StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .scalar_subquery()
+        )
+        members = select(func.count()).select_from(Card).where(Card.merchant_id == Merchant.id).scalar_subquery()
+        rows = await self.session.execute(select(Merchant, owners, members).order_by(Merchant.id))
+        return [(merchant, owner_count, member_count) for merchant, owner_count, member_count in rows.all()]
+
+    async def add(self, merchant: Merchant, program: Program) -> Merchant:
+        self.session.add(merchant)
+        await self.session.flush()
+        program.merchant_id = merchant.id
+        self.session.add(program)
+        await self.session.flush()
+        return merchant
+
+    async def save(self, merchant: Merchant) -> None:
+        self.session.add(merchant)
+        await self.session.flush()
+
+    async def with_programs(self) -> Sequence[tuple[Merchant, Program]]:
+        query = select(Merchant, Program).join(Program, Program.merchant_id == Merchant.id).order_by(Merchant.id)
+        return [(merchant, program) for merchant, program in (await self.session.execute(query)).all()]
+
+    async def first_two(self) -> Sequence[Merchant]:
+        """Up to two merchants: enough to tell whether the deployment has exactly one."""
+        return (await self.session.scalars(select(Merchant).order_by(Merchant.id).limit(2))).all()
+
+
+class ProgramRepository(Repository):
+    async def for_merchant(self, merchant_id: int) -> Program:
+        program = await self.session.scalar(select(Program).where(Program.merchant_id == merchant_id))
+        if program is None:
+            raise LookupError(f"merchant {merchant_id} has no program")
+        return program
+
+    async def save(self, program: Program) -> None:
+        self.session.add(program)
+        await self.session.flush()

@@ -1,0 +1,38 @@
+"""People: customers, staff and owners alike, by Telegram id, code or username."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import func, select, update
+
+from kartu.storage.models import Person
+from kartu.storage.repositories.base import Repository
+
+
+class PersonRepository(Repository):
+    async def get(self, person_id: int) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def by_telegram_id(self, telegram_id: int) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+    async def by_code(self, code: str) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.personal_code == code))
+
+    async def by_username(self, username: str) -> Person | None:
+        """Someone who wrote to the bot with this @username (Telegram usernames ignore case)."""
+        return await self.session.scalar(
+            select(Person).where(func.lower(Person.username) == username.lower()).order_by(Person.id.desc()).limit(1)  # type: ignore[union-attr]
+        )
+
+    async def add_with_unique_code(self, make_person: Callable[[], Person]) -> Person:
+        """A new person; if a concurrent update registered the same Telegram user first, that one."""
+        return await self._insert_unique(make_person, lambda person: self.by_telegram_id(person.telegram_id))
+
+    async def save(self, person: Person) -> None:
+        self.session.add(person)
+        await self.session.flush()
+
+    async def mark_reachable(self, person_id: int) -> None:
+        await self.session.execute(update(Person).where(Person.id == person_id).values(unreachable_at=None))

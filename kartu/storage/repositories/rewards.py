@@ -1,0 +1,44 @@
+"""Rewards issued when a card fills, until redeemed or expired."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from kartu.storage.models import Reward
+from kartu.storage.repositories.base import Repository
+
+
+class RewardRepository(Repository):
+    async def add_with_unique_code(self, make_reward: Callable[[], Reward]) -> Reward:
+        return await self._insert_unique(make_reward)
+
+    async def by_code(self, code: str) -> Reward | None:
+        return await self.session.scalar(select(Reward).where(Reward.code == code))
+
+    async def get(self, reward_id: int) -> Reward | None:
+        return await self.session.get(Reward, reward_id)
+
+    async def open_rewards(self, merchant_id: int, person_id: int, now: datetime) -> Sequence[Reward]:
+        query = (
+            select(Reward)
+            .where(
+                Reward.merchant_id == merchant_id,
+                Reward.person_id == person_id,
+                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                Reward.expires_at > now,
+            )
+            .order_by(Reward.expires_at)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def redeem(self, reward_id: int, person_id: int, now: datetime) -> bool:
+        """Mark redeemed; ``False`` when it was redeemed already (a double tap, a second staff)."""
+        result = await self.session.execute(
+            update(Reward)
+            .where(Reward.id == reward_id, Reward.redeemed_at.is_(None))  # type: ignore[union-attr]
+            .values(redeemed_at=now, redeemed_by_person_id=person_id)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,0 +1,47 @@
+"""One transaction and the repositories that share it (opened by `Database.read`/`write`)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kartu.storage.repositories.broadcasts import BroadcastRepository
+from kartu.storage.repositories.cards import CardRepository
+from kartu.storage.repositories.claims import ClaimRepository
+from kartu.storage.repositories.conversations import ConversationRepository
+from kartu.storage.repositories.ledger import LedgerRepository
+from kartu.storage.repositories.merchants import MerchantRepository, ProgramRepository
+from kartu.storage.repositories.outbox import OutboxRepository
+from kartu.storage.repositories.people import PersonRepository
+from kartu.storage.repositories.personal_data import PersonalDataRepository
+from kartu.storage.repositories.prompts import PromptRepository
+from kartu.storage.repositories.reports import ReportRepository
+from kartu.storage.repositories.rewards import RewardRepository
+from kartu.storage.repositories.staff import InviteRepository, StaffRepository
+from kartu.storage.repositories.surveys import SurveyRepository
+from kartu.storage.repositories.sweeps import SweepRepository
+from kartu.storage.repositories.updates import UpdateRepository
+
+
+class UnitOfWork:
+    """One transaction and the repositories that share it."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.merchants = MerchantRepository(session)
+        self.programs = ProgramRepository(session)
+        self.people = PersonRepository(session)
+        self.cards = CardRepository(session)
+        self.staff = StaffRepository(session)
+        self.invites = InviteRepository(session)
+        self.prompts = PromptRepository(session)
+        self.rewards = RewardRepository(session)
+        self.ledger = LedgerRepository(session)
+        self.conversations = ConversationRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.sweeps = SweepRepository(session)
+        self.surveys = SurveyRepository(session)
+        self.claims = ClaimRepository(session)
+        self.reports = ReportRepository(session)
+        self.broadcasts = BroadcastRepository(session)
+        self.updates = UpdateRepository(session)
+        self.personal_data = PersonalDataRepository(session)
