@@ -12,7 +12,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from kartu.bot.i18n import LOCALES_DIR, load_i18n
-from kartu.handlers.render import decimal_text, html, money_text, number_text, percent_text
+from kartu.presenters.format import decimal_text, html, money_text, number_text, percent_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")

@@ -19,10 +19,10 @@ from kartu.bot.middlewares import install_middlewares
 from kartu.config import Settings
 from kartu.handlers import build_routers
 from kartu.handlers.common import PoliteRefusals, TextSizeGuard
-from kartu.handlers.menus import CUSTOMER_COMMANDS
-from kartu.handlers.render import N_
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.language import resolve_language
+from kartu.presenters.format import N_
+from kartu.presenters.menus import CUSTOMER_COMMANDS
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services

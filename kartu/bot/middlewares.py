@@ -22,9 +22,9 @@ from aiogram.utils.i18n.middleware import I18nMiddleware
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.i18n import KartuI18n
 from kartu.config import Settings
-from kartu.handlers.render import N_
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.throttle import FloodGuard, Verdict
+from kartu.presenters.format import N_
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 

@@ -7,8 +7,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from kartu.handlers.render import html
 from kartu.loyalty.links import LinkKind, deep_link
+from kartu.presenters.format import html
 from kartu.services.container import Services
 
 

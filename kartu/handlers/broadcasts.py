@@ -14,19 +14,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
 from kartu.handlers.common import cancel_form
 from kartu.handlers.filters import MenuButton
-from kartu.handlers.menus import MENU_BROADCAST
-from kartu.handlers.notices import broadcast_text
-from kartu.handlers.render import N_, html, plain
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
+from kartu.presenters.format import html, plain
+from kartu.presenters.menus import MENU_BROADCAST
+from kartu.presenters.notices import broadcast_text
+from kartu.presenters.owner import SEGMENT_LABELS
 from kartu.services.container import Services
-
-SEGMENT_LABELS = {
-    Segment.ALL: N_("Everyone"),
-    Segment.ACTIVE: N_("Active (a visit in 30 days)"),
-    Segment.LAPSED: N_("Lapsed (no visit for 30+ days)"),
-    Segment.CLOSE: N_("Close to a reward (70%+ of the card)"),
-    Segment.REWARD: N_("Holding an unused reward"),
-}
 
 
 class BroadcastForm(StatesGroup):

@@ -19,22 +19,15 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import DataAction, SurveyAnswer, SurveyReason
 from kartu.handlers.common import profile_of
 from kartu.handlers.filters import MenuButton
-from kartu.handlers.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS, answer_with_menu
-from kartu.handlers.render import (
-    REASON_LABELS,
-    card_caption,
-    card_photo,
-    confirm_cancel,
-    html,
-    join_html,
-    progress_line,
-    qr_photo,
-    reward_lines,
-)
-from kartu.handlers.staff import claim_request
+from kartu.handlers.menus import answer_with_menu
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.staff import Role
+from kartu.presenters.common import confirm_cancel
+from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo, progress_line, qr_photo, reward_lines
+from kartu.presenters.format import html, join_html
+from kartu.presenters.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS
+from kartu.presenters.staff import claim_request
 from kartu.services.container import Services
 
 log = logging.getLogger(__name__)

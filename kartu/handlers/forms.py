@@ -14,9 +14,9 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.broadcasts import BroadcastForm, take_broadcast
 from kartu.handlers.callbacks import CodeOrAnswer
 from kartu.handlers.owner import ProgramForm, save_setting
-from kartu.handlers.render import html
 from kartu.handlers.staff import show_prompt
 from kartu.loyalty.codes import format_code, looks_like_typed_code, normalize_code
+from kartu.presenters.format import html
 from kartu.services.container import Services
 
 FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message)

@@ -8,45 +8,30 @@ from typing import TYPE_CHECKING
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import ClaimAction, PurchaseAction, RedeemAction, ShopChoice
 from kartu.handlers.common import best_effort
 from kartu.handlers.filters import MenuButton
-from kartu.handlers.menus import MENU_DUTY, MENU_SHOP, publish_menu
-from kartu.handlers.render import (
-    HTML,
-    confirm_cancel,
-    date_text,
-    html,
-    join_html,
-    money_text,
-    plain,
-    progress_line,
-    purchases_text,
-    stamps_text,
-    time_text,
-)
+from kartu.handlers.menus import publish_menu
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.numbers import split_stamp_arguments
-from kartu.loyalty.staff import Role
+from kartu.presenters.common import confirm_cancel
+from kartu.presenters.customer import progress_line
+from kartu.presenters.format import date_text, html, join_html, plain, purchases_text, stamps_text
+from kartu.presenters.menus import MENU_DUTY, MENU_SHOP
+from kartu.presenters.staff import shops_text, with_shop
 from kartu.services.container import Services
 from kartu.services.counter import PURCHASE, REDEEM
-from kartu.services.views import ClaimView, PurchasePromptView, RedeemPromptView, WorkplaceEntry
+from kartu.services.views import PurchasePromptView, RedeemPromptView
 
 if TYPE_CHECKING:  # the dispatcher renders notices from handlers: imported for types only
     from kartu.scheduler.dispatcher import OutboxDispatcher
 
 log = logging.getLogger(__name__)
-
-
-def _with_shop(prompt: PurchasePromptView | RedeemPromptView, text: HTML) -> HTML:
-    """Every staff prompt names the shop it was opened for (people may work at several)."""
-    return join_html("\n", [html("🏪 <b>{shop}</b>", shop=prompt.merchant_name), text])
 
 
 async def show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n) -> None:
@@ -75,7 +60,7 @@ async def show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromp
         text = join_html("\n", lines)
         markup = confirm_cancel(PurchaseAction(action="ok", token=prompt.token).pack(),
                                 PurchaseAction(action="no", token=prompt.token).pack())
-    await message.answer(_with_shop(prompt, text), reply_markup=markup)
+    await message.answer(with_shop(prompt, text), reply_markup=markup)
 
 
 async def stamp_command(message: Message, command: CommandObject, services: Services, i18n: KartuI18n) -> None:
@@ -150,21 +135,6 @@ async def redeem_decision(query: CallbackQuery, callback_data: RedeemAction, ser
         ))
 
 
-def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
-    """What staff see when a customer says they bought something (in the current locale)."""
-    # Stored as the customer's receipt shows it ("25.000"); staff read it in their own locale.
-    amount = html(" ({amount})", amount=money_text(int(claim.amount.replace(".", "")))) if claim.amount else html("")
-    text = html(
-        _("🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?"),
-        first_name=claim.customer_first_name, amount=amount, time=time_text(claim.created_at, claim.card.timezone),
-        stamps=claim.card.stamps, required=claim.card.stamps_required,
-    )
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Approve"), callback_data=ClaimAction(action="ok", claim_id=claim.claim_id))
-    builder.button(text=_("✖️ Reject"), callback_data=ClaimAction(action="no", claim_id=claim.claim_id))
-    return text, builder.as_markup()
-
-
 async def claim_decision(
     query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n, courier: OutboxDispatcher
 ) -> None:
@@ -188,23 +158,8 @@ async def claim_decision(
     await _tell_customer(bot, services, decision.customer.telegram_id, [text])
 
 
-def _shops_text(places: list[WorkplaceEntry]) -> tuple[HTML, InlineKeyboardMarkup]:
-    acting = next(place for place in places if place.acting)
-    builder = InlineKeyboardBuilder()
-    for place in places:
-        mark = "✅ " if place.acting else ""
-        role = _("owner") if place.role == Role.OWNER else _("staff")
-        builder.button(text=plain("{mark}{shop} ({role})", mark=mark, shop=place.merchant_name, role=role),
-                       callback_data=ShopChoice(merchant_id=place.merchant_id))
-    builder.adjust(1)
-    text = html(_("You act for <b>{shop}</b>: codes you send and owner commands are for this shop."), shop=acting.merchant_name)
-    if len(places) > 1:
-        text = join_html("\n", [text, html(_("Tap a shop to switch."))])
-    return text, builder.as_markup()
-
-
 async def show_shops(message: Message, services: Services) -> None:
-    text, markup = _shops_text(await services.merchants.workplaces(message.from_user.id))  # type: ignore[union-attr]
+    text, markup = shops_text(await services.merchants.workplaces(message.from_user.id))  # type: ignore[union-attr]
     await message.answer(text, reply_markup=markup)
 
 
@@ -213,7 +168,7 @@ async def choose_shop(query: CallbackQuery, callback_data: ShopChoice, services:
     await best_effort(query.answer(plain(_("Now acting for {shop}."), shop=shop)))
     await publish_menu(bot, query.from_user.id, await services.merchants.menu(query.from_user.id))  # owner here, staff there
     if isinstance(query.message, Message):
-        text, markup = _shops_text(await services.merchants.workplaces(query.from_user.id))
+        text, markup = shops_text(await services.merchants.workplaces(query.from_user.id))
         if query.message.html_text != text:
             await best_effort(query.message.edit_text(text, reply_markup=markup))
 

@@ -29,7 +29,7 @@ from aiogram.exceptions import (
 )
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.notices import Rendered, render_notice, render_progress
+from kartu.presenters.notices import Rendered, render_notice, render_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
 from kartu.storage.models import OutboxMessage

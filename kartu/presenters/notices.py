@@ -11,9 +11,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.callbacks import BroadcastAction, SurveyAnswer
-from kartu.handlers.render import HTML, REASON_LABELS, card_caption, card_photo, date_text, html, join_html, plain
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
+from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
+from kartu.presenters.format import HTML, date_text, html, join_html, plain
 from kartu.services.views import (
     BroadcastNotice,
     BroadcastProgress,

@@ -1,0 +1,87 @@
+"""Text for Telegram: HTML that is escaped by construction, and numbers and dates in the reader's locale."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from aiogram.utils.i18n import I18n, ngettext
+from babel.dates import format_date
+from babel.numbers import format_decimal, format_percent
+
+
+def N_(message: str) -> str:
+    """Marks a message for the catalogs without translating it yet (gettext's ``N_``)."""
+    return message
+
+
+class HTML(str):
+    """Text that is valid Telegram HTML. Only `html` and `join_html` make it, from a trusted
+    template, so every reply's markup comes from the code and the catalogs, never from a person."""
+
+
+def i18n_locale() -> str:
+    i18n = I18n.get_current(no_error=True)
+    return i18n.current_locale if i18n is not None else "en"
+
+
+def number_text(value: int) -> str:
+    """``1234`` as the reader writes it: "1.234" in Indonesian, "1,234" in English."""
+    return format_decimal(value, locale=i18n_locale())
+
+
+def decimal_text(value: float) -> str:
+    """One decimal: "4,5" in Indonesian, "4.5" in English."""
+    return format_decimal(value, format="#,##0.0", locale=i18n_locale())
+
+
+def percent_text(value: float | None) -> str:
+    return "–" if value is None else format_percent(value, locale=i18n_locale())
+
+
+def money_text(value: int) -> str:
+    """Rupiah as on a receipt: "Rp 125.000" (Indonesian) or "Rp 125,000" (English)."""
+    return "Rp " + format_decimal(value, locale=i18n_locale())
+
+
+def stamps_text(count: int) -> HTML:
+    return html(ngettext("{count} stamp", "{count} stamps", count), count=count)
+
+
+def purchases_text(count: int) -> HTML:
+    return html(ngettext("{count} purchase", "{count} purchases", count), count=count)
+
+
+def _fragment(value: object) -> object:
+    if isinstance(value, HTML):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_text(value)  # grouped in the reader's locale; a number cannot carry markup
+    return escape("—" if value is None else str(value))
+
+
+def html(template: str, /, **values: object) -> HTML:
+    """Fill a template (a translated message with its tags): each value is escaped unless it
+    is `HTML` already, so a ``<`` in a name or a reward can never become markup."""
+    return HTML(template.format(**{key: _fragment(value) for key, value in values.items()}))
+
+
+def join_html(separator: str, parts: Iterable[object]) -> HTML:
+    """Join message parts; parts that are not `HTML` are escaped."""
+    return HTML(separator.join(str(_fragment(part)) for part in parts))
+
+
+def plain(template: str, /, **values: object) -> str:
+    """Fill a template for plain text: button labels and pop-up alerts (Telegram parses no markup there)."""
+    return template.format(**{key: number_text(value) if isinstance(value, int) and not isinstance(value, bool) else value
+                              for key, value in values.items()})
+
+
+def date_text(moment: datetime, timezone: str, locale: str) -> str:
+    return format_date(moment.astimezone(ZoneInfo(timezone)), format="d MMM yyyy", locale=locale)
+
+
+def time_text(moment: datetime, timezone: str) -> str:
+    return moment.astimezone(ZoneInfo(timezone)).strftime("%H:%M")

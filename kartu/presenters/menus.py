@@ -1,0 +1,159 @@
+"""Each role's screens: reply keyboard, /help text and "/" commands (sent by handlers/menus.py)."""
+
+from __future__ import annotations
+
+from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from kartu.presenters.format import HTML, N_, html
+from kartu.services.views import Audience, MenuView
+
+MENU_CARD = N_("🎟 My card")
+
+
+MENU_CODE = N_("🔑 My code")
+
+
+MENU_REWARDS = N_("🎁 Rewards")
+
+
+MENU_HELP = N_("❓ Help")
+
+
+MENU_CLAIM = N_("🧾 I bought something")
+
+
+MENU_DUTY = N_("🛎 On duty / off")
+
+
+MENU_SHOP = N_("🏪 My shop")
+
+
+MENU_LINK = N_("🔗 Join link & QR")
+
+
+MENU_TEAM = N_("👥 Team")
+
+
+MENU_PROGRAM = N_("⚙️ Program")
+
+
+MENU_STATS = N_("📊 Stats")
+
+
+MENU_BROADCAST = N_("📣 Broadcast")
+
+
+MENU_AS_CUSTOMER = N_("🎟 My cards (customer)")
+
+
+MENU_AS_STAFF = N_("🧑‍🍳 Staff menu")
+
+
+CUSTOMER_COMMANDS = {
+    "card": N_("Your stamp card"),
+    "code": N_("Your personal code and QR"),
+    "rewards": N_("Rewards you can use"),
+    "claim": N_("Tell staff you just bought something"),
+    "help": N_("How Kartu works"),
+    "lang": N_("Language: Bahasa Indonesia / English"),
+    "mydata": N_("What Kartu keeps about you"),
+}
+
+
+STAFF_COMMANDS = {
+    "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
+    "redeem": N_("Hand out a reward: /redeem CODE"),
+    "duty": N_("Receive customers' purchase claims (on/off)"),
+    "shop": N_("Which shop you act for"),
+    "help": N_("How Kartu works"),
+    "lang": N_("Language: Bahasa Indonesia / English"),
+}
+
+
+OWNER_COMMANDS = {
+    "link": N_("Your customers' join link, QR and poster"),
+    "program": N_("Stamps needed, reward, limits and expiry"),
+    "staff": N_("Invite or remove your team"),
+    "stats": N_("Numbers and a chart"),
+    "broadcast": N_("Message your customers"),
+    "feedback": N_("Ratings and comments"),
+    "export": N_("CSV files of members and purchases"),
+    "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
+    "redeem": N_("Hand out a reward: /redeem CODE"),
+    "shop": N_("Which shop you act for"),
+    "help": N_("How Kartu works"),
+    "lang": N_("Language: Bahasa Indonesia / English"),
+}
+
+
+def _row(*labels: str) -> list[KeyboardButton]:
+    return [KeyboardButton(text=_(label)) for label in labels]
+
+
+def keyboard_for(menu: MenuView) -> ReplyKeyboardMarkup:
+    """The reply keyboard of the role a person acts in (in the current locale)."""
+    if menu.audience == Audience.OWNER:
+        rows = [_row(MENU_LINK, MENU_TEAM), _row(MENU_PROGRAM, MENU_STATS), _row(MENU_BROADCAST, MENU_HELP)]
+    elif menu.audience == Audience.STAFF:
+        rows = [_row(MENU_DUTY, MENU_SHOP), _row(MENU_HELP)]
+    else:
+        rows = [_row(MENU_CARD, MENU_CODE), _row(MENU_REWARDS, MENU_HELP), _row(MENU_CLAIM)]
+        if menu.works_somewhere:
+            rows.append(_row(MENU_AS_STAFF))
+    if menu.audience != Audience.CUSTOMER and menu.has_card:
+        rows.append(_row(MENU_AS_CUSTOMER))
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def customer_help() -> HTML:
+    return html(_(
+        "<b>Your loyalty card in Telegram</b>\n"
+        "/card — your stamp card\n"
+        "/code — your personal code and QR: show it when you pay\n"
+        "/rewards — rewards you can use, with their codes\n"
+        "/claim — tell staff you just bought something (they confirm in the chat)\n"
+        "/lang — Bahasa Indonesia or English\n"
+        "/stop — no more offers from this shop · /mydata — what Kartu keeps about you\n"
+        "/leave — leave this shop · /forget — erase your personal data"
+    ))
+
+
+def staff_help() -> HTML:
+    return html(_(
+        "<b>At the counter</b>\n"
+        "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm.\n"
+        "Send a reward code (or /redeem CODE) to hand out a reward.\n"
+        "/duty — receive customers' purchase claims (on/off)\n"
+        "/shop — which shop you act for, if you work at several\n"
+        "/lang — Bahasa Indonesia or English"
+    ))
+
+
+def owner_help() -> HTML:
+    return html(_(
+        "<b>Running your shop</b>\n"
+        "/link — your customers' join link, QR and a poster to print\n"
+        "/program — stamps needed, reward, limits and expiry\n"
+        "/staff — invite or remove your team\n"
+        "/broadcast — message your customers · /stats — numbers and a chart\n"
+        "/feedback — ratings and comments · /export — CSV files"
+    ))
+
+
+def help_for(menu: MenuView) -> HTML:
+    parts = {
+        Audience.OWNER: [owner_help(), staff_help()],
+        Audience.STAFF: [staff_help()],
+        Audience.CUSTOMER: [customer_help()],
+    }[Audience(menu.audience)]
+    if menu.audience != Audience.CUSTOMER and menu.has_card:
+        parts.append(html(_("Collecting stamps yourself? Tap 🎟 My cards (customer).")))
+    if menu.audience == Audience.CUSTOMER and menu.works_somewhere:
+        parts.append(html(_("Working today? Tap 🧑‍🍳 Staff menu.")))
+    return HTML("\n\n".join(parts))
+
+
+def commands_for(menu: MenuView) -> list[BotCommand]:
+    table = {Audience.OWNER: OWNER_COMMANDS, Audience.STAFF: STAFF_COMMANDS, Audience.CUSTOMER: CUSTOMER_COMMANDS}[Audience(menu.audience)]
+    return [BotCommand(command=name, description=_(text)) for name, text in table.items()]

@@ -1,0 +1,103 @@
+"""The polite, translated sentence for each refusal a person can meet."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from kartu.loyalty import errors
+from kartu.loyalty.numbers import format_amount
+from kartu.presenters.format import plain
+
+
+def explain(error: errors.LoyaltyError) -> str:
+    """The polite, translated sentence for each refusal, as plain text (sent without parse mode)."""
+    match error:
+        case errors.UnknownCode():
+            return _("I don't know that code. Please check it and try again.")
+        case errors.NotStaff():
+            return _("Only staff of this shop can do that.")
+        case errors.NotOwner(acting_for=str() as shop):
+            return plain(_("You are acting for {shop}, where you are staff. Send /shop to switch to a shop you own."), shop=shop)
+        case errors.NotOwner():
+            return _("Only the shop owner can do that.")
+        case errors.OwnCodeShown(reward=True):
+            return _("That is your reward code 🎁 Show it to staff at the counter to use it.")
+        case errors.OwnCodeShown():
+            return _("That is your own code 🙂 Show it at the counter when you pay, and staff will add your stamp.")
+        case errors.TooManyUnknownCodes():
+            return _("Too many unknown codes in a minute. Please wait a moment and check the code with the customer.")
+        case errors.CodeEntryLocked():
+            return _("Code entry is locked for your account after too many unknown codes. Ask the owner to unlock it in /staff.")
+        case errors.TooManyRewardsAtOnce():
+            return plain(_("That would fill more than {maximum} cards at once. Please confirm fewer purchases at a time."),
+                         maximum=error.maximum)
+        case errors.LastOwner():
+            return _("A shop needs at least one owner. Invite another owner first.")
+        case errors.NotAdmin():
+            return _("Only platform admins can do that.")
+        case errors.NotMember():
+            return _("You have not joined a shop yet. Open your shop's link or scan its QR code to join.")
+        case errors.UnknownMerchant():
+            return _("That link does not lead to any shop. Please ask the shop for its current link.")
+        case errors.OwnPurchase():
+            return _("You cannot confirm a purchase on your own card. Ask a colleague.")
+        case errors.DailyCapReached(remaining=0):
+            return plain(_("Nothing was added: {name} already got today's {cap} stamps, the shop's daily limit. They can collect again tomorrow."),
+                         name=error.customer_first_name or "—", cap=error.cap)
+        case errors.DailyCapReached():
+            return plain(ngettext("Nothing was added: {name} can get only {remaining} more stamp today (daily limit {cap}). Confirm fewer purchases.",
+                                  "Nothing was added: {name} can get only {remaining} more stamps today (daily limit {cap}). Confirm fewer purchases.",
+                                  error.remaining),
+                         name=error.customer_first_name or "—", remaining=error.remaining, cap=error.cap)
+        case errors.PromptClosed(status="confirmed"):
+            return _("This purchase was already confirmed.")
+        case errors.ClaimTooSoon():
+            return plain(_("Staff could not confirm your last claim. You can claim again in {minutes} min — or just ask at the counter."),
+                         minutes=error.minutes)
+        case errors.ClaimAlreadyOpen():
+            return _("You already told us about this purchase. Staff will confirm it in a moment.")
+        case errors.ClaimClosed(status="approved", decided_by=str() as who):
+            return plain(_("Already approved by {name}."), name=who)
+        case errors.ClaimClosed(status="rejected", decided_by=str() as who):
+            return plain(_("Already rejected by {name}."), name=who)
+        case errors.ClaimClosed(status="expired"):
+            return _("This claim expired: claims are open for 30 minutes.")
+        case errors.ClaimClosed():
+            return _("This request is no longer valid.")
+        case errors.InvalidAmount():
+            return plain(_("Please send the amount in rupiah as a number from 1 to {maximum}, like /claim 25000."),
+                         maximum=format_amount(error.maximum))
+        case errors.BroadcastRunning():
+            return _("A broadcast is still going out. Wait until it finishes, or cancel it first.")
+        case errors.NobodyToReach():
+            return _("Nobody in that group can get a broadcast right now.")
+        case errors.PromptClosed(status="finished"):
+            return _("This broadcast has already finished.")
+        case errors.PromptClosed(status="rated"):
+            return _("You already rated this visit. Thank you!")
+        case errors.PromptClosed(status="cancelled"):
+            return _("This purchase was cancelled.")
+        case errors.PromptClosed(status="expired"):
+            return _("This request is no longer valid. Please send the customer's code again.")
+        case errors.PromptClosed():
+            return _("This button is no longer valid.")
+        case errors.InviteForSomeoneElse():
+            return _("This owner link was made for someone else's Telegram account. Ask whoever sent it to you.")
+        case errors.InviteInvalid():
+            return _("This invite link is not valid any more (used or expired). Ask the owner for a new one.")
+        case errors.RewardExpired():
+            return _("This reward code has expired.")
+        case errors.RewardAlreadyRedeemed():
+            return _("This reward was already redeemed.")
+        case errors.InvalidPurchaseCount():
+            return plain(_("The number of purchases must be between 1 and {maximum}."), maximum=error.maximum)
+        case errors.InvalidSetting() if error.field == "quiet_hours":
+            return _("Please send the quiet hours like 21-8 or 22:30-07:00, or 0 for none.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "reminder_days":
+            return plain(_("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none."), high=high)
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field == "reward_name":
+            return plain(_("Please send a reward name of {low} to {high} characters."), low=low, high=high)
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high):
+            return plain(_("Please send a whole number from {low} to {high}."), low=low, high=high)
+    return _("Sorry, that did not work. Please try again.")
