@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.loyalty.links import LinkKind, deep_link
@@ -12,12 +12,12 @@ from kartu.presenters.format import html
 from kartu.services.container import Services
 
 
-async def new_merchant(message: Message, command: CommandObject, services: Services, bot: Bot) -> None:
+async def new_merchant(message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot) -> None:
     shop_name = (command.args or "").strip()
     if not shop_name:
         await message.answer(_("Send it like this: /newmerchant Kopi Senja"))
         return
-    created = await services.merchants.create_merchant(shop_name, requested_by=message.from_user.id)  # type: ignore[union-attr]
+    created = await services.merchants.create_merchant(shop_name, requested_by=event_from_user.id)
     username = (await bot.me()).username or ""
     await message.answer(
         html(

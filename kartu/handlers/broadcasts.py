@@ -5,38 +5,31 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from kartu.handlers.callbacks import BroadcastAction, BroadcastSegment
 from kartu.handlers.common import cancel_form
 from kartu.handlers.filters import MenuButton
+from kartu.handlers.states import BroadcastForm
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
-from kartu.presenters.format import html, plain
+from kartu.presenters.callbacks import BroadcastAction, BroadcastSegment, BroadcastStep
+from kartu.presenters.format import html
 from kartu.presenters.menus import MENU_BROADCAST
-from kartu.presenters.notices import broadcast_text
-from kartu.presenters.owner import SEGMENT_LABELS
+from kartu.presenters.notices import broadcast_text, progress_text
+from kartu.presenters.owner import segment_question, send_question
 from kartu.services.container import Services
+from kartu.services.views import BroadcastProgress
 
 
-class BroadcastForm(StatesGroup):
-    message = State()
-    segment = State()
-    confirm = State()
-
-
-async def begin(message: Message, services: Services, state: FSMContext) -> None:
-    await services.broadcasts.audience(message.from_user.id, segments=())  # type: ignore[union-attr]  # owner only; one at a time
+async def begin(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+    await services.broadcasts.audience(event_from_user.id, segments=())  # owner only; one at a time
     await state.set_state(BroadcastForm.message)
     await message.answer(_("Send the message for your customers: text, or a photo with a caption. Send /cancel to stop."))
 
 
-async def receive_message(message: Message, services: Services, state: FSMContext) -> None:
+async def receive_message(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
     photo = message.photo[-1].file_id if message.photo else None
-    await take_broadcast(message, message.from_user.id, message.text or message.caption or "", photo, services, state)  # type: ignore[union-attr]
+    await take_broadcast(message, event_from_user.id, message.text or message.caption or "", photo, services, state)
 
 
 async def take_broadcast(message: Message, owner_id: int, text: str, photo: str | None, services: Services, state: FSMContext) -> None:
@@ -50,15 +43,8 @@ async def take_broadcast(message: Message, owner_id: int, text: str, photo: str 
     audience = await services.broadcasts.audience(owner_id)
     await state.update_data(text=text, photo=photo)
     await state.set_state(BroadcastForm.segment)
-    builder = InlineKeyboardBuilder()
-    for segment, label in SEGMENT_LABELS.items():
-        builder.button(text=plain("{label} ({count})", label=_(label), count=audience[segment]), callback_data=BroadcastSegment(segment=segment))
-    builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))
-    builder.adjust(1)
-    await message.answer(
-        _("Who should get it? Customers who opted out, blocked the bot or got a broadcast in the last day are not counted."),
-        reply_markup=builder.as_markup(),
-    )
+    question, markup = segment_question(audience)
+    await message.answer(question, reply_markup=markup)
 
 
 async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot) -> None:
@@ -78,47 +64,35 @@ async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, 
         await bot.send_photo(chat_id, data["photo"], caption=preview)
     else:
         await bot.send_message(chat_id, preview)
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("📣 Send"), callback_data=BroadcastAction(action="send"))
-    builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action="drop"))
-    await bot.send_message(
-        chat_id,
-        html(ngettext("Above is the preview. Send it to {count} customer ({segment})?", "Above is the preview. Send it to {count} customers ({segment})?",
-                      count), count=count, segment=_(SEGMENT_LABELS[segment])),
-        reply_markup=builder.as_markup(),
-    )
+    question, markup = send_question(count, segment)
+    await bot.send_message(chat_id, question, reply_markup=markup)
 
 
-async def act(query: CallbackQuery, callback_data: BroadcastAction, services: Services, state: FSMContext) -> None:
-    owner_id = query.from_user.id
-    if callback_data.action == "stop":
-        await services.broadcasts.cancel(owner_id, callback_data.broadcast_id)
-        await query.answer(_("Cancelling: nobody else will get it."))
-        return
-    if callback_data.action == "drop":
-        await services.merchants.require_owner(owner_id)
-        await state.clear()
-        await query.answer()
-        if isinstance(query.message, Message):
-            await query.message.edit_text(_("Broadcast discarded. Nothing was sent."))
-        return
+async def stop(query: CallbackQuery, callback_data: BroadcastAction, services: Services) -> None:
+    await services.broadcasts.cancel(query.from_user.id, callback_data.broadcast_id)
+    await query.answer(_("Cancelling: nobody else will get it."))
+
+
+async def drop(query: CallbackQuery, services: Services, state: FSMContext) -> None:
+    await services.merchants.require_owner(query.from_user.id)
+    await state.clear()
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.edit_text(_("Broadcast discarded. Nothing was sent."))
+
+
+async def send(query: CallbackQuery, services: Services, state: FSMContext) -> None:
     data = await state.get_data()
-    if callback_data.action != "send" or await state.get_state() != BroadcastForm.confirm.state:
+    if await state.get_state() != BroadcastForm.confirm.state:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    started = await services.broadcasts.start(owner_id, data.get("text", ""), data.get("photo"), data.get("segment", ""))
+    started = await services.broadcasts.start(query.from_user.id, data.get("text", ""), data.get("photo"), data.get("segment", ""))
     await state.clear()
     await query.answer(_("Sending."))
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action="stop", broadcast_id=started.broadcast_id))
     if isinstance(query.message, Message):
-        progress = await query.message.edit_text(
-            html(
-                _("📣 Broadcast sending: {counts}"),
-                counts=html(_("sent {sent} · failed {failed} · remaining {remaining}"), sent=0, failed=0, remaining=started.total),
-            ),
-            reply_markup=builder.as_markup(),
-        )
+        first = progress_text(BroadcastProgress(started.broadcast_id, query.message.chat.id, query.message.message_id, "", 0, 0,
+                                                started.total, 0, finished=False, was_cancelled=False))
+        progress = await query.message.edit_text(first.text, reply_markup=first.markup)
         if isinstance(progress, Message):
             await services.broadcasts.attach_progress(started.broadcast_id, progress.chat.id, progress.message_id, started.total)
 
@@ -130,5 +104,7 @@ def router() -> Router:
     broadcasts.message.register(begin, MenuButton(MENU_BROADCAST))
     broadcasts.message.register(receive_message, BroadcastForm.message, ~F.text.startswith("/"))
     broadcasts.callback_query.register(choose_segment, BroadcastSegment.filter())
-    broadcasts.callback_query.register(act, BroadcastAction.filter())
+    broadcasts.callback_query.register(stop, BroadcastAction.filter(F.action == BroadcastStep.STOP))
+    broadcasts.callback_query.register(drop, BroadcastAction.filter(F.action == BroadcastStep.DROP))
+    broadcasts.callback_query.register(send, BroadcastAction.filter(F.action == BroadcastStep.SEND))
     return broadcasts

@@ -10,14 +10,14 @@ from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from kartu.handlers.callbacks import LanguageChoice
 from kartu.handlers.menus import publish_menu
 from kartu.loyalty import errors
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
+from kartu.presenters.callbacks import LanguageChoice
 from kartu.presenters.common import LANGUAGE_NAMES
 from kartu.presenters.format import html
 from kartu.presenters.menus import keyboard_for
@@ -88,17 +88,14 @@ async def best_effort(action: Awaitable[object]) -> None:
         log.info("best-effort update failed: %s", error)
 
 
-def profile_of(message_or_query: Message | CallbackQuery) -> TelegramProfile:
-    user = message_or_query.from_user
-    assert user is not None
+def profile_of(user: User) -> TelegramProfile:
     return TelegramProfile(user.id, user.first_name, user.username, user.language_code)
 
 
-async def who_am_i(message: Message) -> None:
+async def who_am_i(message: Message, event_from_user: User) -> None:
     """What an operator needs for `kartu merchant create --owner ID`."""
-    user = message.from_user
-    await message.answer(html(_("Your Telegram user id is <code>{id}</code> ({name})."), id=str(user.id) if user else "?",
-                              name=user.full_name if user else ""))
+    await message.answer(html(_("Your Telegram user id is <code>{id}</code> ({name})."), id=str(event_from_user.id),
+                              name=event_from_user.full_name))
 
 
 async def choose_language(message: Message) -> None:
@@ -112,7 +109,7 @@ async def set_language(query: CallbackQuery, callback_data: LanguageChoice, serv
     if callback_data.code not in SUPPORTED_LANGUAGES:
         await query.answer(_("Sorry, that did not work. Please try again."), show_alert=True)
         return
-    language = await services.customers.set_language(profile_of(query), callback_data.code)
+    language = await services.customers.set_language(profile_of(query.from_user), callback_data.code)
     menu = await services.merchants.menu(query.from_user.id)
     with i18n.use_locale(language):
         await query.answer()

@@ -9,23 +9,32 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import DataAction, SurveyAnswer, SurveyReason
 from kartu.handlers.common import profile_of
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.menus import answer_with_menu
-from kartu.loyalty.codes import format_code
+from kartu.handlers.states import FeedbackForm
 from kartu.loyalty.feedback import COMMENT_MAX
-from kartu.loyalty.staff import Role
-from kartu.presenters.common import confirm_cancel
-from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo, progress_line, qr_photo, reward_lines
-from kartu.presenters.format import html, join_html
+from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
+from kartu.presenters.customer import (
+    card_caption,
+    card_photo,
+    code_text,
+    comment_question,
+    forget_question,
+    invite_welcome,
+    join_welcome,
+    leave_question,
+    opted_out_text,
+    qr_photo,
+    reason_followup,
+    reward_lines,
+    stranger_greeting,
+)
+from kartu.presenters.format import html
 from kartu.presenters.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS
 from kartu.presenters.staff import claim_request
 from kartu.services.container import Services
@@ -33,81 +42,39 @@ from kartu.services.container import Services
 log = logging.getLogger(__name__)
 
 
-async def start(message: Message, command: CommandObject, services: Services, bot: Bot) -> None:
-    outcome = await services.customers.start(profile_of(message), command.args)
+async def start(message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot) -> None:
+    outcome = await services.customers.start(profile_of(event_from_user), command.args)
     if outcome.invite is not None:
-        if outcome.invite.role == Role.OWNER:
-            text = _("Welcome, owner of <b>{shop}</b>! Use /link for your customers' join link and QR, /staff to invite your team and /program to set up your card.")
-        else:
-            text = _("You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how.")
-        parts = [html(text, shop=outcome.invite.merchant_name)]
-        if outcome.invite.still_acting_for:
-            parts.append(html(_("You still act for <b>{shop}</b>. Send /shop to switch between your shops."), shop=outcome.invite.still_acting_for))
-        await answer_with_menu(message, bot, join_html("\n\n", parts), await services.merchants.menu(message.chat.id))
-        return
-    if outcome.joined is None:
-        await message.answer(join_html("\n\n", [
-            html(_("Hello! I keep your loyalty cards. Open your shop's link or scan its QR code to join.")),
-            html(_("Setting up a shop? Your Telegram user id is <code>{id}</code>: the operator needs it for `kartu merchant create`."),
-                 id=str(message.from_user.id) if message.from_user else "?"),
-        ]))
-        return
-    card = outcome.joined.card
-    greeting = (
-        _("Welcome to <b>{shop}</b>, {first_name}! Your stamp card is ready.")
-        if outcome.joined.newly_joined
-        else _("Welcome back to <b>{shop}</b>, {first_name}!")
-    )
-    text = join_html(
-        "\n\n",
-        [
-            html(greeting, shop=card.merchant_name, first_name=outcome.joined.first_name),
-            *([html(_("You will get reminders and offers again. Send /stop to turn them off."))] if outcome.joined.opted_in_again else []),
-            html(
-                _("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}"),
-                code=format_code(card.personal_code), progress=progress_line(card),
-            ),
-            html(_("Tap a button below, or send /help.")),
-        ],
-    )
-    await answer_with_menu(message, bot, text, await services.merchants.menu(message.chat.id, as_customer=True))
+        await answer_with_menu(message, bot, invite_welcome(outcome.invite), await services.merchants.menu(event_from_user.id))
+    elif outcome.joined is None:
+        await message.answer(stranger_greeting(event_from_user.id))
+    else:
+        menu = await services.merchants.menu(event_from_user.id, as_customer=True)
+        await answer_with_menu(message, bot, join_welcome(outcome.joined), menu)
 
 
-async def show_card(message: Message, services: Services, i18n: KartuI18n) -> None:
-    card = await services.customers.card(message.from_user.id)  # type: ignore[union-attr]
+async def show_card(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+    card = await services.customers.card(event_from_user.id)
     await message.answer_photo(await card_photo(card), caption=card_caption(card, i18n.current_locale))
 
 
-async def show_code(message: Message, services: Services) -> None:
-    card = await services.customers.card(message.from_user.id)  # type: ignore[union-attr]  # the code comes with its shop
-    code = format_code(card.personal_code)
-    await message.answer(html(_("Your code at <b>{shop}</b>: <code>{code}</code>"), shop=card.merchant_name, code=code))
+async def show_code(message: Message, event_from_user: User, services: Services) -> None:
+    card = await services.customers.card(event_from_user.id)  # the code comes with its shop
+    await message.answer(code_text(card))
     await message.answer_photo(await qr_photo(card.personal_code, card.merchant_name),
                                caption=_("Show this QR code or tell the code to staff when you pay."))
 
 
-async def show_rewards(message: Message, services: Services, i18n: KartuI18n) -> None:
-    rewards = await services.customers.rewards(message.from_user.id)  # type: ignore[union-attr]
-    await message.answer(reward_lines(rewards, i18n.current_locale))
+async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+    await message.answer(reward_lines(await services.customers.rewards(event_from_user.id), i18n.current_locale))
 
 
-class FeedbackForm(StatesGroup):
-    comment = State()
-
-
-async def stop_promotions(message: Message, services: Services) -> None:
-    shop = await services.customers.stop_promotions(message.from_user.id)  # type: ignore[union-attr]
-    if shop is not None:
-        await message.answer(html(
-            _("Done: no more reminders, surveys or offers from {shop}. You still get messages about your own purchases. Send /start to turn them back on."),
-            shop=shop,
-        ))
-    else:
-        await message.answer(_("You have not joined a shop yet. Open your shop's link or scan its QR code to join."))
+async def stop_promotions(message: Message, event_from_user: User, services: Services) -> None:
+    await message.answer(opted_out_text(await services.customers.stop_promotions(event_from_user.id)))
 
 
 async def rate_visit(query: CallbackQuery, callback_data: SurveyAnswer, services: Services, state: FSMContext) -> None:
-    if callback_data.rating == 0:
+    if callback_data.rating == 0:  # "No comment"
         await services.feedback.comment(query.from_user.id, callback_data.survey_id, None)
         await state.clear()
         await query.answer()
@@ -118,39 +85,30 @@ async def rate_visit(query: CallbackQuery, callback_data: SurveyAnswer, services
     await query.answer(_("Thank you!"))
     await state.set_state(FeedbackForm.comment)
     await state.update_data(survey_id=callback_data.survey_id)
-    skip = InlineKeyboardBuilder()
-    if result.low:
-        for reason, label in REASON_LABELS.items():
-            skip.button(text=_(label), callback_data=SurveyReason(survey_id=callback_data.survey_id, reason=reason))
-    skip.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=callback_data.survey_id, rating=0))
-    skip.adjust(2)
-    question = (
-        _("We are sorry it was not great. What went wrong? Your message goes straight to the team.")
-        if result.low
-        else _("Thanks! Anything you would like to tell us? Send a message, or tap No comment.")
-    )
     if isinstance(query.message, Message):
-        await query.message.edit_text(question, reply_markup=skip.as_markup())
+        question, markup = comment_question(callback_data.survey_id, result.low)
+        await query.message.edit_text(question, reply_markup=markup)
 
 
 async def pick_reason(query: CallbackQuery, callback_data: SurveyReason, services: Services) -> None:
     await services.feedback.give_reason(query.from_user.id, callback_data.survey_id, callback_data.reason)
     await query.answer(_("Thank you!"))
-    skip = InlineKeyboardBuilder()
-    skip.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=callback_data.survey_id, rating=0))
     if isinstance(query.message, Message):
-        await query.message.edit_text(_("Thank you. Anything else the team should know? Send a message, or tap No comment."), reply_markup=skip.as_markup())
+        question, markup = reason_followup(callback_data.survey_id)
+        await query.message.edit_text(question, reply_markup=markup)
 
 
-async def leave_comment(message: Message, services: Services, state: FSMContext) -> None:
+async def leave_comment(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
     survey_id = (await state.get_data()).get("survey_id", 0)
     await state.clear()
-    await services.feedback.comment(message.from_user.id, survey_id, (message.text or "")[:COMMENT_MAX])  # type: ignore[union-attr]
+    await services.feedback.comment(event_from_user.id, survey_id, (message.text or "")[:COMMENT_MAX])
     await message.answer(_("Thank you for your feedback!"))
 
 
-async def claim_purchase(message: Message, services: Services, bot: Bot, i18n: KartuI18n, command: CommandObject | None = None) -> None:
-    claim = await services.claims.open_claim(message.from_user.id, command.args if command else None)  # type: ignore[union-attr]
+async def claim_purchase(
+    message: Message, event_from_user: User, services: Services, bot: Bot, i18n: KartuI18n, command: CommandObject | None = None
+) -> None:
+    claim = await services.claims.open_claim(event_from_user.id, command.args if command else None)
     if not claim.staff:
         await message.answer(_("Nobody at the shop can confirm purchases in the chat right now. Please show your code at the counter."))
         return
@@ -168,8 +126,8 @@ async def claim_purchase(message: Message, services: Services, bot: Bot, i18n: K
     await message.answer(_("Thanks! Staff will confirm your purchase in a moment."))
 
 
-async def send_my_data(message: Message, services: Services) -> None:
-    data = await services.customers.my_data(message.from_user.id)  # type: ignore[union-attr]
+async def send_my_data(message: Message, event_from_user: User, services: Services) -> None:
+    data = await services.customers.my_data(event_from_user.id)
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await message.answer_document(
         BufferedInputFile(body, filename="kartu-my-data.json"),
@@ -177,43 +135,36 @@ async def send_my_data(message: Message, services: Services) -> None:
     )
 
 
-async def ask_to_leave(message: Message, services: Services) -> None:
-    preview = await services.customers.leaving(message.from_user.id)  # type: ignore[union-attr]
-    await message.answer(
-        html(_("Leave <b>{shop}</b>? {what} there will be gone, and the shop will no longer see you as a member or message you. "
-               "Other shops are not affected."),
-             shop=preview.merchant_name,
-             what=join_html(" ", [
-                 html(ngettext("Your {count} stamp", "Your {count} stamps", preview.stamps), count=preview.stamps),
-                 html(ngettext("and {count} unused reward", "and {count} unused rewards", preview.open_rewards), count=preview.open_rewards),
-             ])),
-        reply_markup=confirm_cancel(DataAction(action="leave", merchant_id=preview.merchant_id).pack(), DataAction(action="keep").pack()),
-    )
+async def ask_to_leave(message: Message, event_from_user: User, services: Services) -> None:
+    text, markup = leave_question(await services.customers.leaving(event_from_user.id))
+    await message.answer(text, reply_markup=markup)
 
 
 async def ask_to_forget(message: Message) -> None:
-    await message.answer(
-        _("Erase your personal data? Your name, username, language, code and comments are removed, every card closes "
-          "(stamps and rewards are gone) and shops no longer see you. The shops keep anonymous records of past purchases "
-          "so their books add up. This cannot be undone."),
-        reply_markup=confirm_cancel(DataAction(action="forget").pack(), DataAction(action="keep").pack()),
-    )
+    text, markup = forget_question()
+    await message.answer(text, reply_markup=markup)
 
 
-async def decide_data_action(query: CallbackQuery, callback_data: DataAction, services: Services, state: FSMContext) -> None:
-    """Each of these acts on the person who taps, and nobody else."""
-    if callback_data.action == "leave":
-        shop = await services.customers.leave(query.from_user.id, callback_data.merchant_id)
-        text = html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop)
-    elif callback_data.action == "forget":
-        await services.customers.forget(query.from_user.id)
-        await state.clear()
-        text = html(_("Done: your personal data is erased. If you write to me again, I will treat you as someone new."))
-    else:
-        text = html(_("Nothing was changed."))
+async def _settle(query: CallbackQuery, text: str) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(text)
+
+
+# Each of these acts on the person who taps, and nobody else.
+async def leave_shop(query: CallbackQuery, callback_data: DataAction, services: Services) -> None:
+    shop = await services.customers.leave(query.from_user.id, callback_data.merchant_id)
+    await _settle(query, html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop))
+
+
+async def forget_me(query: CallbackQuery, services: Services, state: FSMContext) -> None:
+    await services.customers.forget(query.from_user.id)
+    await state.clear()
+    await _settle(query, html(_("Done: your personal data is erased. If you write to me again, I will treat you as someone new.")))
+
+
+async def keep_data(query: CallbackQuery) -> None:
+    await _settle(query, html(_("Nothing was changed.")))
 
 
 def router() -> Router:
@@ -221,7 +172,9 @@ def router() -> Router:
     customer.message.register(send_my_data, Command("mydata"))
     customer.message.register(ask_to_leave, Command("leave"))
     customer.message.register(ask_to_forget, Command("forget"))
-    customer.callback_query.register(decide_data_action, DataAction.filter())
+    customer.callback_query.register(leave_shop, DataAction.filter(F.action == DataStep.LEAVE))
+    customer.callback_query.register(forget_me, DataAction.filter(F.action == DataStep.FORGET))
+    customer.callback_query.register(keep_data, DataAction.filter(F.action == DataStep.KEEP))
     customer.message.register(start, CommandStart())
     customer.message.register(show_card, Command("card"))
     customer.message.register(show_card, MenuButton(MENU_CARD))

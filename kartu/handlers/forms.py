@@ -11,23 +11,22 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.broadcasts import BroadcastForm, take_broadcast
-from kartu.handlers.callbacks import CodeOrAnswer
-from kartu.handlers.owner import ProgramForm, save_setting
+from kartu.handlers.broadcasts import take_broadcast
+from kartu.handlers.owner import save_setting
 from kartu.handlers.staff import show_prompt
+from kartu.handlers.states import FORMS_THAT_ASK, ProgramForm
 from kartu.loyalty.codes import format_code, looks_like_typed_code, normalize_code
+from kartu.presenters.callbacks import CodeOrAnswer, FormChoice
 from kartu.presenters.format import html
 from kartu.services.container import Services
-
-FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message)
 
 
 async def ask_which(message: Message, state: FSMContext) -> None:
     typed = message.text or ""
     await state.update_data(typed=typed)  # the buttons below refer to this, kept server-side
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔑 It is a code"), callback_data=CodeOrAnswer(choice="code"))
-    builder.button(text=_("✏️ It is my answer"), callback_data=CodeOrAnswer(choice="answer"))
+    builder.button(text=_("🔑 It is a code"), callback_data=CodeOrAnswer(choice=FormChoice.CODE))
+    builder.button(text=_("✏️ It is my answer"), callback_data=CodeOrAnswer(choice=FormChoice.ANSWER))
     builder.adjust(1)
     await message.answer(
         html(_("<code>{code}</code> looks like a code. Did you mean to serve a customer, or is it the answer to your form?"),
@@ -36,28 +35,41 @@ async def ask_which(message: Message, state: FSMContext) -> None:
     )
 
 
-async def resolve(query: CallbackQuery, callback_data: CodeOrAnswer, services: Services, state: FSMContext, i18n: KartuI18n, bot: Bot) -> None:
+async def _typed_into_form(query: CallbackQuery, state: FSMContext) -> tuple[str, str] | None:
+    """The form and the code-like text the buttons refer to (kept server-side), if still open."""
     current = await state.get_state()
     typed = (await state.get_data()).get("typed")
     if not isinstance(typed, str) or current not in {form.state for form in FORMS_THAT_ASK} or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
+        return None
+    return current, typed
+
+
+async def it_is_a_code(query: CallbackQuery, services: Services, state: FSMContext, i18n: KartuI18n) -> None:
+    found = await _typed_into_form(query, state)
+    if found is None or not isinstance(query.message, Message):
         return
-    user_id = query.from_user.id
-    if callback_data.choice == "code":
-        prompt = await services.counter.open_code(user_id, typed)
-        await state.clear()  # the form is left only once the code worked
-        await query.answer(_("The form was closed; nothing was changed."))
-        await show_prompt(query.message, prompt, i18n)
+    prompt = await services.counter.open_code(query.from_user.id, found[1])
+    await state.clear()  # the form is left only once the code worked
+    await query.answer(_("The form was closed; nothing was changed."))
+    await show_prompt(query.message, prompt, i18n)
+
+
+async def it_is_my_answer(query: CallbackQuery, services: Services, state: FSMContext, bot: Bot) -> None:
+    found = await _typed_into_form(query, state)
+    if found is None or not isinstance(query.message, Message):
         return
+    current, typed = found
     await query.answer()
     if current == ProgramForm.value.state:
-        await save_setting(query.message, user_id, typed, services, state, bot)
+        await save_setting(query.message, query.from_user.id, typed, services, state, bot)
     else:
-        await take_broadcast(query.message, user_id, typed, None, services, state)
+        await take_broadcast(query.message, query.from_user.id, typed, None, services, state)
 
 
 def router() -> Router:
     forms = Router(name="forms")
     forms.message.register(ask_which, StateFilter(*FORMS_THAT_ASK), F.text.func(looks_like_typed_code))
-    forms.callback_query.register(resolve, CodeOrAnswer.filter())
+    forms.callback_query.register(it_is_a_code, CodeOrAnswer.filter(F.choice == FormChoice.CODE))
+    forms.callback_query.register(it_is_my_answer, CodeOrAnswer.filter(F.choice == FormChoice.ANSWER))
     return forms

@@ -9,115 +9,107 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReactionTypeEmoji
+from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReactionTypeEmoji, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import ProgramConfirm, ProgramField, TeamAction
 from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.menus import publish_menu
+from kartu.handlers.states import ProgramForm
 from kartu.loyalty.errors import ProgramChangeAffectsCards
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.program import EDITABLE_SETTINGS
 from kartu.loyalty.staff import INVITE_TTL, Role
-from kartu.media.charts import WeeklyChart, render_weekly_visits
-from kartu.media.exports import ExportWords, ledger_csv, members_csv
-from kartu.media.poster import PosterText, render_poster
+from kartu.media.charts import render_weekly_visits
+from kartu.media.exports import ledger_csv, members_csv
+from kartu.media.poster import render_poster
+from kartu.presenters.callbacks import ProgramConfirm, ProgramField, SaveChoice, TeamAction, TeamStep
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.customer import REASON_LABELS
-from kartu.presenters.format import date_text, decimal_text, html, join_html, percent_text, plain
+from kartu.presenters.format import html, join_html, plain
 from kartu.presenters.menus import MENU_LINK, MENU_PROGRAM, MENU_STATS, MENU_TEAM, keyboard_for
 from kartu.presenters.owner import (
     BACK,
-    EXPORT_HEADERS,
-    EXPORT_VALUES,
     SETTING_LABELS,
+    export_words,
+    feedback_text,
+    invite_text,
+    join_link_caption,
+    poster_text,
     program_text,
+    remove_question,
     setting_hint,
     setting_value,
+    stats_text,
     team_text,
+    weekly_chart,
 )
 from kartu.services.container import Services
 
 log = logging.getLogger(__name__)
 
 
-class ProgramForm(StatesGroup):
-    value = State()
-
-
-async def show_team(message: Message, services: Services, i18n: KartuI18n) -> None:
-    team = await services.merchants.team(message.from_user.id)  # type: ignore[union-attr]
-    text, markup = team_text(team, i18n)
+async def show_team(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+    text, markup = team_text(await services.merchants.team(event_from_user.id), i18n)
     await message.answer(text, reply_markup=markup)
 
 
-async def team_action(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
-    owner_id = query.from_user.id
-    if callback_data.action in ("invite", "coowner"):
-        co_owner = callback_data.action == "coowner"
-        token = await services.merchants.invite_staff(owner_id, Role.OWNER if co_owner else Role.STAFF)
-        link = deep_link((await bot.me()).username or "", LinkKind.OWNER_INVITE if co_owner else LinkKind.STAFF_INVITE, token)
-        await query.answer()
-        hours = int(INVITE_TTL.total_seconds() // 3600)
-        text = (
-            _("Send this link to your co-owner. They can do everything you can. It works once, within {hours} hours:\n{link}")
-            if co_owner
-            else _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}")
-        )
-        await query.message.answer(html(text, hours=hours, link=link))  # type: ignore[union-attr]
-        return
-    if callback_data.action == "revoke":  # ask first: removing someone is not undone by a tap
-        first_name = await services.merchants.member_name(owner_id, callback_data.staff_id)
-        await query.answer()
-        builder = InlineKeyboardBuilder()
-        builder.button(text=plain(_("✅ Remove {first_name}"), first_name=first_name or "?"),
-                       callback_data=TeamAction(action="revoke_ok", staff_id=callback_data.staff_id))
-        builder.button(text=_("✖️ Keep"), callback_data=TeamAction(action="list"))
-        if isinstance(query.message, Message):
-            await query.message.edit_text(
-                html(_("Remove {first_name} from the team? They will no longer be able to give stamps or see the shop's data."),
-                     first_name=first_name),
-                reply_markup=builder.as_markup(),
-            )
-        return
-    if callback_data.action == "list":
-        await query.answer()
-        text, markup = team_text(await services.merchants.team(owner_id), i18n)
-        if isinstance(query.message, Message):
-            await query.message.edit_text(text, reply_markup=markup)
-        return
-    if callback_data.action in ("revoke_ok", "unlock"):
-        if callback_data.action == "revoke_ok":
-            removed = await services.merchants.revoke_staff(owner_id, callback_data.staff_id)
-            await query.answer(plain(_("{first_name} was removed from the team."), first_name=removed.first_name))
-            menu = await services.merchants.menu(removed.recipient.telegram_id)
-            with i18n.use_locale(removed.recipient.language):
-                notice = html(_("You were removed from the team of <b>{shop}</b>. Staff features there no longer work for you."),
-                              shop=removed.merchant_name)
-                try:
-                    await bot.send_message(removed.recipient.telegram_id, notice, reply_markup=keyboard_for(menu))
-                except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
-                    log.info("could not tell %s about their removal: %s", removed.recipient.telegram_id, error)
-                await publish_menu(bot, removed.recipient.telegram_id, menu)
-        else:
-            first_name = await services.merchants.unlock_staff(owner_id, callback_data.staff_id)
-            await query.answer(plain(_("{first_name} can type codes again."), first_name=first_name))
-        text, markup = team_text(await services.merchants.team(owner_id), i18n)
-        if isinstance(query.message, Message):
-            await query.message.edit_text(text, reply_markup=markup)
-        return
-    await query.answer(_("This button is no longer valid."), show_alert=True)
+async def _show_team_in(query: CallbackQuery, services: Services, i18n: KartuI18n) -> None:
+    text, markup = team_text(await services.merchants.team(query.from_user.id), i18n)
+    if isinstance(query.message, Message):
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 
-async def show_program(message: Message, services: Services, state: FSMContext) -> None:
+async def invite(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot) -> None:
+    """A one-time link for a new staff member or a co-owner, to forward to them."""
+    role = Role.OWNER if callback_data.action == TeamStep.INVITE_OWNER else Role.STAFF
+    token = await services.merchants.invite_staff(query.from_user.id, role)
+    link = deep_link((await bot.me()).username or "", LinkKind.OWNER_INVITE if role == Role.OWNER else LinkKind.STAFF_INVITE, token)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.answer(invite_text(role, link, int(INVITE_TTL.total_seconds() // 3600)))
+
+
+async def ask_to_remove(query: CallbackQuery, callback_data: TeamAction, services: Services) -> None:
+    """Removing someone is not undone by a tap: ask first, in the same message."""
+    first_name = await services.merchants.member_name(query.from_user.id, callback_data.staff_id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        text, markup = remove_question(first_name, callback_data.staff_id)
+        await query.message.edit_text(text, reply_markup=markup)
+
+
+async def show_team_again(query: CallbackQuery, services: Services, i18n: KartuI18n) -> None:
+    await query.answer()
+    await _show_team_in(query, services, i18n)
+
+
+async def remove(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+    removed = await services.merchants.revoke_staff(query.from_user.id, callback_data.staff_id)
+    await query.answer(plain(_("{first_name} was removed from the team."), first_name=removed.first_name))
+    menu = await services.merchants.menu(removed.recipient.telegram_id)
+    with i18n.use_locale(removed.recipient.language):
+        notice = html(_("You were removed from the team of <b>{shop}</b>. Staff features there no longer work for you."),
+                      shop=removed.merchant_name)
+        try:
+            await bot.send_message(removed.recipient.telegram_id, notice, reply_markup=keyboard_for(menu))
+        except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
+            log.info("could not tell %s about their removal: %s", removed.recipient.telegram_id, error)
+        await publish_menu(bot, removed.recipient.telegram_id, menu)
+    await _show_team_in(query, services, i18n)
+
+
+async def unlock(query: CallbackQuery, callback_data: TeamAction, services: Services, i18n: KartuI18n) -> None:
+    first_name = await services.merchants.unlock_staff(query.from_user.id, callback_data.staff_id)
+    await query.answer(plain(_("{first_name} can type codes again."), first_name=first_name))
+    await _show_team_in(query, services, i18n)
+
+
+async def show_program(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
     await state.clear()
-    text, markup = program_text(await services.merchants.program(message.from_user.id))  # type: ignore[union-attr]
+    text, markup = program_text(await services.merchants.program(event_from_user.id))
     await message.answer(text, reply_markup=markup)
 
 
@@ -152,8 +144,8 @@ async def ask_setting(query: CallbackQuery, callback_data: ProgramField, service
     await query.answer()  # after the edit: the spinner stops when the question shows
 
 
-async def receive_setting(message: Message, services: Services, state: FSMContext, bot: Bot) -> None:
-    await save_setting(message, message.from_user.id, message.text or "", services, state, bot, typed=message)  # type: ignore[union-attr]
+async def receive_setting(message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot) -> None:
+    await save_setting(message, event_from_user.id, message.text or "", services, state, bot, typed=message)
 
 
 async def save_setting(
@@ -191,103 +183,60 @@ async def save_setting(
         await message.answer(text, reply_markup=markup)
 
 
-async def confirm_change(query: CallbackQuery, callback_data: ProgramConfirm, services: Services, state: FSMContext, bot: Bot) -> None:
+async def _pending_change(query: CallbackQuery, state: FSMContext) -> str | None:
+    """The value the owner was asked to confirm (it waits in their form, server-side)."""
     pending = (await state.get_data()).get("pending")
     if await state.get_state() != ProgramForm.value.state or not isinstance(pending, str) or not isinstance(query.message, Message):
         await query.answer(_("This button is no longer valid."), show_alert=True)
-        return
-    if callback_data.choice != "save":
-        await state.clear()
-        await query.answer()
-        await query.message.edit_text(_("Cancelled. Nothing was changed."))
+        return None
+    return pending
+
+
+async def save_change(query: CallbackQuery, services: Services, state: FSMContext, bot: Bot) -> None:
+    pending = await _pending_change(query, state)
+    if pending is None or not isinstance(query.message, Message):
         return
     await query.answer()
     await save_setting(query.message, query.from_user.id, pending, services, state, bot, confirmed=True)
     await best_effort(query.message.edit_text(_("Saved.")))  # the question is answered; the program above shows the change
 
 
+async def keep_program(query: CallbackQuery, state: FSMContext) -> None:
+    if await _pending_change(query, state) is None or not isinstance(query.message, Message):
+        return
+    await state.clear()
+    await query.answer()
+    await query.message.edit_text(_("Cancelled. Nothing was changed."))
+
+
 async def setting_not_text(message: Message) -> None:
     await message.answer(_("Please send the new value as text, or /cancel."))
 
 
-async def show_feedback(message: Message, services: Services, i18n: KartuI18n) -> None:
-    report = await services.feedback.report(message.from_user.id)  # type: ignore[union-attr]
-    lines = [html(_("<b>Feedback for {shop}</b>"), shop=report.merchant_name)]
-    if report.count == 0:
-        lines.append(html(_("No ratings yet. Customers are asked after a purchase.")))
-    else:
-        lines.append(html(ngettext("Average rating: <b>{average}</b>/5 from {count} rating", "Average rating: <b>{average}</b>/5 from {count} ratings",
-                                   report.count), average=decimal_text(report.average), count=report.count))
-    for item in report.comments:
-        lines.append(html(
-            "• {first_name} ({rating}/5, {date}): {comment}", first_name=item.first_name, rating=item.rating or "–",
-            date=date_text(item.at, report.timezone, i18n.current_locale), comment=item.comment,
-        ))
-    await message.answer(join_html("\n", lines))
+async def show_feedback(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+    await message.answer(feedback_text(await services.feedback.report(event_from_user.id), i18n.current_locale))
 
 
-async def show_stats(message: Message, services: Services, i18n: KartuI18n) -> None:
-    stats = await services.reports.stats(message.from_user.id)  # type: ignore[union-attr]
-    lines = [
-        html(_("<b>{shop} in numbers</b>"), shop=stats.merchant_name),
-        html(_("Members: <b>{members}</b> ({new} new this week)"), members=stats.members, new=stats.new_this_week),
-        html(_("Active in the last 30 days: <b>{active}</b>"), active=stats.active_30_days),
-        html(_("Came back (2+ visits): <b>{rate}</b>"), rate=percent_text(stats.repeat_rate)),
-        html(_("Visits per member: <b>{visits}</b>"),
-             visits="–" if stats.visits_per_member is None else decimal_text(stats.visits_per_member)),
-        html(_("Rewards: {issued} issued, {redeemed} redeemed ({rate})"),
-             issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=percent_text(stats.redemption_rate)),
-        html(ngettext("Average rating: {average} from {count} rating", "Average rating: {average} from {count} ratings", stats.ratings),
-             average="–" if stats.average_rating is None else plain("{average}/5", average=decimal_text(stats.average_rating)), count=stats.ratings),
-    ]
-    if stats.low_rating_reasons:
-        reasons = ", ".join(
-            plain("{reason} ({count})", reason=_(REASON_LABELS[reason]), count=count)
-            for reason, count in stats.low_rating_reasons if reason in REASON_LABELS
-        )
-        lines.append(html(_("Why low ratings: {reasons}"), reasons=reasons))
-    await message.answer(join_html("\n", lines))
-    chart = WeeklyChart(
-        title=_("Visits per week, last 12 weeks"),
-        week_labels=tuple(format_date(week.week_start, format="d MMM", locale=i18n.current_locale) for week in stats.weeks),
-        new=tuple(week.new for week in stats.weeks),
-        returning=tuple(week.returning for week in stats.weeks),
-        new_label=_("New customers"),
-        returning_label=_("Returning customers"),
-        y_label=_("Visits"),
-    )
-    png = await asyncio.to_thread(render_weekly_visits, chart)
+async def show_stats(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+    stats = await services.reports.stats(event_from_user.id)
+    await message.answer(stats_text(stats))
+    png = await asyncio.to_thread(render_weekly_visits, weekly_chart(stats, i18n.current_locale))
     await message.answer_photo(BufferedInputFile(png, filename="visits.png"))
 
 
-async def send_join_link(message: Message, services: Services, bot: Bot) -> None:
+async def send_join_link(message: Message, event_from_user: User, services: Services, bot: Bot) -> None:
     """The join link, and a poster for the counter: a picture for the chat, PDFs to print."""
-    info = await services.merchants.join_info(message.from_user.id)  # type: ignore[union-attr]
+    info = await services.merchants.join_info(event_from_user.id)
     link = deep_link((await bot.me()).username or "", LinkKind.JOIN, info.slug)
-    poster = await asyncio.to_thread(render_poster, PosterText(
-        shop_name=info.merchant_name,
-        headline=_("Your stamp card, right in Telegram"),
-        steps=(
-            _("Scan this code with your phone's camera and tap Start."),
-            plain(_("Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"),
-                  required=info.stamps_required, reward=info.reward_name),
-        ),
-        link=link,
-        footer=_("No app, no paper card."),
-    ))
-    await message.answer_photo(
-        BufferedInputFile(poster.png, filename="poster.png"),
-        caption=html(_("Customers join <b>{shop}</b> with this link, or by scanning the QR code on the poster:\n{link}\n\n"
-                       "Print the poster for the counter: the PDFs below are A6 (postcard) and A5 (half of A4)."),
-                     shop=info.merchant_name, link=link),
-    )
+    poster = await asyncio.to_thread(render_poster, poster_text(info, link))
+    await message.answer_photo(BufferedInputFile(poster.png, filename="poster.png"), caption=join_link_caption(info, link))
     for size, pdf in (("A6", poster.pdf_a6), ("A5", poster.pdf_a5)):
         await message.answer_document(BufferedInputFile(pdf, filename=plain("{slug}-poster-{size}.pdf", slug=info.slug, size=size)))
 
 
-async def send_export(message: Message, services: Services) -> None:
-    export = await services.reports.export(message.from_user.id)  # type: ignore[union-attr]
-    words = ExportWords({key: _(text) for key, text in EXPORT_HEADERS.items()}, {key: _(text) for key, text in EXPORT_VALUES.items()})
+async def send_export(message: Message, event_from_user: User, services: Services) -> None:
+    export = await services.reports.export(event_from_user.id)
+    words = export_words()
     members = await asyncio.to_thread(members_csv, export.members, export.timezone, words)
     ledger = await asyncio.to_thread(ledger_csv, export.ledger, export.timezone, words)
     await message.answer_document(
@@ -313,9 +262,14 @@ def router() -> Router:
     owner.message.register(show_feedback, Command("feedback"))
     owner.message.register(show_stats, Command("stats"))
     owner.message.register(send_export, Command("export"))
-    owner.callback_query.register(team_action, TeamAction.filter())
+    owner.callback_query.register(invite, TeamAction.filter(F.action.in_({TeamStep.INVITE_STAFF, TeamStep.INVITE_OWNER})))
+    owner.callback_query.register(ask_to_remove, TeamAction.filter(F.action == TeamStep.REMOVE))
+    owner.callback_query.register(remove, TeamAction.filter(F.action == TeamStep.REMOVE_CONFIRMED))
+    owner.callback_query.register(unlock, TeamAction.filter(F.action == TeamStep.UNLOCK))
+    owner.callback_query.register(show_team_again, TeamAction.filter(F.action == TeamStep.LIST))
     owner.callback_query.register(ask_setting, ProgramField.filter())
-    owner.callback_query.register(confirm_change, ProgramConfirm.filter())
+    owner.callback_query.register(save_change, ProgramConfirm.filter(F.choice == SaveChoice.SAVE))
+    owner.callback_query.register(keep_program, ProgramConfirm.filter(F.choice == SaveChoice.KEEP))
     owner.message.register(receive_setting, ProgramForm.value, F.text, ~F.text.startswith("/"))
     owner.message.register(setting_not_text, ProgramForm.value, ~F.text)
     return owner

@@ -10,9 +10,9 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import BroadcastAction, SurveyAnswer
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
+from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
 from kartu.services.views import (
@@ -79,16 +79,21 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
 def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:
     """The owner's one message that follows a broadcast, then sums it up."""
     with i18n.context(), i18n.use_locale(progress.language):
-        counts = html(
-            _("sent {sent} · failed {failed} · remaining {remaining}"), sent=progress.sent, failed=progress.failed, remaining=progress.remaining
-        )
-        if progress.finished and progress.was_cancelled:
-            return Rendered(html(_("📣 Broadcast cancelled: {counts}; {cancelled} not sent."), counts=counts, cancelled=progress.cancelled))
-        if progress.finished:
-            return Rendered(html(_("📣 Broadcast finished: {counts}."), counts=counts))
-        builder = InlineKeyboardBuilder()
-        builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action="stop", broadcast_id=progress.broadcast_id))
-        return Rendered(html(_("📣 Broadcast sending: {counts}"), counts=counts), builder.as_markup())
+        return progress_text(progress)
+
+
+def progress_text(progress: BroadcastProgress) -> Rendered:
+    """`render_progress` in the current locale (also the message a broadcast starts with)."""
+    counts = html(
+        _("sent {sent} · failed {failed} · remaining {remaining}"), sent=progress.sent, failed=progress.failed, remaining=progress.remaining
+    )
+    if progress.finished and progress.was_cancelled:
+        return Rendered(html(_("📣 Broadcast cancelled: {counts}; {cancelled} not sent."), counts=counts, cancelled=progress.cancelled))
+    if progress.finished:
+        return Rendered(html(_("📣 Broadcast finished: {counts}."), counts=counts))
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action=BroadcastStep.STOP, broadcast_id=progress.broadcast_id))
+    return Rendered(html(_("📣 Broadcast sending: {counts}"), counts=counts), builder.as_markup())
 
 
 def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardMarkup | None]:

@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
 from babel.lists import format_list
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.callbacks import ProgramField, TeamAction
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.segments import Segment
 from kartu.loyalty.staff import Role
-from kartu.presenters.format import HTML, N_, date_text, html, i18n_locale, join_html, number_text, plain
-from kartu.services.views import ProgramView, TeamView
+from kartu.media.charts import WeeklyChart
+from kartu.media.exports import ExportWords
+from kartu.media.poster import PosterText
+from kartu.presenters.callbacks import BroadcastAction, BroadcastSegment, BroadcastStep, ProgramField, TeamAction, TeamStep
+from kartu.presenters.customer import REASON_LABELS
+from kartu.presenters.format import (
+    HTML,
+    N_,
+    date_text,
+    decimal_text,
+    html,
+    i18n_locale,
+    join_html,
+    number_text,
+    percent_text,
+    plain,
+)
+from kartu.services.views import FeedbackReport, JoinInfo, ProgramView, StatsView, TeamView
 
 SETTING_LABELS = {
     "stamps_required": N_("Stamps for a reward"),
@@ -80,15 +98,15 @@ def team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMark
         if member.locked:
             builder.button(
                 text=plain(_("🔓 Unlock {first_name}"), first_name=member.first_name or "?"),
-                callback_data=TeamAction(action="unlock", staff_id=member.staff_id),
+                callback_data=TeamAction(action=TeamStep.UNLOCK, staff_id=member.staff_id),
             )
         if member.staff_id != team.viewer_staff_id:
             builder.button(
                 text=plain(_("Remove {first_name}"), first_name=member.first_name or "?"),
-                callback_data=TeamAction(action="revoke", staff_id=member.staff_id),
+                callback_data=TeamAction(action=TeamStep.REMOVE, staff_id=member.staff_id),
             )
-    builder.button(text=_("➕ Invite staff"), callback_data=TeamAction(action="invite"))
-    builder.button(text=_("👑 Invite a co-owner"), callback_data=TeamAction(action="coowner"))
+    builder.button(text=_("➕ Invite staff"), callback_data=TeamAction(action=TeamStep.INVITE_STAFF))
+    builder.button(text=_("👑 Invite a co-owner"), callback_data=TeamAction(action=TeamStep.INVITE_OWNER))
     builder.adjust(1)
     return join_html("\n", lines), builder.as_markup()
 
@@ -190,3 +208,114 @@ SEGMENT_LABELS = {
     Segment.CLOSE: N_("Close to a reward (70%+ of the card)"),
     Segment.REWARD: N_("Holding an unused reward"),
 }
+
+
+def invite_text(role: str, link: str, hours: int) -> HTML:
+    if role == Role.OWNER:
+        return html(_("Send this link to your co-owner. They can do everything you can. It works once, within {hours} hours:\n{link}"),
+                    hours=hours, link=link)
+    return html(_("Send this link to your new staff member. It works once, within {hours} hours:\n{link}"), hours=hours, link=link)
+
+
+def remove_question(first_name: str | None, staff_id: int) -> tuple[HTML, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=plain(_("✅ Remove {first_name}"), first_name=first_name or "?"),
+                   callback_data=TeamAction(action=TeamStep.REMOVE_CONFIRMED, staff_id=staff_id))
+    builder.button(text=_("✖️ Keep"), callback_data=TeamAction(action=TeamStep.LIST))
+    text = html(_("Remove {first_name} from the team? They will no longer be able to give stamps or see the shop's data."), first_name=first_name)
+    return text, builder.as_markup()
+
+
+def segment_question(audience: Mapping[Segment, int]) -> tuple[str, InlineKeyboardMarkup]:
+    """Who should get a broadcast: one button per segment with its live count."""
+    builder = InlineKeyboardBuilder()
+    for segment, label in SEGMENT_LABELS.items():
+        builder.button(text=plain("{label} ({count})", label=_(label), count=audience[segment]), callback_data=BroadcastSegment(segment=segment))
+    builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action=BroadcastStep.DROP))
+    builder.adjust(1)
+    return _("Who should get it? Customers who opted out, blocked the bot or got a broadcast in the last day are not counted."), builder.as_markup()
+
+
+def send_question(count: int, segment: Segment) -> tuple[HTML, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("📣 Send"), callback_data=BroadcastAction(action=BroadcastStep.SEND))
+    builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action=BroadcastStep.DROP))
+    text = html(ngettext("Above is the preview. Send it to {count} customer ({segment})?",
+                         "Above is the preview. Send it to {count} customers ({segment})?", count),
+                count=count, segment=_(SEGMENT_LABELS[segment]))
+    return text, builder.as_markup()
+
+
+def feedback_text(report: FeedbackReport, locale: str) -> HTML:
+    lines = [html(_("<b>Feedback for {shop}</b>"), shop=report.merchant_name)]
+    if report.count == 0:
+        lines.append(html(_("No ratings yet. Customers are asked after a purchase.")))
+    else:
+        lines.append(html(ngettext("Average rating: <b>{average}</b>/5 from {count} rating", "Average rating: <b>{average}</b>/5 from {count} ratings",
+                                   report.count), average=decimal_text(report.average), count=report.count))
+    for item in report.comments:
+        lines.append(html(
+            "• {first_name} ({rating}/5, {date}): {comment}", first_name=item.first_name, rating=item.rating or "–",
+            date=date_text(item.at, report.timezone, locale), comment=item.comment,
+        ))
+    return join_html("\n", lines)
+
+
+def stats_text(stats: StatsView) -> HTML:
+    lines = [
+        html(_("<b>{shop} in numbers</b>"), shop=stats.merchant_name),
+        html(_("Members: <b>{members}</b> ({new} new this week)"), members=stats.members, new=stats.new_this_week),
+        html(_("Active in the last 30 days: <b>{active}</b>"), active=stats.active_30_days),
+        html(_("Came back (2+ visits): <b>{rate}</b>"), rate=percent_text(stats.repeat_rate)),
+        html(_("Visits per member: <b>{visits}</b>"),
+             visits="–" if stats.visits_per_member is None else decimal_text(stats.visits_per_member)),
+        html(_("Rewards: {issued} issued, {redeemed} redeemed ({rate})"),
+             issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=percent_text(stats.redemption_rate)),
+        html(ngettext("Average rating: {average} from {count} rating", "Average rating: {average} from {count} ratings", stats.ratings),
+             average="–" if stats.average_rating is None else plain("{average}/5", average=decimal_text(stats.average_rating)), count=stats.ratings),
+    ]
+    if stats.low_rating_reasons:
+        reasons = ", ".join(
+            plain("{reason} ({count})", reason=_(REASON_LABELS[reason]), count=count)
+            for reason, count in stats.low_rating_reasons if reason in REASON_LABELS
+        )
+        lines.append(html(_("Why low ratings: {reasons}"), reasons=reasons))
+    return join_html("\n", lines)
+
+
+def weekly_chart(stats: StatsView, locale: str) -> WeeklyChart:
+    return WeeklyChart(
+        title=_("Visits per week, last 12 weeks"),
+        week_labels=tuple(format_date(week.week_start, format="d MMM", locale=locale) for week in stats.weeks),
+        new=tuple(week.new for week in stats.weeks),
+        returning=tuple(week.returning for week in stats.weeks),
+        new_label=_("New customers"),
+        returning_label=_("Returning customers"),
+        y_label=_("Visits"),
+    )
+
+
+def poster_text(info: JoinInfo, link: str) -> PosterText:
+    """What the counter poster says, in the owner's language."""
+    return PosterText(
+        shop_name=info.merchant_name,
+        headline=_("Your stamp card, right in Telegram"),
+        steps=(
+            _("Scan this code with your phone's camera and tap Start."),
+            plain(_("Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"),
+                  required=info.stamps_required, reward=info.reward_name),
+        ),
+        link=link,
+        footer=_("No app, no paper card."),
+    )
+
+
+def join_link_caption(info: JoinInfo, link: str) -> HTML:
+    return html(_("Customers join <b>{shop}</b> with this link, or by scanning the QR code on the poster:\n{link}\n\n"
+                  "Print the poster for the counter: the PDFs below are A6 (postcard) and A5 (half of A4)."),
+                shop=info.merchant_name, link=link)
+
+
+def export_words() -> ExportWords:
+    """The CSV files' headers and values in the current locale."""
+    return ExportWords({key: _(text) for key, text in EXPORT_HEADERS.items()}, {key: _(text) for key, text in EXPORT_VALUES.items()})

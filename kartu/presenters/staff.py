@@ -1,20 +1,74 @@
-"""What staff read at the counter: prompts, claims and their shops."""
+"""What staff read at the counter: prompts, their outcomes, claims and their shops."""
 
 from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from kartu.handlers.callbacks import ClaimAction, ShopChoice
 from kartu.loyalty.staff import Role
-from kartu.presenters.format import HTML, html, join_html, money_text, plain, time_text
-from kartu.services.views import ClaimView, PurchasePromptView, RedeemPromptView, WorkplaceEntry
+from kartu.presenters.callbacks import ClaimAction, Decision, PurchaseAction, RedeemAction, ShopChoice
+from kartu.presenters.common import confirm_cancel
+from kartu.presenters.customer import progress_line
+from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain, purchases_text, stamps_text, time_text
+from kartu.services.views import (
+    ClaimDecision,
+    ClaimView,
+    PurchasePromptView,
+    PurchaseResult,
+    RedeemPromptView,
+    RedeemResult,
+    WorkplaceEntry,
+)
 
 
 def with_shop(prompt: PurchasePromptView | RedeemPromptView, text: HTML) -> HTML:
     """Every staff prompt names the shop it was opened for (people may work at several)."""
     return join_html("\n", [html("🏪 <b>{shop}</b>", shop=prompt.merchant_name), text])
+
+
+def prompt_text(prompt: PurchasePromptView | RedeemPromptView, locale: str) -> tuple[HTML, InlineKeyboardMarkup]:
+    """A purchase or redemption waiting for Confirm: who it is, what it adds or uses."""
+    if isinstance(prompt, RedeemPromptView):
+        text = html(
+            _("Redeem <b>{reward}</b> for {first_name}? Valid until {date}."),
+            reward=prompt.reward_name, first_name=prompt.customer_first_name, date=date_text(prompt.expires_at, prompt.timezone, locale),
+        )
+        return with_shop(prompt, text), confirm_cancel(
+            RedeemAction(action=Decision.CONFIRM, token=prompt.token).pack(), RedeemAction(action=Decision.CANCEL, token=prompt.token).pack()
+        )
+    handle = plain(" @{username}", username=prompt.customer_username) if prompt.customer_username else ""
+    visit = plain(_("last visit {date}"), date=date_text(prompt.last_visit, prompt.timezone, locale)) if prompt.last_visit else _("first visit")
+    lines = [
+        html("👤 <b>{first_name}</b>{handle} · {visit}", first_name=prompt.customer_first_name, handle=handle, visit=visit),
+        html(_("{first_name} has {stamps}/{required} stamps."), first_name=prompt.customer_first_name, stamps=prompt.stamps,
+             required=prompt.stamps_required),
+        html(_("Add {stamps} for {purchases}?"), stamps=stamps_text(prompt.stamps_to_add), purchases=purchases_text(prompt.purchases)),
+    ]
+    if prompt.open_rewards:
+        lines.append(html(ngettext("🎁 {first_name} has {count} reward waiting: ask for the reward code to redeem it.",
+                                   "🎁 {first_name} has {count} rewards waiting: ask for the reward code to redeem them.", prompt.open_rewards),
+                          first_name=prompt.customer_first_name, count=prompt.open_rewards))
+    return with_shop(prompt, join_html("\n", lines)), confirm_cancel(
+        PurchaseAction(action=Decision.CONFIRM, token=prompt.token).pack(), PurchaseAction(action=Decision.CANCEL, token=prompt.token).pack()
+    )
+
+
+def purchase_confirmed(result: PurchaseResult) -> HTML:
+    summary = html(
+        _("✅ Confirmed: {first_name} got {stamps} and now has {progress}"),
+        first_name=result.customer_first_name, stamps=stamps_text(result.stamps_added), progress=progress_line(result.card),
+    )
+    if not result.new_rewards:
+        return summary
+    issued = len(result.new_rewards)
+    return join_html("\n", [summary, html(ngettext("🎉 Card full: {count} reward issued.", "🎉 Card full: {count} rewards issued.", issued),
+                                          count=issued)])
+
+
+def redeem_confirmed(result: RedeemResult) -> HTML:
+    return html(_("✅ Redeemed: {reward} for {first_name}."), reward=result.reward_name, first_name=result.customer_first_name)
 
 
 def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
@@ -27,9 +81,15 @@ def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
         stamps=claim.card.stamps, required=claim.card.stamps_required,
     )
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Approve"), callback_data=ClaimAction(action="ok", claim_id=claim.claim_id))
-    builder.button(text=_("✖️ Reject"), callback_data=ClaimAction(action="no", claim_id=claim.claim_id))
+    builder.button(text=_("✅ Approve"), callback_data=ClaimAction(action=Decision.CONFIRM, claim_id=claim.claim_id))
+    builder.button(text=_("✖️ Reject"), callback_data=ClaimAction(action=Decision.CANCEL, claim_id=claim.claim_id))
     return text, builder.as_markup()
+
+
+def claim_decided(decision: ClaimDecision) -> HTML:
+    """Every staff member's copy of a claim, once someone decided it (in the current locale)."""
+    template = _("✅ {customer}'s purchase approved by {name}.") if decision.approved else _("✖️ {customer}'s claim rejected by {name}.")
+    return html(template, customer=decision.customer_first_name, name=decision.decided_by)
 
 
 def shops_text(places: list[WorkplaceEntry]) -> tuple[HTML, InlineKeyboardMarkup]:
@@ -45,3 +105,9 @@ def shops_text(places: list[WorkplaceEntry]) -> tuple[HTML, InlineKeyboardMarkup
     if len(places) > 1:
         text = join_html("\n", [text, html(_("Tap a shop to switch."))])
     return text, builder.as_markup()
+
+
+def duty_text(on_duty: bool) -> str:
+    if on_duty:
+        return _("You are on duty: customers' purchase claims come to you.")
+    return _("You are off duty: claims go to the staff on duty (or to everyone when nobody is).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.fsm.storage.base import StorageKey
 
 from kartu.bot.conversations import DatabaseStorage
-from kartu.handlers.owner import ProgramForm
+from kartu.handlers.states import ProgramForm
 from kartu.storage.database import Database
 
 KEY = StorageKey(bot_id=42, chat_id=100, user_id=100)

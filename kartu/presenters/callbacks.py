@@ -1,7 +1,13 @@
-"""Typed callback data. Never trusted: services re-check role, ownership and state."""
+"""Typed callback data: what a button carries, made by presenters and filtered on by handlers.
+
+Never trusted: services re-check role, ownership and state. Every action is a str Enum, so a
+forged value does not match any handler and is answered "no longer valid" by the fallback.
+The Enum values are the strings buttons already carry, so buttons sent before keep working.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
@@ -13,13 +19,20 @@ RowId = Annotated[int, Field(ge=0, le=2**63 - 1)]
 Token = Annotated[str, Field(min_length=16, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
+class Decision(StrEnum):
+    """Confirm or cancel a prompt; approve or reject a claim."""
+
+    CONFIRM = "ok"
+    CANCEL = "no"
+
+
 class PurchaseAction(CallbackData, prefix="buy"):
-    action: str  # "ok" or "no"
+    action: Decision
     token: Token  # the prompt's unguessable token, never a sequential id
 
 
 class RedeemAction(CallbackData, prefix="rdm"):
-    action: str
+    action: Decision
     token: Token
 
 
@@ -27,25 +40,52 @@ class ShopChoice(CallbackData, prefix="shop"):
     merchant_id: RowId  # re-checked: the person must still work there
 
 
+class FormChoice(StrEnum):
+    """What a code-like text typed into a guided form was meant to be."""
+
+    CODE = "code"
+    ANSWER = "answer"
+
+
 class CodeOrAnswer(CallbackData, prefix="form"):
-    choice: str  # "code": it was a customer or reward code; "answer": it is the form's answer
+    choice: FormChoice
+
+
+class DataStep(StrEnum):
+    LEAVE = "leave"
+    FORGET = "forget"
+    KEEP = "keep"
 
 
 class DataAction(CallbackData, prefix="data"):
-    action: str  # "leave", "forget" or "keep"
-    merchant_id: RowId = 0  # for "leave": re-checked, the tapper must hold a card there
+    action: DataStep
+    merchant_id: RowId = 0  # for LEAVE: re-checked, the tapper must hold a card there
 
 
 class LanguageChoice(CallbackData, prefix="lang"):
     code: str
 
 
+class SaveChoice(StrEnum):
+    SAVE = "save"
+    KEEP = "keep"
+
+
 class ProgramConfirm(CallbackData, prefix="progok"):
-    choice: str  # "save" or "keep"; the value waits in the owner's form, server-side
+    choice: SaveChoice  # the value waits in the owner's form, server-side
+
+
+class TeamStep(StrEnum):
+    INVITE_STAFF = "invite"
+    INVITE_OWNER = "coowner"
+    REMOVE = "revoke"  # asks first
+    REMOVE_CONFIRMED = "revoke_ok"
+    UNLOCK = "unlock"
+    LIST = "list"
 
 
 class TeamAction(CallbackData, prefix="team"):
-    action: str  # "invite", "coowner", "revoke" (asks), "revoke_ok", "unlock" or "list"
+    action: TeamStep
     staff_id: RowId = 0
 
 
@@ -59,7 +99,7 @@ class SurveyAnswer(CallbackData, prefix="svy"):
 
 
 class ClaimAction(CallbackData, prefix="clm"):
-    action: str  # "ok" or "no"
+    action: Decision  # CONFIRM approves, CANCEL rejects
     claim_id: RowId
 
 
@@ -72,6 +112,12 @@ class BroadcastSegment(CallbackData, prefix="bcs"):
     segment: str
 
 
+class BroadcastStep(StrEnum):
+    SEND = "send"
+    DROP = "drop"  # before sending
+    STOP = "stop"  # while running
+
+
 class BroadcastAction(CallbackData, prefix="bca"):
-    action: str  # "send", "drop" (before sending) or "stop" (while running)
+    action: BroadcastStep
     broadcast_id: RowId = 0

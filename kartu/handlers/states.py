@@ -1,0 +1,29 @@
+"""Every guided form's states in one place (aiogram FSM; kept in the database, see bot/conversations.py)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class FeedbackForm(StatesGroup):
+    """After a rating: the customer may write a comment."""
+
+    comment = State()
+
+
+class ProgramForm(StatesGroup):
+    """The owner changes one program setting: the new value."""
+
+    value = State()
+
+
+class BroadcastForm(StatesGroup):
+    """The owner writes a broadcast, picks who gets it, and confirms."""
+
+    message = State()
+    segment = State()
+    confirm = State()
+
+
+# Forms whose free-text answer could be mistaken for a customer or reward code (handlers/forms.py asks).
+FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message)
