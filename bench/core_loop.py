@@ -50,7 +50,9 @@ async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[fl
     await services.merchants.act_for(STAFF, created.merchant_id)
     codes = []
     for number in range(CUSTOMERS):
-        joined = await services.customers.start(TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}")
+        joined = await services.customers.start(
+            TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}"
+        )
         codes.append(joined.joined.card.personal_code)  # type: ignore[union-attr]
 
     latencies: list[float] = []
@@ -97,9 +99,14 @@ async def _bot_latency(directory: Path, requests: int) -> tuple[float, float, fl
     """A customer asks for /card ``requests`` times through the real bot; p50, p95 ms and replies/s."""
     emulator = BotAPIEmulator()
     await emulator.start()
-    settings = Settings(_env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url,
-                        database_url=f"sqlite+aiosqlite:///{directory / 'bot.db'}", polling_timeout=5,
-                        flood_burst=1_000_000)  # one scripted customer asks far faster than a person may
+    settings = Settings(
+        _env_file=None,
+        bot_token=emulator.token,
+        telegram_api_url=emulator.url,
+        database_url=f"sqlite+aiosqlite:///{directory / 'bot.db'}",
+        polling_timeout=5,
+        flood_burst=1_000_000,
+    )  # one scripted customer asks far faster than a person may
     app = build_app(settings)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
     await emulator.wait_for(lambda: emulator.state.commands)
@@ -126,7 +133,9 @@ def _render_figures() -> tuple[float, int, int]:
     tracemalloc.start()
     started = time.perf_counter()
     for stamps in range(50):
-        render_card(CardPicture("Kopi Senja", stamps % 11, 10, "Reward: 1 free drink", f"{stamps % 11} of 10 stamps"))
+        render_card(
+            CardPicture("Kopi Senja", stamps % 11, 10, "Reward: 1 free drink", f"{stamps % 11} of 10 stamps")
+        )
     per_card = (time.perf_counter() - started) / 50 * 1000
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -143,8 +152,12 @@ async def main() -> None:
 
     with tempfile.TemporaryDirectory() as directory:
         for concurrency in (1, 20):
-            rate, p95 = await _confirmations(f"sqlite+aiosqlite:///{directory}/c{concurrency}.db", args.purchases, concurrency)
-            print(f"sqlite      confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, {concurrency} staff at once)")
+            rate, p95 = await _confirmations(
+                f"sqlite+aiosqlite:///{directory}/c{concurrency}.db", args.purchases, concurrency
+            )
+            print(
+                f"sqlite      confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, {concurrency} staff at once)"
+            )
         created = await _postgres_url(args.postgres)
         if created is None:
             print(f"postgresql  confirmations: skipped (no server at {args.postgres})")
@@ -153,13 +166,19 @@ async def main() -> None:
             try:
                 for concurrency in (1, 20):
                     rate, p95 = await _confirmations(url, args.purchases, concurrency)
-                    print(f"postgresql  confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, {concurrency} staff at once)")
+                    print(
+                        f"postgresql  confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, {concurrency} staff at once)"
+                    )
             finally:
                 await _drop(args.postgres, name)
         p50, p95, per_second = await _bot_latency(Path(directory), args.requests)
-        print(f"bot /card round trip (emulator, long polling): p50 {p50:.1f} ms  p95 {p95:.1f} ms  {per_second:.0f} replies/s")
+        print(
+            f"bot /card round trip (emulator, long polling): p50 {p50:.1f} ms  p95 {p95:.1f} ms  {per_second:.0f} replies/s"
+        )
     per_card, peak, size = _render_figures()
-    print(f"card render: {per_card:.1f} ms per new picture, peak {peak / 1024:.0f} KiB, {size / 1024:.0f} KiB PNG; repeats come from cache")
+    print(
+        f"card render: {per_card:.1f} ms per new picture, peak {peak / 1024:.0f} KiB, {size / 1024:.0f} KiB PNG; repeats come from cache"
+    )
 
 
 if __name__ == "__main__":

@@ -47,7 +47,10 @@ def _fill(path: Path, cards: int, now: datetime) -> None:
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=OFF")
     stamp = now.strftime(SQLITE_TIME)
-    connection.execute("INSERT INTO merchant (id, slug, name, timezone, quiet_hours, created_at) VALUES (1, 'bench', 'Bench Kopi', 'Asia/Jakarta', '00:00-00:00', ?)", (stamp,))
+    connection.execute(
+        "INSERT INTO merchant (id, slug, name, timezone, quiet_hours, created_at) VALUES (1, 'bench', 'Bench Kopi', 'Asia/Jakarta', '00:00-00:00', ?)",
+        (stamp,),
+    )
     connection.execute(
         "INSERT INTO program (merchant_id, stamps_required, reward_name, stamps_per_purchase, daily_stamp_cap, stamp_expiry_days, "
         "reward_valid_days, reminder_days, survey_delay_minutes, survey_every_days, updated_at) VALUES (1, 10, 'Free drink', 1, 5, 180, 30, '7,1', 120, 14, ?)",
@@ -55,13 +58,22 @@ def _fill(path: Path, cards: int, now: datetime) -> None:
     )
     batch = 50_000
     for start in range(0, cards, batch):
-        people = [(n + 1, 10_000_000 + n, f"C{n}", f"{n:08d}", stamp) for n in range(start, min(start + batch, cards))]
-        connection.executemany("INSERT INTO person (id, telegram_id, first_name, personal_code, created_at) VALUES (?, ?, ?, ?, ?)", people)
+        people = [
+            (n + 1, 10_000_000 + n, f"C{n}", f"{n:08d}", stamp)
+            for n in range(start, min(start + batch, cards))
+        ]
+        connection.executemany(
+            "INSERT INTO person (id, telegram_id, first_name, personal_code, created_at) VALUES (?, ?, ?, ?, ?)",
+            people,
+        )
         rows = []
         for person_id, *_ in people:
             last = now - timedelta(days=random.uniform(0, 200))
             rows.append((person_id, random.randint(1, 9), stamp, last.strftime(SQLITE_TIME)))
-        connection.executemany("INSERT INTO card (merchant_id, person_id, stamps, joined_at, last_purchase_at) VALUES (1, ?, ?, ?, ?)", rows)
+        connection.executemany(
+            "INSERT INTO card (merchant_id, person_id, stamps, joined_at, last_purchase_at) VALUES (1, ?, ?, ?, ?)",
+            rows,
+        )
     connection.commit()
     connection.close()
 
@@ -107,11 +119,20 @@ async def bench_dispatch(chats: int, limit: int) -> None:
         url = f"sqlite+aiosqlite:///{directory}/outbox.db"
         db = Database(url)
         await upgrade(db.engine)
-        settings = Settings(_env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=url)
+        settings = Settings(
+            _env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=url
+        )
         services = Services.build(db, settings, SystemClock())
         # Each customer ends up with messages due: the purchase's card and reward, a survey, a stamp and a reward reminder.
-        rules = ProgramRules(stamps_required=2, stamp_expiry_days=3, reward_valid_days=2, reminder_days="3",
-                             survey_delay_minutes=0, survey_every_days=14, daily_stamp_cap=0)
+        rules = ProgramRules(
+            stamps_required=2,
+            stamp_expiry_days=3,
+            reward_valid_days=2,
+            reminder_days="3",
+            survey_delay_minutes=0,
+            survey_every_days=14,
+            daily_stamp_cap=0,
+        )
         created = await services.merchants.create_merchant("Kopi Senja", 1, rules=rules)
         async with db.write() as uow:
             merchant = await uow.merchants.get(created.merchant_id)
@@ -120,7 +141,9 @@ async def bench_dispatch(chats: int, limit: int) -> None:
         await services.customers.start(TelegramProfile(2, "Staff"), f"staff_{token}")
         emulator.users_started(*(5000 + number for number in range(chats)))  # they opened the bot
         for number in range(chats):
-            joined = await services.customers.start(TelegramProfile(5000 + number, f"C{number}"), f"m_{created.slug}")
+            joined = await services.customers.start(
+                TelegramProfile(5000 + number, f"C{number}"), f"m_{created.slug}"
+            )
             prompt = await services.counter.open_purchase(2, joined.joined.card.personal_code, "3")  # type: ignore[union-attr]
             await services.counter.confirm_purchase(2, prompt.token)
         await services.upkeep.sweep()
@@ -130,8 +153,14 @@ async def bench_dispatch(chats: int, limit: int) -> None:
         emulator.enforce_limits(per_second=limit, per_chat_interval=1.0)
         rate = limit * 0.98  # a little headroom for network jitter between the two clocks
         batch = max(1, int(rate * 2))
-        dispatcher = OutboxDispatcher(build_bot(settings), services, load_i18n(), Pacer(rate=rate, per_chat_interval=1.0),
-                                      batch_size=batch, concurrency=8)
+        dispatcher = OutboxDispatcher(
+            build_bot(settings),
+            services,
+            load_i18n(),
+            Pacer(rate=rate, per_chat_interval=1.0),
+            batch_size=batch,
+            concurrency=8,
+        )
         started = time.perf_counter()
         report = await dispatcher.drain()
         elapsed = time.perf_counter() - started

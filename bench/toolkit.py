@@ -41,7 +41,9 @@ async def main() -> None:
         url = f"sqlite+aiosqlite:///{path}"
         db = Database(url)
         await upgrade(db.engine)
-        filler = multiprocessing.get_context("spawn").Process(target=_fill, args=(path, args.cards, datetime.now(UTC)))
+        filler = multiprocessing.get_context("spawn").Process(
+            target=_fill, args=(path, args.cards, datetime.now(UTC))
+        )
         filler.start()
         await asyncio.to_thread(filler.join)
         services = Services.build(db, Settings(_env_file=None, database_url=url), SystemClock())
@@ -52,11 +54,16 @@ async def main() -> None:
         started = time.perf_counter()
         audience = await services.broadcasts.audience(OWNER)
         counted = time.perf_counter() - started
-        print(f"segment counts for {args.cards:,} members: {counted:.2f} s  " + ", ".join(f"{s}={audience[s]:,}" for s in Segment))
+        print(
+            f"segment counts for {args.cards:,} members: {counted:.2f} s  "
+            + ", ".join(f"{s}={audience[s]:,}" for s in Segment)
+        )
 
         started = time.perf_counter()
         broadcast = await services.broadcasts.start(OWNER, "Promo", None, "all")
-        print(f"broadcast to everyone: {broadcast.total:,} outbox rows queued in {time.perf_counter() - started:.2f} s")
+        print(
+            f"broadcast to everyone: {broadcast.total:,} outbox rows queued in {time.perf_counter() - started:.2f} s"
+        )
 
         started = time.perf_counter()
         stats = await services.reports.stats(OWNER)
@@ -65,10 +72,20 @@ async def main() -> None:
         started = time.perf_counter()
         export = await services.reports.export(OWNER)
         csv_bytes = members_csv(export.members, export.timezone)
-        print(f"/export members CSV: {time.perf_counter() - started:.2f} s, {len(csv_bytes) / 2**20:.1f} MiB for {len(export.members):,} rows")
+        print(
+            f"/export members CSV: {time.perf_counter() - started:.2f} s, {len(csv_bytes) / 2**20:.1f} MiB for {len(export.members):,} rows"
+        )
         await db.dispose()
 
-    chart = WeeklyChart("Visits", tuple(str(n) for n in range(12)), tuple(range(12)), tuple(range(12, 0, -1)), "new", "returning", "visits")
+    chart = WeeklyChart(
+        "Visits",
+        tuple(str(n) for n in range(12)),
+        tuple(range(12)),
+        tuple(range(12, 0, -1)),
+        "new",
+        "returning",
+        "visits",
+    )
     render_weekly_visits(chart)  # warm up fonts
     started = time.perf_counter()
     png = render_weekly_visits(chart)

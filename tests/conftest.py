@@ -16,7 +16,9 @@ from kartu.services.container import Services
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
 
-POSTGRES_URL = os.environ.get("KARTU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "KARTU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def _plain_dsn(url: str) -> str:
@@ -84,7 +86,9 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(_env_file=None, bot_token="42:TEST", database_url=database_url, admin_ids=frozenset({900}))
+    return Settings(
+        _env_file=None, bot_token="42:TEST", database_url=database_url, admin_ids=frozenset({900})
+    )
 
 
 @pytest.fixture

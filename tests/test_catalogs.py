@@ -22,7 +22,10 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 def _source_messages() -> set[str]:
     found = extract_from_dir(str(ROOT / "kartu"), method_map=[("**.py", "python")], keywords=KEYWORDS)
-    return {message if isinstance(message, str) else message[0] for _file, _line, message, _comments, _context in found}
+    return {
+        message if isinstance(message, str) else message[0]
+        for _file, _line, message, _comments, _context in found
+    }
 
 
 def _catalog(language: str) -> list:  # type: ignore[type-arg]
@@ -44,7 +47,9 @@ def test_catalog_is_complete(language: str) -> None:
             assert text, f"untranslated in {language}: {message.id!r}"
             # A plural form may leave out the number ("Your reward code comes next.").
             assert set(PLACEHOLDER.findall(text)) <= allowed, message.id
-            assert set(PLACEHOLDER.findall(text)) >= set(PLACEHOLDER.findall(sources[-1])) - {"{count}"}, message.id
+            assert set(PLACEHOLDER.findall(text)) >= set(PLACEHOLDER.findall(sources[-1])) - {"{count}"}, (
+                message.id
+            )
             assert sorted(TAGS.findall(text)) == sorted(TAGS.findall(sources[0])), message.id
 
 
@@ -55,12 +60,45 @@ def test_indonesian_is_really_indonesian() -> None:
 
 
 SAMPLES = {
-    "shop": "Kopi Senja", "first_name": "Ayu", "name": "Budi", "customer": "Ayu", "reward": "Es kopi susu", "code": "K7Q2-9XHM",
-    "date": "24 Nov 2026", "time": "09:30", "link": "https://t.me/kartu_bot?start=m_kopi-senja", "label": "Hadiah", "value": "10",
-    "progress": "7/10", "amount": " (Rp 25.000)", "segment": "Semua", "counts": "1", "history": "-", "comment": "enak",
-    "reasons": "-", "rate": "67%", "average": "4,5", "what": "-", "seen": "-", "stamps": 7, "purchases": 2, "days": "7",
-    "owner_link": "-", "join_link": "-", "id": "4242", "bot": "kartu_bot", "role": "pelanggan", "language": "id",
-    "mark": "", "handle": "", "visit": "-", "lock": "", "minutes": 5, "hours": 24, "high": 50, "low": 2,
+    "shop": "Kopi Senja",
+    "first_name": "Ayu",
+    "name": "Budi",
+    "customer": "Ayu",
+    "reward": "Es kopi susu",
+    "code": "K7Q2-9XHM",
+    "date": "24 Nov 2026",
+    "time": "09:30",
+    "link": "https://t.me/kartu_bot?start=m_kopi-senja",
+    "label": "Hadiah",
+    "value": "10",
+    "progress": "7/10",
+    "amount": " (Rp 25.000)",
+    "segment": "Semua",
+    "counts": "1",
+    "history": "-",
+    "comment": "enak",
+    "reasons": "-",
+    "rate": "67%",
+    "average": "4,5",
+    "what": "-",
+    "seen": "-",
+    "stamps": 7,
+    "purchases": 2,
+    "days": "7",
+    "owner_link": "-",
+    "join_link": "-",
+    "id": "4242",
+    "bot": "kartu_bot",
+    "role": "pelanggan",
+    "language": "id",
+    "mark": "",
+    "handle": "",
+    "visit": "-",
+    "lock": "",
+    "minutes": 5,
+    "hours": 24,
+    "high": 50,
+    "low": 2,
 }
 
 
@@ -70,7 +108,9 @@ def _fill(template: str, count: int) -> str:
 
 
 # Words that betray an untranslated message; shop names, commands and "Telegram" are allowed.
-ENGLISH = re.compile(r"\b(the|you|your|and|with|please|send|tap|stamps?|rewards?|shop|customers?|staff|owner)\b", re.I)
+ENGLISH = re.compile(
+    r"\b(the|you|your|and|with|please|send|tap|stamps?|rewards?|shop|customers?|staff|owner)\b", re.I
+)
 
 
 @pytest.mark.parametrize("count", [1, 2, 1234])
@@ -82,25 +122,46 @@ def test_every_message_renders_in_both_languages(count: int) -> None:
         singular, plural = (message.id, None) if isinstance(message.id, str) else message.id
         for language in ("en", "id"):
             with i18n.context(), i18n.use_locale(language):
-                text = _fill(i18n.gettext(singular, plural, count) if plural else i18n.gettext(singular), count)
+                text = _fill(
+                    i18n.gettext(singular, plural, count) if plural else i18n.gettext(singular), count
+                )
             if language == "en" and plural is not None:
-                assert (i18n.gettext(singular, plural, count, locale="en") == singular) == (count == 1), singular
+                assert (i18n.gettext(singular, plural, count, locale="en") == singular) == (count == 1), (
+                    singular
+                )
             if language == "id":
                 words = re.sub(r"/[a-z_]+|`[^`]*`|<[^>]+>|\{[a-z_]+\}|https?://\S+|@\w+", " ", text)
-                if singular not in {"Language: Bahasa Indonesia / English", "<b>Your loyalty card in Telegram</b>"}:
+                if singular not in {
+                    "Language: Bahasa Indonesia / English",
+                    "<b>Your loyalty card in Telegram</b>",
+                }:
                     assert not ENGLISH.search(words.replace("English", "")), (singular, text)
 
 
 def test_numbers_follow_the_readers_locale() -> None:
     i18n = load_i18n()
     with i18n.context(), i18n.use_locale("id"):
-        assert (number_text(1234), decimal_text(7.1), money_text(125000), percent_text(0.667)) == ("1.234", "7,1", "Rp 125.000", "67%")
+        assert (number_text(1234), decimal_text(7.1), money_text(125000), percent_text(0.667)) == (
+            "1.234",
+            "7,1",
+            "Rp 125.000",
+            "67%",
+        )
         assert html("{count}", count=12500) == "12.500"
     with i18n.context(), i18n.use_locale("en"):
-        assert (number_text(1234), decimal_text(7.1), money_text(125000), percent_text(0.667)) == ("1,234", "7.1", "Rp 125,000", "67%")
+        assert (number_text(1234), decimal_text(7.1), money_text(125000), percent_text(0.667)) == (
+            "1,234",
+            "7.1",
+            "Rp 125,000",
+            "67%",
+        )
 
 
 def test_plurals_in_both_languages() -> None:
     i18n = load_i18n()
-    assert [i18n.gettext("{count} stamp", "{count} stamps", n, locale="en").format(count=n) for n in (1, 2)] == ["1 stamp", "2 stamps"]
-    assert [i18n.gettext("{count} stamp", "{count} stamps", n, locale="id").format(count=n) for n in (1, 2)] == ["1 stempel", "2 stempel"]
+    assert [
+        i18n.gettext("{count} stamp", "{count} stamps", n, locale="en").format(count=n) for n in (1, 2)
+    ] == ["1 stamp", "2 stamps"]
+    assert [
+        i18n.gettext("{count} stamp", "{count} stamps", n, locale="id").format(count=n) for n in (1, 2)
+    ] == ["1 stempel", "2 stempel"]

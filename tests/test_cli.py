@@ -15,8 +15,12 @@ KARTU = [sys.executable, "-m", "kartu.bot.cli"]
 
 async def _kartu(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        *KARTU, *args, env={**os.environ, **env}, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        *KARTU,
+        *args,
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, out.decode(), err.decode()
@@ -32,15 +36,21 @@ async def test_operator_creates_a_merchant_and_runs_the_bot(tmp_path: Path) -> N
         "KARTU_LOG_LEVEL": "WARNING",
     }
     try:
-        code, out, _ = await _kartu("merchant", "create", "Kopi Senja", "--owner", "100", env=env, cwd=tmp_path)
+        code, out, _ = await _kartu(
+            "merchant", "create", "Kopi Senja", "--owner", "100", env=env, cwd=tmp_path
+        )
         assert code == 0, out
         assert "https://t.me/kartu_test_bot?start=m_kopi-senja" in out
         assert (tmp_path / "kartu.db").exists()  # the default SQLite file, where the operator ran it
         assert "up to date" in (await _kartu("db", "upgrade", env=env, cwd=tmp_path))[1]
 
         bot = await asyncio.create_subprocess_exec(
-            *KARTU, "run", env={**os.environ, **env}, cwd=tmp_path,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            *KARTU,
+            "run",
+            env={**os.environ, **env},
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         customer = TelegramUser(emulator, 300, "Ayu", "id")
         welcome = await customer.ask("/start m_kopi-senja", timeout=30)
@@ -57,11 +67,18 @@ async def test_webhook_mode_needs_a_secret(tmp_path: Path) -> None:
     env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_WEBHOOK_URL": "https://bot.example.com"}
     code, out, err = await _kartu("run", env=env, cwd=tmp_path)
     assert code == 1
-    assert err.strip() == "Error: KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused."
+    assert (
+        err.strip()
+        == "Error: KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused."
+    )
 
 
 async def test_operator_lists_and_removes_owners_but_never_the_last(tmp_path: Path) -> None:
-    env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_BOT_USERNAME": "kartu_test_bot", "KARTU_LOG_LEVEL": "WARNING"}
+    env = {
+        "KARTU_BOT_TOKEN": "42:TEST-TOKEN",
+        "KARTU_BOT_USERNAME": "kartu_test_bot",
+        "KARTU_LOG_LEVEL": "WARNING",
+    }
     assert (await _kartu("merchant", "create", "Kopi Senja", "--owner", "100", env=env, cwd=tmp_path))[0] == 0
     code, out, _ = await _kartu("merchant", "owners", "kopi-senja", env=env, cwd=tmp_path)
     assert code == 0 and out.split()[0] == "100"
@@ -76,28 +93,61 @@ async def test_operator_lists_and_removes_owners_but_never_the_last(tmp_path: Pa
 async def test_onboarding_a_shop_without_its_owners_id(tmp_path: Path) -> None:
     """An owner given as @username or by a one-time link; the same name twice is refused and
     explained; `merchant list` and `merchant update` show and change what was made."""
-    env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_BOT_USERNAME": "kartu_test_bot", "KARTU_LOG_LEVEL": "WARNING",
-           "KARTU_DEFAULT_LANGUAGE": "id"}
-    code, out, _ = await _kartu("merchant", "create", "Kopi Senja", "--owner", "@sari_kopi", env=env, cwd=tmp_path)
+    env = {
+        "KARTU_BOT_TOKEN": "42:TEST-TOKEN",
+        "KARTU_BOT_USERNAME": "kartu_test_bot",
+        "KARTU_LOG_LEVEL": "WARNING",
+        "KARTU_DEFAULT_LANGUAGE": "id",
+    }
+    code, out, _ = await _kartu(
+        "merchant", "create", "Kopi Senja", "--owner", "@sari_kopi", env=env, cwd=tmp_path
+    )
     assert code == 0
-    assert "Owner link (works once, within 24 hours; only @sari_kopi can use it): https://t.me/kartu_test_bot?start=owner_" in out
+    assert (
+        "Owner link (works once, within 24 hours; only @sari_kopi can use it): https://t.me/kartu_test_bot?start=owner_"
+        in out
+    )
 
     code, out, err = await _kartu("merchant", "create", "kopi senja", env=env, cwd=tmp_path)
-    assert code == 1 and "a shop named 'kopi senja' already exists (slug kopi-senja); nothing was created" in err
+    assert (
+        code == 1 and "a shop named 'kopi senja' already exists (slug kopi-senja); nothing was created" in err
+    )
     assert "kartu merchant update kopi-senja" in err and "Traceback" not in err
 
     code, out, _ = await _kartu("merchant", "create", "kopi senja", "--yes", env=env, cwd=tmp_path)
-    assert code == 0 and "slug kopi-senja-2" in out and "the next person who opens it becomes the owner" in out
+    assert (
+        code == 0 and "slug kopi-senja-2" in out and "the next person who opens it becomes the owner" in out
+    )
 
-    code, out, _ = await _kartu("merchant", "update", "kopi-senja", "--name", "Kopi Senja ☕", "--timezone", "Asia/Makassar", "--owner", "100",
-                                env=env, cwd=tmp_path)
-    assert code == 0 and "Updated kopi-senja: 'Kopi Senja ☕', time zone Asia/Makassar." in out and "Owner: Telegram user 100." in out
+    code, out, _ = await _kartu(
+        "merchant",
+        "update",
+        "kopi-senja",
+        "--name",
+        "Kopi Senja ☕",
+        "--timezone",
+        "Asia/Makassar",
+        "--owner",
+        "100",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert (
+        code == 0
+        and "Updated kopi-senja: 'Kopi Senja ☕', time zone Asia/Makassar." in out
+        and "Owner: Telegram user 100." in out
+    )
     code, out, _ = await _kartu("merchant", "list", env=env, cwd=tmp_path)
     rows = [line.split("\t") for line in out.strip().splitlines()]
     assert rows[0] == ["slug", "name", "timezone", "owners", "members", "created"]
-    assert [row[:5] for row in rows[1:]] == [["kopi-senja", "Kopi Senja ☕", "Asia/Makassar", "1", "0"], ["kopi-senja-2", "kopi senja", "Asia/Jakarta", "0", "0"]]
+    assert [row[:5] for row in rows[1:]] == [
+        ["kopi-senja", "Kopi Senja ☕", "Asia/Makassar", "1", "0"],
+        ["kopi-senja-2", "kopi senja", "Asia/Jakarta", "0", "0"],
+    ]
 
-    code, _, err = await _kartu("merchant", "update", "kopi-senja", "--timezone", "Mars/Olympus", env=env, cwd=tmp_path)
+    code, _, err = await _kartu(
+        "merchant", "update", "kopi-senja", "--timezone", "Mars/Olympus", env=env, cwd=tmp_path
+    )
     assert code == 1 and "unknown time zone" in err
     code, _, err = await _kartu("merchant", "create", "X", "--owner", "not an owner", env=env, cwd=tmp_path)
     assert code == 1 and "neither a Telegram user id" in err
@@ -122,29 +172,48 @@ async def test_run_without_a_token_starts_the_sandbox_and_reset_starts_over(tmp_
 
     port = _free_port()
     env = {**os.environ, "KARTU_SANDBOX_PORT": str(port)}
-    process = await asyncio.create_subprocess_exec(*KARTU, "run", env=env, cwd=tmp_path,
-                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        *KARTU, "run", env=env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     try:
         line = await _started(process)
-        assert line.strip() == (f"No bot token: starting the local sandbox at http://127.0.0.1:{port} — open it in a browser. "
-                                "Put a token from @BotFather in .env to go live.")
+        assert line.strip() == (
+            f"No bot token: starting the local sandbox at http://127.0.0.1:{port} — open it in a browser. "
+            "Put a token from @BotFather in .env to go live."
+        )
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/") as page:
                 assert page.status == 200 and "Kartu sandbox" in await page.text()
-            async with session.post(f"http://127.0.0.1:{port}/api/people", json={"name": "Dewi", "language": "en"}) as added:
+            async with session.post(
+                f"http://127.0.0.1:{port}/api/people", json={"name": "Dewi", "language": "en"}
+            ) as added:
                 assert added.status == 200
     finally:
         process.send_signal(signal.SIGINT)
         _, err = await asyncio.wait_for(process.communicate(), 30)
     assert "Traceback" not in err.decode()
-    assert (tmp_path / "kartu-sandbox.db").exists() and not (tmp_path / "kartu.db").exists()  # never the live database
+    assert (tmp_path / "kartu-sandbox.db").exists() and not (
+        tmp_path / "kartu.db"
+    ).exists()  # never the live database
 
     async def people(*args: str) -> list[str]:
-        sandbox = await asyncio.create_subprocess_exec(*KARTU, "sandbox", "--port", str(port), *args, env=env, cwd=tmp_path,
-                                                       stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sandbox = await asyncio.create_subprocess_exec(
+            *KARTU,
+            "sandbox",
+            "--port",
+            str(port),
+            *args,
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             assert "local sandbox" in await _started(sandbox)
-            async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/api/state") as state:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"http://127.0.0.1:{port}/api/state") as state,
+            ):
                 return [person["name"] for person in (await state.json())["people"]]
         finally:
             sandbox.send_signal(signal.SIGINT)
@@ -158,11 +227,23 @@ async def test_a_rejected_token_and_no_network_end_in_one_line(tmp_path: Path) -
     emulator = BotAPIEmulator()
     await emulator.start()
     try:
-        code, out, err = await _kartu("run", env={"KARTU_BOT_TOKEN": "42:WRONG-TOKEN", "KARTU_TELEGRAM_API_URL": emulator.url}, cwd=tmp_path)
-        assert code == 1 and err.strip() == "Error: Telegram rejected the bot token: check KARTU_BOT_TOKEN (from @BotFather)."
+        code, out, err = await _kartu(
+            "run",
+            env={"KARTU_BOT_TOKEN": "42:WRONG-TOKEN", "KARTU_TELEGRAM_API_URL": emulator.url},
+            cwd=tmp_path,
+        )
+        assert (
+            code == 1
+            and err.strip()
+            == "Error: Telegram rejected the bot token: check KARTU_BOT_TOKEN (from @BotFather)."
+        )
     finally:
         await emulator.stop()
     port = _free_port()  # nothing listens there
-    code, out, err = await _kartu("run", env={"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_TELEGRAM_API_URL": f"http://127.0.0.1:{port}"}, cwd=tmp_path)
+    code, out, err = await _kartu(
+        "run",
+        env={"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_TELEGRAM_API_URL": f"http://127.0.0.1:{port}"},
+        cwd=tmp_path,
+    )
     assert code == 1 and err.strip().startswith(f"Error: cannot reach Telegram at http://127.0.0.1:{port}: ")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out

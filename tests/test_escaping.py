@@ -17,7 +17,8 @@ def test_no_handler_or_presenter_fills_a_template_by_hand() -> None:
     offenders = [
         f"{path.name}:{number}: {line.strip()}"
         for folder in SOURCES
-        for path in sorted(folder.glob("*.py")) if path.name != "format.py"  # html() and plain() themselves
+        for path in sorted(folder.glob("*.py"))
+        if path.name != "format.py"  # html() and plain() themselves
         for number, line in enumerate(path.read_text().splitlines(), 1)
         if UNSAFE.search(line) and "raise " not in line
     ]

@@ -32,6 +32,7 @@ from kartu.storage.migrate import upgrade
 log = logging.getLogger(__name__)
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
+
 @dataclass
 class KartuApp:
     """Everything a running bot holds; tests build one with their own settings and clock."""
@@ -60,13 +61,17 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
     """Last resort for any failure, in a handler or a middleware: log it, tell the user
     something went wrong, never show a traceback."""
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
-    user = event.update.message.from_user if event.update.message else (
-        event.update.callback_query.from_user if event.update.callback_query else None
+    user = (
+        event.update.message.from_user
+        if event.update.message
+        else (event.update.callback_query.from_user if event.update.callback_query else None)
     )
     if user is None:
         return True
     try:  # the person's own choice of language, if the database answers quickly
-        language = await asyncio.wait_for(services.customers.chosen_language(user.id, user.language_code), APOLOGY_LANGUAGE_TIMEOUT)
+        language = await asyncio.wait_for(
+            services.customers.chosen_language(user.id, user.language_code), APOLOGY_LANGUAGE_TIMEOUT
+        )
     except Exception:  # the database may be what failed
         language = resolve_language(None, user.language_code, i18n.default_locale)
     text = i18n.gettext(APOLOGY, locale=language)
@@ -80,8 +85,16 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
     return True
 
 
-def build_dispatcher(services: Services, db: Database, i18n: KartuI18n, courier: OutboxDispatcher) -> Dispatcher:
-    dispatcher = Dispatcher(storage=DatabaseStorage(db, services.customers.clock), disable_fsm=True, services=services, i18n=i18n, courier=courier)
+def build_dispatcher(
+    services: Services, db: Database, i18n: KartuI18n, courier: OutboxDispatcher
+) -> Dispatcher:
+    dispatcher = Dispatcher(
+        storage=DatabaseStorage(db, services.customers.clock),
+        disable_fsm=True,
+        services=services,
+        i18n=i18n,
+        courier=courier,
+    )
     install_middlewares(dispatcher, i18n, services.customers.settings)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(PoliteRefusals())
@@ -98,7 +111,9 @@ def build_app(settings: Settings, clock: Clock | None = None) -> KartuApp:
     bot = build_bot(settings)
     # Delivers a customer's news (new card, reward code) the moment the transaction that
     # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
-    courier = OutboxDispatcher(bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker="courier")
+    courier = OutboxDispatcher(
+        bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker="courier"
+    )
     return KartuApp(settings, db, services, i18n, bot, build_dispatcher(services, db, i18n, courier))
 
 
@@ -106,10 +121,15 @@ async def publish_commands(app: KartuApp) -> None:
     """The command menu Telegram shows customers, in each language (staff and owners get
     their own per chat, see handlers/menus.py)."""
     for locale in app.i18n.available_locales:
-        commands = [BotCommand(command=name, description=app.i18n.gettext(text, locale=locale)) for name, text in CUSTOMER_COMMANDS.items()]
+        commands = [
+            BotCommand(command=name, description=app.i18n.gettext(text, locale=locale))
+            for name, text in CUSTOMER_COMMANDS.items()
+        ]
         await app.bot.set_my_commands(commands, language_code=locale)
-    default = [BotCommand(command=name, description=app.i18n.gettext(text, locale=app.settings.default_language))
-               for name, text in CUSTOMER_COMMANDS.items()]
+    default = [
+        BotCommand(command=name, description=app.i18n.gettext(text, locale=app.settings.default_language))
+        for name, text in CUSTOMER_COMMANDS.items()
+    ]
     await app.bot.set_my_commands(default)
 
 
@@ -125,7 +145,10 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
         await app.dispatcher.start_polling(
-            app.bot, polling_timeout=app.settings.polling_timeout, handle_signals=handle_signals, close_bot_session=False,
+            app.bot,
+            polling_timeout=app.settings.polling_timeout,
+            handle_signals=handle_signals,
+            close_bot_session=False,
             # A backlog at start-up waits its turn instead of starting thousands of tasks at once.
             tasks_concurrency_limit=app.settings.max_concurrent_updates,
         )
@@ -161,9 +184,9 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     await upgrade(app.db.engine)
     scheduler = build_scheduler(app) if settings.scheduler == "inline" else None
     web_app = web.Application()
-    UpdateReceiver(app.dispatcher, app.bot, settings.webhook_secret, settings.max_concurrent_updates).register(
-        web_app, path=settings.webhook_path
-    )
+    UpdateReceiver(
+        app.dispatcher, app.bot, settings.webhook_secret, settings.max_concurrent_updates
+    ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
@@ -178,7 +201,9 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         )
         if scheduler is not None:
             scheduler.start()
-        log.info("serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path)
+        log.info(
+            "serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path
+        )
         await stop.wait()
     finally:
         if scheduler is not None:

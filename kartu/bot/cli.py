@@ -44,7 +44,9 @@ def _configure_logging(settings: Settings) -> None:
     """INFO says what the bot does; the libraries' chatter (migrations plugins, every scheduler
     run, every update) shows only with KARTU_LOG_LEVEL=DEBUG."""
     level = settings.log_level.upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     if level != "DEBUG":
         for library in QUIET_LIBRARIES:
             logging.getLogger(library).setLevel(logging.WARNING)
@@ -68,9 +70,13 @@ def run() -> None:
     try:
         validate_token(settings.bot_token)
     except TokenValidationError:
-        raise click.ClickException("KARTU_BOT_TOKEN does not look like a bot token (expected 123456:ABC...).") from None
+        raise click.ClickException(
+            "KARTU_BOT_TOKEN does not look like a bot token (expected 123456:ABC...)."
+        ) from None
     if settings.uses_webhook and not settings.webhook_secret:
-        raise click.ClickException("KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused.")
+        raise click.ClickException(
+            "KARTU_WEBHOOK_SECRET is not set: webhook mode needs a secret so forged updates are refused."
+        )
     from kartu.bot.app import build_app, run_polling, run_webhook
 
     async def _run() -> None:
@@ -102,11 +108,15 @@ async def _check_telegram(app, settings: Settings) -> None:  # type: ignore[no-u
         await app.bot.get_me()
     except TelegramUnauthorizedError:
         await app.close()
-        raise click.ClickException("Telegram rejected the bot token: check KARTU_BOT_TOKEN (from @BotFather).") from None
+        raise click.ClickException(
+            "Telegram rejected the bot token: check KARTU_BOT_TOKEN (from @BotFather)."
+        ) from None
     except (TelegramNetworkError, ClientError, OSError, TimeoutError) as error:
         await app.close()
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise click.ClickException(f"cannot reach Telegram at {settings.telegram_api_url}: {reason}") from None
+        raise click.ClickException(
+            f"cannot reach Telegram at {settings.telegram_api_url}: {reason}"
+        ) from None
 
 
 def _run_sandbox(port: int, *, reset: bool, why: str | None) -> None:
@@ -128,20 +138,31 @@ def _run_sandbox(port: int, *, reset: bool, why: str | None) -> None:
             return
         prefix = f"{why}: starting" if why else "Starting"
         hint = " Put a token from @BotFather in .env to go live." if why else ""
-        click.echo(f"{prefix} the local sandbox at http://127.0.0.1:{port} — open it in a browser.{hint}", err=False)
+        click.echo(
+            f"{prefix} the local sandbox at http://127.0.0.1:{port} — open it in a browser.{hint}", err=False
+        )
         await serving
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     try:
         asyncio.run(_serve())
     except OSError as error:
-        raise click.ClickException(f"cannot start the sandbox on 127.0.0.1:{port}: {error.strerror or error}") from None
+        raise click.ClickException(
+            f"cannot start the sandbox on 127.0.0.1:{port}: {error.strerror or error}"
+        ) from None
     except KeyboardInterrupt:
         pass
 
 
 @main.command()
-@click.option("--port", type=int, default=None, help="Port of the sandbox page on 127.0.0.1 (default KARTU_SANDBOX_PORT, 8080).")
+@click.option(
+    "--port",
+    type=int,
+    default=None,
+    help="Port of the sandbox page on 127.0.0.1 (default KARTU_SANDBOX_PORT, 8080).",
+)
 @click.option("--reset", is_flag=True, help="Start over: a new demo shop, a fresh clock.")
 def sandbox(port: int | None, reset: bool) -> None:
     """Try Kartu with no Telegram account: a local web chat where you play owner, staff and
@@ -192,7 +213,9 @@ def upgrade() -> None:
             await database.dispose()
 
     pending = asyncio.run(_upgrade())
-    click.echo(f"Applied {len(pending)} migration(s): {', '.join(pending)}" if pending else "Database is up to date.")
+    click.echo(
+        f"Applied {len(pending)} migration(s): {', '.join(pending)}" if pending else "Database is up to date."
+    )
 
 
 @main.group()
@@ -221,8 +244,10 @@ async def _bot_username(settings: Settings) -> str | None:
         await bot.session.close()
 
 
-OWNER_HELP = ("The owner: a Telegram user id (they can send /whoami to the bot), or @username. "
-              "Leave it out to print a one-time owner link for the next person who opens it.")
+OWNER_HELP = (
+    "The owner: a Telegram user id (they can send /whoami to the bot), or @username. "
+    "Leave it out to print a one-time owner link for the next person who opens it."
+)
 USERNAME = re.compile(r"@?[A-Za-z][A-Za-z0-9_]{3,31}")
 
 
@@ -244,7 +269,9 @@ def _timezone(value: str | None) -> str | None:
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise click.ClickException(f"unknown time zone {value!r} (expected something like Asia/Jakarta)") from None
+            raise click.ClickException(
+                f"unknown time zone {value!r} (expected something like Asia/Jakarta)"
+            ) from None
     return value
 
 
@@ -252,7 +279,11 @@ def _echo_owner(owner: OwnerAdded, username: str | None) -> None:
     if owner.telegram_id is not None:
         click.echo(f"Owner: Telegram user {owner.telegram_id}.")
     elif owner.invite_token is not None:
-        who = f"only @{owner.for_username} can use it" if owner.for_username else "the next person who opens it becomes the owner"
+        who = (
+            f"only @{owner.for_username} can use it"
+            if owner.for_username
+            else "the next person who opens it becomes the owner"
+        )
         link = deep_link(username or "<bot>", LinkKind.OWNER_INVITE, owner.invite_token)
         click.echo(f"Owner link (works once, within 24 hours; {who}): {link}")
 
@@ -260,11 +291,23 @@ def _echo_owner(owner: OwnerAdded, username: str | None) -> None:
 @merchant.command("create")
 @click.argument("name")
 @click.option("--owner", "owner", default=None, help=OWNER_HELP)
-@click.option("--timezone", default=None, help="IANA time zone of the shop, e.g. Asia/Makassar (default KARTU_DEFAULT_TIMEZONE).")
-@click.option("--language", type=click.Choice(["id", "en"]), default=None,
-              help="Language of the default reward name (default KARTU_DEFAULT_LANGUAGE).")
-@click.option("--yes", "same_name_ok", is_flag=True, help="Create it even if a shop with this name already exists.")
-def create(name: str, owner: str | None, timezone: str | None, language: str | None, same_name_ok: bool) -> None:
+@click.option(
+    "--timezone",
+    default=None,
+    help="IANA time zone of the shop, e.g. Asia/Makassar (default KARTU_DEFAULT_TIMEZONE).",
+)
+@click.option(
+    "--language",
+    type=click.Choice(["id", "en"]),
+    default=None,
+    help="Language of the default reward name (default KARTU_DEFAULT_LANGUAGE).",
+)
+@click.option(
+    "--yes", "same_name_ok", is_flag=True, help="Create it even if a shop with this name already exists."
+)
+def create(
+    name: str, owner: str | None, timezone: str | None, language: str | None, same_name_ok: bool
+) -> None:
     """Create a merchant with the default stamp program and print its join link."""
     from kartu.loyalty.errors import DuplicateMerchantName
 
@@ -274,7 +317,12 @@ def create(name: str, owner: str | None, timezone: str | None, language: str | N
 
     async def _create(services: Services, allow_same_name: bool) -> tuple[MerchantCreated, str | None]:
         created = await services.merchants.create_merchant(
-            name, owner_id, owner_username=owner_username, timezone=timezone, language=language, allow_same_name=allow_same_name,
+            name,
+            owner_id,
+            owner_username=owner_username,
+            timezone=timezone,
+            language=language,
+            allow_same_name=allow_same_name,
         )
         return created, await _bot_username(settings)
 
@@ -292,7 +340,10 @@ def create(name: str, owner: str | None, timezone: str | None, language: str | N
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created merchant {created.name!r} (slug {created.slug}).")
-    _echo_owner(OwnerAdded(created.owner_telegram_id, created.owner_invite_token, created.owner_for_username), username)
+    _echo_owner(
+        OwnerAdded(created.owner_telegram_id, created.owner_invite_token, created.owner_for_username),
+        username,
+    )
     click.echo(f"Customer join link: {deep_link(username or '<bot>', LinkKind.JOIN, created.slug)}")
     if not username:
         click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the links.)")
@@ -307,16 +358,22 @@ def list_merchants() -> None:
         return
     click.echo("slug\tname\ttimezone\towners\tmembers\tcreated")
     for shop in shops:
-        click.echo(f"{shop.slug}\t{shop.name}\t{shop.timezone}\t{shop.owners}\t{shop.members}\t{shop.created_at:%Y-%m-%d}")
+        click.echo(
+            f"{shop.slug}\t{shop.name}\t{shop.timezone}\t{shop.owners}\t{shop.members}\t{shop.created_at:%Y-%m-%d}"
+        )
 
 
 @merchant.command("update")
 @click.argument("slug")
 @click.option("--name", default=None, help="A new name for the shop (its join link stays the same).")
 @click.option("--owner", "owner", default=None, help="Add an owner: a Telegram user id or @username.")
-@click.option("--owner-link", is_flag=True, help="Print a new one-time owner link (the old ones keep their expiry).")
+@click.option(
+    "--owner-link", is_flag=True, help="Print a new one-time owner link (the old ones keep their expiry)."
+)
 @click.option("--timezone", default=None, help="IANA time zone of the shop, e.g. Asia/Makassar.")
-def update_merchant(slug: str, name: str | None, owner: str | None, owner_link: bool, timezone: str | None) -> None:
+def update_merchant(
+    slug: str, name: str | None, owner: str | None, owner_link: bool, timezone: str | None
+) -> None:
     """Rename a shop, change its time zone or add an owner."""
     settings = _settings()
     owner_id, owner_username = _owner(owner)
@@ -326,7 +383,12 @@ def update_merchant(slug: str, name: str | None, owner: str | None, owner_link: 
 
     async def _update(services: Services) -> tuple[MerchantUpdated, str | None]:
         updated = await services.merchants.update_merchant(
-            slug, name=name, timezone=timezone, owner_telegram_id=owner_id, owner_username=owner_username, owner_link=owner_link,
+            slug,
+            name=name,
+            timezone=timezone,
+            owner_telegram_id=owner_id,
+            owner_username=owner_username,
+            owner_link=owner_link,
         )
         return updated, await _bot_username(settings) if updated.owner.invite_token else None
 

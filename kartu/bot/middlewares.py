@@ -31,9 +31,13 @@ from kartu.services.customers import TelegramProfile
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
-PRIVATE_ONLY = N_("I work in private chats only, so nobody else sees your codes and cards. Open a chat with me: {link}")
+PRIVATE_ONLY = N_(
+    "I work in private chats only, so nobody else sees your codes and cards. Open a chat with me: {link}"
+)
 SLOW_DOWN = N_("You are sending messages very fast. I will answer again in half a minute.")
-FORM_EXPIRED = N_("The form you opened earlier has expired, so this message is not taken as its answer. Nothing was changed.")
+FORM_EXPIRED = N_(
+    "The form you opened earlier has expired, so this message is not taken as its answer. Nothing was changed."
+)
 GROUPS_REMEMBERED = 10_000
 
 
@@ -77,7 +81,9 @@ class PrivateChatsOnly(BaseMiddleware):
         if len(self._told) > GROUPS_REMEMBERED:
             self._told.popitem(last=False)
         username = (await data["bot"].me()).username or ""
-        text = self.i18n.gettext(PRIVATE_ONLY, locale=_telegram_language(user, self.i18n)).format(link=f"https://t.me/{username}")
+        text = self.i18n.gettext(PRIVATE_ONLY, locale=_telegram_language(user, self.i18n)).format(
+            link=f"https://t.me/{username}"
+        )
         await _say(event, text)
         return None
 
@@ -85,7 +91,12 @@ class PrivateChatsOnly(BaseMiddleware):
 class FloodControl(BaseMiddleware):
     """A token bucket per person: a flood is answered once, then ignored for a while."""
 
-    def __init__(self, i18n: KartuI18n, guard: FloodGuard | None = None, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        i18n: KartuI18n,
+        guard: FloodGuard | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.i18n = i18n
         self.guard = guard or FloodGuard()
         self.monotonic = monotonic
@@ -127,7 +138,9 @@ class PersonLanguage(I18nMiddleware):
         services: Services = data["services"]
         if user is None:
             return services.customers.settings.default_language
-        return await services.customers.seen(TelegramProfile(user.id, user.first_name, user.username, user.language_code))
+        return await services.customers.seen(
+            TelegramProfile(user.id, user.first_name, user.username, user.language_code)
+        )
 
 
 class StaleForms(BaseMiddleware):
@@ -143,7 +156,9 @@ class StaleForms(BaseMiddleware):
             if await state.storage.expire_if_idle(state.key) is not None:
                 data["raw_state"] = None
                 if isinstance(event, Message):
-                    await event.answer(self.i18n.gettext(FORM_EXPIRED))  # the person's language: set just before
+                    await event.answer(
+                        self.i18n.gettext(FORM_EXPIRED)
+                    )  # the person's language: set just before
         return await handler(event, data)
 
 
@@ -153,7 +168,9 @@ def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Setti
     middleware (built with ``disable_fsm=True``) comes after, so it reads no form state for
     an update that is refused."""
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
-    dispatcher.update.outer_middleware(FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second)))
+    dispatcher.update.outer_middleware(
+        FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second))
+    )
     dispatcher.update.outer_middleware(OncePerUpdate())
     dispatcher.update.outer_middleware(dispatcher.fsm)
     # Not on the error observer: the apology must not depend on the database that may have failed.

@@ -12,7 +12,9 @@ from kartu.presenters.format import html
 from kartu.services.container import Services
 
 
-async def new_merchant(message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot) -> None:
+async def new_merchant(
+    message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot
+) -> None:
     shop_name = (command.args or "").strip()
     if not shop_name:
         await message.answer(_("Send it like this: /newmerchant Kopi Senja"))
@@ -21,7 +23,9 @@ async def new_merchant(message: Message, command: CommandObject, event_from_user
     username = (await bot.me()).username or ""
     await message.answer(
         html(
-            _("Created <b>{shop}</b>.\nOwner invite (works once, 24 hours): {owner_link}\nCustomer join link: {join_link}"),
+            _(
+                "Created <b>{shop}</b>.\nOwner invite (works once, 24 hours): {owner_link}\nCustomer join link: {join_link}"
+            ),
             shop=created.name,
             owner_link=deep_link(username, LinkKind.OWNER_INVITE, created.owner_invite_token or ""),
             join_link=deep_link(username, LinkKind.JOIN, created.slug),

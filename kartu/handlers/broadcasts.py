@@ -24,15 +24,23 @@ from kartu.services.views import BroadcastProgress
 async def begin(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
     await services.broadcasts.audience(event_from_user.id, segments=())  # owner only; one at a time
     await state.set_state(BroadcastForm.message)
-    await message.answer(_("Send the message for your customers: text, or a photo with a caption. Send /cancel to stop."))
+    await message.answer(
+        _("Send the message for your customers: text, or a photo with a caption. Send /cancel to stop.")
+    )
 
 
-async def receive_message(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+async def receive_message(
+    message: Message, event_from_user: User, services: Services, state: FSMContext
+) -> None:
     photo = message.photo[-1].file_id if message.photo else None
-    await take_broadcast(message, event_from_user.id, message.text or message.caption or "", photo, services, state)
+    await take_broadcast(
+        message, event_from_user.id, message.text or message.caption or "", photo, services, state
+    )
 
 
-async def take_broadcast(message: Message, owner_id: int, text: str, photo: str | None, services: Services, state: FSMContext) -> None:
+async def take_broadcast(
+    message: Message, owner_id: int, text: str, photo: str | None, services: Services, state: FSMContext
+) -> None:
     """The broadcast's content arrived (typed now, or confirmed after it looked like a code)."""
     if not text.strip() and photo is None:
         await message.answer(_("Please send text, or a photo with a caption."))
@@ -47,7 +55,9 @@ async def take_broadcast(message: Message, owner_id: int, text: str, photo: str 
     await message.answer(question, reply_markup=markup)
 
 
-async def choose_segment(query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot) -> None:
+async def choose_segment(
+    query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot
+) -> None:
     shop = await services.merchants.require_owner(query.from_user.id)  # who taps, before anything else
     data = await state.get_data()
     if await state.get_state() != BroadcastForm.segment.state or callback_data.segment not in set(Segment):
@@ -86,15 +96,31 @@ async def send(query: CallbackQuery, services: Services, state: FSMContext) -> N
     if await state.get_state() != BroadcastForm.confirm.state:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    started = await services.broadcasts.start(query.from_user.id, data.get("text", ""), data.get("photo"), data.get("segment", ""))
+    started = await services.broadcasts.start(
+        query.from_user.id, data.get("text", ""), data.get("photo"), data.get("segment", "")
+    )
     await state.clear()
     await query.answer(_("Sending."))
     if isinstance(query.message, Message):
-        first = progress_text(BroadcastProgress(started.broadcast_id, query.message.chat.id, query.message.message_id, "", 0, 0,
-                                                started.total, 0, finished=False, was_cancelled=False))
+        first = progress_text(
+            BroadcastProgress(
+                started.broadcast_id,
+                query.message.chat.id,
+                query.message.message_id,
+                "",
+                0,
+                0,
+                started.total,
+                0,
+                finished=False,
+                was_cancelled=False,
+            )
+        )
         progress = await query.message.edit_text(first.text, reply_markup=first.markup)
         if isinstance(progress, Message):
-            await services.broadcasts.attach_progress(started.broadcast_id, progress.chat.id, progress.message_id, started.total)
+            await services.broadcasts.attach_progress(
+                started.broadcast_id, progress.chat.id, progress.message_id, started.total
+            )
 
 
 def router() -> Router:

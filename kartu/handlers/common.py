@@ -46,18 +46,29 @@ class PoliteRefusals(BaseMiddleware):
                 await event.answer(text, show_alert=True)
             elif isinstance(event, Message):
                 await event.answer(text, parse_mode=None)
-            if isinstance(error, errors.DailyCapReached) and error.remaining == 0 and error.customer_chat is not None:
+            if (
+                isinstance(error, errors.DailyCapReached)
+                and error.remaining == 0
+                and error.customer_chat is not None
+            ):
                 await _tell_customer_of_cap(data["bot"], data["i18n"], error, error.customer_chat)
             return None
 
 
-async def _tell_customer_of_cap(bot: Bot, i18n: Any, error: errors.DailyCapReached, chat: tuple[int, str]) -> None:
+async def _tell_customer_of_cap(
+    bot: Bot, i18n: Any, error: errors.DailyCapReached, chat: tuple[int, str]
+) -> None:
     """Staff were refused; the customer (at the counter, or waiting on a claim) hears why in
     their own words. Best effort: nothing was credited, so nothing is lost if it fails."""
     chat_id, language = chat
     with i18n.use_locale(language):
-        text = html(_("You already collected today's {cap} stamps at <b>{shop}</b>, the most one day gives. Your next stamp can come tomorrow 🙂"),
-                    cap=error.cap, shop=error.merchant_name)
+        text = html(
+            _(
+                "You already collected today's {cap} stamps at <b>{shop}</b>, the most one day gives. Your next stamp can come tomorrow 🙂"
+            ),
+            cap=error.cap,
+            shop=error.merchant_name,
+        )
     try:
         await bot.send_message(chat_id, text)
     except TelegramAPIError as failure:
@@ -94,8 +105,13 @@ def profile_of(user: User) -> TelegramProfile:
 
 async def who_am_i(message: Message, event_from_user: User) -> None:
     """What an operator needs for `kartu merchant create --owner ID`."""
-    await message.answer(html(_("Your Telegram user id is <code>{id}</code> ({name})."), id=str(event_from_user.id),
-                              name=event_from_user.full_name))
+    await message.answer(
+        html(
+            _("Your Telegram user id is <code>{id}</code> ({name})."),
+            id=str(event_from_user.id),
+            name=event_from_user.full_name,
+        )
+    )
 
 
 async def choose_language(message: Message) -> None:
@@ -105,7 +121,9 @@ async def choose_language(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=builder.as_markup())
 
 
-async def set_language(query: CallbackQuery, callback_data: LanguageChoice, services: Services, i18n: Any, bot: Bot) -> None:
+async def set_language(
+    query: CallbackQuery, callback_data: LanguageChoice, services: Services, i18n: Any, bot: Bot
+) -> None:
     if callback_data.code not in SUPPORTED_LANGUAGES:
         await query.answer(_("Sorry, that did not work. Please try again."), show_alert=True)
         return

@@ -42,10 +42,14 @@ from kartu.services.container import Services
 log = logging.getLogger(__name__)
 
 
-async def start(message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot) -> None:
+async def start(
+    message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot
+) -> None:
     outcome = await services.customers.start(profile_of(event_from_user), command.args)
     if outcome.invite is not None:
-        await answer_with_menu(message, bot, invite_welcome(outcome.invite), await services.merchants.menu(event_from_user.id))
+        await answer_with_menu(
+            message, bot, invite_welcome(outcome.invite), await services.merchants.menu(event_from_user.id)
+        )
     elif outcome.joined is None:
         await message.answer(stranger_greeting(event_from_user.id))
     else:
@@ -61,19 +65,25 @@ async def show_card(message: Message, event_from_user: User, services: Services,
 async def show_code(message: Message, event_from_user: User, services: Services) -> None:
     card = await services.customers.card(event_from_user.id)  # the code comes with its shop
     await message.answer(code_text(card))
-    await message.answer_photo(await qr_photo(card.personal_code, card.merchant_name),
-                               caption=_("Show this QR code or tell the code to staff when you pay."))
+    await message.answer_photo(
+        await qr_photo(card.personal_code, card.merchant_name),
+        caption=_("Show this QR code or tell the code to staff when you pay."),
+    )
 
 
 async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    await message.answer(reward_lines(await services.customers.rewards(event_from_user.id), i18n.current_locale))
+    await message.answer(
+        reward_lines(await services.customers.rewards(event_from_user.id), i18n.current_locale)
+    )
 
 
 async def stop_promotions(message: Message, event_from_user: User, services: Services) -> None:
     await message.answer(opted_out_text(await services.customers.stop_promotions(event_from_user.id)))
 
 
-async def rate_visit(query: CallbackQuery, callback_data: SurveyAnswer, services: Services, state: FSMContext) -> None:
+async def rate_visit(
+    query: CallbackQuery, callback_data: SurveyAnswer, services: Services, state: FSMContext
+) -> None:
     if callback_data.rating == 0:  # "No comment"
         await services.feedback.comment(query.from_user.id, callback_data.survey_id, None)
         await state.clear()
@@ -98,7 +108,9 @@ async def pick_reason(query: CallbackQuery, callback_data: SurveyReason, service
         await query.message.edit_text(question, reply_markup=markup)
 
 
-async def leave_comment(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+async def leave_comment(
+    message: Message, event_from_user: User, services: Services, state: FSMContext
+) -> None:
     survey_id = (await state.get_data()).get("survey_id", 0)
     await state.clear()
     await services.feedback.comment(event_from_user.id, survey_id, (message.text or "")[:COMMENT_MAX])
@@ -106,11 +118,20 @@ async def leave_comment(message: Message, event_from_user: User, services: Servi
 
 
 async def claim_purchase(
-    message: Message, event_from_user: User, services: Services, bot: Bot, i18n: KartuI18n, command: CommandObject | None = None
+    message: Message,
+    event_from_user: User,
+    services: Services,
+    bot: Bot,
+    i18n: KartuI18n,
+    command: CommandObject | None = None,
 ) -> None:
     claim = await services.claims.open_claim(event_from_user.id, command.args if command else None)
     if not claim.staff:
-        await message.answer(_("Nobody at the shop can confirm purchases in the chat right now. Please show your code at the counter."))
+        await message.answer(
+            _(
+                "Nobody at the shop can confirm purchases in the chat right now. Please show your code at the counter."
+            )
+        )
         return
     notices = []
     for staff in claim.staff:
@@ -131,7 +152,9 @@ async def send_my_data(message: Message, event_from_user: User, services: Servic
     body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await message.answer_document(
         BufferedInputFile(body, filename="kartu-my-data.json"),
-        caption=_("Everything Kartu keeps about you. /leave leaves one shop; /forget erases your personal data."),
+        caption=_(
+            "Everything Kartu keeps about you. /leave leaves one shop; /forget erases your personal data."
+        ),
     )
 
 
@@ -154,13 +177,22 @@ async def _settle(query: CallbackQuery, text: str) -> None:
 # Each of these acts on the person who taps, and nobody else.
 async def leave_shop(query: CallbackQuery, callback_data: DataAction, services: Services) -> None:
     shop = await services.customers.leave(query.from_user.id, callback_data.merchant_id)
-    await _settle(query, html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop))
+    await _settle(
+        query, html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop)
+    )
 
 
 async def forget_me(query: CallbackQuery, services: Services, state: FSMContext) -> None:
     await services.customers.forget(query.from_user.id)
     await state.clear()
-    await _settle(query, html(_("Done: your personal data is erased. If you write to me again, I will treat you as someone new.")))
+    await _settle(
+        query,
+        html(
+            _(
+                "Done: your personal data is erased. If you write to me again, I will treat you as someone new."
+            )
+        ),
+    )
 
 
 async def keep_data(query: CallbackQuery) -> None:
@@ -189,5 +221,3 @@ def router() -> Router:
     customer.callback_query.register(pick_reason, SurveyReason.filter())
     customer.message.register(leave_comment, FeedbackForm.comment, F.text, ~F.text.startswith("/"))
     return customer
-
-

@@ -29,8 +29,12 @@ async def ask_which(message: Message, state: FSMContext) -> None:
     builder.button(text=_("✏️ It is my answer"), callback_data=CodeOrAnswer(choice=FormChoice.ANSWER))
     builder.adjust(1)
     await message.answer(
-        html(_("<code>{code}</code> looks like a code. Did you mean to serve a customer, or is it the answer to your form?"),
-             code=format_code(normalize_code(typed) or typed)),
+        html(
+            _(
+                "<code>{code}</code> looks like a code. Did you mean to serve a customer, or is it the answer to your form?"
+            ),
+            code=format_code(normalize_code(typed) or typed),
+        ),
         reply_markup=builder.as_markup(),
     )
 
@@ -39,7 +43,11 @@ async def _typed_into_form(query: CallbackQuery, state: FSMContext) -> tuple[str
     """The form and the code-like text the buttons refer to (kept server-side), if still open."""
     current = await state.get_state()
     typed = (await state.get_data()).get("typed")
-    if not isinstance(typed, str) or current not in {form.state for form in FORMS_THAT_ASK} or not isinstance(query.message, Message):
+    if (
+        not isinstance(typed, str)
+        or current not in {form.state for form in FORMS_THAT_ASK}
+        or not isinstance(query.message, Message)
+    ):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return None
     return current, typed

@@ -18,7 +18,14 @@ from aiogram.utils.i18n import gettext as _
 
 from kartu.handlers.filters import MenuButton
 from kartu.presenters.format import html
-from kartu.presenters.menus import MENU_AS_CUSTOMER, MENU_AS_STAFF, MENU_HELP, commands_for, help_for, keyboard_for
+from kartu.presenters.menus import (
+    MENU_AS_CUSTOMER,
+    MENU_AS_STAFF,
+    MENU_HELP,
+    commands_for,
+    help_for,
+    keyboard_for,
+)
 from kartu.services.container import Services
 from kartu.services.views import Audience, MenuView
 

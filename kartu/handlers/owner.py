@@ -66,7 +66,11 @@ async def invite(query: CallbackQuery, callback_data: TeamAction, services: Serv
     """A one-time link for a new staff member or a co-owner, to forward to them."""
     role = Role.OWNER if callback_data.action == TeamStep.INVITE_OWNER else Role.STAFF
     token = await services.merchants.invite_staff(query.from_user.id, role)
-    link = deep_link((await bot.me()).username or "", LinkKind.OWNER_INVITE if role == Role.OWNER else LinkKind.STAFF_INVITE, token)
+    link = deep_link(
+        (await bot.me()).username or "",
+        LinkKind.OWNER_INVITE if role == Role.OWNER else LinkKind.STAFF_INVITE,
+        token,
+    )
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(invite_text(role, link, int(INVITE_TTL.total_seconds() // 3600)))
@@ -86,13 +90,19 @@ async def show_team_again(query: CallbackQuery, services: Services, i18n: KartuI
     await _show_team_in(query, services, i18n)
 
 
-async def remove(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+async def remove(
+    query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot, i18n: KartuI18n
+) -> None:
     removed = await services.merchants.revoke_staff(query.from_user.id, callback_data.staff_id)
     await query.answer(plain(_("{first_name} was removed from the team."), first_name=removed.first_name))
     menu = await services.merchants.menu(removed.recipient.telegram_id)
     with i18n.use_locale(removed.recipient.language):
-        notice = html(_("You were removed from the team of <b>{shop}</b>. Staff features there no longer work for you."),
-                      shop=removed.merchant_name)
+        notice = html(
+            _(
+                "You were removed from the team of <b>{shop}</b>. Staff features there no longer work for you."
+            ),
+            shop=removed.merchant_name,
+        )
         try:
             await bot.send_message(removed.recipient.telegram_id, notice, reply_markup=keyboard_for(menu))
         except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
@@ -101,19 +111,25 @@ async def remove(query: CallbackQuery, callback_data: TeamAction, services: Serv
     await _show_team_in(query, services, i18n)
 
 
-async def unlock(query: CallbackQuery, callback_data: TeamAction, services: Services, i18n: KartuI18n) -> None:
+async def unlock(
+    query: CallbackQuery, callback_data: TeamAction, services: Services, i18n: KartuI18n
+) -> None:
     first_name = await services.merchants.unlock_staff(query.from_user.id, callback_data.staff_id)
     await query.answer(plain(_("{first_name} can type codes again."), first_name=first_name))
     await _show_team_in(query, services, i18n)
 
 
-async def show_program(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+async def show_program(
+    message: Message, event_from_user: User, services: Services, state: FSMContext
+) -> None:
     await state.clear()
     text, markup = program_text(await services.merchants.program(event_from_user.id))
     await message.answer(text, reply_markup=markup)
 
 
-async def ask_setting(query: CallbackQuery, callback_data: ProgramField, services: Services, state: FSMContext) -> None:
+async def ask_setting(
+    query: CallbackQuery, callback_data: ProgramField, services: Services, state: FSMContext
+) -> None:
     """The program message turns into the question (edited in place, with a Back button)."""
     program = await services.merchants.program(query.from_user.id)  # the owner check, before anything else
     if not isinstance(query.message, Message):
@@ -133,24 +149,42 @@ async def ask_setting(query: CallbackQuery, callback_data: ProgramField, service
     await state.update_data(field=field, screen=query.message.message_id)
     back = InlineKeyboardBuilder()
     back.button(text=_("⬅️ Back"), callback_data=ProgramField(field=BACK))
-    await best_effort(query.message.edit_text(
-        join_html("\n", [
-            html(_("{label} is now <b>{value}</b>."), label=_(SETTING_LABELS[field]), value=setting_value(program, field)),
-            setting_hint(field),
-            html(_("Or tap Back to keep it.")),
-        ]),
-        reply_markup=back.as_markup(),
-    ))
+    await best_effort(
+        query.message.edit_text(
+            join_html(
+                "\n",
+                [
+                    html(
+                        _("{label} is now <b>{value}</b>."),
+                        label=_(SETTING_LABELS[field]),
+                        value=setting_value(program, field),
+                    ),
+                    setting_hint(field),
+                    html(_("Or tap Back to keep it.")),
+                ],
+            ),
+            reply_markup=back.as_markup(),
+        )
+    )
     await query.answer()  # after the edit: the spinner stops when the question shows
 
 
-async def receive_setting(message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot) -> None:
+async def receive_setting(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
+) -> None:
     await save_setting(message, event_from_user.id, message.text or "", services, state, bot, typed=message)
 
 
 async def save_setting(
-    message: Message, owner_id: int, value: str, services: Services, state: FSMContext, bot: Bot, *,
-    confirmed: bool = False, typed: Message | None = None,
+    message: Message,
+    owner_id: int,
+    value: str,
+    services: Services,
+    state: FSMContext,
+    bot: Bot,
+    *,
+    confirmed: bool = False,
+    typed: Message | None = None,
 ) -> None:
     """The new value arrived (typed now, confirmed after it looked like a code, or confirmed
     after the owner saw which cards it changes). The program message is updated in place and
@@ -162,12 +196,21 @@ async def save_setting(
     except ProgramChangeAffectsCards as affected:
         await state.update_data(pending=value)  # what the Save button below refers to
         await message.answer(
-            html(ngettext("{cards} customer card holds {required} stamps or more. If you save, it keeps {kept} stamps "
-                          "(one short of a reward); no reward is issued by the change. Save?",
-                          "{cards} customer cards hold {required} stamps or more. If you save, each keeps {kept} stamps "
-                          "(one short of a reward); no reward is issued by the change. Save?", affected.cards),
-                 cards=affected.cards, required=affected.stamps_required, kept=affected.stamps_required - 1),
-            reply_markup=confirm_cancel(ProgramConfirm(choice="save").pack(), ProgramConfirm(choice="keep").pack()),
+            html(
+                ngettext(
+                    "{cards} customer card holds {required} stamps or more. If you save, it keeps {kept} stamps "
+                    "(one short of a reward); no reward is issued by the change. Save?",
+                    "{cards} customer cards hold {required} stamps or more. If you save, each keeps {kept} stamps "
+                    "(one short of a reward); no reward is issued by the change. Save?",
+                    affected.cards,
+                ),
+                cards=affected.cards,
+                required=affected.stamps_required,
+                kept=affected.stamps_required - 1,
+            ),
+            reply_markup=confirm_cancel(
+                ProgramConfirm(choice="save").pack(), ProgramConfirm(choice="keep").pack()
+            ),
         )
         return
     await state.clear()
@@ -186,7 +229,11 @@ async def save_setting(
 async def _pending_change(query: CallbackQuery, state: FSMContext) -> str | None:
     """The value the owner was asked to confirm (it waits in their form, server-side)."""
     pending = (await state.get_data()).get("pending")
-    if await state.get_state() != ProgramForm.value.state or not isinstance(pending, str) or not isinstance(query.message, Message):
+    if (
+        await state.get_state() != ProgramForm.value.state
+        or not isinstance(pending, str)
+        or not isinstance(query.message, Message)
+    ):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return None
     return pending
@@ -198,7 +245,9 @@ async def save_change(query: CallbackQuery, services: Services, state: FSMContex
         return
     await query.answer()
     await save_setting(query.message, query.from_user.id, pending, services, state, bot, confirmed=True)
-    await best_effort(query.message.edit_text(_("Saved.")))  # the question is answered; the program above shows the change
+    await best_effort(
+        query.message.edit_text(_("Saved."))
+    )  # the question is answered; the program above shows the change
 
 
 async def keep_program(query: CallbackQuery, state: FSMContext) -> None:
@@ -214,7 +263,9 @@ async def setting_not_text(message: Message) -> None:
 
 
 async def show_feedback(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    await message.answer(feedback_text(await services.feedback.report(event_from_user.id), i18n.current_locale))
+    await message.answer(
+        feedback_text(await services.feedback.report(event_from_user.id), i18n.current_locale)
+    )
 
 
 async def show_stats(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
@@ -229,9 +280,13 @@ async def send_join_link(message: Message, event_from_user: User, services: Serv
     info = await services.merchants.join_info(event_from_user.id)
     link = deep_link((await bot.me()).username or "", LinkKind.JOIN, info.slug)
     poster = await asyncio.to_thread(render_poster, poster_text(info, link))
-    await message.answer_photo(BufferedInputFile(poster.png, filename="poster.png"), caption=join_link_caption(info, link))
+    await message.answer_photo(
+        BufferedInputFile(poster.png, filename="poster.png"), caption=join_link_caption(info, link)
+    )
     for size, pdf in (("A6", poster.pdf_a6), ("A5", poster.pdf_a5)):
-        await message.answer_document(BufferedInputFile(pdf, filename=plain("{slug}-poster-{size}.pdf", slug=info.slug, size=size)))
+        await message.answer_document(
+            BufferedInputFile(pdf, filename=plain("{slug}-poster-{size}.pdf", slug=info.slug, size=size))
+        )
 
 
 async def send_export(message: Message, event_from_user: User, services: Services) -> None:
@@ -262,7 +317,9 @@ def router() -> Router:
     owner.message.register(show_feedback, Command("feedback"))
     owner.message.register(show_stats, Command("stats"))
     owner.message.register(send_export, Command("export"))
-    owner.callback_query.register(invite, TeamAction.filter(F.action.in_({TeamStep.INVITE_STAFF, TeamStep.INVITE_OWNER})))
+    owner.callback_query.register(
+        invite, TeamAction.filter(F.action.in_({TeamStep.INVITE_STAFF, TeamStep.INVITE_OWNER}))
+    )
     owner.callback_query.register(ask_to_remove, TeamAction.filter(F.action == TeamStep.REMOVE))
     owner.callback_query.register(remove, TeamAction.filter(F.action == TeamStep.REMOVE_CONFIRMED))
     owner.callback_query.register(unlock, TeamAction.filter(F.action == TeamStep.UNLOCK))

@@ -40,12 +40,16 @@ if TYPE_CHECKING:  # the courier is built with the app; imported for types only
 log = logging.getLogger(__name__)
 
 
-async def show_prompt(message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n) -> None:
+async def show_prompt(
+    message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n
+) -> None:
     text, markup = prompt_text(prompt, i18n.current_locale)
     await message.answer(text, reply_markup=markup)
 
 
-async def stamp_command(message: Message, command: CommandObject, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+async def stamp_command(
+    message: Message, command: CommandObject, event_from_user: User, services: Services, i18n: KartuI18n
+) -> None:
     parts = (command.args or "").split()
     if not parts:
         await message.answer(_("Send it like this: /stamp CODE or /stamp CODE 2 for two purchases."))
@@ -54,7 +58,9 @@ async def stamp_command(message: Message, command: CommandObject, event_from_use
     await show_prompt(message, await services.counter.open_purchase(event_from_user.id, code, count), i18n)
 
 
-async def redeem_command(message: Message, command: CommandObject, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+async def redeem_command(
+    message: Message, command: CommandObject, event_from_user: User, services: Services, i18n: KartuI18n
+) -> None:
     if not command.args:
         await message.answer(_("Send it like this: /redeem REWARD-CODE"))
         return
@@ -70,7 +76,9 @@ async def _edit_prompt(query: CallbackQuery, text: str) -> None:
         await best_effort(query.message.edit_text(text))
 
 
-async def confirm_purchase(query: CallbackQuery, callback_data: PurchaseAction, services: Services, courier: OutboxDispatcher) -> None:
+async def confirm_purchase(
+    query: CallbackQuery, callback_data: PurchaseAction, services: Services, courier: OutboxDispatcher
+) -> None:
     result = await services.counter.confirm_purchase(query.from_user.id, callback_data.token)
     await best_effort(query.answer(_("Confirmed.")))
     await courier.deliver_now(result.news)
@@ -83,7 +91,9 @@ async def cancel_purchase(query: CallbackQuery, callback_data: PurchaseAction, s
     await _edit_prompt(query, _("✖️ Cancelled. Nothing was added."))
 
 
-async def confirm_redeem(query: CallbackQuery, callback_data: RedeemAction, services: Services, courier: OutboxDispatcher) -> None:
+async def confirm_redeem(
+    query: CallbackQuery, callback_data: RedeemAction, services: Services, courier: OutboxDispatcher
+) -> None:
     result = await services.counter.confirm_redeem(query.from_user.id, callback_data.token)
     await best_effort(query.answer(_("Redeemed.")))
     await courier.deliver_now(result.news)
@@ -97,7 +107,13 @@ async def cancel_redeem(query: CallbackQuery, callback_data: RedeemAction, servi
 
 
 async def _decide_claim(
-    query: CallbackQuery, claim_id: int, approve: bool, services: Services, bot: Bot, i18n: KartuI18n, courier: OutboxDispatcher
+    query: CallbackQuery,
+    claim_id: int,
+    approve: bool,
+    services: Services,
+    bot: Bot,
+    i18n: KartuI18n,
+    courier: OutboxDispatcher,
 ) -> None:
     decision = await services.claims.decide(query.from_user.id, claim_id, approve)
     await best_effort(query.answer(_("Approved.") if decision.approved else _("Rejected.")))
@@ -122,13 +138,23 @@ async def _decide_claim(
 
 
 async def approve_claim(
-    query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n, courier: OutboxDispatcher
+    query: CallbackQuery,
+    callback_data: ClaimAction,
+    services: Services,
+    bot: Bot,
+    i18n: KartuI18n,
+    courier: OutboxDispatcher,
 ) -> None:
     await _decide_claim(query, callback_data.claim_id, True, services, bot, i18n, courier)
 
 
 async def reject_claim(
-    query: CallbackQuery, callback_data: ClaimAction, services: Services, bot: Bot, i18n: KartuI18n, courier: OutboxDispatcher
+    query: CallbackQuery,
+    callback_data: ClaimAction,
+    services: Services,
+    bot: Bot,
+    i18n: KartuI18n,
+    courier: OutboxDispatcher,
 ) -> None:
     await _decide_claim(query, callback_data.claim_id, False, services, bot, i18n, courier)
 
@@ -141,7 +167,9 @@ async def show_shops(message: Message, event_from_user: User, services: Services
 async def choose_shop(query: CallbackQuery, callback_data: ShopChoice, services: Services, bot: Bot) -> None:
     shop = await services.merchants.act_for(query.from_user.id, callback_data.merchant_id)
     await best_effort(query.answer(plain(_("Now acting for {shop}."), shop=shop)))
-    await publish_menu(bot, query.from_user.id, await services.merchants.menu(query.from_user.id))  # owner here, staff there
+    await publish_menu(
+        bot, query.from_user.id, await services.merchants.menu(query.from_user.id)
+    )  # owner here, staff there
     if isinstance(query.message, Message):
         text, markup = shops_text(await services.merchants.workplaces(query.from_user.id))
         if query.message.html_text != text:

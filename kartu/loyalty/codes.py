@@ -73,7 +73,9 @@ def looks_like_typed_code(text: str | None) -> bool:
     is written as one (no spaces, like "WPQB-RVCZ") or has a digit ("K7Q2 9XHM"). "Another one"
     and "Kopi susu" also normalise to codes, but are words."""
     stripped = (text or "").strip()
-    return normalize_code(stripped) is not None and (bool(_AS_SHOWN.fullmatch(stripped)) or any(c.isdigit() for c in stripped))
+    return normalize_code(stripped) is not None and (
+        bool(_AS_SHOWN.fullmatch(stripped)) or any(c.isdigit() for c in stripped)
+    )
 
 
 def code_kind(canonical: str) -> CodeKind:

@@ -78,7 +78,9 @@ def next_allowed(moment: datetime, timezone: str, quiet: QuietHours, category: C
         return moment
     morning = local.replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
     if morning <= local:
-        morning = (local + timedelta(days=1)).replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
+        morning = (local + timedelta(days=1)).replace(
+            hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0
+        )
     return morning.astimezone(moment.tzinfo)
 
 

@@ -80,8 +80,14 @@ class OwnPurchase(LoyaltyError):
 class DailyCapReached(LoyaltyError):
     """The customer already got today's maximum of stamps."""
 
-    def __init__(self, remaining: int, cap: int, customer_first_name: str = "", merchant_name: str = "",
-                 customer_chat: tuple[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        remaining: int,
+        cap: int,
+        customer_first_name: str = "",
+        merchant_name: str = "",
+        customer_chat: tuple[int, str] | None = None,
+    ) -> None:
         super().__init__(f"daily cap {cap}, {remaining} left today")
         self.remaining = remaining
         self.cap = cap
@@ -89,7 +95,9 @@ class DailyCapReached(LoyaltyError):
         self.merchant_name = merchant_name
         self.customer_chat = customer_chat  # (telegram id, language): the customer hears it too
 
-    def about(self, customer_first_name: str, merchant_name: str, customer_chat: tuple[int, str]) -> DailyCapReached:
+    def about(
+        self, customer_first_name: str, merchant_name: str, customer_chat: tuple[int, str]
+    ) -> DailyCapReached:
         """The same refusal, naming whose card it is, so staff and customer each hear their part."""
         return DailyCapReached(self.remaining, self.cap, customer_first_name, merchant_name, customer_chat)
 

@@ -18,7 +18,9 @@ def stamps_expire_at(last_activity: datetime, expiry_days: int) -> datetime | No
 def parse_reminder_days(text: str) -> tuple[int, ...]:
     """``"7, 1"`` -> ``(7, 1)``: distinct whole days, largest first. ``ValueError`` when malformed."""
     parts = [part for part in text.replace(" ", ",").split(",") if part]
-    if len(parts) > MAX_REMINDERS or not all(part.isascii() and part.isdigit() and len(part) <= 3 for part in parts):
+    if len(parts) > MAX_REMINDERS or not all(
+        part.isascii() and part.isdigit() and len(part) <= 3 for part in parts
+    ):
         raise ValueError(text)
     days = sorted({int(part) for part in parts}, reverse=True)
     if any(not 1 <= day <= MAX_REMINDER_DAYS for day in days):

@@ -21,5 +21,6 @@ def survey_is_due(last_survey_at: datetime | None, now: datetime, every_days: in
 def is_low(rating: int) -> bool:
     return rating <= LOW_RATING
 
+
 # What a customer can pick after a low rating; owners see these counted in /stats.
 LOW_RATING_REASONS = ("wait", "quality", "staff", "price", "other")

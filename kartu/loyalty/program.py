@@ -58,8 +58,16 @@ NUMBER_SETTINGS: dict[str, NumberLimits] = {
 }
 REWARD_NAME_MAX = 48
 EDITABLE_SETTINGS = (
-    "stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap", "stamp_expiry_days",
-    "reward_valid_days", "reminder_days", "survey_delay_minutes", "survey_every_days", "quiet_hours",
+    "stamps_required",
+    "reward_name",
+    "stamps_per_purchase",
+    "daily_stamp_cap",
+    "stamp_expiry_days",
+    "reward_valid_days",
+    "reminder_days",
+    "survey_delay_minutes",
+    "survey_every_days",
+    "quiet_hours",
 )
 # Settings of the merchant rather than of its stamp program, edited in the same form.
 MERCHANT_SETTINGS = ("quiet_hours",)
@@ -122,9 +130,7 @@ class PurchaseOutcome:
     balance_after: int
 
 
-def credit_purchase(
-    rules: ProgramRules, balance: int, purchases: int, stamped_today: int
-) -> PurchaseOutcome:
+def credit_purchase(rules: ProgramRules, balance: int, purchases: int, stamped_today: int) -> PurchaseOutcome:
     """Apply ``purchases`` to a card holding ``balance`` stamps.
 
     Every full card becomes one reward and the card restarts with the overflow stamps.

@@ -19,7 +19,9 @@ def week_start(moment: datetime, timezone: str) -> datetime:
     return monday.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def weekly_buckets(visits: list[tuple[datetime, bool]], now: datetime, timezone: str, weeks: int = WEEKS_SHOWN) -> list[tuple[datetime, int, int]]:
+def weekly_buckets(
+    visits: list[tuple[datetime, bool]], now: datetime, timezone: str, weeks: int = WEEKS_SHOWN
+) -> list[tuple[datetime, int, int]]:
     """``(week start, visits by new customers, visits by returning ones)`` for the last ``weeks`` weeks, oldest first."""
     current = week_start(now, timezone)
     starts = [current - timedelta(weeks=offset) for offset in range(weeks - 1, -1, -1)]

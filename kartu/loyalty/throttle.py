@@ -41,8 +41,13 @@ class _Bucket:
 class FloodGuard:
     """A token bucket per person, bounded in memory."""
 
-    def __init__(self, burst: int = MESSAGE_BURST, per_second: float = MESSAGES_PER_SECOND,
-                 silence: float = FLOOD_SILENCE_SECONDS, capacity: int = TRACKED_PEOPLE) -> None:
+    def __init__(
+        self,
+        burst: int = MESSAGE_BURST,
+        per_second: float = MESSAGES_PER_SECOND,
+        silence: float = FLOOD_SILENCE_SECONDS,
+        capacity: int = TRACKED_PEOPLE,
+    ) -> None:
         self.burst = burst
         self.per_second = per_second
         self.silence = silence

@@ -12,7 +12,17 @@ from zoneinfo import ZoneInfo
 from kartu.loyalty.codes import format_code
 from kartu.services.views import LedgerRow, MemberRow
 
-MEMBER_COLUMNS = ("first_name", "username", "code", "joined_at", "stamps", "visits", "last_visit", "opted_in", "open_rewards")
+MEMBER_COLUMNS = (
+    "first_name",
+    "username",
+    "code",
+    "joined_at",
+    "stamps",
+    "visits",
+    "last_visit",
+    "opted_in",
+    "open_rewards",
+)
 LEDGER_COLUMNS = ("entry_id", "at", "customer_code", "customer_name", "asset", "delta", "reason", "actor")
 
 
@@ -55,17 +65,40 @@ def _header(columns: Sequence[str], words: ExportWords) -> list[str]:
 
 def members_csv(members: Iterable[MemberRow], timezone: str, words: ExportWords) -> bytes:
     """One row per member, codes written as customers see them (K7Q2-9XHM)."""
-    return _csv(_header(MEMBER_COLUMNS, words), (
-        (m.first_name, m.username or "", format_code(m.code), _when(m.joined_at, timezone), m.stamps, m.visits,
-         _when(m.last_visit, timezone), words.values.get("yes" if m.opted_in else "no"), m.open_rewards)
-        for m in members
-    ))
+    return _csv(
+        _header(MEMBER_COLUMNS, words),
+        (
+            (
+                m.first_name,
+                m.username or "",
+                format_code(m.code),
+                _when(m.joined_at, timezone),
+                m.stamps,
+                m.visits,
+                _when(m.last_visit, timezone),
+                words.values.get("yes" if m.opted_in else "no"),
+                m.open_rewards,
+            )
+            for m in members
+        ),
+    )
 
 
 def ledger_csv(entries: Iterable[LedgerRow], timezone: str, words: ExportWords) -> bytes:
     """Every stamp and reward movement; internal columns (idempotency keys) stay out."""
-    return _csv(_header(LEDGER_COLUMNS, words), (
-        (e.entry_id, _when(e.at, timezone), format_code(e.customer_code) if e.customer_code else "", e.customer_name,
-         words.values.get(e.asset, e.asset), e.delta, words.values.get(e.reason, e.reason), e.actor_name)
-        for e in entries
-    ))
+    return _csv(
+        _header(LEDGER_COLUMNS, words),
+        (
+            (
+                e.entry_id,
+                _when(e.at, timezone),
+                format_code(e.customer_code) if e.customer_code else "",
+                e.customer_name,
+                words.values.get(e.asset, e.asset),
+                e.delta,
+                words.values.get(e.reason, e.reason),
+                e.actor_name,
+            )
+            for e in entries
+        ),
+    )

@@ -81,7 +81,9 @@ def _emoji(character: str, size: int) -> Image.Image | None:
 
 def _prefers_emoji(point: int) -> bool:
     """Symbols that people type as emoji (☕ ⭐ ✂) are drawn in colour when the emoji font has them."""
-    return (0x2600 <= point <= 0x27BF or 0x2B00 <= point <= 0x2BFF or point >= 0x1F000) and _emoji(chr(point), 24) is not None
+    return (0x2600 <= point <= 0x27BF or 0x2B00 <= point <= 0x2BFF or point >= 0x1F000) and _emoji(
+        chr(point), 24
+    ) is not None
 
 
 def _runs(text: str, size: int, bold: bool) -> list[tuple[str, bool]]:
@@ -130,12 +132,26 @@ def fit(text: str, size: int, width: int, bold: bool = False) -> tuple[str, int]
     return text + "…", size
 
 
-def draw_centered(image: Image.Image, center: tuple[int, int], text: str, size: int, fill: tuple[int, int, int], bold: bool = False) -> None:
+def draw_centered(
+    image: Image.Image,
+    center: tuple[int, int],
+    text: str,
+    size: int,
+    fill: tuple[int, int, int],
+    bold: bool = False,
+) -> None:
     """Draw ``text`` centred on ``center``, emoji in colour."""
     draw_left(image, (round(center[0] - measure(text, size, bold) / 2), center[1]), text, size, fill, bold)
 
 
-def draw_left(image: Image.Image, start: tuple[int, int], text: str, size: int, fill: tuple[int, int, int], bold: bool = False) -> None:
+def draw_left(
+    image: Image.Image,
+    start: tuple[int, int],
+    text: str,
+    size: int,
+    fill: tuple[int, int, int],
+    bold: bool = False,
+) -> None:
     """Draw ``text`` from ``start`` (its left end, vertically centred), emoji in colour."""
     draw = ImageDraw.Draw(image)
     x: float = start[0]

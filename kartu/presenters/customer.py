@@ -31,17 +31,33 @@ def progress_line(card: CardView) -> HTML:
     """``7/10 — 3 more for 1 free drink``."""
     return html(
         _("{stamps}/{required} — {missing} more for {reward}"),
-        stamps=card.stamps, required=card.stamps_required, missing=card.stamps_to_reward, reward=card.reward_name,
+        stamps=card.stamps,
+        required=card.stamps_required,
+        missing=card.stamps_to_reward,
+        reward=card.reward_name,
     )
 
 
 def card_caption(card: CardView, locale: str) -> HTML:
     lines = [html("<b>{shop}</b>", shop=card.merchant_name), progress_line(card)]
     if card.stamps_expire_at is not None:
-        lines.append(html(_("Your stamps expire on {date} unless you visit again."), date=date_text(card.stamps_expire_at, card.timezone, locale)))
+        lines.append(
+            html(
+                _("Your stamps expire on {date} unless you visit again."),
+                date=date_text(card.stamps_expire_at, card.timezone, locale),
+            )
+        )
     if card.open_rewards:
-        lines.append(html(ngettext("🎁 You have {count} reward to use: /rewards", "🎁 You have {count} rewards to use: /rewards",
-                                   card.open_rewards), count=card.open_rewards))
+        lines.append(
+            html(
+                ngettext(
+                    "🎁 You have {count} reward to use: /rewards",
+                    "🎁 You have {count} rewards to use: /rewards",
+                    card.open_rewards,
+                ),
+                count=card.open_rewards,
+            )
+        )
     return join_html("\n", lines)
 
 
@@ -53,8 +69,12 @@ async def card_photo(card: CardView, celebrate: bool = False) -> BufferedInputFi
         stamps_required=card.stamps_required,
         reward_line=plain(_("Reward: {reward}"), reward=card.reward_name),
         progress_line=plain("🎉 {progress} 🎉", progress=progress) if celebrate else progress,
-        rewards_line=plain(ngettext("🎁 {count} reward waiting", "🎁 {count} rewards waiting", card.open_rewards), count=card.open_rewards)
-        if card.open_rewards else "",
+        rewards_line=plain(
+            ngettext("🎁 {count} reward waiting", "🎁 {count} rewards waiting", card.open_rewards),
+            count=card.open_rewards,
+        )
+        if card.open_rewards
+        else "",
     )
     png = await asyncio.to_thread(render_card, picture)
     return BufferedInputFile(png, filename="card.png")
@@ -73,7 +93,9 @@ def reward_lines(rewards: list[RewardView], locale: str) -> HTML:
         lines.append(
             html(
                 _("🎁 {reward}\nCode: <code>{code}</code> · valid until {date}"),
-                reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, locale),
+                reward=reward.name,
+                code=format_code(reward.code),
+                date=date_text(reward.expires_at, reward.timezone, locale),
             )
         )
     return join_html("\n\n", lines)
@@ -82,22 +104,38 @@ def reward_lines(rewards: list[RewardView], locale: str) -> HTML:
 def invite_welcome(invite: InviteResult) -> HTML:
     """A new owner or staff member opened their invite."""
     if invite.role == Role.OWNER:
-        text = _("Welcome, owner of <b>{shop}</b>! Use /link for your customers' join link and QR, /staff to invite your team and /program to set up your card.")
+        text = _(
+            "Welcome, owner of <b>{shop}</b>! Use /link for your customers' join link and QR, /staff to invite your team and /program to set up your card."
+        )
     else:
-        text = _("You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how.")
+        text = _(
+            "You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how."
+        )
     parts = [html(text, shop=invite.merchant_name)]
     if invite.still_acting_for:
-        parts.append(html(_("You still act for <b>{shop}</b>. Send /shop to switch between your shops."), shop=invite.still_acting_for))
+        parts.append(
+            html(
+                _("You still act for <b>{shop}</b>. Send /shop to switch between your shops."),
+                shop=invite.still_acting_for,
+            )
+        )
     return join_html("\n\n", parts)
 
 
 def stranger_greeting(telegram_id: int) -> HTML:
     """/start without a shop to join: how to join, and the id an operator would ask for."""
-    return join_html("\n\n", [
-        html(_("Hello! I keep your loyalty cards. Open your shop's link or scan its QR code to join.")),
-        html(_("Setting up a shop? Your Telegram user id is <code>{id}</code>: the operator needs it for `kartu merchant create`."),
-             id=str(telegram_id)),
-    ])
+    return join_html(
+        "\n\n",
+        [
+            html(_("Hello! I keep your loyalty cards. Open your shop's link or scan its QR code to join.")),
+            html(
+                _(
+                    "Setting up a shop? Your Telegram user id is <code>{id}</code>: the operator needs it for `kartu merchant create`."
+                ),
+                id=str(telegram_id),
+            ),
+        ],
+    )
 
 
 def join_welcome(joined: JoinResult) -> HTML:
@@ -107,24 +145,43 @@ def join_welcome(joined: JoinResult) -> HTML:
         if joined.newly_joined
         else _("Welcome back to <b>{shop}</b>, {first_name}!")
     )
-    return join_html("\n\n", [
-        html(greeting, shop=card.merchant_name, first_name=joined.first_name),
-        *([html(_("You will get reminders and offers again. Send /stop to turn them off."))] if joined.opted_in_again else []),
-        html(_("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}"),
-             code=format_code(card.personal_code), progress=progress_line(card)),
-        html(_("Tap a button below, or send /help.")),
-    ])
+    return join_html(
+        "\n\n",
+        [
+            html(greeting, shop=card.merchant_name, first_name=joined.first_name),
+            *(
+                [html(_("You will get reminders and offers again. Send /stop to turn them off."))]
+                if joined.opted_in_again
+                else []
+            ),
+            html(
+                _("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}"),
+                code=format_code(card.personal_code),
+                progress=progress_line(card),
+            ),
+            html(_("Tap a button below, or send /help.")),
+        ],
+    )
 
 
 def code_text(card: CardView) -> HTML:
-    return html(_("Your code at <b>{shop}</b>: <code>{code}</code>"), shop=card.merchant_name, code=format_code(card.personal_code))
+    return html(
+        _("Your code at <b>{shop}</b>: <code>{code}</code>"),
+        shop=card.merchant_name,
+        code=format_code(card.personal_code),
+    )
 
 
 def opted_out_text(shop: str | None) -> HTML:
     if shop is None:
         return html(_("You have not joined a shop yet. Open your shop's link or scan its QR code to join."))
-    return html(_("Done: no more reminders, surveys or offers from {shop}. You still get messages about your own purchases. "
-                  "Send /start to turn them back on."), shop=shop)
+    return html(
+        _(
+            "Done: no more reminders, surveys or offers from {shop}. You still get messages about your own purchases. "
+            "Send /start to turn them back on."
+        ),
+        shop=shop,
+    )
 
 
 def comment_question(survey_id: int, low: bool) -> tuple[str, InlineKeyboardMarkup]:
@@ -136,28 +193,53 @@ def comment_question(survey_id: int, low: bool) -> tuple[str, InlineKeyboardMark
     buttons.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=survey_id, rating=0))
     buttons.adjust(2)
     if low:
-        return _("We are sorry it was not great. What went wrong? Your message goes straight to the team."), buttons.as_markup()
-    return _("Thanks! Anything you would like to tell us? Send a message, or tap No comment."), buttons.as_markup()
+        return _(
+            "We are sorry it was not great. What went wrong? Your message goes straight to the team."
+        ), buttons.as_markup()
+    return _(
+        "Thanks! Anything you would like to tell us? Send a message, or tap No comment."
+    ), buttons.as_markup()
 
 
 def reason_followup(survey_id: int) -> tuple[str, InlineKeyboardMarkup]:
     buttons = InlineKeyboardBuilder()
     buttons.button(text=_("No comment"), callback_data=SurveyAnswer(survey_id=survey_id, rating=0))
-    return _("Thank you. Anything else the team should know? Send a message, or tap No comment."), buttons.as_markup()
+    return _(
+        "Thank you. Anything else the team should know? Send a message, or tap No comment."
+    ), buttons.as_markup()
 
 
 def leave_question(preview: LeavePreview) -> tuple[HTML, InlineKeyboardMarkup]:
-    what = join_html(" ", [
-        html(ngettext("Your {count} stamp", "Your {count} stamps", preview.stamps), count=preview.stamps),
-        html(ngettext("and {count} unused reward", "and {count} unused rewards", preview.open_rewards), count=preview.open_rewards),
-    ])
-    text = html(_("Leave <b>{shop}</b>? {what} there will be gone, and the shop will no longer see you as a member or message you. "
-                  "Other shops are not affected."), shop=preview.merchant_name, what=what)
-    return text, confirm_cancel(DataAction(action=DataStep.LEAVE, merchant_id=preview.merchant_id).pack(), DataAction(action=DataStep.KEEP).pack())
+    what = join_html(
+        " ",
+        [
+            html(ngettext("Your {count} stamp", "Your {count} stamps", preview.stamps), count=preview.stamps),
+            html(
+                ngettext("and {count} unused reward", "and {count} unused rewards", preview.open_rewards),
+                count=preview.open_rewards,
+            ),
+        ],
+    )
+    text = html(
+        _(
+            "Leave <b>{shop}</b>? {what} there will be gone, and the shop will no longer see you as a member or message you. "
+            "Other shops are not affected."
+        ),
+        shop=preview.merchant_name,
+        what=what,
+    )
+    return text, confirm_cancel(
+        DataAction(action=DataStep.LEAVE, merchant_id=preview.merchant_id).pack(),
+        DataAction(action=DataStep.KEEP).pack(),
+    )
 
 
 def forget_question() -> tuple[str, InlineKeyboardMarkup]:
-    text = _("Erase your personal data? Your name, username, language, code and comments are removed, every card closes "
-             "(stamps and rewards are gone) and shops no longer see you. The shops keep anonymous records of past purchases "
-             "so their books add up. This cannot be undone.")
-    return text, confirm_cancel(DataAction(action=DataStep.FORGET).pack(), DataAction(action=DataStep.KEEP).pack())
+    text = _(
+        "Erase your personal data? Your name, username, language, code and comments are removed, every card closes "
+        "(stamps and rewards are gone) and shops no longer see you. The shops keep anonymous records of past purchases "
+        "so their books add up. This cannot be undone."
+    )
+    return text, confirm_cancel(
+        DataAction(action=DataStep.FORGET).pack(), DataAction(action=DataStep.KEEP).pack()
+    )

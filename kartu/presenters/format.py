@@ -75,8 +75,12 @@ def join_html(separator: str, parts: Iterable[object]) -> HTML:
 
 def plain(template: str, /, **values: object) -> str:
     """Fill a template for plain text: button labels and pop-up alerts (Telegram parses no markup there)."""
-    return template.format(**{key: number_text(value) if isinstance(value, int) and not isinstance(value, bool) else value
-                              for key, value in values.items()})
+    return template.format(
+        **{
+            key: number_text(value) if isinstance(value, int) and not isinstance(value, bool) else value
+            for key, value in values.items()
+        }
+    )
 
 
 def date_text(moment: datetime, timezone: str, locale: str) -> str:

@@ -107,38 +107,44 @@ def keyboard_for(menu: MenuView) -> ReplyKeyboardMarkup:
 
 
 def customer_help() -> HTML:
-    return html(_(
-        "<b>Your loyalty card in Telegram</b>\n"
-        "/card — your stamp card\n"
-        "/code — your personal code and QR: show it when you pay\n"
-        "/rewards — rewards you can use, with their codes\n"
-        "/claim — tell staff you just bought something (they confirm in the chat)\n"
-        "/lang — Bahasa Indonesia or English\n"
-        "/stop — no more offers from this shop · /mydata — what Kartu keeps about you\n"
-        "/leave — leave this shop · /forget — erase your personal data"
-    ))
+    return html(
+        _(
+            "<b>Your loyalty card in Telegram</b>\n"
+            "/card — your stamp card\n"
+            "/code — your personal code and QR: show it when you pay\n"
+            "/rewards — rewards you can use, with their codes\n"
+            "/claim — tell staff you just bought something (they confirm in the chat)\n"
+            "/lang — Bahasa Indonesia or English\n"
+            "/stop — no more offers from this shop · /mydata — what Kartu keeps about you\n"
+            "/leave — leave this shop · /forget — erase your personal data"
+        )
+    )
 
 
 def staff_help() -> HTML:
-    return html(_(
-        "<b>At the counter</b>\n"
-        "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm.\n"
-        "Send a reward code (or /redeem CODE) to hand out a reward.\n"
-        "/duty — receive customers' purchase claims (on/off)\n"
-        "/shop — which shop you act for, if you work at several\n"
-        "/lang — Bahasa Indonesia or English"
-    ))
+    return html(
+        _(
+            "<b>At the counter</b>\n"
+            "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm.\n"
+            "Send a reward code (or /redeem CODE) to hand out a reward.\n"
+            "/duty — receive customers' purchase claims (on/off)\n"
+            "/shop — which shop you act for, if you work at several\n"
+            "/lang — Bahasa Indonesia or English"
+        )
+    )
 
 
 def owner_help() -> HTML:
-    return html(_(
-        "<b>Running your shop</b>\n"
-        "/link — your customers' join link, QR and a poster to print\n"
-        "/program — stamps needed, reward, limits and expiry\n"
-        "/staff — invite or remove your team\n"
-        "/broadcast — message your customers · /stats — numbers and a chart\n"
-        "/feedback — ratings and comments · /export — CSV files"
-    ))
+    return html(
+        _(
+            "<b>Running your shop</b>\n"
+            "/link — your customers' join link, QR and a poster to print\n"
+            "/program — stamps needed, reward, limits and expiry\n"
+            "/staff — invite or remove your team\n"
+            "/broadcast — message your customers · /stats — numbers and a chart\n"
+            "/feedback — ratings and comments · /export — CSV files"
+        )
+    )
 
 
 def help_for(menu: MenuView) -> HTML:
@@ -155,5 +161,9 @@ def help_for(menu: MenuView) -> HTML:
 
 
 def commands_for(menu: MenuView) -> list[BotCommand]:
-    table = {Audience.OWNER: OWNER_COMMANDS, Audience.STAFF: STAFF_COMMANDS, Audience.CUSTOMER: CUSTOMER_COMMANDS}[Audience(menu.audience)]
+    table = {
+        Audience.OWNER: OWNER_COMMANDS,
+        Audience.STAFF: STAFF_COMMANDS,
+        Audience.CUSTOMER: CUSTOMER_COMMANDS,
+    }[Audience(menu.audience)]
     return [BotCommand(command=name, description=_(text)) for name, text in table.items()]

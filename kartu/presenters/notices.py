@@ -33,7 +33,10 @@ from kartu.services.views import (
 def rating_keyboard(survey_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for rating in RATINGS:
-        builder.button(text=plain("{rating} ⭐", rating=rating), callback_data=SurveyAnswer(survey_id=survey_id, rating=rating))
+        builder.button(
+            text=plain("{rating} ⭐", rating=rating),
+            callback_data=SurveyAnswer(survey_id=survey_id, rating=rating),
+        )
     builder.adjust(5)
     return builder.as_markup()
 
@@ -64,15 +67,31 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
 async def _card_update(notice: CardUpdateNotice) -> Rendered:
     """The card after a purchase. The purchase that fills it shows it full, all stamps in, with
     🎉; the reward code follows in its own message and the fresh card is on /card."""
-    added = html(ngettext("✅ +{count} stamp!", "✅ +{count} stamps!", notice.stamps_added), count=notice.stamps_added)
+    added = html(
+        ngettext("✅ +{count} stamp!", "✅ +{count} stamps!", notice.stamps_added), count=notice.stamps_added
+    )
     if not notice.cards_filled:
-        return Rendered(join_html("\n", [added, card_caption(notice.card, notice.language)]), None, await card_photo(notice.card))
+        return Rendered(
+            join_html("\n", [added, card_caption(notice.card, notice.language)]),
+            None,
+            await card_photo(notice.card),
+        )
     full = replace(notice.card, stamps=notice.card.stamps_required)
-    caption = join_html("\n", [
-        added,
-        html(_("🎉 <b>{shop}</b>: your card is full!"), shop=notice.card.merchant_name),
-        html(ngettext("Your reward code comes next.", "Your {count} reward codes come next.", notice.cards_filled), count=notice.cards_filled),
-    ])
+    caption = join_html(
+        "\n",
+        [
+            added,
+            html(_("🎉 <b>{shop}</b>: your card is full!"), shop=notice.card.merchant_name),
+            html(
+                ngettext(
+                    "Your reward code comes next.",
+                    "Your {count} reward codes come next.",
+                    notice.cards_filled,
+                ),
+                count=notice.cards_filled,
+            ),
+        ],
+    )
     return Rendered(caption, None, await card_photo(full, celebrate=True))
 
 
@@ -85,14 +104,26 @@ def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:
 def progress_text(progress: BroadcastProgress) -> Rendered:
     """`render_progress` in the current locale (also the message a broadcast starts with)."""
     counts = html(
-        _("sent {sent} · failed {failed} · remaining {remaining}"), sent=progress.sent, failed=progress.failed, remaining=progress.remaining
+        _("sent {sent} · failed {failed} · remaining {remaining}"),
+        sent=progress.sent,
+        failed=progress.failed,
+        remaining=progress.remaining,
     )
     if progress.finished and progress.was_cancelled:
-        return Rendered(html(_("📣 Broadcast cancelled: {counts}; {cancelled} not sent."), counts=counts, cancelled=progress.cancelled))
+        return Rendered(
+            html(
+                _("📣 Broadcast cancelled: {counts}; {cancelled} not sent."),
+                counts=counts,
+                cancelled=progress.cancelled,
+            )
+        )
     if progress.finished:
         return Rendered(html(_("📣 Broadcast finished: {counts}."), counts=counts))
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("⏹ Cancel broadcast"), callback_data=BroadcastAction(action=BroadcastStep.STOP, broadcast_id=progress.broadcast_id))
+    builder.button(
+        text=_("⏹ Cancel broadcast"),
+        callback_data=BroadcastAction(action=BroadcastStep.STOP, broadcast_id=progress.broadcast_id),
+    )
     return Rendered(html(_("📣 Broadcast sending: {counts}"), counts=counts), builder.as_markup())
 
 
@@ -102,46 +133,82 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
             case StampReminderNotice():
                 missing = max(notice.stamps_required - notice.stamps, 0)
                 return html(
-                    ngettext("⏳ Your {stamps} stamp at <b>{shop}</b> expires on {date} — {missing} more for {reward}. Hope to see you soon!",
-                             "⏳ Your {stamps} stamps at <b>{shop}</b> expire on {date} — {missing} more for {reward}. Hope to see you soon!",
-                             notice.stamps),
-                    stamps=notice.stamps, shop=notice.merchant_name, date=date_text(notice.expires_at, notice.timezone, notice.language),
-                    missing=missing, reward=notice.reward_name,
+                    ngettext(
+                        "⏳ Your {stamps} stamp at <b>{shop}</b> expires on {date} — {missing} more for {reward}. Hope to see you soon!",
+                        "⏳ Your {stamps} stamps at <b>{shop}</b> expire on {date} — {missing} more for {reward}. Hope to see you soon!",
+                        notice.stamps,
+                    ),
+                    stamps=notice.stamps,
+                    shop=notice.merchant_name,
+                    date=date_text(notice.expires_at, notice.timezone, notice.language),
+                    missing=missing,
+                    reward=notice.reward_name,
                 ), None
             case RewardReminderNotice():
                 return html(
-                    _("⏳ Your reward <b>{reward}</b> at {shop} expires on {date}. Show this code to staff: <code>{code}</code>"),
-                    reward=notice.reward_name, shop=notice.merchant_name,
-                    date=date_text(notice.expires_at, notice.timezone, notice.language), code=format_code(notice.code),
+                    _(
+                        "⏳ Your reward <b>{reward}</b> at {shop} expires on {date}. Show this code to staff: <code>{code}</code>"
+                    ),
+                    reward=notice.reward_name,
+                    shop=notice.merchant_name,
+                    date=date_text(notice.expires_at, notice.timezone, notice.language),
+                    code=format_code(notice.code),
                 ), None
             case RewardIssuedNotice():
                 reward = notice.reward
                 return html(
-                    _("🎁 Your reward: <b>{reward}</b>\nShow this code to staff: <code>{code}</code>\nValid until {date}. Your next card has started."),
-                    reward=reward.name, code=format_code(reward.code), date=date_text(reward.expires_at, reward.timezone, notice.language),
+                    _(
+                        "🎁 Your reward: <b>{reward}</b>\nShow this code to staff: <code>{code}</code>\nValid until {date}. Your next card has started."
+                    ),
+                    reward=reward.name,
+                    code=format_code(reward.code),
+                    date=date_text(reward.expires_at, reward.timezone, notice.language),
                 ), None
             case RewardRedeemedNotice():
                 return html(
-                    _("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back."), reward=notice.reward_name, shop=notice.merchant_name
+                    _("🎁 Enjoy your <b>{reward}</b> at {shop}! Thanks for coming back."),
+                    reward=notice.reward_name,
+                    shop=notice.merchant_name,
                 ), None
             case CodeLockNotice():
                 return html(
-                    _("🔒 {first_name} typed {misses} unknown codes in a row at {shop}, so code entry is locked for them. "
-                      "If that was not a mistake, someone may be guessing codes. Open /staff to unlock."),
-                    first_name=notice.staff_first_name, misses=notice.misses, shop=notice.merchant_name,
+                    _(
+                        "🔒 {first_name} typed {misses} unknown codes in a row at {shop}, so code entry is locked for them. "
+                        "If that was not a mistake, someone may be guessing codes. Open /staff to unlock."
+                    ),
+                    first_name=notice.staff_first_name,
+                    misses=notice.misses,
+                    shop=notice.merchant_name,
                 ), None
             case SurveyNotice():
-                return html(_("How was your visit to <b>{shop}</b>? Tap a rating."), shop=notice.merchant_name), rating_keyboard(notice.survey_id)
+                return html(
+                    _("How was your visit to <b>{shop}</b>? Tap a rating."), shop=notice.merchant_name
+                ), rating_keyboard(notice.survey_id)
             case LowRatingAlertNotice():
                 history = (
-                    plain(ngettext("{visits} visit since {date}", "{visits} visits since {date}", notice.visits), visits=notice.visits, date=date_text(notice.first_visit, notice.timezone, notice.language))
-                    if notice.first_visit else _("no visits recorded")
+                    plain(
+                        ngettext(
+                            "{visits} visit since {date}", "{visits} visits since {date}", notice.visits
+                        ),
+                        visits=notice.visits,
+                        date=date_text(notice.first_visit, notice.timezone, notice.language),
+                    )
+                    if notice.first_visit
+                    else _("no visits recorded")
                 )
                 comment = notice.comment or _("(no comment)")
                 if notice.reason in REASON_LABELS:
-                    comment = plain("{reason} — {comment}", reason=_(REASON_LABELS[notice.reason]), comment=comment)
+                    comment = plain(
+                        "{reason} — {comment}", reason=_(REASON_LABELS[notice.reason]), comment=comment
+                    )
                 return html(
-                    _("⚠️ <b>{first_name}</b> rated their visit to {shop} {rating}/5.\nHistory: {history}.\nComment: {comment}\nPlease make it right."),
-                    first_name=notice.customer_first_name, shop=notice.merchant_name, rating=notice.rating, history=history, comment=comment,
+                    _(
+                        "⚠️ <b>{first_name}</b> rated their visit to {shop} {rating}/5.\nHistory: {history}.\nComment: {comment}\nPlease make it right."
+                    ),
+                    first_name=notice.customer_first_name,
+                    shop=notice.merchant_name,
+                    rating=notice.rating,
+                    history=history,
+                    comment=comment,
                 ), None
     raise TypeError(f"no renderer for {notice!r}")

@@ -19,7 +19,14 @@ from kartu.loyalty.staff import Role
 from kartu.media.charts import WeeklyChart
 from kartu.media.exports import ExportWords
 from kartu.media.poster import PosterText
-from kartu.presenters.callbacks import BroadcastAction, BroadcastSegment, BroadcastStep, ProgramField, TeamAction, TeamStep
+from kartu.presenters.callbacks import (
+    BroadcastAction,
+    BroadcastSegment,
+    BroadcastStep,
+    ProgramField,
+    TeamAction,
+    TeamStep,
+)
 from kartu.presenters.customer import REASON_LABELS
 from kartu.presenters.format import (
     HTML,
@@ -58,7 +65,11 @@ def setting_value(program: ProgramView, field: str) -> str:
     value = getattr(program, field)
     match field:
         case "daily_stamp_cap":
-            return plain(ngettext("{count} stamp", "{count} stamps", value), count=value) if value else _("no limit")
+            return (
+                plain(ngettext("{count} stamp", "{count} stamps", value), count=value)
+                if value
+                else _("no limit")
+            )
         case "stamp_expiry_days":
             return plain(_("after {days} without a visit"), days=_days(value)) if value else _("never")
         case "reward_valid_days" | "survey_every_days":
@@ -70,7 +81,10 @@ def setting_value(program: ProgramView, field: str) -> str:
             if not days:
                 return _("off")
             listed = format_list([number_text(day) for day in days], style="standard", locale=i18n_locale())
-            return plain(ngettext("{days} day before", "{days} days before", days[-1] if len(days) == 1 else 2), days=listed)
+            return plain(
+                ngettext("{days} day before", "{days} days before", days[-1] if len(days) == 1 else 2),
+                days=listed,
+            )
         case "quiet_hours":
             return str(value).replace("-", "–") if value and value != "0" else _("none")
     return str(value)
@@ -85,7 +99,10 @@ def team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMark
         # described by since when, staff by their last stamp or since when they have none.
         since = date_text(member.added_at, team.timezone, i18n.current_locale) if member.added_at else "—"
         if member.last_active_at:
-            seen = plain(_("last stamp or reward {date}"), date=date_text(member.last_active_at, team.timezone, i18n.current_locale))
+            seen = plain(
+                _("last stamp or reward {date}"),
+                date=date_text(member.last_active_at, team.timezone, i18n.current_locale),
+            )
         elif member.role == Role.OWNER:
             seen = plain(_("since {date}"), date=since)
         else:
@@ -94,7 +111,16 @@ def team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMark
             seen = plain(_("{seen} (you)"), seen=seen)
         handle = plain(" @{username}", username=member.username) if member.username else ""
         lock = _(", 🔒 code entry locked") if member.locked else ""
-        lines.append(html("• {first_name}{handle} — {role}, {seen}{lock}", first_name=member.first_name, handle=handle, role=role, seen=seen, lock=lock))
+        lines.append(
+            html(
+                "• {first_name}{handle} — {role}, {seen}{lock}",
+                first_name=member.first_name,
+                handle=handle,
+                role=role,
+                seen=seen,
+                lock=lock,
+            )
+        )
         if member.locked:
             builder.button(
                 text=plain(_("🔓 Unlock {first_name}"), first_name=member.first_name or "?"),
@@ -139,14 +165,27 @@ def program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, 
     """The program in three groups, one short button per setting, two per row by group."""
     lines = []
     if saved is not None:
-        lines += [html(_("✅ Saved: {label} is now <b>{value}</b>."), label=_(SETTING_LABELS[saved]), value=setting_value(program, saved)), html("")]
+        lines += [
+            html(
+                _("✅ Saved: {label} is now <b>{value}</b>."),
+                label=_(SETTING_LABELS[saved]),
+                value=setting_value(program, saved),
+            ),
+            html(""),
+        ]
     lines.append(html(_("<b>Stamp program of {shop}</b>"), shop=program.merchant_name))
     builder = InlineKeyboardBuilder()
     sizes = []
     for title, group in PROGRAM_GROUPS:
         lines.append(html("\n<b>{title}</b>", title=_(title)))
         for field in group:
-            lines.append(html("• {label}: <b>{value}</b>", label=_(SETTING_LABELS[field]), value=setting_value(program, field)))
+            lines.append(
+                html(
+                    "• {label}: <b>{value}</b>",
+                    label=_(SETTING_LABELS[field]),
+                    value=setting_value(program, field),
+                )
+            )
             builder.button(text=_(SETTING_BUTTONS[field]), callback_data=ProgramField(field=field))
         sizes += [2] * (len(group) // 2) + [1] * (len(group) % 2)
     lines.append(html("\n") + html(_("Tap a setting to change it.")))
@@ -160,7 +199,9 @@ def setting_hint(field: str) -> HTML:
     if field == "quiet_hours":
         return html(_("Send the quiet hours like 21-8 or 22:30-07:00 (shop time), or 0 for none."))
     if field == "reminder_days":
-        return html(_("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS)
+        return html(
+            _("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS
+        )
     limits = NUMBER_SETTINGS[field]
     return html(_("Send a whole number from {low} to {high}."), low=limits.minimum, high=limits.maximum)
 
@@ -212,17 +253,33 @@ SEGMENT_LABELS = {
 
 def invite_text(role: str, link: str, hours: int) -> HTML:
     if role == Role.OWNER:
-        return html(_("Send this link to your co-owner. They can do everything you can. It works once, within {hours} hours:\n{link}"),
-                    hours=hours, link=link)
-    return html(_("Send this link to your new staff member. It works once, within {hours} hours:\n{link}"), hours=hours, link=link)
+        return html(
+            _(
+                "Send this link to your co-owner. They can do everything you can. It works once, within {hours} hours:\n{link}"
+            ),
+            hours=hours,
+            link=link,
+        )
+    return html(
+        _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}"),
+        hours=hours,
+        link=link,
+    )
 
 
 def remove_question(first_name: str | None, staff_id: int) -> tuple[HTML, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
-    builder.button(text=plain(_("✅ Remove {first_name}"), first_name=first_name or "?"),
-                   callback_data=TeamAction(action=TeamStep.REMOVE_CONFIRMED, staff_id=staff_id))
+    builder.button(
+        text=plain(_("✅ Remove {first_name}"), first_name=first_name or "?"),
+        callback_data=TeamAction(action=TeamStep.REMOVE_CONFIRMED, staff_id=staff_id),
+    )
     builder.button(text=_("✖️ Keep"), callback_data=TeamAction(action=TeamStep.LIST))
-    text = html(_("Remove {first_name} from the team? They will no longer be able to give stamps or see the shop's data."), first_name=first_name)
+    text = html(
+        _(
+            "Remove {first_name} from the team? They will no longer be able to give stamps or see the shop's data."
+        ),
+        first_name=first_name,
+    )
     return text, builder.as_markup()
 
 
@@ -230,19 +287,30 @@ def segment_question(audience: Mapping[Segment, int]) -> tuple[str, InlineKeyboa
     """Who should get a broadcast: one button per segment with its live count."""
     builder = InlineKeyboardBuilder()
     for segment, label in SEGMENT_LABELS.items():
-        builder.button(text=plain("{label} ({count})", label=_(label), count=audience[segment]), callback_data=BroadcastSegment(segment=segment))
+        builder.button(
+            text=plain("{label} ({count})", label=_(label), count=audience[segment]),
+            callback_data=BroadcastSegment(segment=segment),
+        )
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action=BroadcastStep.DROP))
     builder.adjust(1)
-    return _("Who should get it? Customers who opted out, blocked the bot or got a broadcast in the last day are not counted."), builder.as_markup()
+    return _(
+        "Who should get it? Customers who opted out, blocked the bot or got a broadcast in the last day are not counted."
+    ), builder.as_markup()
 
 
 def send_question(count: int, segment: Segment) -> tuple[HTML, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📣 Send"), callback_data=BroadcastAction(action=BroadcastStep.SEND))
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action=BroadcastStep.DROP))
-    text = html(ngettext("Above is the preview. Send it to {count} customer ({segment})?",
-                         "Above is the preview. Send it to {count} customers ({segment})?", count),
-                count=count, segment=_(SEGMENT_LABELS[segment]))
+    text = html(
+        ngettext(
+            "Above is the preview. Send it to {count} customer ({segment})?",
+            "Above is the preview. Send it to {count} customers ({segment})?",
+            count,
+        ),
+        count=count,
+        segment=_(SEGMENT_LABELS[segment]),
+    )
     return text, builder.as_markup()
 
 
@@ -251,33 +319,67 @@ def feedback_text(report: FeedbackReport, locale: str) -> HTML:
     if report.count == 0:
         lines.append(html(_("No ratings yet. Customers are asked after a purchase.")))
     else:
-        lines.append(html(ngettext("Average rating: <b>{average}</b>/5 from {count} rating", "Average rating: <b>{average}</b>/5 from {count} ratings",
-                                   report.count), average=decimal_text(report.average), count=report.count))
+        lines.append(
+            html(
+                ngettext(
+                    "Average rating: <b>{average}</b>/5 from {count} rating",
+                    "Average rating: <b>{average}</b>/5 from {count} ratings",
+                    report.count,
+                ),
+                average=decimal_text(report.average),
+                count=report.count,
+            )
+        )
     for item in report.comments:
-        lines.append(html(
-            "• {first_name} ({rating}/5, {date}): {comment}", first_name=item.first_name, rating=item.rating or "–",
-            date=date_text(item.at, report.timezone, locale), comment=item.comment,
-        ))
+        lines.append(
+            html(
+                "• {first_name} ({rating}/5, {date}): {comment}",
+                first_name=item.first_name,
+                rating=item.rating or "–",
+                date=date_text(item.at, report.timezone, locale),
+                comment=item.comment,
+            )
+        )
     return join_html("\n", lines)
 
 
 def stats_text(stats: StatsView) -> HTML:
     lines = [
         html(_("<b>{shop} in numbers</b>"), shop=stats.merchant_name),
-        html(_("Members: <b>{members}</b> ({new} new this week)"), members=stats.members, new=stats.new_this_week),
+        html(
+            _("Members: <b>{members}</b> ({new} new this week)"),
+            members=stats.members,
+            new=stats.new_this_week,
+        ),
         html(_("Active in the last 30 days: <b>{active}</b>"), active=stats.active_30_days),
         html(_("Came back (2+ visits): <b>{rate}</b>"), rate=percent_text(stats.repeat_rate)),
-        html(_("Visits per member: <b>{visits}</b>"),
-             visits="–" if stats.visits_per_member is None else decimal_text(stats.visits_per_member)),
-        html(_("Rewards: {issued} issued, {redeemed} redeemed ({rate})"),
-             issued=stats.rewards_issued, redeemed=stats.rewards_redeemed, rate=percent_text(stats.redemption_rate)),
-        html(ngettext("Average rating: {average} from {count} rating", "Average rating: {average} from {count} ratings", stats.ratings),
-             average="–" if stats.average_rating is None else plain("{average}/5", average=decimal_text(stats.average_rating)), count=stats.ratings),
+        html(
+            _("Visits per member: <b>{visits}</b>"),
+            visits="–" if stats.visits_per_member is None else decimal_text(stats.visits_per_member),
+        ),
+        html(
+            _("Rewards: {issued} issued, {redeemed} redeemed ({rate})"),
+            issued=stats.rewards_issued,
+            redeemed=stats.rewards_redeemed,
+            rate=percent_text(stats.redemption_rate),
+        ),
+        html(
+            ngettext(
+                "Average rating: {average} from {count} rating",
+                "Average rating: {average} from {count} ratings",
+                stats.ratings,
+            ),
+            average="–"
+            if stats.average_rating is None
+            else plain("{average}/5", average=decimal_text(stats.average_rating)),
+            count=stats.ratings,
+        ),
     ]
     if stats.low_rating_reasons:
         reasons = ", ".join(
             plain("{reason} ({count})", reason=_(REASON_LABELS[reason]), count=count)
-            for reason, count in stats.low_rating_reasons if reason in REASON_LABELS
+            for reason, count in stats.low_rating_reasons
+            if reason in REASON_LABELS
         )
         lines.append(html(_("Why low ratings: {reasons}"), reasons=reasons))
     return join_html("\n", lines)
@@ -286,7 +388,9 @@ def stats_text(stats: StatsView) -> HTML:
 def weekly_chart(stats: StatsView, locale: str) -> WeeklyChart:
     return WeeklyChart(
         title=_("Visits per week, last 12 weeks"),
-        week_labels=tuple(format_date(week.week_start, format="d MMM", locale=locale) for week in stats.weeks),
+        week_labels=tuple(
+            format_date(week.week_start, format="d MMM", locale=locale) for week in stats.weeks
+        ),
         new=tuple(week.new for week in stats.weeks),
         returning=tuple(week.returning for week in stats.weeks),
         new_label=_("New customers"),
@@ -302,8 +406,13 @@ def poster_text(info: JoinInfo, link: str) -> PosterText:
         headline=_("Your stamp card, right in Telegram"),
         steps=(
             _("Scan this code with your phone's camera and tap Start."),
-            plain(_("Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"),
-                  required=info.stamps_required, reward=info.reward_name),
+            plain(
+                _(
+                    "Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"
+                ),
+                required=info.stamps_required,
+                reward=info.reward_name,
+            ),
         ),
         link=link,
         footer=_("No app, no paper card."),
@@ -311,11 +420,19 @@ def poster_text(info: JoinInfo, link: str) -> PosterText:
 
 
 def join_link_caption(info: JoinInfo, link: str) -> HTML:
-    return html(_("Customers join <b>{shop}</b> with this link, or by scanning the QR code on the poster:\n{link}\n\n"
-                  "Print the poster for the counter: the PDFs below are A6 (postcard) and A5 (half of A4)."),
-                shop=info.merchant_name, link=link)
+    return html(
+        _(
+            "Customers join <b>{shop}</b> with this link, or by scanning the QR code on the poster:\n{link}\n\n"
+            "Print the poster for the counter: the PDFs below are A6 (postcard) and A5 (half of A4)."
+        ),
+        shop=info.merchant_name,
+        link=link,
+    )
 
 
 def export_words() -> ExportWords:
     """The CSV files' headers and values in the current locale."""
-    return ExportWords({key: _(text) for key, text in EXPORT_HEADERS.items()}, {key: _(text) for key, text in EXPORT_VALUES.items()})
+    return ExportWords(
+        {key: _(text) for key, text in EXPORT_HEADERS.items()},
+        {key: _(text) for key, text in EXPORT_VALUES.items()},
+    )

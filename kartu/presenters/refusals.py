@@ -18,20 +18,33 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.NotStaff():
             return _("Only staff of this shop can do that.")
         case errors.NotOwner(acting_for=str() as shop):
-            return plain(_("You are acting for {shop}, where you are staff. Send /shop to switch to a shop you own."), shop=shop)
+            return plain(
+                _("You are acting for {shop}, where you are staff. Send /shop to switch to a shop you own."),
+                shop=shop,
+            )
         case errors.NotOwner():
             return _("Only the shop owner can do that.")
         case errors.OwnCodeShown(reward=True):
             return _("That is your reward code 🎁 Show it to staff at the counter to use it.")
         case errors.OwnCodeShown():
-            return _("That is your own code 🙂 Show it at the counter when you pay, and staff will add your stamp.")
+            return _(
+                "That is your own code 🙂 Show it at the counter when you pay, and staff will add your stamp."
+            )
         case errors.TooManyUnknownCodes():
-            return _("Too many unknown codes in a minute. Please wait a moment and check the code with the customer.")
+            return _(
+                "Too many unknown codes in a minute. Please wait a moment and check the code with the customer."
+            )
         case errors.CodeEntryLocked():
-            return _("Code entry is locked for your account after too many unknown codes. Ask the owner to unlock it in /staff.")
+            return _(
+                "Code entry is locked for your account after too many unknown codes. Ask the owner to unlock it in /staff."
+            )
         case errors.TooManyRewardsAtOnce():
-            return plain(_("That would fill more than {maximum} cards at once. Please confirm fewer purchases at a time."),
-                         maximum=error.maximum)
+            return plain(
+                _(
+                    "That would fill more than {maximum} cards at once. Please confirm fewer purchases at a time."
+                ),
+                maximum=error.maximum,
+            )
         case errors.LastOwner():
             return _("A shop needs at least one owner. Invite another owner first.")
         case errors.NotAdmin():
@@ -43,18 +56,33 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.OwnPurchase():
             return _("You cannot confirm a purchase on your own card. Ask a colleague.")
         case errors.DailyCapReached(remaining=0):
-            return plain(_("Nothing was added: {name} already got today's {cap} stamps, the shop's daily limit. They can collect again tomorrow."),
-                         name=error.customer_first_name or "—", cap=error.cap)
+            return plain(
+                _(
+                    "Nothing was added: {name} already got today's {cap} stamps, the shop's daily limit. They can collect again tomorrow."
+                ),
+                name=error.customer_first_name or "—",
+                cap=error.cap,
+            )
         case errors.DailyCapReached():
-            return plain(ngettext("Nothing was added: {name} can get only {remaining} more stamp today (daily limit {cap}). Confirm fewer purchases.",
-                                  "Nothing was added: {name} can get only {remaining} more stamps today (daily limit {cap}). Confirm fewer purchases.",
-                                  error.remaining),
-                         name=error.customer_first_name or "—", remaining=error.remaining, cap=error.cap)
+            return plain(
+                ngettext(
+                    "Nothing was added: {name} can get only {remaining} more stamp today (daily limit {cap}). Confirm fewer purchases.",
+                    "Nothing was added: {name} can get only {remaining} more stamps today (daily limit {cap}). Confirm fewer purchases.",
+                    error.remaining,
+                ),
+                name=error.customer_first_name or "—",
+                remaining=error.remaining,
+                cap=error.cap,
+            )
         case errors.PromptClosed(status="confirmed"):
             return _("This purchase was already confirmed.")
         case errors.ClaimTooSoon():
-            return plain(_("Staff could not confirm your last claim. You can claim again in {minutes} min — or just ask at the counter."),
-                         minutes=error.minutes)
+            return plain(
+                _(
+                    "Staff could not confirm your last claim. You can claim again in {minutes} min — or just ask at the counter."
+                ),
+                minutes=error.minutes,
+            )
         case errors.ClaimAlreadyOpen():
             return _("You already told us about this purchase. Staff will confirm it in a moment.")
         case errors.ClaimClosed(status="approved", decided_by=str() as who):
@@ -66,8 +94,10 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.ClaimClosed():
             return _("This request is no longer valid.")
         case errors.InvalidAmount():
-            return plain(_("Please send the amount in rupiah as a number from 1 to {maximum}, like /claim 25000."),
-                         maximum=format_amount(error.maximum))
+            return plain(
+                _("Please send the amount in rupiah as a number from 1 to {maximum}, like /claim 25000."),
+                maximum=format_amount(error.maximum),
+            )
         case errors.BroadcastRunning():
             return _("A broadcast is still going out. Wait until it finishes, or cancel it first.")
         case errors.NobodyToReach():
@@ -83,7 +113,9 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.PromptClosed():
             return _("This button is no longer valid.")
         case errors.InviteForSomeoneElse():
-            return _("This owner link was made for someone else's Telegram account. Ask whoever sent it to you.")
+            return _(
+                "This owner link was made for someone else's Telegram account. Ask whoever sent it to you."
+            )
         case errors.InviteInvalid():
             return _("This invite link is not valid any more (used or expired). Ask the owner for a new one.")
         case errors.RewardExpired():
@@ -95,8 +127,13 @@ def explain(error: errors.LoyaltyError) -> str:
         case errors.InvalidSetting() if error.field == "quiet_hours":
             return _("Please send the quiet hours like 21-8 or 22:30-07:00, or 0 for none.")
         case errors.InvalidSetting(maximum=int() as high) if error.field == "reminder_days":
-            return plain(_("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none."), high=high)
-        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field == "reward_name":
+            return plain(
+                _("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none."),
+                high=high,
+            )
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if (
+            error.field == "reward_name"
+        ):
             return plain(_("Please send a reward name of {low} to {high} characters."), low=low, high=high)
         case errors.InvalidSetting(minimum=int() as low, maximum=int() as high):
             return plain(_("Please send a whole number from {low} to {high}."), low=low, high=high)

@@ -11,7 +11,17 @@ from kartu.loyalty.staff import Role
 from kartu.presenters.callbacks import ClaimAction, Decision, PurchaseAction, RedeemAction, ShopChoice
 from kartu.presenters.common import confirm_cancel
 from kartu.presenters.customer import progress_line
-from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain, purchases_text, stamps_text, time_text
+from kartu.presenters.format import (
+    HTML,
+    date_text,
+    html,
+    join_html,
+    money_text,
+    plain,
+    purchases_text,
+    stamps_text,
+    time_text,
+)
 from kartu.services.views import (
     ClaimDecision,
     ClaimView,
@@ -28,67 +38,131 @@ def with_shop(prompt: PurchasePromptView | RedeemPromptView, text: HTML) -> HTML
     return join_html("\n", [html("🏪 <b>{shop}</b>", shop=prompt.merchant_name), text])
 
 
-def prompt_text(prompt: PurchasePromptView | RedeemPromptView, locale: str) -> tuple[HTML, InlineKeyboardMarkup]:
+def prompt_text(
+    prompt: PurchasePromptView | RedeemPromptView, locale: str
+) -> tuple[HTML, InlineKeyboardMarkup]:
     """A purchase or redemption waiting for Confirm: who it is, what it adds or uses."""
     if isinstance(prompt, RedeemPromptView):
         text = html(
             _("Redeem <b>{reward}</b> for {first_name}? Valid until {date}."),
-            reward=prompt.reward_name, first_name=prompt.customer_first_name, date=date_text(prompt.expires_at, prompt.timezone, locale),
+            reward=prompt.reward_name,
+            first_name=prompt.customer_first_name,
+            date=date_text(prompt.expires_at, prompt.timezone, locale),
         )
         return with_shop(prompt, text), confirm_cancel(
-            RedeemAction(action=Decision.CONFIRM, token=prompt.token).pack(), RedeemAction(action=Decision.CANCEL, token=prompt.token).pack()
+            RedeemAction(action=Decision.CONFIRM, token=prompt.token).pack(),
+            RedeemAction(action=Decision.CANCEL, token=prompt.token).pack(),
         )
     handle = plain(" @{username}", username=prompt.customer_username) if prompt.customer_username else ""
-    visit = plain(_("last visit {date}"), date=date_text(prompt.last_visit, prompt.timezone, locale)) if prompt.last_visit else _("first visit")
+    visit = (
+        plain(_("last visit {date}"), date=date_text(prompt.last_visit, prompt.timezone, locale))
+        if prompt.last_visit
+        else _("first visit")
+    )
     lines = [
-        html("👤 <b>{first_name}</b>{handle} · {visit}", first_name=prompt.customer_first_name, handle=handle, visit=visit),
-        html(_("{first_name} has {stamps}/{required} stamps."), first_name=prompt.customer_first_name, stamps=prompt.stamps,
-             required=prompt.stamps_required),
-        html(_("Add {stamps} for {purchases}?"), stamps=stamps_text(prompt.stamps_to_add), purchases=purchases_text(prompt.purchases)),
+        html(
+            "👤 <b>{first_name}</b>{handle} · {visit}",
+            first_name=prompt.customer_first_name,
+            handle=handle,
+            visit=visit,
+        ),
+        html(
+            _("{first_name} has {stamps}/{required} stamps."),
+            first_name=prompt.customer_first_name,
+            stamps=prompt.stamps,
+            required=prompt.stamps_required,
+        ),
+        html(
+            _("Add {stamps} for {purchases}?"),
+            stamps=stamps_text(prompt.stamps_to_add),
+            purchases=purchases_text(prompt.purchases),
+        ),
     ]
     if prompt.open_rewards:
-        lines.append(html(ngettext("🎁 {first_name} has {count} reward waiting: ask for the reward code to redeem it.",
-                                   "🎁 {first_name} has {count} rewards waiting: ask for the reward code to redeem them.", prompt.open_rewards),
-                          first_name=prompt.customer_first_name, count=prompt.open_rewards))
+        lines.append(
+            html(
+                ngettext(
+                    "🎁 {first_name} has {count} reward waiting: ask for the reward code to redeem it.",
+                    "🎁 {first_name} has {count} rewards waiting: ask for the reward code to redeem them.",
+                    prompt.open_rewards,
+                ),
+                first_name=prompt.customer_first_name,
+                count=prompt.open_rewards,
+            )
+        )
     return with_shop(prompt, join_html("\n", lines)), confirm_cancel(
-        PurchaseAction(action=Decision.CONFIRM, token=prompt.token).pack(), PurchaseAction(action=Decision.CANCEL, token=prompt.token).pack()
+        PurchaseAction(action=Decision.CONFIRM, token=prompt.token).pack(),
+        PurchaseAction(action=Decision.CANCEL, token=prompt.token).pack(),
     )
 
 
 def purchase_confirmed(result: PurchaseResult) -> HTML:
     summary = html(
         _("✅ Confirmed: {first_name} got {stamps} and now has {progress}"),
-        first_name=result.customer_first_name, stamps=stamps_text(result.stamps_added), progress=progress_line(result.card),
+        first_name=result.customer_first_name,
+        stamps=stamps_text(result.stamps_added),
+        progress=progress_line(result.card),
     )
     if not result.new_rewards:
         return summary
     issued = len(result.new_rewards)
-    return join_html("\n", [summary, html(ngettext("🎉 Card full: {count} reward issued.", "🎉 Card full: {count} rewards issued.", issued),
-                                          count=issued)])
+    return join_html(
+        "\n",
+        [
+            summary,
+            html(
+                ngettext(
+                    "🎉 Card full: {count} reward issued.", "🎉 Card full: {count} rewards issued.", issued
+                ),
+                count=issued,
+            ),
+        ],
+    )
 
 
 def redeem_confirmed(result: RedeemResult) -> HTML:
-    return html(_("✅ Redeemed: {reward} for {first_name}."), reward=result.reward_name, first_name=result.customer_first_name)
+    return html(
+        _("✅ Redeemed: {reward} for {first_name}."),
+        reward=result.reward_name,
+        first_name=result.customer_first_name,
+    )
 
 
 def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
     """What staff see when a customer says they bought something (in the current locale)."""
     # Stored as the customer's receipt shows it ("25.000"); staff read it in their own locale.
-    amount = html(" ({amount})", amount=money_text(int(claim.amount.replace(".", "")))) if claim.amount else html("")
+    amount = (
+        html(" ({amount})", amount=money_text(int(claim.amount.replace(".", ""))))
+        if claim.amount
+        else html("")
+    )
     text = html(
-        _("🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?"),
-        first_name=claim.customer_first_name, amount=amount, time=time_text(claim.created_at, claim.card.timezone),
-        stamps=claim.card.stamps, required=claim.card.stamps_required,
+        _(
+            "🧾 <b>{first_name}</b> says they bought something{amount} at {time}.\nCard: {stamps}/{required}. Approve?"
+        ),
+        first_name=claim.customer_first_name,
+        amount=amount,
+        time=time_text(claim.created_at, claim.card.timezone),
+        stamps=claim.card.stamps,
+        required=claim.card.stamps_required,
     )
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✅ Approve"), callback_data=ClaimAction(action=Decision.CONFIRM, claim_id=claim.claim_id))
-    builder.button(text=_("✖️ Reject"), callback_data=ClaimAction(action=Decision.CANCEL, claim_id=claim.claim_id))
+    builder.button(
+        text=_("✅ Approve"), callback_data=ClaimAction(action=Decision.CONFIRM, claim_id=claim.claim_id)
+    )
+    builder.button(
+        text=_("✖️ Reject"), callback_data=ClaimAction(action=Decision.CANCEL, claim_id=claim.claim_id)
+    )
     return text, builder.as_markup()
 
 
 def claim_decided(decision: ClaimDecision) -> HTML:
     """Every staff member's copy of a claim, once someone decided it (in the current locale)."""
-    template = _("✅ {customer}'s purchase approved by {name}.") if decision.approved else _("✖️ {customer}'s claim rejected by {name}.")
+    template = (
+        _("✅ {customer}'s purchase approved by {name}.")
+        if decision.approved
+        else _("✖️ {customer}'s claim rejected by {name}.")
+    )
     return html(template, customer=decision.customer_first_name, name=decision.decided_by)
 
 
@@ -98,10 +172,15 @@ def shops_text(places: list[WorkplaceEntry]) -> tuple[HTML, InlineKeyboardMarkup
     for place in places:
         mark = "✅ " if place.acting else ""
         role = _("owner") if place.role == Role.OWNER else _("staff")
-        builder.button(text=plain("{mark}{shop} ({role})", mark=mark, shop=place.merchant_name, role=role),
-                       callback_data=ShopChoice(merchant_id=place.merchant_id))
+        builder.button(
+            text=plain("{mark}{shop} ({role})", mark=mark, shop=place.merchant_name, role=role),
+            callback_data=ShopChoice(merchant_id=place.merchant_id),
+        )
     builder.adjust(1)
-    text = html(_("You act for <b>{shop}</b>: codes you send and owner commands are for this shop."), shop=acting.merchant_name)
+    text = html(
+        _("You act for <b>{shop}</b>: codes you send and owner commands are for this shop."),
+        shop=acting.merchant_name,
+    )
     if len(places) > 1:
         text = join_html("\n", [text, html(_("Tap a shop to switch."))])
     return text, builder.as_markup()

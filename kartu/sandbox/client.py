@@ -12,8 +12,14 @@ _callback_ids = itertools.count(1)
 
 
 class TelegramUser:
-    def __init__(self, emulator: BotAPIEmulator, user_id: int, first_name: str,
-                 language_code: str | None = "en", username: str | None = None) -> None:
+    def __init__(
+        self,
+        emulator: BotAPIEmulator,
+        user_id: int,
+        first_name: str,
+        language_code: str | None = "en",
+        username: str | None = None,
+    ) -> None:
         self.emulator = emulator
         self.id = user_id
         self.first_name = first_name
@@ -65,8 +71,15 @@ class TelegramUser:
         return await self.emulator.push_update("message", message)
 
     async def send_sticker(self) -> int:
-        sticker = {"file_id": "sticker-1", "file_unique_id": "s1", "type": "regular", "width": 512,
-                   "height": 512, "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "sticker-1",
+            "file_unique_id": "s1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         return await self.emulator.push_update("message", self._message(sticker=sticker))
 
     async def send_photo(self, caption: str | None = None) -> int:
@@ -76,7 +89,9 @@ class TelegramUser:
             content["caption"] = caption
         return await self.emulator.push_update("message", self._message(**content))
 
-    async def press(self, message: SentMessage, label: str | None = None, *, data: str | None = None) -> CallbackAnswer:
+    async def press(
+        self, message: SentMessage, label: str | None = None, *, data: str | None = None
+    ) -> CallbackAnswer:
         """Tap an inline button (by a part of its label), or send raw ``data`` as a forged tap."""
         if data is None:
             matches = [b for b in message.buttons() if label is not None and label in b["text"]]
@@ -131,7 +146,7 @@ class TelegramUser:
         return [command["command"] for command in self.emulator.commands_for(self.id, self.language_code)]
 
     def unread(self) -> list[SentMessage]:
-        return self.inbox[self._read:]
+        return self.inbox[self._read :]
 
     def mark_read(self) -> None:
         """Skip what the bot sent so far (a test that only cares about what comes next)."""

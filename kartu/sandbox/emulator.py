@@ -28,7 +28,17 @@ from kartu.sandbox.rules import (
     checked_text,
 )
 
-JSON_FIELDS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "reaction", "allowed_updates", "link_preview_options", "reply_parameters"}
+JSON_FIELDS = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "commands",
+    "scope",
+    "reaction",
+    "allowed_updates",
+    "link_preview_options",
+    "reply_parameters",
+}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
 
 
@@ -91,14 +101,18 @@ class _State:
     answers: dict[str, CallbackAnswer] = field(default_factory=dict)
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # the default scope, by language
     chat_commands: dict[int, list[dict[str, Any]]] = field(default_factory=dict)  # BotCommandScopeChat
-    reactions: dict[tuple[int, int], list[str]] = field(default_factory=dict)  # the bot's reaction to a user's message
+    reactions: dict[tuple[int, int], list[str]] = field(
+        default_factory=dict
+    )  # the bot's reaction to a user's message
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     pushed: dict[int, dict[str, Any]] = field(default_factory=dict)
     refusals: list[tuple[str, str]] = field(default_factory=list)  # what a real Telegram would have refused
 
 
 class BotAPIEmulator:
-    def __init__(self, token: str = "42:TEST-TOKEN", username: str = "kartu_test_bot", host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, token: str = "42:TEST-TOKEN", username: str = "kartu_test_bot", host: str = "127.0.0.1"
+    ) -> None:
         self.token = token
         self.username = username
         self.bot_id = int(token.split(":", 1)[0])
@@ -208,8 +222,16 @@ class BotAPIEmulator:
     def new_message_id(self) -> int:
         return next(self._message_ids)
 
-    def fail(self, method: str, error_code: int, description: str, *, chat_id: int | None = None,
-             retry_after: int | None = None, times: int = 1) -> None:
+    def fail(
+        self,
+        method: str,
+        error_code: int,
+        description: str,
+        *,
+        chat_id: int | None = None,
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` (to ``chat_id``, if given) fail."""
         self.failures.append(Failure(method.lower(), error_code, description, chat_id, retry_after, times))
 
@@ -259,20 +281,40 @@ class BotAPIEmulator:
     # -- HTTP -----------------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
         method = request.match_info["method"].lower()
         try:
             params = await self._params(request)
         except ValueError:
-            return web.json_response({"ok": False, "error_code": 400, "description": "Bad Request: can't parse reply keyboard markup JSON object"}, status=400)
+            return web.json_response(
+                {
+                    "ok": False,
+                    "error_code": 400,
+                    "description": "Bad Request: can't parse reply keyboard markup JSON object",
+                },
+                status=400,
+            )
         handler = self._handlers.get(method)
         if handler is None:
-            return web.json_response({"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404)
+            return web.json_response(
+                {"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404
+            )
         failure = self._take_failure(method, params)
-        if failure is None and method.startswith("send") and method != "sendchataction" and self._over_limit(params.get("chat_id")):
+        if (
+            failure is None
+            and method.startswith("send")
+            and method != "sendchataction"
+            and self._over_limit(params.get("chat_id"))
+        ):
             failure = Failure(method, 429, "Too Many Requests: retry after 1", retry_after=1)
         if failure is not None:
-            body: dict[str, Any] = {"ok": False, "error_code": failure.error_code, "description": failure.description}
+            body: dict[str, Any] = {
+                "ok": False,
+                "error_code": failure.error_code,
+                "description": failure.description,
+            }
             if failure.retry_after is not None:
                 body["parameters"] = {"retry_after": failure.retry_after}
             async with self._changed:
@@ -289,7 +331,10 @@ class BotAPIEmulator:
                 self.state.calls.append((method, params))
                 self.state.refusals.append((method, refusal.description))
                 self._notify()
-            return web.json_response({"ok": False, "error_code": refusal.error_code, "description": refusal.description}, status=refusal.error_code)
+            return web.json_response(
+                {"ok": False, "error_code": refusal.error_code, "description": refusal.description},
+                status=refusal.error_code,
+            )
         if method != "getupdates":
             async with self._changed:
                 self.state.calls.append((method, params))
@@ -317,7 +362,9 @@ class BotAPIEmulator:
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
         for failure in self.failures:
-            if failure.method == method and (failure.chat_id is None or failure.chat_id == params.get("chat_id")):
+            if failure.method == method and (
+                failure.chat_id is None or failure.chat_id == params.get("chat_id")
+            ):
                 failure.times -= 1
                 if failure.times <= 0:
                     self.failures.remove(failure)
@@ -326,17 +373,29 @@ class BotAPIEmulator:
 
     # -- methods --------------------------------------------------------------------------
     def _bot_user(self) -> dict[str, Any]:
-        return {"id": self.bot_id, "is_bot": True, "first_name": "Kartu", "username": self.username,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "Kartu",
+            "username": self.username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._bot_user()
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
-            raise TelegramRefusal("can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first", 409)
+            raise TelegramRefusal(
+                "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+                409,
+            )
         if self._polling:
-            raise TelegramRefusal("terminated by other getUpdates request; make sure that only one bot instance is running", 409)
+            raise TelegramRefusal(
+                "terminated by other getUpdates request; make sure that only one bot instance is running", 409
+            )
         self._polling = True
         try:
             return await self._wait_for_updates(params)
@@ -417,7 +476,8 @@ class BotAPIEmulator:
         check_reaction(params.get("reaction") or [])
         chat_id, message_id = params.get("chat_id"), params.get("message_id")
         sent_by_user = any(
-            (update.get("message") or {}).get("message_id") == message_id and (update.get("message") or {}).get("chat", {}).get("id") == chat_id
+            (update.get("message") or {}).get("message_id") == message_id
+            and (update.get("message") or {}).get("chat", {}).get("id") == chat_id
             for update in self.state.pushed.values()
         )
         if not sent_by_user:
@@ -443,7 +503,10 @@ class BotAPIEmulator:
             "from": self._bot_user(),
         }
         # What Telegram returns: the text as shown, with entities (not the HTML that was sent).
-        entities = [{"type": e.type, "offset": e.offset, "length": e.length, **({"url": e.url} if e.url else {})} for e in message.entities]
+        entities = [
+            {"type": e.type, "offset": e.offset, "length": e.length, **({"url": e.url} if e.url else {})}
+            for e in message.entities
+        ]
         if message.text is not None:
             data["text"] = message.plain
             if entities:
@@ -456,10 +519,23 @@ class BotAPIEmulator:
             data["edit_date"] = message.edited_at
         if message.photo is not None:
             file_id = f"photo-{next(self._file_ids)}"
-            data["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 800, "height": 560, "file_size": len(message.photo)}]
+            data["photo"] = [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "width": 800,
+                    "height": 560,
+                    "file_size": len(message.photo),
+                }
+            ]
         if message.document is not None:
             file_id = f"doc-{next(self._file_ids)}"
-            data["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": message.document_name, "file_size": len(message.document)}
+            data["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": message.document_name,
+                "file_size": len(message.document),
+            }
         if message.reply_markup and "inline_keyboard" in message.reply_markup:
             data["reply_markup"] = message.reply_markup
         return data
@@ -479,7 +555,13 @@ class BotAPIEmulator:
             raise TelegramRefusal("chat not found")
         if chat_id > 0 and chat_id not in self.started:
             raise TelegramRefusal("bot can't initiate conversation with a user", 403)
-        message = SentMessage(message_id=self.new_message_id(), chat_id=chat_id, reply_markup=params.get("reply_markup"), method=method, **content)
+        message = SentMessage(
+            message_id=self.new_message_id(),
+            chat_id=chat_id,
+            reply_markup=params.get("reply_markup"),
+            method=method,
+            **content,
+        )
         self.state.sent.append(message)
         return self._message_json(message)
 
@@ -491,17 +573,30 @@ class BotAPIEmulator:
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
         _, data = self._file(params, "photo")
         plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
-        return self._store(params, "sendPhoto", caption=params.get("caption"), photo=data, plain=plain, entities=entities)
+        return self._store(
+            params, "sendPhoto", caption=params.get("caption"), photo=data, plain=plain, entities=entities
+        )
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
         filename, data = self._file(params, "document")
         plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
-        return self._store(params, "sendDocument", caption=params.get("caption"), document=data, document_name=filename,
-                           plain=plain, entities=entities)
+        return self._store(
+            params,
+            "sendDocument",
+            caption=params.get("caption"),
+            document=data,
+            document_name=filename,
+            plain=plain,
+            entities=entities,
+        )
 
     def _find(self, params: dict[str, Any], purpose: str = "edit") -> SentMessage:
         for message in self.state.sent:
-            if message.chat_id == params.get("chat_id") and message.message_id == params.get("message_id") and not message.deleted:
+            if (
+                message.chat_id == params.get("chat_id")
+                and message.message_id == params.get("message_id")
+                and not message.deleted
+            ):
                 return message
         raise TelegramRefusal(f"message to {purpose} not found")
 
@@ -541,5 +636,7 @@ class BotAPIEmulator:
             raise TelegramRefusal("query is too old and response timeout expired or query ID is invalid")
         check_answer_text(params.get("text"))
         self._open_queries.discard(query_id)
-        self.state.answers[query_id] = CallbackAnswer(query_id, params.get("text"), str(params.get("show_alert")).lower() == "true")
+        self.state.answers[query_id] = CallbackAnswer(
+            query_id, params.get("text"), str(params.get("show_alert")).lower() == "true"
+        )
         return True

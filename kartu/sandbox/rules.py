@@ -15,13 +15,31 @@ from typing import Any
 MESSAGE_MAX = 4096
 CAPTION_MAX = 1024
 CALLBACK_DATA_MAX_BYTES = 64
-SUPPORTED_TAGS = frozenset({
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler",
-    "a", "code", "pre", "blockquote", "tg-emoji",
-})
+SUPPORTED_TAGS = frozenset(
+    {
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
+        "tg-emoji",
+    }
+)
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_START_TAG = re.compile(r"([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*/?$")
+_START_TAG = re.compile(
+    r"([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*/?$"
+)
 _ATTRIBUTE = re.compile(r"([a-zA-Z-]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?")
 
 
@@ -47,10 +65,24 @@ def utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-_TAG_ENTITY = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-               "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "span": "spoiler",
-               "tg-spoiler": "spoiler", "a": "text_link", "code": "code", "pre": "pre", "blockquote": "blockquote",
-               "tg-emoji": "custom_emoji"}
+_TAG_ENTITY = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "span": "spoiler",
+    "tg-spoiler": "spoiler",
+    "a": "text_link",
+    "code": "code",
+    "pre": "pre",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
+}
 
 
 def parse_html(text: str) -> tuple[str, list[Entity]]:
@@ -66,11 +98,11 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
             end = text.find(">", index)
             if end == -1:
                 raise TelegramRefusal(f"can't parse entities: Unclosed start tag at byte offset {index}")
-            inner = text[index + 1:end]
+            inner = text[index + 1 : end]
             if inner.startswith("/"):
                 name = inner[1:].strip().lower()
                 if not stack:
-                    raise TelegramRefusal(f'can\'t parse entities: Unexpected end tag at byte offset {index}')
+                    raise TelegramRefusal(f"can't parse entities: Unexpected end tag at byte offset {index}")
                 open_name, start, url = stack.pop()
                 if name != open_name:
                     raise TelegramRefusal(
@@ -83,10 +115,17 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
                 name = match.group(1).lower() if match else ""
                 if not match or name not in SUPPORTED_TAGS:
                     shown = inner.split()[0] if inner.split() else inner
-                    raise TelegramRefusal(f'can\'t parse entities: Unsupported start tag "{shown}" at byte offset {index}')
-                attributes = {key.lower(): (value or "").strip("\"'") for key, value in _ATTRIBUTE.findall(match.group(2) or "")}
+                    raise TelegramRefusal(
+                        f'can\'t parse entities: Unsupported start tag "{shown}" at byte offset {index}'
+                    )
+                attributes = {
+                    key.lower(): (value or "").strip("\"'")
+                    for key, value in _ATTRIBUTE.findall(match.group(2) or "")
+                }
                 if name == "span" and attributes.get("class") != "tg-spoiler":
-                    raise TelegramRefusal(f'can\'t parse entities: Tag "span" must have class "tg-spoiler" at byte offset {index}')
+                    raise TelegramRefusal(
+                        f'can\'t parse entities: Tag "span" must have class "tg-spoiler" at byte offset {index}'
+                    )
                 stack.append((name, position, attributes.get("href") if name == "a" else None))
             index = end + 1
             continue
@@ -108,7 +147,9 @@ def parse_html(text: str) -> tuple[str, list[Entity]]:
         position += utf16_length(char)
         index += 1
     if stack:
-        raise TelegramRefusal(f'can\'t parse entities: Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+        raise TelegramRefusal(
+            f"can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1][0]}\""
+        )
     return "".join(plain), sorted(entities, key=lambda entity: (entity.offset, -entity.length))
 
 
@@ -129,10 +170,20 @@ def checked_text(text: str | None, parse_mode: str | None, *, caption: bool) -> 
     return plain, entities
 
 
-INLINE_ACTIONS = frozenset({
-    "url", "callback_data", "web_app", "login_url", "switch_inline_query", "switch_inline_query_current_chat",
-    "switch_inline_query_chosen_chat", "copy_text", "callback_game", "pay",
-})
+INLINE_ACTIONS = frozenset(
+    {
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
 ANSWER_TEXT_MAX = 200
 COMMANDS_MAX = 100
 _COMMAND = re.compile(r"[a-z0-9_]{1,32}")
@@ -153,9 +204,13 @@ def check_markup(markup: dict[str, Any] | None, *, edit: bool = False) -> None:
                 raise TelegramRefusal("BUTTON_TEXT_EMPTY")
             actions = INLINE_ACTIONS.intersection(button)
             if not actions:
-                raise TelegramRefusal("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+                raise TelegramRefusal(
+                    "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+                )
             if len(actions) > 1:
-                raise TelegramRefusal("can't parse inline keyboard button: exactly one of the optional fields must be used")
+                raise TelegramRefusal(
+                    "can't parse inline keyboard button: exactly one of the optional fields must be used"
+                )
             if "callback_data" in button:
                 size = len(str(button["callback_data"]).encode("utf-8"))
                 if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
@@ -192,7 +247,11 @@ def check_reaction(reaction: Any) -> None:
     if not isinstance(reaction, list) or len(reaction) > 1:
         raise TelegramRefusal("REACTIONS_TOO_MANY")
     for item in reaction:
-        if not isinstance(item, dict) or item.get("type") != "emoji" or item.get("emoji") not in REACTION_EMOJI:
+        if (
+            not isinstance(item, dict)
+            or item.get("type") != "emoji"
+            or item.get("emoji") not in REACTION_EMOJI
+        ):
             raise TelegramRefusal("REACTION_INVALID")
 
 

@@ -28,7 +28,12 @@ SANDBOX_DATABASE = "kartu-sandbox.db"
 SANDBOX_STATE = "kartu-sandbox.json"  # the clock's offset and the people on the page
 BOT_USERNAME = "kartu_sandbox_bot"
 OWNER, STAFF, FIRST_CUSTOMER = 1001, 1002, 1003
-TIME_STEPS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+TIME_STEPS = {
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
 NAME_MAX = 64
 
 
@@ -40,16 +45,24 @@ def N_(message: str) -> str:  # marks the page's strings for the catalogs (as ka
 PAGE_TEXT = {
     "title": N_("Kartu sandbox"),
     "clock": N_("Sandbox time: {time}"),
-    "hour": N_("+1 hour"), "day": N_("+1 day"), "week": N_("+7 days"), "month": N_("+30 days"),
-    "new_customer": N_("+ customer (name)"), "add": N_("Add"),
+    "hour": N_("+1 hour"),
+    "day": N_("+1 day"),
+    "week": N_("+7 days"),
+    "month": N_("+30 days"),
+    "new_customer": N_("+ customer (name)"),
+    "add": N_("Add"),
     "pick": N_("Pick a person on the left"),
     "empty": N_("Everything the bot says to this person shows here."),
-    "message": N_("Message (type / for commands)"), "send": N_("Send"),
+    "message": N_("Message (type / for commands)"),
+    "send": N_("Send"),
     "chatting": N_("chatting with @{bot} as {role}, language {language}"),
-    "open_as": N_("Open this link as…"), "cancel": N_("Cancel"),
+    "open_as": N_("Open this link as…"),
+    "cancel": N_("Cancel"),
     "travelled": N_("Now {time} · messages delivered: {count}"),
     "edited": N_("edited"),
-    "owner": N_("owner"), "staff": N_("staff"), "customer": N_("customer"),
+    "owner": N_("owner"),
+    "staff": N_("staff"),
+    "customer": N_("customer"),
 }
 
 
@@ -85,18 +98,31 @@ class SandboxState:
         if not path.exists():
             return None
         data = json.loads(path.read_text())
-        return cls(data["offset_seconds"], [Person(**p) for p in data["people"]], {int(k): v for k, v in data.get("read", {}).items()})
+        return cls(
+            data["offset_seconds"],
+            [Person(**p) for p in data["people"]],
+            {int(k): v for k, v in data.get("read", {}).items()},
+        )
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps({
-            "offset_seconds": self.offset_seconds, "people": [p.as_json() for p in self.people], "read": self.read,
-        }, indent=1))
+        path.write_text(
+            json.dumps(
+                {
+                    "offset_seconds": self.offset_seconds,
+                    "people": [p.as_json() for p in self.people],
+                    "read": self.read,
+                },
+                indent=1,
+            )
+        )
 
 
 class Sandbox:
     """Emulator + real bot + scheduler + the page's HTTP API, in one process."""
 
-    def __init__(self, directory: Path, *, host: str = "127.0.0.1", port: int = 8080, reset: bool = False) -> None:
+    def __init__(
+        self, directory: Path, *, host: str = "127.0.0.1", port: int = 8080, reset: bool = False
+    ) -> None:
         self.directory = directory
         self.host, self.port = host, port
         self.reset = reset
@@ -120,7 +146,12 @@ class Sandbox:
 
         database, state_file = self.directory / SANDBOX_DATABASE, self.directory / SANDBOX_STATE
         if self.reset:
-            for path in (database, state_file, database.with_name(database.name + "-wal"), database.with_name(database.name + "-shm")):
+            for path in (
+                database,
+                state_file,
+                database.with_name(database.name + "-wal"),
+                database.with_name(database.name + "-shm"),
+            ):
                 path.unlink(missing_ok=True)
         loaded = SandboxState.load(state_file)
         fresh = loaded is None or not database.exists()
@@ -129,29 +160,42 @@ class Sandbox:
         await self.emulator.start()
         self.emulator.users_started(*(person.id for person in self.state.people))
         settings = Settings(
-            _env_file=None, bot_token=self.emulator.token, telegram_api_url=self.emulator.url,
-            database_url=f"sqlite+aiosqlite:///{database}", scheduler="inline", polling_timeout=10,
-            flood_burst=200, bot_username=BOT_USERNAME, admin_ids=frozenset({OWNER}),
+            _env_file=None,
+            bot_token=self.emulator.token,
+            telegram_api_url=self.emulator.url,
+            database_url=f"sqlite+aiosqlite:///{database}",
+            scheduler="inline",
+            polling_timeout=10,
+            flood_burst=200,
+            bot_username=BOT_USERNAME,
+            admin_ids=frozenset({OWNER}),
         )
         self.app = build_app(settings, self.clock)
-        self.dispatcher = OutboxDispatcher(self.app.bot, self.app.services, self.app.i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0))
+        self.dispatcher = OutboxDispatcher(
+            self.app.bot,
+            self.app.services,
+            self.app.i18n,
+            Pacer(rate=settings.send_rate, per_chat_interval=0.0),
+        )
         self._polling = asyncio.create_task(run_polling(self.app, handle_signals=False))
         await self.emulator.wait_for(lambda: self.emulator.state.commands, 30)
         if fresh:
             await self._demo()
         web_app = web.Application()
-        web_app.add_routes([
-            web.get("/", self._page),
-            web.get("/api/state", self._state),
-            web.get("/api/text", self._text),
-            web.get("/api/chat/{person}", self._chat),
-            web.get("/api/file/{message}", self._file),
-            web.get("/api/events", self._events),
-            web.post("/api/send", self._send),
-            web.post("/api/press", self._press),
-            web.post("/api/people", self._add_person),
-            web.post("/api/time", self._travel),
-        ])
+        web_app.add_routes(
+            [
+                web.get("/", self._page),
+                web.get("/api/state", self._state),
+                web.get("/api/text", self._text),
+                web.get("/api/chat/{person}", self._chat),
+                web.get("/api/file/{message}", self._file),
+                web.get("/api/events", self._events),
+                web.post("/api/send", self._send),
+                web.post("/api/press", self._press),
+                web.post("/api/people", self._add_person),
+                web.post("/api/time", self._travel),
+            ]
+        )
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -189,7 +233,12 @@ class Sandbox:
 
         # A short card (6 stamps) so a reward is two purchases away for Ayu; a survey an hour after each visit.
         # The shop is Indonesian (so is its owner): its reward is named in Indonesian.
-        rules = ProgramRules(stamps_required=6, survey_delay_minutes=60, survey_every_days=1, reward_name=DEFAULT_REWARD_NAMES["id"])
+        rules = ProgramRules(
+            stamps_required=6,
+            survey_delay_minutes=60,
+            survey_every_days=1,
+            reward_name=DEFAULT_REWARD_NAMES["id"],
+        )
         created = await self.app.services.merchants.create_merchant("Kopi Senja", OWNER, rules=rules)
         users = {person.id: self._user(person) for person in self.state.people}
         await users[OWNER].ask("/start")
@@ -217,7 +266,10 @@ class Sandbox:
         """The page's strings in the browser's language (Indonesian or English)."""
         wanted = request.query.get("lang") or request.headers.get("Accept-Language", "")
         locale = "id" if wanted.lower().startswith("id") else "en"
-        return web.json_response({key: self.app.i18n.gettext(text, locale=locale) for key, text in PAGE_TEXT.items()} | {"lang": locale})
+        return web.json_response(
+            {key: self.app.i18n.gettext(text, locale=locale) for key, text in PAGE_TEXT.items()}
+            | {"lang": locale}
+        )
 
     def _person(self, person_id: int) -> Person:
         for person in self.state.people:
@@ -230,12 +282,23 @@ class Sandbox:
         for person in self.state.people:
             seen = self.state.read.get(person.id, 0)
             unread = sum(1 for message in self.emulator.messages_to(person.id) if message.message_id > seen)
-            people.append({**person.as_json(), "unread": unread, "commands": self.emulator.commands_for(person.id, person.language)})
-        return web.json_response({
-            "bot": BOT_USERNAME, "clock": self.clock.now().isoformat(), "version": self.emulator.version, "people": people,
-            "commands": self.emulator.state.commands.get("", []),
-            "commands_by_language": self.emulator.state.commands,
-        })
+            people.append(
+                {
+                    **person.as_json(),
+                    "unread": unread,
+                    "commands": self.emulator.commands_for(person.id, person.language),
+                }
+            )
+        return web.json_response(
+            {
+                "bot": BOT_USERNAME,
+                "clock": self.clock.now().isoformat(),
+                "version": self.emulator.version,
+                "people": people,
+                "commands": self.emulator.state.commands.get("", []),
+                "commands_by_language": self.emulator.state.commands,
+            }
+        )
 
     def _transcript(self, person: Person) -> list[dict[str, Any]]:
         """Both sides of the person's chat, oldest first (user and bot messages share one id counter)."""
@@ -243,7 +306,12 @@ class Sandbox:
         for update in self.emulator.state.pushed.values():
             message = update.get("message")
             if message and message.get("chat", {}).get("id") == person.id and "text" in message:
-                entries.append((message["message_id"], {"id": message["message_id"], "from": "user", "text": message["text"]}))
+                entries.append(
+                    (
+                        message["message_id"],
+                        {"id": message["message_id"], "from": "user", "text": message["text"]},
+                    )
+                )
         for sent in self.emulator.messages_to(person.id):
             entries.append((sent.message_id, self._bubble(sent)))
         return [entry for _, entry in sorted(entries, key=lambda item: item[0])]
@@ -252,12 +320,22 @@ class Sandbox:
     def _bubble(sent: SentMessage) -> dict[str, Any]:
         markup = sent.reply_markup or {}
         return {
-            "id": sent.message_id, "from": "bot", "text": sent.plain,
-            "entities": [{"type": e.type, "offset": e.offset, "length": e.length, "url": e.url} for e in sent.entities],
-            "photo": sent.photo is not None, "document": sent.document_name, "edited": sent.edits > 0,
-            "inline_keyboard": [[{"text": b["text"], "data": b.get("callback_data"), "url": b.get("url")} for b in row]
-                                for row in markup.get("inline_keyboard") or []],
-            "keyboard": [[b["text"] if isinstance(b, dict) else b for b in row] for row in markup.get("keyboard") or []],
+            "id": sent.message_id,
+            "from": "bot",
+            "text": sent.plain,
+            "entities": [
+                {"type": e.type, "offset": e.offset, "length": e.length, "url": e.url} for e in sent.entities
+            ],
+            "photo": sent.photo is not None,
+            "document": sent.document_name,
+            "edited": sent.edits > 0,
+            "inline_keyboard": [
+                [{"text": b["text"], "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+                for row in markup.get("inline_keyboard") or []
+            ],
+            "keyboard": [
+                [b["text"] if isinstance(b, dict) else b for b in row] for row in markup.get("keyboard") or []
+            ],
         }
 
     async def _chat(self, request: web.Request) -> web.Response:
@@ -267,7 +345,9 @@ class Sandbox:
         for sent in self.emulator.messages_to(person.id):  # the latest reply keyboard stays until replaced
             if (sent.reply_markup or {}).get("keyboard"):
                 keyboard = self._bubble(sent)["keyboard"]
-        self.state.read[person.id] = max([entry["id"] for entry in transcript if entry["from"] == "bot"], default=0)
+        self.state.read[person.id] = max(
+            [entry["id"] for entry in transcript if entry["from"] == "bot"], default=0
+        )
         return web.json_response({"person": person.as_json(), "messages": transcript, "keyboard": keyboard})
 
     async def _file(self, request: web.Request) -> web.Response:
@@ -276,13 +356,18 @@ class Sandbox:
             if sent.message_id == message_id and (sent.photo or sent.document):
                 if sent.photo:
                     return web.Response(body=sent.photo, content_type="image/png")
-                return web.Response(body=sent.document, content_type="text/csv",
-                                    headers={"Content-Disposition": f'attachment; filename="{sent.document_name or "file"}"'})
+                return web.Response(
+                    body=sent.document,
+                    content_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{sent.document_name or "file"}"'},
+                )
         raise web.HTTPNotFound(text="no such file")
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: one "changed" each time anything happens, so every open tab follows."""
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await response.prepare(request)
         seen = -1
         try:
@@ -332,7 +417,12 @@ class Sandbox:
         language = "en" if body.get("language") == "en" else "id"
         if not name:
             raise web.HTTPBadRequest(text="a name, please")
-        person = Person(max(p.id for p in self.state.people) + 1 if self.state.people else FIRST_CUSTOMER, name, language, "customer")
+        person = Person(
+            max(p.id for p in self.state.people) + 1 if self.state.people else FIRST_CUSTOMER,
+            name,
+            language,
+            "customer",
+        )
         self.state.people.append(person)
         self._save()
         await self.emulator.changed()
@@ -352,10 +442,18 @@ class Sandbox:
 
             await report_broadcast_progress(self.app.bot, self.app.services, self.app.i18n)
         await self.emulator.changed()
-        return web.json_response({"clock": self.clock.now().isoformat(), "expired": report.cards_expired, "sent": sent.sent})
+        return web.json_response(
+            {"clock": self.clock.now().isoformat(), "expired": report.cards_expired, "sent": sent.sent}
+        )
 
 
-async def serve(directory: Path, port: int, reset: bool, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
+async def serve(
+    directory: Path,
+    port: int,
+    reset: bool,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
     """`kartu sandbox` (and `kartu run` without a token) until ``stop`` is set."""
     sandbox = Sandbox(directory, port=port, reset=reset)
     await sandbox.start()

@@ -122,7 +122,9 @@ class OutboxDispatcher:
                 break
         return total
 
-    async def _deliver(self, message: OutboxMessage, report: DispatchReport, slots: asyncio.Semaphore | None = None) -> None:
+    async def _deliver(
+        self, message: OutboxMessage, report: DispatchReport, slots: asyncio.Semaphore | None = None
+    ) -> None:
         """Compose, wait for the pacer's slot, send, record. ``slots`` bounds the work, not the
         waiting: a chat waiting out its one-message-a-second gap holds no slot."""
         work = slots or contextlib.nullcontext()  # entered twice: around composing, around sending
@@ -173,8 +175,12 @@ async def report_broadcast_progress(bot: Bot, services: Services, i18n: KartuI18
     for progress in updates:
         rendered = render_progress(i18n, progress)
         try:
-            await bot.edit_message_text(text=rendered.text, chat_id=progress.chat_id, message_id=progress.message_id,
-                                        reply_markup=rendered.markup)
+            await bot.edit_message_text(
+                text=rendered.text,
+                chat_id=progress.chat_id,
+                message_id=progress.message_id,
+                reply_markup=rendered.markup,
+            )
         except TelegramAPIError as error:
             log.info("could not update broadcast %s progress: %s", progress.broadcast_id, error)
     return len(updates)

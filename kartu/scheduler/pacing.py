@@ -47,7 +47,9 @@ class Pacer:
         """A send to ``chat_id`` just completed: its next message waits a full interval from
         now, however long this one took on the wire (a photo upload, say), since Telegram
         counts from when a message arrived, not from when its slot was booked."""
-        self._chat_next[chat_id] = max(self._chat_next.get(chat_id, 0.0), self.monotonic() + self.per_chat_interval)
+        self._chat_next[chat_id] = max(
+            self._chat_next.get(chat_id, 0.0), self.monotonic() + self.per_chat_interval
+        )
 
     def paused_for(self) -> float:
         """Seconds left of a 429 pause (0 when sending is allowed)."""

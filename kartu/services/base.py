@@ -37,7 +37,9 @@ class ServiceBase:
     def recipient(self, person: Person) -> Recipient:
         return Recipient(telegram_id=person.telegram_id, language=self.language_of(person))
 
-    async def _workplace(self, uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None) -> Workplace:
+    async def _workplace(
+        self, uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None
+    ) -> Workplace:
         """Where the user works as staff: the given merchant, else the one they act for (chosen
         with /shop; until they choose, the first shop they joined, so a new invite never moves them)."""
         person = await uow.people.by_telegram_id(telegram_id)
@@ -60,7 +62,10 @@ class ServiceBase:
     async def _keep_an_owner(self, uow: UnitOfWork, merchant_id: int) -> None:
         """`LastOwner` when the shop has one owner left: nobody removes or erases them."""
         await uow.staff.lock_team(merchant_id)  # two owners removing each other: one wins
-        if len([member for member, _ in await uow.staff.roster(merchant_id) if member.role == Role.OWNER]) <= 1:
+        if (
+            len([member for member, _ in await uow.staff.roster(merchant_id) if member.role == Role.OWNER])
+            <= 1
+        ):
             raise LastOwner()
 
     async def _owned_workplace(self, uow: UnitOfWork, telegram_id: int) -> Workplace:
@@ -69,7 +74,9 @@ class ServiceBase:
         except NotStaff:
             raise NotOwner() from None
         if place.member.role != Role.OWNER:
-            owned = [member for member in await uow.staff.workplaces(place.person.id) if member.role == Role.OWNER]
+            owned = [
+                member for member in await uow.staff.workplaces(place.person.id) if member.role == Role.OWNER
+            ]
             raise NotOwner(acting_for=place.merchant.name if owned else None)
         return place
 

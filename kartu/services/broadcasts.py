@@ -19,7 +19,9 @@ class BroadcastService(ServiceBase):
     def _cooldown_since(self) -> datetime:
         return self.clock.now() - timedelta(hours=self.settings.broadcast_cooldown_hours)
 
-    async def audience(self, owner_telegram_id: int, segments: Iterable[Segment] = tuple(Segment)) -> dict[Segment, int]:
+    async def audience(
+        self, owner_telegram_id: int, segments: Iterable[Segment] = tuple(Segment)
+    ) -> dict[Segment, int]:
         """How many members each of ``segments`` reaches now (one COUNT each; none for an empty
         tuple, which only checks the owner may broadcast); refuses while a broadcast is running."""
         now = self.clock.now()
@@ -27,9 +29,14 @@ class BroadcastService(ServiceBase):
             place = await self._owned_workplace(uow, owner_telegram_id)
             if await uow.broadcasts.running(place.merchant.id) is not None:
                 raise BroadcastRunning()
-            return {segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since()) for segment in segments}
+            return {
+                segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since())
+                for segment in segments
+            }
 
-    async def start(self, owner_telegram_id: int, text: str, photo_file_id: str | None, segment: str) -> BroadcastStarted:
+    async def start(
+        self, owner_telegram_id: int, text: str, photo_file_id: str | None, segment: str
+    ) -> BroadcastStarted:
         """Queue the message for everyone in the segment, in one transaction."""
         if segment not in set(Segment):
             raise PromptClosed("missing")
@@ -40,12 +47,22 @@ class BroadcastService(ServiceBase):
             await uow.broadcasts.lock_merchant(place.merchant.id)
             if await uow.broadcasts.running(place.merchant.id) is not None:
                 raise BroadcastRunning()
-            broadcast = await uow.broadcasts.add(Broadcast(
-                merchant_id=place.merchant.id, created_by_person_id=place.person.id, text=text,
-                photo_file_id=photo_file_id, segment=segment, created_at=now,
-            ))
-            not_before = next_allowed(now, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO)
-            total = await uow.broadcasts.queue(broadcast, Segment(segment), now, self._cooldown_since(), not_before)
+            broadcast = await uow.broadcasts.add(
+                Broadcast(
+                    merchant_id=place.merchant.id,
+                    created_by_person_id=place.person.id,
+                    text=text,
+                    photo_file_id=photo_file_id,
+                    segment=segment,
+                    created_at=now,
+                )
+            )
+            not_before = next_allowed(
+                now, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO
+            )
+            total = await uow.broadcasts.queue(
+                broadcast, Segment(segment), now, self._cooldown_since(), not_before
+            )
             if total == 0:
                 raise NobodyToReach()  # rolls the broadcast back
             broadcast.total = total
@@ -55,7 +72,9 @@ class BroadcastService(ServiceBase):
     async def attach_progress(self, broadcast_id: int, chat_id: int, message_id: int, total: int) -> None:
         """The owner's progress message, which shows ``progress_signature(0, 0, total)`` now."""
         async with self.db.write() as uow:
-            await uow.broadcasts.set_progress(broadcast_id, chat_id, message_id, progress_signature(0, 0, total, False, False))
+            await uow.broadcasts.set_progress(
+                broadcast_id, chat_id, message_id, progress_signature(0, 0, total, False, False)
+            )
 
     async def cancel(self, owner_telegram_id: int, broadcast_id: int) -> None:
         """Stop a running broadcast: queued messages are dropped; those already sending finish."""
@@ -78,23 +97,37 @@ class BroadcastService(ServiceBase):
                 in_flight = counts.get("pending", 0) + counts.get("sending", 0)
                 finished = in_flight == 0
                 cancelled = broadcast.status == "cancelling"
-                if finished and not await uow.broadcasts.set_status(broadcast.id, "cancelled" if cancelled else "finished", self.clock.now()):
+                if finished and not await uow.broadcasts.set_status(
+                    broadcast.id, "cancelled" if cancelled else "finished", self.clock.now()
+                ):
                     continue  # another scheduler process finished it
                 sent, failed = counts.get("sent", 0), counts.get("failed", 0) + counts.get("skipped", 0)
                 # The signature is what the message shows (pending and sending are one number
                 # there): an edit that would show the same text is never sent.
                 signature = progress_signature(sent, failed, in_flight, finished, cancelled)
-                if broadcast.progress_chat_id is None or broadcast.progress_message_id is None or signature == broadcast.progress_text:
+                if (
+                    broadcast.progress_chat_id is None
+                    or broadcast.progress_message_id is None
+                    or signature == broadcast.progress_text
+                ):
                     continue
                 if not await uow.broadcasts.claim_progress(broadcast.id, broadcast.progress_text, signature):
                     continue
                 owner = await uow.people.get(broadcast.created_by_person_id)
-                updates.append(BroadcastProgress(
-                    broadcast.id, broadcast.progress_chat_id, broadcast.progress_message_id,
-                    self.language_of(owner) if owner else self.settings.default_language,
-                    sent=sent, failed=failed,
-                    remaining=in_flight, cancelled=counts.get("cancelled", 0), finished=finished, was_cancelled=cancelled,
-                ))
+                updates.append(
+                    BroadcastProgress(
+                        broadcast.id,
+                        broadcast.progress_chat_id,
+                        broadcast.progress_message_id,
+                        self.language_of(owner) if owner else self.settings.default_language,
+                        sent=sent,
+                        failed=failed,
+                        remaining=in_flight,
+                        cancelled=counts.get("cancelled", 0),
+                        finished=finished,
+                        was_cancelled=cancelled,
+                    )
+                )
         return updates
 
 

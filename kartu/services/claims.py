@@ -26,13 +26,25 @@ class ClaimService(ServiceBase):
             await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
             if await uow.claims.open_for(merchant.id, person.id, now) is not None:
                 raise ClaimAlreadyOpen()
-            allowed = next_claim_allowed(await uow.claims.rejections_since(merchant.id, person.id, now - REJECTION_MEMORY))
+            allowed = next_claim_allowed(
+                await uow.claims.rejections_since(merchant.id, person.id, now - REJECTION_MEMORY)
+            )
             if allowed is not None and allowed > now:
                 raise ClaimTooSoon(minutes=math.ceil((allowed - now).total_seconds() / 60))
             claim = await uow.claims.add(
-                PurchaseClaim(merchant_id=merchant.id, person_id=person.id, amount=amount, created_at=now, expires_at=now + CLAIM_TTL)
+                PurchaseClaim(
+                    merchant_id=merchant.id,
+                    person_id=person.id,
+                    amount=amount,
+                    created_at=now,
+                    expires_at=now + CLAIM_TTL,
+                )
             )
-            roster = [(member, staff) for member, staff in await uow.staff.roster(merchant.id) if staff.id != person.id]
+            roster = [
+                (member, staff)
+                for member, staff in await uow.staff.roster(merchant.id)
+                if staff.id != person.id
+            ]
             on_duty = [(member, staff) for member, staff in roster if member.on_duty]
             recipients = tuple(self.recipient(staff) for _, staff in (on_duty or roster))
             view = await self._card_view(uow, person, merchant, card)
@@ -53,17 +65,35 @@ class ClaimService(ServiceBase):
             if claim.person_id == place.person.id:
                 raise OwnPurchase()
             if claim.status != "pending":
-                decider = await uow.people.get(claim.decided_by_person_id) if claim.decided_by_person_id else None
+                decider = (
+                    await uow.people.get(claim.decided_by_person_id) if claim.decided_by_person_id else None
+                )
                 raise ClaimClosed(claim.status, decider.first_name if decider else None)
             if claim.expires_at <= now:
                 raise ClaimClosed("expired")
-            if not await uow.claims.decide(claim.id, "approved" if approve else "rejected", place.person.id, now):
+            if not await uow.claims.decide(
+                claim.id, "approved" if approve else "rejected", place.person.id, now
+            ):
                 raise ClaimClosed("decided")
-            purchase = await self.counter.credit(uow, place, claim.person_id, 1, f"claim-{claim.id}") if approve else None
+            purchase = (
+                await self.counter.credit(uow, place, claim.person_id, 1, f"claim-{claim.id}")
+                if approve
+                else None
+            )
             customer = await uow.people.get(claim.person_id)
             assert customer is not None
-            notices = tuple(ClaimNoticeRef(n.chat_id, n.message_id, n.language) for n in await uow.claims.notices(claim.id))
-            return ClaimDecision(approve, place.person.first_name, self.recipient(customer), customer.first_name, notices, purchase)
+            notices = tuple(
+                ClaimNoticeRef(n.chat_id, n.message_id, n.language)
+                for n in await uow.claims.notices(claim.id)
+            )
+            return ClaimDecision(
+                approve,
+                place.person.first_name,
+                self.recipient(customer),
+                customer.first_name,
+                notices,
+                purchase,
+            )
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

@@ -70,11 +70,15 @@ class CounterService(ServiceBase):
             if reward is not None and reward.person_id == person.id:
                 raise OwnCodeShown(reward=True)
 
-    async def _stamped_today(self, uow: UnitOfWork, place_merchant_id: int, timezone: str, person_id: int) -> int:
+    async def _stamped_today(
+        self, uow: UnitOfWork, place_merchant_id: int, timezone: str, person_id: int
+    ) -> int:
         since = local_day_start(self.clock.now(), timezone)
         return await uow.ledger.stamps_earned_since(place_merchant_id, person_id, since)
 
-    async def open_purchase(self, staff_telegram_id: int, code_text: str, purchases_text: str | None = None) -> PurchasePromptView:
+    async def open_purchase(
+        self, staff_telegram_id: int, code_text: str, purchases_text: str | None = None
+    ) -> PurchasePromptView:
         """Staff typed a customer's code: show who it is and ask to confirm."""
         canonical = normalize_code(code_text)
         if canonical is None or code_kind(canonical) is not CodeKind.PERSONAL:
@@ -95,7 +99,9 @@ class CounterService(ServiceBase):
             await self._record_miss(uow, place, misses)
         raise UnknownCode()
 
-    async def _purchase_prompt(self, uow: UnitOfWork, place: Workplace, customer: Person, card: Card, purchases: int) -> PurchasePromptView:
+    async def _purchase_prompt(
+        self, uow: UnitOfWork, place: Workplace, customer: Person, card: Card, purchases: int
+    ) -> PurchasePromptView:
         now = self.clock.now()
         await self._record_hit(uow, place)
         rules = rules_of(await uow.programs.for_merchant(place.merchant.id))
@@ -118,27 +124,57 @@ class CounterService(ServiceBase):
             timezone=place.merchant.timezone,
         )
 
-    def _within_cap(self, rules: ProgramRules, card: Card, purchases: int, stamped: int, customer: Person, place: Workplace) -> PurchaseOutcome:
+    def _within_cap(
+        self,
+        rules: ProgramRules,
+        card: Card,
+        purchases: int,
+        stamped: int,
+        customer: Person,
+        place: Workplace,
+    ) -> PurchaseOutcome:
         try:
             return credit_purchase(rules, card.stamps, purchases, stamped)
         except DailyCapReached as refusal:
-            raise refusal.about(customer.first_name, place.merchant.name, (customer.telegram_id, self.language_of(customer))) from None
+            raise refusal.about(
+                customer.first_name, place.merchant.name, (customer.telegram_id, self.language_of(customer))
+            ) from None
 
     async def _add_prompt(
-        self, uow: UnitOfWork, place: Workplace, kind: str, customer_id: int, *, purchases: int = 0, reward_id: int | None = None
+        self,
+        uow: UnitOfWork,
+        place: Workplace,
+        kind: str,
+        customer_id: int,
+        *,
+        purchases: int = 0,
+        reward_id: int | None = None,
     ) -> PurchasePrompt:
         """The row behind a Confirm button, opened by this staff member for this shop."""
         now = self.clock.now()
-        return await uow.prompts.add(PurchasePrompt(
-            token=new_prompt_token(), kind=kind, reward_id=reward_id, merchant_id=place.merchant.id,
-            customer_person_id=customer_id, staff_person_id=place.person.id, purchases=purchases,
-            created_at=now, expires_at=now + PROMPT_TTL,
-        ))
+        return await uow.prompts.add(
+            PurchasePrompt(
+                token=new_prompt_token(),
+                kind=kind,
+                reward_id=reward_id,
+                merchant_id=place.merchant.id,
+                customer_person_id=customer_id,
+                staff_person_id=place.person.id,
+                purchases=purchases,
+                created_at=now,
+                expires_at=now + PROMPT_TTL,
+            )
+        )
 
     def _may_try_code(self, place: Workplace) -> CodeMisses:
         """Refuse code entry for a locked account, or one past its unknown codes this minute."""
         member = place.member
-        misses = CodeMisses(member.code_misses, member.miss_window_start, member.misses_in_window, member.locked_at is not None)
+        misses = CodeMisses(
+            member.code_misses,
+            member.miss_window_start,
+            member.misses_in_window,
+            member.locked_at is not None,
+        )
         if misses.locked:
             raise CodeEntryLocked()
         if not may_try_code(misses, self.clock.now()):
@@ -153,18 +189,28 @@ class CounterService(ServiceBase):
             for member, owner in await uow.staff.roster(place.merchant.id):
                 if member.role == Role.OWNER and member.id != place.member.id:
                     await uow.outbox.enqueue(
-                        key=f"code-lock:{place.member.id}:{now.isoformat()}:{member.id}", kind=Kind.CODE_LOCK_ALERT,
-                        category=Category.ALERT, chat_id=owner.telegram_id, person_id=owner.id, merchant_id=place.merchant.id,
-                        subject_id=place.member.id, now=now, not_before=now,
+                        key=f"code-lock:{place.member.id}:{now.isoformat()}:{member.id}",
+                        kind=Kind.CODE_LOCK_ALERT,
+                        category=Category.ALERT,
+                        chat_id=owner.telegram_id,
+                        person_id=owner.id,
+                        merchant_id=place.merchant.id,
+                        subject_id=place.member.id,
+                        now=now,
+                        not_before=now,
                     )
 
     async def _record_hit(self, uow: UnitOfWork, place: Workplace) -> None:
         """A known code ends the streak of misses (the per-minute count stays)."""
         member = place.member
         if member.code_misses:
-            await uow.staff.save_misses(member, CodeMisses(0, member.miss_window_start, member.misses_in_window), self.clock.now())
+            await uow.staff.save_misses(
+                member, CodeMisses(0, member.miss_window_start, member.misses_in_window), self.clock.now()
+            )
 
-    async def _open_prompt(self, uow: UnitOfWork, staff_telegram_id: int, token: str, kind: str) -> tuple[Workplace, PurchasePrompt]:
+    async def _open_prompt(
+        self, uow: UnitOfWork, staff_telegram_id: int, token: str, kind: str
+    ) -> tuple[Workplace, PurchasePrompt]:
         """The pending prompt behind a Confirm/Cancel tap. Who taps is checked first (staff at
         all), then that the prompt exists, is of this kind, was opened by them, and that they
         still work at its shop: a forged or foreign button learns nothing and changes nothing."""
@@ -192,10 +238,18 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
                 raise PromptClosed("confirmed")
-            return await self.credit(uow, place, prompt.customer_person_id, prompt.purchases, str(prompt.id), prompt.id)
+            return await self.credit(
+                uow, place, prompt.customer_person_id, prompt.purchases, str(prompt.id), prompt.id
+            )
 
     async def credit(
-        self, uow: UnitOfWork, place: Workplace, customer_id: int, purchases: int, source: str, prompt_id: int | None = None
+        self,
+        uow: UnitOfWork,
+        place: Workplace,
+        customer_id: int,
+        purchases: int,
+        source: str,
+        prompt_id: int | None = None,
     ) -> PurchaseResult:
         """Credit ``purchases`` to the customer's card, issuing a reward per full card.
 
@@ -211,10 +265,34 @@ class CounterService(ServiceBase):
         rules = rules_of(program)
         stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
         outcome = self._within_cap(rules, card, purchases, stamped, customer, place)
-        common = dict(merchant_id=place.merchant.id, person_id=customer.id, actor_person_id=place.person.id, prompt_id=prompt_id, created_at=now)
-        await uow.ledger.append(LedgerEntry(asset="stamp", delta=outcome.stamps_added, reason="purchase", idempotency_key=f"purchase:{source}", **common))
+        common = dict(
+            merchant_id=place.merchant.id,
+            person_id=customer.id,
+            actor_person_id=place.person.id,
+            prompt_id=prompt_id,
+            created_at=now,
+        )
+        await uow.ledger.append(
+            LedgerEntry(
+                asset="stamp",
+                delta=outcome.stamps_added,
+                reason="purchase",
+                idempotency_key=f"purchase:{source}",
+                **common,
+            )
+        )
         issued: list[RewardView] = []
-        news = [await self._tell(uow, f"card:{source}", Kind.CARD_UPDATE, customer, place, card.id, {"added": outcome.stamps_added, "filled": outcome.rewards_issued})]
+        news = [
+            await self._tell(
+                uow,
+                f"card:{source}",
+                Kind.CARD_UPDATE,
+                customer,
+                place,
+                card.id,
+                {"added": outcome.stamps_added, "filled": outcome.rewards_issued},
+            )
+        ]
         for number in range(outcome.rewards_issued):
             reward = await uow.rewards.add_with_unique_code(
                 lambda: Reward(
@@ -226,10 +304,36 @@ class CounterService(ServiceBase):
                     expires_at=reward_expiry(rules, now),
                 )
             )
-            await uow.ledger.append(LedgerEntry(asset="stamp", delta=-rules.stamps_required, reason="reward_issued", idempotency_key=f"card-full:{source}:{number}", reward_id=reward.id, **common))
-            await uow.ledger.append(LedgerEntry(asset="reward", delta=1, reason="reward_issued", idempotency_key=f"reward:{source}:{number}", reward_id=reward.id, **common))
-            issued.append(RewardView(reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone))
-            news.append(await self._tell(uow, f"reward-issued:{reward.id}", Kind.REWARD_ISSUED, customer, place, reward.id))
+            await uow.ledger.append(
+                LedgerEntry(
+                    asset="stamp",
+                    delta=-rules.stamps_required,
+                    reason="reward_issued",
+                    idempotency_key=f"card-full:{source}:{number}",
+                    reward_id=reward.id,
+                    **common,
+                )
+            )
+            await uow.ledger.append(
+                LedgerEntry(
+                    asset="reward",
+                    delta=1,
+                    reason="reward_issued",
+                    idempotency_key=f"reward:{source}:{number}",
+                    reward_id=reward.id,
+                    **common,
+                )
+            )
+            issued.append(
+                RewardView(
+                    reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone
+                )
+            )
+            news.append(
+                await self._tell(
+                    uow, f"reward-issued:{reward.id}", Kind.REWARD_ISSUED, customer, place, reward.id
+                )
+            )
         await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
         await uow.staff.touch(place.member.id, now)
         await self._ask_for_feedback_later(uow, place, customer, card, prompt_id, rules)
@@ -244,20 +348,40 @@ class CounterService(ServiceBase):
         )
 
     async def _tell(
-        self, uow: UnitOfWork, key: str, kind: Kind, customer: Person, place: Workplace, subject_id: int | None,
+        self,
+        uow: UnitOfWork,
+        key: str,
+        kind: Kind,
+        customer: Person,
+        place: Workplace,
+        subject_id: int | None,
         params: dict[str, int] | None = None,
     ) -> str:
         """Queue news that carries a result (a card, a reward code) in the crediting transaction:
         it survives a Telegram error after the commit. Returns its key, to deliver at once."""
         now = self.clock.now()
         await uow.outbox.enqueue(
-            key=key, kind=kind, category=Category.RESULT, chat_id=customer.telegram_id, person_id=customer.id,
-            merchant_id=place.merchant.id, subject_id=subject_id, params=params, now=now, not_before=now,
+            key=key,
+            kind=kind,
+            category=Category.RESULT,
+            chat_id=customer.telegram_id,
+            person_id=customer.id,
+            merchant_id=place.merchant.id,
+            subject_id=subject_id,
+            params=params,
+            now=now,
+            not_before=now,
         )
         return key
 
     async def _ask_for_feedback_later(
-        self, uow: UnitOfWork, place: Workplace, customer: Person, card: Card, prompt_id: int | None, rules: ProgramRules
+        self,
+        uow: UnitOfWork,
+        place: Workplace,
+        customer: Person,
+        card: Card,
+        prompt_id: int | None,
+        rules: ProgramRules,
     ) -> None:
         """Queue a survey, in the purchase's transaction, when this customer is due one."""
         now = self.clock.now()
@@ -266,12 +390,22 @@ class CounterService(ServiceBase):
         last = await uow.surveys.last_created(place.merchant.id, customer.id)
         if not survey_is_due(last, now, rules.survey_every_days):
             return
-        survey = await uow.surveys.add(Survey(merchant_id=place.merchant.id, person_id=customer.id, prompt_id=prompt_id, created_at=now))
+        survey = await uow.surveys.add(
+            Survey(merchant_id=place.merchant.id, person_id=customer.id, prompt_id=prompt_id, created_at=now)
+        )
         due = now + timedelta(minutes=rules.survey_delay_minutes)
         await uow.outbox.enqueue(
-            key=f"survey:{survey.id}", kind=Kind.SURVEY, category=Category.PROMO, chat_id=customer.telegram_id,
-            person_id=customer.id, merchant_id=place.merchant.id, subject_id=survey.id, now=now,
-            not_before=next_allowed(due, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO),
+            key=f"survey:{survey.id}",
+            kind=Kind.SURVEY,
+            category=Category.PROMO,
+            chat_id=customer.telegram_id,
+            person_id=customer.id,
+            merchant_id=place.merchant.id,
+            subject_id=survey.id,
+            now=now,
+            not_before=next_allowed(
+                due, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO
+            ),
         )
 
     async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
@@ -308,7 +442,12 @@ class CounterService(ServiceBase):
                 # id: only someone who typed the code can redeem it.
                 prompt = await self._add_prompt(uow, place, REDEEM, customer.id, reward_id=reward.id)
                 return RedeemPromptView(
-                    prompt.token or "", place.merchant.name, customer.first_name, reward.name, reward.expires_at, place.merchant.timezone
+                    prompt.token or "",
+                    place.merchant.name,
+                    customer.first_name,
+                    reward.name,
+                    reward.expires_at,
+                    place.merchant.timezone,
                 )
             await self._record_miss(uow, place, misses)  # another shop's code looks unknown too
         raise UnknownCode()
@@ -337,7 +476,9 @@ class CounterService(ServiceBase):
             await uow.staff.touch(place.member.id, now)
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
-            news = await self._tell(uow, f"redeemed:{reward.id}", Kind.REWARD_REDEEMED, customer, place, reward.id)
+            news = await self._tell(
+                uow, f"redeemed:{reward.id}", Kind.REWARD_REDEEMED, customer, place, reward.id
+            )
             return RedeemResult(
                 customer=self.recipient(customer),
                 customer_first_name=customer.first_name,

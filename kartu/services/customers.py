@@ -66,7 +66,9 @@ class CustomerService(ServiceBase):
             person.current_merchant_id = merchant.id
             await uow.people.save(person)
         view = await self._card_view(uow, person, merchant, card)
-        return JoinResult(card=view, newly_joined=created, first_name=person.first_name, opted_in_again=opted_in_again)
+        return JoinResult(
+            card=view, newly_joined=created, first_name=person.first_name, opted_in_again=opted_in_again
+        )
 
     async def start(self, profile: TelegramProfile, payload: str | None) -> StartOutcome:
         """``/start`` with or without a deep-link payload."""
@@ -122,7 +124,11 @@ class CustomerService(ServiceBase):
         merchant = await uow.merchants.get(invite.merchant_id)
         still_acting_for = await uow.merchants.get(acting) if acting != invite.merchant_id else None
         assert merchant is not None
-        return InviteResult(merchant_name=merchant.name, role=invite.role, still_acting_for=still_acting_for.name if still_acting_for else None)
+        return InviteResult(
+            merchant_name=merchant.name,
+            role=invite.role,
+            still_acting_for=still_acting_for.name if still_acting_for else None,
+        )
 
     async def card(self, telegram_id: int) -> CardView:
         async with self.db.read() as uow:
@@ -133,7 +139,9 @@ class CustomerService(ServiceBase):
         async with self.db.read() as uow:
             person, merchant, _ = await self._member_card(uow, telegram_id)
             rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
-            return [RewardView(r.code, r.name, r.expires_at, merchant.name, merchant.timezone) for r in rewards]
+            return [
+                RewardView(r.code, r.name, r.expires_at, merchant.name, merchant.timezone) for r in rewards
+            ]
 
     async def set_language(self, profile: TelegramProfile, language: str) -> str:
         if language not in SUPPORTED_LANGUAGES:
@@ -165,7 +173,9 @@ class CustomerService(ServiceBase):
         """The language to answer in, from one read (no profile refresh)."""
         async with self.db.read() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
-        return resolve_language(person.language if person else None, telegram_language, self.settings.default_language)
+        return resolve_language(
+            person.language if person else None, telegram_language, self.settings.default_language
+        )
 
     async def stop_promotions(self, telegram_id: int) -> str | None:
         """``/stop``: no more reminders, surveys or broadcasts from the current shop; returns its
@@ -176,9 +186,10 @@ class CustomerService(ServiceBase):
             except NotMember:
                 return None
             await uow.cards.set_opt_out(card, True)
-            await uow.outbox.drop_promotions_for(person.id, self.clock.now(), "opted out", merchant_id=merchant.id)
+            await uow.outbox.drop_promotions_for(
+                person.id, self.clock.now(), "opted out", merchant_id=merchant.id
+            )
             return merchant.name
-
 
     async def my_data(self, telegram_id: int) -> dict[str, Any]:
         """/mydata: everything stored about the person, ready to be sent as a JSON file."""

@@ -60,12 +60,25 @@ class DeliveryService(ServiceBase):
             language = self.language_of(person)
             match message.kind:
                 case Kind.STAMP_REMINDER:
-                    return await self._stamp_reminder(uow, message, language, merchant.name, merchant.timezone)
+                    return await self._stamp_reminder(
+                        uow, message, language, merchant.name, merchant.timezone
+                    )
                 case Kind.REWARD_REMINDER:
                     reward = await uow.rewards.get(message.subject_id)
-                    if reward is None or reward.redeemed_at is not None or reward.expires_at <= self.clock.now():
+                    if (
+                        reward is None
+                        or reward.redeemed_at is not None
+                        or reward.expires_at <= self.clock.now()
+                    ):
                         return None
-                    return RewardReminderNotice(language, merchant.name, reward.name, reward.code, reward.expires_at, merchant.timezone)
+                    return RewardReminderNotice(
+                        language,
+                        merchant.name,
+                        reward.name,
+                        reward.code,
+                        reward.expires_at,
+                        merchant.timezone,
+                    )
                 case Kind.BROADCAST:
                     broadcast = await uow.broadcasts.get(message.subject_id)
                     if broadcast is None or broadcast.status != "running":
@@ -84,15 +97,30 @@ class DeliveryService(ServiceBase):
                     reward = await uow.rewards.get(message.subject_id)
                     if reward is None or reward.expires_at <= self.clock.now():
                         return None
-                    return RewardIssuedNotice(language, RewardView(reward.code, reward.name, reward.expires_at, merchant.name, merchant.timezone))
+                    return RewardIssuedNotice(
+                        language,
+                        RewardView(
+                            reward.code, reward.name, reward.expires_at, merchant.name, merchant.timezone
+                        ),
+                    )
                 case Kind.REWARD_REDEEMED:
                     reward = await uow.rewards.get(message.subject_id)
-                    return RewardRedeemedNotice(language, merchant.name, reward.name) if reward is not None else None
+                    return (
+                        RewardRedeemedNotice(language, merchant.name, reward.name)
+                        if reward is not None
+                        else None
+                    )
                 case Kind.CODE_LOCK_ALERT:
                     member = await uow.staff.get(message.subject_id)
                     owner = await uow.staff.active(merchant.id, person.id)
                     staff = await uow.people.get(member.person_id) if member else None
-                    if member is None or member.locked_at is None or staff is None or owner is None or owner.role != Role.OWNER:
+                    if (
+                        member is None
+                        or member.locked_at is None
+                        or staff is None
+                        or owner is None
+                        or owner.role != Role.OWNER
+                    ):
                         return None
                     return CodeLockNotice(language, merchant.name, staff.first_name, member.code_misses)
                 case Kind.LOW_RATING_ALERT:
@@ -106,7 +134,15 @@ class DeliveryService(ServiceBase):
                         return None
                     visits, first = await uow.surveys.visit_history(merchant.id, customer.id)
                     return LowRatingAlertNotice(
-                        language, merchant.name, customer.first_name, survey.rating, survey.comment, survey.reason, visits, first, merchant.timezone
+                        language,
+                        merchant.name,
+                        customer.first_name,
+                        survey.rating,
+                        survey.comment,
+                        survey.reason,
+                        visits,
+                        first,
+                        merchant.timezone,
                     )
         return None
 
@@ -115,14 +151,27 @@ class DeliveryService(ServiceBase):
     ) -> StampReminderNotice | None:
         card = await uow.cards.by_id(message.subject_id or 0)
         program = await uow.programs.for_merchant(message.merchant_id or 0)
-        if card is None or card.stamps == 0 or card.last_purchase_at is None or program.stamp_expiry_days <= 0:
+        if (
+            card is None
+            or card.stamps == 0
+            or card.last_purchase_at is None
+            or program.stamp_expiry_days <= 0
+        ):
             return None
         expires_at = card.last_purchase_at + timedelta(days=program.stamp_expiry_days)
         days = json.loads(message.params or "{}").get("days", 0)
         # A purchase since queueing moved the expiry beyond this reminder's window: skip.
         if expires_at <= self.clock.now() or expires_at > message.created_at + timedelta(days=days, hours=1):
             return None
-        return StampReminderNotice(language, merchant_name, card.stamps, program.stamps_required, program.reward_name, expires_at, timezone)
+        return StampReminderNotice(
+            language,
+            merchant_name,
+            card.stamps,
+            program.stamps_required,
+            program.reward_name,
+            expires_at,
+            timezone,
+        )
 
     async def delivered(self, message_id: int) -> None:
         async with self.db.write() as uow:
@@ -150,13 +199,20 @@ class DeliveryService(ServiceBase):
     async def throttled(self, message_id: int, retry_after: float) -> None:
         """A 429: the message waits its turn again; the attempt does not count."""
         async with self.db.write() as uow:
-            await uow.outbox.retry_later(message_id, self.clock.now() + timedelta(seconds=retry_after), "429", count_attempt=False)
+            await uow.outbox.retry_later(
+                message_id, self.clock.now() + timedelta(seconds=retry_after), "429", count_attempt=False
+            )
 
     async def postpone(self, message_ids: Sequence[int], seconds: float) -> None:
         """Claimed messages that were not attempted go back to the queue (no attempt counted)."""
         async with self.db.write() as uow:
             for message_id in message_ids:
-                await uow.outbox.retry_later(message_id, self.clock.now() + timedelta(seconds=seconds), "postponed", count_attempt=False)
+                await uow.outbox.retry_later(
+                    message_id,
+                    self.clock.now() + timedelta(seconds=seconds),
+                    "postponed",
+                    count_attempt=False,
+                )
 
     async def blocked(self, chat_id: int, message_id: int | None = None) -> None:
         """The user blocked the bot: mark them, drop what is queued for them, until they write again."""

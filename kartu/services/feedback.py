@@ -34,9 +34,15 @@ class FeedbackService(ServiceBase):
             if is_low(rating):
                 for member, person in await uow.staff.roster(survey.merchant_id):
                     await uow.outbox.enqueue(
-                        key=f"low-rating:{survey.id}:{member.id}", kind=Kind.LOW_RATING_ALERT, category=Category.ALERT,
-                        chat_id=person.telegram_id, person_id=person.id, merchant_id=survey.merchant_id,
-                        subject_id=survey.id, not_before=now + COMMENT_GRACE, now=now,
+                        key=f"low-rating:{survey.id}:{member.id}",
+                        kind=Kind.LOW_RATING_ALERT,
+                        category=Category.ALERT,
+                        chat_id=person.telegram_id,
+                        person_id=person.id,
+                        merchant_id=survey.merchant_id,
+                        subject_id=survey.id,
+                        not_before=now + COMMENT_GRACE,
+                        now=now,
                     )
         return RatingResult(low=is_low(rating))
 
@@ -46,7 +52,11 @@ class FeedbackService(ServiceBase):
             raise PromptClosed("missing")
         async with self.db.write() as uow:
             survey = await self._own_survey(uow, telegram_id, survey_id)
-            if survey.rating is None or not is_low(survey.rating) or not await uow.surveys.set_reason(survey.id, reason):
+            if (
+                survey.rating is None
+                or not is_low(survey.rating)
+                or not await uow.surveys.set_reason(survey.id, reason)
+            ):
                 raise PromptClosed("rated")
 
     async def comment(self, telegram_id: int, survey_id: int, text: str | None) -> bool:
@@ -65,7 +75,12 @@ class FeedbackService(ServiceBase):
             place = await self._owned_workplace(uow, owner_telegram_id)
             average, count = await uow.surveys.summary(place.merchant.id)
             comments = tuple(
-                FeedbackComment(person.first_name, survey.rating, survey.comment or "", survey.commented_at or survey.created_at)
+                FeedbackComment(
+                    person.first_name,
+                    survey.rating,
+                    survey.comment or "",
+                    survey.commented_at or survey.created_at,
+                )
                 for survey, person in await uow.surveys.recent_comments(place.merchant.id, RECENT_COMMENTS)
             )
             return FeedbackReport(place.merchant.name, average, count, comments, place.merchant.timezone)

@@ -53,7 +53,14 @@ class MerchantService(ServiceBase):
             slug = f"{base[:36]}-{number}"
         return slug
 
-    async def _new_invite(self, uow: UnitOfWork, merchant_id: int, role: str, created_by: int | None, for_username: str | None = None) -> str:
+    async def _new_invite(
+        self,
+        uow: UnitOfWork,
+        merchant_id: int,
+        role: str,
+        created_by: int | None,
+        for_username: str | None = None,
+    ) -> str:
         now = self.clock.now()
         invite = await uow.invites.add_with_unique_token(
             lambda: StaffInvite(
@@ -98,15 +105,32 @@ class MerchantService(ServiceBase):
             if not allow_same_name and (twin := await uow.merchants.by_name(name)) is not None:
                 raise DuplicateMerchantName(twin.slug)
             merchant = await uow.merchants.add(
-                Merchant(slug=await self._unique_slug(uow, name), name=name, timezone=timezone or self.settings.default_timezone, created_at=now),
+                Merchant(
+                    slug=await self._unique_slug(uow, name),
+                    name=name,
+                    timezone=timezone or self.settings.default_timezone,
+                    created_at=now,
+                ),
                 Program(**asdict(rules), updated_at=now),
             )
             creator = await uow.people.by_telegram_id(requested_by) if requested_by else None
             owner = await self._add_owner(uow, merchant, owner_telegram_id, owner_username, creator)
-            return MerchantCreated(merchant.id, merchant.slug, merchant.name, owner.invite_token, owner.telegram_id, owner.for_username)
+            return MerchantCreated(
+                merchant.id,
+                merchant.slug,
+                merchant.name,
+                owner.invite_token,
+                owner.telegram_id,
+                owner.for_username,
+            )
 
     async def _add_owner(
-        self, uow: UnitOfWork, merchant: Merchant, telegram_id: int | None, username: str | None, creator: Person | None
+        self,
+        uow: UnitOfWork,
+        merchant: Merchant,
+        telegram_id: int | None,
+        username: str | None,
+        creator: Person | None,
     ) -> OwnerAdded:
         now = self.clock.now()
         handle = (username or "").strip().lstrip("@").lower() or None
@@ -121,12 +145,20 @@ class MerchantService(ServiceBase):
                 )
             await uow.staff.add_or_restore(merchant.id, owner.id, Role.OWNER, now)
             return OwnerAdded(telegram_id=telegram_id)
-        token = await self._new_invite(uow, merchant.id, Role.OWNER, creator.id if creator else None, for_username=handle)
+        token = await self._new_invite(
+            uow, merchant.id, Role.OWNER, creator.id if creator else None, for_username=handle
+        )
         return OwnerAdded(invite_token=token, for_username=handle)
 
     async def update_merchant(
-        self, slug: str, *, name: str | None = None, timezone: str | None = None,
-        owner_telegram_id: int | None = None, owner_username: str | None = None, owner_link: bool = False,
+        self,
+        slug: str,
+        *,
+        name: str | None = None,
+        timezone: str | None = None,
+        owner_telegram_id: int | None = None,
+        owner_username: str | None = None,
+        owner_link: bool = False,
     ) -> MerchantUpdated:
         """The operator renames a shop, moves its time zone or adds an owner (`kartu merchant update`)."""
         async with self.db.write() as uow:
@@ -150,7 +182,9 @@ class MerchantService(ServiceBase):
         """Every shop on this bot (`kartu merchant list`)."""
         async with self.db.read() as uow:
             return [
-                MerchantSummary(merchant.slug, merchant.name, merchant.timezone, owners, members, merchant.created_at)
+                MerchantSummary(
+                    merchant.slug, merchant.name, merchant.timezone, owners, members, merchant.created_at
+                )
                 for merchant, owners, members in await uow.merchants.directory()
             ]
 
@@ -165,17 +199,31 @@ class MerchantService(ServiceBase):
             place = await self._owned_workplace(uow, owner_telegram_id)
             roster = await uow.staff.roster(place.merchant.id)
             members = tuple(
-                StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at,
-                           locked=member.locked_at is not None, added_at=member.added_at)
+                StaffEntry(
+                    member.id,
+                    person.first_name,
+                    person.username,
+                    member.role,
+                    member.last_active_at,
+                    locked=member.locked_at is not None,
+                    added_at=member.added_at,
+                )
                 for member, person in roster
             )
             return TeamView(place.merchant.name, place.merchant.timezone, members, place.member.id)
 
-    async def _team_member(self, uow: UnitOfWork, owner_telegram_id: int, staff_id: int) -> tuple[Workplace, StaffMember, Person]:
+    async def _team_member(
+        self, uow: UnitOfWork, owner_telegram_id: int, staff_id: int
+    ) -> tuple[Workplace, StaffMember, Person]:
         place = await self._owned_workplace(uow, owner_telegram_id)
         member = await uow.staff.get(staff_id)
         person = await uow.people.get(member.person_id) if member is not None else None
-        if member is None or person is None or member.merchant_id != place.merchant.id or member.revoked_at is not None:
+        if (
+            member is None
+            or person is None
+            or member.merchant_id != place.merchant.id
+            or member.revoked_at is not None
+        ):
             raise PromptClosed("missing")
         return place, member, person
 
@@ -198,7 +246,12 @@ class MerchantService(ServiceBase):
         async with self.db.write() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             member = await uow.staff.get(staff_id)
-            if member is None or member.merchant_id != place.merchant.id or member.revoked_at is not None or member.locked_at is None:
+            if (
+                member is None
+                or member.merchant_id != place.merchant.id
+                or member.revoked_at is not None
+                or member.locked_at is None
+            ):
                 raise PromptClosed("missing")
             await uow.staff.unlock(member.id)
             person = await uow.people.get(member.person_id)
@@ -218,8 +271,16 @@ class MerchantService(ServiceBase):
             if merchant is None:
                 raise UnknownMerchant()
             return [
-                StaffEntry(member.id, person.first_name, person.username, member.role, member.last_active_at, person.telegram_id)
-                for member, person in await uow.staff.roster(merchant.id) if member.role == Role.OWNER
+                StaffEntry(
+                    member.id,
+                    person.first_name,
+                    person.username,
+                    member.role,
+                    member.last_active_at,
+                    person.telegram_id,
+                )
+                for member, person in await uow.staff.roster(merchant.id)
+                if member.role == Role.OWNER
             ]
 
     async def remove_owner(self, slug: str, telegram_id: int) -> str:
@@ -244,7 +305,11 @@ class MerchantService(ServiceBase):
             has_card = person.current_merchant_id is not None
             if member is None or as_customer:
                 return MenuView(Audience.CUSTOMER, has_card, works_somewhere=member is not None)
-            return MenuView(Audience.OWNER if member.role == Role.OWNER else Audience.STAFF, has_card, works_somewhere=True)
+            return MenuView(
+                Audience.OWNER if member.role == Role.OWNER else Audience.STAFF,
+                has_card,
+                works_somewhere=True,
+            )
 
     async def workplaces(self, telegram_id: int) -> list[WorkplaceEntry]:
         """The shops a person works at, marking the one they act for (/shop)."""
@@ -254,7 +319,9 @@ class MerchantService(ServiceBase):
             for member in reversed(await uow.staff.workplaces(place.person.id)):  # oldest first
                 merchant = await uow.merchants.get(member.merchant_id)
                 assert merchant is not None
-                entries.append(WorkplaceEntry(merchant.id, merchant.name, member.role, merchant.id == place.merchant.id))
+                entries.append(
+                    WorkplaceEntry(merchant.id, merchant.name, member.role, merchant.id == place.merchant.id)
+                )
             return entries
 
     async def act_for(self, telegram_id: int, merchant_id: int) -> str:
@@ -270,7 +337,9 @@ class MerchantService(ServiceBase):
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
-            return JoinInfo(place.merchant.name, place.merchant.slug, program.stamps_required, program.reward_name)
+            return JoinInfo(
+                place.merchant.name, place.merchant.slug, program.stamps_required, program.reward_name
+            )
 
     async def require_owner(self, telegram_id: int) -> str:
         """`NotOwner` unless the person owns the shop they act for; its name otherwise."""
@@ -283,7 +352,9 @@ class MerchantService(ServiceBase):
             program = await uow.programs.for_merchant(place.merchant.id)
             return _program_view(place.merchant, program)
 
-    async def change_program(self, owner_telegram_id: int, field: str, raw_value: str, *, confirmed: bool = False) -> ProgramView:
+    async def change_program(
+        self, owner_telegram_id: int, field: str, raw_value: str, *, confirmed: bool = False
+    ) -> ProgramView:
         """Change one setting from what the owner typed; `InvalidSetting` leaves it as it was.
 
         Lowering "stamps required" below what some cards hold caps those cards one stamp short
@@ -299,18 +370,27 @@ class MerchantService(ServiceBase):
                 return _program_view(place.merchant, program)
             changed = change_setting(rules_of(program), field, raw_value)
             if changed.stamps_required < program.stamps_required:
-                over = await uow.cards.holding_at_least(place.merchant.id, changed.stamps_required, lock=confirmed)
+                over = await uow.cards.holding_at_least(
+                    place.merchant.id, changed.stamps_required, lock=confirmed
+                )
                 if over and not confirmed:
                     raise ProgramChangeAffectsCards(len(over), changed.stamps_required)
                 for card in over:
                     capped = capped_balance(card.stamps, changed.stamps_required)
                     if capped is None:
                         continue
-                    await uow.ledger.append(LedgerEntry(
-                        merchant_id=place.merchant.id, person_id=card.person_id, asset="stamp", delta=capped - card.stamps,
-                        reason="program_change", actor_person_id=place.person.id, created_at=now,
-                        idempotency_key=f"program-change:{card.id}:{now.isoformat()}",
-                    ))
+                    await uow.ledger.append(
+                        LedgerEntry(
+                            merchant_id=place.merchant.id,
+                            person_id=card.person_id,
+                            asset="stamp",
+                            delta=capped - card.stamps,
+                            reason="program_change",
+                            actor_person_id=place.person.id,
+                            created_at=now,
+                            idempotency_key=f"program-change:{card.id}:{now.isoformat()}",
+                        )
+                    )
                     await uow.cards.set_stamps(card, capped, last_purchase_at=None)
             for item in fields(changed):
                 setattr(program, item.name, getattr(changed, item.name))

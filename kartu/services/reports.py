@@ -15,18 +15,32 @@ class ReportService(ServiceBase):
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             merchant = place.merchant
-            members, new, active = await uow.reports.member_counts(merchant.id, now - timedelta(days=7), now - timedelta(days=30))
+            members, new, active = await uow.reports.member_counts(
+                merchant.id, now - timedelta(days=7), now - timedelta(days=30)
+            )
             visitors, repeaters, visits = await uow.reports.visit_counts(merchant.id)
             issued, redeemed = await uow.reports.reward_counts(merchant.id)
             average, ratings = await uow.surveys.summary(merchant.id)
             reasons = tuple(await uow.surveys.reason_counts(merchant.id))
             recent = await uow.reports.visits_since(merchant.id, first_week_start(now, merchant.timezone))
-        weeks = tuple(WeekVisits(start, new_count, returning) for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone))
+        weeks = tuple(
+            WeekVisits(start, new_count, returning)
+            for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
+        )
         return StatsView(
-            merchant_name=merchant.name, timezone=merchant.timezone, members=members, new_this_week=new,
-            active_30_days=active, repeat_rate=share(repeaters, members), visits_per_member=share(visits, members),
-            rewards_issued=issued, rewards_redeemed=redeemed, average_rating=average, ratings=ratings,
-            low_rating_reasons=reasons, weeks=weeks,
+            merchant_name=merchant.name,
+            timezone=merchant.timezone,
+            members=members,
+            new_this_week=new,
+            active_30_days=active,
+            repeat_rate=share(repeaters, members),
+            visits_per_member=share(visits, members),
+            rewards_issued=issued,
+            rewards_redeemed=redeemed,
+            average_rating=average,
+            ratings=ratings,
+            low_rating_reasons=reasons,
+            weeks=weeks,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:
@@ -34,9 +48,20 @@ class ReportService(ServiceBase):
         async with self.db.read() as uow:
             place = await self._owned_workplace(uow, owner_telegram_id)
             members = tuple(
-                MemberRow(first_name, username, code, joined_at, stamps, int(visits), last_visit, not opted_out, int(rewards))
-                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards
-                in await uow.reports.members(place.merchant.id, now)
+                MemberRow(
+                    first_name,
+                    username,
+                    code,
+                    joined_at,
+                    stamps,
+                    int(visits),
+                    last_visit,
+                    not opted_out,
+                    int(rewards),
+                )
+                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards in await uow.reports.members(
+                    place.merchant.id, now
+                )
             )
             ledger = tuple(LedgerRow(*row) for row in await uow.reports.ledger(place.merchant.id))
             return ExportView(place.merchant.slug, place.merchant.timezone, members, ledger)

@@ -39,7 +39,9 @@ class UpkeepService(ServiceBase):
             offsets = parse_reminder_days(program.reminder_days)
         except ValueError:
             offsets = ()
-        not_before = next_allowed(now, merchant.timezone, QuietHours.parse(merchant.quiet_hours), Category.PROMO)
+        not_before = next_allowed(
+            now, merchant.timezone, QuietHours.parse(merchant.quiet_hours), Category.PROMO
+        )
         queued = cards = 0
         async with self.db.write() as uow:
             if program.stamp_expiry_days > 0:
@@ -53,5 +55,7 @@ class UpkeepService(ServiceBase):
                     queued += await uow.sweeps.queue_stamp_reminders(
                         merchant.id, days, near - expiry, far - expiry, not_before, now
                     )
-                queued += await uow.sweeps.queue_reward_reminders(merchant.id, days, near, far, not_before, now)
+                queued += await uow.sweeps.queue_reward_reminders(
+                    merchant.id, days, near, far, not_before, now
+                )
         return SweepReport(1, cards, rewards, queued)

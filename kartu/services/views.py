@@ -301,8 +301,15 @@ class CodeLockNotice:
 
 
 Notice = (
-    StampReminderNotice | RewardReminderNotice | SurveyNotice | LowRatingAlertNotice | BroadcastNotice
-    | CardUpdateNotice | RewardIssuedNotice | RewardRedeemedNotice | CodeLockNotice
+    StampReminderNotice
+    | RewardReminderNotice
+    | SurveyNotice
+    | LowRatingAlertNotice
+    | BroadcastNotice
+    | CardUpdateNotice
+    | RewardIssuedNotice
+    | RewardRedeemedNotice
+    | CodeLockNotice
 )
 
 

@@ -89,7 +89,9 @@ class StaffMember(SQLModel, table=True):
     code_misses: int = 0  # unknown codes typed in a row; reset by a known one
     miss_window_start: datetime | None = _when(nullable=True)  # the current minute of unknown codes
     misses_in_window: int = 0
-    locked_at: datetime | None = _when(nullable=True)  # too many misses: codes refused until the owner unlocks
+    locked_at: datetime | None = _when(
+        nullable=True
+    )  # too many misses: codes refused until the owner unlocks
 
 
 class StaffInvite(SQLModel, table=True):
@@ -103,7 +105,9 @@ class StaffInvite(SQLModel, table=True):
     expires_at: datetime = _when()
     used_at: datetime | None = _when(nullable=True)
     used_by_person_id: int | None = Field(default=None, foreign_key="person.id")
-    for_username: str | None = Field(default=None, max_length=32)  # only this @username may use it (lower case)
+    for_username: str | None = Field(
+        default=None, max_length=32
+    )  # only this @username may use it (lower case)
 
 
 class PurchasePrompt(SQLModel, table=True):

@@ -61,10 +61,14 @@ class World:
         """What the scheduler's broadcast-progress job does."""
         return await report_broadcast_progress(self.app.bot, self.app.services, self.app.i18n)
 
-    def user(self, user_id: int, first_name: str, language_code: str | None = "en", username: str | None = None) -> TelegramUser:
+    def user(
+        self, user_id: int, first_name: str, language_code: str | None = "en", username: str | None = None
+    ) -> TelegramUser:
         return TelegramUser(self.emulator, user_id, first_name, language_code, username)
 
-    async def create_shop(self, name: str = "Kopi Senja", owner_id: int = OWNER_ID, rules: ProgramRules | None = None) -> str:
+    async def create_shop(
+        self, name: str = "Kopi Senja", owner_id: int = OWNER_ID, rules: ProgramRules | None = None
+    ) -> str:
         """What the operator does with `kartu merchant create`; returns the join payload."""
         created = await self.app.services.merchants.create_merchant(name, owner_id, rules=rules)
         return f"m_{created.slug}"
@@ -95,15 +99,21 @@ def code_in(text: str) -> str:
 def bot_settings(emulator: BotAPIEmulator, database_url: str, **overrides: object) -> Settings:
     """Settings for a bot talking to the emulator, with the scheduler left to the test."""
     values: dict[str, object] = dict(
-        _env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, database_url=database_url,
-        polling_timeout=5, scheduler="off",
+        _env_file=None,
+        bot_token=emulator.token,
+        telegram_api_url=emulator.url,
+        database_url=database_url,
+        polling_timeout=5,
+        scheduler="off",
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 
 
 @asynccontextmanager
-async def polling_bot(emulator: BotAPIEmulator, settings: Settings, clock: FrozenClock) -> AsyncIterator[KartuApp]:
+async def polling_bot(
+    emulator: BotAPIEmulator, settings: Settings, clock: FrozenClock
+) -> AsyncIterator[KartuApp]:
     """The real bot, long polling the emulator, until the block ends."""
     app = build_app(settings, clock)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
@@ -118,14 +128,19 @@ async def polling_bot(emulator: BotAPIEmulator, settings: Settings, clock: Froze
 
 
 @asynccontextmanager
-async def webhook_bot(emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock, secret: str = "s3cret") -> AsyncIterator[KartuApp]:
+async def webhook_bot(
+    emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock, secret: str = "s3cret"
+) -> AsyncIterator[KartuApp]:
     """The real bot serving the emulator's webhook posts on a free local port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     settings = bot_settings(
-        emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
-        webhook_url=f"http://127.0.0.1:{port}", webhook_secret=secret, webhook_port=port,
+        emulator,
+        f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
+        webhook_url=f"http://127.0.0.1:{port}",
+        webhook_secret=secret,
+        webhook_port=port,
     )
     app = build_app(settings, clock)
     stop = asyncio.Event()
@@ -143,7 +158,8 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
     emulator = BotAPIEmulator()
     await emulator.start()
     settings = bot_settings(
-        emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
+        emulator,
+        f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
         admin_ids=frozenset({ADMIN_ID}),
         flood_burst=10_000,  # scripted users type faster than people; test_intake.py checks the default
     )
@@ -151,7 +167,9 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
     pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
     try:
         async with polling_bot(emulator, settings, clock) as app:
-            dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
+            dispatcher = OutboxDispatcher(
+                app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4
+            )
             await emulator.wait_for(lambda: emulator.state.commands)  # started: commands published
             world = World(emulator, app, clock, pacer_time, dispatcher)
             yield world
@@ -164,7 +182,6 @@ async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
 @pytest.fixture
 def owner(world: World) -> TelegramUser:
     return world.user(OWNER_ID, "Sari", "id", "sari_kopi")
-
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@ async def _member_and_rival(world: World) -> tuple[TelegramUser, str, TelegramUs
     return customer, code, rival
 
 
-async def _counter(world: World, owner: TelegramUser, rules: ProgramRules | None = None,
-                   customer: TelegramUser | None = None) -> tuple[TelegramUser, TelegramUser, str]:
+async def _counter(
+    world: World, owner: TelegramUser, rules: ProgramRules | None = None, customer: TelegramUser | None = None
+) -> tuple[TelegramUser, TelegramUser, str]:
     """Kopi Senja with Budi at the counter and a member (Ayu unless given); returns Budi, her and her code."""
     payload = await world.create_shop(rules=rules)
     barista, customer = en(world, 200, "Budi"), customer or en(world, 300, "Ayu")
@@ -39,7 +40,9 @@ async def _counter(world: World, owner: TelegramUser, rules: ProgramRules | None
     return barista, customer, await world.join(customer, payload)
 
 
-async def _rated_visit(world: World, barista: TelegramUser, customer: TelegramUser, code: str, stars: str) -> None:
+async def _rated_visit(
+    world: World, barista: TelegramUser, customer: TelegramUser, code: str, stars: str
+) -> None:
     """One purchase, then the survey (due a minute later) answered with ``stars``."""
     await barista.press(await barista.ask(code), "Confirm")
     await customer.next_message()
@@ -90,7 +93,9 @@ async def test_forged_redeem_buttons_redeem_nothing(world: World, owner: Telegra
     ok = prompt.buttons()[0]["callback_data"]
     assert (await colleague.press(prompt, data=ok)).text == STALE
     assert (await customer.press(prompt, data=ok)).text == "Only staff of this shop can do that."
-    assert (await customer.press(prompt, data=prompt.buttons()[1]["callback_data"])).text == "Only staff of this shop can do that."
+    assert (
+        await customer.press(prompt, data=prompt.buttons()[1]["callback_data"])
+    ).text == "Only staff of this shop can do that."
     assert (await barista.press(prompt, "Confirm")).text == "Redeemed."
     assert "Enjoy" in (await customer.next_message()).body
     assert (await barista.press(prompt, data=ok)).text == "This reward was already redeemed."
@@ -107,19 +112,29 @@ async def test_a_rival_owner_cannot_cancel_a_broadcast(world: World, owner: Tele
     await owner.next_message()
     confirm = await owner.next_message()
     await owner.press(confirm, "Kirim")
-    broadcast_id = await owner.until(lambda: next((b["callback_data"] for b in confirm.buttons() if b["callback_data"].startswith("bca:stop")), None))
+    broadcast_id = await owner.until(
+        lambda: next(
+            (b["callback_data"] for b in confirm.buttons() if b["callback_data"].startswith("bca:stop")), None
+        )
+    )
     assert (await rival.press(confirm, data=broadcast_id)).text == STALE
-    assert (await en(world, 301, "Stranger").press(confirm, data=broadcast_id)).text == "Only the shop owner can do that."
+    assert (
+        await en(world, 301, "Stranger").press(confirm, data=broadcast_id)
+    ).text == "Only the shop owner can do that."
     stranger = en(world, 302, "Stranger")
     for forged in ("bcs:all", "bca:drop:0", "prog:nonsense", "team:revoke:1"):
         assert (await stranger.press(confirm, data=forged)).text == "Only the shop owner can do that.", forged
     for forged in ("clm:ok:1", "buy:no:" + "A" * 22):
-        assert (await stranger.press(confirm, data=forged)).text == "Only staff of this shop can do that.", forged
+        assert (await stranger.press(confirm, data=forged)).text == "Only staff of this shop can do that.", (
+            forged
+        )
     assert (await world.deliver()).sent == 1  # it still goes out
 
 
 # 2 ------------------------------------------------------------------------------------------
-async def test_another_shops_staff_cannot_enrol_or_reach_a_customer(world: World, owner: TelegramUser) -> None:
+async def test_another_shops_staff_cannot_enrol_or_reach_a_customer(
+    world: World, owner: TelegramUser
+) -> None:
     customer, code, rival = await _member_and_rival(world)
 
     assert (await rival.ask(code)).body == UNKNOWN  # exactly what an unknown code gets
@@ -173,7 +188,9 @@ async def test_an_owner_removes_a_co_owner_but_never_the_last(world: World, owne
     await partner.ask(f"/start {payload}")
     roster = await owner.ask("/staff")
     await owner.press(roster, "Keluarkan Wulan")
-    await owner.press(await owner.until(lambda: roster if "dari tim?" in roster.body else None), "Jangan")  # changed her mind
+    await owner.press(
+        await owner.until(lambda: roster if "dari tim?" in roster.body else None), "Jangan"
+    )  # changed her mind
     assert await owner.until(lambda: "Wulan — pemilik" in roster.body)
     await owner.press(roster, "Keluarkan Wulan")
     await owner.until(lambda: "dari tim?" in roster.body)
@@ -194,8 +211,12 @@ async def test_an_owner_removes_a_co_owner_but_never_the_last(world: World, owne
 
 # 7 ------------------------------------------------------------------------------------------
 async def test_removed_staff_do_not_get_alerts_queued_before(world: World, owner: TelegramUser) -> None:
-    barista, customer, code = await _counter(world, owner, ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0))
-    await _rated_visit(world, barista, customer, code, "⭐")  # the alerts are queued now, for the owner and Budi
+    barista, customer, code = await _counter(
+        world, owner, ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0)
+    )
+    await _rated_visit(
+        world, barista, customer, code, "⭐"
+    )  # the alerts are queued now, for the owner and Budi
     roster = await owner.ask("/staff")
     await owner.press(roster, "Keluarkan Budi")
     await owner.until(lambda: "dari tim?" in roster.body)
@@ -216,12 +237,14 @@ async def test_a_formula_in_a_name_is_text_in_the_export(world: World, owner: Te
     await owner.send("/export")
     members = await owner.next_message()
     rows = list(csv.DictReader(io.StringIO(members.document.decode("utf-8-sig"))))  # type: ignore[union-attr]
-    assert [row["Nama"] for row in rows] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+62 811", "'@SUM(A1)", "'-1+1"]
+    assert [row["Nama"] for row in rows] == ['\'=HYPERLINK("http://x","y")', "'+62 811", "'@SUM(A1)", "'-1+1"]
     assert {row["Stempel"] for row in rows} == {"0"}  # numbers stay numbers
 
 
 # 9 ------------------------------------------------------------------------------------------
-async def test_code_guessing_slows_down_then_locks_and_tells_the_owner(world: World, owner: TelegramUser) -> None:
+async def test_code_guessing_slows_down_then_locks_and_tells_the_owner(
+    world: World, owner: TelegramUser
+) -> None:
     barista, customer, code = await _counter(world, owner)
     guesses = iter(f"ZZZZ-{number:04d}".replace("0", "Z") for number in range(1000, 9999))
 
@@ -249,18 +272,30 @@ async def test_code_guessing_slows_down_then_locks_and_tells_the_owner(world: Wo
 async def test_odd_numbers_get_a_clear_answer(world: World, owner: TelegramUser) -> None:
     barista, customer, code = await _counter(world, owner)
     for odd in ("²", "①", "٣", "999999", "-1", "1.5", "0", "99999999999999999999999"):
-        assert (await barista.ask(f"/stamp {code} {odd}")).body == "The number of purchases must be between 1 and 20.", odd
+        assert (
+            await barista.ask(f"/stamp {code} {odd}")
+        ).body == "The number of purchases must be between 1 and 20.", odd
     program = await owner.ask("/program")
     await owner.press(program, "🎯 Stempel")
     for odd in ("²", "①", "١٠", "10.5", "1e3"):
         assert "angka bulat dari 2 sampai 50" in (await owner.ask(odd)).body, odd
-    for forged in ("clm:ok:99999999999999999999999", "svy:1e3:1", "team:revoke:-1", "bca:stop:18446744073709551616"):
+    for forged in (
+        "clm:ok:99999999999999999999999",
+        "svy:1e3:1",
+        "team:revoke:-1",
+        "bca:stop:18446744073709551616",
+    ):
         assert (await owner.press(program, data=forged)).text == "Tombol ini sudah tidak berlaku.", forged
 
 
 # 12 -----------------------------------------------------------------------------------------
 async def test_a_customer_sees_leaves_and_erases_their_data(world: World, owner: TelegramUser) -> None:
-    barista, customer, code = await _counter(world, owner, ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0), customer=world.user(300, "Ayu", "en", "ayu_k"))
+    barista, customer, code = await _counter(
+        world,
+        owner,
+        ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0),
+        customer=world.user(300, "Ayu", "en", "ayu_k"),
+    )
     await _rated_visit(world, barista, customer, code, "⭐")
     await customer.ask("Too cold")
 
@@ -317,11 +352,20 @@ async def test_leaving_one_shop_and_opting_out_per_shop(world: World, owner: Tel
 async def test_a_telegram_error_after_the_commit_loses_no_news(world: World, owner: TelegramUser) -> None:
     barista, customer, code = await _counter(world, owner, ProgramRules(stamps_required=2, daily_stamp_cap=0))
     prompt = await barista.ask(f"/stamp {code} 2")
-    world.emulator.fail("sendPhoto", 429, "Too Many Requests: retry after 5", chat_id=customer.id, retry_after=5)
-    world.emulator.fail("editMessageText", 400, "Bad Request: query is too old and response timeout expired", chat_id=barista.id)
+    world.emulator.fail(
+        "sendPhoto", 429, "Too Many Requests: retry after 5", chat_id=customer.id, retry_after=5
+    )
+    world.emulator.fail(
+        "editMessageText",
+        400,
+        "Bad Request: query is too old and response timeout expired",
+        chat_id=barista.id,
+    )
     world.refusals_expected = True
     assert (await barista.press(prompt, "Confirm")).text == "Confirmed."
-    await world.emulator.wait_for(lambda: not world.emulator.failures)  # the card hit the 429, the prompt's edit failed
+    await world.emulator.wait_for(
+        lambda: not world.emulator.failures
+    )  # the card hit the 429, the prompt's edit failed
     assert (await world.deliver()).sent == 0 and customer.unread() == []  # waits out the 429
     world.clock.advance(seconds=6)
     assert (await world.deliver()).sent == 2
@@ -331,8 +375,12 @@ async def test_a_telegram_error_after_the_commit_loses_no_news(world: World, own
 
 
 # 15 -----------------------------------------------------------------------------------------
-async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(world: World, owner: TelegramUser) -> None:
-    barista, customer, code = await _counter(world, owner, ProgramRules(stamps_required=50, daily_stamp_cap=0))
+async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(
+    world: World, owner: TelegramUser
+) -> None:
+    barista, customer, code = await _counter(
+        world, owner, ProgramRules(stamps_required=50, daily_stamp_cap=0)
+    )
     for _ in range(2):
         await barista.press(await barista.ask(f"/stamp {code} 20"), "Confirm")
         await customer.next_message()
@@ -342,7 +390,9 @@ async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(world:
     assert "1 kartu pelanggan berisi 2 stempel atau lebih" in question.body and "1 stempel" in question.body
     assert "40/50" in await _card(world, customer)  # nothing changed yet
     await owner.press(question, "Konfirmasi")
-    await owner.until(lambda: program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>2</b>."))
+    await owner.until(
+        lambda: program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>2</b>.")
+    )
     assert question.body == "Tersimpan."
     assert "1/2" in await _card(world, customer)
     assert (await _ledger_balance(world))["stamp"] == 1  # the ledger says so too
@@ -354,10 +404,16 @@ async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(world:
 
 
 async def test_one_confirmation_fills_at_most_five_cards(world: World, owner: TelegramUser) -> None:
-    barista, customer, code = await _counter(world, owner, ProgramRules(stamps_required=2, stamps_per_purchase=10, daily_stamp_cap=0))
-    assert (await barista.ask(f"/stamp {code} 20")).body == "That would fill more than 5 cards at once. Please confirm fewer purchases at a time."
+    barista, customer, code = await _counter(
+        world, owner, ProgramRules(stamps_required=2, stamps_per_purchase=10, daily_stamp_cap=0)
+    )
+    assert (
+        await barista.ask(f"/stamp {code} 20")
+    ).body == "That would fill more than 5 cards at once. Please confirm fewer purchases at a time."
     await barista.press(await barista.ask(f"/stamp {code} 1"), "Confirm")
-    assert len([m for m in [await customer.next_message() for _ in range(6)] if "Show this code" in m.body]) == 5
+    assert (
+        len([m for m in [await customer.next_message() for _ in range(6)] if "Show this code" in m.body]) == 5
+    )
 
 
 # 16 -----------------------------------------------------------------------------------------

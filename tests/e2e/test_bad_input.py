@@ -16,17 +16,25 @@ async def test_unknown_and_malformed_codes(world: World, owner: TelegramUser, ba
     await world.hire(owner, barista)
     assert (await barista.ask("ZZZZ-ZZZZ")).body == "I don't know that code. Please check it and try again."
     assert (await barista.ask("/stamp")).body.startswith("Send it like this: /stamp CODE")
-    assert (await barista.ask("/stamp hello")).body == "I don't know that code. Please check it and try again."
+    assert (
+        await barista.ask("/stamp hello")
+    ).body == "I don't know that code. Please check it and try again."
     assert (await barista.ask("/redeem")).body == "Send it like this: /redeem REWARD-CODE"
-    assert (await barista.ask("/redeem AAAAA-BBBBB")).body == "I don't know that code. Please check it and try again."
+    assert (
+        await barista.ask("/redeem AAAAA-BBBBB")
+    ).body == "I don't know that code. Please check it and try again."
     assert "Sorry, I did not understand" in (await barista.ask("good morning, everyone")).body
 
 
-async def test_purchase_count_is_checked(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_purchase_count_is_checked(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
-    assert (await barista.ask(f"/stamp {code} 99")).body == "The number of purchases must be between 1 and 20."
+    assert (
+        await barista.ask(f"/stamp {code} 99")
+    ).body == "The number of purchases must be between 1 and 20."
     prompt = await barista.ask(f"/stamp {code} 2")
     assert "Add 2 stamps for 2 purchases?" in prompt.body
 
@@ -43,7 +51,9 @@ async def test_oversized_empty_and_non_text_messages(world: World, customer: Tel
     assert "cuma bisa baca pesan teks" in (await customer.next_message()).body
 
 
-async def test_wrong_roles_are_refused(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_wrong_roles_are_refused(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
@@ -55,14 +65,18 @@ async def test_wrong_roles_are_refused(world: World, owner: TelegramUser, barist
     assert await _stamps(world, customer.id) == 0
 
 
-async def test_staff_cannot_stamp_their_own_card(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_staff_cannot_stamp_their_own_card(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     own_code = await world.join(barista, payload)
     assert "cannot confirm a purchase on your own card" in (await barista.ask(own_code)).body
 
 
-async def test_forged_and_stale_buttons(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_forged_and_stale_buttons(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
@@ -74,7 +88,9 @@ async def test_forged_and_stale_buttons(world: World, owner: TelegramUser, baris
     assert (await barista.press(prompt, data="buy:ok:999999")).text == "This button is no longer valid."
     assert (await barista.press(prompt, data="buy:ok:" + "A" * 22)).text == "This button is no longer valid."
     assert (await barista.press(prompt, data="buy:ok:not-a-number")).text == "This button is no longer valid."
-    assert (await barista.press(prompt, data="prog:stamps_required")).text == "Only the shop owner can do that."
+    assert (
+        await barista.press(prompt, data="prog:stamps_required")
+    ).text == "Only the shop owner can do that."
     assert (await barista.press(prompt, data="lang:xx")).text == "Sorry, that did not work. Please try again."
 
     # Staff of another shop (or a colleague) cannot decide a prompt they did not open.
@@ -89,13 +105,17 @@ async def test_forged_and_stale_buttons(world: World, owner: TelegramUser, baris
     assert await _stamps(world, customer.id) == 0
 
 
-async def test_double_tap_credits_once(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_double_tap_credits_once(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
     prompt = await barista.ask(code)
     first = await barista.press(prompt, "Confirm")
-    second = await barista.press(prompt, data=prompt.buttons()[0]["callback_data"] if prompt.buttons() else "buy:ok:1")
+    second = await barista.press(
+        prompt, data=prompt.buttons()[0]["callback_data"] if prompt.buttons() else "buy:ok:1"
+    )
     assert first.text == "Confirmed."
     assert second.text == "This purchase was already confirmed."
     assert await _stamps(world, customer.id) == 1
@@ -104,7 +124,9 @@ async def test_double_tap_credits_once(world: World, owner: TelegramUser, barist
     assert "1/10" in (await customer.ask("/card")).body  # and no second card notification came before it
 
 
-async def test_cancel_adds_nothing(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_cancel_adds_nothing(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
@@ -116,18 +138,27 @@ async def test_cancel_adds_nothing(world: World, owner: TelegramUser, barista: T
     assert await _stamps(world, customer.id) == 0
 
 
-async def test_daily_cap(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_daily_cap(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop(rules=ProgramRules(daily_stamp_cap=3))
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
     assert (await barista.press(await barista.ask(f"/stamp {code} 2"), "Confirm")).text == "Confirmed."
     assert (await barista.ask(f"/stamp {code} 2")).body == (
-        "Nothing was added: Ayu can get only 1 more stamp today (daily limit 3). Confirm fewer purchases.")
+        "Nothing was added: Ayu can get only 1 more stamp today (daily limit 3). Confirm fewer purchases."
+    )
     await barista.press(await barista.ask(code), "Confirm")
     await customer.next_message()
     await customer.next_message()  # the two cards
-    assert (await barista.ask(code)).body == "Nothing was added: Ayu already got today's 3 stamps, the shop's daily limit. They can collect again tomorrow."
-    assert (await customer.next_message()).body == "Kamu sudah dapat 3 stempel hari ini di <b>Kopi Senja</b>, batas per harinya. Stempel berikutnya bisa mulai besok ya 🙂"
+    assert (
+        (await barista.ask(code)).body
+        == "Nothing was added: Ayu already got today's 3 stamps, the shop's daily limit. They can collect again tomorrow."
+    )
+    assert (
+        (await customer.next_message()).body
+        == "Kamu sudah dapat 3 stempel hari ini di <b>Kopi Senja</b>, batas per harinya. Stempel berikutnya bisa mulai besok ya 🙂"
+    )
     world.clock.advance(days=1)
     assert "Add 1 stamp for 1 purchase?" in (await barista.ask(code)).body
 
@@ -149,8 +180,12 @@ async def test_invites_work_once_and_expire(world: World, owner: TelegramUser, b
     assert "not valid any more" in (await late.ask("/start staff_forgedtoken123")).body
 
 
-async def test_expired_and_used_reward_codes(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
-    payload = await world.create_shop(rules=ProgramRules(stamps_required=2, reward_valid_days=30, daily_stamp_cap=0))
+async def test_expired_and_used_reward_codes(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
+    payload = await world.create_shop(
+        rules=ProgramRules(stamps_required=2, reward_valid_days=30, daily_stamp_cap=0)
+    )
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
     await barista.press(await barista.ask(f"/stamp {code} 2"), "Confirm")
@@ -163,7 +198,9 @@ async def test_expired_and_used_reward_codes(world: World, owner: TelegramUser, 
     assert "belum punya hadiah" in (await customer.ask("/rewards")).body
 
 
-async def test_revoked_staff_cannot_use_their_pending_prompt(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_revoked_staff_cannot_use_their_pending_prompt(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.hire(owner, barista)
     code = await world.join(customer, payload)

@@ -9,10 +9,14 @@ from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import SentMessage, TelegramUser
 from tests.e2e.conftest import World
 
-RULES = ProgramRules(stamps_required=10, daily_stamp_cap=0, survey_every_days=0, stamp_expiry_days=0, reminder_days="")
+RULES = ProgramRules(
+    stamps_required=10, daily_stamp_cap=0, survey_every_days=0, stamp_expiry_days=0, reminder_days=""
+)
 
 
-async def _visit(world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1) -> None:
+async def _visit(
+    world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1
+) -> None:
     prompt = await barista.ask(f"/stamp {code} {purchases}")
     assert (await barista.press(prompt, "Confirm")).text == "Confirmed."
     await customer.next_message()
@@ -52,12 +56,18 @@ async def _send_to(owner: TelegramUser, segments: SentMessage, segment_label: st
     return confirm
 
 
-async def test_segment_counts_match_hand_built_data(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_segment_counts_match_hand_built_data(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     await _members(world, owner, barista)
     segments = await _compose(owner, "Promo kopi susu 2-for-1 hari ini!")
     assert [b["text"] for b in segments.buttons()] == [
-        "Semua anggota (4)", "Aktif (datang dalam 30 hari terakhir) (2)", "Lama tidak datang (30+ hari) (2)",
-        "Hampir dapat hadiah (kartu terisi 70%+) (1)", "Punya hadiah yang belum dipakai (1)", "✖️ Batal",
+        "Semua anggota (4)",
+        "Aktif (datang dalam 30 hari terakhir) (2)",
+        "Lama tidak datang (30+ hari) (2)",
+        "Hampir dapat hadiah (kartu terisi 70%+) (1)",
+        "Punya hadiah yang belum dipakai (1)",
+        "✖️ Batal",
     ]
 
 
@@ -87,7 +97,9 @@ async def test_broadcast_reaches_its_segment_once_with_progress_and_summary(
     await owner.press(segments, "Aktif")
     await owner.next_message()
     confirm = await owner.next_message()
-    assert (await owner.press(confirm, "Kirim")).text == "Saat ini belum ada pelanggan di kelompok itu yang bisa dikirimi pesan."
+    assert (
+        await owner.press(confirm, "Kirim")
+    ).text == "Saat ini belum ada pelanggan di kelompok itu yang bisa dikirimi pesan."
     assert all(person.unread() == [] for person in people.values())
 
 
@@ -104,7 +116,9 @@ async def test_a_broadcast_cancelled_midway(world: World, owner: TelegramUser, b
     assert (await world.dispatcher.dispatch_once()).sent == 3
     await world.report_progress()
     assert "terkirim 3 · gagal 0 · sisa 7" in progress.body
-    assert (await owner.press(progress, "Batalkan pengiriman")).text == "Membatalkan: sisanya tidak akan menerima pesan ini."
+    assert (
+        await owner.press(progress, "Batalkan pengiriman")
+    ).text == "Membatalkan: sisanya tidak akan menerima pesan ini."
     assert (await world.deliver()).sent == 0
     await world.report_progress()
     assert progress.body == "📣 Pengiriman dibatalkan: terkirim 3 · gagal 0 · sisa 0; 7 tidak terkirim."
@@ -113,7 +127,9 @@ async def test_a_broadcast_cancelled_midway(world: World, owner: TelegramUser, b
     assert (await owner.press(progress, data="bca:stop:1")).text == "Pesan ini sudah selesai dikirim."
 
 
-async def test_photo_broadcast_and_wrong_roles(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
+async def test_photo_broadcast_and_wrong_roles(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop(rules=RULES)
     await world.hire(owner, barista)
     await world.join(customer, payload)
@@ -133,7 +149,9 @@ async def test_photo_broadcast_and_wrong_roles(world: World, owner: TelegramUser
     assert photo.photo == b"user-photo-1" and photo.caption == "📣 <b>Kopi Senja</b>\nMenu baru!"
 
 
-async def test_progress_is_edited_only_when_what_it_shows_changes(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_progress_is_edited_only_when_what_it_shows_changes(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     """The first tick with nothing sent, and rows moving from pending to sending, would edit the
     owner's message with identical text: Telegram refuses that ("message is not modified")."""
     payload = await world.create_shop(rules=RULES)
@@ -151,5 +169,7 @@ async def test_progress_is_edited_only_when_what_it_shows_changes(world: World, 
     # Two scheduler processes ticking at once: exactly one edits.
     await world.app.services.delivery.postpone([m.id for m in claimed if m.id is not None], 0)
     assert (await world.dispatcher.dispatch_once()).sent == 4
-    ticks = await asyncio.gather(world.app.services.broadcasts.progress_updates(), world.app.services.broadcasts.progress_updates())
+    ticks = await asyncio.gather(
+        world.app.services.broadcasts.progress_updates(), world.app.services.broadcasts.progress_updates()
+    )
     assert sorted(len(tick) for tick in ticks) == [0, 1]

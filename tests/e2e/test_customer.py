@@ -6,12 +6,20 @@ from kartu.sandbox import TelegramUser
 from tests.e2e.conftest import World, code_in
 
 
-async def test_plain_start_joins_the_only_shop_in_the_customers_language(world: World, customer: TelegramUser) -> None:
+async def test_plain_start_joins_the_only_shop_in_the_customers_language(
+    world: World, customer: TelegramUser
+) -> None:
     await world.create_shop()
     welcome = await customer.ask("/start")
     assert "Selamat datang di <b>Kopi Senja</b>, Ayu! Kartu stempelmu sudah siap." in welcome.body
     assert "0/10 — 10 lagi dapat 1 free drink" in welcome.body
-    assert welcome.keyboard_labels() == ["🎟 Kartu saya", "🔑 Kode saya", "🎁 Hadiah", "❓ Bantuan", "🧾 Minta stempel"]
+    assert welcome.keyboard_labels() == [
+        "🎟 Kartu saya",
+        "🔑 Kode saya",
+        "🎁 Hadiah",
+        "❓ Bantuan",
+        "🧾 Minta stempel",
+    ]
 
     again = await customer.ask("/start")
     assert "Selamat datang lagi" in again.body

@@ -15,17 +15,25 @@ from kartu.sandbox.emulator import SentMessage
 from tests.e2e.conftest import World, code_in
 
 
-async def test_a_customer_who_sends_their_own_code_is_told_to_show_it(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_a_customer_who_sends_their_own_code_is_told_to_show_it(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     payload = await world.create_shop(rules=ProgramRules(stamps_required=2, daily_stamp_cap=0))
     await world.hire(owner, barista)
     customer, stranger = world.user(300, "Ayu", "en"), world.user(301, "Eve", "en")
     code = await world.join(customer, payload)
-    assert (await customer.ask(code)).body == "That is your own code 🙂 Show it at the counter when you pay, and staff will add your stamp."
+    assert (
+        await customer.ask(code)
+    ).body == "That is your own code 🙂 Show it at the counter when you pay, and staff will add your stamp."
     await barista.press(await barista.ask(f"/stamp {code} 2"), "Confirm")
     await customer.next_message()
     reward_code = code_in((await customer.next_message()).body)
-    assert (await customer.ask(reward_code.lower())).body == "That is your reward code 🎁 Show it to staff at the counter to use it."
-    assert (await stranger.ask(code)).body == "Only staff of this shop can do that."  # someone else's code: nothing learnt
+    assert (
+        await customer.ask(reward_code.lower())
+    ).body == "That is your reward code 🎁 Show it to staff at the counter to use it."
+    assert (
+        await stranger.ask(code)
+    ).body == "Only staff of this shop can do that."  # someone else's code: nothing learnt
 
 
 async def test_anyone_can_find_their_telegram_id(world: World) -> None:
@@ -37,7 +45,9 @@ async def test_anyone_can_find_their_telegram_id(world: World) -> None:
     assert (await person.ask("/whoami")).body == "Your Telegram user id is <code>4242</code> (Rina)."
 
 
-async def test_survey_buttons_read_alike_and_broadcasts_name_the_shop(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_survey_buttons_read_alike_and_broadcasts_name_the_shop(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     payload = await world.create_shop(rules=ProgramRules(survey_delay_minutes=1, daily_stamp_cap=0))
     await world.hire(owner, barista)
     customer = world.user(300, "Ayu", "en")
@@ -82,10 +92,17 @@ def _picture(message: SentMessage) -> Image.Image:
 
 def _filled_stamps(picture: Image.Image) -> int:
     """Stamps drawn filled: the accent colour sampled at the centre of each circle of the first two rows."""
-    return sum(1 for row in range(2) for column in range(5) if picture.getpixel((120 + 140 * column, 220 + 140 * row - 20)) == ACCENT)
+    return sum(
+        1
+        for row in range(2)
+        for column in range(5)
+        if picture.getpixel((120 + 140 * column, 220 + 140 * row - 20)) == ACCENT
+    )
 
 
-async def test_the_stamp_that_fills_the_card_shows_it_full_then_the_reward(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_the_stamp_that_fills_the_card_shows_it_full_then_the_reward(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     payload = await world.create_shop(rules=ProgramRules(stamps_required=10, daily_stamp_cap=0))
     await world.hire(owner, barista)
     customer = world.user(300, "Ayu", "en")
@@ -96,7 +113,11 @@ async def test_the_stamp_that_fills_the_card_shows_it_full_then_the_reward(world
 
     await barista.press(await barista.ask(code), "Confirm")
     full, reward = await customer.next_message(), await customer.next_message()
-    assert full.body.split("\n")[:3] == ["✅ +1 stamp!", "🎉 <b>Kopi Senja</b>: your card is full!", "Your reward code comes next."]
+    assert full.body.split("\n")[:3] == [
+        "✅ +1 stamp!",
+        "🎉 <b>Kopi Senja</b>: your card is full!",
+        "Your reward code comes next.",
+    ]
     assert _filled_stamps(_picture(full)) == 10  # not the fresh 0/10 card
     assert reward.body.startswith("🎁 Your reward: <b>1 free drink</b>\nShow this code to staff: <code>")
     card = await customer.ask("/card")
@@ -105,7 +126,9 @@ async def test_the_stamp_that_fills_the_card_shows_it_full_then_the_reward(world
     assert held.size[1] == _picture(ninth).size[1] + 50  # the held reward is written on the card picture
 
 
-async def test_the_daily_limit_is_told_to_staff_and_customer_in_their_own_words(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_the_daily_limit_is_told_to_staff_and_customer_in_their_own_words(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     payload = await world.create_shop(rules=ProgramRules(daily_stamp_cap=1))
     await world.hire(owner, barista)
     customer = world.user(300, "Ayu", "id")
@@ -113,19 +136,36 @@ async def test_the_daily_limit_is_told_to_staff_and_customer_in_their_own_words(
     await barista.press(await barista.ask(code), "Confirm")
     await customer.next_message()
     assert (await barista.ask(code)).body.startswith("Nothing was added: Ayu already got today's 1 stamps")
-    assert (await customer.next_message()).body.startswith("Kamu sudah dapat 1 stempel hari ini di <b>Kopi Senja</b>")
+    assert (await customer.next_message()).body.startswith(
+        "Kamu sudah dapat 1 stempel hari ini di <b>Kopi Senja</b>"
+    )
 
 
-async def test_each_role_gets_its_own_keyboard_help_and_command_menu(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_each_role_gets_its_own_keyboard_help_and_command_menu(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     payload = await world.create_shop()
     customer = world.user(300, "Ayu", "en")
     await world.join(customer, payload)
-    assert customer.inbox[-1].keyboard_labels() == ["🎟 My card", "🔑 My code", "🎁 Rewards", "❓ Help", "🧾 I bought something"]
+    assert customer.inbox[-1].keyboard_labels() == [
+        "🎟 My card",
+        "🔑 My code",
+        "🎁 Rewards",
+        "❓ Help",
+        "🧾 I bought something",
+    ]
     assert "claim" in customer.commands() and "stamp" not in customer.commands()
 
     help_text = await owner.ask("/help")
     assert help_text.body.startswith("<b>Mengelola toko</b>") and "<b>Di kasir</b>" in help_text.body
-    assert help_text.keyboard_labels() == ["🔗 Link & QR", "👥 Tim", "⚙️ Program", "📊 Statistik", "📣 Kirim pesan", "❓ Bantuan"]
+    assert help_text.keyboard_labels() == [
+        "🔗 Link & QR",
+        "👥 Tim",
+        "⚙️ Program",
+        "📊 Statistik",
+        "📣 Kirim pesan",
+        "❓ Bantuan",
+    ]
     assert owner.commands()[:3] == ["link", "program", "staff"]
     assert "Tim Kopi Senja" in (await owner.ask("👥 Tim")).body  # the button does what /staff does
 
@@ -139,7 +179,10 @@ async def test_each_role_gets_its_own_keyboard_help_and_command_menu(world: Worl
     assert "🎟 My cards (customer)" in switch.keyboard_labels()
     as_customer = await barista.ask("🎟 My cards (customer)")
     assert as_customer.keyboard_labels()[-1] == "🧑‍🍳 Staff menu" and "claim" in barista.commands()
-    assert "<b>At the counter</b>" in (await barista.ask("🧑‍🍳 Staff menu")).body and "stamp" in barista.commands()
+    assert (
+        "<b>At the counter</b>" in (await barista.ask("🧑‍🍳 Staff menu")).body
+        and "stamp" in barista.commands()
+    )
 
     team = await owner.ask("/staff")
     await owner.press(team, "Keluarkan Budi")
@@ -150,7 +193,9 @@ async def test_each_role_gets_its_own_keyboard_help_and_command_menu(world: Worl
     assert "🧑‍🍳 Staff menu" not in removed.keyboard_labels() and "stamp" not in barista.commands()
 
 
-async def test_the_team_list_describes_owners_and_new_staff_truthfully(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_the_team_list_describes_owners_and_new_staff_truthfully(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     await world.create_shop()
     await world.hire(owner, barista)
     team = await owner.ask("/staff")
@@ -162,15 +207,23 @@ async def test_the_team_list_describes_owners_and_new_staff_truthfully(world: Wo
 async def test_the_program_is_grouped_and_edited_in_place(world: World, owner: TelegramUser) -> None:
     await world.create_shop()
     program = await owner.ask("/program")
-    assert [line for line in program.body.split("\n") if line.startswith("<b>")][1:] == ["<b>🎟 Kartu</b>", "<b>⏳ Masa berlaku</b>", "<b>💬 Pesan</b>"]
+    assert [line for line in program.body.split("\n") if line.startswith("<b>")][1:] == [
+        "<b>🎟 Kartu</b>",
+        "<b>⏳ Masa berlaku</b>",
+        "<b>💬 Pesan</b>",
+    ]
     assert "• Stempel hangus: <b>setelah 180 hari tanpa kunjungan</b>" in program.body
     assert "• Pengingat sebelum hangus: <b>7 dan 1 hari sebelumnya</b>" in program.body
     assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 6
 
     await owner.press(program, "🎯 Stempel")
-    assert program.body.startswith("Stempel untuk satu hadiah saat ini: <b>10</b>.")  # the same message, now the question
+    assert program.body.startswith(
+        "Stempel untuk satu hadiah saat ini: <b>10</b>."
+    )  # the same message, now the question
     sent = await owner.send("8")
-    await owner.until(lambda: program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>8</b>."))
+    await owner.until(
+        lambda: program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>8</b>.")
+    )
     assert owner.reaction_to(sent) == ["👍"] and owner.unread() == []  # nothing re-sent
 
     await owner.press(program, "📅 Batas harian")
@@ -186,13 +239,19 @@ async def test_codes_and_cards_carry_the_shop_name_and_its_emoji(world: World) -
     await customer.send("/code")
     text, qr = await customer.next_message(), await customer.next_message()
     picture = _picture(qr)
-    under = picture.crop((0, picture.height - 140, picture.width, picture.height))  # below the QR's white border
-    assert min(sum(colour) for _, colour in under.getcolors(maxcolors=100_000) or []) < 100  # the code and the shop are written under the QR
+    under = picture.crop(
+        (0, picture.height - 140, picture.width, picture.height)
+    )  # below the QR's white border
+    assert (
+        min(sum(colour) for _, colour in under.getcolors(maxcolors=100_000) or []) < 100
+    )  # the code and the shop are written under the QR
     card = _picture(await customer.ask("/card"))
     title = card.crop((0, 30, 800, 110))
     colours = {colour for _, colour in title.getcolors(maxcolors=100_000) or []}
     if emoji_font_file() is not None:  # Debian's fonts-noto-color-emoji (installed by .ci/run)
-        assert any(abs(r - g) > 40 or abs(g - b) > 40 for r, g, b in colours if (r, g, b) not in {ACCENT, BACKGROUND})
+        assert any(
+            abs(r - g) > 40 or abs(g - b) > 40 for r, g, b in colours if (r, g, b) not in {ACCENT, BACKGROUND}
+        )
     assert "Kopi Senja ☕" in text.body
 
 
@@ -206,7 +265,9 @@ async def test_an_owner_link_for_a_username_works_only_for_that_username(world: 
     assert created.owner_for_username == "budi_barber" and created.owner_telegram_id is None
     payload = f"owner_{created.owner_invite_token}"
     eve = world.user(401, "Eve", "en", "eve")
-    assert (await eve.ask(f"/start {payload}")).body.startswith("This owner link was made for someone else's Telegram account.")
+    assert (await eve.ask(f"/start {payload}")).body.startswith(
+        "This owner link was made for someone else's Telegram account."
+    )
     budi = world.user(402, "Budi", "en", "budi_barber")
     assert "Welcome, owner of <b>Barber Jaya</b>" in (await budi.ask(f"/start {payload}")).body
     known = await world.app.services.merchants.create_merchant("Barber Dua", owner_username="budi_barber")
@@ -224,4 +285,7 @@ async def test_link_sends_the_join_link_with_a_printable_poster(world: World, ow
         assert document.document is not None and document.document.startswith(b"%PDF")
         box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)", document.document)
         assert box is not None
-        assert abs(float(box.group(1)) / 72 * 25.4 - width_mm) < 0.5 and abs(float(box.group(2)) / 72 * 25.4 - height_mm) < 0.5
+        assert (
+            abs(float(box.group(1)) / 72 * 25.4 - width_mm) < 0.5
+            and abs(float(box.group(2)) / 72 * 25.4 - height_mm) < 0.5
+        )

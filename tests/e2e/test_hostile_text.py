@@ -15,8 +15,23 @@ from kartu.loyalty.program import REWARD_NAME_MAX, ProgramRules
 from tests.e2e.conftest import World, code_in
 
 KNOWN_BREAKERS = [
-    "Kopi <3", "<b>", "</code>", "&", "&amp;", "&#0;", "<a href='x'>", "<tg-spoiler>", "a < b > c",
-    "{shop}", "{}", "%s", "\u202eRTL", "🙂" * 3, "<pre><code class=\"x\">", "<<>>", "x\u200b",
+    "Kopi <3",
+    "<b>",
+    "</code>",
+    "&",
+    "&amp;",
+    "&#0;",
+    "<a href='x'>",
+    "<tg-spoiler>",
+    "a < b > c",
+    "{shop}",
+    "{}",
+    "%s",
+    "\u202eRTL",
+    "🙂" * 3,
+    '<pre><code class="x">',
+    "<<>>",
+    "x\u200b",
 ]
 hostile = st.one_of(
     st.sampled_from(KNOWN_BREAKERS),
@@ -28,9 +43,20 @@ _people = itertools.count(10_000, 10)
 
 # Each example is a whole shop's life through the real bot (about a second); no shrinking, since
 # a failing example is printed as it is and shrinking would replay it hundreds of times.
-@settings(max_examples=12, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(shop=hostile, reward=hostile, customer_name=hostile, staff_name=hostile, comment=hostile, broadcast=hostile)
+@settings(
+    max_examples=12,
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    shop=hostile,
+    reward=hostile,
+    customer_name=hostile,
+    staff_name=hostile,
+    comment=hostile,
+    broadcast=hostile,
+)
 async def test_hostile_text_in_every_field_never_breaks_a_message(
     world: World, shop: str, reward: str, customer_name: str, staff_name: str, comment: str, broadcast: str
 ) -> None:
@@ -39,13 +65,16 @@ async def test_hostile_text_in_every_field_never_breaks_a_message(
     barista = world.user(base + 1, staff_name, "id")
     customer = world.user(base + 2, customer_name, "en")
     payload = await world.create_shop(
-        shop, owner_id=owner.id,
+        shop,
+        owner_id=owner.id,
         rules=ProgramRules(stamps_required=2, survey_delay_minutes=1, survey_every_days=1, daily_stamp_cap=0),
     )
     program = await owner.ask("/program")
     await owner.press(program, "🎁 Reward")
     await owner.send(reward[:REWARD_NAME_MAX])
-    await owner.until(lambda: program.body.startswith("✅ Saved: Reward is now"))  # the program message, edited in place
+    await owner.until(
+        lambda: program.body.startswith("✅ Saved: Reward is now")
+    )  # the program message, edited in place
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
 

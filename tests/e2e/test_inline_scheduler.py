@@ -12,13 +12,20 @@ from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import BotAPIEmulator, TelegramUser
 
 
-async def test_a_survey_is_delivered_by_the_scheduler_inside_the_bot(tmp_path: Path, clock: FrozenClock) -> None:
+async def test_a_survey_is_delivered_by_the_scheduler_inside_the_bot(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
     emulator = BotAPIEmulator()
     await emulator.start()
     settings = Settings(
-        _env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url, polling_timeout=5,
+        _env_file=None,
+        bot_token=emulator.token,
+        telegram_api_url=emulator.url,
+        polling_timeout=5,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
-        scheduler="inline", dispatch_interval_seconds=0.2, sweep_interval_seconds=0.2,
+        scheduler="inline",
+        dispatch_interval_seconds=0.2,
+        sweep_interval_seconds=0.2,
     )
     app = build_app(settings, clock)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))

@@ -55,7 +55,9 @@ async def test_a_backlog_of_2000_updates_is_answered_once_each_without_apologies
     assert peak <= Settings(_env_file=None).max_concurrent_updates  # the backlog waited its turn
 
 
-async def test_a_failure_in_a_middleware_gets_the_apology(world: World, customer: TelegramUser, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failure_in_a_middleware_gets_the_apology(
+    world: World, customer: TelegramUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async def database_down(*_: object) -> str:
         raise ConnectionError("database is down")
 
@@ -92,7 +94,9 @@ async def test_broken_webhook_bodies_get_400_and_no_traceback(tmp_path: Path, cl
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret or ""}
             async with aiohttp.ClientSession() as session:
                 for body in (b"{not json", b'{"hello": "world"}', b"[]", b'{"update_id": "x"}'):
-                    async with session.post(url, data=body, headers={**headers, "Content-Type": "application/json"}) as response:
+                    async with session.post(
+                        url, data=body, headers={**headers, "Content-Type": "application/json"}
+                    ) as response:
                         assert response.status == 400
                         assert "Traceback" not in await response.text()
             customer = TelegramUser(emulator, 300, "Ayu", "en")
@@ -101,7 +105,9 @@ async def test_broken_webhook_bodies_get_400_and_no_traceback(tmp_path: Path, cl
         await emulator.stop()
 
 
-async def test_groups_get_one_pointer_to_the_private_chat_and_nothing_else(world: World, customer: TelegramUser) -> None:
+async def test_groups_get_one_pointer_to_the_private_chat_and_nothing_else(
+    world: World, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.join(customer, payload)
     group = -100123
@@ -122,7 +128,9 @@ async def test_a_flood_is_answered_once_then_ignored(tmp_path: Path, clock: Froz
     emulator = BotAPIEmulator()
     await emulator.start()
     try:
-        settings = bot_settings(emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}")  # default limits: burst 20
+        settings = bot_settings(
+            emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}"
+        )  # default limits: burst 20
         async with polling_bot(emulator, settings, clock):
             flooder = TelegramUser(emulator, 666, "Spam", "en")
             calm = TelegramUser(emulator, 667, "Calm", "en")

@@ -11,13 +11,17 @@ from tests.e2e.conftest import World
 NO_SURVEYS = dict(survey_every_days=0, daily_stamp_cap=0)
 
 
-async def _buy(world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1) -> None:
+async def _buy(
+    world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1
+) -> None:
     prompt = await barista.ask(f"/stamp {code} {purchases}")
     assert (await barista.press(prompt, "Confirm")).text == "Confirmed."
     await customer.next_message()  # the new card
 
 
-async def _shop(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser, **rules: int | str) -> str:
+async def _shop(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser, **rules: int | str
+) -> str:
     payload = await world.create_shop(rules=ProgramRules(**rules))  # type: ignore[arg-type]
     await world.hire(owner, barista)
     return await world.join(customer, payload)
@@ -31,7 +35,9 @@ async def _ledger(world: World, reason: str) -> list[int]:
 async def test_stamps_expire_after_two_reminders_each_sent_once(
     world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
 ) -> None:
-    code = await _shop(world, owner, barista, customer, stamp_expiry_days=30, reminder_days="7,1", **NO_SURVEYS)
+    code = await _shop(
+        world, owner, barista, customer, stamp_expiry_days=30, reminder_days="7,1", **NO_SURVEYS
+    )
     await _buy(world, barista, customer, code, 3)  # 5 Jan, 10:00 in Jakarta
     card = await customer.ask("/card")
     assert "Stempelmu hangus pada 4 Feb 2026" in card.body
@@ -45,7 +51,10 @@ async def test_stamps_expire_after_two_reminders_each_sent_once(
         await world.sweep()
         await world.deliver()
     seven_day = await customer.next_message()
-    assert seven_day.body == "⏳ 3 stempelmu di <b>Kopi Senja</b> hangus pada 4 Feb 2026 — 7 lagi dapat 1 free drink. Ditunggu kedatangannya!"
+    assert (
+        seven_day.body
+        == "⏳ 3 stempelmu di <b>Kopi Senja</b> hangus pada 4 Feb 2026 — 7 lagi dapat 1 free drink. Ditunggu kedatangannya!"
+    )
 
     world.clock.advance(days=6)  # under a day left
     for _ in range(3):
@@ -77,9 +86,20 @@ async def test_a_purchase_after_a_reminder_was_queued_cancels_it(
     assert (report.sent, report.skipped) == (0, 1)
 
 
-async def test_reward_reminder_and_expiry(world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser) -> None:
-    code = await _shop(world, owner, barista, customer, stamps_required=2, reward_valid_days=10, reminder_days="3",
-                       stamp_expiry_days=0, **NO_SURVEYS)
+async def test_reward_reminder_and_expiry(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
+    code = await _shop(
+        world,
+        owner,
+        barista,
+        customer,
+        stamps_required=2,
+        reward_valid_days=10,
+        reminder_days="3",
+        stamp_expiry_days=0,
+        **NO_SURVEYS,
+    )
     await _buy(world, barista, customer, code, 2)
     reward_message = await customer.next_message()
     world.clock.advance(days=7, hours=1)
@@ -96,7 +116,9 @@ async def test_reward_reminder_and_expiry(world: World, owner: TelegramUser, bar
 async def test_survey_after_the_delay_and_a_low_score_alerts_the_team(
     world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
 ) -> None:
-    code = await _shop(world, owner, barista, customer, survey_delay_minutes=120, survey_every_days=14, daily_stamp_cap=0)
+    code = await _shop(
+        world, owner, barista, customer, survey_delay_minutes=120, survey_every_days=14, daily_stamp_cap=0
+    )
     await _buy(world, barista, customer, code)
     world.clock.advance(minutes=119)
     assert (await world.deliver()).sent == 0
@@ -125,7 +147,10 @@ async def test_survey_after_the_delay_and_a_low_score_alerts_the_team(
     assert (await world.deliver()).sent == 0  # one survey per 14 days
 
     report = await owner.ask("/feedback")
-    assert "Nilai rata-rata: <b>1,0</b>/5 dari 1 penilaian" in report.body and "Kopinya dingin dan lama" in report.body
+    assert (
+        "Nilai rata-rata: <b>1,0</b>/5 dari 1 penilaian" in report.body
+        and "Kopinya dingin dan lama" in report.body
+    )
 
 
 async def test_quiet_hours_hold_surveys_until_morning_but_not_alerts(
@@ -169,7 +194,9 @@ async def test_opt_out_stops_promotions_but_not_purchase_messages(
 async def test_a_customer_who_blocked_the_bot_is_marked_and_skipped(
     world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
 ) -> None:
-    code = await _shop(world, owner, barista, customer, stamp_expiry_days=30, reminder_days="7,1", **NO_SURVEYS)
+    code = await _shop(
+        world, owner, barista, customer, stamp_expiry_days=30, reminder_days="7,1", **NO_SURVEYS
+    )
     await _buy(world, barista, customer, code)
     world.emulator.fail("sendMessage", 403, "Forbidden: bot was blocked by the user", chat_id=customer.id)
     world.clock.advance(days=23, hours=1)
@@ -188,7 +215,9 @@ async def test_a_customer_who_blocked_the_bot_is_marked_and_skipped(
 
 
 async def test_a_429_pauses_everyone_for_retry_after(world: World) -> None:
-    payload = await world.create_shop(rules=ProgramRules(stamp_expiry_days=30, reminder_days="7", **NO_SURVEYS))
+    payload = await world.create_shop(
+        rules=ProgramRules(stamp_expiry_days=30, reminder_days="7", **NO_SURVEYS)
+    )
     customers = [world.user(400 + n, f"C{n}", "en") for n in range(3)]
     owner = world.user(100, "Sari", "id")
     barista = world.user(200, "Budi", "en")

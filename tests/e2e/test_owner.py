@@ -8,7 +8,9 @@ from kartu.sandbox import TelegramUser
 from tests.e2e.conftest import ADMIN_ID, World
 
 
-async def test_owner_changes_the_program_in_a_guided_form(world: World, owner: TelegramUser, customer: TelegramUser) -> None:
+async def test_owner_changes_the_program_in_a_guided_form(
+    world: World, owner: TelegramUser, customer: TelegramUser
+) -> None:
     payload = await world.create_shop()
     await world.join(customer, payload)
 
@@ -22,7 +24,11 @@ async def test_owner_changes_the_program_in_a_guided_form(world: World, owner: T
     await owner.send_sticker()
     assert (await owner.next_message()).body == "Kirim nilai barunya dalam bentuk teks, atau /cancel."
     await owner.send("8")
-    await owner.until(lambda: program.body.startswith("✅ Tersimpan") and "Stempel untuk satu hadiah: <b>8</b>" in program.body)
+    await owner.until(
+        lambda: (
+            program.body.startswith("✅ Tersimpan") and "Stempel untuk satu hadiah: <b>8</b>" in program.body
+        )
+    )
 
     await owner.press(program, "🎁 Hadiah")
     await owner.send("Es kopi susu gratis")
@@ -38,9 +44,13 @@ async def test_owner_changes_the_program_in_a_guided_form(world: World, owner: T
     program = await owner.ask("/program")
     assert "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>21:00–08:00</b>" in program.body
     await owner.press(program, "🌙 Jam tenang")
-    assert (await owner.ask("25-8")).body == "Tulis jam tenangnya seperti 21-8 atau 22:30-07:00, atau 0 kalau tidak perlu."
+    assert (
+        await owner.ask("25-8")
+    ).body == "Tulis jam tenangnya seperti 21-8 atau 22:30-07:00, atau 0 kalau tidak perlu."
     await owner.send("22.30 - 7")
-    await owner.until(lambda: "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>22:30–07:00</b>" in program.body)
+    await owner.until(
+        lambda: "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>22:30–07:00</b>" in program.body
+    )
 
 
 async def test_admin_creates_a_merchant_and_its_owner_takes_over(world: World) -> None:

@@ -14,17 +14,27 @@ from kartu.sandbox import TelegramUser
 from tests.e2e.conftest import World
 
 
-async def _visit(world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1) -> None:
+async def _visit(
+    world: World, barista: TelegramUser, customer: TelegramUser, code: str, purchases: int = 1
+) -> None:
     prompt = await barista.ask(f"/stamp {code} {purchases}")
     assert (await barista.press(prompt, "Confirm")).text == "Confirmed."
     await customer.next_message()  # the new card
 
 
-async def _shop_with_history(world: World, owner: TelegramUser, barista: TelegramUser) -> tuple[TelegramUser, ...]:
+async def _shop_with_history(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> tuple[TelegramUser, ...]:
     """Hand-built data: Ayu visits 3 times (5 weeks ago, 2 weeks ago, today), Dewi twice this week, Rina joins only."""
-    payload = await world.create_shop(rules=ProgramRules(stamps_required=3, daily_stamp_cap=0, survey_every_days=0))
+    payload = await world.create_shop(
+        rules=ProgramRules(stamps_required=3, daily_stamp_cap=0, survey_every_days=0)
+    )
     await world.hire(owner, barista)
-    ayu, dewi, rina = world.user(300, "Ayu", "id"), world.user(301, "Dewi", "en"), world.user(302, "Rina", "en")
+    ayu, dewi, rina = (
+        world.user(300, "Ayu", "id"),
+        world.user(301, "Dewi", "en"),
+        world.user(302, "Rina", "en"),
+    )
     start = world.clock.now()
     world.clock.set(start - timedelta(weeks=5))
     ayu_code = await world.join(ayu, payload)
@@ -60,7 +70,9 @@ async def test_stats_match_hand_built_data(world: World, owner: TelegramUser, ba
     assert bar_pixels > 2_000  # the bars are drawn, not an empty frame
 
 
-async def test_export_parses_back_and_matches_the_ledger(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+async def test_export_parses_back_and_matches_the_ledger(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
     await _shop_with_history(world, owner, barista)
     await owner.send("/export")
     members_file, ledger_file = await owner.next_message(), await owner.next_message()
@@ -69,10 +81,21 @@ async def test_export_parses_back_and_matches_the_ledger(world: World, owner: Te
 
     members = list(csv.DictReader(io.StringIO(members_file.document.decode("utf-8-sig"))))
     # Headers in the owner's language (Sari reads Indonesian), codes as customers see them.
-    assert list(members[0]) == ["Nama", "Username Telegram", "Kode", "Bergabung", "Stempel", "Kunjungan", "Kunjungan terakhir",
-                                "Terima promo", "Hadiah belum dipakai"]
+    assert list(members[0]) == [
+        "Nama",
+        "Username Telegram",
+        "Kode",
+        "Bergabung",
+        "Stempel",
+        "Kunjungan",
+        "Kunjungan terakhir",
+        "Terima promo",
+        "Hadiah belum dipakai",
+    ]
     assert [(m["Nama"], m["Kunjungan"], m["Stempel"], m["Terima promo"]) for m in members] == [
-        ("Ayu", "3", "0", "ya"), ("Dewi", "2", "2", "ya"), ("Rina", "0", "0", "ya")
+        ("Ayu", "3", "0", "ya"),
+        ("Dewi", "2", "2", "ya"),
+        ("Rina", "0", "0", "ya"),
     ]
     assert members[0]["Hadiah belum dipakai"] == "1" and members[2]["Kunjungan terakhir"] == ""
     assert all(re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", m["Kode"]) for m in members)
@@ -81,10 +104,18 @@ async def test_export_parses_back_and_matches_the_ledger(world: World, owner: Te
     rows = list(csv.DictReader(io.StringIO(ledger_file.document.decode("utf-8-sig"))))
     async with world.app.db.read() as uow:
         entries = await uow.ledger.entries(1)
-    reasons = {"purchase": "belanja", "reward_issued": "kartu penuh, hadiah diberikan", "reward_redeemed": "hadiah ditukar"}
-    assert [(int(r["No."]), int(r["Perubahan"]), r["Keterangan"]) for r in rows] == [(e.id, e.delta, reasons[e.reason]) for e in entries]
+    reasons = {
+        "purchase": "belanja",
+        "reward_issued": "kartu penuh, hadiah diberikan",
+        "reward_redeemed": "hadiah ditukar",
+    }
+    assert [(int(r["No."]), int(r["Perubahan"]), r["Keterangan"]) for r in rows] == [
+        (e.id, e.delta, reasons[e.reason]) for e in entries
+    ]
     assert {r["Staf"] for r in rows} == {"Budi"}
-    assert not any("idempotency" in header.lower() or "key" in header.lower() for header in rows[0])  # internal columns stay out
+    assert not any(
+        "idempotency" in header.lower() or "key" in header.lower() for header in rows[0]
+    )  # internal columns stay out
 
 
 async def test_reports_are_for_owners_only(world: World, owner: TelegramUser, barista: TelegramUser) -> None:

@@ -25,7 +25,9 @@ def _utc(hour: int, minute: int = 0, day: int = 5) -> datetime:
         (_utc(0, 59, day=6), _utc(1, day=6)),  # 07:59 local
     ],
 )
-def test_promotions_wait_for_the_morning_in_the_shop_time_zone(sent_at: datetime, delivered_at: datetime) -> None:
+def test_promotions_wait_for_the_morning_in_the_shop_time_zone(
+    sent_at: datetime, delivered_at: datetime
+) -> None:
     assert next_allowed(sent_at, JAKARTA, QuietHours(), Category.PROMO) == delivered_at
 
 

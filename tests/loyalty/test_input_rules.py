@@ -26,7 +26,9 @@ def test_whole_numbers_within_limits() -> None:
     assert parse_whole_number("21", 1, 20) is None and parse_whole_number("0", 1, 20) is None
 
 
-@pytest.mark.parametrize(("text", "value"), [("25000", 25000), ("25.000", 25000), ("25,000", 25000), ("1.250.000", 1250000)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("25000", 25000), ("25.000", 25000), ("25,000", 25000), ("1.250.000", 1250000)]
+)
 def test_amounts_as_people_write_rupiah(text: str, value: int) -> None:
     assert parse_amount(text) == value
     assert format_amount(value).replace(".", "") == str(value)
@@ -45,7 +47,11 @@ def test_stamp_arguments_take_the_last_word_as_the_count_when_the_rest_is_a_code
 
 
 def test_what_looks_like_a_typed_code() -> None:
-    assert looks_like_typed_code("RXY0-AKHZ") and looks_like_typed_code("WPQB-RVCZ") and looks_like_typed_code("k7q2 9xhm")
+    assert (
+        looks_like_typed_code("RXY0-AKHZ")
+        and looks_like_typed_code("WPQB-RVCZ")
+        and looks_like_typed_code("k7q2 9xhm")
+    )
     assert not looks_like_typed_code("Another one") and not looks_like_typed_code("Kopi susu")
     assert normalize_code(anonymous_code()) is None  # an erased person's code cannot be typed
 

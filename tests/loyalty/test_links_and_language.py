@@ -1,7 +1,15 @@
 from __future__ import annotations
 
 from kartu.loyalty.language import resolve_language
-from kartu.loyalty.links import LinkKind, StartLink, build_payload, deep_link, new_invite_token, parse_payload, slugify
+from kartu.loyalty.links import (
+    LinkKind,
+    StartLink,
+    build_payload,
+    deep_link,
+    new_invite_token,
+    parse_payload,
+    slugify,
+)
 
 
 def test_slugs_are_link_safe() -> None:

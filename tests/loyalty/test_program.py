@@ -50,9 +50,17 @@ def test_owner_settings_are_checked_and_trimmed() -> None:
     assert change_setting(RULES, "stamps_required", " 12 ").stamps_required == 12
     assert change_setting(RULES, "reward_name", "  Free   cake ").reward_name == "Free cake"
     assert change_setting(RULES, "daily_stamp_cap", "0").daily_stamp_cap == 0
-    for field, value in [("stamps_required", "1"), ("stamps_required", "51"), ("stamps_required", "ten"),
-                         ("stamps_per_purchase", "-1"), ("reward_valid_days", "0"), ("reward_name", ""),
-                         ("reward_name", "x" * 49), ("not_a_field", "3"), ("stamps_required", "9" * 5000)]:
+    for field, value in [
+        ("stamps_required", "1"),
+        ("stamps_required", "51"),
+        ("stamps_required", "ten"),
+        ("stamps_per_purchase", "-1"),
+        ("reward_valid_days", "0"),
+        ("reward_name", ""),
+        ("reward_name", "x" * 49),
+        ("not_a_field", "3"),
+        ("stamps_required", "9" * 5000),
+    ]:
         with pytest.raises(InvalidSetting):
             change_setting(RULES, field, value)
 

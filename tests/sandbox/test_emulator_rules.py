@@ -21,11 +21,16 @@ class Api:
         self.emulator, self.session = emulator, session
 
     async def raw(self, method: str, **params: Any) -> tuple[int, dict[str, Any]]:
-        async with self.session.post(f"{self.emulator.url}/bot{self.emulator.token}/{method}", data=params) as response:
+        async with self.session.post(
+            f"{self.emulator.url}/bot{self.emulator.token}/{method}", data=params
+        ) as response:
             return response.status, await response.json()
 
     async def call(self, method: str, **params: Any) -> tuple[int, dict[str, Any]]:
-        encoded = {key: json.dumps(value) if isinstance(value, dict | list) else value for key, value in params.items()}
+        encoded = {
+            key: json.dumps(value) if isinstance(value, dict | list) else value
+            for key, value in params.items()
+        }
         return await self.raw(method, **encoded)
 
     async def ok(self, method: str, **params: Any) -> Any:
@@ -58,34 +63,45 @@ BUTTON = {"inline_keyboard": [[{"text": "OK", "callback_data": "ok"}]]}
 
 
 # HTML parse rules ---------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "reason"), [
-    ("<b></b>", "message text is empty"),
-    ("   ", "message text is empty"),
-    ("a < b", "Unclosed start tag"),
-    ("Kopi <3 ya", "Unclosed start tag"),
-    ("1 <2> 3", "Unsupported start tag \"2\""),
-    ("<b>bold", "Can't find end tag"),
-    ("<b><i>x</b></i>", "Unmatched end tag"),
-    ("x</b>", "Unexpected end tag"),
-    ("<div>x</div>", "Unsupported start tag \"div\""),
-    ("<span>x</span>", 'Tag "span" must have class "tg-spoiler"'),
-    ("<b", "Unclosed start tag"),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("<b></b>", "message text is empty"),
+        ("   ", "message text is empty"),
+        ("a < b", "Unclosed start tag"),
+        ("Kopi <3 ya", "Unclosed start tag"),
+        ("1 <2> 3", 'Unsupported start tag "2"'),
+        ("<b>bold", "Can't find end tag"),
+        ("<b><i>x</b></i>", "Unmatched end tag"),
+        ("x</b>", "Unexpected end tag"),
+        ("<div>x</div>", 'Unsupported start tag "div"'),
+        ("<span>x</span>", 'Tag "span" must have class "tg-spoiler"'),
+        ("<b", "Unclosed start tag"),
+    ],
+)
 async def test_html_that_telegram_cannot_parse(api: Api, text: str, reason: str) -> None:
     assert reason in await api.refused("sendMessage", **send(text))
 
 
-@pytest.mark.parametrize(("text", "shown"), [
-    ("<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>t</strike><del>d</del>", "bsieunstd"),
-    ('<span class="tg-spoiler">x</span><tg-spoiler>y</tg-spoiler>', "xy"),
-    ('<a href="https://example.com">link</a>', "link"),
-    ('<pre><code class="language-python">print(1)</code></pre>', "print(1)"),
-    ("<blockquote expandable>quote</blockquote>", "quote"),
-    ('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>', "👍"),
-    ("&lt;&gt;&amp;&quot;&#60;&#x3C;", '<>&"<<'),
-    ("AT&T &nbsp;", "AT&T &nbsp;"),  # an unknown entity stays text
-])
-async def test_html_that_telegram_accepts_arrives_as_text_and_entities(api: Api, text: str, shown: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>t</strike><del>d</del>",
+            "bsieunstd",
+        ),
+        ('<span class="tg-spoiler">x</span><tg-spoiler>y</tg-spoiler>', "xy"),
+        ('<a href="https://example.com">link</a>', "link"),
+        ('<pre><code class="language-python">print(1)</code></pre>', "print(1)"),
+        ("<blockquote expandable>quote</blockquote>", "quote"),
+        ('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>', "👍"),
+        ("&lt;&gt;&amp;&quot;&#60;&#x3C;", '<>&"<<'),
+        ("AT&T &nbsp;", "AT&T &nbsp;"),  # an unknown entity stays text
+    ],
+)
+async def test_html_that_telegram_accepts_arrives_as_text_and_entities(
+    api: Api, text: str, shown: str
+) -> None:
     message = await api.ok("sendMessage", **send(text))
     assert message["text"] == shown
 
@@ -93,23 +109,32 @@ async def test_html_that_telegram_accepts_arrives_as_text_and_entities(api: Api,
 async def test_the_reply_carries_entities_not_html(api: Api) -> None:
     message = await api.ok("sendMessage", **send("Hi <b>Ayu</b> 🎉 <code>K7Q2</code>"))
     assert message["text"] == "Hi Ayu 🎉 K7Q2"
-    assert message["entities"] == [{"type": "bold", "offset": 3, "length": 3}, {"type": "code", "offset": 10, "length": 4}]
+    assert message["entities"] == [
+        {"type": "bold", "offset": 3, "length": 3},
+        {"type": "code", "offset": 10, "length": 4},
+    ]
 
 
 async def test_an_unknown_parse_mode(api: Api) -> None:
-    assert "unsupported parse_mode" in await api.refused("sendMessage", chat_id=USER, text="x", parse_mode="XML")
+    assert "unsupported parse_mode" in await api.refused(
+        "sendMessage", chat_id=USER, text="x", parse_mode="XML"
+    )
 
 
 # Lengths ------------------------------------------------------------------------------------
 async def test_lengths_count_what_is_shown_in_utf16(api: Api) -> None:
-    await api.ok("sendMessage", **send("<b>" + "x" * 4096 + "</b>"))  # 4096 shown: fine, however long the HTML
+    await api.ok(
+        "sendMessage", **send("<b>" + "x" * 4096 + "</b>")
+    )  # 4096 shown: fine, however long the HTML
     assert "message is too long" in await api.refused("sendMessage", **send("x" * 4097))
     assert "message is too long" in await api.refused("sendMessage", **send("🙂" * 2049))  # 4098 UTF-16 units
     photo = aiohttp.FormData()
     photo.add_field("chat_id", str(USER))
     photo.add_field("caption", "x" * 1025)
     photo.add_field("photo", b"png", filename="card.png")
-    async with api.session.post(f"{api.emulator.url}/bot{api.emulator.token}/sendPhoto", data=photo) as response:
+    async with api.session.post(
+        f"{api.emulator.url}/bot{api.emulator.token}/sendPhoto", data=photo
+    ) as response:
         assert response.status == 400 and "caption is too long" in (await response.json())["description"]
 
 
@@ -124,24 +149,34 @@ async def test_edits_are_checked_like_sends(api: Api) -> None:
 
 # Buttons and keyboards ----------------------------------------------------------------------
 async def test_callback_data_is_one_to_64_bytes(api: Api) -> None:
-    await api.ok("sendMessage", **send("x", reply_markup={"inline_keyboard": [[{"text": "ok", "callback_data": "é" * 32}]]}))
+    await api.ok(
+        "sendMessage",
+        **send("x", reply_markup={"inline_keyboard": [[{"text": "ok", "callback_data": "é" * 32}]]}),
+    )
     for data in ("", "é" * 33):
         assert "BUTTON_DATA_INVALID" in await api.refused(
-            "sendMessage", **send("x", reply_markup={"inline_keyboard": [[{"text": "ok", "callback_data": data}]]}))
+            "sendMessage",
+            **send("x", reply_markup={"inline_keyboard": [[{"text": "ok", "callback_data": data}]]}),
+        )
 
 
 async def test_an_inline_button_has_exactly_one_action(api: Api) -> None:
-    assert "Text buttons are unallowed" in await api.refused("sendMessage", **send("x", reply_markup={"inline_keyboard": [[{"text": "ok"}]]}))
+    assert "Text buttons are unallowed" in await api.refused(
+        "sendMessage", **send("x", reply_markup={"inline_keyboard": [[{"text": "ok"}]]})
+    )
     both = {"inline_keyboard": [[{"text": "ok", "callback_data": "a", "url": "https://example.com"}]]}
     assert "exactly one" in await api.refused("sendMessage", **send("x", reply_markup=both))
-    assert "BUTTON_TEXT_EMPTY" in await api.refused("sendMessage", **send("x", reply_markup={"inline_keyboard": [[{"text": " ", "callback_data": "a"}]]}))
+    assert "BUTTON_TEXT_EMPTY" in await api.refused(
+        "sendMessage", **send("x", reply_markup={"inline_keyboard": [[{"text": " ", "callback_data": "a"}]]})
+    )
 
 
 async def test_an_edit_takes_an_inline_keyboard_only(api: Api) -> None:
     message = await api.ok("sendMessage", **send("x"))
     keyboard = {"keyboard": [[{"text": "Menu"}]], "resize_keyboard": True}
     assert "inline keyboard expected" in await api.refused(
-        "editMessageText", chat_id=USER, message_id=message["message_id"], text="y", reply_markup=keyboard)
+        "editMessageText", chat_id=USER, message_id=message["message_id"], text="y", reply_markup=keyboard
+    )
 
 
 async def test_invalid_reply_markup_json_is_a_bad_request(api: Api) -> None:
@@ -152,28 +187,47 @@ async def test_invalid_reply_markup_json_is_a_bad_request(api: Api) -> None:
 # Edits --------------------------------------------------------------------------------------
 async def test_an_identical_edit_is_not_modified(api: Api) -> None:
     message = await api.ok("sendMessage", **send("<b>same</b>", reply_markup=BUTTON))
-    edit = {"chat_id": USER, "message_id": message["message_id"], "parse_mode": "HTML", "reply_markup": BUTTON}
-    assert "message is not modified" in await api.refused("editMessageText", **edit, text="<strong>same</strong>")  # same as shown
+    edit = {
+        "chat_id": USER,
+        "message_id": message["message_id"],
+        "parse_mode": "HTML",
+        "reply_markup": BUTTON,
+    }
+    assert "message is not modified" in await api.refused(
+        "editMessageText", **edit, text="<strong>same</strong>"
+    )  # same as shown
     await api.ok("editMessageText", **edit, text="<i>same</i>")  # different formatting is a change
 
 
 async def test_text_and_caption_edits_need_the_right_kind_of_message(api: Api) -> None:
     text = await api.ok("sendMessage", **send("x"))
-    assert "no caption in the message" in await api.refused("editMessageCaption", chat_id=USER, message_id=text["message_id"], caption="c")
+    assert "no caption in the message" in await api.refused(
+        "editMessageCaption", chat_id=USER, message_id=text["message_id"], caption="c"
+    )
     form = aiohttp.FormData({"chat_id": str(USER), "caption": "card"})
     form.add_field("photo", b"png", filename="card.png")
-    async with api.session.post(f"{api.emulator.url}/bot{api.emulator.token}/sendPhoto", data=form) as response:
+    async with api.session.post(
+        f"{api.emulator.url}/bot{api.emulator.token}/sendPhoto", data=form
+    ) as response:
         photo = (await response.json())["result"]
-    assert "no text in the message" in await api.refused("editMessageText", chat_id=USER, message_id=photo["message_id"], text="t")
-    assert (await api.ok("editMessageCaption", chat_id=USER, message_id=photo["message_id"], caption="new"))["caption"] == "new"
+    assert "no text in the message" in await api.refused(
+        "editMessageText", chat_id=USER, message_id=photo["message_id"], text="t"
+    )
+    assert (await api.ok("editMessageCaption", chat_id=USER, message_id=photo["message_id"], caption="new"))[
+        "caption"
+    ] == "new"
 
 
 async def test_deleting_a_message(api: Api) -> None:
     message = await api.ok("sendMessage", **send("bye"))
     assert await api.ok("deleteMessage", chat_id=USER, message_id=message["message_id"]) is True
     assert api.emulator.messages_to(USER) == []
-    assert "message to delete not found" in await api.refused("deleteMessage", chat_id=USER, message_id=message["message_id"])
-    assert "message to edit not found" in await api.refused("editMessageText", chat_id=USER, message_id=message["message_id"], text="x")
+    assert "message to delete not found" in await api.refused(
+        "deleteMessage", chat_id=USER, message_id=message["message_id"]
+    )
+    assert "message to edit not found" in await api.refused(
+        "editMessageText", chat_id=USER, message_id=message["message_id"], text="x"
+    )
 
 
 # Callback queries ---------------------------------------------------------------------------
@@ -184,7 +238,9 @@ async def test_a_callback_query_is_answered_once_with_at_most_200_characters(api
     asyncio.get_running_loop().create_task(user.press(message, "OK"))
     await api.emulator.wait_for(lambda: api.emulator._open_queries)
     (query_id,) = api.emulator._open_queries
-    assert "MESSAGE_TOO_LONG" in await api.refused("answerCallbackQuery", callback_query_id=query_id, text="x" * 201)
+    assert "MESSAGE_TOO_LONG" in await api.refused(
+        "answerCallbackQuery", callback_query_id=query_id, text="x" * 201
+    )
     assert await api.ok("answerCallbackQuery", callback_query_id=query_id, text="x" * 200) is True
     assert "query is too old" in await api.refused("answerCallbackQuery", callback_query_id=query_id)
     assert "query ID is invalid" in await api.refused("answerCallbackQuery", callback_query_id="never-sent")
@@ -192,14 +248,17 @@ async def test_a_callback_query_is_answered_once_with_at_most_200_characters(api
 
 
 # Commands -----------------------------------------------------------------------------------
-@pytest.mark.parametrize(("commands", "reason"), [
-    ([{"command": "Card", "description": "x"}], "BOT_COMMAND_INVALID"),
-    ([{"command": "my-card", "description": "x"}], "BOT_COMMAND_INVALID"),
-    ([{"command": "c" * 33, "description": "x"}], "BOT_COMMAND_INVALID"),
-    ([{"command": "card", "description": ""}], "BOT_COMMAND_DESCRIPTION_INVALID"),
-    ([{"command": "card", "description": "x" * 257}], "BOT_COMMAND_DESCRIPTION_INVALID"),
-    ([{"command": f"c{n}", "description": "x"} for n in range(101)], "BOT_COMMANDS_TOO_MUCH"),
-])
+@pytest.mark.parametrize(
+    ("commands", "reason"),
+    [
+        ([{"command": "Card", "description": "x"}], "BOT_COMMAND_INVALID"),
+        ([{"command": "my-card", "description": "x"}], "BOT_COMMAND_INVALID"),
+        ([{"command": "c" * 33, "description": "x"}], "BOT_COMMAND_INVALID"),
+        ([{"command": "card", "description": ""}], "BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([{"command": "card", "description": "x" * 257}], "BOT_COMMAND_DESCRIPTION_INVALID"),
+        ([{"command": f"c{n}", "description": "x"} for n in range(101)], "BOT_COMMANDS_TOO_MUCH"),
+    ],
+)
 async def test_set_my_commands_rules(api: Api, commands: list[dict[str, str]], reason: str) -> None:
     assert reason in await api.refused("setMyCommands", commands=commands)
 

@@ -17,9 +17,14 @@ import pytest
 from kartu.sandbox.server import Sandbox
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = Path(os.environ.get("KARTU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts")) / "sandbox"
+ARTIFACTS = (
+    Path(os.environ.get("KARTU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+    / "sandbox"
+)
 playwright = pytest.importorskip("playwright.async_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
 
 
 @pytest.fixture
@@ -134,11 +139,13 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await page.reload()
     await page.locator(f'#messages .msg[data-message="{before[-1]}"]').wait_for()
     after = await page.locator("#messages .msg").evaluate_all("nodes => nodes.map(n => n.dataset.message)")
-    assert after[:len(before)] == before
+    assert after[: len(before)] == before
     other = await browser.new_page()  # type: ignore[attr-defined]
     await other.goto(sandbox.url + "?lang=id#person=1001")  # the page speaks Indonesian too
     await other.locator('.person.active:has-text("Sari")').wait_for()
-    assert await other.inner_text("h1") == "Sandbox Kartu" and "Waktu sandbox" in await other.inner_text("#clock")
+    assert await other.inner_text("h1") == "Sandbox Kartu" and "Waktu sandbox" in await other.inner_text(
+        "#clock"
+    )
     await _say(page, "/card")
     await _open_chat(page, "Sari")
     await _say(page, "/help")

@@ -32,7 +32,9 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
     await server.stop()
 
 
-async def _reminders_due(services: Services, clock: FrozenClock, customers: int = CUSTOMERS, emulator: BotAPIEmulator | None = None) -> None:
+async def _reminders_due(
+    services: Services, clock: FrozenClock, customers: int = CUSTOMERS, emulator: BotAPIEmulator | None = None
+) -> None:
     """``customers`` cards whose stamps expire within a week, reminders queued (and, given the
     emulator, the purchases' card messages already delivered and forgotten)."""
     rules = ProgramRules(stamp_expiry_days=30, reminder_days="7", survey_every_days=0, daily_stamp_cap=0)
@@ -40,7 +42,9 @@ async def _reminders_due(services: Services, clock: FrozenClock, customers: int 
     token = await services.merchants.invite_staff(1)
     await services.customers.start(TelegramProfile(STAFF, "Staff"), f"staff_{token}")
     for number in range(customers):
-        joined = await services.customers.start(TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}")
+        joined = await services.customers.start(
+            TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}"
+        )
         prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
         await services.counter.confirm_purchase(STAFF, prompt.token)
     if emulator is not None:
@@ -54,10 +58,20 @@ async def _reminders_due(services: Services, clock: FrozenClock, customers: int 
     assert report.reminders_queued == customers
 
 
-def _dispatcher(emulator: BotAPIEmulator, services: Services, concurrency: int, worker: str) -> OutboxDispatcher:
+def _dispatcher(
+    emulator: BotAPIEmulator, services: Services, concurrency: int, worker: str
+) -> OutboxDispatcher:
     settings = Settings(_env_file=None, bot_token=emulator.token, telegram_api_url=emulator.url)
     pacer = Pacer(rate=200, per_chat_interval=1.0)
-    return OutboxDispatcher(build_bot(settings), services, load_i18n(), pacer, batch_size=100, concurrency=concurrency, worker=worker)
+    return OutboxDispatcher(
+        build_bot(settings),
+        services,
+        load_i18n(),
+        pacer,
+        batch_size=100,
+        concurrency=concurrency,
+        worker=worker,
+    )
 
 
 def _deliveries(emulator: BotAPIEmulator) -> Counter[int]:
@@ -88,7 +102,9 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
     assert set(deliveries) == {1000 + n for n in range(CUSTOMERS)}  # nobody missed out
     assert sum(count - 1 for count in deliveries.values()) <= 1  # at most the one in flight, twice
     async with services.delivery.db.read() as uow:
-        assert await uow.outbox.counts() == {"sent": 2 * CUSTOMERS}  # the purchases' cards, then the reminders
+        assert await uow.outbox.counts() == {
+            "sent": 2 * CUSTOMERS
+        }  # the purchases' cards, then the reminders
 
 
 async def test_two_dispatchers_never_send_the_same_message(
@@ -103,7 +119,9 @@ async def test_two_dispatchers_never_send_the_same_message(
     assert set(_deliveries(emulator).values()) == {1}
 
 
-async def test_two_sweeps_at_once_queue_each_reminder_once(services: Services, clock: FrozenClock, db: Database) -> None:
+async def test_two_sweeps_at_once_queue_each_reminder_once(
+    services: Services, clock: FrozenClock, db: Database
+) -> None:
     await _reminders_due(services, clock, customers=10)  # one sweep already ran
     await asyncio.gather(*(services.upkeep.sweep() for _ in range(4)))
     async with db.read() as uow:

@@ -49,7 +49,9 @@ async def test_fifty_taps_on_one_prompt_credit_once(services: Services, db: Data
     assert (await services.customers.card(CUSTOMER)).stamps == 1
 
 
-async def test_fifty_prompts_for_one_customer_fill_five_cards_exactly(services: Services, db: Database) -> None:
+async def test_fifty_prompts_for_one_customer_fill_five_cards_exactly(
+    services: Services, db: Database
+) -> None:
     code = await _shop_with_customer(services, ProgramRules(stamps_required=10, daily_stamp_cap=0))
     prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(50)]
 
@@ -91,10 +93,15 @@ async def test_two_staff_redeem_one_reward_once(services: Services, db: Database
     (reward,) = result.new_rewards
 
     # Both baristas typed the code (each has a prompt) and both tap Confirm, ten times each.
-    shown = {staff: await services.counter.open_redeem(staff, reward.code) for staff in (BARISTA, SECOND_BARISTA)}
+    shown = {
+        staff: await services.counter.open_redeem(staff, reward.code) for staff in (BARISTA, SECOND_BARISTA)
+    }
 
     outcomes = await asyncio.gather(
-        *(services.counter.confirm_redeem(staff, shown[staff].token) for staff in [BARISTA, SECOND_BARISTA] * 10),
+        *(
+            services.counter.confirm_redeem(staff, shown[staff].token)
+            for staff in [BARISTA, SECOND_BARISTA] * 10
+        ),
         return_exceptions=True,
     )
 
@@ -108,7 +115,9 @@ async def test_a_double_tapped_first_start_registers_one_person(services: Servic
     for a code collision and fail with "could not draw a unique value"."""
     created = await services.merchants.create_merchant("Kopi Senja", OWNER)
     profile = TelegramProfile(CUSTOMER, "Ayu", None, "id")
-    outcomes = await asyncio.gather(*(services.customers.start(profile, f"m_{created.slug}") for _ in range(5)), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(services.customers.start(profile, f"m_{created.slug}") for _ in range(5)), return_exceptions=True
+    )
     assert not [o for o in outcomes if isinstance(o, BaseException)], outcomes
     codes = {o.joined.card.personal_code for o in outcomes if not isinstance(o, BaseException) and o.joined}
     assert len(codes) == 1  # one person, one code, one card
@@ -117,7 +126,9 @@ async def test_a_double_tapped_first_start_registers_one_person(services: Servic
         assert person is not None and await uow.cards.get(1, person.id) is not None
 
 
-async def test_lowering_the_requirement_while_staff_confirm_keeps_the_ledger_and_card_equal(services: Services, db: Database) -> None:
+async def test_lowering_the_requirement_while_staff_confirm_keeps_the_ledger_and_card_equal(
+    services: Services, db: Database
+) -> None:
     code = await _shop_with_customer(services, ProgramRules(stamps_required=50, daily_stamp_cap=0))
     for _ in range(2):
         prompt = await services.counter.open_purchase(BARISTA, code, "20")

@@ -16,7 +16,9 @@ class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _insert_unique(self, make_row: Callable[[], Row], existing: Callable[[Row], Awaitable[Row | None]] | None = None) -> Row:
+    async def _insert_unique(
+        self, make_row: Callable[[], Row], existing: Callable[[Row], Awaitable[Row | None]] | None = None
+    ) -> Row:
         """Insert a row whose random unique value may collide; draw again on a collision.
         ``existing`` finds the row a concurrent transaction inserted for the same natural key
         (a double-tapped /start): that conflict is not a collision, and that row is the answer."""

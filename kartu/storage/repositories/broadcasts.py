@@ -17,7 +17,9 @@ BROADCAST_KIND = "broadcast"
 
 
 class BroadcastRepository(Repository):
-    def _recipients(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> Select:  # type: ignore[type-arg]
+    def _recipients(
+        self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime
+    ) -> Select:  # type: ignore[type-arg]
         """Members in the segment who accept promotions, can be reached, and had no broadcast
         from this merchant since ``cooldown_since``."""
         recently_messaged = exists().where(
@@ -37,16 +39,26 @@ class BroadcastRepository(Repository):
             case Segment.ACTIVE:
                 query = query.where(Card.last_purchase_at >= month_ago)
             case Segment.LAPSED:
-                query = query.where(or_(Card.last_purchase_at < month_ago, and_(Card.last_purchase_at.is_(None), Card.joined_at < month_ago)))  # type: ignore[union-attr]
+                query = query.where(
+                    or_(
+                        Card.last_purchase_at < month_ago,
+                        and_(Card.last_purchase_at.is_(None), Card.joined_at < month_ago),
+                    )
+                )  # type: ignore[union-attr]
             case Segment.CLOSE:
                 query = query.join(Program, Program.merchant_id == Card.merchant_id).where(
                     Card.stamps * 10 >= Program.stamps_required * int(CLOSE_TO_REWARD * 10)
                 )
             case Segment.REWARD:
-                query = query.where(exists().where(
-                    Reward.person_id == Person.id, Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
-                    Reward.expired_at.is_(None), Reward.expires_at > now,  # type: ignore[union-attr]
-                ))
+                query = query.where(
+                    exists().where(
+                        Reward.person_id == Person.id,
+                        Reward.merchant_id == merchant_id,
+                        Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                        Reward.expired_at.is_(None),
+                        Reward.expires_at > now,  # type: ignore[union-attr]
+                    )
+                )
         return query
 
     async def count(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> int:
@@ -70,19 +82,48 @@ class BroadcastRepository(Repository):
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return await self.session.get(Broadcast, broadcast_id)
 
-    async def queue(self, broadcast: Broadcast, segment: Segment, now: datetime, cooldown_since: datetime, not_before: datetime) -> int:
+    async def queue(
+        self,
+        broadcast: Broadcast,
+        segment: Segment,
+        now: datetime,
+        cooldown_since: datetime,
+        not_before: datetime,
+    ) -> int:
         """One outbox row per recipient, in one INSERT … SELECT."""
         recipients = self._recipients(broadcast.merchant_id, segment, now, cooldown_since).subquery()
         rows = select(
             literal(f"broadcast:{broadcast.id}:") + cast(recipients.c.id, String),
-            literal(BROADCAST_KIND), literal("promo"), recipients.c.telegram_id, recipients.c.id,
-            literal(broadcast.merchant_id), literal(broadcast.id), literal("{}"), literal("pending"), literal(0),
-            literal(not_before, OutboxMessage.__table__.c.not_before.type), literal(now, OutboxMessage.__table__.c.created_at.type),
+            literal(BROADCAST_KIND),
+            literal("promo"),
+            recipients.c.telegram_id,
+            recipients.c.id,
+            literal(broadcast.merchant_id),
+            literal(broadcast.id),
+            literal("{}"),
+            literal("pending"),
+            literal(0),
+            literal(not_before, OutboxMessage.__table__.c.not_before.type),
+            literal(now, OutboxMessage.__table__.c.created_at.type),
         ).where(recipients.c.id.is_not(None))  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
-        columns = ["idempotency_key", "kind", "category", "chat_id", "person_id", "merchant_id", "subject_id",
-                   "params", "status", "attempts", "not_before", "created_at"]
-        statement = insert_ignoring_duplicates(self.session, OutboxMessage.__table__).from_select(columns, rows).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
+        columns = [
+            "idempotency_key",
+            "kind",
+            "category",
+            "chat_id",
+            "person_id",
+            "merchant_id",
+            "subject_id",
+            "params",
+            "status",
+            "attempts",
+            "not_before",
+            "created_at",
+        ]
+        statement = (
+            insert_ignoring_duplicates(self.session, OutboxMessage.__table__)
+            .from_select(columns, rows)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
         result = await self.session.execute(statement)
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
@@ -98,24 +139,40 @@ class BroadcastRepository(Repository):
     async def cancel_pending(self, broadcast_id: int) -> int:
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.kind == BROADCAST_KIND, OutboxMessage.subject_id == broadcast_id, OutboxMessage.status == "pending")
+            .where(
+                OutboxMessage.kind == BROADCAST_KIND,
+                OutboxMessage.subject_id == broadcast_id,
+                OutboxMessage.status == "pending",
+            )
             .values(status="cancelled")
         )
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
     async def all_running(self) -> Sequence[Broadcast]:
-        return (await self.session.scalars(select(Broadcast).where(Broadcast.status.in_(("running", "cancelling"))))).all()  # type: ignore[attr-defined]
+        return (
+            await self.session.scalars(
+                select(Broadcast).where(Broadcast.status.in_(("running", "cancelling")))
+            )
+        ).all()  # type: ignore[attr-defined]
 
     async def set_status(self, broadcast_id: int, status: str, now: datetime | None = None) -> bool:
         values: dict[str, object] = {"status": status}
         if now is not None:
             values["finished_at"] = now
         result = await self.session.execute(
-            update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status.in_(("running", "cancelling"))).values(**values)  # type: ignore[attr-defined]
+            update(Broadcast)
+            .where(Broadcast.id == broadcast_id, Broadcast.status.in_(("running", "cancelling")))
+            .values(**values)  # type: ignore[attr-defined]
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def set_progress(self, broadcast_id: int, chat_id: int | None = None, message_id: int | None = None, text: str | None = None) -> None:
+    async def set_progress(
+        self,
+        broadcast_id: int,
+        chat_id: int | None = None,
+        message_id: int | None = None,
+        text: str | None = None,
+    ) -> None:
         values: dict[str, object] = {}
         if chat_id is not None:
             values.update(progress_chat_id=chat_id, progress_message_id=message_id)
@@ -127,5 +184,7 @@ class BroadcastRepository(Repository):
         """Move the progress message from what it shows (``seen``) to ``new``; ``False`` when
         another scheduler process moved it first, so exactly one process sends each edit."""
         shown = Broadcast.progress_text.is_(None) if seen is None else Broadcast.progress_text == seen  # type: ignore[union-attr]
-        result = await self.session.execute(update(Broadcast).where(Broadcast.id == broadcast_id, shown).values(progress_text=new))
+        result = await self.session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id, shown).values(progress_text=new)
+        )
         return result.rowcount == 1  # type: ignore[attr-defined]

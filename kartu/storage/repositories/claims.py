@@ -23,18 +23,24 @@ class ClaimRepository(Repository):
     async def open_for(self, merchant_id: int, person_id: int, now: datetime) -> PurchaseClaim | None:
         return await self.session.scalar(
             select(PurchaseClaim).where(
-                PurchaseClaim.merchant_id == merchant_id, PurchaseClaim.person_id == person_id,
-                PurchaseClaim.status == "pending", PurchaseClaim.expires_at > now,
+                PurchaseClaim.merchant_id == merchant_id,
+                PurchaseClaim.person_id == person_id,
+                PurchaseClaim.status == "pending",
+                PurchaseClaim.expires_at > now,
             )
         )
 
     async def rejections_since(self, merchant_id: int, person_id: int, since: datetime) -> list[datetime]:
         """When this customer's claims at this shop were rejected since ``since``, oldest first."""
         rows = await self.session.scalars(
-            select(PurchaseClaim.decided_at).where(
-                PurchaseClaim.merchant_id == merchant_id, PurchaseClaim.person_id == person_id,
-                PurchaseClaim.status == "rejected", PurchaseClaim.decided_at > since,  # type: ignore[operator]
-            ).order_by(PurchaseClaim.decided_at)
+            select(PurchaseClaim.decided_at)
+            .where(
+                PurchaseClaim.merchant_id == merchant_id,
+                PurchaseClaim.person_id == person_id,
+                PurchaseClaim.status == "rejected",
+                PurchaseClaim.decided_at > since,  # type: ignore[operator]
+            )
+            .order_by(PurchaseClaim.decided_at)
         )
         return [moment for moment in rows if moment is not None]
 
@@ -48,7 +54,9 @@ class ClaimRepository(Repository):
 
     async def add_notices(self, claim_id: int, notices: Sequence[tuple[int, int, str]]) -> None:
         for chat_id, message_id, language in notices:
-            self.session.add(ClaimNotice(claim_id=claim_id, chat_id=chat_id, message_id=message_id, language=language))
+            self.session.add(
+                ClaimNotice(claim_id=claim_id, chat_id=chat_id, message_id=message_id, language=language)
+            )
         await self.session.flush()
 
     async def notices(self, claim_id: int) -> Sequence[ClaimNotice]:

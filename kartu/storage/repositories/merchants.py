@@ -22,16 +22,25 @@ class MerchantRepository(Repository):
 
     async def by_name(self, name: str) -> Merchant | None:
         """A shop with this name, whatever the case (the operator may be creating it twice)."""
-        return await self.session.scalar(select(Merchant).where(func.lower(Merchant.name) == name.lower()).limit(1))
+        return await self.session.scalar(
+            select(Merchant).where(func.lower(Merchant.name) == name.lower()).limit(1)
+        )
 
     async def directory(self) -> Sequence[tuple[Merchant, int, int]]:
         """Every shop with its number of owners and of members (`kartu merchant list`)."""
         owners = (
-            select(func.count()).select_from(StaffMember)
-            .where(StaffMember.merchant_id == Merchant.id, StaffMember.role == "owner", StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            select(func.count())
+            .select_from(StaffMember)
+            .where(
+                StaffMember.merchant_id == Merchant.id,
+                StaffMember.role == "owner",
+                StaffMember.revoked_at.is_(None),
+            )  # type: ignore[union-attr]
             .scalar_subquery()
         )
-        members = select(func.count()).select_from(Card).where(Card.merchant_id == Merchant.id).scalar_subquery()
+        members = (
+            select(func.count()).select_from(Card).where(Card.merchant_id == Merchant.id).scalar_subquery()
+        )
         rows = await self.session.execute(select(Merchant, owners, members).order_by(Merchant.id))
         return [(merchant, owner_count, member_count) for merchant, owner_count, member_count in rows.all()]
 
@@ -48,7 +57,9 @@ class MerchantRepository(Repository):
         await self.session.flush()
 
     async def with_programs(self) -> Sequence[tuple[Merchant, Program]]:
-        query = select(Merchant, Program).join(Program, Program.merchant_id == Merchant.id).order_by(Merchant.id)
+        query = (
+            select(Merchant, Program).join(Program, Program.merchant_id == Merchant.id).order_by(Merchant.id)
+        )
         return [(merchant, program) for merchant, program in (await self.session.execute(query)).all()]
 
     async def first_two(self) -> Sequence[Merchant]:

@@ -43,9 +43,18 @@ class OutboxRepository(Repository):
         statement = (
             insert_ignoring_duplicates(self.session, OutboxMessage.__table__)
             .values(
-                idempotency_key=key, kind=kind, category=category, chat_id=chat_id, person_id=person_id,
-                merchant_id=merchant_id, subject_id=subject_id, params=json.dumps(params or {}),
-                status=PENDING, attempts=0, not_before=not_before, created_at=now,
+                idempotency_key=key,
+                kind=kind,
+                category=category,
+                chat_id=chat_id,
+                person_id=person_id,
+                merchant_id=merchant_id,
+                subject_id=subject_id,
+                params=json.dumps(params or {}),
+                status=PENDING,
+                attempts=0,
+                not_before=not_before,
+                created_at=now,
             )
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
@@ -102,13 +111,24 @@ class OutboxRepository(Repository):
             .values(status=status, sent_at=now if status == SENT else None, last_error=error and error[:500])
         )
 
-    async def retry_later(self, message_id: int, not_before: datetime, error: str | None, count_attempt: bool = True) -> None:
-        values: dict[str, Any] = {"status": PENDING, "not_before": not_before, "claimed_by": None, "last_error": error and error[:500]}
+    async def retry_later(
+        self, message_id: int, not_before: datetime, error: str | None, count_attempt: bool = True
+    ) -> None:
+        values: dict[str, Any] = {
+            "status": PENDING,
+            "not_before": not_before,
+            "claimed_by": None,
+            "last_error": error and error[:500],
+        }
         if not count_attempt:
             values["attempts"] = OutboxMessage.attempts - 1
-        await self.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        )
 
-    async def drop_promotions_for(self, person_id: int, now: datetime, reason: str, merchant_id: int | None = None) -> int:
+    async def drop_promotions_for(
+        self, person_id: int, now: datetime, reason: str, merchant_id: int | None = None
+    ) -> int:
         """Cancel what is still queued for a person who blocked the bot (everything but alerts),
         or only one shop's promotions when they opted out of that shop."""
         where = [OutboxMessage.person_id == person_id, OutboxMessage.status == PENDING]
@@ -125,12 +145,18 @@ class OutboxRepository(Repository):
         """Make queued messages about ``subject_id`` due now (a comment arrived: alert at once)."""
         await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.kind == kind, OutboxMessage.subject_id == subject_id, OutboxMessage.status == PENDING)
+            .where(
+                OutboxMessage.kind == kind,
+                OutboxMessage.subject_id == subject_id,
+                OutboxMessage.status == PENDING,
+            )
             .values(not_before=now)
         )
 
     async def counts(self) -> dict[str, int]:
-        rows = await self.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        rows = await self.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        )
         return {status: count for status, count in rows.all()}
 
     async def messages(self, kind: str | None = None) -> Sequence[OutboxMessage]:
@@ -142,7 +168,11 @@ class OutboxRepository(Repository):
     async def last_of_kind(self, kind: str, merchant_id: int, person_id: int) -> datetime | None:
         return await self.session.scalar(
             select(func.max(OutboxMessage.created_at)).where(
-                and_(OutboxMessage.kind == kind, OutboxMessage.merchant_id == merchant_id, OutboxMessage.person_id == person_id)
+                and_(
+                    OutboxMessage.kind == kind,
+                    OutboxMessage.merchant_id == merchant_id,
+                    OutboxMessage.person_id == person_id,
+                )
             )
         )
 
@@ -150,5 +180,7 @@ class OutboxRepository(Repository):
         """Flag the person behind a chat that refuses messages; returns their id."""
         person_id = await self.session.scalar(select(Person.id).where(Person.telegram_id == telegram_id))
         if person_id is not None:
-            await self.session.execute(update(Person).where(Person.id == person_id).values(unreachable_at=now))
+            await self.session.execute(
+                update(Person).where(Person.id == person_id).values(unreachable_at=now)
+            )
         return person_id

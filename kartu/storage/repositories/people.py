@@ -23,7 +23,10 @@ class PersonRepository(Repository):
     async def by_username(self, username: str) -> Person | None:
         """Someone who wrote to the bot with this @username (Telegram usernames ignore case)."""
         return await self.session.scalar(
-            select(Person).where(func.lower(Person.username) == username.lower()).order_by(Person.id.desc()).limit(1)  # type: ignore[union-attr]
+            select(Person)
+            .where(func.lower(Person.username) == username.lower())
+            .order_by(Person.id.desc())
+            .limit(1)  # type: ignore[union-attr]
         )
 
     async def add_with_unique_code(self, make_person: Callable[[], Person]) -> Person:

@@ -24,7 +24,10 @@ from kartu.storage.repositories.base import Repository
 
 
 def _row(row: Any, *names: str) -> dict[str, Any]:
-    return {name: (value.isoformat() if isinstance(value := getattr(row, name), datetime) else value) for name in names}
+    return {
+        name: (value.isoformat() if isinstance(value := getattr(row, name), datetime) else value)
+        for name in names
+    }
 
 
 class PersonalDataRepository(Repository):
@@ -37,13 +40,68 @@ class PersonalDataRepository(Repository):
             return [{**_row(row, *names), "shop": shops.get(row.merchant_id)} for row in found]
 
         return {
-            "person": _row(person, "telegram_id", "first_name", "username", "telegram_language", "language", "personal_code", "created_at"),
-            "cards": await rows(Card, "stamps", "joined_at", "last_purchase_at", "promotions_opt_out", where=Card.person_id == person.id),
-            "ledger": await rows(LedgerEntry, "id", "created_at", "asset", "delta", "reason", where=LedgerEntry.person_id == person.id),
-            "rewards": await rows(Reward, "code", "name", "issued_at", "expires_at", "redeemed_at", "expired_at", where=Reward.person_id == person.id),
-            "surveys": await rows(Survey, "created_at", "rating", "reason", "comment", "rated_at", where=Survey.person_id == person.id),
-            "claims": await rows(PurchaseClaim, "created_at", "amount", "status", "decided_at", where=PurchaseClaim.person_id == person.id),
-            "staff_roles": await rows(StaffMember, "role", "added_at", "revoked_at", "last_active_at", where=StaffMember.person_id == person.id),
+            "person": _row(
+                person,
+                "telegram_id",
+                "first_name",
+                "username",
+                "telegram_language",
+                "language",
+                "personal_code",
+                "created_at",
+            ),
+            "cards": await rows(
+                Card,
+                "stamps",
+                "joined_at",
+                "last_purchase_at",
+                "promotions_opt_out",
+                where=Card.person_id == person.id,
+            ),
+            "ledger": await rows(
+                LedgerEntry,
+                "id",
+                "created_at",
+                "asset",
+                "delta",
+                "reason",
+                where=LedgerEntry.person_id == person.id,
+            ),
+            "rewards": await rows(
+                Reward,
+                "code",
+                "name",
+                "issued_at",
+                "expires_at",
+                "redeemed_at",
+                "expired_at",
+                where=Reward.person_id == person.id,
+            ),
+            "surveys": await rows(
+                Survey,
+                "created_at",
+                "rating",
+                "reason",
+                "comment",
+                "rated_at",
+                where=Survey.person_id == person.id,
+            ),
+            "claims": await rows(
+                PurchaseClaim,
+                "created_at",
+                "amount",
+                "status",
+                "decided_at",
+                where=PurchaseClaim.person_id == person.id,
+            ),
+            "staff_roles": await rows(
+                StaffMember,
+                "role",
+                "added_at",
+                "revoked_at",
+                "last_active_at",
+                where=StaffMember.person_id == person.id,
+            ),
         }
 
     async def close_card(self, card: Card, now: datetime, reason: str) -> None:
@@ -52,19 +110,41 @@ class PersonalDataRepository(Repository):
         dropped and the card row goes (the shop's member list and exports no longer show it)."""
         common = dict(merchant_id=card.merchant_id, person_id=card.person_id, reason=reason, created_at=now)
         if card.stamps:
-            self.session.add(LedgerEntry(asset="stamp", delta=-card.stamps, idempotency_key=f"{reason}:{card.id}:stamps", **common))
-        open_rewards = (await self.session.scalars(select(Reward).where(
-            Reward.merchant_id == card.merchant_id, Reward.person_id == card.person_id,
-            Reward.redeemed_at.is_(None), Reward.expired_at.is_(None),  # type: ignore[union-attr]
-        ))).all()
+            self.session.add(
+                LedgerEntry(
+                    asset="stamp", delta=-card.stamps, idempotency_key=f"{reason}:{card.id}:stamps", **common
+                )
+            )
+        open_rewards = (
+            await self.session.scalars(
+                select(Reward).where(
+                    Reward.merchant_id == card.merchant_id,
+                    Reward.person_id == card.person_id,
+                    Reward.redeemed_at.is_(None),
+                    Reward.expired_at.is_(None),  # type: ignore[union-attr]
+                )
+            )
+        ).all()
         for reward in open_rewards:
-            self.session.add(LedgerEntry(asset="reward", delta=-1, reward_id=reward.id, idempotency_key=f"{reason}:{card.id}:reward:{reward.id}", **common))
+            self.session.add(
+                LedgerEntry(
+                    asset="reward",
+                    delta=-1,
+                    reward_id=reward.id,
+                    idempotency_key=f"{reason}:{card.id}:reward:{reward.id}",
+                    **common,
+                )
+            )
             reward.expired_at = now
             reward.expires_at = min(reward.expires_at, now)
             self.session.add(reward)
         await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.person_id == card.person_id, OutboxMessage.merchant_id == card.merchant_id, OutboxMessage.status == "pending")
+            .where(
+                OutboxMessage.person_id == card.person_id,
+                OutboxMessage.merchant_id == card.merchant_id,
+                OutboxMessage.status == "pending",
+            )
             .values(status="skipped", last_error=reason)
         )
         await self.session.delete(card)
@@ -77,9 +157,13 @@ class PersonalDataRepository(Repository):
         telegram_id = person.telegram_id
         await self.session.execute(update(Survey).where(Survey.person_id == person.id).values(comment=None))
         await self.session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
-        await self.session.execute(delete(ConversationState).where(ConversationState.key.like(f"%:{telegram_id}:%:{telegram_id}:%")))  # type: ignore[attr-defined]
         await self.session.execute(
-            update(StaffMember).where(StaffMember.person_id == person.id, StaffMember.revoked_at.is_(None)).values(revoked_at=now)  # type: ignore[union-attr]
+            delete(ConversationState).where(ConversationState.key.like(f"%:{telegram_id}:%:{telegram_id}:%"))
+        )  # type: ignore[attr-defined]
+        await self.session.execute(
+            update(StaffMember)
+            .where(StaffMember.person_id == person.id, StaffMember.revoked_at.is_(None))
+            .values(revoked_at=now)  # type: ignore[union-attr]
         )
         person.telegram_id = -int(person.id or 0)  # Telegram user ids are positive: this is nobody
         person.first_name = ""
@@ -94,4 +178,8 @@ class PersonalDataRepository(Repository):
         await self.session.flush()
 
     async def cards_of(self, person_id: int) -> list[Card]:
-        return list((await self.session.scalars(select(Card).where(Card.person_id == person_id).order_by(Card.id))).all())
+        return list(
+            (
+                await self.session.scalars(select(Card).where(Card.person_id == person_id).order_by(Card.id))
+            ).all()
+        )

@@ -22,15 +22,19 @@ def _aware(value: Any) -> datetime | None:
 
 
 class ReportRepository(Repository):
-    async def member_counts(self, merchant_id: int, week_ago: datetime, month_ago: datetime) -> tuple[int, int, int]:
+    async def member_counts(
+        self, merchant_id: int, week_ago: datetime, month_ago: datetime
+    ) -> tuple[int, int, int]:
         """Members, joined since ``week_ago``, with a purchase since ``month_ago``."""
-        row = (await self.session.execute(
-            select(
-                func.count(Card.id),
-                func.coalesce(func.sum(case((Card.joined_at >= week_ago, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((Card.last_purchase_at >= month_ago, 1), else_=0)), 0),
-            ).where(Card.merchant_id == merchant_id)
-        )).one()
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(Card.id),
+                    func.coalesce(func.sum(case((Card.joined_at >= week_ago, 1), else_=0)), 0),
+                    func.coalesce(func.sum(case((Card.last_purchase_at >= month_ago, 1), else_=0)), 0),
+                ).where(Card.merchant_id == merchant_id)
+            )
+        ).one()
         return int(row[0]), int(row[1]), int(row[2])
 
     async def visit_counts(self, merchant_id: int) -> tuple[int, int, int]:
@@ -41,19 +45,25 @@ class ReportRepository(Repository):
             .group_by(LedgerEntry.person_id)
             .subquery()
         )
-        row = (await self.session.execute(
-            select(
-                func.count(),
-                func.coalesce(func.sum(case((per_person.c.visits >= 2, 1), else_=0)), 0),
-                func.coalesce(func.sum(per_person.c.visits), 0),
-            ).select_from(per_person)
-        )).one()
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((per_person.c.visits >= 2, 1), else_=0)), 0),
+                    func.coalesce(func.sum(per_person.c.visits), 0),
+                ).select_from(per_person)
+            )
+        ).one()
         return int(row[0]), int(row[1]), int(row[2])
 
     async def reward_counts(self, merchant_id: int) -> tuple[int, int]:
-        row = (await self.session.execute(
-            select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(Reward.merchant_id == merchant_id)
-        )).one()
+        row = (
+            await self.session.execute(
+                select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(
+                    Reward.merchant_id == merchant_id
+                )
+            )
+        ).one()
         return int(row[0]), int(row[1])
 
     async def visits_since(self, merchant_id: int, since: datetime) -> list[tuple[datetime, bool]]:
@@ -67,7 +77,11 @@ class ReportRepository(Repository):
         rows = await self.session.execute(
             select(LedgerEntry.created_at, first.c.first_at)
             .join(first, first.c.person_id == LedgerEntry.person_id)
-            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase", LedgerEntry.created_at >= since)
+            .where(
+                LedgerEntry.merchant_id == merchant_id,
+                LedgerEntry.reason == "purchase",
+                LedgerEntry.created_at >= since,
+            )
         )
         visits = []
         for at, first_at in rows.all():
@@ -92,8 +106,14 @@ class ReportRepository(Repository):
         )
         query = (
             select(
-                Person.first_name, Person.username, Person.personal_code, Card.joined_at, Card.stamps,
-                func.coalesce(visits.c.visits, 0), Card.last_purchase_at, Card.promotions_opt_out,
+                Person.first_name,
+                Person.username,
+                Person.personal_code,
+                Card.joined_at,
+                Card.stamps,
+                func.coalesce(visits.c.visits, 0),
+                Card.last_purchase_at,
+                Card.promotions_opt_out,
                 func.coalesce(open_rewards.c.rewards, 0),
             )
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
@@ -108,8 +128,14 @@ class ReportRepository(Repository):
         actor = aliased(Person)
         query = (
             select(
-                LedgerEntry.id, LedgerEntry.created_at, Person.personal_code, Person.first_name, LedgerEntry.asset,
-                LedgerEntry.delta, LedgerEntry.reason, func.coalesce(actor.first_name, ""),
+                LedgerEntry.id,
+                LedgerEntry.created_at,
+                Person.personal_code,
+                Person.first_name,
+                LedgerEntry.asset,
+                LedgerEntry.delta,
+                LedgerEntry.reason,
+                func.coalesce(actor.first_name, ""),
             )
             .join(Person, Person.id == LedgerEntry.person_id)
             .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)

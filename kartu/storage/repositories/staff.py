@@ -50,7 +50,9 @@ class StaffRepository(Repository):
         return member
 
     async def set_on_duty(self, staff_id: int, on_duty: bool) -> None:
-        await self.session.execute(update(StaffMember).where(StaffMember.id == staff_id).values(on_duty=on_duty))
+        await self.session.execute(
+            update(StaffMember).where(StaffMember.id == staff_id).values(on_duty=on_duty)
+        )
 
     async def roster(self, merchant_id: int) -> Sequence[tuple[StaffMember, Person]]:
         query = (
@@ -76,7 +78,9 @@ class StaffRepository(Repository):
 
     async def unlock(self, staff_id: int) -> None:
         await self.session.execute(
-            update(StaffMember).where(StaffMember.id == staff_id).values(locked_at=None, code_misses=0, misses_in_window=0)
+            update(StaffMember)
+            .where(StaffMember.id == staff_id)
+            .values(locked_at=None, code_misses=0, misses_in_window=0)
         )
 
     async def lock_team(self, merchant_id: int) -> None:

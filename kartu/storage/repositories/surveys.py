@@ -22,13 +22,17 @@ class SurveyRepository(Repository):
 
     async def last_created(self, merchant_id: int, person_id: int) -> datetime | None:
         return await self.session.scalar(
-            select(func.max(Survey.created_at)).where(Survey.merchant_id == merchant_id, Survey.person_id == person_id)
+            select(func.max(Survey.created_at)).where(
+                Survey.merchant_id == merchant_id, Survey.person_id == person_id
+            )
         )
 
     async def rate(self, survey_id: int, rating: int, now: datetime) -> bool:
         """Record the rating once; ``False`` when the survey was rated before."""
         result = await self.session.execute(
-            update(Survey).where(Survey.id == survey_id, Survey.rating.is_(None)).values(rating=rating, rated_at=now)  # type: ignore[union-attr]
+            update(Survey)
+            .where(Survey.id == survey_id, Survey.rating.is_(None))
+            .values(rating=rating, rated_at=now)  # type: ignore[union-attr]
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -49,14 +53,20 @@ class SurveyRepository(Repository):
 
     async def comment(self, survey_id: int, comment: str, now: datetime) -> bool:
         result = await self.session.execute(
-            update(Survey).where(Survey.id == survey_id, Survey.comment.is_(None)).values(comment=comment, commented_at=now)  # type: ignore[union-attr]
+            update(Survey)
+            .where(Survey.id == survey_id, Survey.comment.is_(None))
+            .values(comment=comment, commented_at=now)  # type: ignore[union-attr]
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def summary(self, merchant_id: int) -> tuple[float | None, int]:
-        row = (await self.session.execute(
-            select(func.avg(Survey.rating), func.count(Survey.rating)).where(Survey.merchant_id == merchant_id)
-        )).one()
+        row = (
+            await self.session.execute(
+                select(func.avg(Survey.rating), func.count(Survey.rating)).where(
+                    Survey.merchant_id == merchant_id
+                )
+            )
+        ).one()
         return (float(row[0]) if row[0] is not None else None), int(row[1])
 
     async def recent_comments(self, merchant_id: int, limit: int) -> Sequence[tuple[Survey, Person]]:
@@ -71,11 +81,15 @@ class SurveyRepository(Repository):
 
     async def visit_history(self, merchant_id: int, person_id: int) -> tuple[int, datetime | None]:
         """Number of confirmed purchases and the first one's time."""
-        row = (await self.session.execute(
-            select(func.count(LedgerEntry.id), func.min(LedgerEntry.created_at)).where(
-                LedgerEntry.merchant_id == merchant_id, LedgerEntry.person_id == person_id, LedgerEntry.reason == "purchase"
+        row = (
+            await self.session.execute(
+                select(func.count(LedgerEntry.id), func.min(LedgerEntry.created_at)).where(
+                    LedgerEntry.merchant_id == merchant_id,
+                    LedgerEntry.person_id == person_id,
+                    LedgerEntry.reason == "purchase",
+                )
             )
-        )).one()
+        ).one()
         first = row[1]
         if isinstance(first, str):  # SQLite aggregates lose the column type
             first = datetime.fromisoformat(first)

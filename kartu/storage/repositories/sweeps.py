@@ -99,7 +99,9 @@ class SweepRepository(Repository):
         return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
 
     async def _run(self, sql: str, **values: object) -> int:
-        statement = text(sql).bindparams(*(bindparam(name, type_=_WHEN) for name in _TIMES if f":{name}" in sql))
+        statement = text(sql).bindparams(
+            *(bindparam(name, type_=_WHEN) for name in _TIMES if f":{name}" in sql)
+        )
         result = await self.session.execute(statement, values)
         return result.rowcount  # type: ignore[attr-defined,no-any-return]
 
@@ -117,19 +119,43 @@ class SweepRepository(Repository):
         return await self._run(_EXPIRE_REWARDS_SQLITE[1], merchant_id=merchant_id, now=now)
 
     async def queue_stamp_reminders(
-        self, merchant_id: int, days: int, window_start: datetime, window_end: datetime, not_before: datetime, now: datetime
+        self,
+        merchant_id: int,
+        days: int,
+        window_start: datetime,
+        window_end: datetime,
+        not_before: datetime,
+        now: datetime,
     ) -> int:
         """Queue a reminder for cards whose last purchase lies in (window_start, window_end]."""
         return await self._run(
-            _STAMP_REMINDERS, merchant_id=merchant_id, days=str(days), params=json.dumps({"days": days}),
-            window_start=window_start, window_end=window_end, not_before=not_before, now=now,
+            _STAMP_REMINDERS,
+            merchant_id=merchant_id,
+            days=str(days),
+            params=json.dumps({"days": days}),
+            window_start=window_start,
+            window_end=window_end,
+            not_before=not_before,
+            now=now,
         )
 
     async def queue_reward_reminders(
-        self, merchant_id: int, days: int, window_start: datetime, window_end: datetime, not_before: datetime, now: datetime
+        self,
+        merchant_id: int,
+        days: int,
+        window_start: datetime,
+        window_end: datetime,
+        not_before: datetime,
+        now: datetime,
     ) -> int:
         """Queue a reminder for open rewards expiring in (window_start, window_end]."""
         return await self._run(
-            _REWARD_REMINDERS, merchant_id=merchant_id, days=str(days), params=json.dumps({"days": days}),
-            window_start=window_start, window_end=window_end, not_before=not_before, now=now,
+            _REWARD_REMINDERS,
+            merchant_id=merchant_id,
+            days=str(days),
+            params=json.dumps({"days": days}),
+            window_start=window_start,
+            window_end=window_end,
+            not_before=not_before,
+            now=now,
         )

@@ -23,5 +23,7 @@ class UpdateRepository(Repository):
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def forget_before(self, cutoff: datetime) -> int:
-        result = await self.session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff))
+        result = await self.session.execute(
+            delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff)
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
