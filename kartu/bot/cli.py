@@ -18,9 +18,8 @@ from kartu.loyalty.links import LinkKind, deep_link
 
 if TYPE_CHECKING:  # imported lazily below: aiogram is slow to import
     from kartu.services.container import Services
-    from kartu.services.views import MerchantCreated, MerchantUpdated
+    from kartu.services.merchants import MerchantCreated, MerchantUpdated, OwnerAdded
 
-from kartu.services.views import OwnerAdded  # plain dataclasses: cheap to import
 
 T = TypeVar("T")
 log = logging.getLogger("kartu")
@@ -340,10 +339,7 @@ def create(
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created merchant {created.name!r} (slug {created.slug}).")
-    _echo_owner(
-        OwnerAdded(created.owner_telegram_id, created.owner_invite_token, created.owner_for_username),
-        username,
-    )
+    _echo_owner(created.owner, username)
     click.echo(f"Customer join link: {deep_link(username or '<bot>', LinkKind.JOIN, created.slug)}")
     if not username:
         click.echo("(Set KARTU_BOT_TOKEN or KARTU_BOT_USERNAME to print the bot's real name in the links.)")

@@ -11,14 +11,14 @@ from aiogram.utils.i18n import gettext as _
 from kartu.handlers.common import cancel_form
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.states import BroadcastForm
-from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
+from kartu.loyalty.segments import BROADCAST_TEXT_MAX
 from kartu.presenters.callbacks import BroadcastAction, BroadcastSegment, BroadcastStep
 from kartu.presenters.format import html
 from kartu.presenters.menus import MENU_BROADCAST
 from kartu.presenters.notices import broadcast_text, progress_text
 from kartu.presenters.owner import segment_question, send_question
+from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.container import Services
-from kartu.services.views import BroadcastProgress
 
 
 async def begin(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
@@ -58,23 +58,24 @@ async def take_broadcast(
 async def choose_segment(
     query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot
 ) -> None:
-    shop = await services.merchants.require_owner(query.from_user.id)  # who taps, before anything else
+    preview = await services.broadcasts.preview(
+        query.from_user.id, callback_data.segment
+    )  # checks who taps first
     data = await state.get_data()
-    if await state.get_state() != BroadcastForm.segment.state or callback_data.segment not in set(Segment):
+    if await state.get_state() != BroadcastForm.segment.state:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
-    segment = Segment(callback_data.segment)
-    count = (await services.broadcasts.audience(query.from_user.id, segments=(segment,)))[segment]
+    segment = preview.segment
     await state.update_data(segment=callback_data.segment)
     await state.set_state(BroadcastForm.confirm)
     await query.answer()
     chat_id = query.from_user.id
-    preview = broadcast_text(shop, data.get("text") or "")  # exactly what customers will get
+    message = broadcast_text(preview.merchant_name, data.get("text") or "")  # exactly what customers will get
     if data.get("photo"):
-        await bot.send_photo(chat_id, data["photo"], caption=preview)
+        await bot.send_photo(chat_id, data["photo"], caption=message)
     else:
-        await bot.send_message(chat_id, preview)
-    question, markup = send_question(count, segment)
+        await bot.send_message(chat_id, message)
+    question, markup = send_question(preview.audience, segment)
     await bot.send_message(chat_id, question, reply_markup=markup)
 
 
@@ -84,7 +85,7 @@ async def stop(query: CallbackQuery, callback_data: BroadcastAction, services: S
 
 
 async def drop(query: CallbackQuery, services: Services, state: FSMContext) -> None:
-    await services.merchants.require_owner(query.from_user.id)
+    await services.broadcasts.discard(query.from_user.id)
     await state.clear()
     await query.answer()
     if isinstance(query.message, Message):

@@ -27,7 +27,7 @@ from kartu.presenters.menus import (
     keyboard_for,
 )
 from kartu.services.container import Services
-from kartu.services.views import Audience, MenuView
+from kartu.services.merchants import Audience, MenuView
 
 log = logging.getLogger(__name__)
 

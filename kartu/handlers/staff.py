@@ -31,8 +31,7 @@ from kartu.presenters.staff import (
     shops_text,
 )
 from kartu.services.container import Services
-from kartu.services.counter import PURCHASE, REDEEM
-from kartu.services.views import PurchasePromptView, RedeemPromptView
+from kartu.services.counter import PURCHASE, REDEEM, PurchasePromptView, RedeemPromptView
 
 if TYPE_CHECKING:  # the courier is built with the app; imported for types only
     from kartu.scheduler.dispatcher import OutboxDispatcher

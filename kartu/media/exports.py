@@ -10,7 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.codes import format_code
-from kartu.services.views import LedgerRow, MemberRow
+from kartu.services.reports import LedgerRow, MemberRow
 
 MEMBER_COLUMNS = (
     "first_name",

@@ -16,7 +16,8 @@ from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
 from kartu.presenters.common import confirm_cancel
 from kartu.presenters.format import HTML, N_, date_text, html, join_html, plain
-from kartu.services.views import CardView, InviteResult, JoinResult, LeavePreview, RewardView
+from kartu.services.customers import InviteResult, JoinResult, LeavePreview
+from kartu.services.views import CardView, RewardView
 
 REASON_LABELS = {
     "wait": N_("⏱ Waited too long"),

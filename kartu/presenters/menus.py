@@ -6,7 +6,7 @@ from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from kartu.presenters.format import HTML, N_, html
-from kartu.services.views import Audience, MenuView
+from kartu.services.merchants import Audience, MenuView
 
 MENU_CARD = N_("🎟 My card")
 

@@ -15,9 +15,9 @@ from kartu.loyalty.feedback import RATINGS
 from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
-from kartu.services.views import (
+from kartu.services.broadcasts import BroadcastProgress
+from kartu.services.delivery import (
     BroadcastNotice,
-    BroadcastProgress,
     CardUpdateNotice,
     CodeLockNotice,
     LowRatingAlertNotice,

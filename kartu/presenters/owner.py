@@ -40,7 +40,9 @@ from kartu.presenters.format import (
     percent_text,
     plain,
 )
-from kartu.services.views import FeedbackReport, JoinInfo, ProgramView, StatsView, TeamView
+from kartu.services.feedback import FeedbackReport
+from kartu.services.merchants import JoinInfo, ProgramView, TeamView
+from kartu.services.reports import StatsView
 
 SETTING_LABELS = {
     "stamps_required": N_("Stamps for a reward"),

@@ -22,15 +22,10 @@ from kartu.presenters.format import (
     stamps_text,
     time_text,
 )
-from kartu.services.views import (
-    ClaimDecision,
-    ClaimView,
-    PurchasePromptView,
-    PurchaseResult,
-    RedeemPromptView,
-    RedeemResult,
-    WorkplaceEntry,
-)
+from kartu.services.claims import ClaimDecision, ClaimView
+from kartu.services.counter import PurchasePromptView, RedeemPromptView, RedeemResult
+from kartu.services.crediting import PurchaseResult
+from kartu.services.merchants import WorkplaceEntry
 
 
 def with_shop(prompt: PurchasePromptView | RedeemPromptView, text: HTML) -> HTML:

@@ -3,14 +3,43 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kartu.loyalty.delivery import Category, QuietHours, next_allowed
 from kartu.loyalty.errors import BroadcastRunning, NobodyToReach, PromptClosed
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
+from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
-from kartu.services.views import BroadcastProgress, BroadcastStarted
 from kartu.storage.models import Broadcast
+
+
+@dataclass(frozen=True)
+class BroadcastStarted:
+    broadcast_id: int
+    total: int
+
+
+@dataclass(frozen=True)
+class BroadcastProgress:
+    broadcast_id: int
+    chat_id: int
+    message_id: int
+    language: str
+    sent: int
+    failed: int
+    remaining: int
+    cancelled: int
+    finished: bool
+    was_cancelled: bool
+
+
+@dataclass(frozen=True)
+class BroadcastPreview:
+    merchant_name: str
+    segment: Segment
+    audience: int
+
 
 DONE = ("sent", "failed", "skipped")
 
@@ -26,13 +55,32 @@ class BroadcastService(ServiceBase):
         tuple, which only checks the owner may broadcast); refuses while a broadcast is running."""
         now = self.clock.now()
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             if await uow.broadcasts.running(place.merchant.id) is not None:
                 raise BroadcastRunning()
             return {
                 segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since())
                 for segment in segments
             }
+
+    async def preview(self, owner_telegram_id: int, segment_name: str) -> BroadcastPreview:
+        """What the owner is about to send: their shop's name (the message's header) and how many
+        members the segment reaches now. The tapper is checked before the segment is read."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            if segment_name not in set(Segment):
+                raise PromptClosed("missing")
+            segment = Segment(segment_name)
+            count = await uow.broadcasts.count(
+                place.merchant.id, segment, self.clock.now(), self._cooldown_since()
+            )
+            return BroadcastPreview(place.merchant.name, segment, count)
+
+    async def discard(self, owner_telegram_id: int) -> None:
+        """The owner drops the message they were writing: nothing is stored yet, so this only
+        checks that the tapper may broadcast at all (a stranger's tap learns nothing)."""
+        async with self.db.read() as uow:
+            await require_owner(uow, owner_telegram_id)
 
     async def start(
         self, owner_telegram_id: int, text: str, photo_file_id: str | None, segment: str
@@ -43,7 +91,7 @@ class BroadcastService(ServiceBase):
         text = (text or "").strip()[:BROADCAST_TEXT_MAX]
         now = self.clock.now()
         async with self.db.write() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             await uow.broadcasts.lock_merchant(place.merchant.id)
             if await uow.broadcasts.running(place.merchant.id) is not None:
                 raise BroadcastRunning()
@@ -79,7 +127,7 @@ class BroadcastService(ServiceBase):
     async def cancel(self, owner_telegram_id: int, broadcast_id: int) -> None:
         """Stop a running broadcast: queued messages are dropped; those already sending finish."""
         async with self.db.write() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             broadcast = await uow.broadcasts.get(broadcast_id)
             if broadcast is None or broadcast.merchant_id != place.merchant.id:
                 raise PromptClosed("missing")

@@ -3,26 +3,52 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import datetime
 
 from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, next_claim_allowed
 from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimTooSoon, OwnPurchase
-from kartu.services.base import ServiceBase
-from kartu.services.counter import CounterService
-from kartu.services.views import ClaimDecision, ClaimNoticeRef, ClaimView
+from kartu.services.access import require_member, require_staff
+from kartu.services.base import ServiceBase, card_view
+from kartu.services.crediting import PurchaseResult, credit
+from kartu.services.views import CardView, Recipient
 from kartu.storage.models import PurchaseClaim
 
 
-class ClaimService(ServiceBase):
-    def __init__(self, counter: CounterService) -> None:
-        super().__init__(counter.db, counter.clock, counter.settings)
-        self.counter = counter
+@dataclass(frozen=True)
+class ClaimView:
+    claim_id: int
+    customer_first_name: str
+    amount: str | None
+    created_at: datetime
+    card: CardView
+    staff: tuple[Recipient, ...]
 
+
+@dataclass(frozen=True)
+class ClaimNoticeRef:
+    chat_id: int
+    message_id: int
+    language: str
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    approved: bool
+    decided_by: str
+    customer: Recipient
+    customer_first_name: str
+    notices: tuple[ClaimNoticeRef, ...]
+    purchase: PurchaseResult | None
+
+
+class ClaimService(ServiceBase):
     async def open_claim(self, telegram_id: int, amount_text: str | None = None) -> ClaimView:
         """Ask the staff on duty (or, when nobody set /duty, all staff) to confirm a purchase."""
         amount = claimed_amount(amount_text)
         now = self.clock.now()
         async with self.db.write() as uow:
-            person, merchant, card = await self._member_card(uow, telegram_id)
+            person, merchant, card = await require_member(uow, telegram_id)
             await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
             if await uow.claims.open_for(merchant.id, person.id, now) is not None:
                 raise ClaimAlreadyOpen()
@@ -47,7 +73,7 @@ class ClaimService(ServiceBase):
             ]
             on_duty = [(member, staff) for member, staff in roster if member.on_duty]
             recipients = tuple(self.recipient(staff) for _, staff in (on_duty or roster))
-            view = await self._card_view(uow, person, merchant, card)
+            view = await card_view(uow, self.clock.now(), person, merchant, card)
             return ClaimView(claim.id, person.first_name, amount, now, view, recipients)
 
     async def record_notices(self, claim_id: int, notices: list[tuple[int, int, str]]) -> None:
@@ -57,11 +83,11 @@ class ClaimService(ServiceBase):
     async def decide(self, staff_telegram_id: int, claim_id: int, approve: bool) -> ClaimDecision:
         now = self.clock.now()
         async with self.db.write() as uow:
-            await self._workplace(uow, staff_telegram_id)  # staff at all: a stranger learns nothing
+            await require_staff(uow, staff_telegram_id)  # staff at all: a stranger learns nothing
             claim = await uow.claims.get(claim_id)
             if claim is None:
                 raise ClaimClosed("missing")
-            place = await self._workplace(uow, staff_telegram_id, claim.merchant_id)
+            place = await require_staff(uow, staff_telegram_id, claim.merchant_id)
             if claim.person_id == place.person.id:
                 raise OwnPurchase()
             if claim.status != "pending":
@@ -76,7 +102,7 @@ class ClaimService(ServiceBase):
             ):
                 raise ClaimClosed("decided")
             purchase = (
-                await self.counter.credit(uow, place, claim.person_id, 1, f"claim-{claim.id}")
+                await credit(uow, now, self.settings, place, claim.person_id, 1, f"claim-{claim.id}")
                 if approve
                 else None
             )
@@ -98,7 +124,7 @@ class ClaimService(ServiceBase):
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""
         async with self.db.write() as uow:
-            place = await self._workplace(uow, staff_telegram_id)
+            place = await require_staff(uow, staff_telegram_id)
             on_duty = not place.member.on_duty
             await uow.staff.set_on_duty(place.member.id, on_duty)
             return on_duty

@@ -33,15 +33,14 @@ class Services:
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
         clock = clock or SystemClock()
-        counter = CounterService(db, clock, settings)
         return cls(
             customers=CustomerService(db, clock, settings),
-            counter=counter,
+            counter=CounterService(db, clock, settings),
             merchants=MerchantService(db, clock, settings),
             feedback=FeedbackService(db, clock, settings),
             delivery=DeliveryService(db, clock, settings),
             upkeep=UpkeepService(db, clock, settings),
-            claims=ClaimService(counter),
+            claims=ClaimService(db, clock, settings),
             reports=ReportService(db, clock, settings),
             broadcasts=BroadcastService(db, clock, settings),
         )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
-from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
+from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize_code
+from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
     CodeEntryLocked,
-    DailyCapReached,
     NotStaff,
     OwnCodeShown,
     OwnPurchase,
@@ -18,27 +18,53 @@ from kartu.loyalty.errors import (
     TooManyUnknownCodes,
     UnknownCode,
 )
-from kartu.loyalty.feedback import survey_is_due
 from kartu.loyalty.program import (
-    ProgramRules,
-    PurchaseOutcome,
-    credit_purchase,
-    local_day_start,
     parse_purchase_count,
-    reward_expiry,
 )
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
-from kartu.services.base import ServiceBase, Workplace, rules_of
-from kartu.services.views import (
-    PurchasePromptView,
-    PurchaseResult,
-    RedeemPromptView,
-    RedeemResult,
-    RewardView,
-)
-from kartu.storage.models import Card, LedgerEntry, Person, PurchasePrompt, Reward, Survey
+from kartu.services.access import Workplace, place_of, require_staff
+from kartu.services.base import ServiceBase, rules_of
+from kartu.services.crediting import PurchaseResult, credit, stamped_today, tell_result, within_cap
+from kartu.services.views import Recipient
+from kartu.storage.models import Card, LedgerEntry, Person, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class PurchasePromptView:
+    token: str
+    merchant_name: str
+    customer_first_name: str
+    stamps: int
+    stamps_required: int
+    stamps_to_add: int
+    purchases: int
+    # What tells two Ayus apart, and what staff should offer.
+    customer_username: str | None = None
+    last_visit: datetime | None = None
+    open_rewards: int = 0
+    timezone: str = "Asia/Jakarta"
+
+
+@dataclass(frozen=True)
+class RedeemPromptView:
+    token: str
+    merchant_name: str
+    customer_first_name: str
+    reward_name: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    customer: Recipient
+    customer_first_name: str
+    reward_name: str
+    merchant_name: str
+    news: tuple[str, ...] = ()
+
 
 PURCHASE, REDEEM = "purchase", "redeem"
 
@@ -70,12 +96,6 @@ class CounterService(ServiceBase):
             if reward is not None and reward.person_id == person.id:
                 raise OwnCodeShown(reward=True)
 
-    async def _stamped_today(
-        self, uow: UnitOfWork, place_merchant_id: int, timezone: str, person_id: int
-    ) -> int:
-        since = local_day_start(self.clock.now(), timezone)
-        return await uow.ledger.stamps_earned_since(place_merchant_id, person_id, since)
-
     async def open_purchase(
         self, staff_telegram_id: int, code_text: str, purchases_text: str | None = None
     ) -> PurchasePromptView:
@@ -85,7 +105,7 @@ class CounterService(ServiceBase):
             raise UnknownCode()
         purchases = parse_purchase_count(purchases_text)
         async with self.db.write() as uow:
-            place = await self._workplace(uow, staff_telegram_id)
+            place = await require_staff(uow, staff_telegram_id)
             misses = self._may_try_code(place)
             customer = await uow.people.by_code(canonical)
             if customer is not None and customer.id == place.person.id:
@@ -105,9 +125,9 @@ class CounterService(ServiceBase):
         now = self.clock.now()
         await self._record_hit(uow, place)
         rules = rules_of(await uow.programs.for_merchant(place.merchant.id))
-        stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
+        stamped = await stamped_today(uow, now, place.merchant.id, place.merchant.timezone, customer.id)
         # Refuse now rather than after the tap when the cap is already out of reach.
-        self._within_cap(rules, card, purchases, stamped, customer, place)
+        within_cap(rules, card, purchases, stamped, customer, place, self.settings)
         prompt = await self._add_prompt(uow, place, PURCHASE, customer.id, purchases=purchases)
         await uow.staff.touch(place.member.id, now)
         return PurchasePromptView(
@@ -123,22 +143,6 @@ class CounterService(ServiceBase):
             open_rewards=len(await uow.rewards.open_rewards(place.merchant.id, customer.id, now)),
             timezone=place.merchant.timezone,
         )
-
-    def _within_cap(
-        self,
-        rules: ProgramRules,
-        card: Card,
-        purchases: int,
-        stamped: int,
-        customer: Person,
-        place: Workplace,
-    ) -> PurchaseOutcome:
-        try:
-            return credit_purchase(rules, card.stamps, purchases, stamped)
-        except DailyCapReached as refusal:
-            raise refusal.about(
-                customer.first_name, place.merchant.name, (customer.telegram_id, self.language_of(customer))
-            ) from None
 
     async def _add_prompt(
         self,
@@ -220,7 +224,7 @@ class CounterService(ServiceBase):
             if person is None or not await uow.staff.workplaces(person.id):
                 raise NotStaff()
             raise PromptClosed("missing")
-        place = await self._place_of(uow, person, prompt.merchant_id)
+        place = await place_of(uow, person, prompt.merchant_id)
         if prompt.status == "confirmed" and kind == REDEEM:
             raise RewardAlreadyRedeemed()
         if prompt.status != "pending":
@@ -238,175 +242,16 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
                 raise PromptClosed("confirmed")
-            return await self.credit(
-                uow, place, prompt.customer_person_id, prompt.purchases, str(prompt.id), prompt.id
-            )
-
-    async def credit(
-        self,
-        uow: UnitOfWork,
-        place: Workplace,
-        customer_id: int,
-        purchases: int,
-        source: str,
-        prompt_id: int | None = None,
-    ) -> PurchaseResult:
-        """Credit ``purchases`` to the customer's card, issuing a reward per full card.
-
-        ``source`` names what is being credited (a prompt id, ``claim-<id>``); the ledger's
-        idempotency keys derive from it, so the same source can never be credited twice.
-        """
-        now = self.clock.now()
-        customer = await uow.people.get(customer_id)
-        card = await uow.cards.get(place.merchant.id, customer_id, lock=True)
-        if customer is None or card is None:  # left the shop (or was erased) since the prompt opened
-            raise UnknownCode()
-        program = await uow.programs.for_merchant(place.merchant.id)
-        rules = rules_of(program)
-        stamped = await self._stamped_today(uow, place.merchant.id, place.merchant.timezone, customer.id)
-        outcome = self._within_cap(rules, card, purchases, stamped, customer, place)
-        common = dict(
-            merchant_id=place.merchant.id,
-            person_id=customer.id,
-            actor_person_id=place.person.id,
-            prompt_id=prompt_id,
-            created_at=now,
-        )
-        await uow.ledger.append(
-            LedgerEntry(
-                asset="stamp",
-                delta=outcome.stamps_added,
-                reason="purchase",
-                idempotency_key=f"purchase:{source}",
-                **common,
-            )
-        )
-        issued: list[RewardView] = []
-        news = [
-            await self._tell(
+            return await credit(
                 uow,
-                f"card:{source}",
-                Kind.CARD_UPDATE,
-                customer,
+                now,
+                self.settings,
                 place,
-                card.id,
-                {"added": outcome.stamps_added, "filled": outcome.rewards_issued},
+                prompt.customer_person_id,
+                prompt.purchases,
+                str(prompt.id),
+                prompt.id,
             )
-        ]
-        for number in range(outcome.rewards_issued):
-            reward = await uow.rewards.add_with_unique_code(
-                lambda: Reward(
-                    merchant_id=place.merchant.id,
-                    person_id=customer.id,
-                    code=new_reward_code(),
-                    name=rules.reward_name,
-                    issued_at=now,
-                    expires_at=reward_expiry(rules, now),
-                )
-            )
-            await uow.ledger.append(
-                LedgerEntry(
-                    asset="stamp",
-                    delta=-rules.stamps_required,
-                    reason="reward_issued",
-                    idempotency_key=f"card-full:{source}:{number}",
-                    reward_id=reward.id,
-                    **common,
-                )
-            )
-            await uow.ledger.append(
-                LedgerEntry(
-                    asset="reward",
-                    delta=1,
-                    reason="reward_issued",
-                    idempotency_key=f"reward:{source}:{number}",
-                    reward_id=reward.id,
-                    **common,
-                )
-            )
-            issued.append(
-                RewardView(
-                    reward.code, reward.name, reward.expires_at, place.merchant.name, place.merchant.timezone
-                )
-            )
-            news.append(
-                await self._tell(
-                    uow, f"reward-issued:{reward.id}", Kind.REWARD_ISSUED, customer, place, reward.id
-                )
-            )
-        await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
-        await uow.staff.touch(place.member.id, now)
-        await self._ask_for_feedback_later(uow, place, customer, card, prompt_id, rules)
-        view = await self._card_view(uow, customer, place.merchant, card, program)
-        return PurchaseResult(
-            customer=self.recipient(customer),
-            customer_first_name=customer.first_name,
-            stamps_added=outcome.stamps_added,
-            card=view,
-            new_rewards=tuple(issued),
-            news=tuple(news),
-        )
-
-    async def _tell(
-        self,
-        uow: UnitOfWork,
-        key: str,
-        kind: Kind,
-        customer: Person,
-        place: Workplace,
-        subject_id: int | None,
-        params: dict[str, int] | None = None,
-    ) -> str:
-        """Queue news that carries a result (a card, a reward code) in the crediting transaction:
-        it survives a Telegram error after the commit. Returns its key, to deliver at once."""
-        now = self.clock.now()
-        await uow.outbox.enqueue(
-            key=key,
-            kind=kind,
-            category=Category.RESULT,
-            chat_id=customer.telegram_id,
-            person_id=customer.id,
-            merchant_id=place.merchant.id,
-            subject_id=subject_id,
-            params=params,
-            now=now,
-            not_before=now,
-        )
-        return key
-
-    async def _ask_for_feedback_later(
-        self,
-        uow: UnitOfWork,
-        place: Workplace,
-        customer: Person,
-        card: Card,
-        prompt_id: int | None,
-        rules: ProgramRules,
-    ) -> None:
-        """Queue a survey, in the purchase's transaction, when this customer is due one."""
-        now = self.clock.now()
-        if card.promotions_opt_out or customer.unreachable_at is not None:
-            return
-        last = await uow.surveys.last_created(place.merchant.id, customer.id)
-        if not survey_is_due(last, now, rules.survey_every_days):
-            return
-        survey = await uow.surveys.add(
-            Survey(merchant_id=place.merchant.id, person_id=customer.id, prompt_id=prompt_id, created_at=now)
-        )
-        due = now + timedelta(minutes=rules.survey_delay_minutes)
-        await uow.outbox.enqueue(
-            key=f"survey:{survey.id}",
-            kind=Kind.SURVEY,
-            category=Category.PROMO,
-            chat_id=customer.telegram_id,
-            person_id=customer.id,
-            merchant_id=place.merchant.id,
-            subject_id=survey.id,
-            now=now,
-            not_before=next_allowed(
-                due, place.merchant.timezone, QuietHours.parse(place.merchant.quiet_hours), Category.PROMO
-            ),
-        )
 
     async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
         """Cancel a purchase or redemption prompt; nothing is credited or spent."""
@@ -430,7 +275,7 @@ class CounterService(ServiceBase):
         if canonical is None or code_kind(canonical) is not CodeKind.REWARD:
             raise UnknownCode()
         async with self.db.write() as uow:
-            place = await self._workplace(uow, staff_telegram_id)
+            place = await require_staff(uow, staff_telegram_id)
             misses = self._may_try_code(place)
             found = await uow.rewards.by_code(canonical)
             if found is not None and found.merchant_id == place.merchant.id:
@@ -476,8 +321,8 @@ class CounterService(ServiceBase):
             await uow.staff.touch(place.member.id, now)
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
-            news = await self._tell(
-                uow, f"redeemed:{reward.id}", Kind.REWARD_REDEEMED, customer, place, reward.id
+            news = await tell_result(
+                uow, now, f"redeemed:{reward.id}", Kind.REWARD_REDEEMED, customer, place, reward.id
             )
             return RedeemResult(
                 customer=self.recipient(customer),

@@ -10,10 +10,34 @@ from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember,
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.staff import Role
-from kartu.services.base import ServiceBase, acting_member
-from kartu.services.views import CardView, InviteResult, JoinResult, LeavePreview, RewardView
+from kartu.services.access import acting_member, keep_an_owner, require_member
+from kartu.services.base import ServiceBase, card_view
+from kartu.services.views import CardView, RewardView
 from kartu.storage.models import Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    card: CardView
+    newly_joined: bool
+    first_name: str
+    opted_in_again: bool = False
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    merchant_name: str
+    role: str
+    still_acting_for: str | None = None  # they work elsewhere too and keep acting there until /shop
+
+
+@dataclass(frozen=True)
+class LeavePreview:
+    merchant_id: int
+    merchant_name: str
+    stamps: int
+    open_rewards: int
 
 
 @dataclass(frozen=True)
@@ -65,7 +89,7 @@ class CustomerService(ServiceBase):
         if person.current_merchant_id != merchant.id:
             person.current_merchant_id = merchant.id
             await uow.people.save(person)
-        view = await self._card_view(uow, person, merchant, card)
+        view = await card_view(uow, self.clock.now(), person, merchant, card)
         return JoinResult(
             card=view, newly_joined=created, first_name=person.first_name, opted_in_again=opted_in_again
         )
@@ -132,12 +156,12 @@ class CustomerService(ServiceBase):
 
     async def card(self, telegram_id: int) -> CardView:
         async with self.db.read() as uow:
-            person, merchant, card = await self._member_card(uow, telegram_id)
-            return await self._card_view(uow, person, merchant, card)
+            person, merchant, card = await require_member(uow, telegram_id)
+            return await card_view(uow, self.clock.now(), person, merchant, card)
 
     async def rewards(self, telegram_id: int) -> list[RewardView]:
         async with self.db.read() as uow:
-            person, merchant, _ = await self._member_card(uow, telegram_id)
+            person, merchant, _ = await require_member(uow, telegram_id)
             rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
             return [
                 RewardView(r.code, r.name, r.expires_at, merchant.name, merchant.timezone) for r in rewards
@@ -182,7 +206,7 @@ class CustomerService(ServiceBase):
         name, ``None`` if not a member anywhere."""
         async with self.db.write() as uow:
             try:
-                person, merchant, card = await self._member_card(uow, telegram_id)
+                person, merchant, card = await require_member(uow, telegram_id)
             except NotMember:
                 return None
             await uow.cards.set_opt_out(card, True)
@@ -202,7 +226,7 @@ class CustomerService(ServiceBase):
     async def leaving(self, telegram_id: int) -> LeavePreview:
         """What /leave would give up at the current shop (shown before the confirmation)."""
         async with self.db.read() as uow:
-            person, merchant, card = await self._member_card(uow, telegram_id)
+            person, merchant, card = await require_member(uow, telegram_id)
             rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
             return LeavePreview(merchant.id, merchant.name, card.stamps, len(rewards))
 
@@ -232,7 +256,7 @@ class CustomerService(ServiceBase):
                 raise NotMember()
             for member in await uow.staff.workplaces(person.id):
                 if member.role == Role.OWNER:
-                    await self._keep_an_owner(uow, member.merchant_id)
+                    await keep_an_owner(uow, member.merchant_id)
             for card in await uow.personal_data.cards_of(person.id):
                 await uow.personal_data.close_card(card, now, "forgotten")
             await uow.personal_data.erase(person, anonymous_code(), now)

@@ -4,27 +4,111 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from kartu.loyalty.delivery import Category, Kind, retry_delay
 from kartu.loyalty.staff import Role
-from kartu.services.base import ServiceBase
-from kartu.services.views import (
-    BroadcastNotice,
-    CardUpdateNotice,
-    CodeLockNotice,
-    LowRatingAlertNotice,
-    Notice,
-    RewardIssuedNotice,
-    RewardRedeemedNotice,
-    RewardReminderNotice,
-    RewardView,
-    StampReminderNotice,
-    SurveyNotice,
-)
+from kartu.services.base import ServiceBase, card_view
+from kartu.services.views import CardView, RewardView
 from kartu.storage.models import OutboxMessage
 from kartu.storage.repositories.outbox import FAILED, SENT, SKIPPED
 from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class StampReminderNotice:
+    language: str
+    merchant_name: str
+    stamps: int
+    stamps_required: int
+    reward_name: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class RewardReminderNotice:
+    language: str
+    merchant_name: str
+    reward_name: str
+    code: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SurveyNotice:
+    language: str
+    merchant_name: str
+    survey_id: int
+
+
+@dataclass(frozen=True)
+class LowRatingAlertNotice:
+    language: str
+    merchant_name: str
+    customer_first_name: str
+    rating: int
+    comment: str | None
+    reason: str | None
+    visits: int
+    first_visit: datetime | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class BroadcastNotice:
+    language: str
+    text: str
+    photo_file_id: str | None
+    merchant_name: str = ""  # customers of several shops see whose news it is
+
+
+@dataclass(frozen=True)
+class CardUpdateNotice:
+    """The customer's card after a purchase was credited (with the stamps it added)."""
+
+    language: str
+    card: CardView
+    stamps_added: int
+    cards_filled: int = 0  # this purchase filled the card: the customer sees it full first
+
+
+@dataclass(frozen=True)
+class RewardIssuedNotice:
+    language: str
+    reward: RewardView
+
+
+@dataclass(frozen=True)
+class RewardRedeemedNotice:
+    language: str
+    merchant_name: str
+    reward_name: str
+
+
+@dataclass(frozen=True)
+class CodeLockNotice:
+    """To owners: a staff account was locked out of code entry."""
+
+    language: str
+    merchant_name: str
+    staff_first_name: str
+    misses: int
+
+
+Notice = (
+    StampReminderNotice
+    | RewardReminderNotice
+    | SurveyNotice
+    | LowRatingAlertNotice
+    | BroadcastNotice
+    | CardUpdateNotice
+    | RewardIssuedNotice
+    | RewardRedeemedNotice
+    | CodeLockNotice
+)
 
 LEASE = timedelta(minutes=2)
 
@@ -91,7 +175,7 @@ class DeliveryService(ServiceBase):
                     if card is None:
                         return None
                     params = json.loads(message.params or "{}")
-                    view = await self._card_view(uow, person, merchant, card)
+                    view = await card_view(uow, self.clock.now(), person, merchant, card)
                     return CardUpdateNotice(language, view, params.get("added", 0), params.get("filled", 0))
                 case Kind.REWARD_ISSUED:
                     reward = await uow.rewards.get(message.subject_id)

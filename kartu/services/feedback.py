@@ -2,13 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
+from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
-from kartu.services.views import FeedbackComment, FeedbackReport, RatingResult
 from kartu.storage.models import Survey
 from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RatingResult:
+    low: bool
+
+
+@dataclass(frozen=True)
+class FeedbackComment:
+    first_name: str
+    rating: int | None
+    comment: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class FeedbackReport:
+    merchant_name: str
+    average: float | None
+    count: int
+    comments: tuple[FeedbackComment, ...]
+    timezone: str
+
 
 RECENT_COMMENTS = 5
 
@@ -72,7 +98,7 @@ class FeedbackService(ServiceBase):
 
     async def report(self, owner_telegram_id: int) -> FeedbackReport:
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             average, count = await uow.surveys.summary(place.merchant.id)
             comments = tuple(
                 FeedbackComment(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime
+from enum import StrEnum
 
 from kartu.loyalty.codes import new_personal_code
 from kartu.loyalty.errors import (
@@ -23,23 +25,126 @@ from kartu.loyalty.program import (
     parse_quiet_hours,
 )
 from kartu.loyalty.staff import INVITE_TTL, Role
-from kartu.services.base import ServiceBase, Workplace, acting_member, rules_of
-from kartu.services.views import (
-    Audience,
-    JoinInfo,
-    MenuView,
-    MerchantCreated,
-    MerchantSummary,
-    MerchantUpdated,
-    OwnerAdded,
-    ProgramView,
-    RemovedMember,
-    StaffEntry,
-    TeamView,
-    WorkplaceEntry,
-)
+from kartu.services.access import Workplace, acting_member, keep_an_owner, require_owner, require_staff
+from kartu.services.base import ServiceBase, rules_of
+from kartu.services.views import Recipient
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class RemovedMember:
+    first_name: str
+    recipient: Recipient  # told that they were removed
+    merchant_name: str
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class MenuView:
+    """Which screens a person gets: the role they act in, and whether they can switch."""
+
+    audience: Audience
+    has_card: bool  # collects stamps somewhere: staff and owners can switch to the customer menu
+    works_somewhere: bool  # staff or owner somewhere: a customer-menu view can switch back
+
+
+@dataclass(frozen=True)
+class WorkplaceEntry:
+    merchant_id: int
+    merchant_name: str
+    role: str
+    acting: bool
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    staff_id: int
+    first_name: str
+    username: str | None
+    role: str
+    last_active_at: datetime | None
+    telegram_id: int | None = None
+    locked: bool = False  # code entry locked after too many unknown codes
+    added_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TeamView:
+    merchant_name: str
+    timezone: str
+    members: tuple[StaffEntry, ...]
+    viewer_staff_id: int = 0  # the owner looking at the team: no "remove" button for themselves
+
+
+@dataclass(frozen=True)
+class ProgramView:
+    merchant_name: str
+    stamps_required: int
+    reward_name: str
+    stamps_per_purchase: int
+    daily_stamp_cap: int
+    stamp_expiry_days: int
+    reward_valid_days: int
+    reminder_days: str
+    survey_delay_minutes: int
+    survey_every_days: int
+    quiet_hours: str = "21:00-08:00"
+
+
+@dataclass(frozen=True)
+class MerchantCreated:
+    merchant_id: int
+    slug: str
+    name: str
+    owner_invite_token: str | None
+    owner_telegram_id: int | None = None
+    owner_for_username: str | None = None  # the owner link works only for this @username
+
+    @property
+    def owner(self) -> OwnerAdded:
+        return OwnerAdded(self.owner_telegram_id, self.owner_invite_token, self.owner_for_username)
+
+
+@dataclass(frozen=True)
+class JoinInfo:
+    merchant_name: str
+    slug: str
+    stamps_required: int
+    reward_name: str
+
+
+@dataclass(frozen=True)
+class OwnerAdded:
+    """An owner set at once (``telegram_id``), or a one-time owner link (``invite_token``)."""
+
+    telegram_id: int | None = None
+    invite_token: str | None = None
+    for_username: str | None = None
+
+
+@dataclass(frozen=True)
+class MerchantUpdated:
+    slug: str
+    name: str
+    timezone: str
+    owner: OwnerAdded
+
+
+@dataclass(frozen=True)
+class MerchantSummary:
+    slug: str
+    name: str
+    timezone: str
+    owners: int
+    members: int
+    created_at: datetime
+
 
 MERCHANT_NAME_MAX = 64
 
@@ -191,12 +296,12 @@ class MerchantService(ServiceBase):
     async def invite_staff(self, owner_telegram_id: int, role: str = Role.STAFF) -> str:
         """A one-time invite token (valid 24 h) for a staff member or a second owner."""
         async with self.db.write() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             return await self._new_invite(uow, place.merchant.id, Role(role), place.person.id)
 
     async def team(self, owner_telegram_id: int) -> TeamView:
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             roster = await uow.staff.roster(place.merchant.id)
             members = tuple(
                 StaffEntry(
@@ -215,7 +320,7 @@ class MerchantService(ServiceBase):
     async def _team_member(
         self, uow: UnitOfWork, owner_telegram_id: int, staff_id: int
     ) -> tuple[Workplace, StaffMember, Person]:
-        place = await self._owned_workplace(uow, owner_telegram_id)
+        place = await require_owner(uow, owner_telegram_id)
         member = await uow.staff.get(staff_id)
         person = await uow.people.get(member.person_id) if member is not None else None
         if (
@@ -244,7 +349,7 @@ class MerchantService(ServiceBase):
     async def unlock_staff(self, owner_telegram_id: int, staff_id: int) -> str:
         """Let a staff member type codes again after a lock-out; returns their first name."""
         async with self.db.write() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             member = await uow.staff.get(staff_id)
             if (
                 member is None
@@ -259,7 +364,7 @@ class MerchantService(ServiceBase):
 
     async def _remove(self, uow: UnitOfWork, member: StaffMember) -> str:
         if member.role == Role.OWNER:
-            await self._keep_an_owner(uow, member.merchant_id)
+            await keep_an_owner(uow, member.merchant_id)
         person = await uow.people.get(member.person_id)
         await uow.staff.revoke(member.id, self.clock.now())
         return person.first_name if person else ""
@@ -314,7 +419,7 @@ class MerchantService(ServiceBase):
     async def workplaces(self, telegram_id: int) -> list[WorkplaceEntry]:
         """The shops a person works at, marking the one they act for (/shop)."""
         async with self.db.read() as uow:
-            place = await self._workplace(uow, telegram_id)
+            place = await require_staff(uow, telegram_id)
             entries = []
             for member in reversed(await uow.staff.workplaces(place.person.id)):  # oldest first
                 merchant = await uow.merchants.get(member.merchant_id)
@@ -327,7 +432,7 @@ class MerchantService(ServiceBase):
     async def act_for(self, telegram_id: int, merchant_id: int) -> str:
         """From now on, this person's prompts and owner commands are for ``merchant_id``."""
         async with self.db.write() as uow:
-            place = await self._workplace(uow, telegram_id, merchant_id)  # NotStaff unless they work there
+            place = await require_staff(uow, telegram_id, merchant_id)  # NotStaff unless they work there
             place.person.acting_merchant_id = place.merchant.id
             await uow.people.save(place.person)
             return place.merchant.name
@@ -335,20 +440,15 @@ class MerchantService(ServiceBase):
     async def join_info(self, owner_telegram_id: int) -> JoinInfo:
         """What the acting shop's join link and counter poster say."""
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
             return JoinInfo(
                 place.merchant.name, place.merchant.slug, program.stamps_required, program.reward_name
             )
 
-    async def require_owner(self, telegram_id: int) -> str:
-        """`NotOwner` unless the person owns the shop they act for; its name otherwise."""
-        async with self.db.read() as uow:
-            return (await self._owned_workplace(uow, telegram_id)).merchant.name
-
     async def program(self, owner_telegram_id: int) -> ProgramView:
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
             return _program_view(place.merchant, program)
 
@@ -362,7 +462,7 @@ class MerchantService(ServiceBase):
         raises `ProgramChangeAffectsCards` first so the owner sees how many cards that is."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
             if field in MERCHANT_SETTINGS:
                 place.merchant.quiet_hours = parse_quiet_hours(raw_value)

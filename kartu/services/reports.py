@@ -2,18 +2,80 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from kartu.loyalty.reporting import first_week_start, share, weekly_buckets
+from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
-from kartu.services.views import ExportView, LedgerRow, MemberRow, StatsView, WeekVisits
+
+
+@dataclass(frozen=True)
+class WeekVisits:
+    week_start: datetime
+    new: int
+    returning: int
+
+
+@dataclass(frozen=True)
+class StatsView:
+    merchant_name: str
+    timezone: str
+    members: int
+    new_this_week: int
+    active_30_days: int
+    repeat_rate: float | None
+    visits_per_member: float | None
+    rewards_issued: int
+    rewards_redeemed: int
+    average_rating: float | None
+    ratings: int
+    low_rating_reasons: tuple[tuple[str, int], ...]
+    weeks: tuple[WeekVisits, ...]
+
+    @property
+    def redemption_rate(self) -> float | None:
+        return self.rewards_redeemed / self.rewards_issued if self.rewards_issued else None
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    first_name: str
+    username: str | None
+    code: str
+    joined_at: datetime
+    stamps: int
+    visits: int
+    last_visit: datetime | None
+    opted_in: bool
+    open_rewards: int
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    entry_id: int
+    at: datetime
+    customer_code: str
+    customer_name: str
+    asset: str
+    delta: int
+    reason: str
+    actor_name: str
+
+
+@dataclass(frozen=True)
+class ExportView:
+    merchant_slug: str
+    timezone: str
+    members: tuple[MemberRow, ...]
+    ledger: tuple[LedgerRow, ...]
 
 
 class ReportService(ServiceBase):
     async def stats(self, owner_telegram_id: int) -> StatsView:
         now = self.clock.now()
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             merchant = place.merchant
             members, new, active = await uow.reports.member_counts(
                 merchant.id, now - timedelta(days=7), now - timedelta(days=30)
@@ -46,7 +108,7 @@ class ReportService(ServiceBase):
     async def export(self, owner_telegram_id: int) -> ExportView:
         now = self.clock.now()
         async with self.db.read() as uow:
-            place = await self._owned_workplace(uow, owner_telegram_id)
+            place = await require_owner(uow, owner_telegram_id)
             members = tuple(
                 MemberRow(
                     first_name,

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from kartu.loyalty.delivery import Category, QuietHours, next_allowed
 from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
-from kartu.services.views import SweepReport
 from kartu.storage.models import Merchant, Program
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    merchants: int = 0
+    cards_expired: int = 0
+    rewards_expired: int = 0
+    reminders_queued: int = 0
+
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
 UPDATE_IDS_KEPT = timedelta(days=2)

@@ -19,7 +19,7 @@ from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import BotAPIEmulator, TelegramUser
 from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
-from kartu.services.views import SweepReport
+from kartu.services.upkeep import SweepReport
 
 ADMIN_ID = 900
 OWNER_ID = 100

@@ -1,0 +1,88 @@
+"""Who is acting, and for which shop: the permission checks every use case starts with.
+
+Plain functions of the unit of work, so a use case reads its checks in the open
+(``place = await require_owner(uow, telegram_id)``) and one use case can call another's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
+from kartu.loyalty.staff import Role
+from kartu.storage.models import Card, Merchant, Person, StaffMember
+from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Workplace:
+    """A staff member (or owner) acting for one shop."""
+
+    person: Person
+    member: StaffMember
+    merchant: Merchant
+
+
+def acting_member(person: Person, places: Sequence[StaffMember]) -> StaffMember | None:
+    """Of the person's memberships (most recent first), the shop they act for: their /shop
+    choice, else the first shop they joined, so a new invite never moves them."""
+    chosen = [place for place in places if place.merchant_id == person.acting_merchant_id]
+    return (chosen or list(places[-1:]) or [None])[0]
+
+
+async def require_staff(uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None) -> Workplace:
+    """Where the user works as staff: the given merchant, else the one they act for; `NotStaff`
+    for anyone else."""
+    person = await uow.people.by_telegram_id(telegram_id)
+    if person is None:
+        raise NotStaff()
+    return await place_of(uow, person, merchant_id)
+
+
+async def place_of(uow: UnitOfWork, person: Person, merchant_id: int | None = None) -> Workplace:
+    """`require_staff` for a person already read."""
+    if merchant_id is not None:
+        member = await uow.staff.active(merchant_id, person.id)
+    else:
+        member = acting_member(person, await uow.staff.workplaces(person.id))
+    if member is None:
+        raise NotStaff()
+    merchant = await uow.merchants.get(member.merchant_id)
+    assert merchant is not None
+    return Workplace(person, member, merchant)
+
+
+async def require_owner(uow: UnitOfWork, telegram_id: int) -> Workplace:
+    """The shop the user acts for, if they own it; `NotOwner` (saying where they act, when they
+    own another shop) otherwise."""
+    try:
+        place = await require_staff(uow, telegram_id)
+    except NotStaff:
+        raise NotOwner() from None
+    if place.member.role != Role.OWNER:
+        owned = [
+            member for member in await uow.staff.workplaces(place.person.id) if member.role == Role.OWNER
+        ]
+        raise NotOwner(acting_for=place.merchant.name if owned else None)
+    return place
+
+
+async def require_member(uow: UnitOfWork, telegram_id: int) -> tuple[Person, Merchant, Card]:
+    """The customer's current shop and card; `NotMember` if they hold none."""
+    person = await uow.people.by_telegram_id(telegram_id)
+    if person is None or person.current_merchant_id is None:
+        raise NotMember()
+    merchant = await uow.merchants.get(person.current_merchant_id)
+    card = await uow.cards.get(person.current_merchant_id, person.id)
+    if merchant is None or card is None:
+        raise NotMember()
+    return person, merchant, card
+
+
+async def keep_an_owner(uow: UnitOfWork, merchant_id: int) -> None:
+    """`LastOwner` when the shop has one owner left: nobody removes or erases them."""
+    await uow.staff.lock_team(merchant_id)  # two owners removing each other: one wins
+    owners = [member for member, _ in await uow.staff.roster(merchant_id) if member.role == Role.OWNER]
+    if len(owners) <= 1:
+        raise LastOwner()
