@@ -108,7 +108,7 @@ class TelegramUser:
                 "message_id": message.message_id,
                 "date": int(time.time()),
                 "chat": {"id": message.chat_id, "type": "private"},
-                "from": self.emulator._bot_user(),
+                "from": self.emulator.bot_user(),
                 "text": message.body,
             },
         }

@@ -208,7 +208,7 @@ class BotAPIEmulator:
         update = {"update_id": update_id, kind: payload}
         self.state.pushed[update_id] = update
         if self.webhook is not None:
-            await self._post_to_webhook(update)
+            await self.post_to_webhook(update)
             return update_id
         async with self._changed:
             self.state.updates.append(update)
@@ -217,7 +217,7 @@ class BotAPIEmulator:
 
     async def redeliver(self, update_id: int) -> int:
         """Post an update to the webhook again, as Telegram does when it got no 200 in time."""
-        return await self._post_to_webhook(self.state.pushed[update_id])
+        return await self.post_to_webhook(self.state.pushed[update_id])
 
     def new_message_id(self) -> int:
         return next(self._message_ids)
@@ -372,7 +372,7 @@ class BotAPIEmulator:
         return None
 
     # -- methods --------------------------------------------------------------------------
-    def _bot_user(self) -> dict[str, Any]:
+    def bot_user(self) -> dict[str, Any]:
         return {
             "id": self.bot_id,
             "is_bot": True,
@@ -384,7 +384,7 @@ class BotAPIEmulator:
         }
 
     def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._bot_user()
+        return self.bot_user()
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
@@ -429,7 +429,7 @@ class BotAPIEmulator:
         self.webhook = None
         return True
 
-    async def _post_to_webhook(self, update: dict[str, Any], secret: str | None = "") -> int:
+    async def post_to_webhook(self, update: dict[str, Any], secret: str | None = "") -> int:
         """Deliver an update the way Telegram does in webhook mode; returns the HTTP status."""
         assert self.webhook is not None
         url, expected_secret = self.webhook
@@ -500,7 +500,7 @@ class BotAPIEmulator:
             "message_id": message.message_id,
             "date": int(time.time()),
             "chat": {"id": message.chat_id, "type": "private"},
-            "from": self._bot_user(),
+            "from": self.bot_user(),
         }
         # What Telegram returns: the text as shown, with entities (not the HTML that was sent).
         entities = [

@@ -11,7 +11,7 @@ import re
 from kartu.loyalty.errors import LastOwner
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World, code_in
+from tests.e2e.world import World, code_in
 
 UNKNOWN = "I don't know that code. Please check it and try again."
 STALE = "This button is no longer valid."

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import SentMessage, TelegramUser
-from tests.e2e.conftest import World
+from tests.e2e.world import World
 
 RULES = ProgramRules(
     stamps_required=10, daily_stamp_cap=0, survey_every_days=0, stamp_expiry_days=0, reminder_days=""

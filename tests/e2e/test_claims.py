@@ -6,7 +6,7 @@ import asyncio
 
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World
+from tests.e2e.world import World
 
 
 async def _stamps(world: World, telegram_id: int) -> int:

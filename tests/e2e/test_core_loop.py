@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World, code_in
+from tests.e2e.world import World, code_in
 
 
 async def test_staff_fills_a_card_and_redeems_the_reward(

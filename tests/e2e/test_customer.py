@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World, code_in
+from tests.e2e.world import World, code_in
 
 
 async def test_plain_start_joins_the_only_shop_in_the_customers_language(

@@ -12,7 +12,7 @@ from kartu.media.card_image import ACCENT, BACKGROUND, CardPicture, render_card
 from kartu.media.text import emoji_font_file
 from kartu.sandbox import TelegramUser
 from kartu.sandbox.emulator import SentMessage
-from tests.e2e.conftest import World, code_in
+from tests.e2e.world import World, code_in
 
 
 async def test_a_customer_who_sends_their_own_code_is_told_to_show_it(

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from kartu.loyalty.program import REWARD_NAME_MAX, ProgramRules
-from tests.e2e.conftest import World, code_in
+from tests.e2e.world import World, code_in
 
 KNOWN_BREAKERS = [
     "Kopi <3",

@@ -15,7 +15,7 @@ from aiogram.types import Update
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.sandbox import BotAPIEmulator, TelegramUser
-from tests.e2e.conftest import World, bot_settings, polling_bot, webhook_bot
+from tests.e2e.world import World, bot_settings, polling_bot, webhook_bot
 
 APOLOGY = "Sorry, something went wrong"
 

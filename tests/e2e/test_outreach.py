@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World
+from tests.e2e.world import World
 
 NO_SURVEYS = dict(survey_every_days=0, daily_stamp_cap=0)
 

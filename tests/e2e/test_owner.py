@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import ADMIN_ID, World
+from tests.e2e.world import ADMIN_ID, World
 
 
 async def test_owner_changes_the_program_in_a_guided_form(

@@ -11,7 +11,7 @@ from PIL import Image
 
 from kartu.loyalty.program import ProgramRules
 from kartu.sandbox import TelegramUser
-from tests.e2e.conftest import World
+from tests.e2e.world import World
 
 
 async def _visit(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from kartu.loyalty.clock import FrozenClock
 from kartu.sandbox import BotAPIEmulator, TelegramUser
-from tests.e2e.conftest import webhook_bot
+from tests.e2e.world import webhook_bot
 
 
 async def test_the_bot_answers_over_a_webhook_and_refuses_forged_posts(
@@ -38,8 +38,8 @@ async def test_the_bot_answers_over_a_webhook_and_refuses_forged_posts(
                     "text": "/start",
                 },
             }
-            assert await emulator._post_to_webhook(forged, secret="wrong") == 401
-            assert await emulator._post_to_webhook(forged, secret=None) == 401
+            assert await emulator.post_to_webhook(forged, secret="wrong") == 401
+            assert await emulator.post_to_webhook(forged, secret=None) == 401
             assert (await customer.ask("/card")).photo is not None  # still serving; Eve got nothing
             assert emulator.messages_to(301) == []
     finally:
