@@ -104,11 +104,13 @@ def build_dispatcher(
     return dispatcher
 
 
-def build_app(settings: Settings, clock: Clock | None = None) -> KartuApp:
+def build_app(settings: Settings, clock: Clock | None = None, bot: Bot | None = None) -> KartuApp:
+    """The bot, its dispatcher and services; tests may pass their own clock and bot (an
+    in-process one, see sandbox/inprocess.py)."""
     db = Database(settings.database_url)
     services = Services.build(db, settings, clock)
     i18n = load_i18n(settings.default_language)
-    bot = build_bot(settings)
+    bot = bot or build_bot(settings)
     # Delivers a customer's news (new card, reward code) the moment the transaction that
     # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
     courier = OutboxDispatcher(

@@ -11,7 +11,7 @@ import itertools
 import json
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,6 +135,8 @@ class BotAPIEmulator:
         self._polling = False
         self.version = 0  # grows with every change: the sandbox page follows it
         self.webhook: tuple[str, str | None] | None = None
+        # Set by an in-process bot (sandbox/inprocess.py): pushed updates go straight to its dispatcher.
+        self.deliver: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self.webhook_statuses: list[int] = []
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
@@ -207,6 +209,11 @@ class BotAPIEmulator:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, kind: payload}
         self.state.pushed[update_id] = update
+        if self.deliver is not None:  # an in-process bot handles it before the user's send returns
+            await self.deliver(update)
+            async with self._changed:
+                self._notify()
+            return update_id
         if self.webhook is not None:
             await self.post_to_webhook(update)
             return update_id
@@ -284,7 +291,6 @@ class BotAPIEmulator:
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
-        method = request.match_info["method"].lower()
         try:
             params = await self._params(request)
         except ValueError:
@@ -296,11 +302,16 @@ class BotAPIEmulator:
                 },
                 status=400,
             )
+        status, body = await self.call(request.match_info["method"], params)
+        return web.json_response(body, status=status)
+
+    async def call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """One Bot API call with already parsed parameters: the HTTP status and JSON body Telegram
+        would answer. The HTTP server and the in-process session (sandbox/inprocess.py) share it."""
+        method = method.lower()
         handler = self._handlers.get(method)
         if handler is None:
-            return web.json_response(
-                {"ok": False, "error_code": 404, "description": "Not Found: method not found"}, status=404
-            )
+            return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         failure = self._take_failure(method, params)
         if (
             failure is None
@@ -320,7 +331,7 @@ class BotAPIEmulator:
             async with self._changed:
                 self.state.calls.append((method, params))
                 self._notify()
-            return web.json_response(body, status=failure.error_code)
+            return failure.error_code, body
         try:
             check_markup(params.get("reply_markup"), edit=method.startswith("edit"))
             result = handler(params)
@@ -331,15 +342,27 @@ class BotAPIEmulator:
                 self.state.calls.append((method, params))
                 self.state.refusals.append((method, refusal.description))
                 self._notify()
-            return web.json_response(
-                {"ok": False, "error_code": refusal.error_code, "description": refusal.description},
-                status=refusal.error_code,
-            )
+            return refusal.error_code, {
+                "ok": False,
+                "error_code": refusal.error_code,
+                "description": refusal.description,
+            }
         if method != "getupdates":
             async with self._changed:
                 self.state.calls.append((method, params))
                 self._notify()
-        return web.json_response({"ok": True, "result": result})
+        return 200, {"ok": True, "result": result}
+
+    @staticmethod
+    def parse_fields(params: dict[str, Any]) -> dict[str, Any]:
+        """Form fields as Telegram reads them: JSON objects decoded, ids as integers."""
+        for key in list(params):
+            value = params[key]
+            if key in JSON_FIELDS and isinstance(value, str):
+                params[key] = json.loads(value)
+            elif key in INT_FIELDS and isinstance(value, str) and value.lstrip("-").isdigit():
+                params[key] = int(value)
+        return params
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         params: dict[str, Any] = dict(request.query)
@@ -352,13 +375,7 @@ class BotAPIEmulator:
                     params[key] = (value.filename, value.file.read())
                 else:
                     params[key] = value
-        for key in list(params):
-            value = params[key]
-            if key in JSON_FIELDS and isinstance(value, str):
-                params[key] = json.loads(value)
-            elif key in INT_FIELDS and isinstance(value, str) and value.lstrip("-").isdigit():
-                params[key] = int(value)
-        return params
+        return self.parse_fields(params)
 
     def _take_failure(self, method: str, params: dict[str, Any]) -> Failure | None:
         for failure in self.failures:

@@ -14,12 +14,12 @@ from tests.e2e.world import ADMIN_ID, OWNER_ID, FakeTime, World, bot_settings, p
 
 
 @pytest.fixture
-async def world(tmp_path, clock: FrozenClock) -> AsyncIterator[World]:
+async def world(migrated_sqlite_url: str, clock: FrozenClock) -> AsyncIterator[World]:
     emulator = BotAPIEmulator()
     await emulator.start()
     settings = bot_settings(
         emulator,
-        f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}",
+        migrated_sqlite_url,  # the bot still runs its migrations at start: up to date, a no-op
         admin_ids=frozenset({ADMIN_ID}),
         flood_burst=10_000,  # scripted users type faster than people; test_intake.py checks the default
     )

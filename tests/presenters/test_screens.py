@@ -1,0 +1,113 @@
+"""Presenters in-process: what each screen says and which buttons it has, in both languages,
+from plain views (no bot, no database; a few milliseconds each)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from kartu.bot.i18n import load_i18n
+from kartu.loyalty.errors import DailyCapReached
+from kartu.presenters.callbacks import Decision, PurchaseAction
+from kartu.presenters.customer import card_caption, leave_question, progress_line
+from kartu.presenters.menus import commands_for, help_for, keyboard_for
+from kartu.presenters.owner import program_text, setting_value, stats_text
+from kartu.presenters.refusals import explain
+from kartu.presenters.staff import prompt_text
+from kartu.services.counter import PurchasePromptView
+from kartu.services.customers import LeavePreview
+from kartu.services.merchants import Audience, MenuView, ProgramView
+from kartu.services.reports import StatsView
+from kartu.services.views import CardView
+
+PROGRAM = ProgramView("Kopi Senja", 10, "1 minuman gratis", 1, 0, 180, 30, "7,1", 120, 14, "21:00-08:00")
+CARD = CardView("Kopi Senja", 7, 10, "1 free drink", "K7Q29XHM", 2, "Asia/Jakarta")
+
+
+@contextmanager
+def reading(language: str) -> Iterator[None]:
+    i18n = load_i18n()
+    with i18n.context(), i18n.use_locale(language):
+        yield
+
+
+def test_the_program_reads_as_an_owner_would_in_both_languages() -> None:
+    with reading("en"):
+        assert setting_value(PROGRAM, "stamp_expiry_days") == "after 180 days without a visit"
+        assert setting_value(PROGRAM, "reminder_days") == "7 and 1 days before"
+        assert setting_value(PROGRAM, "daily_stamp_cap") == "no limit"
+        text, markup = program_text(PROGRAM)
+    assert [len(row) for row in markup.inline_keyboard] == [2, 2, 2, 1, 2, 1]
+    assert all(len(button.text) <= 20 for row in markup.inline_keyboard for button in row)
+    with reading("id"):
+        assert setting_value(PROGRAM, "reminder_days") == "7 dan 1 hari sebelumnya"
+        assert setting_value(PROGRAM, "quiet_hours") == "21:00–08:00"
+
+
+def test_the_staff_prompt_tells_who_and_what() -> None:
+    prompt = PurchasePromptView(
+        token="t" * 22,
+        merchant_name="Kopi Senja",
+        customer_first_name="Ayu",
+        stamps=3,
+        stamps_required=10,
+        stamps_to_add=1,
+        purchases=1,
+        customer_username="ayu_k",
+        last_visit=datetime(2026, 1, 5, 3, tzinfo=UTC),
+        open_rewards=2,
+        timezone="Asia/Jakarta",
+    )
+    with reading("en"):
+        text, markup = prompt_text(prompt, "en")
+    assert text.split("\n") == [
+        "🏪 <b>Kopi Senja</b>",
+        "👤 <b>Ayu</b> @ayu_k · last visit 5 Jan 2026",
+        "Ayu has 3/10 stamps.",
+        "Add 1 stamp for 1 purchase?",
+        "🎁 Ayu has 2 rewards waiting: ask for the reward code to redeem them.",
+    ]
+    confirm = PurchaseAction.unpack(markup.inline_keyboard[0][0].callback_data or "")
+    assert confirm.action is Decision.CONFIRM and confirm.token == "t" * 22
+
+
+def test_numbers_and_plurals_in_the_customers_language() -> None:
+    with reading("id"):
+        assert progress_line(CARD) == "7/10 — 3 lagi dapat 1 free drink"
+        assert "🎁 Kamu punya 2 hadiah yang bisa dipakai: /rewards" in card_caption(CARD, "id")
+        text, _ = leave_question(LeavePreview(1, "Kopi Senja", 1234, 1))
+        assert "1.234 stempelmu dan 1 hadiah yang belum dipakai" in text
+    with reading("en"):
+        text, _ = leave_question(LeavePreview(1, "Kopi Senja", 1, 2))
+        assert "Your 1 stamp and 2 unused rewards" in text
+
+
+def test_stats_use_the_readers_decimal_comma() -> None:
+    stats = StatsView("Kopi Senja", "Asia/Jakarta", 1234, 12, 300, 0.667, 1.75, 40, 10, 4.5, 8, (), ())
+    with reading("id"):
+        text = stats_text(stats)
+    assert "Anggota: <b>1.234</b> (12 baru minggu ini)" in text and "<b>67%</b>" in text
+    assert "Kunjungan per anggota: <b>1,8</b>" in text and "4,5/5 dari 8 penilaian" in text
+
+
+def test_each_role_has_its_own_keyboard_and_commands() -> None:
+    with reading("en"):
+        owner = MenuView(Audience.OWNER, has_card=True, works_somewhere=True)
+        labels = [button.text for row in keyboard_for(owner).keyboard for button in row]
+        assert labels[-1] == "🎟 My cards (customer)" and "🔗 Join link & QR" in labels
+        assert [command.command for command in commands_for(owner)][:3] == ["link", "program", "staff"]
+        customer = MenuView(Audience.CUSTOMER, has_card=True, works_somewhere=False)
+        assert "stamp" not in [command.command for command in commands_for(customer)]
+        assert help_for(customer).startswith("<b>Your loyalty card in Telegram</b>")
+
+
+def test_the_daily_limit_is_explained_to_staff() -> None:
+    refusal = DailyCapReached(remaining=1, cap=3, customer_first_name="Ayu")
+    with reading("en"):
+        assert (
+            explain(refusal)
+            == "Nothing was added: Ayu can get only 1 more stamp today (daily limit 3). Confirm fewer purchases."
+        )
+    with reading("id"):
+        assert explain(refusal).startswith("Tidak ditambahkan: hari ini Ayu hanya bisa dapat 1 stempel lagi")

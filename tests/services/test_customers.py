@@ -1,0 +1,45 @@
+"""Customers as use cases: joining, coming back, leaving a shop and erasing their data."""
+
+from __future__ import annotations
+
+import pytest
+
+from kartu.loyalty.errors import NotMember, UnknownCode
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from tests.services.conftest import BARISTA, CUSTOMER, Shop
+
+
+async def test_joining_twice_is_a_welcome_back(shop: Shop, services: Services) -> None:
+    again = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{shop.slug}")
+    assert again.joined is not None and not again.joined.newly_joined
+    assert again.joined.card.personal_code == shop.customer_code
+
+
+async def test_leaving_gives_up_the_card_and_the_ledger_adds_up(shop: Shop, services: Services) -> None:
+    await shop.purchase(3)
+    preview = await services.customers.leaving(CUSTOMER)
+    assert (preview.stamps, preview.open_rewards) == (3, 0)
+    assert await services.customers.leave(CUSTOMER, preview.merchant_id) == "Kopi Senja"
+    with pytest.raises(NotMember):
+        await services.customers.card(CUSTOMER)
+    with pytest.raises(UnknownCode):  # staff no longer find them
+        await services.counter.open_purchase(BARISTA, shop.customer_code)
+    async with services.counter.db.read() as uow:
+        person = await uow.people.by_telegram_id(CUSTOMER)
+        assert (
+            sum(entry.delta for entry in await uow.ledger.entries(1, person.id) if entry.asset == "stamp")
+            == 0
+        )
+
+
+async def test_forgetting_erases_the_person(shop: Shop, services: Services) -> None:
+    await shop.purchase(2)
+    await services.customers.forget(CUSTOMER)
+    with pytest.raises(NotMember):  # a later message starts from scratch: nobody is kept under that id
+        await services.customers.my_data(CUSTOMER)
+    with pytest.raises(UnknownCode):
+        await services.counter.open_purchase(BARISTA, shop.customer_code)
+    async with services.counter.db.read() as uow:  # the shop's books still add up, anonymously
+        entries = await uow.ledger.entries(1)
+        assert sum(entry.delta for entry in entries if entry.asset == "stamp") == 0 and len(entries) == 2
