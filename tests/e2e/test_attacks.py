@@ -174,8 +174,12 @@ async def test_someone_working_at_two_shops_chooses_which_one(world: World, owne
     assert [b["text"] for b in shops.buttons()] == ["✅ Kopi Senja (pemilik)", "Barber Jaya (staf)"]
     assert (await owner.press(shops, "Barber Jaya")).text == "Sekarang melayani Barber Jaya."
     assert "Kirim /shop" in (await owner.ask("/program")).body
-    assert (await owner.ask(code)).body == "Kode itu tidak dikenal. Coba dicek lagi, ya."
-    assert (await owner.press(shops, data="shop:999")).text == "Itu hanya bisa dilakukan staf toko ini."
+    assert (await owner.ask(code)).body == world.says(
+        "id", "I don't know that code. Please check it and try again."
+    )
+    assert (await owner.press(shops, data="shop:999")).text == world.says(
+        "id", "Only staff of this shop can do that."
+    )
 
 
 # 6 ------------------------------------------------------------------------------------------
@@ -194,7 +198,9 @@ async def test_an_owner_removes_a_co_owner_but_never_the_last(world: World, owne
     assert await owner.until(lambda: "Wulan — pemilik" in roster.body)
     await owner.press(roster, "Keluarkan Wulan")
     await owner.until(lambda: "dari tim?" in roster.body)
-    assert (await owner.press(roster, "✅ Keluarkan Wulan")).text == "Wulan sudah dikeluarkan dari tim."
+    assert (await owner.press(roster, "✅ Keluarkan Wulan")).text == world.says(
+        "id", "{first_name} was removed from the team.", first_name="Wulan"
+    )
     assert "You were removed from the team of <b>Kopi Senja</b>" in (await partner.next_message()).body
     assert (await partner.ask("/export")).body == "Only the shop owner can do that."
     assert (await partner.ask("/broadcast")).body == "Only the shop owner can do that."
@@ -285,7 +291,9 @@ async def test_odd_numbers_get_a_clear_answer(world: World, owner: TelegramUser)
         "team:revoke:-1",
         "bca:stop:18446744073709551616",
     ):
-        assert (await owner.press(program, data=forged)).text == "Tombol ini sudah tidak berlaku.", forged
+        assert (await owner.press(program, data=forged)).text == world.says(
+            "id", "This button is no longer valid."
+        ), forged
 
 
 # 12 -----------------------------------------------------------------------------------------
@@ -393,7 +401,7 @@ async def test_lowering_stamps_required_caps_cards_after_the_owner_agrees(
     await owner.until(
         lambda: program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>2</b>.")
     )
-    assert question.body == "Tersimpan."
+    assert question.body == world.says("id", "Saved.")
     assert "1/2" in await _card(world, customer)
     assert (await _ledger_balance(world))["stamp"] == 1  # the ledger says so too
     # One purchase now fills one card: no flood of rewards.

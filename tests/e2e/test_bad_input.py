@@ -42,7 +42,9 @@ async def test_purchase_count_is_checked(
 async def test_oversized_empty_and_non_text_messages(world: World, customer: TelegramUser) -> None:
     await world.create_shop()
     await customer.ask("/start")
-    assert (await customer.ask("x" * 10_000)).body == "Pesannya kepanjangan. Kirim yang lebih singkat, ya."
+    assert (await customer.ask("x" * 10_000)).body == world.says(
+        "id", "That message is too long for me. Please send something shorter."
+    )
     assert (await customer.ask("/stamp " + "A" * 9_000)).body.startswith("Pesannya kepanjangan")
     assert "belum paham" in (await customer.ask("   ")).body
     await customer.send_sticker()
@@ -58,8 +60,10 @@ async def test_wrong_roles_are_refused(
     await world.hire(owner, barista)
     code = await world.join(customer, payload)
     assert "Tunjukkan di kasir" in (await customer.ask(code)).body  # their own code: show it, do not send it
-    assert (await customer.ask(f"/stamp {code}")).body == "Itu hanya bisa dilakukan staf toko ini."
-    assert (await customer.ask("/staff")).body == "Itu hanya bisa dilakukan pemilik toko."
+    assert (await customer.ask(f"/stamp {code}")).body == world.says(
+        "id", "Only staff of this shop can do that."
+    )
+    assert (await customer.ask("/staff")).body == world.says("id", "Only the shop owner can do that.")
     assert (await barista.ask("/program")).body == "Only the shop owner can do that."
     assert (await barista.ask("/newmerchant Warung Baru")).body == "Only platform admins can do that."
     assert await _stamps(world, customer.id) == 0
@@ -84,7 +88,9 @@ async def test_forged_and_stale_buttons(
 
     # A customer replays the staff's button data; garbage and unknown ids are refused too.
     stolen = prompt.buttons()[0]["callback_data"]
-    assert (await customer.press(prompt, data=stolen)).text == "Itu hanya bisa dilakukan staf toko ini."
+    assert (await customer.press(prompt, data=stolen)).text == world.says(
+        "id", "Only staff of this shop can do that."
+    )
     assert (await barista.press(prompt, data="buy:ok:999999")).text == "This button is no longer valid."
     assert (await barista.press(prompt, data="buy:ok:" + "A" * 22)).text == "This button is no longer valid."
     assert (await barista.press(prompt, data="buy:ok:not-a-number")).text == "This button is no longer valid."
@@ -97,7 +103,9 @@ async def test_forged_and_stale_buttons(
     rival_owner = world.user(110, "Joko", "en")
     await world.create_shop("Barber Jaya", owner_id=rival_owner.id)
     assert (await rival_owner.press(prompt, data=stolen)).text == "This button is no longer valid."
-    assert (await owner.press(prompt, data=stolen)).text == "Tombol ini sudah tidak berlaku."
+    assert (await owner.press(prompt, data=stolen)).text == world.says(
+        "id", "This button is no longer valid."
+    )
 
     # Fifteen minutes later the prompt is stale.
     world.clock.advance(minutes=16)
@@ -155,9 +163,11 @@ async def test_daily_cap(
         (await barista.ask(code)).body
         == "Nothing was added: Ayu already got today's 3 stamps, the shop's daily limit. They can collect again tomorrow."
     )
-    assert (
-        (await customer.next_message()).body
-        == "Kamu sudah dapat 3 stempel hari ini di <b>Kopi Senja</b>, batas per harinya. Stempel berikutnya bisa mulai besok ya 🙂"
+    assert (await customer.next_message()).body == world.says(
+        "id",
+        "You already collected today's {cap} stamps at <b>{shop}</b>, the most one day gives. Your next stamp can come tomorrow 🙂",
+        cap=3,
+        shop="Kopi Senja",
     )
     world.clock.advance(days=1)
     assert "Add 1 stamp for 1 purchase?" in (await barista.ask(code)).body
@@ -210,7 +220,9 @@ async def test_revoked_staff_cannot_use_their_pending_prompt(
     assert "Budi" in team.body and "@budi" in team.body
     await owner.press(team, "Keluarkan Budi")
     assert await owner.until(lambda: "Keluarkan Budi dari tim?" in team.body)  # the owner confirms first
-    assert (await owner.press(team, "✅ Keluarkan Budi")).text == "Budi sudah dikeluarkan dari tim."
+    assert (await owner.press(team, "✅ Keluarkan Budi")).text == world.says(
+        "id", "{first_name} was removed from the team.", first_name="Budi"
+    )
     assert await owner.until(lambda: "Budi" not in team.body)
     assert "You were removed from the team of <b>Kopi Senja</b>" in (await barista.next_message()).body
 

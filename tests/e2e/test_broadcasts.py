@@ -97,9 +97,9 @@ async def test_broadcast_reaches_its_segment_once_with_progress_and_summary(
     await owner.press(segments, "Aktif")
     await owner.next_message()
     confirm = await owner.next_message()
-    assert (
-        await owner.press(confirm, "Kirim")
-    ).text == "Saat ini belum ada pelanggan di kelompok itu yang bisa dikirimi pesan."
+    assert (await owner.press(confirm, "Kirim")).text == world.says(
+        "id", "Nobody in that group can get a broadcast right now."
+    )
     assert all(person.unread() == [] for person in people.values())
 
 
@@ -116,15 +116,24 @@ async def test_a_broadcast_cancelled_midway(world: World, owner: TelegramUser, b
     assert (await world.dispatcher.dispatch_once()).sent == 3
     await world.report_progress()
     assert "terkirim 3 · gagal 0 · sisa 7" in progress.body
-    assert (
-        await owner.press(progress, "Batalkan pengiriman")
-    ).text == "Membatalkan: sisanya tidak akan menerima pesan ini."
+    assert (await owner.press(progress, "Batalkan pengiriman")).text == world.says(
+        "id", "Cancelling: nobody else will get it."
+    )
     assert (await world.deliver()).sent == 0
     await world.report_progress()
-    assert progress.body == "📣 Pengiriman dibatalkan: terkirim 3 · gagal 0 · sisa 0; 7 tidak terkirim."
+    assert progress.body == world.says(
+        "id",
+        "📣 Broadcast cancelled: {counts}; {cancelled} not sent.",
+        counts=world.says(
+            "id", "sent {sent} · failed {failed} · remaining {remaining}", sent=3, failed=0, remaining=0
+        ),
+        cancelled=7,
+    )
     received = [len([m for m in c.inbox if m.plain.endswith("Flash sale")]) for c in customers]
     assert sorted(received) == [0] * 7 + [1] * 3  # nobody twice, the rest never
-    assert (await owner.press(progress, data="bca:stop:1")).text == "Pesan ini sudah selesai dikirim."
+    assert (await owner.press(progress, data="bca:stop:1")).text == world.says(
+        "id", "This broadcast has already finished."
+    )
 
 
 async def test_photo_broadcast_and_wrong_roles(
@@ -134,7 +143,7 @@ async def test_photo_broadcast_and_wrong_roles(
     await world.hire(owner, barista)
     await world.join(customer, payload)
     assert (await barista.ask("/broadcast")).body == "Only the shop owner can do that."
-    assert (await customer.ask("/broadcast")).body == "Itu hanya bisa dilakukan pemilik toko."
+    assert (await customer.ask("/broadcast")).body == world.says("id", "Only the shop owner can do that.")
 
     await owner.ask("/broadcast")
     await owner.send_photo(caption="Menu baru!")

@@ -24,9 +24,9 @@ async def test_first_decision_wins_and_every_copy_shows_who_decided(
     world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
 ) -> None:
     await _setup(world, owner, barista, customer)
-    assert (
-        await customer.ask("🧾 Minta stempel")
-    ).body == "Makasih! Sebentar lagi staf akan mengonfirmasi belanjaanmu."
+    assert (await customer.ask("🧾 Minta stempel")).body == world.says(
+        "id", "Thanks! Staff will confirm your purchase in a moment."
+    )
     to_owner, to_barista = await owner.next_message(), await barista.next_message()
     assert "<b>Ayu</b> bilang baru belanja pukul 10:00" in to_owner.body
     assert "<b>Ayu</b> says they bought something at 10:00.\nCard: 0/10" in to_barista.body

@@ -132,14 +132,18 @@ async def test_survey_after_the_delay_and_a_low_score_alerts_the_team(
     await customer.press(survey, "⭐")
     await customer.until(lambda: "Apa yang kurang" in survey.body)
     assert (await world.deliver()).sent == 0  # the team waits a moment for the comment
-    assert (await customer.ask("Kopinya dingin dan lama")).body == "Makasih atas masukannya!"
+    assert (await customer.ask("Kopinya dingin dan lama")).body == world.says(
+        "id", "Thank you for your feedback!"
+    )
     assert (await world.deliver()).sent == 2
     for member, text in [(owner, "memberi nilai 1/5"), (barista, "rated their visit to Kopi Senja 1/5")]:
         alert = await member.next_message()
         assert "Ayu" in alert.body and text in alert.body and "Kopinya dingin dan lama" in alert.body
     assert "1 visit since 5 Jan 2026" in alert.body
 
-    assert (await customer.press(survey, data=five_stars)).text == "Kunjungan ini sudah kamu nilai. Makasih!"
+    assert (await customer.press(survey, data=five_stars)).text == world.says(
+        "id", "You already rated this visit. Thank you!"
+    )
 
     world.clock.advance(days=1)
     await _buy(world, barista, customer, code)

@@ -22,7 +22,9 @@ async def test_owner_changes_the_program_in_a_guided_form(
     assert (await owner.ask("sepuluh")).body == "Kirim angka bulat dari 2 sampai 50, ya."
     assert (await owner.ask("51")).body == "Kirim angka bulat dari 2 sampai 50, ya."
     await owner.send_sticker()
-    assert (await owner.next_message()).body == "Kirim nilai barunya dalam bentuk teks, atau /cancel."
+    assert (await owner.next_message()).body == world.says(
+        "id", "Please send the new value as text, or /cancel."
+    )
     await owner.send("8")
     await owner.until(
         lambda: (
@@ -35,7 +37,7 @@ async def test_owner_changes_the_program_in_a_guided_form(
     await owner.until(lambda: "Hadiah: <b>Es kopi susu gratis</b>" in program.body)
 
     await owner.press(program, "📅 Batas harian")
-    assert (await owner.ask("/cancel")).body == "Dibatalkan. Tidak ada yang berubah."
+    assert (await owner.ask("/cancel")).body == world.says("id", "Cancelled. Nothing was changed.")
     assert "belum paham" in (await owner.ask("7")).body  # the form is closed: a plain number means nothing
 
     card = await customer.ask("/card")
@@ -44,9 +46,9 @@ async def test_owner_changes_the_program_in_a_guided_form(
     program = await owner.ask("/program")
     assert "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>21:00–08:00</b>" in program.body
     await owner.press(program, "🌙 Jam tenang")
-    assert (
-        await owner.ask("25-8")
-    ).body == "Tulis jam tenangnya seperti 21-8 atau 22:30-07:00, atau 0 kalau tidak perlu."
+    assert (await owner.ask("25-8")).body == world.says(
+        "id", "Please send the quiet hours like 21-8 or 22:30-07:00, or 0 for none."
+    )
     await owner.send("22.30 - 7")
     await owner.until(
         lambda: "Jam tenang (tanpa pengingat, survei, atau pesan promo): <b>22:30–07:00</b>" in program.body

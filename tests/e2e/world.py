@@ -15,6 +15,7 @@ from kartu.bot.app import KartuApp, build_app, run_polling, run_webhook
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
+from kartu.presenters.format import html
 from kartu.sandbox import BotAPIEmulator, TelegramUser
 from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher, report_broadcast_progress
 from kartu.services.upkeep import SweepReport
@@ -58,6 +59,17 @@ class World:
     async def report_progress(self) -> int:
         """What the scheduler's broadcast-progress job does."""
         return await report_broadcast_progress(self.app.bot, self.app.services, self.app.i18n)
+
+    def says(
+        self, language: str, message: str, plural: str | None = None, count: int = 1, **values: object
+    ) -> str:
+        """A catalogue message as the bot renders it for a reader of ``language``. Tests name a
+        message by its English id, so rewording a translation does not break them, while a wrong
+        message, a missing value or an untranslated one still does."""
+        i18n = self.app.i18n
+        with i18n.context(), i18n.use_locale(language):
+            text = i18n.gettext(message, plural, count) if plural else i18n.gettext(message)
+            return html(text, **values) if values else text
 
     def user(
         self, user_id: int, first_name: str, language_code: str | None = "en", username: str | None = None
