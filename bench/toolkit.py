@@ -24,7 +24,7 @@ from kartu.config import Settings  # noqa: E402
 from kartu.loyalty.clock import SystemClock  # noqa: E402
 from kartu.loyalty.segments import Segment  # noqa: E402
 from kartu.media.charts import WeeklyChart, render_weekly_visits  # noqa: E402
-from kartu.media.exports import members_csv  # noqa: E402
+from kartu.media.exports import ExportWords, members_csv  # noqa: E402
 from kartu.services.container import Services  # noqa: E402
 from kartu.storage.database import Database  # noqa: E402
 from kartu.storage.migrate import upgrade  # noqa: E402
@@ -71,7 +71,7 @@ async def main() -> None:
 
         started = time.perf_counter()
         export = await services.reports.export(OWNER)
-        csv_bytes = members_csv(export.members, export.timezone)
+        csv_bytes = members_csv(export.members, export.timezone, ExportWords({}, {}))
         print(
             f"/export members CSV: {time.perf_counter() - started:.2f} s, {len(csv_bytes) / 2**20:.1f} MiB for {len(export.members):,} rows"
         )

@@ -22,7 +22,7 @@ from kartu.services.container import Services
 
 
 async def begin(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
-    await services.broadcasts.audience(event_from_user.id, segments=())  # owner only; one at a time
+    await services.broadcasts.begin(event_from_user.id)
     await state.set_state(BroadcastForm.message)
     await message.answer(
         _("Send the message for your customers: text, or a photo with a caption. Send /cancel to stop.")

@@ -63,6 +63,10 @@ class BroadcastService(ServiceBase):
                 for segment in segments
             }
 
+    async def begin(self, owner_telegram_id: int) -> None:
+        """The owner starts writing a broadcast: only an owner, and not while one is going out."""
+        await self.audience(owner_telegram_id, segments=())
+
     async def preview(self, owner_telegram_id: int, segment_name: str) -> BroadcastPreview:
         """What the owner is about to send: their shop's name (the message's header) and how many
         members the segment reaches now. The tapper is checked before the segment is read."""
