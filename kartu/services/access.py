@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
 from kartu.loyalty.staff import Role
-from kartu.storage.models import Card, Merchant, Person, StaffMember
+from kartu.storage.models import Card, Merchant, Person, Program, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -22,6 +22,7 @@ class Workplace:
     person: Person
     member: StaffMember
     merchant: Merchant
+    program: Program  # read with the shop: every use case at the counter needs its rules
 
 
 def acting_member(person: Person, places: Sequence[StaffMember]) -> StaffMember | None:
@@ -33,24 +34,25 @@ def acting_member(person: Person, places: Sequence[StaffMember]) -> StaffMember 
 
 async def require_staff(uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None) -> Workplace:
     """Where the user works as staff: the given merchant, else the one they act for; `NotStaff`
-    for anyone else."""
-    person = await uow.people.by_telegram_id(telegram_id)
-    if person is None:
+    for anyone else. One query: the person, their memberships, the shops and their programs."""
+    places = await uow.staff.places_of_user(telegram_id)
+    if not places:
         raise NotStaff()
-    return await place_of(uow, person, merchant_id)
+    person = places[0][0]
+    if merchant_id is not None:
+        chosen = [place for place in places if place[1].merchant_id == merchant_id]
+    else:
+        member = acting_member(person, [place[1] for place in places])
+        chosen = [place for place in places if place[1] is member]
+    if not chosen:
+        raise NotStaff()
+    _, member, merchant, program = chosen[0]
+    return Workplace(person, member, merchant, program)
 
 
 async def place_of(uow: UnitOfWork, person: Person, merchant_id: int | None = None) -> Workplace:
     """`require_staff` for a person already read."""
-    if merchant_id is not None:
-        member = await uow.staff.active(merchant_id, person.id)
-    else:
-        member = acting_member(person, await uow.staff.workplaces(person.id))
-    if member is None:
-        raise NotStaff()
-    merchant = await uow.merchants.get(member.merchant_id)
-    assert merchant is not None
-    return Workplace(person, member, merchant)
+    return await require_staff(uow, person.telegram_id, merchant_id)
 
 
 async def require_owner(uow: UnitOfWork, telegram_id: int) -> Workplace:

@@ -55,14 +55,14 @@ async def card_view(
 ) -> CardView:
     """A customer's card as every screen shows it: stamps, reward, expiry, rewards waiting."""
     program = program or await uow.programs.for_merchant(merchant.id)
-    rewards = await uow.rewards.open_rewards(merchant.id, person.id, now)
+    rewards = await uow.rewards.count_open(merchant.id, person.id, now)
     return CardView(
         merchant_name=merchant.name,
         stamps=card.stamps,
         stamps_required=program.stamps_required,
         reward_name=program.reward_name,
         personal_code=person.personal_code,
-        open_rewards=len(rewards),
+        open_rewards=rewards,
         timezone=merchant.timezone,
         stamps_expire_at=(
             stamps_expire_at(card.last_purchase_at, program.stamp_expiry_days)

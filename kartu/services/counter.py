@@ -107,12 +107,11 @@ class CounterService(ServiceBase):
         async with self.db.write() as uow:
             place = await require_staff(uow, staff_telegram_id)
             misses = self._may_try_code(place)
-            customer = await uow.people.by_code(canonical)
-            if customer is not None and customer.id == place.person.id:
+            holder = await uow.cards.holder_of_code(place.merchant.id, canonical)
+            if holder is not None and holder[0].id == place.person.id:
                 raise OwnPurchase()
-            card = await uow.cards.get(place.merchant.id, customer.id) if customer is not None else None
-            if customer is not None and card is not None:
-                return await self._purchase_prompt(uow, place, customer, card, purchases)
+            if holder is not None and holder[1] is not None:
+                return await self._purchase_prompt(uow, place, holder[0], holder[1], purchases)
             # Someone who never joined this shop looks exactly like an unknown code, and nothing
             # is written but the miss: staff cannot enrol (or learn about) another shop's
             # customers. The miss commits with the block; the refusal is raised after it.
@@ -124,12 +123,11 @@ class CounterService(ServiceBase):
     ) -> PurchasePromptView:
         now = self.clock.now()
         await self._record_hit(uow, place)
-        rules = rules_of(await uow.programs.for_merchant(place.merchant.id))
+        rules = rules_of(place.program)
         stamped = await stamped_today(uow, now, place.merchant.id, place.merchant.timezone, customer.id)
         # Refuse now rather than after the tap when the cap is already out of reach.
         within_cap(rules, card, purchases, stamped, customer, place, self.settings)
         prompt = await self._add_prompt(uow, place, PURCHASE, customer.id, purchases=purchases)
-        await uow.staff.touch(place.member.id, now)
         return PurchasePromptView(
             token=prompt.token or "",
             merchant_name=place.merchant.name,
@@ -140,7 +138,7 @@ class CounterService(ServiceBase):
             purchases=purchases,
             customer_username=customer.username,
             last_visit=card.last_purchase_at,
-            open_rewards=len(await uow.rewards.open_rewards(place.merchant.id, customer.id, now)),
+            open_rewards=await uow.rewards.count_open(place.merchant.id, customer.id, now),
             timezone=place.merchant.timezone,
         )
 
@@ -218,13 +216,22 @@ class CounterService(ServiceBase):
         """The pending prompt behind a Confirm/Cancel tap. Who taps is checked first (staff at
         all), then that the prompt exists, is of this kind, was opened by them, and that they
         still work at its shop: a forged or foreign button learns nothing and changes nothing."""
+        found = await uow.prompts.with_place(token, kind, staff_telegram_id)  # the usual tap: one query
+        if found is not None:
+            prompt, person, member, merchant, program = found
+            return self._still_open(prompt, kind, Workplace(person, member, merchant, program))
+        # Anything else: find out what to say, checking who taps before anything about the prompt.
         person = await uow.people.by_telegram_id(staff_telegram_id)
         prompt = await uow.prompts.by_token(token) if person is not None else None
         if person is None or prompt is None or prompt.kind != kind or prompt.staff_person_id != person.id:
             if person is None or not await uow.staff.workplaces(person.id):
                 raise NotStaff()
             raise PromptClosed("missing")
-        place = await place_of(uow, person, prompt.merchant_id)
+        return self._still_open(prompt, kind, await place_of(uow, person, prompt.merchant_id))
+
+    def _still_open(
+        self, prompt: PurchasePrompt, kind: str, place: Workplace
+    ) -> tuple[Workplace, PurchasePrompt]:
         if prompt.status == "confirmed" and kind == REDEEM:
             raise RewardAlreadyRedeemed()
         if prompt.status != "pending":

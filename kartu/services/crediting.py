@@ -76,10 +76,12 @@ async def credit(
     ``source`` names what is being credited (a prompt id, ``claim-<id>``); the ledger's
     idempotency keys derive from it, so the same source can never be credited twice.
     """
-    customer = await uow.people.get(customer_id)
-    card = await uow.cards.get(place.merchant.id, customer_id, lock=True)
-    if customer is None or card is None:  # left the shop (or was erased) since the prompt opened
+    holder = await uow.cards.holder_locked(place.merchant.id, customer_id)
+    if holder is None:  # left the shop (or was erased) since the prompt opened
         raise UnknownCode()
+    customer, card = holder
+    # The program is read again now that the card is locked: an owner lowering the stamps needed
+    # locks the cards it caps, so this sees their change (PostgreSQL reads committed rows).
     program = await uow.programs.for_merchant(place.merchant.id)
     rules = rules_of(program)
     stamped = await stamped_today(uow, now, place.merchant.id, place.merchant.timezone, customer.id)

@@ -52,7 +52,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before every checkout (a round trip per transaction): connections are recycled
+    # after 30 minutes, and one dropped by the server fails its transaction, is discarded by the
+    # pool, and the update is apologised for like any other failure.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
 
 

@@ -5,16 +5,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
-from kartu.storage.models import Card
+from kartu.storage.models import Card, Person
 from kartu.storage.repositories.base import Repository
 
 
 class CardRepository(Repository):
     async def by_id(self, card_id: int) -> Card | None:
         return await self.session.get(Card, card_id)
+
+    async def holder_of_code(self, merchant_id: int, code: str) -> tuple[Person, Card | None] | None:
+        """The person with this personal code and their card at this shop (``None`` when they
+        hold none here), in one query; ``None`` for an unknown code."""
+        query = (
+            select(Person, Card)
+            .outerjoin(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
+            .where(Person.personal_code == code)
+        )
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1]) if row is not None else None
+
+    async def holder_locked(self, merchant_id: int, person_id: int) -> tuple[Person, Card] | None:
+        """The customer and their card here, the card locked for the crediting transaction."""
+        query = (
+            select(Person, Card)
+            .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
+            .where(Person.id == person_id)
+            .with_for_update(of=Card)
+            .execution_options(populate_existing=True)  # the locked values, not earlier reads
+        )
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1]) if row is not None else None
 
     async def get(self, merchant_id: int, person_id: int, *, lock: bool = False) -> Card | None:
         query = select(Card).where(Card.merchant_id == merchant_id, Card.person_id == person_id)

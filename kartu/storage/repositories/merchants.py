@@ -69,7 +69,14 @@ class MerchantRepository(Repository):
 
 class ProgramRepository(Repository):
     async def for_merchant(self, merchant_id: int) -> Program:
-        program = await self.session.scalar(select(Program).where(Program.merchant_id == merchant_id))
+        """The shop's program as committed now, even if this transaction read it before (the
+        session's identity map would otherwise hand back the earlier values)."""
+        query = (
+            select(Program)
+            .where(Program.merchant_id == merchant_id)
+            .execution_options(populate_existing=True)
+        )
+        program = await self.session.scalar(query)
         if program is None:
             raise LookupError(f"merchant {merchant_id} has no program")
         return program

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, select, update
 
-from kartu.storage.models import PurchasePrompt
+from kartu.storage.models import Merchant, Person, Program, PurchasePrompt, StaffMember
 from kartu.storage.repositories.base import Repository
 
 
@@ -18,6 +18,31 @@ class PromptRepository(Repository):
 
     async def get(self, prompt_id: int) -> PurchasePrompt | None:
         return await self.session.get(PurchasePrompt, prompt_id)
+
+    async def with_place(
+        self, token: str, kind: str, telegram_id: int
+    ) -> tuple[PurchasePrompt, Person, StaffMember, Merchant, Program] | None:
+        """The prompt behind a button, if this Telegram user opened it and still works at its
+        shop, with that shop and its program: one query for the usual tap."""
+        query = (
+            select(PurchasePrompt, Person, StaffMember, Merchant, Program)
+            .join(Person, Person.id == PurchasePrompt.staff_person_id)
+            .join(
+                StaffMember,
+                and_(
+                    StaffMember.person_id == Person.id,
+                    StaffMember.merchant_id == PurchasePrompt.merchant_id,
+                    StaffMember.revoked_at.is_(None),  # type: ignore[union-attr]
+                ),
+            )
+            .join(Merchant, Merchant.id == PurchasePrompt.merchant_id)
+            .join(Program, Program.merchant_id == Merchant.id)
+            .where(
+                PurchasePrompt.token == token, PurchasePrompt.kind == kind, Person.telegram_id == telegram_id
+            )
+        )
+        row = (await self.session.execute(query)).first()
+        return (row[0], row[1], row[2], row[3], row[4]) if row is not None else None
 
     async def by_token(self, token: str) -> PurchasePrompt | None:
         return await self.session.scalar(select(PurchasePrompt).where(PurchasePrompt.token == token))

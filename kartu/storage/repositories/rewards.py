@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from kartu.storage.models import Reward
 from kartu.storage.repositories.base import Repository
@@ -20,6 +20,16 @@ class RewardRepository(Repository):
 
     async def get(self, reward_id: int) -> Reward | None:
         return await self.session.get(Reward, reward_id)
+
+    async def count_open(self, merchant_id: int, person_id: int, now: datetime) -> int:
+        """How many rewards the customer holds here (a COUNT: screens show the number only)."""
+        query = select(func.count()).where(
+            Reward.merchant_id == merchant_id,
+            Reward.person_id == person_id,
+            Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+            Reward.expires_at > now,
+        )
+        return int(await self.session.scalar(query) or 0)
 
     async def open_rewards(self, merchant_id: int, person_id: int, now: datetime) -> Sequence[Reward]:
         query = (

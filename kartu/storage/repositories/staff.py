@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from kartu.loyalty.throttle import CodeMisses
-from kartu.storage.models import Merchant, Person, StaffInvite, StaffMember
+from kartu.storage.models import Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.repositories.base import Repository
 
 
@@ -21,6 +21,20 @@ class StaffRepository(Repository):
                 StaffMember.revoked_at.is_(None),  # type: ignore[union-attr]
             )
         )
+
+    async def places_of_user(
+        self, telegram_id: int
+    ) -> Sequence[tuple[Person, StaffMember, Merchant, Program]]:
+        """Every shop the Telegram user works at, with its program, newest first, in one query."""
+        query = (
+            select(Person, StaffMember, Merchant, Program)
+            .join(StaffMember, StaffMember.person_id == Person.id)
+            .join(Merchant, Merchant.id == StaffMember.merchant_id)
+            .join(Program, Program.merchant_id == Merchant.id)
+            .where(Person.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())  # type: ignore[union-attr]
+        )
+        return [(row[0], row[1], row[2], row[3]) for row in (await self.session.execute(query)).all()]
 
     async def workplaces(self, person_id: int) -> Sequence[StaffMember]:
         """Where the person is active staff, the most recently added first."""
