@@ -52,10 +52,16 @@ async def card_view(
     merchant: Merchant,
     card: Card,
     program: Program | None = None,
+    open_rewards: int | None = None,
 ) -> CardView:
-    """A customer's card as every screen shows it: stamps, reward, expiry, rewards waiting."""
+    """A customer's card as every screen shows it: stamps, reward, expiry, rewards waiting
+    (counted here unless the caller knows the number)."""
     program = program or await uow.programs.for_merchant(merchant.id)
-    rewards = await uow.rewards.count_open(merchant.id, person.id, now)
+    rewards = (
+        open_rewards
+        if open_rewards is not None
+        else await uow.rewards.count_open(merchant.id, person.id, now)
+    )
     return CardView(
         merchant_name=merchant.name,
         stamps=card.stamps,

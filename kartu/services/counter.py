@@ -19,15 +19,17 @@ from kartu.loyalty.errors import (
     UnknownCode,
 )
 from kartu.loyalty.program import (
+    local_day_start,
     parse_purchase_count,
 )
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
 from kartu.services.base import ServiceBase, rules_of
-from kartu.services.crediting import PurchaseResult, credit, stamped_today, tell_result, within_cap
+from kartu.services.crediting import PurchaseResult, credit, tell_result, within_cap
 from kartu.services.views import Recipient
-from kartu.storage.models import Card, LedgerEntry, Person, PurchasePrompt, Reward
+from kartu.storage.models import Card, LedgerEntry, PurchasePrompt, Reward
+from kartu.storage.repositories.cards import CardHolder
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -107,11 +109,13 @@ class CounterService(ServiceBase):
         async with self.db.write() as uow:
             place = await require_staff(uow, staff_telegram_id)
             misses = self._may_try_code(place)
-            holder = await uow.cards.holder_of_code(place.merchant.id, canonical)
-            if holder is not None and holder[0].id == place.person.id:
+            now = self.clock.now()
+            since = local_day_start(now, place.merchant.timezone)
+            holder = await uow.cards.holder_of_code(place.merchant.id, canonical, since, now)
+            if holder is not None and holder.person.id == place.person.id:
                 raise OwnPurchase()
-            if holder is not None and holder[1] is not None:
-                return await self._purchase_prompt(uow, place, holder[0], holder[1], purchases)
+            if holder is not None and holder.card is not None:
+                return await self._purchase_prompt(uow, place, holder, holder.card, purchases)
             # Someone who never joined this shop looks exactly like an unknown code, and nothing
             # is written but the miss: staff cannot enrol (or learn about) another shop's
             # customers. The miss commits with the block; the refusal is raised after it.
@@ -119,14 +123,13 @@ class CounterService(ServiceBase):
         raise UnknownCode()
 
     async def _purchase_prompt(
-        self, uow: UnitOfWork, place: Workplace, customer: Person, card: Card, purchases: int
+        self, uow: UnitOfWork, place: Workplace, holder: CardHolder, card: Card, purchases: int
     ) -> PurchasePromptView:
-        now = self.clock.now()
+        customer = holder.person
         await self._record_hit(uow, place)
         rules = rules_of(place.program)
-        stamped = await stamped_today(uow, now, place.merchant.id, place.merchant.timezone, customer.id)
         # Refuse now rather than after the tap when the cap is already out of reach.
-        within_cap(rules, card, purchases, stamped, customer, place, self.settings)
+        within_cap(rules, card, purchases, holder.stamped_today, customer, place, self.settings)
         prompt = await self._add_prompt(uow, place, PURCHASE, customer.id, purchases=purchases)
         return PurchasePromptView(
             token=prompt.token or "",
@@ -138,7 +141,7 @@ class CounterService(ServiceBase):
             purchases=purchases,
             customer_username=customer.username,
             last_visit=card.last_purchase_at,
-            open_rewards=await uow.rewards.count_open(place.merchant.id, customer.id, now),
+            open_rewards=holder.open_rewards,
             timezone=place.merchant.timezone,
         )
 

@@ -76,16 +76,17 @@ async def credit(
     ``source`` names what is being credited (a prompt id, ``claim-<id>``); the ledger's
     idempotency keys derive from it, so the same source can never be credited twice.
     """
-    holder = await uow.cards.holder_locked(place.merchant.id, customer_id)
-    if holder is None:  # left the shop (or was erased) since the prompt opened
-        raise UnknownCode()
-    customer, card = holder
-    # The program is read again now that the card is locked: an owner lowering the stamps needed
-    # locks the cards it caps, so this sees their change (PostgreSQL reads committed rows).
-    program = await uow.programs.for_merchant(place.merchant.id)
+    # Lock the card first, then read it, the program and the day's stamps in one statement:
+    # after the lock every value is as committed (an owner lowering the stamps needed locks the
+    # cards it caps; PostgreSQL reads committed rows per statement; SQLite writers queue anyway).
+    since = local_day_start(now, place.merchant.timezone)
+    locked = await uow.cards.lock(place.merchant.id, customer_id)
+    holder = await uow.cards.holder(place.merchant.id, customer_id, since, now) if locked else None
+    if holder is None or holder.card is None or holder.program is None:
+        raise UnknownCode()  # left the shop (or was erased) since the prompt opened
+    customer, card, program = holder.person, holder.card, holder.program
     rules = rules_of(program)
-    stamped = await stamped_today(uow, now, place.merchant.id, place.merchant.timezone, customer.id)
-    outcome = within_cap(rules, card, purchases, stamped, customer, place, settings)
+    outcome = within_cap(rules, card, purchases, holder.stamped_today, customer, place, settings)
     common = dict(
         merchant_id=place.merchant.id,
         person_id=customer.id,
@@ -140,12 +141,14 @@ async def credit(
         news.append(await tell_result(uow, now, key, Kind.REWARD_ISSUED, customer, place, reward.id))
     await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
     await uow.staff.touch(place.member.id, now)
-    await ask_for_feedback_later(uow, now, place, customer, card, prompt_id, rules)
+    await ask_for_feedback_later(uow, now, place, customer, card, prompt_id, rules, holder.last_survey_at)
     return PurchaseResult(
         customer=recipient(customer, settings),
         customer_first_name=customer.first_name,
         stamps_added=outcome.stamps_added,
-        card=await card_view(uow, now, customer, place.merchant, card, program),
+        card=await card_view(
+            uow, now, customer, place.merchant, card, program, holder.open_rewards + len(issued)
+        ),
         new_rewards=tuple(issued),
         news=tuple(news),
     )
@@ -186,12 +189,12 @@ async def ask_for_feedback_later(
     card: Card,
     prompt_id: int | None,
     rules: ProgramRules,
+    last_survey_at: datetime | None,
 ) -> None:
     """Queue a survey, in the purchase's transaction, when this customer is due one."""
     if card.promotions_opt_out or customer.unreachable_at is not None:
         return
-    last = await uow.surveys.last_created(place.merchant.id, customer.id)
-    if not survey_is_due(last, now, rules.survey_every_days):
+    if not survey_is_due(last_survey_at, now, rules.survey_every_days):
         return
     survey = await uow.surveys.add(
         Survey(merchant_id=place.merchant.id, person_id=customer.id, prompt_id=prompt_id, created_at=now)

@@ -4,10 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from kartu.storage.models import Merchant, Person, Program, PurchasePrompt, StaffMember
 from kartu.storage.repositories.base import Repository
+
+# Built once, with bound parameters: every Confirm and Cancel tap starts with it.
+_WITH_PLACE = (
+    select(PurchasePrompt, Person, StaffMember, Merchant, Program)
+    .join(Person, Person.id == PurchasePrompt.staff_person_id)
+    .join(
+        StaffMember,
+        and_(
+            StaffMember.person_id == Person.id,
+            StaffMember.merchant_id == PurchasePrompt.merchant_id,
+            StaffMember.revoked_at.is_(None),  # type: ignore[union-attr]
+        ),
+    )
+    .join(Merchant, Merchant.id == PurchasePrompt.merchant_id)
+    .join(Program, Program.merchant_id == Merchant.id)
+    .where(
+        PurchasePrompt.token == bindparam("token"),
+        PurchasePrompt.kind == bindparam("kind"),
+        Person.telegram_id == bindparam("telegram_id"),
+    )
+)
 
 
 class PromptRepository(Repository):
@@ -24,24 +45,8 @@ class PromptRepository(Repository):
     ) -> tuple[PurchasePrompt, Person, StaffMember, Merchant, Program] | None:
         """The prompt behind a button, if this Telegram user opened it and still works at its
         shop, with that shop and its program: one query for the usual tap."""
-        query = (
-            select(PurchasePrompt, Person, StaffMember, Merchant, Program)
-            .join(Person, Person.id == PurchasePrompt.staff_person_id)
-            .join(
-                StaffMember,
-                and_(
-                    StaffMember.person_id == Person.id,
-                    StaffMember.merchant_id == PurchasePrompt.merchant_id,
-                    StaffMember.revoked_at.is_(None),  # type: ignore[union-attr]
-                ),
-            )
-            .join(Merchant, Merchant.id == PurchasePrompt.merchant_id)
-            .join(Program, Program.merchant_id == Merchant.id)
-            .where(
-                PurchasePrompt.token == token, PurchasePrompt.kind == kind, Person.telegram_id == telegram_id
-            )
-        )
-        row = (await self.session.execute(query)).first()
+        values = {"token": token, "kind": kind, "telegram_id": telegram_id}
+        row = (await self.session.execute(_WITH_PLACE, values)).first()
         return (row[0], row[1], row[2], row[3], row[4]) if row is not None else None
 
     async def by_token(self, token: str) -> PurchasePrompt | None:

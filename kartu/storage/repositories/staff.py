@@ -5,11 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from kartu.loyalty.throttle import CodeMisses
 from kartu.storage.models import Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.repositories.base import Repository
+
+# Built once, with a bound parameter: every message from staff starts with it.
+_PLACES_OF_USER = (
+    select(Person, StaffMember, Merchant, Program)
+    .join(StaffMember, StaffMember.person_id == Person.id)
+    .join(Merchant, Merchant.id == StaffMember.merchant_id)
+    .join(Program, Program.merchant_id == Merchant.id)
+    .where(Person.telegram_id == bindparam("telegram_id"), StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+    .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())  # type: ignore[union-attr]
+)
 
 
 class StaffRepository(Repository):
@@ -26,15 +36,8 @@ class StaffRepository(Repository):
         self, telegram_id: int
     ) -> Sequence[tuple[Person, StaffMember, Merchant, Program]]:
         """Every shop the Telegram user works at, with its program, newest first, in one query."""
-        query = (
-            select(Person, StaffMember, Merchant, Program)
-            .join(StaffMember, StaffMember.person_id == Person.id)
-            .join(Merchant, Merchant.id == StaffMember.merchant_id)
-            .join(Program, Program.merchant_id == Merchant.id)
-            .where(Person.telegram_id == telegram_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
-            .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())  # type: ignore[union-attr]
-        )
-        return [(row[0], row[1], row[2], row[3]) for row in (await self.session.execute(query)).all()]
+        rows = (await self.session.execute(_PLACES_OF_USER, {"telegram_id": telegram_id})).all()
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
 
     async def workplaces(self, person_id: int) -> Sequence[StaffMember]:
         """Where the person is active staff, the most recently added first."""
