@@ -8,6 +8,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -17,6 +18,12 @@ from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from kartu.sandbox import TelegramUser
+    from tests.e2e.world import World
+
+OWNER_ID = 100
 
 POSTGRES_URL = os.environ.get(
     "KARTU_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -129,3 +136,19 @@ def _no_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None
         if key.startswith("KARTU_") and key != "KARTU_TEST_POSTGRES_URL":
             monkeypatch.delenv(key)
     yield
+
+
+# The usual people of a shop, for the tiers that have a `world` (tests/e2e, tests/handlers).
+@pytest.fixture
+def owner(world: World) -> TelegramUser:
+    return world.user(OWNER_ID, "Sari", "id", "sari_kopi")
+
+
+@pytest.fixture
+def barista(world: World) -> TelegramUser:
+    return world.user(200, "Budi", "en", "budi")
+
+
+@pytest.fixture
+def customer(world: World) -> TelegramUser:
+    return world.user(300, "Ayu", "id-ID")

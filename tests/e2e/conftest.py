@@ -7,10 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from kartu.loyalty.clock import FrozenClock
-from kartu.sandbox import BotAPIEmulator, TelegramUser
-from kartu.scheduler.dispatcher import OutboxDispatcher
-from kartu.scheduler.pacing import Pacer
-from tests.e2e.world import ADMIN_ID, OWNER_ID, FakeTime, World, bot_settings, polling_bot
+from kartu.sandbox import BotAPIEmulator
+from tests.e2e.world import ADMIN_ID, World, bot_settings, polling_bot, scheduler_for
 
 
 @pytest.fixture
@@ -23,13 +21,9 @@ async def world(migrated_sqlite_url: str, clock: FrozenClock) -> AsyncIterator[W
         admin_ids=frozenset({ADMIN_ID}),
         flood_burst=10_000,  # scripted users type faster than people; test_intake.py checks the default
     )
-    pacer_time = FakeTime()
-    pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
     try:
         async with polling_bot(emulator, settings, clock) as app:
-            dispatcher = OutboxDispatcher(
-                app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4
-            )
+            pacer_time, dispatcher = scheduler_for(app)
             await emulator.wait_for(lambda: emulator.state.commands)  # started: commands published
             world = World(emulator, app, clock, pacer_time, dispatcher)
             yield world
@@ -37,18 +31,3 @@ async def world(migrated_sqlite_url: str, clock: FrozenClock) -> AsyncIterator[W
         await emulator.stop()
     # Whatever the bot sent, a real Telegram would have accepted (HTML, lengths, buttons, edits).
     assert world.refusals_expected or not emulator.state.refusals, emulator.state.refusals
-
-
-@pytest.fixture
-def owner(world: World) -> TelegramUser:
-    return world.user(OWNER_ID, "Sari", "id", "sari_kopi")
-
-
-@pytest.fixture
-def barista(world: World) -> TelegramUser:
-    return world.user(200, "Budi", "en", "budi")
-
-
-@pytest.fixture
-def customer(world: World) -> TelegramUser:
-    return world.user(300, "Ayu", "id-ID")

@@ -18,6 +18,7 @@ from kartu.loyalty.program import ProgramRules
 from kartu.presenters.format import html
 from kartu.sandbox import BotAPIEmulator, TelegramUser
 from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher, report_broadcast_progress
+from kartu.scheduler.pacing import Pacer
 from kartu.services.upkeep import SweepReport
 
 ADMIN_ID = 900
@@ -37,6 +38,13 @@ class FakeTime:
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+def scheduler_for(app: KartuApp) -> tuple[FakeTime, OutboxDispatcher]:
+    """What the scheduler's dispatch job uses, on a pacer clock the test moves (`FakeTime`)."""
+    pacer_time = FakeTime()
+    pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
+    return pacer_time, OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
 
 
 @dataclass

@@ -11,11 +11,9 @@ import pytest
 
 from kartu.bot.app import build_app
 from kartu.loyalty.clock import FrozenClock
-from kartu.sandbox import BotAPIEmulator, TelegramUser
+from kartu.sandbox import BotAPIEmulator
 from kartu.sandbox.inprocess import delivering_to, in_process_bot
-from kartu.scheduler.dispatcher import OutboxDispatcher
-from kartu.scheduler.pacing import Pacer
-from tests.e2e.world import ADMIN_ID, OWNER_ID, FakeTime, World, bot_settings
+from tests.e2e.world import ADMIN_ID, World, bot_settings, scheduler_for
 
 
 @pytest.fixture
@@ -29,9 +27,7 @@ async def world(migrated_sqlite: Path, tmp_path: Path, clock: FrozenClock) -> As
         flood_burst=10_000,
     )
     app = build_app(settings, clock, bot=in_process_bot(emulator))
-    pacer_time = FakeTime()
-    pacer = Pacer(rate=30, per_chat_interval=1.0, monotonic=pacer_time.monotonic, sleep=pacer_time.sleep)
-    dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=50, concurrency=4)
+    pacer_time, dispatcher = scheduler_for(app)
     world = World(emulator, app, clock, pacer_time, dispatcher)
     try:
         async with delivering_to(emulator, app.dispatcher, app.bot):
@@ -39,13 +35,3 @@ async def world(migrated_sqlite: Path, tmp_path: Path, clock: FrozenClock) -> As
     finally:
         await app.close()
     assert world.refusals_expected or not emulator.state.refusals, emulator.state.refusals
-
-
-@pytest.fixture
-def owner(world: World) -> TelegramUser:
-    return world.user(OWNER_ID, "Sari", "id", "sari_kopi")
-
-
-@pytest.fixture
-def barista(world: World) -> TelegramUser:
-    return world.user(200, "Budi", "en", "budi")
