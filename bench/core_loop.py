@@ -16,6 +16,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -35,11 +36,147 @@ from kartu.storage.migrate import upgrade  # noqa: E402
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 STAFF, CUSTOMERS = 10, 100
+CONCURRENCY = (1, 20, 50)
 
 
-async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[float, float]:
+@dataclass(frozen=True)
+class Shop:
+    merchant_id: int
+    staff_telegram_id: int
+    codes: tuple[str, ...]
+
+
+# The same essential statements as Kartu's open + confirm (see README, "Ledger and idempotency"),
+# as plain SQL on the bare driver: what the database and driver alone can do, for the ratio.
+OPEN_SQL = (
+    "SELECT p.id, s.id FROM person p JOIN staff_member s ON s.person_id = p.id "
+    "WHERE p.telegram_id = $1 AND s.merchant_id = $2 AND s.revoked_at IS NULL",
+    "SELECT p.id, c.stamps, (SELECT coalesce(sum(delta), 0) FROM ledger_entry l WHERE l.merchant_id = $2 "
+    "AND l.person_id = p.id AND l.reason = 'purchase' AND l.created_at >= $3) "
+    "FROM person p JOIN card c ON c.person_id = p.id AND c.merchant_id = $2 WHERE p.personal_code = $1",
+    "INSERT INTO purchase_prompt (token, kind, merchant_id, customer_person_id, staff_person_id, purchases, status, "
+    "created_at, expires_at) VALUES ($1, 'purchase', $2, $3, $4, 1, 'pending', $5, $5) RETURNING id",
+)
+CONFIRM_SQL = (
+    "SELECT pp.id, pp.customer_person_id FROM purchase_prompt pp JOIN person p ON p.id = pp.staff_person_id "
+    "WHERE pp.token = $1 AND p.telegram_id = $2",
+    "UPDATE purchase_prompt SET status = 'confirmed', decided_at = $2 WHERE id = $1 AND status = 'pending'",
+    "SELECT id FROM card WHERE merchant_id = $1 AND person_id = $2 FOR UPDATE",
+    "SELECT c.stamps, (SELECT coalesce(sum(delta), 0) FROM ledger_entry l WHERE l.merchant_id = $1 "
+    "AND l.person_id = $2 AND l.reason = 'purchase' AND l.created_at >= $3) FROM card c "
+    "WHERE c.merchant_id = $1 AND c.person_id = $2",
+    "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, idempotency_key, prompt_id, created_at) "
+    "VALUES ($1, $2, 'stamp', 1, 'purchase', $3, $4, $5)",
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, params, "
+    "status, attempts, not_before, created_at) VALUES ($1, 'card_update', 'result', 1, $2, $3, 1, '{}', 'sent', 0, $4, $4)",
+    "UPDATE card SET stamps = stamps + 1, last_purchase_at = $3 WHERE merchant_id = $1 AND person_id = $2",
+)
+
+
+def _sqlite(sql: str) -> str:
+    """The PostgreSQL text for SQLite: ? placeholders (in order), no row locks."""
+    import re
+
+    return re.sub(r"\$\d+", "?", sql.replace(" FOR UPDATE", ""))
+
+
+def _args(sql: str, values: tuple[object, ...]) -> tuple[object, ...]:
+    """SQLite binds by position of appearance; $n may repeat."""
+    import re
+
+    return tuple(values[int(number) - 1] for number in re.findall(r"\$(\d+)", sql))
+
+
+async def _bare_sqlite(path: str, shop: Shop, purchases: int, concurrency: int) -> float:
+    """The same writes on aiosqlite directly, writers queued on one lock as Kartu's are."""
+    import aiosqlite
+
+    lock = asyncio.Lock()
+    connections = []
+    for _ in range(concurrency):
+        connection = await aiosqlite.connect(path, isolation_level=None)
+        await connection.execute("PRAGMA journal_mode=WAL")
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        connections.append(connection)
+    counter = iter(range(purchases))
+    now = "2026-01-05 10:00:00.000000"
+
+    async def run(connection: aiosqlite.Connection, sql: str, *values: object) -> list[aiosqlite.Row]:
+        async with connection.execute(_sqlite(sql), _args(sql, values)) as cursor:
+            return list(await cursor.fetchall())
+
+    async def worker(connection: aiosqlite.Connection) -> None:
+        for index in counter:
+            code, token = shop.codes[index % len(shop.codes)], uuid.uuid4().hex[:22]
+            async with lock:
+                await connection.execute("BEGIN IMMEDIATE")
+                staff = (await run(connection, OPEN_SQL[0], shop.staff_telegram_id, shop.merchant_id))[0]
+                customer = (await run(connection, OPEN_SQL[1], code, shop.merchant_id, now))[0]
+                await run(connection, OPEN_SQL[2], token, shop.merchant_id, customer[0], staff[0], now)
+                await connection.execute("COMMIT")
+            async with lock:
+                await connection.execute("BEGIN IMMEDIATE")
+                prompt = (await run(connection, CONFIRM_SQL[0], token, shop.staff_telegram_id))[0]
+                await run(connection, CONFIRM_SQL[1], prompt[0], now)
+                await run(connection, CONFIRM_SQL[2], shop.merchant_id, prompt[1])
+                await run(connection, CONFIRM_SQL[3], shop.merchant_id, prompt[1], now)
+                await run(
+                    connection, CONFIRM_SQL[4], shop.merchant_id, prompt[1], f"bare:{token}", prompt[0], now
+                )
+                await run(connection, CONFIRM_SQL[5], f"bare:{token}", prompt[1], shop.merchant_id, now)
+                await run(connection, CONFIRM_SQL[6], shop.merchant_id, prompt[1], now)
+                await connection.execute("COMMIT")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(connection) for connection in connections))
+    elapsed = time.perf_counter() - started
+    for connection in connections:
+        await connection.close()
+    return purchases / elapsed
+
+
+async def _bare_postgres(url: str, shop: Shop, purchases: int, concurrency: int) -> float:
+    """The same writes on asyncpg directly, one pooled connection per writer."""
+    from datetime import UTC, datetime
+
+    pool = await asyncpg.create_pool(url.replace("+asyncpg", ""), min_size=concurrency, max_size=concurrency)
+    counter = iter(range(purchases))
+    now = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+
+    async def worker() -> None:
+        async with pool.acquire() as connection:
+            for index in counter:
+                code, token = shop.codes[index % len(shop.codes)], uuid.uuid4().hex[:22]
+                async with connection.transaction():
+                    staff = await connection.fetchrow(OPEN_SQL[0], shop.staff_telegram_id, shop.merchant_id)
+                    customer = await connection.fetchrow(OPEN_SQL[1], code, shop.merchant_id, now)
+                    await connection.fetchval(
+                        OPEN_SQL[2], token, shop.merchant_id, customer[0], staff[0], now
+                    )
+                async with connection.transaction():
+                    prompt = await connection.fetchrow(CONFIRM_SQL[0], token, shop.staff_telegram_id)
+                    await connection.execute(CONFIRM_SQL[1], prompt[0], now)
+                    await connection.fetchval(CONFIRM_SQL[2], shop.merchant_id, prompt[1])
+                    await connection.fetchrow(CONFIRM_SQL[3], shop.merchant_id, prompt[1], now)
+                    await connection.execute(
+                        CONFIRM_SQL[4], shop.merchant_id, prompt[1], f"bare:{token}", prompt[0], now
+                    )
+                    await connection.execute(
+                        CONFIRM_SQL[5], f"bare:{token}", prompt[1], shop.merchant_id, now
+                    )
+                    await connection.execute(CONFIRM_SQL[6], shop.merchant_id, prompt[1], now)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return purchases / elapsed
+
+
+async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[float, float, Shop]:
     """Open and confirm ``purchases`` prompts spread over 100 customers; returns (per second, p95 ms)."""
-    db = Database(url)
+    # PostgreSQL's pool is sized for the writers, as KARTU_DATABASE_MAX_CONNECTIONS would be.
+    db = Database(url) if url.startswith("sqlite") else Database(url, pool_size=concurrency, max_overflow=5)
     await upgrade(db.engine)
     services = Services.build(db, Settings(_env_file=None, database_url=url), FrozenClock())
     created = await services.merchants.create_merchant("Bench Kopi", 1, rules=ProgramRules(daily_stamp_cap=0))
@@ -75,7 +212,8 @@ async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[fl
         ledger = await uow.ledger.entries(created.merchant_id)
     assert sum(1 for e in ledger if e.reason == "purchase") == purchases, "ledger does not match"
     await db.dispose()
-    return purchases / elapsed, statistics.quantiles(latencies, n=20)[18] * 1000
+    shop = Shop(created.merchant_id, STAFF, tuple(codes))
+    return purchases / elapsed, statistics.quantiles(latencies, n=20)[18] * 1000, shop
 
 
 async def _postgres_url(base: str) -> tuple[str, str] | None:
@@ -151,12 +289,13 @@ async def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as directory:
-        for concurrency in (1, 20):
-            rate, p95 = await _confirmations(
-                f"sqlite+aiosqlite:///{directory}/c{concurrency}.db", args.purchases, concurrency
-            )
+        for concurrency in CONCURRENCY:
+            path = f"{directory}/c{concurrency}.db"
+            rate, p95, shop = await _confirmations(f"sqlite+aiosqlite:///{path}", args.purchases, concurrency)
+            bare = await _bare_sqlite(path, shop, args.purchases, concurrency)
             print(
-                f"sqlite      confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, {concurrency} staff at once)"
+                f"sqlite      confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, "
+                f"{concurrency} staff at once)  bare aiosqlite {bare:6.0f}/s  ratio {rate / bare:.2f}"
             )
         created = await _postgres_url(args.postgres)
         if created is None:
@@ -164,10 +303,12 @@ async def main() -> None:
         else:
             url, name = created
             try:
-                for concurrency in (1, 20):
-                    rate, p95 = await _confirmations(url, args.purchases, concurrency)
+                for concurrency in CONCURRENCY:
+                    rate, p95, shop = await _confirmations(url, args.purchases, concurrency)
+                    bare = await _bare_postgres(url, shop, args.purchases, concurrency)
                     print(
-                        f"postgresql  confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, {concurrency} staff at once)"
+                        f"postgresql  confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, "
+                        f"{concurrency} staff at once)  bare asyncpg {bare:6.0f}/s  ratio {rate / bare:.2f}"
                     )
             finally:
                 await _drop(args.postgres, name)

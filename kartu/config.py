@@ -17,6 +17,10 @@ class Settings(BaseSettings):
 
     bot_token: str = ""
     database_url: str = "sqlite+aiosqlite:///kartu.db"
+    # PostgreSQL connections per process: kept open, and the most at once under load. Size the
+    # second for the staff who confirm at the same moment (and the server's max_connections).
+    database_pool_size: int = Field(default=10, ge=1, le=500)
+    database_max_connections: int = Field(default=30, ge=1, le=1000)
     telegram_api_url: str = TELEGRAM_API_URL
     admin_ids: Annotated[frozenset[int], NoDecode] = Field(default_factory=frozenset)
     default_language: Literal["id", "en"] = "en"

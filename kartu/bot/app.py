@@ -107,7 +107,7 @@ def build_dispatcher(
 def build_app(settings: Settings, clock: Clock | None = None, bot: Bot | None = None) -> KartuApp:
     """The bot, its dispatcher and services; tests may pass their own clock and bot (an
     in-process one, see sandbox/inprocess.py)."""
-    db = Database(settings.database_url)
+    db = Database.for_settings(settings)
     services = Services.build(db, settings, clock)
     i18n = load_i18n(settings.default_language)
     bot = bot or build_bot(settings)

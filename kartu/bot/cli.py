@@ -203,7 +203,7 @@ def upgrade() -> None:
     from kartu.storage.migrate import upgrade as apply
 
     async def _upgrade() -> list[str]:
-        database = Database(settings.database_url)
+        database = Database.for_settings(settings)
         try:
             pending = await pending_revisions(database.engine)
             await apply(database.engine)
@@ -403,7 +403,7 @@ def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) 
     from kartu.storage.migrate import upgrade as apply
 
     async def _run() -> T:
-        database = Database(settings.database_url)
+        database = Database.for_settings(settings)
         try:
             await apply(database.engine)
             return await use(Services.build(database, settings))

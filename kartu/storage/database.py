@@ -12,13 +12,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from kartu.storage.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from kartu.config import Settings
 
 _WRITE_OPTION = "kartu_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -62,6 +65,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 class Database:
     """Opens units of work. ``read()`` for queries, ``write()`` for anything that changes state."""
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Database:
+        """The database of a running bot: PostgreSQL pool sized by the settings."""
+        if make_url(settings.database_url).get_backend_name() == "sqlite":
+            return cls(settings.database_url)
+        pool = min(settings.database_pool_size, settings.database_max_connections)
+        return cls(
+            settings.database_url, pool_size=pool, max_overflow=settings.database_max_connections - pool
+        )
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
