@@ -13,6 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
+from kartu.bot.uploads import uploads_of
 from kartu.handlers.common import profile_of
 from kartu.handlers.filters import MenuButton
 from kartu.handlers.menus import answer_with_menu
@@ -57,9 +58,14 @@ async def start(
         await answer_with_menu(message, bot, join_welcome(outcome.joined), menu)
 
 
-async def show_card(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+async def show_card(
+    message: Message, event_from_user: User, services: Services, i18n: KartuI18n, bot: Bot
+) -> None:
     card = await services.customers.card(event_from_user.id)
-    await message.answer_photo(await card_photo(card), caption=card_caption(card, i18n.current_locale))
+    photo, caption = await card_photo(card), card_caption(card, i18n.current_locale)
+    await uploads_of(bot).send(
+        photo.key, photo.file, lambda sent: message.answer_photo(sent, caption=caption)
+    )
 
 
 async def show_code(message: Message, event_from_user: User, services: Services) -> None:

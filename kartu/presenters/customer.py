@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -62,7 +63,15 @@ def card_caption(card: CardView, locale: str) -> HTML:
     return join_html("\n", lines)
 
 
-async def card_photo(card: CardView, celebrate: bool = False) -> BufferedInputFile:
+@dataclass(frozen=True)
+class CardPhoto:
+    """A card picture to send, and what identifies it (equal pictures share one upload)."""
+
+    file: BufferedInputFile
+    key: CardPicture
+
+
+async def card_photo(card: CardView, celebrate: bool = False) -> CardPhoto:
     progress = plain(_("{stamps} of {required} stamps"), stamps=card.stamps, required=card.stamps_required)
     picture = CardPicture(
         shop_name=card.merchant_name,
@@ -78,7 +87,7 @@ async def card_photo(card: CardView, celebrate: bool = False) -> BufferedInputFi
         else "",
     )
     png = await asyncio.to_thread(render_card, picture)
-    return BufferedInputFile(png, filename="card.png")
+    return CardPhoto(BufferedInputFile(png, filename="card.png"), picture)
 
 
 async def qr_photo(code: str, shop: str) -> BufferedInputFile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
@@ -46,6 +47,7 @@ class Rendered:
     text: HTML
     markup: InlineKeyboardMarkup | None = None
     photo: str | BufferedInputFile | None = None
+    photo_key: Hashable | None = None  # a picture Kartu drew: sent by file_id once uploaded
 
 
 def broadcast_text(shop: str, text: str) -> HTML:
@@ -71,10 +73,9 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
         ngettext("✅ +{count} stamp!", "✅ +{count} stamps!", notice.stamps_added), count=notice.stamps_added
     )
     if not notice.cards_filled:
+        photo = await card_photo(notice.card)
         return Rendered(
-            join_html("\n", [added, card_caption(notice.card, notice.language)]),
-            None,
-            await card_photo(notice.card),
+            join_html("\n", [added, card_caption(notice.card, notice.language)]), None, photo.file, photo.key
         )
     full = replace(notice.card, stamps=notice.card.stamps_required)
     caption = join_html(
@@ -92,7 +93,8 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
             ),
         ],
     )
-    return Rendered(caption, None, await card_photo(full, celebrate=True))
+    photo = await card_photo(full, celebrate=True)
+    return Rendered(caption, None, photo.file, photo.key)
 
 
 def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:

@@ -51,6 +51,7 @@ class SentMessage:
     text: str | None = None
     caption: str | None = None
     photo: bytes | None = None
+    file_id: str | None = None  # of the photo or document: what the bot may send again
     document: bytes | None = None
     document_name: str | None = None
     reply_markup: dict[str, Any] | None = None
@@ -124,6 +125,7 @@ class BotAPIEmulator:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # file_id -> content: uploads, and photos users sent
         self._runner: web.AppRunner | None = None
         self._closing = False
         self._limits: tuple[int, float] | None = None
@@ -209,6 +211,10 @@ class BotAPIEmulator:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, kind: payload}
         self.state.pushed[update_id] = update
+        for size in (payload.get("photo") or []) if kind == "message" else []:
+            self.files.setdefault(
+                size["file_id"], size["file_id"].encode()
+            )  # what a user sent, the bot may forward
         if self.deliver is not None:  # an in-process bot handles it before the user's send returns
             await self.deliver(update)
             async with self._changed:
@@ -535,7 +541,7 @@ class BotAPIEmulator:
         if message.edited_at is not None:
             data["edit_date"] = message.edited_at
         if message.photo is not None:
-            file_id = f"photo-{next(self._file_ids)}"
+            file_id = message.file_id
             data["photo"] = [
                 {
                     "file_id": file_id,
@@ -546,7 +552,7 @@ class BotAPIEmulator:
                 }
             ]
         if message.document is not None:
-            file_id = f"doc-{next(self._file_ids)}"
+            file_id = message.file_id
             data["document"] = {
                 "file_id": file_id,
                 "file_unique_id": file_id,
@@ -557,14 +563,20 @@ class BotAPIEmulator:
             data["reply_markup"] = message.reply_markup
         return data
 
-    @staticmethod
-    def _file(params: dict[str, Any], key: str) -> tuple[str | None, bytes]:
+    def _file(self, params: dict[str, Any], key: str, kind: str) -> tuple[str | None, bytes, str]:
+        """An uploaded file (given a new file_id) or one sent again by file_id, as Telegram
+        does: an id it never issued is refused."""
         value = params.get(key)
         if isinstance(value, str) and value.startswith("attach://"):
             value = params.get(value.removeprefix("attach://"))
         if isinstance(value, tuple):
-            return value[0], value[1]
-        return None, str(value).encode()  # a file_id sent again
+            file_id = f"{kind}-{next(self._file_ids)}"
+            self.files[file_id] = value[1]
+            return value[0], value[1], file_id
+        file_id = str(value)
+        if file_id not in self.files:
+            raise TelegramRefusal("wrong file identifier/HTTP URL specified")
+        return None, self.files[file_id], file_id
 
     def _store(self, params: dict[str, Any], method: str, **content: Any) -> dict[str, Any]:
         chat_id = params.get("chat_id")
@@ -588,20 +600,27 @@ class BotAPIEmulator:
         return self._store(params, "sendMessage", text=text, plain=plain, entities=entities)
 
     def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
-        _, data = self._file(params, "photo")
+        _, data, file_id = self._file(params, "photo", "photo")
         plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
         return self._store(
-            params, "sendPhoto", caption=params.get("caption"), photo=data, plain=plain, entities=entities
+            params,
+            "sendPhoto",
+            caption=params.get("caption"),
+            photo=data,
+            file_id=file_id,
+            plain=plain,
+            entities=entities,
         )
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        filename, data = self._file(params, "document")
+        filename, data, file_id = self._file(params, "document", "doc")
         plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
         return self._store(
             params,
             "sendDocument",
             caption=params.get("caption"),
             document=data,
+            file_id=file_id,
             document_name=filename,
             plain=plain,
             entities=entities,

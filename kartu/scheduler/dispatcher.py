@@ -27,8 +27,10 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.types import InputFile
 
 from kartu.bot.i18n import KartuI18n
+from kartu.bot.uploads import uploads_of
 from kartu.presenters.notices import Rendered, render_notice, render_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
@@ -142,7 +144,13 @@ class OutboxDispatcher:
     async def _send(self, message: OutboxMessage, rendered: Rendered, report: DispatchReport) -> None:
         try:
             try:
-                if rendered.photo:
+                if isinstance(rendered.photo, InputFile) and rendered.photo_key is not None:
+                    await uploads_of(self.bot).send(
+                        rendered.photo_key,
+                        rendered.photo,
+                        lambda photo: self.bot.send_photo(message.chat_id, photo, caption=rendered.text),
+                    )
+                elif rendered.photo:
                     await self.bot.send_photo(message.chat_id, rendered.photo, caption=rendered.text)
                 else:
                     await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)

@@ -58,3 +58,19 @@ async def test_the_owners_screens_in_indonesian(world: World, owner: TelegramUse
     sent = await owner.send("12")
     assert program.body.startswith("✅ Tersimpan: Stempel untuk satu hadiah sekarang <b>12</b>.")
     assert owner.reaction_to(sent) == ["👍"]
+
+
+async def test_a_card_picture_is_uploaded_once_then_sent_by_file_id(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
+    payload = await world.create_shop(rules=ProgramRules(daily_stamp_cap=0))
+    await world.hire(owner, barista)
+    customers = [world.user(300 + n, f"C{n}", "en") for n in range(3)]
+    for customer in customers:
+        code = await world.join(customer, payload)
+        await barista.press(await barista.ask(code), "Confirm")
+    cards = [await customer.next_message() for customer in customers]
+    assert cards[0].photo == cards[1].photo == cards[2].photo and cards[0].photo.startswith(b"\x89PNG")
+    sent = [params["photo"] for method, params in world.emulator.state.calls if method == "sendphoto"]
+    assert str(sent[0]).startswith("attach://")  # uploaded once...
+    assert sent[1] == sent[2] == cards[0].file_id  # ...then Telegram's file_id

@@ -275,3 +275,13 @@ async def test_two_pollers_at_once_conflict(api: Api) -> None:
     status, body = await api.call("getUpdates", timeout=0)
     assert status == 409 and "terminated by other getUpdates request" in body["description"]
     assert (await first)[0] == 200
+
+
+# Files --------------------------------------------------------------------------------------
+async def test_a_file_id_is_one_telegram_issued(api: Api) -> None:
+    assert "wrong file identifier" in await api.refused("sendPhoto", chat_id=USER, photo="photo-999")
+    first = await api.emulator.call("sendPhoto", {"chat_id": USER, "photo": ("card.png", b"\x89PNG-card")})
+    file_id = first[1]["result"]["photo"][0]["file_id"]
+    again = await api.ok("sendPhoto", chat_id=USER, photo=file_id)
+    assert again["photo"][0]["file_id"] == file_id  # the same file, the same id
+    assert api.emulator.messages_to(USER)[-1].photo == b"\x89PNG-card"
