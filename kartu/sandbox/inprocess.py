@@ -63,6 +63,9 @@ class InProcessSession(BaseSession):
 
 def in_process_bot(emulator: BotAPIEmulator) -> Bot:
     """A Bot like `bot.app.build_bot`'s, talking to ``emulator`` in process."""
+    from kartu.bot.app import keep_response_types
+
+    keep_response_types()
     return Bot(
         emulator.token,
         session=InProcessSession(emulator),
