@@ -54,6 +54,9 @@ async def answer_with_menu(message: Message, bot: Bot, text: str, menu: MenuView
 
 async def show_help(message: Message, services: Services, bot: Bot) -> None:
     menu = await services.merchants.menu(message.chat.id)
+    if menu.audience == Audience.CUSTOMER:  # the bot's default menu: nothing to set, one call saved
+        await message.answer(help_for(menu), reply_markup=keyboard_for(menu))
+        return
     await answer_with_menu(message, bot, help_for(menu), menu)
 
 

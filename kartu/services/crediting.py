@@ -36,13 +36,6 @@ class PurchaseResult:
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
 
 
-async def stamped_today(
-    uow: UnitOfWork, now: datetime, merchant_id: int, timezone: str, person_id: int
-) -> int:
-    """Stamps the customer earned at this shop since local midnight (the daily cap counts these)."""
-    return await uow.ledger.stamps_earned_since(merchant_id, person_id, local_day_start(now, timezone))
-
-
 def within_cap(
     rules: ProgramRules,
     card: Card,

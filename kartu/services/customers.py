@@ -227,8 +227,8 @@ class CustomerService(ServiceBase):
         """What /leave would give up at the current shop (shown before the confirmation)."""
         async with self.db.read() as uow:
             person, merchant, card = await require_member(uow, telegram_id)
-            rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
-            return LeavePreview(merchant.id, merchant.name, card.stamps, len(rewards))
+            rewards = await uow.rewards.count_open(merchant.id, person.id, self.clock.now())
+            return LeavePreview(merchant.id, merchant.name, card.stamps, rewards)
 
     async def leave(self, telegram_id: int, merchant_id: int) -> str:
         """Leave one shop: the card closes (stamps and open rewards given up, on the ledger), no

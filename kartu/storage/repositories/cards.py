@@ -54,7 +54,7 @@ _LAST_SURVEY = (
     .scalar_subquery()
 )
 _HOLDER_OF_CODE = (
-    select(Person, Card, _STAMPED_TODAY, _REWARDS_HELD, _LAST_SURVEY)
+    select(Person, Card, _STAMPED_TODAY, _REWARDS_HELD)
     .outerjoin(Card, and_(Card.person_id == Person.id, Card.merchant_id == bindparam("merchant_id")))
     .where(Person.personal_code == bindparam("code"))
 )
@@ -84,7 +84,7 @@ class CardRepository(Repository):
         ``None`` for an unknown code."""
         values = {"merchant_id": merchant_id, "code": code, "since": since, "now": now}
         row = (await self.session.execute(_HOLDER_OF_CODE, values)).first()
-        return CardHolder(row[0], row[1], int(row[2]), int(row[3]), row[4]) if row is not None else None
+        return CardHolder(row[0], row[1], int(row[2]), int(row[3]), None) if row is not None else None
 
     async def lock(self, merchant_id: int, person_id: int) -> bool:
         """Lock the customer's card for a crediting transaction (PostgreSQL; SQLite writers are

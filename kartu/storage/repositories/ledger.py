@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -16,18 +15,6 @@ class LedgerRepository(Repository):
         self.session.add(entry)
         await self.session.flush()
         return entry
-
-    async def stamps_earned_since(self, merchant_id: int, person_id: int, since: datetime) -> int:
-        total = await self.session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(
-                LedgerEntry.merchant_id == merchant_id,
-                LedgerEntry.person_id == person_id,
-                LedgerEntry.asset == "stamp",
-                LedgerEntry.reason == "purchase",
-                LedgerEntry.created_at >= since,
-            )
-        )
-        return int(total or 0)
 
     async def entries(self, merchant_id: int, person_id: int | None = None) -> Sequence[LedgerEntry]:
         query = select(LedgerEntry).where(LedgerEntry.merchant_id == merchant_id)

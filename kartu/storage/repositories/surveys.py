@@ -20,13 +20,6 @@ class SurveyRepository(Repository):
     async def get(self, survey_id: int) -> Survey | None:
         return await self.session.get(Survey, survey_id)
 
-    async def last_created(self, merchant_id: int, person_id: int) -> datetime | None:
-        return await self.session.scalar(
-            select(func.max(Survey.created_at)).where(
-                Survey.merchant_id == merchant_id, Survey.person_id == person_id
-            )
-        )
-
     async def rate(self, survey_id: int, rating: int, now: datetime) -> bool:
         """Record the rating once; ``False`` when the survey was rated before."""
         result = await self.session.execute(
