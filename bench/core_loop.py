@@ -42,7 +42,7 @@ CONCURRENCY = (1, 20, 50)
 @dataclass(frozen=True)
 class Shop:
     merchant_id: int
-    staff_telegram_id: int
+    staff: tuple[int, ...]  # Telegram ids, one per writer
     codes: tuple[str, ...]
 
 
@@ -102,21 +102,20 @@ async def _bare_sqlite(path: str, shop: Shop, purchases: int, concurrency: int) 
     now = "2026-01-05 10:00:00.000000"
 
     async def run(connection: aiosqlite.Connection, sql: str, *values: object) -> list[aiosqlite.Row]:
-        async with connection.execute(_sqlite(sql), _args(sql, values)) as cursor:
-            return list(await cursor.fetchall())
+        return list(await connection.execute_fetchall(_sqlite(sql), _args(sql, values)))  # one hand-off
 
-    async def worker(connection: aiosqlite.Connection) -> None:
+    async def worker(connection: aiosqlite.Connection, staff_id: int) -> None:
         for index in counter:
             code, token = shop.codes[index % len(shop.codes)], uuid.uuid4().hex[:22]
             async with lock:
                 await connection.execute("BEGIN IMMEDIATE")
-                staff = (await run(connection, OPEN_SQL[0], shop.staff_telegram_id, shop.merchant_id))[0]
+                staff = (await run(connection, OPEN_SQL[0], staff_id, shop.merchant_id))[0]
                 customer = (await run(connection, OPEN_SQL[1], code, shop.merchant_id, now))[0]
                 await run(connection, OPEN_SQL[2], token, shop.merchant_id, customer[0], staff[0], now)
                 await connection.execute("COMMIT")
             async with lock:
                 await connection.execute("BEGIN IMMEDIATE")
-                prompt = (await run(connection, CONFIRM_SQL[0], token, shop.staff_telegram_id))[0]
+                prompt = (await run(connection, CONFIRM_SQL[0], token, staff_id))[0]
                 await run(connection, CONFIRM_SQL[1], prompt[0], now)
                 await run(connection, CONFIRM_SQL[2], shop.merchant_id, prompt[1])
                 await run(connection, CONFIRM_SQL[3], shop.merchant_id, prompt[1], now)
@@ -128,7 +127,7 @@ async def _bare_sqlite(path: str, shop: Shop, purchases: int, concurrency: int) 
                 await connection.execute("COMMIT")
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker(connection) for connection in connections))
+    await asyncio.gather(*(worker(c, staff_id) for c, staff_id in zip(connections, shop.staff, strict=True)))
     elapsed = time.perf_counter() - started
     for connection in connections:
         await connection.close()
@@ -143,18 +142,18 @@ async def _bare_postgres(url: str, shop: Shop, purchases: int, concurrency: int)
     counter = iter(range(purchases))
     now = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
-    async def worker() -> None:
+    async def worker(staff_id: int) -> None:
         async with pool.acquire() as connection:
             for index in counter:
                 code, token = shop.codes[index % len(shop.codes)], uuid.uuid4().hex[:22]
                 async with connection.transaction():
-                    staff = await connection.fetchrow(OPEN_SQL[0], shop.staff_telegram_id, shop.merchant_id)
+                    staff = await connection.fetchrow(OPEN_SQL[0], staff_id, shop.merchant_id)
                     customer = await connection.fetchrow(OPEN_SQL[1], code, shop.merchant_id, now)
                     await connection.fetchval(
                         OPEN_SQL[2], token, shop.merchant_id, customer[0], staff[0], now
                     )
                 async with connection.transaction():
-                    prompt = await connection.fetchrow(CONFIRM_SQL[0], token, shop.staff_telegram_id)
+                    prompt = await connection.fetchrow(CONFIRM_SQL[0], token, staff_id)
                     await connection.execute(CONFIRM_SQL[1], prompt[0], now)
                     await connection.fetchval(CONFIRM_SQL[2], shop.merchant_id, prompt[1])
                     await connection.fetchrow(CONFIRM_SQL[3], shop.merchant_id, prompt[1], now)
@@ -167,7 +166,7 @@ async def _bare_postgres(url: str, shop: Shop, purchases: int, concurrency: int)
                     await connection.execute(CONFIRM_SQL[6], shop.merchant_id, prompt[1], now)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(staff_id) for staff_id in shop.staff))
     elapsed = time.perf_counter() - started
     await pool.close()
     return purchases / elapsed
@@ -182,9 +181,11 @@ async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[fl
     created = await services.merchants.create_merchant("Bench Kopi", 1, rules=ProgramRules(daily_stamp_cap=0))
     # A second run on one database adds a second shop: owner and staff switch to it (/shop).
     await services.merchants.act_for(1, created.merchant_id)
-    token = await services.merchants.invite_staff(1)
-    await services.customers.start(TelegramProfile(STAFF, "Staff"), f"staff_{token}")
-    await services.merchants.act_for(STAFF, created.merchant_id)
+    staff = tuple(STAFF + number for number in range(concurrency))  # one staff member per writer
+    for telegram_id in staff:
+        token = await services.merchants.invite_staff(1)
+        await services.customers.start(TelegramProfile(telegram_id, "Staff"), f"staff_{token}")
+        await services.merchants.act_for(telegram_id, created.merchant_id)
     codes = []
     for number in range(CUSTOMERS):
         joined = await services.customers.start(
@@ -197,22 +198,22 @@ async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[fl
     for index in range(purchases):
         queue.put_nowait(codes[index % CUSTOMERS])
 
-    async def worker() -> None:
+    async def worker(staff_id: int) -> None:
         while not queue.empty():
             code = queue.get_nowait()
             started = time.perf_counter()
-            prompt = await services.counter.open_purchase(STAFF, code)
-            await services.counter.confirm_purchase(STAFF, prompt.token)
+            prompt = await services.counter.open_purchase(staff_id, code)
+            await services.counter.confirm_purchase(staff_id, prompt.token)
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(staff_id) for staff_id in staff))
     elapsed = time.perf_counter() - started
     async with db.read() as uow:
         ledger = await uow.ledger.entries(created.merchant_id)
     assert sum(1 for e in ledger if e.reason == "purchase") == purchases, "ledger does not match"
     await db.dispose()
-    shop = Shop(created.merchant_id, STAFF, tuple(codes))
+    shop = Shop(created.merchant_id, staff, tuple(codes))
     return purchases / elapsed, statistics.quantiles(latencies, n=20)[18] * 1000, shop
 
 

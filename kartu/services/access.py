@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
-from kartu.loyalty.staff import Role
+from kartu.loyalty.staff import Role, acting_place
 from kartu.storage.models import Card, Merchant, Person, Program, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -26,10 +26,8 @@ class Workplace:
 
 
 def acting_member(person: Person, places: Sequence[StaffMember]) -> StaffMember | None:
-    """Of the person's memberships (most recent first), the shop they act for: their /shop
-    choice, else the first shop they joined, so a new invite never moves them."""
-    chosen = [place for place in places if place.merchant_id == person.acting_merchant_id]
-    return (chosen or list(places[-1:]) or [None])[0]
+    """Of the person's memberships (most recent first), the shop they act for."""
+    return acting_place(person.acting_merchant_id, places)
 
 
 async def require_staff(uow: UnitOfWork, telegram_id: int, merchant_id: int | None = None) -> Workplace:

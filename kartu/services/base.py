@@ -62,17 +62,37 @@ async def card_view(
         if open_rewards is not None
         else await uow.rewards.count_open(merchant.id, person.id, now)
     )
+    return make_card_view(
+        merchant.name,
+        merchant.timezone,
+        rules_of(program),
+        person.personal_code,
+        card.stamps,
+        card.last_purchase_at,
+        rewards,
+    )
+
+
+def make_card_view(
+    merchant_name: str,
+    timezone: str,
+    rules: ProgramRules,
+    personal_code: str,
+    stamps: int,
+    last_purchase_at: datetime | None,
+    open_rewards: int,
+) -> CardView:
     return CardView(
-        merchant_name=merchant.name,
-        stamps=card.stamps,
-        stamps_required=program.stamps_required,
-        reward_name=program.reward_name,
-        personal_code=person.personal_code,
-        open_rewards=rewards,
-        timezone=merchant.timezone,
+        merchant_name=merchant_name,
+        stamps=stamps,
+        stamps_required=rules.stamps_required,
+        reward_name=rules.reward_name,
+        personal_code=personal_code,
+        open_rewards=open_rewards,
+        timezone=timezone,
         stamps_expire_at=(
-            stamps_expire_at(card.last_purchase_at, program.stamp_expiry_days)
-            if card.stamps and card.last_purchase_at
+            stamps_expire_at(last_purchase_at, rules.stamp_expiry_days)
+            if stamps and last_purchase_at
             else None
         ),
     )

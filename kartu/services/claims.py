@@ -10,7 +10,7 @@ from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, ne
 from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimTooSoon, OwnPurchase
 from kartu.services.access import require_member, require_staff
 from kartu.services.base import ServiceBase, card_view
-from kartu.services.crediting import PurchaseResult, credit
+from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.views import CardView, Recipient
 from kartu.storage.models import PurchaseClaim
 
@@ -102,7 +102,19 @@ class ClaimService(ServiceBase):
             ):
                 raise ClaimClosed("decided")
             purchase = (
-                await credit(uow, now, self.settings, place, claim.person_id, 1, f"claim-{claim.id}")
+                await credit(
+                    uow.counter,
+                    now,
+                    self.settings,
+                    Purchase(
+                        place.merchant.id,
+                        place.merchant.timezone,
+                        place.person.id,
+                        claim.person_id,
+                        1,
+                        f"claim-{claim.id}",
+                    ),
+                )
                 if approve
                 else None
             )

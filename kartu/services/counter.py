@@ -9,6 +9,7 @@ from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
     CodeEntryLocked,
+    LoyaltyError,
     NotStaff,
     OwnCodeShown,
     OwnPurchase,
@@ -18,18 +19,16 @@ from kartu.loyalty.errors import (
     TooManyUnknownCodes,
     UnknownCode,
 )
-from kartu.loyalty.program import (
-    local_day_start,
-    parse_purchase_count,
-)
-from kartu.loyalty.staff import PROMPT_TTL, Role
+from kartu.loyalty.language import resolve_language
+from kartu.loyalty.program import credit_purchase, local_day_start, parse_purchase_count
+from kartu.loyalty.staff import PROMPT_TTL, Role, acting_place
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
-from kartu.services.base import ServiceBase, rules_of
-from kartu.services.crediting import PurchaseResult, credit, tell_result, within_cap
+from kartu.services.base import ServiceBase
+from kartu.services.crediting import Purchase, PurchaseResult, credit, within_cap
 from kartu.services.views import Recipient
-from kartu.storage.models import Card, LedgerEntry, PurchasePrompt, Reward
-from kartu.storage.repositories.cards import CardHolder
+from kartu.storage.counter import CodeHolder, CounterStatements
+from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -106,43 +105,88 @@ class CounterService(ServiceBase):
         if canonical is None or code_kind(canonical) is not CodeKind.PERSONAL:
             raise UnknownCode()
         purchases = parse_purchase_count(purchases_text)
+        if self.db.has_driver:
+            view = await self._open_usual_purchase(staff_telegram_id, canonical, purchases)
+            if view is not None:
+                return view
+        # Anything unusual (a miss to record, a streak to reset, a refusal to explain): the full use case.
         async with self.db.write() as uow:
             place = await require_staff(uow, staff_telegram_id)
             misses = self._may_try_code(place)
             now = self.clock.now()
             since = local_day_start(now, place.merchant.timezone)
-            holder = await uow.cards.holder_of_code(place.merchant.id, canonical, since, now)
-            if holder is not None and holder.person.id == place.person.id:
+            holder = await uow.counter.holder_of_code(place.merchant.id, canonical, since, now)
+            if holder is not None and holder.person_id == place.person.id:
                 raise OwnPurchase()
-            if holder is not None and holder.card is not None:
-                return await self._purchase_prompt(uow, place, holder, holder.card, purchases)
+            if holder is not None and holder.card_id is not None:
+                await self._record_hit(uow, place)
+                prompt = await self._add_prompt(uow, place, PURCHASE, holder.person_id, purchases=purchases)
+                return self._purchase_view(
+                    prompt.token or "", place.merchant.name, place.merchant.timezone, holder, purchases
+                )
             # Someone who never joined this shop looks exactly like an unknown code, and nothing
             # is written but the miss: staff cannot enrol (or learn about) another shop's
             # customers. The miss commits with the block; the refusal is raised after it.
             await self._record_miss(uow, place, misses)
         raise UnknownCode()
 
-    async def _purchase_prompt(
-        self, uow: UnitOfWork, place: Workplace, holder: CardHolder, card: Card, purchases: int
+    async def _open_usual_purchase(
+        self, staff_telegram_id: int, canonical: str, purchases: int
+    ) -> PurchasePromptView | None:
+        """The usual purchase (a known customer of the shop, a staff member with no misses to
+        reset, within the day's cap) in three statements on the driver; ``None`` for anything else."""
+        now = self.clock.now()
+        async with self.db.driver(transaction=False) as tx:
+            statements = CounterStatements(tx)
+            places = await statements.places(staff_telegram_id)
+            place = acting_place(places[0].acting_merchant_id, places) if places else None
+            if place is None or place.misses.streak or not may_try_code(place.misses, now):
+                return None
+            since = local_day_start(now, place.timezone)
+            holder = await statements.holder_of_code(place.merchant_id, canonical, since, now)
+            if holder is None or holder.rules is None or holder.person_id == place.person_id:
+                return None
+            try:
+                credit_purchase(holder.rules, holder.stamps, purchases, holder.stamped_today)
+            except LoyaltyError:
+                return None
+            token = new_prompt_token()
+            await statements.add_prompt(
+                token, place.merchant_id, holder.person_id, place.person_id, purchases, now, now + PROMPT_TTL
+            )
+        return self._purchase_view(token, place.merchant_name, place.timezone, holder, purchases)
+
+    def _purchase_view(
+        self, token: str, merchant_name: str, timezone: str, holder: CodeHolder, purchases: int
     ) -> PurchasePromptView:
-        customer = holder.person
-        await self._record_hit(uow, place)
-        rules = rules_of(place.program)
-        # Refuse now rather than after the tap when the cap is already out of reach.
-        within_cap(rules, card, purchases, holder.stamped_today, customer, place, self.settings)
-        prompt = await self._add_prompt(uow, place, PURCHASE, customer.id, purchases=purchases)
+        """What staff see before Confirm; refuses now, rather than after the tap, when the cap is
+        already out of reach."""
+        assert holder.rules is not None
+        rules = holder.rules
+        within_cap(
+            rules,
+            holder.stamps,
+            purchases,
+            holder.stamped_today,
+            customer_name=holder.first_name,
+            merchant_name=merchant_name,
+            customer_chat=(
+                holder.telegram_id,
+                resolve_language(holder.language, holder.telegram_language, self.settings.default_language),
+            ),
+        )
         return PurchasePromptView(
-            token=prompt.token or "",
-            merchant_name=place.merchant.name,
-            customer_first_name=customer.first_name,
-            stamps=card.stamps,
+            token=token,
+            merchant_name=merchant_name,
+            customer_first_name=holder.first_name,
+            stamps=holder.stamps,
             stamps_required=rules.stamps_required,
             stamps_to_add=purchases * rules.stamps_per_purchase,
             purchases=purchases,
-            customer_username=customer.username,
-            last_visit=card.last_purchase_at,
+            customer_username=holder.username,
+            last_visit=holder.last_purchase_at,
             open_rewards=holder.open_rewards,
-            timezone=place.merchant.timezone,
+            timezone=timezone,
         )
 
     async def _add_prompt(
@@ -246,22 +290,38 @@ class CounterService(ServiceBase):
     async def confirm_purchase(self, staff_telegram_id: int, token: str) -> PurchaseResult:
         """Credit the prompt's purchase exactly once, issuing rewards for every full card."""
         now = self.clock.now()
+        if self.db.has_driver:  # the usual tap: the whole confirmation on the driver
+            async with self.db.driver() as tx:
+                statements = CounterStatements(tx)
+                decided = await statements.decide(token, staff_telegram_id, now)
+                if decided is not None:
+                    purchase = Purchase(
+                        decided.merchant_id,
+                        decided.timezone,
+                        decided.staff_id,
+                        decided.customer_id,
+                        decided.purchases,
+                        str(decided.prompt_id),
+                        decided.prompt_id,
+                    )
+                    return await credit(statements, now, self.settings, purchase)
+        # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
             place, prompt = await self._open_prompt(uow, staff_telegram_id, token, PURCHASE)
             if prompt.customer_person_id == place.person.id:
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
                 raise PromptClosed("confirmed")
-            return await credit(
-                uow,
-                now,
-                self.settings,
-                place,
+            purchase = Purchase(
+                place.merchant.id,
+                place.merchant.timezone,
+                place.person.id,
                 prompt.customer_person_id,
                 prompt.purchases,
                 str(prompt.id),
                 prompt.id,
             )
+            return await credit(uow.counter, now, self.settings, purchase)
 
     async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
         """Cancel a purchase or redemption prompt; nothing is credited or spent."""
@@ -331,8 +391,17 @@ class CounterService(ServiceBase):
             await uow.staff.touch(place.member.id, now)
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
-            news = await tell_result(
-                uow, now, f"redeemed:{reward.id}", Kind.REWARD_REDEEMED, customer, place, reward.id
+            news = f"redeemed:{reward.id}"  # news that carries a result: in this transaction
+            await uow.outbox.enqueue(
+                key=news,
+                kind=Kind.REWARD_REDEEMED,
+                category=Category.RESULT,
+                chat_id=customer.telegram_id,
+                person_id=customer.id,
+                merchant_id=place.merchant.id,
+                subject_id=reward.id,
+                now=now,
+                not_before=now,
             )
             return RedeemResult(
                 customer=self.recipient(customer),

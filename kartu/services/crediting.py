@@ -1,6 +1,8 @@
 """Crediting a purchase: the one step a confirmed prompt, an approved claim (and, later, a point of
-sale) share. Plain functions of the unit of work, so each use case calls them in its own
-transaction (cosmicpython's service-layer handlers calling one another with the same ``uow``)."""
+sale) share. A plain function of the counter's statements (storage/counter.py), so each use case
+calls it in its own transaction: on the driver for the counter's hot path, or inside an ORM unit
+of work (``uow.counter``) for a claim (cosmicpython's service-layer handlers calling one another
+with the same transaction)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from kartu.loyalty.codes import new_reward_code
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.errors import DailyCapReached, UnknownCode
 from kartu.loyalty.feedback import survey_is_due
+from kartu.loyalty.language import resolve_language
 from kartu.loyalty.program import (
     ProgramRules,
     PurchaseOutcome,
@@ -19,11 +22,10 @@ from kartu.loyalty.program import (
     local_day_start,
     reward_expiry,
 )
-from kartu.services.access import Workplace
-from kartu.services.base import card_view, language_of, recipient, rules_of
+from kartu.services.base import make_card_view
 from kartu.services.views import CardView, Recipient, RewardView
-from kartu.storage.models import Card, LedgerEntry, Person, Reward, Survey
-from kartu.storage.unit_of_work import UnitOfWork
+from kartu.storage.counter import CounterStatements, LockedCard
+from kartu.storage.repositories.base import UNIQUE_RETRIES
 
 
 @dataclass(frozen=True)
@@ -36,172 +38,152 @@ class PurchaseResult:
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
 
 
+@dataclass(frozen=True)
+class Purchase:
+    """What is being credited: whose purchases, at which shop, confirmed by whom.
+
+    ``source`` names it (a prompt id, ``claim-<id>``); the ledger's idempotency keys derive from
+    it, so the same source can never be credited twice.
+    """
+
+    merchant_id: int
+    timezone: str
+    actor_id: int  # the staff member who confirmed it
+    customer_id: int
+    purchases: int
+    source: str
+    prompt_id: int | None = None
+
+
 def within_cap(
     rules: ProgramRules,
-    card: Card,
+    balance: int,
     purchases: int,
     stamped: int,
-    customer: Person,
-    place: Workplace,
-    settings: Settings,
+    *,
+    customer_name: str,
+    merchant_name: str,
+    customer_chat: tuple[int, str],
 ) -> PurchaseOutcome:
     """The purchase's outcome, or `DailyCapReached` naming whose card it is (staff and the
     customer each hear their part)."""
     try:
-        return credit_purchase(rules, card.stamps, purchases, stamped)
+        return credit_purchase(rules, balance, purchases, stamped)
     except DailyCapReached as refusal:
-        chat = (customer.telegram_id, language_of(customer, settings))
-        raise refusal.about(customer.first_name, place.merchant.name, chat) from None
+        raise refusal.about(customer_name, merchant_name, customer_chat) from None
 
 
 async def credit(
-    uow: UnitOfWork,
-    now: datetime,
-    settings: Settings,
-    place: Workplace,
-    customer_id: int,
-    purchases: int,
-    source: str,
-    prompt_id: int | None = None,
+    statements: CounterStatements, now: datetime, settings: Settings, purchase: Purchase
 ) -> PurchaseResult:
-    """Credit ``purchases`` to the customer's card, issuing a reward per full card.
-
-    ``source`` names what is being credited (a prompt id, ``claim-<id>``); the ledger's
-    idempotency keys derive from it, so the same source can never be credited twice.
-    """
-    # Lock the card first, then read it, the program and the day's stamps in one statement:
-    # after the lock every value is as committed (an owner lowering the stamps needed locks the
-    # cards it caps; PostgreSQL reads committed rows per statement; SQLite writers queue anyway).
-    since = local_day_start(now, place.merchant.timezone)
-    locked = await uow.cards.lock(place.merchant.id, customer_id)
-    holder = await uow.cards.holder(place.merchant.id, customer_id, since, now) if locked else None
-    if holder is None or holder.card is None or holder.program is None:
+    """Credit the purchases to the customer's card, issuing a reward per full card."""
+    # Lock the card first, then read it, the program and the day's stamps: after the lock every
+    # value is as committed (an owner lowering the stamps needed locks the cards it caps;
+    # PostgreSQL reads committed rows per statement; SQLite writers queue anyway).
+    merchant_id, customer_id, source = purchase.merchant_id, purchase.customer_id, purchase.source
+    since = local_day_start(now, purchase.timezone)
+    card = await statements.locked_card(merchant_id, customer_id, since, now)
+    if card is None:
         raise UnknownCode()  # left the shop (or was erased) since the prompt opened
-    customer, card, program = holder.person, holder.card, holder.program
-    rules = rules_of(program)
-    outcome = within_cap(rules, card, purchases, holder.stamped_today, customer, place, settings)
-    common = dict(
-        merchant_id=place.merchant.id,
-        person_id=customer.id,
-        actor_person_id=place.person.id,
-        prompt_id=prompt_id,
-        created_at=now,
+    rules = card.rules
+    language = resolve_language(card.language, card.telegram_language, settings.default_language)
+    outcome = within_cap(
+        rules,
+        card.stamps,
+        purchase.purchases,
+        card.stamped_today,
+        customer_name=card.first_name,
+        merchant_name=card.merchant_name,
+        customer_chat=(card.telegram_id, language),
     )
-    await uow.ledger.append(
-        LedgerEntry(
-            asset="stamp",
-            delta=outcome.stamps_added,
-            reason="purchase",
-            idempotency_key=f"purchase:{source}",
-            **common,
-        )
+    common = dict(actor_id=purchase.actor_id, prompt_id=purchase.prompt_id, now=now)
+    news = [f"card:{source}"]
+    await statements.record_purchase(
+        merchant_id,
+        customer_id,
+        card.card_id,
+        added=outcome.stamps_added,
+        balance=outcome.balance_after,
+        ledger_key=f"purchase:{source}",
+        news_key=news[0],
+        chat_id=card.telegram_id,
+        news={"added": outcome.stamps_added, "filled": outcome.rewards_issued},
+        **common,
     )
     issued: list[RewardView] = []
-    card_news = {"added": outcome.stamps_added, "filled": outcome.rewards_issued}
-    news = [
-        await tell_result(uow, now, f"card:{source}", Kind.CARD_UPDATE, customer, place, card.id, card_news)
-    ]
     for number in range(outcome.rewards_issued):
-        reward = await uow.rewards.add_with_unique_code(
-            lambda: Reward(
-                merchant_id=place.merchant.id,
-                person_id=customer.id,
-                code=new_reward_code(),
-                name=rules.reward_name,
-                issued_at=now,
-                expires_at=reward_expiry(rules, now),
+        code, reward_id, expires_at = "", None, reward_expiry(rules, now)
+        for _ in range(UNIQUE_RETRIES):  # a random code may be taken: draw again
+            code = new_reward_code()
+            reward_id = await statements.add_reward(
+                merchant_id, customer_id, code, rules.reward_name, now, expires_at
             )
+            if reward_id is not None:
+                break
+        if reward_id is None:
+            raise RuntimeError("could not draw a unique reward code")
+        await statements.add_reward_ledger(
+            merchant_id,
+            customer_id,
+            reward_id,
+            spent=rules.stamps_required,
+            full_key=f"card-full:{source}:{number}",
+            reward_key=f"reward:{source}:{number}",
+            **common,
         )
-        for asset, delta, key in (
-            ("stamp", -rules.stamps_required, f"card-full:{source}:{number}"),
-            ("reward", 1, f"reward:{source}:{number}"),
-        ):
-            await uow.ledger.append(
-                LedgerEntry(
-                    asset=asset,
-                    delta=delta,
-                    reason="reward_issued",
-                    idempotency_key=key,
-                    reward_id=reward.id,
-                    **common,
-                )
-            )
-        merchant = place.merchant
-        issued.append(
-            RewardView(reward.code, reward.name, reward.expires_at, merchant.name, merchant.timezone)
+        issued.append(RewardView(code, rules.reward_name, expires_at, card.merchant_name, purchase.timezone))
+        news.append(f"reward-issued:{reward_id}")
+        await statements.enqueue(
+            key=news[-1],
+            kind=Kind.REWARD_ISSUED,
+            category=Category.RESULT,
+            chat_id=card.telegram_id,
+            person_id=customer_id,
+            merchant_id=merchant_id,
+            subject_id=reward_id,
+            now=now,
+            not_before=now,
         )
-        key = f"reward-issued:{reward.id}"
-        news.append(await tell_result(uow, now, key, Kind.REWARD_ISSUED, customer, place, reward.id))
-    await uow.cards.set_stamps(card, outcome.balance_after, last_purchase_at=now)
-    await uow.staff.touch(place.member.id, now)
-    await ask_for_feedback_later(uow, now, place, customer, card, prompt_id, rules, holder.last_survey_at)
+    await ask_for_feedback_later(statements, now, purchase, card)
     return PurchaseResult(
-        customer=recipient(customer, settings),
-        customer_first_name=customer.first_name,
+        customer=Recipient(card.telegram_id, language),
+        customer_first_name=card.first_name,
         stamps_added=outcome.stamps_added,
-        card=await card_view(
-            uow, now, customer, place.merchant, card, program, holder.open_rewards + len(issued)
+        card=make_card_view(
+            card.merchant_name,
+            purchase.timezone,
+            rules,
+            card.personal_code,
+            outcome.balance_after,
+            now,
+            card.open_rewards + len(issued),
         ),
         new_rewards=tuple(issued),
         news=tuple(news),
     )
 
 
-async def tell_result(
-    uow: UnitOfWork,
-    now: datetime,
-    key: str,
-    kind: Kind,
-    customer: Person,
-    place: Workplace,
-    subject_id: int | None,
-    params: dict[str, int] | None = None,
-) -> str:
-    """Queue news that carries a result (a card, a reward code) in the crediting transaction:
-    it survives a Telegram error after the commit. Returns its key, to deliver at once."""
-    await uow.outbox.enqueue(
-        key=key,
-        kind=kind,
-        category=Category.RESULT,
-        chat_id=customer.telegram_id,
-        person_id=customer.id,
-        merchant_id=place.merchant.id,
-        subject_id=subject_id,
-        params=params,
-        now=now,
-        not_before=now,
-    )
-    return key
-
-
 async def ask_for_feedback_later(
-    uow: UnitOfWork,
-    now: datetime,
-    place: Workplace,
-    customer: Person,
-    card: Card,
-    prompt_id: int | None,
-    rules: ProgramRules,
-    last_survey_at: datetime | None,
+    statements: CounterStatements, now: datetime, purchase: Purchase, card: LockedCard
 ) -> None:
     """Queue a survey, in the purchase's transaction, when this customer is due one."""
-    if card.promotions_opt_out or customer.unreachable_at is not None:
+    if card.promotions_opt_out or not card.reachable:
         return
-    if not survey_is_due(last_survey_at, now, rules.survey_every_days):
+    if not survey_is_due(card.last_survey_at, now, card.rules.survey_every_days):
         return
-    survey = await uow.surveys.add(
-        Survey(merchant_id=place.merchant.id, person_id=customer.id, prompt_id=prompt_id, created_at=now)
+    survey_id = await statements.add_survey(
+        purchase.merchant_id, purchase.customer_id, purchase.prompt_id, now
     )
-    due = now + timedelta(minutes=rules.survey_delay_minutes)
-    quiet = QuietHours.parse(place.merchant.quiet_hours)
-    await uow.outbox.enqueue(
-        key=f"survey:{survey.id}",
+    due = now + timedelta(minutes=card.rules.survey_delay_minutes)
+    quiet = QuietHours.parse(card.quiet_hours)
+    await statements.enqueue(
+        key=f"survey:{survey_id}",
         kind=Kind.SURVEY,
         category=Category.PROMO,
-        chat_id=customer.telegram_id,
-        person_id=customer.id,
-        merchant_id=place.merchant.id,
-        subject_id=survey.id,
+        chat_id=card.telegram_id,
+        person_id=purchase.customer_id,
+        merchant_id=purchase.merchant_id,
+        subject_id=survey_id,
         now=now,
-        not_before=next_allowed(due, place.merchant.timezone, quiet, Category.PROMO),
+        not_before=next_allowed(due, purchase.timezone, quiet, Category.PROMO),
     )

@@ -14,10 +14,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiosqlite
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from kartu.storage.driver import DriverTransaction, PostgresTransaction, SqliteTransaction, open_sqlite
 from kartu.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -85,6 +88,11 @@ class Database:
             self.engine.execution_options(**{_WRITE_OPTION: True}), expire_on_commit=False
         )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        database = make_url(url).database if self.is_sqlite else None
+        # The hot path's own SQLite connection (a file's: an in-memory database is per connection).
+        self._sqlite_path = database if database and database != ":memory:" else None
+        self._sqlite_driver: aiosqlite.Connection | None = None
+        self.has_driver = not self.is_sqlite or self._sqlite_path is not None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
@@ -102,6 +110,41 @@ class Database:
             yield uow
 
     @asynccontextmanager
+    async def driver(self, *, transaction: bool = True) -> AsyncIterator[DriverTransaction]:
+        """A write on the driver itself, for the counter's hot statements (storage/counter.py):
+        one transaction, or with ``transaction=False`` statements that each commit alone. On
+        SQLite it queues with the ORM's writers on the same lock; on PostgreSQL it takes a
+        connection from the engine's pool."""
+        if self._write_lock is not None:
+            async with self._write_lock:
+                if self._sqlite_driver is None:
+                    assert self._sqlite_path is not None, "no driver path for an in-memory database"
+                    self._sqlite_driver = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
+                connection = self._sqlite_driver
+                if not transaction:
+                    yield SqliteTransaction(connection)
+                    return
+                await connection.execute("BEGIN IMMEDIATE")
+                try:
+                    yield SqliteTransaction(connection)
+                except BaseException:
+                    await connection.execute("ROLLBACK")
+                    raise
+                await connection.execute("COMMIT")
+            return
+        async with self.engine.connect() as pooled:
+            connection = (await pooled.get_raw_connection()).driver_connection
+            try:
+                if not transaction:
+                    yield PostgresTransaction(connection)
+                    return
+                async with connection.transaction():
+                    yield PostgresTransaction(connection)
+            except (asyncpg.InterfaceError, OSError):
+                await pooled.invalidate()  # a dropped connection does not go back to the pool
+                raise
+
+    @asynccontextmanager
     async def _session_transaction(
         self, factory: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[UnitOfWork]:
@@ -109,4 +152,7 @@ class Database:
             yield UnitOfWork(session)
 
     async def dispose(self) -> None:
+        if self._sqlite_driver is not None:
+            await self._sqlite_driver.close()
+            self._sqlite_driver = None
         await self.engine.dispose()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kartu.storage.counter import CounterStatements
+from kartu.storage.driver import SessionTransaction
 from kartu.storage.repositories.broadcasts import BroadcastRepository
 from kartu.storage.repositories.cards import CardRepository
 from kartu.storage.repositories.claims import ClaimRepository
@@ -45,3 +47,5 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepository(session)
         self.updates = UpdateRepository(session)
         self.personal_data = PersonalDataRepository(session)
+        # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
+        self.counter = CounterStatements(SessionTransaction(session))

@@ -70,6 +70,33 @@ async def test_fifty_prompts_for_one_customer_fill_five_cards_exactly(
     assert (await services.customers.card(CUSTOMER)).stamps == 0
 
 
+async def test_fifty_staff_open_and_confirm_for_one_customer_at_once(
+    services: Services, db: Database
+) -> None:
+    """Fifty staff at fifty tills, one customer: every purchase counted once, every full card one reward."""
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=7, daily_stamp_cap=0))
+    staff = [1000 + number for number in range(50)]
+    for telegram_id in staff:
+        token = await services.merchants.invite_staff(OWNER)
+        await services.customers.start(TelegramProfile(telegram_id, f"Till {telegram_id}"), f"staff_{token}")
+
+    prompts = await asyncio.gather(*(services.counter.open_purchase(t, code) for t in staff))
+    results = await asyncio.gather(
+        *(services.counter.confirm_purchase(t, p.token) for t, p in zip(staff, prompts, strict=True)),
+        *(services.counter.confirm_purchase(t, p.token) for t, p in zip(staff, prompts, strict=True)),
+        return_exceptions=True,
+    )
+
+    assert sum(1 for r in results if not isinstance(r, BaseException)) == 50
+    assert all(isinstance(r, PromptClosed) for r in results if isinstance(r, BaseException))
+    ledger = await _ledger(db)
+    assert ledger.count(("stamp", 1, "purchase")) == 50
+    assert ledger.count(("reward", 1, "reward_issued")) == 7  # 50 stamps: 7 full cards of 7, 1 left
+    assert sum(delta for asset, delta, _ in ledger if asset == "stamp") == 1
+    assert (await services.customers.card(CUSTOMER)).stamps == 1
+    assert len(await services.customers.rewards(CUSTOMER)) == 7
+
+
 async def test_daily_cap_holds_when_prompts_race(services: Services, db: Database) -> None:
     code = await _shop_with_customer(services, ProgramRules(stamps_required=10, daily_stamp_cap=3))
     prompts = [await services.counter.open_purchase(BARISTA, code) for _ in range(20)]

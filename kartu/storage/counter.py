@@ -1,0 +1,417 @@
+"""The counter's hot statements: opening a purchase and confirming it, as plain SQL on the driver
+(storage/driver.py), the same SQL on SQLite and PostgreSQL.
+
+They cover the usual purchase only; services/counter.py sends anything else (an unknown code, a
+locked account, a daily cap, a closed prompt) to the ORM use cases, which say what went wrong.
+The rows written are the ones those use cases write (tests/services/test_hot_path.py runs the
+same script both ways and compares every row).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from kartu.loyalty.program import ProgramRules
+from kartu.loyalty.throttle import CodeMisses
+from kartu.storage.driver import DriverTransaction, Sql
+
+_RULES = tuple(item.name for item in fields(ProgramRules))
+_RULE_COLUMNS = ", ".join(f"g.{name}" for name in _RULES)
+
+_PLACES = Sql(
+    "SELECT p.id AS person_id, p.acting_merchant_id, m.id AS member_id, m.merchant_id, m.code_misses, "
+    "m.miss_window_start, m.misses_in_window, m.locked_at, s.name AS merchant_name, s.timezone "
+    "FROM person p JOIN staff_member m ON m.person_id = p.id AND m.revoked_at IS NULL "
+    "JOIN merchant s ON s.id = m.merchant_id "
+    "WHERE p.telegram_id = :telegram_id ORDER BY m.added_at DESC, m.id DESC"
+)
+_STAMPED_TODAY = (
+    "(SELECT coalesce(sum(l.delta), 0) FROM ledger_entry l WHERE l.merchant_id = :merchant_id "
+    "AND l.person_id = c.id AND l.asset = 'stamp' AND l.reason = 'purchase' AND l.created_at >= :since)"
+)
+_REWARDS_HELD = (
+    "(SELECT count(r.id) FROM reward r WHERE r.merchant_id = :merchant_id AND r.person_id = c.id "
+    "AND r.redeemed_at IS NULL AND r.expires_at > :now)"
+)
+_HOLDER_OF_CODE = Sql(
+    "SELECT c.id AS person_id, c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
+    "k.id AS card_id, k.stamps, k.last_purchase_at, "
+    f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, {_RULE_COLUMNS} "
+    "FROM person c LEFT JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
+    "LEFT JOIN program g ON g.merchant_id = :merchant_id WHERE c.personal_code = :code"
+)
+_ADD_PROMPT = Sql(
+    "INSERT INTO purchase_prompt (token, kind, merchant_id, customer_person_id, staff_person_id, purchases, "
+    "status, created_at, expires_at) VALUES (:token, 'purchase', :merchant_id, :customer_id, :staff_id, "
+    ":purchases, 'pending', :now, :expires_at) RETURNING id"
+)
+# Confirm: the tap is the prompt's staff member's, who still works at its shop, on a pending,
+# unexpired prompt for someone else; anything else changes nothing here.
+_DECIDE = Sql(
+    "UPDATE purchase_prompt SET status = 'confirmed', decided_at = :now, decided_by_person_id = staff_person_id "
+    "WHERE token = :token AND kind = 'purchase' AND status = 'pending' AND expires_at > :now "
+    "AND customer_person_id <> staff_person_id "
+    "AND staff_person_id = (SELECT p.id FROM person p WHERE p.telegram_id = :telegram_id) "
+    "AND EXISTS (SELECT 1 FROM staff_member m WHERE m.person_id = purchase_prompt.staff_person_id "
+    "AND m.merchant_id = purchase_prompt.merchant_id AND m.revoked_at IS NULL) "
+    "RETURNING id, merchant_id, customer_person_id, staff_person_id, purchases, "
+    "(SELECT s.timezone FROM merchant s WHERE s.id = purchase_prompt.merchant_id) AS timezone"
+)
+_LOCK = Sql("SELECT id FROM card WHERE merchant_id = :merchant_id AND person_id = :person_id FOR UPDATE")
+# Read after the lock, in a statement of its own: every value as committed now (see crediting.py).
+_HOLDER = Sql(
+    "SELECT c.telegram_id, c.first_name, c.language, c.telegram_language, c.personal_code, c.unreachable_at, "
+    "k.id AS card_id, k.stamps, k.promotions_opt_out, s.name AS merchant_name, s.quiet_hours, "
+    f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, "
+    "(SELECT max(v.created_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
+    f"AS last_survey_at, {_RULE_COLUMNS} "
+    "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
+    "JOIN merchant s ON s.id = :merchant_id JOIN program g ON g.merchant_id = :merchant_id "
+    "WHERE c.id = :person_id"
+)
+_LEDGER_COLUMNS = (
+    "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, "
+    "idempotency_key, reward_id, prompt_id, created_at) VALUES "
+)
+_ADD_REWARD_LEDGER = Sql(
+    _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :spent, 'reward_issued', :actor_id, :full_key, "
+    ":reward_id, :prompt_id, :now), (:merchant_id, :person_id, 'reward', 1, 'reward_issued', :actor_id, "
+    ":reward_key, :reward_id, :prompt_id, :now) RETURNING id"
+)
+_ENQUEUE = Sql(
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
+    "params, status, attempts, not_before, created_at) VALUES (:key, :kind, :category, :chat_id, :person_id, "
+    ":merchant_id, :subject_id, :params, 'pending', 0, :not_before, :now) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+_ADD_REWARD = Sql(
+    "INSERT INTO reward (merchant_id, person_id, code, name, issued_at, expires_at) "
+    "VALUES (:merchant_id, :person_id, :code, :name, :now, :expires_at) "
+    "ON CONFLICT (code) DO NOTHING RETURNING id"
+)
+# A purchase's own writes: its ledger row, the customer's card news, the card, who confirmed it.
+# PostgreSQL takes them as one statement (one round trip); SQLite one by one (no writes in WITH).
+_PURCHASE_WRITES = (
+    _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :added, 'purchase', :actor_id, :ledger_key, NULL, "
+    ":prompt_id, :now) RETURNING id",
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
+    "params, status, attempts, not_before, created_at) VALUES (:news_key, 'card_update', 'result', :chat_id, "
+    ":person_id, :merchant_id, :card_id, :params, 'pending', 0, :now, :now) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+    "UPDATE card SET stamps = :balance, last_purchase_at = :now WHERE id = :card_id RETURNING id",
+    "UPDATE staff_member SET last_active_at = :now WHERE person_id = :actor_id AND merchant_id = :merchant_id "
+    "AND revoked_at IS NULL RETURNING id",
+)
+_RECORD_PURCHASE = tuple(Sql(text) for text in _PURCHASE_WRITES)
+_RECORD_PURCHASE_AT_ONCE = Sql(
+    "WITH "
+    + ", ".join(f"w{number} AS ({text})" for number, text in enumerate(_PURCHASE_WRITES))
+    + " SELECT 1"
+)
+_ADD_SURVEY = Sql(
+    "INSERT INTO survey (merchant_id, person_id, prompt_id, created_at) "
+    "VALUES (:merchant_id, :person_id, :prompt_id, :now) RETURNING id"
+)
+
+
+@dataclass(frozen=True)
+class StaffPlace:
+    """One shop a staff member works at, as the counter needs it."""
+
+    person_id: int
+    acting_merchant_id: int | None
+    member_id: int
+    merchant_id: int
+    merchant_name: str
+    timezone: str
+    misses: CodeMisses
+
+
+@dataclass(frozen=True)
+class CodeHolder:
+    """The person behind a personal code, with their card at one shop (``card_id`` is ``None``
+    when they hold none there) and the shop's program."""
+
+    person_id: int
+    telegram_id: int
+    first_name: str
+    username: str | None
+    language: str | None
+    telegram_language: str | None
+    card_id: int | None
+    stamps: int
+    last_purchase_at: datetime | None
+    stamped_today: int
+    open_rewards: int
+    rules: ProgramRules | None
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A prompt just confirmed by the tap."""
+
+    prompt_id: int
+    merchant_id: int
+    customer_id: int
+    staff_id: int
+    purchases: int
+    timezone: str
+
+
+@dataclass(frozen=True)
+class LockedCard:
+    """The customer, their card and the shop's rules, read after the card's lock."""
+
+    telegram_id: int
+    first_name: str
+    language: str | None
+    telegram_language: str | None
+    personal_code: str
+    reachable: bool
+    card_id: int
+    stamps: int
+    promotions_opt_out: bool
+    merchant_name: str
+    quiet_hours: str
+    stamped_today: int
+    open_rewards: int
+    last_survey_at: datetime | None
+    rules: ProgramRules
+
+
+def _rules(row: Any) -> ProgramRules:
+    return ProgramRules(**{name: row[name] for name in _RULES})
+
+
+class CounterStatements:
+    """The hot path's statements on one driver transaction."""
+
+    def __init__(self, tx: DriverTransaction) -> None:
+        self.tx = tx
+
+    async def places(self, telegram_id: int) -> list[StaffPlace]:
+        """Every shop the Telegram user works at, newest first (as `staff.places_of_user`)."""
+        rows = await self.tx.all(_PLACES, telegram_id=telegram_id)
+        return [
+            StaffPlace(
+                row["person_id"],
+                row["acting_merchant_id"],
+                row["member_id"],
+                row["merchant_id"],
+                row["merchant_name"],
+                row["timezone"],
+                CodeMisses(
+                    row["code_misses"],
+                    self.tx.when(row["miss_window_start"]),
+                    row["misses_in_window"],
+                    row["locked_at"] is not None,
+                ),
+            )
+            for row in rows
+        ]
+
+    async def holder_of_code(
+        self, merchant_id: int, code: str, since: datetime, now: datetime
+    ) -> CodeHolder | None:
+        """Whose personal code this is, with their card here; ``None`` for an unknown code."""
+        row = await self.tx.one(_HOLDER_OF_CODE, merchant_id=merchant_id, code=code, since=since, now=now)
+        if row is None:
+            return None
+        return CodeHolder(
+            row["person_id"],
+            row["telegram_id"],
+            row["first_name"],
+            row["username"],
+            row["language"],
+            row["telegram_language"],
+            row["card_id"],
+            row["stamps"] or 0,
+            self.tx.when(row["last_purchase_at"]),
+            int(row["stamped_today"]),
+            int(row["open_rewards"]),
+            _rules(row) if row["card_id"] is not None else None,
+        )
+
+    async def add_prompt(
+        self,
+        token: str,
+        merchant_id: int,
+        customer_id: int,
+        staff_id: int,
+        purchases: int,
+        now: datetime,
+        expires_at: datetime,
+    ) -> None:
+        await self.tx.one(
+            _ADD_PROMPT,
+            token=token,
+            merchant_id=merchant_id,
+            customer_id=customer_id,
+            staff_id=staff_id,
+            purchases=purchases,
+            now=now,
+            expires_at=expires_at,
+        )
+
+    async def decide(self, token: str, telegram_id: int, now: datetime) -> Decided | None:
+        """Confirm the pending purchase prompt behind a tap; ``None`` for any other tap."""
+        row = await self.tx.one(_DECIDE, token=token, telegram_id=telegram_id, now=now)
+        if row is None:
+            return None
+        return Decided(
+            row["id"],
+            row["merchant_id"],
+            row["customer_person_id"],
+            row["staff_person_id"],
+            row["purchases"],
+            row["timezone"],
+        )
+
+    async def locked_card(
+        self, merchant_id: int, person_id: int, since: datetime, now: datetime
+    ) -> LockedCard | None:
+        """Lock the customer's card (PostgreSQL; SQLite's writer holds the database), then read it."""
+        if (
+            self.tx.locks_rows
+            and await self.tx.one(_LOCK, merchant_id=merchant_id, person_id=person_id) is None
+        ):
+            return None
+        row = await self.tx.one(_HOLDER, merchant_id=merchant_id, person_id=person_id, since=since, now=now)
+        if row is None:
+            return None
+        return LockedCard(
+            row["telegram_id"],
+            row["first_name"],
+            row["language"],
+            row["telegram_language"],
+            row["personal_code"],
+            row["unreachable_at"] is None,
+            row["card_id"],
+            row["stamps"],
+            bool(row["promotions_opt_out"]),
+            row["merchant_name"],
+            row["quiet_hours"],
+            int(row["stamped_today"]),
+            int(row["open_rewards"]),
+            self.tx.when(row["last_survey_at"]),
+            _rules(row),
+        )
+
+    async def record_purchase(
+        self,
+        merchant_id: int,
+        person_id: int,
+        card_id: int,
+        *,
+        actor_id: int,
+        prompt_id: int | None,
+        now: datetime,
+        added: int,
+        balance: int,
+        ledger_key: str,
+        news_key: str,
+        chat_id: int,
+        news: dict[str, int],
+    ) -> None:
+        """The purchase's ledger row, the card news queued for the customer (a key queued before
+        is kept, as `outbox.enqueue`), the card's new balance and the staff member's last stamp."""
+        values = dict(
+            merchant_id=merchant_id,
+            person_id=person_id,
+            card_id=card_id,
+            actor_id=actor_id,
+            prompt_id=prompt_id,
+            now=now,
+            added=added,
+            balance=balance,
+            ledger_key=ledger_key,
+            news_key=news_key,
+            chat_id=chat_id,
+            params=json.dumps(news),
+        )
+        if self.tx.locks_rows:  # PostgreSQL
+            await self.tx.one(_RECORD_PURCHASE_AT_ONCE, **values)
+            return
+        for sql in _RECORD_PURCHASE:
+            await self.tx.one(sql, **{name: values[name] for name in sql.names})
+
+    async def add_reward(
+        self, merchant_id: int, person_id: int, code: str, name: str, now: datetime, expires_at: datetime
+    ) -> int | None:
+        """A new reward's id; ``None`` when its code is taken (draw another)."""
+        row = await self.tx.one(
+            _ADD_REWARD,
+            merchant_id=merchant_id,
+            person_id=person_id,
+            code=code,
+            name=name,
+            now=now,
+            expires_at=expires_at,
+        )
+        return None if row is None else int(row["id"])
+
+    async def add_reward_ledger(
+        self,
+        merchant_id: int,
+        person_id: int,
+        reward_id: int,
+        *,
+        actor_id: int,
+        prompt_id: int | None,
+        now: datetime,
+        spent: int,
+        full_key: str,
+        reward_key: str,
+    ) -> None:
+        """The full card's stamps out and the reward in: two ledger rows, one statement."""
+        await self.tx.one(
+            _ADD_REWARD_LEDGER,
+            merchant_id=merchant_id,
+            person_id=person_id,
+            actor_id=actor_id,
+            prompt_id=prompt_id,
+            reward_id=reward_id,
+            now=now,
+            spent=-spent,
+            full_key=full_key,
+            reward_key=reward_key,
+        )
+
+    async def enqueue(
+        self,
+        *,
+        key: str,
+        kind: str,
+        category: str,
+        chat_id: int,
+        person_id: int,
+        merchant_id: int,
+        subject_id: int,
+        now: datetime,
+        not_before: datetime,
+        params: dict[str, int] | None = None,
+    ) -> None:
+        """Queue one message in the outbox (as `outbox.enqueue`: a key queued before is kept)."""
+        await self.tx.one(
+            _ENQUEUE,
+            key=key,
+            kind=str(kind),
+            category=str(category),
+            chat_id=chat_id,
+            person_id=person_id,
+            merchant_id=merchant_id,
+            subject_id=subject_id,
+            params=json.dumps(params or {}),
+            not_before=not_before,
+            now=now,
+        )
+
+    async def add_survey(self, merchant_id: int, person_id: int, prompt_id: int | None, now: datetime) -> int:
+        row = await self.tx.one(
+            _ADD_SURVEY, merchant_id=merchant_id, person_id=person_id, prompt_id=prompt_id, now=now
+        )
+        assert row is not None
+        return int(row["id"])

@@ -1,0 +1,138 @@
+"""Transactions on the database driver itself (aiosqlite, asyncpg), for the few statements that run
+on every purchase at the counter.
+
+SQLAlchemy's ORM costs far more per statement than the database does (building the statement,
+the session's bookkeeping, hydrating rows; on SQLite three or four thread hand-offs per statement
+where the driver needs one). The counter's hot path (storage/counter.py) runs on these instead;
+everything else keeps the ORM. One SQL text serves both databases: it is written with ``:name``
+parameters, which SQLite takes as they are and PostgreSQL gets as ``$1, $2, ...``.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import aiosqlite
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
+SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps a DateTime in SQLite
+
+
+class Sql:
+    """One statement in both dialects: ``:name`` parameters for SQLite, ``$n`` for asyncpg."""
+
+    def __init__(self, text: str) -> None:
+        self.names: list[str] = []
+        for name in _PARAMETER.findall(text):
+            if name not in self.names:
+                self.names.append(name)
+        self.sqlite = text
+        self.postgres = _PARAMETER.sub(lambda found: f"${self.names.index(found[1]) + 1}", text)
+
+
+class DriverTransaction(Protocol):
+    """What the hot statements need of a connection: a row (or none) per statement, and the
+    driver's way of handing back a time."""
+
+    locks_rows: bool  # PostgreSQL takes row locks; SQLite's one writer holds the whole database
+
+    async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None: ...
+
+    async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]: ...
+
+    def when(self, value: Any) -> datetime | None: ...
+
+
+class SqliteTransaction:
+    """One aiosqlite connection: each statement is one hand-off to its thread."""
+
+    locks_rows = False
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self.connection = connection
+
+    async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None:
+        return next(iter(await self.all(sql, **values)), None)
+
+    async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
+        bound = {name: _to_sqlite(value) for name, value in values.items()}
+        return list(await self.connection.execute_fetchall(sql.sqlite, bound))  # type: ignore[arg-type]
+
+    def when(self, value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class PostgresTransaction:
+    """One asyncpg connection: each statement is one round trip (prepared once per connection)."""
+
+    locks_rows = True
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None:
+        row = await self.connection.fetchrow(sql.postgres, *(values[name] for name in sql.names))
+        return row  # type: ignore[no-any-return]
+
+    async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
+        rows = await self.connection.fetch(sql.postgres, *(values[name] for name in sql.names))
+        return rows  # type: ignore[no-any-return]
+
+    def when(self, value: Any) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+
+class SessionTransaction:
+    """The same statements inside an ORM unit of work, for a use case that credits among other
+    changes (a claim approved). Rows come back as the driver gives them, as above."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        bind = session.bind
+        self.is_sqlite = bind is None or bind.dialect.name == "sqlite"
+        self.locks_rows = not self.is_sqlite
+
+    async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None:
+        return next(iter(await self.all(sql, **values)), None)
+
+    async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
+        if self.is_sqlite:
+            values = {name: _to_sqlite(value) for name, value in values.items()}
+        await self.session.flush()  # the unit of work's pending changes first
+        result = await self.session.execute(text(sql.sqlite), values)
+        return result.mappings().all() if result.returns_rows else []
+
+    def when(self, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.fromisoformat(value).replace(tzinfo=UTC) if self.is_sqlite else value.astimezone(UTC)
+
+
+def _to_sqlite(value: Any) -> Any:
+    """Values as SQLAlchemy writes them to SQLite: times as naive UTC text, booleans as 0/1."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)
+    return value
+
+
+async def open_sqlite(path: str, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """A connection set up as the engine's are (see database.py), in autocommit mode: the hot
+    path says BEGIN IMMEDIATE itself."""
+    connection = await aiosqlite.connect(path, isolation_level=None)
+    connection.row_factory = sqlite3.Row
+    for pragma in (
+        "journal_mode=WAL",
+        f"busy_timeout={busy_timeout_ms}",
+        "foreign_keys=ON",
+        "synchronous=NORMAL",
+    ):
+        await connection.execute(f"PRAGMA {pragma}")
+    return connection
