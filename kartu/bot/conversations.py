@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram.fsm.state import State
@@ -24,7 +24,8 @@ def form_lifetime(state: str) -> timedelta:
     return FORM_IDLE_BY_STATE.get(state, FORM_IDLE)
 
 
-def _key(key: StorageKey) -> str:
+def storage_key(key: StorageKey) -> str:
+    """The row that holds a form's state (`conversation_state.key`)."""
     return f"{key.bot_id}:{key.chat_id}:{key.thread_id or 0}:{key.user_id}:{key.destiny}"
 
 
@@ -36,34 +37,41 @@ class DatabaseStorage(BaseStorage):
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         async with self.db.write() as uow:
-            await uow.conversations.put(_key(key), state=value, updated_at=self.clock.now())
+            await uow.conversations.put(storage_key(key), state=value, updated_at=self.clock.now())
 
-    async def expire_if_idle(self, key: StorageKey) -> str | None:
+    async def expire_if_idle(
+        self, key: StorageKey, read: tuple[str | None, datetime | None] | None = None
+    ) -> str | None:
         """Close the form when it has been idle past its lifetime; returns the expired state.
-        A form still in use costs one read (no write lock)."""
-        async with self.db.read() as uow:
-            row = await uow.conversations.get(_key(key))
-        if row is None or row.state is None:
+        ``read``: the state and its time as read when the update arrived (else read here)."""
+        if read is None:
+            async with self.db.read() as uow:
+                row = await uow.conversations.get(storage_key(key))
+            read = (row.state, row.updated_at) if row is not None else (None, None)
+        state, updated_at = read
+        if state is None:
             return None
         # A form saved before forms had a clock (no updated_at) is treated as idle.
-        if row.updated_at is not None and self.clock.now() - row.updated_at < form_lifetime(row.state):
+        if updated_at is not None and self.clock.now() - updated_at < form_lifetime(state):
             return None
         async with self.db.write() as uow:
-            await uow.conversations.put(_key(key), state=None, data="{}", updated_at=self.clock.now())
-        return row.state
+            await uow.conversations.put(storage_key(key), state=None, data="{}", updated_at=self.clock.now())
+        return state
 
     async def get_state(self, key: StorageKey) -> str | None:
         async with self.db.read() as uow:
-            row = await uow.conversations.get(_key(key))
+            row = await uow.conversations.get(storage_key(key))
         return row.state if row else None
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         async with self.db.write() as uow:
-            await uow.conversations.put(_key(key), data=json.dumps(dict(data)), updated_at=self.clock.now())
+            await uow.conversations.put(
+                storage_key(key), data=json.dumps(dict(data)), updated_at=self.clock.now()
+            )
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         async with self.db.read() as uow:
-            row = await uow.conversations.get(_key(key))
+            row = await uow.conversations.get(storage_key(key))
         return json.loads(row.data) if row else {}
 
     async def close(self) -> None:

@@ -1,7 +1,7 @@
 """Outer middlewares: what every update passes before any handler sees it.
 
-In order: private chats only, a flood limit per person, each update once, then the
-person's language. The first three answer without touching a handler; the flood limit runs
+In order: private chats only, a flood limit per person, each update once (with the
+sender's language and open form read in the same step), then the person's language. The first three answer without touching a handler; the flood limit runs
 before any database work so a flood costs memory, not queries.
 """
 
@@ -16,17 +16,18 @@ from typing import Any
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.enums import ChatType
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
-from kartu.bot.conversations import DatabaseStorage
+from kartu.bot.conversations import DatabaseStorage, storage_key
 from kartu.bot.i18n import KartuI18n
 from kartu.config import Settings
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.throttle import FloodGuard, Verdict
 from kartu.presenters.format import N_
 from kartu.services.container import Services
-from kartu.services.customers import TelegramProfile
+from kartu.services.customers import Arrival, TelegramProfile
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -117,23 +118,40 @@ class FloodControl(BaseMiddleware):
         return None
 
 
-class OncePerUpdate(BaseMiddleware):
-    """An update Telegram delivers again (a retry, a restart before the offset was saved, a
-    second webhook process) is recognised by its id and has no effect at all."""
+class Arrivals(FSMContextMiddleware):
+    """Each update once: one Telegram delivers again (a retry, a restart before the offset was
+    saved, a second webhook process) is recognised by its id and has no effect at all. The same
+    step reads the sender's language and open form (aiogram's FSM middleware, without its read)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         services: Services = data["services"]
-        if not await services.customers.first_delivery(event.update_id):
+        user: User | None = data.get("event_from_user")
+        context = self.resolve_event_context(data["bot"], data)
+        profile = (
+            TelegramProfile(user.id, user.first_name, user.username, user.language_code) if user else None
+        )
+        key = storage_key(context.key) if context is not None else ""
+        arrival = await services.customers.arrive(event.update_id, profile, key)
+        if not arrival.first_time:
             log.info("update %s was delivered again: ignored", event.update_id)
             return None
-        return await handler(event, data)
+        data["arrival"] = arrival
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            data.update({"state": context, "raw_state": arrival.state})
+            return await handler(event, data)
 
 
 class PersonLanguage(I18nMiddleware):
     """The language the person chose with /lang, else their Telegram language, else the default."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        arrival: Arrival | None = data.get("arrival")
+        if arrival is not None:  # read as the update arrived
+            return arrival.language
         user: User | None = data.get("event_from_user")
         services: Services = data["services"]
         if user is None:
@@ -153,7 +171,9 @@ class StaleForms(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         state: FSMContext | None = data.get("state")
         if state is not None and data.get("raw_state") and isinstance(state.storage, DatabaseStorage):
-            if await state.storage.expire_if_idle(state.key) is not None:
+            arrival: Arrival | None = data.get("arrival")
+            read = (arrival.state, arrival.state_updated_at) if arrival is not None else None
+            if await state.storage.expire_if_idle(state.key, read) is not None:
                 data["raw_state"] = None
                 if isinstance(event, Message):
                     await event.answer(
@@ -171,8 +191,8 @@ def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Setti
     dispatcher.update.outer_middleware(
         FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second))
     )
-    dispatcher.update.outer_middleware(OncePerUpdate())
-    dispatcher.update.outer_middleware(dispatcher.fsm)
+    fsm = dispatcher.fsm
+    dispatcher.update.outer_middleware(Arrivals(fsm.storage, fsm.events_isolation, fsm.strategy))
     # Not on the error observer: the apology must not depend on the database that may have failed.
     PersonLanguage(i18n).setup(dispatcher, exclude={"error"})
     for observer in (dispatcher.message, dispatcher.callback_query):

@@ -98,9 +98,11 @@ async def rate_visit(
             await query.message.edit_text(_("Thank you for your feedback!"))
         return
     result = await services.feedback.rate(query.from_user.id, callback_data.survey_id, callback_data.rating)
-    await query.answer(_("Thank you!"))
+    # The form is open before the tap is answered: a comment typed the moment "Thank you!"
+    # shows belongs to this survey.
     await state.set_state(FeedbackForm.comment)
-    await state.update_data(survey_id=callback_data.survey_id)
+    await state.set_data({"survey_id": callback_data.survey_id})
+    await query.answer(_("Thank you!"))
     if isinstance(query.message, Message):
         question, markup = comment_question(callback_data.survey_id, result.low)
         await query.message.edit_text(question, reply_markup=markup)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from kartu.loyalty.codes import anonymous_code, new_personal_code
@@ -13,6 +14,7 @@ from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.base import ServiceBase, card_view
 from kartu.services.views import CardView, RewardView
+from kartu.storage.arrivals import Sender, arrive
 from kartu.storage.models import Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -57,6 +59,16 @@ class StartOutcome:
     joined: JoinResult | None = None
     invite: InviteResult | None = None
     known_merchants: int = 0
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """An update as it comes in: new or delivered again, the sender's language and open form."""
+
+    first_time: bool
+    language: str
+    state: str | None
+    state_updated_at: datetime | None
 
 
 class CustomerService(ServiceBase):
@@ -188,6 +200,35 @@ class CustomerService(ServiceBase):
         chosen = person.language if person else None
         return resolve_language(chosen, profile.language_code, self.settings.default_language)
 
+    async def arrive(self, update_id: int, profile: TelegramProfile | None, state_key: str) -> Arrival:
+        """An update came in: whether it is new (a second delivery has no effect), the language to
+        answer in, and the sender's open form, in one step on the driver. A profile Telegram shows
+        changed (or a person back after blocking the bot) is written by `seen`."""
+        if not self.db.has_driver:
+            return await self._arrive_by_orm(update_id, profile, state_key)
+        telegram_id = profile.telegram_id if profile is not None else 0
+        async with self.db.driver(transaction=False) as tx:
+            arrived = await arrive(tx, update_id, self.clock.now(), telegram_id, state_key)
+        sender = arrived.sender
+        if profile is None:
+            language = self.settings.default_language
+        elif sender is not None and (not sender.reachable or _profile_changed(sender, profile)):
+            language = await self.seen(profile)
+        else:
+            chosen = sender.language if sender is not None else None
+            language = resolve_language(chosen, profile.language_code, self.settings.default_language)
+        return Arrival(arrived.first_time, language, arrived.state, arrived.state_updated_at)
+
+    async def _arrive_by_orm(
+        self, update_id: int, profile: TelegramProfile | None, state_key: str
+    ) -> Arrival:
+        if not await self.first_delivery(update_id):
+            return Arrival(False, self.settings.default_language, None, None)
+        language = await self.seen(profile) if profile is not None else self.settings.default_language
+        async with self.db.read() as uow:
+            form = await uow.conversations.get(state_key)
+        return Arrival(True, language, form.state if form else None, form.updated_at if form else None)
+
     async def first_delivery(self, update_id: int) -> bool:
         """``True`` the first time an update id is seen; ``False`` when Telegram delivers it again."""
         async with self.db.write() as uow:
@@ -262,7 +303,7 @@ class CustomerService(ServiceBase):
             await uow.personal_data.erase(person, anonymous_code(), now)
 
 
-def _profile_changed(person: Person, profile: TelegramProfile) -> bool:
+def _profile_changed(person: Person | Sender, profile: TelegramProfile) -> bool:
     return (person.first_name, person.username, person.telegram_language) != (
         (profile.first_name or "")[:64],
         profile.username and profile.username[:64],

@@ -61,6 +61,7 @@ async def test_a_failure_in_a_middleware_gets_the_apology(
     async def database_down(*_: object) -> str:
         raise ConnectionError("database is down")
 
+    monkeypatch.setattr(world.app.services.customers, "arrive", database_down)
     monkeypatch.setattr(world.app.services.customers, "seen", database_down)
     monkeypatch.setattr(world.app.services.customers, "chosen_language", database_down)
     assert (await customer.ask("/help")).body.startswith("Maaf, ada gangguan di sistem kami.")

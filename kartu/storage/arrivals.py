@@ -1,0 +1,71 @@
+"""What every update needs before a handler sees it, in one step on the driver: that it is new
+(recorded, so a second delivery has no effect), who sent it (the language they chose, the profile
+Telegram last showed) and the form they have open. SQLite takes two statements, PostgreSQL one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kartu.storage.driver import DriverTransaction, Sql
+
+_RECORD = (
+    "INSERT INTO processed_update (update_id, received_at) VALUES (:update_id, :now) "
+    "ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
+)
+_WHO = (
+    "SELECT p.id AS person_id, p.first_name, p.username, p.telegram_language, p.language, p.unreachable_at, "
+    "c.state, c.updated_at AS state_updated_at FROM (SELECT 1 AS one) AS here "
+    "LEFT JOIN person p ON p.telegram_id = :telegram_id LEFT JOIN conversation_state c ON c.key = :state_key"
+)
+_RECORD_ONE = Sql(_RECORD)
+_WHO_ONE = Sql(_WHO)
+_AT_ONCE = Sql(
+    f"WITH fresh AS ({_RECORD}) SELECT (SELECT count(*) FROM fresh) AS fresh, who.* FROM ({_WHO}) AS who"
+)
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The person behind an update, as stored."""
+
+    first_name: str
+    username: str | None
+    telegram_language: str | None
+    language: str | None
+    reachable: bool
+
+
+@dataclass(frozen=True)
+class Arrived:
+    first_time: bool
+    sender: Sender | None  # ``None``: someone the bot has not met
+    state: str | None  # their open form, if any
+    state_updated_at: datetime | None
+
+
+async def arrive(
+    tx: DriverTransaction, update_id: int, now: datetime, telegram_id: int, state_key: str
+) -> Arrived:
+    """Record the update and read its sender and their form (``telegram_id`` 0: no sender)."""
+    values = dict(update_id=update_id, now=now, telegram_id=telegram_id, state_key=state_key)
+    if tx.locks_rows:  # PostgreSQL: one round trip
+        row = await tx.one(_AT_ONCE, **values)
+        assert row is not None
+        first_time = bool(row["fresh"])
+    else:
+        first_time = await tx.one(_RECORD_ONE, update_id=update_id, now=now) is not None
+        row = await tx.one(_WHO_ONE, telegram_id=telegram_id, state_key=state_key)
+        assert row is not None
+    sender = (
+        Sender(
+            row["first_name"],
+            row["username"],
+            row["telegram_language"],
+            row["language"],
+            row["unreachable_at"] is None,
+        )
+        if row["person_id"] is not None
+        else None
+    )
+    return Arrived(first_time, sender, row["state"], tx.when(row["state_updated_at"]))
