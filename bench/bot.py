@@ -105,6 +105,9 @@ async def _kartu_child(api: str, database_url: str) -> None:
         polling_timeout=1,
         flood_burst=1_000_000,
         scheduler="off",
+        # The bot's own ceiling: Telegram's ~30 messages a second per bot is the pacer's business
+        # (KARTU_SEND_RATE, 25 by default), and the emulator here enforces none.
+        send_rate=1_000,
     )
     app = build_app(settings)
     loop = asyncio.get_running_loop()

@@ -11,6 +11,7 @@ from kartu.loyalty.delivery import Category, Kind, retry_delay
 from kartu.loyalty.staff import Role
 from kartu.services.base import ServiceBase, card_view
 from kartu.services.views import CardView, RewardView
+from kartu.storage import courier
 from kartu.storage.models import OutboxMessage
 from kartu.storage.repositories.outbox import FAILED, SENT, SKIPPED
 from kartu.storage.unit_of_work import UnitOfWork
@@ -123,6 +124,9 @@ class DeliveryService(ServiceBase):
 
     async def claim_keys(self, worker: str, keys: Sequence[str]) -> Sequence[OutboxMessage]:
         """These messages, if still waiting, for immediate delivery (news right after a commit)."""
+        if self.db.has_driver:
+            async with self.db.driver(transaction=False) as tx:
+                return await courier.claim_keys(tx, worker, self.clock.now(), keys)
         async with self.db.write() as uow:
             return await uow.outbox.claim_keys(worker, self.clock.now(), keys)
 
@@ -258,6 +262,10 @@ class DeliveryService(ServiceBase):
         )
 
     async def delivered(self, message_id: int) -> None:
+        if self.db.has_driver:
+            async with self.db.driver(transaction=False) as tx:
+                await courier.mark_sent(tx, message_id, self.clock.now())
+            return
         async with self.db.write() as uow:
             await uow.outbox.finish(message_id, SENT, self.clock.now())
 
