@@ -172,11 +172,15 @@ async def _bare_postgres(url: str, shop: Shop, purchases: int, concurrency: int)
     return purchases / elapsed
 
 
-async def _confirmations(url: str, purchases: int, concurrency: int) -> tuple[float, float, Shop]:
-    """Open and confirm ``purchases`` prompts spread over 100 customers; returns (per second, p95 ms)."""
+async def _confirmations(
+    url: str, purchases: int, concurrency: int, driver: bool = True
+) -> tuple[float, float, Shop]:
+    """Open and confirm ``purchases`` prompts spread over 100 customers; returns (per second, p95 ms).
+    ``driver=False``: the ORM use cases alone, as before the hot path (for the before/after figures)."""
     # PostgreSQL's pool is sized for the writers, as KARTU_DATABASE_MAX_CONNECTIONS would be.
     db = Database(url) if url.startswith("sqlite") else Database(url, pool_size=concurrency, max_overflow=5)
     await upgrade(db.engine)
+    db.has_driver = driver
     services = Services.build(db, Settings(_env_file=None, database_url=url), FrozenClock())
     created = await services.merchants.create_merchant("Bench Kopi", 1, rules=ProgramRules(daily_stamp_cap=0))
     # A second run on one database adds a second shop: owner and staff switch to it (/shop).
@@ -287,16 +291,26 @@ async def main() -> None:
     parser.add_argument("--purchases", type=int, default=2000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
+    parser.add_argument(
+        "--orm", action="store_true", help="also the ORM use cases alone (before the hot path)"
+    )
     args = parser.parse_args()
+
+    async def before(url: str, concurrency: int) -> str:
+        if not args.orm:
+            return ""
+        rate, p95, _ = await _confirmations(url, args.purchases, concurrency, driver=False)
+        return f"  | ORM alone {rate:5.0f}/s p95 {p95:6.1f} ms"
 
     with tempfile.TemporaryDirectory() as directory:
         for concurrency in CONCURRENCY:
             path = f"{directory}/c{concurrency}.db"
             rate, p95, shop = await _confirmations(f"sqlite+aiosqlite:///{path}", args.purchases, concurrency)
             bare = await _bare_sqlite(path, shop, args.purchases, concurrency)
+            orm = await before(f"sqlite+aiosqlite:///{directory}/orm{concurrency}.db", concurrency)
             print(
                 f"sqlite      confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, "
-                f"{concurrency} staff at once)  bare aiosqlite {bare:6.0f}/s  ratio {rate / bare:.2f}"
+                f"{concurrency} staff at once)  bare aiosqlite {bare:6.0f}/s  ratio {rate / bare:.2f}{orm}"
             )
         created = await _postgres_url(args.postgres)
         if created is None:
@@ -307,9 +321,10 @@ async def main() -> None:
                 for concurrency in CONCURRENCY:
                     rate, p95, shop = await _confirmations(url, args.purchases, concurrency)
                     bare = await _bare_postgres(url, shop, args.purchases, concurrency)
+                    orm = await before(url, concurrency)
                     print(
                         f"postgresql  confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, "
-                        f"{concurrency} staff at once)  bare asyncpg {bare:6.0f}/s  ratio {rate / bare:.2f}"
+                        f"{concurrency} staff at once)  bare asyncpg {bare:6.0f}/s  ratio {rate / bare:.2f}{orm}"
                     )
             finally:
                 await _drop(args.postgres, name)
