@@ -27,7 +27,8 @@ from kartu.presenters.menus import (
     keyboard_for,
 )
 from kartu.services.container import Services
-from kartu.services.merchants import Audience, MenuView
+from kartu.services.customers import Arrival
+from kartu.services.views import Audience, MenuView
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,12 @@ async def answer_with_menu(message: Message, bot: Bot, text: str, menu: MenuView
     await message.answer(text, reply_markup=keyboard_for(menu))
 
 
-async def show_help(message: Message, services: Services, bot: Bot) -> None:
-    menu = await services.merchants.menu(message.chat.id)
+async def show_help(message: Message, services: Services, bot: Bot, arrival: Arrival | None = None) -> None:
+    menu = (
+        arrival.menu
+        if arrival is not None and arrival.menu
+        else await services.merchants.menu(message.chat.id)
+    )
     if menu.audience == Audience.CUSTOMER:  # the bot's default menu: nothing to set, one call saved
         await message.answer(help_for(menu), reply_markup=keyboard_for(menu))
         return

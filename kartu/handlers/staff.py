@@ -80,7 +80,7 @@ async def confirm_purchase(
 ) -> None:
     result = await services.counter.confirm_purchase(query.from_user.id, callback_data.token)
     await best_effort(query.answer(_("Confirmed.")))
-    await courier.deliver_now(result.news)
+    await courier.deliver_now(result.news, result.notices)
     await _edit_prompt(query, purchase_confirmed(result))
 
 
@@ -124,7 +124,7 @@ async def _decide_claim(
         except TelegramAPIError as error:
             log.info("could not update claim notice in %s: %s", notice.chat_id, error)
     if decision.purchase is not None:
-        await courier.deliver_now(decision.purchase.news)
+        await courier.deliver_now(decision.purchase.news, decision.purchase.notices)
         return
     with i18n.use_locale(decision.customer.language):
         text = _("Staff could not confirm your purchase. Please ask at the counter.")

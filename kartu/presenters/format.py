@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
 
@@ -29,7 +30,12 @@ def i18n_locale() -> str:
 
 def number_text(value: int) -> str:
     """``1234`` as the reader writes it: "1.234" in Indonesian, "1,234" in English."""
-    return format_decimal(value, locale=i18n_locale())
+    return _number(value, i18n_locale())
+
+
+@lru_cache(maxsize=4096)  # counts of stamps, rewards and people repeat; Babel parses its pattern each time
+def _number(value: int, locale: str) -> str:
+    return format_decimal(value, locale=locale)
 
 
 def decimal_text(value: float) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from kartu.presenters.format import HTML, N_, html
-from kartu.services.merchants import Audience, MenuView
+from kartu.presenters.format import HTML, N_, html, i18n_locale
+from kartu.services.views import Audience, MenuView
 
 MENU_CARD = N_("🎟 My card")
 
@@ -93,6 +95,11 @@ def _row(*labels: str) -> list[KeyboardButton]:
 
 def keyboard_for(menu: MenuView) -> ReplyKeyboardMarkup:
     """The reply keyboard of the role a person acts in (in the current locale)."""
+    return _keyboard(menu, i18n_locale())
+
+
+@lru_cache(maxsize=64)  # a handful of menus in two languages, sent with every help and menu switch
+def _keyboard(menu: MenuView, locale: str) -> ReplyKeyboardMarkup:
     if menu.audience == Audience.OWNER:
         rows = [_row(MENU_LINK, MENU_TEAM), _row(MENU_PROGRAM, MENU_STATS), _row(MENU_BROADCAST, MENU_HELP)]
     elif menu.audience == Audience.STAFF:

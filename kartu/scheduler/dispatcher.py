@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -34,6 +34,7 @@ from kartu.bot.uploads import uploads_of
 from kartu.presenters.notices import Rendered, render_notice, render_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
+from kartu.services.delivery import Notice
 from kartu.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,12 @@ class OutboxDispatcher:
         await asyncio.gather(*(deliver(chat_messages) for chat_messages in by_chat.values()))
         return report
 
-    async def deliver_now(self, keys: Sequence[str]) -> DispatchReport:
+    async def deliver_now(
+        self, keys: Sequence[str], composed: Mapping[str, Notice] | None = None
+    ) -> DispatchReport:
         """Send these queued messages now, in order (a customer's card, then their reward code),
-        straight after the transaction that queued them. What fails stays queued: a 429 or a
+        straight after the transaction that queued them; ``composed``: what some of them say, as
+        that transaction knew it (nothing is read again). What fails stays queued: a 429 or a
         network error is retried by the scheduled dispatcher, so nothing a customer earned is lost."""
         report = DispatchReport()
         try:
@@ -107,7 +111,7 @@ class OutboxDispatcher:
                     # so the queue keeps this order.
                     await self.services.delivery.postpone(rest, max(math.ceil(self.pacer.paused_for()), 1))
                     break
-                await self._deliver(message, report)
+                await self._deliver(message, report, notice=(composed or {}).get(message.idempotency_key))
         except Exception:  # the news stays queued (its claim lapses in 2 minutes); the tap still succeeded
             log.exception("could not deliver %s now; the dispatcher will", keys)
         return report
@@ -125,13 +129,18 @@ class OutboxDispatcher:
         return total
 
     async def _deliver(
-        self, message: OutboxMessage, report: DispatchReport, slots: asyncio.Semaphore | None = None
+        self,
+        message: OutboxMessage,
+        report: DispatchReport,
+        slots: asyncio.Semaphore | None = None,
+        notice: Notice | None = None,
     ) -> None:
-        """Compose, wait for the pacer's slot, send, record. ``slots`` bounds the work, not the
-        waiting: a chat waiting out its one-message-a-second gap holds no slot."""
+        """Compose (unless ``notice`` says it already), wait for the pacer's slot, send, record.
+        ``slots`` bounds the work, not the waiting: a chat waiting out its one-message-a-second
+        gap holds no slot."""
         work = slots or contextlib.nullcontext()  # entered twice: around composing, around sending
         async with work:
-            notice = await self.services.delivery.compose(message)
+            notice = notice or await self.services.delivery.compose(message)
             if notice is None:
                 await self.services.delivery.skipped(message.id, "no longer needed")
                 report.skipped += 1

@@ -6,6 +6,7 @@ with the same transaction)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -23,6 +24,7 @@ from kartu.loyalty.program import (
     reward_expiry,
 )
 from kartu.services.base import make_card_view
+from kartu.services.delivery import CardUpdateNotice, Notice, RewardIssuedNotice
 from kartu.services.views import CardView, Recipient, RewardView
 from kartu.storage.counter import CounterStatements, LockedCard
 from kartu.storage.repositories.base import UNIQUE_RETRIES
@@ -36,6 +38,9 @@ class PurchaseResult:
     card: CardView
     new_rewards: tuple[RewardView, ...] = field(default_factory=tuple)
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
+    # That news as the courier would compose it from the rows just written (by outbox key), so
+    # delivering it right after the commit reads nothing again.
+    notices: Mapping[str, Notice] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,21 +150,29 @@ async def credit(
             not_before=now,
         )
     await ask_for_feedback_later(statements, now, purchase, card)
+    view = make_card_view(
+        card.merchant_name,
+        purchase.timezone,
+        rules,
+        card.personal_code,
+        outcome.balance_after,
+        now,
+        card.open_rewards + len(issued),
+    )
+    notices: dict[str, Notice] = {}
+    if card.reachable:  # else the courier finds there is nothing to send
+        notices[news[0]] = CardUpdateNotice(language, view, outcome.stamps_added, outcome.rewards_issued)
+        notices.update(
+            (key, RewardIssuedNotice(language, reward)) for key, reward in zip(news[1:], issued, strict=True)
+        )
     return PurchaseResult(
         customer=Recipient(card.telegram_id, language),
         customer_first_name=card.first_name,
         stamps_added=outcome.stamps_added,
-        card=make_card_view(
-            card.merchant_name,
-            purchase.timezone,
-            rules,
-            card.personal_code,
-            outcome.balance_after,
-            now,
-            card.open_rewards + len(issued),
-        ),
+        card=view,
         new_rewards=tuple(issued),
         news=tuple(news),
+        notices=notices,
     )
 
 

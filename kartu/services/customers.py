@@ -13,7 +13,7 @@ from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.base import ServiceBase, card_view
-from kartu.services.views import CardView, RewardView
+from kartu.services.views import CardView, MenuView, RewardView
 from kartu.storage.arrivals import Sender, arrive
 from kartu.storage.models import Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
@@ -69,6 +69,7 @@ class Arrival:
     language: str
     state: str | None
     state_updated_at: datetime | None
+    menu: MenuView | None = None  # the screens they get, when read on arrival
 
 
 class CustomerService(ServiceBase):
@@ -217,7 +218,8 @@ class CustomerService(ServiceBase):
         else:
             chosen = sender.language if sender is not None else None
             language = resolve_language(chosen, profile.language_code, self.settings.default_language)
-        return Arrival(arrived.first_time, language, arrived.state, arrived.state_updated_at)
+        menu = MenuView.of(sender.role, sender.has_card) if sender is not None else MenuView.of(None, False)
+        return Arrival(arrived.first_time, language, arrived.state, arrived.state_updated_at, menu)
 
     async def _arrive_by_orm(
         self, update_id: int, profile: TelegramProfile | None, state_key: str

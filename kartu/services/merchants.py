@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
-from enum import StrEnum
 
 from kartu.loyalty.codes import new_personal_code
 from kartu.loyalty.errors import (
@@ -27,7 +26,7 @@ from kartu.loyalty.program import (
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.access import Workplace, acting_member, keep_an_owner, require_owner, require_staff
 from kartu.services.base import ServiceBase, rules_of
-from kartu.services.views import Recipient
+from kartu.services.views import MenuView, Recipient
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -37,21 +36,6 @@ class RemovedMember:
     first_name: str
     recipient: Recipient  # told that they were removed
     merchant_name: str
-
-
-class Audience(StrEnum):
-    CUSTOMER = "customer"
-    STAFF = "staff"
-    OWNER = "owner"
-
-
-@dataclass(frozen=True)
-class MenuView:
-    """Which screens a person gets: the role they act in, and whether they can switch."""
-
-    audience: Audience
-    has_card: bool  # collects stamps somewhere: staff and owners can switch to the customer menu
-    works_somewhere: bool  # staff or owner somewhere: a customer-menu view can switch back
 
 
 @dataclass(frozen=True)
@@ -405,16 +389,10 @@ class MerchantService(ServiceBase):
         async with self.db.read() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
             if person is None:
-                return MenuView(Audience.CUSTOMER, has_card=False, works_somewhere=False)
+                return MenuView.of(None, has_card=False)
             member = acting_member(person, await uow.staff.workplaces(person.id))
-            has_card = person.current_merchant_id is not None
-            if member is None or as_customer:
-                return MenuView(Audience.CUSTOMER, has_card, works_somewhere=member is not None)
-            return MenuView(
-                Audience.OWNER if member.role == Role.OWNER else Audience.STAFF,
-                has_card,
-                works_somewhere=True,
-            )
+            role = member.role if member is not None else None
+            return MenuView.of(role, person.current_merchant_id is not None, as_customer)
 
     async def workplaces(self, telegram_id: int) -> list[WorkplaceEntry]:
         """The shops a person works at, marking the one they act for (/shop)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,25 @@ class RewardView:
     expires_at: datetime
     merchant_name: str
     timezone: str
+
+
+class Audience(StrEnum):
+    CUSTOMER = "customer"
+    STAFF = "staff"
+    OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class MenuView:
+    """Which screens a person gets: the role they act in, and whether they can switch."""
+
+    audience: Audience
+    has_card: bool  # collects stamps somewhere: staff and owners can switch to the customer menu
+    works_somewhere: bool  # staff or owner somewhere: a customer-menu view can switch back
+
+    @classmethod
+    def of(cls, role: str | None, has_card: bool, as_customer: bool = False) -> MenuView:
+        """The menu of someone acting in ``role`` (``None``: works nowhere)."""
+        if role is None or as_customer:
+            return cls(Audience.CUSTOMER, has_card, works_somewhere=role is not None)
+        return cls(Audience.OWNER if role == "owner" else Audience.STAFF, has_card, works_somewhere=True)

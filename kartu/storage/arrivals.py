@@ -15,6 +15,13 @@ _RECORD = (
 )
 _WHO = (
     "SELECT p.id AS person_id, p.first_name, p.username, p.telegram_language, p.language, p.unreachable_at, "
+    "p.current_merchant_id, "
+    # The role at the shop they act for: their /shop choice, else the first shop they joined
+    # (loyalty.staff.acting_place).
+    # (SQLite takes no outer column in a subquery's ORDER BY: the person is joined again inside.)
+    "(SELECT m.role FROM staff_member m JOIN person q ON q.id = m.person_id WHERE q.id = p.id "
+    "AND m.revoked_at IS NULL ORDER BY CASE WHEN m.merchant_id = q.acting_merchant_id THEN 0 ELSE 1 END, "
+    "m.added_at, m.id LIMIT 1) AS role, "
     "c.state, c.updated_at AS state_updated_at FROM (SELECT 1 AS one) AS here "
     "LEFT JOIN person p ON p.telegram_id = :telegram_id LEFT JOIN conversation_state c ON c.key = :state_key"
 )
@@ -34,6 +41,8 @@ class Sender:
     telegram_language: str | None
     language: str | None
     reachable: bool
+    has_card: bool  # collects stamps somewhere
+    role: str | None  # at the shop they act for; ``None``: works nowhere
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,8 @@ async def arrive(
             row["telegram_language"],
             row["language"],
             row["unreachable_at"] is None,
+            row["current_merchant_id"] is not None,
+            row["role"],
         )
         if row["person_id"] is not None
         else None

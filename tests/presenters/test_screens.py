@@ -17,9 +17,9 @@ from kartu.presenters.refusals import explain
 from kartu.presenters.staff import prompt_text
 from kartu.services.counter import PurchasePromptView
 from kartu.services.customers import LeavePreview
-from kartu.services.merchants import Audience, MenuView, ProgramView
+from kartu.services.merchants import ProgramView
 from kartu.services.reports import StatsView
-from kartu.services.views import CardView
+from kartu.services.views import Audience, CardView, MenuView
 
 PROGRAM = ProgramView("Kopi Senja", 10, "1 minuman gratis", 1, 0, 180, 30, "7,1", 120, 14, "21:00-08:00")
 CARD = CardView("Kopi Senja", 7, 10, "1 free drink", "K7Q29XHM", 2, "Asia/Jakarta")

@@ -7,7 +7,7 @@ import pytest
 from kartu.loyalty.errors import NotMember, UnknownCode
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
-from tests.services.conftest import BARISTA, CUSTOMER, Shop
+from tests.services.conftest import BARISTA, CUSTOMER, OWNER, STRANGER, Shop
 
 
 async def test_joining_twice_is_a_welcome_back(shop: Shop, services: Services) -> None:
@@ -43,3 +43,22 @@ async def test_forgetting_erases_the_person(shop: Shop, services: Services) -> N
     async with services.counter.db.read() as uow:  # the shop's books still add up, anonymously
         entries = await uow.ledger.entries(1)
         assert sum(entry.delta for entry in entries if entry.asset == "stamp") == 0 and len(entries) == 2
+
+
+async def test_an_arrival_reads_the_menu_the_menu_use_case_gives(shop: Shop, services: Services) -> None:
+    """The role read with each update (one statement) is the one `merchants.menu` works out."""
+    second = await services.merchants.create_merchant("Kopi Pagi", OWNER)  # the owner's second shop
+    await services.customers.start(
+        TelegramProfile(BARISTA, "Budi"), f"m_{second.slug}"
+    )  # Budi collects stamps
+    await services.merchants.act_for(OWNER, 2)
+    owner_token = await services.merchants.invite_staff(OWNER, "owner")
+    await services.customers.start(TelegramProfile(BARISTA, "Budi"), f"staff_{owner_token}")  # owner there
+    people = (OWNER, BARISTA, CUSTOMER, STRANGER)
+    for update_id, person in enumerate(people * 3, start=1):
+        if update_id == len(people) + 1:  # the barista acts for their first shop, then the second
+            await services.merchants.act_for(BARISTA, 1)
+        if update_id == 2 * len(people) + 1:
+            await services.merchants.act_for(BARISTA, 2)
+        arrival = await services.customers.arrive(update_id, TelegramProfile(person, "X"), f"42:{person}")
+        assert arrival.menu == await services.merchants.menu(person), (update_id, person)

@@ -13,7 +13,7 @@ from kartu.loyalty.errors import (
 )
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
-from kartu.services.merchants import Audience
+from kartu.services.views import Audience
 from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop
 
 
