@@ -9,6 +9,8 @@ doing the same exchanges, each bot in its own process, the emulator in this one.
 - backlog: updates waiting when the bot starts (/help from 1,000 people): drain time, answers,
   updates answered twice or not at all, apologies, and each bot's peak RSS.
 - start-up: seconds from the end of the imports to the first getUpdates.
+- webhook: the same confirmations with 1, 2 and 4 Kartu processes serving the webhook on one
+  PostgreSQL (skipped when no server answers), updates spread over them round robin.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from kartu.sandbox.emulator import BotAPIEmulator, SentMessage  # noqa: E402
 
 CUSTOMERS = 100
+WEBHOOK_SECRET = "bench-secret"
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 STAFF_BASE, CUSTOMER_BASE, BACKLOG_PEOPLE = 10_000, 20_000, 1_000
 
 
@@ -63,6 +67,38 @@ class Counting(BotAPIEmulator):
         if self.first_poll is None:
             self.first_poll = time.perf_counter()
         return await super()._get_updates(params)
+
+    # Webhook mode with several bot processes: each registers its URL; updates go round robin.
+    hooks: list[str]
+    _hook_session: Any = None
+    _turn = 0
+
+    def _set_webhook(self, params: dict[str, Any]) -> bool:
+        self.hooks = getattr(self, "hooks", [])
+        self.hooks.append(str(params["url"]))
+        return True
+
+    async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        if not getattr(self, "hooks", None):
+            return await super().push_update(kind, payload)
+        import aiohttp
+
+        sender = (payload.get("from") or {}).get("id")
+        if isinstance(sender, int):
+            self.started.add(sender)
+        if kind == "callback_query":
+            self._open_queries.add(str(payload["id"]))
+        update_id = next(self._update_ids)
+        if self._hook_session is None:
+            self._hook_session = aiohttp.ClientSession()
+        self._turn += 1
+        url = self.hooks[self._turn % len(self.hooks)]
+        headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+        async with self._hook_session.post(
+            url, json={"update_id": update_id, kind: payload}, headers=headers
+        ):
+            pass
+        return update_id
 
     def next_to(self, chat_id: int) -> asyncio.Future[SentMessage]:
         future: asyncio.Future[SentMessage] = asyncio.get_running_loop().create_future()
@@ -117,6 +153,32 @@ async def _kartu_child(api: str, database_url: str) -> None:
     _report_and_exit(0)
 
 
+async def _kartu_webhook_child(api: str, database_url: str, port: int) -> None:
+    """One of several Kartu processes serving the bot's webhook on PostgreSQL."""
+    from kartu.bot.app import build_app, run_webhook
+    from kartu.config import Settings
+
+    imported = time.perf_counter()
+    settings = Settings(
+        _env_file=None,
+        bot_token="42:TEST-TOKEN",
+        telegram_api_url=api,
+        database_url=database_url,
+        flood_burst=1_000_000,
+        scheduler="off",
+        send_rate=1_000,
+        webhook_url=f"http://127.0.0.1:{port}",
+        webhook_port=port,
+        webhook_secret=WEBHOOK_SECRET,
+    )
+    app = build_app(settings)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print(f"ready-after-imports-from {imported:.6f}", flush=True)
+    await run_webhook(app, stop)
+    _report_and_exit(0)
+
+
 async def _bare_child(api: str) -> None:
     """A bare aiogram bot: one handler per exchange, no database, the same calls as Kartu makes."""
     from aiogram import Bot, Dispatcher, F
@@ -168,7 +230,7 @@ async def _bare_child(api: str) -> None:
 # -- the driver ----------------------------------------------------------------------------------
 
 
-async def _start_child(kind: str, emulator: Counting, database_url: str) -> tuple[Any, float]:
+async def _start_child(kind: str, emulator: Counting, database_url: str, port: int = 0) -> tuple[Any, float]:
     emulator.first_poll = None
     emulator.spawned = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
@@ -180,6 +242,8 @@ async def _start_child(kind: str, emulator: Counting, database_url: str) -> tupl
         emulator.url,
         "--database",
         database_url,
+        "--port",
+        str(port),
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
@@ -234,13 +298,26 @@ async def _prepare_shop(database_url: str, staff: int) -> list[str]:
 async def _confirmations(
     kind: str, emulator: Counting, database_url: str, codes: list[str], staff: int, purchases: int
 ) -> tuple[float, float, tuple[float, float]]:
-    """Rate, p95 (ms) and start-up (after the imports, and in all) of one bot doing ``purchases`` exchanges with ``staff`` at once."""
+    """Rate, p95 (ms) and start-up (after the imports, and in all) of one bot doing ``purchases``
+    exchanges with ``staff`` at once."""
     emulator.users_started(
         *(STAFF_BASE + n for n in range(staff)), *(CUSTOMER_BASE + n for n in range(CUSTOMERS))
     )
     process, imported = await _start_child(kind, emulator, database_url)
     await _first_poll(emulator)
     ready = (emulator.first_poll - imported, emulator.first_poll - emulator.spawned)
+    try:
+        rate, p95 = await _exchanges(emulator, codes if kind == "kartu" else None, staff, purchases)
+    finally:
+        await _stop_child(process)
+    return rate, p95, ready
+
+
+async def _exchanges(
+    emulator: Counting, codes: list[str] | None, staff: int, purchases: int
+) -> tuple[float, float]:
+    """Staff send a code and tap Confirm until ``purchases`` customers got their card: rate, p95 ms.
+    ``codes`` ``None``: the bare bot's fake codes."""
     queue = list(range(purchases))
     latencies: list[float] = []
 
@@ -248,18 +325,17 @@ async def _confirmations(
         while queue:
             index = queue.pop()
             customer = CUSTOMER_BASE + index % CUSTOMERS
-            code = codes[index % CUSTOMERS] if kind == "kartu" else f"X-{customer}"
+            code = codes[index % CUSTOMERS] if codes is not None else f"X-{customer}"
             started = time.perf_counter()
             prompt = emulator.next_to(staff_id)
             await emulator.push_update("message", _message(emulator, staff_id, code))
             shown = await asyncio.wait_for(prompt, 30)
-            data = shown.buttons()[0]["callback_data"]
             card = emulator.next_to(customer)
             query = {
                 "id": f"q{index}-{staff_id}",
                 "from": _user(staff_id),
                 "chat_instance": "1",
-                "data": data,
+                "data": shown.buttons()[0]["callback_data"],
                 "message": {**_message(emulator, staff_id, shown.text or ""), "message_id": shown.message_id},
             }
             await emulator.push_update("callback_query", query)
@@ -267,12 +343,53 @@ async def _confirmations(
             latencies.append(time.perf_counter() - started)
 
     started = time.perf_counter()
+    await asyncio.gather(*(worker(STAFF_BASE + n) for n in range(staff)))
+    elapsed = time.perf_counter() - started
+    return purchases / elapsed, statistics.quantiles(latencies, n=20)[18] * 1000
+
+
+async def _webhook_confirmations(
+    emulator: Counting, postgres: str, processes: int, staff: int, purchases: int
+) -> tuple[float, float] | None:
+    """The same exchanges with ``processes`` Kartu processes serving the webhook on one PostgreSQL."""
+    import asyncpg
+
     try:
-        await asyncio.gather(*(worker(STAFF_BASE + n) for n in range(staff)))
+        admin = await asyncpg.connect(postgres.replace("+asyncpg", ""), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return None
+    name = f"kartu_botbench_{os.getpid()}_{processes}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres.rpartition("/")[0] + "/" + name
+    children = []
+    try:
+        codes = await _prepare_shop(url, staff)
+        emulator.users_started(
+            *(STAFF_BASE + n for n in range(staff)), *(CUSTOMER_BASE + n for n in range(CUSTOMERS))
+        )
+        emulator.hooks = []
+        for _ in range(processes):
+            process, _ = await _start_child("kartu-webhook", emulator, url, port=_free_port())
+            children.append(process)
+        for _ in range(6000):
+            if len(emulator.hooks) == processes:
+                break
+            await asyncio.sleep(0.01)
+        return await _exchanges(emulator, codes, staff, purchases)
     finally:
-        elapsed = time.perf_counter() - started
-        await _stop_child(process)
-    return purchases / elapsed, statistics.quantiles(latencies, n=20)[18] * 1000, ready
+        for process in children:
+            await _stop_child(process)
+        emulator.hooks = []
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 async def _backlog(kind: str, emulator: Counting, database_url: str, updates: int) -> dict[str, float]:
@@ -313,10 +430,16 @@ async def main() -> None:
     parser.add_argument("--staff", type=int, default=20)
     parser.add_argument("--purchases", type=int, default=600)
     parser.add_argument("--backlog", type=int, default=10_000)
-    parser.add_argument("--child", choices=("kartu", "bare"))
+    parser.add_argument("--child", choices=("kartu", "bare", "kartu-webhook"))
     parser.add_argument("--api")
     parser.add_argument("--database")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--webhooks", default="1,2,4", help="process counts for webhook mode on PostgreSQL")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
+    if args.child == "kartu-webhook":
+        await _kartu_webhook_child(args.api, args.database, args.port)
+        return
     if args.child == "kartu":
         if os.environ.get("BENCH_PROFILE"):  # where the bot's time goes: BENCH_PROFILE=file.prof
             import cProfile
@@ -357,6 +480,17 @@ async def main() -> None:
                 f"start-up to the first getUpdates: kartu {kartu_ready[0]:.2f} s after its imports "
                 f"({kartu_ready[1]:.2f} s in all), bare aiogram {bare_ready[0]:.2f} s ({bare_ready[1]:.2f} s in all)"
             )
+        for processes in (int(n) for n in args.webhooks.split(",") if n):
+            figures = await _webhook_confirmations(
+                emulator, args.postgres, processes, args.staff, args.purchases
+            )
+            if figures is None:
+                print(f"webhook confirmations: skipped (no PostgreSQL at {args.postgres})")
+                break
+            print(
+                f"webhook confirmations (PostgreSQL, {processes} Kartu processes, {args.staff} staff): "
+                f"{figures[0]:.0f}/s p95 {figures[1]:.0f} ms"
+            )
         if args.backlog:
             kartu = await _backlog(
                 "kartu", emulator, f"sqlite+aiosqlite:///{directory}/backlog.db", args.backlog
@@ -370,6 +504,8 @@ async def main() -> None:
                     f"peak RSS {figures['rss']:.0f} MiB"
                 )
             print(f"backlog speed ratio kartu/bare: {bare['seconds'] / kartu['seconds']:.2f}")
+    if emulator._hook_session is not None:
+        await emulator._hook_session.close()
     await emulator.stop()
 
 

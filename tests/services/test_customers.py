@@ -62,3 +62,14 @@ async def test_an_arrival_reads_the_menu_the_menu_use_case_gives(shop: Shop, ser
             await services.merchants.act_for(BARISTA, 2)
         arrival = await services.customers.arrive(update_id, TelegramProfile(person, "X"), f"42:{person}")
         assert arrival.menu == await services.merchants.menu(person), (update_id, person)
+
+
+async def test_an_arrival_without_the_driver_reads_the_same(shop: Shop, services: Services) -> None:
+    """An in-memory database has no driver connection: the ORM reads give the same arrival."""
+    profile = TelegramProfile(CUSTOMER, "Ayu", "ayu_k", "en")
+    with_driver = await services.customers.arrive(1, profile, "42:300:0:300:default")
+    services.customers.db.has_driver = False
+    without = await services.customers.arrive(2, profile, "42:300:0:300:default")
+    again = await services.customers.arrive(2, profile, "42:300:0:300:default")
+    assert (with_driver.first_time, without.first_time, again.first_time) == (True, True, False)
+    assert (without.language, without.state) == (with_driver.language, with_driver.state) == ("en", None)
