@@ -136,7 +136,7 @@ class CounterService(ServiceBase):
         """The usual purchase (a known customer of the shop, a staff member with no misses to
         reset, within the day's cap) in three statements on the driver; ``None`` for anything else."""
         now = self.clock.now()
-        async with self.db.driver(transaction=False) as tx:
+        async with self.db.driver(transaction=False) as tx:  # on SQLite the reads do not queue
             statements = CounterStatements(tx)
             places = await statements.places(staff_telegram_id)
             place = acting_place(places[0].acting_merchant_id, places) if places else None

@@ -56,13 +56,14 @@ class Arrived:
 async def arrive(
     tx: DriverTransaction, update_id: int, now: datetime, telegram_id: int, state_key: str
 ) -> Arrived:
-    """Record the update and read its sender and their form (``telegram_id`` 0: no sender)."""
+    """Record the update and read its sender and their form (``telegram_id`` 0: no sender), on
+    statements that each commit alone (`Database.driver(transaction=False)`)."""
     values = dict(update_id=update_id, now=now, telegram_id=telegram_id, state_key=state_key)
     if tx.locks_rows:  # PostgreSQL: one round trip
         row = await tx.one(_AT_ONCE, **values)
         assert row is not None
         first_time = bool(row["fresh"])
-    else:
+    else:  # SQLite: the insert in the writers' queue, the read beside it
         first_time = await tx.one(_RECORD_ONE, update_id=update_id, now=now) is not None
         row = await tx.one(_WHO_ONE, telegram_id=telegram_id, state_key=state_key)
         assert row is not None

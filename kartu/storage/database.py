@@ -20,7 +20,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from kartu.storage.driver import DriverTransaction, PostgresTransaction, SqliteTransaction, open_sqlite
+from kartu.storage.driver import (
+    DriverTransaction,
+    PostgresTransaction,
+    SqliteStatements,
+    SqliteTransaction,
+    open_sqlite,
+)
 from kartu.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -92,6 +98,8 @@ class Database:
         # The hot path's own SQLite connection (a file's: an in-memory database is per connection).
         self._sqlite_path = database if database and database != ":memory:" else None
         self._sqlite_driver: aiosqlite.Connection | None = None
+        self._sqlite_reader: aiosqlite.Connection | None = None
+        self._opening = asyncio.Lock()
         self.has_driver = not self.is_sqlite or self._sqlite_path is not None
 
     @asynccontextmanager
@@ -111,27 +119,46 @@ class Database:
 
     @asynccontextmanager
     async def driver(self, *, transaction: bool = True) -> AsyncIterator[DriverTransaction]:
-        """A write on the driver itself, for the counter's hot statements (storage/counter.py):
-        one transaction, or with ``transaction=False`` statements that each commit alone. On
-        SQLite it queues with the ORM's writers on the same lock; on PostgreSQL it takes a
-        connection from the engine's pool."""
-        if self._write_lock is not None:
-            async with self._write_lock:
-                if self._sqlite_driver is None:
-                    assert self._sqlite_path is not None, "no driver path for an in-memory database"
-                    self._sqlite_driver = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
-                connection = self._sqlite_driver
-                if not transaction:
-                    yield SqliteTransaction(connection)
-                    return
-                await connection.execute("BEGIN IMMEDIATE")
-                try:
-                    yield SqliteTransaction(connection)
-                except BaseException:
-                    await connection.execute("ROLLBACK")
-                    raise
-                await connection.execute("COMMIT")
+        """Statements on the driver itself, for the hot path (storage/counter.py and beside it): one
+        transaction, or with ``transaction=False`` statements that each commit alone. On SQLite a
+        transaction queues with the ORM's writers on the same lock and connection; single statements
+        queue there only to write, and read on a connection of their own (WAL readers see the last
+        commit and wait for nobody). PostgreSQL takes a connection from the engine's pool."""
+        if self._write_lock is None:
+            async with self._postgres(transaction) as tx:
+                yield tx
             return
+        if not transaction:
+            yield SqliteStatements(await self._sqlite_connection(reader=True), self._sqlite_write)
+            return
+        async with self._write_lock:
+            connection = await self._sqlite_connection(reader=False)
+            await connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield SqliteTransaction(connection)
+            except BaseException:
+                await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
+
+    async def _sqlite_write(self, sql: str, values: dict[str, Any]) -> list[Any]:
+        """One statement that commits alone, in the writers' queue."""
+        assert self._write_lock is not None
+        async with self._write_lock:
+            connection = await self._sqlite_connection(reader=False)
+            return list(await connection.execute_fetchall(sql, values))
+
+    async def _sqlite_connection(self, *, reader: bool) -> aiosqlite.Connection:
+        async with self._opening:
+            assert self._sqlite_path is not None, "no driver path for an in-memory database"
+            if reader and self._sqlite_reader is None:
+                self._sqlite_reader = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
+            if not reader and self._sqlite_driver is None:
+                self._sqlite_driver = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
+        return self._sqlite_reader if reader else self._sqlite_driver  # type: ignore[return-value]
+
+    @asynccontextmanager
+    async def _postgres(self, transaction: bool) -> AsyncIterator[DriverTransaction]:
         async with self.engine.connect() as pooled:
             connection = (await pooled.get_raw_connection()).driver_connection
             try:
@@ -152,7 +179,8 @@ class Database:
             yield UnitOfWork(session)
 
     async def dispose(self) -> None:
-        if self._sqlite_driver is not None:
-            await self._sqlite_driver.close()
-            self._sqlite_driver = None
+        for connection in (self._sqlite_driver, self._sqlite_reader):
+            if connection is not None:
+                await connection.close()
+        self._sqlite_driver = self._sqlite_reader = None
         await self.engine.dispose()

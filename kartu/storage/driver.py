@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ class Sql:
             if name not in self.names:
                 self.names.append(name)
         self.sqlite = text
+        self.writes = re.match(r"\s*(INSERT|UPDATE|DELETE|WITH)\b", text, re.IGNORECASE) is not None
         self.postgres = _PARAMETER.sub(lambda found: f"${self.names.index(found[1]) + 1}", text)
 
 
@@ -63,6 +64,31 @@ class SqliteTransaction:
     async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
         bound = {name: _to_sqlite(value) for name, value in values.items()}
         return list(await self.connection.execute_fetchall(sql.sqlite, bound))  # type: ignore[arg-type]
+
+    def when(self, value: Any) -> datetime | None:
+        return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class SqliteStatements:
+    """Statements that each commit alone: writes go to ``write`` (the writers' queue and
+    connection), reads to a connection of their own."""
+
+    locks_rows = False
+
+    def __init__(
+        self, reader: aiosqlite.Connection, write: Callable[[str, dict[str, Any]], Awaitable[list[Any]]]
+    ) -> None:
+        self.reader = reader
+        self.write = write
+
+    async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None:
+        return next(iter(await self.all(sql, **values)), None)
+
+    async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
+        bound = {name: _to_sqlite(value) for name, value in values.items()}
+        if sql.writes:
+            return await self.write(sql.sqlite, bound)
+        return list(await self.reader.execute_fetchall(sql.sqlite, bound))  # type: ignore[arg-type]
 
     def when(self, value: Any) -> datetime | None:
         return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
