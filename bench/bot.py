@@ -76,29 +76,20 @@ class Counting(BotAPIEmulator):
     def _set_webhook(self, params: dict[str, Any]) -> bool:
         self.hooks = getattr(self, "hooks", [])
         self.hooks.append(str(params["url"]))
+        self.deliver = self.post_round_robin
         return True
 
-    async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
-        if not getattr(self, "hooks", None):
-            return await super().push_update(kind, payload)
+    async def post_round_robin(self, update: dict[str, Any]) -> None:
+        """Where pushed updates go while webhooks are registered (the emulator's ``deliver``)."""
         import aiohttp
 
-        sender = (payload.get("from") or {}).get("id")
-        if isinstance(sender, int):
-            self.started.add(sender)
-        if kind == "callback_query":
-            self._open_queries.add(str(payload["id"]))
-        update_id = next(self._update_ids)
         if self._hook_session is None:
             self._hook_session = aiohttp.ClientSession()
         self._turn += 1
         url = self.hooks[self._turn % len(self.hooks)]
         headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
-        async with self._hook_session.post(
-            url, json={"update_id": update_id, kind: payload}, headers=headers
-        ):
+        async with self._hook_session.post(url, json=update, headers=headers):
             pass
-        return update_id
 
     def next_to(self, chat_id: int) -> asyncio.Future[SentMessage]:
         future: asyncio.Future[SentMessage] = asyncio.get_running_loop().create_future()
@@ -123,6 +114,23 @@ def _message(emulator: BotAPIEmulator, user_id: int, text: str) -> dict[str, Any
 # -- the bots, each run in a child process -------------------------------------------------------
 
 
+def _bot_settings(api: str, database_url: str, **more: Any) -> Any:
+    from kartu.config import Settings
+
+    return Settings(
+        _env_file=None,
+        bot_token="42:TEST-TOKEN",
+        telegram_api_url=api,
+        database_url=database_url,
+        flood_burst=1_000_000,  # scripted staff type far faster than people may
+        scheduler="off",
+        # The bot's own ceiling: Telegram's ~30 messages a second per bot is the pacer's business
+        # (KARTU_SEND_RATE, 25 by default), and the emulator here enforces none.
+        send_rate=1_000,
+        **more,
+    )
+
+
 def _report_and_exit(ready_after_imports: float) -> None:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{peak:.0f} {ready_after_imports:.3f}", flush=True)
@@ -130,22 +138,9 @@ def _report_and_exit(ready_after_imports: float) -> None:
 
 async def _kartu_child(api: str, database_url: str) -> None:
     from kartu.bot.app import build_app, run_polling
-    from kartu.config import Settings
 
     imported = time.perf_counter()
-    settings = Settings(
-        _env_file=None,
-        bot_token="42:TEST-TOKEN",
-        telegram_api_url=api,
-        database_url=database_url,
-        polling_timeout=1,
-        flood_burst=1_000_000,
-        scheduler="off",
-        # The bot's own ceiling: Telegram's ~30 messages a second per bot is the pacer's business
-        # (KARTU_SEND_RATE, 25 by default), and the emulator here enforces none.
-        send_rate=1_000,
-    )
-    app = build_app(settings)
+    app = build_app(_bot_settings(api, database_url, polling_timeout=1))
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, lambda: asyncio.ensure_future(app.dispatcher.stop_polling()))
     print(f"ready-after-imports-from {imported:.6f}", flush=True)
@@ -156,17 +151,11 @@ async def _kartu_child(api: str, database_url: str) -> None:
 async def _kartu_webhook_child(api: str, database_url: str, port: int) -> None:
     """One of several Kartu processes serving the bot's webhook on PostgreSQL."""
     from kartu.bot.app import build_app, run_webhook
-    from kartu.config import Settings
 
     imported = time.perf_counter()
-    settings = Settings(
-        _env_file=None,
-        bot_token="42:TEST-TOKEN",
-        telegram_api_url=api,
-        database_url=database_url,
-        flood_burst=1_000_000,
-        scheduler="off",
-        send_rate=1_000,
+    settings = _bot_settings(
+        api,
+        database_url,
         webhook_url=f"http://127.0.0.1:{port}",
         webhook_port=port,
         webhook_secret=WEBHOOK_SECRET,
@@ -380,6 +369,7 @@ async def _webhook_confirmations(
         for process in children:
             await _stop_child(process)
         emulator.hooks = []
+        emulator.deliver = None
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 
