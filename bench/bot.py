@@ -341,15 +341,12 @@ async def _webhook_confirmations(
     emulator: Counting, postgres: str, processes: int, staff: int, purchases: int
 ) -> tuple[float, float] | None:
     """The same exchanges with ``processes`` Kartu processes serving the webhook on one PostgreSQL."""
-    import asyncpg
+    from core_loop import _drop, _postgres_url  # the same throwaway database as bench/core_loop.py
 
-    try:
-        admin = await asyncpg.connect(postgres.replace("+asyncpg", ""), timeout=3)
-    except (OSError, asyncpg.PostgresError, TimeoutError):
+    created = await _postgres_url(postgres)
+    if created is None:
         return None
-    name = f"kartu_botbench_{os.getpid()}_{processes}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = postgres.rpartition("/")[0] + "/" + name
+    url, name = created
     children = []
     try:
         codes = await _prepare_shop(url, staff)
@@ -370,8 +367,7 @@ async def _webhook_confirmations(
             await _stop_child(process)
         emulator.hooks = []
         emulator.deliver = None
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await _drop(postgres, name)
 
 
 def _free_port() -> int:
