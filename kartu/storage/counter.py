@@ -3,7 +3,7 @@
 
 They cover the usual purchase only; services/counter.py sends anything else (an unknown code, a
 locked account, a daily cap, a closed prompt) to the ORM use cases, which say what went wrong.
-The rows written are the ones those use cases write (tests/services/test_hot_path.py runs the
+The rows written are the ones those use cases write (tests/storage/test_hot_path.py runs the
 same script both ways and compares every row).
 """
 
