@@ -21,7 +21,7 @@ from kartu.loyalty.errors import (
 )
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.program import credit_purchase, local_day_start, parse_purchase_count
-from kartu.loyalty.staff import PROMPT_TTL, Role, acting_place
+from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
 from kartu.services.base import ServiceBase
@@ -138,12 +138,12 @@ class CounterService(ServiceBase):
         now = self.clock.now()
         async with self.db.driver(transaction=False) as tx:  # on SQLite the reads do not queue
             statements = CounterStatements(tx)
-            places = await statements.places(staff_telegram_id)
-            place = acting_place(places[0].acting_merchant_id, places) if places else None
-            if place is None or place.misses.streak or not may_try_code(place.misses, now):
+            found = await statements.usual_purchase(staff_telegram_id, canonical, now)
+            if found is None:
                 return None
-            since = local_day_start(now, place.timezone)
-            holder = await statements.holder_of_code(place.merchant_id, canonical, since, now)
+            place, holder = found
+            if place.misses.streak or not may_try_code(place.misses, now):
+                return None
             if holder is None or holder.rules is None or holder.person_id == place.person_id:
                 return None
             try:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from kartu.loyalty.program import ProgramRules
+from kartu.loyalty.program import ProgramRules, local_day_start
+from kartu.loyalty.staff import acting_place
 from kartu.loyalty.throttle import CodeMisses
 from kartu.storage.driver import DriverTransaction, Sql
 
@@ -28,20 +29,50 @@ _PLACES = Sql(
     "JOIN merchant s ON s.id = m.merchant_id "
     "WHERE p.telegram_id = :telegram_id ORDER BY m.added_at DESC, m.id DESC"
 )
-_STAMPED_TODAY = (
-    "(SELECT coalesce(sum(l.delta), 0) FROM ledger_entry l WHERE l.merchant_id = :merchant_id "
-    "AND l.person_id = c.id AND l.asset = 'stamp' AND l.reason = 'purchase' AND l.created_at >= :since)"
-)
-_REWARDS_HELD = (
-    "(SELECT count(r.id) FROM reward r WHERE r.merchant_id = :merchant_id AND r.person_id = c.id "
-    "AND r.redeemed_at IS NULL AND r.expires_at > :now)"
+
+
+def _stamped_today(merchant: str, since: str) -> str:
+    return (
+        f"(SELECT coalesce(sum(l.delta), 0) FROM ledger_entry l WHERE l.merchant_id = {merchant} "
+        f"AND l.person_id = c.id AND l.asset = 'stamp' AND l.reason = 'purchase' AND l.created_at >= {since})"
+    )
+
+
+def _rewards_held(merchant: str) -> str:
+    return (
+        f"(SELECT count(r.id) FROM reward r WHERE r.merchant_id = {merchant} AND r.person_id = c.id "
+        "AND r.redeemed_at IS NULL AND r.expires_at > :now)"
+    )
+
+
+_STAMPED_TODAY, _REWARDS_HELD = _stamped_today(":merchant_id", ":since"), _rewards_held(":merchant_id")
+_HOLDER_COLUMNS = (
+    "c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
+    "k.id AS card_id, k.stamps, k.last_purchase_at"
 )
 _HOLDER_OF_CODE = Sql(
-    "SELECT c.id AS person_id, c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
-    "k.id AS card_id, k.stamps, k.last_purchase_at, "
+    f"SELECT c.id AS person_id, {_HOLDER_COLUMNS}, "
     f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, {_RULE_COLUMNS} "
     "FROM person c LEFT JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
     "LEFT JOIN program g ON g.merchant_id = :merchant_id WHERE c.personal_code = :code"
+)
+# PostgreSQL: the shop the staff member acts for (loyalty.staff.acting_place: their /shop choice,
+# else the first shop they joined) and the code's holder there, in one statement; the day starts
+# at the shop's local midnight, as loyalty.program.local_day_start says.
+_LOCAL_MIDNIGHT = (
+    "(date_trunc('day', CAST(:now AS timestamptz) AT TIME ZONE s.timezone) AT TIME ZONE s.timezone)"
+)
+_USUAL_PURCHASE = Sql(
+    "SELECT p.id AS staff_id, p.acting_merchant_id, m.id AS member_id, m.merchant_id, m.code_misses, "
+    "m.miss_window_start, m.misses_in_window, m.locked_at, s.name AS merchant_name, s.timezone, "
+    f"c.id AS person_id, {_HOLDER_COLUMNS}, "
+    f"{_stamped_today('m.merchant_id', _LOCAL_MIDNIGHT)} AS stamped_today, "
+    f"{_rewards_held('m.merchant_id')} AS open_rewards, {_RULE_COLUMNS} "
+    "FROM person p JOIN staff_member m ON m.person_id = p.id AND m.revoked_at IS NULL "
+    "JOIN merchant s ON s.id = m.merchant_id LEFT JOIN person c ON c.personal_code = :code "
+    "LEFT JOIN card k ON k.person_id = c.id AND k.merchant_id = m.merchant_id "
+    "LEFT JOIN program g ON g.merchant_id = m.merchant_id WHERE p.telegram_id = :telegram_id "
+    "ORDER BY CASE WHEN m.merchant_id = p.acting_merchant_id THEN 0 ELSE 1 END, m.added_at, m.id LIMIT 1"
 )
 _ADD_PROMPT = Sql(
     "INSERT INTO purchase_prompt (token, kind, merchant_id, customer_person_id, staff_person_id, purchases, "
@@ -192,34 +223,53 @@ class CounterStatements:
     def __init__(self, tx: DriverTransaction) -> None:
         self.tx = tx
 
-    async def places(self, telegram_id: int) -> list[StaffPlace]:
-        """Every shop the Telegram user works at, newest first (as `staff.places_of_user`)."""
+    async def usual_purchase(
+        self, telegram_id: int, code: str, now: datetime
+    ) -> tuple[StaffPlace, CodeHolder | None] | None:
+        """The shop the Telegram user acts for as staff (``None``: they work nowhere), and the
+        holder of a personal code with their card there (``None``: an unknown code)."""
+        if self.tx.locks_rows:  # PostgreSQL: one round trip
+            row = await self.tx.one(_USUAL_PURCHASE, telegram_id=telegram_id, code=code, now=now)
+            if row is None:
+                return None
+            return self._place(row, row["staff_id"]), self._holder(row) if row[
+                "person_id"
+            ] is not None else None
         rows = await self.tx.all(_PLACES, telegram_id=telegram_id)
-        return [
-            StaffPlace(
-                row["person_id"],
-                row["acting_merchant_id"],
-                row["member_id"],
-                row["merchant_id"],
-                row["merchant_name"],
-                row["timezone"],
-                CodeMisses(
-                    row["code_misses"],
-                    self.tx.when(row["miss_window_start"]),
-                    row["misses_in_window"],
-                    row["locked_at"] is not None,
-                ),
-            )
-            for row in rows
-        ]
+        places = [self._place(row, row["person_id"]) for row in rows]
+        place = acting_place(places[0].acting_merchant_id, places) if places else None
+        if place is None:
+            return None
+        since = local_day_start(now, place.timezone)
+        row = await self.tx.one(
+            _HOLDER_OF_CODE, merchant_id=place.merchant_id, code=code, since=since, now=now
+        )
+        return place, self._holder(row) if row is not None else None
 
     async def holder_of_code(
         self, merchant_id: int, code: str, since: datetime, now: datetime
     ) -> CodeHolder | None:
         """Whose personal code this is, with their card here; ``None`` for an unknown code."""
         row = await self.tx.one(_HOLDER_OF_CODE, merchant_id=merchant_id, code=code, since=since, now=now)
-        if row is None:
-            return None
+        return self._holder(row) if row is not None else None
+
+    def _place(self, row: Any, person_id: int) -> StaffPlace:
+        return StaffPlace(
+            person_id,
+            row["acting_merchant_id"],
+            row["member_id"],
+            row["merchant_id"],
+            row["merchant_name"],
+            row["timezone"],
+            CodeMisses(
+                row["code_misses"],
+                self.tx.when(row["miss_window_start"]),
+                row["misses_in_window"],
+                row["locked_at"] is not None,
+            ),
+        )
+
+    def _holder(self, row: Any) -> CodeHolder:
         return CodeHolder(
             row["person_id"],
             row["telegram_id"],

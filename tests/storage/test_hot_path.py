@@ -128,6 +128,16 @@ async def _script(services: Services, clock: FrozenClock) -> list[Any]:
     await call(counter.confirm_purchase(SECOND, opened.token))
     claim = await services.claims.open_claim(CUSTOMERS[2])
     await call(services.claims.decide(BARISTA, claim.claim_id, approve=True))
+    # The barista also works at the owner's second shop: which shop a code is for follows /shop.
+    await services.merchants.create_merchant("Kopi Pagi", OWNER, rules=rules)
+    await services.merchants.act_for(OWNER, 2)
+    token = await services.merchants.invite_staff(OWNER)
+    await services.customers.start(TelegramProfile(BARISTA, "Staff"), f"staff_{token}")
+    await purchase(BARISTA, codes[2])  # still acts for the first shop, where C2 has a card
+    await services.merchants.act_for(BARISTA, 2)
+    await purchase(BARISTA, codes[2])  # C2 has no card at the second shop: unknown there
+    await services.merchants.act_for(BARISTA, 1)
+    await purchase(BARISTA, codes[2])
     clock.advance(days=1)  # a new day: the cap starts over
     await purchase(BARISTA, codes[1], "3")
     await purchase(OWNER, codes[0], "2")
