@@ -9,7 +9,6 @@ from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
     CodeEntryLocked,
-    LoyaltyError,
     NotStaff,
     OwnCodeShown,
     OwnPurchase,
@@ -20,7 +19,7 @@ from kartu.loyalty.errors import (
     UnknownCode,
 )
 from kartu.loyalty.language import resolve_language
-from kartu.loyalty.program import credit_purchase, local_day_start, parse_purchase_count
+from kartu.loyalty.program import local_day_start, parse_purchase_count
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
@@ -120,10 +119,13 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if holder is not None and holder.card_id is not None:
                 await self._record_hit(uow, place)
-                prompt = await self._add_prompt(uow, place, PURCHASE, holder.person_id, purchases=purchases)
-                return self._purchase_view(
-                    prompt.token or "", place.merchant.name, place.merchant.timezone, holder, purchases
+                view = self._purchase_view(  # refuses over the day's cap before anything is written
+                    new_prompt_token(), place.merchant.name, place.merchant.timezone, holder, purchases
                 )
+                await self._add_prompt(
+                    uow, place, PURCHASE, holder.person_id, purchases=purchases, token=view.token
+                )
+                return view
             # Someone who never joined this shop looks exactly like an unknown code, and nothing
             # is written but the miss: staff cannot enrol (or learn about) another shop's
             # customers. The miss commits with the block; the refusal is raised after it.
@@ -134,7 +136,8 @@ class CounterService(ServiceBase):
         self, staff_telegram_id: int, canonical: str, purchases: int
     ) -> PurchasePromptView | None:
         """The usual purchase (a known customer of the shop, a staff member with no misses to
-        reset, within the day's cap) in three statements on the driver; ``None`` for anything else."""
+        reset) in two or three statements on the driver; ``None`` for anything else. The day's
+        cap refuses here as in the full use case, before anything is written."""
         now = self.clock.now()
         async with self.db.driver(transaction=False) as tx:  # on SQLite the reads do not queue
             statements = CounterStatements(tx)
@@ -146,15 +149,19 @@ class CounterService(ServiceBase):
                 return None
             if holder is None or holder.rules is None or holder.person_id == place.person_id:
                 return None
-            try:
-                credit_purchase(holder.rules, holder.stamps, purchases, holder.stamped_today)
-            except LoyaltyError:
-                return None
-            token = new_prompt_token()
-            await statements.add_prompt(
-                token, place.merchant_id, holder.person_id, place.person_id, purchases, now, now + PROMPT_TTL
+            view = self._purchase_view(
+                new_prompt_token(), place.merchant_name, place.timezone, holder, purchases
             )
-        return self._purchase_view(token, place.merchant_name, place.timezone, holder, purchases)
+            await statements.add_prompt(
+                view.token,
+                place.merchant_id,
+                holder.person_id,
+                place.person_id,
+                purchases,
+                now,
+                now + PROMPT_TTL,
+            )
+        return view
 
     def _purchase_view(
         self, token: str, merchant_name: str, timezone: str, holder: CodeHolder, purchases: int
@@ -198,12 +205,13 @@ class CounterService(ServiceBase):
         *,
         purchases: int = 0,
         reward_id: int | None = None,
+        token: str | None = None,
     ) -> PurchasePrompt:
         """The row behind a Confirm button, opened by this staff member for this shop."""
         now = self.clock.now()
         return await uow.prompts.add(
             PurchasePrompt(
-                token=new_prompt_token(),
+                token=token or new_prompt_token(),
                 kind=kind,
                 reward_id=reward_id,
                 merchant_id=place.merchant.id,

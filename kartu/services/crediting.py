@@ -38,9 +38,19 @@ class PurchaseResult:
     card: CardView
     new_rewards: tuple[RewardView, ...] = field(default_factory=tuple)
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
-    # That news as the courier would compose it from the rows just written (by outbox key), so
-    # delivering it right after the commit reads nothing again.
-    notices: Mapping[str, Notice] = field(default_factory=dict)
+    reachable: bool = True  # the customer has not blocked the bot
+
+    @property
+    def notices(self) -> Mapping[str, Notice]:
+        """The news as the courier would compose it from the rows just written (by outbox key), so
+        delivering it right after the commit reads nothing again; none for someone unreachable
+        (the courier finds there is nothing to send)."""
+        if not self.reachable:
+            return {}
+        language, filled = self.customer.language, len(self.new_rewards)
+        card = CardUpdateNotice(language, self.card, self.stamps_added, filled)
+        rewards = (RewardIssuedNotice(language, reward) for reward in self.new_rewards)
+        return dict(zip(self.news, (card, *rewards), strict=True))
 
 
 @dataclass(frozen=True)
@@ -159,12 +169,6 @@ async def credit(
         now,
         card.open_rewards + len(issued),
     )
-    notices: dict[str, Notice] = {}
-    if card.reachable:  # else the courier finds there is nothing to send
-        notices[news[0]] = CardUpdateNotice(language, view, outcome.stamps_added, outcome.rewards_issued)
-        notices.update(
-            (key, RewardIssuedNotice(language, reward)) for key, reward in zip(news[1:], issued, strict=True)
-        )
     return PurchaseResult(
         customer=Recipient(card.telegram_id, language),
         customer_first_name=card.first_name,
@@ -172,7 +176,7 @@ async def credit(
         card=view,
         new_rewards=tuple(issued),
         news=tuple(news),
-        notices=notices,
+        reachable=card.reachable,
     )
 
 

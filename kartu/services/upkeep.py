@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from kartu.loyalty.delivery import Category, QuietHours, next_allowed
+from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
 from kartu.storage.models import Merchant, Program
@@ -61,10 +61,10 @@ class UpkeepService(ServiceBase):
             for days, closer in zip(offsets, (*offsets[1:], 0), strict=True):
                 near, far = now + timedelta(days=closer), now + timedelta(days=days)
                 if program.stamp_expiry_days > 0:
-                    queued += await uow.sweeps.queue_stamp_reminders(
-                        merchant.id, days, near - expiry, far - expiry, not_before, now
+                    queued += await uow.sweeps.queue_reminders(
+                        Kind.STAMP_REMINDER, merchant.id, days, near - expiry, far - expiry, not_before, now
                     )
-                queued += await uow.sweeps.queue_reward_reminders(
-                    merchant.id, days, near, far, not_before, now
+                queued += await uow.sweeps.queue_reminders(
+                    Kind.REWARD_REMINDER, merchant.id, days, near, far, not_before, now
                 )
         return SweepReport(1, cards, rewards, queued)

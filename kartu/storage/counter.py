@@ -17,6 +17,7 @@ from typing import Any
 from kartu.loyalty.program import ProgramRules, local_day_start
 from kartu.loyalty.staff import acting_place
 from kartu.loyalty.throttle import CodeMisses
+from kartu.storage import courier
 from kartu.storage.driver import DriverTransaction, Sql
 
 _RULES = tuple(item.name for item in fields(ProgramRules))
@@ -111,12 +112,6 @@ _ADD_REWARD_LEDGER = Sql(
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :spent, 'reward_issued', :actor_id, :full_key, "
     ":reward_id, :prompt_id, :now), (:merchant_id, :person_id, 'reward', 1, 'reward_issued', :actor_id, "
     ":reward_key, :reward_id, :prompt_id, :now) RETURNING id"
-)
-_ENQUEUE = Sql(
-    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
-    "params, status, attempts, not_before, created_at) VALUES (:key, :kind, :category, :chat_id, :person_id, "
-    ":merchant_id, :subject_id, :params, 'pending', 0, :not_before, :now) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 _ADD_REWARD = Sql(
     "INSERT INTO reward (merchant_id, person_id, code, name, issued_at, expires_at) "
@@ -367,7 +362,7 @@ class CounterStatements:
         news: dict[str, int],
     ) -> None:
         """The purchase's ledger row, the card news queued for the customer (a key queued before
-        is kept, as `outbox.enqueue`), the card's new balance and the staff member's last stamp."""
+        is kept, as `courier.enqueue`), the card's new balance and the staff member's last stamp."""
         values = dict(
             merchant_id=merchant_id,
             person_id=person_id,
@@ -430,34 +425,9 @@ class CounterStatements:
             reward_key=reward_key,
         )
 
-    async def enqueue(
-        self,
-        *,
-        key: str,
-        kind: str,
-        category: str,
-        chat_id: int,
-        person_id: int,
-        merchant_id: int,
-        subject_id: int,
-        now: datetime,
-        not_before: datetime,
-        params: dict[str, int] | None = None,
-    ) -> None:
-        """Queue one message in the outbox (as `outbox.enqueue`: a key queued before is kept)."""
-        await self.tx.one(
-            _ENQUEUE,
-            key=key,
-            kind=str(kind),
-            category=str(category),
-            chat_id=chat_id,
-            person_id=person_id,
-            merchant_id=merchant_id,
-            subject_id=subject_id,
-            params=json.dumps(params or {}),
-            not_before=not_before,
-            now=now,
-        )
+    async def enqueue(self, **message: Any) -> bool:
+        """Queue one message in the outbox (`courier.enqueue`)."""
+        return await courier.enqueue(self.tx, **message)
 
     async def add_survey(self, merchant_id: int, person_id: int, prompt_id: int | None, now: datetime) -> int:
         row = await self.tx.one(

@@ -1,21 +1,61 @@
-"""The courier's statements on the driver: take a transaction's news right after its commit, and
-record it sent (the counter's path: two per news instead of two ORM write transactions)."""
+"""The outbox's statements on the driver: queue a message, take a transaction's news right after
+its commit, and record it sent (the counter's path: one statement each instead of an ORM write
+transaction). The ORM's units of work queue through the same statement (`outbox.enqueue`)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from kartu.storage.driver import DriverTransaction, Sql
 from kartu.storage.models import OutboxMessage
 
 _COLUMNS = tuple(column.name for column in OutboxMessage.__table__.columns)  # type: ignore[attr-defined]
 _TIMES = {"not_before", "claimed_at", "sent_at", "created_at"}
+_ENQUEUE = Sql(
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
+    "params, status, attempts, not_before, created_at) VALUES (:key, :kind, :category, :chat_id, :person_id, "
+    ":merchant_id, :subject_id, :params, 'pending', 0, :not_before, :now) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
 _SENT = Sql(
     "UPDATE outbox_message SET status = 'sent', sent_at = :now, last_error = NULL WHERE id = :message_id "
     "RETURNING id"
 )
+
+
+async def enqueue(
+    tx: DriverTransaction,
+    *,
+    key: str,
+    kind: str,
+    category: str,
+    chat_id: int,
+    not_before: datetime,
+    now: datetime,
+    person_id: int | None = None,
+    merchant_id: int | None = None,
+    subject_id: int | None = None,
+    params: dict[str, Any] | None = None,
+) -> bool:
+    """Queue one message; ``False`` when a message with this key was queued before (it is kept)."""
+    row = await tx.one(
+        _ENQUEUE,
+        key=key,
+        kind=str(kind),
+        category=str(category),
+        chat_id=chat_id,
+        person_id=person_id,
+        merchant_id=merchant_id,
+        subject_id=subject_id,
+        params=json.dumps(params or {}),
+        not_before=not_before,
+        now=now,
+    )
+    return row is not None
 
 
 @cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +11,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kartu.storage import courier
+from kartu.storage.driver import SessionTransaction
 from kartu.storage.models import OutboxMessage, Person
 from kartu.storage.repositories.base import Repository
 
@@ -40,26 +41,19 @@ class OutboxRepository(Repository):
         params: dict[str, Any] | None = None,
     ) -> bool:
         """Queue one message; ``False`` when a message with this key was queued before."""
-        statement = (
-            insert_ignoring_duplicates(self.session, OutboxMessage.__table__)
-            .values(
-                idempotency_key=key,
-                kind=kind,
-                category=category,
-                chat_id=chat_id,
-                person_id=person_id,
-                merchant_id=merchant_id,
-                subject_id=subject_id,
-                params=json.dumps(params or {}),
-                status=PENDING,
-                attempts=0,
-                not_before=not_before,
-                created_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        return await courier.enqueue(
+            SessionTransaction(self.session),
+            key=key,
+            kind=kind,
+            category=category,
+            chat_id=chat_id,
+            not_before=not_before,
+            now=now,
+            person_id=person_id,
+            merchant_id=merchant_id,
+            subject_id=subject_id,
+            params=params,
         )
-        result = await self.session.execute(statement)
-        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Take up to ``limit`` due messages for this worker. Two dispatchers never take the same row:

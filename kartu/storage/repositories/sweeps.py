@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, text
 
+from kartu.loyalty.delivery import Kind
 from kartu.storage.repositories.base import Repository
 from kartu.storage.types import UTCDateTime
 
@@ -118,8 +119,9 @@ class SweepRepository(Repository):
         await self._run(_EXPIRE_REWARDS_SQLITE[0], merchant_id=merchant_id, now=now)
         return await self._run(_EXPIRE_REWARDS_SQLITE[1], merchant_id=merchant_id, now=now)
 
-    async def queue_stamp_reminders(
+    async def queue_reminders(
         self,
+        kind: str,
         merchant_id: int,
         days: int,
         window_start: datetime,
@@ -127,30 +129,10 @@ class SweepRepository(Repository):
         not_before: datetime,
         now: datetime,
     ) -> int:
-        """Queue a reminder for cards whose last purchase lies in (window_start, window_end]."""
+        """Queue a stamp reminder for cards whose last purchase lies in (window_start, window_end],
+        or a reward reminder for open rewards expiring in it."""
         return await self._run(
-            _STAMP_REMINDERS,
-            merchant_id=merchant_id,
-            days=str(days),
-            params=json.dumps({"days": days}),
-            window_start=window_start,
-            window_end=window_end,
-            not_before=not_before,
-            now=now,
-        )
-
-    async def queue_reward_reminders(
-        self,
-        merchant_id: int,
-        days: int,
-        window_start: datetime,
-        window_end: datetime,
-        not_before: datetime,
-        now: datetime,
-    ) -> int:
-        """Queue a reminder for open rewards expiring in (window_start, window_end]."""
-        return await self._run(
-            _REWARD_REMINDERS,
+            _STAMP_REMINDERS if kind == Kind.STAMP_REMINDER else _REWARD_REMINDERS,
             merchant_id=merchant_id,
             days=str(days),
             params=json.dumps({"days": days}),
