@@ -9,6 +9,7 @@ PostgreSQL write transactions rely on row locks taken by the repositories.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,8 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kartu.storage.driver import (
     DriverTransaction,
     PostgresTransaction,
+    SqliteDirect,
     SqliteStatements,
     SqliteTransaction,
+    is_busy,
+    open_direct_sqlite,
     open_sqlite,
 )
 from kartu.storage.unit_of_work import UnitOfWork
@@ -34,6 +38,26 @@ if TYPE_CHECKING:
 
 _WRITE_OPTION = "kartu_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+CHECKPOINT_EVERY = 500  # commits on the loop's writer between checkpoints of the WAL (in a thread)
+
+
+def _began(connection: sqlite3.Connection) -> bool:
+    """``BEGIN IMMEDIATE`` on the loop's writer, unless it would have to wait."""
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+        return False
+    return True
+
+
+def _waiting_commit(connection: sqlite3.Connection) -> None:
+    connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    try:
+        connection.execute("COMMIT")
+    finally:
+        connection.execute("PRAGMA busy_timeout=0")
 
 
 def _prepare_sqlite(engine: AsyncEngine) -> None:
@@ -97,9 +121,14 @@ class Database:
         database = make_url(url).database if self.is_sqlite else None
         # The hot path's own SQLite connection (a file's: an in-memory database is per connection).
         self._sqlite_path = database if database and database != ":memory:" else None
-        self._sqlite_driver: aiosqlite.Connection | None = None
-        self._sqlite_reader: aiosqlite.Connection | None = None
+        # Four connections, opened when first needed: a writer and a reader called from the loop's
+        # thread (they never wait), and a waiting writer and reader in driver threads for when
+        # another process holds the lock.
+        self._direct: dict[bool, sqlite3.Connection] = {}
+        self._waiting: dict[bool, aiosqlite.Connection] = {}
         self._opening = asyncio.Lock()
+        self._commits = 0
+        self._checkpoint: asyncio.Task[None] | None = None
         self.has_driver = not self.is_sqlite or self._sqlite_path is not None
 
     @asynccontextmanager
@@ -120,42 +149,111 @@ class Database:
     @asynccontextmanager
     async def driver(self, *, transaction: bool = True) -> AsyncIterator[DriverTransaction]:
         """Statements on the driver itself, for the hot path (storage/counter.py and beside it): one
-        transaction, or with ``transaction=False`` statements that each commit alone. On SQLite a
-        transaction queues with the ORM's writers on the same lock and connection; single statements
-        queue there only to write, and read on a connection of their own (WAL readers see the last
-        commit and wait for nobody). PostgreSQL takes a connection from the engine's pool."""
+        transaction, or with ``transaction=False`` statements that each commit alone. PostgreSQL
+        takes a connection from the engine's pool.
+
+        On SQLite the statements are called from the loop's own thread (`SqliteDirect`): a
+        statement here costs microseconds, a hand-off to a driver thread about 90 of CPU, and a
+        transaction held open across hand-offs holds every writer up. A transaction queues with
+        the ORM's writers on the same lock; single statements queue there only to write, and read
+        on a connection of their own (WAL readers see the last commit and wait for nobody). The
+        loop never waits for SQLite: when another process holds the lock, the statement or
+        transaction goes to a connection that waits in a thread instead."""
         if self._write_lock is None:
             async with self._postgres(transaction) as tx:
                 yield tx
             return
         if not transaction:
-            yield SqliteStatements(await self._sqlite_connection(reader=True), self._sqlite_write)
+            yield SqliteStatements(self._sqlite_read, self._sqlite_write)
             return
         async with self._write_lock:
-            connection = await self._sqlite_connection(reader=False)
-            await connection.execute("BEGIN IMMEDIATE")
+            direct = await self._direct_connection(reader=False)
+            if not _began(direct):  # another process is writing: wait in a thread, not on the loop
+                async with self._waiting_transaction() as waited:
+                    yield waited
+                return
             try:
-                yield SqliteTransaction(connection)
+                yield SqliteDirect(direct)
             except BaseException:
-                await connection.execute("ROLLBACK")
+                direct.execute("ROLLBACK")
                 raise
-            await connection.execute("COMMIT")
+            await self._commit(direct)
+
+    @asynccontextmanager
+    async def _waiting_transaction(self) -> AsyncIterator[DriverTransaction]:
+        connection = await self._waiting_connection(reader=False)
+        await connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield SqliteTransaction(connection)
+        except BaseException:
+            await connection.execute("ROLLBACK")
+            raise
+        await connection.execute("COMMIT")
+
+    async def _commit(self, direct: sqlite3.Connection) -> None:
+        try:
+            direct.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            await asyncio.to_thread(_waiting_commit, direct)  # a COMMIT may be tried again
+        self._committed()
+
+    def _committed(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and (self._checkpoint is None or self._checkpoint.done()):
+            self._checkpoint = asyncio.create_task(self._checkpoint_wal())
+
+    async def _checkpoint_wal(self) -> None:
+        """What SQLite's automatic checkpoint would do after a commit, in a thread: the WAL's
+        pages copied back into the database file so the WAL stays small."""
+        connection = await self._waiting_connection(reader=True)
+        await connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    async def _sqlite_read(self, sql: str, values: dict[str, Any]) -> list[Any]:
+        """One query on the loop's reader, or the waiting reader when SQLite says busy."""
+        try:
+            return (await self._direct_connection(reader=True)).execute(sql, values).fetchall()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+        return list(await (await self._waiting_connection(reader=True)).execute_fetchall(sql, values))
 
     async def _sqlite_write(self, sql: str, values: dict[str, Any]) -> list[Any]:
-        """One statement that commits alone, in the writers' queue."""
+        """One statement that commits alone, in the writers' queue (on the waiting writer when
+        another process holds the lock: a statement that was refused did nothing)."""
         assert self._write_lock is not None
         async with self._write_lock:
-            connection = await self._sqlite_connection(reader=False)
-            return list(await connection.execute_fetchall(sql, values))
+            direct = await self._direct_connection(reader=False)
+            try:
+                rows = direct.execute(sql, values).fetchall()
+            except sqlite3.OperationalError as error:
+                if not is_busy(error):
+                    raise
+                return list(
+                    await (await self._waiting_connection(reader=False)).execute_fetchall(sql, values)
+                )
+            self._commits += 1
+            return rows
 
-    async def _sqlite_connection(self, *, reader: bool) -> aiosqlite.Connection:
+    async def _direct_connection(self, *, reader: bool) -> sqlite3.Connection:
+        connection = self._direct.get(reader)
+        if connection is not None:
+            return connection
         async with self._opening:
-            assert self._sqlite_path is not None, "no driver path for an in-memory database"
-            if reader and self._sqlite_reader is None:
-                self._sqlite_reader = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
-            if not reader and self._sqlite_driver is None:
-                self._sqlite_driver = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
-        return self._sqlite_reader if reader else self._sqlite_driver  # type: ignore[return-value]
+            if reader not in self._direct:
+                assert self._sqlite_path is not None, "no driver path for an in-memory database"
+                self._direct[reader] = await asyncio.to_thread(
+                    open_direct_sqlite, self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS
+                )
+        return self._direct[reader]
+
+    async def _waiting_connection(self, *, reader: bool) -> aiosqlite.Connection:
+        async with self._opening:
+            if reader not in self._waiting:
+                assert self._sqlite_path is not None, "no driver path for an in-memory database"
+                self._waiting[reader] = await open_sqlite(self._sqlite_path, SQLITE_BUSY_TIMEOUT_MS)
+        return self._waiting[reader]
 
     @asynccontextmanager
     async def _postgres(self, transaction: bool) -> AsyncIterator[DriverTransaction]:
@@ -179,8 +277,12 @@ class Database:
             yield UnitOfWork(session)
 
     async def dispose(self) -> None:
-        for connection in (self._sqlite_driver, self._sqlite_reader):
-            if connection is not None:
-                await connection.close()
-        self._sqlite_driver = self._sqlite_reader = None
+        if self._checkpoint is not None:
+            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        for waiting in self._waiting.values():
+            await waiting.close()
+        for direct in self._direct.values():
+            direct.close()
+        self._waiting.clear()
+        self._direct.clear()
         await self.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 
@@ -170,3 +171,37 @@ async def test_lowering_the_requirement_while_staff_confirm_keeps_the_ledger_and
     ledger = await _ledger(db)
     card = await services.customers.card(CUSTOMER)
     assert sum(delta for asset, delta, _ in ledger if asset == "stamp") == card.stamps < 4
+
+
+async def test_another_process_writing_makes_the_counter_wait_without_stopping_the_bot(
+    services: Services, db: Database
+) -> None:
+    """SQLite: the counter's statements run on the loop's own thread, so they must never wait there.
+    While another program (a `kartu export`, a second bot by mistake) holds the write lock, a
+    confirmation waits in a thread; the bot keeps answering meanwhile, and the purchase lands once
+    the lock is let go."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL locks rows, not the database")
+    code = await _shop_with_customer(services, ProgramRules(stamps_required=10, daily_stamp_cap=0))
+    prompt = await services.counter.open_purchase(BARISTA, code)
+    other = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        confirming = asyncio.create_task(services.counter.confirm_purchase(BARISTA, prompt.token))
+        arriving = asyncio.create_task(
+            services.customers.arrive(7, TelegramProfile(CUSTOMER, "Ayu", None, "id"), "key")
+        )
+        started = asyncio.get_running_loop().time()
+        ticks = 0
+        while asyncio.get_running_loop().time() - started < 0.3:  # the loop stays free
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks >= 20 and not confirming.done()
+        assert (await services.customers.card(CUSTOMER)).stamps == 0  # reads never wait for writers
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    await asyncio.wait_for(asyncio.gather(confirming, arriving), 10)
+    assert arriving.result().first_time and arriving.result().language == "id"
+    assert (await services.customers.card(CUSTOMER)).stamps == 1
+    assert await _ledger(db) == [("stamp", 1, "purchase")]
