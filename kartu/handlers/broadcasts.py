@@ -9,7 +9,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.handlers.common import cancel_form
-from kartu.handlers.filters import MenuButton
+from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.states import BroadcastForm
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX
 from kartu.presenters.callbacks import BroadcastAction, BroadcastSegment, BroadcastStep
@@ -129,7 +129,9 @@ def router() -> Router:
     broadcasts.message.register(cancel_form, Command("cancel"), StateFilter(BroadcastForm))
     broadcasts.message.register(begin, Command("broadcast"))
     broadcasts.message.register(begin, MenuButton(MENU_BROADCAST))
-    broadcasts.message.register(receive_message, BroadcastForm.message, ~F.text.startswith("/"))
+    broadcasts.message.register(
+        receive_message, StateFilter(BroadcastForm.message), OnLoop(~F.text.startswith("/"))
+    )
     broadcasts.callback_query.register(choose_segment, BroadcastSegment.filter())
     broadcasts.callback_query.register(stop, BroadcastAction.filter(F.action == BroadcastStep.STOP))
     broadcasts.callback_query.register(drop, BroadcastAction.filter(F.action == BroadcastStep.DROP))

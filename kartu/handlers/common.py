@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from kartu.handlers.filters import OnLoop
 from kartu.handlers.menus import publish_menu
 from kartu.loyalty import errors
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
@@ -164,7 +165,7 @@ async def stale_button(query: CallbackQuery) -> None:
 
 def fallback_router() -> Router:
     router = Router(name="fallback")
-    router.message.register(unknown_text, F.text)
+    router.message.register(unknown_text, OnLoop(F.text))
     router.message.register(not_text)
     router.callback_query.register(stale_button)
     return router

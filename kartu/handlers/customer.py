@@ -7,7 +7,7 @@ import logging
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.uploads import uploads_of
 from kartu.handlers.common import profile_of
-from kartu.handlers.filters import MenuButton
+from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import answer_with_menu
 from kartu.handlers.states import FeedbackForm
 from kartu.loyalty.feedback import COMMENT_MAX
@@ -227,5 +227,7 @@ def router() -> Router:
     customer.message.register(claim_purchase, MenuButton(MENU_CLAIM))
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
     customer.callback_query.register(pick_reason, SurveyReason.filter())
-    customer.message.register(leave_comment, FeedbackForm.comment, F.text, ~F.text.startswith("/"))
+    customer.message.register(
+        leave_comment, StateFilter(FeedbackForm.comment), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
+    )
     return customer

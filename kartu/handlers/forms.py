@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.broadcasts import take_broadcast
+from kartu.handlers.filters import OnLoop
 from kartu.handlers.owner import save_setting
 from kartu.handlers.staff import show_prompt
 from kartu.handlers.states import FORMS_THAT_ASK, ProgramForm
@@ -77,7 +78,9 @@ async def it_is_my_answer(query: CallbackQuery, services: Services, state: FSMCo
 
 def router() -> Router:
     forms = Router(name="forms")
-    forms.message.register(ask_which, StateFilter(*FORMS_THAT_ASK), F.text.func(looks_like_typed_code))
+    forms.message.register(
+        ask_which, StateFilter(*FORMS_THAT_ASK), OnLoop(F.text.func(looks_like_typed_code))
+    )
     forms.callback_query.register(it_is_a_code, CodeOrAnswer.filter(F.choice == FormChoice.CODE))
     forms.callback_query.register(it_is_my_answer, CodeOrAnswer.filter(F.choice == FormChoice.ANSWER))
     return forms

@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort, cancel_form
-from kartu.handlers.filters import MenuButton
+from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import publish_menu
 from kartu.handlers.states import ProgramForm
 from kartu.loyalty.errors import ProgramChangeAffectsCards
@@ -327,6 +327,8 @@ def router() -> Router:
     owner.callback_query.register(ask_setting, ProgramField.filter())
     owner.callback_query.register(save_change, ProgramConfirm.filter(F.choice == SaveChoice.SAVE))
     owner.callback_query.register(keep_program, ProgramConfirm.filter(F.choice == SaveChoice.KEEP))
-    owner.message.register(receive_setting, ProgramForm.value, F.text, ~F.text.startswith("/"))
-    owner.message.register(setting_not_text, ProgramForm.value, ~F.text)
+    owner.message.register(
+        receive_setting, StateFilter(ProgramForm.value), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
+    )
+    owner.message.register(setting_not_text, StateFilter(ProgramForm.value), OnLoop(~F.text))
     return owner

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort
-from kartu.handlers.filters import MenuButton
+from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import publish_menu
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.numbers import split_stamp_arguments
@@ -80,7 +80,7 @@ async def confirm_purchase(
 ) -> None:
     result = await services.counter.confirm_purchase(query.from_user.id, callback_data.token)
     await best_effort(query.answer(_("Confirmed.")))
-    await courier.deliver_now(result.news, result.notices)
+    await courier.deliver_taken(result.taken, result.notices)
     await _edit_prompt(query, purchase_confirmed(result))
 
 
@@ -124,7 +124,7 @@ async def _decide_claim(
         except TelegramAPIError as error:
             log.info("could not update claim notice in %s: %s", notice.chat_id, error)
     if decision.purchase is not None:
-        await courier.deliver_now(decision.purchase.news, decision.purchase.notices)
+        await courier.deliver_taken(decision.purchase.taken, decision.purchase.notices)
         return
     with i18n.use_locale(decision.customer.language):
         text = _("Staff could not confirm your purchase. Please ask at the counter.")
@@ -183,7 +183,7 @@ def router() -> Router:
     staff = Router(name="staff")
     staff.message.register(stamp_command, Command("stamp"))
     staff.message.register(redeem_command, Command("redeem"))
-    staff.message.register(bare_code, F.text.func(normalize_code))
+    staff.message.register(bare_code, OnLoop(F.text.func(normalize_code)))
     staff.callback_query.register(confirm_purchase, PurchaseAction.filter(F.action == Decision.CONFIRM))
     staff.callback_query.register(cancel_purchase, PurchaseAction.filter(F.action == Decision.CANCEL))
     staff.callback_query.register(confirm_redeem, RedeemAction.filter(F.action == Decision.CONFIRM))
