@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from kartu.presenters.menus import CUSTOMER_COMMANDS
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
+from kartu.storage.courier import COURIER
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
 
@@ -132,7 +134,7 @@ def build_app(settings: Settings, clock: Clock | None = None, bot: Bot | None = 
     # Delivers a customer's news (new card, reward code) the moment the transaction that
     # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
     courier = OutboxDispatcher(
-        bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker="courier"
+        bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker=COURIER
     )
     return KartuApp(settings, db, services, i18n, bot, build_dispatcher(services, db, i18n, courier))
 
@@ -153,6 +155,14 @@ async def publish_commands(app: KartuApp) -> None:
     await app.bot.set_my_commands(default)
 
 
+def _settle_memory() -> None:
+    """Set apart what start-up made (modules, tables, translations: a few hundred thousand objects
+    that live as long as the process) from the garbage collector's reach, so its full collections
+    walk only what updates make: shorter pauses, fewer of them."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
     """Apply pending migrations, publish commands, start the scheduler (unless off), then poll until stopped."""
     from kartu.scheduler.jobs import build_scheduler
@@ -164,6 +174,7 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
     try:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
+        _settle_memory()
         await app.dispatcher.start_polling(
             app.bot,
             polling_timeout=app.settings.polling_timeout,
@@ -221,6 +232,7 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         )
         if scheduler is not None:
             scheduler.start()
+        _settle_memory()
         log.info(
             "serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path
         )

@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -98,9 +98,27 @@ class OutboxDispatcher:
         straight after the transaction that queued them; ``composed``: what some of them say, as
         that transaction knew it (nothing is read again). What fails stays queued: a 429 or a
         network error is retried by the scheduled dispatcher, so nothing a customer earned is lost."""
+        return await self._deliver_in_order(
+            keys, lambda: self.services.delivery.claim_keys(self.worker, keys), composed
+        )
+
+    async def deliver_taken(
+        self, messages: Sequence[OutboxMessage], composed: Mapping[str, Notice] | None = None
+    ) -> DispatchReport:
+        """As `deliver_now`, for news its transaction wrote already taken by this courier
+        (storage/courier.py): nothing to claim first."""
+        keys = [message.idempotency_key for message in messages]
+        return await self._deliver_in_order(keys, lambda: _ready(messages), composed)
+
+    async def _deliver_in_order(
+        self,
+        keys: Sequence[str],
+        take: Callable[[], Awaitable[Sequence[OutboxMessage]]],
+        composed: Mapping[str, Notice] | None,
+    ) -> DispatchReport:
         report = DispatchReport()
         try:
-            messages = await self.services.delivery.claim_keys(self.worker, keys)
+            messages = await take()
             report.claimed = len(messages)
             for index, message in enumerate(messages):
                 # After a failure, or while Telegram asks everyone to wait, the rest is not sent
@@ -201,3 +219,7 @@ async def report_broadcast_progress(bot: Bot, services: Services, i18n: KartuI18
         except TelegramAPIError as error:
             log.info("could not update broadcast %s progress: %s", progress.broadcast_id, error)
     return len(updates)
+
+
+async def _ready(messages: Sequence[OutboxMessage]) -> Sequence[OutboxMessage]:
+    return messages

@@ -27,6 +27,7 @@ from kartu.services.base import make_card_view
 from kartu.services.delivery import CardUpdateNotice, Notice, RewardIssuedNotice
 from kartu.services.views import CardView, Recipient, RewardView
 from kartu.storage.counter import CounterStatements, LockedCard
+from kartu.storage.models import OutboxMessage
 from kartu.storage.repositories.base import UNIQUE_RETRIES
 
 
@@ -39,6 +40,7 @@ class PurchaseResult:
     new_rewards: tuple[RewardView, ...] = field(default_factory=tuple)
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
     reachable: bool = True  # the customer has not blocked the bot
+    taken: tuple[OutboxMessage, ...] = ()  # that news as written, already the courier's (storage/courier.py)
 
     @property
     def notices(self) -> Mapping[str, Notice]:
@@ -113,7 +115,7 @@ async def credit(
     )
     common = dict(actor_id=purchase.actor_id, prompt_id=purchase.prompt_id, now=now)
     news = [f"card:{source}"]
-    await statements.record_purchase(
+    card_news = await statements.record_purchase(
         merchant_id,
         customer_id,
         card.card_id,
@@ -126,6 +128,7 @@ async def credit(
         **common,
     )
     issued: list[RewardView] = []
+    taken = [card_news]
     for number in range(outcome.rewards_issued):
         code, reward_id, expires_at = "", None, reward_expiry(rules, now)
         for _ in range(UNIQUE_RETRIES):  # a random code may be taken: draw again
@@ -148,7 +151,7 @@ async def credit(
         )
         issued.append(RewardView(code, rules.reward_name, expires_at, card.merchant_name, purchase.timezone))
         news.append(f"reward-issued:{reward_id}")
-        await statements.enqueue(
+        reward_news = await statements.enqueue(
             key=news[-1],
             kind=Kind.REWARD_ISSUED,
             category=Category.RESULT,
@@ -158,7 +161,9 @@ async def credit(
             subject_id=reward_id,
             now=now,
             not_before=now,
+            taken=True,
         )
+        taken.append(reward_news)
     await ask_for_feedback_later(statements, now, purchase, card)
     view = make_card_view(
         card.merchant_name,
@@ -177,6 +182,7 @@ async def credit(
         new_rewards=tuple(issued),
         news=tuple(news),
         reachable=card.reachable,
+        taken=tuple(message for message in taken if message is not None),
     )
 
 

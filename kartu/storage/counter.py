@@ -14,11 +14,13 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.program import ProgramRules, local_day_start
 from kartu.loyalty.staff import acting_place
 from kartu.loyalty.throttle import CodeMisses
 from kartu.storage import courier
 from kartu.storage.driver import DriverTransaction, Sql
+from kartu.storage.models import OutboxMessage
 
 _RULES = tuple(item.name for item in fields(ProgramRules))
 _RULE_COLUMNS = ", ".join(f"g.{name}" for name in _RULES)
@@ -123,9 +125,10 @@ _ADD_REWARD = Sql(
 _PURCHASE_WRITES = (
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :added, 'purchase', :actor_id, :ledger_key, NULL, "
     ":prompt_id, :now) RETURNING id",
+    # The card news, taken by the courier as it is written (storage/courier.py).
     "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
-    "params, status, attempts, not_before, created_at) VALUES (:news_key, 'card_update', 'result', :chat_id, "
-    ":person_id, :merchant_id, :card_id, :params, 'pending', 0, :now, :now) "
+    "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:news_key, 'card_update', "
+    "'result', :chat_id, :person_id, :merchant_id, :card_id, :params, 'sending', 1, :now, :now, :worker, :now) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     "UPDATE card SET stamps = :balance, last_purchase_at = :now WHERE id = :card_id RETURNING id",
     "UPDATE staff_member SET last_active_at = :now WHERE person_id = :actor_id AND merchant_id = :merchant_id "
@@ -135,7 +138,7 @@ _RECORD_PURCHASE = tuple(Sql(text) for text in _PURCHASE_WRITES)
 _RECORD_PURCHASE_AT_ONCE = Sql(
     "WITH "
     + ", ".join(f"w{number} AS ({text})" for number, text in enumerate(_PURCHASE_WRITES))
-    + " SELECT 1"
+    + " SELECT (SELECT id FROM w1) AS id"
 )
 _ADD_SURVEY = Sql(
     "INSERT INTO survey (merchant_id, person_id, prompt_id, created_at) "
@@ -360,10 +363,11 @@ class CounterStatements:
         news_key: str,
         chat_id: int,
         news: dict[str, int],
-    ) -> None:
-        """The purchase's ledger row, the card news queued for the customer (a key queued before
-        is kept, as `courier.enqueue`), the card's new balance and the staff member's last stamp."""
-        values = dict(
+    ) -> OutboxMessage | None:
+        """The purchase's ledger row, the card news for the customer (taken by the courier; a key
+        queued before is kept, as `courier.enqueue`: ``None``), the card's new balance and the
+        staff member's last stamp."""
+        values: dict[str, Any] = dict(
             merchant_id=merchant_id,
             person_id=person_id,
             card_id=card_id,
@@ -376,12 +380,32 @@ class CounterStatements:
             news_key=news_key,
             chat_id=chat_id,
             params=json.dumps(news),
+            worker=courier.COURIER,
         )
         if self.tx.locks_rows:  # PostgreSQL
-            await self.tx.one(_RECORD_PURCHASE_AT_ONCE, **values)
-            return
-        for sql in _RECORD_PURCHASE:
-            await self.tx.one(sql, **{name: values[name] for name in sql.names})
+            row = await self.tx.one(_RECORD_PURCHASE_AT_ONCE, **values)
+            news_id = row["id"] if row is not None else None
+        else:
+            ids = [
+                await self.tx.one(sql, **{name: values[name] for name in sql.names})
+                for sql in _RECORD_PURCHASE
+            ]
+            news_id = ids[1]["id"] if ids[1] is not None else None
+        if news_id is None:
+            return None
+        message = dict(
+            key=news_key,
+            kind=str(Kind.CARD_UPDATE),
+            category=str(Category.RESULT),
+            chat_id=chat_id,
+            person_id=person_id,
+            merchant_id=merchant_id,
+            subject_id=card_id,
+            params=values["params"],
+            not_before=now,
+            now=now,
+        )
+        return courier.queued(int(news_id), message, taken=True)
 
     async def add_reward(
         self, merchant_id: int, person_id: int, code: str, name: str, now: datetime, expires_at: datetime
@@ -425,7 +449,7 @@ class CounterStatements:
             reward_key=reward_key,
         )
 
-    async def enqueue(self, **message: Any) -> bool:
+    async def enqueue(self, **message: Any) -> OutboxMessage | None:
         """Queue one message in the outbox (`courier.enqueue`)."""
         return await courier.enqueue(self.tx, **message)
 

@@ -1,6 +1,12 @@
 """The outbox's statements on the driver: queue a message, take a transaction's news right after
 its commit, and record it sent (the counter's path: one statement each instead of an ORM write
-transaction). The ORM's units of work queue through the same statement (`outbox.enqueue`)."""
+transaction). The ORM's units of work queue through the same statement (`outbox.enqueue`).
+
+News the bot delivers straight after its transaction (a customer's card after a purchase) is
+written already taken by the courier (``taken=True``): status ``sending``, one attempt, claimed now.
+Nothing else can take it, and the courier needs no second write to claim it; should the process
+stop before it is sent, the claim lapses after the lease (services/delivery.py) and the scheduled
+dispatcher sends it."""
 
 from __future__ import annotations
 
@@ -21,6 +27,13 @@ _ENQUEUE = Sql(
     ":merchant_id, :subject_id, :params, 'pending', 0, :not_before, :now) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
+_ENQUEUE_TAKEN = Sql(
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
+    "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:key, :kind, :category, "
+    ":chat_id, :person_id, :merchant_id, :subject_id, :params, 'sending', 1, :not_before, :now, :worker, :now) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
+COURIER = "courier"  # who sends news right after its transaction (scheduler/dispatcher.py)
 _SENT = Sql(
     "UPDATE outbox_message SET status = 'sent', sent_at = :now, last_error = NULL WHERE id = :message_id "
     "RETURNING id"
@@ -40,10 +53,11 @@ async def enqueue(
     merchant_id: int | None = None,
     subject_id: int | None = None,
     params: dict[str, Any] | None = None,
-) -> bool:
-    """Queue one message; ``False`` when a message with this key was queued before (it is kept)."""
-    row = await tx.one(
-        _ENQUEUE,
+    taken: bool = False,
+) -> OutboxMessage | None:
+    """Queue one message (``taken``: already the courier's, see above); ``None`` when a message
+    with this key was queued before (it is kept)."""
+    values: dict[str, Any] = dict(
         key=key,
         kind=str(kind),
         category=str(category),
@@ -55,7 +69,35 @@ async def enqueue(
         not_before=not_before,
         now=now,
     )
-    return row is not None
+    if taken:
+        values["worker"] = COURIER
+    row = await tx.one(_ENQUEUE_TAKEN if taken else _ENQUEUE, **values)
+    if row is None:
+        return None
+    return queued(int(row["id"]), values, taken)
+
+
+def queued(message_id: int, values: dict[str, Any], taken: bool) -> OutboxMessage:
+    """The row just written, as the outbox's model (nothing read back)."""
+    return OutboxMessage(
+        id=message_id,
+        idempotency_key=values["key"],
+        kind=values["kind"],
+        category=values["category"],
+        chat_id=values["chat_id"],
+        person_id=values["person_id"],
+        merchant_id=values["merchant_id"],
+        subject_id=values["subject_id"],
+        params=values["params"],
+        status="sending" if taken else "pending",
+        attempts=1 if taken else 0,
+        not_before=values["not_before"],
+        created_at=values["now"],
+        claimed_by=COURIER if taken else None,
+        claimed_at=values["now"] if taken else None,
+        sent_at=None,
+        last_error=None,
+    )
 
 
 @cache

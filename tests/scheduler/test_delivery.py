@@ -36,22 +36,24 @@ async def _reminders_due(
     services: Services, clock: FrozenClock, customers: int = CUSTOMERS, emulator: BotAPIEmulator | None = None
 ) -> None:
     """``customers`` cards whose stamps expire within a week, reminders queued (and, given the
-    emulator, the purchases' card messages already delivered and forgotten)."""
+    emulator, the purchases' card messages delivered by the courier as the bot does, and forgotten)."""
     rules = ProgramRules(stamp_expiry_days=30, reminder_days="7", survey_every_days=0, daily_stamp_cap=0)
     created = await services.merchants.create_merchant("Kopi Senja", 1, rules=rules)
     token = await services.merchants.invite_staff(1)
     await services.customers.start(TelegramProfile(STAFF, "Staff"), f"staff_{token}")
+    courier = _dispatcher(emulator, services, concurrency=4, worker="courier") if emulator else None
+    if emulator is not None:
+        emulator.users_started(*(1000 + number for number in range(customers)))  # they opened the bot
     for number in range(customers):
         joined = await services.customers.start(
             TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}"
         )
         prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
-        await services.counter.confirm_purchase(STAFF, prompt.token)
-    if emulator is not None:
-        emulator.users_started(*(1000 + number for number in range(customers)))  # they opened the bot
-        news = _dispatcher(emulator, services, concurrency=4, worker="news")
-        assert (await news.drain()).sent == customers
-        await news.bot.session.close()
+        result = await services.counter.confirm_purchase(STAFF, prompt.token)
+        if courier is not None:
+            assert (await courier.deliver_taken(result.taken, result.notices)).sent == 1
+    if courier is not None and emulator is not None:
+        await courier.bot.session.close()
         emulator.state.sent.clear()
     clock.advance(days=23, hours=1)
     report = await services.upkeep.sweep()
@@ -117,6 +119,30 @@ async def test_two_dispatchers_never_send_the_same_message(
         await dispatcher.bot.session.close()
     assert sum(report.sent for report in reports) == CUSTOMERS
     assert set(_deliveries(emulator).values()) == {1}
+
+
+async def test_news_taken_by_a_courier_that_died_is_sent_once_its_lease_lapses(
+    emulator: BotAPIEmulator, services: Services, clock: FrozenClock
+) -> None:
+    """A purchase's card news is written already taken by the courier, to be sent right after the
+    commit; the process stops before it is: the scheduled dispatcher sends it after the lease."""
+    created = await services.merchants.create_merchant("Kopi Senja", 1, rules=ProgramRules(daily_stamp_cap=0))
+    token = await services.merchants.invite_staff(1)
+    await services.customers.start(TelegramProfile(STAFF, "Staff"), f"staff_{token}")
+    joined = await services.customers.start(TelegramProfile(1000, "Ayu"), f"m_{created.slug}")
+    emulator.users_started(1000)
+    prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
+    result = await services.counter.confirm_purchase(STAFF, prompt.token)
+    assert [message.status for message in result.taken] == ["sending"]  # and then the process died
+
+    dispatcher = _dispatcher(emulator, services, concurrency=4, worker="scheduled")
+    assert (await dispatcher.drain()).claimed == 0  # the courier's claim holds...
+    clock.advance(minutes=3)  # ...until its lease lapses
+    assert (await dispatcher.drain()).sent == 1
+    assert (await dispatcher.drain()).claimed == 0
+    await dispatcher.bot.session.close()
+    assert _deliveries(emulator) == Counter({1000: 1})
+    assert "1/" in (emulator.state.sent[0].caption or "")
 
 
 async def test_two_sweeps_at_once_queue_each_reminder_once(

@@ -41,7 +41,7 @@ class OutboxRepository(Repository):
         params: dict[str, Any] | None = None,
     ) -> bool:
         """Queue one message; ``False`` when a message with this key was queued before."""
-        return await courier.enqueue(
+        queued = await courier.enqueue(
             SessionTransaction(self.session),
             key=key,
             kind=kind,
@@ -54,6 +54,7 @@ class OutboxRepository(Repository):
             subject_id=subject_id,
             params=params,
         )
+        return queued is not None
 
     async def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Take up to ``limit`` due messages for this worker. Two dispatchers never take the same row:
