@@ -41,6 +41,18 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_EVERY = 500  # commits on the loop's writer between checkpoints of the WAL (in a thread)
 
 
+_Write = tuple[str, dict[str, Any], "asyncio.Future[list[Any]]"]
+
+
+def _settle(future: asyncio.Future[list[Any]], rows: list[Any] | None, error: BaseException | None) -> None:
+    if future.done():  # its caller was cancelled meanwhile
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(rows or [])
+
+
 def _began(connection: sqlite3.Connection) -> bool:
     """``BEGIN IMMEDIATE`` on the loop's writer, unless it would have to wait."""
     try:
@@ -129,6 +141,8 @@ class Database:
         self._opening = asyncio.Lock()
         self._commits = 0
         self._checkpoint: asyncio.Task[None] | None = None
+        self._writes: list[_Write] = []  # single statements waiting to commit (`_sqlite_write`)
+        self._writing: asyncio.Future[None] | None = None
         self.has_driver = not self.is_sqlite or self._sqlite_path is not None
 
     @asynccontextmanager
@@ -220,21 +234,69 @@ class Database:
         return list(await (await self._waiting_connection(reader=True)).execute_fetchall(sql, values))
 
     async def _sqlite_write(self, sql: str, values: dict[str, Any]) -> list[Any]:
-        """One statement that commits alone, in the writers' queue (on the waiting writer when
-        another process holds the lock: a statement that was refused did nothing)."""
+        """One statement that commits on its own: not after another's failure, nor before the
+        writers queued ahead of it. Statements that come in while the writers' lock is taken, or
+        in the same turn of the loop, commit together (group commit: one WAL append for the lot)."""
+        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        self._writes.append((sql, values, future))
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.ensure_future(self._write_queued())
+        return await future
+
+    async def _write_queued(self) -> None:
         assert self._write_lock is not None
-        async with self._write_lock:
-            direct = await self._direct_connection(reader=False)
-            try:
-                rows = direct.execute(sql, values).fetchall()
-            except sqlite3.OperationalError as error:
-                if not is_busy(error):
+        while self._writes:
+            async with self._write_lock:
+                batch = [write for write in self._writes if not write[2].cancelled()]
+                self._writes = []
+                try:
+                    await self._write_together(batch)
+                except BaseException as error:  # nobody is left waiting for an answer that never comes
+                    for _, _, future in batch:
+                        if isinstance(error, asyncio.CancelledError):
+                            future.cancel()
+                        _settle(future, None, error)
                     raise
-                return list(
-                    await (await self._waiting_connection(reader=False)).execute_fetchall(sql, values)
-                )
-            self._commits += 1
-            return rows
+
+    async def _write_together(self, batch: list[_Write]) -> None:
+        if not batch:
+            return
+        direct = await self._direct_connection(reader=False)
+        if len(batch) > 1 and _began(direct):
+            outcomes: list[tuple[list[Any] | None, BaseException | None]] = []
+            try:
+                for sql, values, _ in batch:
+                    try:
+                        outcomes.append((direct.execute(sql, values).fetchall(), None))
+                    except sqlite3.IntegrityError as error:  # this statement undone, the rest go on
+                        outcomes.append((None, error))
+                await self._commit(direct)
+            except Exception:  # noqa: BLE001 - one by one below, each with its own outcome
+                if direct.in_transaction:
+                    direct.execute("ROLLBACK")
+            else:
+                for (rows, error), (_, _, future) in zip(outcomes, batch, strict=True):
+                    _settle(future, rows, error)
+                return
+        for sql, values, future in batch:  # alone, or one by one after a failure
+            try:
+                rows = await self._write_alone(direct, sql, values)
+            except Exception as error:  # noqa: BLE001 - handed to the statement's caller
+                _settle(future, None, error)
+            else:
+                _settle(future, rows, None)
+
+    async def _write_alone(self, direct: sqlite3.Connection, sql: str, values: dict[str, Any]) -> list[Any]:
+        """On the loop's writer, or the waiting writer when another process holds the lock (a
+        statement that was refused did nothing)."""
+        try:
+            rows = direct.execute(sql, values).fetchall()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            return list(await (await self._waiting_connection(reader=False)).execute_fetchall(sql, values))
+        self._committed()
+        return rows
 
     async def _direct_connection(self, *, reader: bool) -> sqlite3.Connection:
         connection = self._direct.get(reader)
@@ -277,8 +339,9 @@ class Database:
             yield UnitOfWork(session)
 
     async def dispose(self) -> None:
-        if self._checkpoint is not None:
-            await asyncio.gather(self._checkpoint, return_exceptions=True)
+        for task in (self._writing, self._checkpoint):
+            if task is not None:
+                await asyncio.gather(task, return_exceptions=True)
         for waiting in self._waiting.values():
             await waiting.close()
         for direct in self._direct.values():
