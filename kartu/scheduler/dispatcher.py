@@ -35,7 +35,7 @@ from kartu.presenters.notices import Rendered, render_notice, render_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
 from kartu.services.delivery import Notice
-from kartu.storage.models import OutboxMessage
+from kartu.storage.courier import Parcel
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +80,11 @@ class OutboxDispatcher:
             return report
         slots = asyncio.Semaphore(self.concurrency)
         # Chats in parallel, each chat's messages in queue order: a card before its reward code.
-        by_chat: dict[int, list[OutboxMessage]] = {}
+        by_chat: dict[int, list[Parcel]] = {}
         for message in messages:
             by_chat.setdefault(message.chat_id, []).append(message)
 
-        async def deliver(chat_messages: list[OutboxMessage]) -> None:
+        async def deliver(chat_messages: list[Parcel]) -> None:
             for message in chat_messages:
                 await self._deliver(message, report, slots)
 
@@ -103,7 +103,7 @@ class OutboxDispatcher:
         )
 
     async def deliver_taken(
-        self, messages: Sequence[OutboxMessage], composed: Mapping[str, Notice] | None = None
+        self, messages: Sequence[Parcel], composed: Mapping[str, Notice] | None = None
     ) -> DispatchReport:
         """As `deliver_now`, for news its transaction wrote already taken by this courier
         (storage/courier.py): nothing to claim first."""
@@ -113,7 +113,7 @@ class OutboxDispatcher:
     async def _deliver_in_order(
         self,
         keys: Sequence[str],
-        take: Callable[[], Awaitable[Sequence[OutboxMessage]]],
+        take: Callable[[], Awaitable[Sequence[Parcel]]],
         composed: Mapping[str, Notice] | None,
     ) -> DispatchReport:
         report = DispatchReport()
@@ -148,7 +148,7 @@ class OutboxDispatcher:
 
     async def _deliver(
         self,
-        message: OutboxMessage,
+        message: Parcel,
         report: DispatchReport,
         slots: asyncio.Semaphore | None = None,
         notice: Notice | None = None,
@@ -168,7 +168,7 @@ class OutboxDispatcher:
         async with work:
             await self._send(message, rendered, report)
 
-    async def _send(self, message: OutboxMessage, rendered: Rendered, report: DispatchReport) -> None:
+    async def _send(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
         try:
             try:
                 if isinstance(rendered.photo, InputFile) and rendered.photo_key is not None:
@@ -221,5 +221,5 @@ async def report_broadcast_progress(bot: Bot, services: Services, i18n: KartuI18
     return len(updates)
 
 
-async def _ready(messages: Sequence[OutboxMessage]) -> Sequence[OutboxMessage]:
+async def _ready(messages: Sequence[Parcel]) -> Sequence[Parcel]:
     return messages

@@ -27,7 +27,7 @@ from kartu.services.base import make_card_view
 from kartu.services.delivery import CardUpdateNotice, Notice, RewardIssuedNotice
 from kartu.services.views import CardView, Recipient, RewardView
 from kartu.storage.counter import CounterStatements, LockedCard
-from kartu.storage.models import OutboxMessage
+from kartu.storage.courier import Parcel
 from kartu.storage.repositories.base import UNIQUE_RETRIES
 
 
@@ -40,7 +40,7 @@ class PurchaseResult:
     new_rewards: tuple[RewardView, ...] = field(default_factory=tuple)
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
     reachable: bool = True  # the customer has not blocked the bot
-    taken: tuple[OutboxMessage, ...] = ()  # that news as written, already the courier's (storage/courier.py)
+    taken: tuple[Parcel, ...] = ()  # that news as written, already the courier's (storage/courier.py)
 
     @property
     def notices(self) -> Mapping[str, Notice]:

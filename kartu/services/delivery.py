@@ -12,7 +12,7 @@ from kartu.loyalty.staff import Role
 from kartu.services.base import ServiceBase, card_view
 from kartu.services.views import CardView, RewardView
 from kartu.storage import courier
-from kartu.storage.models import OutboxMessage
+from kartu.storage.courier import Parcel
 from kartu.storage.repositories.outbox import FAILED, SENT, SKIPPED
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -115,22 +115,24 @@ LEASE = timedelta(minutes=2)
 
 
 class DeliveryService(ServiceBase):
-    async def claim(self, worker: str, limit: int) -> Sequence[OutboxMessage]:
+    async def claim(self, worker: str, limit: int) -> Sequence[Parcel]:
         """Due messages for this dispatcher, after returning any a dead dispatcher held."""
         now = self.clock.now()
         async with self.db.write() as uow:
             await uow.outbox.release_stale_claims(now, LEASE)
-            return await uow.outbox.claim(worker, now, limit)
+            return [Parcel.of(message) for message in await uow.outbox.claim(worker, now, limit)]
 
-    async def claim_keys(self, worker: str, keys: Sequence[str]) -> Sequence[OutboxMessage]:
+    async def claim_keys(self, worker: str, keys: Sequence[str]) -> Sequence[Parcel]:
         """These messages, if still waiting, for immediate delivery (news right after a commit)."""
         if self.db.has_driver:
             async with self.db.driver(transaction=False) as tx:
                 return await courier.claim_keys(tx, worker, self.clock.now(), keys)
         async with self.db.write() as uow:
-            return await uow.outbox.claim_keys(worker, self.clock.now(), keys)
+            return [
+                Parcel.of(message) for message in await uow.outbox.claim_keys(worker, self.clock.now(), keys)
+            ]
 
-    async def compose(self, message: OutboxMessage) -> Notice | None:
+    async def compose(self, message: Parcel) -> Notice | None:
         """What to say, in the recipient's language; ``None`` when it no longer needs saying."""
         async with self.db.read() as uow:
             person = await uow.people.get(message.person_id) if message.person_id else None
@@ -235,7 +237,7 @@ class DeliveryService(ServiceBase):
         return None
 
     async def _stamp_reminder(
-        self, uow: UnitOfWork, message: OutboxMessage, language: str, merchant_name: str, timezone: str
+        self, uow: UnitOfWork, message: Parcel, language: str, merchant_name: str, timezone: str
     ) -> StampReminderNotice | None:
         card = await uow.cards.by_id(message.subject_id or 0)
         program = await uow.programs.for_merchant(message.merchant_id or 0)
@@ -273,7 +275,7 @@ class DeliveryService(ServiceBase):
         async with self.db.write() as uow:
             await uow.outbox.finish(message_id, SKIPPED, self.clock.now(), reason)
 
-    async def failed(self, message: OutboxMessage, error: str) -> None:
+    async def failed(self, message: Parcel, error: str) -> None:
         """A failure worth retrying: back off, or give up after the last attempt."""
         now = self.clock.now()
         delay = retry_delay(message.attempts)

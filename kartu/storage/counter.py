@@ -19,8 +19,8 @@ from kartu.loyalty.program import ProgramRules, local_day_start
 from kartu.loyalty.staff import acting_place
 from kartu.loyalty.throttle import CodeMisses
 from kartu.storage import courier
+from kartu.storage.courier import Parcel
 from kartu.storage.driver import DriverTransaction, Sql
-from kartu.storage.models import OutboxMessage
 
 _RULES = tuple(item.name for item in fields(ProgramRules))
 _RULE_COLUMNS = ", ".join(f"g.{name}" for name in _RULES)
@@ -363,7 +363,7 @@ class CounterStatements:
         news_key: str,
         chat_id: int,
         news: dict[str, int],
-    ) -> OutboxMessage | None:
+    ) -> Parcel | None:
         """The purchase's ledger row, the card news for the customer (taken by the courier; a key
         queued before is kept, as `courier.enqueue`: ``None``), the card's new balance and the
         staff member's last stamp."""
@@ -449,7 +449,7 @@ class CounterStatements:
             reward_key=reward_key,
         )
 
-    async def enqueue(self, **message: Any) -> OutboxMessage | None:
+    async def enqueue(self, **message: Any) -> Parcel | None:
         """Queue one message in the outbox (`courier.enqueue`)."""
         return await courier.enqueue(self.tx, **message)
 

@@ -21,7 +21,6 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
-SQLITE_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy keeps a DateTime in SQLite
 
 
 class Sql:
@@ -181,7 +180,10 @@ def _to_sqlite(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(UTC).strftime(SQLITE_TIME_FORMAT)
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
+        # As SQLAlchemy keeps a DateTime in SQLite: 2026-11-24 09:00:00.000000
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
     return value
 
 

@@ -133,7 +133,9 @@ async def test_news_taken_by_a_courier_that_died_is_sent_once_its_lease_lapses(
     emulator.users_started(1000)
     prompt = await services.counter.open_purchase(STAFF, joined.joined.card.personal_code)  # type: ignore[union-attr]
     result = await services.counter.confirm_purchase(STAFF, prompt.token)
-    assert [message.status for message in result.taken] == ["sending"]  # and then the process died
+    assert [message.kind for message in result.taken] == ["card_update"]  # and then the process died
+    async with services.delivery.db.read() as uow:
+        assert (await uow.outbox.counts())["sending"] == 1
 
     dispatcher = _dispatcher(emulator, services, concurrency=4, worker="scheduled")
     assert (await dispatcher.drain()).claimed == 0  # the courier's claim holds...
