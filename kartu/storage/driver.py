@@ -1,9 +1,9 @@
-"""Transactions on the database driver itself (aiosqlite, asyncpg), for the few statements that run
-on every purchase at the counter.
+"""Transactions on the database driver itself (sqlite3 on the loop's thread, aiosqlite when SQLite
+has to wait, asyncpg), for the few statements that run on every update and every purchase.
 
 SQLAlchemy's ORM costs far more per statement than the database does (building the statement,
-the session's bookkeeping, hydrating rows; on SQLite three or four thread hand-offs per statement
-where the driver needs one). The counter's hot path (storage/counter.py) runs on these instead;
+the session's bookkeeping, hydrating rows; on SQLite three or four thread hand-offs per statement,
+each dearer than the statement). The hot path (storage/counter.py and beside it) runs on these;
 everything else keeps the ORM. One SQL text serves both databases: it is written with ``:name``
 parameters, which SQLite takes as they are and PostgreSQL gets as ``$1, $2, ...``.
 """
