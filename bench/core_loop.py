@@ -18,6 +18,7 @@ import tracemalloc
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -131,6 +132,47 @@ async def _bare_sqlite(path: str, shop: Shop, purchases: int, concurrency: int) 
     elapsed = time.perf_counter() - started
     for connection in connections:
         await connection.close()
+    return purchases / elapsed
+
+
+async def _bare_sqlite3(path: str, shop: Shop, purchases: int, concurrency: int) -> float:
+    """The same writes on the standard library's sqlite3 called from the loop, as Kartu's hot path
+    calls it (storage/database.py): each transaction runs to its end without yielding."""
+    import sqlite3
+
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    counter = iter(range(purchases))
+    now = "2026-01-05 10:00:00.000000"
+
+    def run(sql: str, *values: object) -> list[Any]:
+        return connection.execute(_sqlite(sql), _args(sql, values)).fetchall()
+
+    async def worker(staff_id: int) -> None:
+        for index in counter:
+            code, token = shop.codes[index % len(shop.codes)], uuid.uuid4().hex[:22]
+            connection.execute("BEGIN IMMEDIATE")
+            staff = run(OPEN_SQL[0], staff_id, shop.merchant_id)[0]
+            customer = run(OPEN_SQL[1], code, shop.merchant_id, now)[0]
+            run(OPEN_SQL[2], token, shop.merchant_id, customer[0], staff[0], now)
+            connection.execute("COMMIT")
+            await asyncio.sleep(0)  # the tap comes later: other staff go meanwhile
+            connection.execute("BEGIN IMMEDIATE")
+            prompt = run(CONFIRM_SQL[0], token, staff_id)[0]
+            run(CONFIRM_SQL[1], prompt[0], now)
+            run(CONFIRM_SQL[2], shop.merchant_id, prompt[1])
+            run(CONFIRM_SQL[3], shop.merchant_id, prompt[1], now)
+            run(CONFIRM_SQL[4], shop.merchant_id, prompt[1], f"bare3:{token}", prompt[0], now)
+            run(CONFIRM_SQL[5], f"bare3:{token}", prompt[1], shop.merchant_id, now)
+            run(CONFIRM_SQL[6], shop.merchant_id, prompt[1], now)
+            connection.execute("COMMIT")
+            await asyncio.sleep(0)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(staff_id) for staff_id in shop.staff))
+    elapsed = time.perf_counter() - started
+    connection.close()
     return purchases / elapsed
 
 
@@ -307,10 +349,12 @@ async def main() -> None:
             path = f"{directory}/c{concurrency}.db"
             rate, p95, shop = await _confirmations(f"sqlite+aiosqlite:///{path}", args.purchases, concurrency)
             bare = await _bare_sqlite(path, shop, args.purchases, concurrency)
+            direct = await _bare_sqlite3(path, shop, args.purchases, concurrency)
             orm = await before(f"sqlite+aiosqlite:///{directory}/orm{concurrency}.db", concurrency)
             print(
                 f"sqlite      confirmations: {rate:7.0f}/s  p95 {p95:6.1f} ms  ({args.purchases} purchases, "
-                f"{concurrency} staff at once)  bare aiosqlite {bare:6.0f}/s  ratio {rate / bare:.2f}{orm}"
+                f"{concurrency} staff at once)  bare aiosqlite {bare:6.0f}/s  ratio {rate / bare:.2f}  "
+                f"bare sqlite3 on the loop {direct:6.0f}/s  ratio {rate / direct:.2f}{orm}"
             )
         created = await _postgres_url(args.postgres)
         if created is None:
