@@ -305,13 +305,16 @@ async def _confirmations(
 async def _exchanges(
     emulator: Counting, codes: list[str] | None, staff: int, purchases: int
 ) -> tuple[float, float]:
-    """Staff send a code and tap Confirm until ``purchases`` customers got their card: rate, p95 ms.
+    """Staff send a code and tap Confirm until ``purchases`` customers got their card: rate, p95 ms,
+    after a first untimed round of one exchange per staff member (connections opened, the first
+    card pictures drawn and uploaded: the steady state is measured, for both bots alike).
     ``codes`` ``None``: the bare bot's fake codes."""
-    queue = list(range(purchases))
+    queue = list(range(purchases + staff))
     latencies: list[float] = []
 
-    async def worker(staff_id: int) -> None:
-        while queue:
+    async def worker(staff_id: int, rounds: int | None = None) -> None:
+        while queue and rounds != 0:
+            rounds = None if rounds is None else rounds - 1
             index = queue.pop()
             customer = CUSTOMER_BASE + index % CUSTOMERS
             code = codes[index % CUSTOMERS] if codes is not None else f"X-{customer}"
@@ -331,6 +334,8 @@ async def _exchanges(
             await asyncio.wait_for(card, 30)
             latencies.append(time.perf_counter() - started)
 
+    await asyncio.gather(*(worker(STAFF_BASE + n, rounds=1) for n in range(staff)))
+    latencies.clear()
     started = time.perf_counter()
     await asyncio.gather(*(worker(STAFF_BASE + n) for n in range(staff)))
     elapsed = time.perf_counter() - started
