@@ -1,8 +1,9 @@
 """Outer middlewares: what every update passes before any handler sees it.
 
-In order: private chats only, a flood limit per person, each update once (with the
-sender's language and open form read in the same step), then the person's language. The first three answer without touching a handler; the flood limit runs
-before any database work so a flood costs memory, not queries.
+In order: private chats only, a flood limit per person, each update once (with the sender's
+language and open form read in the same step), then the person's language. The first three
+answer without touching a handler; the flood limit runs before any database work so a flood
+costs memory, not queries.
 """
 
 from __future__ import annotations

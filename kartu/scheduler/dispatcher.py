@@ -15,7 +15,7 @@ import logging
 import math
 import os
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot
@@ -98,39 +98,32 @@ class OutboxDispatcher:
         straight after the transaction that queued them; ``composed``: what some of them say, as
         that transaction knew it (nothing is read again). What fails stays queued: a 429 or a
         network error is retried by the scheduled dispatcher, so nothing a customer earned is lost."""
-        return await self._deliver_in_order(
-            keys, lambda: self.services.delivery.claim_keys(self.worker, keys), composed
-        )
+        try:
+            messages = await self.services.delivery.claim_keys(self.worker, keys)
+        except Exception:  # the news stays queued; the tap still succeeded
+            log.exception("could not claim %s now; the dispatcher will send it", keys)
+            return DispatchReport()
+        return await self.deliver_taken(messages, composed)
 
     async def deliver_taken(
         self, messages: Sequence[Parcel], composed: Mapping[str, Notice] | None = None
     ) -> DispatchReport:
-        """As `deliver_now`, for news its transaction wrote already taken by this courier
-        (storage/courier.py): nothing to claim first."""
-        keys = [message.idempotency_key for message in messages]
-        return await self._deliver_in_order(keys, lambda: _ready(messages), composed)
-
-    async def _deliver_in_order(
-        self,
-        keys: Sequence[str],
-        take: Callable[[], Awaitable[Sequence[Parcel]]],
-        composed: Mapping[str, Notice] | None,
-    ) -> DispatchReport:
-        report = DispatchReport()
+        """As `deliver_now`, for news already taken by this courier: claimed just now, or written
+        taken by its transaction (storage/courier.py)."""
+        report = DispatchReport(claimed=len(messages))
         try:
-            messages = await take()
-            report.claimed = len(messages)
             for index, message in enumerate(messages):
                 # After a failure, or while Telegram asks everyone to wait, the rest is not sent
                 # out of order or by sleeping in a handler: it goes back to the queue.
                 if report.failed or report.throttled or report.blocked or self.pacer.paused_for() > 0:
-                    rest = [later.id for later in messages[index:] if later.id is not None]
+                    rest = [later.id for later in messages[index:]]
                     # Whole seconds, rounded up: never before a 429's retry_after (whole seconds too),
                     # so the queue keeps this order.
                     await self.services.delivery.postpone(rest, max(math.ceil(self.pacer.paused_for()), 1))
                     break
                 await self._deliver(message, report, notice=(composed or {}).get(message.idempotency_key))
         except Exception:  # the news stays queued (its claim lapses in 2 minutes); the tap still succeeded
+            keys = [message.idempotency_key for message in messages]
             log.exception("could not deliver %s now; the dispatcher will", keys)
         return report
 
@@ -219,7 +212,3 @@ async def report_broadcast_progress(bot: Bot, services: Services, i18n: KartuI18
         except TelegramAPIError as error:
             log.info("could not update broadcast %s progress: %s", progress.broadcast_id, error)
     return len(updates)
-
-
-async def _ready(messages: Sequence[Parcel]) -> Sequence[Parcel]:
-    return messages

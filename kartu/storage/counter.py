@@ -402,7 +402,6 @@ class CounterStatements:
             merchant_id=merchant_id,
             subject_id=card_id,
             params=values["params"],
-            not_before=now,
             now=now,
         )
         return courier.queued(int(news_id), message, taken=True)

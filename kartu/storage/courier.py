@@ -47,15 +47,9 @@ class Parcel:
 _FIELDS = tuple(field.name for field in fields(Parcel))
 _ENQUEUE = Sql(
     "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
-    "params, status, attempts, not_before, created_at) VALUES (:key, :kind, :category, :chat_id, :person_id, "
-    ":merchant_id, :subject_id, :params, 'pending', 0, :not_before, :now) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
-)
-_ENQUEUE_TAKEN = Sql(
-    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
     "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:key, :kind, :category, "
-    ":chat_id, :person_id, :merchant_id, :subject_id, :params, 'sending', 1, :not_before, :now, :worker, :now) "
-    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    ":chat_id, :person_id, :merchant_id, :subject_id, :params, :status, :attempts, :not_before, :now, :worker, "
+    ":claimed_at) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 COURIER = "courier"  # who sends news right after its transaction (scheduler/dispatcher.py)
 _SENT = Sql(
@@ -92,10 +86,12 @@ async def enqueue(
         params=json.dumps(params or {}),
         not_before=not_before,
         now=now,
+        status="sending" if taken else "pending",
+        attempts=1 if taken else 0,
+        worker=COURIER if taken else None,
+        claimed_at=now if taken else None,
     )
-    if taken:
-        values["worker"] = COURIER
-    row = await tx.one(_ENQUEUE_TAKEN if taken else _ENQUEUE, **values)
+    row = await tx.one(_ENQUEUE, **values)
     if row is None:
         return None
     return queued(int(row["id"]), values, taken)

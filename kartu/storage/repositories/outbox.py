@@ -26,35 +26,10 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
 
 
 class OutboxRepository(Repository):
-    async def enqueue(
-        self,
-        *,
-        key: str,
-        kind: str,
-        category: str,
-        chat_id: int,
-        not_before: datetime,
-        now: datetime,
-        person_id: int | None = None,
-        merchant_id: int | None = None,
-        subject_id: int | None = None,
-        params: dict[str, Any] | None = None,
-    ) -> bool:
-        """Queue one message; ``False`` when a message with this key was queued before."""
-        queued = await courier.enqueue(
-            SessionTransaction(self.session),
-            key=key,
-            kind=kind,
-            category=category,
-            chat_id=chat_id,
-            not_before=not_before,
-            now=now,
-            person_id=person_id,
-            merchant_id=merchant_id,
-            subject_id=subject_id,
-            params=params,
-        )
-        return queued is not None
+    async def enqueue(self, **message: Any) -> bool:
+        """Queue one message (`courier.enqueue`'s arguments); ``False`` when a message with this
+        key was queued before."""
+        return await courier.enqueue(SessionTransaction(self.session), **message) is not None
 
     async def claim(self, worker: str, now: datetime, limit: int) -> Sequence[OutboxMessage]:
         """Take up to ``limit`` due messages for this worker. Two dispatchers never take the same row:
