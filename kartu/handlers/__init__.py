@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from kartu.handlers import admin, broadcasts, common, customer, forms, menus, owner, staff
+from kartu.handlers import admin, broadcasts, common, customer, forms, menus, owner, points, staff
 
 
 def build_routers() -> list[Router]:
@@ -16,6 +16,7 @@ def build_routers() -> list[Router]:
         forms.router(),
         owner.router(),
         broadcasts.router(),
+        points.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

@@ -17,6 +17,7 @@ from kartu.bot.uploads import uploads_of
 from kartu.handlers.common import profile_of
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import answer_with_menu
+from kartu.handlers.points import rewards_screen
 from kartu.handlers.states import FeedbackForm
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
@@ -32,7 +33,6 @@ from kartu.presenters.customer import (
     opted_out_text,
     qr_photo,
     reason_followup,
-    reward_lines,
     stranger_greeting,
 )
 from kartu.presenters.format import html
@@ -62,7 +62,11 @@ async def show_card(
     message: Message, event_from_user: User, services: Services, i18n: KartuI18n, bot: Bot
 ) -> None:
     card = await services.customers.card(event_from_user.id)
-    photo, caption = await card_photo(card), card_caption(card, i18n.current_locale)
+    caption = card_caption(card, i18n.current_locale)
+    if not card.runs_stamps:  # points only: the code to show, with the balance
+        await message.answer_photo(await qr_photo(card.personal_code, card.merchant_name), caption=caption)
+        return
+    photo = await card_photo(card)
     await uploads_of(bot).send(
         photo.key, photo.file, lambda sent: message.answer_photo(sent, caption=caption)
     )
@@ -78,9 +82,8 @@ async def show_code(message: Message, event_from_user: User, services: Services)
 
 
 async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    await message.answer(
-        reward_lines(await services.customers.rewards(event_from_user.id), i18n.current_locale)
-    )
+    text, markup = await rewards_screen(event_from_user.id, services, i18n)
+    await message.answer(text, reply_markup=markup)
 
 
 async def stop_promotions(message: Message, event_from_user: User, services: Services) -> None:

@@ -14,9 +14,11 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.broadcasts import take_broadcast
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.owner import save_setting
-from kartu.handlers.staff import show_prompt
-from kartu.handlers.states import FORMS_THAT_ASK, ProgramForm
+from kartu.handlers.points import take_item_answer
+from kartu.handlers.staff import ask_amount, show_prompt
+from kartu.handlers.states import FORMS_THAT_ASK, CatalogueForm, ProgramForm
 from kartu.loyalty.codes import format_code, looks_like_typed_code, normalize_code
+from kartu.loyalty.errors import AmountNeeded
 from kartu.presenters.callbacks import CodeOrAnswer, FormChoice
 from kartu.presenters.format import html
 from kartu.services.container import Services
@@ -58,8 +60,13 @@ async def it_is_a_code(query: CallbackQuery, services: Services, state: FSMConte
     found = await _typed_into_form(query, state)
     if found is None or not isinstance(query.message, Message):
         return
-    prompt = await services.counter.open_code(query.from_user.id, found[1])
-    await state.clear()  # the form is left only once the code worked
+    try:
+        prompt = await services.counter.open_code(query.from_user.id, found[1])
+    except AmountNeeded as needed:  # the form is left only once the code worked
+        await query.answer(_("The form was closed; nothing was changed."))
+        await ask_amount(query.message, state, needed)
+        return
+    await state.clear()
     await query.answer(_("The form was closed; nothing was changed."))
     await show_prompt(query.message, prompt, i18n)
 
@@ -72,6 +79,8 @@ async def it_is_my_answer(query: CallbackQuery, services: Services, state: FSMCo
     await query.answer()
     if current == ProgramForm.value.state:
         await save_setting(query.message, query.from_user.id, typed, services, state, bot)
+    elif current in {form.state for form in (CatalogueForm.name, CatalogueForm.value)}:
+        await take_item_answer(query.message, query.from_user.id, typed, None, services, state)
     else:
         await take_broadcast(query.message, query.from_user.id, typed, None, services, state)
 

@@ -21,22 +21,33 @@ from kartu.handlers.menus import publish_menu
 from kartu.handlers.states import ProgramForm
 from kartu.loyalty.errors import ProgramChangeAffectsCards
 from kartu.loyalty.links import LinkKind, deep_link
+from kartu.loyalty.points import POINTS_COLUMNS
 from kartu.loyalty.program import EDITABLE_SETTINGS
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.media.charts import render_weekly_visits
 from kartu.media.exports import ledger_csv, members_csv
 from kartu.media.poster import render_poster
-from kartu.presenters.callbacks import ProgramConfirm, ProgramField, SaveChoice, TeamAction, TeamStep
+from kartu.presenters.callbacks import (
+    KindsChoice,
+    ProgramConfirm,
+    ProgramField,
+    ProgramKinds,
+    SaveChoice,
+    TeamAction,
+    TeamStep,
+)
 from kartu.presenters.common import confirm_cancel
 from kartu.presenters.format import html, join_html, plain
 from kartu.presenters.menus import MENU_LINK, MENU_PROGRAM, MENU_STATS, MENU_TEAM, keyboard_for
 from kartu.presenters.owner import (
     BACK,
+    KINDS,
     SETTING_LABELS,
     export_words,
     feedback_text,
     invite_text,
     join_link_caption,
+    kinds_question,
     poster_text,
     program_text,
     remove_question,
@@ -141,7 +152,13 @@ async def ask_setting(
         await best_effort(query.message.edit_text(text, reply_markup=markup))
         await query.answer()
         return
-    if callback_data.field not in EDITABLE_SETTINGS:
+    if callback_data.field == KINDS:
+        await state.clear()
+        text, markup = kinds_question(program)
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
+        await query.answer()
+        return
+    if callback_data.field not in EDITABLE_SETTINGS and callback_data.field not in POINTS_COLUMNS:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     field = callback_data.field
@@ -239,6 +256,16 @@ async def _pending_change(query: CallbackQuery, state: FSMContext) -> str | None
     return pending
 
 
+async def choose_kinds(query: CallbackQuery, callback_data: KindsChoice, services: Services) -> None:
+    stamps = callback_data.kinds in (ProgramKinds.STAMPS, ProgramKinds.BOTH)
+    points = callback_data.kinds in (ProgramKinds.POINTS, ProgramKinds.BOTH)
+    program = await services.merchants.choose_kinds(query.from_user.id, stamps, points)
+    await query.answer(_("Saved."))
+    if isinstance(query.message, Message):
+        text, markup = program_text(program)
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
+
+
 async def save_change(query: CallbackQuery, services: Services, state: FSMContext, bot: Bot) -> None:
     pending = await _pending_change(query, state)
     if pending is None or not isinstance(query.message, Message):
@@ -325,6 +352,7 @@ def router() -> Router:
     owner.callback_query.register(unlock, TeamAction.filter(F.action == TeamStep.UNLOCK))
     owner.callback_query.register(show_team_again, TeamAction.filter(F.action == TeamStep.LIST))
     owner.callback_query.register(ask_setting, ProgramField.filter())
+    owner.callback_query.register(choose_kinds, KindsChoice.filter())
     owner.callback_query.register(save_change, ProgramConfirm.filter(F.choice == SaveChoice.SAVE))
     owner.callback_query.register(keep_program, ProgramConfirm.filter(F.choice == SaveChoice.KEEP))
     owner.message.register(

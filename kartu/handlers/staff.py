@@ -5,11 +5,13 @@ One handler per button action (aiogram's ``CallbackData.filter(F.action == ...)`
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
@@ -17,11 +19,14 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import publish_menu
+from kartu.handlers.states import AmountForm
 from kartu.loyalty.codes import normalize_code
+from kartu.loyalty.errors import AmountNeeded
 from kartu.loyalty.numbers import split_stamp_arguments
 from kartu.presenters.callbacks import ClaimAction, Decision, PurchaseAction, RedeemAction, ShopChoice
 from kartu.presenters.format import plain
 from kartu.presenters.menus import MENU_DUTY, MENU_SHOP
+from kartu.presenters.points import amount_question, sale_prompt_text
 from kartu.presenters.staff import (
     claim_decided,
     duty_text,
@@ -31,7 +36,7 @@ from kartu.presenters.staff import (
     shops_text,
 )
 from kartu.services.container import Services
-from kartu.services.counter import PURCHASE, REDEEM, PurchasePromptView, RedeemPromptView
+from kartu.services.counter import PURCHASE, REDEEM, PurchasePromptView, RedeemPromptView, SalePromptView
 
 if TYPE_CHECKING:  # the courier is built with the app; imported for types only
     from kartu.scheduler.dispatcher import OutboxDispatcher
@@ -40,21 +45,51 @@ log = logging.getLogger(__name__)
 
 
 async def show_prompt(
-    message: Message, prompt: PurchasePromptView | RedeemPromptView, i18n: KartuI18n
+    message: Message, prompt: PurchasePromptView | RedeemPromptView | SalePromptView, i18n: KartuI18n
 ) -> None:
-    text, markup = prompt_text(prompt, i18n.current_locale)
+    if isinstance(prompt, SalePromptView):
+        text, markup = sale_prompt_text(prompt, i18n.current_locale)
+    else:
+        text, markup = prompt_text(prompt, i18n.current_locale)
     await message.answer(text, reply_markup=markup)
 
 
+async def ask_amount(message: Message, state: FSMContext, needed: AmountNeeded) -> None:
+    """The code is known; the amount comes next (kept with the code in the staff member's form)."""
+    await state.set_state(AmountForm.amount)
+    await state.set_data({"code": needed.code})
+    await message.answer(amount_question(needed.customer_first_name))
+
+
+async def show_or_ask(
+    message: Message,
+    opening: Awaitable[PurchasePromptView | RedeemPromptView],
+    i18n: KartuI18n,
+    state: FSMContext,
+) -> None:
+    """The prompt a code opens, or, in a shop running points, the question how much was spent."""
+    try:
+        prompt = await opening
+    except AmountNeeded as needed:
+        await ask_amount(message, state, needed)
+        return
+    await show_prompt(message, prompt, i18n)
+
+
 async def stamp_command(
-    message: Message, command: CommandObject, event_from_user: User, services: Services, i18n: KartuI18n
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    services: Services,
+    i18n: KartuI18n,
+    state: FSMContext,
 ) -> None:
     parts = (command.args or "").split()
     if not parts:
         await message.answer(_("Send it like this: /stamp CODE or /stamp CODE 2 for two purchases."))
         return
     code, count = split_stamp_arguments(parts)
-    await show_prompt(message, await services.counter.open_purchase(event_from_user.id, code, count), i18n)
+    await show_or_ask(message, services.counter.open_purchase(event_from_user.id, code, count), i18n, state)
 
 
 async def redeem_command(
@@ -66,8 +101,12 @@ async def redeem_command(
     await show_prompt(message, await services.counter.open_redeem(event_from_user.id, command.args), i18n)
 
 
-async def bare_code(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    await show_prompt(message, await services.counter.open_code(event_from_user.id, message.text or ""), i18n)
+async def bare_code(
+    message: Message, event_from_user: User, services: Services, i18n: KartuI18n, state: FSMContext
+) -> None:
+    await show_or_ask(
+        message, services.counter.open_code(event_from_user.id, message.text or ""), i18n, state
+    )
 
 
 async def _edit_prompt(query: CallbackQuery, text: str) -> None:

@@ -25,5 +25,19 @@ class BroadcastForm(StatesGroup):
     confirm = State()
 
 
+class AmountForm(StatesGroup):
+    """Staff sent a customer's code in a shop running points: how much did they spend?"""
+
+    amount = State()
+
+
+class CatalogueForm(StatesGroup):
+    """The owner adds a reward to the catalogue (name, then price), or changes one of its fields."""
+
+    name = State()
+    price = State()
+    value = State()
+
+
 # Forms whose free-text answer could be mistaken for a customer or reward code (handlers/forms.py asks).
-FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message)
+FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message, CatalogueForm.name, CatalogueForm.value)

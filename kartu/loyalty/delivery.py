@@ -28,6 +28,8 @@ class Kind(StrEnum):
     REWARD_ISSUED = "reward_issued"
     REWARD_REDEEMED = "reward_redeemed"
     CODE_LOCK_ALERT = "code_lock_alert"
+    POINTS_ADJUSTED = "points_adjusted"
+    POINTS_REMINDER = "points_reminder"
 
 
 CATEGORY_OF = {
@@ -40,6 +42,8 @@ CATEGORY_OF = {
     Kind.REWARD_ISSUED: Category.RESULT,
     Kind.REWARD_REDEEMED: Category.RESULT,
     Kind.CODE_LOCK_ALERT: Category.ALERT,
+    Kind.POINTS_ADJUSTED: Category.RESULT,
+    Kind.POINTS_REMINDER: Category.PROMO,
 }
 
 MAX_ATTEMPTS = 5

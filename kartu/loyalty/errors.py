@@ -187,3 +187,83 @@ class BroadcastRunning(LoyaltyError):
 
 class NobodyToReach(LoyaltyError):
     """The chosen segment has nobody who may receive a broadcast now."""
+
+
+class AmountNeeded(LoyaltyError):
+    """The shop runs points: staff say how much the customer spent before Confirm.
+
+    Carries the typed code and the customer's name so the question can name them."""
+
+    def __init__(self, code: str, customer_first_name: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.customer_first_name = customer_first_name
+
+
+class PointsOff(LoyaltyError):
+    """The shop does not run points (or, with ``stamps=True``, no longer runs stamps)."""
+
+    def __init__(self, stamps: bool = False) -> None:
+        super().__init__("stamps" if stamps else "points")
+        self.stamps = stamps
+
+
+class BelowMinimumSpend(LoyaltyError):
+    """The amount earns no points: under the shop's minimum spend, or under one point's worth."""
+
+    def __init__(self, minimum: int) -> None:
+        super().__init__(minimum)
+        self.minimum = minimum
+
+
+class NotEnoughPoints(LoyaltyError):
+    """A spend larger than the live balance."""
+
+    def __init__(self, balance: int, price: int) -> None:
+        super().__init__(f"{balance} < {price}")
+        self.balance = balance
+        self.price = price
+
+
+class RewardUnavailable(LoyaltyError):
+    """The catalogue reward was hidden or deleted since it was shown (``sold_out``: no stock left)."""
+
+    def __init__(self, sold_out: bool = False) -> None:
+        super().__init__("sold out" if sold_out else "unavailable")
+        self.sold_out = sold_out
+
+
+class RewardLimitReached(LoyaltyError):
+    """The customer already holds as many of this reward as one person may."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+class ReturnClosed(LoyaltyError):
+    """The reward cannot be given back: used, returned, expired, or past the return window."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class InvalidAdjustment(LoyaltyError):
+    """``/adjust`` needs a signed number of points and a reason."""
+
+    def __init__(self, maximum: int) -> None:
+        super().__init__(maximum)
+        self.maximum = maximum
+
+
+class BalanceWouldGoNegative(LoyaltyError):
+    """Taking more points by hand than the customer holds."""
+
+    def __init__(self, balance: int) -> None:
+        super().__init__(balance)
+        self.balance = balance
+
+
+class InvalidSaleAmount(InvalidAmount):
+    """The amount staff typed for a purchase is not one (negative, zero, malformed, over the limit)."""

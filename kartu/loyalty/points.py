@@ -10,10 +10,17 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from kartu.loyalty.numbers import MAX_AMOUNT
+from kartu.loyalty.errors import (
+    InvalidAdjustment,
+    InvalidSetting,
+    NotEnoughPoints,
+    RewardLimitReached,
+    RewardUnavailable,
+)
+from kartu.loyalty.numbers import MAX_AMOUNT, parse_whole_number
 
 # "Rp125.000", "Rp. 125.000,-", "IDR 125000", "125.000,00", "125,000": thousands grouped by dots
 # or commas (one kind in a number), no cents but zero ones.
@@ -56,6 +63,7 @@ class PointsRules:
     minimum_spend: int = 0
     expiry_months: int = 12
     max_amount: int = MAX_AMOUNT
+    return_hours: int = 24  # a catalogue reward not yet used may be given back this long
 
 
 def points_for(amount: int, rules: PointsRules, multiplier_permille: int = PERMILLE) -> int:
@@ -104,15 +112,6 @@ def balance(batches: Iterable[PointsBatch], now: datetime) -> int:
     return sum(batch.remaining for batch in live(batches, now))
 
 
-class NotEnoughPoints(ValueError):
-    """A spend larger than the live balance."""
-
-    def __init__(self, balance: int, price: int) -> None:
-        super().__init__(f"{balance} < {price}")
-        self.balance = balance
-        self.price = price
-
-
 def take(batches: Sequence[PointsBatch], points: int, now: datetime) -> list[tuple[int, int]]:
     """Which batches a spend of ``points`` uses, as ``(batch id, points taken)``, soonest to
     expire first; `NotEnoughPoints` when the live balance is short (nothing is taken then)."""
@@ -144,3 +143,123 @@ def expiring(batches: Iterable[PointsBatch], now: datetime, within: timedelta) -
 
 def _alive(batch: PointsBatch, now: datetime) -> bool:
     return batch.expires_at is None or batch.expires_at > now
+
+
+# --- what an owner sets -------------------------------------------------------------------------
+
+# The program's columns for points (storage/models.py) and the `PointsRules` field each one is.
+POINTS_COLUMNS = {
+    "rupiah_per_point": "rupiah_per_point",
+    "points_minimum_spend": "minimum_spend",
+    "points_expiry_months": "expiry_months",
+    "max_amount": "max_amount",
+    "return_hours": "return_hours",
+}
+# Money settings are typed as rupiah ("10.000", "10rb"); the others are whole numbers.
+_MONEY_LIMITS = {
+    "rupiah_per_point": (100, 10_000_000),
+    "points_minimum_spend": (0, 10_000_000),
+    "max_amount": (10_000, 1_000_000_000),
+}
+_NUMBER_LIMITS = {"points_expiry_months": (0, 60), "return_hours": (0, 168)}
+
+
+def setting_limits(column: str) -> tuple[int, int]:
+    return _MONEY_LIMITS.get(column) or _NUMBER_LIMITS[column]
+
+
+def is_money_setting(column: str) -> bool:
+    return column in _MONEY_LIMITS
+
+
+def change_points_setting(rules: PointsRules, column: str, raw_value: str) -> PointsRules:
+    """Rules with one points setting changed from what the owner typed; `InvalidSetting` if not."""
+    if column not in POINTS_COLUMNS:
+        raise InvalidSetting(column)
+    low, high = setting_limits(column)
+    text = (raw_value or "").strip()
+    if column in _MONEY_LIMITS:
+        value = 0 if text in ("0", "-") and low == 0 else parse_rupiah(text, high)
+        if value is None or value < low:
+            raise InvalidSetting(column, low, high)
+    else:
+        parsed = parse_whole_number(text, low, high)
+        if parsed is None:
+            raise InvalidSetting(column, low, high)
+        value = parsed
+    return replace(rules, **{POINTS_COLUMNS[column]: value})
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+
+ITEM_NAME_MAX = 48
+PRICE_MAX = 1_000_000
+STOCK_MAX = 100_000
+LIMIT_MAX = 100
+ADJUST_MAX = 1_000_000
+NOTE_MAX = 200
+_NO_LIMIT = {"-", "—", "∞", "no", "none", "unlimited", "tidak", "tanpa batas", "bebas"}
+
+
+def parse_item_name(text: str | None) -> str:
+    name = " ".join((text or "").split())
+    if not name or len(name) > ITEM_NAME_MAX:
+        raise InvalidSetting("item_name", 1, ITEM_NAME_MAX)
+    return name
+
+
+def parse_price(text: str | None) -> int:
+    """A catalogue price in points, 1 to `PRICE_MAX` (a price of 0 would give rewards away)."""
+    price = parse_whole_number((text or "").replace(".", "").replace(",", ""), 1, PRICE_MAX)
+    if price is None:
+        raise InvalidSetting("points_price", 1, PRICE_MAX)
+    return price
+
+
+def parse_optional_count(field: str, text: str | None, minimum: int, maximum: int) -> int | None:
+    """A stock or a per-customer limit: a whole number, or "-" for none."""
+    cleaned = (text or "").strip().lower()
+    if cleaned in _NO_LIMIT:
+        return None
+    value = parse_whole_number(cleaned, minimum, maximum)
+    if value is None:
+        raise InvalidSetting(field, minimum, maximum)
+    return value
+
+
+def check_exchange(price: int, balance: int, *, held: int, limit: int | None, stock: int | None) -> None:
+    """Whether a customer with ``balance`` points, already holding ``held`` of this reward, may
+    take one more: refusals name what stands in the way."""
+    if stock is not None and stock <= 0:
+        raise RewardUnavailable(sold_out=True)
+    if limit is not None and held >= limit:
+        raise RewardLimitReached(limit)
+    if balance < price:
+        raise NotEnoughPoints(balance, price)
+
+
+def return_deadline(issued_at: datetime, rules: PointsRules) -> datetime | None:
+    """Until when a catalogue reward may be given back for its points (``None``: it may not)."""
+    return issued_at + timedelta(hours=rules.return_hours) if rules.return_hours > 0 else None
+
+
+_ADJUSTMENT = re.compile(r"([+-]?)\s*([0-9]{1,7})")
+
+
+def parse_adjustment(text: str | None) -> int:
+    """``+50`` or ``-20`` (a sign is optional for adding): the points an owner adds or takes by hand."""
+    found = _ADJUSTMENT.fullmatch((text or "").strip().replace("−", "-"))
+    if found is None:
+        raise InvalidAdjustment(ADJUST_MAX)
+    value = int(found.group(2)) * (-1 if found.group(1) == "-" else 1)
+    if value == 0 or abs(value) > ADJUST_MAX:
+        raise InvalidAdjustment(ADJUST_MAX)
+    return value
+
+
+def parse_note(text: str | None) -> str:
+    """The reason an owner gives for a change by hand: required, one line, at most `NOTE_MAX`."""
+    note = " ".join((text or "").split())
+    if not note:
+        raise InvalidAdjustment(ADJUST_MAX)
+    return note[:NOTE_MAX]

@@ -121,3 +121,62 @@ class BroadcastStep(StrEnum):
 class BroadcastAction(CallbackData, prefix="bca"):
     action: BroadcastStep
     broadcast_id: RowId = 0
+
+
+class SaleAction(CallbackData, prefix="sale"):
+    """Confirm or cancel a purchase with an amount (points)."""
+
+    action: Decision
+    token: Token
+
+
+class CatalogueChoice(CallbackData, prefix="cat"):
+    item_id: RowId  # re-checked: the item must still be on the customer's shop's catalogue
+
+
+class CatalogueStep(StrEnum):
+    EXCHANGE = "ok"
+    BACK = "back"
+
+
+class ExchangeAction(CallbackData, prefix="exc"):
+    action: CatalogueStep
+    token: Token  # the customer's own prompt, created when the reward was shown
+
+
+class ReturnReward(CallbackData, prefix="ret"):
+    reward_id: RowId  # re-checked: the tapper must hold it
+
+
+class ProgramKinds(StrEnum):
+    STAMPS = "stamps"
+    POINTS = "points"
+    BOTH = "both"
+
+
+class KindsChoice(CallbackData, prefix="kinds"):
+    kinds: ProgramKinds
+
+
+class ItemStep(StrEnum):
+    LIST = "list"
+    ADD = "add"
+    OPEN = "open"
+    NAME = "name"
+    PRICE = "points_price"
+    STOCK = "stock"
+    LIMIT = "per_customer_limit"
+    PHOTO = "photo"
+    HIDE = "hide"
+    UP = "up"
+    DELETE = "delete"  # asks first
+    DELETE_CONFIRMED = "delete_ok"
+
+
+class ItemAction(CallbackData, prefix="item"):
+    action: ItemStep
+    item_id: RowId = 0
+
+
+class ShowCatalogue(CallbackData, prefix="rewards"):
+    """Open the customer's rewards and catalogue (the button on a points reminder)."""

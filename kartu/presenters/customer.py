@@ -29,6 +29,10 @@ REASON_LABELS = {
 }
 
 
+def points_text(count: int) -> HTML:
+    return html(ngettext("{count} point", "{count} points", count), count=count)
+
+
 def progress_line(card: CardView) -> HTML:
     """``7/10 — 3 more for 1 free drink``."""
     return html(
@@ -41,8 +45,12 @@ def progress_line(card: CardView) -> HTML:
 
 
 def card_caption(card: CardView, locale: str) -> HTML:
-    lines = [html("<b>{shop}</b>", shop=card.merchant_name), progress_line(card)]
-    if card.stamps_expire_at is not None:
+    lines = [html("<b>{shop}</b>", shop=card.merchant_name)]
+    if card.runs_stamps:
+        lines.append(progress_line(card))
+    if card.points is not None:
+        lines.append(html(_("⭐ {points} · /rewards"), points=points_text(card.points)))
+    if card.runs_stamps and card.stamps_expire_at is not None:
         lines.append(
             html(
                 _("Your stamps expire on {date} unless you visit again."),

@@ -16,6 +16,7 @@ from kartu.loyalty.feedback import RATINGS
 from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
+from kartu.presenters.points import earned_line, points_adjusted_notice, points_reminder_notice, return_button
 from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.delivery import (
     BroadcastNotice,
@@ -23,6 +24,8 @@ from kartu.services.delivery import (
     CodeLockNotice,
     LowRatingAlertNotice,
     Notice,
+    PointsAdjustedNotice,
+    PointsReminderNotice,
     RewardIssuedNotice,
     RewardRedeemedNotice,
     RewardReminderNotice,
@@ -61,6 +64,16 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
         return Rendered(broadcast_text(notice.merchant_name, notice.text), None, notice.photo_file_id)
     if isinstance(notice, CardUpdateNotice):
         with i18n.context(), i18n.use_locale(notice.language):
+            if not notice.card.runs_stamps:  # points only: the news is the points
+                return Rendered(
+                    join_html(
+                        "\n",
+                        [
+                            earned_line(notice.points_added, notice.amount),
+                            card_caption(notice.card, notice.language),
+                        ],
+                    )
+                )
             return await _card_update(notice)
     text, markup = _render_text(i18n, notice)
     return Rendered(text, markup)
@@ -72,6 +85,8 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
     added = html(
         ngettext("✅ +{count} stamp!", "✅ +{count} stamps!", notice.stamps_added), count=notice.stamps_added
     )
+    if notice.points_added or notice.amount:
+        added = join_html("\n", [added, earned_line(notice.points_added, notice.amount)])
     if not notice.cards_filled:
         photo = await card_photo(notice.card)
         return Rendered(
@@ -156,6 +171,24 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                     date=date_text(notice.expires_at, notice.timezone, notice.language),
                     code=format_code(notice.code),
                 ), None
+            case RewardIssuedNotice() if notice.reward.points_price is not None:
+                reward = notice.reward
+                return html(
+                    _(
+                        "🎁 Your reward: <b>{reward}</b>\nShow this code to staff: <code>{code}</code>\nValid until {date}."
+                    ),
+                    reward=reward.name,
+                    code=format_code(reward.code),
+                    date=date_text(reward.expires_at, reward.timezone, notice.language),
+                ), return_button(reward.reward_id, reward.points_price) if reward.returnable_until else None
+            case PointsAdjustedNotice():
+                return points_adjusted_notice(
+                    notice.merchant_name, notice.delta, notice.note, notice.balance
+                ), None
+            case PointsReminderNotice():
+                return points_reminder_notice(
+                    notice.merchant_name, notice.lapsing, notice.timezone, notice.language
+                )
             case RewardIssuedNotice():
                 reward = notice.reward
                 return html(

@@ -13,6 +13,7 @@ from babel.lists import format_list
 
 from kartu.bot.i18n import KartuI18n
 from kartu.loyalty.expiry import MAX_REMINDERS
+from kartu.loyalty.points import POINTS_COLUMNS, is_money_setting, setting_limits
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.segments import Segment
 from kartu.loyalty.staff import Role
@@ -23,7 +24,9 @@ from kartu.presenters.callbacks import (
     BroadcastAction,
     BroadcastSegment,
     BroadcastStep,
+    KindsChoice,
     ProgramField,
+    ProgramKinds,
     TeamAction,
     TeamStep,
 )
@@ -36,6 +39,7 @@ from kartu.presenters.format import (
     html,
     i18n_locale,
     join_html,
+    money_text,
     number_text,
     percent_text,
     plain,
@@ -55,6 +59,11 @@ SETTING_LABELS = {
     "survey_delay_minutes": N_("Feedback survey after a purchase"),
     "survey_every_days": N_("Feedback survey at most every"),
     "quiet_hours": N_("Quiet hours (no reminders, surveys or broadcasts)"),
+    "rupiah_per_point": N_("Points earned"),
+    "points_minimum_spend": N_("Minimum spend for points"),
+    "points_expiry_months": N_("Points expire"),
+    "max_amount": N_("Largest amount staff may enter"),
+    "return_hours": N_("Catalogue rewards can be given back within"),
 }
 
 
@@ -89,6 +98,23 @@ def setting_value(program: ProgramView, field: str) -> str:
             )
         case "quiet_hours":
             return str(value).replace("-", "–") if value and value != "0" else _("none")
+        case "rupiah_per_point":
+            return plain(_("1 point per {amount}"), amount=money_text(value))
+        case "points_minimum_spend":
+            return money_text(value) if value else _("none")
+        case "max_amount":
+            return money_text(value)
+        case "points_expiry_months":
+            return (
+                plain(
+                    ngettext("{count} month after earning", "{count} months after earning", value),
+                    count=value,
+                )
+                if value
+                else _("never")
+            )
+        case "return_hours":
+            return plain(ngettext("{count} hour", "{count} hours", value), count=value) if value else _("off")
     return str(value)
 
 
@@ -141,9 +167,27 @@ def team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMark
 
 PROGRAM_GROUPS = (
     (N_("🎟 Card"), ("stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap")),
+    (
+        N_("⭐ Points"),
+        ("rupiah_per_point", "points_minimum_spend", "points_expiry_months", "max_amount", "return_hours"),
+    ),
     (N_("⏳ Expiry"), ("stamp_expiry_days", "reward_valid_days", "reminder_days")),
     (N_("💬 Messages"), ("survey_delay_minutes", "survey_every_days", "quiet_hours")),
 )
+STAMP_SETTINGS = frozenset(
+    ("stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap", "stamp_expiry_days")
+)
+KIND_LABELS = {
+    ProgramKinds.STAMPS: N_("🎟 Stamps only"),
+    ProgramKinds.POINTS: N_("⭐ Points only"),
+    ProgramKinds.BOTH: N_("🎟⭐ Stamps and points"),
+}
+
+
+def kinds_of(program: ProgramView) -> ProgramKinds:
+    if program.stamps_enabled and program.points_enabled:
+        return ProgramKinds.BOTH
+    return ProgramKinds.POINTS if program.points_enabled else ProgramKinds.STAMPS
 
 
 SETTING_BUTTONS = {
@@ -157,10 +201,35 @@ SETTING_BUTTONS = {
     "survey_delay_minutes": N_("⏱ Survey delay"),
     "survey_every_days": N_("🔁 Survey frequency"),
     "quiet_hours": N_("🌙 Quiet hours"),
+    "rupiah_per_point": N_("💰 Rupiah per point"),
+    "points_minimum_spend": N_("🧾 Minimum spend"),
+    "points_expiry_months": N_("⌛ Points expiry"),
+    "max_amount": N_("🚧 Largest amount"),
+    "return_hours": N_("↩️ Give-back window"),
 }
 
 
 BACK = "back"  # ProgramField(field=BACK): leave the question, show the program again
+KINDS = "kinds"  # ProgramField(field=KINDS): choose stamps, points or both
+
+
+def kinds_question(program: ProgramView) -> tuple[HTML, InlineKeyboardMarkup]:
+    builder = InlineKeyboardBuilder()
+    current = kinds_of(program)
+    for kinds, label in KIND_LABELS.items():
+        mark = "✅ " if kinds == current else ""
+        builder.button(
+            text=plain("{mark}{label}", mark=mark, label=_(label)), callback_data=KindsChoice(kinds=kinds)
+        )
+    builder.button(text=_("⬅️ Back"), callback_data=ProgramField(field=BACK))
+    builder.adjust(1)
+    return html(
+        _(
+            "What does your shop run? Stamps: a card that fills with visits. Points: earned on what customers "
+            "spend, exchanged in your rewards catalogue (/catalogue). Both side by side: each purchase earns a stamp "
+            "and points. Cards keep what they hold when you switch."
+        )
+    ), builder.as_markup()
 
 
 def program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, InlineKeyboardMarkup]:
@@ -175,10 +244,17 @@ def program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, 
             ),
             html(""),
         ]
-    lines.append(html(_("<b>Stamp program of {shop}</b>"), shop=program.merchant_name))
+    lines.append(html(_("<b>Loyalty program of {shop}</b>"), shop=program.merchant_name))
+    lines.append(html(_("Runs: <b>{kinds}</b>"), kinds=_(KIND_LABELS[kinds_of(program)])))
     builder = InlineKeyboardBuilder()
-    sizes = []
+    builder.button(text=_("🔀 Stamps or points"), callback_data=ProgramField(field=KINDS))
+    sizes = [1]
     for title, group in PROGRAM_GROUPS:
+        if not program.points_enabled and group[0] == "rupiah_per_point":
+            continue
+        group = tuple(field for field in group if program.stamps_enabled or field not in STAMP_SETTINGS)
+        if not group:
+            continue
         lines.append(html("\n<b>{title}</b>", title=_(title)))
         for field in group:
             lines.append(
@@ -204,6 +280,15 @@ def setting_hint(field: str) -> HTML:
         return html(
             _("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS
         )
+    if field in POINTS_COLUMNS:
+        low, high = setting_limits(field)
+        if is_money_setting(field):
+            return html(
+                _("Send an amount in rupiah from {low} to {high}, like 10.000 or 10rb."),
+                low=money_text(low),
+                high=money_text(high),
+            )
+        return html(_("Send a whole number from {low} to {high}."), low=low, high=high)
     limits = NUMBER_SETTINGS[field]
     return html(_("Send a whole number from {low} to {high}."), low=limits.minimum, high=limits.maximum)
 

@@ -93,6 +93,64 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This claim expired: claims are open for 30 minutes.")
         case errors.ClaimClosed():
             return _("This request is no longer valid.")
+        case errors.InvalidSaleAmount():
+            return plain(
+                _(
+                    "Please send the amount the customer spent, from Rp 1 to Rp {maximum}: like 125000, 125.000, 125rb or Rp125.000."
+                ),
+                maximum=format_amount(error.maximum),
+            )
+        case errors.AmountNeeded():
+            return _("Please send the amount the customer spent, like /buy CODE 125000.")
+        case errors.PointsOff(stamps=True):
+            return _("This shop runs points only: send the code and then the amount.")
+        case errors.PointsOff():
+            return _("This shop does not run points. The owner can turn them on in /program.")
+        case errors.BelowMinimumSpend():
+            return plain(
+                _("That amount earns no points: points start at Rp {minimum}. Nothing was added."),
+                minimum=format_amount(error.minimum),
+            )
+        case errors.NotEnoughPoints():
+            return plain(
+                _("You have {balance} points; this reward needs {price}. Keep collecting!"),
+                balance=error.balance,
+                price=error.price,
+            )
+        case errors.RewardUnavailable(sold_out=True):
+            return _("Sorry, this reward is sold out. Your points were not used.")
+        case errors.RewardUnavailable():
+            return _(
+                "Sorry, this reward is no longer in the catalogue. Your points were not used. Send /rewards."
+            )
+        case errors.RewardLimitReached():
+            return plain(
+                ngettext(
+                    "You already got this reward: it is limited to {limit} per customer.",
+                    "You already got this reward {limit} times, the most one customer may.",
+                    error.limit,
+                ),
+                limit=error.limit,
+            )
+        case errors.ReturnClosed(reason="redeemed"):
+            return _("This reward was already used, so it cannot be given back.")
+        case errors.ReturnClosed(reason="returned"):
+            return _("This reward was already given back.")
+        case errors.ReturnClosed():
+            return _("The time to give this reward back is over. It stays yours to use until it expires.")
+        case errors.InvalidAdjustment():
+            return plain(
+                _(
+                    "Send it like this: /adjust CODE +50 reason (or -20 and a reason). Up to {maximum} points at a time, and a reason is needed."
+                ),
+                maximum=error.maximum,
+            )
+        case errors.BalanceWouldGoNegative():
+            return plain(
+                _("The customer has only {balance} points; nothing was taken."), balance=error.balance
+            )
+        case errors.PromptClosed(status="exchanged"):
+            return _("You already got this reward: its code is in the chat.")
         case errors.InvalidAmount():
             return plain(
                 _("Please send the amount in rupiah as a number from 1 to {maximum}, like /claim 25000."),
@@ -130,6 +188,25 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(
                 _("Please send up to three numbers of days from 1 to {high}, like 7,1 — or 0 for none."),
                 high=high,
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "item_name":
+            return plain(_("Please send a name of 1 to {high} characters."), high=high)
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field in (
+            "stock",
+            "per_customer_limit",
+        ):
+            return plain(
+                _("Please send a whole number from {low} to {high}, or - for no limit."), low=low, high=high
+            )
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field in (
+            "rupiah_per_point",
+            "points_minimum_spend",
+            "max_amount",
+        ):
+            return plain(
+                _("Please send an amount in rupiah from {low} to {high}, like 10.000 or 10rb."),
+                low=format_amount(low),
+                high=format_amount(high),
             )
         case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if (
             error.field == "reward_name"

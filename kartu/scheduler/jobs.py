@@ -80,7 +80,12 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
 
     async def sweep() -> None:
         report = await app.services.upkeep.sweep()
-        if report.cards_expired or report.rewards_expired or report.reminders_queued:
+        if (
+            report.cards_expired
+            or report.rewards_expired
+            or report.reminders_queued
+            or report.point_batches_expired
+        ):
             log.info("sweep: %s", report)
 
     async def dispatch() -> None:

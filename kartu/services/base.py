@@ -9,6 +9,7 @@ from kartu.config import Settings
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.expiry import stamps_expire_at
 from kartu.loyalty.language import resolve_language
+from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules
 from kartu.services.views import CardView, Recipient
 from kartu.storage.database import Database
@@ -45,6 +46,11 @@ def rules_of(program: Program) -> ProgramRules:
     return ProgramRules(**{item.name: getattr(program, item.name) for item in fields(ProgramRules)})
 
 
+def points_rules_of(program: Program) -> PointsRules:
+    """The program row's points settings, as the domain names them."""
+    return PointsRules(**{field: getattr(program, column) for column, field in POINTS_COLUMNS.items()})
+
+
 async def card_view(
     uow: UnitOfWork,
     now: datetime,
@@ -70,6 +76,8 @@ async def card_view(
         card.stamps,
         card.last_purchase_at,
         rewards,
+        points=card.points if program.points_enabled else None,
+        runs_stamps=program.stamps_enabled,
     )
 
 
@@ -81,6 +89,9 @@ def make_card_view(
     stamps: int,
     last_purchase_at: datetime | None,
     open_rewards: int,
+    *,
+    points: int | None = None,
+    runs_stamps: bool = True,
 ) -> CardView:
     return CardView(
         merchant_name=merchant_name,
@@ -95,4 +106,6 @@ def make_card_view(
             if stamps and last_purchase_at
             else None
         ),
+        points=points,
+        runs_stamps=runs_stamps,
     )

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
 from kartu.services.broadcasts import BroadcastService
+from kartu.services.catalogue import CatalogueService
 from kartu.services.claims import ClaimService
 from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
 from kartu.services.feedback import FeedbackService
 from kartu.services.merchants import MerchantService
+from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
 from kartu.services.upkeep import UpkeepService
 from kartu.storage.database import Database
@@ -29,6 +31,8 @@ class Services:
     claims: ClaimService
     reports: ReportService
     broadcasts: BroadcastService
+    points: PointsService
+    catalogue: CatalogueService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -43,4 +47,6 @@ class Services:
             claims=ClaimService(db, clock, settings),
             reports=ReportService(db, clock, settings),
             broadcasts=BroadcastService(db, clock, settings),
+            points=PointsService(db, clock, settings),
+            catalogue=CatalogueService(db, clock, settings),
         )

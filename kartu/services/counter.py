@@ -8,10 +8,14 @@ from datetime import datetime
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
+    AmountNeeded,
+    BelowMinimumSpend,
     CodeEntryLocked,
+    InvalidSaleAmount,
     NotStaff,
     OwnCodeShown,
     OwnPurchase,
+    PointsOff,
     PromptClosed,
     RewardAlreadyRedeemed,
     RewardExpired,
@@ -19,12 +23,14 @@ from kartu.loyalty.errors import (
     UnknownCode,
 )
 from kartu.loyalty.language import resolve_language
+from kartu.loyalty.points import parse_rupiah, points_for
 from kartu.loyalty.program import local_day_start, parse_purchase_count
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, points_rules_of
 from kartu.services.crediting import Purchase, PurchaseResult, credit, within_cap
+from kartu.services.points import Sale, credit_sale
 from kartu.services.views import Recipient
 from kartu.storage.counter import CodeHolder, CounterStatements
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
@@ -66,7 +72,26 @@ class RedeemResult:
     news: tuple[str, ...] = ()
 
 
-PURCHASE, REDEEM = "purchase", "redeem"
+@dataclass(frozen=True)
+class SalePromptView:
+    """A purchase with an amount, in a shop running points: what staff see before Confirm."""
+
+    token: str
+    merchant_name: str
+    customer_first_name: str
+    amount: int
+    points: int  # earned by this amount
+    balance: int  # points held before it
+    stamps_to_add: int = 0  # a shop running stamps too adds them on the same Confirm
+    stamps: int = 0
+    stamps_required: int = 0
+    customer_username: str | None = None
+    last_visit: datetime | None = None
+    open_rewards: int = 0
+    timezone: str = "Asia/Jakarta"
+
+
+PURCHASE, REDEEM, SALE = "purchase", "redeem", "sale"
 
 
 class CounterService(ServiceBase):
@@ -119,6 +144,10 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if holder is not None and holder.card_id is not None:
                 await self._record_hit(uow, place)
+                if place.program.points_enabled:
+                    raise AmountNeeded(canonical, holder.first_name)
+                if not place.program.stamps_enabled:
+                    raise PointsOff(stamps=True)
                 view = self._purchase_view(  # refuses over the day's cap before anything is written
                     new_prompt_token(), place.merchant.name, place.merchant.timezone, holder, purchases
                 )
@@ -148,6 +177,8 @@ class CounterService(ServiceBase):
             if place.misses.streak or not may_try_code(place.misses, now):
                 return None
             if holder is None or holder.rules is None or holder.person_id == place.person_id:
+                return None
+            if holder.runs_points or not holder.runs_stamps:  # staff say the amount first
                 return None
             view = self._purchase_view(
                 new_prompt_token(), place.merchant_name, place.timezone, holder, purchases
@@ -206,6 +237,7 @@ class CounterService(ServiceBase):
         purchases: int = 0,
         reward_id: int | None = None,
         token: str | None = None,
+        amount: int | None = None,
     ) -> PurchasePrompt:
         """The row behind a Confirm button, opened by this staff member for this shop."""
         now = self.clock.now()
@@ -218,6 +250,7 @@ class CounterService(ServiceBase):
                 customer_person_id=customer_id,
                 staff_person_id=place.person.id,
                 purchases=purchases,
+                amount=amount,
                 created_at=now,
                 expires_at=now + PROMPT_TTL,
             )
@@ -330,6 +363,79 @@ class CounterService(ServiceBase):
                 prompt.id,
             )
             return await credit(uow.counter, now, self.settings, purchase)
+
+    async def open_sale(self, staff_telegram_id: int, code_text: str, amount_text: str) -> SalePromptView:
+        """Staff typed a customer's code and what they spent (``/buy CODE 125.000``, or the
+        amount asked for after a bare code): show the points it earns and ask to confirm."""
+        canonical = normalize_code(code_text)
+        if canonical is None or code_kind(canonical) is not CodeKind.PERSONAL:
+            raise UnknownCode()
+        async with self.db.write() as uow:
+            place = await require_staff(uow, staff_telegram_id)
+            program = place.program
+            if not program.points_enabled:
+                raise PointsOff()
+            rules = points_rules_of(program)
+            amount = parse_rupiah(amount_text, rules.max_amount)
+            if amount is None:
+                raise InvalidSaleAmount(rules.max_amount)
+            misses = self._may_try_code(place)
+            now = self.clock.now()
+            since = local_day_start(now, place.merchant.timezone)
+            holder = await uow.counter.holder_of_code(place.merchant.id, canonical, since, now)
+            if holder is not None and holder.person_id == place.person.id:
+                raise OwnPurchase()
+            if holder is not None and holder.card_id is not None and holder.rules is not None:
+                await self._record_hit(uow, place)
+                points = points_for(amount, rules)
+                stamps = holder.rules.stamps_per_purchase if program.stamps_enabled else 0
+                if not points and not stamps:
+                    raise BelowMinimumSpend(max(rules.minimum_spend, rules.rupiah_per_point))
+                if stamps:
+                    self._purchase_view(
+                        "", place.merchant.name, place.merchant.timezone, holder, 1
+                    )  # the cap
+                prompt = await self._add_prompt(
+                    uow, place, SALE, holder.person_id, purchases=1 if stamps else 0, amount=amount
+                )
+                return SalePromptView(
+                    token=prompt.token or "",
+                    merchant_name=place.merchant.name,
+                    customer_first_name=holder.first_name,
+                    amount=amount,
+                    points=points,
+                    balance=holder.points,
+                    stamps_to_add=stamps,
+                    stamps=holder.stamps,
+                    stamps_required=holder.rules.stamps_required,
+                    customer_username=holder.username,
+                    last_visit=holder.last_purchase_at,
+                    open_rewards=holder.open_rewards,
+                    timezone=place.merchant.timezone,
+                )
+            await self._record_miss(uow, place, misses)
+        raise UnknownCode()
+
+    async def confirm_sale(self, staff_telegram_id: int, token: str) -> PurchaseResult:
+        """Credit the sale's points (and its stamp, in a shop running both) exactly once."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, SALE)
+            if prompt.customer_person_id == place.person.id:
+                raise OwnPurchase()
+            if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
+                raise PromptClosed("confirmed")
+            await uow.staff.touch(place.member.id, now)
+            sale = Sale(
+                place.merchant.id,
+                place.person.id,
+                prompt.customer_person_id,
+                prompt.amount or 0,
+                f"sale-{prompt.id}",
+                prompt.id,
+                prompt.purchases,
+            )
+            return await credit_sale(uow, now, self.settings, place.merchant, place.program, sale)
 
     async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
         """Cancel a purchase or redemption prompt; nothing is credited or spent."""

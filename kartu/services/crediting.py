@@ -41,6 +41,8 @@ class PurchaseResult:
     news: tuple[str, ...] = ()  # outbox keys of the customer's news, to deliver right after the commit
     reachable: bool = True  # the customer has not blocked the bot
     taken: tuple[Parcel, ...] = ()  # that news as written, already the courier's (storage/courier.py)
+    points_added: int = 0
+    amount: int | None = None
 
     @property
     def notices(self) -> Mapping[str, Notice]:
@@ -50,7 +52,9 @@ class PurchaseResult:
         if not self.reachable:
             return {}
         language, filled = self.customer.language, len(self.new_rewards)
-        card = CardUpdateNotice(language, self.card, self.stamps_added, filled)
+        card = CardUpdateNotice(
+            language, self.card, self.stamps_added, filled, self.points_added, self.amount
+        )
         rewards = (RewardIssuedNotice(language, reward) for reward in self.new_rewards)
         return dict(zip(self.news, (card, *rewards), strict=True))
 
@@ -70,6 +74,10 @@ class Purchase:
     purchases: int
     source: str
     prompt_id: int | None = None
+    # Points earned on the same purchase (a shop running both), told in the same news.
+    points: int = 0
+    amount: int | None = None
+    points_balance: int | None = None
 
 
 def within_cap(
@@ -124,7 +132,7 @@ async def credit(
         ledger_key=f"purchase:{source}",
         news_key=news[0],
         chat_id=card.telegram_id,
-        news={"added": outcome.stamps_added, "filled": outcome.rewards_issued},
+        news=card_news_params(outcome.stamps_added, outcome.rewards_issued, purchase.points, purchase.amount),
         **common,
     )
     issued: list[RewardView] = []
@@ -173,6 +181,7 @@ async def credit(
         outcome.balance_after,
         now,
         card.open_rewards + len(issued),
+        points=purchase.points_balance,
     )
     return PurchaseResult(
         customer=Recipient(card.telegram_id, language),
@@ -183,7 +192,18 @@ async def credit(
         news=tuple(news),
         reachable=card.reachable,
         taken=tuple(message for message in taken if message is not None),
+        points_added=purchase.points,
+        amount=purchase.amount,
     )
+
+
+def card_news_params(added: int, filled: int, points: int = 0, amount: int | None = None) -> dict[str, int]:
+    """What a card news row remembers (rendered at delivery): stamps added, cards filled, and
+    points earned on an amount when the shop runs points."""
+    params = {"added": added, "filled": filled}
+    if points or amount:
+        params.update(points=points, amount=amount or 0)
+    return params
 
 
 async def ask_for_feedback_later(

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kartu.loyalty.delivery import Category, Kind, retry_delay
+from kartu.loyalty.points import expiring, return_deadline
 from kartu.loyalty.staff import Role
-from kartu.services.base import ServiceBase, card_view
+from kartu.services.base import ServiceBase, card_view, points_rules_of
 from kartu.services.views import CardView, RewardView
 from kartu.storage import courier
 from kartu.storage.courier import Parcel
@@ -74,6 +75,8 @@ class CardUpdateNotice:
     card: CardView
     stamps_added: int
     cards_filled: int = 0  # this purchase filled the card: the customer sees it full first
+    points_added: int = 0
+    amount: int | None = None  # the rupiah the points were earned on
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,28 @@ class RewardRedeemedNotice:
     language: str
     merchant_name: str
     reward_name: str
+
+
+@dataclass(frozen=True)
+class PointsAdjustedNotice:
+    """To a customer: the owner added or took points by hand, and why."""
+
+    language: str
+    merchant_name: str
+    delta: int
+    note: str
+    balance: int
+
+
+@dataclass(frozen=True)
+class PointsReminderNotice:
+    """To a customer: points lapsing soon, per day they lapse (soonest first)."""
+
+    language: str
+    merchant_name: str
+    timezone: str
+    lapsing: tuple[tuple[datetime, int], ...]
+    balance: int
 
 
 @dataclass(frozen=True)
@@ -109,6 +134,8 @@ Notice = (
     | RewardIssuedNotice
     | RewardRedeemedNotice
     | CodeLockNotice
+    | PointsAdjustedNotice
+    | PointsReminderNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -182,15 +209,34 @@ class DeliveryService(ServiceBase):
                         return None
                     params = json.loads(message.params or "{}")
                     view = await card_view(uow, self.clock.now(), person, merchant, card)
-                    return CardUpdateNotice(language, view, params.get("added", 0), params.get("filled", 0))
+                    return CardUpdateNotice(
+                        language,
+                        view,
+                        params.get("added", 0),
+                        params.get("filled", 0),
+                        params.get("points", 0),
+                        params.get("amount"),
+                    )
                 case Kind.REWARD_ISSUED:
                     reward = await uow.rewards.get(message.subject_id)
                     if reward is None or reward.expires_at <= self.clock.now():
                         return None
+                    returnable = None
+                    if reward.points_price is not None and reward.redeemed_at is None:
+                        program = await uow.programs.for_merchant(merchant.id)
+                        deadline = return_deadline(reward.issued_at, points_rules_of(program))
+                        returnable = deadline if deadline and deadline > self.clock.now() else None
                     return RewardIssuedNotice(
                         language,
                         RewardView(
-                            reward.code, reward.name, reward.expires_at, merchant.name, merchant.timezone
+                            reward.code,
+                            reward.name,
+                            reward.expires_at,
+                            merchant.name,
+                            merchant.timezone,
+                            reward.id or 0,
+                            reward.points_price,
+                            returnable,
                         ),
                     )
                 case Kind.REWARD_REDEEMED:
@@ -199,6 +245,19 @@ class DeliveryService(ServiceBase):
                         RewardRedeemedNotice(language, merchant.name, reward.name)
                         if reward is not None
                         else None
+                    )
+                case Kind.POINTS_ADJUSTED:
+                    params = json.loads(message.params or "{}")
+                    return PointsAdjustedNotice(
+                        language,
+                        merchant.name,
+                        params.get("delta", 0),
+                        params.get("note", ""),
+                        params.get("balance", 0),
+                    )
+                case Kind.POINTS_REMINDER:
+                    return await self._points_reminder(
+                        uow, message, language, merchant.name, merchant.timezone
                     )
                 case Kind.CODE_LOCK_ALERT:
                     member = await uow.staff.get(message.subject_id)
@@ -262,6 +321,20 @@ class DeliveryService(ServiceBase):
             expires_at,
             timezone,
         )
+
+    async def _points_reminder(
+        self, uow: UnitOfWork, message: Parcel, language: str, merchant_name: str, timezone: str
+    ) -> PointsReminderNotice | None:
+        """Points still lapsing within the reminder's window; none (spent since, say): skip."""
+        now, person_id = self.clock.now(), message.person_id or 0
+        days = json.loads(message.params or "{}").get("days", 0)
+        until = message.created_at + timedelta(days=days, hours=1)
+        batches = await uow.points.due(message.merchant_id or 0, person_id, now, until)
+        if not batches:
+            return None
+        card = await uow.cards.get(message.merchant_id or 0, person_id)
+        lapsing = tuple(expiring(batches, now, until - now))
+        return PointsReminderNotice(language, merchant_name, timezone, lapsing, card.points if card else 0)
 
     async def delivered(self, message_id: int) -> None:
         if self.db.has_driver:

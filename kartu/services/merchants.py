@@ -8,6 +8,7 @@ from datetime import datetime
 from kartu.loyalty.codes import new_personal_code
 from kartu.loyalty.errors import (
     DuplicateMerchantName,
+    InvalidSetting,
     NotAdmin,
     NotOwner,
     ProgramChangeAffectsCards,
@@ -15,6 +16,7 @@ from kartu.loyalty.errors import (
     UnknownMerchant,
 )
 from kartu.loyalty.links import new_invite_token, slugify
+from kartu.loyalty.points import POINTS_COLUMNS, change_points_setting
 from kartu.loyalty.program import (
     MERCHANT_SETTINGS,
     ProgramRules,
@@ -25,7 +27,7 @@ from kartu.loyalty.program import (
 )
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.access import Workplace, acting_member, keep_an_owner, require_owner, require_staff
-from kartu.services.base import ServiceBase, rules_of
+from kartu.services.base import ServiceBase, points_rules_of, rules_of
 from kartu.services.views import MenuView, Recipient
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
@@ -79,6 +81,13 @@ class ProgramView:
     survey_delay_minutes: int
     survey_every_days: int
     quiet_hours: str = "21:00-08:00"
+    stamps_enabled: bool = True
+    points_enabled: bool = False
+    rupiah_per_point: int = 10_000
+    points_minimum_spend: int = 0
+    points_expiry_months: int = 12
+    max_amount: int = 100_000_000
+    return_hours: int = 24
 
 
 @dataclass(frozen=True)
@@ -430,6 +439,19 @@ class MerchantService(ServiceBase):
             program = await uow.programs.for_merchant(place.merchant.id)
             return _program_view(place.merchant, program)
 
+    async def choose_kinds(self, owner_telegram_id: int, stamps: bool, points: bool) -> ProgramView:
+        """What the shop runs: stamps, points, or both side by side (at least one). Cards keep
+        what they hold either way: switching back finds stamps and points where they were."""
+        if not (stamps or points):
+            raise InvalidSetting("kinds")
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            program = await uow.programs.for_merchant(place.merchant.id)
+            program.stamps_enabled, program.points_enabled = stamps, points
+            program.updated_at = self.clock.now()
+            await uow.programs.save(program)
+            return _program_view(place.merchant, program)
+
     async def change_program(
         self, owner_telegram_id: int, field: str, raw_value: str, *, confirmed: bool = False
     ) -> ProgramView:
@@ -445,6 +467,13 @@ class MerchantService(ServiceBase):
             if field in MERCHANT_SETTINGS:
                 place.merchant.quiet_hours = parse_quiet_hours(raw_value)
                 await uow.merchants.save(place.merchant)
+                return _program_view(place.merchant, program)
+            if field in POINTS_COLUMNS:
+                points = asdict(change_points_setting(points_rules_of(program), field, raw_value))
+                for column, name in POINTS_COLUMNS.items():
+                    setattr(program, column, points[name])
+                program.updated_at = now
+                await uow.programs.save(program)
                 return _program_view(place.merchant, program)
             changed = change_setting(rules_of(program), field, raw_value)
             if changed.stamps_required < program.stamps_required:
@@ -479,4 +508,12 @@ class MerchantService(ServiceBase):
 
 def _program_view(merchant: Merchant, program: Program) -> ProgramView:
     rules = rules_of(program)
-    return ProgramView(merchant_name=merchant.name, quiet_hours=merchant.quiet_hours, **asdict(rules))
+    points = {column: getattr(program, column) for column in POINTS_COLUMNS}
+    return ProgramView(
+        merchant_name=merchant.name,
+        quiet_hours=merchant.quiet_hours,
+        stamps_enabled=program.stamps_enabled,
+        points_enabled=program.points_enabled,
+        **asdict(rules),
+        **points,
+    )

@@ -17,6 +17,7 @@ class SweepReport:
     cards_expired: int = 0
     rewards_expired: int = 0
     reminders_queued: int = 0
+    point_batches_expired: int = 0
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -38,6 +39,7 @@ class UpkeepService(ServiceBase):
                 cards_expired=report.cards_expired + part.cards_expired,
                 rewards_expired=report.rewards_expired + part.rewards_expired,
                 reminders_queued=report.reminders_queued + part.reminders_queued,
+                point_batches_expired=report.point_batches_expired + part.point_batches_expired,
             )
         return report
 
@@ -67,4 +69,20 @@ class UpkeepService(ServiceBase):
                 queued += await uow.sweeps.queue_reminders(
                     Kind.REWARD_REMINDER, merchant.id, days, near, far, not_before, now
                 )
-        return SweepReport(1, cards, rewards, queued)
+                if program.points_enabled:
+                    queued += await uow.sweeps.queue_points_reminders(
+                        merchant.id, days, near, far, not_before, now
+                    )
+        batches = await self._expire_points(merchant.id or 0)
+        return SweepReport(1, cards, rewards, queued, batches)
+
+    async def _expire_points(self, merchant_id: int) -> int:
+        """Lapse the merchant's due point batches, a chunk per transaction (even when the shop has
+        stopped running points: they were earned with an expiry)."""
+        now, lapsed = self.clock.now(), 0
+        while True:
+            async with self.db.write() as uow:
+                chunk = await uow.sweeps.expire_points_chunk(merchant_id, now)
+            if not chunk:
+                return lapsed
+            lapsed += chunk

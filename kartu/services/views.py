@@ -26,6 +26,8 @@ class CardView:
     open_rewards: int
     timezone: str
     stamps_expire_at: datetime | None = None
+    points: int | None = None  # None: the shop does not run points
+    runs_stamps: bool = True
 
     @property
     def stamps_to_reward(self) -> int:
@@ -39,6 +41,9 @@ class RewardView:
     expires_at: datetime
     merchant_name: str
     timezone: str
+    reward_id: int = 0
+    points_price: int | None = None  # bought with points from the catalogue
+    returnable_until: datetime | None = None  # may still be given back for its points until then
 
 
 class Audience(StrEnum):

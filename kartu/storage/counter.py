@@ -51,7 +51,7 @@ def _rewards_held(merchant: str) -> str:
 _STAMPED_TODAY, _REWARDS_HELD = _stamped_today(":merchant_id", ":since"), _rewards_held(":merchant_id")
 _HOLDER_COLUMNS = (
     "c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
-    "k.id AS card_id, k.stamps, k.last_purchase_at"
+    "k.id AS card_id, k.stamps, k.points, k.last_purchase_at, g.stamps_enabled, g.points_enabled"
 )
 _HOLDER_OF_CODE = Sql(
     f"SELECT c.id AS person_id, {_HOLDER_COLUMNS}, "
@@ -176,6 +176,9 @@ class CodeHolder:
     stamped_today: int
     open_rewards: int
     rules: ProgramRules | None
+    points: int = 0
+    runs_stamps: bool = True
+    runs_points: bool = False
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,9 @@ class CounterStatements:
             int(row["stamped_today"]),
             int(row["open_rewards"]),
             _rules(row) if row["card_id"] is not None else None,
+            row["points"] or 0,
+            bool(row["stamps_enabled"]) if row["stamps_enabled"] is not None else True,
+            bool(row["points_enabled"]),
         )
 
     async def add_prompt(

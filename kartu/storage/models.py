@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from kartu.storage.types import UTCDateTime
@@ -35,6 +35,14 @@ class Program(SQLModel, table=True):
     reminder_days: str = Field(max_length=16, default="7,1")
     survey_delay_minutes: int = 120
     survey_every_days: int = 14
+    # What the shop runs: the stamp card, points on what customers spend, or both side by side.
+    stamps_enabled: bool = True
+    points_enabled: bool = False
+    rupiah_per_point: int = 10_000
+    points_minimum_spend: int = 0
+    points_expiry_months: int = 12
+    max_amount: int = Field(default=100_000_000, sa_column=Column(BigInteger(), nullable=False))
+    return_hours: int = 24  # a catalogue reward not yet used can be given back for its points
     updated_at: datetime = _when()
 
 
@@ -69,6 +77,7 @@ class Card(SQLModel, table=True):
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id", index=True)
     stamps: int = 0
+    points: int = 0  # a cache of the live point batches, kept in the same transaction
     joined_at: datetime = _when()
     last_purchase_at: datetime | None = _when(nullable=True)
     promotions_opt_out: bool = False  # /stop at this shop: no reminders, surveys or broadcasts from it
@@ -123,6 +132,8 @@ class PurchasePrompt(SQLModel, table=True):
     customer_person_id: int = Field(foreign_key="person.id")
     staff_person_id: int = Field(foreign_key="person.id")
     purchases: int
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))  # rupiah spent
+    catalogue_item_id: int | None = Field(default=None, foreign_key="catalogue_item.id")
     status: str = Field(max_length=16, default="pending")
     created_at: datetime = _when()
     expires_at: datetime = _when()
@@ -146,6 +157,9 @@ class Reward(SQLModel, table=True):
     redeemed_at: datetime | None = _when(nullable=True)
     redeemed_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     expired_at: datetime | None = _when(nullable=True)
+    catalogue_item_id: int | None = Field(default=None, foreign_key="catalogue_item.id")
+    points_price: int | None = None  # bought with points from the catalogue
+    returned_at: datetime | None = _when(nullable=True)  # given back for its points
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -164,6 +178,64 @@ class LedgerEntry(SQLModel, table=True):
     idempotency_key: str = Field(max_length=128, unique=True)
     reward_id: int | None = Field(default=None, foreign_key="reward.id")
     prompt_id: int | None = Field(default=None, foreign_key="purchase_prompt.id")
+    note: str | None = Field(default=None, max_length=200)  # an owner's reason for a change by hand
+    created_at: datetime = _when()
+
+
+class PointsBatch(SQLModel, table=True):
+    """Points from one earn, spent soonest-expiring first; the sweep expires what is left."""
+
+    __tablename__ = "points_batch"
+    __table_args__ = (
+        Index("ix_points_batch_holder", "merchant_id", "person_id", "expires_at"),
+        # The sweep's: only batches with points left (spent and expired ones drop out of it).
+        Index(
+            "ix_points_batch_due",
+            "merchant_id",
+            "expires_at",
+            sqlite_where=text("remaining > 0"),
+            postgresql_where=text("remaining > 0"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    points: int
+    remaining: int
+    source: str = Field(max_length=128, unique=True)  # the earn's ledger key: one batch per earn
+    earned_at: datetime = _when()
+    expires_at: datetime | None = _when(nullable=True)
+    expired_at: datetime | None = _when(nullable=True)
+
+
+class PointsDraw(SQLModel, table=True):
+    """Points a spend took from one batch, so a returned reward gives back the same points."""
+
+    __tablename__ = "points_draw"
+
+    id: int | None = Field(default=None, primary_key=True)
+    batch_id: int = Field(foreign_key="points_batch.id")
+    reward_id: int | None = Field(default=None, foreign_key="reward.id", index=True)
+    points: int
+
+
+class CatalogueItem(SQLModel, table=True):
+    """A reward customers buy with points, as the owner set it up."""
+
+    __tablename__ = "catalogue_item"
+    __table_args__ = (Index("ix_catalogue_shop", "merchant_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    name: str = Field(max_length=64)
+    points_price: int
+    photo_file_id: str | None = Field(default=None, max_length=256)
+    stock: int | None = None  # None: unlimited
+    per_customer_limit: int | None = None  # None: no limit
+    position: int = 0
+    hidden: bool = False
+    deleted_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
 
 

@@ -15,6 +15,7 @@ from kartu.storage.repositories.merchants import MerchantRepository, ProgramRepo
 from kartu.storage.repositories.outbox import OutboxRepository
 from kartu.storage.repositories.people import PersonRepository
 from kartu.storage.repositories.personal_data import PersonalDataRepository
+from kartu.storage.repositories.points import CatalogueRepository, PointsRepository
 from kartu.storage.repositories.prompts import PromptRepository
 from kartu.storage.repositories.reports import ReportRepository
 from kartu.storage.repositories.rewards import RewardRepository
@@ -47,5 +48,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepository(session)
         self.updates = UpdateRepository(session)
         self.personal_data = PersonalDataRepository(session)
+        self.points = PointsRepository(session)
+        self.catalogue = CatalogueRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

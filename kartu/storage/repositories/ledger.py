@@ -16,6 +16,12 @@ class LedgerRepository(Repository):
         await self.session.flush()
         return entry
 
+    async def has(self, idempotency_key: str) -> bool:
+        found = await self.session.scalar(
+            select(LedgerEntry.id).where(LedgerEntry.idempotency_key == idempotency_key)
+        )
+        return found is not None
+
     async def entries(self, merchant_id: int, person_id: int | None = None) -> Sequence[LedgerEntry]:
         query = select(LedgerEntry).where(LedgerEntry.merchant_id == merchant_id)
         if person_id is not None:

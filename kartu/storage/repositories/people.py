@@ -17,6 +17,9 @@ class PersonRepository(Repository):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
 
+    async def by_code(self, personal_code: str) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.personal_code == personal_code))
+
     async def by_username(self, username: str) -> Person | None:
         """Someone who wrote to the bot with this @username (Telegram usernames ignore case)."""
         return await self.session.scalar(

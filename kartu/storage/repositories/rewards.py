@@ -44,6 +44,20 @@ class RewardRepository(Repository):
         )
         return (await self.session.scalars(query)).all()
 
+    async def give_back(self, reward_id: int, now: datetime) -> bool:
+        """Close a reward given back for its points (no longer valid from now); ``False`` when it
+        was used or given back already."""
+        result = await self.session.execute(
+            update(Reward)
+            .where(
+                Reward.id == reward_id,
+                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                Reward.returned_at.is_(None),  # type: ignore[union-attr]
+            )
+            .values(returned_at=now, expired_at=now, expires_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
     async def redeem(self, reward_id: int, person_id: int, now: datetime) -> bool:
         """Mark redeemed; ``False`` when it was redeemed already (a double tap, a second staff)."""
         result = await self.session.execute(

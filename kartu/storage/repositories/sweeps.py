@@ -91,7 +91,66 @@ WHERE r.merchant_id = :merchant_id AND r.redeemed_at IS NULL AND r.expired_at IS
   AND c.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
 ON CONFLICT (idempotency_key) DO NOTHING
 """
-_TIMES = ("cutoff", "now", "not_before", "window_start", "window_end")
+# Points: batches lapse in chunks, each chunk in its own transaction (a million batches never hold
+# SQLite's write lock, or PostgreSQL's card locks, for long). A chunk is every due batch expiring
+# at or before ``bound`` (the chunk's last expiry, read through ix_points_batch_due), so each
+# statement of the chunk names the same batches.
+_DUE_BATCHES = "merchant_id = :merchant_id AND remaining > 0 AND expires_at <= :bound"
+_CHUNK_BOUND = (
+    "SELECT expires_at FROM points_batch WHERE merchant_id = :merchant_id AND remaining > 0 "
+    "AND expires_at <= :now ORDER BY expires_at LIMIT 1 OFFSET :offset"
+)
+_ANY_DUE = "SELECT 1 FROM points_batch WHERE merchant_id = :merchant_id AND remaining > 0 AND expires_at <= :now LIMIT 1"
+_EXPIRE_POINTS_LEDGER = f"""
+INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, idempotency_key, created_at)
+SELECT merchant_id, person_id, 'point', -remaining, 'expired', 'expire-points:' || id, :now
+FROM points_batch WHERE {_DUE_BATCHES}
+ON CONFLICT (idempotency_key) DO NOTHING
+"""
+_EXPIRE_POINTS_CARDS = f"""
+UPDATE card SET points = points - (
+    SELECT sum(b.remaining) FROM points_batch b
+    WHERE b.merchant_id = card.merchant_id AND b.person_id = card.person_id AND b.remaining > 0
+      AND b.expires_at <= :bound)
+WHERE merchant_id = :merchant_id AND person_id IN (SELECT person_id FROM points_batch WHERE {_DUE_BATCHES})
+"""
+_EXPIRE_POINTS_BATCHES = f"UPDATE points_batch SET remaining = 0, expired_at = :now WHERE {_DUE_BATCHES}"
+# PostgreSQL: the chunk's cards are locked first, in id order, as every spend locks its card before
+# its batches; then one statement writes the ledger, the cards and the batches.
+_LOCK_POINTS_CARDS = f"""
+SELECT id FROM card WHERE merchant_id = :merchant_id
+AND person_id IN (SELECT person_id FROM points_batch WHERE {_DUE_BATCHES}) ORDER BY id FOR UPDATE
+"""
+_EXPIRE_POINTS_PG = f"""
+WITH due AS (
+    SELECT id, person_id, remaining FROM points_batch WHERE {_DUE_BATCHES} FOR UPDATE
+), entries AS (
+    INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, idempotency_key, created_at)
+    SELECT :merchant_id, person_id, 'point', -remaining, 'expired', 'expire-points:' || id, :now FROM due
+    ON CONFLICT (idempotency_key) DO NOTHING
+), cards AS (
+    UPDATE card SET points = card.points - lapsed.total
+    FROM (SELECT person_id, sum(remaining) AS total FROM due GROUP BY person_id) AS lapsed
+    WHERE card.merchant_id = :merchant_id AND card.person_id = lapsed.person_id
+)
+UPDATE points_batch SET remaining = 0, expired_at = :now FROM due WHERE points_batch.id = due.id
+"""
+# One reminder per customer, offset and first lapsing moment in the window: "120 points expire on 1 Feb".
+_POINTS_REMINDERS = """
+INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id,
+                            params, status, attempts, not_before, created_at)
+SELECT 'points-reminder:' || c.id || ':' || CAST(min(b.expires_at) AS VARCHAR) || ':' || :days,
+       'points_reminder', 'promo', p.telegram_id, p.id, c.merchant_id, c.id, :params, 'pending', 0, :not_before, :now
+FROM points_batch b JOIN card c ON c.merchant_id = b.merchant_id AND c.person_id = b.person_id
+JOIN person p ON p.id = b.person_id
+WHERE b.merchant_id = :merchant_id AND b.remaining > 0
+  AND b.expires_at > :window_start AND b.expires_at <= :window_end
+  AND c.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
+GROUP BY c.id, p.telegram_id, p.id, c.merchant_id
+ON CONFLICT (idempotency_key) DO NOTHING
+"""
+_TIMES = ("cutoff", "now", "not_before", "window_start", "window_end", "bound")
+POINTS_CHUNK = 5_000
 
 
 class SweepRepository(Repository):
@@ -118,6 +177,50 @@ class SweepRepository(Repository):
             return await self._run(_EXPIRE_REWARDS_PG, merchant_id=merchant_id, now=now)
         await self._run(_EXPIRE_REWARDS_SQLITE[0], merchant_id=merchant_id, now=now)
         return await self._run(_EXPIRE_REWARDS_SQLITE[1], merchant_id=merchant_id, now=now)
+
+    async def expire_points_chunk(
+        self, merchant_id: int, now: datetime, chunk: int = POINTS_CHUNK
+    ) -> int | None:
+        """Lapse up to about ``chunk`` due point batches of the merchant (ledger, cards, batches);
+        the number lapsed, ``None`` when none was due. Run in a transaction per chunk."""
+        due = await self.session.execute(
+            text(_ANY_DUE).bindparams(bindparam("now", type_=_WHEN)), {"merchant_id": merchant_id, "now": now}
+        )
+        if due.first() is None:
+            return None
+        bound = await self.session.scalar(
+            text(_CHUNK_BOUND).bindparams(bindparam("now", type_=_WHEN)).columns(expires_at=_WHEN),
+            {"merchant_id": merchant_id, "now": now, "offset": chunk - 1},
+        )
+        bound = bound or now  # fewer than a chunk due: all of them
+        values = dict(merchant_id=merchant_id, bound=bound, now=now)
+        if self.is_postgres:
+            await self._run(_LOCK_POINTS_CARDS, merchant_id=merchant_id, bound=bound)
+            return await self._run(_EXPIRE_POINTS_PG, **values)
+        await self._run(_EXPIRE_POINTS_LEDGER, **values)
+        await self._run(_EXPIRE_POINTS_CARDS, merchant_id=merchant_id, bound=bound)
+        return await self._run(_EXPIRE_POINTS_BATCHES, **values)
+
+    async def queue_points_reminders(
+        self,
+        merchant_id: int,
+        days: int,
+        window_start: datetime,
+        window_end: datetime,
+        not_before: datetime,
+        now: datetime,
+    ) -> int:
+        """A reminder for each customer with points lapsing in (window_start, window_end]."""
+        return await self._run(
+            _POINTS_REMINDERS,
+            merchant_id=merchant_id,
+            days=str(days),
+            params=json.dumps({"days": days}),
+            window_start=window_start,
+            window_end=window_end,
+            not_before=not_before,
+            now=now,
+        )
 
     async def queue_reminders(
         self,
