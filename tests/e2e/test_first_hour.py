@@ -214,7 +214,7 @@ async def test_the_program_is_grouped_and_edited_in_place(world: World, owner: T
     ]
     assert "• Stempel hangus: <b>setelah 180 hari tanpa kunjungan</b>" in program.body
     assert "• Pengingat sebelum hangus: <b>7 dan 1 hari sebelumnya</b>" in program.body
-    assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 6
+    assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 7
 
     await owner.press(program, "🎯 Stempel")
     assert program.body.startswith(
@@ -228,7 +228,7 @@ async def test_the_program_is_grouped_and_edited_in_place(world: World, owner: T
 
     await owner.press(program, "📅 Batas harian")
     await owner.press(program, "Kembali")
-    assert program.body.startswith("<b>Program stempel Kopi Senja</b>")
+    assert program.body.startswith("<b>Program loyalitas Kopi Senja</b>")
     assert "belum paham" in (await owner.ask("3")).body  # Back closed the question
 
 

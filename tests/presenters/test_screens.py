@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from kartu.bot.i18n import load_i18n
 from kartu.loyalty.errors import DailyCapReached
-from kartu.presenters.callbacks import Decision, PurchaseAction
+from kartu.presenters.callbacks import Decision, PurchaseAction, SaleAction
 from kartu.presenters.customer import card_caption, leave_question, progress_line
 from kartu.presenters.menus import commands_for, help_for, keyboard_for
 from kartu.presenters.owner import program_text, setting_value, stats_text
+from kartu.presenters.points import sale_prompt_text
 from kartu.presenters.refusals import explain
 from kartu.presenters.staff import prompt_text
-from kartu.services.counter import PurchasePromptView
+from kartu.services.counter import PurchasePromptView, SalePromptView
 from kartu.services.customers import LeavePreview
 from kartu.services.merchants import ProgramView
 from kartu.services.reports import StatsView
@@ -38,11 +40,51 @@ def test_the_program_reads_as_an_owner_would_in_both_languages() -> None:
         assert setting_value(PROGRAM, "reminder_days") == "7 and 1 days before"
         assert setting_value(PROGRAM, "daily_stamp_cap") == "no limit"
         text, markup = program_text(PROGRAM)
-    assert [len(row) for row in markup.inline_keyboard] == [2, 2, 2, 1, 2, 1]
+    assert [len(row) for row in markup.inline_keyboard] == [1, 2, 2, 2, 1, 2, 1]
     assert all(len(button.text) <= 20 for row in markup.inline_keyboard for button in row)
+    assert "Runs: <b>🎟 Stamps only</b>" in text and "Points" not in text
     with reading("id"):
         assert setting_value(PROGRAM, "reminder_days") == "7 dan 1 hari sebelumnya"
         assert setting_value(PROGRAM, "quiet_hours") == "21:00–08:00"
+
+
+def test_a_points_program_shows_its_settings_as_rupiah() -> None:
+    points_only = replace(PROGRAM, stamps_enabled=False, points_enabled=True, points_minimum_spend=20_000)
+    for language in ("en", "id"):
+        with reading(language):
+            text, markup = program_text(points_only)
+        assert all(len(button.text) <= 20 for row in markup.inline_keyboard for button in row)
+        assert "🎯" not in str(markup.inline_keyboard)  # stamps' own settings are out of the way
+    with reading("id"):
+        text, _ = program_text(points_only)
+        assert setting_value(points_only, "rupiah_per_point") == "1 poin tiap Rp 10.000"
+        assert setting_value(points_only, "points_expiry_months") == "12 bulan setelah didapat"
+    assert "Berjalan: <b>⭐ Poin saja</b>" in text and "• Belanja minimum untuk poin: <b>Rp 20.000</b>" in text
+
+
+def test_the_sale_prompt_shows_the_amount_and_the_points_before_confirm() -> None:
+    prompt = SalePromptView(
+        token="t" * 22,
+        merchant_name="Kopi Senja",
+        customer_first_name="Ayu <3",
+        amount=125_000,
+        points=12,
+        balance=1_040,
+        stamps_to_add=1,
+        stamps=3,
+        stamps_required=10,
+        timezone="Asia/Jakarta",
+    )
+    with reading("id"):
+        text, markup = sale_prompt_text(prompt, "id")
+    assert text.split("\n") == [
+        "🏪 <b>Kopi Senja</b>",
+        "👤 <b>Ayu &lt;3</b> · kunjungan pertama",
+        "<b>Rp 125.000 → 12 poin</b> (sekarang punya 1.040)",
+        "Plus 1 stempel: sekarang 3/10.",
+    ]
+    confirm = SaleAction.unpack(markup.inline_keyboard[0][0].callback_data or "")
+    assert confirm.action is Decision.CONFIRM and confirm.token == "t" * 22
 
 
 def test_the_staff_prompt_tells_who_and_what() -> None:
