@@ -99,6 +99,11 @@ class TelegramUser:
                 raise AssertionError(f"no button {label!r} on message: {message.body!r} {message.buttons()}")
             data = matches[0]["callback_data"]
         query_id = str(next(_callback_ids))
+        # The message as Telegram attaches it to the tap: a photo keeps its caption, not a text.
+        content: dict[str, Any] = {"text": message.body}
+        if message.photo is not None:
+            size = {"file_id": message.file_id, "file_unique_id": message.file_id, "width": 90, "height": 90}
+            content = {"photo": [size], "caption": message.body}
         query = {
             "id": query_id,
             "from": self._user(),
@@ -109,7 +114,7 @@ class TelegramUser:
                 "date": int(time.time()),
                 "chat": {"id": message.chat_id, "type": "private"},
                 "from": self.emulator.bot_user(),
-                "text": message.body,
+                **content,
             },
         }
         await self.emulator.push_update("callback_query", query)

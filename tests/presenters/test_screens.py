@@ -59,7 +59,9 @@ def test_a_points_program_shows_its_settings_as_rupiah() -> None:
         text, _ = program_text(points_only)
         assert setting_value(points_only, "rupiah_per_point") == "1 poin tiap Rp 10.000"
         assert setting_value(points_only, "points_expiry_months") == "12 bulan setelah didapat"
-    assert "Berjalan: <b>⭐ Poin saja</b>" in text and "• Belanja minimum untuk poin: <b>Rp 20.000</b>" in text
+    assert (
+        "Berjalan: <b>⭐ Poin saja</b>" in text and "• Belanja minimum untuk poin: <b>Rp 20.000</b>" in text
+    )
 
 
 def test_the_sale_prompt_shows_the_amount_and_the_points_before_confirm() -> None:
