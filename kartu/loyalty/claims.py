@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from kartu.loyalty.errors import InvalidAmount
-from kartu.loyalty.numbers import MAX_AMOUNT, format_amount, parse_amount
+from kartu.loyalty.numbers import MAX_AMOUNT, format_amount
+from kartu.loyalty.points import parse_rupiah
 
 CLAIM_TTL = timedelta(minutes=30)
 # After a rejected claim the customer waits before the next one: 10 minutes, doubling with
@@ -30,7 +31,7 @@ def claimed_amount(raw: str | None) -> str | None:
     when they gave none; `InvalidAmount` for anything but a plausible rupiah amount."""
     if not (raw or "").strip():
         return None
-    value = parse_amount(raw)
+    value = parse_rupiah(raw)
     if value is None:
         raise InvalidAmount(MAX_AMOUNT)
     return format_amount(value)

@@ -267,3 +267,7 @@ class BalanceWouldGoNegative(LoyaltyError):
 
 class InvalidSaleAmount(InvalidAmount):
     """The amount staff typed for a purchase is not one (negative, zero, malformed, over the limit)."""
+
+
+class ClaimNeedsAmount(LoyaltyError):
+    """A shop running points needs the amount with a claim (points are earned on it)."""

@@ -93,6 +93,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This claim expired: claims are open for 30 minutes.")
         case errors.ClaimClosed():
             return _("This request is no longer valid.")
+        case errors.ClaimNeedsAmount():
+            return _("Tell us how much you spent, so your points can be added: like /claim 25000.")
         case errors.InvalidSaleAmount():
             return plain(
                 _(

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, next_claim_allowed
-from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimTooSoon, OwnPurchase
-from kartu.services.access import require_member, require_staff
+from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimNeedsAmount, ClaimTooSoon, OwnPurchase
+from kartu.services.access import Workplace, require_member, require_staff
 from kartu.services.base import ServiceBase, card_view
 from kartu.services.crediting import Purchase, PurchaseResult, credit
+from kartu.services.points import Sale, credit_sale
 from kartu.services.views import CardView, Recipient
 from kartu.storage.models import PurchaseClaim
+from kartu.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class ClaimService(ServiceBase):
             await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
             if await uow.claims.open_for(merchant.id, person.id, now) is not None:
                 raise ClaimAlreadyOpen()
+            if amount is None and (await uow.programs.for_merchant(merchant.id)).points_enabled:
+                raise ClaimNeedsAmount()
             allowed = next_claim_allowed(
                 await uow.claims.rejections_since(merchant.id, person.id, now - REJECTION_MEMORY)
             )
@@ -101,23 +105,7 @@ class ClaimService(ServiceBase):
                 claim.id, "approved" if approve else "rejected", place.person.id, now
             ):
                 raise ClaimClosed("decided")
-            purchase = (
-                await credit(
-                    uow.counter,
-                    now,
-                    self.settings,
-                    Purchase(
-                        place.merchant.id,
-                        place.merchant.timezone,
-                        place.person.id,
-                        claim.person_id,
-                        1,
-                        f"claim-{claim.id}",
-                    ),
-                )
-                if approve
-                else None
-            )
+            purchase = await self._credit(uow, place, claim, now) if approve else None
             customer = await uow.people.get(claim.person_id)
             assert customer is not None
             notices = tuple(
@@ -132,6 +120,25 @@ class ClaimService(ServiceBase):
                 notices,
                 purchase,
             )
+
+    async def _credit(
+        self, uow: UnitOfWork, place: Workplace, claim: PurchaseClaim, now: datetime
+    ) -> PurchaseResult:
+        """An approved claim credits what a purchase at the counter would: its amount's points
+        (and a stamp, in a shop running both) in a shop running points, else a stamp."""
+        source = f"claim-{claim.id}"
+        program = place.program
+        if program.points_enabled and claim.amount:
+            amount = int(claim.amount.replace(".", ""))
+            purchases = 1 if program.stamps_enabled else 0
+            sale = Sale(place.merchant.id, place.person.id, claim.person_id, amount, source, None, purchases)
+            return await credit_sale(uow, now, self.settings, place.merchant, program, sale)
+        return await credit(
+            uow.counter,
+            now,
+            self.settings,
+            Purchase(place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source),
+        )
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

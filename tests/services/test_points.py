@@ -208,3 +208,14 @@ async def test_points_lapse_by_batch_and_spending_takes_the_oldest_first(
     await services.upkeep.sweep()
     assert (await services.customers.card(CUSTOMER)).points == 0
     assert sum(delta for asset, delta, _ in await ledger(services) if asset == "point") == 0
+
+
+async def test_a_claim_carries_the_amount_its_points_are_earned_on(services: Services) -> None:
+    await points_shop(services)
+    with pytest.raises(errors.ClaimNeedsAmount):
+        await services.claims.open_claim(CUSTOMER)
+    claim = await services.claims.open_claim(CUSTOMER, "85rb")
+    assert claim.amount == "85.000"
+    decision = await services.claims.decide(BARISTA, claim.claim_id, approve=True)
+    assert decision.purchase is not None and decision.purchase.points_added == 8
+    assert await ledger(services) == [("point", 8, "purchase")]
