@@ -7,7 +7,7 @@ from functools import lru_cache
 from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from kartu.presenters.format import HTML, N_, html, i18n_locale
+from kartu.presenters.format import HTML, N_, html, i18n_locale, join_html
 from kartu.services.views import Audience, MenuView
 
 MENU_CARD = N_("🎟 My card")
@@ -66,6 +66,7 @@ CUSTOMER_COMMANDS = {
 STAFF_COMMANDS = {
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
+    "buy": N_("Points for an amount: /buy CODE 125000"),
     "duty": N_("Receive customers' purchase claims (on/off)"),
     "shop": N_("Which shop you act for"),
     "help": N_("How Kartu works"),
@@ -81,8 +82,11 @@ OWNER_COMMANDS = {
     "broadcast": N_("Message your customers"),
     "feedback": N_("Ratings and comments"),
     "export": N_("CSV files of members and purchases"),
+    "catalogue": N_("Rewards customers get with points"),
+    "adjust": N_("Change points by hand: /adjust CODE +50 reason"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
+    "buy": N_("Points for an amount: /buy CODE 125000"),
     "shop": N_("Which shop you act for"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
@@ -129,28 +133,48 @@ def customer_help() -> HTML:
 
 
 def staff_help() -> HTML:
-    return html(
-        _(
-            "<b>At the counter</b>\n"
-            "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm.\n"
-            "Send a reward code (or /redeem CODE) to hand out a reward.\n"
-            "/duty — receive customers' purchase claims (on/off)\n"
-            "/shop — which shop you act for, if you work at several\n"
-            "/lang — Bahasa Indonesia or English"
-        )
+    return join_html(
+        "\n",
+        [
+            html(
+                _(
+                    "<b>At the counter</b>\n"
+                    "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm.\n"
+                    "Send a reward code (or /redeem CODE) to hand out a reward.\n"
+                    "/duty — receive customers' purchase claims (on/off)\n"
+                    "/shop — which shop you act for, if you work at several\n"
+                    "/lang — Bahasa Indonesia or English"
+                )
+            ),
+            html(
+                _(
+                    "In a shop running points: send the code, then the amount it was for (or /buy CODE 125000)."
+                )
+            ),
+        ],
     )
 
 
 def owner_help() -> HTML:
-    return html(
-        _(
-            "<b>Running your shop</b>\n"
-            "/link — your customers' join link, QR and a poster to print\n"
-            "/program — stamps needed, reward, limits and expiry\n"
-            "/staff — invite or remove your team\n"
-            "/broadcast — message your customers · /stats — numbers and a chart\n"
-            "/feedback — ratings and comments · /export — CSV files"
-        )
+    return join_html(
+        "\n",
+        [
+            html(
+                _(
+                    "<b>Running your shop</b>\n"
+                    "/link — your customers' join link, QR and a poster to print\n"
+                    "/program — stamps needed, reward, limits and expiry\n"
+                    "/staff — invite or remove your team\n"
+                    "/broadcast — message your customers · /stats — numbers and a chart\n"
+                    "/feedback — ratings and comments · /export — CSV files"
+                )
+            ),
+            html(
+                _(
+                    "/catalogue — rewards customers get with points · /adjust CODE +50 reason — change points by hand"
+                )
+            ),
+        ],
     )
 
 
