@@ -92,14 +92,18 @@ WHERE r.merchant_id = :merchant_id AND r.redeemed_at IS NULL AND r.expired_at IS
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 # Points: batches lapse in chunks, each chunk in its own transaction (a million batches never hold
-# SQLite's write lock, or PostgreSQL's card locks, for long). A chunk is every due batch expiring
-# at or before ``bound`` (the chunk's last expiry, read through ix_points_batch_due), so each
-# statement of the chunk names the same batches.
-_DUE_BATCHES = "merchant_id = :merchant_id AND remaining > 0 AND expires_at <= :bound"
-_CHUNK_BOUND = (
-    "SELECT expires_at FROM points_batch WHERE merchant_id = :merchant_id AND remaining > 0 "
-    "AND expires_at <= :now ORDER BY expires_at LIMIT 1 OFFSET :offset"
+# SQLite's write lock, or PostgreSQL's card locks, for long). A chunk is the due batches up to
+# ``(bound, bound_id)`` in (expiry, id) order (the chunk's last one, read through ix_points_batch_due),
+# so each statement of the chunk names the same batches, however many share one expiry.
+_DUE_BATCHES = (
+    "merchant_id = :merchant_id AND remaining > 0 AND expires_at <= :bound "
+    "AND (expires_at < :bound OR id <= :bound_id)"
 )
+_CHUNK_BOUND = (
+    "SELECT expires_at, id FROM points_batch WHERE merchant_id = :merchant_id AND remaining > 0 "
+    "AND expires_at <= :now ORDER BY expires_at, id LIMIT 1 OFFSET :offset"
+)
+_LAST_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
 _ANY_DUE = "SELECT 1 FROM points_batch WHERE merchant_id = :merchant_id AND remaining > 0 AND expires_at <= :now LIMIT 1"
 _EXPIRE_POINTS_LEDGER = f"""
 INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, idempotency_key, created_at)
@@ -111,7 +115,7 @@ _EXPIRE_POINTS_CARDS = f"""
 UPDATE card SET points = points - (
     SELECT sum(b.remaining) FROM points_batch b
     WHERE b.merchant_id = card.merchant_id AND b.person_id = card.person_id AND b.remaining > 0
-      AND b.expires_at <= :bound)
+      AND b.expires_at <= :bound AND (b.expires_at < :bound OR b.id <= :bound_id))
 WHERE merchant_id = :merchant_id AND person_id IN (SELECT person_id FROM points_batch WHERE {_DUE_BATCHES})
 """
 _EXPIRE_POINTS_BATCHES = f"UPDATE points_batch SET remaining = 0, expired_at = :now WHERE {_DUE_BATCHES}"
@@ -188,18 +192,20 @@ class SweepRepository(Repository):
         )
         if due.first() is None:
             return None
-        bound = await self.session.scalar(
-            text(_CHUNK_BOUND).bindparams(bindparam("now", type_=_WHEN)).columns(expires_at=_WHEN),
-            {"merchant_id": merchant_id, "now": now, "offset": chunk - 1},
-        )
-        bound = bound or now  # fewer than a chunk due: all of them
-        values = dict(merchant_id=merchant_id, bound=bound, now=now)
+        last = (
+            await self.session.execute(
+                text(_CHUNK_BOUND).bindparams(bindparam("now", type_=_WHEN)).columns(expires_at=_WHEN),
+                {"merchant_id": merchant_id, "now": now, "offset": chunk - 1},
+            )
+        ).first()
+        bound, bound_id = (last[0], last[1]) if last is not None else (now, _LAST_ID)  # else: all of them
+        chunk_of = dict(merchant_id=merchant_id, bound=bound, bound_id=bound_id)
         if self.is_postgres:
-            await self._run(_LOCK_POINTS_CARDS, merchant_id=merchant_id, bound=bound)
-            return await self._run(_EXPIRE_POINTS_PG, **values)
-        await self._run(_EXPIRE_POINTS_LEDGER, **values)
-        await self._run(_EXPIRE_POINTS_CARDS, merchant_id=merchant_id, bound=bound)
-        return await self._run(_EXPIRE_POINTS_BATCHES, **values)
+            await self._run(_LOCK_POINTS_CARDS, **chunk_of)
+            return await self._run(_EXPIRE_POINTS_PG, now=now, **chunk_of)
+        await self._run(_EXPIRE_POINTS_LEDGER, now=now, **chunk_of)
+        await self._run(_EXPIRE_POINTS_CARDS, **chunk_of)
+        return await self._run(_EXPIRE_POINTS_BATCHES, now=now, **chunk_of)
 
     async def queue_points_reminders(
         self,
