@@ -22,8 +22,19 @@ MEMBER_COLUMNS = (
     "last_visit",
     "opted_in",
     "open_rewards",
+    "points",  # last: files read by earlier columns keep working
 )
-LEDGER_COLUMNS = ("entry_id", "at", "customer_code", "customer_name", "asset", "delta", "reason", "actor")
+LEDGER_COLUMNS = (
+    "entry_id",
+    "at",
+    "customer_code",
+    "customer_name",
+    "asset",
+    "delta",
+    "reason",
+    "actor",
+    "note",
+)
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,7 @@ def members_csv(members: Iterable[MemberRow], timezone: str, words: ExportWords)
                 _when(m.last_visit, timezone),
                 words.values.get("yes" if m.opted_in else "no"),
                 m.open_rewards,
+                m.points,
             )
             for m in members
         ),
@@ -98,6 +110,7 @@ def ledger_csv(entries: Iterable[LedgerRow], timezone: str, words: ExportWords) 
                 e.delta,
                 words.values.get(e.reason, e.reason),
                 e.actor_name,
+                e.note or "",
             )
             for e in entries
         ),

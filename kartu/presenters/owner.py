@@ -311,6 +311,8 @@ EXPORT_HEADERS = {
     "delta": N_("Change"),
     "reason": N_("Why"),
     "actor": N_("Staff"),
+    "points": N_("Points"),
+    "note": N_("Note"),
 }
 
 
@@ -326,6 +328,10 @@ EXPORT_VALUES = {
     "expired": N_("expired"),
     "left": N_("customer left"),
     "forgotten": N_("customer erased their data"),
+    "point": N_("points"),
+    "catalogue": N_("catalogue reward"),
+    "returned": N_("reward given back"),
+    "adjusted": N_("changed by hand"),
 }
 
 
@@ -469,6 +475,22 @@ def stats_text(stats: StatsView) -> HTML:
             if reason in REASON_LABELS
         )
         lines.append(html(_("Why low ratings: {reasons}"), reasons=reasons))
+    if stats.points is not None:
+        points = stats.points
+        lines += [
+            html(
+                _("Points: {earned} earned, {spent} spent, {expired} expired; customers hold {held}"),
+                earned=points.earned,
+                spent=points.spent,
+                expired=points.expired,
+                held=points.outstanding,
+            ),
+            html(
+                _("Catalogue rewards: {taken} taken, {redeemed} redeemed"),
+                taken=points.catalogue_taken,
+                redeemed=points.catalogue_redeemed,
+            ),
+        ]
     return join_html("\n", lines)
 
 

@@ -97,7 +97,7 @@ async def earn_points(
             created_at=now,
         )
     )
-    return await uow.points.change_balance(card.id or 0, points)
+    return await uow.points.change_balance(card.id or 0, points, now if reason == "purchase" else None)
 
 
 async def credit_sale(

@@ -18,6 +18,16 @@ class WeekVisits:
 
 
 @dataclass(frozen=True)
+class PointsStats:
+    earned: int  # on purchases, bonuses and owners' additions
+    spent: int  # on catalogue rewards (less those given back) and owners' deductions
+    expired: int
+    outstanding: int  # held by customers now
+    catalogue_taken: int  # catalogue rewards taken and not given back
+    catalogue_redeemed: int
+
+
+@dataclass(frozen=True)
 class StatsView:
     merchant_name: str
     timezone: str
@@ -32,6 +42,7 @@ class StatsView:
     ratings: int
     low_rating_reasons: tuple[tuple[str, int], ...]
     weeks: tuple[WeekVisits, ...]
+    points: PointsStats | None = None  # None: the shop never ran points
 
     @property
     def redemption_rate(self) -> float | None:
@@ -49,6 +60,7 @@ class MemberRow:
     last_visit: datetime | None
     opted_in: bool
     open_rewards: int
+    points: int = 0
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,7 @@ class LedgerRow:
     delta: int
     reason: str
     actor_name: str
+    note: str | None = None  # an owner's reason for a change by hand
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,9 @@ class ReportService(ServiceBase):
             average, ratings = await uow.surveys.summary(merchant.id)
             reasons = tuple(await uow.surveys.reason_counts(merchant.id))
             recent = await uow.reports.visits_since(merchant.id, first_week_start(now, merchant.timezone))
+            points = await uow.reports.points_summary(merchant.id)
+            if not place.program.points_enabled and not any(points):
+                points = None
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -103,6 +119,7 @@ class ReportService(ServiceBase):
             ratings=ratings,
             low_rating_reasons=reasons,
             weeks=weeks,
+            points=PointsStats(*points) if points is not None else None,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:
@@ -120,8 +137,9 @@ class ReportService(ServiceBase):
                     last_visit,
                     not opted_out,
                     int(rewards),
+                    int(points),
                 )
-                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards in await uow.reports.members(
+                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards, points in await uow.reports.members(
                     place.merchant.id, now
                 )
             )

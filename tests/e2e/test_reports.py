@@ -91,6 +91,7 @@ async def test_export_parses_back_and_matches_the_ledger(
         "Kunjungan terakhir",
         "Terima promo",
         "Hadiah belum dipakai",
+        "Poin",
     ]
     assert [(m["Nama"], m["Kunjungan"], m["Stempel"], m["Terima promo"]) for m in members] == [
         ("Ayu", "3", "0", "ya"),

@@ -7,6 +7,7 @@ import pytest
 from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
+from kartu.services.reports import PointsStats
 from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
 
 
@@ -219,3 +220,39 @@ async def test_a_claim_carries_the_amount_its_points_are_earned_on(services: Ser
     decision = await services.claims.decide(BARISTA, claim.claim_id, approve=True)
     assert decision.purchase is not None and decision.purchase.points_added == 8
     assert await ledger(services) == [("point", 8, "purchase")]
+
+
+async def test_stats_and_export_count_points(services: Services, clock: FrozenClock) -> None:
+    shop = await points_shop(services)
+    assert (await services.reports.stats(OWNER)).points == PointsStats(0, 0, 0, 0, 0, 0)
+    await sell(shop, "120.000")  # 12
+    item = await services.catalogue.add(OWNER, "Cookie", "5")
+    offer = await services.points.offer(CUSTOMER, item.item_id)
+    await services.points.exchange(CUSTOMER, offer.token)  # 7 left
+    await services.points.adjust(OWNER, shop.customer_code, "-2", "typo", 1)  # 5 left
+    clock.advance(days=400)
+    await services.upkeep.sweep()  # 5 lapse
+    stats = await services.reports.stats(OWNER)
+    assert stats.points is not None
+    assert (stats.points.earned, stats.points.spent, stats.points.expired, stats.points.outstanding) == (
+        12,
+        7,
+        5,
+        0,
+    )
+    assert (stats.points.catalogue_taken, stats.points.catalogue_redeemed) == (1, 0)
+    assert stats.visits_per_member == 1.0  # one purchase, one visit
+
+    export = await services.reports.export(OWNER)
+    assert [(row.first_name, row.points, row.visits) for row in export.members] == [("Ayu", 0, 1)]
+    assert [
+        (row.asset, row.delta, row.reason, row.note) for row in export.ledger if row.reason == "adjusted"
+    ] == [("point", -2, "adjusted", "typo")]
+
+
+async def test_a_shop_running_both_counts_one_visit_per_purchase(services: Services) -> None:
+    shop = await points_shop(services, stamps=True)
+    await sell(shop, "50.000")
+    await sell(shop, "50.000")
+    stats = await services.reports.stats(OWNER)
+    assert stats.visits_per_member == 2.0 and stats.repeat_rate == 1.0

@@ -88,10 +88,14 @@ class PointsRepository(Repository):
             returned += points
         return returned
 
-    async def change_balance(self, card_id: int, delta: int) -> int:
-        """Add ``delta`` to the card's cached balance; the balance after."""
+    async def change_balance(self, card_id: int, delta: int, visited_at: datetime | None = None) -> int:
+        """Add ``delta`` to the card's cached balance (a purchase also sets the last visit); the
+        balance after."""
+        values: dict[str, object] = {"points": Card.points + delta}
+        if visited_at is not None:
+            values["last_purchase_at"] = visited_at
         balance = await self.session.scalar(
-            update(Card).where(Card.id == card_id).values(points=Card.points + delta).returning(Card.points)
+            update(Card).where(Card.id == card_id).values(**values).returning(Card.points)
         )
         return int(balance or 0)
 

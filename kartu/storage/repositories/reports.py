@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from kartu.storage.models import Card, LedgerEntry, Person, Reward
@@ -19,6 +19,21 @@ def _aware(value: Any) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def is_visit() -> ColumnElement[bool]:
+    """A ledger row that stands for one purchase: its stamps, or its points when no stamp row was
+    written with them (a shop running both writes both for one purchase, under keys
+    ``purchase:<source>`` and ``points:<source>``)."""
+    twin = aliased(LedgerEntry)
+    source = func.substr(LedgerEntry.idempotency_key, len("points:") + 1)
+    return and_(
+        LedgerEntry.reason == "purchase",
+        or_(
+            LedgerEntry.asset != "point",
+            ~exists().where(twin.idempotency_key == literal("purchase:") + source),
+        ),
+    )
 
 
 class ReportRepository(Repository):
@@ -41,7 +56,7 @@ class ReportRepository(Repository):
         """Members with a visit, members with 2+ visits, all visits."""
         per_person = (
             select(LedgerEntry.person_id, func.count().label("visits"))
-            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
+            .where(LedgerEntry.merchant_id == merchant_id, is_visit())
             .group_by(LedgerEntry.person_id)
             .subquery()
         )
@@ -66,11 +81,66 @@ class ReportRepository(Repository):
         ).one()
         return int(row[0]), int(row[1])
 
+    async def points_summary(self, merchant_id: int) -> tuple[int, int, int, int, int, int]:
+        """Points earned, spent (net of rewards given back), expired, held now; catalogue rewards
+        taken (not given back) and redeemed."""
+        point = LedgerEntry.asset == "point"
+        row = (
+            await self.session.execute(
+                select(
+                    func.coalesce(
+                        func.sum(
+                            case(
+                                (
+                                    and_(point, LedgerEntry.delta > 0, LedgerEntry.reason != "returned"),
+                                    LedgerEntry.delta,
+                                ),
+                                else_=0,
+                            )
+                        ),
+                        0,
+                    ),
+                    func.coalesce(
+                        func.sum(
+                            case(
+                                (
+                                    and_(point, LedgerEntry.delta < 0, LedgerEntry.reason != "expired"),
+                                    -LedgerEntry.delta,
+                                ),
+                                (and_(point, LedgerEntry.reason == "returned"), -LedgerEntry.delta),
+                                else_=0,
+                            )
+                        ),
+                        0,
+                    ),
+                    func.coalesce(
+                        func.sum(
+                            case((and_(point, LedgerEntry.reason == "expired"), -LedgerEntry.delta), else_=0)
+                        ),
+                        0,
+                    ),
+                ).where(LedgerEntry.merchant_id == merchant_id)
+            )
+        ).one()
+        held = await self.session.scalar(
+            select(func.coalesce(func.sum(Card.points), 0)).where(Card.merchant_id == merchant_id)
+        )
+        rewards = (
+            await self.session.execute(
+                select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(
+                    Reward.merchant_id == merchant_id,
+                    Reward.catalogue_item_id.is_not(None),  # type: ignore[union-attr]
+                    Reward.returned_at.is_(None),  # type: ignore[union-attr]
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1]), int(row[2]), int(held or 0), int(rewards[0]), int(rewards[1])
+
     async def visits_since(self, merchant_id: int, since: datetime) -> list[tuple[datetime, bool]]:
         """Every visit since ``since`` and whether it was that customer's first ever."""
         first = (
             select(LedgerEntry.person_id, func.min(LedgerEntry.created_at).label("first_at"))
-            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
+            .where(LedgerEntry.merchant_id == merchant_id, is_visit())
             .group_by(LedgerEntry.person_id)
             .subquery()
         )
@@ -79,7 +149,7 @@ class ReportRepository(Repository):
             .join(first, first.c.person_id == LedgerEntry.person_id)
             .where(
                 LedgerEntry.merchant_id == merchant_id,
-                LedgerEntry.reason == "purchase",
+                is_visit(),
                 LedgerEntry.created_at >= since,
             )
         )
@@ -94,7 +164,7 @@ class ReportRepository(Repository):
         opted out, open rewards. Plain columns, not ORM objects: exports run to many rows."""
         visits = (
             select(LedgerEntry.person_id, func.count().label("visits"))
-            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.reason == "purchase")
+            .where(LedgerEntry.merchant_id == merchant_id, is_visit())
             .group_by(LedgerEntry.person_id)
             .subquery()
         )
@@ -115,6 +185,7 @@ class ReportRepository(Repository):
                 Card.last_purchase_at,
                 Card.promotions_opt_out,
                 func.coalesce(open_rewards.c.rewards, 0),
+                Card.points,
             )
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
             .outerjoin(visits, visits.c.person_id == Person.id)
@@ -136,6 +207,7 @@ class ReportRepository(Repository):
                 LedgerEntry.delta,
                 LedgerEntry.reason,
                 func.coalesce(actor.first_name, ""),
+                LedgerEntry.note,
             )
             .join(Person, Person.id == LedgerEntry.person_id)
             .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from kartu.storage.models import LedgerEntry, Person, Survey
 from kartu.storage.repositories.base import Repository
+from kartu.storage.repositories.reports import is_visit
 
 
 class SurveyRepository(Repository):
@@ -79,7 +80,7 @@ class SurveyRepository(Repository):
                 select(func.count(LedgerEntry.id), func.min(LedgerEntry.created_at)).where(
                     LedgerEntry.merchant_id == merchant_id,
                     LedgerEntry.person_id == person_id,
-                    LedgerEntry.reason == "purchase",
+                    is_visit(),
                 )
             )
         ).one()
