@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from kartu.handlers import admin, broadcasts, common, customer, forms, menus, owner, points, staff
+from kartu.handlers import admin, bonuses, broadcasts, common, customer, forms, menus, owner, points, staff
 
 
 def build_routers() -> list[Router]:
@@ -17,6 +17,7 @@ def build_routers() -> list[Router]:
         owner.router(),
         broadcasts.router(),
         points.router(),
+        bonuses.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

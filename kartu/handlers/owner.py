@@ -19,6 +19,7 @@ from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import publish_menu
 from kartu.handlers.states import ProgramForm
+from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.errors import ProgramChangeAffectsCards
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.points import POINTS_COLUMNS
@@ -158,7 +159,7 @@ async def ask_setting(
         await best_effort(query.message.edit_text(text, reply_markup=markup))
         await query.answer()
         return
-    if callback_data.field not in EDITABLE_SETTINGS and callback_data.field not in POINTS_COLUMNS:
+    if callback_data.field not in (*EDITABLE_SETTINGS, *POINTS_COLUMNS, *BONUS_LIMITS):
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     field = callback_data.field

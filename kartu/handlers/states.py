@@ -41,3 +41,9 @@ class CatalogueForm(StatesGroup):
 
 # Forms whose free-text answer could be mistaken for a customer or reward code (handlers/forms.py asks).
 FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message, CatalogueForm.name, CatalogueForm.value)
+
+
+class BirthdayForm(StatesGroup):
+    """The customer tells their birthday (day and month)."""
+
+    day = State()

@@ -30,6 +30,7 @@ class Kind(StrEnum):
     CODE_LOCK_ALERT = "code_lock_alert"
     POINTS_ADJUSTED = "points_adjusted"
     POINTS_REMINDER = "points_reminder"
+    BONUS = "bonus"
 
 
 CATEGORY_OF = {
@@ -44,6 +45,7 @@ CATEGORY_OF = {
     Kind.CODE_LOCK_ALERT: Category.ALERT,
     Kind.POINTS_ADJUSTED: Category.RESULT,
     Kind.POINTS_REMINDER: Category.PROMO,
+    Kind.BONUS: Category.SERVICE,
 }
 
 MAX_ATTEMPTS = 5

@@ -271,3 +271,19 @@ class InvalidSaleAmount(InvalidAmount):
 
 class ClaimNeedsAmount(LoyaltyError):
     """A shop running points needs the amount with a claim (points are earned on it)."""
+
+
+class InvalidBirthday(LoyaltyError):
+    """Not a day and month (like 17-08 or 17 Agustus)."""
+
+
+class BirthdayLocked(LoyaltyError):
+    """The birthday was set less than a year ago: it can change again from ``until``."""
+
+    def __init__(self, until: object) -> None:
+        super().__init__(str(until))
+        self.until = until
+
+
+class SelfReferral(LoyaltyError):
+    """A customer opened their own invite link."""

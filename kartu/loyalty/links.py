@@ -21,6 +21,7 @@ class LinkKind(Enum):
     JOIN = "m"
     STAFF_INVITE = "staff"
     OWNER_INVITE = "owner"
+    REFERRAL = "r"  # a customer's /invite link: r_<their card's invite token>
 
 
 @dataclass(frozen=True)

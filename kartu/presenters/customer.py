@@ -16,7 +16,8 @@ from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, N_, date_text, html, join_html, plain
+from kartu.presenters.format import HTML, N_, date_text, html, join_html, plain, stamps_text
+from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview
 from kartu.services.views import CardView, RewardView
 
@@ -156,6 +157,24 @@ def stranger_greeting(telegram_id: int) -> HTML:
     )
 
 
+def bonus_text(amount: int, unit: str) -> HTML:
+    return points_text(amount) if unit == POINTS else stamps_text(amount)
+
+
+def welcome_bonus_line(bonus: Bonus) -> HTML:
+    return html(
+        _("🎁 A welcome gift: {bonus} are already on your card."), bonus=bonus_text(bonus.amount, bonus.unit)
+    )
+
+
+def referral_promise_line(invited_by: str | None, bonus: Bonus) -> HTML:
+    return html(
+        _("🤝 {name} invited you: after your first purchase you both get {bonus}."),
+        name=invited_by or "—",
+        bonus=bonus_text(bonus.amount, bonus.unit),
+    )
+
+
 def join_welcome(joined: JoinResult) -> HTML:
     card = joined.card
     greeting = (
@@ -176,6 +195,12 @@ def join_welcome(joined: JoinResult) -> HTML:
                 _("Show your code <code>{code}</code> when you pay: each purchase earns a stamp. {progress}"),
                 code=format_code(card.personal_code),
                 progress=progress_line(card),
+            ),
+            *([welcome_bonus_line(joined.welcome_bonus)] if joined.welcome_bonus else []),
+            *(
+                [referral_promise_line(joined.invited_by, joined.referral_bonus)]
+                if joined.referral_bonus
+                else []
             ),
             html(_("Tap a button below, or send /help.")),
         ],

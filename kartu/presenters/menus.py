@@ -57,6 +57,8 @@ CUSTOMER_COMMANDS = {
     "code": N_("Your personal code and QR"),
     "rewards": N_("Rewards you can use"),
     "claim": N_("Tell staff you just bought something"),
+    "invite": N_("Your link to invite friends"),
+    "birthday": N_("Tell the shop your birthday"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
     "mydata": N_("What Kartu keeps about you"),
@@ -118,17 +120,23 @@ def _keyboard(menu: MenuView, locale: str) -> ReplyKeyboardMarkup:
 
 
 def customer_help() -> HTML:
-    return html(
-        _(
-            "<b>Your loyalty card in Telegram</b>\n"
-            "/card — your stamp card\n"
-            "/code — your personal code and QR: show it when you pay\n"
-            "/rewards — rewards you can use, with their codes\n"
-            "/claim — tell staff you just bought something (they confirm in the chat)\n"
-            "/lang — Bahasa Indonesia or English\n"
-            "/stop — no more offers from this shop · /mydata — what Kartu keeps about you\n"
-            "/leave — leave this shop · /forget — erase your personal data"
-        )
+    return join_html(
+        "\n",
+        [
+            html(
+                _(
+                    "<b>Your loyalty card in Telegram</b>\n"
+                    "/card — your stamp card\n"
+                    "/code — your personal code and QR: show it when you pay\n"
+                    "/rewards — rewards you can use, with their codes\n"
+                    "/claim — tell staff you just bought something (they confirm in the chat)\n"
+                    "/lang — Bahasa Indonesia or English\n"
+                    "/stop — no more offers from this shop · /mydata — what Kartu keeps about you\n"
+                    "/leave — leave this shop · /forget — erase your personal data"
+                )
+            ),
+            html(_("/invite — a link for friends · /birthday — a gift on your birthday")),
+        ],
     )
 
 

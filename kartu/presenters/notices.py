@@ -13,12 +13,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from kartu.bot.i18n import KartuI18n
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
+from kartu.presenters.bonuses import bonus_notice
 from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
 from kartu.presenters.points import earned_line, points_adjusted_notice, points_reminder_notice, return_button
 from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.delivery import (
+    BonusNotice,
     BroadcastNotice,
     CardUpdateNotice,
     CodeLockNotice,
@@ -181,6 +183,8 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                     code=format_code(reward.code),
                     date=date_text(reward.expires_at, reward.timezone, notice.language),
                 ), return_button(reward.reward_id, reward.points_price) if reward.returnable_until else None
+            case BonusNotice():
+                return bonus_notice(notice), None
             case PointsAdjustedNotice():
                 return points_adjusted_notice(
                     notice.merchant_name, notice.delta, notice.note, notice.balance

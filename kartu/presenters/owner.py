@@ -12,6 +12,7 @@ from babel.dates import format_date
 from babel.lists import format_list
 
 from kartu.bot.i18n import KartuI18n
+from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.points import POINTS_COLUMNS, is_money_setting, setting_limits
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
@@ -64,6 +65,10 @@ SETTING_LABELS = {
     "points_expiry_months": N_("Points expire"),
     "max_amount": N_("Largest amount staff may enter"),
     "return_hours": N_("Catalogue rewards can be given back within"),
+    "welcome_bonus": N_("Welcome bonus"),
+    "birthday_bonus": N_("Birthday bonus"),
+    "referral_bonus": N_("Bonus for a friend's first purchase (each)"),
+    "referral_monthly_cap": N_("Invitation bonuses one customer earns a month"),
 }
 
 
@@ -113,6 +118,14 @@ def setting_value(program: ProgramView, field: str) -> str:
                 if value
                 else _("never")
             )
+        case "welcome_bonus" | "birthday_bonus" | "referral_bonus":
+            if not value:
+                return _("off")
+            if program.points_enabled:
+                return plain(ngettext("{count} point", "{count} points", value), count=value)
+            return plain(ngettext("{count} stamp", "{count} stamps", value), count=value)
+        case "referral_monthly_cap":
+            return plain(_("at most {count}"), count=value)
         case "return_hours":
             return plain(ngettext("{count} hour", "{count} hours", value), count=value) if value else _("off")
     return str(value)
@@ -172,6 +185,7 @@ PROGRAM_GROUPS = (
         ("rupiah_per_point", "points_minimum_spend", "points_expiry_months", "max_amount", "return_hours"),
     ),
     (N_("⏳ Expiry"), ("stamp_expiry_days", "reward_valid_days", "reminder_days")),
+    (N_("🎁 Bonuses"), ("welcome_bonus", "birthday_bonus", "referral_bonus", "referral_monthly_cap")),
     (N_("💬 Messages"), ("survey_delay_minutes", "survey_every_days", "quiet_hours")),
 )
 STAMP_SETTINGS = frozenset(
@@ -206,6 +220,10 @@ SETTING_BUTTONS = {
     "points_expiry_months": N_("⌛ Points expiry"),
     "max_amount": N_("🚧 Largest amount"),
     "return_hours": N_("↩️ Give-back window"),
+    "welcome_bonus": N_("👋 Welcome"),
+    "birthday_bonus": N_("🎂 Birthday"),
+    "referral_bonus": N_("🤝 Referral"),
+    "referral_monthly_cap": N_("📆 Referrals a month"),
 }
 
 
@@ -279,6 +297,17 @@ def setting_hint(field: str) -> HTML:
     if field == "reminder_days":
         return html(
             _("Send up to {count} numbers of days, like 7,1 (0 = no reminders)."), count=MAX_REMINDERS
+        )
+    if field in BONUS_LIMITS:
+        low, high = BONUS_LIMITS[field]
+        if field == "referral_monthly_cap":
+            return html(_("Send a whole number from {low} to {high}."), low=low, high=high)
+        return html(
+            _(
+                "Send a whole number from {low} to {high}: points when the shop runs points, else stamps (0 = off)."
+            ),
+            low=low,
+            high=high,
         )
     if field in POINTS_COLUMNS:
         low, high = setting_limits(field)

@@ -93,6 +93,24 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This claim expired: claims are open for 30 minutes.")
         case errors.ClaimClosed():
             return _("This request is no longer valid.")
+        case errors.InvalidBirthday():
+            return _("Please send the day and month of your birthday, like 17-08 or 17 Agustus.")
+        case errors.BirthdayLocked():
+            return _(
+                "Your birthday was set less than a year ago, so it cannot change yet. Send /birthday to see when it can."
+            )
+        case errors.SelfReferral():
+            return _(
+                "That is your own invite link 🙂 Send it to a friend: you both get the bonus after their first purchase."
+            )
+        case errors.InvalidSetting(minimum=int() as low, maximum=int() as high) if error.field in (
+            "welcome_bonus",
+            "birthday_bonus",
+            "referral_bonus",
+        ):
+            return plain(
+                _("Please send a whole number from {low} to {high} (0 turns it off)."), low=low, high=high
+            )
         case errors.ClaimNeedsAmount():
             return _("Tell us how much you spent, so your points can be added: like /claim 25000.")
         case errors.InvalidSaleAmount():

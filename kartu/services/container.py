@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
+from kartu.services.bonuses import BonusService
 from kartu.services.broadcasts import BroadcastService
 from kartu.services.catalogue import CatalogueService
 from kartu.services.claims import ClaimService
@@ -33,6 +34,7 @@ class Services:
     broadcasts: BroadcastService
     points: PointsService
     catalogue: CatalogueService
+    bonuses: BonusService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -49,4 +51,5 @@ class Services:
             broadcasts=BroadcastService(db, clock, settings),
             points=PointsService(db, clock, settings),
             catalogue=CatalogueService(db, clock, settings),
+            bonuses=BonusService(db, clock, settings),
         )

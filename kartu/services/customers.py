@@ -13,6 +13,7 @@ from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.base import ServiceBase, card_view
+from kartu.services.bonuses import Bonus, record_referral, unit_of, welcome
 from kartu.services.views import CardView, MenuView, RewardView
 from kartu.storage.arrivals import Sender, arrive
 from kartu.storage.models import Merchant, Person
@@ -25,6 +26,9 @@ class JoinResult:
     newly_joined: bool
     first_name: str
     opted_in_again: bool = False
+    welcome_bonus: Bonus | None = None  # given on joining
+    referral_bonus: Bonus | None = None  # promised to a friend who came through an invite, after a purchase
+    invited_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,17 +98,37 @@ class CustomerService(ServiceBase):
             await uow.people.save(person)
         return person
 
-    async def _join(self, uow: UnitOfWork, person: Person, merchant: Merchant) -> JoinResult:
-        card, created = await uow.cards.get_or_add(merchant.id, person.id, self.clock.now())
+    async def _join(
+        self, uow: UnitOfWork, person: Person, merchant: Merchant, referrer_id: int | None = None
+    ) -> JoinResult:
+        now = self.clock.now()
+        card, created = await uow.cards.get_or_add(merchant.id, person.id, now)
+        program = await uow.programs.for_merchant(merchant.id)
+        bonus = await welcome(uow, now, merchant, program, person) if created else None
+        invited_by, promised = None, None
+        if referrer_id is not None and await record_referral(
+            uow, now, merchant, referrer_id, person, created
+        ):
+            referrer = await uow.people.get(referrer_id)
+            invited_by = referrer.first_name if referrer else None
+            promised = Bonus(program.referral_bonus, unit_of(program)) if program.referral_bonus else None
+        if bonus is not None and bonus.amount:
+            await uow.session.refresh(card)
         opted_in_again = card.promotions_opt_out
         if opted_in_again:  # opening this shop's link after /stop opts back in to this shop only
             await uow.cards.set_opt_out(card, False)
         if person.current_merchant_id != merchant.id:
             person.current_merchant_id = merchant.id
             await uow.people.save(person)
-        view = await card_view(uow, self.clock.now(), person, merchant, card)
+        view = await card_view(uow, self.clock.now(), person, merchant, card, program)
         return JoinResult(
-            card=view, newly_joined=created, first_name=person.first_name, opted_in_again=opted_in_again
+            card=view,
+            newly_joined=created,
+            first_name=person.first_name,
+            opted_in_again=opted_in_again,
+            welcome_bonus=bonus if bonus is not None and bonus.amount else None,
+            referral_bonus=promised,
+            invited_by=invited_by,
         )
 
     async def start(self, profile: TelegramProfile, payload: str | None) -> StartOutcome:
@@ -115,6 +139,13 @@ class CustomerService(ServiceBase):
         async with self.db.write() as uow:
             if link is not None and link.kind in (LinkKind.STAFF_INVITE, LinkKind.OWNER_INVITE):
                 return StartOutcome(invite=await self._accept_invite(uow, profile, link.value))
+            if link is not None and link.kind is LinkKind.REFERRAL:
+                referrer_card = await uow.cards.by_invite_token(link.value)
+                merchant = await uow.merchants.get(referrer_card.merchant_id) if referrer_card else None
+                if referrer_card is None or merchant is None:
+                    raise UnknownMerchant()
+                person = await self._ensure_person(uow, profile)
+                return StartOutcome(joined=await self._join(uow, person, merchant, referrer_card.person_id))
             if link is not None:
                 merchant = await uow.merchants.by_slug(link.value)
                 if merchant is None:

@@ -115,6 +115,18 @@ class PointsReminderNotice:
 
 
 @dataclass(frozen=True)
+class BonusNotice:
+    """To a customer: a welcome, birthday or referral bonus was added."""
+
+    language: str
+    merchant_name: str
+    reason: str  # birthday, referral_friend, referral_referrer
+    amount: int
+    unit: str  # points or stamps
+    friend: str | None = None
+
+
+@dataclass(frozen=True)
 class CodeLockNotice:
     """To owners: a staff account was locked out of code entry."""
 
@@ -136,6 +148,7 @@ Notice = (
     | CodeLockNotice
     | PointsAdjustedNotice
     | PointsReminderNotice
+    | BonusNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -254,6 +267,16 @@ class DeliveryService(ServiceBase):
                         params.get("delta", 0),
                         params.get("note", ""),
                         params.get("balance", 0),
+                    )
+                case Kind.BONUS:
+                    params = json.loads(message.params or "{}")
+                    return BonusNotice(
+                        language,
+                        merchant.name,
+                        str(params.get("reason", "")),
+                        int(params.get("amount", 0)),
+                        str(params.get("unit", "points")),
+                        params.get("friend"),
                     )
                 case Kind.POINTS_REMINDER:
                     return await self._points_reminder(

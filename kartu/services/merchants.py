@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from kartu.loyalty.bonuses import BONUS_LIMITS, change_bonus_setting
 from kartu.loyalty.codes import new_personal_code
 from kartu.loyalty.errors import (
     DuplicateMerchantName,
@@ -88,6 +89,10 @@ class ProgramView:
     points_expiry_months: int = 12
     max_amount: int = 100_000_000
     return_hours: int = 24
+    welcome_bonus: int = 0
+    birthday_bonus: int = 0
+    referral_bonus: int = 0
+    referral_monthly_cap: int = 5
 
 
 @dataclass(frozen=True)
@@ -468,6 +473,11 @@ class MerchantService(ServiceBase):
                 place.merchant.quiet_hours = parse_quiet_hours(raw_value)
                 await uow.merchants.save(place.merchant)
                 return _program_view(place.merchant, program)
+            if field in BONUS_LIMITS:
+                setattr(program, field, change_bonus_setting(field, raw_value))
+                program.updated_at = now
+                await uow.programs.save(program)
+                return _program_view(place.merchant, program)
             if field in POINTS_COLUMNS:
                 points = asdict(change_points_setting(points_rules_of(program), field, raw_value))
                 for column, name in POINTS_COLUMNS.items():
@@ -508,7 +518,7 @@ class MerchantService(ServiceBase):
 
 def _program_view(merchant: Merchant, program: Program) -> ProgramView:
     rules = rules_of(program)
-    points = {column: getattr(program, column) for column in POINTS_COLUMNS}
+    points = {column: getattr(program, column) for column in (*POINTS_COLUMNS, *BONUS_LIMITS)}
     return ProgramView(
         merchant_name=merchant.name,
         quiet_hours=merchant.quiet_hours,

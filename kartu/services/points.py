@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from kartu.config import Settings
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
@@ -58,6 +59,11 @@ class Sale:
     purchases: int = 0  # stamps too, in a shop running both
 
 
+class Earned(NamedTuple):
+    balance: int
+    added: bool
+
+
 async def earn_points(
     uow: UnitOfWork,
     now: datetime,
@@ -71,18 +77,18 @@ async def earn_points(
     actor_id: int | None = None,
     prompt_id: int | None = None,
     note: str | None = None,
-) -> int:
-    """Add ``points`` as a batch of their own (expiring as the shop says) and return the card's
-    balance after; a source credited before adds nothing. The card is locked first."""
+) -> Earned:
+    """Add ``points`` as a batch of their own (expiring as the shop says): the card's balance after,
+    and whether they were added (a source credited before adds nothing). The card is locked first."""
     card = await uow.cards.get(merchant_id, person_id, lock=True)
     if card is None:
         raise UnknownCode()  # left the shop (or was erased) since the prompt opened
     if points <= 0:
-        return card.points
+        return Earned(card.points, False)
     key = f"points:{source}"
     batch = await uow.points.add_batch(merchant_id, person_id, points, key, now, batch_expiry(now, rules))
     if batch is None:
-        return card.points
+        return Earned(card.points, False)
     await uow.ledger.append(
         LedgerEntry(
             merchant_id=merchant_id,
@@ -97,7 +103,10 @@ async def earn_points(
             created_at=now,
         )
     )
-    return await uow.points.change_balance(card.id or 0, points, now if reason == "purchase" else None)
+    balance_after = await uow.points.change_balance(
+        card.id or 0, points, now if reason == "purchase" else None
+    )
+    return Earned(balance_after, True)
 
 
 async def credit_sale(
@@ -106,7 +115,7 @@ async def credit_sale(
     """Credit a sale: its points, and its stamps when the shop runs both (one news message)."""
     rules = points_rules_of(program)
     points = points_for(sale.amount, rules)
-    balance_after = await earn_points(
+    balance_after, _ = await earn_points(
         uow,
         now,
         merchant.id or 0,
@@ -452,7 +461,7 @@ class PointsService(ServiceBase):
             if await uow.ledger.has(f"points:{source}"):  # the same command again: done already
                 return AdjustResult(customer.first_name, delta, card.points, ())
             if delta > 0:
-                after = await earn_points(
+                after, _ = await earn_points(
                     uow, now, merchant_id, customer.id or 0, delta, source=source, reason="adjusted", **common
                 )
             else:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
+from kartu.services.bonuses import BonusService
 from kartu.storage.models import Merchant, Program
 
 
@@ -18,6 +19,7 @@ class SweepReport:
     rewards_expired: int = 0
     reminders_queued: int = 0
     point_batches_expired: int = 0
+    bonuses_given: int = 0  # birthdays today, and referrals paid
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -40,6 +42,7 @@ class UpkeepService(ServiceBase):
                 rewards_expired=report.rewards_expired + part.rewards_expired,
                 reminders_queued=report.reminders_queued + part.reminders_queued,
                 point_batches_expired=report.point_batches_expired + part.point_batches_expired,
+                bonuses_given=report.bonuses_given + part.bonuses_given,
             )
         return report
 
@@ -74,7 +77,9 @@ class UpkeepService(ServiceBase):
                         merchant.id, days, near, far, not_before, now
                     )
         batches = await self._expire_points(merchant.id or 0)
-        return SweepReport(1, cards, rewards, queued, batches)
+        bonuses = BonusService(self.db, self.clock, self.settings)
+        given = await bonuses.birthdays(merchant, program) + await bonuses.referrals(merchant, program)
+        return SweepReport(1, cards, rewards, queued, batches, given)
 
     async def _expire_points(self, merchant_id: int) -> int:
         """Lapse the merchant's due point batches, a chunk per transaction (even when the shop has

@@ -43,6 +43,11 @@ class Program(SQLModel, table=True):
     points_expiry_months: int = 12
     max_amount: int = Field(default=100_000_000, sa_column=Column(BigInteger(), nullable=False))
     return_hours: int = 24  # a catalogue reward not yet used can be given back for its points
+    # Bonuses, in points when the shop runs points, else in stamps; 0 is off.
+    welcome_bonus: int = 0
+    birthday_bonus: int = 0
+    referral_bonus: int = 0  # to the friend and to who invited them, after the friend's first purchase
+    referral_monthly_cap: int = 5  # bonuses one customer can earn for invitations in a calendar month
     updated_at: datetime = _when()
 
 
@@ -61,6 +66,9 @@ class Person(SQLModel, table=True):
     acting_merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
     unreachable_at: datetime | None = _when(nullable=True)
     forgotten_at: datetime | None = _when(nullable=True)  # /forget: personal data erased, ledger kept
+    birthday_day: int | None = None  # day and month only (/birthday), changeable once a year
+    birthday_month: int | None = None
+    birthday_set_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
 
 
@@ -81,6 +89,7 @@ class Card(SQLModel, table=True):
     joined_at: datetime = _when()
     last_purchase_at: datetime | None = _when(nullable=True)
     promotions_opt_out: bool = False  # /stop at this shop: no reminders, surveys or broadcasts from it
+    invite_token: str | None = Field(default=None, max_length=24, unique=True)  # /invite: this card's link
 
 
 class StaffMember(SQLModel, table=True):
@@ -237,6 +246,26 @@ class CatalogueItem(SQLModel, table=True):
     hidden: bool = False
     deleted_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
+
+
+class Referral(SQLModel, table=True):
+    """A friend who joined through a customer's /invite link; both earn the bonus once the friend's
+    first purchase is confirmed. A person is referred at most once per shop."""
+
+    __table_args__ = (
+        UniqueConstraint("merchant_id", "friend_person_id"),
+        Index("ix_referral_pending", "merchant_id", "status"),
+        Index("ix_referral_referrer", "merchant_id", "referrer_person_id", "paid_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    referrer_person_id: int = Field(foreign_key="person.id")
+    friend_person_id: int = Field(foreign_key="person.id")
+    status: str = Field(max_length=16, default="pending")  # pending, paid
+    created_at: datetime = _when()
+    paid_at: datetime | None = _when(nullable=True)
+    referrer_paid: bool = False  # False once paid: the referrer was over the month's cap
 
 
 class ConversationState(SQLModel, table=True):

@@ -17,6 +17,7 @@ from kartu.storage.repositories.people import PersonRepository
 from kartu.storage.repositories.personal_data import PersonalDataRepository
 from kartu.storage.repositories.points import CatalogueRepository, PointsRepository
 from kartu.storage.repositories.prompts import PromptRepository
+from kartu.storage.repositories.referrals import ReferralRepository
 from kartu.storage.repositories.reports import ReportRepository
 from kartu.storage.repositories.rewards import RewardRepository
 from kartu.storage.repositories.staff import InviteRepository, StaffRepository
@@ -50,5 +51,6 @@ class UnitOfWork:
         self.personal_data = PersonalDataRepository(session)
         self.points = PointsRepository(session)
         self.catalogue = CatalogueRepository(session)
+        self.referrals = ReferralRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

@@ -210,11 +210,12 @@ async def test_the_program_is_grouped_and_edited_in_place(world: World, owner: T
     assert [line for line in program.body.split("\n") if line.startswith("<b>")][1:] == [
         "<b>🎟 Kartu</b>",
         "<b>⏳ Masa berlaku</b>",
+        "<b>🎁 Bonus</b>",
         "<b>💬 Pesan</b>",
     ]
     assert "• Stempel hangus: <b>setelah 180 hari tanpa kunjungan</b>" in program.body
     assert "• Pengingat sebelum hangus: <b>7 dan 1 hari sebelumnya</b>" in program.body
-    assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 7
+    assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 9
 
     await owner.press(program, "🎯 Stempel")
     assert program.body.startswith(

@@ -22,6 +22,9 @@ class CardRepository(Repository):
             query = query.with_for_update()
         return await self.session.scalar(query)
 
+    async def by_invite_token(self, token: str) -> Card | None:
+        return await self.session.scalar(select(Card).where(Card.invite_token == token))
+
     async def get_or_add(self, merchant_id: int, person_id: int, now: datetime) -> tuple[Card, bool]:
         """The person's card at the merchant, created when missing; ``True`` when new."""
         card = await self.get(merchant_id, person_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kartu.storage.models import LedgerEntry
 from kartu.storage.repositories.base import Repository
@@ -15,6 +17,19 @@ class LedgerRepository(Repository):
         self.session.add(entry)
         await self.session.flush()
         return entry
+
+    async def append_once(self, entry: LedgerEntry) -> bool:
+        """Append unless an entry with this idempotency key exists (``False``: it does, nothing added)."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        values = {column: getattr(entry, column) for column in LedgerEntry.model_fields if column != "id"}
+        statement = (
+            insert(LedgerEntry)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(LedgerEntry.id)  # type: ignore[arg-type]
+        )
+        return await self.session.scalar(statement) is not None
 
     async def has(self, idempotency_key: str) -> bool:
         found = await self.session.scalar(

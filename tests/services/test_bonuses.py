@@ -1,0 +1,120 @@
+"""Welcome, birthday and referral bonuses at the service tier."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from kartu.loyalty import errors
+from kartu.loyalty.clock import FrozenClock
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
+
+FRIEND, OTHER_FRIEND = 400, 401
+
+
+async def ledger_of(services: Services, telegram_id: int) -> list[tuple[str, int, str]]:
+    async with services.counter.db.read() as uow:
+        person = await uow.people.by_telegram_id(telegram_id)
+        assert person is not None
+        return [(e.asset, e.delta, e.reason) for e in await uow.ledger.entries(1, person.id)]
+
+
+async def set_bonuses(services: Services, **values: str) -> None:
+    for field, value in values.items():
+        await services.merchants.change_program(OWNER, field, value)
+
+
+async def test_the_welcome_bonus_is_given_once_per_person_per_shop(services: Services) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    await services.merchants.choose_kinds(OWNER, stamps=False, points=True)
+    await services.merchants.change_program(OWNER, "welcome_bonus", "50")
+    joined = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{created.slug}")
+    assert joined.joined is not None and joined.joined.welcome_bonus is not None
+    assert joined.joined.welcome_bonus.amount == 50 and joined.joined.card.points == 50
+    again = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{created.slug}")
+    assert again.joined is not None and again.joined.welcome_bonus is None
+    await services.customers.leave(CUSTOMER, created.merchant_id)
+    back = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{created.slug}")
+    assert back.joined is not None and back.joined.welcome_bonus is None  # leaving and coming back: not again
+    assert [entry for entry in await ledger_of(services, CUSTOMER) if entry[2] == "welcome"] == [
+        ("point", 50, "welcome")
+    ]
+
+
+async def test_a_stamp_bonus_never_fills_the_card_by_itself(services: Services) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    await services.merchants.change_program(OWNER, "welcome_bonus", "25")  # more than a card holds
+    joined = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{created.slug}")
+    assert joined.joined is not None and joined.joined.card.stamps == 9  # one short of the reward
+    assert await services.customers.rewards(CUSTOMER) == []
+
+
+async def test_birthday_once_a_year_in_the_shops_time_zone(services: Services, clock: FrozenClock) -> None:
+    await open_shop(services)
+    await set_bonuses(services, birthday_bonus="3")
+    with pytest.raises(errors.InvalidBirthday):
+        await services.bonuses.set_birthday(CUSTOMER, "31-02")
+    saved = await services.bonuses.set_birthday(CUSTOMER, "17 Agustus 1995")
+    assert (saved.day, saved.month) == (17, 8)
+    with pytest.raises(errors.BirthdayLocked):
+        await services.bonuses.set_birthday(CUSTOMER, "18-08")
+
+    clock.set(datetime(2026, 8, 16, 16, 30, tzinfo=UTC))  # 23:30 on the 16th in Jakarta: not yet
+    assert (await services.upkeep.sweep()).bonuses_given == 0
+    clock.set(datetime(2026, 8, 16, 17, 30, tzinfo=UTC))  # 00:30 on the 17th in Jakarta
+    assert (await services.upkeep.sweep()).bonuses_given == 1
+    assert (await services.upkeep.sweep()).bonuses_given == 0  # the next minute's sweep: nothing twice
+    assert (await services.customers.card(CUSTOMER)).stamps == 3
+    clock.set(datetime(2027, 8, 17, 3, 0, tzinfo=UTC))
+    assert (await services.upkeep.sweep()).bonuses_given == 1  # next year again
+    assert [e for e in await ledger_of(services, CUSTOMER) if e[2] == "birthday"] == [
+        ("stamp", 3, "birthday")
+    ] * 2
+
+
+async def _join_through(services: Services, shop: Shop, telegram_id: int, name: str, token: str) -> None:
+    joined = await services.customers.start(TelegramProfile(telegram_id, name), f"r_{token}")
+    assert joined.joined is not None
+
+
+async def test_referral_pays_both_only_after_the_friends_first_purchase(services: Services) -> None:
+    shop = await open_shop(services)
+    await set_bonuses(services, referral_bonus="2", referral_monthly_cap="1")
+    token, *_ = await services.bonuses.invite_token(CUSTOMER)
+    with pytest.raises(errors.SelfReferral):
+        await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"r_{token}")
+    joined = await services.customers.start(TelegramProfile(FRIEND, "Dewi"), f"r_{token}")
+    assert joined.joined is not None and joined.joined.invited_by == "Ayu"
+    assert (await services.upkeep.sweep()).bonuses_given == 0  # no purchase yet: nothing paid
+
+    friend_code = joined.joined.card.personal_code
+    prompt = await services.counter.open_purchase(BARISTA, friend_code)
+    await services.counter.confirm_purchase(BARISTA, prompt.token)
+    assert (await services.upkeep.sweep()).bonuses_given == 1
+    assert (await services.upkeep.sweep()).bonuses_given == 0
+    assert [e for e in await ledger_of(services, FRIEND) if e[2] == "referral"] == [("stamp", 2, "referral")]
+    assert [e for e in await ledger_of(services, CUSTOMER) if e[2] == "referral"] == [
+        ("stamp", 2, "referral")
+    ]
+
+    # Circular: the friend's link opened by the one who invited them counts nothing.
+    friend_token, *_ = await services.bonuses.invite_token(FRIEND)
+    back = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"r_{friend_token}")
+    assert back.joined is not None and back.joined.invited_by is None
+
+    # A second friend this month: the friend is paid, the referrer is over the month's cap.
+    second = await services.customers.start(TelegramProfile(OTHER_FRIEND, "Rina"), f"r_{token}")
+    assert second.joined is not None
+    prompt = await services.counter.open_purchase(BARISTA, second.joined.card.personal_code)
+    await services.counter.confirm_purchase(BARISTA, prompt.token)
+    assert (await services.upkeep.sweep()).bonuses_given == 1
+    assert [e for e in await ledger_of(services, OTHER_FRIEND) if e[2] == "referral"] == [
+        ("stamp", 2, "referral")
+    ]
+    assert len([e for e in await ledger_of(services, CUSTOMER) if e[2] == "referral"]) == 1
+    async with services.counter.db.read() as uow:
+        assert await uow.referrals.counts(1) == (2, 2)
+    del shop
