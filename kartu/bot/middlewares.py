@@ -60,7 +60,9 @@ class PrivateChatsOnly(BaseMiddleware):
     """Customer, staff and owner features answer in private chats only.
 
     In a group the bot says where to find it once per group (per process) and then stays
-    silent; a message sent on behalf of a chat (no ``from_user``) is ignored.
+    silent; a message sent on behalf of a chat (no ``from_user``) is ignored. Membership news of
+    a group (the bot made admin there, someone joining a level's group) passes: handlers/tiers.py
+    checks who acted.
     """
 
     def __init__(self, i18n: KartuI18n) -> None:
@@ -73,6 +75,8 @@ class PrivateChatsOnly(BaseMiddleware):
         if chat is not None and chat.type == ChatType.PRIVATE and user is not None:
             return await handler(event, data)
         assert isinstance(event, Update)
+        if event.my_chat_member is not None or event.chat_member is not None:
+            return await handler(event, data)
         if user is None or chat is None or not (event.message or event.callback_query):
             return None
         if event.message is not None and not (event.message.text or "").startswith("/"):

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from kartu.handlers import admin, bonuses, broadcasts, common, customer, forms, menus, owner, points, staff
+from kartu.handlers import (
+    admin,
+    bonuses,
+    broadcasts,
+    common,
+    customer,
+    forms,
+    menus,
+    owner,
+    points,
+    staff,
+    tiers,
+)
 
 
 def build_routers() -> list[Router]:
@@ -18,6 +30,7 @@ def build_routers() -> list[Router]:
         broadcasts.router(),
         points.router(),
         bonuses.router(),
+        tiers.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

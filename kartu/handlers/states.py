@@ -47,3 +47,9 @@ class BirthdayForm(StatesGroup):
     """The customer tells their birthday (day and month)."""
 
     day = State()
+
+
+class TierForm(StatesGroup):
+    """The owner adds a level or changes one (or the window or grace period): one line."""
+
+    value = State()

@@ -31,6 +31,7 @@ class Kind(StrEnum):
     POINTS_ADJUSTED = "points_adjusted"
     POINTS_REMINDER = "points_reminder"
     BONUS = "bonus"
+    TIER_CHANGE = "tier_change"
 
 
 CATEGORY_OF = {
@@ -46,6 +47,7 @@ CATEGORY_OF = {
     Kind.POINTS_ADJUSTED: Category.RESULT,
     Kind.POINTS_REMINDER: Category.PROMO,
     Kind.BONUS: Category.SERVICE,
+    Kind.TIER_CHANGE: Category.SERVICE,
 }
 
 MAX_ATTEMPTS = 5

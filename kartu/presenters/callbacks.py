@@ -180,3 +180,30 @@ class ItemAction(CallbackData, prefix="item"):
 
 class ShowCatalogue(CallbackData, prefix="rewards"):
     """Open the customer's rewards and catalogue (the button on a points reminder)."""
+
+
+class TierStep(StrEnum):
+    LIST = "list"
+    ADD = "add"
+    OPEN = "open"
+    EDIT = "edit"
+    PERKS = "perks"
+    DELETE = "delete"  # asks first
+    DELETE_CONFIRMED = "delete_ok"
+    BASIS = "basis"
+    WINDOW = "window"
+    GRACE = "grace"
+
+
+class TierAction(CallbackData, prefix="tier"):
+    """The owner's /tiers screen; ``tier_id`` is re-checked against the owner's shop."""
+
+    action: TierStep
+    tier_id: RowId = 0
+
+
+class VipLink(CallbackData, prefix="vip"):
+    """Give a group the bot was made admin of (a server-side row) to a level."""
+
+    group_id: RowId
+    tier_id: RowId

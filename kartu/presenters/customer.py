@@ -11,7 +11,9 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.loyalty.codes import format_code
+from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.staff import Role
+from kartu.loyalty.tiers import multiplier_text
 from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
@@ -45,8 +47,21 @@ def progress_line(card: CardView) -> HTML:
     )
 
 
+def _tier_template(card: CardView) -> str:
+    """``🏅 Gold · 1.5× points`` (the multiplier only in a shop running points, and above 1×)."""
+    if card.points is not None and card.tier_multiplier > PERMILLE:
+        return _("🏅 {tier} · {multiplier}× points")
+    return "🏅 {tier}"
+
+
+def tier_line(card: CardView) -> HTML:
+    return html(_tier_template(card), tier=card.tier, multiplier=multiplier_text(card.tier_multiplier))
+
+
 def card_caption(card: CardView, locale: str) -> HTML:
     lines = [html("<b>{shop}</b>", shop=card.merchant_name)]
+    if card.tier:
+        lines.append(tier_line(card))
     if card.runs_stamps:
         lines.append(progress_line(card))
     if card.points is not None:
@@ -93,6 +108,11 @@ async def card_photo(card: CardView, celebrate: bool = False) -> CardPhoto:
             count=card.open_rewards,
         )
         if card.open_rewards
+        else "",
+        tier_line=plain(
+            _tier_template(card), tier=card.tier, multiplier=multiplier_text(card.tier_multiplier)
+        )
+        if card.tier
         else "",
     )
     png = await asyncio.to_thread(render_card, picture)

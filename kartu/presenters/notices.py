@@ -18,6 +18,7 @@ from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAns
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
 from kartu.presenters.points import earned_line, points_adjusted_notice, points_reminder_notice, return_button
+from kartu.presenters.tiers import invite_label, tier_notice
 from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.delivery import (
     BonusNotice,
@@ -33,6 +34,7 @@ from kartu.services.delivery import (
     RewardReminderNotice,
     StampReminderNotice,
     SurveyNotice,
+    TierNotice,
 )
 
 
@@ -53,6 +55,8 @@ class Rendered:
     markup: InlineKeyboardMarkup | None = None
     photo: str | BufferedInputFile | None = None
     photo_key: Hashable | None = None  # a picture Kartu drew: sent by file_id once uploaded
+    invites: tuple[tuple[int, str], ...] = ()  # groups to invite to: a one-person link each, as a button
+    removals: tuple[int, ...] = ()  # groups to take the recipient out of before sending
 
 
 def broadcast_text(shop: str, text: str) -> HTML:
@@ -77,6 +81,10 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
                     )
                 )
             return await _card_update(notice)
+    if isinstance(notice, TierNotice):
+        with i18n.context(), i18n.use_locale(notice.language):
+            invites = tuple((chat, invite_label(title)) for chat, title in notice.invites)
+            return Rendered(tier_notice(notice), invites=invites, removals=notice.removals)
     text, markup = _render_text(i18n, notice)
     return Rendered(text, markup)
 

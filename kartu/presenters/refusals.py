@@ -202,6 +202,27 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This reward was already redeemed.")
         case errors.InvalidPurchaseCount():
             return plain(_("The number of purchases must be between 1 and {maximum}."), maximum=error.maximum)
+        case errors.InvalidSetting() if error.field == "level":
+            return _(
+                "Please send the level in one line: name; threshold; multiplier — like Gold; 1.000.000; 1.5 (the multiplier may be left out)."
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "tier_name":
+            return plain(_("Please give the level a name of 1 to {high} characters."), high=high)
+        case errors.InvalidSetting() if error.field == "multiplier":
+            return _("Please send the multiplier from 1 to 5, like 1.5 or 150%.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "spend_threshold":
+            return plain(
+                _(
+                    "Please send the spend to reach the level in rupiah, from Rp 1 to Rp {high}, like 1.000.000."
+                ),
+                high=format_amount(high),
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "levels":
+            return plain(_("A shop can have up to {high} levels. Delete one first."), high=high)
+        case errors.InvalidSetting() if error.field == "level_threshold_taken":
+            return _("Another level already starts at that threshold. Pick a different one.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "perks":
+            return plain(_("Please keep the perks to {high} characters, or send - for none."), high=high)
         case errors.InvalidSetting() if error.field == "quiet_hours":
             return _("Please send the quiet hours like 21-8 or 22:30-07:00, or 0 for none.")
         case errors.InvalidSetting(maximum=int() as high) if error.field == "reminder_days":

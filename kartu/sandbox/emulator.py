@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,7 @@ JSON_FIELDS = {
     "link_preview_options",
     "reply_parameters",
 }
-INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
+INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "member_limit", "expire_date"}
 
 
 @dataclass
@@ -110,6 +111,29 @@ class _State:
     refusals: list[tuple[str, str]] = field(default_factory=list)  # what a real Telegram would have refused
 
 
+# Updates Telegram sends only to bots that ask for them in allowed_updates.
+OPT_IN_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
+INVITE_NAME_MAX = 32
+MEMBER_LIMIT_MAX = 99_999
+
+
+@dataclass
+class Group:
+    """A group or supergroup the bot was added to: who is in it, who is banned, its invite links."""
+
+    chat_id: int
+    title: str
+    creator: int
+    admins: dict[int, dict[str, Any]] = field(default_factory=dict)  # user id -> rights
+    members: set[int] = field(default_factory=set)
+    banned: set[int] = field(default_factory=set)
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)  # invite link -> its ChatInviteLink
+    joined_by: dict[str, list[int]] = field(default_factory=dict)  # invite link -> who used it
+
+    def chat(self) -> dict[str, Any]:
+        return {"id": self.chat_id, "type": "supergroup", "title": self.title}
+
+
 class BotAPIEmulator:
     def __init__(
         self, token: str = "42:TEST-TOKEN", username: str = "kartu_test_bot", host: str = "127.0.0.1"
@@ -140,6 +164,9 @@ class BotAPIEmulator:
         # Set by an in-process bot (sandbox/inprocess.py): pushed updates go straight to its dispatcher.
         self.deliver: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self.webhook_statuses: list[int] = []
+        self.groups: dict[int, Group] = {}
+        self.now: Callable[[], float] = time.time  # Telegram's clock (tests give it theirs): link expiry
+        self.allowed_updates: set[str] | None = None  # None: Telegram's default (no opt-in updates)
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -156,6 +183,9 @@ class BotAPIEmulator:
             "editmessagereplymarkup": lambda params: self._edit(params, None),
             "answercallbackquery": self._answer_callback_query,
             "deletemessage": self._delete_message,
+            "createchatinvitelink": self._create_invite_link,
+            "banchatmember": self._ban_chat_member,
+            "unbanchatmember": self._unban_chat_member,
             "sendchataction": lambda params: True,
             "close": lambda params: True,
             "logout": lambda params: True,
@@ -203,8 +233,10 @@ class BotAPIEmulator:
         self.started.update(user_ids)
 
     async def push_update(self, kind: str, payload: dict[str, Any]) -> int:
+        if kind in OPT_IN_UPDATES and kind not in (self.allowed_updates or set()) and self.deliver is None:
+            return 0  # Telegram does not send it to a bot that did not ask for it
         sender = (payload.get("from") or {}).get("id")
-        if isinstance(sender, int):
+        if isinstance(sender, int) and kind in ("message", "callback_query"):  # they wrote to the bot
             self.started.add(sender)
         if kind == "callback_query":
             self._open_queries.add(str(payload["id"]))
@@ -420,6 +452,7 @@ class BotAPIEmulator:
                 "terminated by other getUpdates request; make sure that only one bot instance is running", 409
             )
         self._polling = True
+        self._remember_allowed(params)
         try:
             return await self._wait_for_updates(params)
         finally:
@@ -444,7 +477,13 @@ class BotAPIEmulator:
                 except TimeoutError:
                     return []
 
+    def _remember_allowed(self, params: dict[str, Any]) -> None:
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):  # kept until the next call that names them, as Telegram does
+            self.allowed_updates = {str(kind) for kind in allowed} or None
+
     def _set_webhook(self, params: dict[str, Any]) -> bool:
+        self._remember_allowed(params)
         self.webhook = (str(params["url"]), params.get("secret_token"))
         return True
 
@@ -665,6 +704,143 @@ class BotAPIEmulator:
         message.edits += 1
         message.edited_at = int(time.time())
         return self._message_json(message)
+
+    # -- groups: a level's private group ----------------------------------------------------
+    def add_group(self, chat_id: int, title: str, creator: int) -> Group:
+        """A group ``creator`` made (tests: then `promote_bot`)."""
+        group = Group(chat_id, title, creator, admins={creator: {"status": "creator"}}, members={creator})
+        self.groups[chat_id] = group
+        return group
+
+    def _member(self, user: dict[str, Any], status: str, **rights: Any) -> dict[str, Any]:
+        return {"status": status, "user": user, **rights}
+
+    async def promote_bot(
+        self, chat_id: int, by: dict[str, Any], *, can_invite: bool = True, can_ban: bool = True
+    ) -> int:
+        """``by`` (a group admin) makes the bot an admin: the bot gets a my_chat_member update."""
+        group = self.groups[chat_id]
+        rights = {
+            "can_be_edited": False,
+            "is_anonymous": False,
+            "can_manage_chat": True,
+            "can_delete_messages": False,
+            "can_manage_video_chats": False,
+            "can_restrict_members": can_ban,
+            "can_promote_members": False,
+            "can_change_info": False,
+            "can_invite_users": can_invite,
+            "can_post_stories": False,
+            "can_edit_stories": False,
+            "can_delete_stories": False,
+            "can_send_welcome_messages": False,
+        }
+        group.admins[self.bot_id] = rights
+        group.members.add(self.bot_id)
+        return await self.push_update(
+            "my_chat_member",
+            {
+                "chat": group.chat(),
+                "from": by,
+                "date": int(time.time()),
+                "old_chat_member": self._member(self.bot_user(), "member"),
+                "new_chat_member": self._member(self.bot_user(), "administrator", **rights),
+            },
+        )
+
+    async def join_by_link(self, user: dict[str, Any], invite_link: str) -> int:
+        """``user`` opens an invite link: refused as Telegram refuses (unknown, revoked, expired,
+        used up, banned); otherwise they join and bots that asked get a chat_member update."""
+        group = next((group for group in self.groups.values() if invite_link in group.links), None)
+        if group is None:
+            raise TelegramRefusal("INVITE_HASH_INVALID")
+        link, used = group.links[invite_link], group.joined_by.setdefault(invite_link, [])
+        if link["is_revoked"] or (link.get("expire_date") and link["expire_date"] < self.now()):
+            raise TelegramRefusal("INVITE_HASH_EXPIRED")
+        if user["id"] in group.banned:
+            raise TelegramRefusal("USER_BANNED_IN_CHANNEL")
+        if link.get("member_limit") and len(used) >= link["member_limit"]:
+            raise TelegramRefusal("USERS_TOO_MUCH")
+        used.append(user["id"])
+        group.members.add(user["id"])
+        return await self.push_update(
+            "chat_member",
+            {
+                "chat": group.chat(),
+                "from": user,
+                "date": int(time.time()),
+                "old_chat_member": self._member(user, "left"),
+                "new_chat_member": self._member(user, "member"),
+                "invite_link": link,
+            },
+        )
+
+    def _group_as_admin(self, params: dict[str, Any], right: str) -> Group:
+        group = self.groups.get(int(params.get("chat_id") or 0))
+        if group is None or self.bot_id not in group.members:
+            raise TelegramRefusal("chat not found")
+        rights = group.admins.get(self.bot_id)
+        if rights is None or not rights.get(right):
+            raise TelegramRefusal(
+                "not enough rights to "
+                + ("invite users" if right == "can_invite_users" else "restrict/unrestrict chat member")
+            )
+        return group
+
+    def _create_invite_link(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self._group_as_admin(params, "can_invite_users")
+        name = params.get("name")
+        if name is not None and len(str(name)) > INVITE_NAME_MAX:
+            raise TelegramRefusal("INVITE_LINK_NAME_INVALID")
+        limit = params.get("member_limit")
+        if limit is not None and not 1 <= int(limit) <= MEMBER_LIMIT_MAX:
+            raise TelegramRefusal("member limit must be between 1 and 99999")
+        joins = str(params.get("creates_join_request", "")).lower() == "true"
+        if joins and limit is not None:
+            raise TelegramRefusal("can't combine member limit with join request")
+        link = {
+            "invite_link": f"https://t.me/+{secrets.token_urlsafe(12)}",
+            "creator": self.bot_user(),
+            "creates_join_request": joins,
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        if name is not None:
+            link["name"] = str(name)
+        if params.get("expire_date") is not None:
+            link["expire_date"] = int(params["expire_date"])
+        if limit is not None:
+            link["member_limit"] = int(limit)
+        group.links[link["invite_link"]] = link
+        return link
+
+    def _ban_chat_member(self, params: dict[str, Any]) -> bool:
+        group = self._group_as_admin(params, "can_restrict_members")
+        user_id = int(params.get("user_id") or 0)
+        if user_id in group.admins:
+            raise TelegramRefusal(
+                "can't remove chat owner"
+                if user_id == group.creator
+                else "user is an administrator of the chat"
+            )
+        group.members.discard(user_id)
+        group.banned.add(user_id)
+        return True
+
+    def _unban_chat_member(self, params: dict[str, Any]) -> bool:
+        group = self._group_as_admin(params, "can_restrict_members")
+        user_id = int(params.get("user_id") or 0)
+        if user_id in group.admins:
+            raise TelegramRefusal(
+                "can't remove chat owner"
+                if user_id == group.creator
+                else "user is an administrator of the chat"
+            )
+        if user_id in group.banned:
+            group.banned.discard(user_id)
+        elif str(params.get("only_if_banned", "")).lower() != "true":
+            group.members.discard(user_id)  # unbanning a member removes them, unless only_if_banned
+        return True
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id"))

@@ -16,7 +16,8 @@ import math
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -27,7 +28,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InputFile
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.uploads import uploads_of
@@ -38,6 +39,8 @@ from kartu.services.delivery import Notice
 from kartu.storage.courier import Parcel
 
 log = logging.getLogger(__name__)
+
+INVITE_LIFETIME = timedelta(days=7)  # a level's one-person group invite (tier news says so)
 
 
 @dataclass
@@ -161,8 +164,34 @@ class OutboxDispatcher:
         async with work:
             await self._send(message, rendered, report)
 
+    async def _doors(self, message: Parcel, rendered: Rendered) -> Rendered:
+        """A level's groups: take the recipient out of those they left (ban, then unban so they may
+        come back with a new invite), and make a one-person link to each they may join, as a
+        button. Best effort: a group where the bot is no longer an admin is logged and skipped."""
+        user_id = message.chat_id  # a private chat's id is its user's
+        for chat_id in rendered.removals:
+            try:
+                await self.bot.ban_chat_member(chat_id, user_id)
+                await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+            except TelegramAPIError as error:
+                log.warning("could not take %s out of group %s: %s", user_id, chat_id, error.message)
+        rows = list(rendered.markup.inline_keyboard) if rendered.markup else []
+        expires = self.services.delivery.clock.now() + INVITE_LIFETIME
+        for chat_id, label in rendered.invites:
+            try:
+                link = await self.bot.create_chat_invite_link(
+                    chat_id, name=f"Kartu {user_id}"[:32], expire_date=expires, member_limit=1
+                )
+            except TelegramAPIError as error:
+                log.warning("could not invite %s to group %s: %s", user_id, chat_id, error.message)
+                continue
+            rows.append([InlineKeyboardButton(text=label, url=link.invite_link)])
+        return replace(rendered, markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
+
     async def _send(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
         try:
+            if rendered.invites or rendered.removals:
+                rendered = await self._doors(message, rendered)
             try:
                 if isinstance(rendered.photo, InputFile) and rendered.photo_key is not None:
                     await uploads_of(self.bot).send(

@@ -78,6 +78,7 @@ async def card_view(
         rewards,
         points=card.points if program.points_enabled else None,
         runs_stamps=program.stamps_enabled,
+        tier=await uow.tiers.held(card.tier_id, merchant.id or 0),
     )
 
 
@@ -92,6 +93,7 @@ def make_card_view(
     *,
     points: int | None = None,
     runs_stamps: bool = True,
+    tier: tuple[str, int] | None = None,
 ) -> CardView:
     return CardView(
         merchant_name=merchant_name,
@@ -108,4 +110,6 @@ def make_card_view(
         ),
         points=points,
         runs_stamps=runs_stamps,
+        tier=tier[0] if tier else "",
+        tier_multiplier=tier[1] if tier else 1000,
     )

@@ -12,6 +12,7 @@ from kartu.services.access import Workplace, require_member, require_staff
 from kartu.services.base import ServiceBase, card_view
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
+from kartu.services.tiers import move_card
 from kartu.services.views import CardView, Recipient
 from kartu.storage.models import PurchaseClaim
 from kartu.storage.unit_of_work import UnitOfWork
@@ -133,12 +134,14 @@ class ClaimService(ServiceBase):
             purchases = 1 if program.stamps_enabled else 0
             sale = Sale(place.merchant.id, place.person.id, claim.person_id, amount, source, None, purchases)
             return await credit_sale(uow, now, self.settings, place.merchant, program, sale)
-        return await credit(
+        result = await credit(
             uow.counter,
             now,
             self.settings,
             Purchase(place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source),
         )
+        await move_card(uow, now, place.merchant, program, claim.person_id)
+        return result
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

@@ -17,6 +17,7 @@ from kartu.services.feedback import FeedbackService
 from kartu.services.merchants import MerchantService
 from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
+from kartu.services.tiers import TierService
 from kartu.services.upkeep import UpkeepService
 from kartu.storage.database import Database
 
@@ -35,6 +36,7 @@ class Services:
     points: PointsService
     catalogue: CatalogueService
     bonuses: BonusService
+    tiers: TierService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -52,4 +54,5 @@ class Services:
             points=PointsService(db, clock, settings),
             catalogue=CatalogueService(db, clock, settings),
             bonuses=BonusService(db, clock, settings),
+            tiers=TierService(db, clock, settings),
         )

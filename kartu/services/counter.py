@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kartu.config import Settings
+from kartu.loyalty.clock import Clock
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
@@ -31,8 +33,10 @@ from kartu.services.access import Workplace, place_of, require_staff
 from kartu.services.base import ServiceBase, points_rules_of
 from kartu.services.crediting import Purchase, PurchaseResult, credit, within_cap
 from kartu.services.points import Sale, credit_sale
+from kartu.services.tiers import TierService, move_card
 from kartu.services.views import Recipient
 from kartu.storage.counter import CodeHolder, CounterStatements
+from kartu.storage.database import Database
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -95,6 +99,10 @@ PURCHASE, REDEEM, SALE = "purchase", "redeem", "sale"
 
 
 class CounterService(ServiceBase):
+    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
+        super().__init__(db, clock, settings)
+        self.tiers = TierService(db, clock, settings)  # levels reached by a stamp purchase
+
     async def open_code(self, staff_telegram_id: int, text: str) -> PurchasePromptView | RedeemPromptView:
         """Staff sent a bare code: a customer's code opens a purchase, a reward code a redemption."""
         canonical = normalize_code(text)
@@ -345,7 +353,10 @@ class CounterService(ServiceBase):
                         str(decided.prompt_id),
                         decided.prompt_id,
                     )
-                    return await credit(statements, now, self.settings, purchase)
+                    result = await credit(statements, now, self.settings, purchase)
+            if decided is not None:
+                await self.tiers.after_purchase(decided.merchant_id, decided.customer_id)
+                return result
         # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
             place, prompt = await self._open_prompt(uow, staff_telegram_id, token, PURCHASE)
@@ -362,7 +373,9 @@ class CounterService(ServiceBase):
                 str(prompt.id),
                 prompt.id,
             )
-            return await credit(uow.counter, now, self.settings, purchase)
+            result = await credit(uow.counter, now, self.settings, purchase)
+            await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
+            return result
 
     async def open_sale(self, staff_telegram_id: int, code_text: str, amount_text: str) -> SalePromptView:
         """Staff typed a customer's code and what they spent (``/buy CODE 125.000``, or the
@@ -387,7 +400,9 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if holder is not None and holder.card_id is not None and holder.rules is not None:
                 await self._record_hit(uow, place)
-                points = points_for(amount, rules)
+                points = points_for(
+                    amount, rules, await uow.tiers.multiplier(place.merchant.id, holder.person_id)
+                )
                 stamps = holder.rules.stamps_per_purchase if program.stamps_enabled else 0
                 if not points and not stamps:
                     raise BelowMinimumSpend(max(rules.minimum_spend, rules.rupiah_per_point))

@@ -127,6 +127,28 @@ class BonusNotice:
 
 
 @dataclass(frozen=True)
+class TierNotice:
+    """To a customer: their level went up or down, will go down unless they come back, or a level's
+    group opened for them. ``invite_chat``: a group to invite them to (a one-person link is made as
+    it is sent); ``remove_chat``: a group they no longer belong in."""
+
+    language: str
+    merchant_name: str
+    timezone: str
+    move: str  # up, down, warn, group
+    tier: str
+    previous: str = ""
+    multiplier_permille: int = 1000
+    perks: str = ""
+    missing: int = 0
+    until: datetime | None = None
+    basis: str = "visits"
+    invites: tuple[tuple[int, str], ...] = ()
+    removals: tuple[int, ...] = ()
+    runs_points: bool = False
+
+
+@dataclass(frozen=True)
 class CodeLockNotice:
     """To owners: a staff account was locked out of code entry."""
 
@@ -149,6 +171,7 @@ Notice = (
     | PointsAdjustedNotice
     | PointsReminderNotice
     | BonusNotice
+    | TierNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -278,6 +301,8 @@ class DeliveryService(ServiceBase):
                         str(params.get("unit", "points")),
                         params.get("friend"),
                     )
+                case Kind.TIER_CHANGE:
+                    return await self._tier_change(uow, message, language, merchant.name, merchant.timezone)
                 case Kind.POINTS_REMINDER:
                     return await self._points_reminder(
                         uow, message, language, merchant.name, merchant.timezone
@@ -317,6 +342,43 @@ class DeliveryService(ServiceBase):
                         merchant.timezone,
                     )
         return None
+
+    async def _tier_change(
+        self, uow: UnitOfWork, message: Parcel, language: str, merchant_name: str, timezone: str
+    ) -> TierNotice | None:
+        """A level's news as it stands at sending: an invite only while the card still holds a level
+        that opens that group, a removal only while it holds none that does."""
+        params = json.loads(message.params or "{}")
+        card = await uow.cards.by_id(message.subject_id or 0)
+        if card is None:
+            return None
+        entitled = set(await uow.tiers.groups_open_to(card.merchant_id, card.tier_id))
+        titles = await uow.tiers.group_titles(card.merchant_id)
+        invites = tuple(
+            (chat, titles.get(chat, "")) for chat in params.get("invite_chats", []) if chat in entitled
+        )
+        removals = tuple(chat for chat in params.get("remove_chats", []) if chat not in entitled)
+        if params.get("move") == "group" and not invites:
+            return None
+        if params.get("move") == "warn" and card.tier_grace_until is None:
+            return None  # back above the level since
+        until = params.get("until")
+        return TierNotice(
+            language,
+            merchant_name,
+            timezone,
+            str(params.get("move", "")),
+            str(params.get("tier", "")),
+            str(params.get("previous", "")),
+            int(params.get("multiplier", 1000)),
+            str(params.get("perks", "")),
+            int(params.get("missing", 0)),
+            datetime.fromisoformat(until) if until else None,
+            str(params.get("basis", "visits")),
+            invites,
+            removals,
+            (await uow.programs.for_merchant(card.merchant_id)).points_enabled,
+        )
 
     async def _stamp_reminder(
         self, uow: UnitOfWork, message: Parcel, language: str, merchant_name: str, timezone: str

@@ -38,6 +38,7 @@ from kartu.loyalty.staff import PROMPT_TTL
 from kartu.services.access import require_member, require_owner
 from kartu.services.base import ServiceBase, card_view, language_of, points_rules_of, rules_of
 from kartu.services.crediting import Purchase, PurchaseResult, card_news_params, credit
+from kartu.services.tiers import move_card
 from kartu.services.views import Recipient, RewardView
 from kartu.storage.models import LedgerEntry, Merchant, Program, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
@@ -77,6 +78,7 @@ async def earn_points(
     actor_id: int | None = None,
     prompt_id: int | None = None,
     note: str | None = None,
+    amount: int | None = None,
 ) -> Earned:
     """Add ``points`` as a batch of their own (expiring as the shop says): the card's balance after,
     and whether they were added (a source credited before adds nothing). The card is locked first."""
@@ -100,6 +102,7 @@ async def earn_points(
             idempotency_key=key,
             prompt_id=prompt_id,
             note=note,
+            amount=amount,
             created_at=now,
         )
     )
@@ -114,7 +117,8 @@ async def credit_sale(
 ) -> PurchaseResult:
     """Credit a sale: its points, and its stamps when the shop runs both (one news message)."""
     rules = points_rules_of(program)
-    points = points_for(sale.amount, rules)
+    await uow.cards.get(merchant.id or 0, sale.customer_id, lock=True)  # before its level is read
+    points = points_for(sale.amount, rules, await uow.tiers.multiplier(merchant.id or 0, sale.customer_id))
     balance_after, _ = await earn_points(
         uow,
         now,
@@ -126,6 +130,7 @@ async def credit_sale(
         rules=rules,
         actor_id=sale.actor_id,
         prompt_id=sale.prompt_id,
+        amount=sale.amount,
     )
     if program.stamps_enabled and sale.purchases:
         purchase = Purchase(
@@ -140,7 +145,9 @@ async def credit_sale(
             amount=sale.amount,
             points_balance=balance_after,
         )
-        return await credit(uow.counter, now, settings, purchase)
+        result = await credit(uow.counter, now, settings, purchase)
+        await move_card(uow, now, merchant, program, sale.customer_id)
+        return result
     customer = await uow.people.get(sale.customer_id)
     card = await uow.cards.get(merchant.id or 0, sale.customer_id)
     assert customer is not None and card is not None
@@ -158,6 +165,7 @@ async def credit_sale(
         not_before=now,
         taken=True,
     )
+    await move_card(uow, now, merchant, program, sale.customer_id)
     view = await card_view(uow, now, customer, merchant, card, program)
     recipient = Recipient(customer.telegram_id, language_of(customer, settings))
     return PurchaseResult(

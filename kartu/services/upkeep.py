@@ -9,6 +9,7 @@ from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
 from kartu.services.bonuses import BonusService
+from kartu.services.tiers import TierService
 from kartu.storage.models import Merchant, Program
 
 
@@ -20,6 +21,7 @@ class SweepReport:
     reminders_queued: int = 0
     point_batches_expired: int = 0
     bonuses_given: int = 0  # birthdays today, and referrals paid
+    levels_changed: int = 0  # cards warned or moved down at the periodic review
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -43,6 +45,7 @@ class UpkeepService(ServiceBase):
                 reminders_queued=report.reminders_queued + part.reminders_queued,
                 point_batches_expired=report.point_batches_expired + part.point_batches_expired,
                 bonuses_given=report.bonuses_given + part.bonuses_given,
+                levels_changed=report.levels_changed + part.levels_changed,
             )
         return report
 
@@ -79,7 +82,8 @@ class UpkeepService(ServiceBase):
         batches = await self._expire_points(merchant.id or 0)
         bonuses = BonusService(self.db, self.clock, self.settings)
         given = await bonuses.birthdays(merchant, program) + await bonuses.referrals(merchant, program)
-        return SweepReport(1, cards, rewards, queued, batches, given)
+        moved = await TierService(self.db, self.clock, self.settings).review_all(merchant, program)
+        return SweepReport(1, cards, rewards, queued, batches, given, moved)
 
     async def _expire_points(self, merchant_id: int) -> int:
         """Lapse the merchant's due point batches, a chunk per transaction (even when the shop has

@@ -28,6 +28,8 @@ class CardView:
     stamps_expire_at: datetime | None = None
     points: int | None = None  # None: the shop does not run points
     runs_stamps: bool = True
+    tier: str = ""  # the customer's level here, if any
+    tier_multiplier: int = 1000  # its points multiplier (1500: 1.5x)
 
     @property
     def stamps_to_reward(self) -> int:

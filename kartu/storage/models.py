@@ -48,6 +48,10 @@ class Program(SQLModel, table=True):
     birthday_bonus: int = 0
     referral_bonus: int = 0  # to the friend and to who invited them, after the friend's first purchase
     referral_monthly_cap: int = 5  # bonuses one customer can earn for invitations in a calendar month
+    # Levels: by what customers spend (points shops) or by visits, over a rolling window.
+    tier_basis: str = Field(max_length=8, default="visits")  # "visits" or "spend"
+    tier_window_months: int = 12
+    tier_grace_days: int = 30  # below a level's threshold at a review: this long to get back
     updated_at: datetime = _when()
 
 
@@ -90,6 +94,10 @@ class Card(SQLModel, table=True):
     last_purchase_at: datetime | None = _when(nullable=True)
     promotions_opt_out: bool = False  # /stop at this shop: no reminders, surveys or broadcasts from it
     invite_token: str | None = Field(default=None, max_length=24, unique=True)  # /invite: this card's link
+    tier_id: int | None = Field(default=None, foreign_key="tier.id")
+    tier_since: datetime | None = _when(nullable=True)
+    tier_reviewed_at: datetime | None = _when(nullable=True)
+    tier_grace_until: datetime | None = _when(nullable=True)  # warned: keeps the level until then
 
 
 class StaffMember(SQLModel, table=True):
@@ -188,6 +196,7 @@ class LedgerEntry(SQLModel, table=True):
     reward_id: int | None = Field(default=None, foreign_key="reward.id")
     prompt_id: int | None = Field(default=None, foreign_key="purchase_prompt.id")
     note: str | None = Field(default=None, max_length=200)  # an owner's reason for a change by hand
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))  # rupiah spent
     created_at: datetime = _when()
 
 
@@ -246,6 +255,36 @@ class CatalogueItem(SQLModel, table=True):
     hidden: bool = False
     deleted_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
+
+
+class Tier(SQLModel, table=True):
+    """A level of a shop's program (Silver, Gold…): reached by spend or visits over the window."""
+
+    __table_args__ = (Index("ix_tier_shop", "merchant_id", "threshold"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    name: str = Field(max_length=32)
+    threshold: int = Field(sa_column=Column(BigInteger(), nullable=False))  # rupiah or visits
+    multiplier_permille: int = 1000  # points earned: 1500 is 1.5x
+    perks: str = Field(max_length=200, default="")
+    group_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    group_title: str | None = Field(default=None, max_length=128)
+    deleted_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class VipGroup(SQLModel, table=True):
+    """A group or channel where an owner made the bot an admin, waiting to be given to a level."""
+
+    __tablename__ = "vip_group"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False, unique=True))
+    title: str = Field(max_length=128, default="")
+    merchant_id: int = Field(foreign_key="merchant.id")
+    added_by_person_id: int = Field(foreign_key="person.id")
+    added_at: datetime = _when()
 
 
 class Referral(SQLModel, table=True):

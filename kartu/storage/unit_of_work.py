@@ -23,6 +23,7 @@ from kartu.storage.repositories.rewards import RewardRepository
 from kartu.storage.repositories.staff import InviteRepository, StaffRepository
 from kartu.storage.repositories.surveys import SurveyRepository
 from kartu.storage.repositories.sweeps import SweepRepository
+from kartu.storage.repositories.tiers import TierRepository
 from kartu.storage.repositories.updates import UpdateRepository
 
 
@@ -52,5 +53,6 @@ class UnitOfWork:
         self.points = PointsRepository(session)
         self.catalogue = CatalogueRepository(session)
         self.referrals = ReferralRepository(session)
+        self.tiers = TierRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

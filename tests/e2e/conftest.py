@@ -14,6 +14,7 @@ from tests.e2e.world import ADMIN_ID, World, bot_settings, polling_bot, schedule
 @pytest.fixture
 async def world(migrated_sqlite_url: str, clock: FrozenClock) -> AsyncIterator[World]:
     emulator = BotAPIEmulator()
+    emulator.now = lambda: clock.now().timestamp()  # invite links expire on the test's clock
     await emulator.start()
     settings = bot_settings(
         emulator,

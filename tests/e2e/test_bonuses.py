@@ -45,7 +45,9 @@ async def test_welcome_birthday_and_referral(
 
     await world.sweep()
     await world.deliver()
-    assert customer.unread() == [] and [m for m in friend.unread() if "🤝" in m.body] == []  # not before a purchase
+    assert (
+        customer.unread() == [] and [m for m in friend.unread() if "🤝" in m.body] == []
+    )  # not before a purchase
     friend.mark_read()
 
     prompt = await barista.ask(code_in(joined.body))

@@ -1,0 +1,167 @@
+"""Levels: the owner's /tiers screen and form, a group the bot was made admin of, and the door of a
+level's group (someone joining without the level is taken out again)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import (
+    ADMINISTRATOR,
+    JOIN_TRANSITION,
+    KICKED,
+    LEFT,
+    MEMBER,
+    PROMOTED_TRANSITION,
+    RESTRICTED,
+    ChatMemberUpdatedFilter,
+    Command,
+    StateFilter,
+)
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, User
+from aiogram.utils.i18n import gettext as _
+
+from kartu.bot.i18n import KartuI18n
+from kartu.handlers.common import best_effort, cancel_form
+from kartu.handlers.filters import OnLoop
+from kartu.handlers.states import TierForm
+from kartu.presenters.callbacks import TierAction, TierStep, VipLink
+from kartu.presenters.tiers import (
+    delete_level_question,
+    group_added_text,
+    level_text,
+    tier_question,
+    tiers_text,
+)
+from kartu.services.container import Services
+from kartu.services.tiers import TiersView
+
+log = logging.getLogger(__name__)
+
+
+async def show_tiers(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+    await state.clear()
+    text, markup = tiers_text(await services.tiers.levels(event_from_user.id))
+    await message.answer(text, reply_markup=markup)
+
+
+async def tier_action(
+    query: CallbackQuery, callback_data: TierAction, services: Services, state: FSMContext
+) -> None:
+    owner, tier_id, step = query.from_user.id, callback_data.tier_id, callback_data.action
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    screen = query.message
+    match step:
+        case TierStep.LIST:
+            await state.clear()
+            text, markup = tiers_text(await services.tiers.levels(owner))
+        case TierStep.OPEN:
+            await state.clear()
+            view = await services.tiers.levels(owner)
+            text, markup = level_text(await services.tiers.level(owner, tier_id), view.basis)
+        case TierStep.DELETE:
+            text, markup = delete_level_question(await services.tiers.level(owner, tier_id))
+        case TierStep.DELETE_CONFIRMED:
+            text, markup = tiers_text(await services.tiers.delete(owner, tier_id))
+        case TierStep.BASIS:
+            view = await services.tiers.levels(owner)
+            text, markup = tiers_text(
+                await services.tiers.set_basis(owner, "visits" if view.basis == "spend" else "spend")
+            )
+        case _:  # a line to type: a new level, a change, perks, the window, the grace period
+            view = await services.tiers.levels(owner)  # the owner check, before the form opens
+            if step in (TierStep.EDIT, TierStep.PERKS):
+                await services.tiers.level(owner, tier_id)
+            await state.set_state(TierForm.value)
+            await state.set_data({"step": str(step), "tier_id": tier_id})
+            await query.answer()
+            await screen.answer(tier_question(step, view.basis))
+            return
+    await query.answer()
+    await best_effort(screen.edit_text(text, reply_markup=markup))
+
+
+async def tier_typed(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+    """A line for the /tiers form; refused values are answered and asked again (the form stays)."""
+    data, owner, typed = await state.get_data(), event_from_user.id, message.text or ""
+    step, tier_id = TierStep(str(data.get("step", TierStep.ADD))), int(data.get("tier_id", 0))
+    view: TiersView
+    match step:
+        case TierStep.EDIT:
+            view = await services.tiers.change(owner, tier_id, typed)
+        case TierStep.PERKS:
+            view = await services.tiers.set_perks(owner, tier_id, typed)
+        case TierStep.WINDOW:
+            view = await services.tiers.set_window(owner, typed)
+        case TierStep.GRACE:
+            view = await services.tiers.set_grace(owner, typed)
+        case _:
+            view = await services.tiers.add(owner, typed)
+    await state.clear()
+    text, markup = tiers_text(view)
+    await message.answer(text, reply_markup=markup)
+
+
+async def link_group(query: CallbackQuery, callback_data: VipLink, services: Services) -> None:
+    view = await services.tiers.link_group(query.from_user.id, callback_data.group_id, callback_data.tier_id)
+    await query.answer(_("Saved."))
+    if isinstance(query.message, Message):
+        text, markup = tiers_text(view)
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
+
+
+# --- the groups ----------------------------------------------------------------------------------
+
+
+async def bot_promoted(event: ChatMemberUpdated, services: Services, bot: Bot, i18n: KartuI18n) -> None:
+    """An owner made the bot an admin of a group: ask them (in private) which level opens it.
+    Anyone else: nothing happens (the group stays a group Kartu does not manage)."""
+    added = await services.tiers.group_added(event.from_user.id, event.chat.id, event.chat.title or "")
+    if added is None:
+        return
+    with i18n.use_locale(added.language):
+        text, markup = group_added_text(added)
+    try:
+        await bot.send_message(added.owner_telegram_id, text, reply_markup=markup)
+    except TelegramAPIError as error:
+        log.warning(
+            "could not ask owner %s about group %s: %s", added.owner_telegram_id, event.chat.id, error
+        )
+
+
+async def bot_demoted(event: ChatMemberUpdated, services: Services) -> None:
+    await services.tiers.group_lost(event.chat.id)
+
+
+async def someone_joined(event: ChatMemberUpdated, services: Services, bot: Bot) -> None:
+    """Nobody joins a level's group without the level: a forwarded link is of no use."""
+    user = event.new_chat_member.user
+    if user.is_bot or await services.tiers.may_join(event.chat.id, user.id):
+        return
+    log.info("user %s joined level group %s without the level: removed", user.id, event.chat.id)
+    try:
+        await bot.ban_chat_member(event.chat.id, user.id)
+        await bot.unban_chat_member(event.chat.id, user.id, only_if_banned=True)
+    except TelegramAPIError as error:
+        log.warning("could not remove %s from group %s: %s", user.id, event.chat.id, error)
+
+
+def router() -> Router:
+    tiers = Router(name="tiers")
+    tiers.message.register(cancel_form, Command("cancel"), StateFilter(TierForm))
+    tiers.message.register(show_tiers, Command("tiers", "levels", "level"))
+    tiers.callback_query.register(tier_action, TierAction.filter())
+    tiers.callback_query.register(link_group, VipLink.filter())
+    tiers.message.register(
+        tier_typed, StateFilter(TierForm.value), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
+    )
+    tiers.my_chat_member.register(bot_promoted, ChatMemberUpdatedFilter(PROMOTED_TRANSITION))
+    tiers.my_chat_member.register(
+        bot_demoted, ChatMemberUpdatedFilter(ADMINISTRATOR >> (MEMBER | RESTRICTED | LEFT | KICKED))
+    )
+    tiers.chat_member.register(someone_joined, ChatMemberUpdatedFilter(JOIN_TRANSITION))
+    return tiers

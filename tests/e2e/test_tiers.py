@@ -1,0 +1,106 @@
+"""Levels through the bot: the owner sets up Gold and opens a private group to it; a customer
+reaches Gold with a purchase (a one-person invite link), joins; a forwarded link lets nobody else
+in; a year later the review warns, and after the grace period the customer drops and leaves the
+group (banned and unbanned, so they may come back)."""
+
+from __future__ import annotations
+
+from kartu.sandbox import TelegramUser
+from tests.e2e.world import World
+
+GROUP = -1001234567890
+
+
+def _invite_url(message: object) -> str:
+    buttons = [button for button in message.buttons() if button.get("url")]  # type: ignore[attr-defined]
+    assert len(buttons) == 1, message
+    return str(buttons[0]["url"])
+
+
+async def test_tier_up_group_invite_and_down(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
+    emulator = world.emulator
+    join = await world.create_shop()
+    await world.hire(owner, barista)
+
+    # The owner adds Gold (2 visits) with a typo first, and a grace period of 7 days.
+    screen = await owner.ask("/tiers")
+    assert "Kopi Senja" in screen.body
+    await owner.press(screen, "➕")
+    await owner.next_message()  # the question
+    assert "Gold; 1.000.000; 1.5" in (await owner.ask("Gold")).body  # refused, asked again
+    assert "10.000" in (await owner.ask("Gold; dua")).body  # visits are a number
+    added = await owner.ask("Gold; 2; 1,5")
+    assert "<b>Gold</b>" in added.body
+    await owner.press(added, "⏳")
+    await owner.next_message()
+    assert "7" in (await owner.ask("7")).body
+
+    # The owner makes the bot an admin of the Gold Lounge: asked (in private) which level opens it.
+    emulator.add_group(GROUP, "Gold Lounge", owner.id)
+    await emulator.promote_bot(GROUP, owner._user())
+    question = await owner.next_message()
+    assert "Gold Lounge" in question.body
+    await owner.press(question, "Gold")
+    await owner.until(lambda: "🔒 Gold Lounge" in question.body)
+    # Someone else making the bot an admin of their group gets nothing and changes nothing.
+    stranger = world.user(777, "Eko", "en")
+    emulator.add_group(-1009, "Other", stranger.id)
+    await emulator.promote_bot(-1009, stranger._user())
+
+    # A customer's second visit reaches Gold: the news carries a one-person invite.
+    customer = world.user(301, "Dewi", "en")
+    code = await world.join(customer, join)
+    for _ in range(2):
+        prompt = await barista.ask(code)
+        await barista.press(prompt, "Confirm")
+        await customer.next_message()  # the card
+    await world.deliver()
+    news = await customer.next_message()
+    assert "You are now <b>Gold</b> at <b>Kopi Senja</b>" in news.body
+    assert "1.5× points" not in news.body  # a stamps shop: no points multiplier to announce
+    link = _invite_url(news)
+    created = [params for method, params in emulator.state.calls if method == "createchatinvitelink"]
+    assert len(created) == 1 and created[0]["member_limit"] == 1 and created[0]["expire_date"]
+    card = await customer.ask("/card")
+    assert "🏅 Gold" in card.body
+
+    # They join; the link lets nobody after them in, and the group's own link lets in only members.
+    await emulator.join_by_link(customer._user(), link)
+    assert customer.id in emulator.groups[GROUP].members
+    try:
+        await emulator.join_by_link(stranger._user(), link)
+        raise AssertionError("a one-person link let a second person in")
+    except Exception as refused:  # noqa: BLE001 - the emulator's refusal
+        assert "USERS_TOO_MUCH" in str(refused)
+    shared = emulator.call  # the owner shares a link of their own (made here as Telegram would)
+    status, body = await shared("createchatinvitelink", {"chat_id": GROUP})
+    assert status == 200
+    await emulator.join_by_link(stranger._user(), body["result"]["invite_link"])
+    unbanned = [method for method, params in emulator.state.calls if method == "unbanchatmember"]
+    await emulator.wait_for(
+        lambda: [method for method, _ in emulator.state.calls if method == "unbanchatmember"] != unbanned
+    )
+    lounge = emulator.groups[GROUP]
+    assert stranger.id not in lounge.members and stranger.id not in lounge.banned  # out, free to return
+
+    # A year on without a visit: the review warns first, then after the grace period moves down.
+    world.clock.advance(days=370)
+    assert (await world.sweep()).levels_changed == 1
+    await world.deliver()
+    warned = next(message for message in customer.unread() if "⏳" in message.body)  # after a survey
+    customer.mark_read()
+    assert "Visit <b>Kopi Senja</b> 2 more times by" in warned.body and "to keep <b>Gold</b>" in warned.body
+    assert customer.id in emulator.groups[GROUP].members
+    world.clock.advance(days=3)
+    assert (await world.sweep()).levels_changed == 0  # reviewed daily, still within the grace period
+    world.clock.advance(days=5)
+    assert (await world.sweep()).levels_changed == 1
+    await world.deliver()
+    dropped = await customer.next_message()
+    assert "Your <b>Gold</b> level at <b>Kopi Senja</b> has ended" in dropped.body
+    assert "left the members' group" in dropped.body
+    assert customer.id not in emulator.groups[GROUP].members
+    assert customer.id not in emulator.groups[GROUP].banned
+    assert "🏅" not in (await customer.ask("/card")).body
