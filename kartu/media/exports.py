@@ -22,7 +22,9 @@ MEMBER_COLUMNS = (
     "last_visit",
     "opted_in",
     "open_rewards",
-    "points",  # last: files read by earlier columns keep working
+    "points",  # new columns go last: files read by earlier columns keep working
+    "level",
+    "invited_by",
 )
 LEDGER_COLUMNS = (
     "entry_id",
@@ -90,6 +92,8 @@ def members_csv(members: Iterable[MemberRow], timezone: str, words: ExportWords)
                 words.values.get("yes" if m.opted_in else "no"),
                 m.open_rewards,
                 m.points,
+                m.level or "",
+                format_code(m.invited_by) if m.invited_by else "",
             )
             for m in members
         ),

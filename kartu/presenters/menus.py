@@ -86,6 +86,7 @@ OWNER_COMMANDS = {
     "export": N_("CSV files of members and purchases"),
     "catalogue": N_("Rewards customers get with points"),
     "adjust": N_("Change points by hand: /adjust CODE +50 reason"),
+    "tiers": N_("Levels like Silver and Gold, and their private groups"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -182,6 +183,7 @@ def owner_help() -> HTML:
                     "/catalogue — rewards customers get with points · /adjust CODE +50 reason — change points by hand"
                 )
             ),
+            html(_("/tiers — levels like Silver and Gold, their perks and private groups")),
         ],
     )
 

@@ -342,6 +342,8 @@ EXPORT_HEADERS = {
     "actor": N_("Staff"),
     "points": N_("Points"),
     "note": N_("Note"),
+    "level": N_("Level"),
+    "invited_by": N_("Invited by"),
 }
 
 
@@ -520,6 +522,18 @@ def stats_text(stats: StatsView) -> HTML:
                 redeemed=points.catalogue_redeemed,
             ),
         ]
+    if stats.levels:
+        held = ", ".join(plain("{name} {count}", name=name, count=count) for name, count in stats.levels)
+        lines.append(html(_("Levels: {levels}"), levels=held))
+    joined, paid = stats.referrals
+    if joined:
+        lines.append(
+            html(
+                _("Invited friends: {joined} joined, {paid} made a first purchase"),
+                joined=joined,
+                paid=paid,
+            )
+        )
     return join_html("\n", lines)
 
 

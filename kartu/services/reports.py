@@ -43,6 +43,8 @@ class StatsView:
     low_rating_reasons: tuple[tuple[str, int], ...]
     weeks: tuple[WeekVisits, ...]
     points: PointsStats | None = None  # None: the shop never ran points
+    levels: tuple[tuple[str, int], ...] = ()  # each level and the members holding it
+    referrals: tuple[int, int] = (0, 0)  # friends who joined through an /invite link; of them, paid
 
     @property
     def redemption_rate(self) -> float | None:
@@ -61,6 +63,8 @@ class MemberRow:
     opted_in: bool
     open_rewards: int
     points: int = 0
+    level: str | None = None
+    invited_by: str | None = None  # the code of the customer whose /invite link they joined with
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,11 @@ class ReportService(ServiceBase):
             points = await uow.reports.points_summary(merchant.id)
             if not place.program.points_enabled and not any(points):
                 points = None
+            held = await uow.tiers.counts(merchant.id)
+            levels = tuple(
+                (tier.name, held.get(tier.id or 0, 0)) for tier in await uow.tiers.all(merchant.id)
+            )
+            referrals = await uow.referrals.counts(merchant.id)
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -120,6 +129,8 @@ class ReportService(ServiceBase):
             low_rating_reasons=reasons,
             weeks=weeks,
             points=PointsStats(*points) if points is not None else None,
+            levels=levels,
+            referrals=referrals,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:
@@ -138,8 +149,10 @@ class ReportService(ServiceBase):
                     not opted_out,
                     int(rewards),
                     int(points),
+                    level,
+                    invited_by,
                 )
-                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards, points in await uow.reports.members(
+                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards, points, level, invited_by in await uow.reports.members(
                     place.merchant.id, now
                 )
             )

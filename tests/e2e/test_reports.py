@@ -92,6 +92,8 @@ async def test_export_parses_back_and_matches_the_ledger(
         "Terima promo",
         "Hadiah belum dipakai",
         "Poin",
+        "Level",
+        "Diajak oleh",
     ]
     assert [(m["Nama"], m["Kunjungan"], m["Stempel"], m["Terima promo"]) for m in members] == [
         ("Ayu", "3", "0", "ya"),

@@ -115,6 +115,8 @@ async def test_referral_pays_both_only_after_the_friends_first_purchase(services
         ("stamp", 2, "referral")
     ]
     assert len([e for e in await ledger_of(services, CUSTOMER) if e[2] == "referral"]) == 1
-    async with services.counter.db.read() as uow:
-        assert await uow.referrals.counts(1) == (2, 2)
-    del shop
+    assert (await services.reports.stats(OWNER)).referrals == (2, 2)
+    invited = {
+        member.first_name: member.invited_by for member in (await services.reports.export(OWNER)).members
+    }
+    assert invited == {"Ayu": None, "Dewi": shop.customer_code, "Rina": shop.customer_code}

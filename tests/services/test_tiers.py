@@ -68,6 +68,9 @@ async def test_a_sale_moves_up_at_once_and_the_next_earns_the_multiplier(service
     assert card.tier == "Gold" and card.tier_multiplier == 1500
     view = await services.tiers.levels(OWNER)
     assert [(level.name, level.members) for level in view.levels] == [("Silver", 0), ("Gold", 1)]
+    assert (await services.reports.stats(OWNER)).levels == (("Silver", 0), ("Gold", 1))
+    export = await services.reports.export(OWNER)
+    assert [(member.first_name, member.level) for member in export.members] == [("Ayu", "Gold")]
 
 
 async def test_the_review_warns_then_moves_down_after_the_grace_period(

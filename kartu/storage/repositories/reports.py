@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from kartu.storage.models import Card, LedgerEntry, Person, Reward
+from kartu.storage.models import Card, LedgerEntry, Person, Referral, Reward, Tier
 from kartu.storage.repositories.base import Repository
 
 
@@ -161,13 +161,15 @@ class ReportRepository(Repository):
 
     async def members(self, merchant_id: int, now: datetime) -> list[tuple[Any, ...]]:
         """One row per member: first name, username, code, joined, stamps, visits, last visit,
-        opted out, open rewards. Plain columns, not ORM objects: exports run to many rows."""
+        opted out, open rewards, points, level, who invited them. Plain columns, not ORM
+        objects: exports run to many rows."""
         visits = (
             select(LedgerEntry.person_id, func.count().label("visits"))
             .where(LedgerEntry.merchant_id == merchant_id, is_visit())
             .group_by(LedgerEntry.person_id)
             .subquery()
         )
+        referrer = aliased(Person)
         open_rewards = (
             select(Reward.person_id, func.count().label("rewards"))
             .where(Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None), Reward.expires_at > now)  # type: ignore[union-attr]
@@ -186,10 +188,17 @@ class ReportRepository(Repository):
                 Card.promotions_opt_out,
                 func.coalesce(open_rewards.c.rewards, 0),
                 Card.points,
+                Tier.name,
+                referrer.personal_code,
             )
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
             .outerjoin(visits, visits.c.person_id == Person.id)
             .outerjoin(open_rewards, open_rewards.c.person_id == Person.id)
+            .outerjoin(Tier, and_(Tier.id == Card.tier_id, Tier.deleted_at.is_(None)))  # type: ignore[union-attr]
+            .outerjoin(
+                Referral, and_(Referral.merchant_id == merchant_id, Referral.friend_person_id == Person.id)
+            )
+            .outerjoin(referrer, referrer.id == Referral.referrer_person_id)
             .order_by(Card.joined_at, Card.id)
         )
         return [tuple(row) for row in (await self.session.execute(query)).all()]
