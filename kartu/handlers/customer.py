@@ -38,6 +38,7 @@ from kartu.presenters.customer import (
 from kartu.presenters.format import html
 from kartu.presenters.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS
 from kartu.presenters.staff import claim_request
+from kartu.presenters.tiers import group_buttons
 from kartu.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -62,13 +63,16 @@ async def show_card(
     message: Message, event_from_user: User, services: Services, i18n: KartuI18n, bot: Bot
 ) -> None:
     card = await services.customers.card(event_from_user.id)
-    caption = card_caption(card, i18n.current_locale)
+    caption, markup = card_caption(card, i18n.current_locale), group_buttons(card.groups)
     if not card.runs_stamps:  # points only: the code to show, with the balance
-        await message.answer_photo(await qr_photo(card.personal_code, card.merchant_name), caption=caption)
+        photo = await qr_photo(card.personal_code, card.merchant_name)
+        await message.answer_photo(photo, caption=caption, reply_markup=markup)
         return
-    photo = await card_photo(card)
+    picture = await card_photo(card)
     await uploads_of(bot).send(
-        photo.key, photo.file, lambda sent: message.answer_photo(sent, caption=caption)
+        picture.key,
+        picture.file,
+        lambda sent: message.answer_photo(sent, caption=caption, reply_markup=markup),
     )
 
 

@@ -22,15 +22,18 @@ from aiogram.filters import (
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message, User
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from kartu.bot.groups import one_person_link, take_out
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.states import TierForm
-from kartu.presenters.callbacks import TierAction, TierStep, VipLink
+from kartu.presenters.callbacks import GroupInvite, TierAction, TierStep, VipLink
 from kartu.presenters.tiers import (
     delete_level_question,
     group_added_text,
+    group_link_text,
     level_text,
     tier_question,
     tiers_text,
@@ -114,6 +117,24 @@ async def link_group(query: CallbackQuery, callback_data: VipLink, services: Ser
         await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 
+async def open_group(query: CallbackQuery, callback_data: GroupInvite, services: Services, bot: Bot) -> None:
+    """A member's fresh invite to their level's group (the one in their level news may have lapsed)."""
+    chat_id = await services.tiers.group_for(query.from_user.id, callback_data.tier_id)
+    try:
+        link = await one_person_link(bot, chat_id, query.from_user.id, services.tiers.clock.now())
+    except TelegramAPIError as error:
+        log.warning("could not invite %s to group %s: %s", query.from_user.id, chat_id, error)
+        await query.answer(
+            _("The group cannot take new members right now. Please try again later."), show_alert=True
+        )
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        builder = InlineKeyboardBuilder()
+        builder.button(text=_("🔑 Open the invite"), url=link)
+        await query.message.answer(group_link_text(), reply_markup=builder.as_markup())
+
+
 # --- the groups ----------------------------------------------------------------------------------
 
 
@@ -144,8 +165,7 @@ async def someone_joined(event: ChatMemberUpdated, services: Services, bot: Bot)
         return
     log.info("user %s joined level group %s without the level: removed", user.id, event.chat.id)
     try:
-        await bot.ban_chat_member(event.chat.id, user.id)
-        await bot.unban_chat_member(event.chat.id, user.id, only_if_banned=True)
+        await take_out(bot, event.chat.id, user.id)
     except TelegramAPIError as error:
         log.warning("could not remove %s from group %s: %s", user.id, event.chat.id, error)
 
@@ -156,6 +176,7 @@ def router() -> Router:
     tiers.message.register(show_tiers, Command("tiers", "levels", "level"))
     tiers.callback_query.register(tier_action, TierAction.filter())
     tiers.callback_query.register(link_group, VipLink.filter())
+    tiers.callback_query.register(open_group, GroupInvite.filter())
     tiers.message.register(
         tier_typed, StateFilter(TierForm.value), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
     )

@@ -202,6 +202,12 @@ class TierAction(CallbackData, prefix="tier"):
     tier_id: RowId = 0
 
 
+class GroupInvite(CallbackData, prefix="join"):
+    """A customer asks for a fresh invite to their level's group (re-checked: they hold the level)."""
+
+    tier_id: RowId
+
+
 class VipLink(CallbackData, prefix="vip"):
     """Give a group the bot was made admin of (a server-side row) to a level."""
 

@@ -18,10 +18,10 @@ from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, N_, date_text, html, join_html, plain, stamps_text
+from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
 from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview
-from kartu.services.views import CardView, RewardView
+from kartu.services.views import CardView, NextLevel, RewardView
 
 REASON_LABELS = {
     "wait": N_("⏱ Waited too long"),
@@ -58,10 +58,26 @@ def tier_line(card: CardView) -> HTML:
     return html(_tier_template(card), tier=card.tier, multiplier=multiplier_text(card.tier_multiplier))
 
 
+def next_level_line(level: NextLevel) -> HTML:
+    if level.basis == "spend":
+        return html(
+            _("Spend {missing} more to reach {level}"), missing=money_text(level.missing), level=level.name
+        )
+    return html(
+        ngettext(
+            "{missing} more visit to reach {level}", "{missing} more visits to reach {level}", level.missing
+        ),
+        missing=level.missing,
+        level=level.name,
+    )
+
+
 def card_caption(card: CardView, locale: str) -> HTML:
     lines = [html("<b>{shop}</b>", shop=card.merchant_name)]
     if card.tier:
         lines.append(tier_line(card))
+    if card.next_level is not None:
+        lines.append(next_level_line(card.next_level))
     if card.runs_stamps:
         lines.append(progress_line(card))
     if card.points is not None:

@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.tiers import Basis, multiplier_text
-from kartu.presenters.callbacks import TierAction, TierStep, VipLink
+from kartu.presenters.callbacks import GroupInvite, TierAction, TierStep, VipLink
 from kartu.presenters.common import confirm_cancel
 from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
 from kartu.services.delivery import TierNotice
@@ -156,6 +156,21 @@ def group_added_text(added: GroupAdded) -> tuple[HTML, InlineKeyboardMarkup | No
 def invite_label(title: str) -> str:
     shown = title if len(title) <= BUTTON_TITLE_MAX else title[: BUTTON_TITLE_MAX - 1] + "…"
     return plain(_("🔑 Join {group}"), group=shown)
+
+
+def group_buttons(groups: tuple[tuple[int, str], ...]) -> InlineKeyboardMarkup | None:
+    """On /card: a button per level group open to the customer (a fresh one-person link on a tap)."""
+    if not groups:
+        return None
+    builder = InlineKeyboardBuilder()
+    for tier_id, title in groups:
+        builder.button(text=invite_label(title), callback_data=GroupInvite(tier_id=tier_id))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def group_link_text() -> HTML:
+    return html(_("Your personal invite link: it lets one person in and lasts 7 days."))
 
 
 def tier_notice(notice: TierNotice) -> HTML:

@@ -17,7 +17,6 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -30,6 +29,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
+from kartu.bot.groups import one_person_link, take_out
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.uploads import uploads_of
 from kartu.presenters.notices import Rendered, render_notice, render_progress
@@ -39,8 +39,6 @@ from kartu.services.delivery import Notice
 from kartu.storage.courier import Parcel
 
 log = logging.getLogger(__name__)
-
-INVITE_LIFETIME = timedelta(days=7)  # a level's one-person group invite (tier news says so)
 
 
 @dataclass
@@ -171,21 +169,18 @@ class OutboxDispatcher:
         user_id = message.chat_id  # a private chat's id is its user's
         for chat_id in rendered.removals:
             try:
-                await self.bot.ban_chat_member(chat_id, user_id)
-                await self.bot.unban_chat_member(chat_id, user_id, only_if_banned=True)
+                await take_out(self.bot, chat_id, user_id)
             except TelegramAPIError as error:
                 log.warning("could not take %s out of group %s: %s", user_id, chat_id, error.message)
         rows = list(rendered.markup.inline_keyboard) if rendered.markup else []
-        expires = self.services.delivery.clock.now() + INVITE_LIFETIME
+        now = self.services.delivery.clock.now()
         for chat_id, label in rendered.invites:
             try:
-                link = await self.bot.create_chat_invite_link(
-                    chat_id, name=f"Kartu {user_id}"[:32], expire_date=expires, member_limit=1
-                )
+                link = await one_person_link(self.bot, chat_id, user_id, now)
             except TelegramAPIError as error:
                 log.warning("could not invite %s to group %s: %s", user_id, chat_id, error.message)
                 continue
-            rows.append([InlineKeyboardButton(text=label, url=link.invite_link)])
+            rows.append([InlineKeyboardButton(text=label, url=link)])
         return replace(rendered, markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
     async def _send(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:

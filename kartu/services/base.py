@@ -11,7 +11,8 @@ from kartu.loyalty.expiry import stamps_expire_at
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules
-from kartu.services.views import CardView, Recipient
+from kartu.loyalty.tiers import Basis, ordered, rank, window_start
+from kartu.services.views import CardView, NextLevel, Recipient
 from kartu.storage.database import Database
 from kartu.storage.models import Card, Merchant, Person, Program
 from kartu.storage.unit_of_work import UnitOfWork
@@ -49,6 +50,24 @@ def rules_of(program: Program) -> ProgramRules:
 def points_rules_of(program: Program) -> PointsRules:
     """The program row's points settings, as the domain names them."""
     return PointsRules(**{field: getattr(program, column) for column, field in POINTS_COLUMNS.items()})
+
+
+async def next_level(uow: UnitOfWork, now: datetime, merchant_id: int, card: Card) -> NextLevel | None:
+    """The level above the card's, and what its window still lacks to reach it (``None`` at the
+    top, or in a shop without levels)."""
+    levels = await uow.tiers.levels(merchant_id)
+    if not levels:
+        return None
+    program = await uow.programs.for_merchant(merchant_id)
+    basis = Basis(program.tier_basis)
+    held = rank(levels, card.tier_id)
+    above = [level for level in ordered(levels) if rank(levels, level.id) > held]
+    if not above:
+        return None
+    measure = await uow.tiers.measure(
+        merchant_id, card.person_id, basis, window_start(now, program.tier_window_months)
+    )
+    return NextLevel(above[0].name, max(above[0].threshold - measure, 1), basis.value)
 
 
 async def card_view(

@@ -140,8 +140,7 @@ class ClaimService(ServiceBase):
             self.settings,
             Purchase(place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source),
         )
-        await move_card(uow, now, place.merchant, program, claim.person_id)
-        return result
+        return result.also(await move_card(uow, now, place.merchant, program, claim.person_id))
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

@@ -355,8 +355,7 @@ class CounterService(ServiceBase):
                     )
                     result = await credit(statements, now, self.settings, purchase)
             if decided is not None:
-                await self.tiers.after_purchase(decided.merchant_id, decided.customer_id)
-                return result
+                return result.also(await self.tiers.after_purchase(decided.merchant_id, decided.customer_id))
         # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
             place, prompt = await self._open_prompt(uow, staff_telegram_id, token, PURCHASE)
@@ -374,8 +373,9 @@ class CounterService(ServiceBase):
                 prompt.id,
             )
             result = await credit(uow.counter, now, self.settings, purchase)
-            await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
-            return result
+            return result.also(
+                await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
+            )
 
     async def open_sale(self, staff_telegram_id: int, code_text: str, amount_text: str) -> SalePromptView:
         """Staff typed a customer's code and what they spent (``/buy CODE 125.000``, or the

@@ -7,8 +7,9 @@ with the same transaction)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from kartu.config import Settings
 from kartu.loyalty.codes import new_reward_code
@@ -30,6 +31,9 @@ from kartu.storage.counter import CounterStatements, LockedCard
 from kartu.storage.courier import Parcel
 from kartu.storage.repositories.base import UNIQUE_RETRIES
 
+if TYPE_CHECKING:  # tiers build on crediting
+    from kartu.services.tiers import Moved
+
 
 @dataclass(frozen=True)
 class PurchaseResult:
@@ -44,6 +48,13 @@ class PurchaseResult:
     points_added: int = 0
     amount: int | None = None
 
+    def also(self, moved: Moved | None) -> PurchaseResult:
+        """This result with a level's news (a move up the purchase caused) delivered after it."""
+        if moved is None or moved.news is None:
+            return self
+        news = moved.news
+        return replace(self, news=(*self.news, news.idempotency_key), taken=(*self.taken, news))
+
     @property
     def notices(self) -> Mapping[str, Notice]:
         """The news as the courier would compose it from the rows just written (by outbox key), so
@@ -55,8 +66,9 @@ class PurchaseResult:
         card = CardUpdateNotice(
             language, self.card, self.stamps_added, filled, self.points_added, self.amount
         )
-        rewards = (RewardIssuedNotice(language, reward) for reward in self.new_rewards)
-        return dict(zip(self.news, (card, *rewards), strict=True))
+        rewards = tuple(RewardIssuedNotice(language, reward) for reward in self.new_rewards)
+        composed = (card, *rewards)  # a level's news after them is composed when it is sent
+        return dict(zip(self.news[: len(composed)], composed, strict=True))
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
-from kartu.services.base import ServiceBase, card_view
+from kartu.services.base import ServiceBase, card_view, next_level
 from kartu.services.bonuses import Bonus, record_referral, unit_of, welcome
 from kartu.services.views import CardView, MenuView, RewardView
 from kartu.storage.arrivals import Sender, arrive
@@ -201,7 +201,13 @@ class CustomerService(ServiceBase):
     async def card(self, telegram_id: int) -> CardView:
         async with self.db.read() as uow:
             person, merchant, card = await require_member(uow, telegram_id)
-            return await card_view(uow, self.clock.now(), person, merchant, card)
+            now = self.clock.now()
+            view = await card_view(uow, now, person, merchant, card)
+            return replace(
+                view,
+                next_level=await next_level(uow, now, merchant.id or 0, card),
+                groups=await uow.tiers.open_groups(merchant.id or 0, card.tier_id),
+            )
 
     async def rewards(self, telegram_id: int) -> list[RewardView]:
         async with self.db.read() as uow:

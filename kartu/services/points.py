@@ -146,8 +146,7 @@ async def credit_sale(
             points_balance=balance_after,
         )
         result = await credit(uow.counter, now, settings, purchase)
-        await move_card(uow, now, merchant, program, sale.customer_id)
-        return result
+        return result.also(await move_card(uow, now, merchant, program, sale.customer_id))
     customer = await uow.people.get(sale.customer_id)
     card = await uow.cards.get(merchant.id or 0, sale.customer_id)
     assert customer is not None and card is not None
@@ -165,7 +164,7 @@ async def credit_sale(
         not_before=now,
         taken=True,
     )
-    await move_card(uow, now, merchant, program, sale.customer_id)
+    moved = await move_card(uow, now, merchant, program, sale.customer_id)
     view = await card_view(uow, now, customer, merchant, card, program)
     recipient = Recipient(customer.telegram_id, language_of(customer, settings))
     return PurchaseResult(
@@ -178,7 +177,7 @@ async def credit_sale(
         taken=(taken,) if taken is not None else (),
         points_added=points,
         amount=sale.amount,
-    )
+    ).also(moved)
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,9 @@ from kartu.loyalty.tiers import (
     review,
     window_start,
 )
-from kartu.services.access import Workplace, require_owner
+from kartu.services.access import Workplace, require_member, require_owner
 from kartu.services.base import ServiceBase
+from kartu.storage.courier import Parcel
 from kartu.storage.models import Merchant, Program, Tier, VipGroup
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -61,6 +62,12 @@ class GroupAdded:
     levels: tuple[LevelView, ...]
 
 
+@dataclass(frozen=True)
+class Moved:
+    move: Move
+    news: Parcel | None = None  # a move up at a purchase: its news, the courier's to send at once
+
+
 async def move_card(
     uow: UnitOfWork,
     now: datetime,
@@ -69,10 +76,11 @@ async def move_card(
     person_id: int,
     *,
     periodic: bool = False,
-) -> Move | None:
+) -> Moved | None:
     """Bring the customer's card to the level their window reaches: up at once (with the level's
     group invite), down only at a periodic review after a warning and the grace period (and out
-    of the group). Writes the change and its news; ``None`` when nothing changed."""
+    of the group). Writes the change and its news (a move up at a purchase written as the
+    courier's, to go with the purchase's news); ``None`` when nothing changed."""
     levels = await uow.tiers.levels(merchant.id or 0)
     if not levels:
         return None
@@ -129,7 +137,7 @@ async def move_card(
     quiet = QuietHours.parse(merchant.quiet_hours)
     person = await uow.people.get(person_id)
     assert person is not None
-    await uow.outbox.enqueue(
+    news = await uow.counter.enqueue(
         key=f"tier:{card.id}:{outcome.move.value}:{card.tier_id}:{now.isoformat()}",
         kind=Kind.TIER_CHANGE,
         category=category,
@@ -140,8 +148,9 @@ async def move_card(
         params=params,
         now=now,
         not_before=next_allowed(now, merchant.timezone, quiet, category),
+        taken=not periodic,
     )
-    return outcome.move
+    return Moved(outcome.move, news)
 
 
 _HAS_LEVELS_TTL = 30.0  # seconds a shop's "has levels" answer is kept (the counter asks on every purchase)
@@ -285,7 +294,7 @@ class TierService(ServiceBase):
         _has_levels[merchant_id] = (time.monotonic(), answer)
         return answer
 
-    async def after_purchase(self, merchant_id: int, person_id: int) -> Move | None:
+    async def after_purchase(self, merchant_id: int, person_id: int) -> Moved | None:
         """A stamp purchase was confirmed on the counter's hot path: move the card up if it reached
         a level (its own transaction, right after; shops without levels skip it)."""
         if not await self.has_levels(merchant_id):
@@ -368,6 +377,18 @@ class TierService(ServiceBase):
                     not_before=now,
                 )
             return await self._view(uow, place)
+
+    async def group_for(self, telegram_id: int, tier_id: int) -> int:
+        """The group of level ``tier_id`` for a customer asking to join it from /card: its chat id,
+        when their level opens it (``PromptClosed`` otherwise: a level lost, a group gone)."""
+        async with self.db.read() as uow:
+            person, merchant, card = await require_member(uow, telegram_id)
+            tier = await uow.tiers.get(tier_id, merchant.id or 0)
+            if tier is None or tier.group_chat_id is None:
+                raise PromptClosed("missing")
+            if tier.group_chat_id not in await uow.tiers.groups_open_to(merchant.id or 0, card.tier_id):
+                raise PromptClosed("missing")
+            return tier.group_chat_id
 
     async def group_lost(self, chat_id: int) -> None:
         """The bot left a group or is no longer its admin: the level no longer opens it."""

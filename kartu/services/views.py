@@ -17,6 +17,13 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class NextLevel:
+    name: str
+    missing: int  # rupiah or visits
+    basis: str  # "spend" or "visits"
+
+
+@dataclass(frozen=True)
 class CardView:
     merchant_name: str
     stamps: int
@@ -30,6 +37,8 @@ class CardView:
     runs_stamps: bool = True
     tier: str = ""  # the customer's level here, if any
     tier_multiplier: int = 1000  # its points multiplier (1500: 1.5x)
+    next_level: NextLevel | None = None  # on /card: the next level and what is missing to reach it
+    groups: tuple[tuple[int, str], ...] = ()  # on /card: the level groups open to them (level id, title)
 
     @property
     def stamps_to_reward(self) -> int:

@@ -56,8 +56,7 @@ async def test_tier_up_group_invite_and_down(
         prompt = await barista.ask(code)
         await barista.press(prompt, "Confirm")
         await customer.next_message()  # the card
-    await world.deliver()
-    news = await customer.next_message()
+    news = await customer.next_message()  # right after the card, not on the scheduler's next turn
     assert "You are now <b>Gold</b> at <b>Kopi Senja</b>" in news.body
     assert "1.5× points" not in news.body  # a stamps shop: no points multiplier to announce
     link = _invite_url(news)
@@ -65,6 +64,9 @@ async def test_tier_up_group_invite_and_down(
     assert len(created) == 1 and created[0]["member_limit"] == 1 and created[0]["expire_date"]
     card = await customer.ask("/card")
     assert "🏅 Gold" in card.body
+    await customer.press(card, "Gold Lounge")  # the news's link may lapse: /card makes a fresh one
+    fresh = await customer.next_message()
+    assert _invite_url(fresh) != link and "7 days" in fresh.body
 
     # They join; the link lets nobody after them in, and the group's own link lets in only members.
     await emulator.join_by_link(customer._user(), link)
@@ -103,4 +105,7 @@ async def test_tier_up_group_invite_and_down(
     assert "left the members' group" in dropped.body
     assert customer.id not in emulator.groups[GROUP].members
     assert customer.id not in emulator.groups[GROUP].banned
-    assert "🏅" not in (await customer.ask("/card")).body
+    after = await customer.ask("/card")
+    assert "🏅" not in after.body and "2 more visits to reach Gold" in after.body and not after.buttons()
+    forged = await customer.press(card, "Gold Lounge")  # the old /card's button: the level is gone
+    assert forged.show_alert and "no longer valid" in (forged.text or "")

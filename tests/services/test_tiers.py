@@ -11,6 +11,7 @@ from sqlalchemy import text
 from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
+from kartu.services.views import NextLevel
 from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
 
 GROUP = -100500
@@ -59,13 +60,14 @@ async def test_a_sale_moves_up_at_once_and_the_next_earns_the_multiplier(service
     shop = await spend_shop(services)
     assert await sell(shop, "90.000") == 9
     assert await tier_news(services) == []
+    assert (await services.customers.card(CUSTOMER)).next_level == NextLevel("Silver", 10_000, "spend")
     assert await sell(shop, "20.000") == 2  # Rp 110.000 in the window: Silver (1x)
     assert await sell(shop, "400.000") == 40  # Rp 510.000: Gold from now on
     assert await sell(shop, "100.000") == 15  # 10 points x 1.5
     moves = [(news["move"], news["tier"]) for news in await tier_news(services)]
     assert moves == [("up", "Silver"), ("up", "Gold")]
     card = await services.customers.card(CUSTOMER)
-    assert card.tier == "Gold" and card.tier_multiplier == 1500
+    assert card.tier == "Gold" and card.tier_multiplier == 1500 and card.next_level is None  # the top
     view = await services.tiers.levels(OWNER)
     assert [(level.name, level.members) for level in view.levels] == [("Silver", 0), ("Gold", 1)]
     assert (await services.reports.stats(OWNER)).levels == (("Silver", 0), ("Gold", 1))

@@ -77,6 +77,20 @@ class TierRepository(Repository):
         """The groups a card holding ``tier_id`` belongs in: its level's and those of levels below."""
         return groups_for(await self.levels(merchant_id), tier_id)
 
+    async def open_groups(self, merchant_id: int, tier_id: int | None) -> tuple[tuple[int, str], ...]:
+        """The levels whose group a card at ``tier_id`` may join, with the groups' titles."""
+        if tier_id is None:
+            return ()
+        tiers = await self.all(merchant_id)
+        held = next((tier for tier in tiers if tier.id == tier_id), None)
+        if held is None:
+            return ()
+        return tuple(
+            (tier.id or 0, tier.group_title or tier.name)
+            for tier in tiers
+            if tier.group_chat_id is not None and tier.threshold <= held.threshold
+        )
+
     async def group_titles(self, merchant_id: int) -> dict[int, str]:
         return {
             tier.group_chat_id: tier.group_title or tier.name
