@@ -748,6 +748,21 @@ class BotAPIEmulator:
             },
         )
 
+    async def demote_bot(self, chat_id: int, by: dict[str, Any]) -> int:
+        """``by`` takes the bot's admin rights away: it stays a member, and gets a my_chat_member update."""
+        group = self.groups[chat_id]
+        rights = group.admins.pop(self.bot_id)
+        return await self.push_update(
+            "my_chat_member",
+            {
+                "chat": group.chat(),
+                "from": by,
+                "date": int(time.time()),
+                "old_chat_member": self._member(self.bot_user(), "administrator", **rights),
+                "new_chat_member": self._member(self.bot_user(), "member"),
+            },
+        )
+
     async def join_by_link(self, user: dict[str, Any], invite_link: str) -> int:
         """``user`` opens an invite link: refused as Telegram refuses (unknown, revoked, expired,
         used up, banned); otherwise they join and bots that asked get a chat_member update."""

@@ -194,6 +194,7 @@ async def credit(
         now,
         card.open_rewards + len(issued),
         points=purchase.points_balance,
+        tier=card.tier,
     )
     return PurchaseResult(
         customer=Recipient(card.telegram_id, language),

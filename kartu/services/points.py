@@ -40,7 +40,7 @@ from kartu.services.base import ServiceBase, card_view, language_of, points_rule
 from kartu.services.crediting import Purchase, PurchaseResult, card_news_params, credit
 from kartu.services.tiers import move_card
 from kartu.services.views import Recipient, RewardView
-from kartu.storage.models import LedgerEntry, Merchant, Program, PurchasePrompt, Reward
+from kartu.storage.models import Card, LedgerEntry, Merchant, Program, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
 EXCHANGE = "exchange"  # a customer's prompt: this catalogue reward for its points
@@ -79,10 +79,12 @@ async def earn_points(
     prompt_id: int | None = None,
     note: str | None = None,
     amount: int | None = None,
+    card: Card | None = None,
 ) -> Earned:
     """Add ``points`` as a batch of their own (expiring as the shop says): the card's balance after,
-    and whether they were added (a source credited before adds nothing). The card is locked first."""
-    card = await uow.cards.get(merchant_id, person_id, lock=True)
+    and whether they were added (a source credited before adds nothing). The card is locked first
+    (``card``: locked already by the caller)."""
+    card = card or await uow.cards.get(merchant_id, person_id, lock=True)
     if card is None:
         raise UnknownCode()  # left the shop (or was erased) since the prompt opened
     if points <= 0:
@@ -117,20 +119,21 @@ async def credit_sale(
 ) -> PurchaseResult:
     """Credit a sale: its points, and its stamps when the shop runs both (one news message)."""
     rules = points_rules_of(program)
-    await uow.cards.get(merchant.id or 0, sale.customer_id, lock=True)  # before its level is read
-    points = points_for(sale.amount, rules, await uow.tiers.multiplier(merchant.id or 0, sale.customer_id))
+    card = await uow.cards.get(merchant.id or 0, sale.customer_id, lock=True)  # before its level is read
+    multiplier = await uow.tiers.multiplier_of(card.tier_id if card else None)
     balance_after, _ = await earn_points(
         uow,
         now,
         merchant.id or 0,
         sale.customer_id,
-        points,
+        points := points_for(sale.amount, rules, multiplier),
         source=sale.source,
         reason="purchase",
         rules=rules,
         actor_id=sale.actor_id,
         prompt_id=sale.prompt_id,
         amount=sale.amount,
+        card=card,
     )
     if program.stamps_enabled and sale.purchases:
         purchase = Purchase(

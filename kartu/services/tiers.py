@@ -81,7 +81,10 @@ async def move_card(
     group invite), down only at a periodic review after a warning and the grace period (and out
     of the group). Writes the change and its news (a move up at a purchase written as the
     courier's, to go with the purchase's news); ``None`` when nothing changed."""
+    if known_without_levels(merchant.id or 0):
+        return None
     levels = await uow.tiers.levels(merchant.id or 0)
+    _has_levels[merchant.id or 0] = (time.monotonic(), bool(levels))
     if not levels:
         return None
     card = await uow.cards.get(merchant.id or 0, person_id, lock=True)
@@ -157,6 +160,12 @@ _HAS_LEVELS_TTL = 30.0  # seconds a shop's "has levels" answer is kept (the coun
 # Shared by this process's services (the counter's and the owner's): an owner's change clears it at
 # once here; another process sees it within the TTL.
 _has_levels: dict[int, tuple[float, bool]] = {}
+
+
+def known_without_levels(merchant_id: int) -> bool:
+    """This process learnt in the last 30 s that the shop has no levels (the hot paths skip them)."""
+    known = _has_levels.get(merchant_id)
+    return known is not None and not known[1] and time.monotonic() - known[0] < _HAS_LEVELS_TTL
 
 
 class TierService(ServiceBase):

@@ -101,9 +101,10 @@ _HOLDER = Sql(
     "k.id AS card_id, k.stamps, k.promotions_opt_out, s.name AS merchant_name, s.quiet_hours, "
     f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, "
     "(SELECT max(v.created_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
-    f"AS last_survey_at, {_RULE_COLUMNS} "
+    f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS} "
     "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
     "JOIN merchant s ON s.id = :merchant_id JOIN program g ON g.merchant_id = :merchant_id "
+    "LEFT JOIN tier t ON t.id = k.tier_id AND t.deleted_at IS NULL "
     "WHERE c.id = :person_id"
 )
 _LEDGER_COLUMNS = (
@@ -212,6 +213,7 @@ class LockedCard:
     open_rewards: int
     last_survey_at: datetime | None
     rules: ProgramRules
+    tier: tuple[str, int] | None = None  # the level held: name and points multiplier
 
 
 def _rules(row: Any) -> ProgramRules:
@@ -352,6 +354,7 @@ class CounterStatements:
             int(row["open_rewards"]),
             self.tx.when(row["last_survey_at"]),
             _rules(row),
+            (row["tier_name"], int(row["tier_multiplier"])) if row["tier_name"] is not None else None,
         )
 
     async def record_purchase(

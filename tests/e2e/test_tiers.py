@@ -5,6 +5,8 @@ group (banned and unbanned, so they may come back)."""
 
 from __future__ import annotations
 
+import asyncio
+
 from kartu.sandbox import TelegramUser
 from tests.e2e.world import World
 
@@ -67,6 +69,9 @@ async def test_tier_up_group_invite_and_down(
     await customer.press(card, "Gold Lounge")  # the news's link may lapse: /card makes a fresh one
     fresh = await customer.next_message()
     assert _invite_url(fresh) != link and "7 days" in fresh.body
+    prompt = await barista.ask(code)
+    await barista.press(prompt, "Confirm")
+    assert "🏅 Gold" in (await customer.next_message()).body  # the card after a purchase shows it too
 
     # They join; the link lets nobody after them in, and the group's own link lets in only members.
     await emulator.join_by_link(customer._user(), link)
@@ -109,3 +114,31 @@ async def test_tier_up_group_invite_and_down(
     assert "🏅" not in after.body and "2 more visits to reach Gold" in after.body and not after.buttons()
     forged = await customer.press(card, "Gold Lounge")  # the old /card's button: the level is gone
     assert forged.show_alert and "no longer valid" in (forged.text or "")
+
+
+async def test_a_group_whose_bot_lost_its_rights_is_let_go(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
+    emulator = world.emulator
+    join = await world.create_shop()
+    await world.hire(owner, barista)
+    await world.app.services.tiers.add(owner.id, "Gold; 1")
+    emulator.add_group(GROUP, "Gold Lounge", owner.id)
+    await emulator.promote_bot(GROUP, owner._user())
+    await owner.press(await owner.next_message(), "Gold")
+    # The owner takes the bot's admin rights away: the level no longer opens the group ...
+    await emulator.demote_bot(GROUP, owner._user())
+    for _ in range(100):  # the bot handles the update in its own time
+        if (await world.app.services.tiers.levels(owner.id)).levels[0].group_title is None:
+            break
+        await asyncio.sleep(0.02)
+    screen = await owner.ask("/tiers")
+    assert "🔒" not in screen.body
+    # ... so reaching Gold says so without an invite nobody could use.
+    customer = world.user(302, "Rina", "en")
+    code = await world.join(customer, join)
+    prompt = await barista.ask(code)
+    await barista.press(prompt, "Confirm")
+    await customer.next_message()  # the card
+    news = await customer.next_message()
+    assert "You are now <b>Gold</b>" in news.body and not news.buttons() and "invite" not in news.body

@@ -64,6 +64,13 @@ class TierRepository(Repository):
         tier = await self.get(tier_id, merchant_id) if tier_id is not None else None
         return (tier.name, tier.multiplier_permille) if tier is not None else None
 
+    async def multiplier_of(self, tier_id: int | None) -> int:
+        """The earning multiplier of a level (1000 for none, or a deleted one)."""
+        if tier_id is None:
+            return 1000
+        tier = await self.session.get(Tier, tier_id)
+        return tier.multiplier_permille if tier is not None and tier.deleted_at is None else 1000
+
     async def multiplier(self, merchant_id: int, person_id: int) -> int:
         """The earning multiplier of the customer's level (1000 without one)."""
         value = await self.session.scalar(
