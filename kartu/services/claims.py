@@ -133,7 +133,8 @@ class ClaimService(ServiceBase):
             amount = int(claim.amount.replace(".", ""))
             purchases = 1 if program.stamps_enabled else 0
             sale = Sale(place.merchant.id, place.person.id, claim.person_id, amount, source, None, purchases)
-            return await credit_sale(uow, now, self.settings, place.merchant, program, sale)
+            result = await credit_sale(uow.counter, now, self.settings, sale, place.merchant.timezone)
+            return result.also(await move_card(uow, now, place.merchant, program, claim.person_id))
         result = await credit(
             uow.counter,
             now,

@@ -35,7 +35,7 @@ from kartu.services.crediting import Purchase, PurchaseResult, credit, within_ca
 from kartu.services.points import Sale, credit_sale
 from kartu.services.tiers import TierService, move_card
 from kartu.services.views import Recipient
-from kartu.storage.counter import CodeHolder, CounterStatements
+from kartu.storage.counter import CodeHolder, CounterStatements, Decided
 from kartu.storage.database import Database
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
@@ -96,6 +96,18 @@ class SalePromptView:
 
 
 PURCHASE, REDEEM, SALE = "purchase", "redeem", "sale"
+
+
+def _sale(decided: Decided) -> Sale:
+    return Sale(
+        decided.merchant_id,
+        decided.staff_id,
+        decided.customer_id,
+        decided.amount or 0,
+        f"sale-{decided.prompt_id}",
+        decided.prompt_id,
+        decided.purchases,
+    )
 
 
 class CounterService(ServiceBase):
@@ -201,6 +213,60 @@ class CounterService(ServiceBase):
                 now + PROMPT_TTL,
             )
         return view
+
+    async def _open_usual_sale(
+        self, staff_telegram_id: int, canonical: str, amount_text: str
+    ) -> SalePromptView | None:
+        """The usual sale (a known customer of a shop running points, a well-formed amount that
+        earns something) on the driver, as the usual purchase; ``None`` for anything else."""
+        now = self.clock.now()
+        async with self.db.driver(transaction=False) as tx:
+            statements = CounterStatements(tx)
+            found = await statements.usual_purchase(staff_telegram_id, canonical, now)
+            if found is None:
+                return None
+            place, holder = found
+            if place.misses.streak or not may_try_code(place.misses, now):
+                return None
+            if holder is None or holder.rules is None or holder.person_id == place.person_id:
+                return None
+            rules = holder.points_rules
+            amount = parse_rupiah(amount_text, rules.max_amount) if rules is not None else None
+            if rules is None or amount is None:
+                return None
+            points = points_for(amount, rules, holder.tier_multiplier)
+            stamps = holder.rules.stamps_per_purchase if holder.runs_stamps else 0
+            if not points and not stamps:
+                return None
+            token = new_prompt_token()
+            if stamps:  # the day's cap refuses before anything is written
+                self._purchase_view(token, place.merchant_name, place.timezone, holder, 1)
+            await statements.add_prompt(
+                token,
+                place.merchant_id,
+                holder.person_id,
+                place.person_id,
+                1 if stamps else 0,
+                now,
+                now + PROMPT_TTL,
+                kind=SALE,
+                amount=amount,
+            )
+        return SalePromptView(
+            token=token,
+            merchant_name=place.merchant_name,
+            customer_first_name=holder.first_name,
+            amount=amount,
+            points=points,
+            balance=holder.points,
+            stamps_to_add=stamps,
+            stamps=holder.stamps,
+            stamps_required=holder.rules.stamps_required,
+            customer_username=holder.username,
+            last_visit=holder.last_purchase_at,
+            open_rewards=holder.open_rewards,
+            timezone=place.timezone,
+        )
 
     def _purchase_view(
         self, token: str, merchant_name: str, timezone: str, holder: CodeHolder, purchases: int
@@ -383,6 +449,11 @@ class CounterService(ServiceBase):
         canonical = normalize_code(code_text)
         if canonical is None or code_kind(canonical) is not CodeKind.PERSONAL:
             raise UnknownCode()
+        if self.db.has_driver:
+            view = await self._open_usual_sale(staff_telegram_id, canonical, amount_text)
+            if view is not None:
+                return view
+        # Anything unusual (a refusal to explain, a miss to record): the full use case.
         async with self.db.write() as uow:
             place = await require_staff(uow, staff_telegram_id)
             program = place.program
@@ -434,13 +505,23 @@ class CounterService(ServiceBase):
     async def confirm_sale(self, staff_telegram_id: int, token: str) -> PurchaseResult:
         """Credit the sale's points (and its stamp, in a shop running both) exactly once."""
         now = self.clock.now()
+        if self.db.has_driver:  # the usual tap: the whole confirmation on the driver, as a stamp's
+            async with self.db.driver() as tx:
+                statements = CounterStatements(tx)
+                decided = await statements.decide(token, staff_telegram_id, now, SALE)
+                if decided is not None:
+                    result = await credit_sale(
+                        statements, now, self.settings, _sale(decided), decided.timezone
+                    )
+            if decided is not None:
+                return result.also(await self.tiers.after_purchase(decided.merchant_id, decided.customer_id))
+        # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
             place, prompt = await self._open_prompt(uow, staff_telegram_id, token, SALE)
             if prompt.customer_person_id == place.person.id:
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
                 raise PromptClosed("confirmed")
-            await uow.staff.touch(place.member.id, now)
             sale = Sale(
                 place.merchant.id,
                 place.person.id,
@@ -450,7 +531,10 @@ class CounterService(ServiceBase):
                 prompt.id,
                 prompt.purchases,
             )
-            return await credit_sale(uow, now, self.settings, place.merchant, place.program, sale)
+            result = await credit_sale(uow.counter, now, self.settings, sale, place.merchant.timezone)
+            return result.also(
+                await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
+            )
 
     async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
         """Cancel a purchase or redemption prompt; nothing is credited or spent."""

@@ -21,7 +21,9 @@ from kartu.loyalty.errors import (
     RewardUnavailable,
     UnknownCode,
 )
+from kartu.loyalty.language import resolve_language
 from kartu.loyalty.points import (
+    PERMILLE,
     PointsRules,
     balance,
     batch_expiry,
@@ -33,14 +35,25 @@ from kartu.loyalty.points import (
     return_deadline,
     take,
 )
-from kartu.loyalty.program import reward_expiry
+from kartu.loyalty.program import local_day_start, reward_expiry
 from kartu.loyalty.staff import PROMPT_TTL
 from kartu.services.access import require_member, require_owner
-from kartu.services.base import ServiceBase, card_view, language_of, points_rules_of, rules_of
-from kartu.services.crediting import Purchase, PurchaseResult, card_news_params, credit
-from kartu.services.tiers import move_card
+from kartu.services.base import (
+    ServiceBase,
+    make_card_view,
+    points_rules_of,
+    rules_of,
+)
+from kartu.services.crediting import (
+    Purchase,
+    PurchaseResult,
+    ask_for_feedback_later,
+    card_news_params,
+    credit,
+)
 from kartu.services.views import Recipient, RewardView
-from kartu.storage.models import Card, LedgerEntry, Merchant, Program, PurchasePrompt, Reward
+from kartu.storage.counter import CounterStatements
+from kartu.storage.models import Card, LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
 EXCHANGE = "exchange"  # a customer's prompt: this catalogue reward for its points
@@ -115,72 +128,86 @@ async def earn_points(
 
 
 async def credit_sale(
-    uow: UnitOfWork, now: datetime, settings: Settings, merchant: Merchant, program: Program, sale: Sale
+    statements: CounterStatements, now: datetime, settings: Settings, sale: Sale, timezone: str
 ) -> PurchaseResult:
-    """Credit a sale: its points, and its stamps when the shop runs both (one news message)."""
-    rules = points_rules_of(program)
-    card = await uow.cards.get(merchant.id or 0, sale.customer_id, lock=True)  # before its level is read
-    multiplier = await uow.tiers.multiplier_of(card.tier_id if card else None)
-    balance_after, _ = await earn_points(
-        uow,
-        now,
-        merchant.id or 0,
-        sale.customer_id,
-        points := points_for(sale.amount, rules, multiplier),
-        source=sale.source,
-        reason="purchase",
-        rules=rules,
-        actor_id=sale.actor_id,
-        prompt_id=sale.prompt_id,
-        amount=sale.amount,
-        card=card,
-    )
-    if program.stamps_enabled and sale.purchases:
-        purchase = Purchase(
-            merchant.id or 0,
-            merchant.timezone,
-            sale.actor_id,
+    """Credit a sale: its points (the customer's level multiplying them), and its stamps when the
+    shop runs both (one news message). On the counter's statements: the hot path's driver, or an
+    ORM transaction (claims); the caller moves the card's level."""
+    since = local_day_start(now, timezone)
+    card = await statements.locked_card(sale.merchant_id, sale.customer_id, since, now)
+    if card is None:
+        raise UnknownCode()  # left the shop (or was erased) since the prompt opened
+    rules = card.points_rules
+    points = points_for(sale.amount, rules, card.tier[1] if card.tier else PERMILLE)
+    held = card.points
+    if points > 0:
+        earned = await statements.earn(
+            sale.merchant_id,
             sale.customer_id,
-            sale.purchases,
-            sale.source,
-            sale.prompt_id,
+            card.card_id,
             points=points,
+            key=f"points:{sale.source}",
             amount=sale.amount,
-            points_balance=balance_after,
+            actor_id=sale.actor_id,
+            prompt_id=sale.prompt_id,
+            now=now,
+            expires_at=batch_expiry(now, rules),
         )
-        result = await credit(uow.counter, now, settings, purchase)
-        return result.also(await move_card(uow, now, merchant, program, sale.customer_id))
-    customer = await uow.people.get(sale.customer_id)
-    card = await uow.cards.get(merchant.id or 0, sale.customer_id)
-    assert customer is not None and card is not None
+        points, held = (points, earned) if earned is not None else (0, card.points)
+    purchase = Purchase(
+        sale.merchant_id,
+        timezone,
+        sale.actor_id,
+        sale.customer_id,
+        sale.purchases,
+        sale.source,
+        sale.prompt_id,
+        points=points,
+        amount=sale.amount,
+        points_balance=held,
+    )
+    if card.runs_stamps and sale.purchases:
+        return await credit(statements, now, settings, purchase)
     key = f"card:{sale.source}"
-    taken = await uow.counter.enqueue(
+    taken = await statements.enqueue(
         key=key,
         kind=Kind.CARD_UPDATE,
         category=Category.RESULT,
-        chat_id=customer.telegram_id,
-        person_id=customer.id,
-        merchant_id=merchant.id,
-        subject_id=card.id,
+        chat_id=card.telegram_id,
+        person_id=sale.customer_id,
+        merchant_id=sale.merchant_id,
+        subject_id=card.card_id,
         params=card_news_params(0, 0, points, sale.amount),
         now=now,
         not_before=now,
         taken=True,
     )
-    moved = await move_card(uow, now, merchant, program, sale.customer_id)
-    view = await card_view(uow, now, customer, merchant, card, program)
-    recipient = Recipient(customer.telegram_id, language_of(customer, settings))
+    await statements.touch_staff(sale.merchant_id, sale.actor_id, now)
+    await ask_for_feedback_later(statements, now, purchase, card)
+    view = make_card_view(
+        card.merchant_name,
+        timezone,
+        card.rules,
+        card.personal_code,
+        card.stamps,
+        now,
+        card.open_rewards,
+        points=held,
+        runs_stamps=False,
+        tier=card.tier,
+    )
+    language = resolve_language(card.language, card.telegram_language, settings.default_language)
     return PurchaseResult(
-        customer=recipient,
-        customer_first_name=customer.first_name,
+        customer=Recipient(card.telegram_id, language),
+        customer_first_name=card.first_name,
         stamps_added=0,
         card=view,
         news=(key,),
-        reachable=customer.unreachable_at is None,
+        reachable=card.reachable,
         taken=(taken,) if taken is not None else (),
         points_added=points,
         amount=sale.amount,
-    ).also(moved)
+    )
 
 
 @dataclass(frozen=True)

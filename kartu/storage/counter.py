@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kartu.loyalty.delivery import Category, Kind
+from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules, local_day_start
 from kartu.loyalty.staff import acting_place
 from kartu.loyalty.throttle import CodeMisses
@@ -24,6 +25,7 @@ from kartu.storage.driver import DriverTransaction, Sql
 
 _RULES = tuple(item.name for item in fields(ProgramRules))
 _RULE_COLUMNS = ", ".join(f"g.{name}" for name in _RULES)
+_POINTS_RULE_COLUMNS = ", ".join(f"g.{column}" for column in POINTS_COLUMNS)
 
 _PLACES = Sql(
     "SELECT p.id AS person_id, p.acting_merchant_id, m.id AS member_id, m.merchant_id, m.code_misses, "
@@ -51,7 +53,9 @@ def _rewards_held(merchant: str) -> str:
 _STAMPED_TODAY, _REWARDS_HELD = _stamped_today(":merchant_id", ":since"), _rewards_held(":merchant_id")
 _HOLDER_COLUMNS = (
     "c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
-    "k.id AS card_id, k.stamps, k.points, k.last_purchase_at, g.stamps_enabled, g.points_enabled"
+    "k.id AS card_id, k.stamps, k.points, k.last_purchase_at, g.stamps_enabled, g.points_enabled, "
+    f"{_POINTS_RULE_COLUMNS}, "
+    "(SELECT t.multiplier_permille FROM tier t WHERE t.id = k.tier_id AND t.deleted_at IS NULL) AS tier_multiplier"
 )
 _HOLDER_OF_CODE = Sql(
     f"SELECT c.id AS person_id, {_HOLDER_COLUMNS}, "
@@ -79,19 +83,19 @@ _USUAL_PURCHASE = Sql(
 )
 _ADD_PROMPT = Sql(
     "INSERT INTO purchase_prompt (token, kind, merchant_id, customer_person_id, staff_person_id, purchases, "
-    "status, created_at, expires_at) VALUES (:token, 'purchase', :merchant_id, :customer_id, :staff_id, "
-    ":purchases, 'pending', :now, :expires_at) RETURNING id"
+    "amount, status, created_at, expires_at) VALUES (:token, :kind, :merchant_id, :customer_id, :staff_id, "
+    ":purchases, :amount, 'pending', :now, :expires_at) RETURNING id"
 )
 # Confirm: the tap is the prompt's staff member's, who still works at its shop, on a pending,
 # unexpired prompt for someone else; anything else changes nothing here.
 _DECIDE = Sql(
     "UPDATE purchase_prompt SET status = 'confirmed', decided_at = :now, decided_by_person_id = staff_person_id "
-    "WHERE token = :token AND kind = 'purchase' AND status = 'pending' AND expires_at > :now "
+    "WHERE token = :token AND kind = :kind AND status = 'pending' AND expires_at > :now "
     "AND customer_person_id <> staff_person_id "
     "AND staff_person_id = (SELECT p.id FROM person p WHERE p.telegram_id = :telegram_id) "
     "AND EXISTS (SELECT 1 FROM staff_member m WHERE m.person_id = purchase_prompt.staff_person_id "
     "AND m.merchant_id = purchase_prompt.merchant_id AND m.revoked_at IS NULL) "
-    "RETURNING id, merchant_id, customer_person_id, staff_person_id, purchases, "
+    "RETURNING id, merchant_id, customer_person_id, staff_person_id, purchases, amount, "
     "(SELECT s.timezone FROM merchant s WHERE s.id = purchase_prompt.merchant_id) AS timezone"
 )
 _LOCK = Sql("SELECT id FROM card WHERE merchant_id = :merchant_id AND person_id = :person_id FOR UPDATE")
@@ -101,7 +105,8 @@ _HOLDER = Sql(
     "k.id AS card_id, k.stamps, k.promotions_opt_out, s.name AS merchant_name, s.quiet_hours, "
     f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, "
     "(SELECT max(v.created_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
-    f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS} "
+    f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS}, "
+    f"k.points, g.stamps_enabled, g.points_enabled, {_POINTS_RULE_COLUMNS} "
     "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
     "JOIN merchant s ON s.id = :merchant_id JOIN program g ON g.merchant_id = :merchant_id "
     "LEFT JOIN tier t ON t.id = k.tier_id AND t.deleted_at IS NULL "
@@ -141,6 +146,34 @@ _RECORD_PURCHASE_AT_ONCE = Sql(
     + ", ".join(f"w{number} AS ({text})" for number, text in enumerate(_PURCHASE_WRITES))
     + " SELECT (SELECT id FROM w1) AS id"
 )
+# A sale's points: their batch (its source unique: a sale credited before adds nothing), its ledger
+# row with the amount, the card's balance and last visit. PostgreSQL: one statement, each write
+# after the batch only when the batch was new; SQLite: one by one.
+_EARN_WRITES = (
+    "INSERT INTO points_batch (merchant_id, person_id, points, remaining, source, earned_at, expires_at) "
+    "VALUES (:merchant_id, :person_id, :points, :points, :key, :now, :expires_at) "
+    "ON CONFLICT (source) DO NOTHING RETURNING id",
+    "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, idempotency_key, "
+    "prompt_id, amount, created_at) {source} RETURNING id",
+    "UPDATE card SET points = points + :points, last_purchase_at = :now WHERE id = :card_id {guard} RETURNING points",
+)
+_LEDGER_VALUES = (
+    "(:merchant_id, :person_id, 'point', :points, 'purchase', :actor_id, :key, :prompt_id, :amount, :now)"
+)
+# The same values selected from the new batch (typed: PostgreSQL infers nothing in a select list).
+_LEDGER_SELECT = (
+    "SELECT CAST(:merchant_id AS INTEGER), CAST(:person_id AS INTEGER), 'point', CAST(:points AS INTEGER), "
+    "'purchase', CAST(:actor_id AS INTEGER), CAST(:key AS VARCHAR), CAST(:prompt_id AS INTEGER), "
+    "CAST(:amount AS BIGINT), CAST(:now AS TIMESTAMPTZ) FROM w0"
+)
+_EARN = tuple(Sql(text.format(source="VALUES " + _LEDGER_VALUES, guard="")) for text in _EARN_WRITES)
+_EARN_AT_ONCE = Sql(
+    f"WITH w0 AS ({_EARN_WRITES[0]}), "
+    f"w1 AS ({_EARN_WRITES[1].format(source=_LEDGER_SELECT)}), "
+    f"w2 AS ({_EARN_WRITES[2].format(source='', guard='AND EXISTS (SELECT 1 FROM w0)')}) "
+    "SELECT (SELECT id FROM w0) AS batch_id, (SELECT points FROM w2) AS points"
+)
+_TOUCH_STAFF = Sql(_PURCHASE_WRITES[3])
 _ADD_SURVEY = Sql(
     "INSERT INTO survey (merchant_id, person_id, prompt_id, created_at) "
     "VALUES (:merchant_id, :person_id, :prompt_id, :now) RETURNING id"
@@ -180,6 +213,8 @@ class CodeHolder:
     points: int = 0
     runs_stamps: bool = True
     runs_points: bool = False
+    points_rules: PointsRules | None = None  # in a shop running points
+    tier_multiplier: int = 1000  # the level's points multiplier (thousandths)
 
 
 @dataclass(frozen=True)
@@ -192,6 +227,7 @@ class Decided:
     staff_id: int
     purchases: int
     timezone: str
+    amount: int | None = None  # a sale's rupiah
 
 
 @dataclass(frozen=True)
@@ -214,6 +250,10 @@ class LockedCard:
     last_survey_at: datetime | None
     rules: ProgramRules
     tier: tuple[str, int] | None = None  # the level held: name and points multiplier
+    points: int = 0
+    runs_stamps: bool = True
+    runs_points: bool = False
+    points_rules: PointsRules = PointsRules()
 
 
 def _rules(row: Any) -> ProgramRules:
@@ -289,6 +329,10 @@ class CounterStatements:
             row["points"] or 0,
             bool(row["stamps_enabled"]) if row["stamps_enabled"] is not None else True,
             bool(row["points_enabled"]),
+            PointsRules(**{field: row[column] for column, field in POINTS_COLUMNS.items()})
+            if row["points_enabled"]
+            else None,
+            int(row["tier_multiplier"] or 1000),
         )
 
     async def add_prompt(
@@ -300,21 +344,29 @@ class CounterStatements:
         purchases: int,
         now: datetime,
         expires_at: datetime,
+        *,
+        kind: str = "purchase",
+        amount: int | None = None,
     ) -> None:
         await self.tx.one(
             _ADD_PROMPT,
             token=token,
+            kind=kind,
             merchant_id=merchant_id,
             customer_id=customer_id,
             staff_id=staff_id,
             purchases=purchases,
+            amount=amount,
             now=now,
             expires_at=expires_at,
         )
 
-    async def decide(self, token: str, telegram_id: int, now: datetime) -> Decided | None:
-        """Confirm the pending purchase prompt behind a tap; ``None`` for any other tap."""
-        row = await self.tx.one(_DECIDE, token=token, telegram_id=telegram_id, now=now)
+    async def decide(
+        self, token: str, telegram_id: int, now: datetime, kind: str = "purchase"
+    ) -> Decided | None:
+        """Confirm the pending prompt of ``kind`` (a purchase, a sale) behind a tap; ``None`` for any
+        other tap."""
+        row = await self.tx.one(_DECIDE, token=token, telegram_id=telegram_id, now=now, kind=kind)
         if row is None:
             return None
         return Decided(
@@ -324,6 +376,7 @@ class CounterStatements:
             row["staff_person_id"],
             row["purchases"],
             row["timezone"],
+            row["amount"],
         )
 
     async def locked_card(
@@ -355,6 +408,10 @@ class CounterStatements:
             self.tx.when(row["last_survey_at"]),
             _rules(row),
             (row["tier_name"], int(row["tier_multiplier"])) if row["tier_name"] is not None else None,
+            int(row["points"]),
+            bool(row["stamps_enabled"]),
+            bool(row["points_enabled"]),
+            PointsRules(**{field: row[column] for column, field in POINTS_COLUMNS.items()}),
         )
 
     async def record_purchase(
@@ -456,6 +513,47 @@ class CounterStatements:
             full_key=full_key,
             reward_key=reward_key,
         )
+
+    async def earn(
+        self,
+        merchant_id: int,
+        person_id: int,
+        card_id: int,
+        *,
+        points: int,
+        key: str,
+        amount: int,
+        actor_id: int,
+        prompt_id: int | None,
+        now: datetime,
+        expires_at: datetime | None,
+    ) -> int | None:
+        """A sale's points as a batch of their own, its ledger row and the card's balance (returned);
+        ``None`` when this source was credited before (nothing is added)."""
+        values: dict[str, Any] = dict(
+            merchant_id=merchant_id,
+            person_id=person_id,
+            card_id=card_id,
+            points=points,
+            key=key,
+            amount=amount,
+            actor_id=actor_id,
+            prompt_id=prompt_id,
+            now=now,
+            expires_at=expires_at,
+        )
+        if self.tx.locks_rows:  # PostgreSQL
+            row = await self.tx.one(_EARN_AT_ONCE, **{name: values[name] for name in _EARN_AT_ONCE.names})
+            return int(row["points"]) if row is not None and row["batch_id"] is not None else None
+        if await self.tx.one(_EARN[0], **{name: values[name] for name in _EARN[0].names}) is None:
+            return None
+        await self.tx.one(_EARN[1], **{name: values[name] for name in _EARN[1].names})
+        row = await self.tx.one(_EARN[2], **{name: values[name] for name in _EARN[2].names})
+        assert row is not None
+        return int(row["points"])
+
+    async def touch_staff(self, merchant_id: int, actor_id: int, now: datetime) -> None:
+        await self.tx.one(_TOUCH_STAFF, merchant_id=merchant_id, actor_id=actor_id, now=now)
 
     async def enqueue(self, **message: Any) -> Parcel | None:
         """Queue one message in the outbox (`courier.enqueue`)."""

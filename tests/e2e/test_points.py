@@ -104,6 +104,8 @@ async def test_points_reminder_then_expiry_on_the_clock(
     report = await world.sweep()
     assert report.reminders_queued == 1
     await world.deliver()
+    survey = await customer.next_message()  # a points purchase asks how the visit was, as a stamp does
+    assert "Gimana kunjunganmu" in survey.body
     reminder = await customer.next_message()
     assert "pakai poinmu sebelum hangus" in reminder.body and "120 poin hangus pada" in reminder.body
     await customer.press(reminder, "Lihat hadiah")
