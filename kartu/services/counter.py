@@ -404,44 +404,7 @@ class CounterService(ServiceBase):
 
     async def confirm_purchase(self, staff_telegram_id: int, token: str) -> PurchaseResult:
         """Credit the prompt's purchase exactly once, issuing rewards for every full card."""
-        now = self.clock.now()
-        if self.db.has_driver:  # the usual tap: the whole confirmation on the driver
-            async with self.db.driver() as tx:
-                statements = CounterStatements(tx)
-                decided = await statements.decide(token, staff_telegram_id, now)
-                if decided is not None:
-                    purchase = Purchase(
-                        decided.merchant_id,
-                        decided.timezone,
-                        decided.staff_id,
-                        decided.customer_id,
-                        decided.purchases,
-                        str(decided.prompt_id),
-                        decided.prompt_id,
-                    )
-                    result = await credit(statements, now, self.settings, purchase)
-            if decided is not None:
-                return result.also(await self.tiers.after_purchase(decided.merchant_id, decided.customer_id))
-        # Any other tap: find out what to say (or, with no driver, confirm it here).
-        async with self.db.write() as uow:
-            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, PURCHASE)
-            if prompt.customer_person_id == place.person.id:
-                raise OwnPurchase()
-            if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
-                raise PromptClosed("confirmed")
-            purchase = Purchase(
-                place.merchant.id,
-                place.merchant.timezone,
-                place.person.id,
-                prompt.customer_person_id,
-                prompt.purchases,
-                str(prompt.id),
-                prompt.id,
-            )
-            result = await credit(uow.counter, now, self.settings, purchase)
-            return result.also(
-                await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
-            )
+        return await self._confirm(staff_telegram_id, token, PURCHASE)
 
     async def open_sale(self, staff_telegram_id: int, code_text: str, amount_text: str) -> SalePromptView:
         """Staff typed a customer's code and what they spent (``/buy CODE 125.000``, or the
@@ -504,37 +467,56 @@ class CounterService(ServiceBase):
 
     async def confirm_sale(self, staff_telegram_id: int, token: str) -> PurchaseResult:
         """Credit the sale's points (and its stamp, in a shop running both) exactly once."""
+        return await self._confirm(staff_telegram_id, token, SALE)
+
+    async def _confirm(self, staff_telegram_id: int, token: str, kind: str) -> PurchaseResult:
+        """A Confirm tap on a purchase or a sale prompt: credited once, on the driver when it can;
+        the card's level is checked right after."""
         now = self.clock.now()
-        if self.db.has_driver:  # the usual tap: the whole confirmation on the driver, as a stamp's
+        if self.db.has_driver:  # the usual tap: the whole confirmation on the driver
             async with self.db.driver() as tx:
                 statements = CounterStatements(tx)
-                decided = await statements.decide(token, staff_telegram_id, now, SALE)
+                decided = await statements.decide(token, staff_telegram_id, now, kind)
                 if decided is not None:
-                    result = await credit_sale(
-                        statements, now, self.settings, _sale(decided), decided.timezone
-                    )
+                    result = await self._credit(statements, now, decided, kind)
             if decided is not None:
                 return result.also(await self.tiers.after_purchase(decided.merchant_id, decided.customer_id))
         # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
-            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, SALE)
+            place, prompt = await self._open_prompt(uow, staff_telegram_id, token, kind)
             if prompt.customer_person_id == place.person.id:
                 raise OwnPurchase()
             if not await uow.prompts.decide(prompt.id, "confirmed", place.person.id, now):
                 raise PromptClosed("confirmed")
-            sale = Sale(
-                place.merchant.id,
-                place.person.id,
+            decided = Decided(
+                prompt.id or 0,
+                place.merchant.id or 0,
                 prompt.customer_person_id,
-                prompt.amount or 0,
-                f"sale-{prompt.id}",
-                prompt.id,
+                place.person.id or 0,
                 prompt.purchases,
+                place.merchant.timezone,
+                prompt.amount,
             )
-            result = await credit_sale(uow.counter, now, self.settings, sale, place.merchant.timezone)
+            result = await self._credit(uow.counter, now, decided, kind)
             return result.also(
                 await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
             )
+
+    async def _credit(
+        self, statements: CounterStatements, now: datetime, decided: Decided, kind: str
+    ) -> PurchaseResult:
+        if kind == SALE:
+            return await credit_sale(statements, now, self.settings, _sale(decided), decided.timezone)
+        purchase = Purchase(
+            decided.merchant_id,
+            decided.timezone,
+            decided.staff_id,
+            decided.customer_id,
+            decided.purchases,
+            str(decided.prompt_id),
+            decided.prompt_id,
+        )
+        return await credit(statements, now, self.settings, purchase)
 
     async def cancel_prompt(self, staff_telegram_id: int, token: str, kind: str) -> None:
         """Cancel a purchase or redemption prompt; nothing is credited or spent."""
