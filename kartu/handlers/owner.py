@@ -26,7 +26,7 @@ from kartu.loyalty.points import POINTS_COLUMNS
 from kartu.loyalty.program import EDITABLE_SETTINGS
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.media.charts import render_weekly_visits
-from kartu.media.exports import ledger_csv, members_csv
+from kartu.media.exports import causes_csv, ledger_csv, members_csv
 from kartu.media.poster import render_poster
 from kartu.presenters.callbacks import (
     KindsChoice,
@@ -330,6 +330,12 @@ async def send_export(message: Message, event_from_user: User, services: Service
         BufferedInputFile(ledger, filename=plain("{slug}-ledger.csv", slug=export.merchant_slug)),
         caption=html(_("Ledger entries: {count}"), count=len(export.ledger)),
     )
+    if export.causes:
+        causes = await asyncio.to_thread(causes_csv, export.causes, export.timezone, words)
+        await message.answer_document(
+            BufferedInputFile(causes, filename=plain("{slug}-causes.csv", slug=export.merchant_slug)),
+            caption=html(_("Causes: {count}"), count=len(export.causes)),
+        )
 
 
 def router() -> Router:

@@ -53,3 +53,15 @@ class TierForm(StatesGroup):
     """The owner adds a level or changes one (or the window or grace period): one line."""
 
     value = State()
+
+
+class CauseForm(StatesGroup):
+    """The owner starts a cause, changes one of its settings or records a payout: one line."""
+
+    value = State()
+
+
+class GiveForm(StatesGroup):
+    """A customer giving points or stamps to the cause: how many?"""
+
+    units = State()

@@ -32,6 +32,7 @@ class Kind(StrEnum):
     POINTS_REMINDER = "points_reminder"
     BONUS = "bonus"
     TIER_CHANGE = "tier_change"
+    CAUSE_DONE = "cause_done"
 
 
 CATEGORY_OF = {
@@ -48,6 +49,7 @@ CATEGORY_OF = {
     Kind.POINTS_REMINDER: Category.PROMO,
     Kind.BONUS: Category.SERVICE,
     Kind.TIER_CHANGE: Category.SERVICE,
+    Kind.CAUSE_DONE: Category.PROMO,
 }
 
 MAX_ATTEMPTS = 5

@@ -287,3 +287,27 @@ class BirthdayLocked(LoyaltyError):
 
 class SelfReferral(LoyaltyError):
     """A customer opened their own invite link."""
+
+
+class NoCause(LoyaltyError):
+    """The shop has no cause running (or the one a button named has closed)."""
+
+
+class CauseTakesNot(LoyaltyError):
+    """The cause does not take this kind of gift (points, stamps or rewards)."""
+
+    def __init__(self, asset: str) -> None:
+        super().__init__(asset)
+        self.asset = asset
+
+
+class NothingToGive(LoyaltyError):
+    """The customer holds none of what they offered to give (points, stamps, an unused reward)."""
+
+    def __init__(self, asset: str) -> None:
+        super().__init__(asset)
+        self.asset = asset
+
+
+class CauseRunning(LoyaltyError):
+    """The owner starts a cause while another is running."""

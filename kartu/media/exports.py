@@ -6,11 +6,11 @@ import csv
 import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.codes import format_code
-from kartu.services.reports import LedgerRow, MemberRow
+from kartu.services.reports import CauseRow, LedgerRow, MemberRow
 
 MEMBER_COLUMNS = (
     "first_name",
@@ -37,6 +37,9 @@ LEDGER_COLUMNS = (
     "actor",
     "note",
 )
+
+
+CAUSE_COLUMNS = ("cause", "status", "target", "pledged", "paid", "givers", "last_day")
 
 
 @dataclass(frozen=True)
@@ -117,5 +120,24 @@ def ledger_csv(entries: Iterable[LedgerRow], timezone: str, words: ExportWords) 
                 e.note or "",
             )
             for e in entries
+        ),
+    )
+
+
+def causes_csv(causes: Iterable[CauseRow], timezone: str, words: ExportWords) -> bytes:
+    """One row per cause: what it raised (pledged by the shop and its customers) and what was paid."""
+    return _csv(
+        _header(CAUSE_COLUMNS, words),
+        (
+            (
+                c.name,
+                words.values.get(c.status, c.status),
+                c.target,
+                c.pledged,
+                c.paid,
+                c.givers,
+                (c.ends_at.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).strftime("%Y-%m-%d"),
+            )
+            for c in causes
         ),
     )

@@ -213,3 +213,42 @@ class VipLink(CallbackData, prefix="vip"):
 
     group_id: RowId
     tier_id: RowId
+
+
+class CauseStep(StrEnum):
+    SHOW = "show"
+    START = "start"
+    DESCRIPTION = "description"
+    MATCH = "match"
+    POINT_VALUE = "point_value"
+    STAMP_VALUE = "stamp_value"
+    REWARD_VALUE = "reward_value"
+    PAYOUT = "payout"
+    END = "end"  # asks first
+    END_CONFIRMED = "end_ok"
+
+
+class CauseAction(CallbackData, prefix="cause"):
+    """The owner's /causes screen (the running cause is found again server-side)."""
+
+    action: CauseStep
+
+
+class GiveStep(StrEnum):
+    POINTS = "point"
+    STAMPS = "stamp"
+    REWARDS = "reward"  # lists the customer's unused rewards
+
+
+class GiveAction(CallbackData, prefix="give"):
+    """A customer on /cause chooses what to give; ``reward_id`` (re-checked) names one reward."""
+
+    asset: GiveStep
+    reward_id: RowId = 0
+
+
+class GiftDecision(CallbackData, prefix="gift"):
+    """Confirm or cancel a gift: the token names a server-side offer row."""
+
+    action: Decision
+    token: Token

@@ -59,6 +59,7 @@ CUSTOMER_COMMANDS = {
     "claim": N_("Tell staff you just bought something"),
     "invite": N_("Your link to invite friends"),
     "birthday": N_("Tell the shop your birthday"),
+    "cause": N_("The cause your shop gives to"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
     "mydata": N_("What Kartu keeps about you"),
@@ -87,6 +88,7 @@ OWNER_COMMANDS = {
     "catalogue": N_("Rewards customers get with points"),
     "adjust": N_("Change points by hand: /adjust CODE +50 reason"),
     "tiers": N_("Levels like Silver and Gold, and their private groups"),
+    "causes": N_("A cause your shop and customers give to"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -137,6 +139,7 @@ def customer_help() -> HTML:
                 )
             ),
             html(_("/invite — a link for friends · /birthday — a gift on your birthday")),
+            html(_("/cause — the cause your shop gives to, and giving your points, stamps or a reward")),
         ],
     )
 
@@ -184,6 +187,7 @@ def owner_help() -> HTML:
                 )
             ),
             html(_("/tiers — levels like Silver and Gold, their perks and private groups")),
+            html(_("/causes — a cause your shop gives to with every purchase, its payouts")),
         ],
     )
 

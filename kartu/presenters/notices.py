@@ -15,8 +15,9 @@ from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
 from kartu.presenters.bonuses import bonus_notice
 from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
+from kartu.presenters.causes import cause_done_notice
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
-from kartu.presenters.format import HTML, date_text, html, join_html, plain
+from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
 from kartu.presenters.points import earned_line, points_adjusted_notice, points_reminder_notice, return_button
 from kartu.presenters.tiers import invite_label, tier_notice
 from kartu.services.broadcasts import BroadcastProgress
@@ -24,6 +25,7 @@ from kartu.services.delivery import (
     BonusNotice,
     BroadcastNotice,
     CardUpdateNotice,
+    CauseDoneNotice,
     CodeLockNotice,
     LowRatingAlertNotice,
     Notice,
@@ -76,6 +78,7 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
                         "\n",
                         [
                             earned_line(notice.points_added, notice.amount),
+                            *gift_lines(notice.gift),
                             card_caption(notice.card, notice.language),
                         ],
                     )
@@ -89,6 +92,19 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
     return Rendered(text, markup)
 
 
+def gift_lines(gift: tuple[str, int] | None) -> list[HTML]:
+    """``💚 This purchase gave Rp 10.000 to Rumah Kucing.``"""
+    if gift is None:
+        return []
+    return [
+        html(
+            _("💚 This purchase gave {amount} to {cause}. Thank you! /cause"),
+            amount=money_text(gift[1]),
+            cause=gift[0],
+        )
+    ]
+
+
 async def _card_update(notice: CardUpdateNotice) -> Rendered:
     """The card after a purchase. The purchase that fills it shows it full, all stamps in, with
     🎉; the reward code follows in its own message and the fresh card is on /card."""
@@ -97,6 +113,7 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
     )
     if notice.points_added or notice.amount:
         added = join_html("\n", [added, earned_line(notice.points_added, notice.amount)])
+    added = join_html("\n", [added, *gift_lines(notice.gift)])
     if not notice.cards_filled:
         photo = await card_photo(notice.card)
         return Rendered(
@@ -193,6 +210,8 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 ), return_button(reward.reward_id, reward.points_price) if reward.returnable_until else None
             case BonusNotice():
                 return bonus_notice(notice), None
+            case CauseDoneNotice():
+                return cause_done_notice(notice), None
             case PointsAdjustedNotice():
                 return points_adjusted_notice(
                     notice.merchant_name, notice.delta, notice.note, notice.balance

@@ -344,6 +344,13 @@ EXPORT_HEADERS = {
     "note": N_("Note"),
     "level": N_("Level"),
     "invited_by": N_("Invited by"),
+    "cause": N_("Cause"),
+    "status": N_("Status"),
+    "target": N_("Target (Rp)"),
+    "pledged": N_("Raised, pledged (Rp)"),
+    "paid": N_("Paid to the cause (Rp)"),
+    "givers": N_("Givers"),
+    "last_day": N_("Last day"),
 }
 
 
@@ -363,6 +370,14 @@ EXPORT_VALUES = {
     "catalogue": N_("catalogue reward"),
     "returned": N_("reward given back"),
     "adjusted": N_("changed by hand"),
+    "welcome": N_("welcome gift"),
+    "birthday": N_("birthday gift"),
+    "referral": N_("invited a friend"),
+    "cause": N_("rupiah to a cause"),
+    "donation": N_("given to a cause"),
+    "shop_gift": N_("the shop's gift to a cause"),
+    "active": N_("running"),
+    "closed": N_("ended"),
 }
 
 
@@ -525,6 +540,16 @@ def stats_text(stats: StatsView) -> HTML:
     if stats.levels:
         held = ", ".join(plain("{name} {count}", name=name, count=count) for name, count in stats.levels)
         lines.append(html(_("Levels: {levels}"), levels=held))
+    for cause in stats.causes[-3:]:
+        lines.append(
+            html(
+                _("💚 {name}: {pledged} raised of {target} (pledged), {paid} paid to the cause"),
+                name=cause.name,
+                pledged=money_text(cause.pledged),
+                target=money_text(cause.target),
+                paid=money_text(cause.paid),
+            )
+        )
     joined, paid = stats.referrals
     if joined:
         lines.append(

@@ -169,6 +169,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(
                 _("The customer has only {balance} points; nothing was taken."), balance=error.balance
             )
+        case errors.PromptClosed(status="given"):
+            return _("You already gave this. Thank you!")
         case errors.PromptClosed(status="exchanged"):
             return _("You already got this reward: its code is in the chat.")
         case errors.InvalidAmount():
@@ -202,6 +204,48 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("This reward was already redeemed.")
         case errors.InvalidPurchaseCount():
             return plain(_("The number of purchases must be between 1 and {maximum}."), maximum=error.maximum)
+        case errors.NoCause():
+            return _("There is no cause running at this shop right now.")
+        case errors.CauseRunning():
+            return _("A cause is already running. End it in /causes before starting another.")
+        case errors.CauseTakesNot():
+            return _("This cause does not take that kind of gift. Nothing was given.")
+        case errors.NothingToGive(asset="reward"):
+            return _("That reward can no longer be given (used, given or expired). Nothing was given.")
+        case errors.NothingToGive():
+            return _("You do not hold that many now. Nothing was given.")
+        case errors.InvalidSetting() if error.field == "cause":
+            return _(
+                "Please send the cause in one line: name; target; last day — like Rumah Kucing; 5.000.000; 31-12-2026."
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "cause_name":
+            return plain(_("Please give the cause a name of 1 to {high} characters."), high=high)
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "cause_target":
+            return plain(
+                _("Please send the target in rupiah, from Rp 1 to Rp {high}, like 5.000.000."),
+                high=format_amount(high),
+            )
+        case errors.InvalidSetting() if error.field == "cause_end":
+            return _(
+                "Please send the last day like 31-12-2026 or 31 Des 2026: after today and within three years."
+            )
+        case errors.InvalidSetting() if error.field == "cause_match":
+            return _(
+                "Please send it like 10.000 per 100.000 (the gift is not more than the spend), or - for nothing."
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "cause_value":
+            return plain(
+                _("Please send an amount in rupiah up to Rp {high}, like 100, or - to not accept them."),
+                high=format_amount(high),
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "cause_description":
+            return plain(
+                _("Please keep the description to {high} characters, or send - for none."), high=high
+            )
+        case errors.InvalidSetting() if error.field == "payout":
+            return _(
+                "Please send it like 500.000; 24-11-2026; transfer BCA (a day up to today; the note may be left out)."
+            )
         case errors.InvalidSetting() if error.field == "level":
             return _(
                 "Please send the level in one line: name; threshold; multiplier — like Gold; 1.000.000; 1.5 (the multiplier may be left out)."

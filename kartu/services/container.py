@@ -9,6 +9,7 @@ from kartu.loyalty.clock import Clock, SystemClock
 from kartu.services.bonuses import BonusService
 from kartu.services.broadcasts import BroadcastService
 from kartu.services.catalogue import CatalogueService
+from kartu.services.causes import CauseService
 from kartu.services.claims import ClaimService
 from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
@@ -37,6 +38,7 @@ class Services:
     catalogue: CatalogueService
     bonuses: BonusService
     tiers: TierService
+    causes: CauseService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -55,4 +57,5 @@ class Services:
             catalogue=CatalogueService(db, clock, settings),
             bonuses=BonusService(db, clock, settings),
             tiers=TierService(db, clock, settings),
+            causes=CauseService(db, clock, settings),
         )

@@ -47,6 +47,7 @@ class PurchaseResult:
     taken: tuple[Parcel, ...] = ()  # that news as written, already the courier's (storage/courier.py)
     points_added: int = 0
     amount: int | None = None
+    gift: tuple[str, int] | None = None
 
     def also(self, moved: Moved | None) -> PurchaseResult:
         """This result with a level's news (a move up the purchase caused) delivered after it."""
@@ -64,7 +65,7 @@ class PurchaseResult:
             return {}
         language, filled = self.customer.language, len(self.new_rewards)
         card = CardUpdateNotice(
-            language, self.card, self.stamps_added, filled, self.points_added, self.amount
+            language, self.card, self.stamps_added, filled, self.points_added, self.amount, self.gift
         )
         rewards = tuple(RewardIssuedNotice(language, reward) for reward in self.new_rewards)
         composed = (card, *rewards)  # a level's news after them is composed when it is sent
@@ -90,6 +91,7 @@ class Purchase:
     points: int = 0
     amount: int | None = None
     points_balance: int | None = None
+    gift: tuple[str, int] | None = None  # what this purchase gave to the shop's cause: its name, rupiah
 
 
 def within_cap(
@@ -144,7 +146,9 @@ async def credit(
         ledger_key=f"purchase:{source}",
         news_key=news[0],
         chat_id=card.telegram_id,
-        news=card_news_params(outcome.stamps_added, outcome.rewards_issued, purchase.points, purchase.amount),
+        news=card_news_params(
+            outcome.stamps_added, outcome.rewards_issued, purchase.points, purchase.amount, purchase.gift
+        ),
         **common,
     )
     issued: list[RewardView] = []
@@ -207,15 +211,24 @@ async def credit(
         taken=tuple(message for message in taken if message is not None),
         points_added=purchase.points,
         amount=purchase.amount,
+        gift=purchase.gift,
     )
 
 
-def card_news_params(added: int, filled: int, points: int = 0, amount: int | None = None) -> dict[str, int]:
-    """What a card news row remembers (rendered at delivery): stamps added, cards filled, and
-    points earned on an amount when the shop runs points."""
-    params = {"added": added, "filled": filled}
+def card_news_params(
+    added: int,
+    filled: int,
+    points: int = 0,
+    amount: int | None = None,
+    gift: tuple[str, int] | None = None,
+) -> dict[str, object]:
+    """What a card news row remembers (rendered at delivery): stamps added, cards filled, points
+    earned on an amount when the shop runs points, and what the purchase gave to a cause."""
+    params: dict[str, object] = {"added": added, "filled": filled}
     if points or amount:
         params.update(points=points, amount=amount or 0)
+    if gift is not None:
+        params.update(cause=gift[0], gave=gift[1])
     return params
 
 

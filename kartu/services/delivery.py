@@ -77,6 +77,7 @@ class CardUpdateNotice:
     cards_filled: int = 0  # this purchase filled the card: the customer sees it full first
     points_added: int = 0
     amount: int | None = None  # the rupiah the points were earned on
+    gift: tuple[str, int] | None = None  # what the purchase gave to the shop's cause
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,19 @@ class TierNotice:
 
 
 @dataclass(frozen=True)
+class CauseDoneNotice:
+    """To those who gave: the cause reached its target, or ended (with what it raised)."""
+
+    language: str
+    merchant_name: str
+    cause_name: str
+    reached: bool
+    raised: int
+    target: int
+    mine: int  # what this person gave
+
+
+@dataclass(frozen=True)
 class CodeLockNotice:
     """To owners: a staff account was locked out of code entry."""
 
@@ -172,6 +186,7 @@ Notice = (
     | PointsReminderNotice
     | BonusNotice
     | TierNotice
+    | CauseDoneNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -252,6 +267,7 @@ class DeliveryService(ServiceBase):
                         params.get("filled", 0),
                         params.get("points", 0),
                         params.get("amount"),
+                        (str(params["cause"]), int(params.get("gave", 0))) if "cause" in params else None,
                     )
                 case Kind.REWARD_ISSUED:
                     reward = await uow.rewards.get(message.subject_id)
@@ -300,6 +316,20 @@ class DeliveryService(ServiceBase):
                         int(params.get("amount", 0)),
                         str(params.get("unit", "points")),
                         params.get("friend"),
+                    )
+                case Kind.CAUSE_DONE:
+                    cause = await uow.causes.get(message.subject_id)
+                    if cause is None:
+                        return None
+                    raised, _ = await uow.causes.totals(cause.id or 0)
+                    return CauseDoneNotice(
+                        language,
+                        merchant.name,
+                        cause.name,
+                        cause.reached_at is not None,
+                        raised,
+                        cause.target,
+                        await uow.causes.given_by(cause.id or 0, person.id or 0),
                     )
                 case Kind.TIER_CHANGE:
                     return await self._tier_change(uow, message, language, merchant.name, merchant.timezone)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from kartu.config import Settings
+from kartu.loyalty.causes import CauseRules, shop_gift
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
@@ -52,7 +53,7 @@ from kartu.services.crediting import (
     credit,
 )
 from kartu.services.views import Recipient, RewardView
-from kartu.storage.counter import CounterStatements
+from kartu.storage.counter import CounterStatements, LockedCard
 from kartu.storage.models import Card, LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -154,6 +155,7 @@ async def credit_sale(
             expires_at=batch_expiry(now, rules),
         )
         points, held = (points, earned) if earned is not None else (0, card.points)
+    gift = await give_to_cause(statements, now, sale, card)
     purchase = Purchase(
         sale.merchant_id,
         timezone,
@@ -165,6 +167,7 @@ async def credit_sale(
         points=points,
         amount=sale.amount,
         points_balance=held,
+        gift=gift,
     )
     if card.runs_stamps and sale.purchases:
         return await credit(statements, now, settings, purchase)
@@ -177,7 +180,7 @@ async def credit_sale(
         person_id=sale.customer_id,
         merchant_id=sale.merchant_id,
         subject_id=card.card_id,
-        params=card_news_params(0, 0, points, sale.amount),
+        params=card_news_params(0, 0, points, sale.amount, gift),
         now=now,
         not_before=now,
         taken=True,
@@ -207,7 +210,32 @@ async def credit_sale(
         taken=(taken,) if taken is not None else (),
         points_added=points,
         amount=sale.amount,
+        gift=gift,
     )
+
+
+async def give_to_cause(
+    statements: CounterStatements, now: datetime, sale: Sale, card: LockedCard
+) -> tuple[str, int] | None:
+    """The shop's gift to its running cause for this sale (Rp Y per Rp X spent), once per sale."""
+    if card.cause is None:
+        return None
+    cause_id, name, give, per = card.cause
+    rupiah = shop_gift(sale.amount, CauseRules(give, per))
+    if rupiah <= 0:
+        return None
+    given = await statements.give_to_cause(
+        sale.merchant_id,
+        sale.customer_id,
+        cause_id,
+        rupiah=rupiah,
+        key=f"cause:{sale.source}",
+        amount=sale.amount,
+        actor_id=sale.actor_id,
+        prompt_id=sale.prompt_id,
+        now=now,
+    )
+    return (name, rupiah) if given else None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from kartu.loyalty.reporting import first_week_start, share, weekly_buckets
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
+from kartu.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class StatsView:
     points: PointsStats | None = None  # None: the shop never ran points
     levels: tuple[tuple[str, int], ...] = ()  # each level and the members holding it
     referrals: tuple[int, int] = (0, 0)  # friends who joined through an /invite link; of them, paid
+    causes: tuple[CauseRow, ...] = ()
 
     @property
     def redemption_rate(self) -> float | None:
@@ -81,11 +83,34 @@ class LedgerRow:
 
 
 @dataclass(frozen=True)
+class CauseRow:
+    """A cause as /stats and /export show it: pledged (its ledger) against paid (payouts)."""
+
+    name: str
+    status: str
+    target: int
+    pledged: int
+    paid: int
+    givers: int
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
 class ExportView:
     merchant_slug: str
     timezone: str
     members: tuple[MemberRow, ...]
     ledger: tuple[LedgerRow, ...]
+    causes: tuple[CauseRow, ...] = ()
+
+
+async def _causes(uow: UnitOfWork, merchant_id: int | None) -> tuple[CauseRow, ...]:
+    rows = []
+    for cause in await uow.causes.of_merchant(merchant_id or 0):
+        pledged, givers = await uow.causes.totals(cause.id or 0)
+        paid = await uow.causes.paid(cause.id or 0)
+        rows.append(CauseRow(cause.name, cause.status, cause.target, pledged, paid, givers, cause.ends_at))
+    return tuple(rows)
 
 
 class ReportService(ServiceBase):
@@ -110,6 +135,7 @@ class ReportService(ServiceBase):
                 (tier.name, held.get(tier.id or 0, 0)) for tier in await uow.tiers.all(merchant.id)
             )
             referrals = await uow.referrals.counts(merchant.id)
+            causes = await _causes(uow, merchant.id)
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -131,6 +157,7 @@ class ReportService(ServiceBase):
             points=PointsStats(*points) if points is not None else None,
             levels=levels,
             referrals=referrals,
+            causes=causes,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:
@@ -157,4 +184,5 @@ class ReportService(ServiceBase):
                 )
             )
             ledger = tuple(LedgerRow(*row) for row in await uow.reports.ledger(place.merchant.id))
-            return ExportView(place.merchant.slug, place.merchant.timezone, members, ledger)
+            causes = await _causes(uow, place.merchant.id)
+            return ExportView(place.merchant.slug, place.merchant.timezone, members, ledger, causes)

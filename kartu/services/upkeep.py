@@ -9,6 +9,7 @@ from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
 from kartu.services.bonuses import BonusService
+from kartu.services.causes import CauseService
 from kartu.services.tiers import TierService
 from kartu.storage.models import Merchant, Program
 
@@ -22,6 +23,7 @@ class SweepReport:
     point_batches_expired: int = 0
     bonuses_given: int = 0  # birthdays today, and referrals paid
     levels_changed: int = 0  # cards warned or moved down at the periodic review
+    causes_done: int = 0  # causes that reached their target or ended (their givers are told)
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -46,6 +48,7 @@ class UpkeepService(ServiceBase):
                 point_batches_expired=report.point_batches_expired + part.point_batches_expired,
                 bonuses_given=report.bonuses_given + part.bonuses_given,
                 levels_changed=report.levels_changed + part.levels_changed,
+                causes_done=report.causes_done + part.causes_done,
             )
         return report
 
@@ -83,7 +86,8 @@ class UpkeepService(ServiceBase):
         bonuses = BonusService(self.db, self.clock, self.settings)
         given = await bonuses.birthdays(merchant, program) + await bonuses.referrals(merchant, program)
         moved = await TierService(self.db, self.clock, self.settings).review_all(merchant, program)
-        return SweepReport(1, cards, rewards, queued, batches, given, moved)
+        done = await CauseService(self.db, self.clock, self.settings).close_and_tell(merchant)
+        return SweepReport(1, cards, rewards, queued, batches, given, moved, done)
 
     async def _expire_points(self, merchant_id: int) -> int:
         """Lapse the merchant's due point batches, a chunk per transaction (even when the shop has

@@ -106,10 +106,12 @@ _HOLDER = Sql(
     f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, "
     "(SELECT max(v.created_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
     f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS}, "
-    f"k.points, g.stamps_enabled, g.points_enabled, {_POINTS_RULE_COLUMNS} "
+    f"k.points, g.stamps_enabled, g.points_enabled, {_POINTS_RULE_COLUMNS}, "
+    "cz.id AS cause_id, cz.name AS cause_name, cz.give_rupiah AS cause_give, cz.per_rupiah AS cause_per "
     "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
     "JOIN merchant s ON s.id = :merchant_id JOIN program g ON g.merchant_id = :merchant_id "
     "LEFT JOIN tier t ON t.id = k.tier_id AND t.deleted_at IS NULL "
+    "LEFT JOIN cause cz ON cz.merchant_id = :merchant_id AND cz.status = 'active' AND cz.ends_at > :now "
     "WHERE c.id = :person_id"
 )
 _LEDGER_COLUMNS = (
@@ -174,6 +176,12 @@ _EARN_AT_ONCE = Sql(
     "SELECT (SELECT id FROM w0) AS batch_id, (SELECT points FROM w2) AS points"
 )
 _TOUCH_STAFF = Sql(_PURCHASE_WRITES[3])
+# The shop's gift to its cause for a purchase: a ledger row in rupiah, once per purchase.
+_GIVE_TO_CAUSE = Sql(
+    "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, idempotency_key, "
+    "prompt_id, amount, cause_id, created_at) VALUES (:merchant_id, :person_id, 'cause', :rupiah, 'shop_gift', "
+    ":actor_id, :key, :prompt_id, :amount, :cause_id, :now) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+)
 _ADD_SURVEY = Sql(
     "INSERT INTO survey (merchant_id, person_id, prompt_id, created_at) "
     "VALUES (:merchant_id, :person_id, :prompt_id, :now) RETURNING id"
@@ -254,6 +262,7 @@ class LockedCard:
     runs_stamps: bool = True
     runs_points: bool = False
     points_rules: PointsRules = PointsRules()
+    cause: tuple[int, str, int, int] | None = None  # the running cause: id, name, gives Rp Y per Rp X
 
 
 def _rules(row: Any) -> ProgramRules:
@@ -412,6 +421,9 @@ class CounterStatements:
             bool(row["stamps_enabled"]),
             bool(row["points_enabled"]),
             PointsRules(**{field: row[column] for column, field in POINTS_COLUMNS.items()}),
+            (row["cause_id"], row["cause_name"], int(row["cause_give"]), int(row["cause_per"]))
+            if row["cause_id"] is not None
+            else None,
         )
 
     async def record_purchase(
@@ -551,6 +563,34 @@ class CounterStatements:
         row = await self.tx.one(_EARN[2], **{name: values[name] for name in _EARN[2].names})
         assert row is not None
         return int(row["points"])
+
+    async def give_to_cause(
+        self,
+        merchant_id: int,
+        person_id: int,
+        cause_id: int,
+        *,
+        rupiah: int,
+        key: str,
+        amount: int,
+        actor_id: int,
+        prompt_id: int | None,
+        now: datetime,
+    ) -> bool:
+        """The shop's gift for a purchase; ``False`` when this purchase gave before."""
+        row = await self.tx.one(
+            _GIVE_TO_CAUSE,
+            merchant_id=merchant_id,
+            person_id=person_id,
+            cause_id=cause_id,
+            rupiah=rupiah,
+            key=key,
+            amount=amount,
+            actor_id=actor_id,
+            prompt_id=prompt_id,
+            now=now,
+        )
+        return row is not None
 
     async def touch_staff(self, merchant_id: int, actor_id: int, now: datetime) -> None:
         await self.tx.one(_TOUCH_STAFF, merchant_id=merchant_id, actor_id=actor_id, now=now)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Date, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from kartu.storage.types import UTCDateTime
@@ -183,7 +183,10 @@ class LedgerEntry(SQLModel, table=True):
     """One append-only change to a customer's stamps or rewards at a merchant."""
 
     __tablename__ = "ledger_entry"
-    __table_args__ = (Index("ix_ledger_card_time", "merchant_id", "person_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_ledger_card_time", "merchant_id", "person_id", "created_at"),
+        Index("ix_ledger_cause", "cause_id", "person_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id")
@@ -197,6 +200,7 @@ class LedgerEntry(SQLModel, table=True):
     prompt_id: int | None = Field(default=None, foreign_key="purchase_prompt.id")
     note: str | None = Field(default=None, max_length=200)  # an owner's reason for a change by hand
     amount: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))  # rupiah spent
+    cause_id: int | None = Field(default=None, foreign_key="cause.id")  # a gift to a cause (asset "cause")
     created_at: datetime = _when()
 
 
@@ -285,6 +289,62 @@ class VipGroup(SQLModel, table=True):
     merchant_id: int = Field(foreign_key="merchant.id")
     added_by_person_id: int = Field(foreign_key="person.id")
     added_at: datetime = _when()
+
+
+class Cause(SQLModel, table=True):
+    """A cause a shop gives to: from purchase amounts (``give_rupiah`` per ``per_rupiah`` spent) and
+    from what customers give (points, stamps, unused rewards at the stated values). What it raised
+    is the sum of its ledger rows (asset ``cause``, in rupiah)."""
+
+    __table_args__ = (Index("ix_cause_shop", "merchant_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    name: str = Field(max_length=48)
+    description: str = Field(max_length=400, default="")
+    target: int = Field(sa_column=Column(BigInteger(), nullable=False))  # rupiah
+    ends_at: datetime = _when()  # midnight after its last day, in the shop's time zone
+    give_rupiah: int = 0
+    per_rupiah: int = 0
+    point_value: int = 0  # rupiah one donated point is worth (0: points not accepted)
+    stamp_value: int = 0
+    reward_value: int = 0
+    status: str = Field(max_length=8, default="active")  # active, closed
+    reached_at: datetime | None = _when(nullable=True)
+    closed_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class CausePayout(SQLModel, table=True):
+    """Money the owner passed on to the cause (what was pledged vs what was paid)."""
+
+    __tablename__ = "cause_payout"
+
+    id: int | None = Field(default=None, primary_key=True)
+    cause_id: int = Field(foreign_key="cause.id", index=True)
+    amount: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    paid_on: date = Field(sa_column=Column(Date(), nullable=False))
+    note: str = Field(max_length=120, default="")
+    recorded_by_person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _when()
+
+
+class CauseOffer(SQLModel, table=True):
+    """A customer's gift to a cause, shown before they confirm it (the buttons point here)."""
+
+    __tablename__ = "cause_offer"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True)
+    cause_id: int = Field(foreign_key="cause.id")
+    person_id: int = Field(foreign_key="person.id")
+    asset: str = Field(max_length=8)  # point, stamp, reward
+    units: int = 1
+    rupiah: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    reward_id: int | None = Field(default=None, foreign_key="reward.id")
+    status: str = Field(max_length=12, default="pending")  # pending, given, cancelled
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
 
 
 class Referral(SQLModel, table=True):

@@ -8,6 +8,7 @@ from kartu.storage.counter import CounterStatements
 from kartu.storage.driver import SessionTransaction
 from kartu.storage.repositories.broadcasts import BroadcastRepository
 from kartu.storage.repositories.cards import CardRepository
+from kartu.storage.repositories.causes import CauseRepository
 from kartu.storage.repositories.claims import ClaimRepository
 from kartu.storage.repositories.conversations import ConversationRepository
 from kartu.storage.repositories.ledger import LedgerRepository
@@ -54,5 +55,6 @@ class UnitOfWork:
         self.catalogue = CatalogueRepository(session)
         self.referrals = ReferralRepository(session)
         self.tiers = TierRepository(session)
+        self.causes = CauseRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

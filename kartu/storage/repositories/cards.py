@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kartu.storage.models import Card
@@ -18,8 +18,8 @@ class CardRepository(Repository):
 
     async def get(self, merchant_id: int, person_id: int, *, lock: bool = False) -> Card | None:
         query = select(Card).where(Card.merchant_id == merchant_id, Card.person_id == person_id)
-        if lock:
-            query = query.with_for_update()
+        if lock:  # read again after the lock, even if this session holds the row already
+            query = query.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(query)
 
     async def by_invite_token(self, token: str) -> Card | None:
@@ -59,3 +59,10 @@ class CardRepository(Repository):
             card.last_purchase_at = last_purchase_at
         self.session.add(card)
         await self.session.flush()
+
+    async def take_stamps(self, card_id: int, stamps: int) -> bool:
+        """Take ``stamps`` off the card if it holds them (``False``: it holds fewer now)."""
+        result = await self.session.execute(
+            update(Card).where(Card.id == card_id, Card.stamps >= stamps).values(stamps=Card.stamps - stamps)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]

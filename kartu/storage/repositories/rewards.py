@@ -66,3 +66,18 @@ class RewardRepository(Repository):
             .values(redeemed_at=now, redeemed_by_person_id=person_id)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def donate(self, reward_id: int, person_id: int, now: datetime) -> bool:
+        """An unused reward given to a cause: no longer usable (the ledger says why); ``False`` when it
+        was used, given or lapsed meanwhile."""
+        result = await self.session.execute(
+            update(Reward)
+            .where(
+                Reward.id == reward_id,
+                Reward.person_id == person_id,
+                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                Reward.expires_at > now,  # type: ignore[operator]
+            )
+            .values(expires_at=now, expired_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
