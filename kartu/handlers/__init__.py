@@ -17,6 +17,7 @@ from kartu.handlers import (
     points,
     staff,
     tiers,
+    wheel,
 )
 
 
@@ -33,6 +34,7 @@ def build_routers() -> list[Router]:
         bonuses.router(),
         tiers.router(),
         causes.router(),
+        wheel.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

@@ -65,3 +65,9 @@ class GiveForm(StatesGroup):
     """A customer giving points or stamps to the cause: how many?"""
 
     units = State()
+
+
+class WheelForm(StatesGroup):
+    """The owner adds a prize or changes what earns a spin: one line."""
+
+    value = State()

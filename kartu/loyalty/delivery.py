@@ -33,6 +33,8 @@ class Kind(StrEnum):
     BONUS = "bonus"
     TIER_CHANGE = "tier_change"
     CAUSE_DONE = "cause_done"
+    SPIN_EARNED = "spin_earned"
+    SPIN_RESULT = "spin_result"
 
 
 CATEGORY_OF = {
@@ -50,6 +52,8 @@ CATEGORY_OF = {
     Kind.BONUS: Category.SERVICE,
     Kind.TIER_CHANGE: Category.SERVICE,
     Kind.CAUSE_DONE: Category.PROMO,
+    Kind.SPIN_EARNED: Category.RESULT,
+    Kind.SPIN_RESULT: Category.RESULT,
 }
 
 MAX_ATTEMPTS = 5

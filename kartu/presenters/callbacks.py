@@ -252,3 +252,28 @@ class GiftDecision(CallbackData, prefix="gift"):
 
     action: Decision
     token: Token
+
+
+class SpinStep(StrEnum):
+    SPIN = "go"
+
+
+class SpinAction(CallbackData, prefix="spin"):
+    """Spin the wheel: the customer's oldest ready spin is found again server-side."""
+
+    action: SpinStep = SpinStep.SPIN
+
+
+class WheelStep(StrEnum):
+    SHOW = "show"
+    ADD = "add"
+    RULE = "rule"
+    DAYS = "days"
+    DELETE = "delete"
+
+
+class WheelAction(CallbackData, prefix="wheel"):
+    """The owner's /wheel screen; ``prize_id`` is re-checked against the owner's shop."""
+
+    action: WheelStep
+    prize_id: RowId = 0

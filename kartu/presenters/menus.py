@@ -60,6 +60,7 @@ CUSTOMER_COMMANDS = {
     "invite": N_("Your link to invite friends"),
     "birthday": N_("Tell the shop your birthday"),
     "cause": N_("The cause your shop gives to"),
+    "spin": N_("Spin the wheel: odds and your spins"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
     "mydata": N_("What Kartu keeps about you"),
@@ -89,6 +90,7 @@ OWNER_COMMANDS = {
     "adjust": N_("Change points by hand: /adjust CODE +50 reason"),
     "tiers": N_("Levels like Silver and Gold, and their private groups"),
     "causes": N_("A cause your shop and customers give to"),
+    "wheel": N_("Prizes of the wheel, their odds and budgets"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -140,6 +142,7 @@ def customer_help() -> HTML:
             ),
             html(_("/invite — a link for friends · /birthday — a gift on your birthday")),
             html(_("/cause — the cause your shop gives to, and giving your points, stamps or a reward")),
+            html(_("/spin — spin the wheel when a purchase earned you a spin; the odds of each prize")),
         ],
     )
 
@@ -188,6 +191,7 @@ def owner_help() -> HTML:
             ),
             html(_("/tiers — levels like Silver and Gold, their perks and private groups")),
             html(_("/causes — a cause your shop gives to with every purchase, its payouts")),
+            html(_("/wheel — prizes of the wheel with their odds and budgets, and what earns a spin")),
         ],
     )
 

@@ -20,6 +20,7 @@ from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
 from kartu.presenters.points import earned_line, points_adjusted_notice, points_reminder_notice, return_button
 from kartu.presenters.tiers import invite_label, tier_notice
+from kartu.presenters.wheel import spin_earned_notice, spin_result_notice
 from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.delivery import (
     BonusNotice,
@@ -34,6 +35,8 @@ from kartu.services.delivery import (
     RewardIssuedNotice,
     RewardRedeemedNotice,
     RewardReminderNotice,
+    SpinEarnedNotice,
+    SpinResultNotice,
     StampReminderNotice,
     SurveyNotice,
     TierNotice,
@@ -212,6 +215,10 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return bonus_notice(notice), None
             case CauseDoneNotice():
                 return cause_done_notice(notice), None
+            case SpinEarnedNotice():
+                return spin_earned_notice(notice)
+            case SpinResultNotice():
+                return spin_result_notice(notice), None
             case PointsAdjustedNotice():
                 return points_adjusted_notice(
                     notice.merchant_name, notice.delta, notice.note, notice.balance

@@ -376,6 +376,9 @@ EXPORT_VALUES = {
     "cause": N_("rupiah to a cause"),
     "donation": N_("given to a cause"),
     "shop_gift": N_("the shop's gift to a cause"),
+    "spin": N_("wheel spin"),
+    "earned": N_("earned by a purchase"),
+    "spun": N_("wheel spun"),
     "active": N_("running"),
     "closed": N_("ended"),
 }
@@ -540,6 +543,18 @@ def stats_text(stats: StatsView) -> HTML:
     if stats.levels:
         held = ", ".join(plain("{name} {count}", name=name, count=count) for name, count in stats.levels)
         lines.append(html(_("Levels: {levels}"), levels=held))
+    earned, spun, lapsed = stats.spins
+    if earned:
+        won = ", ".join(plain("{prize} ×{count}", prize=prize, count=count) for prize, count in stats.won)
+        lines.append(
+            html(
+                _("🎡 Spins: {earned} earned, {spun} spun, {lapsed} lapsed. Won: {won}"),
+                earned=earned,
+                spun=spun,
+                lapsed=lapsed,
+                won=won or "—",
+            )
+        )
     for cause in stats.causes[-3:]:
         lines.append(
             html(

@@ -7,6 +7,7 @@ from aiogram.utils.i18n import ngettext
 
 from kartu.loyalty import errors
 from kartu.loyalty.numbers import format_amount
+from kartu.loyalty.wheel import odds_text
 from kartu.presenters.format import plain
 
 
@@ -169,6 +170,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(
                 _("The customer has only {balance} points; nothing was taken."), balance=error.balance
             )
+        case errors.PromptClosed(status="spun"):
+            return _("You have no spin left. A purchase can earn the next one.")
         case errors.PromptClosed(status="given"):
             return _("You already gave this. Thank you!")
         case errors.PromptClosed(status="exchanged"):
@@ -214,6 +217,31 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("That reward can no longer be given (used, given or expired). Nothing was given.")
         case errors.NothingToGive():
             return _("You do not hold that many now. Nothing was given.")
+        case errors.InvalidSetting() if error.field == "prize":
+            return _(
+                "Please send the prize like 2 stamps; 25%; 10/day — or 50 points; 10% — or a catalogue reward: Iced Latte; 5%."
+            )
+        case errors.InvalidSetting() if error.field == "odds":
+            return _("Please send the odds as a percentage, like 25% or 2,5%.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "odds_total":
+            return plain(
+                _("The odds of all prizes may not sum over 100%. This one can be at most {odds}."),
+                odds=odds_text(high),
+            )
+        case errors.InvalidSetting() if error.field == "prize_budget":
+            return _("Please send budgets like 10/day or 200/month.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "prize_amount":
+            return plain(_("A prize gives from 1 to {high} stamps or points."), high=high)
+        case errors.InvalidSetting() if error.field == "prize_item":
+            return _(
+                "There is no reward of that name in /catalogue. Add it there first, or check the spelling."
+            )
+        case errors.InvalidSetting() if error.field == "prize_points":
+            return _("This shop does not run points. Turn them on in /program, or give stamps.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "prizes":
+            return plain(_("A wheel can have up to {high} prizes. Delete one first."), high=high)
+        case errors.InvalidSetting() if error.field == "spin_rule":
+            return _("Please send every, every 3, over 100.000, or off.")
         case errors.InvalidSetting() if error.field == "cause":
             return _(
                 "Please send the cause in one line: name; target; last day — like Rumah Kucing; 5.000.000; 31-12-2026."

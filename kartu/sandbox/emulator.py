@@ -178,6 +178,7 @@ class BotAPIEmulator:
             "sendmessage": self._send_message,
             "sendphoto": self._send_photo,
             "senddocument": self._send_document,
+            "sendanimation": self._send_animation,
             "editmessagetext": lambda params: self._edit(params, "text"),
             "editmessagecaption": lambda params: self._edit(params, "caption"),
             "editmessagereplymarkup": lambda params: self._edit(params, None),
@@ -646,6 +647,26 @@ class BotAPIEmulator:
             "sendPhoto",
             caption=params.get("caption"),
             photo=data,
+            file_id=file_id,
+            plain=plain,
+            entities=entities,
+        )
+
+    def _send_animation(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, data, file_id = self._file(params, "animation", "animation")
+        if (
+            filename is not None
+            and not data.startswith((b"GIF87a", b"GIF89a"))
+            and not filename.endswith(".mp4")
+        ):
+            raise TelegramRefusal("wrong type of the web page content")  # an animation is a GIF or an MP4
+        plain, entities = checked_text(params.get("caption"), params.get("parse_mode"), caption=True)
+        return self._store(
+            params,
+            "sendAnimation",
+            caption=params.get("caption"),
+            document=data,
+            document_name=filename or "animation.gif",
             file_id=file_id,
             plain=plain,
             entities=entities,

@@ -14,6 +14,7 @@ from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
 from kartu.services.tiers import move_card
 from kartu.services.views import CardView, Recipient
+from kartu.services.wheel import earn_spin
 from kartu.storage.models import PurchaseClaim
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -126,22 +127,27 @@ class ClaimService(ServiceBase):
         self, uow: UnitOfWork, place: Workplace, claim: PurchaseClaim, now: datetime
     ) -> PurchaseResult:
         """An approved claim credits what a purchase at the counter would: its amount's points
-        (and a stamp, in a shop running both) in a shop running points, else a stamp."""
+        (and a stamp, in a shop running both) in a shop running points, else a stamp; then the
+        card's level and a spin, as after a purchase at the counter."""
         source = f"claim-{claim.id}"
         program = place.program
-        if program.points_enabled and claim.amount:
-            amount = int(claim.amount.replace(".", ""))
+        amount = int(claim.amount.replace(".", "")) if claim.amount else None
+        if program.points_enabled and amount:
             purchases = 1 if program.stamps_enabled else 0
             sale = Sale(place.merchant.id, place.person.id, claim.person_id, amount, source, None, purchases)
             result = await credit_sale(uow.counter, now, self.settings, sale, place.merchant.timezone)
-            return result.also(await move_card(uow, now, place.merchant, program, claim.person_id))
-        result = await credit(
-            uow.counter,
-            now,
-            self.settings,
-            Purchase(place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source),
-        )
-        return result.also(await move_card(uow, now, place.merchant, program, claim.person_id))
+        else:
+            result = await credit(
+                uow.counter,
+                now,
+                self.settings,
+                Purchase(
+                    place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source
+                ),
+            )
+        moved = await move_card(uow, now, place.merchant, program, claim.person_id)
+        spin = await earn_spin(uow, now, place.merchant, program, claim.person_id, f"spin:{source}", amount)
+        return result.also(moved).also(spin)
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

@@ -20,6 +20,7 @@ from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
 from kartu.services.tiers import TierService
 from kartu.services.upkeep import UpkeepService
+from kartu.services.wheel import WheelService
 from kartu.storage.database import Database
 
 
@@ -39,6 +40,7 @@ class Services:
     bonuses: BonusService
     tiers: TierService
     causes: CauseService
+    wheel: WheelService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -58,4 +60,5 @@ class Services:
             bonuses=BonusService(db, clock, settings),
             tiers=TierService(db, clock, settings),
             causes=CauseService(db, clock, settings),
+            wheel=WheelService(db, clock, settings),
         )

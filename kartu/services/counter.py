@@ -35,6 +35,7 @@ from kartu.services.crediting import Purchase, PurchaseResult, credit, within_ca
 from kartu.services.points import Sale, credit_sale
 from kartu.services.tiers import TierService, move_card
 from kartu.services.views import Recipient
+from kartu.services.wheel import WheelService, earn_spin
 from kartu.storage.counter import CodeHolder, CounterStatements, Decided
 from kartu.storage.database import Database
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
@@ -98,13 +99,18 @@ class SalePromptView:
 PURCHASE, REDEEM, SALE = "purchase", "redeem", "sale"
 
 
+def _source(decided: Decided, kind: str) -> str:
+    """What the purchase is named by in the ledger's keys (a stamp's prompt id, a sale's)."""
+    return f"sale-{decided.prompt_id}" if kind == SALE else str(decided.prompt_id)
+
+
 def _sale(decided: Decided) -> Sale:
     return Sale(
         decided.merchant_id,
         decided.staff_id,
         decided.customer_id,
         decided.amount or 0,
-        f"sale-{decided.prompt_id}",
+        _source(decided, SALE),
         decided.prompt_id,
         decided.purchases,
     )
@@ -113,7 +119,8 @@ def _sale(decided: Decided) -> Sale:
 class CounterService(ServiceBase):
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
         super().__init__(db, clock, settings)
-        self.tiers = TierService(db, clock, settings)  # levels reached by a stamp purchase
+        self.tiers = TierService(db, clock, settings)  # levels reached by a purchase
+        self.wheel = WheelService(db, clock, settings)  # spins earned by a purchase
 
     async def open_code(self, staff_telegram_id: int, text: str) -> PurchasePromptView | RedeemPromptView:
         """Staff sent a bare code: a customer's code opens a purchase, a reward code a redemption."""
@@ -480,7 +487,12 @@ class CounterService(ServiceBase):
                 if decided is not None:
                     result = await self._credit(statements, now, decided, kind)
             if decided is not None:
-                return result.also(await self.tiers.after_purchase(decided.merchant_id, decided.customer_id))
+                moved = await self.tiers.after_purchase(decided.merchant_id, decided.customer_id)
+                source = _source(decided, kind)
+                spin = await self.wheel.after_purchase(
+                    decided.merchant_id, decided.customer_id, source, decided.amount
+                )
+                return result.also(moved).also(spin)
         # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
             place, prompt = await self._open_prompt(uow, staff_telegram_id, token, kind)
@@ -498,9 +510,17 @@ class CounterService(ServiceBase):
                 prompt.amount,
             )
             result = await self._credit(uow.counter, now, decided, kind)
-            return result.also(
-                await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
+            moved = await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
+            spin = await earn_spin(
+                uow,
+                now,
+                place.merchant,
+                place.program,
+                prompt.customer_person_id,
+                f"spin:{_source(decided, kind)}",
+                decided.amount,
             )
+            return result.also(moved).also(spin)
 
     async def _credit(
         self, statements: CounterStatements, now: datetime, decided: Decided, kind: str
@@ -513,7 +533,7 @@ class CounterService(ServiceBase):
             decided.staff_id,
             decided.customer_id,
             decided.purchases,
-            str(decided.prompt_id),
+            _source(decided, PURCHASE),
             decided.prompt_id,
         )
         return await credit(statements, now, self.settings, purchase)

@@ -49,11 +49,12 @@ class PurchaseResult:
     amount: int | None = None
     gift: tuple[str, int] | None = None
 
-    def also(self, moved: Moved | None) -> PurchaseResult:
-        """This result with a level's news (a move up the purchase caused) delivered after it."""
-        if moved is None or moved.news is None:
+    def also(self, then: Moved | Parcel | None) -> PurchaseResult:
+        """This result with news the purchase caused next (a move up a level, a spin earned),
+        delivered after its own."""
+        news = then.news if then is not None and not isinstance(then, Parcel) else then
+        if news is None:
             return self
-        news = moved.news
         return replace(self, news=(*self.news, news.idempotency_key), taken=(*self.taken, news))
 
     @property

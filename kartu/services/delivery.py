@@ -163,6 +163,27 @@ class CauseDoneNotice:
 
 
 @dataclass(frozen=True)
+class SpinEarnedNotice:
+    """To a customer: a purchase earned a spin of the wheel (a Spin button)."""
+
+    language: str
+    merchant_name: str
+    expires_at: datetime
+    timezone: str
+
+
+@dataclass(frozen=True)
+class SpinResultNotice:
+    """To a customer: what the wheel landed on (written before the wheel was shown turning)."""
+
+    language: str
+    merchant_name: str
+    kind: str  # stamps, points, item, nothing ("" for the unnamed rest of the wheel)
+    amount: int
+    label: str
+
+
+@dataclass(frozen=True)
 class CodeLockNotice:
     """To owners: a staff account was locked out of code entry."""
 
@@ -187,6 +208,8 @@ Notice = (
     | BonusNotice
     | TierNotice
     | CauseDoneNotice
+    | SpinEarnedNotice
+    | SpinResultNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -316,6 +339,23 @@ class DeliveryService(ServiceBase):
                         int(params.get("amount", 0)),
                         str(params.get("unit", "points")),
                         params.get("friend"),
+                    )
+                case Kind.SPIN_EARNED:
+                    spin = await uow.wheel.spin(message.subject_id)
+                    if spin is None or spin.status != "ready" or spin.expires_at <= self.clock.now():
+                        return None
+                    return SpinEarnedNotice(language, merchant.name, spin.expires_at, merchant.timezone)
+                case Kind.SPIN_RESULT:
+                    spin = await uow.wheel.spin(message.subject_id)
+                    if spin is None or spin.status != "spun":
+                        return None
+                    prize = await uow.wheel.prize_row(spin.prize_id) if spin.prize_id else None
+                    return SpinResultNotice(
+                        language,
+                        merchant.name,
+                        prize.kind if prize else "",
+                        prize.amount if prize else 0,
+                        spin.outcome or "",
                     )
                 case Kind.CAUSE_DONE:
                     cause = await uow.causes.get(message.subject_id)

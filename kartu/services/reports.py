@@ -47,6 +47,8 @@ class StatsView:
     levels: tuple[tuple[str, int], ...] = ()  # each level and the members holding it
     referrals: tuple[int, int] = (0, 0)  # friends who joined through an /invite link; of them, paid
     causes: tuple[CauseRow, ...] = ()
+    spins: tuple[int, int, int] = (0, 0, 0)  # earned, spun, lapsed
+    won: tuple[tuple[str, int], ...] = ()  # what the wheel gave: the prize as won, how many times
 
     @property
     def redemption_rate(self) -> float | None:
@@ -136,6 +138,8 @@ class ReportService(ServiceBase):
             )
             referrals = await uow.referrals.counts(merchant.id)
             causes = await _causes(uow, merchant.id)
+            spins = await uow.wheel.counts(merchant.id or 0)
+            won = tuple(sorted((await uow.wheel.won(merchant.id or 0)).items()))
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -158,6 +162,8 @@ class ReportService(ServiceBase):
             levels=levels,
             referrals=referrals,
             causes=causes,
+            spins=spins,
+            won=won,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:

@@ -11,6 +11,7 @@ from kartu.services.base import ServiceBase
 from kartu.services.bonuses import BonusService
 from kartu.services.causes import CauseService
 from kartu.services.tiers import TierService
+from kartu.services.wheel import WheelService
 from kartu.storage.models import Merchant, Program
 
 
@@ -24,6 +25,7 @@ class SweepReport:
     bonuses_given: int = 0  # birthdays today, and referrals paid
     levels_changed: int = 0  # cards warned or moved down at the periodic review
     causes_done: int = 0  # causes that reached their target or ended (their givers are told)
+    spins_lapsed: int = 0
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -49,6 +51,7 @@ class UpkeepService(ServiceBase):
                 bonuses_given=report.bonuses_given + part.bonuses_given,
                 levels_changed=report.levels_changed + part.levels_changed,
                 causes_done=report.causes_done + part.causes_done,
+                spins_lapsed=report.spins_lapsed + part.spins_lapsed,
             )
         return report
 
@@ -87,7 +90,8 @@ class UpkeepService(ServiceBase):
         given = await bonuses.birthdays(merchant, program) + await bonuses.referrals(merchant, program)
         moved = await TierService(self.db, self.clock, self.settings).review_all(merchant, program)
         done = await CauseService(self.db, self.clock, self.settings).close_and_tell(merchant)
-        return SweepReport(1, cards, rewards, queued, batches, given, moved, done)
+        lapsed = await WheelService(self.db, self.clock, self.settings).lapse(merchant.id or 0)
+        return SweepReport(1, cards, rewards, queued, batches, given, moved, done, lapsed)
 
     async def _expire_points(self, merchant_id: int) -> int:
         """Lapse the merchant's due point batches, a chunk per transaction (even when the shop has

@@ -52,6 +52,13 @@ class Program(SQLModel, table=True):
     tier_basis: str = Field(max_length=8, default="visits")  # "visits" or "spend"
     tier_window_months: int = 12
     tier_grace_days: int = 30  # below a level's threshold at a review: this long to get back
+    # Spin the wheel: which purchases earn a spin ("off", "every" n-th, "amount" of at least).
+    spin_rule: str = Field(max_length=8, default="off")
+    spin_every: int = 1
+    spin_min_amount: int = Field(
+        default=0, sa_column=Column(BigInteger(), nullable=False, server_default="0")
+    )
+    spin_valid_days: int = 7
     updated_at: datetime = _when()
 
 
@@ -345,6 +352,46 @@ class CauseOffer(SQLModel, table=True):
     status: str = Field(max_length=12, default="pending")  # pending, given, cancelled
     created_at: datetime = _when()
     expires_at: datetime = _when()
+
+
+class WheelPrize(SQLModel, table=True):
+    """A slice of a shop's wheel: what it gives, its published odds and its budgets."""
+
+    __tablename__ = "wheel_prize"
+    __table_args__ = (Index("ix_wheel_prize_shop", "merchant_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    kind: str = Field(max_length=8)  # stamps, points, item, nothing
+    amount: int = 0
+    catalogue_item_id: int | None = Field(default=None, foreign_key="catalogue_item.id")
+    label: str = Field(max_length=48)
+    odds: int  # hundredths of a percent (2500: 25%)
+    daily_budget: int | None = None
+    monthly_budget: int | None = None
+    position: int = 0
+    deleted_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class Spin(SQLModel, table=True):
+    """One spin a purchase earned (once per purchase), until it is spun or lapses."""
+
+    __table_args__ = (
+        Index("ix_spin_ready", "merchant_id", "person_id", "status"),
+        Index("ix_spin_won", "merchant_id", "prize_id", "spun_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    source: str = Field(max_length=64, unique=True)  # the purchase that earned it
+    status: str = Field(max_length=8, default="ready")  # ready, spun, expired
+    earned_at: datetime = _when()
+    expires_at: datetime = _when()
+    prize_id: int | None = Field(default=None, foreign_key="wheel_prize.id")
+    outcome: str | None = Field(default=None, max_length=48)  # the prize's label as won
+    spun_at: datetime | None = _when(nullable=True)
 
 
 class Referral(SQLModel, table=True):

@@ -26,6 +26,7 @@ from kartu.storage.repositories.surveys import SurveyRepository
 from kartu.storage.repositories.sweeps import SweepRepository
 from kartu.storage.repositories.tiers import TierRepository
 from kartu.storage.repositories.updates import UpdateRepository
+from kartu.storage.repositories.wheel import WheelRepository
 
 
 class UnitOfWork:
@@ -56,5 +57,6 @@ class UnitOfWork:
         self.referrals = ReferralRepository(session)
         self.tiers = TierRepository(session)
         self.causes = CauseRepository(session)
+        self.wheel = WheelRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

@@ -146,6 +146,15 @@ class CatalogueRepository(Repository):
         self.session.add(item)
         await self.session.flush()
 
+    async def by_name(self, merchant_id: int, name: str) -> CatalogueItem | None:
+        """A catalogue reward of the shop by its name, in any case (a wheel prize names one)."""
+        wanted = " ".join(name.split()).casefold()
+        return next((item for item in await self.items(merchant_id) if item.name.casefold() == wanted), None)
+
+    async def in_stock(self, item_id: int) -> bool:
+        item = await self.session.get(CatalogueItem, item_id)
+        return item is not None and item.deleted_at is None and (item.stock is None or item.stock > 0)
+
     async def take_one(self, item_id: int) -> bool:
         """One from stock (unlimited stock always has one); ``False`` when none is left."""
         result = await self.session.execute(

@@ -1,0 +1,43 @@
+"""Spin the wheel through the bot: the owner adds a prize and says what earns a spin; a purchase
+earns one (with a Spin button); the customer sees the odds, spins, watches the wheel turn (an
+animated GIF) and gets the prize; a second tap spins nothing."""
+
+from __future__ import annotations
+
+from kartu.sandbox import TelegramUser
+from tests.e2e.world import World
+
+
+async def _answer(owner: TelegramUser, button: str, value: str) -> str:
+    screen = await owner.ask("/wheel")
+    await owner.press(screen, button)
+    await owner.next_message()  # the question
+    return (await owner.ask(value)).body
+
+
+async def test_a_spin_through_the_bot(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+    join = await world.create_shop()
+    await world.hire(owner, barista)
+    assert "10/hari" in await _answer(owner, "➕", "2 stempel; 100%; 1/hari; 200%")  # refused: a bad budget
+    assert "• 2 stempel — 100% · 1/hari" in await _answer(owner, "➕", "2 stempel; 100%; 1/hari")
+    assert "Setiap pembelian" in await _answer(owner, "🎯", "tiap")
+
+    customer = world.user(304, "Rudi", "en")
+    code = await world.join(customer, join)
+    prompt = await barista.ask(code)
+    await barista.press(prompt, "Confirm")
+    await customer.next_message()  # the card
+    earned = await customer.next_message()  # with the purchase, not on the scheduler's turn
+    assert "earned a spin of the wheel" in earned.body
+
+    wheel = await customer.ask("/spin")
+    assert "• 2 stamps — 100%" in wheel.body and "You have 1 spin" in wheel.body
+    spin = wheel.buttons()[0]["callback_data"]
+    await customer.press(earned, "Spin")
+    animation = await customer.next_message()
+    assert animation.method == "sendAnimation" and (animation.document or b"").startswith(b"GIF89a")
+    won = await customer.next_message()
+    assert "🎉 You won 2 stamps at <b>Kopi Senja</b>!" in won.body
+    again = await customer.press(wheel, data=spin)
+    assert again.show_alert and "no spin left" in (again.text or "")
+    assert "3/10" in (await customer.ask("/card")).body
