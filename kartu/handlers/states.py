@@ -71,3 +71,15 @@ class WheelForm(StatesGroup):
     """The owner adds a prize or changes what earns a spin: one line."""
 
     value = State()
+
+
+class PartnerForm(StatesGroup):
+    """The owner proposes a partnership step by step, or sets the shop's address or location."""
+
+    shop = State()
+    condition = State()
+    voucher = State()
+    limits = State()
+    confirm = State()
+    address = State()
+    location = State()

@@ -35,6 +35,10 @@ class Kind(StrEnum):
     CAUSE_DONE = "cause_done"
     SPIN_EARNED = "spin_earned"
     SPIN_RESULT = "spin_result"
+    PARTNER_OFFER = "partner_offer"
+    PARTNER_NEWS = "partner_news"
+    PARTNER_VOUCHER = "partner_voucher"
+    PARTNER_SETTLEMENT = "partner_settlement"
 
 
 CATEGORY_OF = {
@@ -54,6 +58,10 @@ CATEGORY_OF = {
     Kind.CAUSE_DONE: Category.PROMO,
     Kind.SPIN_EARNED: Category.RESULT,
     Kind.SPIN_RESULT: Category.RESULT,
+    Kind.PARTNER_OFFER: Category.SERVICE,
+    Kind.PARTNER_NEWS: Category.SERVICE,
+    Kind.PARTNER_VOUCHER: Category.RESULT,
+    Kind.PARTNER_SETTLEMENT: Category.SERVICE,
 }
 
 MAX_ATTEMPTS = 5

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.codes import format_code
+from kartu.services.partners import VoucherRow
 from kartu.services.reports import CauseRow, LedgerRow, MemberRow
 
 MEMBER_COLUMNS = (
@@ -39,6 +40,16 @@ LEDGER_COLUMNS = (
 )
 
 
+VOUCHER_COLUMNS = (
+    "code",
+    "voucher",
+    "from_shop",
+    "to_shop",
+    "issued_at",
+    "expires_at",
+    "redeemed_at",
+    "value",
+)
 CAUSE_COLUMNS = ("cause", "status", "target", "pledged", "paid", "givers", "last_day")
 
 
@@ -139,5 +150,25 @@ def causes_csv(causes: Iterable[CauseRow], timezone: str, words: ExportWords) ->
                 (c.ends_at.astimezone(ZoneInfo(timezone)) - timedelta(days=1)).strftime("%Y-%m-%d"),
             )
             for c in causes
+        ),
+    )
+
+
+def vouchers_csv(vouchers: Iterable[VoucherRow], words: ExportWords) -> bytes:
+    """Partner vouchers either way, for the monthly settlement (times in UTC: two shops may differ)."""
+    return _csv(
+        _header(VOUCHER_COLUMNS, words),
+        (
+            (
+                format_code(v.code),
+                v.voucher,
+                v.from_shop,
+                v.to_shop,
+                _when(v.issued_at, "UTC"),
+                _when(v.expires_at, "UTC"),
+                _when(v.redeemed_at, "UTC"),
+                v.value if v.redeemed_at else 0,
+            )
+            for v in vouchers
         ),
     )

@@ -277,3 +277,24 @@ class WheelAction(CallbackData, prefix="wheel"):
 
     action: WheelStep
     prize_id: RowId = 0
+
+
+class PartnerStep(StrEnum):
+    SHOW = "show"
+    PROPOSE = "propose"
+    ADDRESS = "address"
+    LOCATION = "location"
+    VOUCHERS = "vouchers"  # the vouchers' CSV
+    SEND = "send"  # the proposal, after the summary
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    END = "end"  # asks first
+    END_CONFIRMED = "end_ok"
+
+
+class PartnerAction(CallbackData, prefix="partner"):
+    """The owner's /partners screen and a proposal's buttons; ``partnership_id`` is re-checked
+    against the owner's shop (the partner's owners decide, either side ends)."""
+
+    action: PartnerStep
+    partnership_id: RowId = 0

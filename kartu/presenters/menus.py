@@ -91,6 +91,7 @@ OWNER_COMMANDS = {
     "tiers": N_("Levels like Silver and Gold, and their private groups"),
     "causes": N_("A cause your shop and customers give to"),
     "wheel": N_("Prizes of the wheel, their odds and budgets"),
+    "partners": N_("Vouchers with partner shops"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -192,6 +193,7 @@ def owner_help() -> HTML:
             html(_("/tiers — levels like Silver and Gold, their perks and private groups")),
             html(_("/causes — a cause your shop gives to with every purchase, its payouts")),
             html(_("/wheel — prizes of the wheel with their odds and budgets, and what earns a spin")),
+            html(_("/partners — vouchers with partner shops, your address and map, the monthly settlement")),
         ],
     )
 

@@ -18,6 +18,12 @@ from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAns
 from kartu.presenters.causes import cause_done_notice
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
+from kartu.presenters.partners import (
+    partner_news_notice,
+    partner_offer_notice,
+    partner_voucher_notice,
+    settlement_notice,
+)
 from kartu.presenters.points import earned_line, points_adjusted_notice, points_reminder_notice, return_button
 from kartu.presenters.tiers import invite_label, tier_notice
 from kartu.presenters.wheel import spin_earned_notice, spin_result_notice
@@ -30,11 +36,15 @@ from kartu.services.delivery import (
     CodeLockNotice,
     LowRatingAlertNotice,
     Notice,
+    PartnerNewsNotice,
+    PartnerOfferNotice,
+    PartnerVoucherNotice,
     PointsAdjustedNotice,
     PointsReminderNotice,
     RewardIssuedNotice,
     RewardRedeemedNotice,
     RewardReminderNotice,
+    SettlementNotice,
     SpinEarnedNotice,
     SpinResultNotice,
     StampReminderNotice,
@@ -62,6 +72,9 @@ class Rendered:
     photo_key: Hashable | None = None  # a picture Kartu drew: sent by file_id once uploaded
     invites: tuple[tuple[int, str], ...] = ()  # groups to invite to: a one-person link each, as a button
     removals: tuple[int, ...] = ()  # groups to take the recipient out of before sending
+    venue: tuple[float, float, str, str] | None = (
+        None  # "How to get there" after the text: lat, lon, name, address
+    )
 
 
 def broadcast_text(shop: str, text: str) -> HTML:
@@ -87,6 +100,12 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
                     )
                 )
             return await _card_update(notice)
+    if isinstance(notice, PartnerVoucherNotice):
+        with i18n.context(), i18n.use_locale(notice.language):
+            venue = None
+            if notice.location is not None:
+                venue = (*notice.location, notice.to_shop, notice.address or notice.to_shop)
+            return Rendered(partner_voucher_notice(notice), venue=venue)
     if isinstance(notice, TierNotice):
         with i18n.context(), i18n.use_locale(notice.language):
             invites = tuple((chat, invite_label(title)) for chat, title in notice.invites)
@@ -215,6 +234,12 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return bonus_notice(notice), None
             case CauseDoneNotice():
                 return cause_done_notice(notice), None
+            case PartnerOfferNotice():
+                return partner_offer_notice(notice)
+            case PartnerNewsNotice():
+                return partner_news_notice(notice), None
+            case SettlementNotice():
+                return settlement_notice(notice), None
             case SpinEarnedNotice():
                 return spin_earned_notice(notice)
             case SpinResultNotice():

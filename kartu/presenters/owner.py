@@ -351,6 +351,13 @@ EXPORT_HEADERS = {
     "paid": N_("Paid to the cause (Rp)"),
     "givers": N_("Givers"),
     "last_day": N_("Last day"),
+    "voucher": N_("Voucher"),
+    "from_shop": N_("Earned at"),
+    "to_shop": N_("Used at"),
+    "issued_at": N_("Given (UTC)"),
+    "expires_at": N_("Expires (UTC)"),
+    "redeemed_at": N_("Used (UTC)"),
+    "value": N_("Value (Rp)"),
 }
 
 
@@ -376,6 +383,7 @@ EXPORT_VALUES = {
     "cause": N_("rupiah to a cause"),
     "donation": N_("given to a cause"),
     "shop_gift": N_("the shop's gift to a cause"),
+    "partner": N_("partner voucher"),
     "spin": N_("wheel spin"),
     "earned": N_("earned by a purchase"),
     "spun": N_("wheel spun"),

@@ -170,6 +170,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(
                 _("The customer has only {balance} points; nothing was taken."), balance=error.balance
             )
+        case errors.PromptClosed(status="decided"):
+            return _("This proposal was already answered.")
         case errors.PromptClosed(status="spun"):
             return _("You have no spin left. A purchase can earn the next one.")
         case errors.PromptClosed(status="given"):
@@ -217,6 +219,28 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("That reward can no longer be given (used, given or expired). Nothing was given.")
         case errors.NothingToGive():
             return _("You do not hold that many now. Nothing was given.")
+        case errors.InvalidSetting() if error.field == "partner_unknown":
+            return _(
+                "No shop has that code. Ask its owner for the code /partners shows them, or their join link."
+            )
+        case errors.InvalidSetting() if error.field == "partner_self":
+            return _("That is your own shop. A partnership is with another shop.")
+        case errors.InvalidSetting() if error.field == "partner_exists":
+            return _(
+                "You already have a partnership or a proposal with that shop. End it in /partners first."
+            )
+        case errors.InvalidSetting() if error.field == "partner_condition":
+            return _("Please send over 500.000 (one purchase of at least that) or 5 visits.")
+        case errors.InvalidSetting() if error.field == "partner_voucher":
+            return _(
+                "Please send it like 10% off any ring; 50.000; terms (up to 64 characters for the voucher)."
+            )
+        case errors.InvalidSetting() if error.field == "partner_limits":
+            return _("Please send it like 30 days; 100 a month (1 to 365 days, 1 to 100.000 a month).")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "address":
+            return plain(_("Please keep the address to {high} characters, or send - for none."), high=high)
+        case errors.InvalidSetting() if error.field == "location":
+            return _("That location cannot be used. Please send your shop's location again.")
         case errors.InvalidSetting() if error.field == "prize":
             return _(
                 "Please send the prize like 2 stamps; 25%; 10/day — or 50 points; 10% — or a catalogue reward: Iced Latte; 5%."

@@ -89,6 +89,11 @@ class TelegramUser:
             content["caption"] = caption
         return await self.emulator.push_update("message", self._message(**content))
 
+    async def send_location(self, latitude: float, longitude: float) -> int:
+        """Share a location (📎 → Location)."""
+        location = {"latitude": latitude, "longitude": longitude}
+        return await self.emulator.push_update("message", self._message(location=location))
+
     async def press(
         self, message: SentMessage, label: str | None = None, *, data: str | None = None
     ) -> CallbackAnswer:

@@ -62,6 +62,7 @@ class SentMessage:
     method: str = "sendMessage"
     plain: str = ""  # the text or caption as Telegram shows it (markup parsed away)
     entities: list[Entity] = field(default_factory=list)
+    venue: tuple[float, float] | None = None  # sendVenue: where
 
     @property
     def body(self) -> str:
@@ -179,6 +180,7 @@ class BotAPIEmulator:
             "sendphoto": self._send_photo,
             "senddocument": self._send_document,
             "sendanimation": self._send_animation,
+            "sendvenue": self._send_venue,
             "editmessagetext": lambda params: self._edit(params, "text"),
             "editmessagecaption": lambda params: self._edit(params, "caption"),
             "editmessagereplymarkup": lambda params: self._edit(params, None),
@@ -570,7 +572,12 @@ class BotAPIEmulator:
             {"type": e.type, "offset": e.offset, "length": e.length, **({"url": e.url} if e.url else {})}
             for e in message.entities
         ]
-        if message.text is not None:
+        if message.venue is not None:  # a venue has no text: its title and address are the venue's
+            title, _, address = (message.text or "").partition("\n")
+            location = {"latitude": message.venue[0], "longitude": message.venue[1]}
+            data["venue"] = {"location": location, "title": title, "address": address}
+            data["location"] = location
+        elif message.text is not None:
             data["text"] = message.plain
             if entities:
                 data["entities"] = entities
@@ -670,6 +677,24 @@ class BotAPIEmulator:
             file_id=file_id,
             plain=plain,
             entities=entities,
+        )
+
+    def _send_venue(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            latitude, longitude = float(params["latitude"]), float(params["longitude"])
+        except (KeyError, TypeError, ValueError):
+            raise TelegramRefusal("wrong latitude or longitude specified") from None
+        title, address = str(params.get("title") or ""), str(params.get("address") or "")
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise TelegramRefusal("wrong latitude or longitude specified")
+        if not title.strip() or not address.strip():
+            raise TelegramRefusal("venue title and address must be non-empty")
+        return self._store(
+            params,
+            "sendVenue",
+            text=f"{title}\n{address}",
+            plain=f"{title}\n{address}",
+            venue=(latitude, longitude),
         )
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -183,6 +183,15 @@ class OutboxDispatcher:
             rows.append([InlineKeyboardButton(text=label, url=link)])
         return replace(rendered, markup=InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
 
+    async def _venue(self, chat_id: int, venue: tuple[float, float, str, str]) -> None:
+        """The map after a message that names a place: best effort (the text already carries the
+        address), and never a reason to send the text again."""
+        latitude, longitude, title, address = venue
+        try:
+            await self.bot.send_venue(chat_id, latitude, longitude, title[:64], address[:128])
+        except TelegramAPIError as error:
+            log.warning("could not send a venue to %s: %s", chat_id, error.message)
+
     async def _send(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
         try:
             if rendered.invites or rendered.removals:
@@ -200,6 +209,8 @@ class OutboxDispatcher:
                     await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)
             finally:
                 self.pacer.sent(message.chat_id)
+            if rendered.venue is not None:
+                await self._venue(message.chat_id, rendered.venue)
         except TelegramRetryAfter as error:
             self.pacer.pause(error.retry_after)
             await self.services.delivery.throttled(message.id, error.retry_after)

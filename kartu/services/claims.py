@@ -9,12 +9,11 @@ from datetime import datetime
 from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, next_claim_allowed
 from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimNeedsAmount, ClaimTooSoon, OwnPurchase
 from kartu.services.access import Workplace, require_member, require_staff
+from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase, card_view
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
-from kartu.services.tiers import move_card
 from kartu.services.views import CardView, Recipient
-from kartu.services.wheel import earn_spin
 from kartu.storage.models import PurchaseClaim
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -145,9 +144,9 @@ class ClaimService(ServiceBase):
                     place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source
                 ),
             )
-        moved = await move_card(uow, now, place.merchant, program, claim.person_id)
-        spin = await earn_spin(uow, now, place.merchant, program, claim.person_id, f"spin:{source}", amount)
-        return result.also(moved).also(spin)
+        return result.also(
+            *await after_purchase(uow, now, place.merchant, program, claim.person_id, source, amount)
+        )
 
     async def toggle_duty(self, staff_telegram_id: int) -> bool:
         """Staff say they are (or are no longer) on duty; returns the new state."""

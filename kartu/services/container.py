@@ -16,6 +16,7 @@ from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
 from kartu.services.feedback import FeedbackService
 from kartu.services.merchants import MerchantService
+from kartu.services.partners import PartnerService
 from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
 from kartu.services.tiers import TierService
@@ -41,6 +42,7 @@ class Services:
     tiers: TierService
     causes: CauseService
     wheel: WheelService
+    partners: PartnerService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -61,4 +63,5 @@ class Services:
             tiers=TierService(db, clock, settings),
             causes=CauseService(db, clock, settings),
             wheel=WheelService(db, clock, settings),
+            partners=PartnerService(db, clock, settings),
         )

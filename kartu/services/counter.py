@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from kartu.config import Settings
-from kartu.loyalty.clock import Clock
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
@@ -30,14 +28,14 @@ from kartu.loyalty.program import local_day_start, parse_purchase_count
 from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
+from kartu.services.after_purchase import after_purchase, nothing_after
 from kartu.services.base import ServiceBase, points_rules_of
 from kartu.services.crediting import Purchase, PurchaseResult, credit, within_cap
 from kartu.services.points import Sale, credit_sale
-from kartu.services.tiers import TierService, move_card
+from kartu.services.tiers import Moved
 from kartu.services.views import Recipient
-from kartu.services.wheel import WheelService, earn_spin
 from kartu.storage.counter import CodeHolder, CounterStatements, Decided
-from kartu.storage.database import Database
+from kartu.storage.courier import Parcel
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -117,11 +115,6 @@ def _sale(decided: Decided) -> Sale:
 
 
 class CounterService(ServiceBase):
-    def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
-        super().__init__(db, clock, settings)
-        self.tiers = TierService(db, clock, settings)  # levels reached by a purchase
-        self.wheel = WheelService(db, clock, settings)  # spins earned by a purchase
-
     async def open_code(self, staff_telegram_id: int, text: str) -> PurchasePromptView | RedeemPromptView:
         """Staff sent a bare code: a customer's code opens a purchase, a reward code a redemption."""
         canonical = normalize_code(text)
@@ -487,12 +480,7 @@ class CounterService(ServiceBase):
                 if decided is not None:
                     result = await self._credit(statements, now, decided, kind)
             if decided is not None:
-                moved = await self.tiers.after_purchase(decided.merchant_id, decided.customer_id)
-                source = _source(decided, kind)
-                spin = await self.wheel.after_purchase(
-                    decided.merchant_id, decided.customer_id, source, decided.amount
-                )
-                return result.also(moved).also(spin)
+                return result.also(*await self._after(decided, kind))
         # Any other tap: find out what to say (or, with no driver, confirm it here).
         async with self.db.write() as uow:
             place, prompt = await self._open_prompt(uow, staff_telegram_id, token, kind)
@@ -510,17 +498,36 @@ class CounterService(ServiceBase):
                 prompt.amount,
             )
             result = await self._credit(uow.counter, now, decided, kind)
-            moved = await move_card(uow, now, place.merchant, place.program, prompt.customer_person_id)
-            spin = await earn_spin(
+            return result.also(
+                *await after_purchase(
+                    uow,
+                    now,
+                    place.merchant,
+                    place.program,
+                    decided.customer_id,
+                    _source(decided, kind),
+                    decided.amount,
+                )
+            )
+
+    async def _after(self, decided: Decided, kind: str) -> list[Moved | Parcel | None]:
+        """A level, a spin, partners' vouchers: in a transaction right after the purchase's."""
+        if nothing_after(decided.merchant_id):
+            return []
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.get(decided.merchant_id)
+            if merchant is None:
+                return []
+            program = await uow.programs.for_merchant(decided.merchant_id)
+            return await after_purchase(
                 uow,
-                now,
-                place.merchant,
-                place.program,
-                prompt.customer_person_id,
-                f"spin:{_source(decided, kind)}",
+                self.clock.now(),
+                merchant,
+                program,
+                decided.customer_id,
+                _source(decided, kind),
                 decided.amount,
             )
-            return result.also(moved).also(spin)
 
     async def _credit(
         self, statements: CounterStatements, now: datetime, decided: Decided, kind: str

@@ -49,13 +49,17 @@ class PurchaseResult:
     amount: int | None = None
     gift: tuple[str, int] | None = None
 
-    def also(self, then: Moved | Parcel | None) -> PurchaseResult:
-        """This result with news the purchase caused next (a move up a level, a spin earned),
-        delivered after its own."""
-        news = then.news if then is not None and not isinstance(then, Parcel) else then
-        if news is None:
-            return self
-        return replace(self, news=(*self.news, news.idempotency_key), taken=(*self.taken, news))
+    def also(self, *then: Moved | Parcel | None) -> PurchaseResult:
+        """This result with news the purchase caused next (a move up a level, a spin earned, a
+        partner's voucher), delivered after its own."""
+        result = self
+        for item in then:
+            news = item.news if item is not None and not isinstance(item, Parcel) else item
+            if news is not None:
+                result = replace(
+                    result, news=(*result.news, news.idempotency_key), taken=(*result.taken, news)
+                )
+        return result
 
     @property
     def notices(self) -> Mapping[str, Notice]:

@@ -184,6 +184,60 @@ class SpinResultNotice:
 
 
 @dataclass(frozen=True)
+class PartnerOfferNotice:
+    """To the partner shop's owners: a proposal to accept or decline (buttons: the partnership)."""
+
+    language: str
+    partnership_id: int
+    from_shop: str
+    condition: str
+    condition_value: int
+    voucher: str
+    voucher_value: int
+    terms: str
+    valid_days: int
+    monthly_cap: int
+
+
+@dataclass(frozen=True)
+class PartnerNewsNotice:
+    """To a shop's owners: the other shop accepted, declined or ended a partnership."""
+
+    language: str
+    event: str  # active, declined, ended
+    other_shop: str
+
+
+@dataclass(frozen=True)
+class PartnerVoucherNotice:
+    """To a customer: a partner shop's voucher, with how to get there."""
+
+    language: str
+    from_shop: str
+    to_shop: str
+    voucher: str
+    code: str
+    expires_at: datetime
+    timezone: str
+    terms: str
+    address: str
+    location: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
+class SettlementNotice:
+    """To both shops' owners: last month's vouchers of a partnership."""
+
+    language: str
+    month: str
+    from_shop: str
+    to_shop: str
+    issued: int
+    redeemed: int
+    value: int
+
+
+@dataclass(frozen=True)
 class CodeLockNotice:
     """To owners: a staff account was locked out of code entry."""
 
@@ -210,6 +264,10 @@ Notice = (
     | CauseDoneNotice
     | SpinEarnedNotice
     | SpinResultNotice
+    | PartnerOfferNotice
+    | PartnerNewsNotice
+    | PartnerVoucherNotice
+    | SettlementNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -340,6 +398,8 @@ class DeliveryService(ServiceBase):
                         str(params.get("unit", "points")),
                         params.get("friend"),
                     )
+                case Kind.PARTNER_OFFER | Kind.PARTNER_NEWS | Kind.PARTNER_SETTLEMENT | Kind.PARTNER_VOUCHER:
+                    return await self._partner_notice(uow, message, language)
                 case Kind.SPIN_EARNED:
                     spin = await uow.wheel.spin(message.subject_id)
                     if spin is None or spin.status != "ready" or spin.expires_at <= self.clock.now():
@@ -448,6 +508,69 @@ class DeliveryService(ServiceBase):
             invites,
             removals,
             (await uow.programs.for_merchant(card.merchant_id)).points_enabled,
+        )
+
+    async def _partner_notice(self, uow: UnitOfWork, message: Parcel, language: str) -> Notice | None:
+        params = json.loads(message.params or "{}")
+        if message.kind == Kind.PARTNER_VOUCHER:
+            reward = await uow.rewards.get(message.subject_id or 0)
+            partnership = await uow.partners.get(reward.partnership_id or 0) if reward else None
+            if reward is None or partnership is None or reward.redeemed_at is not None:
+                return None
+            source, target = (
+                await uow.merchants.get(partnership.from_merchant_id),
+                await uow.merchants.get(partnership.to_merchant_id),
+            )
+            if source is None or target is None:
+                return None
+            located = target.latitude is not None and target.longitude is not None
+            return PartnerVoucherNotice(
+                language,
+                source.name,
+                target.name,
+                reward.name,
+                reward.code,
+                reward.expires_at,
+                target.timezone,
+                partnership.terms,
+                target.address,
+                (target.latitude, target.longitude) if located else None,  # type: ignore[arg-type]
+            )
+        partnership = await uow.partners.get(message.subject_id or 0)
+        if partnership is None:
+            return None
+        source, target = (
+            await uow.merchants.get(partnership.from_merchant_id),
+            await uow.merchants.get(partnership.to_merchant_id),
+        )
+        if source is None or target is None:
+            return None
+        match message.kind:
+            case Kind.PARTNER_OFFER:
+                if partnership.status != "proposed":
+                    return None
+                return PartnerOfferNotice(
+                    language,
+                    partnership.id or 0,
+                    source.name,
+                    partnership.condition,
+                    partnership.condition_value,
+                    partnership.voucher,
+                    partnership.voucher_value,
+                    partnership.terms,
+                    partnership.valid_days,
+                    partnership.monthly_cap,
+                )
+            case Kind.PARTNER_NEWS:
+                return PartnerNewsNotice(language, str(params.get("event", "")), str(params.get("shop", "")))
+        return SettlementNotice(
+            language,
+            str(params.get("month", "")),
+            source.name,
+            target.name,
+            int(params.get("issued", 0)),
+            int(params.get("redeemed", 0)),
+            int(params.get("value", 0)),
         )
 
     async def _stamp_reminder(

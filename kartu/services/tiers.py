@@ -293,28 +293,6 @@ class TierService(ServiceBase):
     def _forget(self, merchant_id: int) -> None:
         _has_levels.pop(merchant_id, None)
 
-    async def has_levels(self, merchant_id: int) -> bool:
-        """Whether the shop has levels (kept 30 s: the counter asks after every purchase)."""
-        known = _has_levels.get(merchant_id)
-        if known is not None and time.monotonic() - known[0] < _HAS_LEVELS_TTL:
-            return known[1]
-        async with self.db.read() as uow:
-            answer = await uow.tiers.any(merchant_id)
-        _has_levels[merchant_id] = (time.monotonic(), answer)
-        return answer
-
-    async def after_purchase(self, merchant_id: int, person_id: int) -> Moved | None:
-        """A stamp purchase was confirmed on the counter's hot path: move the card up if it reached
-        a level (its own transaction, right after; shops without levels skip it)."""
-        if not await self.has_levels(merchant_id):
-            return None
-        async with self.db.write() as uow:
-            merchant = await uow.merchants.get(merchant_id)
-            if merchant is None:
-                return None
-            program = await uow.programs.for_merchant(merchant_id)
-            return await move_card(uow, self.clock.now(), merchant, program, person_id)
-
     async def review_all(self, merchant: Merchant, program: Program) -> int:
         """The periodic review: each card holding a level, once a day; a warning before a level is
         lost, then the move down after the grace period. The number of cards that changed."""

@@ -168,6 +168,12 @@ async def earn_spin(
     )
 
 
+def known_without_spins(merchant_id: int) -> bool:
+    """This process learnt in the last 30 s that the shop gives no spins (the counter skips them)."""
+    known = _rule_cache.get(merchant_id)
+    return known is not None and not known[1] and time.monotonic() - known[0] < _RULE_TTL
+
+
 class WheelService(ServiceBase):
     # -- owners -------------------------------------------------------------------------------------
 
@@ -407,23 +413,6 @@ class WheelService(ServiceBase):
         return None
 
     # -- the counter and the sweep ------------------------------------------------------------------
-
-    async def after_purchase(
-        self, merchant_id: int, person_id: int, source: str, amount: int | None
-    ) -> Parcel | None:
-        """A purchase confirmed on the counter's hot path: a spin if it earns one (its own
-        transaction, right after; shops without a wheel skip it, known for 30 s)."""
-        known = _rule_cache.get(merchant_id)
-        if known is not None and not known[1] and time.monotonic() - known[0] < _RULE_TTL:
-            return None
-        async with self.db.write() as uow:
-            merchant = await uow.merchants.get(merchant_id)
-            if merchant is None:
-                return None
-            program = await uow.programs.for_merchant(merchant_id)
-            return await earn_spin(
-                uow, self.clock.now(), merchant, program, person_id, f"spin:{source}", amount
-            )
 
     async def lapse(self, merchant_id: int) -> int:
         """Ready spins past their expiry lapse, each with its ledger row."""

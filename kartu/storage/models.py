@@ -20,6 +20,9 @@ class Merchant(SQLModel, table=True):
     name: str = Field(max_length=64)
     timezone: str = Field(max_length=64, default="Asia/Jakarta")
     quiet_hours: str = Field(max_length=16, default="21:00-08:00")
+    address: str = Field(max_length=200, default="")  # shown on partner vouchers
+    latitude: float | None = None  # "How to get there" on partner vouchers
+    longitude: float | None = None
     created_at: datetime = _when()
 
 
@@ -184,6 +187,7 @@ class Reward(SQLModel, table=True):
     catalogue_item_id: int | None = Field(default=None, foreign_key="catalogue_item.id")
     points_price: int | None = None  # bought with points from the catalogue
     returned_at: datetime | None = _when(nullable=True)  # given back for its points
+    partnership_id: int | None = Field(default=None, foreign_key="partnership.id")  # a partner's voucher
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -392,6 +396,29 @@ class Spin(SQLModel, table=True):
     prize_id: int | None = Field(default=None, foreign_key="wheel_prize.id")
     outcome: str | None = Field(default=None, max_length=48)  # the prize's label as won
     spun_at: datetime | None = _when(nullable=True)
+
+
+class Partnership(SQLModel, table=True):
+    """Two shops' handshake: customers who meet ``condition`` at the first get the second's voucher,
+    redeemed there (a reward of the second shop)."""
+
+    __table_args__ = (Index("ix_partnership_from", "from_merchant_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    from_merchant_id: int = Field(foreign_key="merchant.id")  # where customers earn the voucher
+    to_merchant_id: int = Field(foreign_key="merchant.id")  # where they use it
+    condition: str = Field(max_length=8)  # amount (one purchase of at least), visits (every n-th)
+    condition_value: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    voucher: str = Field(max_length=64)  # "10% off any ring"
+    voucher_value: int = 0  # rupiah, for the monthly settlement
+    terms: str = Field(max_length=200, default="")
+    valid_days: int = 30
+    monthly_cap: int = 100
+    status: str = Field(max_length=10, default="proposed")  # proposed, active, declined, ended
+    proposed_by_person_id: int = Field(foreign_key="person.id")
+    created_at: datetime = _when()
+    decided_at: datetime | None = _when(nullable=True)
+    ended_at: datetime | None = _when(nullable=True)
 
 
 class Referral(SQLModel, table=True):

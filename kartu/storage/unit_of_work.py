@@ -14,6 +14,7 @@ from kartu.storage.repositories.conversations import ConversationRepository
 from kartu.storage.repositories.ledger import LedgerRepository
 from kartu.storage.repositories.merchants import MerchantRepository, ProgramRepository
 from kartu.storage.repositories.outbox import OutboxRepository
+from kartu.storage.repositories.partners import PartnerRepository
 from kartu.storage.repositories.people import PersonRepository
 from kartu.storage.repositories.personal_data import PersonalDataRepository
 from kartu.storage.repositories.points import CatalogueRepository, PointsRepository
@@ -58,5 +59,6 @@ class UnitOfWork:
         self.tiers = TierRepository(session)
         self.causes = CauseRepository(session)
         self.wheel = WheelRepository(session)
+        self.partners = PartnerRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))
