@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import best_effort, cancel_form
+from kartu.handlers.common import ask_in_form, best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.states import CauseForm, GiveForm
 from kartu.loyalty.causes import Asset
@@ -125,10 +125,7 @@ async def cause_action(
             return
         case _:  # a line to type
             await services.causes.overview(owner)  # the owner check, before the form opens
-            await state.set_state(CauseForm.value)
-            await state.set_data({"step": str(step)})
-            await query.answer()
-            await query.message.answer(cause_question(step))
+            await ask_in_form(query, state, CauseForm.value, cause_question(step), step=str(step))
             return
     await query.answer()
     await _show_owner(query.message, view, i18n, edit=True)

@@ -26,7 +26,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.groups import one_person_link, take_out
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import best_effort, cancel_form
+from kartu.handlers.common import ask_in_form, best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.states import TierForm
 from kartu.presenters.callbacks import GroupInvite, TierAction, TierStep, VipLink
@@ -79,10 +79,9 @@ async def tier_action(
             view = await services.tiers.levels(owner)  # the owner check, before the form opens
             if step in (TierStep.EDIT, TierStep.PERKS):
                 await services.tiers.level(owner, tier_id)
-            await state.set_state(TierForm.value)
-            await state.set_data({"step": str(step), "tier_id": tier_id})
-            await query.answer()
-            await screen.answer(tier_question(step, view.basis))
+            await ask_in_form(
+                query, state, TierForm.value, tier_question(step, view.basis), step=str(step), tier_id=tier_id
+            )
             return
     await query.answer()
     await best_effort(screen.edit_text(text, reply_markup=markup))

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import best_effort, cancel_form
+from kartu.handlers.common import ask_in_form, best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.states import WheelForm
 from kartu.presenters.callbacks import SpinAction, WheelAction, WheelStep
@@ -70,10 +70,7 @@ async def wheel_action(
             view = await services.wheel.delete_prize(owner, callback_data.prize_id)
         case _:
             await services.wheel.overview(owner)  # the owner check, before the form opens
-            await state.set_state(WheelForm.value)
-            await state.set_data({"step": str(step)})
-            await query.answer()
-            await query.message.answer(wheel_question(step))
+            await ask_in_form(query, state, WheelForm.value, wheel_question(step), step=str(step))
             return
     await query.answer()
     text, markup = wheel_admin_text(view)

@@ -875,7 +875,8 @@ class BotAPIEmulator:
         group.links[link["invite_link"]] = link
         return link
 
-    def _ban_chat_member(self, params: dict[str, Any]) -> bool:
+    def _restrictable(self, params: dict[str, Any]) -> tuple[Group, int]:
+        """The group and the user a ban or unban is for: refused for the group's admins."""
         group = self._group_as_admin(params, "can_restrict_members")
         user_id = int(params.get("user_id") or 0)
         if user_id in group.admins:
@@ -884,19 +885,16 @@ class BotAPIEmulator:
                 if user_id == group.creator
                 else "user is an administrator of the chat"
             )
+        return group, user_id
+
+    def _ban_chat_member(self, params: dict[str, Any]) -> bool:
+        group, user_id = self._restrictable(params)
         group.members.discard(user_id)
         group.banned.add(user_id)
         return True
 
     def _unban_chat_member(self, params: dict[str, Any]) -> bool:
-        group = self._group_as_admin(params, "can_restrict_members")
-        user_id = int(params.get("user_id") or 0)
-        if user_id in group.admins:
-            raise TelegramRefusal(
-                "can't remove chat owner"
-                if user_id == group.creator
-                else "user is an administrator of the chat"
-            )
+        group, user_id = self._restrictable(params)
         if user_id in group.banned:
             group.banned.discard(user_id)
         elif str(params.get("only_if_banned", "")).lower() != "true":

@@ -327,7 +327,9 @@ class Sandbox:
                 {"type": e.type, "offset": e.offset, "length": e.length, "url": e.url} for e in sent.entities
             ],
             "photo": sent.photo is not None,
-            "document": sent.document_name,
+            "animation": sent.method == "sendAnimation",  # drawn inline, as Telegram plays it
+            "document": sent.document_name if sent.method == "sendDocument" else None,
+            "venue": list(sent.venue) if sent.venue else None,
             "edited": sent.edits > 0,
             "inline_keyboard": [
                 [{"text": b["text"], "data": b.get("callback_data"), "url": b.get("url")} for b in row]
@@ -356,6 +358,8 @@ class Sandbox:
             if sent.message_id == message_id and (sent.photo or sent.document):
                 if sent.photo:
                     return web.Response(body=sent.photo, content_type="image/png")
+                if sent.method == "sendAnimation":
+                    return web.Response(body=sent.document, content_type="image/gif")
                 return web.Response(
                     body=sent.document,
                     content_type="text/csv",

@@ -97,6 +97,27 @@ class SalePromptView:
 PURCHASE, REDEEM, SALE = "purchase", "redeem", "sale"
 
 
+def _sale_view(
+    token: str, merchant_name: str, timezone: str, holder: CodeHolder, amount: int, points: int, stamps: int
+) -> SalePromptView:
+    assert holder.rules is not None
+    return SalePromptView(
+        token=token,
+        merchant_name=merchant_name,
+        customer_first_name=holder.first_name,
+        amount=amount,
+        points=points,
+        balance=holder.points,
+        stamps_to_add=stamps,
+        stamps=holder.stamps,
+        stamps_required=holder.rules.stamps_required,
+        customer_username=holder.username,
+        last_visit=holder.last_purchase_at,
+        open_rewards=holder.open_rewards,
+        timezone=timezone,
+    )
+
+
 def _source(decided: Decided, kind: str) -> str:
     """What the purchase is named by in the ledger's keys (a stamp's prompt id, a sale's)."""
     return f"sale-{decided.prompt_id}" if kind == SALE else str(decided.prompt_id)
@@ -252,21 +273,7 @@ class CounterService(ServiceBase):
                 kind=SALE,
                 amount=amount,
             )
-        return SalePromptView(
-            token=token,
-            merchant_name=place.merchant_name,
-            customer_first_name=holder.first_name,
-            amount=amount,
-            points=points,
-            balance=holder.points,
-            stamps_to_add=stamps,
-            stamps=holder.stamps,
-            stamps_required=holder.rules.stamps_required,
-            customer_username=holder.username,
-            last_visit=holder.last_purchase_at,
-            open_rewards=holder.open_rewards,
-            timezone=place.timezone,
-        )
+        return _sale_view(token, place.merchant_name, place.timezone, holder, amount, points, stamps)
 
     def _purchase_view(
         self, token: str, merchant_name: str, timezone: str, holder: CodeHolder, purchases: int
@@ -447,20 +454,14 @@ class CounterService(ServiceBase):
                 prompt = await self._add_prompt(
                     uow, place, SALE, holder.person_id, purchases=1 if stamps else 0, amount=amount
                 )
-                return SalePromptView(
-                    token=prompt.token or "",
-                    merchant_name=place.merchant.name,
-                    customer_first_name=holder.first_name,
-                    amount=amount,
-                    points=points,
-                    balance=holder.points,
-                    stamps_to_add=stamps,
-                    stamps=holder.stamps,
-                    stamps_required=holder.rules.stamps_required,
-                    customer_username=holder.username,
-                    last_visit=holder.last_purchase_at,
-                    open_rewards=holder.open_rewards,
-                    timezone=place.merchant.timezone,
+                return _sale_view(
+                    prompt.token or "",
+                    place.merchant.name,
+                    place.merchant.timezone,
+                    holder,
+                    amount,
+                    points,
+                    stamps,
                 )
             await self._record_miss(uow, place, misses)
         raise UnknownCode()
