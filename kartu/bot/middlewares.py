@@ -77,6 +77,8 @@ class PrivateChatsOnly(BaseMiddleware):
         assert isinstance(event, Update)
         if event.my_chat_member is not None or event.chat_member is not None:
             return await handler(event, data)
+        if event.pre_checkout_query is not None:  # a payment about to be made: no chat, its payer acts
+            return await handler(event, data)
         if user is None or chat is None or not (event.message or event.callback_query):
             return None
         if event.message is not None and not (event.message.text or "").startswith("/"):

@@ -83,3 +83,9 @@ class PartnerForm(StatesGroup):
     confirm = State()
     address = State()
     location = State()
+
+
+class MembershipForm(StatesGroup):
+    """The owner sets the membership offer: one line."""
+
+    value = State()

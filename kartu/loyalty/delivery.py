@@ -39,6 +39,8 @@ class Kind(StrEnum):
     PARTNER_NEWS = "partner_news"
     PARTNER_VOUCHER = "partner_voucher"
     PARTNER_SETTLEMENT = "partner_settlement"
+    MEMBER_ENDING = "member_ending"
+    MEMBER_ENDED = "member_ended"
 
 
 CATEGORY_OF = {
@@ -62,6 +64,8 @@ CATEGORY_OF = {
     Kind.PARTNER_NEWS: Category.SERVICE,
     Kind.PARTNER_VOUCHER: Category.RESULT,
     Kind.PARTNER_SETTLEMENT: Category.SERVICE,
+    Kind.MEMBER_ENDING: Category.SERVICE,
+    Kind.MEMBER_ENDED: Category.SERVICE,
 }
 
 MAX_ATTEMPTS = 5

@@ -16,3 +16,4 @@ class Segment(StrEnum):
     LAPSED = "lapsed"  # no visit (or, never visited, joined) for 30+ days
     CLOSE = "close"  # at least 70% of the card filled
     REWARD = "reward"  # holding an unredeemed reward
+    MEMBERS = "members"  # paid members (a membership's perk: broadcasts for members only)

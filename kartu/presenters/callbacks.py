@@ -298,3 +298,18 @@ class PartnerAction(CallbackData, prefix="partner"):
 
     action: PartnerStep
     partnership_id: RowId = 0
+
+
+class MemberStep(StrEnum):
+    JOIN = "join"  # makes the Stars invoice
+    CANCEL = "cancel"  # the renewal (asks first)
+    CANCEL_CONFIRMED = "cancel_ok"
+    SET = "set"  # the owner's offer line
+    WITHDRAW = "withdraw"
+    SHOW = "show"
+
+
+class MemberAction(CallbackData, prefix="member"):
+    """/member (customers) and /membership (owners): what is acted on is found again server-side."""
+
+    action: MemberStep

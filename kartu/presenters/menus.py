@@ -61,6 +61,8 @@ CUSTOMER_COMMANDS = {
     "birthday": N_("Tell the shop your birthday"),
     "cause": N_("The cause your shop gives to"),
     "spin": N_("Spin the wheel: odds and your spins"),
+    "member": N_("The shop's paid membership"),
+    "paysupport": N_("Help with a payment"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
     "mydata": N_("What Kartu keeps about you"),
@@ -92,6 +94,7 @@ OWNER_COMMANDS = {
     "causes": N_("A cause your shop and customers give to"),
     "wheel": N_("Prizes of the wheel, their odds and budgets"),
     "partners": N_("Vouchers with partner shops"),
+    "membership": N_("A paid membership in Telegram Stars"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -144,6 +147,11 @@ def customer_help() -> HTML:
             html(_("/invite — a link for friends · /birthday — a gift on your birthday")),
             html(_("/cause — the cause your shop gives to, and giving your points, stamps or a reward")),
             html(_("/spin — spin the wheel when a purchase earned you a spin; the odds of each prize")),
+            html(
+                _(
+                    "/member — the shop's paid membership in Telegram Stars · /paysupport — help with a payment"
+                )
+            ),
         ],
     )
 
@@ -194,6 +202,7 @@ def owner_help() -> HTML:
             html(_("/causes — a cause your shop gives to with every purchase, its payouts")),
             html(_("/wheel — prizes of the wheel with their odds and budgets, and what earns a spin")),
             html(_("/partners — vouchers with partner shops, your address and map, the monthly settlement")),
+            html(_("/membership — a paid membership in Telegram Stars · /refund CODE — refund a member")),
         ],
     )
 

@@ -18,6 +18,7 @@ from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAns
 from kartu.presenters.causes import cause_done_notice
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
 from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
+from kartu.presenters.membership import membership_notice
 from kartu.presenters.partners import (
     partner_news_notice,
     partner_offer_notice,
@@ -35,6 +36,7 @@ from kartu.services.delivery import (
     CauseDoneNotice,
     CodeLockNotice,
     LowRatingAlertNotice,
+    MembershipNotice,
     Notice,
     PartnerNewsNotice,
     PartnerOfferNotice,
@@ -220,7 +222,9 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                     date=date_text(notice.expires_at, notice.timezone, notice.language),
                     code=format_code(notice.code),
                 ), None
-            case RewardIssuedNotice() if notice.reward.points_price is not None:
+            case RewardIssuedNotice() if (
+                notice.reward.points_price is not None or not notice.reward.from_card
+            ):
                 reward = notice.reward
                 return html(
                     _(
@@ -240,6 +244,8 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return partner_news_notice(notice), None
             case SettlementNotice():
                 return settlement_notice(notice), None
+            case MembershipNotice():
+                return membership_notice(notice), None
             case SpinEarnedNotice():
                 return spin_earned_notice(notice)
             case SpinResultNotice():

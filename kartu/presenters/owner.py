@@ -384,6 +384,9 @@ EXPORT_VALUES = {
     "donation": N_("given to a cause"),
     "shop_gift": N_("the shop's gift to a cause"),
     "partner": N_("partner voucher"),
+    "stars": N_("Telegram Stars"),
+    "membership": N_("paid membership"),
+    "refund": N_("refunded"),
     "spin": N_("wheel spin"),
     "earned": N_("earned by a purchase"),
     "spun": N_("wheel spun"),
@@ -398,6 +401,7 @@ SEGMENT_LABELS = {
     Segment.LAPSED: N_("Lapsed (no visit for 30+ days)"),
     Segment.CLOSE: N_("Close to a reward (70%+ of the card)"),
     Segment.REWARD: N_("Holding an unused reward"),
+    Segment.MEMBERS: N_("Paid members (/membership)"),
 }
 
 
@@ -551,6 +555,13 @@ def stats_text(stats: StatsView) -> HTML:
     if stats.levels:
         held = ", ".join(plain("{name} {count}", name=name, count=count) for name, count in stats.levels)
         lines.append(html(_("Levels: {levels}"), levels=held))
+    paid_members, stars = stats.paid_members
+    if paid_members or stars:
+        lines.append(
+            html(
+                _("💎 Paid members: {members}; Stars this month: {stars}"), members=paid_members, stars=stars
+            )
+        )
     earned, spun, lapsed = stats.spins
     if earned:
         won = ", ".join(plain("{prize} ×{count}", prize=prize, count=count) for prize, count in stats.won)

@@ -241,6 +241,14 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(_("Please keep the address to {high} characters, or send - for none."), high=high)
         case errors.InvalidSetting() if error.field == "location":
             return _("That location cannot be used. Please send your shop's location again.")
+        case errors.InvalidSetting() if error.field == "membership":
+            return _(
+                "Please send it like Gold Club; 100; 1.5; Iced Latte (name; Stars per 30 days; multiplier; free reward)."
+            )
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "membership_name":
+            return plain(_("Please give the membership a name of 1 to {high} characters."), high=high)
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "membership_stars":
+            return plain(_("Please send the price in Stars, a whole number from 1 to {high}."), high=high)
         case errors.InvalidSetting() if error.field == "prize":
             return _(
                 "Please send the prize like 2 stamps; 25%; 10/day — or 50 points; 10% — or a catalogue reward: Iced Latte; 5%."

@@ -39,6 +39,7 @@ JSON_FIELDS = {
     "allowed_updates",
     "link_preview_options",
     "reply_parameters",
+    "prices",
 }
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "member_limit", "expire_date"}
 
@@ -166,6 +167,9 @@ class BotAPIEmulator:
         self.deliver: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self.webhook_statuses: list[int] = []
         self.groups: dict[int, Group] = {}
+        self.invoices: dict[str, dict[str, Any]] = {}  # invoice link -> what it asks
+        self.charges: dict[str, dict[str, Any]] = {}  # telegram_payment_charge_id -> the payment
+        self.checkouts: dict[str, dict[str, Any]] = {}  # pre-checkout query id -> the bot's answer
         self.now: Callable[[], float] = time.time  # Telegram's clock (tests give it theirs): link expiry
         self.allowed_updates: set[str] | None = None  # None: Telegram's default (no opt-in updates)
         self._handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
@@ -181,6 +185,10 @@ class BotAPIEmulator:
             "senddocument": self._send_document,
             "sendanimation": self._send_animation,
             "sendvenue": self._send_venue,
+            "createinvoicelink": self._create_invoice_link,
+            "answerprecheckoutquery": self._answer_pre_checkout,
+            "refundstarpayment": self._refund_star_payment,
+            "edituserstarsubscription": self._edit_star_subscription,
             "editmessagetext": lambda params: self._edit(params, "text"),
             "editmessagecaption": lambda params: self._edit(params, "caption"),
             "editmessagereplymarkup": lambda params: self._edit(params, None),
@@ -900,6 +908,126 @@ class BotAPIEmulator:
         elif str(params.get("only_if_banned", "")).lower() != "true":
             group.members.discard(user_id)  # unbanning a member removes them, unless only_if_banned
         return True
+
+    # -- payments in Telegram Stars --------------------------------------------------------------
+    def _create_invoice_link(self, params: dict[str, Any]) -> str:
+        title, description = str(params.get("title") or ""), str(params.get("description") or "")
+        payload, currency = str(params.get("payload") or ""), params.get("currency")
+        if not 1 <= len(title) <= 32 or not 1 <= len(description) <= 255:
+            raise TelegramRefusal("INVOICE_TITLE_EMPTY" if not title else "INVOICE_DESCRIPTION_INVALID")
+        if not 1 <= len(payload.encode()) <= 128:
+            raise TelegramRefusal("INVOICE_PAYLOAD_INVALID")
+        prices = params.get("prices")
+        if isinstance(prices, str):
+            prices = json.loads(prices)
+        if (
+            currency != "XTR"
+            or params.get("provider_token")
+            or not isinstance(prices, list)
+            or len(prices) != 1
+        ):
+            raise TelegramRefusal(
+                "invalid currency, provider token or prices for a payment in Telegram Stars"
+            )
+        amount = int(prices[0].get("amount", 0))
+        period = params.get("subscription_period")
+        if period is not None and int(period) != 2_592_000:
+            raise TelegramRefusal("SUBSCRIPTION_PERIOD_INVALID")
+        if not 1 <= amount <= (10_000 if period is not None else 100_000):
+            raise TelegramRefusal("STARS_INVOICE_INVALID")
+        link = f"https://t.me/$invoice-{secrets.token_urlsafe(10)}"
+        self.invoices[link] = {
+            "payload": payload,
+            "amount": amount,
+            "title": title,
+            "period": int(period) if period is not None else None,
+        }
+        return link
+
+    def _answer_pre_checkout(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("pre_checkout_query_id"))
+        if query_id not in self.checkouts or self.checkouts[query_id]:
+            raise TelegramRefusal("query is too old and response timeout expired or query ID is invalid")
+        ok = str(params.get("ok")).lower() == "true"
+        if not ok and not params.get("error_message"):
+            raise TelegramRefusal("ERROR_MESSAGE_EMPTY")
+        self.checkouts[query_id] = {"ok": ok, "error_message": params.get("error_message")}
+        return True
+
+    def _charge(self, params: dict[str, Any]) -> dict[str, Any]:
+        charge = self.charges.get(str(params.get("telegram_payment_charge_id")))
+        if charge is None or charge["user_id"] != int(params.get("user_id") or 0):
+            raise TelegramRefusal("CHARGE_ID_INVALID")
+        return charge
+
+    def _refund_star_payment(self, params: dict[str, Any]) -> bool:
+        charge = self._charge(params)
+        if charge["refunded"]:
+            raise TelegramRefusal("CHARGE_ALREADY_REFUNDED")
+        charge["refunded"] = True
+        return True
+
+    def _edit_star_subscription(self, params: dict[str, Any]) -> bool:
+        charge = self._charge(params)
+        if charge.get("period") is None:
+            raise TelegramRefusal("SUBSCRIPTION_ID_INVALID")
+        charge["canceled"] = str(params.get("is_canceled")).lower() == "true"
+        return True
+
+    async def pay(self, user: dict[str, Any], link: str, *, renewal_of: str | None = None) -> str | None:
+        """``user`` pays an invoice link (or Telegram renews the subscription ``renewal_of``): the
+        bot's pre-checkout answer is awaited (Telegram gives it 10 seconds) and, when it said yes,
+        the successful payment is sent. The new charge id, or ``None`` when the bot refused."""
+        invoice = self.invoices[link]
+        if renewal_of is None:
+            query_id = f"checkout-{next(self._update_ids)}"
+            self.checkouts[query_id] = {}
+            await self.push_update(
+                "pre_checkout_query",
+                {
+                    "id": query_id,
+                    "from": user,
+                    "currency": "XTR",
+                    "total_amount": invoice["amount"],
+                    "invoice_payload": invoice["payload"],
+                },
+            )
+            answer = await self.wait_for(lambda: self.checkouts[query_id], timeout=10.0)
+            if not answer["ok"]:
+                return None
+        charge_id = f"stxCharge{secrets.token_hex(8)}"
+        first = self.charges.get(renewal_of or "")
+        expires = (first["expires"] if first else int(self.now())) + int(invoice["period"] or 0)
+        self.charges[charge_id] = {
+            "user_id": user["id"],
+            "amount": invoice["amount"],
+            "refunded": False,
+            "canceled": False,
+            "period": invoice["period"],
+            "expires": expires,
+        }
+        payment: dict[str, Any] = {
+            "currency": "XTR",
+            "total_amount": invoice["amount"],
+            "invoice_payload": invoice["payload"],
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": "",
+        }
+        if invoice["period"] is not None:
+            payment.update(
+                subscription_expiration_date=expires,
+                is_recurring=True,
+                is_first_recurring=renewal_of is None,
+            )
+        message = {
+            "message_id": self.new_message_id(),
+            "date": int(self.now()),
+            "chat": {"id": user["id"], "type": "private", "first_name": user.get("first_name", "")},
+            "from": user,
+            "successful_payment": payment,
+        }
+        await self.push_update("message", message)
+        return charge_id
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id"))

@@ -15,6 +15,7 @@ from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
 from kartu.services.feedback import FeedbackService
+from kartu.services.membership import MembershipService
 from kartu.services.merchants import MerchantService
 from kartu.services.partners import PartnerService
 from kartu.services.points import PointsService
@@ -43,6 +44,7 @@ class Services:
     causes: CauseService
     wheel: WheelService
     partners: PartnerService
+    membership: MembershipService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -64,4 +66,5 @@ class Services:
             causes=CauseService(db, clock, settings),
             wheel=WheelService(db, clock, settings),
             partners=PartnerService(db, clock, settings),
+            membership=MembershipService(db, clock, settings),
         )

@@ -441,9 +441,7 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if holder is not None and holder.card_id is not None and holder.rules is not None:
                 await self._record_hit(uow, place)
-                points = points_for(
-                    amount, rules, await uow.tiers.multiplier(place.merchant.id, holder.person_id)
-                )
+                points = points_for(amount, rules, holder.tier_multiplier)
                 stamps = holder.rules.stamps_per_purchase if program.stamps_enabled else 0
                 if not points and not stamps:
                     raise BelowMinimumSpend(max(rules.minimum_spend, rules.rupiah_per_point))

@@ -238,6 +238,19 @@ class SettlementNotice:
 
 
 @dataclass(frozen=True)
+class MembershipNotice:
+    """To a member: their membership ends soon (it will not renew), or ended (or was refunded)."""
+
+    language: str
+    merchant_name: str
+    name: str
+    ending: bool
+    until: datetime
+    timezone: str
+    refunded: bool = False
+
+
+@dataclass(frozen=True)
 class CodeLockNotice:
     """To owners: a staff account was locked out of code entry."""
 
@@ -268,6 +281,7 @@ Notice = (
     | PartnerNewsNotice
     | PartnerVoucherNotice
     | SettlementNotice
+    | MembershipNotice
 )
 
 LEASE = timedelta(minutes=2)
@@ -370,6 +384,7 @@ class DeliveryService(ServiceBase):
                             reward.id or 0,
                             reward.points_price,
                             returnable,
+                            reward.catalogue_item_id is None,
                         ),
                     )
                 case Kind.REWARD_REDEEMED:
@@ -400,6 +415,24 @@ class DeliveryService(ServiceBase):
                     )
                 case Kind.PARTNER_OFFER | Kind.PARTNER_NEWS | Kind.PARTNER_SETTLEMENT | Kind.PARTNER_VOUCHER:
                     return await self._partner_notice(uow, message, language)
+                case Kind.MEMBER_ENDING | Kind.MEMBER_ENDED:
+                    membership = await uow.membership.of_id(message.subject_id)
+                    offer = await uow.membership.offer_by_id(membership.offer_id) if membership else None
+                    if membership is None or offer is None:
+                        return None
+                    ending = message.kind == Kind.MEMBER_ENDING
+                    if ending and (membership.status != "active" or membership.renews):
+                        return None  # renewed, or ended, since
+                    params = json.loads(message.params or "{}")
+                    return MembershipNotice(
+                        language,
+                        merchant.name,
+                        offer.name,
+                        ending,
+                        membership.paid_until,
+                        merchant.timezone,
+                        bool(params.get("refunded")),
+                    )
                 case Kind.SPIN_EARNED:
                     spin = await uow.wheel.spin(message.subject_id)
                     if spin is None or spin.status != "ready" or spin.expires_at <= self.clock.now():

@@ -139,7 +139,8 @@ async def credit_sale(
     if card is None:
         raise UnknownCode()  # left the shop (or was erased) since the prompt opened
     rules = card.points_rules
-    points = points_for(sale.amount, rules, card.tier[1] if card.tier else PERMILLE)
+    multiplier = max(card.tier[1] if card.tier else PERMILLE, card.member_multiplier)  # the better perk
+    points = points_for(sale.amount, rules, multiplier)
     held = card.points
     if points > 0:
         earned = await statements.earn(

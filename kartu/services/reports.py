@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from kartu.loyalty.bonuses import month_start
 from kartu.loyalty.reporting import first_week_start, share, weekly_buckets
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
@@ -49,6 +50,7 @@ class StatsView:
     causes: tuple[CauseRow, ...] = ()
     spins: tuple[int, int, int] = (0, 0, 0)  # earned, spun, lapsed
     won: tuple[tuple[str, int], ...] = ()  # what the wheel gave: the prize as won, how many times
+    paid_members: tuple[int, int] = (0, 0)  # paid members now, Stars paid this month
 
     @property
     def redemption_rate(self) -> float | None:
@@ -140,6 +142,7 @@ class ReportService(ServiceBase):
             causes = await _causes(uow, merchant.id)
             spins = await uow.wheel.counts(merchant.id or 0)
             won = tuple(sorted((await uow.wheel.won(merchant.id or 0)).items()))
+            paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -164,6 +167,7 @@ class ReportService(ServiceBase):
             causes=causes,
             spins=spins,
             won=won,
+            paid_members=paid,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:

@@ -10,6 +10,7 @@ from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
 from kartu.services.bonuses import BonusService
 from kartu.services.causes import CauseService
+from kartu.services.membership import MembershipService
 from kartu.services.partners import PartnerService
 from kartu.services.tiers import TierService
 from kartu.services.wheel import WheelService
@@ -28,6 +29,7 @@ class SweepReport:
     causes_done: int = 0  # causes that reached their target or ended (their givers are told)
     spins_lapsed: int = 0
     partnerships_settled: int = 0  # last month's partner vouchers told to both shops
+    memberships_ended: int = 0
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -55,6 +57,7 @@ class UpkeepService(ServiceBase):
                 causes_done=report.causes_done + part.causes_done,
                 spins_lapsed=report.spins_lapsed + part.spins_lapsed,
                 partnerships_settled=report.partnerships_settled + part.partnerships_settled,
+                memberships_ended=report.memberships_ended + part.memberships_ended,
             )
         return report
 
@@ -95,7 +98,8 @@ class UpkeepService(ServiceBase):
         done = await CauseService(self.db, self.clock, self.settings).close_and_tell(merchant)
         lapsed = await WheelService(self.db, self.clock, self.settings).lapse(merchant.id or 0)
         settled = await PartnerService(self.db, self.clock, self.settings).settle(merchant)
-        return SweepReport(1, cards, rewards, queued, batches, given, moved, done, lapsed, settled)
+        ended = await MembershipService(self.db, self.clock, self.settings).upkeep(merchant)
+        return SweepReport(1, cards, rewards, queued, batches, given, moved, done, lapsed, settled, ended)
 
     async def _expire_points(self, merchant_id: int) -> int:
         """Lapse the merchant's due point batches, a chunk per transaction (even when the shop has

@@ -55,6 +55,7 @@ class RewardView:
     reward_id: int = 0
     points_price: int | None = None  # bought with points from the catalogue
     returnable_until: datetime | None = None  # may still be given back for its points until then
+    from_card: bool = True  # a full stamp card's reward (not the catalogue's, a spin's or a membership's)
 
 
 class Audience(StrEnum):

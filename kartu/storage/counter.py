@@ -51,11 +51,17 @@ def _rewards_held(merchant: str) -> str:
 
 
 _STAMPED_TODAY, _REWARDS_HELD = _stamped_today(":merchant_id", ":since"), _rewards_held(":merchant_id")
+# A paid member's points multiplier at the card's shop, while their period lasts.
+_MEMBER_MULTIPLIER = (
+    "(SELECT mo.multiplier_permille FROM membership ms JOIN membership_offer mo ON mo.id = ms.offer_id "
+    "WHERE ms.merchant_id = k.merchant_id AND ms.person_id = c.id AND ms.status = 'active' AND ms.paid_until > :now)"
+)
 _HOLDER_COLUMNS = (
     "c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
     "k.id AS card_id, k.stamps, k.points, k.last_purchase_at, g.stamps_enabled, g.points_enabled, "
     f"{_POINTS_RULE_COLUMNS}, "
-    "(SELECT t.multiplier_permille FROM tier t WHERE t.id = k.tier_id AND t.deleted_at IS NULL) AS tier_multiplier"
+    "(SELECT t.multiplier_permille FROM tier t WHERE t.id = k.tier_id AND t.deleted_at IS NULL) AS tier_multiplier, "
+    f"{_MEMBER_MULTIPLIER} AS member_multiplier"
 )
 _HOLDER_OF_CODE = Sql(
     f"SELECT c.id AS person_id, {_HOLDER_COLUMNS}, "
@@ -106,6 +112,7 @@ _HOLDER = Sql(
     f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, "
     "(SELECT max(v.created_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
     f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS}, "
+    f"{_MEMBER_MULTIPLIER} AS member_multiplier, "
     f"k.points, g.stamps_enabled, g.points_enabled, {_POINTS_RULE_COLUMNS}, "
     "cz.id AS cause_id, cz.name AS cause_name, cz.give_rupiah AS cause_give, cz.per_rupiah AS cause_per "
     "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
@@ -222,7 +229,7 @@ class CodeHolder:
     runs_stamps: bool = True
     runs_points: bool = False
     points_rules: PointsRules | None = None  # in a shop running points
-    tier_multiplier: int = 1000  # the level's points multiplier (thousandths)
+    tier_multiplier: int = 1000  # the better of the level's and a paid membership's points multiplier
 
 
 @dataclass(frozen=True)
@@ -263,6 +270,7 @@ class LockedCard:
     runs_points: bool = False
     points_rules: PointsRules = PointsRules()
     cause: tuple[int, str, int, int] | None = None  # the running cause: id, name, gives Rp Y per Rp X
+    member_multiplier: int = 1000  # a paid member's points multiplier
 
 
 def _rules(row: Any) -> ProgramRules:
@@ -341,7 +349,7 @@ class CounterStatements:
             PointsRules(**{field: row[column] for column, field in POINTS_COLUMNS.items()})
             if row["points_enabled"]
             else None,
-            int(row["tier_multiplier"] or 1000),
+            max(int(row["tier_multiplier"] or 1000), int(row["member_multiplier"] or 1000)),
         )
 
     async def add_prompt(
@@ -424,6 +432,7 @@ class CounterStatements:
             (row["cause_id"], row["cause_name"], int(row["cause_give"]), int(row["cause_per"]))
             if row["cause_id"] is not None
             else None,
+            int(row["member_multiplier"] or 1000),
         )
 
     async def record_purchase(

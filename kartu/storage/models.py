@@ -421,6 +421,57 @@ class Partnership(SQLModel, table=True):
     ended_at: datetime | None = _when(nullable=True)
 
 
+class MembershipOffer(SQLModel, table=True):
+    """A shop's paid membership, as offered (a change is a new row: an invoice names the row it was
+    made for, so a payment for an offer that changed is refused)."""
+
+    __tablename__ = "membership_offer"
+    __table_args__ = (Index("ix_membership_offer_shop", "merchant_id", "active"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    name: str = Field(max_length=32)
+    stars: int  # per 30 days
+    multiplier_permille: int = 1000  # points earned by members
+    monthly_item_id: int | None = Field(
+        default=None, foreign_key="catalogue_item.id"
+    )  # a free reward each period
+    active: bool = True
+    created_at: datetime = _when()
+
+
+class Membership(SQLModel, table=True):
+    """A customer's paid membership at a shop: perks until ``paid_until``."""
+
+    __table_args__ = (UniqueConstraint("merchant_id", "person_id", name="uq_membership_holder"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    offer_id: int = Field(foreign_key="membership_offer.id")
+    status: str = Field(max_length=10, default="active")  # active, ended, refunded
+    renews: bool = True  # False once the customer cancelled the renewal
+    charge_id: str = Field(max_length=128)  # the subscription's (first) charge: what Telegram cancels by
+    paid_until: datetime = _when()
+    reminded_at: datetime | None = _when(nullable=True)
+    started_at: datetime = _when()
+    ended_at: datetime | None = _when(nullable=True)
+
+
+class StarPayment(SQLModel, table=True):
+    """One payment in Telegram Stars (the first, or a renewal), recorded once by its charge id."""
+
+    __tablename__ = "star_payment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(foreign_key="membership.id", index=True)
+    charge_id: str = Field(max_length=128, unique=True)
+    stars: int
+    paid_at: datetime = _when()
+    period_end: datetime = _when()
+    refunded_at: datetime | None = _when(nullable=True)
+
+
 class Referral(SQLModel, table=True):
     """A friend who joined through a customer's /invite link; both earn the bonus once the friend's
     first purchase is confirmed. A person is referred at most once per shop."""

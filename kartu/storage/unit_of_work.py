@@ -12,6 +12,7 @@ from kartu.storage.repositories.causes import CauseRepository
 from kartu.storage.repositories.claims import ClaimRepository
 from kartu.storage.repositories.conversations import ConversationRepository
 from kartu.storage.repositories.ledger import LedgerRepository
+from kartu.storage.repositories.membership import MembershipRepository
 from kartu.storage.repositories.merchants import MerchantRepository, ProgramRepository
 from kartu.storage.repositories.outbox import OutboxRepository
 from kartu.storage.repositories.partners import PartnerRepository
@@ -60,5 +61,6 @@ class UnitOfWork:
         self.causes = CauseRepository(session)
         self.wheel = WheelRepository(session)
         self.partners = PartnerRepository(session)
+        self.membership = MembershipRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

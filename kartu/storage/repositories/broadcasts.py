@@ -9,7 +9,7 @@ from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, u
 from sqlalchemy.sql import Select
 
 from kartu.loyalty.segments import ACTIVITY_WINDOW, CLOSE_TO_REWARD, Segment
-from kartu.storage.models import Broadcast, Card, Merchant, OutboxMessage, Person, Program, Reward
+from kartu.storage.models import Broadcast, Card, Membership, Merchant, OutboxMessage, Person, Program, Reward
 from kartu.storage.repositories.base import Repository
 from kartu.storage.repositories.outbox import insert_ignoring_duplicates
 
@@ -57,6 +57,15 @@ class BroadcastRepository(Repository):
                         Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
                         Reward.expired_at.is_(None),
                         Reward.expires_at > now,  # type: ignore[union-attr]
+                    )
+                )
+            case Segment.MEMBERS:
+                query = query.where(
+                    exists().where(
+                        Membership.person_id == Person.id,
+                        Membership.merchant_id == merchant_id,
+                        Membership.status == "active",
+                        Membership.paid_until > now,  # type: ignore[operator]
                     )
                 )
         return query

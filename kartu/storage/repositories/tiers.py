@@ -71,15 +71,6 @@ class TierRepository(Repository):
         tier = await self.session.get(Tier, tier_id)
         return tier.multiplier_permille if tier is not None and tier.deleted_at is None else 1000
 
-    async def multiplier(self, merchant_id: int, person_id: int) -> int:
-        """The earning multiplier of the customer's level (1000 without one)."""
-        value = await self.session.scalar(
-            select(Tier.multiplier_permille)
-            .join(Card, Card.tier_id == Tier.id)
-            .where(Card.merchant_id == merchant_id, Card.person_id == person_id, Tier.deleted_at.is_(None))  # type: ignore[union-attr]
-        )
-        return int(value or 1000)
-
     async def groups_open_to(self, merchant_id: int, tier_id: int | None) -> list[int]:
         """The groups a card holding ``tier_id`` belongs in: its level's and those of levels below."""
         return groups_for(await self.levels(merchant_id), tier_id)

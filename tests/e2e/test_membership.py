@@ -1,0 +1,89 @@
+"""Paid membership with Telegram Stars through the bot and the emulator's payment flow: an offer, a
+Stars invoice, the pre-checkout check, the payment (a free reward, 1.5x points), a renewal, an
+invoice for an offer that changed refused at checkout, the renewal cancelled with a reminder
+before the end, a refund that stops the perks, /paysupport."""
+
+from __future__ import annotations
+
+from kartu.sandbox import TelegramUser
+from tests.e2e.world import World
+
+
+async def _join(customer: TelegramUser) -> str:
+    screen = await customer.ask("/member")
+    await customer.press(screen, "Join")
+    pay = await customer.next_message()
+    return str(pay.buttons()[0]["url"])
+
+
+async def test_a_membership_paid_in_stars(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
+    emulator = world.emulator
+    join = await world.create_shop()
+    await world.hire(owner, barista)
+    services = world.app.services
+    await services.merchants.choose_kinds(owner.id, stamps=False, points=True)
+    await services.catalogue.add(owner.id, "Iced Latte", "100")
+    screen = await owner.ask("/membership")
+    await owner.press(screen, "✏️")
+    await owner.next_message()
+    assert "10.000" in (await owner.ask("Gold Club; 20000")).body  # over Telegram's 10,000 Stars
+    assert "Gold Club" in (await owner.ask("Gold Club; 100; 1.5; iced latte")).body
+
+    customer = world.user(306, "Nia", "en")
+    code = await world.join(customer, join)
+    link = await _join(customer)
+    invoice = emulator.invoices[link]
+    assert invoice["amount"] == 100 and invoice["period"] == 2_592_000
+    charge = await emulator.pay(customer._user(), link)
+    assert charge is not None
+    welcome = await customer.next_message()
+    assert "Welcome to <b>Gold Club</b> at <b>Kopi Senja</b>" in welcome.body
+    assert "Iced Latte" in (await customer.next_message()).body  # the period's free reward, with its code
+    prompt = await barista.ask(f"/buy {code} 100.000")
+    assert "15" in prompt.body  # 10 points x 1.5 for a member
+    await barista.press(prompt, "Confirm")
+    assert "+15 points" in (await customer.next_message()).body
+
+    # Telegram renews it; a second delivery of the same payment changes nothing.
+    renewal = await emulator.pay(customer._user(), link, renewal_of=charge)
+    assert "renewed" in (await customer.next_message()).body
+    assert "Iced Latte" in (await customer.next_message()).body  # the new period's free reward
+    assert renewal is not None
+
+    # The owner changes the offer: an invoice made for the old one is refused at checkout.
+    screen = await owner.ask("/membership")
+    await owner.press(screen, "✏️")
+    await owner.next_message()
+    await owner.ask("Gold Club; 150; 1.5")
+    other = world.user(307, "Budi", "en")
+    await world.join(other, join)
+    old = await _join(other)
+    assert await emulator.pay(other._user(), link) is None  # the first invoice, made for the old offer
+    assert emulator.invoices[old]["amount"] == 150
+
+    # The member cancels the renewal: reminded three days before the end, then the perks stop.
+    screen = await customer.ask("/member")
+    await customer.press(screen, "Cancel the renewal")
+    await customer.until(lambda: "stay a member until" in screen.body)
+    await customer.press(screen, "Confirm")
+    assert emulator.charges[charge]["canceled"] is True
+    world.clock.advance(days=57)
+    await world.sweep()
+    await world.deliver()
+    assert any("ends on" in message.body for message in customer.unread())
+    world.clock.advance(days=4)
+    assert (await world.sweep()).memberships_ended == 1
+    prompt = await barista.ask(f"/buy {code} 100.000")
+    assert "→ 10 " in prompt.body or "10 poin" in prompt.body or "10 points" in prompt.body
+
+    # The other customer joins for the new price; the owner refunds them: the perks stop.
+    new_charge = await emulator.pay(other._user(), old)
+    assert new_charge is not None
+    owner.mark_read()
+    other_code = (await world.app.services.customers.card(other.id)).personal_code
+    refunded = await owner.ask(f"/refund {other_code}")
+    assert "Budi" in refunded.body
+    assert emulator.charges[new_charge]["refunded"] is True
+    customer.mark_read()
+    support = await customer.ask("/paysupport")
+    assert "Telegram Stars" in support.body
