@@ -438,9 +438,12 @@ def remove_question(first_name: str | None, staff_id: int) -> tuple[HTML, Inline
 
 
 def segment_question(audience: Mapping[Segment, int]) -> tuple[str, InlineKeyboardMarkup]:
-    """Who should get a broadcast: one button per segment with its live count."""
+    """Who should get a broadcast: one button per segment with its live count (paid members only in
+    a shop that has some)."""
     builder = InlineKeyboardBuilder()
     for segment, label in SEGMENT_LABELS.items():
+        if segment is Segment.MEMBERS and not audience.get(segment):
+            continue
         builder.button(
             text=plain("{label} ({count})", label=_(label), count=audience[segment]),
             callback_data=BroadcastSegment(segment=segment),

@@ -999,6 +999,10 @@ class BotAPIEmulator:
         first = self.charges.get(renewal_of or "")
         expires = (first["expires"] if first else int(self.now())) + int(invoice["period"] or 0)
         self.charges[charge_id] = {
+            "root": first["root"] if first else charge_id,  # the subscription: its first charge
+            "user": user,
+            "link": link,
+            "renewed": False,
             "user_id": user["id"],
             "amount": invoice["amount"],
             "refunded": False,
@@ -1028,6 +1032,19 @@ class BotAPIEmulator:
         }
         await self.push_update("message", message)
         return charge_id
+
+    async def renew_due(self) -> int:
+        """What Telegram does when a subscription's period ends: charge again (unless cancelled or
+        refunded), once. The number of renewals."""
+        renewed = 0
+        for charge_id, charge in list(self.charges.items()):
+            due = charge["period"] is not None and charge["expires"] <= self.now()
+            cancelled = self.charges[charge["root"]]["canceled"]
+            if due and not (charge["renewed"] or cancelled or charge["refunded"]):
+                charge["renewed"] = True
+                await self.pay(charge["user"], charge["link"], renewal_of=charge_id)
+                renewed += 1
+        return renewed
 
     def _answer_callback_query(self, params: dict[str, Any]) -> bool:
         query_id = str(params.get("callback_query_id"))

@@ -127,6 +127,7 @@ class Sandbox:
         self.host, self.port = host, port
         self.reset = reset
         self.emulator = BotAPIEmulator(token="4242:SANDBOX", username=BOT_USERNAME)
+        self.emulator.now = lambda: self.clock.now().timestamp()  # invoices and links on the sandbox's clock
         self.state = SandboxState()
         self.clock = MovableClock()
         self.app: Any = None
@@ -194,6 +195,7 @@ class Sandbox:
                 web.post("/api/press", self._press),
                 web.post("/api/people", self._add_person),
                 web.post("/api/time", self._travel),
+                web.post("/api/pay", self._pay),
             ]
         )
         self._runner = web.AppRunner(web_app, access_log=None)
@@ -415,6 +417,16 @@ class Sandbox:
         answer = await self._user(person).press(target, data=data)
         return web.json_response({"ok": True, "answer": answer.text, "alert": answer.show_alert})
 
+    async def _pay(self, request: web.Request) -> web.Response:
+        """The person pays a Stars invoice the bot sent them (as the Telegram app would)."""
+        body = await self._body(request)
+        person = self._person(int(body.get("person", 0)))
+        link = str(body.get("link") or "")
+        if link not in self.emulator.invoices:
+            raise web.HTTPBadRequest(text="no such invoice")
+        charge = await self.emulator.pay(self._user(person)._user(), link)
+        return web.json_response({"paid": charge is not None})
+
     async def _add_person(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         name = " ".join(str(body.get("name") or "").split())[:NAME_MAX]
@@ -440,6 +452,7 @@ class Sandbox:
         async with self._time_lock:
             self.clock.offset += step
             self._save()
+            await self.emulator.renew_due()  # Telegram renews Stars subscriptions whose period ended
             report = await self.app.services.upkeep.sweep()
             sent = await self.dispatcher.drain()
             from kartu.scheduler.dispatcher import report_broadcast_progress

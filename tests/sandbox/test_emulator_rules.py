@@ -285,3 +285,66 @@ async def test_a_file_id_is_one_telegram_issued(api: Api) -> None:
     again = await api.ok("sendPhoto", chat_id=USER, photo=file_id)
     assert again["photo"][0]["file_id"] == file_id  # the same file, the same id
     assert api.emulator.messages_to(USER)[-1].photo == b"\x89PNG-card"
+
+
+# Groups and payments (issue 12, 13) ---------------------------------------------------------
+async def test_invite_links_bans_and_venues_follow_telegrams_rules(api: Api) -> None:
+    group = api.emulator.add_group(-100, "Gold Lounge", 1)
+    assert "chat not found" in await api.refused("createChatInviteLink", chat_id=-100)  # the bot is not in it
+    await api.emulator.promote_bot(-100, {"id": 1, "is_bot": False, "first_name": "Owner"}, can_ban=False)
+    assert "member limit" in await api.refused("createChatInviteLink", chat_id=-100, member_limit=0)
+    assert "join request" in await api.refused(
+        "createChatInviteLink", chat_id=-100, member_limit=1, creates_join_request=True
+    )
+    assert "INVITE_LINK_NAME_INVALID" in await api.refused(
+        "createChatInviteLink", chat_id=-100, name="x" * 33
+    )
+    link = await api.ok("createChatInviteLink", chat_id=-100, member_limit=1)
+    assert link["member_limit"] == 1 and link["invite_link"] in group.links
+    assert "not enough rights" in await api.refused("banChatMember", chat_id=-100, user_id=USER)
+    assert "administrator" not in await api.refused("banChatMember", chat_id=-100, user_id=1)
+    assert "latitude" in await api.refused(
+        "sendVenue", chat_id=USER, latitude=91, longitude=0, title="A", address="B"
+    )
+    assert "non-empty" in await api.refused(
+        "sendVenue", chat_id=USER, latitude=1, longitude=2, title="", address="B"
+    )
+
+
+async def test_stars_invoices_checkouts_refunds_and_subscriptions(api: Api) -> None:
+    price = [{"label": "Gold", "amount": 100}]
+    common = {"title": "Gold", "description": "Kopi Senja", "payload": "member:1", "currency": "XTR"}
+    assert "PERIOD" in await api.refused(
+        "createInvoiceLink", prices=price, subscription_period=86400, **common
+    )
+    assert "STARS_INVOICE_INVALID" in await api.refused(
+        "createInvoiceLink",
+        prices=[{"label": "Gold", "amount": 20000}],
+        subscription_period=2592000,
+        **common,
+    )
+    assert "currency" in await api.refused("createInvoiceLink", prices=price, **{**common, "currency": "USD"})
+    link = await api.ok("createInvoiceLink", prices=price, subscription_period=2592000, **common)
+    user = {"id": USER, "is_bot": False, "first_name": "Ayu"}
+    paying = asyncio.create_task(api.emulator.pay(user, link))
+    await api.emulator.wait_for(lambda: api.emulator.checkouts)
+    (query_id,) = api.emulator.checkouts
+    assert "ERROR_MESSAGE_EMPTY" in await api.refused(
+        "answerPreCheckoutQuery", pre_checkout_query_id=query_id, ok=False
+    )
+    await api.ok("answerPreCheckoutQuery", pre_checkout_query_id=query_id, ok=True)
+    assert "query is too old" in await api.refused(
+        "answerPreCheckoutQuery", pre_checkout_query_id=query_id, ok=True
+    )
+    charge = await paying
+    assert charge is not None
+    assert "CHARGE_ID_INVALID" in await api.refused(
+        "refundStarPayment", user_id=999, telegram_payment_charge_id=charge
+    )
+    await api.ok(
+        "editUserStarSubscription", user_id=USER, telegram_payment_charge_id=charge, is_canceled=True
+    )
+    await api.ok("refundStarPayment", user_id=USER, telegram_payment_charge_id=charge)
+    assert "ALREADY_REFUNDED" in await api.refused(
+        "refundStarPayment", user_id=USER, telegram_payment_charge_id=charge
+    )

@@ -151,3 +151,29 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await _say(page, "/help")
     await other.locator("#messages .msg.bot", has_text="Mengelola toko").last.wait_for()  # the owner's help
     await _shot(other, "07-second-tab")
+
+
+async def test_a_membership_is_paid_in_stars_in_the_browser(sandbox: Sandbox, browser: object) -> None:
+    """The owner offers a membership; Rizky joins and pays the Stars invoice in the page (as the
+    Telegram app would); a month later Telegram renews it."""
+    page = await browser.new_page(viewport={"width": 1200, "height": 860})  # type: ignore[attr-defined]
+    await page.goto(sandbox.url)
+    await _open_chat(page, "Sari")
+    await _say(page, "/membership")
+    await _bubbles(page).last.get_by_role("button", name="✏️ Atur penawaran").wait_for()
+    await _tap(page, "✏️ Atur penawaran")
+    await _bubbles(page).filter(has_text="Gold Club; 100").wait_for()
+    await _say(page, "Gold Club; 50")
+    await _bubbles(page).filter(has_text="Anggota sekarang: 0").wait_for()
+
+    await _open_chat(page, "Rizky")
+    await _say(page, "/member")
+    await _bubbles(page).last.get_by_role("button", name="💎 Join for 50 ⭐").wait_for()
+    await _tap(page, "💎 Join for 50 ⭐")
+    await _bubbles(page).last.get_by_role("button", name="⭐ Pay 50 Stars").wait_for()
+    await _tap(page, "⭐ Pay 50 Stars")
+    await _bubbles(page).filter(has_text="Welcome to Gold Club").wait_for()
+    await _shot(page, "10-member-paid-in-stars")
+    await page.click("button[data-step='30d']")
+    await _bubbles(page).filter(has_text="renewed: until").wait_for()
+    await _shot(page, "11-member-renewed")
