@@ -558,6 +558,15 @@ def stats_text(stats: StatsView) -> HTML:
     if stats.levels:
         held = ", ".join(plain("{name} {count}", name=name, count=count) for name, count in stats.levels)
         lines.append(html(_("Levels: {levels}"), levels=held))
+    given, used = stats.vouchers
+    if given or used:
+        lines.append(
+            html(
+                _("🤝 Partner vouchers this month: {given} given to your customers, {used} used here"),
+                given=given,
+                used=used,
+            )
+        )
     paid_members, stars = stats.paid_members
     if paid_members or stars:
         lines.append(

@@ -51,6 +51,10 @@ class StatsView:
     spins: tuple[int, int, int] = (0, 0, 0)  # earned, spun, lapsed
     won: tuple[tuple[str, int], ...] = ()  # what the wheel gave: the prize as won, how many times
     paid_members: tuple[int, int] = (0, 0)  # paid members now, Stars paid this month
+    vouchers: tuple[int, int] = (
+        0,
+        0,
+    )  # this month: partners' vouchers given to our customers, ours used here
 
     @property
     def redemption_rate(self) -> float | None:
@@ -117,6 +121,20 @@ async def _causes(uow: UnitOfWork, merchant_id: int | None) -> tuple[CauseRow, .
     return tuple(rows)
 
 
+async def _vouchers(uow: UnitOfWork, merchant_id: int, since: datetime, now: datetime) -> tuple[int, int]:
+    """Partner vouchers since ``since``: given to this shop's customers, and used at this shop."""
+    given = used = 0
+    for partnership in await uow.partners.of_merchant(merchant_id):
+        issued, redeemed = await uow.partners.settlement(
+            partnership.id or 0, since, now + timedelta(seconds=1)
+        )
+        if partnership.from_merchant_id == merchant_id:
+            given += issued
+        if partnership.to_merchant_id == merchant_id:
+            used += redeemed
+    return given, used
+
+
 class ReportService(ServiceBase):
     async def stats(self, owner_telegram_id: int) -> StatsView:
         now = self.clock.now()
@@ -143,6 +161,7 @@ class ReportService(ServiceBase):
             spins = await uow.wheel.counts(merchant.id or 0)
             won = tuple(sorted((await uow.wheel.won(merchant.id or 0)).items()))
             paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
+            vouchers = await _vouchers(uow, merchant.id or 0, month_start(now, merchant.timezone), now)
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -168,6 +187,7 @@ class ReportService(ServiceBase):
             spins=spins,
             won=won,
             paid_members=paid,
+            vouchers=vouchers,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:

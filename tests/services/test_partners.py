@@ -102,6 +102,8 @@ async def test_a_purchase_over_the_amount_gives_the_voucher_within_the_cap(
         key for key in await sell(shop, "600.000") if key.startswith("voucher:")
     ]  # the second of 2 this month
     assert not [key for key in await sell(shop, "900.000") if key.startswith("voucher:")]  # over the cap
+    assert (await services.reports.stats(OWNER)).vouchers == (2, 0)
+    assert (await services.reports.stats(JEWELLER)).vouchers == (0, 1)
     # A new month: last month's settlement for both owners, once.
     clock.advance(days=30)
     assert (await services.upkeep.sweep()).partnerships_settled == 1
