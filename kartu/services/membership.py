@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from kartu.loyalty.bonuses import month_start
-from kartu.loyalty.codes import new_reward_code, normalize_code
+from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import InvalidSetting, NotMember, PromptClosed, UnknownCode
 from kartu.loyalty.membership import (
@@ -23,10 +23,10 @@ from kartu.loyalty.membership import (
     offer_of,
     parse_offer,
 )
-from kartu.loyalty.program import reward_expiry
 from kartu.services.access import require_member, require_owner
-from kartu.services.base import ServiceBase, rules_of
-from kartu.storage.models import LedgerEntry, Membership, MembershipOffer, Merchant, Reward, StarPayment
+from kartu.services.base import ServiceBase
+from kartu.services.points import give_item
+from kartu.storage.models import LedgerEntry, Membership, MembershipOffer, Merchant, StarPayment
 from kartu.storage.repositories.membership import ACTIVE, ENDED, REFUNDED
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -295,9 +295,7 @@ class MembershipService(ServiceBase):
                     created_at=now,
                 )
             )
-            news = await self._free_item(
-                uow, now, merchant, offer, person.id or 0, person.telegram_id, charge_id
-            )
+            news = await self._free_item(uow, now, merchant, offer, person.id or 0, charge_id)
             return Paid(offer.name, merchant.name, until, merchant.timezone, renewal, news)
 
     async def _free_item(
@@ -307,7 +305,6 @@ class MembershipService(ServiceBase):
         merchant: Merchant,
         offer: MembershipOffer,
         person_id: int,
-        chat_id: int,
         charge_id: str,
     ) -> tuple[str, ...]:
         """The period's free reward (when the offer names one and it is in stock), as news."""
@@ -317,42 +314,17 @@ class MembershipService(ServiceBase):
         if item is None:
             return ()
         program = await uow.programs.for_merchant(merchant.id)
-        reward = await uow.rewards.add_with_unique_code(
-            lambda: Reward(
-                merchant_id=merchant.id or 0,
-                person_id=person_id,
-                code=new_reward_code(),
-                name=item.name,
-                issued_at=now,
-                expires_at=reward_expiry(rules_of(program), now),
-                catalogue_item_id=item.id,
-            )
+        news = await give_item(
+            uow,
+            now,
+            program,
+            person_id,
+            item.id or 0,
+            item.name,
+            reason="membership",
+            key=f"member-reward:{charge_id}",
         )
-        await uow.ledger.append(
-            LedgerEntry(
-                merchant_id=merchant.id or 0,
-                person_id=person_id,
-                asset="reward",
-                delta=1,
-                reason="membership",
-                idempotency_key=f"member-reward:{charge_id}",
-                reward_id=reward.id,
-                created_at=now,
-            )
-        )
-        key = f"reward-issued:{reward.id}"
-        await uow.outbox.enqueue(
-            key=key,
-            kind=Kind.REWARD_ISSUED,
-            category=Category.RESULT,
-            chat_id=chat_id,
-            person_id=person_id,
-            merchant_id=merchant.id,
-            subject_id=reward.id,
-            now=now,
-            not_before=now,
-        )
-        return (key,)
+        return (news,)
 
     async def cancel(self, telegram_id: int) -> tuple[str, datetime]:
         """The subscription to cancel with Telegram (its charge id) and until when the perks last."""

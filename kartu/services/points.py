@@ -54,7 +54,7 @@ from kartu.services.crediting import (
 )
 from kartu.services.views import Recipient, RewardView
 from kartu.storage.counter import CounterStatements, LockedCard
-from kartu.storage.models import Card, LedgerEntry, PurchasePrompt, Reward
+from kartu.storage.models import Card, LedgerEntry, Program, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
 EXCHANGE = "exchange"  # a customer's prompt: this catalogue reward for its points
@@ -237,6 +237,60 @@ async def give_to_cause(
         now=now,
     )
     return (name, rupiah) if given else None
+
+
+async def give_item(
+    uow: UnitOfWork,
+    now: datetime,
+    program: Program,
+    person_id: int,
+    item_id: int,
+    name: str,
+    *,
+    reason: str,
+    key: str,
+) -> str:
+    """A catalogue reward given (a spin's prize, a membership's period): the reward with its code,
+    its ledger row under ``key``, and its news (the key of that, to deliver). Stock is the caller's."""
+    merchant_id = program.merchant_id
+    reward = await uow.rewards.add_with_unique_code(
+        lambda: Reward(
+            merchant_id=merchant_id,
+            person_id=person_id,
+            code=new_reward_code(),
+            name=name,
+            issued_at=now,
+            expires_at=reward_expiry(rules_of(program), now),
+            catalogue_item_id=item_id,
+        )
+    )
+    await uow.ledger.append(
+        LedgerEntry(
+            merchant_id=merchant_id,
+            person_id=person_id,
+            asset="reward",
+            delta=1,
+            reason=reason,
+            idempotency_key=key,
+            reward_id=reward.id,
+            created_at=now,
+        )
+    )
+    person = await uow.people.get(person_id)
+    assert person is not None
+    news = f"reward-issued:{reward.id}"
+    await uow.outbox.enqueue(
+        key=news,
+        kind=Kind.REWARD_ISSUED,
+        category=Category.RESULT,
+        chat_id=person.telegram_id,
+        person_id=person_id,
+        merchant_id=merchant_id,
+        subject_id=reward.id,
+        now=now,
+        not_before=now,
+    )
+    return news
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from kartu.loyalty.bonuses import bonus_stamps, month_start
-from kartu.loyalty.codes import new_reward_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import InvalidSetting, PromptClosed
 from kartu.loyalty.numbers import parse_whole_number
-from kartu.loyalty.program import local_day_start, reward_expiry
+from kartu.loyalty.program import local_day_start
 from kartu.loyalty.tiers import Basis
 from kartu.loyalty.wheel import (
     MAX_PRIZES,
@@ -30,10 +29,10 @@ from kartu.loyalty.wheel import (
     parse_prize,
 )
 from kartu.services.access import require_member, require_owner
-from kartu.services.base import ServiceBase, points_rules_of, rules_of
-from kartu.services.points import earn_points
+from kartu.services.base import ServiceBase, points_rules_of
+from kartu.services.points import earn_points, give_item
 from kartu.storage.courier import Parcel
-from kartu.storage.models import LedgerEntry, Merchant, Program, Reward, Spin, WheelPrize
+from kartu.storage.models import LedgerEntry, Merchant, Program, Spin, WheelPrize
 from kartu.storage.unit_of_work import UnitOfWork
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -373,43 +372,16 @@ class WheelService(ServiceBase):
                     await uow.cards.set_stamps(card, card.stamps + stamps, card.last_purchase_at)
             case PrizeKind.ITEM:
                 await uow.catalogue.take_one(won.item_id or 0)
-                reward = await uow.rewards.add_with_unique_code(
-                    lambda: Reward(
-                        merchant_id=merchant_id,
-                        person_id=person_id,
-                        code=new_reward_code(),
-                        name=won.label,
-                        issued_at=now,
-                        expires_at=reward_expiry(rules_of(program), now),
-                        catalogue_item_id=won.item_id,
-                    )
+                return await give_item(
+                    uow,
+                    now,
+                    program,
+                    person_id,
+                    won.item_id or 0,
+                    won.label,
+                    reason="spin",
+                    key=f"reward:{key}",
                 )
-                await uow.ledger.append(
-                    LedgerEntry(
-                        merchant_id=merchant_id,
-                        person_id=person_id,
-                        asset="reward",
-                        delta=1,
-                        reason="spin",
-                        idempotency_key=f"reward:{key}",
-                        reward_id=reward.id,
-                        created_at=now,
-                    )
-                )
-                person = await uow.people.get(person_id)
-                assert person is not None
-                await uow.outbox.enqueue(
-                    key=f"reward-issued:{reward.id}",
-                    kind=Kind.REWARD_ISSUED,
-                    category=Category.RESULT,
-                    chat_id=person.telegram_id,
-                    person_id=person_id,
-                    merchant_id=merchant_id,
-                    subject_id=reward.id,
-                    now=now,
-                    not_before=now,
-                )
-                return f"reward-issued:{reward.id}"
         return None
 
     # -- the counter and the sweep ------------------------------------------------------------------
