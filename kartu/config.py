@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     flood_burst: int = Field(default=20, ge=1)
     flood_per_second: float = Field(default=1.0, gt=0)
     scheduler: Literal["inline", "off"] = "inline"
+    # The point-of-sale API (`kartu api`): where it listens.
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8081, ge=0, le=65535)
     send_rate: float = Field(default=25.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)

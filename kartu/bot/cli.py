@@ -189,6 +189,63 @@ def scheduler() -> None:
     asyncio.run(_run())
 
 
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (KARTU_API_HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (KARTU_API_PORT, default 8081).")
+def api(host: str | None, port: int | None) -> None:
+    """Run the point-of-sale HTTP API (docs at /docs). Any number of processes may run on
+    PostgreSQL; customers' news is sent by the scheduler (or the bot, when it runs)."""
+    settings = _settings()
+    _configure_logging(settings)
+    import uvicorn
+
+    from kartu.api.app import create_app
+    from kartu.services.container import Services
+    from kartu.storage.database import Database
+    from kartu.storage.migrate import upgrade as apply
+
+    async def _run() -> None:
+        database = Database.for_settings(settings)
+        try:
+            await apply(database.engine)
+            app = create_app(Services.build(database, settings))
+            config = uvicorn.Config(
+                app, host=host or settings.api_host, port=port or settings.api_port, log_level="info"
+            )
+            await uvicorn.Server(config).serve()
+        finally:
+            await database.dispose()
+
+    asyncio.run(_run())
+
+
+@main.group()
+def apikey() -> None:
+    """Keys of points of sale for the HTTP API."""
+
+
+@apikey.command("create")
+@click.argument("slug")
+@click.option(
+    "--scope", "scopes", default="earn,read", show_default=True, help="earn, redeem, read (comma-separated)"
+)
+@click.option("--name", default="", help="What the key is for, e.g. the till's name.")
+def create_api_key(slug: str, scopes: str, name: str) -> None:
+    """Make a key for the shop SLUG: it is shown once, here; only its hash is kept."""
+    from kartu.loyalty.errors import InvalidSetting
+    from kartu.services.api import ApiError
+
+    try:
+        key, view = _with_services(
+            _settings(), lambda services: services.api.create_key_for(slug, scopes, name)
+        )
+    except ApiError as error:
+        raise click.ClickException(error.message) from None
+    except InvalidSetting:
+        raise click.ClickException("scopes are earn, redeem and read, comma-separated") from None
+    click.echo(f"{key}\n(shown once; scopes {view.scopes}; listed as {view.prefix}…)")
+
+
 @main.group()
 def db() -> None:
     """Database schema."""

@@ -6,6 +6,7 @@ from aiogram import Router
 
 from kartu.handlers import (
     admin,
+    apikeys,
     bonuses,
     broadcasts,
     causes,
@@ -39,6 +40,7 @@ def build_routers() -> list[Router]:
         wheel.router(),
         partners.router(),
         membership.router(),
+        apikeys.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

@@ -313,3 +313,16 @@ class MemberAction(CallbackData, prefix="member"):
     """/member (customers) and /membership (owners): what is acted on is found again server-side."""
 
     action: MemberStep
+
+
+class KeyStep(StrEnum):
+    CREATE_EARN = "earn"  # earn, read
+    CREATE_ALL = "all"  # earn, redeem, read
+    REVOKE = "revoke"
+
+
+class KeyAction(CallbackData, prefix="apikey"):
+    """The owner's /apikeys screen; ``key_id`` is re-checked against the owner's shop."""
+
+    action: KeyStep
+    key_id: RowId = 0

@@ -95,6 +95,7 @@ OWNER_COMMANDS = {
     "wheel": N_("Prizes of the wheel, their odds and budgets"),
     "partners": N_("Vouchers with partner shops"),
     "membership": N_("A paid membership in Telegram Stars"),
+    "apikeys": N_("Keys for your point of sale (HTTP API)"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -203,6 +204,7 @@ def owner_help() -> HTML:
             html(_("/wheel — prizes of the wheel with their odds and budgets, and what earns a spin")),
             html(_("/partners — vouchers with partner shops, your address and map, the monthly settlement")),
             html(_("/membership — a paid membership in Telegram Stars · /refund CODE — refund a member")),
+            html(_("/apikeys — keys for your point of sale to credit purchases over HTTP")),
         ],
     )
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
+from kartu.services.api import ApiService
 from kartu.services.bonuses import BonusService
 from kartu.services.broadcasts import BroadcastService
 from kartu.services.catalogue import CatalogueService
@@ -45,6 +46,7 @@ class Services:
     wheel: WheelService
     partners: PartnerService
     membership: MembershipService
+    api: ApiService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -67,4 +69,5 @@ class Services:
             wheel=WheelService(db, clock, settings),
             partners=PartnerService(db, clock, settings),
             membership=MembershipService(db, clock, settings),
+            api=ApiService(db, clock, settings),
         )

@@ -43,6 +43,7 @@ class UpkeepService(ServiceBase):
             merchants = await uow.merchants.with_programs()
         async with self.db.write() as uow:
             await uow.updates.forget_before(self.clock.now() - UPDATE_IDS_KEPT)
+            await uow.apikeys.forget_expired(self.clock.now())  # Idempotency-Keys live 24 hours
         report = SweepReport()
         for merchant, program in merchants:
             part = await self._sweep_merchant(merchant, program)

@@ -472,6 +472,40 @@ class StarPayment(SQLModel, table=True):
     refunded_at: datetime | None = _when(nullable=True)
 
 
+class ApiKey(SQLModel, table=True):
+    """A point-of-sale's key to one shop's API: only its hash is kept; ``prefix`` names it in lists."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the whole key, hex
+    scopes: str = Field(max_length=64)  # earn,redeem,read
+    name: str = Field(max_length=48, default="")
+    created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _when()
+    last_used_at: datetime | None = _when(nullable=True)
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class ApiCall(SQLModel, table=True):
+    """A request made with an Idempotency-Key: its body's hash and the first response, replayed for
+    the same key and body for 24 hours."""
+
+    __tablename__ = "api_call"
+    __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key", name="uq_api_call_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    api_key_id: int = Field(foreign_key="api_key.id")
+    idempotency_key: str = Field(max_length=255)
+    body_hash: str = Field(max_length=64)
+    status: int = 0  # 0 while the first request is being handled
+    response: str = Field(default="", sa_column=Column(Text(), nullable=False, server_default=""))
+    created_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
+
+
 class Referral(SQLModel, table=True):
     """A friend who joined through a customer's /invite link; both earn the bonus once the friend's
     first purchase is confirmed. A person is referred at most once per shop."""

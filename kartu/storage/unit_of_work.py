@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kartu.storage.counter import CounterStatements
 from kartu.storage.driver import SessionTransaction
+from kartu.storage.repositories.apikeys import ApiKeyRepository
 from kartu.storage.repositories.broadcasts import BroadcastRepository
 from kartu.storage.repositories.cards import CardRepository
 from kartu.storage.repositories.causes import CauseRepository
@@ -62,5 +63,6 @@ class UnitOfWork:
         self.wheel = WheelRepository(session)
         self.partners = PartnerRepository(session)
         self.membership = MembershipRepository(session)
+        self.apikeys = ApiKeyRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

@@ -1,0 +1,215 @@
+"""The point-of-sale API over HTTP: versioned paths, Bearer keys, Idempotency-Key on writes, one
+error shape, a token bucket per key, request bodies capped. The use cases are services/api.py."""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations at runtime,
+# and the dependency they name is local to create_app.
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field, model_validator
+
+from kartu.loyalty import errors
+from kartu.loyalty.apikeys import body_hash
+from kartu.services.api import ApiError, Principal, dumps
+from kartu.services.container import Services
+
+if TYPE_CHECKING:
+    from kartu.scheduler.dispatcher import OutboxDispatcher
+
+log = logging.getLogger(__name__)
+
+BODY_MAX = 16 * 1024  # bytes a request body may have
+RATE, BURST = 10.0, 20  # requests per second a key may make, and how many at once
+
+
+class CustomerRef(BaseModel):
+    code: str | None = Field(
+        default=None, max_length=16, description="The customer's Kartu code, as shown or scanned"
+    )
+    telegram_id: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def one_of(self) -> "CustomerRef":
+        if (self.code is None) == (self.telegram_id is None):
+            raise ValueError("give the customer's code or their telegram_id")
+        return self
+
+
+class PurchaseIn(BaseModel):
+    customer: CustomerRef
+    amount: int | None = Field(default=None, ge=1, description="Rupiah spent (shops running points need it)")
+    stamps: int | None = Field(default=None, ge=1, le=20, description="Purchases to stamp (1 unless given)")
+    currency: Literal["IDR"] = "IDR"
+    external_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="The till's sale id"
+    )
+    items: list[dict[str, object]] | None = Field(default=None, max_length=100)
+    occurred_at: datetime | None = None
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+_REFUSALS: dict[type[errors.LoyaltyError], tuple[int, str, str]] = {
+    errors.DailyCapReached: (
+        422,
+        "daily_cap",
+        "The customer reached the shop's daily limit; nothing was credited.",
+    ),
+    errors.UnknownCode: (404, "not_found", "No customer of this shop has that code."),
+    errors.BelowMinimumSpend: (422, "below_minimum", "That amount earns nothing at this shop."),
+}
+
+
+class _Buckets:
+    """A token bucket per key: ``BURST`` at once, ``RATE`` a second after that."""
+
+    def __init__(self) -> None:
+        self._state: dict[int, tuple[float, float]] = {}
+
+    def wait(self, key_id: int) -> float:
+        """0 when the request may go; else the seconds until it may."""
+        now = time.monotonic()
+        tokens, last = self._state.get(key_id, (float(BURST), now))
+        tokens = min(float(BURST), tokens + (now - last) * RATE)
+        if tokens < 1:
+            self._state[key_id] = (tokens, now)
+            return (1 - tokens) / RATE
+        self._state[key_id] = (tokens - 1, now)
+        return 0.0
+
+
+def create_app(services: Services, courier: "OutboxDispatcher | None" = None) -> FastAPI:
+    app = FastAPI(
+        title="Kartu point-of-sale API",
+        version="1",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        description="Purchases from the till credited to Kartu cards. Authorization: Bearer <key>.",
+    )
+    buckets = _Buckets()
+
+    @app.exception_handler(ApiError)
+    async def refused(request: Request, error: ApiError) -> JSONResponse:
+        headers = {"Retry-After": str(error.field)} if error.status == 429 else None
+        field = None if error.status == 429 else error.field
+        return JSONResponse(
+            error_body(error.code, error.message, field), status_code=error.status, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0] if error.errors() else {}
+        field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
+        return JSONResponse(
+            error_body("invalid_request", str(first.get("msg", "invalid request")), field), status_code=422
+        )
+
+    @app.middleware("http")
+    async def cap_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > BODY_MAX):
+            return JSONResponse(
+                error_body("too_large", f"Request bodies are at most {BODY_MAX} bytes."), status_code=413
+            )
+        return await call_next(request)
+
+    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
+        token = (
+            authorization.removeprefix("Bearer ").strip()
+            if authorization and authorization.startswith("Bearer ")
+            else None
+        )
+        return await services.api.authenticate(token)
+
+    def limit(caller: Principal) -> None:
+        """The key's token bucket (a replayed answer costs nothing: it does no work)."""
+        wait = buckets.wait(caller.key_id)
+        if wait > 0:
+            raise ApiError(
+                429,
+                "rate_limited",
+                "Too many requests for this key; retry later.",
+                str(max(int(wait + 0.999), 1)),
+            )
+
+    @app.post("/v1/purchases", status_code=201)
+    async def post_purchase(
+        purchase: PurchaseIn,
+        caller: Annotated[Principal, Depends(principal)],
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    ) -> Response:
+        """Credit a sale to the customer's card (stamps, points, levels, spins, as a staff
+        confirmation would); the customer's phone shows the new card. The first answer for an
+        Idempotency-Key is stored for 24 h and replayed for the same body."""
+        if not idempotency_key:
+            raise ApiError(
+                422, "idempotency_key_required", "Send an Idempotency-Key header.", "Idempotency-Key"
+            )
+        fingerprint = body_hash(purchase.model_dump(mode="json"))
+        replayed = await services.api.replay(caller, idempotency_key, fingerprint)
+        if replayed is not None:
+            return Response(
+                replayed[1],
+                status_code=replayed[0],
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+        try:
+            limit(caller)
+        except ApiError:
+            await services.api.remember(
+                caller, idempotency_key, 500, ""
+            )  # not answered: the key may be retried
+            raise
+        credited = None
+        try:
+            credited = await services.api.purchase(
+                caller,
+                code=purchase.customer.code,
+                telegram_id=purchase.customer.telegram_id,
+                amount=purchase.amount,
+                stamps=purchase.stamps,
+                external_id=purchase.external_id,
+            )
+            status, payload = 201, dumps(credited.body)
+        except ApiError as error:
+            status, payload = error.status, dumps(error_body(error.code, error.message, error.field))
+        except errors.LoyaltyError as error:
+            known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
+            status, code, message = known or (422, "refused", "The purchase could not be credited.")
+            payload = dumps(error_body(code, message))
+        except Exception:
+            await services.api.remember(caller, idempotency_key, 500, "")
+            raise
+        await services.api.remember(caller, idempotency_key, status, payload)
+        if credited is not None:
+            await _deliver(services, courier, credited.result.taken, credited.result.notices)
+        return Response(payload, status_code=status, media_type="application/json")
+
+    @app.get("/v1/customers/{code}")
+    async def get_customer(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+        """The customer's card at this shop: stamps, points, level, rewards held."""
+        limit(caller)
+        return JSONResponse(await services.api.customer(caller, code))
+
+    return app
+
+
+async def _deliver(
+    services: Services, courier: "OutboxDispatcher | None", taken: object, notices: object
+) -> None:
+    """The customer's news: sent at once where a bot runs beside the API, else handed back to the
+    queue for the scheduler's dispatcher (seconds, not the courier lease's two minutes)."""
+    parcels = list(taken)  # type: ignore[call-overload]
+    if courier is not None:
+        await courier.deliver_taken(parcels, notices)  # type: ignore[arg-type]
+    elif parcels:
+        await services.delivery.postpone([parcel.id for parcel in parcels], 0)

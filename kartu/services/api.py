@@ -1,0 +1,305 @@
+"""The point-of-sale API's use cases: keys (made once, kept hashed, scoped to one shop), requests
+with an Idempotency-Key (the first answer stored and replayed), purchases credited through the
+same crediting as staff confirmations, customers looked up by their code."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
+from kartu.loyalty.codes import normalize_code
+from kartu.loyalty.errors import LoyaltyError, PromptClosed
+from kartu.loyalty.staff import Role
+from kartu.services.access import require_owner
+from kartu.services.after_purchase import after_purchase
+from kartu.services.base import ServiceBase
+from kartu.services.crediting import Purchase, PurchaseResult, credit
+from kartu.services.points import Sale, credit_sale
+from kartu.storage.courier import Parcel
+from kartu.storage.models import ApiKey, Merchant, Person
+from kartu.storage.unit_of_work import UnitOfWork
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+EXTERNAL_ID_MAX = 64
+STAMPS_MAX = 20
+_WAIT_STEP, _WAIT_MAX = 0.02, 15.0  # a second request with a key still being answered waits for it
+
+
+class ApiError(LoyaltyError):
+    """An API refusal: HTTP status, a stable code, a message, the field at fault."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key of one shop, with its scopes and the owner who made it."""
+
+    key_id: int
+    merchant_id: int
+    scopes: frozenset[str]
+    actor_id: int | None
+
+    def require(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise ApiError(403, "forbidden", f"This key may not {scope}.")
+
+
+@dataclass(frozen=True)
+class KeyView:
+    key_id: int
+    prefix: str
+    scopes: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Credited:
+    """A purchase credited: what the API answers, and the news to send after the commit."""
+
+    body: dict[str, object]
+    result: PurchaseResult
+    extra: tuple[Parcel, ...]
+
+
+def _key_view(key: ApiKey) -> KeyView:
+    return KeyView(key.id or 0, key.prefix, key.scopes, key.name, key.created_at, key.last_used_at)
+
+
+class ApiService(ServiceBase):
+    # -- keys ---------------------------------------------------------------------------------------
+
+    async def _add_key(
+        self, uow: UnitOfWork, merchant_id: int, scopes: str, name: str, actor: int | None
+    ) -> tuple[str, KeyView]:
+        key = new_key()
+        row = await uow.apikeys.add(
+            ApiKey(
+                merchant_id=merchant_id,
+                prefix=shown_prefix(key),
+                key_hash=hash_key(key),
+                scopes=parse_scopes(scopes),
+                name=" ".join(name.split())[:48],
+                created_by_person_id=actor,
+                created_at=self.clock.now(),
+            )
+        )
+        return key, _key_view(row)
+
+    async def create_key(self, owner_telegram_id: int, scopes: str, name: str = "") -> tuple[str, KeyView]:
+        """A new key for the owner's shop: the key itself is shown once (only its hash is kept)."""
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            return await self._add_key(uow, place.merchant.id or 0, scopes, name, place.person.id)
+
+    async def create_key_for(self, slug: str, scopes: str, name: str = "") -> tuple[str, KeyView]:
+        """The operator's way (`kartu apikey create SLUG`): the key is made on behalf of an owner."""
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            if merchant is None:
+                raise ApiError(404, "not_found", f"No shop {slug!r}.")
+            owners = [
+                member for member, _ in await uow.staff.roster(merchant.id or 0) if member.role == Role.OWNER
+            ]
+            actor = owners[0].person_id if owners else None
+            return await self._add_key(uow, merchant.id or 0, scopes, name, actor)
+
+    async def keys(self, owner_telegram_id: int) -> tuple[str, list[KeyView]]:
+        """The shop's time zone and its keys in use."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            keys = [_key_view(key) for key in await uow.apikeys.of_merchant(place.merchant.id or 0)]
+            return place.merchant.timezone, keys
+
+    async def revoke(self, owner_telegram_id: int, key_id: int) -> None:
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            if not await uow.apikeys.revoke(key_id, place.merchant.id or 0, self.clock.now()):
+                raise PromptClosed("missing")
+
+    async def authenticate(self, bearer: str | None) -> Principal:
+        if not bearer:
+            raise ApiError(401, "unauthorized", "Send the key as Authorization: Bearer <key>.")
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            key = await uow.apikeys.by_hash(hash_key(bearer))
+        if key is None or key.revoked_at is not None:
+            raise ApiError(401, "unauthorized", "This key is not valid (unknown or revoked).")
+        if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+            async with self.db.write() as uow:  # at most a write a minute per key
+                await uow.apikeys.used(key.id or 0, now)
+        return Principal(
+            key.id or 0, key.merchant_id, frozenset(key.scopes.split(",")), key.created_by_person_id
+        )
+
+    # -- idempotency --------------------------------------------------------------------------------
+
+    async def replay(
+        self, principal: Principal, idempotency_key: str, fingerprint: str
+    ) -> tuple[int, str] | None:
+        """Take the key for this request (``None``: go on, and `remember` the answer), or the first
+        answer given for it (the same body), waiting while another request is still answering."""
+        now = self.clock.now()
+        waited = 0.0
+        while True:
+            async with self.db.write() as uow:
+                if await uow.apikeys.claim_call(
+                    principal.key_id, idempotency_key, fingerprint, now, now + IDEMPOTENCY_TTL
+                ):
+                    return None
+                call = await uow.apikeys.call(principal.key_id, idempotency_key)
+            if call is None:
+                continue  # forgotten meanwhile (its request failed): take it now
+            if call.body_hash != fingerprint:
+                raise ApiError(
+                    422,
+                    "idempotency_mismatch",
+                    "This Idempotency-Key was used with another body.",
+                    "Idempotency-Key",
+                )
+            if call.status:
+                return call.status, call.response
+            if waited >= _WAIT_MAX:
+                raise ApiError(
+                    409, "in_progress", "A request with this Idempotency-Key is still being handled."
+                )
+            await asyncio.sleep(_WAIT_STEP)
+            waited += _WAIT_STEP
+
+    async def remember(self, principal: Principal, idempotency_key: str, status: int, body: str) -> None:
+        async with self.db.write() as uow:
+            if status >= 500:
+                await uow.apikeys.forget_call(principal.key_id, idempotency_key)
+            else:
+                await uow.apikeys.answer_call(principal.key_id, idempotency_key, status, body)
+
+    # -- purchases and customers --------------------------------------------------------------------
+
+    async def _customer(
+        self, uow: UnitOfWork, merchant: Merchant, code: str | None, telegram_id: int | None
+    ) -> Person:
+        person = None
+        if code:
+            person = await uow.people.by_code(normalize_code(code) or "")
+        elif telegram_id is not None:
+            person = await uow.people.by_telegram_id(telegram_id)
+        card = await uow.cards.get(merchant.id or 0, person.id or 0) if person else None
+        if person is None or card is None:  # another shop's customer looks exactly like an unknown one
+            raise ApiError(404, "not_found", "No customer of this shop has that code.", "customer")
+        return person
+
+    async def purchase(
+        self,
+        principal: Principal,
+        *,
+        code: str | None,
+        telegram_id: int | None,
+        amount: int | None,
+        stamps: int | None,
+        external_id: str,
+    ) -> Credited:
+        """Credit a sale rung up at the till, as a staff confirmation would: the shop's rules, daily
+        cap, levels, spins and partners' vouchers apply; the customer's news is queued."""
+        principal.require("earn")
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.get(principal.merchant_id)
+            assert merchant is not None
+            program = await uow.programs.for_merchant(merchant.id)
+            person = await self._customer(uow, merchant, code, telegram_id)
+            if amount is not None and not 0 < amount <= program.max_amount:
+                raise ApiError(
+                    422,
+                    "invalid_amount",
+                    f"The amount must be from 1 to {program.max_amount} rupiah.",
+                    "amount",
+                )
+            if stamps is not None and not 0 < stamps <= STAMPS_MAX:
+                raise ApiError(422, "invalid_stamps", f"Stamps must be from 1 to {STAMPS_MAX}.", "stamps")
+            if program.points_enabled and amount is None:
+                raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
+            if not program.stamps_enabled and not program.points_enabled:
+                raise ApiError(422, "nothing_to_credit", "This shop runs neither stamps nor points.")
+            source = f"api-{merchant.id}-{external_id}"
+            if await uow.ledger.has(f"purchase:{source}") or await uow.ledger.has(f"points:{source}"):
+                raise ApiError(
+                    409,
+                    "already_credited",
+                    "A purchase with this external_id was credited before.",
+                    "external_id",
+                )
+            purchases = (stamps or 1) if program.stamps_enabled else 0
+            if program.points_enabled and amount is not None:
+                sale = Sale(
+                    merchant.id or 0, principal.actor_id or 0, person.id or 0, amount, source, None, purchases
+                )
+                result = await credit_sale(uow.counter, now, self.settings, sale, merchant.timezone)
+            else:
+                result = await credit(
+                    uow.counter,
+                    now,
+                    self.settings,
+                    Purchase(
+                        merchant.id or 0,
+                        merchant.timezone,
+                        principal.actor_id or 0,
+                        person.id or 0,
+                        purchases,
+                        source,
+                    ),
+                )
+            extra = await after_purchase(uow, now, merchant, program, person.id or 0, source, amount)
+            result = result.also(*extra)
+            card = result.card
+            body: dict[str, object] = {
+                "id": source,
+                "external_id": external_id,
+                "customer": {"code": person.personal_code, "first_name": person.first_name},
+                "stamps_added": result.stamps_added,
+                "points_added": result.points_added,
+                "card": {
+                    "stamps": card.stamps,
+                    "stamps_required": card.stamps_required,
+                    "points": card.points,
+                    "rewards_held": card.open_rewards,
+                    "tier": card.tier or None,
+                },
+                "rewards_issued": [reward.code for reward in result.new_rewards],
+                "credited_at": now.isoformat(),
+            }
+            return Credited(body, result, ())
+
+    async def customer(self, principal: Principal, code: str) -> dict[str, object]:
+        principal.require("read")
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            merchant = await uow.merchants.get(principal.merchant_id)
+            assert merchant is not None
+            person = await self._customer(uow, merchant, code, None)
+            card = await uow.cards.get(merchant.id or 0, person.id or 0)
+            assert card is not None
+            tier = await uow.tiers.held(card.tier_id, merchant.id or 0)
+            rewards = await uow.rewards.open_rewards(merchant.id, person.id, now)
+            return {
+                "code": person.personal_code,
+                "first_name": person.first_name,
+                "stamps": card.stamps,
+                "points": card.points,
+                "tier": tier[0] if tier else None,
+                "rewards": [
+                    {"code": reward.code, "name": reward.name, "expires_at": reward.expires_at.isoformat()}
+                    for reward in rewards
+                ],
+                "joined_at": card.joined_at.isoformat(),
+            }
+
+
+def dumps(body: object) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,147 @@
+"""The point-of-sale API over real HTTP (uvicorn on 127.0.0.1, httpx): keys and scopes, purchases
+credited once per Idempotency-Key (fifty at once on SQLite and PostgreSQL), replays, a key of
+another shop, the error shape, the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import text
+
+from kartu.api.app import create_app
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from kartu.storage.database import Database
+
+OWNER, OTHER_OWNER, CUSTOMER = 100, 110, 3000
+
+
+@pytest.fixture
+async def api_url(services: Services) -> AsyncIterator[str]:
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def _shop(services: Services) -> tuple[str, str]:
+    """Kopi Senja with a customer; a key of it (earn, read). Returns (customer code, key)."""
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    joined = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{created.slug}")
+    assert joined.joined is not None
+    key, _ = await services.api.create_key(OWNER, "earn,read", "Till 1")
+    return joined.joined.card.personal_code, key
+
+
+def _sale(code: str, external_id: str = "T1-0001", stamps: int = 1) -> dict[str, object]:
+    return {"customer": {"code": code}, "stamps": stamps, "external_id": external_id, "currency": "IDR"}
+
+
+async def test_keys_scopes_and_the_error_shape(services: Services, api_url: str) -> None:
+    code, key = await _shop(services)
+    read_only, _ = await services.api.create_key(OWNER, "read")
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        missing = await client.get(f"/v1/customers/{code}")
+        assert missing.status_code == 401 and missing.json()["error"]["code"] == "unauthorized"
+        wrong = await client.get(f"/v1/customers/{code}", headers={"Authorization": "Bearer kartu_nope"})
+        assert wrong.status_code == 401
+        forbidden = await client.post(
+            "/v1/purchases",
+            json=_sale(code),
+            headers={"Authorization": f"Bearer {read_only}", "Idempotency-Key": "a"},
+        )
+        assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+        no_key = await client.post(
+            "/v1/purchases", json=_sale(code), headers={"Authorization": f"Bearer {key}"}
+        )
+        assert no_key.status_code == 422 and no_key.json()["error"]["field"] == "Idempotency-Key"
+        bad = await client.post(
+            "/v1/purchases",
+            json={"customer": {"code": code}, "external_id": "x y"},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "b"},
+        )
+        assert bad.status_code == 422 and bad.json()["error"]["field"] == "external_id"
+        huge = await client.post(
+            "/v1/purchases",
+            content=b"{" + b" " * 20_000 + b"}",
+            headers={
+                "Authorization": f"Bearer {key}",
+                "Idempotency-Key": "c",
+                "Content-Type": "application/json",
+            },
+        )
+        assert huge.status_code == 413
+        document = (await client.get("/openapi.json")).json()
+        assert "/v1/purchases" in document["paths"] and "/v1/customers/{code}" in document["paths"]
+
+
+async def test_a_purchase_is_credited_replayed_and_refused_when_changed(
+    services: Services, api_url: str
+) -> None:
+    code, key = await _shop(services)
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "sale-1"}
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        first = await client.post("/v1/purchases", json=_sale(code, stamps=2), headers=headers)
+        assert first.status_code == 201, first.text
+        assert first.json()["stamps_added"] == 2 and first.json()["card"]["stamps"] == 2
+        again = await client.post("/v1/purchases", json=_sale(code, stamps=2), headers=headers)
+        assert (
+            again.status_code == 201
+            and again.text == first.text
+            and again.headers["Idempotent-Replayed"] == "true"
+        )
+        changed = await client.post("/v1/purchases", json=_sale(code, stamps=3), headers=headers)
+        assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_mismatch"
+        twice = await client.post(
+            "/v1/purchases", json=_sale(code, stamps=2), headers={**headers, "Idempotency-Key": "sale-1b"}
+        )
+        assert twice.status_code == 409 and twice.json()["error"]["field"] == "external_id"
+        card = await client.get(f"/v1/customers/{code}", headers={"Authorization": f"Bearer {key}"})
+        assert card.json()["stamps"] == 2 and card.json()["first_name"] == "Ayu"
+        # A key of another shop: this shop's customers do not exist for it.
+        await services.merchants.create_merchant("Toko Emas", OTHER_OWNER)
+        other, _ = await services.api.create_key(OTHER_OWNER, "earn,read")
+        hidden = await client.get(f"/v1/customers/{code}", headers={"Authorization": f"Bearer {other}"})
+        assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "not_found"
+
+
+async def test_fifty_posts_with_one_key_credit_once(services: Services, db: Database, api_url: str) -> None:
+    code, key = await _shop(services)
+    headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": "burst"}
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        answers = await asyncio.gather(
+            *(client.post("/v1/purchases", json=_sale(code, "T1-burst"), headers=headers) for _ in range(50))
+        )
+    assert {answer.status_code for answer in answers} == {201}
+    assert len({answer.text for answer in answers}) == 1  # fifty identical responses
+    async with db.read() as uow:
+        rows = await uow.session.scalar(text("SELECT count(*) FROM ledger_entry WHERE reason = 'purchase'"))
+    assert rows == 1
+
+
+async def test_a_key_that_asks_too_fast_waits(services: Services, api_url: str) -> None:
+    code, key = await _shop(services)
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        answers = await asyncio.gather(
+            *(
+                client.get(f"/v1/customers/{code}", headers={"Authorization": f"Bearer {key}"})
+                for _ in range(30)
+            )
+        )
+    limited = [answer for answer in answers if answer.status_code == 429]
+    assert limited and len(limited) <= 10  # twenty at once, then ten a second
+    assert (
+        int(limited[0].headers["Retry-After"]) >= 1 and limited[0].json()["error"]["code"] == "rate_limited"
+    )

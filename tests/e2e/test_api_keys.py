@@ -1,0 +1,52 @@
+"""The point of sale through the bot and the API: the owner makes a key in /apikeys (shown once),
+the till posts a sale over HTTP, the customer's chat shows the new card; a revoked key is refused."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+import uvicorn
+
+from kartu.api.app import create_app
+from kartu.sandbox import TelegramUser
+from tests.e2e.world import World
+
+
+async def test_a_till_credits_a_purchase_with_a_key_made_in_chat(world: World, owner: TelegramUser) -> None:
+    join = await world.create_shop()
+    customer = world.user(308, "Sinta", "en")
+    code = await world.join(customer, join)
+    screen = await owner.ask("/apikeys")
+    await owner.press(screen, "➕")
+    shown = await owner.next_message()
+    key = re.search(r"<code>(kartu_[\w-]+)</code>", shown.body)
+    assert key is not None
+
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(world.app.services), host="127.0.0.1", port=0, log_level="warning", lifespan="off"
+        )
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as client:
+            headers = {"Authorization": f"Bearer {key.group(1)}", "Idempotency-Key": "till-1"}
+            sale = {"customer": {"code": code}, "external_id": "TILL-1"}
+            posted = await client.post("/v1/purchases", json=sale, headers=headers)
+            assert posted.status_code == 201 and posted.json()["card"]["stamps"] == 1
+            await world.deliver()  # the API runs without a bot here: the scheduler sends the news
+            assert "+1 stamp" in (await customer.next_message()).body
+            keys = await owner.ask("/apikeys")
+            await owner.press(keys, "🗑")
+            refused = await client.post(
+                "/v1/purchases", json=sale, headers={**headers, "Idempotency-Key": "till-2"}
+            )
+            assert refused.status_code == 401
+    finally:
+        server.should_exit = True
+        await serving
