@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, model_validator
@@ -193,6 +193,34 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         if credited is not None:
             await _deliver(services, courier, credited.result.taken, credited.result.notices)
         return Response(payload, status_code=status, media_type="application/json")
+
+    @app.post("/v1/rewards/{code}/redeem")
+    async def redeem_reward(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+        """Use a reward at this shop's till; the customer is told. A second call is 409."""
+        limit(caller)
+        return JSONResponse(await services.api.redeem(caller, code))  # the customer's news: the scheduler's
+
+    @app.get("/v1/members")
+    async def list_members(
+        caller: Annotated[Principal, Depends(principal)],
+        cursor: str | None = None,
+        since: datetime | None = None,
+        limit_: Annotated[int, Query(alias="limit", ge=1, le=200)] = 50,
+    ) -> JSONResponse:
+        """The shop's members, oldest card first; ``next_cursor`` pages on (``since``: joined since)."""
+        limit(caller)
+        return JSONResponse(await services.api.members(caller, cursor, since, limit_))
+
+    @app.get("/v1/ledger")
+    async def list_ledger(
+        caller: Annotated[Principal, Depends(principal)],
+        cursor: str | None = None,
+        since: datetime | None = None,
+        limit_: Annotated[int, Query(alias="limit", ge=1, le=200)] = 50,
+    ) -> JSONResponse:
+        """Every change to stamps, points and rewards, oldest first; ``next_cursor`` pages on."""
+        limit(caller)
+        return JSONResponse(await services.api.ledger(caller, cursor, since, limit_))
 
     @app.get("/v1/customers/{code}")
     async def get_customer(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:

@@ -5,12 +5,14 @@ same crediting as staff confirmations, customers looked up by their code."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
+from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LoyaltyError, PromptClosed
 from kartu.loyalty.staff import Role
 from kartu.services.access import require_owner
@@ -19,7 +21,7 @@ from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
 from kartu.storage.courier import Parcel
-from kartu.storage.models import ApiKey, Merchant, Person
+from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -276,6 +278,96 @@ class ApiService(ServiceBase):
             }
             return Credited(body, result, ())
 
+    async def redeem(self, principal: Principal, code: str) -> dict[str, object]:
+        """Use a reward at this shop's till (once: a second call is 409)."""
+        principal.require("redeem")
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            reward = await uow.rewards.by_code(normalize_code(code) or "")
+            if reward is None or reward.merchant_id != principal.merchant_id:
+                raise ApiError(404, "not_found", "No reward of this shop has that code.", "code")
+            if reward.redeemed_at is not None:
+                raise ApiError(409, "already_redeemed", "This reward was used already.", "code")
+            if reward.expires_at <= now:
+                raise ApiError(422, "expired", "This reward has expired.", "code")
+            if not await uow.rewards.redeem(reward.id or 0, principal.actor_id or reward.person_id, now):
+                raise ApiError(409, "already_redeemed", "This reward was used already.", "code")
+            await uow.ledger.append(
+                LedgerEntry(
+                    merchant_id=reward.merchant_id,
+                    person_id=reward.person_id,
+                    asset="reward",
+                    delta=-1,
+                    reason="reward_redeemed",
+                    actor_person_id=principal.actor_id,
+                    idempotency_key=f"redeem:{reward.id}",
+                    reward_id=reward.id,
+                    created_at=now,
+                )
+            )
+            customer = await uow.people.get(reward.person_id)
+            assert customer is not None
+            await uow.outbox.enqueue(
+                key=f"redeemed:{reward.id}",
+                kind=Kind.REWARD_REDEEMED,
+                category=Category.RESULT,
+                chat_id=customer.telegram_id,
+                person_id=customer.id,
+                merchant_id=reward.merchant_id,
+                subject_id=reward.id,
+                now=now,
+                not_before=now,
+            )
+            return {
+                "code": reward.code,
+                "name": reward.name,
+                "redeemed_at": now.isoformat(),
+                "customer": customer.personal_code,
+            }
+
+    async def members(
+        self, principal: Principal, cursor: str | None, since: datetime | None, limit: int
+    ) -> dict[str, object]:
+        principal.require("read")
+        async with self.db.read() as uow:
+            rows = await uow.reports.members_page(
+                principal.merchant_id, parse_cursor(cursor), since, min(limit, PAGE_MAX)
+            )
+        items: list[dict[str, object]] = [
+            {
+                "code": code,
+                "first_name": name,
+                "joined_at": joined.isoformat(),
+                "stamps": stamps,
+                "points": points,
+                "last_visit": last.isoformat() if last else None,
+            }
+            for _, code, name, joined, stamps, points, last in rows
+        ]
+        return page(items, rows[-1][0] if rows else None, min(limit, PAGE_MAX))
+
+    async def ledger(
+        self, principal: Principal, cursor: str | None, since: datetime | None, limit: int
+    ) -> dict[str, object]:
+        principal.require("read")
+        async with self.db.read() as uow:
+            rows = await uow.reports.ledger(
+                principal.merchant_id, parse_cursor(cursor), since, min(limit, PAGE_MAX)
+            )
+        items: list[dict[str, object]] = [
+            {
+                "id": entry_id,
+                "at": at.isoformat(),
+                "customer": code,
+                "asset": asset,
+                "delta": delta,
+                "reason": reason,
+                "note": note,
+            }
+            for entry_id, at, code, _, asset, delta, reason, _, note in rows
+        ]
+        return page(items, rows[-1][0] if rows else None, min(limit, PAGE_MAX))
+
     async def customer(self, principal: Principal, code: str) -> dict[str, object]:
         principal.require("read")
         now = self.clock.now()
@@ -299,6 +391,31 @@ class ApiService(ServiceBase):
                 ],
                 "joined_at": card.joined_at.isoformat(),
             }
+
+
+PAGE_MAX = 200
+
+
+def _cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"k{row_id}".encode()).decode().rstrip("=")
+
+
+def parse_cursor(cursor: str | None) -> int:
+    """A page's cursor back to the row id it stands after (0 for the first page)."""
+    if not cursor:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if decoded.startswith("k") and decoded[1:].isdigit():
+            return int(decoded[1:])
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ApiError(422, "invalid_cursor", "This cursor is not one the API gave.", "cursor")
+
+
+def page(items: list[dict[str, object]], last_id: int | None, limit: int) -> dict[str, object]:
+    more = len(items) == limit and last_id is not None
+    return {"data": items, "next_cursor": _cursor(last_id or 0) if more else None}
 
 
 def dumps(body: object) -> str:

@@ -145,3 +145,45 @@ async def test_a_key_that_asks_too_fast_waits(services: Services, api_url: str) 
     assert (
         int(limited[0].headers["Retry-After"]) >= 1 and limited[0].json()["error"]["code"] == "rate_limited"
     )
+
+
+async def test_rewards_are_redeemed_once_and_members_and_ledger_page(
+    services: Services, api_url: str
+) -> None:
+    code, key = await _shop(services)
+    everything, _ = await services.api.create_key(OWNER, "earn,redeem,read")
+    auth = {"Authorization": f"Bearer {everything}"}
+    await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")  # ten at once
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        full = await client.post(
+            "/v1/purchases", json=_sale(code, "T1-full", 10), headers={**auth, "Idempotency-Key": "full"}
+        )
+        (reward,) = full.json()["rewards_issued"]
+        denied = await client.post(f"/v1/rewards/{reward}/redeem", headers={"Authorization": f"Bearer {key}"})
+        assert denied.status_code == 403  # this key may not redeem
+        used = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        assert used.status_code == 200 and used.json()["customer"] == code
+        again = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        assert again.status_code == 409 and again.json()["error"]["code"] == "already_redeemed"
+        for number in range(3):
+            await services.customers.start(
+                TelegramProfile(CUSTOMER + 1 + number, f"C{number}"), "m_kopi-senja"
+            )
+        first = (await client.get("/v1/members", params={"limit": 2}, headers=auth)).json()
+        second = (
+            await client.get("/v1/members", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth)
+        ).json()
+        third = (
+            await client.get(
+                "/v1/members", params={"limit": 2, "cursor": second["next_cursor"]}, headers=auth
+            )
+        ).json()
+        assert (len(first["data"]), len(second["data"]), third) == (2, 2, {"data": [], "next_cursor": None})
+        names = [member["first_name"] for member in first["data"] + second["data"]]
+        assert names == ["Ayu", "C0", "C1", "C2"]
+        ledger = (await client.get("/v1/ledger", params={"limit": 200}, headers=auth)).json()
+        assert [row["reason"] for row in ledger["data"]][:2] == ["purchase", "reward_issued"] and ledger[
+            "next_cursor"
+        ] is None
+        forged = await client.get("/v1/ledger", params={"cursor": "bm9wZQ"}, headers=auth)
+        assert forged.status_code == 422 and forged.json()["error"]["field"] == "cursor"

@@ -203,8 +203,11 @@ class ReportRepository(Repository):
         )
         return [tuple(row) for row in (await self.session.execute(query)).all()]
 
-    async def ledger(self, merchant_id: int) -> list[tuple[Any, ...]]:
-        """Every ledger entry with the customer's code and name and the actor's name, oldest first."""
+    async def ledger(
+        self, merchant_id: int, after_id: int = 0, since: datetime | None = None, limit: int | None = None
+    ) -> list[tuple[Any, ...]]:
+        """Ledger entries with the customer's code and name and the actor's name, oldest first:
+        all of them, or a page after ``after_id`` (and from ``since``)."""
         actor = aliased(Person)
         query = (
             select(
@@ -220,7 +223,34 @@ class ReportRepository(Repository):
             )
             .join(Person, Person.id == LedgerEntry.person_id)
             .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)
-            .where(LedgerEntry.merchant_id == merchant_id)
+            .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.id > after_id)
             .order_by(LedgerEntry.id)
         )
+        if since is not None:
+            query = query.where(LedgerEntry.created_at >= since)
+        if limit is not None:
+            query = query.limit(limit)
+        return [tuple(row) for row in (await self.session.execute(query)).all()]
+
+    async def members_page(
+        self, merchant_id: int, after_card_id: int, since: datetime | None, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """A page of members (card id, code, first name, joined, stamps, points, last visit), by card."""
+        query = (
+            select(
+                Card.id,
+                Person.personal_code,
+                Person.first_name,
+                Card.joined_at,
+                Card.stamps,
+                Card.points,
+                Card.last_purchase_at,
+            )
+            .join(Person, Person.id == Card.person_id)
+            .where(Card.merchant_id == merchant_id, Card.id > after_card_id)
+            .order_by(Card.id)
+            .limit(limit)
+        )
+        if since is not None:
+            query = query.where(Card.joined_at >= since)
         return [tuple(row) for row in (await self.session.execute(query)).all()]
