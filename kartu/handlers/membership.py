@@ -178,11 +178,7 @@ async def refund(
 
 
 async def paysupport(message: Message, event_from_user: User, services: Services) -> None:
-    try:
-        shop = (await services.customers.card(event_from_user.id)).merchant_name
-    except Exception:  # noqa: BLE001 - someone without a shop still gets the answer
-        shop = "Kartu"
-    await message.answer(pay_support(shop))
+    await message.answer(pay_support(await services.membership.shop_name(event_from_user.id) or "Kartu"))
 
 
 def router() -> Router:

@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import best_effort, cancel_form
+from kartu.handlers.common import ask_in_form, best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.staff import ask_amount, bare_code
 from kartu.handlers.states import AmountForm, CatalogueForm
@@ -227,10 +227,7 @@ async def item_action(
             text, markup = catalogue_admin_text(await services.catalogue.items(owner))
         case ItemStep.ADD:
             await services.catalogue.items(owner)  # the owner check, before the form opens
-            await state.set_state(CatalogueForm.name)
-            await state.set_data({})
-            await query.answer()
-            await screen.answer(item_question(ItemStep.NAME))
+            await ask_in_form(query, state, CatalogueForm.name, item_question(ItemStep.NAME))
             return
         case ItemStep.OPEN:
             await state.clear()
@@ -246,10 +243,9 @@ async def item_action(
             text, markup = catalogue_admin_text(await services.catalogue.items(owner))
         case _:  # a field to change: ask for the new value
             await services.catalogue.item(owner, item_id)
-            await state.set_state(CatalogueForm.value)
-            await state.set_data({"item_id": item_id, "field": str(step)})
-            await query.answer()
-            await screen.answer(item_question(step))
+            await ask_in_form(
+                query, state, CatalogueForm.value, item_question(step), item_id=item_id, field=str(step)
+            )
             return
     await query.answer()
     await best_effort(screen.edit_text(text, reply_markup=markup))

@@ -71,10 +71,7 @@ async def tier_action(
         case TierStep.DELETE_CONFIRMED:
             text, markup = tiers_text(await services.tiers.delete(owner, tier_id))
         case TierStep.BASIS:
-            view = await services.tiers.levels(owner)
-            text, markup = tiers_text(
-                await services.tiers.set_basis(owner, "visits" if view.basis == "spend" else "spend")
-            )
+            text, markup = tiers_text(await services.tiers.toggle_basis(owner))
         case _:  # a line to type: a new level, a change, perks, the window, the grace period
             view = await services.tiers.levels(owner)  # the owner check, before the form opens
             if step in (TierStep.EDIT, TierStep.PERKS):

@@ -4,7 +4,6 @@ request bodies hashed so an Idempotency-Key replays only the same request."""
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import secrets
 from typing import Any
@@ -22,10 +21,6 @@ def new_key() -> str:
 
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-def same_key(key: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_key(key), stored_hash)
 
 
 def shown_prefix(key: str) -> str:

@@ -99,10 +99,3 @@ def render_wheel(picture: WheelPicture) -> bytes:
         optimize=True,
     )
     return buffer.getvalue()
-
-
-def last_frame(gif: bytes) -> Image.Image:
-    """The picture the wheel stops on (tests look at it)."""
-    image = Image.open(io.BytesIO(gif))
-    image.seek(image.n_frames - 1)
-    return image.convert("RGB")

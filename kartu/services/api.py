@@ -20,7 +20,6 @@ from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
-from kartu.storage.courier import Parcel
 from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -68,7 +67,6 @@ class Credited:
 
     body: dict[str, object]
     result: PurchaseResult
-    extra: tuple[Parcel, ...]
 
 
 def _key_view(key: ApiKey) -> KeyView:
@@ -276,7 +274,7 @@ class ApiService(ServiceBase):
                 "rewards_issued": [reward.code for reward in result.new_rewards],
                 "credited_at": now.isoformat(),
             }
-            return Credited(body, result, ())
+            return Credited(body, result)
 
     async def redeem(self, principal: Principal, code: str) -> dict[str, object]:
         """Use a reward at this shop's till (once: a second call is 409)."""

@@ -40,8 +40,6 @@ from kartu.storage.models import Cause, CauseOffer, CausePayout, LedgerEntry, Me
 from kartu.storage.repositories.causes import ACTIVE, CLOSED
 from kartu.storage.unit_of_work import UnitOfWork
 
-CAUSE_FIELDS = ("description", "match", "point_value", "stamp_value", "reward_value")
-
 
 def rules_of_cause(cause: Cause) -> CauseRules:
     return CauseRules(

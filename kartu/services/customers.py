@@ -206,7 +206,10 @@ class CustomerService(ServiceBase):
             return replace(
                 view,
                 next_level=await next_level(uow, now, merchant.id or 0, card),
-                groups=await uow.tiers.open_groups(merchant.id or 0, card.tier_id),
+                groups=tuple(
+                    (tier_id, title)
+                    for tier_id, _, title in await uow.tiers.open_groups(merchant.id or 0, card.tier_id)
+                ),
             )
 
     async def rewards(self, telegram_id: int) -> list[RewardView]:

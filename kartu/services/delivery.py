@@ -515,11 +515,10 @@ class DeliveryService(ServiceBase):
         card = await uow.cards.by_id(message.subject_id or 0)
         if card is None:
             return None
-        entitled = set(await uow.tiers.groups_open_to(card.merchant_id, card.tier_id))
-        titles = await uow.tiers.group_titles(card.merchant_id)
-        invites = tuple(
-            (chat, titles.get(chat, "")) for chat in params.get("invite_chats", []) if chat in entitled
-        )
+        entitled = {
+            chat: title for _, chat, title in await uow.tiers.open_groups(card.merchant_id, card.tier_id)
+        }
+        invites = tuple((chat, entitled[chat]) for chat in params.get("invite_chats", []) if chat in entitled)
         removals = tuple(chat for chat in params.get("remove_chats", []) if chat not in entitled)
         if params.get("move") == "group" and not invites:
             return None

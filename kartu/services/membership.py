@@ -197,6 +197,15 @@ class MembershipService(ServiceBase):
                 merchant.timezone,
             )
 
+    async def shop_name(self, telegram_id: int) -> str | None:
+        """The name of the shop the person uses now (/paysupport names it), if any."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None or person.current_merchant_id is None:
+                return None
+            merchant = await uow.merchants.get(person.current_merchant_id)
+            return merchant.name if merchant else None
+
     async def invoice(self, telegram_id: int) -> Invoice:
         """The Stars invoice for the shop's current offer (its row named in the payload)."""
         async with self.db.read() as uow:

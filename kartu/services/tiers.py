@@ -254,6 +254,15 @@ class TierService(ServiceBase):
             self._forget(place.merchant.id or 0)
             return await self._view(uow, place)
 
+    async def toggle_basis(self, owner_telegram_id: int) -> TiersView:
+        """Levels by spend instead of visits, or back."""
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            spend = Basis(place.program.tier_basis) is Basis.SPEND
+            place.program.tier_basis = (Basis.VISITS if spend else Basis.SPEND).value
+            await uow.programs.save(place.program)
+            return await self._view(uow, place)
+
     async def set_basis(self, owner_telegram_id: int, basis: str) -> TiersView:
         """Levels by visits or by spend; thresholds stay as numbers, so the owner revisits them."""
         async with self.db.write() as uow:
@@ -373,7 +382,9 @@ class TierService(ServiceBase):
             tier = await uow.tiers.get(tier_id, merchant.id or 0)
             if tier is None or tier.group_chat_id is None:
                 raise PromptClosed("missing")
-            if tier.group_chat_id not in await uow.tiers.groups_open_to(merchant.id or 0, card.tier_id):
+            if tier.group_chat_id not in {
+                chat for _, chat, _ in await uow.tiers.open_groups(merchant.id or 0, card.tier_id)
+            }:
                 raise PromptClosed("missing")
             return tier.group_chat_id
 

@@ -98,11 +98,6 @@ class CauseRepository(Repository):
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def due(self, now: datetime) -> Sequence[Cause]:
-        """Active causes whose last day has passed."""
-        query = select(Cause).where(Cause.status == ACTIVE, Cause.ends_at <= now)  # type: ignore[operator]
-        return (await self.session.scalars(query)).all()
-
     async def running(self, merchant_id: int) -> Sequence[Cause]:
         query = select(Cause).where(Cause.merchant_id == merchant_id, Cause.status == ACTIVE)
         return (await self.session.scalars(query)).all()

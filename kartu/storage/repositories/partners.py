@@ -51,14 +51,6 @@ class PartnerRepository(Repository):
         )
         return (await self.session.scalars(query)).all()
 
-    async def any_active_from(self, merchant_id: int) -> bool:
-        found = await self.session.scalar(
-            select(Partnership.id)
-            .where(Partnership.from_merchant_id == merchant_id, Partnership.status == ACTIVE)
-            .limit(1)
-        )
-        return found is not None
-
     async def issued_since(self, partnership_id: int, since: datetime) -> int:
         return int(
             await self.session.scalar(

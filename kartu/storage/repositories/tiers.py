@@ -38,12 +38,6 @@ class TierRepository(Repository):
         await self.session.flush()
         return tier
 
-    async def any(self, merchant_id: int) -> bool:
-        found = await self.session.scalar(
-            select(Tier.id).where(Tier.merchant_id == merchant_id, Tier.deleted_at.is_(None)).limit(1)  # type: ignore[union-attr]
-        )
-        return found is not None
-
     async def measure(self, merchant_id: int, person_id: int, basis: Basis, since: datetime) -> int:
         """Visits, or rupiah spent, since ``since``."""
         mine = (
@@ -64,37 +58,16 @@ class TierRepository(Repository):
         tier = await self.get(tier_id, merchant_id) if tier_id is not None else None
         return (tier.name, tier.multiplier_permille) if tier is not None else None
 
-    async def multiplier_of(self, tier_id: int | None) -> int:
-        """The earning multiplier of a level (1000 for none, or a deleted one)."""
-        if tier_id is None:
-            return 1000
-        tier = await self.session.get(Tier, tier_id)
-        return tier.multiplier_permille if tier is not None and tier.deleted_at is None else 1000
-
-    async def groups_open_to(self, merchant_id: int, tier_id: int | None) -> list[int]:
-        """The groups a card holding ``tier_id`` belongs in: its level's and those of levels below."""
-        return groups_for(await self.levels(merchant_id), tier_id)
-
-    async def open_groups(self, merchant_id: int, tier_id: int | None) -> tuple[tuple[int, str], ...]:
-        """The levels whose group a card at ``tier_id`` may join, with the groups' titles."""
-        if tier_id is None:
-            return ()
+    async def open_groups(self, merchant_id: int, tier_id: int | None) -> list[tuple[int, int, str]]:
+        """The groups a card holding ``tier_id`` belongs in (its level's and those of the levels
+        below it): level id, chat id, title."""
         tiers = await self.all(merchant_id)
-        held = next((tier for tier in tiers if tier.id == tier_id), None)
-        if held is None:
-            return ()
-        return tuple(
-            (tier.id or 0, tier.group_title or tier.name)
+        chats = set(groups_for([level_of(tier) for tier in tiers], tier_id))
+        return [
+            (tier.id or 0, tier.group_chat_id, tier.group_title or tier.name)
             for tier in tiers
-            if tier.group_chat_id is not None and tier.threshold <= held.threshold
-        )
-
-    async def group_titles(self, merchant_id: int) -> dict[int, str]:
-        return {
-            tier.group_chat_id: tier.group_title or tier.name
-            for tier in await self.all(merchant_id)
-            if tier.group_chat_id is not None
-        }
+            if tier.group_chat_id is not None and tier.group_chat_id in chats
+        ]
 
     async def due_for_review(self, merchant_id: int, before: datetime, limit: int = 500) -> Sequence[int]:
         """People holding a level here whose card was not reviewed since ``before``."""
