@@ -140,6 +140,48 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
                 str(max(int(wait + 0.999), 1)),
             )
 
+    async def idempotent(
+        caller: Principal,
+        idempotency_key: str | None,
+        request: object,
+        work: Callable[[], Awaitable[tuple[int, str, Callable[[], Awaitable[None]] | None]]],
+    ) -> Response:
+        """A write with an Idempotency-Key: the first answer for the key (refusals included) is
+        stored and replayed for the same body; a server error forgets the key so it may be retried.
+        ``work`` answers, and names what to do once the answer is stored (the customer's news)."""
+        if not idempotency_key:
+            raise ApiError(
+                422, "idempotency_key_required", "Send an Idempotency-Key header.", "Idempotency-Key"
+            )
+        replayed = await services.api.replay(caller, idempotency_key, body_hash(request))
+        if replayed is not None:
+            return Response(
+                replayed[1],
+                status_code=replayed[0],
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+        after = None
+        try:
+            limit(caller)
+            status, payload, after = await work()
+        except ApiError as error:
+            if error.status == 429:  # not answered: the key may be retried
+                await services.api.remember(caller, idempotency_key, 500, "")
+                raise
+            status, payload = error.status, dumps(error_body(error.code, error.message, error.field))
+        except errors.LoyaltyError as error:
+            known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
+            status, code, message = known or (422, "refused", "The request was refused.")
+            payload = dumps(error_body(code, message))
+        except BaseException:
+            await services.api.remember(caller, idempotency_key, 500, "")
+            raise
+        await services.api.remember(caller, idempotency_key, status, payload)
+        if after is not None:
+            await after()
+        return Response(payload, status_code=status, media_type="application/json")
+
     @app.post("/v1/purchases", status_code=201)
     async def post_purchase(
         purchase: PurchaseIn,
@@ -149,28 +191,8 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         """Credit a sale to the customer's card (stamps, points, levels, spins, as a staff
         confirmation would); the customer's phone shows the new card. The first answer for an
         Idempotency-Key is stored for 24 h and replayed for the same body."""
-        if not idempotency_key:
-            raise ApiError(
-                422, "idempotency_key_required", "Send an Idempotency-Key header.", "Idempotency-Key"
-            )
-        fingerprint = body_hash(purchase.model_dump(mode="json"))
-        replayed = await services.api.replay(caller, idempotency_key, fingerprint)
-        if replayed is not None:
-            return Response(
-                replayed[1],
-                status_code=replayed[0],
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
-        try:
-            limit(caller)
-        except ApiError:
-            await services.api.remember(
-                caller, idempotency_key, 500, ""
-            )  # not answered: the key may be retried
-            raise
-        credited = None
-        try:
+
+        async def work() -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
             credited = await services.api.purchase(
                 caller,
                 code=purchase.customer.code,
@@ -179,20 +201,28 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
                 stamps=purchase.stamps,
                 external_id=purchase.external_id,
             )
-            status, payload = 201, dumps(credited.body)
-        except ApiError as error:
-            status, payload = error.status, dumps(error_body(error.code, error.message, error.field))
-        except errors.LoyaltyError as error:
-            known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
-            status, code, message = known or (422, "refused", "The purchase could not be credited.")
-            payload = dumps(error_body(code, message))
-        except Exception:
-            await services.api.remember(caller, idempotency_key, 500, "")
-            raise
-        await services.api.remember(caller, idempotency_key, status, payload)
-        if credited is not None:
-            await _deliver(services, courier, credited.result.taken, credited.result.notices)
-        return Response(payload, status_code=status, media_type="application/json")
+
+            async def deliver() -> None:
+                await _deliver(services, courier, credited.result.taken, credited.result.notices)
+
+            return 201, dumps(credited.body), deliver
+
+        return await idempotent(caller, idempotency_key, purchase.model_dump(mode="json"), work)
+
+    @app.post("/v1/purchases/{purchase_id}/refund")
+    async def refund_purchase(
+        purchase_id: str,
+        caller: Annotated[Principal, Depends(principal)],
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    ) -> Response:
+        """Take a purchase back: ledger rows of its own remove its stamps and points and void the
+        rewards it issued (never a delete); the customer is told. 409 when it was refunded before,
+        a reward it issued was used, or its points were spent."""
+
+        async def work() -> tuple[int, str, object]:
+            return 200, dumps(await services.api.refund(caller, purchase_id)), None
+
+        return await idempotent(caller, idempotency_key, {"refund": purchase_id}, work)
 
     @app.post("/v1/rewards/{code}/redeem")
     async def redeem_reward(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:

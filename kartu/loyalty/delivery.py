@@ -41,6 +41,7 @@ class Kind(StrEnum):
     PARTNER_SETTLEMENT = "partner_settlement"
     MEMBER_ENDING = "member_ending"
     MEMBER_ENDED = "member_ended"
+    PURCHASE_REFUNDED = "purchase_refunded"
 
 
 CATEGORY_OF = {
@@ -66,6 +67,7 @@ CATEGORY_OF = {
     Kind.PARTNER_SETTLEMENT: Category.SERVICE,
     Kind.MEMBER_ENDING: Category.SERVICE,
     Kind.MEMBER_ENDED: Category.SERVICE,
+    Kind.PURCHASE_REFUNDED: Category.RESULT,
 }
 
 MAX_ATTEMPTS = 5

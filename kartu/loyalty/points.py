@@ -112,12 +112,15 @@ def balance(batches: Iterable[PointsBatch], now: datetime) -> int:
     return sum(batch.remaining for batch in live(batches, now))
 
 
-def take(batches: Sequence[PointsBatch], points: int, now: datetime) -> list[tuple[int, int]]:
+def take(
+    batches: Sequence[PointsBatch], points: int, now: datetime, first: int | None = None
+) -> list[tuple[int, int]]:
     """Which batches a spend of ``points`` uses, as ``(batch id, points taken)``, soonest to
-    expire first; `NotEnoughPoints` when the live balance is short (nothing is taken then)."""
+    expire first (batch ``first`` before all: a refund takes back its purchase's own points);
+    `NotEnoughPoints` when the live balance is short (nothing is taken then)."""
     if points <= 0:
         raise ValueError(points)
-    usable = live(batches, now)
+    usable = sorted(live(batches, now), key=lambda batch: batch.id != first)
     available = sum(batch.remaining for batch in usable)
     if available < points:
         raise NotEnoughPoints(available, points)

@@ -16,8 +16,8 @@ from kartu.loyalty.feedback import RATINGS
 from kartu.presenters.bonuses import bonus_notice
 from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
 from kartu.presenters.causes import cause_done_notice
-from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo
-from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
+from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo, points_text
+from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain, stamps_text
 from kartu.presenters.membership import membership_notice
 from kartu.presenters.partners import (
     partner_news_notice,
@@ -43,6 +43,7 @@ from kartu.services.delivery import (
     PartnerVoucherNotice,
     PointsAdjustedNotice,
     PointsReminderNotice,
+    RefundNotice,
     RewardIssuedNotice,
     RewardRedeemedNotice,
     RewardReminderNotice,
@@ -254,6 +255,8 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return points_adjusted_notice(
                     notice.merchant_name, notice.delta, notice.note, notice.balance
                 ), None
+            case RefundNotice():
+                return refund_notice(notice), None
             case PointsReminderNotice():
                 return points_reminder_notice(
                     notice.merchant_name, notice.lapsing, notice.timezone, notice.language
@@ -316,3 +319,32 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                     comment=comment,
                 ), None
     raise TypeError(f"no renderer for {notice!r}")
+
+
+def refund_notice(notice: RefundNotice) -> HTML:
+    """A refunded purchase: what came off the card, then the card as it is now."""
+    taken = [stamps_text(notice.stamps)] if notice.stamps else []
+    if notice.points:
+        taken.append(points_text(notice.points))
+    lines = [
+        html(
+            _("↩️ <b>{shop}</b> refunded a purchase: {taken} came off your card."),
+            shop=notice.merchant_name,
+            taken=join_html(", ", taken),
+        )
+        if taken
+        else html(_("↩️ <b>{shop}</b> refunded a purchase."), shop=notice.merchant_name)
+    ]
+    if notice.rewards:
+        lines.append(
+            html(
+                ngettext(
+                    "The reward it earned is no longer valid.",
+                    "The {count} rewards it earned are no longer valid.",
+                    notice.rewards,
+                ),
+                count=notice.rewards,
+            )
+        )
+    lines += [HTML(""), card_caption(notice.card, notice.language)]
+    return join_html("\n", lines)

@@ -14,13 +14,22 @@ from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LoyaltyError, PromptClosed
+from kartu.loyalty.points import NotEnoughPoints, take
+from kartu.loyalty.refunds import (
+    Earned,
+    RefundRefused,
+    earned,
+    refund_keys,
+    reward_refund_key,
+    stamps_after_refund,
+)
 from kartu.loyalty.staff import Role
 from kartu.services.access import require_owner
 from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
-from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person
+from kartu.storage.models import ApiKey, Card, LedgerEntry, Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -276,6 +285,117 @@ class ApiService(ServiceBase):
             }
             return Credited(body, result)
 
+    async def refund(self, principal: Principal, purchase_id: str) -> dict[str, object]:
+        """Take a purchase back with ledger rows of its own (never a delete): its stamps and points
+        come off, the rewards it issued are void, its gift to a cause is withdrawn; the customer is
+        told. Refused (409) when it was refunded before, a reward it issued was used, or its points
+        were spent."""
+        principal.require("earn")
+        now = self.clock.now()
+        if not purchase_id.startswith(f"api-{principal.merchant_id}-") or len(purchase_id) > 100:
+            raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
+        async with self.db.write() as uow:
+            found = await uow.ledger.of_purchase(principal.merchant_id, purchase_id)
+            if found is None:
+                raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
+            person_id, lines = found
+            card = await uow.cards.get(principal.merchant_id, person_id, lock=True)
+            merchant = await uow.merchants.get(principal.merchant_id)
+            person = await uow.people.get(person_id)
+            if card is None or merchant is None or person is None:
+                raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
+            try:
+                body = await self._refund(
+                    uow, principal, purchase_id, earned(purchase_id, person_id, lines), card, now
+                )
+            except RefundRefused as refused:
+                raise ApiError(409, *_REFUND_REFUSALS[refused.reason], "id") from None
+            await uow.outbox.enqueue(
+                key=f"refunded:{purchase_id}",
+                kind=Kind.PURCHASE_REFUNDED,
+                category=Category.RESULT,
+                chat_id=person.telegram_id,
+                person_id=person.id,
+                merchant_id=merchant.id,
+                subject_id=card.id,
+                params={
+                    "stamps": body["stamps_removed"],
+                    "points": body["points_removed"],
+                    "rewards": len(body["rewards_voided"]),  # type: ignore[arg-type]
+                },
+                now=now,
+                not_before=now,
+            )
+            return {"id": purchase_id, "customer": person.personal_code, **body}
+
+    async def _refund(
+        self, uow: UnitOfWork, principal: Principal, source: str, purchase: Earned, card: Card, now: datetime
+    ) -> dict[str, object]:
+        stamps_key, points_key, cause_key = refund_keys(source)
+        if await uow.ledger.has(stamps_key) or await uow.ledger.has(points_key):
+            raise RefundRefused("refunded")
+        common = dict(
+            merchant_id=principal.merchant_id,
+            person_id=purchase.person_id,
+            reason="refund",
+            actor_person_id=principal.actor_id,
+            created_at=now,
+        )
+        codes: list[str] = []
+        for reward_id in purchase.reward_ids:
+            reward = await uow.rewards.get(reward_id)
+            if reward is None or not await uow.rewards.void(reward_id, now):
+                raise RefundRefused("reward_used")
+            codes.append(reward.code)
+            await uow.ledger.append(
+                LedgerEntry(
+                    asset="reward",
+                    delta=-1,
+                    idempotency_key=reward_refund_key(reward_id),
+                    reward_id=reward_id,
+                    **common,
+                )
+            )
+        points_off = 0
+        if purchase.points > 0:
+            batches = await uow.points.live(principal.merchant_id, purchase.person_id, now)
+            own = await uow.points.batch_id(f"points:{source}")
+            try:
+                drawn = take(batches, purchase.points, now, first=own)
+            except NotEnoughPoints:
+                raise RefundRefused("points_spent") from None
+            await uow.points.draw(drawn, None)
+            await uow.points.change_balance(card.id or 0, -purchase.points)
+            points_off = purchase.points
+            await uow.ledger.append(
+                LedgerEntry(asset="point", delta=-points_off, idempotency_key=points_key, **common)
+            )
+        stamps_before = card.stamps
+        if purchase.runs_stamps:
+            after = stamps_after_refund(card.stamps, purchase)
+            await uow.cards.set_stamps(card, after, None)
+            await uow.ledger.append(
+                LedgerEntry(asset="stamp", delta=after - stamps_before, idempotency_key=stamps_key, **common)
+            )
+        if purchase.cause_rupiah and purchase.cause_id is not None:
+            await uow.ledger.append(
+                LedgerEntry(
+                    asset="cause",
+                    delta=-purchase.cause_rupiah,
+                    idempotency_key=cause_key,
+                    cause_id=purchase.cause_id,
+                    **common,
+                )
+            )
+        await uow.session.refresh(card)
+        return {
+            "stamps_removed": stamps_before - card.stamps,
+            "points_removed": points_off,
+            "rewards_voided": codes,
+            "card": {"stamps": card.stamps, "points": card.points},
+            "refunded_at": now.isoformat(),
+        }
+
     async def redeem(self, principal: Principal, code: str) -> dict[str, object]:
         """Use a reward at this shop's till (once: a second call is 409)."""
         principal.require("redeem")
@@ -392,6 +512,14 @@ class ApiService(ServiceBase):
 
 
 PAGE_MAX = 200
+_REFUND_REFUSALS = {
+    "refunded": ("already_refunded", "This purchase was refunded before."),
+    "reward_used": ("reward_used", "A reward this purchase issued was used; it cannot be taken back."),
+    "points_spent": (
+        "points_spent",
+        "The customer spent this purchase's points; adjust their balance instead.",
+    ),
+}
 
 
 def _cursor(row_id: int) -> str:

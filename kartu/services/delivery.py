@@ -105,6 +105,18 @@ class PointsAdjustedNotice:
 
 
 @dataclass(frozen=True)
+class RefundNotice:
+    """To a customer: the shop refunded a purchase, and what came off their card."""
+
+    language: str
+    merchant_name: str
+    stamps: int
+    points: int
+    rewards: int
+    card: CardView
+
+
+@dataclass(frozen=True)
 class PointsReminderNotice:
     """To a customer: points lapsing soon, per day they lapse (soonest first)."""
 
@@ -271,6 +283,7 @@ Notice = (
     | RewardRedeemedNotice
     | CodeLockNotice
     | PointsAdjustedNotice
+    | RefundNotice
     | PointsReminderNotice
     | BonusNotice
     | TierNotice
@@ -402,6 +415,20 @@ class DeliveryService(ServiceBase):
                         params.get("delta", 0),
                         params.get("note", ""),
                         params.get("balance", 0),
+                    )
+                case Kind.PURCHASE_REFUNDED:
+                    card = await uow.cards.by_id(message.subject_id)
+                    if card is None:
+                        return None
+                    params = json.loads(message.params or "{}")
+                    view = await card_view(uow, self.clock.now(), person, merchant, card)
+                    return RefundNotice(
+                        language,
+                        merchant.name,
+                        int(params.get("stamps", 0)),
+                        int(params.get("points", 0)),
+                        int(params.get("rewards", 0)),
+                        view,
                     )
                 case Kind.BONUS:
                     params = json.loads(message.params or "{}")

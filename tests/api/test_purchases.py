@@ -187,3 +187,122 @@ async def test_rewards_are_redeemed_once_and_members_and_ledger_page(
         ] is None
         forged = await client.get("/v1/ledger", params={"cursor": "bm9wZQ"}, headers=auth)
         assert forged.status_code == 422 and forged.json()["error"]["field"] == "cursor"
+
+
+async def _balances(db: Database, code: str) -> tuple[tuple[int, int], dict[str, int]]:
+    """The card's (stamps, points) and the ledger's sum per asset for it."""
+    async with db.read() as uow:
+        person = await uow.people.by_code(code)
+        assert person is not None
+        card = (
+            await uow.session.execute(
+                text("SELECT stamps, points FROM card WHERE person_id = :p"), {"p": person.id}
+            )
+        ).one()
+        sums = dict(
+            (
+                await uow.session.execute(
+                    text("SELECT asset, sum(delta) FROM ledger_entry WHERE person_id = :p GROUP BY asset"),
+                    {"p": person.id},
+                )
+            ).all()
+        )
+    return (card[0], card[1]), {asset: int(total) for asset, total in sums.items()}
+
+
+async def test_a_refund_takes_back_stamps_points_and_rewards_once(
+    services: Services, db: Database, api_url: str
+) -> None:
+    code, _ = await _shop(services)
+    await services.merchants.choose_kinds(OWNER, True, True)
+    await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")
+    key, _ = await services.api.create_key(OWNER, "earn,redeem,read")
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        kept = await client.post(
+            "/v1/purchases",
+            json={**_sale(code, "T1-kept", 3), "amount": 50_000},
+            headers={**auth, "Idempotency-Key": "kept"},
+        )
+        sale = await client.post(
+            "/v1/purchases",
+            json={**_sale(code, "T1-0009", 8), "amount": 250_000},
+            headers={**auth, "Idempotency-Key": "sale"},
+        )
+        assert sale.status_code == 201, sale.text
+        body = sale.json()
+        (reward,) = body["rewards_issued"]
+        assert body["points_added"] > 0 and body["card"]["stamps"] == 1  # 3 + 8 filled a card of 10
+        before, _ = await _balances(db, code)
+
+        refunded = await client.post(
+            f"/v1/purchases/{body['id']}/refund", headers={**auth, "Idempotency-Key": "refund-1"}
+        )
+        assert refunded.status_code == 200, refunded.text
+        answer = refunded.json()
+        assert answer["rewards_voided"] == [reward] and answer["points_removed"] == body["points_added"]
+        assert answer["card"] == {"stamps": 3, "points": before[1] - body["points_added"]}
+        replayed = await client.post(
+            f"/v1/purchases/{body['id']}/refund", headers={**auth, "Idempotency-Key": "refund-1"}
+        )
+        assert replayed.text == refunded.text and replayed.headers["Idempotent-Replayed"] == "true"
+        again = await client.post(
+            f"/v1/purchases/{body['id']}/refund", headers={**auth, "Idempotency-Key": "refund-2"}
+        )
+        assert again.status_code == 409 and again.json()["error"]["code"] == "already_refunded"
+        void = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        assert void.status_code == 422  # the voided reward cannot be used
+        card, ledger = await _balances(db, code)
+        assert card == (3, kept.json()["card"]["points"])
+        assert (ledger["stamp"], ledger["point"], ledger["reward"]) == (3, card[1], 0)  # rows, not deletes
+        # Another shop's key knows nothing of this purchase.
+        await services.merchants.create_merchant("Toko Emas", OTHER_OWNER)
+        other, _ = await services.api.create_key(OTHER_OWNER, "earn")
+        hidden = await client.post(
+            f"/v1/purchases/{kept.json()['id']}/refund",
+            headers={"Authorization": f"Bearer {other}", "Idempotency-Key": "x"},
+        )
+        assert hidden.status_code == 404
+    async with db.read() as uow:
+        news = await uow.session.scalar(
+            text("SELECT params FROM outbox_message WHERE kind = 'purchase_refunded'")
+        )
+    assert news is not None and '"rewards": 1' in news
+
+
+async def test_a_refund_is_refused_once_its_reward_is_used_or_its_points_spent(
+    services: Services, db: Database, api_url: str
+) -> None:
+    code, _ = await _shop(services)
+    await services.merchants.choose_kinds(OWNER, True, True)
+    await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")
+    key, _ = await services.api.create_key(OWNER, "earn,redeem,read")
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        full = (
+            await client.post(
+                "/v1/purchases",
+                json={**_sale(code, "T2-full", 10), "amount": 100_000},
+                headers={**auth, "Idempotency-Key": "full"},
+            )
+        ).json()
+        await client.post(f"/v1/rewards/{full['rewards_issued'][0]}/redeem", headers=auth)
+        used = await client.post(
+            f"/v1/purchases/{full['id']}/refund", headers={**auth, "Idempotency-Key": "r1"}
+        )
+        assert used.status_code == 409 and used.json()["error"]["code"] == "reward_used"
+        points = (
+            await client.post(
+                "/v1/purchases",
+                json={**_sale(code, "T2-points", 1), "amount": 100_000},
+                headers={**auth, "Idempotency-Key": "points"},
+            )
+        ).json()
+        held = points["card"]["points"]
+        await services.points.adjust(OWNER, code, f"-{held}", "spent at the counter", 1)
+        spent = await client.post(
+            f"/v1/purchases/{points['id']}/refund", headers={**auth, "Idempotency-Key": "r2"}
+        )
+        assert spent.status_code == 409 and spent.json()["error"]["code"] == "points_spent"
+    card, ledger = await _balances(db, code)
+    assert card == (1, 0) and (ledger["stamp"], ledger["point"]) == card  # nothing changed

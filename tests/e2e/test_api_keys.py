@@ -1,5 +1,5 @@
 """The point of sale through the bot and the API: the owner makes a key in /apikeys (shown once),
-the till posts a sale over HTTP, the customer's chat shows the new card; a revoked key is refused."""
+the till posts a sale over HTTP, the customer's chat shows the new card, and the refund after it; a revoked key is refused."""
 
 from __future__ import annotations
 
@@ -41,6 +41,13 @@ async def test_a_till_credits_a_purchase_with_a_key_made_in_chat(world: World, o
             assert posted.status_code == 201 and posted.json()["card"]["stamps"] == 1
             await world.deliver()  # the API runs without a bot here: the scheduler sends the news
             assert "+1 stamp" in (await customer.next_message()).body
+            refund = await client.post(
+                f"/v1/purchases/{posted.json()['id']}/refund", headers={**headers, "Idempotency-Key": "r-1"}
+            )
+            assert refund.status_code == 200 and refund.json()["card"]["stamps"] == 0
+            await world.deliver()
+            told = (await customer.next_message()).body
+            assert "refunded a purchase: 1 stamp came off your card" in told and "0/10" in told
             keys = await owner.ask("/apikeys")
             await owner.press(keys, "🗑")
             refused = await client.post(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from kartu.loyalty.refunds import LedgerLine, ledger_keys, numbered_prefixes
 from kartu.storage.models import LedgerEntry
 from kartu.storage.repositories.base import Repository
 
@@ -52,3 +53,23 @@ class LedgerRepository(Repository):
             )
         )
         return int(total or 0)
+
+    async def of_purchase(self, merchant_id: int, source: str) -> tuple[int, list[LedgerLine]] | None:
+        """A purchase's own rows at this shop (whose card, and the rows), ``None`` when it has none."""
+        query = select(LedgerEntry).where(
+            LedgerEntry.merchant_id == merchant_id,
+            or_(
+                LedgerEntry.idempotency_key.in_(ledger_keys(source)),  # type: ignore[attr-defined]
+                *(
+                    LedgerEntry.idempotency_key.startswith(prefix, autoescape=True)  # type: ignore[attr-defined]
+                    for prefix in numbered_prefixes(source)
+                ),
+            ),
+        )
+        rows = (await self.session.scalars(query.order_by(LedgerEntry.id))).all()
+        if not rows:
+            return None
+        lines = [
+            LedgerLine(row.idempotency_key, row.asset, row.delta, row.reward_id, row.cause_id) for row in rows
+        ]
+        return rows[0].person_id, lines

@@ -56,6 +56,9 @@ class PointsRepository(Repository):
             for row in (await self.session.scalars(query)).all()
         ]
 
+    async def batch_id(self, source: str) -> int | None:
+        return await self.session.scalar(select(PointsBatch.id).where(PointsBatch.source == source))
+
     async def draw(self, taken: Sequence[tuple[int, int]], reward_id: int | None) -> None:
         """Take points from batches (``(batch id, points)``, as `loyalty.points.take` chose them)."""
         for batch_id, points in taken:

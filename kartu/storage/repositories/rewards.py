@@ -81,3 +81,12 @@ class RewardRepository(Repository):
             .values(expires_at=now, expired_at=now)
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def void(self, reward_id: int, now: datetime) -> bool:
+        """A reward its purchase's refund takes back: no longer usable; ``False`` when it was used."""
+        result = await self.session.execute(
+            update(Reward)
+            .where(Reward.id == reward_id, Reward.redeemed_at.is_(None))  # type: ignore[union-attr]
+            .values(expires_at=now, expired_at=now)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
