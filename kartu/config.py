@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # The point-of-sale API (`kartu api`): where it listens.
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8081, ge=0, le=65535)
+    # KARTU_API=on: `kartu run` serves the API too, and sends a sale's news at once.
+    api: bool = False
+    # Webhook endpoints on http:// or private addresses (a shop's own network, tests); else https only.
+    webhooks_allow_private: bool = False
     send_rate: float = Field(default=25.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)

@@ -119,7 +119,11 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        _env_file=None, bot_token="42:TEST", database_url=database_url, admin_ids=frozenset({900})
+        _env_file=None,
+        bot_token="42:TEST",
+        database_url=database_url,
+        admin_ids=frozenset({900}),
+        webhooks_allow_private=True,  # receivers in tests listen on 127.0.0.1
     )
 
 

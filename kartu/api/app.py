@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
+from kartu.loyalty.webhooks import EVENTS
 from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
 
@@ -51,6 +52,13 @@ class PurchaseIn(BaseModel):
     )
     items: list[dict[str, object]] | None = Field(default=None, max_length=100)
     occurred_at: datetime | None = None
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(max_length=500, description="https address of your system that takes the events")
+    events: list[Literal[EVENTS]] | None = Field(  # type: ignore[valid-type]
+        default=None, description="The events it takes (all of them unless given)"
+    )
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
@@ -257,6 +265,47 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         """The customer's card at this shop: stamps, points, level, rewards held."""
         limit(caller)
         return JSONResponse(await services.api.customer(caller, code))
+
+    @app.post("/v1/webhooks", status_code=201)
+    async def add_webhook(hook: WebhookIn, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+        """Register an endpoint for the shop's events; the answer carries its signing secret, shown
+        only this once. Deliveries are signed: see the README's Kartu-Signature check."""
+        caller.require("webhooks")
+        limit(caller)
+        try:
+            view, secret = await services.webhooks.add_for(
+                caller.merchant_id, caller.actor_id, hook.url, ",".join(hook.events) if hook.events else None
+            )
+        except errors.InvalidSetting as refused:
+            message = (
+                "A shop has at most 5 webhooks."
+                if refused.field == "endpoints"
+                else "Give an https address on a public host."
+            )
+            raise ApiError(422, "invalid_" + (refused.field or "url"), message, "url") from None
+        return JSONResponse({**view.as_json(), "secret": secret}, status_code=201)
+
+    @app.get("/v1/webhooks")
+    async def list_webhooks(caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+        """The shop's endpoints, their state and how many deliveries wait."""
+        caller.require("webhooks")
+        limit(caller)
+        return JSONResponse(
+            {"data": [view.as_json() for view in await services.webhooks.endpoints(caller.merchant_id)]}
+        )
+
+    @app.delete("/v1/webhooks/{endpoint_id}")
+    async def delete_webhook(
+        endpoint_id: int, caller: Annotated[Principal, Depends(principal)]
+    ) -> JSONResponse:
+        """Stop sending events to an endpoint."""
+        caller.require("webhooks")
+        limit(caller)
+        try:
+            view = await services.webhooks.change_for(caller.merchant_id, endpoint_id, "delete")
+        except errors.PromptClosed:
+            raise ApiError(404, "not_found", "No webhook of this shop has that id.", "endpoint_id") from None
+        return JSONResponse({**view.as_json(), "status": "deleted"})
 
     return app
 

@@ -47,6 +47,7 @@ class KartuApp:
     dispatcher: Dispatcher
 
     async def close(self) -> None:
+        await self.services.webhooks.close()
         await self.bot.session.close()
         await self.db.dispose()
 

@@ -20,6 +20,7 @@ from kartu.handlers import (
     points,
     staff,
     tiers,
+    webhooks,
     wheel,
 )
 
@@ -41,6 +42,7 @@ def build_routers() -> list[Router]:
         partners.router(),
         membership.router(),
         apikeys.router(),
+        webhooks.router(),
         staff.router(),
         customer.router(),
         common.fallback_router(),

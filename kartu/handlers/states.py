@@ -89,3 +89,9 @@ class MembershipForm(StatesGroup):
     """The owner sets the membership offer: one line."""
 
     value = State()
+
+
+class WebhookForm(StatesGroup):
+    """The owner gives a new webhook's address: one line."""
+
+    url = State()

@@ -11,7 +11,7 @@ from typing import Any
 from kartu.loyalty.errors import InvalidSetting
 
 PREFIX = "kartu_"
-SCOPES = ("earn", "redeem", "read")
+SCOPES = ("earn", "redeem", "read", "webhooks")
 
 
 def new_key() -> str:

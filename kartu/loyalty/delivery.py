@@ -42,6 +42,7 @@ class Kind(StrEnum):
     MEMBER_ENDING = "member_ending"
     MEMBER_ENDED = "member_ended"
     PURCHASE_REFUNDED = "purchase_refunded"
+    WEBHOOK_ALERT = "webhook_alert"
 
 
 CATEGORY_OF = {
@@ -68,6 +69,7 @@ CATEGORY_OF = {
     Kind.MEMBER_ENDING: Category.SERVICE,
     Kind.MEMBER_ENDED: Category.SERVICE,
     Kind.PURCHASE_REFUNDED: Category.RESULT,
+    Kind.WEBHOOK_ALERT: Category.ALERT,
 }
 
 MAX_ATTEMPTS = 5

@@ -326,3 +326,17 @@ class KeyAction(CallbackData, prefix="apikey"):
 
     action: KeyStep
     key_id: RowId = 0
+
+
+class HookStep(StrEnum):
+    ADD = "add"
+    PAUSE = "pause"
+    RESUME = "resume"
+    DELETE = "delete"
+
+
+class HookAction(CallbackData, prefix="hook"):
+    """The owner's /webhooks screen; ``endpoint_id`` is re-checked against the owner's shop."""
+
+    action: HookStep
+    endpoint_id: RowId = 0

@@ -96,6 +96,7 @@ OWNER_COMMANDS = {
     "partners": N_("Vouchers with partner shops"),
     "membership": N_("A paid membership in Telegram Stars"),
     "apikeys": N_("Keys for your point of sale (HTTP API)"),
+    "webhooks": N_("Send events to your own systems"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
     "redeem": N_("Hand out a reward: /redeem CODE"),
     "buy": N_("Points for an amount: /buy CODE 125000"),
@@ -205,6 +206,7 @@ def owner_help() -> HTML:
             html(_("/partners — vouchers with partner shops, your address and map, the monthly settlement")),
             html(_("/membership — a paid membership in Telegram Stars · /refund CODE — refund a member")),
             html(_("/apikeys — keys for your point of sale to credit purchases over HTTP")),
+            html(_("/webhooks — signed events to your own systems: joins, purchases, rewards, surveys")),
         ],
     )
 

@@ -53,6 +53,7 @@ from kartu.services.delivery import (
     StampReminderNotice,
     SurveyNotice,
     TierNotice,
+    WebhookAlertNotice,
 )
 
 
@@ -257,6 +258,17 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 ), None
             case RefundNotice():
                 return refund_notice(notice), None
+            case WebhookAlertNotice():
+                return html(
+                    _(
+                        "⚠️ Kartu paused the webhook to {url}: it has failed for a day. Fix it, then resume it in /webhooks."
+                    )
+                    if notice.state == "paused"
+                    else _(
+                        "⚠️ Events for the webhook to {url} failed for three days and were given up. See /webhooks."
+                    ),
+                    url=notice.url,
+                ), None
             case PointsReminderNotice():
                 return points_reminder_notice(
                     notice.merchant_name, notice.lapsing, notice.timezone, notice.language

@@ -219,6 +219,12 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("That reward can no longer be given (used, given or expired). Nothing was given.")
         case errors.NothingToGive():
             return _("You do not hold that many now. Nothing was given.")
+        case errors.InvalidSetting() if error.field == "url":
+            return _(
+                "Please send the full address of your system, starting with https:// (a public address, up to 500 characters)."
+            )
+        case errors.InvalidSetting() if error.field == "endpoints":
+            return _("A shop can have up to 5 webhooks. Delete one in /webhooks first.")
         case errors.InvalidSetting() if error.field == "partner_unknown":
             return _(
                 "No shop has that code. Ask its owner for the code /partners shows them, or their join link."

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kartu.bot.app import KartuApp
 
 log = logging.getLogger(__name__)
+WEBHOOK_INTERVAL_SECONDS = 2  # deliveries to shops' own systems go out this often
 PROGRESS_INTERVAL_SECONDS = 3  # owners see broadcast progress this often (edits are rate-limited too)
 
 
@@ -93,11 +94,17 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
         if report.claimed:
             log.debug("dispatch: %s", report)
 
+    async def webhooks() -> None:
+        report = await app.services.webhooks.dispatch()
+        if report.failed_attempts or report.given_up:
+            log.info("webhooks: %s", report)
+
     async def broadcast_progress() -> None:
         await report_broadcast_progress(app.bot, app.services, app.i18n)
 
     scheduler = KartuScheduler()
     scheduler.add_job(sweep, settings.sweep_interval_seconds, "sweep", next_run_time=datetime.now(UTC))
     scheduler.add_job(dispatch, settings.dispatch_interval_seconds, "dispatch")
+    scheduler.add_job(webhooks, WEBHOOK_INTERVAL_SECONDS, "webhooks")
     scheduler.add_job(broadcast_progress, PROGRESS_INTERVAL_SECONDS, "broadcast_progress")
     return scheduler

@@ -29,6 +29,7 @@ from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
+from kartu.services.webhooks import reward_redeemed
 from kartu.storage.models import ApiKey, Card, LedgerEntry, Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -425,6 +426,7 @@ class ApiService(ServiceBase):
             )
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
+            await reward_redeemed(uow, now, reward, customer)
             await uow.outbox.enqueue(
                 key=f"redeemed:{reward.id}",
                 kind=Kind.REWARD_REDEEMED,

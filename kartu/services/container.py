@@ -23,6 +23,7 @@ from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
 from kartu.services.tiers import TierService
 from kartu.services.upkeep import UpkeepService
+from kartu.services.webhooks import WebhookService
 from kartu.services.wheel import WheelService
 from kartu.storage.database import Database
 
@@ -47,6 +48,7 @@ class Services:
     partners: PartnerService
     membership: MembershipService
     api: ApiService
+    webhooks: WebhookService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -70,4 +72,5 @@ class Services:
             partners=PartnerService(db, clock, settings),
             membership=MembershipService(db, clock, settings),
             api=ApiService(db, clock, settings),
+            webhooks=WebhookService(db, clock, settings),
         )

@@ -34,6 +34,7 @@ from kartu.services.crediting import Purchase, PurchaseResult, credit, within_ca
 from kartu.services.points import Sale, credit_sale
 from kartu.services.tiers import Moved
 from kartu.services.views import Recipient
+from kartu.services.webhooks import reward_redeemed
 from kartu.storage.counter import CodeHolder, CounterStatements, Decided
 from kartu.storage.courier import Parcel
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
@@ -612,6 +613,7 @@ class CounterService(ServiceBase):
             await uow.staff.touch(place.member.id, now)
             customer = await uow.people.get(reward.person_id)
             assert customer is not None
+            await reward_redeemed(uow, now, reward, customer)
             news = f"redeemed:{reward.id}"  # news that carries a result: in this transaction
             await uow.outbox.enqueue(
                 key=news,

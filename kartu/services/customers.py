@@ -15,6 +15,7 @@ from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.base import ServiceBase, card_view, next_level
 from kartu.services.bonuses import Bonus, record_referral, unit_of, welcome
 from kartu.services.views import CardView, MenuView, RewardView
+from kartu.services.webhooks import tell
 from kartu.storage.arrivals import Sender, arrive
 from kartu.storage.models import Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
@@ -105,6 +106,16 @@ class CustomerService(ServiceBase):
         card, created = await uow.cards.get_or_add(merchant.id, person.id, now)
         program = await uow.programs.for_merchant(merchant.id)
         bonus = await welcome(uow, now, merchant, program, person) if created else None
+        if created:
+            await tell(
+                uow,
+                now,
+                merchant.id or 0,
+                "member.joined",
+                str(card.id),
+                person,
+                {"joined_at": now.isoformat()},
+            )
         invited_by, promised = None, None
         if referrer_id is not None and await record_referral(
             uow, now, merchant, referrer_id, person, created

@@ -117,6 +117,15 @@ class RefundNotice:
 
 
 @dataclass(frozen=True)
+class WebhookAlertNotice:
+    """To an owner: deliveries to an endpoint were given up (``failed``), or it was ``paused``."""
+
+    language: str
+    state: str
+    url: str
+
+
+@dataclass(frozen=True)
 class PointsReminderNotice:
     """To a customer: points lapsing soon, per day they lapse (soonest first)."""
 
@@ -284,6 +293,7 @@ Notice = (
     | CodeLockNotice
     | PointsAdjustedNotice
     | RefundNotice
+    | WebhookAlertNotice
     | PointsReminderNotice
     | BonusNotice
     | TierNotice
@@ -430,6 +440,9 @@ class DeliveryService(ServiceBase):
                         int(params.get("rewards", 0)),
                         view,
                     )
+                case Kind.WEBHOOK_ALERT:
+                    params = json.loads(message.params or "{}")
+                    return WebhookAlertNotice(language, str(params.get("state")), str(params.get("url")))
                 case Kind.BONUS:
                     params = json.loads(message.params or "{}")
                     return BonusNotice(

@@ -10,6 +10,7 @@ from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
+from kartu.services.webhooks import tell
 from kartu.storage.models import Survey
 from kartu.storage.unit_of_work import UnitOfWork
 
@@ -57,6 +58,17 @@ class FeedbackService(ServiceBase):
                 raise PromptClosed("missing")
             if not await uow.surveys.rate(survey.id, rating, now):
                 raise PromptClosed("rated")
+            person = await uow.people.get(survey.person_id)
+            if person is not None:
+                await tell(
+                    uow,
+                    now,
+                    survey.merchant_id,
+                    "survey.answered",
+                    str(survey.id),
+                    person,
+                    {"survey_id": survey.id, "rating": rating},
+                )
             if is_low(rating):
                 for member, person in await uow.staff.roster(survey.merchant_id):
                     await uow.outbox.enqueue(

@@ -38,6 +38,7 @@ from kartu.loyalty.points import (
 )
 from kartu.loyalty.program import local_day_start, reward_expiry
 from kartu.loyalty.staff import PROMPT_TTL
+from kartu.loyalty.webhooks import customer, purchase_data
 from kartu.services.access import require_member, require_owner
 from kartu.services.base import (
     ServiceBase,
@@ -53,6 +54,7 @@ from kartu.services.crediting import (
     credit,
 )
 from kartu.services.views import Recipient, RewardView
+from kartu.services.webhooks import reward_issued
 from kartu.storage.counter import CounterStatements, LockedCard
 from kartu.storage.models import Card, LedgerEntry, Program, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
@@ -187,6 +189,22 @@ async def credit_sale(
         taken=True,
     )
     await statements.touch_staff(sale.merchant_id, sale.actor_id, now)
+    await statements.emit(
+        merchant_id=sale.merchant_id,
+        kind="purchase.credited",
+        key=sale.source,
+        person_id=sale.customer_id,
+        data=purchase_data(
+            sale.source,
+            customer(card.personal_code, card.first_name),
+            0,
+            points,
+            sale.amount,
+            card.stamps,
+            held,
+        ),
+        now=now,
+    )
     await ask_for_feedback_later(statements, now, purchase, card)
     view = make_card_view(
         card.merchant_name,
@@ -278,6 +296,7 @@ async def give_item(
     )
     person = await uow.people.get(person_id)
     assert person is not None
+    await reward_issued(uow, now, reward, person)
     news = f"reward-issued:{reward.id}"
     await uow.outbox.enqueue(
         key=news,
@@ -489,6 +508,7 @@ class PointsService(ServiceBase):
             await uow.ledger.append(
                 LedgerEntry(asset="reward", delta=1, idempotency_key=f"exchange-reward:{prompt.id}", **common)
             )
+            await reward_issued(uow, now, reward, person)
             news = f"reward-issued:{reward.id}"
             await uow.outbox.enqueue(
                 key=news,

@@ -13,6 +13,7 @@ from kartu.services.causes import CauseService
 from kartu.services.membership import MembershipService
 from kartu.services.partners import PartnerService
 from kartu.services.tiers import TierService
+from kartu.services.webhooks import tell
 from kartu.services.wheel import WheelService
 from kartu.storage.models import Merchant, Program
 
@@ -108,7 +109,22 @@ class UpkeepService(ServiceBase):
         now, lapsed = self.clock.now(), 0
         while True:
             async with self.db.write() as uow:
-                chunk = await uow.sweeps.expire_points_chunk(merchant_id, now)
+                lapsing: list[tuple[int, int, int]] | None = (
+                    [] if await uow.webhooks.wants(merchant_id, "points.expired") else None
+                )
+                chunk = await uow.sweeps.expire_points_chunk(merchant_id, now, lapsing=lapsing)
+                for person_id, points, first in lapsing or ():
+                    person = await uow.people.get(person_id)
+                    if person is not None:
+                        await tell(
+                            uow,
+                            now,
+                            merchant_id,
+                            "points.expired",
+                            f"{person_id}:{first}",
+                            person,
+                            {"points": points},
+                        )
             if not chunk:
                 return lapsed
             lapsed += chunk

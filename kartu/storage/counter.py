@@ -19,7 +19,7 @@ from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules, local_day_start
 from kartu.loyalty.staff import acting_place
 from kartu.loyalty.throttle import CodeMisses
-from kartu.storage import courier
+from kartu.storage import courier, webhooks
 from kartu.storage.courier import Parcel
 from kartu.storage.driver import DriverTransaction, Sql
 
@@ -607,6 +607,10 @@ class CounterStatements:
     async def enqueue(self, **message: Any) -> Parcel | None:
         """Queue one message in the outbox (`courier.enqueue`)."""
         return await courier.enqueue(self.tx, **message)
+
+    async def emit(self, **event: Any) -> int:
+        """An event for the shop's webhook endpoints, in this transaction (`webhooks.emit`)."""
+        return await webhooks.emit(self.tx, **event)
 
     async def add_survey(self, merchant_id: int, person_id: int, prompt_id: int | None, now: datetime) -> int:
         row = await self.tx.one(

@@ -506,6 +506,52 @@ class ApiCall(SQLModel, table=True):
     expires_at: datetime = _when(index=True)
 
 
+class WebhookEndpoint(SQLModel, table=True):
+    """An address of a shop's own system that takes its events, signed with ``secret``; paused after
+    failing for a day (``failing_since``), until the owner resumes it."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    url: str = Field(max_length=500)
+    secret: str = Field(max_length=64)
+    events: str = Field(max_length=200)  # member.joined,purchase.credited,...
+    status: str = Field(default="active", max_length=16)  # active, paused, deleted
+    created_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = _when()
+    failing_since: datetime | None = _when(nullable=True)
+    last_success_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, max_length=200)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint, written in the event's own transaction; sent (in order per
+    customer) by the scheduler's dispatcher until the endpoint answers 2xx, for up to three days."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_key", name="uq_webhook_delivery_event"),
+        Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+        Index("ix_webhook_delivery_order", "endpoint_id", "person_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id")
+    event_key: str = Field(max_length=160)  # what happened, named once (a retried event adds nothing)
+    event_id: str = Field(max_length=32)  # evt_...: the receiver's way to drop a duplicate
+    event_type: str = Field(max_length=32)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    payload: str = Field(sa_column=Column(Text(), nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending, sending, delivered, failed
+    attempts: int = 0
+    next_attempt_at: datetime = _when()
+    created_at: datetime = _when()
+    delivered_at: datetime | None = _when(nullable=True)
+    claimed_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, max_length=200)
+
+
 class Referral(SQLModel, table=True):
     """A friend who joined through a customer's /invite link; both earn the bonus once the friend's
     first purchase is confirmed. A person is referred at most once per shop."""

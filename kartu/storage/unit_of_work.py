@@ -29,6 +29,7 @@ from kartu.storage.repositories.surveys import SurveyRepository
 from kartu.storage.repositories.sweeps import SweepRepository
 from kartu.storage.repositories.tiers import TierRepository
 from kartu.storage.repositories.updates import UpdateRepository
+from kartu.storage.repositories.webhooks import WebhookRepository
 from kartu.storage.repositories.wheel import WheelRepository
 
 
@@ -64,5 +65,6 @@ class UnitOfWork:
         self.partners = PartnerRepository(session)
         self.membership = MembershipRepository(session)
         self.apikeys = ApiKeyRepository(session)
+        self.webhooks = WebhookRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

@@ -5,35 +5,15 @@ another shop, the error shape, the OpenAPI document."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import text
 
-from kartu.api.app import create_app
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
 
 OWNER, OTHER_OWNER, CUSTOMER = 100, 110, 3000
-
-
-@pytest.fixture
-async def api_url(services: Services) -> AsyncIterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
 
 
 async def _shop(services: Services) -> tuple[str, str]:

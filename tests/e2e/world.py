@@ -123,6 +123,7 @@ def bot_settings(emulator: BotAPIEmulator, database_url: str, **overrides: objec
         database_url=database_url,
         polling_timeout=5,
         scheduler="off",
+        webhooks_allow_private=True,  # receivers in tests listen on 127.0.0.1
     )
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

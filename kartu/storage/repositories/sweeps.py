@@ -118,6 +118,7 @@ UPDATE card SET points = points - (
       AND b.expires_at <= :bound AND (b.expires_at < :bound OR b.id <= :bound_id))
 WHERE merchant_id = :merchant_id AND person_id IN (SELECT person_id FROM points_batch WHERE {_DUE_BATCHES})
 """
+_LAPSING = f"SELECT person_id, sum(remaining) AS points, min(id) AS first FROM points_batch WHERE {_DUE_BATCHES} GROUP BY person_id"
 _EXPIRE_POINTS_BATCHES = f"UPDATE points_batch SET remaining = 0, expired_at = :now WHERE {_DUE_BATCHES}"
 # PostgreSQL: the chunk's cards are locked first, in id order, as every spend locks its card before
 # its batches; then one statement writes the ledger, the cards and the batches.
@@ -183,10 +184,15 @@ class SweepRepository(Repository):
         return await self._run(_EXPIRE_REWARDS_SQLITE[1], merchant_id=merchant_id, now=now)
 
     async def expire_points_chunk(
-        self, merchant_id: int, now: datetime, chunk: int = POINTS_CHUNK
+        self,
+        merchant_id: int,
+        now: datetime,
+        chunk: int = POINTS_CHUNK,
+        lapsing: list[tuple[int, int, int]] | None = None,
     ) -> int | None:
         """Lapse up to about ``chunk`` due point batches of the merchant (ledger, cards, batches);
-        the number lapsed, ``None`` when none was due. Run in a transaction per chunk."""
+        the number lapsed, ``None`` when none was due. Run in a transaction per chunk. ``lapsing``
+        (when given) gets what lapses per customer: (person id, points, the first batch's id)."""
         due = await self.session.execute(
             text(_ANY_DUE).bindparams(bindparam("now", type_=_WHEN)), {"merchant_id": merchant_id, "now": now}
         )
@@ -200,6 +206,11 @@ class SweepRepository(Repository):
         ).first()
         bound, bound_id = (last[0], last[1]) if last is not None else (now, _LAST_ID)  # else: all of them
         chunk_of = dict(merchant_id=merchant_id, bound=bound, bound_id=bound_id)
+        if lapsing is not None:
+            rows = await self.session.execute(
+                text(_LAPSING).bindparams(bindparam("bound", type_=_WHEN)), chunk_of
+            )
+            lapsing.extend((int(person), int(points), int(first)) for person, points, first in rows.all())
         if self.is_postgres:
             await self._run(_LOCK_POINTS_CARDS, **chunk_of)
             return await self._run(_EXPIRE_POINTS_PG, now=now, **chunk_of)

@@ -1,0 +1,308 @@
+"""Webhooks out: owners register their systems' addresses (in chat or over the API) with the events
+they want; each event is written as a delivery in its own transaction (the helpers below, as the
+outbox is), and the scheduler sends them signed, retrying with backoff, telling the owner once
+when deliveries are given up or an endpoint is paused."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from kartu.loyalty.delivery import Category, Kind
+from kartu.loyalty.errors import InvalidSetting, PromptClosed
+from kartu.loyalty.staff import Role
+from kartu.loyalty.webhooks import (
+    ENDPOINTS_MAX,
+    GIVE_UP_AFTER,
+    SIGNATURE_HEADER,
+    after_failure,
+    customer,
+    new_secret,
+    parse_events,
+    parse_url,
+    reward_data,
+    should_pause,
+    sign,
+)
+from kartu.services.access import require_owner
+from kartu.services.base import ServiceBase
+from kartu.storage.models import Person, Reward, WebhookEndpoint
+from kartu.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+TIMEOUT = 10.0  # seconds an endpoint has to answer
+BATCH = 100  # deliveries a dispatch run takes
+AT_ONCE = 10  # of them sent at the same time
+
+
+# -- events, written in the transaction of what happened ------------------------------------------
+
+
+async def tell(
+    uow: UnitOfWork,
+    now: datetime,
+    merchant_id: int,
+    kind: str,
+    key: str,
+    person: Person,
+    data: dict[str, object],
+) -> None:
+    """Event ``kind`` about ``person`` for the shop's endpoints that take it."""
+    await uow.counter.emit(
+        merchant_id=merchant_id,
+        kind=kind,
+        key=key,
+        person_id=person.id,
+        data={"customer": customer(person.personal_code, person.first_name), **data},
+        now=now,
+    )
+
+
+async def reward_issued(uow: UnitOfWork, now: datetime, reward: Reward, person: Person) -> None:
+    await uow.counter.emit(
+        merchant_id=reward.merchant_id,
+        kind="reward.issued",
+        key=str(reward.id),
+        person_id=person.id,
+        data=reward_data(
+            customer(person.personal_code, person.first_name), reward.code, reward.name, reward.expires_at
+        ),
+        now=now,
+    )
+
+
+async def reward_redeemed(uow: UnitOfWork, now: datetime, reward: Reward, person: Person) -> None:
+    await tell(
+        uow,
+        now,
+        reward.merchant_id,
+        "reward.redeemed",
+        str(reward.id),
+        person,
+        {"reward": {"code": reward.code, "name": reward.name}, "redeemed_at": now.isoformat()},
+    )
+
+
+# -- endpoints ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    endpoint_id: int
+    url: str
+    events: tuple[str, ...]
+    status: str
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None
+    backlog: int = 0
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "id": self.endpoint_id,
+            "url": self.url,
+            "events": list(self.events),
+            "status": self.status,
+            "failing_since": self.failing_since.isoformat() if self.failing_since else None,
+            "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
+            "pending": self.backlog,
+        }
+
+
+def _view(endpoint: WebhookEndpoint, backlog: int = 0) -> EndpointView:
+    return EndpointView(
+        endpoint.id or 0,
+        endpoint.url,
+        tuple(endpoint.events.split(",")),
+        endpoint.status,
+        endpoint.failing_since,
+        endpoint.last_success_at,
+        endpoint.last_error,
+        backlog,
+    )
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    claimed: int = 0
+    delivered: int = 0
+    failed_attempts: int = 0
+    given_up: int = 0
+
+
+class WebhookService(ServiceBase):
+    """Endpoints per shop, and the dispatcher that sends their deliveries."""
+
+    _client: httpx.AsyncClient | None = None
+
+    # -- endpoints: by the owner in chat, or by a key over the API --------------------------------
+
+    async def _add(
+        self, uow: UnitOfWork, merchant_id: int, url: str, events: str | None, actor: int | None
+    ) -> tuple[EndpointView, str]:
+        address = parse_url(url, self.settings.webhooks_allow_private)
+        kinds = parse_events(events)
+        if len(await uow.webhooks.of_merchant(merchant_id)) >= ENDPOINTS_MAX:
+            raise InvalidSetting("endpoints")
+        endpoint = await uow.webhooks.add(
+            WebhookEndpoint(
+                merchant_id=merchant_id,
+                url=address,
+                secret=new_secret(),
+                events=kinds,
+                created_by_person_id=actor,
+                created_at=self.clock.now(),
+            )
+        )
+        return _view(endpoint), endpoint.secret
+
+    async def add(
+        self, owner_telegram_id: int, url: str, events: str | None = None
+    ) -> tuple[EndpointView, str]:
+        """A new endpoint of the owner's shop, and its signing secret (shown once)."""
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            return await self._add(uow, place.merchant.id or 0, url, events, place.person.id)
+
+    async def add_for(
+        self, merchant_id: int, actor: int | None, url: str, events: str | None
+    ) -> tuple[EndpointView, str]:
+        async with self.db.write() as uow:
+            return await self._add(uow, merchant_id, url, events, actor)
+
+    async def endpoints(self, merchant_id: int) -> list[EndpointView]:
+        async with self.db.read() as uow:
+            return [
+                _view(endpoint, await uow.webhooks.backlog(endpoint.id or 0))
+                for endpoint in await uow.webhooks.of_merchant(merchant_id)
+            ]
+
+    async def endpoints_of_owner(self, owner_telegram_id: int) -> tuple[str, list[EndpointView]]:
+        """The shop's time zone and its endpoints."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            merchant_id, timezone = place.merchant.id or 0, place.merchant.timezone
+        return timezone, await self.endpoints(merchant_id)
+
+    async def _change(self, merchant_id: int, endpoint_id: int, action: str) -> EndpointView:
+        async with self.db.write() as uow:
+            endpoint = await uow.webhooks.get(endpoint_id, merchant_id)
+            if endpoint is None:
+                raise PromptClosed("missing")
+            if action == "resume":
+                await uow.webhooks.resume(endpoint.id or 0, self.clock.now())
+                await uow.session.refresh(endpoint)
+            else:
+                endpoint.status = "deleted" if action == "delete" else "paused"
+                await uow.webhooks.save(endpoint)
+            return _view(endpoint)
+
+    async def change(self, owner_telegram_id: int, endpoint_id: int, action: str) -> EndpointView:
+        """``pause``, ``resume`` or ``delete`` one of the owner's endpoints."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            merchant_id = place.merchant.id or 0
+        return await self._change(merchant_id, endpoint_id, action)
+
+    async def change_for(self, merchant_id: int, endpoint_id: int, action: str) -> EndpointView:
+        return await self._change(merchant_id, endpoint_id, action)
+
+    # -- delivering ---------------------------------------------------------------------------------
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=TIMEOUT,
+                follow_redirects=False,
+                headers={"User-Agent": "Kartu-Webhooks/1", "Content-Type": "application/json"},
+            )
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    async def dispatch(self, limit: int = BATCH) -> Dispatched:
+        """Send the deliveries due now (a customer's in order), then record each outcome."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            for endpoint_id in await uow.webhooks.give_up_stale(now, now - GIVE_UP_AFTER):
+                await self._tell_owner(uow, endpoint_id, "failed", now)
+            claimed = await uow.webhooks.claim(now, limit)
+        if not claimed:
+            return Dispatched()
+        gate = asyncio.Semaphore(AT_ONCE)
+
+        async def send(delivery_payload: str, url: str, secret: str, event: str, kind: str) -> str | None:
+            body = delivery_payload.encode()
+            headers = {
+                SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+                "Kartu-Event": kind,
+                "Kartu-Delivery": event,
+            }
+            async with gate:
+                try:
+                    answer = await self.client().post(url, content=body, headers=headers)
+                except httpx.HTTPError as error:
+                    return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
+            return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+
+        errors = await asyncio.gather(
+            *(
+                send(delivery.payload, endpoint.url, endpoint.secret, delivery.event_id, delivery.event_type)
+                for delivery, endpoint in claimed
+            )
+        )
+        delivered = failed = given_up = 0
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            for (delivery, endpoint), error in zip(claimed, errors, strict=True):
+                if error is None:
+                    await uow.webhooks.delivered(delivery.id or 0, endpoint.id or 0, now)
+                    delivered += 1
+                    continue
+                failed += 1
+                outcome = after_failure(delivery.attempts + 1, delivery.created_at, now)
+                await uow.webhooks.attempt_failed(delivery.id or 0, outcome.retry_at, error, now)
+                failing = await uow.webhooks.endpoint_failing(endpoint.id or 0, error, now)
+                if outcome.retry_at is None:
+                    given_up += 1
+                    await self._tell_owner(uow, endpoint.id or 0, "failed", now)
+                if (
+                    failing is not None
+                    and failing.status == "active"
+                    and should_pause(failing.failing_since, now)
+                ):
+                    failing.status = "paused"
+                    await uow.webhooks.save(failing)
+                    await self._tell_owner(uow, failing.id or 0, "paused", now)
+        return Dispatched(len(claimed), delivered, failed, given_up)
+
+    async def _tell_owner(self, uow: UnitOfWork, endpoint_id: int, state: str, now: datetime) -> None:
+        """The shop's owners hear once per stretch of failures that deliveries were given up
+        (``failed``) or the endpoint was paused (``paused``)."""
+        endpoint = await uow.webhooks.get(endpoint_id)
+        if endpoint is None:
+            return
+        since = (endpoint.failing_since or now).isoformat()
+        for member, person in await uow.staff.roster(endpoint.merchant_id):
+            if member.role != Role.OWNER:
+                continue
+            await uow.outbox.enqueue(
+                key=f"webhook-{state}:{endpoint.id}:{since}:{member.id}",
+                kind=Kind.WEBHOOK_ALERT,
+                category=Category.ALERT,
+                chat_id=person.telegram_id,
+                person_id=person.id,
+                merchant_id=endpoint.merchant_id,
+                subject_id=endpoint.id,
+                params={"state": state, "url": endpoint.url},
+                now=now,
+                not_before=now,
+            )

@@ -1,0 +1,264 @@
+"""Webhooks out, to a real receiver on 127.0.0.1 that checks every signature: the events of joins,
+purchases, rewards and redemptions arrive once each, in order per customer, even after the
+receiver was down for a while; an endpoint failing for a day is paused and the owner told once;
+replayed and tampered deliveries fail verification; endpoints are managed over the API."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from aiohttp import web
+from sqlalchemy import text
+
+from kartu.loyalty.clock import FrozenClock
+from kartu.loyalty.errors import InvalidSetting
+from kartu.loyalty.webhooks import after_failure, parse_url, sign, verify
+from kartu.services.container import Services
+from kartu.services.customers import TelegramProfile
+from kartu.storage.database import Database
+
+OWNER = 100
+
+
+@dataclass
+class Receiver:
+    """A shop's system: verifies each delivery's signature, keeps what it accepted."""
+
+    url: str = ""
+    secret: str = ""
+    up: bool = True
+    accepted: list[dict[str, object]] = field(default_factory=list)
+    deliveries: list[str] = field(default_factory=list)
+    refused_signatures: int = 0
+    attempts: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.attempts += 1
+        body = await request.read()
+        if not self.up:
+            return web.Response(status=503)
+        if not verify(self.secret, request.headers.get("Kartu-Signature", ""), body, int(time.time())):
+            self.refused_signatures += 1
+            return web.Response(status=400)
+        self.deliveries.append(request.headers["Kartu-Delivery"])
+        self.accepted.append(json.loads(body))
+        return web.Response(status=204)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    state = Receiver()
+    app = web.Application()
+    app.router.add_post("/hooks", state.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    state.url = f"http://127.0.0.1:{port}/hooks"
+    try:
+        yield state
+    finally:
+        await runner.cleanup()
+
+
+def test_signatures_verify_and_replayed_or_tampered_deliveries_fail() -> None:
+    secret, body, now = "whsec_test", b'{"id":"evt_1","type":"purchase.credited"}', int(time.time())
+    header = sign(secret, now, body)
+    assert verify(secret, header, body, now)
+    assert not verify(secret, header, body.replace(b"purchase", b"purchasf"), now)  # tampered body
+    assert not verify("whsec_other", header, body, now)  # another endpoint's secret
+    assert not verify(secret, header, body, now + 600)  # replayed ten minutes later
+    assert not verify(secret, header.replace(f"t={now}", f"t={now + 1}"), body, now)  # timestamp moved
+    assert not verify(secret, "v1=abc", body, now)
+
+
+def test_endpoint_addresses_and_the_retry_schedule() -> None:
+    assert parse_url("https://pos.example.com/kartu") == "https://pos.example.com/kartu"
+    for bad in (
+        "http://pos.example.com/k",
+        "https://127.0.0.1/k",
+        "https://10.0.0.8/k",
+        "https://localhost/k",
+        "ftp://x.com",
+        "https://user:pw@x.com/",
+        "https://[::1]/k",
+        "not a url",
+    ):
+        with pytest.raises(InvalidSetting):
+            parse_url(bad)
+    assert parse_url("http://127.0.0.1:9000/k", allow_private=True)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    waits, now, attempts = [], start, 0
+    while True:
+        attempts += 1
+        retry = after_failure(attempts, start, now).retry_at
+        if retry is None:
+            break
+        waits.append(retry - now)
+        now = retry
+    assert waits[0] < timedelta(seconds=40) and max(waits) <= timedelta(hours=7.2)
+    assert all(
+        later >= earlier * 1.5 for earlier, later in zip(waits[:6], waits[1:7], strict=True)
+    )  # exponential
+    assert timedelta(days=2) < now - start <= timedelta(days=3)  # given up within three days
+
+
+async def _pending(db: Database) -> int:
+    async with db.read() as uow:
+        return int(
+            await uow.session.scalar(
+                text("SELECT count(*) FROM webhook_delivery WHERE status IN ('pending', 'sending')")
+            )
+            or 0
+        )
+
+
+async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_customer(
+    services: Services, db: Database, clock: FrozenClock, receiver: Receiver, api_url: str
+) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")
+    endpoint, receiver.secret = await services.webhooks.add(OWNER, receiver.url)
+    assert endpoint.events[0] == "member.joined" and len(endpoint.events) == 6
+    key, _ = await services.api.create_key(OWNER, "earn,redeem,read")
+    codes = {}
+    for telegram_id, name in ((3001, "Ayu"), (3002, "Budi")):
+        joined = await services.customers.start(TelegramProfile(telegram_id, name), f"m_{created.slug}")
+        assert joined.joined is not None
+        codes[name] = joined.joined.card.personal_code
+    receiver.up = False
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        for number, (name, stamps) in enumerate(
+            (("Ayu", 4), ("Budi", 2), ("Ayu", 6), ("Budi", 1), ("Ayu", 1))
+        ):
+            sale = {"customer": {"code": codes[name]}, "stamps": stamps, "external_id": f"T-{number}"}
+            answer = await client.post(
+                "/v1/purchases", json=sale, headers={**auth, "Idempotency-Key": f"k{number}"}
+            )
+            assert answer.status_code == 201, answer.text
+            if answer.json()["rewards_issued"]:
+                reward = answer.json()["rewards_issued"][0]
+        redeemed = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        assert redeemed.status_code == 200
+
+    for _ in range(4):  # down: only each customer's oldest event is tried, and tried again later
+        report = await services.webhooks.dispatch()
+        assert report.claimed == 2 and report.delivered == 0
+        clock.advance(minutes=30)
+    receiver.up = True
+    for _ in range(40):
+        clock.advance(hours=1)
+        await services.webhooks.dispatch()
+        if not await _pending(db):
+            break
+    assert receiver.refused_signatures == 0
+    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 9  # each event once
+    per_customer: dict[str, list[str]] = {}
+    for event in receiver.accepted:
+        data = event["data"]
+        assert isinstance(data, dict)
+        per_customer.setdefault(data["customer"]["code"], []).append(str(event["type"]))
+    assert per_customer[codes["Ayu"]] == [
+        "member.joined",
+        "purchase.credited",
+        "purchase.credited",
+        "reward.issued",
+        "purchase.credited",
+        "reward.redeemed",
+    ]
+    assert per_customer[codes["Budi"]] == ["member.joined", "purchase.credited", "purchase.credited"]
+    sale = next(event for event in receiver.accepted if event["type"] == "purchase.credited")
+    assert sale["data"]["stamps_added"] == 4 and sale["data"]["purchase_id"].endswith("-T-0")  # type: ignore[index]
+    (view,) = await services.webhooks.endpoints(created.merchant_id)
+    assert view.status == "active" and view.failing_since is None and view.last_success_at is not None
+
+
+async def test_an_endpoint_failing_for_a_day_is_paused_and_the_owner_told_once(
+    services: Services, db: Database, clock: FrozenClock, receiver: Receiver
+) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    endpoint, receiver.secret = await services.webhooks.add(OWNER, receiver.url, "member.joined")
+    receiver.up = False
+    for telegram_id in range(3001, 3004):
+        await services.customers.start(TelegramProfile(telegram_id, "C"), f"m_{created.slug}")
+    for _ in range(30):
+        await services.webhooks.dispatch()
+        clock.advance(hours=2)
+    (view,) = await services.webhooks.endpoints(created.merchant_id)
+    assert view.status == "paused" and view.backlog == 3
+    tried = receiver.attempts
+    clock.advance(hours=6)
+    assert (await services.webhooks.dispatch()).claimed == 0 and receiver.attempts == tried
+    async with db.read() as uow:
+        alerts = (
+            await uow.session.execute(text("SELECT params FROM outbox_message WHERE kind = 'webhook_alert'"))
+        ).all()
+    assert [json.loads(row[0])["state"] for row in alerts] == ["paused"]
+    # The owner fixed it and resumes: what waited is sent now, in order.
+    receiver.up = True
+    await services.webhooks.change(OWNER, endpoint.endpoint_id, "resume")
+    report = await services.webhooks.dispatch()
+    while await _pending(db):
+        report = await services.webhooks.dispatch()
+    assert report.delivered and len(receiver.accepted) == 3
+
+
+async def test_events_older_than_three_days_are_given_up_and_the_owner_told(
+    services: Services, db: Database, clock: FrozenClock, receiver: Receiver
+) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    endpoint, receiver.secret = await services.webhooks.add(OWNER, receiver.url)
+    await services.webhooks.change(OWNER, endpoint.endpoint_id, "pause")
+    await services.webhooks.change(OWNER, endpoint.endpoint_id, "resume")
+    receiver.up = False
+    await services.customers.start(TelegramProfile(3001, "C"), f"m_{created.slug}")
+    await services.webhooks.dispatch()  # fails: the endpoint starts failing
+    clock.advance(days=3, minutes=1)
+    report = await services.webhooks.dispatch()
+    assert report.claimed == 0 and await _pending(db) == 0
+    async with db.read() as uow:
+        states = (await uow.session.execute(text("SELECT status FROM webhook_delivery"))).scalars().all()
+        alerts = (
+            await uow.session.execute(text("SELECT params FROM outbox_message WHERE kind = 'webhook_alert'"))
+        ).all()
+    assert states == ["failed"] and [json.loads(row[0])["state"] for row in alerts] == ["failed"]
+
+
+async def test_endpoints_are_managed_over_the_api(
+    services: Services, api_url: str, receiver: Receiver
+) -> None:
+    await services.merchants.create_merchant("Kopi Senja", OWNER)
+    plain_key, _ = await services.api.create_key(OWNER, "earn,read")
+    key, _ = await services.api.create_key(OWNER, "webhooks")
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        denied = await client.post(
+            "/v1/webhooks", json={"url": receiver.url}, headers={"Authorization": f"Bearer {plain_key}"}
+        )
+        assert denied.status_code == 403
+        wrong = await client.post(
+            "/v1/webhooks", json={"url": receiver.url, "events": ["sale.made"]}, headers=auth
+        )
+        assert wrong.status_code == 422 and wrong.json()["error"]["field"].startswith("events")
+        made = await client.post(
+            "/v1/webhooks",
+            json={"url": receiver.url, "events": ["purchase.credited", "reward.issued"]},
+            headers=auth,
+        )
+        assert made.status_code == 201 and made.json()["secret"].startswith("whsec_")
+        listed = (await client.get("/v1/webhooks", headers=auth)).json()["data"]
+        assert [hook["events"] for hook in listed] == [["purchase.credited", "reward.issued"]]
+        assert "secret" not in listed[0]
+        gone = await client.delete(f"/v1/webhooks/{made.json()['id']}", headers=auth)
+        assert (
+            gone.status_code == 200 and (await client.get("/v1/webhooks", headers=auth)).json()["data"] == []
+        )
+        assert (await client.delete(f"/v1/webhooks/{made.json()['id']}", headers=auth)).status_code == 404

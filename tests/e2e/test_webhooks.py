@@ -1,0 +1,73 @@
+"""The owner's /webhooks through the bot: add an address (a bad one is asked again), the secret
+shown once, a join reaches the shop's system signed with it, pause and delete; a webhook failing
+for a day is paused and the owner hears it in chat (in Indonesian, the owner's language)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from aiohttp import web
+
+from kartu.loyalty.webhooks import verify
+from kartu.sandbox import TelegramUser
+from tests.e2e.world import World
+
+
+async def test_an_owner_adds_a_webhook_in_chat_and_it_gets_signed_events(
+    world: World, owner: TelegramUser
+) -> None:
+    got: list[tuple[bytes, str]] = []
+    up = True
+
+    async def handle(request: web.Request) -> web.Response:
+        got.append((await request.read(), request.headers.get("Kartu-Signature", "")))
+        return web.Response(status=200 if up else 500)
+
+    app = web.Application()
+    app.router.add_post("/kartu", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/kartu"  # type: ignore[union-attr]
+    try:
+        join = await world.create_shop()
+        screen = await owner.ask("/webhooks")
+        assert "Belum ada" in screen.body
+        await owner.press(screen, "➕")
+        assert "https://" in (await owner.next_message()).body
+        await owner.send("<b>not an address</b>")
+        assert "diawali https://" in (await owner.next_message()).body
+        await owner.send(url)
+        shown = await owner.next_message()
+        secret = re.search(r"<code>(whsec_[\w-]+)</code>", shown.body)
+        assert secret is not None
+        listed = await owner.next_message()
+        assert url in listed.body and "aktif" in listed.body
+
+        customer = world.user(309, "Rina", "en")
+        code = await world.join(customer, join)
+        await world.app.services.webhooks.dispatch()
+        ((body, signature),) = got
+        assert verify(secret.group(1), signature, body, int(time.time()))
+        assert b'"type":"member.joined"' in body and code.replace("-", "").encode() in body
+
+        await owner.press(listed, "⏸")
+        paused = await owner.ask("/webhooks")
+        assert "dijeda" in paused.body
+        await owner.press(paused, "▶️")
+        up = False
+        await world.join(world.user(310, "Tono", "en"), join)
+        for _ in range(20):
+            await world.app.services.webhooks.dispatch()
+            world.clock.advance(hours=2)
+        await world.deliver()
+        alert = await owner.next_message()
+        assert "menjeda webhook" in alert.body and url in alert.body
+        screen = await owner.ask("/webhooks")
+        assert "1 menunggu" in screen.body and "HTTP 500" in screen.body
+        await owner.press(screen, "🗑")
+        assert "Belum ada" in (await owner.ask("/webhooks")).body
+    finally:
+        await runner.cleanup()
