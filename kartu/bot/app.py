@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -30,6 +31,9 @@ from kartu.services.container import Services
 from kartu.storage.courier import COURIER
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from kartu.api.serve import ApiServer
 
 log = logging.getLogger(__name__)
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
@@ -164,6 +168,19 @@ def _settle_memory() -> None:
     gc.freeze()
 
 
+async def start_api(app: KartuApp) -> ApiServer | None:
+    """The point-of-sale API beside the bot when KARTU_API=on: a sale's news goes out through
+    the bot's courier at once."""
+    if not app.settings.api:
+        return None
+    from kartu.api.serve import ApiServer
+
+    server = ApiServer(app.services, app.settings, app.dispatcher["courier"])
+    port = await server.start()
+    log.info("serving the point-of-sale API on %s:%s", app.settings.api_host, port)
+    return server
+
+
 async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
     """Apply pending migrations, publish commands, start the scheduler (unless off), then poll until stopped."""
     from kartu.scheduler.jobs import build_scheduler
@@ -172,7 +189,9 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
     scheduler = build_scheduler(app) if app.settings.scheduler == "inline" else None
     if scheduler is not None:
         scheduler.start()
+    api = None
     try:
+        api = await start_api(app)
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
         _settle_memory()
@@ -185,6 +204,8 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
             tasks_concurrency_limit=app.settings.max_concurrent_updates,
         )
     finally:
+        if api is not None:
+            await api.stop()
         if scheduler is not None:
             await scheduler.stop()
         await app.close()
@@ -223,8 +244,10 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
+    api = None
     try:
         await site.start()
+        api = await start_api(app)
         await publish_commands(app)
         await app.bot.set_webhook(
             settings.webhook_url.rstrip("/") + settings.webhook_path,
@@ -239,6 +262,8 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         )
         await stop.wait()
     finally:
+        if api is not None:
+            await api.stop()
         if scheduler is not None:
             await scheduler.stop()
         await runner.cleanup()
