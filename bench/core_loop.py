@@ -45,6 +45,7 @@ class Shop:
     merchant_id: int
     staff: tuple[int, ...]  # Telegram ids, one per writer
     codes: tuple[str, ...]
+    p50_ms: float = 0.0
 
 
 # The same essential statements as Kartu's open + confirm (see README, "Ledger and idempotency"),
@@ -259,7 +260,7 @@ async def _confirmations(
         ledger = await uow.ledger.entries(created.merchant_id)
     assert sum(1 for e in ledger if e.reason == "purchase") == purchases, "ledger does not match"
     await db.dispose()
-    shop = Shop(created.merchant_id, staff, tuple(codes))
+    shop = Shop(created.merchant_id, staff, tuple(codes), statistics.median(latencies) * 1000)
     return purchases / elapsed, statistics.quantiles(latencies, n=20)[18] * 1000, shop
 
 

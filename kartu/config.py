@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # The point-of-sale API (`kartu api`): where it listens.
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8081, ge=0, le=65535)
+    # Requests per second each API key may make, and how many at once (a token bucket per process).
+    api_rate: float = Field(default=10.0, gt=0)
+    api_burst: int = Field(default=20, ge=1)
     # KARTU_API=on: `kartu run` serves the API too, and sends a sale's news at once.
     api: bool = False
     # Webhook endpoints on http:// or private addresses (a shop's own network, tests); else https only.

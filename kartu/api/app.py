@@ -19,6 +19,7 @@ from kartu.loyalty.apikeys import body_hash
 from kartu.loyalty.webhooks import EVENTS
 from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
+from kartu.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from kartu.scheduler.dispatcher import OutboxDispatcher
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BODY_MAX = 16 * 1024  # bytes a request body may have
-RATE, BURST = 10.0, 20  # requests per second a key may make, and how many at once
 
 
 class CustomerRef(BaseModel):
@@ -76,20 +76,35 @@ _REFUSALS: dict[type[errors.LoyaltyError], tuple[int, str, str]] = {
 }
 
 
-class _Buckets:
-    """A token bucket per key: ``BURST`` at once, ``RATE`` a second after that."""
+class RateLimited(Exception):
+    """A key over its rate: never stored as an Idempotency-Key's answer (the request may be retried)."""
 
-    def __init__(self) -> None:
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+class _Buckets:
+    """A token bucket per key: ``burst`` at once, ``rate`` a second after that (per process)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
         self._state: dict[int, tuple[float, float]] = {}
+        self.rate, self.burst = rate, burst
+
+    def peek(self, key_id: int) -> bool:
+        """Whether the key has a token now (none is taken)."""
+        now = time.monotonic()
+        tokens, last = self._state.get(key_id, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - last) * self.rate) >= 1
 
     def wait(self, key_id: int) -> float:
         """0 when the request may go; else the seconds until it may."""
         now = time.monotonic()
-        tokens, last = self._state.get(key_id, (float(BURST), now))
-        tokens = min(float(BURST), tokens + (now - last) * RATE)
+        tokens, last = self._state.get(key_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
         if tokens < 1:
             self._state[key_id] = (tokens, now)
-            return (1 - tokens) / RATE
+            return (1 - tokens) / self.rate
         self._state[key_id] = (tokens - 1, now)
         return 0.0
 
@@ -102,14 +117,18 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         docs_url="/docs",
         description="Purchases from the till credited to Kartu cards. Authorization: Bearer <key>.",
     )
-    buckets = _Buckets()
+    buckets = _Buckets(services.api.settings.api_rate, services.api.settings.api_burst)
 
     @app.exception_handler(ApiError)
     async def refused(request: Request, error: ApiError) -> JSONResponse:
-        headers = {"Retry-After": str(error.field)} if error.status == 429 else None
-        field = None if error.status == 429 else error.field
+        return JSONResponse(error_body(error.code, error.message, error.field), status_code=error.status)
+
+    @app.exception_handler(RateLimited)
+    async def too_fast(request: Request, error: RateLimited) -> JSONResponse:
         return JSONResponse(
-            error_body(error.code, error.message, field), status_code=error.status, headers=headers
+            error_body("rate_limited", "Too many requests for this key; retry later."),
+            status_code=429,
+            headers={"Retry-After": str(error.seconds)},
         )
 
     @app.exception_handler(RequestValidationError)
@@ -141,54 +160,41 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         """The key's token bucket (a replayed answer costs nothing: it does no work)."""
         wait = buckets.wait(caller.key_id)
         if wait > 0:
-            raise ApiError(
-                429,
-                "rate_limited",
-                "Too many requests for this key; retry later.",
-                str(max(int(wait + 0.999), 1)),
-            )
+            raise RateLimited(max(int(wait + 0.999), 1))
+
+    def refusal(error: errors.LoyaltyError) -> tuple[int, str]:
+        """A refusal as the answer stored for its Idempotency-Key."""
+        if isinstance(error, ApiError):
+            return error.status, dumps(error_body(error.code, error.message, error.field))
+        known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
+        status, code, message = known or (422, "refused", "The request was refused.")
+        return status, dumps(error_body(code, message))
 
     async def idempotent(
         caller: Principal,
         idempotency_key: str | None,
         request: object,
-        work: Callable[[], Awaitable[tuple[int, str, Callable[[], Awaitable[None]] | None]]],
+        work: Callable[[UnitOfWork], Awaitable[tuple[int, str, Callable[[], Awaitable[None]] | None]]],
     ) -> Response:
-        """A write with an Idempotency-Key: the first answer for the key (refusals included) is
-        stored and replayed for the same body; a server error forgets the key so it may be retried.
-        ``work`` answers, and names what to do once the answer is stored (the customer's news)."""
+        """A write with an Idempotency-Key: taken, done and answered in one transaction; the first
+        answer for the key (refusals included) replayed for the same body. ``work`` answers, and
+        names what to do once the answer is committed (the customer's news)."""
         if not idempotency_key:
             raise ApiError(
                 422, "idempotency_key_required", "Send an Idempotency-Key header.", "Idempotency-Key"
             )
-        replayed = await services.api.replay(caller, idempotency_key, body_hash(request))
-        if replayed is not None:
-            return Response(
-                replayed[1],
-                status_code=replayed[0],
-                media_type="application/json",
-                headers={"Idempotent-Replayed": "true"},
-            )
-        after = None
-        try:
-            limit(caller)
-            status, payload, after = await work()
-        except ApiError as error:
-            if error.status == 429:  # not answered: the key may be retried
-                await services.api.remember(caller, idempotency_key, 500, "")
-                raise
-            status, payload = error.status, dumps(error_body(error.code, error.message, error.field))
-        except errors.LoyaltyError as error:
-            known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
-            status, code, message = known or (422, "refused", "The request was refused.")
-            payload = dumps(error_body(code, message))
-        except BaseException:
-            await services.api.remember(caller, idempotency_key, 500, "")
-            raise
-        await services.api.remember(caller, idempotency_key, status, payload)
+        fingerprint = body_hash(request)
+
+        async def limited(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
+            limit(caller)  # only a request that does work uses the key's bucket (a replay is free)
+            return await work(uow)
+
+        status, payload, after, replayed = await services.api.once(
+            caller, idempotency_key, fingerprint, limited, refusal
+        )
         if after is not None:
             await after()
-        return Response(payload, status_code=status, media_type="application/json")
+        return _answer(status, payload, replayed)
 
     @app.post("/v1/purchases", status_code=201)
     async def post_purchase(
@@ -200,22 +206,44 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         confirmation would); the customer's phone shows the new card. The first answer for an
         Idempotency-Key is stored for 24 h and replayed for the same body."""
 
-        async def work() -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
+        async def work(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
             credited = await services.api.purchase(
+                uow,
                 caller,
                 code=purchase.customer.code,
                 telegram_id=purchase.customer.telegram_id,
                 amount=purchase.amount,
                 stamps=purchase.stamps,
                 external_id=purchase.external_id,
+                to_scheduler=courier is None,
             )
 
             async def deliver() -> None:
-                await _deliver(services, courier, credited.result.taken, credited.result.notices)
+                assert courier is not None
+                await courier.deliver_taken(list(credited.result.taken), credited.result.notices)
 
-            return 201, dumps(credited.body), deliver
+            return 201, dumps(credited.body), deliver if courier is not None else None
 
-        return await idempotent(caller, idempotency_key, purchase.model_dump(mode="json"), work)
+        request = purchase.model_dump(mode="json")
+        if idempotency_key and buckets.peek(caller.key_id):  # the usual sale: one transaction
+            done = await services.api.purchase_at_once(
+                caller,
+                idempotency_key,
+                body_hash(request),
+                code=purchase.customer.code,
+                telegram_id=purchase.customer.telegram_id,
+                amount=purchase.amount,
+                stamps=purchase.stamps,
+                external_id=purchase.external_id,
+                to_scheduler=courier is None,
+            )
+            if done is not None:
+                buckets.wait(caller.key_id)  # it did work: it takes a token of the key's bucket
+                body, result = done
+                if courier is not None:
+                    await courier.deliver_taken(list(result.taken), result.notices)
+                return _answer(201, body, replayed=False)
+        return await idempotent(caller, idempotency_key, request, work)
 
     @app.post("/v1/purchases/{purchase_id}/refund")
     async def refund_purchase(
@@ -227,8 +255,8 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         rewards it issued (never a delete); the customer is told. 409 when it was refunded before,
         a reward it issued was used, or its points were spent."""
 
-        async def work() -> tuple[int, str, object]:
-            return 200, dumps(await services.api.refund(caller, purchase_id)), None
+        async def work(uow: UnitOfWork) -> tuple[int, str, None]:
+            return 200, dumps(await services.api.refund(uow, caller, purchase_id)), None
 
         return await idempotent(caller, idempotency_key, {"refund": purchase_id}, work)
 
@@ -310,13 +338,6 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
     return app
 
 
-async def _deliver(
-    services: Services, courier: "OutboxDispatcher | None", taken: object, notices: object
-) -> None:
-    """The customer's news: sent at once where a bot runs beside the API, else handed back to the
-    queue for the scheduler's dispatcher (seconds, not the courier lease's two minutes)."""
-    parcels = list(taken)  # type: ignore[call-overload]
-    if courier is not None:
-        await courier.deliver_taken(parcels, notices)  # type: ignore[arg-type]
-    elif parcels:
-        await services.delivery.postpone([parcel.id for parcel in parcels], 0)
+def _answer(status: int, payload: str, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else None
+    return Response(payload, status_code=status, media_type="application/json", headers=headers)

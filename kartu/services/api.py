@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
@@ -25,15 +27,19 @@ from kartu.loyalty.refunds import (
 )
 from kartu.loyalty.staff import Role
 from kartu.services.access import require_owner
-from kartu.services.after_purchase import after_purchase
+from kartu.services.after_purchase import after_purchase, nothing_after
 from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
 from kartu.services.webhooks import reward_redeemed
+from kartu.storage import apicalls
+from kartu.storage.counter import CounterStatements
+from kartu.storage.courier import Parcel
 from kartu.storage.models import ApiKey, Card, LedgerEntry, Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+T = TypeVar("T")
 EXTERNAL_ID_MAX = 64
 STAMPS_MAX = 20
 _WAIT_STEP, _WAIT_MAX = 0.02, 15.0  # a second request with a key still being answered waits for it
@@ -138,57 +144,75 @@ class ApiService(ServiceBase):
         if not bearer:
             raise ApiError(401, "unauthorized", "Send the key as Authorization: Bearer <key>.")
         now = self.clock.now()
-        async with self.db.read() as uow:
-            key = await uow.apikeys.by_hash(hash_key(bearer))
-        if key is None or key.revoked_at is not None:
+        if self.db.has_driver:  # every request asks: a statement, not an ORM session
+            async with self.db.driver(transaction=False) as tx:
+                key = await apicalls.key_by_hash(tx, hash_key(bearer))
+        else:
+            async with self.db.read() as uow:
+                found = await uow.apikeys.by_hash(hash_key(bearer))
+            key = found and apicalls.KeyRow(
+                found.id or 0,
+                found.merchant_id,
+                found.scopes,
+                found.created_by_person_id,
+                found.last_used_at,
+                found.revoked_at is not None,
+            )
+        if key is None or key.revoked:
             raise ApiError(401, "unauthorized", "This key is not valid (unknown or revoked).")
         if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
             async with self.db.write() as uow:  # at most a write a minute per key
-                await uow.apikeys.used(key.id or 0, now)
-        return Principal(
-            key.id or 0, key.merchant_id, frozenset(key.scopes.split(",")), key.created_by_person_id
-        )
+                await uow.apikeys.used(key.key_id, now)
+        return Principal(key.key_id, key.merchant_id, frozenset(key.scopes.split(",")), key.actor_id)
 
     # -- idempotency --------------------------------------------------------------------------------
 
-    async def replay(
-        self, principal: Principal, idempotency_key: str, fingerprint: str
-    ) -> tuple[int, str] | None:
-        """Take the key for this request (``None``: go on, and `remember` the answer), or the first
-        answer given for it (the same body), waiting while another request is still answering."""
+    async def once(
+        self,
+        principal: Principal,
+        idempotency_key: str,
+        fingerprint: str,
+        work: Callable[[UnitOfWork], Awaitable[tuple[int, str, T]]],
+        refusal: Callable[[LoyaltyError], tuple[int, str]],
+    ) -> tuple[int, str, T | None, bool]:
+        """A write with an Idempotency-Key, in one transaction: the key taken, ``work`` done and its
+        answer stored together (status, body, what the work hands back, replayed?). A refusal is
+        stored as the answer too (``refusal`` renders it) while the work's writes roll back. A
+        request with a key already answered gets that answer; one still being answered (another
+        process, PostgreSQL) is waited for; the same key with another body is 422."""
         now = self.clock.now()
         waited = 0.0
         while True:
-            async with self.db.write() as uow:
-                if await uow.apikeys.claim_call(
-                    principal.key_id, idempotency_key, fingerprint, now, now + IDEMPOTENCY_TTL
-                ):
-                    return None
-                call = await uow.apikeys.call(principal.key_id, idempotency_key)
+            try:
+                async with self.db.write() as uow:
+                    if await uow.apikeys.claim_call(
+                        principal.key_id, idempotency_key, fingerprint, now, now + IDEMPOTENCY_TTL
+                    ):
+                        status, body, handed = await work(uow)
+                        await uow.apikeys.answer_call(principal.key_id, idempotency_key, status, body)
+                        return status, body, handed, False
+                    call = await uow.apikeys.call(principal.key_id, idempotency_key)
+            except LoyaltyError as refused:
+                status, body = refusal(refused)
+                async with self.db.write() as uow:
+                    if await uow.apikeys.claim_call(
+                        principal.key_id, idempotency_key, fingerprint, now, now + IDEMPOTENCY_TTL
+                    ):
+                        await uow.apikeys.answer_call(principal.key_id, idempotency_key, status, body)
+                        return status, body, None, False
+                    call = await uow.apikeys.call(principal.key_id, idempotency_key)
             if call is None:
-                continue  # forgotten meanwhile (its request failed): take it now
+                continue  # forgotten meanwhile: take it now
             if call.body_hash != fingerprint:
-                raise ApiError(
-                    422,
-                    "idempotency_mismatch",
-                    "This Idempotency-Key was used with another body.",
-                    "Idempotency-Key",
-                )
+                raise _MISMATCH
             if call.status:
-                return call.status, call.response
+                return call.status, call.response, None, True
             if waited >= _WAIT_MAX:
                 raise ApiError(
                     409, "in_progress", "A request with this Idempotency-Key is still being handled."
                 )
             await asyncio.sleep(_WAIT_STEP)
             waited += _WAIT_STEP
-
-    async def remember(self, principal: Principal, idempotency_key: str, status: int, body: str) -> None:
-        async with self.db.write() as uow:
-            if status >= 500:
-                await uow.apikeys.forget_call(principal.key_id, idempotency_key)
-            else:
-                await uow.apikeys.answer_call(principal.key_id, idempotency_key, status, body)
 
     # -- purchases and customers --------------------------------------------------------------------
 
@@ -207,6 +231,7 @@ class ApiService(ServiceBase):
 
     async def purchase(
         self,
+        uow: UnitOfWork,
         principal: Principal,
         *,
         code: str | None,
@@ -214,79 +239,156 @@ class ApiService(ServiceBase):
         amount: int | None,
         stamps: int | None,
         external_id: str,
+        to_scheduler: bool,
     ) -> Credited:
         """Credit a sale rung up at the till, as a staff confirmation would: the shop's rules, daily
-        cap, levels, spins and partners' vouchers apply; the customer's news is queued."""
+        cap, levels, spins and partners' vouchers apply. The customer's news is the caller's to send
+        after the commit, or (``to_scheduler``: no bot in this process) handed to the scheduler."""
         principal.require("earn")
         now = self.clock.now()
-        async with self.db.write() as uow:
-            merchant = await uow.merchants.get(principal.merchant_id)
-            assert merchant is not None
-            program = await uow.programs.for_merchant(merchant.id)
-            person = await self._customer(uow, merchant, code, telegram_id)
-            if amount is not None and not 0 < amount <= program.max_amount:
-                raise ApiError(
-                    422,
-                    "invalid_amount",
-                    f"The amount must be from 1 to {program.max_amount} rupiah.",
-                    "amount",
-                )
-            if stamps is not None and not 0 < stamps <= STAMPS_MAX:
-                raise ApiError(422, "invalid_stamps", f"Stamps must be from 1 to {STAMPS_MAX}.", "stamps")
-            if program.points_enabled and amount is None:
-                raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
-            if not program.stamps_enabled and not program.points_enabled:
-                raise ApiError(422, "nothing_to_credit", "This shop runs neither stamps nor points.")
-            source = f"api-{merchant.id}-{external_id}"
-            if await uow.ledger.has(f"purchase:{source}") or await uow.ledger.has(f"points:{source}"):
-                raise ApiError(
-                    409,
-                    "already_credited",
-                    "A purchase with this external_id was credited before.",
-                    "external_id",
-                )
-            purchases = (stamps or 1) if program.stamps_enabled else 0
-            if program.points_enabled and amount is not None:
-                sale = Sale(
-                    merchant.id or 0, principal.actor_id or 0, person.id or 0, amount, source, None, purchases
-                )
-                result = await credit_sale(uow.counter, now, self.settings, sale, merchant.timezone)
-            else:
-                result = await credit(
-                    uow.counter,
-                    now,
-                    self.settings,
-                    Purchase(
-                        merchant.id or 0,
-                        merchant.timezone,
-                        principal.actor_id or 0,
-                        person.id or 0,
-                        purchases,
-                        source,
-                    ),
-                )
-            extra = await after_purchase(uow, now, merchant, program, person.id or 0, source, amount)
-            result = result.also(*extra)
-            card = result.card
-            body: dict[str, object] = {
-                "id": source,
-                "external_id": external_id,
-                "customer": {"code": person.personal_code, "first_name": person.first_name},
-                "stamps_added": result.stamps_added,
-                "points_added": result.points_added,
-                "card": {
-                    "stamps": card.stamps,
-                    "stamps_required": card.stamps_required,
-                    "points": card.points,
-                    "rewards_held": card.open_rewards,
-                    "tier": card.tier or None,
-                },
-                "rewards_issued": [reward.code for reward in result.new_rewards],
-                "credited_at": now.isoformat(),
-            }
-            return Credited(body, result)
+        merchant = await uow.merchants.get(principal.merchant_id)
+        assert merchant is not None
+        program = await uow.programs.for_merchant(merchant.id)
+        person = await self._customer(uow, merchant, code, telegram_id)
+        if amount is not None and not 0 < amount <= program.max_amount:
+            raise ApiError(
+                422,
+                "invalid_amount",
+                f"The amount must be from 1 to {program.max_amount} rupiah.",
+                "amount",
+            )
+        if stamps is not None and not 0 < stamps <= STAMPS_MAX:
+            raise ApiError(422, "invalid_stamps", f"Stamps must be from 1 to {STAMPS_MAX}.", "stamps")
+        if program.points_enabled and amount is None:
+            raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
+        if not program.stamps_enabled and not program.points_enabled:
+            raise ApiError(422, "nothing_to_credit", "This shop runs neither stamps nor points.")
+        source = f"api-{merchant.id}-{external_id}"
+        if await uow.ledger.has(f"purchase:{source}") or await uow.ledger.has(f"points:{source}"):
+            raise ApiError(
+                409,
+                "already_credited",
+                "A purchase with this external_id was credited before.",
+                "external_id",
+            )
+        result = await self._credit(
+            uow.counter,
+            now,
+            Till(principal.merchant_id, merchant.timezone, principal.actor_id or 0),
+            program.stamps_enabled,
+            program.points_enabled,
+            person.id or 0,
+            amount,
+            stamps,
+            source,
+        )
+        extra = await after_purchase(uow, now, merchant, program, person.id or 0, source, amount)
+        result = result.also(*extra)
+        body = _purchase_body(source, external_id, person.personal_code, person.first_name, result, now)
+        if to_scheduler:
+            for parcel in result.taken:
+                await uow.outbox.retry_later(parcel.id, now, "postponed", count_attempt=False)
+        return Credited(body, result)
 
-    async def refund(self, principal: Principal, purchase_id: str) -> dict[str, object]:
+    async def _credit(
+        self,
+        statements: CounterStatements,
+        now: datetime,
+        till: Till,
+        runs_stamps: bool,
+        runs_points: bool,
+        person_id: int,
+        amount: int | None,
+        stamps: int | None,
+        source: str,
+    ) -> PurchaseResult:
+        purchases = (stamps or 1) if runs_stamps else 0
+        if runs_points and amount is not None:
+            sale = Sale(till.merchant_id, till.actor_id, person_id, amount, source, None, purchases)
+            return await credit_sale(statements, now, self.settings, sale, till.timezone)
+        return await credit(
+            statements,
+            now,
+            self.settings,
+            Purchase(till.merchant_id, till.timezone, till.actor_id, person_id, purchases, source),
+        )
+
+    async def purchase_at_once(
+        self,
+        principal: Principal,
+        idempotency_key: str,
+        fingerprint: str,
+        *,
+        code: str | None,
+        telegram_id: int | None,
+        amount: int | None,
+        stamps: int | None,
+        external_id: str,
+        to_scheduler: bool,
+    ) -> tuple[str, PurchaseResult] | None:
+        """The usual sale on the driver, in one transaction, as a staff confirmation is: the key
+        taken, the sale credited, its answer stored (the answer and the news to send). ``None``
+        for anything else (a key used before, a refusal, no driver): nothing was written, and
+        `once` with `purchase` answers it."""
+        if not self.db.has_driver or "earn" not in principal.scopes:
+            return None
+        now = self.clock.now()
+        source = f"api-{principal.merchant_id}-{external_id}"
+        try:
+            async with self.db.driver() as tx:
+                if not await apicalls.claim(
+                    tx, principal.key_id, idempotency_key, fingerprint, now, now + IDEMPOTENCY_TTL
+                ):
+                    return None
+                sale = await apicalls.sale_context(
+                    tx,
+                    principal.merchant_id,
+                    normalize_code(code or "") if code else None,
+                    telegram_id,
+                    source,
+                )
+                if (
+                    sale is None
+                    or sale.credited
+                    or (amount is not None and not 0 < amount <= sale.max_amount)
+                    or (stamps is not None and not 0 < stamps <= STAMPS_MAX)
+                    or (sale.runs_points and amount is None)
+                    or not (sale.runs_stamps or sale.runs_points)
+                ):
+                    raise _Slow()
+                statements = CounterStatements(tx)
+                result = await self._credit(
+                    statements,
+                    now,
+                    Till(principal.merchant_id, sale.timezone, principal.actor_id or 0),
+                    sale.runs_stamps,
+                    sale.runs_points,
+                    sale.person_id,
+                    amount,
+                    stamps,
+                    source,
+                )
+                body = dumps(_purchase_body(source, external_id, sale.code, sale.first_name, result, now))
+                await apicalls.answer(tx, principal.key_id, idempotency_key, 201, body)
+                if to_scheduler:
+                    await apicalls.to_scheduler(tx, [parcel.id for parcel in result.taken], now)
+        except (_Slow, LoyaltyError):
+            return None
+        if not nothing_after(principal.merchant_id):  # a level, a spin, vouchers: right after
+            async with self.db.write() as uow:
+                merchant = await uow.merchants.get(principal.merchant_id)
+                program = await uow.programs.for_merchant(principal.merchant_id)
+                assert merchant is not None
+                extra = await after_purchase(uow, now, merchant, program, sale.person_id, source, amount)
+                result = result.also(*extra)
+                if to_scheduler:
+                    for item in extra:
+                        news = item.news if item is not None and not isinstance(item, Parcel) else item
+                        if news is not None:
+                            await uow.outbox.retry_later(news.id, now, "postponed", count_attempt=False)
+        return body, result
+
+    async def refund(self, uow: UnitOfWork, principal: Principal, purchase_id: str) -> dict[str, object]:
         """Take a purchase back with ledger rows of its own (never a delete): its stamps and points
         come off, the rewards it issued are void, its gift to a cause is withdrawn; the customer is
         told. Refused (409) when it was refunded before, a reward it issued was used, or its points
@@ -295,39 +397,38 @@ class ApiService(ServiceBase):
         now = self.clock.now()
         if not purchase_id.startswith(f"api-{principal.merchant_id}-") or len(purchase_id) > 100:
             raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
-        async with self.db.write() as uow:
-            found = await uow.ledger.of_purchase(principal.merchant_id, purchase_id)
-            if found is None:
-                raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
-            person_id, lines = found
-            card = await uow.cards.get(principal.merchant_id, person_id, lock=True)
-            merchant = await uow.merchants.get(principal.merchant_id)
-            person = await uow.people.get(person_id)
-            if card is None or merchant is None or person is None:
-                raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
-            try:
-                body = await self._refund(
-                    uow, principal, purchase_id, earned(purchase_id, person_id, lines), card, now
-                )
-            except RefundRefused as refused:
-                raise ApiError(409, *_REFUND_REFUSALS[refused.reason], "id") from None
-            await uow.outbox.enqueue(
-                key=f"refunded:{purchase_id}",
-                kind=Kind.PURCHASE_REFUNDED,
-                category=Category.RESULT,
-                chat_id=person.telegram_id,
-                person_id=person.id,
-                merchant_id=merchant.id,
-                subject_id=card.id,
-                params={
-                    "stamps": body["stamps_removed"],
-                    "points": body["points_removed"],
-                    "rewards": len(body["rewards_voided"]),  # type: ignore[arg-type]
-                },
-                now=now,
-                not_before=now,
+        found = await uow.ledger.of_purchase(principal.merchant_id, purchase_id)
+        if found is None:
+            raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
+        person_id, lines = found
+        card = await uow.cards.get(principal.merchant_id, person_id, lock=True)
+        merchant = await uow.merchants.get(principal.merchant_id)
+        person = await uow.people.get(person_id)
+        if card is None or merchant is None or person is None:
+            raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
+        try:
+            body = await self._refund(
+                uow, principal, purchase_id, earned(purchase_id, person_id, lines), card, now
             )
-            return {"id": purchase_id, "customer": person.personal_code, **body}
+        except RefundRefused as refused:
+            raise ApiError(409, *_REFUND_REFUSALS[refused.reason], "id") from None
+        await uow.outbox.enqueue(
+            key=f"refunded:{purchase_id}",
+            kind=Kind.PURCHASE_REFUNDED,
+            category=Category.RESULT,
+            chat_id=person.telegram_id,
+            person_id=person.id,
+            merchant_id=merchant.id,
+            subject_id=card.id,
+            params={
+                "stamps": body["stamps_removed"],
+                "points": body["points_removed"],
+                "rewards": len(body["rewards_voided"]),  # type: ignore[arg-type]
+            },
+            now=now,
+            not_before=now,
+        )
+        return {"id": purchase_id, "customer": person.personal_code, **body}
 
     async def _refund(
         self, uow: UnitOfWork, principal: Principal, source: str, purchase: Earned, card: Card, now: datetime
@@ -514,6 +615,44 @@ class ApiService(ServiceBase):
 
 
 PAGE_MAX = 200
+
+
+class _Slow(Exception):
+    """Not the usual sale: the ORM path answers it (and words the refusal)."""
+
+
+@dataclass(frozen=True)
+class Till:
+    merchant_id: int
+    timezone: str
+    actor_id: int
+
+
+def _purchase_body(
+    source: str, external_id: str, code: str, first_name: str, result: PurchaseResult, now: datetime
+) -> dict[str, object]:
+    card = result.card
+    return {
+        "id": source,
+        "external_id": external_id,
+        "customer": {"code": code, "first_name": first_name},
+        "stamps_added": result.stamps_added,
+        "points_added": result.points_added,
+        "card": {
+            "stamps": card.stamps,
+            "stamps_required": card.stamps_required,
+            "points": card.points,
+            "rewards_held": card.open_rewards,
+            "tier": card.tier or None,
+        },
+        "rewards_issued": [reward.code for reward in result.new_rewards],
+        "credited_at": now.isoformat(),
+    }
+
+
+_MISMATCH = ApiError(
+    422, "idempotency_mismatch", "This Idempotency-Key was used with another body.", "Idempotency-Key"
+)
 _REFUND_REFUSALS = {
     "refunded": ("already_refunded", "This purchase was refunded before."),
     "reward_used": ("reward_used", "A reward this purchase issued was used; it cannot be taken back."),

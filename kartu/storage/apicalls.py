@@ -1,0 +1,117 @@
+"""The point-of-sale API's usual sale on the driver (one transaction, as the counter's): its
+Idempotency-Key taken and answered, what the sale needs to know of the shop and the customer, the
+news handed to the scheduler where no bot runs beside the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kartu.storage.driver import DriverTransaction, Sql
+
+_CLAIM = Sql(
+    "INSERT INTO api_call (api_key_id, idempotency_key, body_hash, status, response, created_at, expires_at) "
+    "VALUES (:key_id, :key, :body_hash, 0, '', :now, :expires_at) "
+    "ON CONFLICT (api_key_id, idempotency_key) DO NOTHING RETURNING id"
+)
+_ANSWER = Sql(
+    "UPDATE api_call SET status = :status, response = :response "
+    "WHERE api_key_id = :key_id AND idempotency_key = :key RETURNING id"
+)
+# The customer by code or Telegram id, only with a card of this shop (another shop's customer is
+# nobody here), the shop's program, and whether this sale was credited before.
+_SALE = Sql(
+    "SELECT s.timezone, g.stamps_enabled, g.points_enabled, g.max_amount, p.id AS person_id, "
+    "p.personal_code, p.first_name, (SELECT count(*) FROM ledger_entry l "
+    "WHERE l.idempotency_key IN (:purchase_key, :points_key)) AS credited "
+    "FROM merchant s JOIN program g ON g.merchant_id = s.id "
+    "JOIN person p ON p.id = (SELECT q.id FROM person q WHERE q.personal_code = :code "
+    "UNION ALL SELECT q.id FROM person q WHERE q.telegram_id = :telegram_id LIMIT 1) "
+    "JOIN card k ON k.merchant_id = s.id AND k.person_id = p.id WHERE s.id = :merchant_id"
+)
+_KEY = Sql(
+    "SELECT id, merchant_id, scopes, created_by_person_id, last_used_at, revoked_at FROM api_key "
+    "WHERE key_hash = :key_hash"
+)
+_TO_SCHEDULER = Sql(
+    "UPDATE outbox_message SET status = 'pending', claimed_by = NULL, not_before = :now, "
+    "attempts = attempts - 1, last_error = 'postponed' WHERE id = :id RETURNING id"
+)
+
+
+@dataclass(frozen=True)
+class SaleContext:
+    timezone: str
+    runs_stamps: bool
+    runs_points: bool
+    max_amount: int
+    person_id: int
+    code: str
+    first_name: str
+    credited: bool
+
+
+async def claim(
+    tx: DriverTransaction, key_id: int, key: str, body_hash: str, now: datetime, expires_at: datetime
+) -> bool:
+    row = await tx.one(_CLAIM, key_id=key_id, key=key, body_hash=body_hash, now=now, expires_at=expires_at)
+    return row is not None
+
+
+async def answer(tx: DriverTransaction, key_id: int, key: str, status: int, response: str) -> None:
+    await tx.one(_ANSWER, key_id=key_id, key=key, status=status, response=response)
+
+
+async def sale_context(
+    tx: DriverTransaction, merchant_id: int, code: str | None, telegram_id: int | None, source: str
+) -> SaleContext | None:
+    row = await tx.one(
+        _SALE,
+        merchant_id=merchant_id,
+        code=code,
+        telegram_id=telegram_id,
+        purchase_key=f"purchase:{source}",
+        points_key=f"points:{source}",
+    )
+    if row is None:
+        return None
+    return SaleContext(
+        row["timezone"],
+        bool(row["stamps_enabled"]),
+        bool(row["points_enabled"]),
+        int(row["max_amount"]),
+        int(row["person_id"]),
+        row["personal_code"],
+        row["first_name"],
+        bool(row["credited"]),
+    )
+
+
+async def to_scheduler(tx: DriverTransaction, message_ids: list[int], now: datetime) -> None:
+    """News the courier took as it was written, handed back to the scheduler's dispatcher."""
+    for message_id in message_ids:
+        await tx.one(_TO_SCHEDULER, id=message_id, now=now)
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    key_id: int
+    merchant_id: int
+    scopes: str
+    actor_id: int | None
+    last_used_at: datetime | None
+    revoked: bool
+
+
+async def key_by_hash(tx: DriverTransaction, key_hash: str) -> KeyRow | None:
+    row = await tx.one(_KEY, key_hash=key_hash)
+    if row is None:
+        return None
+    return KeyRow(
+        int(row["id"]),
+        int(row["merchant_id"]),
+        row["scopes"],
+        row["created_by_person_id"],
+        tx.when(row["last_used_at"]),
+        row["revoked_at"] is not None,
+    )
