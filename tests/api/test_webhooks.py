@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -262,3 +263,17 @@ async def test_endpoints_are_managed_over_the_api(
             gone.status_code == 200 and (await client.get("/v1/webhooks", headers=auth)).json()["data"] == []
         )
         assert (await client.delete(f"/v1/webhooks/{made.json()['id']}", headers=auth)).status_code == 404
+
+
+def test_the_readme_snippet_verifies_kartu_signatures() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippet = readme.split("Check\neach delivery like this")[1].split("```python\n")[1].split("```")[0]
+    assert len(snippet.strip().splitlines()) <= 10
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)  # noqa: S102 - our own README's code
+    check = namespace["kartu_signature_ok"]
+    body, now = b'{"id":"evt_1","type":"member.joined"}', int(time.time())
+    header = sign("whsec_x", now, body)
+    assert check("whsec_x", header, body)  # type: ignore[operator]
+    assert not check("whsec_x", header, body + b" ")  # type: ignore[operator]
+    assert not check("whsec_x", sign("whsec_x", now - 600, body), body)  # type: ignore[operator]
