@@ -6,10 +6,12 @@ when deliveries are given up or an endpoint is paused."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -135,6 +137,18 @@ class Dispatched:
     given_up: int = 0
 
 
+async def _resolves_public(url: str) -> bool:
+    """Every address the endpoint's name resolves to is public: a shop's webhook is no way into
+    the operator's own network. (A name that changes its answer between this check and the
+    connection is not caught here; the operator's egress rules are the last word.)"""
+    host = urlsplit(url).hostname or ""
+    try:
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(found) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in found)
+
+
 class WebhookService(ServiceBase):
     """Endpoints per shop, and the dispatcher that sends their deliveries."""
 
@@ -247,6 +261,8 @@ class WebhookService(ServiceBase):
                 "Kartu-Delivery": event,
             }
             async with gate:
+                if not self.settings.webhooks_allow_private and not await _resolves_public(url):
+                    return "the address does not resolve to a public host"
                 try:
                     answer = await self.client().post(url, content=body, headers=headers)
                 except httpx.HTTPError as error:

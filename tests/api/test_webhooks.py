@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
+from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.errors import InvalidSetting
 from kartu.loyalty.webhooks import after_failure, parse_url, sign, verify
@@ -277,3 +278,17 @@ def test_the_readme_snippet_verifies_kartu_signatures() -> None:
     assert check("whsec_x", header, body)  # type: ignore[operator]
     assert not check("whsec_x", header, body + b" ")  # type: ignore[operator]
     assert not check("whsec_x", sign("whsec_x", now - 600, body), body)  # type: ignore[operator]
+
+
+async def test_a_name_that_resolves_to_a_private_address_gets_nothing(
+    services: Services, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    port = receiver.url.split(":")[2].split("/")[0]
+    await services.webhooks.add(OWNER, f"http://localhost:{port}/hooks")  # allowed by this test's settings
+    strict = Services.build(db, settings.model_copy(update={"webhooks_allow_private": False}), FrozenClock())
+    await services.customers.start(TelegramProfile(3001, "C"), f"m_{created.slug}")
+    report = await strict.webhooks.dispatch()
+    assert report.failed_attempts == 1 and receiver.attempts == 0
+    (view,) = await services.webhooks.endpoints(created.merchant_id)
+    assert view.last_error == "the address does not resolve to a public host"
