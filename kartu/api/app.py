@@ -206,17 +206,17 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         confirmation would); the customer's phone shows the new card. The first answer for an
         Idempotency-Key is stored for 24 h and replayed for the same body."""
 
+        sale = dict(
+            code=purchase.customer.code,
+            telegram_id=purchase.customer.telegram_id,
+            amount=purchase.amount,
+            stamps=purchase.stamps,
+            external_id=purchase.external_id,
+            to_scheduler=courier is None,
+        )
+
         async def work(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
-            credited = await services.api.purchase(
-                uow,
-                caller,
-                code=purchase.customer.code,
-                telegram_id=purchase.customer.telegram_id,
-                amount=purchase.amount,
-                stamps=purchase.stamps,
-                external_id=purchase.external_id,
-                to_scheduler=courier is None,
-            )
+            credited = await services.api.purchase(uow, caller, **sale)  # type: ignore[arg-type]
 
             async def deliver() -> None:
                 assert courier is not None
@@ -230,12 +230,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
                 caller,
                 idempotency_key,
                 body_hash(request),
-                code=purchase.customer.code,
-                telegram_id=purchase.customer.telegram_id,
-                amount=purchase.amount,
-                stamps=purchase.stamps,
-                external_id=purchase.external_id,
-                to_scheduler=courier is None,
+                **sale,  # type: ignore[arg-type]
             )
             if done is not None:
                 buckets.wait(caller.key_id)  # it did work: it takes a token of the key's bucket

@@ -372,12 +372,21 @@ class DeliveryService(ServiceBase):
                     return BroadcastNotice(language, broadcast.text, broadcast.photo_file_id, merchant.name)
                 case Kind.SURVEY:
                     return SurveyNotice(language, merchant.name, message.subject_id)
-                case Kind.CARD_UPDATE:
+                case Kind.CARD_UPDATE | Kind.PURCHASE_REFUNDED:
                     card = await uow.cards.by_id(message.subject_id)
                     if card is None:
                         return None
                     params = json.loads(message.params or "{}")
                     view = await card_view(uow, self.clock.now(), person, merchant, card)
+                    if message.kind == Kind.PURCHASE_REFUNDED:
+                        return RefundNotice(
+                            language,
+                            merchant.name,
+                            int(params.get("stamps", 0)),
+                            int(params.get("points", 0)),
+                            int(params.get("rewards", 0)),
+                            view,
+                        )
                     return CardUpdateNotice(
                         language,
                         view,
@@ -425,20 +434,6 @@ class DeliveryService(ServiceBase):
                         params.get("delta", 0),
                         params.get("note", ""),
                         params.get("balance", 0),
-                    )
-                case Kind.PURCHASE_REFUNDED:
-                    card = await uow.cards.by_id(message.subject_id)
-                    if card is None:
-                        return None
-                    params = json.loads(message.params or "{}")
-                    view = await card_view(uow, self.clock.now(), person, merchant, card)
-                    return RefundNotice(
-                        language,
-                        merchant.name,
-                        int(params.get("stamps", 0)),
-                        int(params.get("points", 0)),
-                        int(params.get("rewards", 0)),
-                        view,
                     )
                 case Kind.WEBHOOK_ALERT:
                     params = json.loads(message.params or "{}")
