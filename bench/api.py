@@ -74,6 +74,7 @@ async def _api_purchases(url: str, purchases: int, clients: int) -> tuple[float,
         "KARTU_API_RATE": "100000",  # the bench measures throughput, not the per-key limit
         "KARTU_API_BURST": "100000",
         "KARTU_LOG_LEVEL": "WARNING",
+        "KARTU_DATABASE_POOL_SIZE": str(clients),  # as the chat figures' pool: one per writer
     }
     server = await asyncio.create_subprocess_exec(
         sys.executable,

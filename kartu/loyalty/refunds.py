@@ -93,3 +93,9 @@ def stamps_after_refund(balance: int, purchase: Earned) -> int:
     """The card's stamps once the purchase is taken back (its rewards void): the stamps it added
     come off and those its full cards used come back, never below zero."""
     return max(0, balance - purchase.net_stamps)
+
+
+def points_to_take_back(purchase: Earned, lapsed: int) -> int:
+    """The purchase's points that come off: all of them (spent ones from the customer's other
+    points) but those of its batch that lapsed meanwhile, which the customer has lost already."""
+    return max(purchase.points - lapsed, 0)

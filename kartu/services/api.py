@@ -21,6 +21,7 @@ from kartu.loyalty.refunds import (
     Earned,
     RefundRefused,
     earned,
+    points_to_take_back,
     refund_keys,
     reward_refund_key,
     stamps_after_refund,
@@ -459,16 +460,18 @@ class ApiService(ServiceBase):
                 )
             )
         points_off = 0
-        if purchase.points > 0:
+        own = await uow.points.batch_id(f"points:{source}") if purchase.points > 0 else None
+        lapsed = -await uow.ledger.delta_of(f"expire-points:{own}") if own is not None else 0
+        points_off = points_to_take_back(purchase, lapsed)  # what lapsed is gone already
+        if points_off > 0:
             batches = await uow.points.live(principal.merchant_id, purchase.person_id, now)
-            own = await uow.points.batch_id(f"points:{source}")
             try:
-                drawn = take(batches, purchase.points, now, first=own)
+                drawn = take(batches, points_off, now, first=own)
             except NotEnoughPoints:
                 raise RefundRefused("points_spent") from None
             await uow.points.draw(drawn, None)
-            await uow.points.change_balance(card.id or 0, -purchase.points)
-            points_off = purchase.points
+            await uow.points.change_balance(card.id or 0, -points_off)
+        if purchase.points > 0:
             await uow.ledger.append(
                 LedgerEntry(asset="point", delta=-points_off, idempotency_key=points_key, **common)
             )

@@ -9,6 +9,7 @@ import asyncio
 import httpx
 from sqlalchemy import text
 
+from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
@@ -286,3 +287,37 @@ async def test_a_refund_is_refused_once_its_reward_is_used_or_its_points_spent(
         assert spent.status_code == 409 and spent.json()["error"]["code"] == "points_spent"
     card, ledger = await _balances(db, code)
     assert card == (1, 0) and (ledger["stamp"], ledger["point"]) == card  # nothing changed
+
+
+async def test_a_refund_after_the_points_lapsed_takes_only_the_stamps(
+    services: Services, db: Database, clock: FrozenClock, api_url: str
+) -> None:
+    code, _ = await _shop(services)
+    await services.merchants.choose_kinds(OWNER, True, True)
+    key, _ = await services.api.create_key(OWNER, "earn,read")
+    auth = {"Authorization": f"Bearer {key}"}
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        sale = (
+            await client.post(
+                "/v1/purchases",
+                json={**_sale(code, "T3-old", 1), "amount": 200_000},
+                headers={**auth, "Idempotency-Key": "old"},
+            )
+        ).json()
+        assert sale["points_added"] > 0
+        clock.advance(days=400)  # past the points' expiry (12 months)
+        await services.upkeep.sweep()
+        await client.post(
+            "/v1/purchases",
+            json={**_sale(code, "T3-new", 1), "amount": 100_000},
+            headers={**auth, "Idempotency-Key": "new"},
+        )
+        held, _ = await _balances(db, code)
+        refunded = await client.post(
+            f"/v1/purchases/{sale['id']}/refund", headers={**auth, "Idempotency-Key": "r"}
+        )
+        assert refunded.status_code == 200, refunded.text
+        assert refunded.json()["points_removed"] == 0  # they lapsed: the newer points stay
+        assert refunded.json()["card"]["points"] == held[1]
+    card, ledger = await _balances(db, code)
+    assert (ledger["stamp"], ledger["point"]) == card

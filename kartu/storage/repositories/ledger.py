@@ -38,6 +38,13 @@ class LedgerRepository(Repository):
         )
         return found is not None
 
+    async def delta_of(self, idempotency_key: str) -> int:
+        """The change a row made (0 when there is none)."""
+        delta = await self.session.scalar(
+            select(LedgerEntry.delta).where(LedgerEntry.idempotency_key == idempotency_key)
+        )
+        return int(delta or 0)
+
     async def entries(self, merchant_id: int, person_id: int | None = None) -> Sequence[LedgerEntry]:
         query = select(LedgerEntry).where(LedgerEntry.merchant_id == merchant_id)
         if person_id is not None:
