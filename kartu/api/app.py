@@ -51,7 +51,10 @@ class PurchaseIn(BaseModel):
         min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="The till's sale id"
     )
     items: list[dict[str, object]] | None = Field(default=None, max_length=100)
-    occurred_at: datetime | None = None
+    occurred_at: datetime | None = Field(
+        default=None,
+        description="When the sale was rung up (with a time zone); a sale more than 7 days old, or in the future, is refused",
+    )
 
 
 class WebhookIn(BaseModel):
@@ -207,6 +210,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         Idempotency-Key is stored for 24 h and replayed for the same body."""
 
         sale = dict(
+            occurred_at=purchase.occurred_at,
             code=purchase.customer.code,
             telegram_id=purchase.customer.telegram_id,
             amount=purchase.amount,

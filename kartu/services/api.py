@@ -241,12 +241,20 @@ class ApiService(ServiceBase):
         stamps: int | None,
         external_id: str,
         to_scheduler: bool,
+        occurred_at: datetime | None = None,
     ) -> Credited:
         """Credit a sale rung up at the till, as a staff confirmation would: the shop's rules, daily
         cap, levels, spins and partners' vouchers apply. The customer's news is the caller's to send
         after the commit, or (``to_scheduler``: no bot in this process) handed to the scheduler."""
         principal.require("earn")
         now = self.clock.now()
+        if not rung_up_lately(occurred_at, now):
+            raise ApiError(
+                422,
+                "invalid_occurred_at",
+                "occurred_at must be within the last 7 days, with a time zone, and not in the future.",
+                "occurred_at",
+            )
         merchant = await uow.merchants.get(principal.merchant_id)
         assert merchant is not None
         program = await uow.programs.for_merchant(merchant.id)
@@ -285,7 +293,9 @@ class ApiService(ServiceBase):
         )
         extra = await after_purchase(uow, now, merchant, program, person.id or 0, source, amount)
         result = result.also(*extra)
-        body = _purchase_body(source, external_id, person.personal_code, person.first_name, result, now)
+        body = _purchase_body(
+            source, external_id, person.personal_code, person.first_name, result, now, occurred_at
+        )
         if to_scheduler:
             for parcel in result.taken:
                 await uow.outbox.retry_later(parcel.id, now, "postponed", count_attempt=False)
@@ -326,14 +336,15 @@ class ApiService(ServiceBase):
         stamps: int | None,
         external_id: str,
         to_scheduler: bool,
+        occurred_at: datetime | None = None,
     ) -> tuple[str, PurchaseResult] | None:
         """The usual sale on the driver, in one transaction, as a staff confirmation is: the key
         taken, the sale credited, its answer stored (the answer and the news to send). ``None``
         for anything else (a key used before, a refusal, no driver): nothing was written, and
         `once` with `purchase` answers it."""
-        if not self.db.has_driver or "earn" not in principal.scopes:
-            return None
         now = self.clock.now()
+        if not self.db.has_driver or "earn" not in principal.scopes or not rung_up_lately(occurred_at, now):
+            return None
         source = f"api-{principal.merchant_id}-{external_id}"
         try:
             async with self.db.driver() as tx:
@@ -369,7 +380,9 @@ class ApiService(ServiceBase):
                     stamps,
                     source,
                 )
-                body = dumps(_purchase_body(source, external_id, sale.code, sale.first_name, result, now))
+                body = dumps(
+                    _purchase_body(source, external_id, sale.code, sale.first_name, result, now, occurred_at)
+                )
                 await apicalls.answer(tx, principal.key_id, idempotency_key, 201, body)
                 if to_scheduler:
                     await apicalls.to_scheduler(tx, [parcel.id for parcel in result.taken], now)
@@ -620,6 +633,20 @@ class ApiService(ServiceBase):
 PAGE_MAX = 200
 
 
+SALE_AGE_MAX = timedelta(days=7)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def rung_up_lately(occurred_at: datetime | None, now: datetime) -> bool:
+    """A till's own time for the sale: within the last week (a till offline for a while posts its
+    sales when back), not ahead of ours by more than a clock's drift."""
+    if occurred_at is None:
+        return True
+    if occurred_at.tzinfo is None:
+        return False
+    return now - SALE_AGE_MAX <= occurred_at <= now + CLOCK_SKEW
+
+
 class _Slow(Exception):
     """Not the usual sale: the ORM path answers it (and words the refusal)."""
 
@@ -632,7 +659,13 @@ class Till:
 
 
 def _purchase_body(
-    source: str, external_id: str, code: str, first_name: str, result: PurchaseResult, now: datetime
+    source: str,
+    external_id: str,
+    code: str,
+    first_name: str,
+    result: PurchaseResult,
+    now: datetime,
+    occurred_at: datetime | None,
 ) -> dict[str, object]:
     card = result.card
     return {
@@ -649,6 +682,7 @@ def _purchase_body(
             "tier": card.tier or None,
         },
         "rewards_issued": [reward.code for reward in result.new_rewards],
+        "occurred_at": occurred_at.isoformat() if occurred_at else None,
         "credited_at": now.isoformat(),
     }
 

@@ -5,6 +5,7 @@ another shop, the error shape, the OpenAPI document."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 from sqlalchemy import text
@@ -321,3 +322,28 @@ async def test_a_refund_after_the_points_lapsed_takes_only_the_stamps(
         assert refunded.json()["card"]["points"] == held[1]
     card, ledger = await _balances(db, code)
     assert (ledger["stamp"], ledger["point"]) == card
+
+
+async def test_a_sale_rung_up_long_ago_or_in_the_future_is_refused(
+    services: Services, clock: FrozenClock, api_url: str
+) -> None:
+    code, key = await _shop(services)
+    auth = {"Authorization": f"Bearer {key}"}
+    now = clock.now()
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        for number, when in enumerate(
+            (now - timedelta(days=8), now + timedelta(hours=1), now.replace(tzinfo=None))
+        ):
+            refused = await client.post(
+                "/v1/purchases",
+                json={**_sale(code, f"T4-{number}"), "occurred_at": when.isoformat()},
+                headers={**auth, "Idempotency-Key": f"t4-{number}"},
+            )
+            assert refused.status_code == 422 and refused.json()["error"]["field"] == "occurred_at"
+        offline = now - timedelta(days=2)
+        credited = await client.post(
+            "/v1/purchases",
+            json={**_sale(code, "T4-ok"), "occurred_at": offline.isoformat()},
+            headers={**auth, "Idempotency-Key": "t4-ok"},
+        )
+        assert credited.status_code == 201 and credited.json()["occurred_at"] == offline.isoformat()
