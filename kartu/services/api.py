@@ -315,13 +315,15 @@ class ApiService(ServiceBase):
     ) -> PurchaseResult:
         purchases = (stamps or 1) if runs_stamps else 0
         if runs_points and amount is not None:
-            sale = Sale(till.merchant_id, till.actor_id, person_id, amount, source, None, purchases)
+            sale = Sale(
+                till.merchant_id, till.actor_id, person_id, amount, source, None, purchases, till=True
+            )
             return await credit_sale(statements, now, self.settings, sale, till.timezone)
         return await credit(
             statements,
             now,
             self.settings,
-            Purchase(till.merchant_id, till.timezone, till.actor_id, person_id, purchases, source),
+            Purchase(till.merchant_id, till.timezone, till.actor_id, person_id, purchases, source, till=True),
         )
 
     async def purchase_at_once(

@@ -98,6 +98,7 @@ class Purchase:
     amount: int | None = None
     points_balance: int | None = None
     gift: tuple[str, int] | None = None  # what this purchase gave to the shop's cause: its name, rupiah
+    till: bool = False  # posted by a point of sale: no staff member's "last stamp" to note
 
 
 def within_cap(
@@ -152,6 +153,7 @@ async def credit(
         ledger_key=f"purchase:{source}",
         news_key=news[0],
         chat_id=card.telegram_id,
+        staff_id=None if purchase.till else purchase.actor_id,
         news=card_news_params(
             outcome.stamps_added, outcome.rewards_issued, purchase.points, purchase.amount, purchase.gift
         ),

@@ -74,6 +74,7 @@ class Sale:
     source: str
     prompt_id: int | None = None
     purchases: int = 0  # stamps too, in a shop running both
+    till: bool = False  # posted by a point of sale (see `Purchase.till`)
 
 
 class Earned(NamedTuple):
@@ -171,6 +172,7 @@ async def credit_sale(
         amount=sale.amount,
         points_balance=held,
         gift=gift,
+        till=sale.till,
     )
     if card.runs_stamps and sale.purchases:
         return await credit(statements, now, settings, purchase)
@@ -188,7 +190,8 @@ async def credit_sale(
         not_before=now,
         taken=True,
     )
-    await statements.touch_staff(sale.merchant_id, sale.actor_id, now)
+    if not sale.till:
+        await statements.touch_staff(sale.merchant_id, sale.actor_id, now)
     await statements.emit(
         merchant_id=sale.merchant_id,
         kind="purchase.credited",

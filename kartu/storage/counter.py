@@ -146,7 +146,7 @@ _PURCHASE_WRITES = (
     "'result', :chat_id, :person_id, :merchant_id, :card_id, :params, 'sending', 1, :now, :now, :worker, :now) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     "UPDATE card SET stamps = :balance, last_purchase_at = :now WHERE id = :card_id RETURNING id",
-    "UPDATE staff_member SET last_active_at = :now WHERE person_id = :actor_id AND merchant_id = :merchant_id "
+    "UPDATE staff_member SET last_active_at = :now WHERE person_id = :staff_id AND merchant_id = :merchant_id "
     "AND revoked_at IS NULL RETURNING id",
 )
 _RECORD_PURCHASE = tuple(Sql(text) for text in _PURCHASE_WRITES)
@@ -450,15 +450,17 @@ class CounterStatements:
         news_key: str,
         chat_id: int,
         news: dict[str, int],
+        staff_id: int | None = None,
     ) -> Parcel | None:
         """The purchase's ledger row, the card news for the customer (taken by the courier; a key
         queued before is kept, as `courier.enqueue`: ``None``), the card's new balance and the
-        staff member's last stamp."""
+        staff member's last stamp (``staff_id``: none for a till's sale)."""
         values: dict[str, Any] = dict(
             merchant_id=merchant_id,
             person_id=person_id,
             card_id=card_id,
             actor_id=actor_id,
+            staff_id=staff_id,
             prompt_id=prompt_id,
             now=now,
             added=added,
@@ -602,7 +604,7 @@ class CounterStatements:
         return row is not None
 
     async def touch_staff(self, merchant_id: int, actor_id: int, now: datetime) -> None:
-        await self.tx.one(_TOUCH_STAFF, merchant_id=merchant_id, actor_id=actor_id, now=now)
+        await self.tx.one(_TOUCH_STAFF, merchant_id=merchant_id, staff_id=actor_id, now=now)
 
     async def enqueue(self, **message: Any) -> Parcel | None:
         """Queue one message in the outbox (`courier.enqueue`)."""

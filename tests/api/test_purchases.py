@@ -347,3 +347,22 @@ async def test_a_sale_rung_up_long_ago_or_in_the_future_is_refused(
             headers={**auth, "Idempotency-Key": "t4-ok"},
         )
         assert credited.status_code == 201 and credited.json()["occurred_at"] == offline.isoformat()
+
+
+async def test_a_till_sale_is_not_counted_as_the_owners_stamp(
+    services: Services, db: Database, api_url: str
+) -> None:
+    code, key = await _shop(services)
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        posted = await client.post(
+            "/v1/purchases",
+            json=_sale(code),
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "s"},
+        )
+    assert posted.status_code == 201
+    async with db.read() as uow:
+        active = (await uow.session.execute(text("SELECT last_active_at FROM staff_member"))).scalars().all()
+        actor = await uow.session.scalar(
+            text("SELECT actor_person_id FROM ledger_entry WHERE reason = 'purchase'")
+        )
+    assert active == [None] and actor is not None  # the key's maker stands behind it in the ledger
