@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field, model_validator
 
 from kartu.loyalty import errors
@@ -26,6 +28,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DESCRIPTION = """Sales from the till credited to Kartu cards, refunds, rewards used at the till,
+members and the ledger, and webhooks out.
+
+* **Keys**: `Authorization: Bearer kartu_…`, made by the shop's owner in `/apikeys` (or
+  `kartu apikey create`), with scopes `earn`, `redeem`, `read`, `webhooks`.
+* **Writes** take an `Idempotency-Key`: the first answer is kept for 24 hours and replayed for
+  the same body (`Idempotent-Replayed: true`); the same key with another body is 422.
+* **Errors** always look like `{"error": {"code", "message", "field"}}`; a key over its rate
+  gets 429 with `Retry-After`.
+* **Webhooks** are signed: `Kartu-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>." + body>`.
+"""
 BODY_MAX = 16 * 1024  # bytes a request body may have
 
 
@@ -62,6 +75,37 @@ class WebhookIn(BaseModel):
     events: list[Literal[EVENTS]] | None = Field(  # type: ignore[valid-type]
         default=None, description="The events it takes (all of them unless given)"
     )
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Yours, unique per request (the sale's id will do): a retry with it gets the first answer",
+    ),
+]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, for programs: not_found, already_credited, rate_limited, …")
+    message: str = Field(description="For people")
+    field: str | None = Field(default=None, description="The request's part at fault, if one is")
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+ERRORS = {
+    401: "No key, or not a valid one",
+    403: "The key's scopes do not allow this",
+    404: "Nothing of this shop by that code or id",
+    409: "Done before (credited, refunded, redeemed)",
+    422: "The request is not valid, or the shop's rules refuse it",
+    429: "Too many requests for this key: wait Retry-After seconds",
+}
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
@@ -113,12 +157,14 @@ class _Buckets:
 
 
 def create_app(services: Services, courier: "OutboxDispatcher | None" = None) -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI whose /docs loads its scripts from Kartu, not a CDN
         title="Kartu point-of-sale API",
         version="1",
         openapi_url="/openapi.json",
         docs_url="/docs",
-        description="Purchases from the till credited to Kartu cards. Authorization: Bearer <key>.",
+        redoc_url=None,  # ReDoc fetches its logo from a CDN; Swagger UI at /docs is whole
+        description=DESCRIPTION,
+        responses={status: {"model": ErrorOut, "description": meaning} for status, meaning in ERRORS.items()},
     )
     buckets = _Buckets(services.api.settings.api_rate, services.api.settings.api_burst)
 
@@ -151,13 +197,12 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             )
         return await call_next(request)
 
-    async def principal(authorization: Annotated[str | None, Header()] = None) -> Principal:
-        token = (
-            authorization.removeprefix("Bearer ").strip()
-            if authorization and authorization.startswith("Bearer ")
-            else None
-        )
-        return await services.api.authenticate(token)
+    bearer = HTTPBearer(auto_error=False, description="The shop's API key: kartu_…")
+
+    async def principal(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        return await services.api.authenticate(credentials.credentials if credentials else None)
 
     def limit(caller: Principal) -> None:
         """The key's token bucket (a replayed answer costs nothing: it does no work)."""
@@ -175,17 +220,13 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
     async def idempotent(
         caller: Principal,
-        idempotency_key: str | None,
+        idempotency_key: str,
         request: object,
         work: Callable[[UnitOfWork], Awaitable[tuple[int, str, Callable[[], Awaitable[None]] | None]]],
     ) -> Response:
         """A write with an Idempotency-Key: taken, done and answered in one transaction; the first
         answer for the key (refusals included) replayed for the same body. ``work`` answers, and
         names what to do once the answer is committed (the customer's news)."""
-        if not idempotency_key:
-            raise ApiError(
-                422, "idempotency_key_required", "Send an Idempotency-Key header.", "Idempotency-Key"
-            )
         fingerprint = body_hash(request)
 
         async def limited(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
@@ -199,11 +240,11 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             await after()
         return _answer(status, payload, replayed)
 
-    @app.post("/v1/purchases", status_code=201)
+    @app.post("/v1/purchases", status_code=201, tags=["purchases"], summary="Credit a sale")
     async def post_purchase(
         purchase: PurchaseIn,
         caller: Annotated[Principal, Depends(principal)],
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response:
         """Credit a sale to the customer's card (stamps, points, levels, spins, as a staff
         confirmation would); the customer's phone shows the new card. The first answer for an
@@ -229,7 +270,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             return 201, dumps(credited.body), deliver if courier is not None else None
 
         request = purchase.model_dump(mode="json")
-        if idempotency_key and buckets.peek(caller.key_id):  # the usual sale: one transaction
+        if buckets.peek(caller.key_id):  # the usual sale: one transaction
             done = await services.api.purchase_at_once(
                 caller,
                 idempotency_key,
@@ -244,11 +285,11 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
                 return _answer(201, body, replayed=False)
         return await idempotent(caller, idempotency_key, request, work)
 
-    @app.post("/v1/purchases/{purchase_id}/refund")
+    @app.post("/v1/purchases/{purchase_id}/refund", tags=["purchases"], summary="Refund a sale")
     async def refund_purchase(
         purchase_id: str,
         caller: Annotated[Principal, Depends(principal)],
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+        idempotency_key: IdempotencyKey,
     ) -> Response:
         """Take a purchase back: ledger rows of its own remove its stamps and points and void the
         rewards it issued (never a delete); the customer is told. 409 when it was refunded before,
@@ -259,13 +300,13 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
         return await idempotent(caller, idempotency_key, {"refund": purchase_id}, work)
 
-    @app.post("/v1/rewards/{code}/redeem")
+    @app.post("/v1/rewards/{code}/redeem", tags=["rewards"], summary="Use a reward")
     async def redeem_reward(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
         """Use a reward at this shop's till; the customer is told. A second call is 409."""
         limit(caller)
         return JSONResponse(await services.api.redeem(caller, code))  # the customer's news: the scheduler's
 
-    @app.get("/v1/members")
+    @app.get("/v1/members", tags=["customers"], summary="Members, a page at a time")
     async def list_members(
         caller: Annotated[Principal, Depends(principal)],
         cursor: str | None = None,
@@ -276,7 +317,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         limit(caller)
         return JSONResponse(await services.api.members(caller, cursor, since, limit_))
 
-    @app.get("/v1/ledger")
+    @app.get("/v1/ledger", tags=["customers"], summary="The ledger, a page at a time")
     async def list_ledger(
         caller: Annotated[Principal, Depends(principal)],
         cursor: str | None = None,
@@ -287,13 +328,13 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         limit(caller)
         return JSONResponse(await services.api.ledger(caller, cursor, since, limit_))
 
-    @app.get("/v1/customers/{code}")
+    @app.get("/v1/customers/{code}", tags=["customers"], summary="A customer's card")
     async def get_customer(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
         """The customer's card at this shop: stamps, points, level, rewards held."""
         limit(caller)
         return JSONResponse(await services.api.customer(caller, code))
 
-    @app.post("/v1/webhooks", status_code=201)
+    @app.post("/v1/webhooks", status_code=201, tags=["webhooks"], summary="Add a webhook")
     async def add_webhook(hook: WebhookIn, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
         """Register an endpoint for the shop's events; the answer carries its signing secret, shown
         only this once. Deliveries are signed: see the README's Kartu-Signature check."""
@@ -312,7 +353,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             raise ApiError(422, "invalid_" + (refused.field or "url"), message, "url") from None
         return JSONResponse({**view.as_json(), "secret": secret}, status_code=201)
 
-    @app.get("/v1/webhooks")
+    @app.get("/v1/webhooks", tags=["webhooks"], summary="The shop's webhooks")
     async def list_webhooks(caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
         """The shop's endpoints, their state and how many deliveries wait."""
         caller.require("webhooks")
@@ -321,7 +362,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             {"data": [view.as_json() for view in await services.webhooks.endpoints(caller.merchant_id)]}
         )
 
-    @app.delete("/v1/webhooks/{endpoint_id}")
+    @app.delete("/v1/webhooks/{endpoint_id}", tags=["webhooks"], summary="Delete a webhook")
     async def delete_webhook(
         endpoint_id: int, caller: Annotated[Principal, Depends(principal)]
     ) -> JSONResponse:
