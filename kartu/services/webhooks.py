@@ -35,6 +35,7 @@ from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
 from kartu.storage.models import Person, Reward, WebhookEndpoint
 from kartu.storage.unit_of_work import UnitOfWork
+from kartu.storage.webhooks import ping
 
 log = logging.getLogger(__name__)
 TIMEOUT = 10.0  # seconds an endpoint has to answer
@@ -173,6 +174,7 @@ class WebhookService(ServiceBase):
                 created_at=self.clock.now(),
             )
         )
+        await ping(uow.counter.tx, endpoint.id or 0, kinds.split(","), self.clock.now())
         return _view(endpoint), endpoint.secret
 
     async def add(

@@ -56,3 +56,18 @@ async def emit(
         )
         written += row is not None
     return written
+
+
+async def ping(tx: DriverTransaction, endpoint_id: int, events: list[str], now: datetime) -> None:
+    """A new endpoint's first delivery, ``ping``: its receiver can check the signature at once."""
+    event = event_id()
+    await tx.one(
+        _DELIVERY,
+        endpoint_id=endpoint_id,
+        key=f"ping:{endpoint_id}",
+        event_id=event,
+        kind="ping",
+        person_id=None,
+        payload=envelope(event, "ping", now, {"endpoint_id": endpoint_id, "events": events}),
+        now=now,
+    )

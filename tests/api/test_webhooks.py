@@ -151,9 +151,9 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
         redeemed = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
         assert redeemed.status_code == 200
 
-    for _ in range(4):  # down: only each customer's oldest event is tried, and tried again later
+    for _ in range(4):  # down: only each customer's oldest event (and the ping) is tried, again later
         report = await services.webhooks.dispatch()
-        assert report.claimed == 2 and report.delivered == 0
+        assert report.claimed == 3 and report.delivered == 0
         clock.advance(minutes=30)
     receiver.up = True
     for _ in range(40):
@@ -162,9 +162,13 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
         if not await _pending(db):
             break
     assert receiver.refused_signatures == 0
-    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 9  # each event once
+    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 10  # each event once
+    (ping,) = [event for event in receiver.accepted if event["type"] == "ping"]
+    assert ping["data"] == {"endpoint_id": endpoint.endpoint_id, "events": list(endpoint.events)}
     per_customer: dict[str, list[str]] = {}
     for event in receiver.accepted:
+        if event["type"] == "ping":
+            continue
         data = event["data"]
         assert isinstance(data, dict)
         per_customer.setdefault(data["customer"]["code"], []).append(str(event["type"]))
@@ -195,7 +199,7 @@ async def test_an_endpoint_failing_for_a_day_is_paused_and_the_owner_told_once(
         await services.webhooks.dispatch()
         clock.advance(hours=2)
     (view,) = await services.webhooks.endpoints(created.merchant_id)
-    assert view.status == "paused" and view.backlog == 3
+    assert view.status == "paused" and view.backlog == 4  # three joins and the ping
     tried = receiver.attempts
     clock.advance(hours=6)
     assert (await services.webhooks.dispatch()).claimed == 0 and receiver.attempts == tried
@@ -210,7 +214,7 @@ async def test_an_endpoint_failing_for_a_day_is_paused_and_the_owner_told_once(
     report = await services.webhooks.dispatch()
     while await _pending(db):
         report = await services.webhooks.dispatch()
-    assert report.delivered and len(receiver.accepted) == 3
+    assert report.delivered and len(receiver.accepted) == 4
 
 
 async def test_events_older_than_three_days_are_given_up_and_the_owner_told(
@@ -231,7 +235,8 @@ async def test_events_older_than_three_days_are_given_up_and_the_owner_told(
         alerts = (
             await uow.session.execute(text("SELECT params FROM outbox_message WHERE kind = 'webhook_alert'"))
         ).all()
-    assert states == ["failed"] and [json.loads(row[0])["state"] for row in alerts] == ["failed"]
+    assert states == ["failed", "failed"]  # the ping and the join
+    assert [json.loads(row[0])["state"] for row in alerts] == ["failed"]  # told once
 
 
 async def test_endpoints_are_managed_over_the_api(
@@ -289,6 +294,6 @@ async def test_a_name_that_resolves_to_a_private_address_gets_nothing(
     strict = Services.build(db, settings.model_copy(update={"webhooks_allow_private": False}), FrozenClock())
     await services.customers.start(TelegramProfile(3001, "C"), f"m_{created.slug}")
     report = await strict.webhooks.dispatch()
-    assert report.failed_attempts == 1 and receiver.attempts == 0
+    assert report.failed_attempts == 2 and receiver.attempts == 0  # the ping and the join
     (view,) = await services.webhooks.endpoints(created.merchant_id)
     assert view.last_error == "the address does not resolve to a public host"
