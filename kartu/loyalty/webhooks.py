@@ -18,6 +18,7 @@ from kartu.loyalty.errors import InvalidSetting
 EVENTS = (
     "member.joined",
     "purchase.credited",
+    "purchase.refunded",
     "reward.issued",
     "reward.redeemed",
     "points.expired",

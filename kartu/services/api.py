@@ -32,7 +32,7 @@ from kartu.services.after_purchase import after_purchase, nothing_after
 from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
-from kartu.services.webhooks import reward_redeemed
+from kartu.services.webhooks import reward_redeemed, tell
 from kartu.storage import apicalls
 from kartu.storage.counter import CounterStatements
 from kartu.storage.courier import Parcel
@@ -443,6 +443,15 @@ class ApiService(ServiceBase):
             },
             now=now,
             not_before=now,
+        )
+        await tell(
+            uow,
+            now,
+            principal.merchant_id,
+            "purchase.refunded",
+            purchase_id,
+            person,
+            {"purchase_id": purchase_id, **body},
         )
         return {"id": purchase_id, "customer": person.personal_code, **body}
 

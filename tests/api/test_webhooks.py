@@ -128,7 +128,7 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
     created = await services.merchants.create_merchant("Kopi Senja", OWNER)
     await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")
     endpoint, receiver.secret = await services.webhooks.add(OWNER, receiver.url)
-    assert endpoint.events[0] == "member.joined" and len(endpoint.events) == 6
+    assert endpoint.events[0] == "member.joined" and len(endpoint.events) == 7
     key, _ = await services.api.create_key(OWNER, "earn,redeem,read")
     codes = {}
     for telegram_id, name in ((3001, "Ayu"), (3002, "Budi")):
@@ -150,6 +150,10 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
                 reward = answer.json()["rewards_issued"][0]
         redeemed = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
         assert redeemed.status_code == 200
+        refunded = await client.post(
+            f"/v1/purchases/api-{created.merchant_id}-T-3/refund", headers={**auth, "Idempotency-Key": "r"}
+        )
+        assert refunded.status_code == 200
 
     for _ in range(4):  # down: only each customer's oldest event (and the ping) is tried, again later
         report = await services.webhooks.dispatch()
@@ -162,7 +166,7 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
         if not await _pending(db):
             break
     assert receiver.refused_signatures == 0
-    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 10  # each event once
+    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 11  # each event once
     (ping,) = [event for event in receiver.accepted if event["type"] == "ping"]
     assert ping["data"] == {"endpoint_id": endpoint.endpoint_id, "events": list(endpoint.events)}
     per_customer: dict[str, list[str]] = {}
@@ -180,7 +184,12 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
         "purchase.credited",
         "reward.redeemed",
     ]
-    assert per_customer[codes["Budi"]] == ["member.joined", "purchase.credited", "purchase.credited"]
+    assert per_customer[codes["Budi"]] == [
+        "member.joined",
+        "purchase.credited",
+        "purchase.credited",
+        "purchase.refunded",
+    ]
     sale = next(event for event in receiver.accepted if event["type"] == "purchase.credited")
     assert sale["data"]["stamps_added"] == 4 and sale["data"]["purchase_id"].endswith("-T-0")  # type: ignore[index]
     (view,) = await services.webhooks.endpoints(created.merchant_id)
