@@ -333,10 +333,15 @@ class HookStep(StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     DELETE = "delete"
+    EVENTS = "events"  # the endpoint's events, each a toggle
+    TOGGLE = "toggle"
+    BACK = "back"
 
 
 class HookAction(CallbackData, prefix="hook"):
-    """The owner's /webhooks screen; ``endpoint_id`` is re-checked against the owner's shop."""
+    """The owner's /webhooks screen; ``endpoint_id`` is re-checked against the owner's shop,
+    ``event`` is an index into the fixed list of events."""
 
     action: HookStep
     endpoint_id: RowId = 0
+    event: int = Field(default=0, ge=0, le=20)

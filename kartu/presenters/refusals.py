@@ -223,6 +223,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return _(
                 "Please send the full address of your system, starting with https:// (a public address, up to 500 characters)."
             )
+        case errors.InvalidSetting() if error.field == "events":
+            return _("A webhook takes at least one event. To stop them all, delete it.")
         case errors.InvalidSetting() if error.field == "endpoints":
             return _("A shop can have up to 5 webhooks. Delete one in /webhooks first.")
         case errors.InvalidSetting() if error.field == "partner_unknown":

@@ -7,11 +7,21 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as N_
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from kartu.loyalty.webhooks import EVENTS
 from kartu.presenters.callbacks import HookAction, HookStep
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
 from kartu.services.webhooks import EndpointView
 
 STATES = {"active": N_("✅ active"), "paused": N_("⏸ paused")}
+EVENT_LABELS = {
+    "member.joined": N_("a customer joins"),
+    "purchase.credited": N_("a purchase is credited"),
+    "purchase.refunded": N_("a purchase is refunded"),
+    "reward.issued": N_("a reward is issued"),
+    "reward.redeemed": N_("a reward is used"),
+    "points.expired": N_("points lapse"),
+    "survey.answered": N_("a survey is answered"),
+}
 
 
 def webhooks_text(
@@ -52,11 +62,15 @@ def webhooks_text(
             callback_data=HookAction(action=step, endpoint_id=endpoint.endpoint_id),
         )
         builder.button(
+            text=plain(_("🔔 Events {number}"), number=number),
+            callback_data=HookAction(action=HookStep.EVENTS, endpoint_id=endpoint.endpoint_id),
+        )
+        builder.button(
             text=plain(_("🗑 Delete {number}"), number=number),
             callback_data=HookAction(action=HookStep.DELETE, endpoint_id=endpoint.endpoint_id),
         )
     builder.button(text=_("➕ Add a webhook"), callback_data=HookAction(action=HookStep.ADD))
-    builder.adjust(*([2] * len(endpoints)), 1)
+    builder.adjust(*([3] * len(endpoints)), 1)
     return join_html("\n", lines), builder.as_markup()
 
 
@@ -76,3 +90,21 @@ def new_webhook_text(endpoint: EndpointView, secret: str) -> HTML:
         url=endpoint.url,
         secret=secret,
     )
+
+
+def events_text(endpoint: EndpointView) -> tuple[HTML, InlineKeyboardMarkup]:
+    """One endpoint's events: tap one to take it or leave it."""
+    builder = InlineKeyboardBuilder()
+    for index, event in enumerate(EVENTS):
+        mark = "✅" if event in endpoint.events else "▫️"
+        builder.button(
+            text=plain("{mark} {event} — {label}", mark=mark, event=event, label=str(EVENT_LABELS[event])),
+            callback_data=HookAction(action=HookStep.TOGGLE, endpoint_id=endpoint.endpoint_id, event=index),
+        )
+    builder.button(text=_("⬅️ Back"), callback_data=HookAction(action=HookStep.BACK))
+    builder.adjust(1)
+    text = html(
+        _("Events for <code>{url}</code>: tap one to take it or leave it."),
+        url=endpoint.url,
+    )
+    return text, builder.as_markup()

@@ -20,6 +20,7 @@ from kartu.loyalty.errors import InvalidSetting, PromptClosed
 from kartu.loyalty.staff import Role
 from kartu.loyalty.webhooks import (
     ENDPOINTS_MAX,
+    EVENTS,
     GIVE_UP_AFTER,
     SIGNATURE_HEADER,
     after_failure,
@@ -224,6 +225,28 @@ class WebhookService(ServiceBase):
             place = await require_owner(uow, owner_telegram_id)
             merchant_id = place.merchant.id or 0
         return await self._change(merchant_id, endpoint_id, action)
+
+    async def toggle_event(self, owner_telegram_id: int, endpoint_id: int, event: str) -> EndpointView:
+        """Add an event to the endpoint's, or take it off (never the last one: delete the endpoint)."""
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            endpoint = await uow.webhooks.get(endpoint_id, place.merchant.id or 0)
+            if endpoint is None or event not in EVENTS:
+                raise PromptClosed("missing")
+            taken = set(endpoint.events.split(",")) ^ {event}
+            if not taken:
+                raise InvalidSetting("events")
+            endpoint.events = ",".join(kind for kind in EVENTS if kind in taken)
+            await uow.webhooks.save(endpoint)
+            return _view(endpoint)
+
+    async def endpoint_of_owner(self, owner_telegram_id: int, endpoint_id: int) -> EndpointView:
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            endpoint = await uow.webhooks.get(endpoint_id, place.merchant.id or 0)
+            if endpoint is None:
+                raise PromptClosed("missing")
+            return _view(endpoint)
 
     async def change_for(self, merchant_id: int, endpoint_id: int, action: str) -> EndpointView:
         return await self._change(merchant_id, endpoint_id, action)

@@ -54,6 +54,14 @@ async def test_an_owner_adds_a_webhook_in_chat_and_it_gets_signed_events(
         assert verify(secret.group(1), signature, body, int(time.time()))
         assert b'"type":"member.joined"' in body and code.replace("-", "").encode() in body
 
+        await owner.press(listed, "🔔")  # the screen becomes the endpoint's events, each a toggle
+        await owner.until(lambda: "Kabar untuk" in listed.body)
+        assert "✅ survey.answered" in str(listed.buttons())
+        await owner.press(listed, "survey.answered")
+        await owner.until(lambda: "▫️ survey.answered" in str(listed.buttons()))
+        assert "✅ member.joined" in str(listed.buttons())
+        await owner.press(listed, "⬅️")
+        await owner.until(lambda: "aktif" in listed.body)
         await owner.press(listed, "⏸")
         paused = await owner.ask("/webhooks")
         assert "dijeda" in paused.body
