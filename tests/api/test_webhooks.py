@@ -5,6 +5,7 @@ replayed and tampered deliveries fail verification; endpoints are managed over t
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from sqlalchemy import text
 
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
-from kartu.loyalty.errors import InvalidSetting
+from kartu.loyalty.errors import InvalidSetting, LoyaltyError
 from kartu.loyalty.webhooks import after_failure, parse_url, sign, verify
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
@@ -306,3 +307,45 @@ async def test_a_name_that_resolves_to_a_private_address_gets_nothing(
     assert report.failed_attempts == 2 and receiver.attempts == 0  # the ping and the join
     (view,) = await services.webhooks.endpoints(created.merchant_id)
     assert view.last_error == "the address does not resolve to a public host"
+
+
+async def test_schedulers_at_once_send_each_event_once_and_a_refused_sale_writes_none(
+    services: Services, db: Database, settings: Settings, receiver: Receiver
+) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    _, receiver.secret = await services.webhooks.add(OWNER, receiver.url, "member.joined,purchase.credited")
+    for telegram_id in range(3001, 3031):
+        await services.customers.start(TelegramProfile(telegram_id, "C"), f"m_{created.slug}")
+    schedulers = [Services.build(db, settings, FrozenClock()).webhooks for _ in range(4)]
+    for _ in range(3):
+        await asyncio.gather(*(scheduler.dispatch(limit=7) for scheduler in schedulers))
+    for scheduler in schedulers:
+        await scheduler.close()
+    assert receiver.refused_signatures == 0
+    assert len(receiver.deliveries) == len(set(receiver.deliveries)) == 31  # 30 joins and the ping
+    # A sale the daily cap refuses rolls back whole: no event of it is written.
+    await services.merchants.change_program(OWNER, "daily_stamp_cap", "1")
+    key, _ = await services.api.create_key(OWNER, "earn")
+    async with db.read() as uow:
+        code = await uow.session.scalar(text("SELECT personal_code FROM person WHERE telegram_id = 3001"))
+    principal = await services.api.authenticate(key)
+    for number in range(3):  # one stamp a day
+        try:
+            async with db.write() as uow:
+                await services.api.purchase(
+                    uow,
+                    principal,
+                    code=code,
+                    telegram_id=None,
+                    amount=None,
+                    stamps=None,
+                    external_id=f"cap-{number}",
+                    to_scheduler=True,
+                )
+        except LoyaltyError:
+            pass
+    async with db.read() as uow:
+        sales = await uow.session.scalar(
+            text("SELECT count(*) FROM webhook_delivery WHERE event_type = 'purchase.credited'")
+        )
+    assert sales == 1
