@@ -1,5 +1,6 @@
 """Figures for the point-of-sale API (issue 14): purchases per second over real HTTP with 20 tills
-at once, p50 and p95, next to staff confirmations in chat from the same run.
+at once, p50 and p95, next to staff confirmations in chat from the same run; then the webhook
+deliveries those sales wrote, sent to a local receiver that checks every signature.
 
     .venv/bin/python bench/api.py [--purchases 2000] [--clients 20] [--postgres URL]
 
@@ -26,12 +27,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import httpx  # noqa: E402
+import aiohttp  # noqa: E402
 from core_loop import DEFAULT_POSTGRES, _confirmations, _drop, _postgres_url  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from kartu.config import Settings  # noqa: E402
-from kartu.loyalty.clock import FrozenClock  # noqa: E402
 from kartu.loyalty.program import ProgramRules  # noqa: E402
 from kartu.services.container import Services  # noqa: E402
 from kartu.services.customers import TelegramProfile  # noqa: E402
@@ -53,7 +53,7 @@ async def _api_purchases(url: str, purchases: int, clients: int) -> tuple[float,
     settings = Settings(_env_file=None, database_url=url, webhooks_allow_private=True)
     db = Database(url) if url.startswith("sqlite") else Database(url, pool_size=clients, max_overflow=5)
     await upgrade(db.engine)
-    services = Services.build(db, settings, FrozenClock())
+    services = Services.build(db, settings)  # the real clock, as the API process has
     created = await services.merchants.create_merchant(
         "Bench API", OWNER, rules=ProgramRules(daily_stamp_cap=0)
     )
@@ -89,12 +89,13 @@ async def _api_purchases(url: str, purchases: int, clients: int) -> tuple[float,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base) as probe:
+        async with aiohttp.ClientSession() as probe:
             for _ in range(300):
                 try:
-                    if (await probe.get("/openapi.json")).status_code == 200:
-                        break
-                except httpx.HTTPError:
+                    async with probe.get(f"{base}/openapi.json") as ready:
+                        if ready.status == 200:
+                            break
+                except aiohttp.ClientError:
                     await asyncio.sleep(0.05)
         queue: asyncio.Queue[int] = asyncio.Queue()
         for index in range(purchases):
@@ -103,17 +104,19 @@ async def _api_purchases(url: str, purchases: int, clients: int) -> tuple[float,
         failures: list[str] = []
 
         async def till(key: str) -> None:
-            limits = httpx.Limits(max_connections=1)
-            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+            # aiohttp, one keep-alive connection per till (httpx spends more time than the server here)
+            connector = aiohttp.TCPConnector(limit=1)
+            async with aiohttp.ClientSession(connector=connector) as client:
                 while not queue.empty():
                     index = queue.get_nowait()
                     sale = {"customer": {"code": codes[index % CUSTOMERS]}, "external_id": f"S-{index}"}
                     headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": f"sale-{index}"}
                     started = time.perf_counter()
-                    answer = await client.post("/v1/purchases", json=sale, headers=headers)
+                    async with client.post(f"{base}/v1/purchases", json=sale, headers=headers) as answer:
+                        text_ = await answer.text()
                     latencies.append(time.perf_counter() - started)
-                    if answer.status_code != 201:
-                        failures.append(answer.text)
+                    if answer.status != 201:
+                        failures.append(text_)
 
         started = time.perf_counter()
         await asyncio.gather(*(till(key) for key in keys))
@@ -133,7 +136,56 @@ async def _api_purchases(url: str, purchases: int, clients: int) -> tuple[float,
     await db.dispose()
     assert credited == purchases and hooks == purchases, (credited, hooks)
     quantiles = statistics.quantiles(latencies, n=20)
+    LAST_RUN[url] = (db, settings)
     return purchases / elapsed, statistics.median(latencies) * 1000, quantiles[18] * 1000
+
+
+LAST_RUN: dict[str, tuple[Database, Settings]] = {}
+
+
+async def _webhooks(url: str) -> str:
+    """The sales' deliveries (and the joins'), sent to a local receiver that checks each signature
+    (100 customers, so at most 100 at a time: a customer's events go in order)."""
+    from aiohttp import web
+
+    from kartu.loyalty.webhooks import verify
+
+    db, settings = LAST_RUN.pop(url)
+    db = Database(url)
+    services = Services.build(db, settings)  # the real clock, as the API's sales were written on
+    received: list[bool] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        received.append(verify(secret, request.headers["Kartu-Signature"], body, int(time.time())))
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/kartu", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with db.write() as uow:
+        secret = await uow.session.scalar(text("SELECT secret FROM webhook_endpoint"))
+        await uow.session.execute(
+            text("UPDATE webhook_endpoint SET url = :u"), {"u": f"http://127.0.0.1:{port}/kartu"}
+        )
+        due = await uow.session.scalar(text("SELECT count(*) FROM webhook_delivery"))
+    started = time.perf_counter()
+    runs = 0
+    while True:
+        report = await services.webhooks.dispatch()
+        runs += 1
+        if not report.claimed:
+            break
+    elapsed = time.perf_counter() - started
+    await services.webhooks.close()
+    await runner.cleanup()
+    await db.dispose()
+    assert len(received) == due and all(received), (len(received), due)
+    return f"webhooks: {due:,} deliveries signed, sent and checked in {elapsed:.1f} s ({due / elapsed:,.0f}/s, {runs - 1} dispatch runs)"
 
 
 def _line(name: str, clients: int, api: tuple[float, float, float], chat: tuple[float, float, float]) -> str:
@@ -155,9 +207,11 @@ async def main() -> None:
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
-        api = await _api_purchases(f"sqlite+aiosqlite:///{directory}/a.db", args.purchases, args.clients)
+        api_url = f"sqlite+aiosqlite:///{directory}/a.db"
+        api = await _api_purchases(api_url, args.purchases, args.clients)
         chat = await _chat(f"sqlite+aiosqlite:///{directory}/c.db", args.purchases, args.clients)
         print(_line("sqlite", args.clients, api, chat), f"({args.purchases} purchases each)")
+        print("sqlite      " + await _webhooks(api_url))
     figures = []
     for run in (_api_purchases, _chat):
         created = await _postgres_url(args.postgres)
@@ -167,9 +221,12 @@ async def main() -> None:
         url, name = created
         try:
             figures.append(await run(url, args.purchases, args.clients))
+            if run is _api_purchases:
+                hooks = await _webhooks(url)
         finally:
             await _drop(args.postgres, name)
     print(_line("postgresql", args.clients, figures[0], figures[1]), f"({args.purchases} purchases each)")
+    print("postgresql  " + hooks)
 
 
 if __name__ == "__main__":

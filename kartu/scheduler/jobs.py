@@ -19,12 +19,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from kartu.scheduler.dispatcher import OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
+from kartu.services.webhooks import BATCH as WEBHOOK_BATCH
 
 if TYPE_CHECKING:
     from kartu.bot.app import KartuApp
 
 log = logging.getLogger(__name__)
 WEBHOOK_INTERVAL_SECONDS = 2  # deliveries to shops' own systems go out this often
+WEBHOOK_RUN_SECONDS = 10  # a run goes on while full batches come, this long at most
 PROGRESS_INTERVAL_SECONDS = 3  # owners see broadcast progress this often (edits are rate-limited too)
 
 
@@ -95,9 +97,16 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
             log.debug("dispatch: %s", report)
 
     async def webhooks() -> None:
-        report = await app.services.webhooks.dispatch()
-        if report.failed_attempts or report.given_up:
-            log.info("webhooks: %s", report)
+        started = asyncio.get_running_loop().time()
+        while True:  # a full batch: more are due (a burst of sales), for up to WEBHOOK_RUN_SECONDS
+            report = await app.services.webhooks.dispatch()
+            if report.failed_attempts or report.given_up:
+                log.info("webhooks: %s", report)
+            if (
+                report.claimed < WEBHOOK_BATCH
+                or asyncio.get_running_loop().time() - started > WEBHOOK_RUN_SECONDS
+            ):
+                return
 
     async def broadcast_progress() -> None:
         await report_broadcast_progress(app.bot, app.services, app.i18n)

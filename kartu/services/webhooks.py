@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import InvalidSetting, PromptClosed
@@ -41,7 +41,7 @@ from kartu.storage.webhooks import ping
 log = logging.getLogger(__name__)
 TIMEOUT = 10.0  # seconds an endpoint has to answer
 BATCH = 100  # deliveries a dispatch run takes
-AT_ONCE = 10  # of them sent at the same time
+AT_ONCE = 20  # of them sent at the same time
 
 
 # -- events, written in the transaction of what happened ------------------------------------------
@@ -154,7 +154,7 @@ async def _resolves_public(url: str) -> bool:
 class WebhookService(ServiceBase):
     """Endpoints per shop, and the dispatcher that sends their deliveries."""
 
-    _client: httpx.AsyncClient | None = None
+    _client: aiohttp.ClientSession | None = None
 
     # -- endpoints: by the owner in chat, or by a key over the API --------------------------------
 
@@ -253,18 +253,17 @@ class WebhookService(ServiceBase):
 
     # -- delivering ---------------------------------------------------------------------------------
 
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=TIMEOUT,
-                follow_redirects=False,
+    def client(self) -> aiohttp.ClientSession:
+        if self._client is None or self._client.closed:
+            self._client = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=TIMEOUT),
                 headers={"User-Agent": "Kartu-Webhooks/1", "Content-Type": "application/json"},
             )
         return self._client
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()
             self._client = None
 
     async def dispatch(self, limit: int = BATCH) -> Dispatched:
@@ -289,10 +288,13 @@ class WebhookService(ServiceBase):
                 if not self.settings.webhooks_allow_private and not await _resolves_public(url):
                     return "the address does not resolve to a public host"
                 try:
-                    answer = await self.client().post(url, content=body, headers=headers)
-                except httpx.HTTPError as error:
-                    return f"{type(error).__name__}: {error}"[:200] or type(error).__name__
-            return None if 200 <= answer.status_code < 300 else f"HTTP {answer.status_code}"
+                    async with self.client().post(
+                        url, data=body, headers=headers, allow_redirects=False
+                    ) as answer:
+                        status = answer.status
+                except (aiohttp.ClientError, TimeoutError) as error:
+                    return f"{type(error).__name__}: {error}"[:200]
+            return None if 200 <= status < 300 else f"HTTP {status}"
 
         errors = await asyncio.gather(
             *(
@@ -300,13 +302,17 @@ class WebhookService(ServiceBase):
                 for delivery, endpoint in claimed
             )
         )
-        delivered = failed = given_up = 0
+        taken = [pair for pair, error in zip(claimed, errors, strict=True) if error is None]
+        delivered, failed, given_up = len(taken), 0, 0
         now = self.clock.now()
         async with self.db.write() as uow:
+            await uow.webhooks.delivered(
+                [delivery.id or 0 for delivery, _ in taken],
+                sorted({endpoint.id or 0 for _, endpoint in taken}),
+                now,
+            )
             for (delivery, endpoint), error in zip(claimed, errors, strict=True):
                 if error is None:
-                    await uow.webhooks.delivered(delivery.id or 0, endpoint.id or 0, now)
-                    delivered += 1
                     continue
                 failed += 1
                 outcome = after_failure(delivery.attempts + 1, delivery.created_at, now)

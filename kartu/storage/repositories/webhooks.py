@@ -91,19 +91,27 @@ class WebhookRepository(Repository):
         )
         return [(delivery, endpoint) for delivery, endpoint in rows.all()]
 
-    async def delivered(self, delivery_id: int, endpoint_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id)
-            .values(
-                status="delivered", delivered_at=now, attempts=WebhookDelivery.attempts + 1, last_error=None
+    async def delivered(
+        self, delivery_ids: Sequence[int], endpoint_ids: Sequence[int], now: datetime
+    ) -> None:
+        """Deliveries their endpoints took (2xx); those endpoints work again."""
+        if delivery_ids:
+            await self.session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(delivery_ids))  # type: ignore[union-attr]
+                .values(
+                    status="delivered",
+                    delivered_at=now,
+                    attempts=WebhookDelivery.attempts + 1,
+                    last_error=None,
+                )
             )
-        )
-        await self.session.execute(
-            update(WebhookEndpoint)
-            .where(WebhookEndpoint.id == endpoint_id)
-            .values(failing_since=None, last_success_at=now, last_error=None)
-        )
+        if endpoint_ids:
+            await self.session.execute(
+                update(WebhookEndpoint)
+                .where(WebhookEndpoint.id.in_(endpoint_ids))  # type: ignore[union-attr]
+                .values(failing_since=None, last_success_at=now, last_error=None)
+            )
 
     async def attempt_failed(
         self, delivery_id: int, retry_at: datetime | None, error: str, now: datetime
