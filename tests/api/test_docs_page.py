@@ -6,26 +6,17 @@ Screenshots are saved under ``test-artifacts/api/`` (or ``$KARTU_TEST_ARTIFACTS`
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = (
-    Path(os.environ.get("KARTU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
-    / "api"
-)
+from tests.browser import CHROMIUM, artifacts, needs_chromium
+
 playwright = pytest.importorskip("playwright.async_api")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_the_docs_render_every_route_without_a_cdn(api_url: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shots = artifacts("api")
     outside: list[str] = []
     async with playwright.async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -46,10 +37,10 @@ async def test_the_docs_render_every_route_without_a_cdn(api_url: str) -> None:
                 path.replace("\u200b", "").strip() for path in paths
             }
             assert "Kartu point-of-sale API" in await page.inner_text(".info")
-            await page.screenshot(path=str(ARTIFACTS / "01-docs.png"), full_page=True)
+            await page.screenshot(path=str(shots / "01-docs.png"), full_page=True)
             await page.click(".opblock-summary-path[data-path='/v1/purchases']")  # the sale's operation
             await page.wait_for_selector("text=Idempotency-Key", timeout=5_000)
-            await page.screenshot(path=str(ARTIFACTS / "02-docs-purchase.png"))
+            await page.screenshot(path=str(shots / "02-docs-purchase.png"))
         finally:
             await browser.close()
     assert outside == []

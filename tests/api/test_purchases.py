@@ -192,14 +192,19 @@ async def _balances(db: Database, code: str) -> tuple[tuple[int, int], dict[str,
     return (card[0], card[1]), {asset: int(total) for asset, total in sums.items()}
 
 
-async def test_a_refund_takes_back_stamps_points_and_rewards_once(
-    services: Services, db: Database, api_url: str
-) -> None:
+async def _stamps_and_points_shop(services: Services) -> tuple[str, dict[str, str]]:
+    """Kopi Senja running stamps and points, no daily cap; a customer's code, a key's header."""
     code, _ = await _shop(services)
     await services.merchants.choose_kinds(OWNER, True, True)
     await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")
     key, _ = await services.api.create_key(OWNER, "earn,redeem,read")
-    auth = {"Authorization": f"Bearer {key}"}
+    return code, {"Authorization": f"Bearer {key}"}
+
+
+async def test_a_refund_takes_back_stamps_points_and_rewards_once(
+    services: Services, db: Database, api_url: str
+) -> None:
+    code, auth = await _stamps_and_points_shop(services)
     async with httpx.AsyncClient(base_url=api_url) as client:
         kept = await client.post(
             "/v1/purchases",
@@ -255,11 +260,7 @@ async def test_a_refund_takes_back_stamps_points_and_rewards_once(
 async def test_a_refund_is_refused_once_its_reward_is_used_or_its_points_spent(
     services: Services, db: Database, api_url: str
 ) -> None:
-    code, _ = await _shop(services)
-    await services.merchants.choose_kinds(OWNER, True, True)
-    await services.merchants.change_program(OWNER, "daily_stamp_cap", "0")
-    key, _ = await services.api.create_key(OWNER, "earn,redeem,read")
-    auth = {"Authorization": f"Bearer {key}"}
+    code, auth = await _stamps_and_points_shop(services)
     async with httpx.AsyncClient(base_url=api_url) as client:
         full = (
             await client.post(
@@ -293,10 +294,7 @@ async def test_a_refund_is_refused_once_its_reward_is_used_or_its_points_spent(
 async def test_a_refund_after_the_points_lapsed_takes_only_the_stamps(
     services: Services, db: Database, clock: FrozenClock, api_url: str
 ) -> None:
-    code, _ = await _shop(services)
-    await services.merchants.choose_kinds(OWNER, True, True)
-    key, _ = await services.api.create_key(OWNER, "earn,read")
-    auth = {"Authorization": f"Bearer {key}"}
+    code, auth = await _stamps_and_points_shop(services)
     async with httpx.AsyncClient(base_url=api_url) as client:
         sale = (
             await client.post(

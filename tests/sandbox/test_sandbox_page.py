@@ -6,25 +6,18 @@ Screenshots of each step are saved under ``test-artifacts/sandbox/`` (or
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from kartu.sandbox.server import Sandbox
+from tests.browser import CHROMIUM, artifacts, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = (
-    Path(os.environ.get("KARTU_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
-    / "sandbox"
-)
+ARTIFACTS = artifacts("sandbox")
 playwright = pytest.importorskip("playwright.async_api")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -48,7 +41,6 @@ async def browser() -> AsyncIterator[object]:
 
 
 async def _shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
