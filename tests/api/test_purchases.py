@@ -5,12 +5,13 @@ another shop, the error shape, the OpenAPI document."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import text
 
 from kartu.loyalty.clock import FrozenClock
+from kartu.loyalty.tiers import Basis
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
@@ -241,6 +242,13 @@ async def test_a_refund_takes_back_stamps_points_and_rewards_once(
         assert void.status_code == 422  # the voided reward cannot be used
         card, ledger = await _balances(db, code)
         assert card == (3, kept.json()["card"]["points"])
+        async with db.read() as uow:  # levels count the kept purchase only: one visit, its spend
+            person = await uow.people.by_code(code)
+            merchant_id = (await uow.merchants.by_slug("kopi-senja")).id  # type: ignore[union-attr]
+            since = datetime(2000, 1, 1, tzinfo=UTC)
+            visits = await uow.tiers.measure(merchant_id, person.id, Basis.VISITS, since)  # type: ignore[union-attr]
+            spend = await uow.tiers.measure(merchant_id, person.id, Basis.SPEND, since)  # type: ignore[union-attr]
+        assert (visits, spend) == (1, 50_000)
         assert (ledger["stamp"], ledger["point"], ledger["reward"]) == (3, card[1], 0)  # rows, not deletes
         # Another shop's key knows nothing of this purchase.
         await services.merchants.create_merchant("Toko Emas", OTHER_OWNER)

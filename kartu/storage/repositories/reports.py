@@ -33,6 +33,27 @@ def is_visit() -> ColumnElement[bool]:
             LedgerEntry.asset != "point",
             ~exists().where(twin.idempotency_key == literal("purchase:") + source),
         ),
+        not_refunded(),
+    )
+
+
+def not_refunded() -> ColumnElement[bool]:
+    """A purchase's stamps or points row whose purchase was not refunded (a refund writes
+    ``refund-stamps:<source>`` and ``refund-points:<source>``, see loyalty/refunds.py)."""
+    refund = aliased(LedgerEntry)
+    stamps_source = func.substr(LedgerEntry.idempotency_key, len("purchase:") + 1)
+    points_source = func.substr(LedgerEntry.idempotency_key, len("points:") + 1)
+    return ~exists().where(
+        or_(
+            and_(
+                LedgerEntry.asset == "stamp",
+                refund.idempotency_key == literal("refund-stamps:") + stamps_source,
+            ),
+            and_(
+                LedgerEntry.asset == "point",
+                refund.idempotency_key == literal("refund-points:") + points_source,
+            ),
+        )
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 from kartu.loyalty.tiers import Basis, Level, groups_for
 from kartu.storage.models import Card, LedgerEntry, Tier, VipGroup
 from kartu.storage.repositories.base import Repository
-from kartu.storage.repositories.reports import is_visit
+from kartu.storage.repositories.reports import is_visit, not_refunded
 
 
 def level_of(tier: Tier) -> Level:
@@ -47,7 +47,7 @@ class TierRepository(Repository):
         )
         if basis is Basis.SPEND:
             query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(
-                *mine, LedgerEntry.asset == "point", LedgerEntry.reason == "purchase"
+                *mine, LedgerEntry.asset == "point", LedgerEntry.reason == "purchase", not_refunded()
             )
         else:
             query = select(func.count()).where(*mine, is_visit())
