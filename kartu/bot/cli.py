@@ -227,7 +227,11 @@ def apikey() -> None:
 @apikey.command("create")
 @click.argument("slug")
 @click.option(
-    "--scope", "scopes", default="earn,read", show_default=True, help="earn, redeem, read (comma-separated)"
+    "--scope",
+    "scopes",
+    default="earn,read",
+    show_default=True,
+    help="earn, redeem, read, webhooks (comma-separated)",
 )
 @click.option("--name", default="", help="What the key is for, e.g. the till's name.")
 def create_api_key(slug: str, scopes: str, name: str) -> None:
@@ -242,7 +246,7 @@ def create_api_key(slug: str, scopes: str, name: str) -> None:
     except ApiError as error:
         raise click.ClickException(error.message) from None
     except InvalidSetting:
-        raise click.ClickException("scopes are earn, redeem and read, comma-separated") from None
+        raise click.ClickException("scopes are earn, redeem, read and webhooks, comma-separated") from None
     click.echo(f"{key}\n(shown once; scopes {view.scopes}; listed as {view.prefix}…)")
 
 
