@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -21,6 +22,7 @@ from kartu.loyalty.apikeys import body_hash
 from kartu.loyalty.webhooks import EVENTS
 from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
+from kartu.services.crediting import PurchaseResult
 from kartu.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -210,6 +212,12 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         if wait > 0:
             raise RateLimited(max(int(wait + 0.999), 1))
 
+    async def send_news(result: PurchaseResult) -> None:
+        """A sale's news, once its answer is committed: at once where a bot runs beside the API
+        (else the purchase handed it to the scheduler in its own transaction)."""
+        if courier is not None:
+            await courier.deliver_taken(list(result.taken), result.notices)
+
     def refusal(error: errors.LoyaltyError) -> tuple[int, str]:
         """A refusal as the answer stored for its Idempotency-Key."""
         if isinstance(error, ApiError):
@@ -262,12 +270,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
         async def work(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
             credited = await services.api.purchase(uow, caller, **sale)  # type: ignore[arg-type]
-
-            async def deliver() -> None:
-                assert courier is not None
-                await courier.deliver_taken(list(credited.result.taken), credited.result.notices)
-
-            return 201, dumps(credited.body), deliver if courier is not None else None
+            return 201, dumps(credited.body), partial(send_news, credited.result)
 
         request = purchase.model_dump(mode="json")
         if buckets.peek(caller.key_id):  # the usual sale: one transaction
@@ -280,8 +283,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             if done is not None:
                 buckets.wait(caller.key_id)  # it did work: it takes a token of the key's bucket
                 body, result = done
-                if courier is not None:
-                    await courier.deliver_taken(list(result.taken), result.notices)
+                await send_news(result)
                 return _answer(201, body, replayed=False)
         return await idempotent(caller, idempotency_key, request, work)
 

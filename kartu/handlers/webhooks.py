@@ -12,7 +12,6 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import ask_in_form, best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.states import WebhookForm
-from kartu.loyalty.webhooks import EVENTS
 from kartu.presenters.callbacks import HookAction, HookStep
 from kartu.presenters.format import HTML
 from kartu.presenters.webhooks import events_text, new_webhook_text, url_question, webhooks_text
@@ -44,15 +43,16 @@ async def hook_action(
         if callback_data.action == HookStep.EVENTS:
             endpoint = await services.webhooks.endpoint_of_owner(owner, callback_data.endpoint_id)
         else:
-            event = EVENTS[min(callback_data.event, len(EVENTS) - 1)]
-            endpoint = await services.webhooks.toggle_event(owner, callback_data.endpoint_id, event)
+            endpoint = await services.webhooks.toggle_event(
+                owner, callback_data.endpoint_id, callback_data.event
+            )
         text, markup = events_text(endpoint)
         await query.answer()
         await best_effort(query.message.edit_text(text, reply_markup=markup))
         return
     if callback_data.action == HookStep.BACK:
+        text, markup = await _screen(services, owner, i18n)  # the owner check, before anything shows
         await query.answer()
-        text, markup = await _screen(services, owner, i18n)
         await best_effort(query.message.edit_text(text, reply_markup=markup))
         return
     await services.webhooks.change(owner, callback_data.endpoint_id, str(callback_data.action))

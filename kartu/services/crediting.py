@@ -160,22 +160,23 @@ async def credit(
         **common,
     )
     who = customer(card.personal_code, card.first_name)
-    await statements.emit(
-        merchant_id=merchant_id,
-        kind="purchase.credited",
-        key=source,
-        person_id=customer_id,
-        data=purchase_data(
-            source,
-            who,
-            outcome.stamps_added,
-            purchase.points,
-            purchase.amount,
-            outcome.balance_after,
-            purchase.points_balance,
-        ),
-        now=now,
-    )
+    if card.webhooks:  # the shop's systems hear of it (a shop without endpoints: no statement)
+        await statements.emit(
+            merchant_id=merchant_id,
+            kind="purchase.credited",
+            key=source,
+            person_id=customer_id,
+            data=purchase_data(
+                source,
+                who,
+                outcome.stamps_added,
+                purchase.points,
+                purchase.amount,
+                outcome.balance_after,
+                purchase.points_balance,
+            ),
+            now=now,
+        )
     issued: list[RewardView] = []
     taken = [card_news]
     for number in range(outcome.rewards_issued):
@@ -199,14 +200,15 @@ async def credit(
             **common,
         )
         issued.append(RewardView(code, rules.reward_name, expires_at, card.merchant_name, purchase.timezone))
-        await statements.emit(
-            merchant_id=merchant_id,
-            kind="reward.issued",
-            key=str(reward_id),
-            person_id=customer_id,
-            data=reward_data(who, code, rules.reward_name, expires_at, source),
-            now=now,
-        )
+        if card.webhooks:
+            await statements.emit(
+                merchant_id=merchant_id,
+                kind="reward.issued",
+                key=str(reward_id),
+                person_id=customer_id,
+                data=reward_data(who, code, rules.reward_name, expires_at, source),
+                now=now,
+            )
         news.append(f"reward-issued:{reward_id}")
         reward_news = await statements.enqueue(
             key=news[-1],

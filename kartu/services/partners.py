@@ -28,6 +28,7 @@ from kartu.loyalty.staff import Role
 from kartu.loyalty.tiers import Basis
 from kartu.services.access import Workplace, require_owner
 from kartu.services.base import ServiceBase
+from kartu.services.webhooks import reward_issued
 from kartu.storage.courier import Parcel
 from kartu.storage.models import LedgerEntry, Merchant, Partnership, Reward
 from kartu.storage.repositories.partners import ACTIVE, DECLINED, ENDED, PROPOSED
@@ -191,6 +192,7 @@ async def issue_vouchers(
                 created_at=now,
             )
         )
+        await reward_issued(uow, now, reward, person)  # for the partner's systems: theirs to honour
         parcel = await uow.counter.enqueue(
             key=f"voucher:{reward.id}",
             kind=Kind.PARTNER_VOUCHER,

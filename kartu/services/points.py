@@ -192,22 +192,23 @@ async def credit_sale(
     )
     if not sale.till:
         await statements.touch_staff(sale.merchant_id, sale.actor_id, now)
-    await statements.emit(
-        merchant_id=sale.merchant_id,
-        kind="purchase.credited",
-        key=sale.source,
-        person_id=sale.customer_id,
-        data=purchase_data(
-            sale.source,
-            customer(card.personal_code, card.first_name),
-            0,
-            points,
-            sale.amount,
-            card.stamps,
-            held,
-        ),
-        now=now,
-    )
+    if card.webhooks:
+        await statements.emit(
+            merchant_id=sale.merchant_id,
+            kind="purchase.credited",
+            key=sale.source,
+            person_id=sale.customer_id,
+            data=purchase_data(
+                sale.source,
+                customer(card.personal_code, card.first_name),
+                0,
+                points,
+                sale.amount,
+                card.stamps,
+                held,
+            ),
+            now=now,
+        )
     await ask_for_feedback_later(statements, now, purchase, card)
     view = make_card_view(
         card.merchant_name,

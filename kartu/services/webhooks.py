@@ -226,13 +226,15 @@ class WebhookService(ServiceBase):
             merchant_id = place.merchant.id or 0
         return await self._change(merchant_id, endpoint_id, action)
 
-    async def toggle_event(self, owner_telegram_id: int, endpoint_id: int, event: str) -> EndpointView:
-        """Add an event to the endpoint's, or take it off (never the last one: delete the endpoint)."""
+    async def toggle_event(self, owner_telegram_id: int, endpoint_id: int, event_index: int) -> EndpointView:
+        """Add event ``EVENTS[event_index]`` to the endpoint's, or take it off (never the last one:
+        delete the endpoint)."""
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
             endpoint = await uow.webhooks.get(endpoint_id, place.merchant.id or 0)
-            if endpoint is None or event not in EVENTS:
+            if endpoint is None or not 0 <= event_index < len(EVENTS):
                 raise PromptClosed("missing")
+            event = EVENTS[event_index]
             taken = set(endpoint.events.split(",")) ^ {event}
             if not taken:
                 raise InvalidSetting("events")
@@ -269,6 +271,9 @@ class WebhookService(ServiceBase):
     async def dispatch(self, limit: int = BATCH) -> Dispatched:
         """Send the deliveries due now (a customer's in order), then record each outcome."""
         now = self.clock.now()
+        async with self.db.read() as uow:  # nothing to send (the usual run): no write transaction
+            if not await uow.webhooks.any_open():
+                return Dispatched()
         async with self.db.write() as uow:
             for endpoint_id in await uow.webhooks.give_up_stale(now, now - GIVE_UP_AFTER):
                 await self._tell_owner(uow, endpoint_id, "failed", now)

@@ -114,7 +114,9 @@ _HOLDER = Sql(
     f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS}, "
     f"{_MEMBER_MULTIPLIER} AS member_multiplier, "
     f"k.points, g.stamps_enabled, g.points_enabled, {_POINTS_RULE_COLUMNS}, "
-    "cz.id AS cause_id, cz.name AS cause_name, cz.give_rupiah AS cause_give, cz.per_rupiah AS cause_per "
+    "cz.id AS cause_id, cz.name AS cause_name, cz.give_rupiah AS cause_give, cz.per_rupiah AS cause_per, "
+    "EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.merchant_id = :merchant_id AND w.status <> 'deleted') "
+    "AS has_webhooks "
     "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
     "JOIN merchant s ON s.id = :merchant_id JOIN program g ON g.merchant_id = :merchant_id "
     "LEFT JOIN tier t ON t.id = k.tier_id AND t.deleted_at IS NULL "
@@ -271,6 +273,7 @@ class LockedCard:
     points_rules: PointsRules = PointsRules()
     cause: tuple[int, str, int, int] | None = None  # the running cause: id, name, gives Rp Y per Rp X
     member_multiplier: int = 1000  # a paid member's points multiplier
+    webhooks: bool = False  # the shop has webhook endpoints: its events are written (storage/webhooks.py)
 
 
 def _rules(row: Any) -> ProgramRules:
@@ -433,6 +436,7 @@ class CounterStatements:
             if row["cause_id"] is not None
             else None,
             int(row["member_multiplier"] or 1000),
+            bool(row["has_webhooks"]),
         )
 
     async def record_purchase(

@@ -73,15 +73,5 @@ class ApiKeyRepository(Repository):
             .values(status=status, response=response)
         )
 
-    async def forget_call(self, api_key_id: int, idempotency_key: str) -> None:
-        """A request that failed before answering: its key may be used again."""
-        await self.session.execute(
-            delete(ApiCall).where(
-                ApiCall.api_key_id == api_key_id,
-                ApiCall.idempotency_key == idempotency_key,
-                ApiCall.status == 0,
-            )
-        )
-
     async def forget_expired(self, now: datetime) -> None:
         await self.session.execute(delete(ApiCall).where(ApiCall.expires_at <= now))  # type: ignore[operator]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from kartu.storage.models import WebhookDelivery, WebhookEndpoint
@@ -40,12 +40,19 @@ class WebhookRepository(Repository):
         return any(kind in endpoint.events.split(",") for endpoint in await self.of_merchant(merchant_id))
 
     async def backlog(self, endpoint_id: int) -> int:
-        rows = await self.session.scalars(
-            select(WebhookDelivery.id).where(
+        waiting = await self.session.scalar(
+            select(func.count()).where(
                 WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending"
             )
         )
-        return len(rows.all())
+        return int(waiting or 0)
+
+    async def any_open(self) -> bool:
+        """Whether a delivery waits or is being sent (one indexed read: most runs find none)."""
+        found = await self.session.scalar(
+            select(WebhookDelivery.id).where(WebhookDelivery.status.in_(("pending", "sending"))).limit(1)  # type: ignore[attr-defined]
+        )
+        return found is not None
 
     # -- delivering ---------------------------------------------------------------------------------
 
