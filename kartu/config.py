@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     )
 
     bot_token: str = ""
+    # Keys the hashes kept of people who used /forget (bonus eligibility only). Empty: a secret the
+    # server makes for itself and keeps in the database (a copy of the database then holds both).
+    secret_key: str = ""
     database_url: str = "sqlite+aiosqlite:///kartu.db"
     # PostgreSQL connections per process: kept open, and the most at once under load. Size the
     # second for the staff who confirm at the same moment (and the server's max_connections).

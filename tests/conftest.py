@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
+import uvicorn
 
+from kartu.api.app import create_app
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
@@ -130,6 +132,23 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def services(db: Database, settings: Settings, clock: FrozenClock) -> Services:
     return Services.build(db, settings, clock)
+
+
+@pytest.fixture
+async def api_url(services: Services) -> AsyncIterator[str]:
+    """A real uvicorn server on 127.0.0.1 serving the point-of-sale API for a test."""
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(services), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
 
 
 @pytest.fixture(autouse=True)

@@ -17,9 +17,9 @@ from kartu.services.container import Services
 
 
 async def send_invite(message: Message, event_from_user: User, services: Services, bot: Bot) -> None:
-    token, shop, bonus, unit = await services.bonuses.invite_token(event_from_user.id)
-    link = deep_link((await bot.me()).username or "", LinkKind.REFERRAL, token)
-    await message.answer(invite_text(link, shop, bonus, unit))
+    invitation = await services.bonuses.invitation(event_from_user.id)
+    link = deep_link((await bot.me()).username or "", LinkKind.REFERRAL, invitation.token)
+    await message.answer(invite_text(link, invitation))
 
 
 async def ask_birthday(

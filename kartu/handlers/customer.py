@@ -35,7 +35,7 @@ from kartu.presenters.customer import (
     reason_followup,
     stranger_greeting,
 )
-from kartu.presenters.format import html
+from kartu.presenters.format import HTML, html, join_html
 from kartu.presenters.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS
 from kartu.presenters.staff import claim_request
 from kartu.presenters.tiers import group_buttons
@@ -189,25 +189,57 @@ async def _settle(query: CallbackQuery, text: str) -> None:
         await query.message.edit_text(text)
 
 
-# Each of these acts on the person who taps, and nobody else.
-async def leave_shop(query: CallbackQuery, callback_data: DataAction, services: Services) -> None:
-    shop = await services.customers.leave(query.from_user.id, callback_data.merchant_id)
-    await _settle(
-        query, html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop)
+async def _cancel_subscriptions(query: CallbackQuery, bot: Bot, charges: list[str]) -> bool:
+    """Telegram stops renewing the person's Stars subscriptions before their card goes (else they
+    would be charged for a membership Kartu no longer knows); ``False`` (and they are told, nothing
+    changed) when Telegram did not."""
+    for charge_id in charges:
+        try:
+            await bot.edit_user_star_subscription(
+                user_id=query.from_user.id, telegram_payment_charge_id=charge_id, is_canceled=True
+            )
+        except TelegramAPIError as error:
+            log.warning(
+                "could not cancel the subscription %s of %s: %s", charge_id, query.from_user.id, error
+            )
+            await query.answer(
+                _(
+                    "Telegram could not cancel your Stars subscription just now, so nothing was changed. Please try again in a moment."
+                ),
+                show_alert=True,
+            )
+            return False
+    return True
+
+
+def _with_cancelled(text: HTML, charges: list[str]) -> HTML:
+    if not charges:
+        return text
+    return join_html(
+        "\n", [text, html(_("Your paid membership is cancelled with Telegram: it will not renew."))]
     )
 
 
-async def forget_me(query: CallbackQuery, services: Services, state: FSMContext) -> None:
+# Each of these acts on the person who taps, and nobody else.
+async def leave_shop(query: CallbackQuery, callback_data: DataAction, services: Services, bot: Bot) -> None:
+    charges = await services.customers.renewing_subscriptions(query.from_user.id, callback_data.merchant_id)
+    if not await _cancel_subscriptions(query, bot, charges):
+        return
+    shop = await services.customers.leave(query.from_user.id, callback_data.merchant_id)
+    left = html(_("You left <b>{shop}</b>. Open its link again any time to start a new card."), shop=shop)
+    await _settle(query, _with_cancelled(left, charges))
+
+
+async def forget_me(query: CallbackQuery, services: Services, state: FSMContext, bot: Bot) -> None:
+    charges = await services.customers.renewing_subscriptions(query.from_user.id)
+    if not await _cancel_subscriptions(query, bot, charges):
+        return
     await services.customers.forget(query.from_user.id)
     await state.clear()
-    await _settle(
-        query,
-        html(
-            _(
-                "Done: your personal data is erased. If you write to me again, I will treat you as someone new."
-            )
-        ),
+    done = html(
+        _("Done: your personal data is erased. If you write to me again, I will treat you as someone new.")
     )
+    await _settle(query, _with_cancelled(done, charges))
 
 
 async def keep_data(query: CallbackQuery) -> None:

@@ -19,6 +19,7 @@ BONUS_LIMITS = {
     "birthday_bonus": (0, 10_000),
     "referral_bonus": (0, 10_000),
     "referral_monthly_cap": (1, 100),
+    "referral_hold_days": (0, 60),  # the return window before a referral pays
 }
 BIRTHDAY_CHANGE_EVERY = timedelta(days=365)
 

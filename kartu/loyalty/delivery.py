@@ -42,6 +42,7 @@ class Kind(StrEnum):
     MEMBER_ENDING = "member_ending"
     MEMBER_ENDED = "member_ended"
     PURCHASE_REFUNDED = "purchase_refunded"
+    REFUND_TOLD = "refund_told"  # to the owners: what a refund took back
     WEBHOOK_ALERT = "webhook_alert"
 
 
@@ -69,6 +70,7 @@ CATEGORY_OF = {
     Kind.MEMBER_ENDING: Category.SERVICE,
     Kind.MEMBER_ENDED: Category.SERVICE,
     Kind.PURCHASE_REFUNDED: Category.RESULT,
+    Kind.REFUND_TOLD: Category.SERVICE,
     Kind.WEBHOOK_ALERT: Category.ALERT,
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -113,14 +113,14 @@ def balance(batches: Iterable[PointsBatch], now: datetime) -> int:
 
 
 def take(
-    batches: Sequence[PointsBatch], points: int, now: datetime, first: int | None = None
+    batches: Sequence[PointsBatch], points: int, now: datetime, first: Collection[int] = ()
 ) -> list[tuple[int, int]]:
     """Which batches a spend of ``points`` uses, as ``(batch id, points taken)``, soonest to
-    expire first (batch ``first`` before all: a refund takes back its purchase's own points);
+    expire first (batches in ``first`` before all: a refund takes back its purchase's own points);
     `NotEnoughPoints` when the live balance is short (nothing is taken then)."""
     if points <= 0:
         raise ValueError(points)
-    usable = sorted(live(batches, now), key=lambda batch: batch.id != first)
+    usable = sorted(live(batches, now), key=lambda batch: batch.id not in first)
     available = sum(batch.remaining for batch in usable)
     if available < points:
         raise NotEnoughPoints(available, points)

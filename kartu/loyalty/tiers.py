@@ -114,6 +114,22 @@ def review(
     return Review(Move.DOWN, reached)
 
 
+def after_refund(
+    levels: Sequence[Level],
+    current_id: int | None,
+    measure: int,
+    since: datetime | None,
+    purchased_at: datetime,
+) -> Review:
+    """Where a card stands once a purchase is refunded: a level reached at or after that purchase
+    and no longer reached without it goes at once (no reminder, no grace: it was never earned); a
+    level held from before keeps its usual review."""
+    current = next((level for level in levels if level.id == current_id), None)
+    if current is None or measure >= current.threshold or since is None or since < purchased_at:
+        return Review(Move.KEEP, current)
+    return Review(Move.DOWN, level_for(levels, measure))
+
+
 def window_start(now: datetime, months: int) -> datetime:
     return add_months(now, -months)
 

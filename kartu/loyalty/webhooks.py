@@ -23,6 +23,7 @@ EVENTS = (
     "reward.redeemed",
     "points.expired",
     "survey.answered",
+    "reward.voided",  # a refund took back a reward (a partner's voucher too) before it was used
 )
 SIGNATURE_HEADER = "Kartu-Signature"
 TOLERANCE = timedelta(minutes=5)  # how old a signed timestamp a receiver should accept

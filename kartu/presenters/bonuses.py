@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
 from babel.dates import format_date
 
 from kartu.presenters.customer import bonus_text
 from kartu.presenters.format import HTML, date_text, html
-from kartu.services.bonuses import BirthdayView
+from kartu.services.bonuses import BirthdayView, Invitation
 from kartu.services.delivery import BonusNotice
 
 
@@ -31,14 +32,27 @@ def bonus_notice(notice: BonusNotice) -> HTML:
     return html(template, shop=notice.merchant_name, bonus=amount, friend=notice.friend or "—")
 
 
-def invite_text(link: str, shop: str, bonus: int, unit: str) -> HTML:
-    if bonus:
+def invite_text(link: str, invitation: Invitation) -> HTML:
+    shop = invitation.merchant_name
+    if invitation.bonus.amount and not invitation.hold_days:
         return html(
             _(
                 "Invite friends to <b>{shop}</b> with your link. When a friend joins through it and makes a first purchase, you both get {bonus}:\n{link}"
             ),
             shop=shop,
-            bonus=bonus_text(bonus, unit),
+            bonus=bonus_text(invitation.bonus.amount, invitation.bonus.unit),
+            link=link,
+        )
+    if invitation.bonus.amount:
+        return html(
+            ngettext(
+                "Invite friends to <b>{shop}</b> with your link. When a friend joins through it and makes a first purchase, you both get {bonus} a day later:\n{link}",
+                "Invite friends to <b>{shop}</b> with your link. When a friend joins through it and makes a first purchase, you both get {bonus} {count} days later:\n{link}",
+                invitation.hold_days,
+            ),
+            shop=shop,
+            bonus=bonus_text(invitation.bonus.amount, invitation.bonus.unit),
+            count=invitation.hold_days,
             link=link,
         )
     return html(_("Invite friends to <b>{shop}</b> with your link:\n{link}"), shop=shop, link=link)

@@ -203,11 +203,22 @@ def welcome_bonus_line(bonus: Bonus) -> HTML:
     )
 
 
-def referral_promise_line(invited_by: str | None, bonus: Bonus) -> HTML:
+def referral_promise_line(invited_by: str | None, bonus: Bonus, hold_days: int) -> HTML:
+    if not hold_days:
+        return html(
+            _("🤝 {name} invited you: after your first purchase you both get {bonus}."),
+            name=invited_by or "—",
+            bonus=bonus_text(bonus.amount, bonus.unit),
+        )
     return html(
-        _("🤝 {name} invited you: after your first purchase you both get {bonus}."),
+        ngettext(
+            "🤝 {name} invited you: a day after your first purchase you both get {bonus}.",
+            "🤝 {name} invited you: {count} days after your first purchase you both get {bonus}.",
+            hold_days,
+        ),
         name=invited_by or "—",
         bonus=bonus_text(bonus.amount, bonus.unit),
+        count=hold_days,
     )
 
 
@@ -234,7 +245,7 @@ def join_welcome(joined: JoinResult) -> HTML:
             ),
             *([welcome_bonus_line(joined.welcome_bonus)] if joined.welcome_bonus else []),
             *(
-                [referral_promise_line(joined.invited_by, joined.referral_bonus)]
+                [referral_promise_line(joined.invited_by, joined.referral_bonus, joined.referral_hold_days)]
                 if joined.referral_bonus
                 else []
             ),

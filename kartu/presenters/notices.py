@@ -44,6 +44,7 @@ from kartu.services.delivery import (
     PointsAdjustedNotice,
     PointsReminderNotice,
     RefundNotice,
+    RefundToldNotice,
     RewardIssuedNotice,
     RewardRedeemedNotice,
     RewardReminderNotice,
@@ -258,6 +259,8 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 ), None
             case RefundNotice():
                 return refund_notice(notice), None
+            case RefundToldNotice():
+                return refund_told_notice(notice), None
             case WebhookAlertNotice():
                 return html(
                     _(
@@ -358,5 +361,43 @@ def refund_notice(notice: RefundNotice) -> HTML:
                 count=notice.rewards,
             )
         )
+    if notice.spins:
+        lines.append(html(_("The spin of the wheel it earned is gone.")))
     lines += [HTML(""), card_caption(notice.card, notice.language)]
+    return join_html("\n", lines)
+
+
+def refund_told_notice(notice: RefundToldNotice) -> HTML:
+    """To an owner: a refund, and everything it took back from the customer's card."""
+    taken = [stamps_text(notice.stamps)] if notice.stamps else []
+    if notice.points:
+        taken.append(points_text(notice.points))
+    if notice.codes:
+        taken.append(
+            html(
+                ngettext("reward {codes}", "rewards {codes}", len(notice.codes)),
+                codes=join_html(
+                    ", ", [html("<code>{code}</code>", code=format_code(code)) for code in notice.codes]
+                ),
+            )
+        )
+    if notice.spins:
+        taken.append(html(_("a spin of the wheel")))
+    if notice.cause:
+        taken.append(html(_("{amount} given to the cause"), amount=money_text(notice.cause)))
+    lines = [
+        html(
+            _("↩️ A purchase of {customer} at <b>{shop}</b> was refunded."),
+            customer=notice.customer,
+            shop=notice.merchant_name,
+        )
+    ]
+    if taken:
+        lines.append(html(_("Taken back: {taken}."), taken=join_html("; ", taken)))
+    if notice.level is not None:
+        lines.append(
+            html(_("Their level went back to <b>{level}</b>."), level=notice.level)
+            if notice.level
+            else html(_("The level it had reached was taken back."))
+        )
     return join_html("\n", lines)

@@ -69,6 +69,7 @@ SETTING_LABELS = {
     "birthday_bonus": N_("Birthday bonus"),
     "referral_bonus": N_("Bonus for a friend's first purchase (each)"),
     "referral_monthly_cap": N_("Invitation bonuses one customer earns a month"),
+    "referral_hold_days": N_("Invitation bonuses paid after the friend's purchase stood"),
 }
 
 
@@ -126,6 +127,8 @@ def setting_value(program: ProgramView, field: str) -> str:
             return plain(ngettext("{count} stamp", "{count} stamps", value), count=value)
         case "referral_monthly_cap":
             return plain(_("at most {count}"), count=value)
+        case "referral_hold_days":
+            return _days(value) if value else _("at once")
         case "return_hours":
             return plain(ngettext("{count} hour", "{count} hours", value), count=value) if value else _("off")
     return str(value)
@@ -185,7 +188,10 @@ PROGRAM_GROUPS = (
         ("rupiah_per_point", "points_minimum_spend", "points_expiry_months", "max_amount", "return_hours"),
     ),
     (N_("⏳ Expiry"), ("stamp_expiry_days", "reward_valid_days", "reminder_days")),
-    (N_("🎁 Bonuses"), ("welcome_bonus", "birthday_bonus", "referral_bonus", "referral_monthly_cap")),
+    (
+        N_("🎁 Bonuses"),
+        ("welcome_bonus", "birthday_bonus", "referral_bonus", "referral_monthly_cap", "referral_hold_days"),
+    ),
     (N_("💬 Messages"), ("survey_delay_minutes", "survey_every_days", "quiet_hours")),
 )
 STAMP_SETTINGS = frozenset(
@@ -224,6 +230,7 @@ SETTING_BUTTONS = {
     "birthday_bonus": N_("🎂 Birthday"),
     "referral_bonus": N_("🤝 Referral"),
     "referral_monthly_cap": N_("📆 Referrals a month"),
+    "referral_hold_days": N_("⏳ Referral wait"),
 }
 
 
@@ -302,6 +309,14 @@ def setting_hint(field: str) -> HTML:
         low, high = BONUS_LIMITS[field]
         if field == "referral_monthly_cap":
             return html(_("Send a whole number from {low} to {high}."), low=low, high=high)
+        if field == "referral_hold_days":
+            return html(
+                _(
+                    "Send how many days a friend's first purchase must stand before both get the bonus, from {low} to {high} (a refund within it pays nothing)."
+                ),
+                low=low,
+                high=high,
+            )
         return html(
             _(
                 "Send a whole number from {low} to {high}: points when the shop runs points, else stamps (0 = off)."

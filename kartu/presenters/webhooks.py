@@ -21,6 +21,7 @@ EVENT_LABELS = {
     "reward.redeemed": N_("a reward is used"),
     "points.expired": N_("points lapse"),
     "survey.answered": N_("a survey is answered"),
+    "reward.voided": N_("a refund voids a reward"),
 }
 
 

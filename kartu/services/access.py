@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
 from kartu.loyalty.staff import Role, acting_place
 from kartu.storage.models import Card, Merchant, Person, Program, StaffMember
@@ -86,3 +88,37 @@ async def keep_an_owner(uow: UnitOfWork, merchant_id: int) -> None:
     owners = [member for member, _ in await uow.staff.roster(merchant_id) if member.role == Role.OWNER]
     if len(owners) <= 1:
         raise LastOwner()
+
+
+async def owners_of(uow: UnitOfWork, merchant_id: int) -> list[tuple[int, int]]:
+    """The shop's owners: (person id, Telegram id)."""
+    return [
+        (person.id or 0, person.telegram_id)
+        for member, person in await uow.staff.roster(merchant_id)
+        if member.role == Role.OWNER
+    ]
+
+
+async def tell_owners(
+    uow: UnitOfWork,
+    now: datetime,
+    merchant_id: int,
+    kind: Kind,
+    subject_id: int,
+    key: str,
+    params: dict[str, object],
+) -> None:
+    """News for each of the shop's owners (under ``key:<person id>``), through the outbox."""
+    for person_id, telegram_id in await owners_of(uow, merchant_id):
+        await uow.outbox.enqueue(
+            key=f"{key}:{person_id}",
+            kind=kind,
+            category=Category.SERVICE,
+            chat_id=telegram_id,
+            person_id=person_id,
+            merchant_id=merchant_id,
+            subject_id=subject_id,
+            params=params,
+            now=now,
+            not_before=now,
+        )

@@ -34,6 +34,6 @@ async def after_purchase(
 ) -> list[Moved | Parcel | None]:
     """The news each step wrote, to be delivered after the purchase's own."""
     moved = await move_card(uow, now, merchant, program, person_id)
-    spin = await earn_spin(uow, now, merchant, program, person_id, f"spin:{source}", amount)
+    spin = await earn_spin(uow, now, merchant, program, person_id, source, amount)
     vouchers = await issue_vouchers(uow, now, merchant, person_id, source, amount)
     return [moved, spin, *vouchers]

@@ -16,27 +16,19 @@ from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LoyaltyError, PromptClosed
-from kartu.loyalty.points import NotEnoughPoints, take
-from kartu.loyalty.refunds import (
-    Earned,
-    RefundRefused,
-    earned,
-    points_to_take_back,
-    refund_keys,
-    reward_refund_key,
-    stamps_after_refund,
-)
+from kartu.loyalty.refunds import RefundRefused
 from kartu.loyalty.staff import Role
 from kartu.services.access import require_owner
 from kartu.services.after_purchase import after_purchase, nothing_after
 from kartu.services.base import ServiceBase
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
-from kartu.services.webhooks import reward_redeemed, tell
+from kartu.services.refunds import UnknownPurchase, refund_purchase, tell_of_refund
+from kartu.services.webhooks import reward_redeemed
 from kartu.storage import apicalls
 from kartu.storage.counter import CounterStatements
 from kartu.storage.courier import Parcel
-from kartu.storage.models import ApiKey, Card, LedgerEntry, Merchant, Person
+from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -405,125 +397,24 @@ class ApiService(ServiceBase):
         return body, result
 
     async def refund(self, uow: UnitOfWork, principal: Principal, purchase_id: str) -> dict[str, object]:
-        """Take a purchase back with ledger rows of its own (never a delete): its stamps and points
-        come off, the rewards it issued are void, its gift to a cause is withdrawn; the customer is
-        told. Refused (409) when it was refunded before, a reward it issued was used, or its points
-        were spent."""
+        """Take a purchase back, and all it set off, with ledger rows of its own (never a delete):
+        its stamps and points come off, the rewards, spins and partner vouchers it gave are void,
+        its gift to a cause is withdrawn, a level it reached is looked at again; the customer and
+        the owners are told. Refused (409) when it was refunded before, a reward or voucher it gave
+        was used, or its points were spent (services/refunds.py)."""
         principal.require("earn")
         now = self.clock.now()
-        if not purchase_id.startswith(f"api-{principal.merchant_id}-") or len(purchase_id) > 100:
-            raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
-        found = await uow.ledger.of_purchase(principal.merchant_id, purchase_id)
-        if found is None:
-            raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
-        person_id, lines = found
-        card = await uow.cards.get(principal.merchant_id, person_id, lock=True)
         merchant = await uow.merchants.get(principal.merchant_id)
-        person = await uow.people.get(person_id)
-        if card is None or merchant is None or person is None:
+        if merchant is None or not purchase_id.startswith(f"api-{principal.merchant_id}-"):
             raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
         try:
-            body = await self._refund(
-                uow, principal, purchase_id, earned(purchase_id, person_id, lines), card, now
-            )
+            refunded = await refund_purchase(uow, now, merchant, purchase_id, principal.actor_id)
+        except UnknownPurchase:
+            raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id") from None
         except RefundRefused as refused:
             raise ApiError(409, *_REFUND_REFUSALS[refused.reason], "id") from None
-        await uow.outbox.enqueue(
-            key=f"refunded:{purchase_id}",
-            kind=Kind.PURCHASE_REFUNDED,
-            category=Category.RESULT,
-            chat_id=person.telegram_id,
-            person_id=person.id,
-            merchant_id=merchant.id,
-            subject_id=card.id,
-            params={
-                "stamps": body["stamps_removed"],
-                "points": body["points_removed"],
-                "rewards": len(body["rewards_voided"]),  # type: ignore[arg-type]
-            },
-            now=now,
-            not_before=now,
-        )
-        await tell(
-            uow,
-            now,
-            principal.merchant_id,
-            "purchase.refunded",
-            purchase_id,
-            person,
-            {"purchase_id": purchase_id, **body},
-        )
-        return {"id": purchase_id, "customer": person.personal_code, **body}
-
-    async def _refund(
-        self, uow: UnitOfWork, principal: Principal, source: str, purchase: Earned, card: Card, now: datetime
-    ) -> dict[str, object]:
-        stamps_key, points_key, cause_key = refund_keys(source)
-        if await uow.ledger.has(stamps_key) or await uow.ledger.has(points_key):
-            raise RefundRefused("refunded")
-        common = dict(
-            merchant_id=principal.merchant_id,
-            person_id=purchase.person_id,
-            reason="refund",
-            actor_person_id=principal.actor_id,
-            created_at=now,
-        )
-        codes: list[str] = []
-        for reward_id in purchase.reward_ids:
-            reward = await uow.rewards.get(reward_id)
-            if reward is None or not await uow.rewards.void(reward_id, now):
-                raise RefundRefused("reward_used")
-            codes.append(reward.code)
-            await uow.ledger.append(
-                LedgerEntry(
-                    asset="reward",
-                    delta=-1,
-                    idempotency_key=reward_refund_key(reward_id),
-                    reward_id=reward_id,
-                    **common,
-                )
-            )
-        points_off = 0
-        own = await uow.points.batch_id(f"points:{source}") if purchase.points > 0 else None
-        lapsed = -await uow.ledger.delta_of(f"expire-points:{own}") if own is not None else 0
-        points_off = points_to_take_back(purchase, lapsed)  # what lapsed is gone already
-        if points_off > 0:
-            batches = await uow.points.live(principal.merchant_id, purchase.person_id, now)
-            try:
-                drawn = take(batches, points_off, now, first=own)
-            except NotEnoughPoints:
-                raise RefundRefused("points_spent") from None
-            await uow.points.draw(drawn, None)
-            await uow.points.change_balance(card.id or 0, -points_off)
-        if purchase.points > 0:
-            await uow.ledger.append(
-                LedgerEntry(asset="point", delta=-points_off, idempotency_key=points_key, **common)
-            )
-        stamps_before = card.stamps
-        if purchase.runs_stamps:
-            after = stamps_after_refund(card.stamps, purchase)
-            await uow.cards.set_stamps(card, after, None)
-            await uow.ledger.append(
-                LedgerEntry(asset="stamp", delta=after - stamps_before, idempotency_key=stamps_key, **common)
-            )
-        if purchase.cause_rupiah and purchase.cause_id is not None:
-            await uow.ledger.append(
-                LedgerEntry(
-                    asset="cause",
-                    delta=-purchase.cause_rupiah,
-                    idempotency_key=cause_key,
-                    cause_id=purchase.cause_id,
-                    **common,
-                )
-            )
-        await uow.session.refresh(card)
-        return {
-            "stamps_removed": stamps_before - card.stamps,
-            "points_removed": points_off,
-            "rewards_voided": codes,
-            "card": {"stamps": card.stamps, "points": card.points},
-            "refunded_at": now.isoformat(),
-        }
+        await tell_of_refund(uow, now, merchant, refunded)
+        return {"id": purchase_id, "customer": refunded.customer.personal_code, **refunded.body(now)}
 
     async def redeem(self, principal: Principal, code: str) -> dict[str, object]:
         """Use a reward at this shop's till (once: a second call is 409)."""
@@ -704,6 +595,10 @@ _MISMATCH = ApiError(
 _REFUND_REFUSALS = {
     "refunded": ("already_refunded", "This purchase was refunded before."),
     "reward_used": ("reward_used", "A reward this purchase issued was used; it cannot be taken back."),
+    "voucher_used": (
+        "voucher_used",
+        "A partner's voucher this purchase gave was used at the partner; it cannot be taken back.",
+    ),
     "points_spent": (
         "points_spent",
         "The customer spent this purchase's points; adjust their balance instead.",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kartu.loyalty.bonuses import (
     birthdays_on,
@@ -34,6 +34,17 @@ class Bonus:
 
     amount: int
     unit: str
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A customer's invite link at their shop, and what it pays: ``bonus`` to both, ``hold_days``
+    after the friend's first purchase (the shop's return window)."""
+
+    token: str
+    merchant_name: str
+    bonus: Bonus
+    hold_days: int
 
 
 def unit_of(program: Program) -> str:
@@ -95,9 +106,10 @@ async def tell_bonus(
     bonus: Bonus,
     key: str,
     reason: str,
-    friend: str | None = None,
+    friend: Person | None = None,
 ) -> None:
-    """The customer hears of the bonus through the outbox (in their quiet hours, it waits)."""
+    """The customer hears of the bonus through the outbox (in their quiet hours, it waits). The
+    friend is named when it is sent (the row keeps their id, not their name: they may /forget)."""
     if not bonus.amount:
         return
     card = await uow.cards.get(merchant.id or 0, person.id or 0)
@@ -109,7 +121,12 @@ async def tell_bonus(
         person_id=person.id,
         merchant_id=merchant.id,
         subject_id=card.id if card else None,
-        params={"reason": reason, "amount": bonus.amount, "unit": bonus.unit, "friend": friend},
+        params={
+            "reason": reason,
+            "amount": bonus.amount,
+            "unit": bonus.unit,
+            "friend_id": friend.id if friend is not None else None,
+        },
         now=now,
         not_before=next_allowed(
             now, merchant.timezone, QuietHours.parse(merchant.quiet_hours), Category.SERVICE
@@ -147,9 +164,8 @@ class BirthdayView:
 
 
 class BonusService(ServiceBase):
-    async def invite_token(self, telegram_id: int) -> tuple[str, str, int, str]:
-        """The customer's invite link token at their shop (made on first use), the shop's name,
-        the bonus and its unit."""
+    async def invitation(self, telegram_id: int) -> Invitation:
+        """The customer's invite link at their shop (its token made on first use) and what it pays."""
         async with self.db.write() as uow:
             person, merchant, card = await require_member(uow, telegram_id)
             if card.invite_token is None:
@@ -157,7 +173,8 @@ class BonusService(ServiceBase):
                 uow.session.add(card)
                 await uow.session.flush()
             program = await uow.programs.for_merchant(merchant.id)
-            return card.invite_token, merchant.name, program.referral_bonus, unit_of(program)
+            bonus = Bonus(program.referral_bonus, unit_of(program))
+            return Invitation(card.invite_token, merchant.name, bonus, program.referral_hold_days)
 
     async def birthday(self, telegram_id: int) -> BirthdayView | None:
         async with self.db.read() as uow:
@@ -212,11 +229,14 @@ class BonusService(ServiceBase):
         return given
 
     async def referrals(self, merchant: Merchant, program: Program) -> int:
-        """Pay the referrals whose friend has made a first purchase: the friend always, the
+        """Pay the referrals whose friend's first purchase has stood the shop's return window
+        (`referral_hold_days`: a purchase refunded within it pays nothing): the friend always, the
         referrer while under the shop's monthly cap."""
         now = self.clock.now()
         async with self.db.read() as uow:
-            ready = await uow.referrals.ready(merchant.id or 0)
+            ready = await uow.referrals.ready(
+                merchant.id or 0, now - timedelta(days=program.referral_hold_days)
+            )
         paid = 0
         for referral_id in ready:
             async with self.db.write() as uow:
@@ -241,7 +261,7 @@ class BonusService(ServiceBase):
                     "referral",
                 )
                 await tell_bonus(
-                    uow, now, merchant, friend, bonus, f"{key}-friend", "referral_friend", referrer.first_name
+                    uow, now, merchant, friend, bonus, f"{key}-friend", "referral_friend", referrer
                 )
                 month = month_start(now, merchant.timezone)
                 earned = await uow.referrals.paid_to_referrer_since(merchant.id or 0, referrer.id or 0, month)
@@ -265,7 +285,7 @@ class BonusService(ServiceBase):
                         bonus,
                         f"{key}-referrer",
                         "referral_referrer",
-                        friend.first_name,
+                        friend,
                     )
                 paid += 1
         return paid

@@ -151,6 +151,7 @@ async def credit(
         added=outcome.stamps_added,
         balance=outcome.balance_after,
         ledger_key=f"purchase:{source}",
+        origin=source,
         news_key=news[0],
         chat_id=card.telegram_id,
         staff_id=None if purchase.till else purchase.actor_id,
@@ -197,6 +198,7 @@ async def credit(
             spent=rules.stamps_required,
             full_key=f"card-full:{source}:{number}",
             reward_key=f"reward:{source}:{number}",
+            origin=source,
             **common,
         )
         issued.append(RewardView(code, rules.reward_name, expires_at, card.merchant_name, purchase.timezone))

@@ -10,6 +10,7 @@ from kartu.loyalty.codes import anonymous_code, new_personal_code
 from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
+from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest, new_secret
 from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.base import ServiceBase, card_view, next_level
@@ -30,6 +31,7 @@ class JoinResult:
     welcome_bonus: Bonus | None = None  # given on joining
     referral_bonus: Bonus | None = None  # promised to a friend who came through an invite, after a purchase
     invited_by: str | None = None
+    referral_hold_days: int = 0  # the bonus comes this long after the first purchase (the return window)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class CustomerService(ServiceBase):
         now = self.clock.now()
         card, created = await uow.cards.get_or_add(merchant.id, person.id, now)
         program = await uow.programs.for_merchant(merchant.id)
-        bonus = await welcome(uow, now, merchant, program, person) if created else None
+        # Someone back after /forget is new to the shop, but not to its bonuses.
+        first_time = created and not await self._forgot_here_before(uow, merchant.id or 0, person.telegram_id)
+        bonus = await welcome(uow, now, merchant, program, person) if first_time else None
         if created:
             await tell(
                 uow,
@@ -118,7 +122,7 @@ class CustomerService(ServiceBase):
             )
         invited_by, promised = None, None
         if referrer_id is not None and await record_referral(
-            uow, now, merchant, referrer_id, person, created
+            uow, now, merchant, referrer_id, person, first_time
         ):
             referrer = await uow.people.get(referrer_id)
             invited_by = referrer.first_name if referrer else None
@@ -140,6 +144,7 @@ class CustomerService(ServiceBase):
             welcome_bonus=bonus if bonus is not None and bonus.amount else None,
             referral_bonus=promised,
             invited_by=invited_by,
+            referral_hold_days=program.referral_hold_days,
         )
 
     async def start(self, profile: TelegramProfile, payload: str | None) -> StartOutcome:
@@ -324,9 +329,21 @@ class CustomerService(ServiceBase):
             rewards = await uow.rewards.count_open(merchant.id, person.id, self.clock.now())
             return LeavePreview(merchant.id, merchant.name, card.stamps, rewards)
 
+    async def renewing_subscriptions(self, telegram_id: int, merchant_id: int | None = None) -> list[str]:
+        """The charge ids of the person's Stars subscriptions Telegram would renew (at one shop, or
+        at all): /leave and /forget cancel them with Telegram first, so nobody is charged for a card
+        that is gone."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None:
+                return []
+            found = await uow.membership.renewing(person.id or 0, merchant_id, self.clock.now())
+            return [membership.charge_id for membership in found]
+
     async def leave(self, telegram_id: int, merchant_id: int) -> str:
-        """Leave one shop: the card closes (stamps and open rewards given up, on the ledger), no
-        more messages from it, and its staff no longer find the code. Returns the shop's name."""
+        """Leave one shop: the card closes (stamps and open rewards given up, on the ledger), a paid
+        membership there ends, no more messages from it, and its staff no longer find the code.
+        Returns the shop's name."""
         now = self.clock.now()
         async with self.db.write() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
@@ -335,6 +352,7 @@ class CustomerService(ServiceBase):
             if person is None or card is None or merchant is None:
                 raise PromptClosed("missing")
             await uow.personal_data.close_card(card, now, "left")
+            await uow.membership.end_all(person.id or 0, merchant_id, now)
             if person.current_merchant_id == merchant_id:
                 others = await uow.personal_data.cards_of(person.id)
                 person.current_merchant_id = others[-1].merchant_id if others else None
@@ -342,7 +360,9 @@ class CustomerService(ServiceBase):
             return merchant.name
 
     async def forget(self, telegram_id: int) -> None:
-        """/forget, after the confirmation: every card closes and the person is anonymised."""
+        """/forget, after the confirmation: every card closes, memberships end, staff roles are
+        given up and every personal column the register names is erased. What stays of the
+        person is a keyed hash of their Telegram id per shop, for bonus eligibility only."""
         now = self.clock.now()
         async with self.db.write() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
@@ -351,9 +371,29 @@ class CustomerService(ServiceBase):
             for member in await uow.staff.workplaces(person.id):
                 if member.role == Role.OWNER:
                     await keep_an_owner(uow, member.merchant_id)
+            await uow.staff.revoke_all(person.id or 0, now)
+            shops = await uow.personal_data.shops_of(person.id or 0)
+            secret = await self._forgetting_secret(uow, now)
+            digests = {shop: forgotten_digest(secret, shop, person.telegram_id) for shop in shops}
             for card in await uow.personal_data.cards_of(person.id):
                 await uow.personal_data.close_card(card, now, "forgotten")
+            await uow.membership.end_all(person.id or 0, None, now)
+            await uow.personal_data.remember_forgotten(shops, digests, now)
             await uow.personal_data.erase(person, anonymous_code(), now)
+
+    async def _forgetting_secret(self, uow: UnitOfWork, now: datetime) -> str:
+        """The key of the forgotten people's hashes: the operator's ``KARTU_SECRET_KEY``, else a
+        secret the server made for itself (kept in the database)."""
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        return await uow.personal_data.server_secret(SECRET_NAME, new_secret, now)
+
+    async def _forgot_here_before(self, uow: UnitOfWork, merchant_id: int, telegram_id: int) -> bool:
+        """This Telegram user used /forget while holding a card here: no second welcome or referral."""
+        secret = await self._forgetting_secret(uow, self.clock.now())
+        return await uow.personal_data.was_forgotten(
+            merchant_id, forgotten_digest(secret, merchant_id, telegram_id)
+        )
 
 
 def _profile_changed(person: Person | Sender, profile: TelegramProfile) -> bool:

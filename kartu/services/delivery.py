@@ -114,6 +114,22 @@ class RefundNotice:
     points: int
     rewards: int
     card: CardView
+    spins: int = 0
+
+
+@dataclass(frozen=True)
+class RefundToldNotice:
+    """To an owner: a purchase was refunded, and what the refund took back."""
+
+    language: str
+    merchant_name: str
+    customer: str
+    stamps: int
+    points: int
+    codes: tuple[str, ...]  # the rewards and partner vouchers made void
+    spins: int
+    cause: int  # rupiah withdrawn from the shop's cause
+    level: str | None  # the level the card went back to ("" for none); None: it kept its level
 
 
 @dataclass(frozen=True)
@@ -293,6 +309,7 @@ Notice = (
     | CodeLockNotice
     | PointsAdjustedNotice
     | RefundNotice
+    | RefundToldNotice
     | WebhookAlertNotice
     | PointsReminderNotice
     | BonusNotice
@@ -386,6 +403,7 @@ class DeliveryService(ServiceBase):
                             int(params.get("points", 0)),
                             int(params.get("rewards", 0)),
                             view,
+                            int(params.get("spins", 0)),
                         )
                     return CardUpdateNotice(
                         language,
@@ -435,18 +453,36 @@ class DeliveryService(ServiceBase):
                         params.get("note", ""),
                         params.get("balance", 0),
                     )
+                case Kind.REFUND_TOLD:
+                    owner = await uow.staff.active(merchant.id, person.id)
+                    if owner is None or owner.role != Role.OWNER:  # no longer an owner there
+                        return None
+                    params = json.loads(message.params or "{}")
+                    customer = await uow.people.get(int(params.get("customer_id") or 0))
+                    return RefundToldNotice(
+                        language,
+                        merchant.name,
+                        customer.first_name if customer is not None else "",
+                        int(params.get("stamps", 0)),
+                        int(params.get("points", 0)),
+                        tuple(str(code) for code in params.get("codes", [])),
+                        int(params.get("spins", 0)),
+                        int(params.get("cause", 0)),
+                        params.get("level"),
+                    )
                 case Kind.WEBHOOK_ALERT:
                     params = json.loads(message.params or "{}")
                     return WebhookAlertNotice(language, str(params.get("state")), str(params.get("url")))
                 case Kind.BONUS:
                     params = json.loads(message.params or "{}")
+                    friend = await uow.people.get(params["friend_id"]) if params.get("friend_id") else None
                     return BonusNotice(
                         language,
                         merchant.name,
                         str(params.get("reason", "")),
                         int(params.get("amount", 0)),
                         str(params.get("unit", "points")),
-                        params.get("friend"),
+                        friend.first_name if friend is not None else params.get("friend"),
                     )
                 case Kind.PARTNER_OFFER | Kind.PARTNER_NEWS | Kind.PARTNER_SETTLEMENT | Kind.PARTNER_VOUCHER:
                     return await self._partner_notice(uow, message, language)

@@ -93,6 +93,7 @@ class ProgramView:
     birthday_bonus: int = 0
     referral_bonus: int = 0
     referral_monthly_cap: int = 5
+    referral_hold_days: int = 7
 
 
 @dataclass(frozen=True)

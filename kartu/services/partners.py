@@ -24,9 +24,8 @@ from kartu.loyalty.partners import (
     qualifies,
     valid_location,
 )
-from kartu.loyalty.staff import Role
 from kartu.loyalty.tiers import Basis
-from kartu.services.access import Workplace, require_owner
+from kartu.services.access import Workplace, require_owner, tell_owners
 from kartu.services.base import ServiceBase
 from kartu.services.webhooks import reward_issued
 from kartu.storage.courier import Parcel
@@ -106,39 +105,6 @@ def _slug_of(code: str) -> str:
     return text.lower()
 
 
-async def _owners(uow: UnitOfWork, merchant_id: int) -> list[tuple[int, int]]:
-    """The shop's owners: (person id, Telegram id)."""
-    return [
-        (person.id or 0, person.telegram_id)
-        for member, person in await uow.staff.roster(merchant_id)
-        if member.role == Role.OWNER and member.revoked_at is None
-    ]
-
-
-async def _tell_owners(
-    uow: UnitOfWork,
-    now: datetime,
-    merchant_id: int,
-    kind: Kind,
-    subject_id: int,
-    key: str,
-    params: dict[str, object],
-) -> None:
-    for person_id, telegram_id in await _owners(uow, merchant_id):
-        await uow.outbox.enqueue(
-            key=f"{key}:{person_id}",
-            kind=kind,
-            category=Category.SERVICE,
-            chat_id=telegram_id,
-            person_id=person_id,
-            merchant_id=merchant_id,
-            subject_id=subject_id,
-            params=params,
-            now=now,
-            not_before=now,
-        )
-
-
 async def issue_vouchers(
     uow: UnitOfWork, now: datetime, merchant: Merchant, person_id: int, source: str, amount: int | None
 ) -> list[Parcel]:
@@ -189,6 +155,7 @@ async def issue_vouchers(
                 reason="partner",
                 idempotency_key=key,
                 reward_id=reward.id,
+                origin=source,  # its refund voids the voucher
                 created_at=now,
             )
         )
@@ -300,7 +267,7 @@ class PartnerService(ServiceBase):
                     created_at=now,
                 )
             )
-            await _tell_owners(
+            await tell_owners(
                 uow,
                 now,
                 partner.id or 0,
@@ -324,7 +291,7 @@ class PartnerService(ServiceBase):
             partnership.status, partnership.decided_at = (ACTIVE if accept else DECLINED), now
             await uow.partners.save(partnership)
             _partners_cache.pop(partnership.from_merchant_id, None)
-            await _tell_owners(
+            await tell_owners(
                 uow,
                 now,
                 partnership.from_merchant_id,
@@ -350,7 +317,7 @@ class PartnerService(ServiceBase):
             partnership.status, partnership.ended_at = ENDED, now
             await uow.partners.save(partnership)
             other = sides[1] if sides[0] == place.merchant.id else sides[0]
-            await _tell_owners(
+            await tell_owners(
                 uow,
                 now,
                 other,
@@ -428,7 +395,7 @@ class PartnerService(ServiceBase):
                     "value": redeemed * partnership.voucher_value,
                 }
                 for side in (partnership.from_merchant_id, partnership.to_merchant_id):
-                    await _tell_owners(
+                    await tell_owners(
                         uow,
                         now,
                         side,

@@ -97,6 +97,7 @@ async def earn_points(
     note: str | None = None,
     amount: int | None = None,
     card: Card | None = None,
+    origin: str | None = None,
 ) -> Earned:
     """Add ``points`` as a batch of their own (expiring as the shop says): the card's balance after,
     and whether they were added (a source credited before adds nothing). The card is locked first
@@ -122,6 +123,7 @@ async def earn_points(
             prompt_id=prompt_id,
             note=note,
             amount=amount,
+            origin=origin,
             created_at=now,
         )
     )
@@ -157,6 +159,7 @@ async def credit_sale(
             prompt_id=sale.prompt_id,
             now=now,
             expires_at=batch_expiry(now, rules),
+            origin=sale.source,
         )
         points, held = (points, earned) if earned is not None else (0, card.points)
     gift = await give_to_cause(statements, now, sale, card)
@@ -257,6 +260,7 @@ async def give_to_cause(
         actor_id=sale.actor_id,
         prompt_id=sale.prompt_id,
         now=now,
+        origin=sale.source,
     )
     return (name, rupiah) if given else None
 
@@ -271,9 +275,11 @@ async def give_item(
     *,
     reason: str,
     key: str,
+    origin: str | None = None,
 ) -> str:
     """A catalogue reward given (a spin's prize, a membership's period): the reward with its code,
-    its ledger row under ``key``, and its news (the key of that, to deliver). Stock is the caller's."""
+    its ledger row under ``key`` (naming the purchase that set it off, if one did), and its news
+    (the key of that, to deliver). Stock is the caller's."""
     merchant_id = program.merchant_id
     reward = await uow.rewards.add_with_unique_code(
         lambda: Reward(
@@ -295,6 +301,7 @@ async def give_item(
             reason=reason,
             idempotency_key=key,
             reward_id=reward.id,
+            origin=origin,
             created_at=now,
         )
     )

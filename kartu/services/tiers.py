@@ -18,6 +18,7 @@ from kartu.loyalty.tiers import (
     WINDOW_MONTHS_MAX,
     Basis,
     Move,
+    after_refund,
     groups_for,
     parse_level,
     rank,
@@ -66,6 +67,7 @@ class GroupAdded:
 class Moved:
     move: Move
     news: Parcel | None = None  # a move up at a purchase: its news, the courier's to send at once
+    level_name: str = ""  # the level the card holds after the move ("" for none)
 
 
 async def move_card(
@@ -76,10 +78,12 @@ async def move_card(
     person_id: int,
     *,
     periodic: bool = False,
+    refunded: datetime | None = None,
 ) -> Moved | None:
     """Bring the customer's card to the level their window reaches: up at once (with the level's
     group invite), down only at a periodic review after a warning and the grace period (and out
-    of the group). Writes the change and its news (a move up at a purchase written as the
+    of the group), or at once when the refund of a purchase made at ``refunded`` takes back the
+    level it reached. Writes the change and its news (a move up at a purchase written as the
     courier's, to go with the purchase's news); ``None`` when nothing changed."""
     if known_without_levels(merchant.id or 0):
         return None
@@ -94,15 +98,18 @@ async def move_card(
     measure = await uow.tiers.measure(
         merchant.id or 0, person_id, basis, window_start(now, program.tier_window_months)
     )
-    outcome = review(
-        levels,
-        card.tier_id,
-        measure,
-        now,
-        card.tier_grace_until,
-        timedelta(days=program.tier_grace_days),
-        periodic=periodic,
-    )
+    if refunded is not None:
+        outcome = after_refund(levels, card.tier_id, measure, card.tier_since, refunded)
+    else:
+        outcome = review(
+            levels,
+            card.tier_id,
+            measure,
+            now,
+            card.tier_grace_until,
+            timedelta(days=program.tier_grace_days),
+            periodic=periodic,
+        )
     if periodic:
         card.tier_reviewed_at = now
     before = next((level for level in levels if level.id == card.tier_id), None)
@@ -153,7 +160,8 @@ async def move_card(
         not_before=next_allowed(now, merchant.timezone, quiet, category),
         taken=not periodic,
     )
-    return Moved(outcome.move, news)
+    held = next((level for level in levels if level.id == card.tier_id), None)
+    return Moved(outcome.move, news, held.name if held else "")
 
 
 _HAS_LEVELS_TTL = 30.0  # seconds a shop's "has levels" answer is kept (the counter asks on every purchase)

@@ -80,6 +80,27 @@ async def reward_issued(uow: UnitOfWork, now: datetime, reward: Reward, person: 
     )
 
 
+async def reward_voided(uow: UnitOfWork, now: datetime, reward: Reward) -> None:
+    """A refund took back ``reward``: for the systems of the shop that honours it (a partner's, for
+    a voucher)."""
+    person = await uow.people.get(reward.person_id)
+    if person is None:
+        return
+    await tell(
+        uow,
+        now,
+        reward.merchant_id,
+        "reward.voided",
+        str(reward.id),
+        person,
+        {
+            "reward": {"code": reward.code, "name": reward.name},
+            "voided_at": now.isoformat(),
+            "reason": "refund",
+        },
+    )
+
+
 async def reward_redeemed(uow: UnitOfWork, now: datetime, reward: Reward, person: Person) -> None:
     await tell(
         uow,

@@ -119,8 +119,9 @@ async def earn_spin(
     source: str,
     amount: int | None,
 ) -> Parcel | None:
-    """A purchase that earns a spin (by the shop's rule) adds one, once per purchase, with its news
-    (the courier's, to go with the purchase's). ``None`` when it earns none."""
+    """A purchase (named by ``source``) that earns a spin by the shop's rule adds one, once per
+    purchase, with its news (the courier's, to go with the purchase's). ``None`` when it earns none.
+    The spin's rows, and later its prize's, name the purchase: its refund takes them back."""
     rule = EarnRule(program.spin_rule)
     _rule_cache[merchant.id or 0] = (time.monotonic(), rule is not EarnRule.OFF)
     if rule is EarnRule.OFF:
@@ -133,7 +134,7 @@ async def earn_spin(
         Spin(
             merchant_id=merchant.id or 0,
             person_id=person_id,
-            source=source,
+            source=spin_source(source),
             earned_at=now,
             expires_at=expires_at,
         )
@@ -148,6 +149,7 @@ async def earn_spin(
             delta=1,
             reason="earned",  # not "purchase": the purchase's own row counts the visit
             idempotency_key=f"spin-earned:{source}",
+            origin=source,
             created_at=now,
         )
     )
@@ -165,6 +167,16 @@ async def earn_spin(
         not_before=now,
         taken=True,
     )
+
+
+def spin_source(purchase: str) -> str:
+    """A spin is named by the purchase that earned it (one spin per purchase)."""
+    return f"spin:{purchase}"
+
+
+def purchase_of(spin_source: str) -> str | None:
+    """The purchase that earned a spin, from the spin's source."""
+    return spin_source.removeprefix("spin:") if spin_source.startswith("spin:") else None
 
 
 def known_without_spins(merchant_id: int) -> bool:
@@ -306,11 +318,12 @@ class WheelService(ServiceBase):
                     reason="spun",
                     idempotency_key=f"spin-used:{spin.id}",
                     note=won.label if won else None,
+                    origin=purchase_of(spin.source),
                     created_at=now,
                 )
             )
             news = [f"spin-result:{spin.id}"]
-            reward_news = await self._credit(uow, now, merchant, program, person.id or 0, spin.id or 0, won)
+            reward_news = await self._credit(uow, now, merchant, program, person.id or 0, spin, won)
             await uow.outbox.enqueue(
                 key=news[0],
                 kind=Kind.SPIN_RESULT,
@@ -335,13 +348,14 @@ class WheelService(ServiceBase):
         merchant: Merchant,
         program: Program,
         person_id: int,
-        spin_id: int,
+        spin: Spin,
         won: Prize | None,
     ) -> str | None:
-        """Give the prize (once per spin). A catalogue reward: its code, as news of its own (the key)."""
+        """Give the prize (once per spin), naming the purchase that earned the spin. A catalogue
+        reward: its code, as news of its own (the key)."""
         if won is None or won.kind is PrizeKind.NOTHING:
             return None
-        merchant_id, key = merchant.id or 0, f"spin:{spin_id}"
+        merchant_id, key, origin = merchant.id or 0, f"spin:{spin.id}", purchase_of(spin.source)
         match won.kind:
             case PrizeKind.POINTS:
                 await earn_points(
@@ -353,6 +367,7 @@ class WheelService(ServiceBase):
                     source=key,
                     reason="spin",
                     rules=points_rules_of(program),
+                    origin=origin,
                 )
             case PrizeKind.STAMPS:
                 card = await uow.cards.get(merchant_id, person_id, lock=True)
@@ -366,6 +381,7 @@ class WheelService(ServiceBase):
                             delta=stamps,
                             reason="spin",
                             idempotency_key=f"stamps:{key}",
+                            origin=origin,
                             created_at=now,
                         )
                     )
@@ -381,6 +397,7 @@ class WheelService(ServiceBase):
                     won.label,
                     reason="spin",
                     key=f"reward:{key}",
+                    origin=origin,
                 )
         return None
 
@@ -391,7 +408,7 @@ class WheelService(ServiceBase):
         now = self.clock.now()
         async with self.db.write() as uow:
             lapsed = await uow.wheel.lapse(merchant_id, now)
-            for spin_id, person_id in lapsed:
+            for spin_id, person_id, source in lapsed:
                 await uow.ledger.append(
                     LedgerEntry(
                         merchant_id=merchant_id,
@@ -400,6 +417,7 @@ class WheelService(ServiceBase):
                         delta=-1,
                         reason="expired",
                         idempotency_key=f"spin-expired:{spin_id}",
+                        origin=purchase_of(source),
                         created_at=now,
                     )
                 )

@@ -123,14 +123,15 @@ _HOLDER = Sql(
     "LEFT JOIN cause cz ON cz.merchant_id = :merchant_id AND cz.status = 'active' AND cz.ends_at > :now "
     "WHERE c.id = :person_id"
 )
+# Every row a purchase writes names it (``origin``): its refund takes back what names it.
 _LEDGER_COLUMNS = (
     "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, "
-    "idempotency_key, reward_id, prompt_id, created_at) VALUES "
+    "idempotency_key, reward_id, prompt_id, origin, created_at) VALUES "
 )
 _ADD_REWARD_LEDGER = Sql(
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :spent, 'reward_issued', :actor_id, :full_key, "
-    ":reward_id, :prompt_id, :now), (:merchant_id, :person_id, 'reward', 1, 'reward_issued', :actor_id, "
-    ":reward_key, :reward_id, :prompt_id, :now) RETURNING id"
+    ":reward_id, :prompt_id, :origin, :now), (:merchant_id, :person_id, 'reward', 1, 'reward_issued', :actor_id, "
+    ":reward_key, :reward_id, :prompt_id, :origin, :now) RETURNING id"
 )
 _ADD_REWARD = Sql(
     "INSERT INTO reward (merchant_id, person_id, code, name, issued_at, expires_at) "
@@ -141,7 +142,7 @@ _ADD_REWARD = Sql(
 # PostgreSQL takes them as one statement (one round trip); SQLite one by one (no writes in WITH).
 _PURCHASE_WRITES = (
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :added, 'purchase', :actor_id, :ledger_key, NULL, "
-    ":prompt_id, :now) RETURNING id",
+    ":prompt_id, :origin, :now) RETURNING id",
     # The card news, taken by the courier as it is written (storage/courier.py).
     "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
     "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:news_key, 'card_update', "
@@ -165,17 +166,15 @@ _EARN_WRITES = (
     "VALUES (:merchant_id, :person_id, :points, :points, :key, :now, :expires_at) "
     "ON CONFLICT (source) DO NOTHING RETURNING id",
     "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, idempotency_key, "
-    "prompt_id, amount, created_at) {source} RETURNING id",
+    "prompt_id, amount, origin, created_at) {source} RETURNING id",
     "UPDATE card SET points = points + :points, last_purchase_at = :now WHERE id = :card_id {guard} RETURNING points",
 )
-_LEDGER_VALUES = (
-    "(:merchant_id, :person_id, 'point', :points, 'purchase', :actor_id, :key, :prompt_id, :amount, :now)"
-)
+_LEDGER_VALUES = "(:merchant_id, :person_id, 'point', :points, 'purchase', :actor_id, :key, :prompt_id, :amount, :origin, :now)"
 # The same values selected from the new batch (typed: PostgreSQL infers nothing in a select list).
 _LEDGER_SELECT = (
     "SELECT CAST(:merchant_id AS INTEGER), CAST(:person_id AS INTEGER), 'point', CAST(:points AS INTEGER), "
     "'purchase', CAST(:actor_id AS INTEGER), CAST(:key AS VARCHAR), CAST(:prompt_id AS INTEGER), "
-    "CAST(:amount AS BIGINT), CAST(:now AS TIMESTAMPTZ) FROM w0"
+    "CAST(:amount AS BIGINT), CAST(:origin AS VARCHAR), CAST(:now AS TIMESTAMPTZ) FROM w0"
 )
 _EARN = tuple(Sql(text.format(source="VALUES " + _LEDGER_VALUES, guard="")) for text in _EARN_WRITES)
 _EARN_AT_ONCE = Sql(
@@ -188,8 +187,9 @@ _TOUCH_STAFF = Sql(_PURCHASE_WRITES[3])
 # The shop's gift to its cause for a purchase: a ledger row in rupiah, once per purchase.
 _GIVE_TO_CAUSE = Sql(
     "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, idempotency_key, "
-    "prompt_id, amount, cause_id, created_at) VALUES (:merchant_id, :person_id, 'cause', :rupiah, 'shop_gift', "
-    ":actor_id, :key, :prompt_id, :amount, :cause_id, :now) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
+    "prompt_id, amount, cause_id, origin, created_at) VALUES (:merchant_id, :person_id, 'cause', :rupiah, "
+    "'shop_gift', :actor_id, :key, :prompt_id, :amount, :cause_id, :origin, :now) "
+    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 _ADD_SURVEY = Sql(
     "INSERT INTO survey (merchant_id, person_id, prompt_id, created_at) "
@@ -454,6 +454,7 @@ class CounterStatements:
         news_key: str,
         chat_id: int,
         news: dict[str, int],
+        origin: str,
         staff_id: int | None = None,
     ) -> Parcel | None:
         """The purchase's ledger row, the card news for the customer (taken by the courier; a key
@@ -470,6 +471,7 @@ class CounterStatements:
             added=added,
             balance=balance,
             ledger_key=ledger_key,
+            origin=origin,
             news_key=news_key,
             chat_id=chat_id,
             params=json.dumps(news),
@@ -526,10 +528,12 @@ class CounterStatements:
         spent: int,
         full_key: str,
         reward_key: str,
+        origin: str,
     ) -> None:
         """The full card's stamps out and the reward in: two ledger rows, one statement."""
         await self.tx.one(
             _ADD_REWARD_LEDGER,
+            origin=origin,
             merchant_id=merchant_id,
             person_id=person_id,
             actor_id=actor_id,
@@ -554,10 +558,12 @@ class CounterStatements:
         prompt_id: int | None,
         now: datetime,
         expires_at: datetime | None,
+        origin: str,
     ) -> int | None:
         """A sale's points as a batch of their own, its ledger row and the card's balance (returned);
         ``None`` when this source was credited before (nothing is added)."""
         values: dict[str, Any] = dict(
+            origin=origin,
             merchant_id=merchant_id,
             person_id=person_id,
             card_id=card_id,
@@ -591,10 +597,12 @@ class CounterStatements:
         actor_id: int,
         prompt_id: int | None,
         now: datetime,
+        origin: str,
     ) -> bool:
         """The shop's gift for a purchase; ``False`` when this purchase gave before."""
         row = await self.tx.one(
             _GIVE_TO_CAUSE,
+            origin=origin,
             merchant_id=merchant_id,
             person_id=person_id,
             cause_id=cause_id,

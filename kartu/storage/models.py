@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, Index, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from kartu.storage.types import UTCDateTime
@@ -62,6 +62,10 @@ class Program(SQLModel, table=True):
         default=0, sa_column=Column(BigInteger(), nullable=False, server_default="0")
     )
     spin_valid_days: int = 7
+    # A friend's first purchase must stand this long (the return window) before the referral pays.
+    referral_hold_days: int = Field(
+        default=7, sa_column=Column(Integer(), nullable=False, server_default="7")
+    )
     updated_at: datetime = _when()
 
 
@@ -197,6 +201,7 @@ class LedgerEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ledger_card_time", "merchant_id", "person_id", "created_at"),
         Index("ix_ledger_cause", "cause_id", "person_id"),
+        Index("ix_ledger_origin", "origin"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -212,7 +217,25 @@ class LedgerEntry(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=200)  # an owner's reason for a change by hand
     amount: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))  # rupiah spent
     cause_id: int | None = Field(default=None, foreign_key="cause.id")  # a gift to a cause (asset "cause")
+    # The purchase (its source: a prompt id, "sale-<id>", "claim-<id>", "api-<shop>-<external id>")
+    # that set this row off, directly or through a chain (a spin it earned, that spin's prize): a
+    # refund takes back every row naming it (loyalty/refunds.py).
+    origin: str | None = Field(default=None, max_length=96)
     created_at: datetime = _when()
+
+
+class PurchaseRefund(SQLModel, table=True):
+    """A purchase taken back, once (``source`` is unique); the refund's own ledger rows name the
+    purchase as their ``origin`` too, so what it set off nets to nothing."""
+
+    __tablename__ = "purchase_refund"
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    person_id: int = Field(foreign_key="person.id")
+    source: str = Field(max_length=96, unique=True)
+    actor_person_id: int | None = Field(default=None, foreign_key="person.id")
+    refunded_at: datetime = _when()
 
 
 class PointsBatch(SQLModel, table=True):
@@ -390,7 +413,7 @@ class Spin(SQLModel, table=True):
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     source: str = Field(max_length=64, unique=True)  # the purchase that earned it
-    status: str = Field(max_length=8, default="ready")  # ready, spun, expired
+    status: str = Field(max_length=8, default="ready")  # ready, spun, expired, refunded
     earned_at: datetime = _when()
     expires_at: datetime = _when()
     prize_id: int | None = Field(default=None, foreign_key="wheel_prize.id")
@@ -676,6 +699,31 @@ class Broadcast(SQLModel, table=True):
     progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     progress_message_id: int | None = None
     progress_text: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+
+
+class ForgottenPerson(SQLModel, table=True):
+    """Someone who used /forget, kept only as a keyed hash (HMAC-SHA256 with the server's secret)
+    of their Telegram id per shop, and used for nothing but bonus eligibility: coming back after
+    /forget is not a new person for the welcome gift or a friend's referral bonus."""
+
+    __tablename__ = "forgotten_person"
+    __table_args__ = (UniqueConstraint("merchant_id", "digest", name="uq_forgotten_person"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    digest: str = Field(max_length=64)
+    forgotten_at: datetime = _when()
+
+
+class KartuSecret(SQLModel, table=True):
+    """A secret the server made for itself (when ``KARTU_SECRET_KEY`` is not set), shared by every
+    process on the database."""
+
+    __tablename__ = "kartu_secret"
+
+    name: str = Field(primary_key=True, max_length=32)
+    value: str = Field(max_length=128)
+    created_at: datetime = _when()
 
 
 class ProcessedUpdate(SQLModel, table=True):

@@ -48,6 +48,8 @@ async def test_a_till_credits_a_purchase_with_a_key_made_in_chat(world: World, o
             await world.deliver()
             told = (await customer.next_message()).body
             assert "refunded a purchase: 1 stamp came off your card" in told and "0/10" in told
+            owner_told = (await owner.next_message()).body
+            assert "dibatalkan (refund)" in owner_told and "Ditarik kembali: 1 stempel." in owner_told
             keys = await owner.ask("/apikeys")
             await owner.press(keys, "🗑")
             refused = await client.post(

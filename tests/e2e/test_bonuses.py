@@ -40,7 +40,7 @@ async def test_welcome_birthday_and_referral(
     assert link and "kalian berdua dapat 4 stempel" in invite.body
     friend = world.user(400, "Dewi", "en")
     joined = await friend.ask(f"/start {link.group(1)}")
-    assert "Ayu invited you: after your first purchase you both get 4 stamps." in joined.body
+    assert "Ayu invited you: 7 days after your first purchase you both get 4 stamps." in joined.body
     assert "Itu link ajakanmu sendiri" in (await customer.ask(f"/start {link.group(1)}")).body
 
     await world.sweep()
@@ -53,6 +53,11 @@ async def test_welcome_birthday_and_referral(
     prompt = await barista.ask(code_in(joined.body))
     await barista.press(prompt, "Confirm")
     await friend.next_message()  # the card
+    assert (await world.sweep()).bonuses_given == 0  # the purchase may still be refunded
+    world.clock.advance(hours=3)
+    await world.deliver()
+    assert "How was your visit" in (await friend.next_message()).body
+    world.clock.advance(days=7)
     assert (await world.sweep()).bonuses_given == 1
     await world.deliver()
     paid = await friend.next_message()

@@ -215,7 +215,7 @@ async def test_the_program_is_grouped_and_edited_in_place(world: World, owner: T
     ]
     assert "• Stempel hangus: <b>setelah 180 hari tanpa kunjungan</b>" in program.body
     assert "• Pengingat sebelum hangus: <b>7 dan 1 hari sebelumnya</b>" in program.body
-    assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 9
+    assert all(len(b["text"]) <= 20 for b in program.buttons()) and len(program.inline_rows()) == 10
 
     await owner.press(program, "🎯 Stempel")
     assert program.body.startswith(

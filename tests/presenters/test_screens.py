@@ -40,7 +40,7 @@ def test_the_program_reads_as_an_owner_would_in_both_languages() -> None:
         assert setting_value(PROGRAM, "reminder_days") == "7 and 1 days before"
         assert setting_value(PROGRAM, "daily_stamp_cap") == "no limit"
         text, markup = program_text(PROGRAM)
-    assert [len(row) for row in markup.inline_keyboard] == [1, 2, 2, 2, 1, 2, 2, 2, 1]
+    assert [len(row) for row in markup.inline_keyboard] == [1, 2, 2, 2, 1, 2, 2, 1, 2, 1]
     assert all(len(button.text) <= 20 for row in markup.inline_keyboard for button in row)
     assert "Runs: <b>🎟 Stamps only</b>" in text and "Points" not in text
     with reading("id"):

@@ -80,10 +80,12 @@ async def _join_through(services: Services, shop: Shop, telegram_id: int, name: 
     assert joined.joined is not None
 
 
-async def test_referral_pays_both_only_after_the_friends_first_purchase(services: Services) -> None:
+async def test_referral_pays_both_only_after_the_friends_first_purchase_stood_the_return_window(
+    services: Services, clock: FrozenClock
+) -> None:
     shop = await open_shop(services)
     await set_bonuses(services, referral_bonus="2", referral_monthly_cap="1")
-    token, *_ = await services.bonuses.invite_token(CUSTOMER)
+    token = (await services.bonuses.invitation(CUSTOMER)).token
     with pytest.raises(errors.SelfReferral):
         await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"r_{token}")
     joined = await services.customers.start(TelegramProfile(FRIEND, "Dewi"), f"r_{token}")
@@ -93,6 +95,8 @@ async def test_referral_pays_both_only_after_the_friends_first_purchase(services
     friend_code = joined.joined.card.personal_code
     prompt = await services.counter.open_purchase(BARISTA, friend_code)
     await services.counter.confirm_purchase(BARISTA, prompt.token)
+    assert (await services.upkeep.sweep()).bonuses_given == 0  # the purchase may still be refunded
+    clock.advance(days=7)
     assert (await services.upkeep.sweep()).bonuses_given == 1
     assert (await services.upkeep.sweep()).bonuses_given == 0
     assert [e for e in await ledger_of(services, FRIEND) if e[2] == "referral"] == [("stamp", 2, "referral")]
@@ -101,7 +105,7 @@ async def test_referral_pays_both_only_after_the_friends_first_purchase(services
     ]
 
     # Circular: the friend's link opened by the one who invited them counts nothing.
-    friend_token, *_ = await services.bonuses.invite_token(FRIEND)
+    friend_token = (await services.bonuses.invitation(FRIEND)).token
     back = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"r_{friend_token}")
     assert back.joined is not None and back.joined.invited_by is None
 
@@ -110,6 +114,7 @@ async def test_referral_pays_both_only_after_the_friends_first_purchase(services
     assert second.joined is not None
     prompt = await services.counter.open_purchase(BARISTA, second.joined.card.personal_code)
     await services.counter.confirm_purchase(BARISTA, prompt.token)
+    clock.advance(days=7)
     assert (await services.upkeep.sweep()).bonuses_given == 1
     assert [e for e in await ledger_of(services, OTHER_FRIEND) if e[2] == "referral"] == [
         ("stamp", 2, "referral")

@@ -63,11 +63,11 @@ async def test_five_schedulers_give_each_birthday_once(
 
 
 async def test_a_referral_confirmed_twice_and_swept_by_five_schedulers_pays_once(
-    services: Services, db: Database
+    services: Services, db: Database, clock: FrozenClock
 ) -> None:
     slug = await _shop(services)
     await services.customers.start(TelegramProfile(FIRST, "Ayu"), f"m_{slug}")
-    token, *_ = await services.bonuses.invite_token(FIRST)
+    token = (await services.bonuses.invitation(FIRST)).token
     joined = await services.customers.start(TelegramProfile(FIRST + 1, "Dewi"), f"r_{token}")
     assert joined.joined is not None
     friend_code = joined.joined.card.personal_code
@@ -76,6 +76,7 @@ async def test_a_referral_confirmed_twice_and_swept_by_five_schedulers_pays_once
         await asyncio.gather(
             *(services.counter.confirm_sale(BARISTA, prompt.token) for _ in range(10)), return_exceptions=True
         )
+    clock.advance(days=7)  # the return window: the purchase stood
     reports = await asyncio.gather(*(services.upkeep.sweep() for _ in range(5)))
     assert sum(report.bonuses_given for report in reports) == 1
     assert sorted(delta for _, delta in await _bonus_rows(db, "referral")) == [11, 11]

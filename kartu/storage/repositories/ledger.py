@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from kartu.loyalty.refunds import LedgerLine, ledger_keys, numbered_prefixes
-from kartu.storage.models import LedgerEntry
+from kartu.loyalty.refunds import LedgerLine
+from kartu.storage.models import LedgerEntry, PurchaseRefund
 from kartu.storage.repositories.base import Repository
 
 
@@ -61,22 +62,55 @@ class LedgerRepository(Repository):
         )
         return int(total or 0)
 
-    async def of_purchase(self, merchant_id: int, source: str) -> tuple[int, list[LedgerLine]] | None:
-        """A purchase's own rows at this shop (whose card, and the rows), ``None`` when it has none."""
-        query = select(LedgerEntry).where(
-            LedgerEntry.merchant_id == merchant_id,
-            or_(
-                LedgerEntry.idempotency_key.in_(ledger_keys(source)),  # type: ignore[attr-defined]
-                *(
-                    LedgerEntry.idempotency_key.startswith(prefix, autoescape=True)  # type: ignore[attr-defined]
-                    for prefix in numbered_prefixes(source)
-                ),
-            ),
-        )
-        rows = (await self.session.scalars(query.order_by(LedgerEntry.id))).all()
-        if not rows:
-            return None
-        lines = [
-            LedgerLine(row.idempotency_key, row.asset, row.delta, row.reward_id, row.cause_id) for row in rows
+    async def of_origin(self, source: str) -> list[LedgerLine]:
+        """Every row the purchase ``source`` set off, at any shop (a partner's voucher is the
+        partner's), its refund's rows included, oldest first."""
+        rows = (
+            await self.session.scalars(
+                select(LedgerEntry).where(LedgerEntry.origin == source).order_by(LedgerEntry.id)
+            )
+        ).all()
+        return [
+            LedgerLine(
+                row.idempotency_key,
+                row.asset,
+                row.delta,
+                row.reward_id,
+                row.cause_id,
+                row.merchant_id,
+                row.person_id,
+            )
+            for row in rows
         ]
-        return rows[0].person_id, lines
+
+    async def purchase_row(self, merchant_id: int, source: str) -> LedgerEntry | None:
+        """The purchase's own row at its shop (its stamps, else its points)."""
+        return await self.session.scalar(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.merchant_id == merchant_id,
+                LedgerEntry.idempotency_key.in_((f"purchase:{source}", f"points:{source}")),  # type: ignore[attr-defined]
+            )
+            .order_by(LedgerEntry.id)
+            .limit(1)
+        )
+
+    async def mark_refunded(
+        self, merchant_id: int, person_id: int, source: str, actor_id: int | None, now: datetime
+    ) -> bool:
+        """Record the purchase's refund; ``False`` when it was refunded before (one refund each)."""
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(PurchaseRefund)
+            .values(
+                merchant_id=merchant_id,
+                person_id=person_id,
+                source=source,
+                actor_person_id=actor_id,
+                refunded_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["source"])
+            .returning(PurchaseRefund.id)  # type: ignore[arg-type]
+        )
+        return await self.session.scalar(statement) is not None

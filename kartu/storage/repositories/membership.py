@@ -45,6 +45,24 @@ class MembershipRepository(Repository):
             query = query.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(query)
 
+    async def renewing(self, person_id: int, merchant_id: int | None, now: datetime) -> Sequence[Membership]:
+        """The person's memberships Telegram would renew (at one shop, or at all)."""
+        query = select(Membership).where(
+            Membership.person_id == person_id,
+            Membership.status == ACTIVE,
+            Membership.renews.is_(True),  # type: ignore[attr-defined]
+        )
+        if merchant_id is not None:
+            query = query.where(Membership.merchant_id == merchant_id)
+        return (await self.session.scalars(query.order_by(Membership.id))).all()
+
+    async def end_all(self, person_id: int, merchant_id: int | None, now: datetime) -> None:
+        """The person left (one shop, or every shop): their memberships end now and never renew."""
+        query = update(Membership).where(Membership.person_id == person_id, Membership.status == ACTIVE)
+        if merchant_id is not None:
+            query = query.where(Membership.merchant_id == merchant_id)
+        await self.session.execute(query.values(status=ENDED, renews=False, ended_at=now))
+
     async def of_id(self, membership_id: int) -> Membership | None:
         return await self.session.get(Membership, membership_id)
 

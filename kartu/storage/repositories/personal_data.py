@@ -1,126 +1,117 @@
-"""Everything Kartu keeps about one person: to hand it to them (/mydata), to close their card
-at one shop (/leave), or to erase it (/forget) while the shops' books still add up."""
+"""Everything Kartu keeps about one person, read from the register (storage/register.py): to hand it
+to them (/mydata), to close their card at one shop (/leave), or to erase it (/forget) while the
+shops' books still add up. Nothing here names a table's columns: the register does."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Table, delete, false, or_, select, update
+from sqlmodel import SQLModel
 
 from kartu.storage.models import (
     Card,
-    ConversationState,
+    ForgottenPerson,
+    KartuSecret,
     LedgerEntry,
     Merchant,
     OutboxMessage,
     Person,
-    PurchaseClaim,
     Reward,
-    StaffMember,
-    Survey,
 )
+from kartu.storage.register import REGISTER, Erase, Locator, exported_columns, personal_columns
 from kartu.storage.repositories.base import Repository
 
 
-def _row(row: Any, *names: str) -> dict[str, Any]:
-    return {
-        name: (value.isoformat() if isinstance(value := getattr(row, name), datetime) else value)
-        for name in names
-    }
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _table(name: str) -> Table:
+    return SQLModel.metadata.tables[name]
+
+
+class Subject:
+    """Who the rows are about: a person as they are before erasure."""
+
+    def __init__(self, person: Person) -> None:
+        self.id = person.id or 0
+        self.telegram_id = person.telegram_id
+        self.code = person.personal_code
+        self.username = (person.username or "").lower() or None
+
+
+def rows_about(name: str, subject: Subject) -> ColumnElement[bool]:
+    """Which rows of table ``name`` are about ``subject``, as the register says (``false()``: none)."""
+    entry, table = REGISTER[name], _table(name)
+    found: list[ColumnElement[bool]] = [table.c[column] == subject.id for column in entry.about]
+    if entry.through is not None:
+        column, parent = entry.through
+        found.append(table.c[column].in_(select(_table(parent).c.id).where(rows_about(parent, subject))))
+    if entry.locator is not None and entry.located_by is not None:
+        located = table.c[entry.located_by]
+        match entry.locator:
+            case Locator.TELEGRAM_CHAT:
+                found.append(located == subject.telegram_id)
+            case Locator.TELEGRAM_KEY:  # aiogram's key: bot:chat:user:... (a private chat: chat = user)
+                found.append(located.like(f"%:{subject.telegram_id}:%:{subject.telegram_id}:%"))
+            case Locator.PERSONAL_CODE:
+                found.append(located.contains(subject.code, autoescape=True))
+            case Locator.USERNAME if subject.username:
+                found.append(located == subject.username)
+    return or_(*found) if found else false()
 
 
 class PersonalDataRepository(Repository):
     async def export(self, person: Person) -> dict[str, Any]:
-        """A plain, JSON-ready record of what is stored about ``person``."""
+        """A plain, JSON-ready record of what is stored about ``person``: every table the register
+        knows, the rows about them, their personal and pseudonymous columns."""
         shops = {m.id: m.name for m in (await self.session.scalars(select(Merchant))).all()}
-
-        async def rows(model: Any, *names: str, where: Any) -> list[dict[str, Any]]:
-            found = (await self.session.scalars(select(model).where(where).order_by(model.id))).all()
-            return [{**_row(row, *names), "shop": shops.get(row.merchant_id)} for row in found]
-
-        return {
-            "person": _row(
-                person,
-                "telegram_id",
-                "first_name",
-                "username",
-                "telegram_language",
-                "language",
-                "personal_code",
-                "created_at",
-            ),
-            "cards": await rows(
-                Card,
-                "stamps",
-                "joined_at",
-                "last_purchase_at",
-                "promotions_opt_out",
-                where=Card.person_id == person.id,
-            ),
-            "ledger": await rows(
-                LedgerEntry,
-                "id",
-                "created_at",
-                "asset",
-                "delta",
-                "reason",
-                where=LedgerEntry.person_id == person.id,
-            ),
-            "rewards": await rows(
-                Reward,
-                "code",
-                "name",
-                "issued_at",
-                "expires_at",
-                "redeemed_at",
-                "expired_at",
-                where=Reward.person_id == person.id,
-            ),
-            "surveys": await rows(
-                Survey,
-                "created_at",
-                "rating",
-                "reason",
-                "comment",
-                "rated_at",
-                where=Survey.person_id == person.id,
-            ),
-            "claims": await rows(
-                PurchaseClaim,
-                "created_at",
-                "amount",
-                "status",
-                "decided_at",
-                where=PurchaseClaim.person_id == person.id,
-            ),
-            "staff_roles": await rows(
-                StaffMember,
-                "role",
-                "added_at",
-                "revoked_at",
-                "last_active_at",
-                where=StaffMember.person_id == person.id,
-            ),
-        }
+        subject = Subject(person)
+        record: dict[str, Any] = {}
+        for name, entry in REGISTER.items():
+            columns = exported_columns(name)
+            if not columns:
+                continue
+            table = _table(name)
+            order = list(table.primary_key.columns)
+            rows = (
+                await self.session.execute(select(table).where(rows_about(name, subject)).order_by(*order))
+            ).all()
+            items = []
+            for row in rows:
+                item = {column: _plain(row._mapping[column]) for column in columns}
+                for shop_column in ("merchant_id", "from_merchant_id"):
+                    if shop_column in table.c:
+                        item["shop"] = shops.get(row._mapping[shop_column])
+                items.append(item)
+            if name == "person":
+                record[entry.title] = items[0] if items else {}
+            elif items:
+                record[entry.title] = items
+        return record
 
     async def close_card(self, card: Card, now: datetime, reason: str) -> None:
-        """End a membership: the ledger records the stamps and open rewards given up (so every
-        balance still adds up), open rewards stop working, queued messages from the shop are
-        dropped and the card row goes (the shop's member list and exports no longer show it)."""
+        """End a membership: the ledger records the stamps, points and open rewards given up (so
+        every balance still adds up), open rewards stop working, queued messages from the shop are
+        dropped and the card row goes (the shop's member list and exports no longer show it).
+        The rows are keyed by the card's holder and when they joined, never by the card's id (a
+        database may give a deleted row's id to the next card)."""
         common = dict(merchant_id=card.merchant_id, person_id=card.person_id, reason=reason, created_at=now)
+        tag = f"{reason}:{card.merchant_id}:{card.person_id}:{card.joined_at.isoformat()}"
         if card.stamps:
             self.session.add(
-                LedgerEntry(
-                    asset="stamp", delta=-card.stamps, idempotency_key=f"{reason}:{card.id}:stamps", **common
-                )
+                LedgerEntry(asset="stamp", delta=-card.stamps, idempotency_key=f"{tag}:stamps", **common)
             )
         open_rewards = (
             await self.session.scalars(
                 select(Reward).where(
                     Reward.merchant_id == card.merchant_id,
                     Reward.person_id == card.person_id,
-                    Reward.redeemed_at.is_(None),
+                    Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
                     Reward.expired_at.is_(None),  # type: ignore[union-attr]
                 )
             )
@@ -131,7 +122,7 @@ class PersonalDataRepository(Repository):
                     asset="reward",
                     delta=-1,
                     reward_id=reward.id,
-                    idempotency_key=f"{reason}:{card.id}:reward:{reward.id}",
+                    idempotency_key=f"{reason}:reward:{reward.id}",
                     **common,
                 )
             )
@@ -151,31 +142,107 @@ class PersonalDataRepository(Repository):
         await self.session.flush()
 
     async def erase(self, person: Person, anonymous_code: str, now: datetime) -> None:
-        """Remove what identifies ``person``: names, language, Telegram id (replaced by an id no
-        Telegram user has), code, comments, queued messages and open forms. Ledger rows, rewards
-        and claims stay, pointing at the now anonymous person, so the shops' books add up."""
-        telegram_id = person.telegram_id
-        await self.session.execute(update(Survey).where(Survey.person_id == person.id).values(comment=None))
-        await self.session.execute(delete(OutboxMessage).where(OutboxMessage.person_id == person.id))
-        await self.session.execute(
-            delete(ConversationState).where(ConversationState.key.like(f"%:{telegram_id}:%:{telegram_id}:%"))
-        )  # type: ignore[attr-defined]
-        await self.session.execute(
-            update(StaffMember)
-            .where(StaffMember.person_id == person.id, StaffMember.revoked_at.is_(None))
-            .values(revoked_at=now)  # type: ignore[union-attr]
-        )
-        person.telegram_id = -int(person.id or 0)  # Telegram user ids are positive: this is nobody
-        person.first_name = ""
-        person.username = None
-        person.telegram_language = None
-        person.language = None
-        person.personal_code = anonymous_code
-        person.current_merchant_id = None
-        person.acting_merchant_id = None
+        """Erase every personal column the register names, in every row about ``person``: names,
+        languages, birthday, the Telegram id (replaced by an id no Telegram user has), the code,
+        comments and notes, queued messages, open forms, answers kept for tills, events waiting for
+        the shop's systems. What is pseudonymous stays, pointing at the now anonymous person, so the
+        shops' books add up."""
+        subject = Subject(person)
+        for name in REGISTER:
+            if name == "person":
+                continue
+            await self._erase_rows(name, subject)
+        values: dict[str, Any] = {}
+        for column, rule in personal_columns("person").items():
+            match rule.erase:
+                case Erase.NOBODY:
+                    values[column] = -subject.id  # Telegram user ids are positive: this is nobody
+                case Erase.ANONYMOUS_CODE:
+                    values[column] = anonymous_code
+                case Erase.BLANK:
+                    values[column] = ""
+                case Erase.NULL:
+                    values[column] = None
+        for column, value in values.items():
+            setattr(person, column, value)
         person.forgotten_at = now
         self.session.add(person)
         await self.session.flush()
+
+    async def _erase_rows(self, name: str, subject: Subject) -> None:
+        rules = personal_columns(name)
+        if not rules:
+            return
+        table, about = _table(name), rows_about(name, subject)
+        if any(rule.erase is Erase.DELETE_ROW for rule in rules.values()):
+            await self.session.execute(delete(table).where(about))
+            return
+        values: dict[str, Any] = {}
+        for column, rule in rules.items():
+            match rule.erase:
+                case Erase.NULL:
+                    values[column] = None
+                case Erase.BLANK:
+                    values[column] = ""
+                case Erase.REDACT:
+                    await self._redact(table, column, about)
+        if values:
+            await self.session.execute(update(table).where(about).values(**values))
+
+    async def _redact(self, table: Table, column: str, about: ColumnElement[bool]) -> None:
+        """A stored event keeps its shape; the customer in it becomes nobody."""
+        key = list(table.primary_key.columns)[0]
+        rows = (await self.session.execute(select(key, table.c[column]).where(about))).all()
+        for row_id, payload in rows:
+            try:
+                document = json.loads(payload)
+            except (TypeError, ValueError):
+                document = {}
+            data = document.get("data") if isinstance(document, dict) else None
+            if isinstance(data, dict):
+                data["customer"] = {"code": None, "first_name": None, "erased": True}
+            await self.session.execute(
+                update(table)
+                .where(key == row_id)
+                .values({column: json.dumps(document, separators=(",", ":"))})
+            )
+
+    async def remember_forgotten(
+        self, merchant_ids: Sequence[int], digests: dict[int, str], now: datetime
+    ) -> None:
+        """Keep a keyed hash of the person per shop (for bonus eligibility only)."""
+        for merchant_id in merchant_ids:
+            if await self.was_forgotten(merchant_id, digests[merchant_id]):
+                continue
+            self.session.add(
+                ForgottenPerson(merchant_id=merchant_id, digest=digests[merchant_id], forgotten_at=now)
+            )
+        await self.session.flush()
+
+    async def was_forgotten(self, merchant_id: int, digest: str) -> bool:
+        found = await self.session.scalar(
+            select(ForgottenPerson.id).where(
+                ForgottenPerson.merchant_id == merchant_id, ForgottenPerson.digest == digest
+            )
+        )
+        return found is not None
+
+    async def server_secret(self, name: str, make: Callable[[], str], now: datetime) -> str:
+        """The server's own secret ``name``, made once (the first process to need it writes it)."""
+        found = await self.session.get(KartuSecret, name)
+        if found is None:
+            self.session.add(KartuSecret(name=name, value=make(), created_at=now))
+            await self.session.flush()
+            found = await self.session.get(KartuSecret, name)
+        assert found is not None
+        return found.value
+
+    async def shops_of(self, person_id: int) -> list[int]:
+        """Every shop the person ever had a card or a ledger row at."""
+        ledger = select(LedgerEntry.merchant_id).where(LedgerEntry.person_id == person_id)
+        cards = select(Card.merchant_id).where(Card.person_id == person_id)
+        found = (await self.session.scalars(ledger.union(cards))).all()
+        return sorted({int(merchant_id) for merchant_id in found})
 
     async def cards_of(self, person_id: int) -> list[Card]:
         return list(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kartu.loyalty import points as rules
-from kartu.storage.models import Card, CatalogueItem, PointsBatch, PointsDraw, Reward
+from kartu.storage.models import Card, CatalogueItem, LedgerEntry, PointsBatch, PointsDraw, Reward
 from kartu.storage.repositories.base import Repository
 
 
@@ -56,8 +56,22 @@ class PointsRepository(Repository):
             for row in (await self.session.scalars(query)).all()
         ]
 
-    async def batch_id(self, source: str) -> int | None:
-        return await self.session.scalar(select(PointsBatch.id).where(PointsBatch.source == source))
+    async def batch_ids(self, sources: Sequence[str]) -> frozenset[int]:
+        """The batches earned under these sources (ledger keys)."""
+        if not sources:
+            return frozenset()
+        found = await self.session.scalars(select(PointsBatch.id).where(PointsBatch.source.in_(sources)))  # type: ignore[attr-defined]
+        return frozenset(int(batch_id) for batch_id in found.all() if batch_id is not None)
+
+    async def lapsed(self, batch_ids: Collection[int]) -> int:
+        """Points of these batches the sweep let lapse (their ``expire-points:<id>`` rows)."""
+        if not batch_ids:
+            return 0
+        keys = [f"expire-points:{batch_id}" for batch_id in batch_ids]
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.idempotency_key.in_(keys))  # type: ignore[attr-defined]
+        )
+        return -int(total or 0)
 
     async def draw(self, taken: Sequence[tuple[int, int]], reward_id: int | None) -> None:
         """Take points from batches (``(batch id, points)``, as `loyalty.points.take` chose them)."""

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kartu.storage.models import Card, LedgerEntry, Person, Referral
 from kartu.storage.repositories.base import Repository
+from kartu.storage.repositories.reports import is_visit
 
 
 class ReferralRepository(Repository):
@@ -41,13 +42,15 @@ class ReferralRepository(Repository):
             )
         )
 
-    async def ready(self, merchant_id: int) -> Sequence[int]:
-        """Pending referrals whose friend has made a confirmed purchase since joining."""
+    async def ready(self, merchant_id: int, stood_since: datetime) -> Sequence[int]:
+        """Pending referrals whose friend made a purchase since joining that has stood (not
+        refunded) since ``stood_since`` or longer: the return window is over."""
         purchase = exists().where(
             LedgerEntry.merchant_id == Referral.merchant_id,
             LedgerEntry.person_id == Referral.friend_person_id,
-            LedgerEntry.reason == "purchase",
+            is_visit(),
             LedgerEntry.created_at >= Referral.created_at,
+            LedgerEntry.created_at <= stood_since,
         )
         query = select(Referral.id).where(
             Referral.merchant_id == merchant_id, Referral.status == "pending", purchase

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from kartu.storage.models import Card, LedgerEntry, Person, Referral, Reward, Tier
+from kartu.storage.models import Card, LedgerEntry, Person, PurchaseRefund, Referral, Reward, Tier
 from kartu.storage.repositories.base import Repository
 
 
@@ -38,23 +38,8 @@ def is_visit() -> ColumnElement[bool]:
 
 
 def not_refunded() -> ColumnElement[bool]:
-    """A purchase's stamps or points row whose purchase was not refunded (a refund writes
-    ``refund-stamps:<source>`` and ``refund-points:<source>``, see loyalty/refunds.py)."""
-    refund = aliased(LedgerEntry)
-    stamps_source = func.substr(LedgerEntry.idempotency_key, len("purchase:") + 1)
-    points_source = func.substr(LedgerEntry.idempotency_key, len("points:") + 1)
-    return ~exists().where(
-        or_(
-            and_(
-                LedgerEntry.asset == "stamp",
-                refund.idempotency_key == literal("refund-stamps:") + stamps_source,
-            ),
-            and_(
-                LedgerEntry.asset == "point",
-                refund.idempotency_key == literal("refund-points:") + points_source,
-            ),
-        )
-    )
+    """A row whose purchase (its ``origin``) was not refunded."""
+    return ~exists().where(PurchaseRefund.source == LedgerEntry.origin)
 
 
 class ReportRepository(Repository):

@@ -104,6 +104,14 @@ class StaffRepository(Repository):
         """Serialise team changes per merchant (PostgreSQL row lock; SQLite writers are serial)."""
         await self.session.execute(select(Merchant.id).where(Merchant.id == merchant_id).with_for_update())
 
+    async def revoke_all(self, person_id: int, now: datetime) -> None:
+        """The person works nowhere any more (/forget)."""
+        await self.session.execute(
+            update(StaffMember)
+            .where(StaffMember.person_id == person_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .values(revoked_at=now)
+        )
+
     async def revoke(self, staff_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(StaffMember)

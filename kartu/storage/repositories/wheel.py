@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from kartu.storage.models import Spin, WheelPrize
 from kartu.storage.repositories.base import Repository
 
-READY, SPUN, EXPIRED = "ready", "spun", "expired"
+READY, SPUN, EXPIRED, REFUNDED = "ready", "spun", "expired", "refunded"
 
 
 class WheelRepository(Repository):
@@ -97,11 +97,23 @@ class WheelRepository(Repository):
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def lapse(self, merchant_id: int, now: datetime) -> Sequence[tuple[int, int]]:
-        """Ready spins past their expiry, marked expired: (spin id, person id)."""
+    async def void(self, source: str) -> int | None:
+        """The ready spin of ``source`` taken back by its purchase's refund: its id; ``None`` when
+        it was spun or lapsed meanwhile."""
+        spin_id = await self.session.scalar(
+            update(Spin)
+            .where(Spin.source == source, Spin.status == READY)
+            .values(status=REFUNDED)
+            .returning(Spin.id)
+            .execution_options(synchronize_session=False)
+        )
+        return int(spin_id) if spin_id is not None else None
+
+    async def lapse(self, merchant_id: int, now: datetime) -> Sequence[tuple[int, int, str]]:
+        """Ready spins past their expiry, marked expired: (spin id, person id, source)."""
         due = (
             await self.session.execute(
-                select(Spin.id, Spin.person_id).where(
+                select(Spin.id, Spin.person_id, Spin.source).where(
                     Spin.merchant_id == merchant_id,
                     Spin.status == READY,
                     Spin.expires_at <= now,  # type: ignore[operator]
@@ -115,7 +127,7 @@ class WheelRepository(Repository):
                 .values(status=EXPIRED)
                 .execution_options(synchronize_session=False)
             )
-        return [(int(row[0]), int(row[1])) for row in due]
+        return [(int(row[0]), int(row[1]), str(row[2])) for row in due]
 
     async def counts(self, merchant_id: int) -> tuple[int, int, int]:
         """Spins earned, spun and lapsed at the shop."""
