@@ -24,7 +24,7 @@ from kartu.handlers.common import PoliteRefusals, TextSizeGuard
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.language import resolve_language
 from kartu.presenters.format import N_
-from kartu.presenters.menus import CUSTOMER_COMMANDS
+from kartu.presenters.menus import CUSTOMER_COMMANDS, command_name
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
@@ -149,12 +149,15 @@ async def publish_commands(app: KartuApp) -> None:
     their own per chat, see handlers/menus.py)."""
     for locale in app.i18n.available_locales:
         commands = [
-            BotCommand(command=name, description=app.i18n.gettext(text, locale=locale))
+            BotCommand(command=command_name(name, locale), description=app.i18n.gettext(text, locale=locale))
             for name, text in CUSTOMER_COMMANDS.items()
         ]
         await app.bot.set_my_commands(commands, language_code=locale)
     default = [
-        BotCommand(command=name, description=app.i18n.gettext(text, locale=app.settings.default_language))
+        BotCommand(
+            command=command_name(name, app.settings.default_language),
+            description=app.i18n.gettext(text, locale=app.settings.default_language),
+        )
         for name, text in CUSTOMER_COMMANDS.items()
     ]
     await app.bot.set_my_commands(default)

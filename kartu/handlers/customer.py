@@ -36,7 +36,7 @@ from kartu.presenters.customer import (
     stranger_greeting,
 )
 from kartu.presenters.format import HTML, html, join_html
-from kartu.presenters.menus import MENU_CARD, MENU_CLAIM, MENU_CODE, MENU_REWARDS
+from kartu.presenters.menus import CLAIM_BUTTONS, MENU_CARD, MENU_CODE, MENU_REWARDS
 from kartu.presenters.staff import claim_request
 from kartu.presenters.tiers import group_buttons
 from kartu.services.container import Services
@@ -263,7 +263,7 @@ def router() -> Router:
     customer.message.register(show_rewards, MenuButton(MENU_REWARDS))
     customer.message.register(stop_promotions, Command("stop"))
     customer.message.register(claim_purchase, Command("claim"))
-    customer.message.register(claim_purchase, MenuButton(MENU_CLAIM))
+    customer.message.register(claim_purchase, MenuButton(*CLAIM_BUTTONS))
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
     customer.callback_query.register(pick_reason, SurveyReason.filter())
     customer.message.register(

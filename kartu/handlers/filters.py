@@ -14,13 +14,13 @@ from kartu.bot.i18n import KartuI18n
 class MenuButton(Filter):
     """Matches a reply-keyboard button in any language (the keyboard may predate a /lang switch)."""
 
-    def __init__(self, message_id: str) -> None:
-        self.message_id = message_id
+    def __init__(self, *message_ids: str) -> None:
+        self.message_ids = message_ids
 
     async def __call__(self, message: Message, i18n: KartuI18n | None = None, **_: Any) -> bool:
         if message.text is None or i18n is None:
             return False
-        return message.text in i18n.every_translation(self.message_id)
+        return any(message.text in i18n.every_translation(message_id) for message_id in self.message_ids)
 
 
 class OnLoop(Filter):

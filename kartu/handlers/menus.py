@@ -54,9 +54,11 @@ async def answer_with_menu(message: Message, bot: Bot, text: str, menu: MenuView
 
 
 async def show_help(message: Message, services: Services, bot: Bot, arrival: Arrival | None = None) -> None:
+    known = arrival.menu if arrival is not None else None
+    # The arrival knows a customer's shop; staff and owners act for a shop of their own: read it.
     menu = (
-        arrival.menu
-        if arrival is not None and arrival.menu
+        known
+        if known is not None and known.audience == Audience.CUSTOMER
         else await services.merchants.menu(message.chat.id)
     )
     if menu.audience == Audience.CUSTOMER:  # the bot's default menu: nothing to set, one call saved

@@ -18,9 +18,10 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import publish_menu
-from kartu.handlers.states import ProgramForm
+from kartu.handlers.states import KindsForm, ProgramForm
 from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.errors import ProgramChangeAffectsCards
+from kartu.loyalty.kinds import Leftover, parse_rate
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.points import POINTS_COLUMNS
 from kartu.loyalty.program import EDITABLE_SETTINGS
@@ -30,6 +31,8 @@ from kartu.media.exports import causes_csv, ledger_csv, members_csv
 from kartu.media.poster import render_poster
 from kartu.presenters.callbacks import (
     KindsChoice,
+    KindsConfirm,
+    KindsStep,
     ProgramConfirm,
     ProgramField,
     ProgramKinds,
@@ -48,9 +51,12 @@ from kartu.presenters.owner import (
     feedback_text,
     invite_text,
     join_link_caption,
+    kinds_of_choice,
+    kinds_preview,
     kinds_question,
     poster_text,
     program_text,
+    rate_question,
     remove_question,
     setting_hint,
     setting_value,
@@ -257,14 +263,64 @@ async def _pending_change(query: CallbackQuery, state: FSMContext) -> str | None
     return pending
 
 
-async def choose_kinds(query: CallbackQuery, callback_data: KindsChoice, services: Services) -> None:
-    stamps = callback_data.kinds in (ProgramKinds.STAMPS, ProgramKinds.BOTH)
-    points = callback_data.kinds in (ProgramKinds.POINTS, ProgramKinds.BOTH)
-    program = await services.merchants.choose_kinds(query.from_user.id, stamps, points)
-    await query.answer(_("Saved."))
+async def choose_kinds(
+    query: CallbackQuery, callback_data: KindsChoice, services: Services, state: FSMContext
+) -> None:
+    """A choice of kinds shows what the switch would do first (the same message, edited)."""
+    stamps, points = kinds_of_choice(callback_data.kinds)
+    preview = await services.merchants.preview_kinds(query.from_user.id, stamps, points)
+    await state.clear()
+    await query.answer()
     if isinstance(query.message, Message):
-        text, markup = program_text(program)
+        text, markup = kinds_preview(preview)
         await best_effort(query.message.edit_text(text, reply_markup=markup))
+
+
+async def confirm_kinds(
+    query: CallbackQuery, callback_data: KindsConfirm, services: Services, state: FSMContext
+) -> None:
+    """Keep, convert (asks how many points a stamp becomes first) or switch, after the preview."""
+    stamps, points = kinds_of_choice(callback_data.kinds)
+    if not isinstance(query.message, Message):
+        await query.answer(_("This button is no longer valid."), show_alert=True)
+        return
+    if callback_data.step == KindsStep.CONVERT:
+        await services.merchants.preview_kinds(query.from_user.id, stamps, points)  # the owner check first
+        await state.set_state(KindsForm.rate)
+        await state.set_data({"kinds": str(callback_data.kinds), "screen": query.message.message_id})
+        back = InlineKeyboardBuilder()
+        back.button(text=_("⬅️ Back"), callback_data=KindsChoice(kinds=callback_data.kinds))
+        await query.answer()
+        await best_effort(query.message.edit_text(rate_question(), reply_markup=back.as_markup()))
+        return
+    leftover = Leftover.CONVERT if callback_data.step == KindsStep.CONVERT_CONFIRMED else Leftover.KEEP
+    program = await services.merchants.choose_kinds(
+        query.from_user.id, stamps, points, leftover, str(callback_data.rate)
+    )
+    await state.clear()
+    await query.answer(_("Saved."))
+    text, markup = program_text(program)
+    await best_effort(query.message.edit_text(text, reply_markup=markup))
+
+
+async def rate_typed(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    """How many points a stamp becomes: the preview, edited in place, says what that comes to."""
+    data = await state.get_data()
+    choice = ProgramKinds(str(data.get("kinds", ProgramKinds.POINTS)))
+    rate = parse_rate(message.text)  # refused: asked again, the form stays open
+    stamps, points = kinds_of_choice(choice)
+    preview = await services.merchants.preview_kinds(event_from_user.id, stamps, points)
+    text, markup = kinds_preview(preview, rate)
+    await best_effort(message.react([ReactionTypeEmoji(emoji="👍")]))
+    screen = data.get("screen")
+    try:
+        if not isinstance(screen, int):
+            raise LookupError("no screen to update")
+        await bot.edit_message_text(text, chat_id=message.chat.id, message_id=screen, reply_markup=markup)
+    except (TelegramAPIError, LookupError):  # deleted, or too old to edit: show it anew
+        await message.answer(text, reply_markup=markup)
 
 
 async def save_change(query: CallbackQuery, services: Services, state: FSMContext, bot: Bot) -> None:
@@ -340,7 +396,7 @@ async def send_export(message: Message, event_from_user: User, services: Service
 
 def router() -> Router:
     owner = Router(name="owner")
-    owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm))
+    owner.message.register(cancel_form, Command("cancel"), StateFilter(ProgramForm, KindsForm))
     owner.message.register(show_team, Command("staff", "team"))
     owner.message.register(show_team, MenuButton(MENU_TEAM))
     owner.message.register(show_program, Command("program"))
@@ -360,6 +416,10 @@ def router() -> Router:
     owner.callback_query.register(show_team_again, TeamAction.filter(F.action == TeamStep.LIST))
     owner.callback_query.register(ask_setting, ProgramField.filter())
     owner.callback_query.register(choose_kinds, KindsChoice.filter())
+    owner.callback_query.register(confirm_kinds, KindsConfirm.filter())
+    owner.message.register(
+        rate_typed, StateFilter(KindsForm.rate), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
+    )
     owner.callback_query.register(save_change, ProgramConfirm.filter(F.choice == SaveChoice.SAVE))
     owner.callback_query.register(keep_program, ProgramConfirm.filter(F.choice == SaveChoice.KEEP))
     owner.message.register(

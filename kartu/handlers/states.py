@@ -25,6 +25,12 @@ class BroadcastForm(StatesGroup):
     confirm = State()
 
 
+class KindsForm(StatesGroup):
+    """The owner switches stamps to points, converting: how many points a stamp becomes."""
+
+    rate = State()
+
+
 class AmountForm(StatesGroup):
     """Staff sent a customer's code in a shop running points: how much did they spend?"""
 

@@ -43,6 +43,7 @@ class Kind(StrEnum):
     MEMBER_ENDED = "member_ended"
     PURCHASE_REFUNDED = "purchase_refunded"
     REFUND_TOLD = "refund_told"  # to the owners: what a refund took back
+    KINDS_CHANGED = "kinds_changed"  # to holders: the shop stopped running what they hold
     WEBHOOK_ALERT = "webhook_alert"
 
 
@@ -71,6 +72,7 @@ CATEGORY_OF = {
     Kind.MEMBER_ENDED: Category.SERVICE,
     Kind.PURCHASE_REFUNDED: Category.RESULT,
     Kind.REFUND_TOLD: Category.SERVICE,
+    Kind.KINDS_CHANGED: Category.SERVICE,
     Kind.WEBHOOK_ALERT: Category.ALERT,
 }
 

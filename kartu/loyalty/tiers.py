@@ -179,8 +179,3 @@ def parse_level(text: str | None, basis: Basis) -> tuple[str, int, int]:
         raise InvalidSetting("tier_name", 1, TIER_NAME_MAX)
     multiplier = parse_multiplier(parts[2]) if len(parts) == 3 else PERMILLE
     return name, parse_threshold(parts[1], basis), multiplier
-
-
-def multiplier_text(permille: int) -> str:
-    whole, rest = divmod(permille, PERMILLE)
-    return f"{whole}.{str(rest).rstrip('0')}" if rest else str(whole)

@@ -158,6 +158,21 @@ class KindsChoice(CallbackData, prefix="kinds"):
     kinds: ProgramKinds
 
 
+class KindsStep(StrEnum):
+    SWITCH = "switch"  # nobody holds what stops: switch
+    KEEP = "keep"  # stamps customers hold: their cards finish them
+    CONVERT = "convert"  # asks how many points a stamp becomes, then shows what it comes to
+    CONVERT_CONFIRMED = "convert_ok"
+
+
+class KindsConfirm(CallbackData, prefix="kindsok"):
+    """A switch of kinds, after its preview (the owner and the holdings are checked again)."""
+
+    kinds: ProgramKinds
+    step: KindsStep
+    rate: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
 class ItemStep(StrEnum):
     LIST = "list"
     ADD = "add"

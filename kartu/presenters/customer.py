@@ -13,12 +13,21 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.staff import Role
-from kartu.loyalty.tiers import multiplier_text
 from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
+from kartu.presenters.format import (
+    HTML,
+    N_,
+    date_text,
+    html,
+    join_html,
+    money_text,
+    multiplier_text,
+    plain,
+    stamps_text,
+)
 from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview
 from kartu.services.views import CardView, NextLevel, RewardView

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from decimal import Decimal
 from functools import lru_cache
 from html import escape
 from zoneinfo import ZoneInfo
@@ -41,6 +42,12 @@ def _number(value: int, locale: str) -> str:
 def decimal_text(value: float) -> str:
     """One decimal: "4,5" in Indonesian, "4.5" in English."""
     return format_decimal(value, format="#,##0.0", locale=i18n_locale())
+
+
+def multiplier_text(permille: int) -> str:
+    """A multiplier kept in thousandths, as the reader writes it: "1,5" in Indonesian, "1.5" in
+    English, "2" for a whole one (the one formatter for every decimal: Babel, by locale)."""
+    return format_decimal(Decimal(permille) / 1000, format="#,##0.###", locale=i18n_locale())
 
 
 def percent_text(value: float | None) -> str:

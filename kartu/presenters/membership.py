@@ -8,10 +8,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.loyalty.points import PERMILLE
-from kartu.loyalty.tiers import multiplier_text
 from kartu.presenters.callbacks import MemberAction, MemberStep
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, date_text, html, join_html, plain
+from kartu.presenters.format import HTML, date_text, html, join_html, multiplier_text, plain
 from kartu.services.delivery import MembershipNotice
 from kartu.services.membership import MemberView, OfferView, OwnerMembership, Paid
 

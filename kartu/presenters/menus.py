@@ -7,6 +7,7 @@ from functools import lru_cache
 from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from kartu.loyalty.kinds import Kinds
 from kartu.presenters.format import HTML, N_, html, i18n_locale, join_html
 from kartu.services.views import Audience, MenuView
 
@@ -22,7 +23,17 @@ MENU_REWARDS = N_("🎁 Rewards")
 MENU_HELP = N_("❓ Help")
 
 
-MENU_CLAIM = N_("🧾 I bought something")
+MENU_CLAIM = N_("🧾 I bought something")  # a shop running stamps and points
+MENU_CLAIM_STAMP = N_("🧾 Ask for my stamp")
+MENU_CLAIM_POINTS = N_("🧾 Ask for my points")
+CLAIM_BUTTONS = (MENU_CLAIM, MENU_CLAIM_STAMP, MENU_CLAIM_POINTS)
+
+
+def claim_button(kinds: Kinds) -> str:
+    """The claim button says what the shop gives for a purchase."""
+    if kinds.stamps and kinds.points:
+        return MENU_CLAIM
+    return MENU_CLAIM_POINTS if kinds.points else MENU_CLAIM_STAMP
 
 
 MENU_DUTY = N_("🛎 On duty / off")
@@ -53,7 +64,7 @@ MENU_AS_STAFF = N_("🧑‍🍳 Staff menu")
 
 
 CUSTOMER_COMMANDS = {
-    "card": N_("Your stamp card"),
+    "card": N_("Your card: stamps or points"),
     "code": N_("Your personal code and QR"),
     "rewards": N_("Rewards you can use"),
     "claim": N_("Tell staff you just bought something"),
@@ -106,6 +117,24 @@ OWNER_COMMANDS = {
 }
 
 
+# Indonesian readers see the Indonesian name of a command (both names work for everyone).
+INDONESIAN_ALIASES = {
+    "invite": "ajak",
+    "birthday": "ultah",
+    "cause": "donasi",
+    "spin": "putar",
+    "partners": "mitra",
+    "buy": "beli",
+    "catalogue": "katalog",
+    "lang": "bahasa",
+}
+
+
+def command_name(command: str, locale: str) -> str:
+    """``/birthday`` for an English reader, ``/ultah`` for an Indonesian one."""
+    return INDONESIAN_ALIASES.get(command, command) if locale == "id" else command
+
+
 def _row(*labels: str) -> list[KeyboardButton]:
     return [KeyboardButton(text=_(label)) for label in labels]
 
@@ -122,7 +151,7 @@ def _keyboard(menu: MenuView, locale: str) -> ReplyKeyboardMarkup:
     elif menu.audience == Audience.STAFF:
         rows = [_row(MENU_DUTY, MENU_SHOP), _row(MENU_HELP)]
     else:
-        rows = [_row(MENU_CARD, MENU_CODE), _row(MENU_REWARDS, MENU_HELP), _row(MENU_CLAIM)]
+        rows = [_row(MENU_CARD, MENU_CODE), _row(MENU_REWARDS, MENU_HELP), _row(claim_button(menu.kinds))]
         if menu.works_somewhere:
             rows.append(_row(MENU_AS_STAFF))
     if menu.audience != Audience.CUSTOMER and menu.has_card:
@@ -130,14 +159,28 @@ def _keyboard(menu: MenuView, locale: str) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
-def customer_help() -> HTML:
+def _card_line(kinds: Kinds) -> HTML:
+    if kinds.stamps and kinds.points:
+        return html(_("/card — your stamp card and points"))
+    return html(_("/card — your points, level and rewards") if kinds.points else _("/card — your stamp card"))
+
+
+def _cause_line(kinds: Kinds) -> HTML:
+    if kinds.stamps and kinds.points:
+        return html(_("/cause — the cause your shop gives to, and giving your points, stamps or a reward"))
+    if kinds.points:
+        return html(_("/cause — the cause your shop gives to, and giving your points or a reward"))
+    return html(_("/cause — the cause your shop gives to, and giving your stamps or a reward"))
+
+
+def customer_help(kinds: Kinds = Kinds()) -> HTML:
     return join_html(
         "\n",
         [
+            html(_("<b>Your loyalty card in Telegram</b>")),
+            _card_line(kinds),
             html(
                 _(
-                    "<b>Your loyalty card in Telegram</b>\n"
-                    "/card — your stamp card\n"
                     "/code — your personal code and QR: show it when you pay\n"
                     "/rewards — rewards you can use, with their codes\n"
                     "/claim — tell staff you just bought something (they confirm in the chat)\n"
@@ -147,7 +190,7 @@ def customer_help() -> HTML:
                 )
             ),
             html(_("/invite — a link for friends · /birthday — a gift on your birthday")),
-            html(_("/cause — the cause your shop gives to, and giving your points, stamps or a reward")),
+            _cause_line(kinds),
             html(_("/spin — spin the wheel when a purchase earned you a spin; the odds of each prize")),
             html(
                 _(
@@ -158,23 +201,27 @@ def customer_help() -> HTML:
     )
 
 
-def staff_help() -> HTML:
+def staff_help(kinds: Kinds = Kinds()) -> HTML:
+    counter = (
+        _(
+            "Send the customer's code, then the amount it was for (or /buy CODE 125000), check the name, then tap Confirm."
+        )
+        if kinds.points
+        else _(
+            "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm."
+        )
+    )
     return join_html(
         "\n",
         [
+            html(_("<b>At the counter</b>")),
+            html(counter),
             html(
                 _(
-                    "<b>At the counter</b>\n"
-                    "Send the customer's code (or /stamp CODE 2 for two purchases), check the name, then tap Confirm.\n"
                     "Send a reward code (or /redeem CODE) to hand out a reward.\n"
                     "/duty — receive customers' purchase claims (on/off)\n"
                     "/shop — which shop you act for, if you work at several\n"
                     "/lang — Bahasa Indonesia or English"
-                )
-            ),
-            html(
-                _(
-                    "In a shop running points: send the code, then the amount it was for (or /buy CODE 125000)."
                 )
             ),
         ],
@@ -213,9 +260,9 @@ def owner_help() -> HTML:
 
 def help_for(menu: MenuView) -> HTML:
     parts = {
-        Audience.OWNER: [owner_help(), staff_help()],
-        Audience.STAFF: [staff_help()],
-        Audience.CUSTOMER: [customer_help()],
+        Audience.OWNER: [owner_help(), staff_help(menu.kinds)],
+        Audience.STAFF: [staff_help(menu.kinds)],
+        Audience.CUSTOMER: [customer_help(menu.kinds)],
     }[Audience(menu.audience)]
     if menu.audience != Audience.CUSTOMER and menu.has_card:
         parts.append(html(_("Collecting stamps yourself? Tap 🎟 My cards (customer).")))
@@ -230,4 +277,7 @@ def commands_for(menu: MenuView) -> list[BotCommand]:
         Audience.STAFF: STAFF_COMMANDS,
         Audience.CUSTOMER: CUSTOMER_COMMANDS,
     }[Audience(menu.audience)]
-    return [BotCommand(command=name, description=_(text)) for name, text in table.items()]
+    locale = i18n_locale()
+    return [
+        BotCommand(command=command_name(name, locale), description=_(text)) for name, text in table.items()
+    ]

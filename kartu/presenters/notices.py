@@ -35,6 +35,7 @@ from kartu.services.delivery import (
     CardUpdateNotice,
     CauseDoneNotice,
     CodeLockNotice,
+    KindsNotice,
     LowRatingAlertNotice,
     MembershipNotice,
     Notice,
@@ -261,6 +262,8 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return refund_notice(notice), None
             case RefundToldNotice():
                 return refund_told_notice(notice), None
+            case KindsNotice():
+                return kinds_notice(notice), None
             case WebhookAlertNotice():
                 return html(
                     _(
@@ -401,3 +404,35 @@ def refund_told_notice(notice: RefundToldNotice) -> HTML:
             else html(_("The level it had reached was taken back."))
         )
     return join_html("\n", lines)
+
+
+def kinds_notice(notice: KindsNotice) -> HTML:
+    """The shop stopped running what the customer holds: what became of it, then their card."""
+    shop = notice.merchant_name
+    match notice.what:
+        case "converted":
+            line = html(
+                _(
+                    "🔄 <b>{shop}</b> now gives points on what you spend: your {stamps} became {points}. See /rewards."
+                ),
+                shop=shop,
+                stamps=stamps_text(notice.held),
+                points=points_text(notice.held * notice.rate),
+            )
+        case "stamps_kept":
+            line = html(
+                _(
+                    "🔄 <b>{shop}</b> now gives points on what you spend. Your {stamps} stay on your card: each purchase still adds a stamp until it is full."
+                ),
+                shop=shop,
+                stamps=stamps_text(notice.held),
+            )
+        case _:
+            line = html(
+                _(
+                    "🔄 <b>{shop}</b> now runs a stamp card. Your {points} stay usable in /rewards until they lapse."
+                ),
+                shop=shop,
+                points=points_text(notice.held),
+            )
+    return join_html("\n", [line, HTML(""), card_caption(notice.card, notice.language)])

@@ -26,6 +26,8 @@ from kartu.presenters.callbacks import (
     BroadcastSegment,
     BroadcastStep,
     KindsChoice,
+    KindsConfirm,
+    KindsStep,
     ProgramField,
     ProgramKinds,
     TeamAction,
@@ -44,9 +46,11 @@ from kartu.presenters.format import (
     number_text,
     percent_text,
     plain,
+    stamps_text,
 )
+from kartu.presenters.wheel import prize_name
 from kartu.services.feedback import FeedbackReport
-from kartu.services.merchants import JoinInfo, ProgramView, TeamView
+from kartu.services.merchants import JoinInfo, KindsPreview, ProgramView, TeamView
 from kartu.services.reports import StatsView
 
 SETTING_LABELS = {
@@ -255,6 +259,119 @@ def kinds_question(program: ProgramView) -> tuple[HTML, InlineKeyboardMarkup]:
             "and points. Cards keep what they hold when you switch."
         )
     ), builder.as_markup()
+
+
+def kinds_of_choice(choice: ProgramKinds) -> tuple[bool, bool]:
+    return choice in (ProgramKinds.STAMPS, ProgramKinds.BOTH), choice in (
+        ProgramKinds.POINTS,
+        ProgramKinds.BOTH,
+    )
+
+
+def choice_of(stamps: bool, points: bool) -> ProgramKinds:
+    if stamps and points:
+        return ProgramKinds.BOTH
+    return ProgramKinds.POINTS if points else ProgramKinds.STAMPS
+
+
+def kinds_preview(preview: KindsPreview, rate: int = 0) -> tuple[HTML, InlineKeyboardMarkup]:
+    """A switch of kinds before it is made: what customers hold of what stops and what becomes of
+    it, the wheel's prizes that come off, the unit bonuses are given in; then the owner's choice.
+    With ``rate``: what converting at that rate comes to, to confirm."""
+    switch, program = preview.switch, preview.program
+    choice = choice_of(switch.after.stamps, switch.after.points)
+    holdings = switch.holdings
+    lines = [
+        html(
+            _("Switch <b>{shop}</b> to <b>{kinds}</b>?"),
+            shop=program.merchant_name,
+            kinds=_(KIND_LABELS[choice]),
+        )
+    ]
+    if switch.asks_about_stamps and rate:
+        lines.append(
+            html(
+                ngettext(
+                    "{cards} customer holds {stamps}: they become {points} ({rate} each), and the customer is told.",
+                    "{cards} customers hold {stamps}: they become {points} ({rate} each), and each customer is told.",
+                    holdings.stamp_cards,
+                ),
+                cards=holdings.stamp_cards,
+                stamps=stamps_text(holdings.stamps),
+                points=plain(
+                    ngettext("{count} point", "{count} points", holdings.stamps * rate),
+                    count=holdings.stamps * rate,
+                ),
+                rate=plain(ngettext("{count} point", "{count} points", rate), count=rate),
+            )
+        )
+    elif switch.asks_about_stamps:
+        lines.append(
+            html(
+                ngettext(
+                    "{cards} customer holds {stamps}. What becomes of them?",
+                    "{cards} customers hold {stamps}. What becomes of them?",
+                    holdings.stamp_cards,
+                ),
+                cards=holdings.stamp_cards,
+                stamps=stamps_text(holdings.stamps),
+            )
+        )
+        lines.append(
+            html(
+                _(
+                    "• Keep: their cards keep collecting a stamp per purchase until they are full (the reward) or lapse.\n"
+                    "• Convert: each stamp becomes points now."
+                )
+            )
+        )
+    if switch.stops_points and holdings.points:
+        lines.append(
+            html(
+                ngettext(
+                    "{cards} customer holds {points}: they stay usable in /rewards until they lapse.",
+                    "{cards} customers hold {points}: they stay usable in /rewards until they lapse.",
+                    holdings.point_cards,
+                ),
+                cards=holdings.point_cards,
+                points=plain(
+                    ngettext("{count} point", "{count} points", holdings.points), count=holdings.points
+                ),
+            )
+        )
+    if switch.dropped_prizes:
+        lines.append(
+            html(
+                _("The wheel's prizes {prizes} come off the wheel."), prizes=", ".join(switch.dropped_prizes)
+            )
+        )
+    bonuses = [program.welcome_bonus, program.birthday_bonus, program.referral_bonus]
+    if switch.bonus_unit_changes and any(bonuses):
+        lines.append(
+            html(
+                _("Bonuses will be given in points: check them in /program → 🎁 Bonuses.")
+                if switch.after.points
+                else _("Bonuses will be given in stamps: check them in /program → 🎁 Bonuses.")
+            )
+        )
+    builder = InlineKeyboardBuilder()
+    if switch.asks_about_stamps and rate:
+        builder.button(
+            text=_("✅ Convert"),
+            callback_data=KindsConfirm(kinds=choice, step=KindsStep.CONVERT_CONFIRMED, rate=rate),
+        )
+    elif switch.asks_about_stamps:
+        builder.button(text=_("🎟 Keep"), callback_data=KindsConfirm(kinds=choice, step=KindsStep.KEEP))
+        builder.button(text=_("⭐ Convert"), callback_data=KindsConfirm(kinds=choice, step=KindsStep.CONVERT))
+    else:
+        builder.button(text=_("✅ Switch"), callback_data=KindsConfirm(kinds=choice, step=KindsStep.SWITCH))
+    builder.button(text=_("⬅️ Back"), callback_data=ProgramField(field=KINDS))
+    builder.adjust(2 if switch.asks_about_stamps and not rate else 1, 1)
+    return join_html("\n", lines), builder.as_markup()
+
+
+def rate_question() -> HTML:
+    return html(_("How many points does one stamp become? Send a whole number, like 10."))
 
 
 def program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, InlineKeyboardMarkup]:
@@ -591,7 +708,10 @@ def stats_text(stats: StatsView) -> HTML:
         )
     earned, spun, lapsed = stats.spins
     if earned:
-        won = ", ".join(plain("{prize} ×{count}", prize=prize, count=count) for prize, count in stats.won)
+        won = ", ".join(
+            plain("{prize} ×{count}", prize=prize_name(kind, amount, label), count=count)
+            for kind, amount, label, count in stats.won
+        )
         lines.append(
             html(
                 _("🎡 Spins: {earned} earned, {spun} spun, {lapsed} lapsed. Won: {won}"),

@@ -276,8 +276,14 @@ def explain(error: errors.LoyaltyError) -> str:
             return _(
                 "There is no reward of that name in /catalogue. Add it there first, or check the spelling."
             )
-        case errors.InvalidSetting() if error.field == "prize_points":
-            return _("This shop does not run points. Turn them on in /program, or give stamps.")
+        case errors.InvalidSetting() if error.field == "runs_points":
+            return _("This shop does not run points. Turn them on in /program first.")
+        case errors.InvalidSetting() if error.field == "runs_stamps":
+            return _("This shop does not run stamps. Turn them on in /program first.")
+        case errors.InvalidSetting(maximum=int() as high) if error.field == "convert_rate":
+            return plain(
+                _("Send how many points one stamp becomes: a whole number from 1 to {high}."), high=high
+            )
         case errors.InvalidSetting(maximum=int() as high) if error.field == "prizes":
             return plain(_("A wheel can have up to {high} prizes. Delete one first."), high=high)
         case errors.InvalidSetting() if error.field == "spin_rule":

@@ -9,10 +9,10 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.loyalty.points import PERMILLE
-from kartu.loyalty.tiers import Basis, multiplier_text
+from kartu.loyalty.tiers import Basis
 from kartu.presenters.callbacks import GroupInvite, TierAction, TierStep, VipLink
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
+from kartu.presenters.format import HTML, date_text, html, join_html, money_text, multiplier_text, plain
 from kartu.services.delivery import TierNotice
 from kartu.services.tiers import GroupAdded, LevelView, TiersView
 

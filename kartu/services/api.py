@@ -16,11 +16,12 @@ from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LoyaltyError, PromptClosed
+from kartu.loyalty.kinds import Kinds
 from kartu.loyalty.refunds import RefundRefused
 from kartu.loyalty.staff import Role
 from kartu.services.access import require_owner
 from kartu.services.after_purchase import after_purchase, nothing_after
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, kinds_of
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
 from kartu.services.refunds import UnknownPurchase, refund_purchase, tell_of_refund
@@ -260,10 +261,9 @@ class ApiService(ServiceBase):
             )
         if stamps is not None and not 0 < stamps <= STAMPS_MAX:
             raise ApiError(422, "invalid_stamps", f"Stamps must be from 1 to {STAMPS_MAX}.", "stamps")
-        if program.points_enabled and amount is None:
+        kinds = kinds_of(program)
+        if kinds.needs_amount and amount is None:
             raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
-        if not program.stamps_enabled and not program.points_enabled:
-            raise ApiError(422, "nothing_to_credit", "This shop runs neither stamps nor points.")
         source = f"api-{merchant.id}-{external_id}"
         if await uow.ledger.has(f"purchase:{source}") or await uow.ledger.has(f"points:{source}"):
             raise ApiError(
@@ -276,8 +276,8 @@ class ApiService(ServiceBase):
             uow.counter,
             now,
             Till(principal.merchant_id, merchant.timezone, principal.actor_id or 0),
-            program.stamps_enabled,
-            program.points_enabled,
+            kinds,
+            await uow.cards.stamps_of(merchant.id or 0, person.id or 0),
             person.id or 0,
             amount,
             stamps,
@@ -298,15 +298,15 @@ class ApiService(ServiceBase):
         statements: CounterStatements,
         now: datetime,
         till: Till,
-        runs_stamps: bool,
-        runs_points: bool,
+        kinds: Kinds,
+        held_stamps: int,
         person_id: int,
         amount: int | None,
         stamps: int | None,
         source: str,
     ) -> PurchaseResult:
-        purchases = (stamps or 1) if runs_stamps else 0
-        if runs_points and amount is not None:
+        purchases = (stamps or 1) if kinds.earns_stamps(held_stamps) else 0
+        if kinds.points and amount is not None:
             sale = Sale(
                 till.merchant_id, till.actor_id, person_id, amount, source, None, purchases, till=True
             )
@@ -358,8 +358,7 @@ class ApiService(ServiceBase):
                     or sale.credited
                     or (amount is not None and not 0 < amount <= sale.max_amount)
                     or (stamps is not None and not 0 < stamps <= STAMPS_MAX)
-                    or (sale.runs_points and amount is None)
-                    or not (sale.runs_stamps or sale.runs_points)
+                    or (sale.kinds.needs_amount and amount is None)
                 ):
                     raise _Slow()
                 statements = CounterStatements(tx)
@@ -367,8 +366,8 @@ class ApiService(ServiceBase):
                     statements,
                     now,
                     Till(principal.merchant_id, sale.timezone, principal.actor_id or 0),
-                    sale.runs_stamps,
-                    sale.runs_points,
+                    sale.kinds,
+                    sale.stamps,
                     sale.person_id,
                     amount,
                     stamps,

@@ -8,6 +8,7 @@ from datetime import datetime
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.expiry import stamps_expire_at
+from kartu.loyalty.kinds import Kinds
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules
@@ -47,6 +48,11 @@ def rules_of(program: Program) -> ProgramRules:
     return ProgramRules(**{item.name: getattr(program, item.name) for item in fields(ProgramRules)})
 
 
+def kinds_of(program: Program) -> Kinds:
+    """The units the shop runs (loyalty/kinds.py), from its program row."""
+    return Kinds(program.stamps_enabled, program.points_enabled, program.stamps_finish)
+
+
 def points_rules_of(program: Program) -> PointsRules:
     """The program row's points settings, as the domain names them."""
     return PointsRules(**{field: getattr(program, column) for column, field in POINTS_COLUMNS.items()})
@@ -82,6 +88,7 @@ async def card_view(
     """A customer's card as every screen shows it: stamps, reward, expiry, rewards waiting
     (counted here unless the caller knows the number)."""
     program = program or await uow.programs.for_merchant(merchant.id)
+    kinds = kinds_of(program)
     rewards = (
         open_rewards
         if open_rewards is not None
@@ -95,8 +102,8 @@ async def card_view(
         card.stamps,
         card.last_purchase_at,
         rewards,
-        points=card.points if program.points_enabled else None,
-        runs_stamps=program.stamps_enabled,
+        points=card.points if kinds.shows_points(card.points) else None,
+        runs_stamps=kinds.shows_stamps(card.stamps),
         tier=await uow.tiers.held(card.tier_id, merchant.id or 0),
     )
 

@@ -20,7 +20,7 @@ from kartu.loyalty.bonuses import (
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.errors import BirthdayLocked, NotMember, SelfReferral
 from kartu.services.access import require_member
-from kartu.services.base import ServiceBase, points_rules_of
+from kartu.services.base import ServiceBase, kinds_of, points_rules_of
 from kartu.services.points import earn_points
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program
 from kartu.storage.unit_of_work import UnitOfWork
@@ -48,7 +48,8 @@ class Invitation:
 
 
 def unit_of(program: Program) -> str:
-    return POINTS if program.points_enabled else STAMPS
+    """What the shop's bonuses are given in (its kinds say: loyalty/kinds.py)."""
+    return kinds_of(program).bonus_unit.value
 
 
 async def credit_bonus(

@@ -32,10 +32,11 @@ from kartu.loyalty.errors import (
     NothingToGive,
     PromptClosed,
 )
+from kartu.loyalty.kinds import Unit
 from kartu.loyalty.points import balance, take
 from kartu.loyalty.staff import PROMPT_TTL
 from kartu.services.access import Workplace, require_member, require_owner
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, kinds_of
 from kartu.storage.models import Cause, CauseOffer, CausePayout, LedgerEntry, Merchant
 from kartu.storage.repositories.causes import ACTIVE, CLOSED
 from kartu.storage.unit_of_work import UnitOfWork
@@ -173,7 +174,12 @@ class CauseService(ServiceBase):
                 case "match":
                     cause.give_rupiah, cause.per_rupiah = parse_match(text)
                 case "point_value" | "stamp_value" | "reward_value":
-                    setattr(cause, field, parse_value(text))
+                    value = parse_value(text)
+                    if value and field != "reward_value":  # a unit the shop does not run: refused
+                        kinds_of(place.program).check_unit(
+                            Unit.POINTS if field == "point_value" else Unit.STAMPS
+                        )
+                    setattr(cause, field, value)
                 case _:
                     raise InvalidSetting(field)
             await uow.causes.save(cause)

@@ -10,7 +10,7 @@ from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, ne
 from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimNeedsAmount, ClaimTooSoon, OwnPurchase
 from kartu.services.access import Workplace, require_member, require_staff
 from kartu.services.after_purchase import after_purchase
-from kartu.services.base import ServiceBase, card_view
+from kartu.services.base import ServiceBase, card_view, kinds_of
 from kartu.services.crediting import Purchase, PurchaseResult, credit
 from kartu.services.points import Sale, credit_sale
 from kartu.services.views import CardView, Recipient
@@ -55,7 +55,7 @@ class ClaimService(ServiceBase):
             await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
             if await uow.claims.open_for(merchant.id, person.id, now) is not None:
                 raise ClaimAlreadyOpen()
-            if amount is None and (await uow.programs.for_merchant(merchant.id)).points_enabled:
+            if amount is None and kinds_of(await uow.programs.for_merchant(merchant.id)).needs_amount:
                 raise ClaimNeedsAmount()
             allowed = next_claim_allowed(
                 await uow.claims.rejections_since(merchant.id, person.id, now - REJECTION_MEMORY)
@@ -131,8 +131,10 @@ class ClaimService(ServiceBase):
         source = f"claim-{claim.id}"
         program = place.program
         amount = int(claim.amount.replace(".", "")) if claim.amount else None
-        if program.points_enabled and amount:
-            purchases = 1 if program.stamps_enabled else 0
+        kinds = kinds_of(program)
+        if kinds.points and amount:
+            held = await uow.cards.stamps_of(place.merchant.id or 0, claim.person_id)
+            purchases = 1 if kinds.earns_stamps(held) else 0
             sale = Sale(place.merchant.id, place.person.id, claim.person_id, amount, source, None, purchases)
             result = await credit_sale(uow.counter, now, self.settings, sale, place.merchant.timezone)
         else:

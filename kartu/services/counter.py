@@ -29,7 +29,7 @@ from kartu.loyalty.staff import PROMPT_TTL, Role
 from kartu.loyalty.throttle import CodeMisses, may_try_code, record_miss
 from kartu.services.access import Workplace, place_of, require_staff
 from kartu.services.after_purchase import after_purchase, nothing_after
-from kartu.services.base import ServiceBase, points_rules_of
+from kartu.services.base import ServiceBase, kinds_of, points_rules_of
 from kartu.services.crediting import Purchase, PurchaseResult, credit, within_cap
 from kartu.services.points import Sale, credit_sale
 from kartu.services.tiers import Moved
@@ -186,9 +186,10 @@ class CounterService(ServiceBase):
                 raise OwnPurchase()
             if holder is not None and holder.card_id is not None:
                 await self._record_hit(uow, place)
-                if place.program.points_enabled:
+                kinds = kinds_of(place.program)
+                if kinds.needs_amount:
                     raise AmountNeeded(canonical, holder.first_name)
-                if not place.program.stamps_enabled:
+                if not kinds.earns_stamps(holder.stamps):
                     raise PointsOff(stamps=True)
                 view = self._purchase_view(  # refuses over the day's cap before anything is written
                     new_prompt_token(), place.merchant.name, place.merchant.timezone, holder, purchases
@@ -257,7 +258,7 @@ class CounterService(ServiceBase):
             if rules is None or amount is None:
                 return None
             points = points_for(amount, rules, holder.tier_multiplier)
-            stamps = holder.rules.stamps_per_purchase if holder.runs_stamps else 0
+            stamps = holder.rules.stamps_per_purchase if holder.kinds.earns_stamps(holder.stamps) else 0
             if not points and not stamps:
                 return None
             token = new_prompt_token()
@@ -443,7 +444,9 @@ class CounterService(ServiceBase):
             if holder is not None and holder.card_id is not None and holder.rules is not None:
                 await self._record_hit(uow, place)
                 points = points_for(amount, rules, holder.tier_multiplier)
-                stamps = holder.rules.stamps_per_purchase if program.stamps_enabled else 0
+                stamps = (
+                    holder.rules.stamps_per_purchase if kinds_of(program).earns_stamps(holder.stamps) else 0
+                )
                 if not points and not stamps:
                     raise BelowMinimumSpend(max(rules.minimum_spend, rules.rupiah_per_point))
                 if stamps:

@@ -275,7 +275,7 @@ async def ask_for_feedback_later(
     """Queue a survey, in the purchase's transaction, when this customer is due one."""
     if card.promotions_opt_out or not card.reachable:
         return
-    if not survey_is_due(card.last_survey_at, now, card.rules.survey_every_days):
+    if not survey_is_due(card.last_survey_at, now, card.rules.survey_every_days, card.last_rated_at):
         return
     survey_id = await statements.add_survey(
         purchase.merchant_id, purchase.customer_id, purchase.prompt_id, now

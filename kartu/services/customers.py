@@ -274,7 +274,11 @@ class CustomerService(ServiceBase):
         else:
             chosen = sender.language if sender is not None else None
             language = resolve_language(chosen, profile.language_code, self.settings.default_language)
-        menu = MenuView.of(sender.role, sender.has_card) if sender is not None else MenuView.of(None, False)
+        menu = (
+            MenuView.of(sender.role, sender.has_card, kinds=sender.kinds)
+            if sender is not None
+            else MenuView.of(None, False)
+        )
         return Arrival(arrived.first_time, language, arrived.state, arrived.state_updated_at, menu)
 
     async def _arrive_by_orm(

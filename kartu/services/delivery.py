@@ -133,6 +133,19 @@ class RefundToldNotice:
 
 
 @dataclass(frozen=True)
+class KindsNotice:
+    """To a customer: the shop stopped running what they hold (``what``: stamps_kept, converted,
+    points_kept), how much they held, and the card as it is now."""
+
+    language: str
+    merchant_name: str
+    what: str
+    held: int
+    rate: int
+    card: CardView
+
+
+@dataclass(frozen=True)
 class WebhookAlertNotice:
     """To an owner: deliveries to an endpoint were given up (``failed``), or it was ``paused``."""
 
@@ -310,6 +323,7 @@ Notice = (
     | PointsAdjustedNotice
     | RefundNotice
     | RefundToldNotice
+    | KindsNotice
     | WebhookAlertNotice
     | PointsReminderNotice
     | BonusNotice
@@ -452,6 +466,19 @@ class DeliveryService(ServiceBase):
                         params.get("delta", 0),
                         params.get("note", ""),
                         params.get("balance", 0),
+                    )
+                case Kind.KINDS_CHANGED:
+                    card = await uow.cards.by_id(message.subject_id)
+                    if card is None:
+                        return None
+                    params = json.loads(message.params or "{}")
+                    return KindsNotice(
+                        language,
+                        merchant.name,
+                        str(params.get("what", "")),
+                        int(params.get("held", 0)),
+                        int(params.get("rate", 0)),
+                        await card_view(uow, self.clock.now(), person, merchant, card),
                     )
                 case Kind.REFUND_TOLD:
                     owner = await uow.staff.active(merchant.id, person.id)

@@ -9,15 +9,15 @@ from kartu.loyalty.bonuses import BONUS_LIMITS, change_bonus_setting
 from kartu.loyalty.codes import new_personal_code
 from kartu.loyalty.errors import (
     DuplicateMerchantName,
-    InvalidSetting,
     NotAdmin,
     NotOwner,
     ProgramChangeAffectsCards,
     PromptClosed,
     UnknownMerchant,
 )
+from kartu.loyalty.kinds import Kinds, Leftover, Switch, after_switch, parse_rate, plan_switch
 from kartu.loyalty.links import new_invite_token, slugify
-from kartu.loyalty.points import POINTS_COLUMNS, change_points_setting
+from kartu.loyalty.points import POINTS_COLUMNS, batch_expiry, change_points_setting
 from kartu.loyalty.program import (
     MERCHANT_SETTINGS,
     ProgramRules,
@@ -28,10 +28,18 @@ from kartu.loyalty.program import (
 )
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.access import Workplace, acting_member, keep_an_owner, require_owner, require_staff
-from kartu.services.base import ServiceBase, points_rules_of, rules_of
+from kartu.services.base import ServiceBase, kinds_of, points_rules_of, rules_of
 from kartu.services.views import MenuView, Recipient
 from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class KindsPreview:
+    """A switch of kinds as the owner sees it before it is made, and the program as it is."""
+
+    switch: Switch
+    program: ProgramView
 
 
 @dataclass(frozen=True)
@@ -407,7 +415,15 @@ class MerchantService(ServiceBase):
                 return MenuView.of(None, has_card=False)
             member = acting_member(person, await uow.staff.workplaces(person.id))
             role = member.role if member is not None else None
-            return MenuView.of(role, person.current_merchant_id is not None, as_customer)
+            shop = (
+                person.current_merchant_id
+                if role is None or as_customer
+                else member.merchant_id
+                if member
+                else None
+            )
+            kinds = kinds_of(await uow.programs.for_merchant(shop)) if shop is not None else Kinds()
+            return MenuView.of(role, person.current_merchant_id is not None, as_customer, kinds)
 
     async def workplaces(self, telegram_id: int) -> list[WorkplaceEntry]:
         """The shops a person works at, marking the one they act for (/shop)."""
@@ -445,16 +461,71 @@ class MerchantService(ServiceBase):
             program = await uow.programs.for_merchant(place.merchant.id)
             return _program_view(place.merchant, program)
 
-    async def choose_kinds(self, owner_telegram_id: int, stamps: bool, points: bool) -> ProgramView:
-        """What the shop runs: stamps, points, or both side by side (at least one). Cards keep
-        what they hold either way: switching back finds stamps and points where they were."""
-        if not (stamps or points):
-            raise InvalidSetting("kinds")
-        async with self.db.write() as uow:
+    async def _switch(self, uow: UnitOfWork, place: Workplace, stamps: bool, points: bool) -> Switch:
+        program = await uow.programs.for_merchant(place.merchant.id)
+        prizes = [
+            prize
+            for prize in await uow.wheel.prizes(place.merchant.id or 0)
+            if prize.kind in ("stamps", "points")
+        ]
+        return plan_switch(
+            kinds_of(program),
+            stamps,
+            points,
+            await uow.switches.holdings(place.merchant.id or 0),
+            tuple(prize.label for prize in prizes if prize.kind == "stamps"),
+            tuple(prize.label for prize in prizes if prize.kind == "points"),
+        )
+
+    async def preview_kinds(self, owner_telegram_id: int, stamps: bool, points: bool) -> KindsPreview:
+        """What a switch of kinds would do, before it is made: what customers hold of a unit that
+        stops, the wheel's prizes that come off, the unit bonuses are given in."""
+        async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
-            program.stamps_enabled, program.points_enabled = stamps, points
-            program.updated_at = self.clock.now()
+            switch = await self._switch(uow, place, stamps, points)
+            return KindsPreview(switch, _program_view(place.merchant, program))
+
+    async def choose_kinds(
+        self,
+        owner_telegram_id: int,
+        stamps: bool,
+        points: bool,
+        leftover: Leftover = Leftover.KEEP,
+        rate_text: str | None = None,
+    ) -> ProgramView:
+        """What the shop runs: stamps, points, or both side by side (at least one). When it stops
+        running stamps that customers hold, ``leftover`` says what becomes of them: they keep
+        collecting until their card fills or lapses, or each becomes ``rate_text`` points now.
+        Points customers hold stay usable in /rewards until they lapse. Wheel prizes in a unit
+        that stops come off the wheel. Customers holding what stops are told."""
+        now = self.clock.now()
+        rate = parse_rate(rate_text) if leftover is Leftover.CONVERT else 0
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            merchant_id = place.merchant.id or 0
+            await uow.cards.lock_holding_stamps(merchant_id)  # a purchase racing the switch waits for it
+            switch = await self._switch(uow, place, stamps, points)
+            program = await uow.programs.for_merchant(merchant_id)
+            after = after_switch(switch, leftover)
+            tag = now.isoformat()
+            if switch.asks_about_stamps and leftover is Leftover.CONVERT:
+                expires_at = batch_expiry(now, points_rules_of(program))
+                await uow.switches.tell_holders(
+                    merchant_id, "stamps", tag, {"what": "converted", "rate": rate}, now
+                )
+                await uow.switches.convert_stamps(merchant_id, rate, place.person.id, tag, now, expires_at)
+            elif switch.asks_about_stamps:
+                await uow.switches.tell_holders(merchant_id, "stamps", tag, {"what": "stamps_kept"}, now)
+            if switch.stops_points and switch.holdings.points:
+                await uow.switches.tell_holders(merchant_id, "points", tag, {"what": "points_kept"}, now)
+            for prize in await uow.wheel.prizes(merchant_id, lock=True):
+                if prize.kind in ("stamps", "points") and not after.runs(prize.kind):
+                    prize.deleted_at = now  # a prize in a unit the shop no longer runs comes off
+                    await uow.wheel.save_prize(prize)
+            program.stamps_enabled, program.points_enabled = after.stamps, after.points
+            program.stamps_finish = after.stamps_finish
+            program.updated_at = now
             await uow.programs.save(program)
             return _program_view(place.merchant, program)
 

@@ -42,6 +42,7 @@ from kartu.loyalty.webhooks import customer, purchase_data
 from kartu.services.access import require_member, require_owner
 from kartu.services.base import (
     ServiceBase,
+    kinds_of,
     make_card_view,
     points_rules_of,
     rules_of,
@@ -177,7 +178,7 @@ async def credit_sale(
         gift=gift,
         till=sale.till,
     )
-    if card.runs_stamps and sale.purchases:
+    if sale.purchases and card.kinds.earns_stamps(card.stamps):
         return await credit(statements, now, settings, purchase)
     key = f"card:{sale.source}"
     taken = await statements.enqueue(
@@ -222,7 +223,7 @@ async def credit_sale(
         now,
         card.open_rewards,
         points=held,
-        runs_stamps=False,
+        runs_stamps=card.kinds.shows_stamps(card.stamps),
         tier=card.tier,
     )
     language = resolve_language(card.language, card.telegram_language, settings.default_language)
@@ -276,6 +277,7 @@ async def give_item(
     reason: str,
     key: str,
     origin: str | None = None,
+    not_before: datetime | None = None,
 ) -> str:
     """A catalogue reward given (a spin's prize, a membership's period): the reward with its code,
     its ledger row under ``key`` (naming the purchase that set it off, if one did), and its news
@@ -318,7 +320,7 @@ async def give_item(
         merchant_id=merchant_id,
         subject_id=reward.id,
         now=now,
-        not_before=now,
+        not_before=not_before or now,
     )
     return news
 
@@ -388,7 +390,7 @@ class PointsService(ServiceBase):
         async with self.db.read() as uow:
             person, merchant, card = await require_member(uow, telegram_id)
             program = await uow.programs.for_merchant(merchant.id or 0)
-            if not program.points_enabled:
+            if not kinds_of(program).shows_points(card.points):  # points kept after a switch: still usable
                 raise PointsOff()
             batches = await uow.points.live(merchant.id or 0, person.id or 0, now)
             held = balance(batches, now)
@@ -411,9 +413,9 @@ class PointsService(ServiceBase):
         """The customer picked a reward: a prompt of their own behind the Confirm button."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            person, merchant, _ = await require_member(uow, telegram_id)
+            person, merchant, card = await require_member(uow, telegram_id)
             program = await uow.programs.for_merchant(merchant.id or 0)
-            if not program.points_enabled:
+            if not kinds_of(program).shows_points(card.points):
                 raise PointsOff()
             item = await uow.catalogue.get(item_id, merchant.id or 0)
             if item is None or item.hidden:
@@ -468,11 +470,11 @@ class PointsService(ServiceBase):
                 raise PromptClosed("expired")
             merchant = await uow.merchants.get(prompt.merchant_id)
             program = await uow.programs.for_merchant(prompt.merchant_id)
-            if merchant is None or not program.points_enabled:
-                raise PointsOff()
             card = await uow.cards.get(prompt.merchant_id, person.id or 0, lock=True)
             if card is None:
                 raise NotMember()
+            if merchant is None or not kinds_of(program).shows_points(card.points):
+                raise PointsOff()
             item = await uow.catalogue.get(prompt.catalogue_item_id or 0, prompt.merchant_id)
             if item is None or item.hidden:
                 raise RewardUnavailable()

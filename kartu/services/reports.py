@@ -49,7 +49,7 @@ class StatsView:
     referrals: tuple[int, int] = (0, 0)  # friends who joined through an /invite link; of them, paid
     causes: tuple[CauseRow, ...] = ()
     spins: tuple[int, int, int] = (0, 0, 0)  # earned, spun, lapsed
-    won: tuple[tuple[str, int], ...] = ()  # what the wheel gave: the prize as won, how many times
+    won: tuple[tuple[str, int, str, int], ...] = ()  # what the wheel gave: kind, amount, label, times
     paid_members: tuple[int, int] = (0, 0)  # paid members now, Stars paid this month
     vouchers: tuple[int, int] = (
         0,
@@ -159,7 +159,7 @@ class ReportService(ServiceBase):
             referrals = await uow.referrals.counts(merchant.id)
             causes = await _causes(uow, merchant.id)
             spins = await uow.wheel.counts(merchant.id or 0)
-            won = tuple(sorted((await uow.wheel.won(merchant.id or 0)).items()))
+            won = tuple(await uow.wheel.won(merchant.id or 0))
             paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
             vouchers = await _vouchers(uow, merchant.id or 0, month_start(now, merchant.timezone), now)
         weeks = tuple(

@@ -89,10 +89,10 @@ class UpkeepService(ServiceBase):
                 queued += await uow.sweeps.queue_reminders(
                     Kind.REWARD_REMINDER, merchant.id, days, near, far, not_before, now
                 )
-                if program.points_enabled:
-                    queued += await uow.sweeps.queue_points_reminders(
-                        merchant.id, days, near, far, not_before, now
-                    )
+                # Points kept after a shop stopped running them lapse with a reminder too.
+                queued += await uow.sweeps.queue_points_reminders(
+                    merchant.id, days, near, far, not_before, now
+                )
         batches = await self._expire_points(merchant.id or 0)
         bonuses = BonusService(self.db, self.clock, self.settings)
         given = await bonuses.birthdays(merchant, program) + await bonuses.referrals(merchant, program)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from kartu.loyalty.kinds import Kinds
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -71,10 +73,14 @@ class MenuView:
     audience: Audience
     has_card: bool  # collects stamps somewhere: staff and owners can switch to the customer menu
     works_somewhere: bool  # staff or owner somewhere: a customer-menu view can switch back
+    kinds: Kinds = Kinds()  # what the shop runs (the customer's current one, or the one staff act for)
 
     @classmethod
-    def of(cls, role: str | None, has_card: bool, as_customer: bool = False) -> MenuView:
+    def of(
+        cls, role: str | None, has_card: bool, as_customer: bool = False, kinds: Kinds = Kinds()
+    ) -> MenuView:
         """The menu of someone acting in ``role`` (``None``: works nowhere)."""
         if role is None or as_customer:
-            return cls(Audience.CUSTOMER, has_card, works_somewhere=role is not None)
-        return cls(Audience.OWNER if role == "owner" else Audience.STAFF, has_card, works_somewhere=True)
+            return cls(Audience.CUSTOMER, has_card, works_somewhere=role is not None, kinds=kinds)
+        audience = Audience.OWNER if role == "owner" else Audience.STAFF
+        return cls(audience, has_card, works_somewhere=True, kinds=kinds)

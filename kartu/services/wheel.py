@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from kartu.loyalty.bonuses import bonus_stamps, month_start
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import InvalidSetting, PromptClosed
+from kartu.loyalty.kinds import Unit
 from kartu.loyalty.numbers import parse_whole_number
 from kartu.loyalty.program import local_day_start
 from kartu.loyalty.tiers import Basis
@@ -29,7 +30,7 @@ from kartu.loyalty.wheel import (
     parse_prize,
 )
 from kartu.services.access import require_member, require_owner
-from kartu.services.base import ServiceBase, points_rules_of
+from kartu.services.base import ServiceBase, kinds_of, points_rules_of
 from kartu.services.points import earn_points, give_item
 from kartu.storage.courier import Parcel
 from kartu.storage.models import LedgerEntry, Merchant, Program, Spin, WheelPrize
@@ -37,6 +38,7 @@ from kartu.storage.unit_of_work import UnitOfWork
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _RULE_TTL = 30.0  # seconds a shop's "earns spins?" answer is kept (asked after every purchase)
+AFTER_THE_WHEEL = timedelta(seconds=30)  # the scheduler's fallback for a spin's result
 _rule_cache: dict[int, tuple[float, bool]] = {}
 
 
@@ -169,6 +171,13 @@ async def earn_spin(
     )
 
 
+def unit_of_prize(kind: PrizeKind) -> Unit | None:
+    """The unit a prize pays in: stamps, points (a catalogue reward is bought with points)."""
+    return {PrizeKind.STAMPS: Unit.STAMPS, PrizeKind.POINTS: Unit.POINTS, PrizeKind.ITEM: Unit.POINTS}.get(
+        kind
+    )
+
+
 def spin_source(purchase: str) -> str:
     """A spin is named by the purchase that earned it (one spin per purchase)."""
     return f"spin:{purchase}"
@@ -214,8 +223,9 @@ class WheelService(ServiceBase):
                 raise InvalidSetting("prizes", 1, MAX_PRIZES)
             check_odds([prize.odds for prize in prizes], line.odds)
             item_id, label = None, line.item_name or ""
-            if line.kind is PrizeKind.POINTS and not place.program.points_enabled:
-                raise InvalidSetting("prize_points")
+            unit = unit_of_prize(line.kind)
+            if unit is not None:
+                kinds_of(place.program).check_unit(unit)  # "2 stamps" in a points shop: refused
             if line.kind is PrizeKind.ITEM:
                 item = await uow.catalogue.by_name(place.merchant.id or 0, line.item_name or "")
                 if item is None:
@@ -301,8 +311,12 @@ class WheelService(ServiceBase):
                 merchant.id or 0, local_day_start(now, merchant.timezone), month_start(now, merchant.timezone)
             )
             available = {prize_id: Spent(*counts) for prize_id, counts in spent.items()}
-            for prize in prizes:  # a catalogue reward out of stock has no budget left either
-                if prize.kind is PrizeKind.ITEM and not await uow.catalogue.in_stock(prize.item_id or 0):
+            kinds = kinds_of(program)
+            for prize in prizes:  # out of stock, or in a unit the shop no longer runs: no budget left
+                unit = unit_of_prize(prize.kind)
+                if (
+                    prize.kind is PrizeKind.ITEM and not await uow.catalogue.in_stock(prize.item_id or 0)
+                ) or (unit is not None and not kinds.runs(unit)):
                     available[prize.id] = Spent(today=10**9, month=10**9)
             won = draw(prizes, available)
             if not await uow.wheel.mark_spun(
@@ -323,7 +337,12 @@ class WheelService(ServiceBase):
                 )
             )
             news = [f"spin-result:{spin.id}"]
-            reward_news = await self._credit(uow, now, merchant, program, person.id or 0, spin, won)
+            # The result is told after the wheel has turned (the handler sends it then); the
+            # scheduler sends it only if the handler could not, a little later.
+            after_the_wheel = now + AFTER_THE_WHEEL
+            reward_news = await self._credit(
+                uow, now, merchant, program, person.id or 0, spin, won, not_before=after_the_wheel
+            )
             await uow.outbox.enqueue(
                 key=news[0],
                 kind=Kind.SPIN_RESULT,
@@ -333,7 +352,7 @@ class WheelService(ServiceBase):
                 merchant_id=merchant.id,
                 subject_id=spin.id,
                 now=now,
-                not_before=now,
+                not_before=after_the_wheel,
             )
             if reward_news:
                 news.append(reward_news)
@@ -350,6 +369,8 @@ class WheelService(ServiceBase):
         person_id: int,
         spin: Spin,
         won: Prize | None,
+        *,
+        not_before: datetime,
     ) -> str | None:
         """Give the prize (once per spin), naming the purchase that earned the spin. A catalogue
         reward: its code, as news of its own (the key)."""
@@ -398,6 +419,7 @@ class WheelService(ServiceBase):
                     reason="spin",
                     key=f"reward:{key}",
                     origin=origin,
+                    not_before=not_before,
                 )
         return None
 

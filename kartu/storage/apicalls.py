@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kartu.loyalty.kinds import Kinds
 from kartu.storage.driver import DriverTransaction, Sql
 
 _CLAIM = Sql(
@@ -21,7 +22,8 @@ _ANSWER = Sql(
 # The customer by code or Telegram id, only with a card of this shop (another shop's customer is
 # nobody here), the shop's program, and whether this sale was credited before.
 _SALE = Sql(
-    "SELECT s.timezone, g.stamps_enabled, g.points_enabled, g.max_amount, p.id AS person_id, "
+    "SELECT s.timezone, g.stamps_enabled, g.points_enabled, g.stamps_finish, g.max_amount, k.stamps, "
+    "p.id AS person_id, "
     "p.personal_code, p.first_name, (SELECT count(*) FROM ledger_entry l "
     "WHERE l.idempotency_key IN (:purchase_key, :points_key)) AS credited "
     "FROM merchant s JOIN program g ON g.merchant_id = s.id "
@@ -42,8 +44,8 @@ _TO_SCHEDULER = Sql(
 @dataclass(frozen=True)
 class SaleContext:
     timezone: str
-    runs_stamps: bool
-    runs_points: bool
+    kinds: Kinds
+    stamps: int  # the card's, now
     max_amount: int
     person_id: int
     code: str
@@ -77,8 +79,8 @@ async def sale_context(
         return None
     return SaleContext(
         row["timezone"],
-        bool(row["stamps_enabled"]),
-        bool(row["points_enabled"]),
+        Kinds(bool(row["stamps_enabled"]), bool(row["points_enabled"]), bool(row["stamps_finish"])),
+        int(row["stamps"]),
         int(row["max_amount"]),
         int(row["person_id"]),
         row["personal_code"],

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kartu.loyalty.kinds import Kinds
 from kartu.storage.driver import DriverTransaction, Sql
 
 _RECORD = (
@@ -15,7 +16,7 @@ _RECORD = (
 )
 _WHO = (
     "SELECT p.id AS person_id, p.first_name, p.username, p.telegram_language, p.language, p.unreachable_at, "
-    "p.current_merchant_id, "
+    "p.current_merchant_id, g.stamps_enabled, g.points_enabled, g.stamps_finish, "
     # The role at the shop they act for: their /shop choice, else the first shop they joined
     # (loyalty.staff.acting_place).
     # (SQLite takes no outer column in a subquery's ORDER BY: the person is joined again inside.)
@@ -23,7 +24,8 @@ _WHO = (
     "AND m.revoked_at IS NULL ORDER BY CASE WHEN m.merchant_id = q.acting_merchant_id THEN 0 ELSE 1 END, "
     "m.added_at, m.id LIMIT 1) AS role, "
     "c.state, c.updated_at AS state_updated_at FROM (SELECT 1 AS one) AS here "
-    "LEFT JOIN person p ON p.telegram_id = :telegram_id LEFT JOIN conversation_state c ON c.key = :state_key"
+    "LEFT JOIN person p ON p.telegram_id = :telegram_id LEFT JOIN conversation_state c ON c.key = :state_key "
+    "LEFT JOIN program g ON g.merchant_id = p.current_merchant_id"
 )
 _RECORD_ONE = Sql(_RECORD)
 _WHO_ONE = Sql(_WHO)
@@ -43,6 +45,7 @@ class Sender:
     reachable: bool
     has_card: bool  # collects stamps somewhere
     role: str | None  # at the shop they act for; ``None``: works nowhere
+    kinds: Kinds = Kinds()  # what their current shop runs
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,9 @@ async def arrive(
             row["unreachable_at"] is None,
             row["current_merchant_id"] is not None,
             row["role"],
+            Kinds(bool(row["stamps_enabled"]), bool(row["points_enabled"]), bool(row["stamps_finish"]))
+            if row["stamps_enabled"] is not None
+            else Kinds(),
         )
         if row["person_id"] is not None
         else None

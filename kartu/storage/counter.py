@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from kartu.loyalty.delivery import Category, Kind
+from kartu.loyalty.kinds import Kinds
 from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules, local_day_start
 from kartu.loyalty.staff import acting_place
@@ -58,7 +59,7 @@ _MEMBER_MULTIPLIER = (
 )
 _HOLDER_COLUMNS = (
     "c.telegram_id, c.first_name, c.username, c.language, c.telegram_language, "
-    "k.id AS card_id, k.stamps, k.points, k.last_purchase_at, g.stamps_enabled, g.points_enabled, "
+    "k.id AS card_id, k.stamps, k.points, k.last_purchase_at, g.stamps_enabled, g.points_enabled, g.stamps_finish, "
     f"{_POINTS_RULE_COLUMNS}, "
     "(SELECT t.multiplier_permille FROM tier t WHERE t.id = k.tier_id AND t.deleted_at IS NULL) AS tier_multiplier, "
     f"{_MEMBER_MULTIPLIER} AS member_multiplier"
@@ -111,9 +112,11 @@ _HOLDER = Sql(
     "k.id AS card_id, k.stamps, k.promotions_opt_out, s.name AS merchant_name, s.quiet_hours, "
     f"{_STAMPED_TODAY} AS stamped_today, {_REWARDS_HELD} AS open_rewards, "
     "(SELECT max(v.created_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
-    f"AS last_survey_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS}, "
+    "AS last_survey_at, "
+    "(SELECT max(v.rated_at) FROM survey v WHERE v.merchant_id = :merchant_id AND v.person_id = c.id) "
+    f"AS last_rated_at, t.name AS tier_name, t.multiplier_permille AS tier_multiplier, {_RULE_COLUMNS}, "
     f"{_MEMBER_MULTIPLIER} AS member_multiplier, "
-    f"k.points, g.stamps_enabled, g.points_enabled, {_POINTS_RULE_COLUMNS}, "
+    f"k.points, g.stamps_enabled, g.points_enabled, g.stamps_finish, {_POINTS_RULE_COLUMNS}, "
     "cz.id AS cause_id, cz.name AS cause_name, cz.give_rupiah AS cause_give, cz.per_rupiah AS cause_per, "
     "EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.merchant_id = :merchant_id AND w.status <> 'deleted') "
     "AS has_webhooks "
@@ -232,6 +235,11 @@ class CodeHolder:
     runs_points: bool = False
     points_rules: PointsRules | None = None  # in a shop running points
     tier_multiplier: int = 1000  # the better of the level's and a paid membership's points multiplier
+    stamps_finish: bool = False
+
+    @property
+    def kinds(self) -> Kinds:
+        return Kinds(self.runs_stamps, self.runs_points, self.stamps_finish)
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,12 @@ class LockedCard:
     cause: tuple[int, str, int, int] | None = None  # the running cause: id, name, gives Rp Y per Rp X
     member_multiplier: int = 1000  # a paid member's points multiplier
     webhooks: bool = False  # the shop has webhook endpoints: its events are written (storage/webhooks.py)
+    stamps_finish: bool = False
+    last_rated_at: datetime | None = None  # no survey within a week of a rating
+
+    @property
+    def kinds(self) -> Kinds:
+        return Kinds(self.runs_stamps, self.runs_points, self.stamps_finish)
 
 
 def _rules(row: Any) -> ProgramRules:
@@ -353,6 +367,7 @@ class CounterStatements:
             if row["points_enabled"]
             else None,
             max(int(row["tier_multiplier"] or 1000), int(row["member_multiplier"] or 1000)),
+            bool(row["stamps_finish"]),
         )
 
     async def add_prompt(
@@ -437,6 +452,8 @@ class CounterStatements:
             else None,
             int(row["member_multiplier"] or 1000),
             bool(row["has_webhooks"]),
+            bool(row["stamps_finish"]),
+            self.tx.when(row["last_rated_at"]),
         )
 
     async def record_purchase(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from kartu.storage.types import UTCDateTime
@@ -41,6 +41,10 @@ class Program(SQLModel, table=True):
     # What the shop runs: the stamp card, points on what customers spend, or both side by side.
     stamps_enabled: bool = True
     points_enabled: bool = False
+    # The shop stopped running stamps and let cards holding some finish them (loyalty/kinds.py).
+    stamps_finish: bool = Field(
+        default=False, sa_column=Column(Boolean(), nullable=False, server_default=false())
+    )
     rupiah_per_point: int = 10_000
     points_minimum_spend: int = 0
     points_expiry_months: int = 12

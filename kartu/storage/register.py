@@ -329,7 +329,7 @@ REGISTER: dict[str, Table] = {
         "programs",
         _b("id", "merchant_id", "stamps_required", "reward_name", "stamps_per_purchase", "daily_stamp_cap")
         | _b("stamp_expiry_days", "reward_valid_days", "reminder_days", "survey_delay_minutes")
-        | _b("survey_every_days", "stamps_enabled", "points_enabled", "rupiah_per_point")
+        | _b("survey_every_days", "stamps_enabled", "points_enabled", "stamps_finish", "rupiah_per_point")
         | _b("points_minimum_spend", "points_expiry_months", "max_amount", "return_hours", "welcome_bonus")
         | _b("birthday_bonus", "referral_bonus", "referral_monthly_cap", "referral_hold_days", "tier_basis")
         | _b("tier_window_months", "tier_grace_days", "spin_rule", "spin_every", "spin_min_amount")

@@ -27,6 +27,7 @@ from kartu.storage.repositories.rewards import RewardRepository
 from kartu.storage.repositories.staff import InviteRepository, StaffRepository
 from kartu.storage.repositories.surveys import SurveyRepository
 from kartu.storage.repositories.sweeps import SweepRepository
+from kartu.storage.repositories.switches import SwitchRepository
 from kartu.storage.repositories.tiers import TierRepository
 from kartu.storage.repositories.updates import UpdateRepository
 from kartu.storage.repositories.webhooks import WebhookRepository
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.conversations = ConversationRepository(session)
         self.outbox = OutboxRepository(session)
         self.sweeps = SweepRepository(session)
+        self.switches = SwitchRepository(session)
         self.surveys = SurveyRepository(session)
         self.claims = ClaimRepository(session)
         self.reports = ReportRepository(session)

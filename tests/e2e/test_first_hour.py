@@ -152,7 +152,7 @@ async def test_each_role_gets_its_own_keyboard_help_and_command_menu(
         "🔑 My code",
         "🎁 Rewards",
         "❓ Help",
-        "🧾 I bought something",
+        "🧾 Ask for my stamp",
     ]
     assert "claim" in customer.commands() and "stamp" not in customer.commands()
 

@@ -238,3 +238,33 @@ async def test_a_429_pauses_everyone_for_retry_after(world: World) -> None:
     world.clock.advance(seconds=7)
     assert (await world.deliver()).sent == 1
     assert [len([m for m in c.inbox if m.body.startswith("⏳")]) for c in customers] == [1, 1, 1]
+
+
+async def test_no_survey_within_a_week_of_a_rating_whatever_the_shops_setting(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
+    code = await _shop(
+        world, owner, barista, customer, survey_delay_minutes=60, survey_every_days=1, daily_stamp_cap=0
+    )
+    await _buy(world, barista, customer, code)
+    world.clock.advance(minutes=61)
+    await world.deliver()
+    survey = await customer.next_message()
+    world.clock.advance(hours=23)  # the rating comes late in the day
+    await customer.press(survey, "2 ⭐")
+    await customer.until(lambda: "Apa yang kurang" in survey.body)
+    await customer.ask("Antrenya lama sekali")
+    customer.mark_read()
+
+    world.clock.advance(hours=2)  # the next day, a day after the last survey was asked
+    await world.deliver()  # the team's alert about the low rating
+    barista.mark_read()
+    await _buy(world, barista, customer, code)
+    world.clock.advance(hours=1, minutes=1)
+    await world.deliver()
+    assert not [message for message in customer.unread() if "Gimana kunjunganmu" in message.body]
+    world.clock.advance(days=7)
+    await _buy(world, barista, customer, code)
+    world.clock.advance(hours=1, minutes=1)
+    await world.deliver()
+    assert [message for message in customer.unread() if "Gimana kunjunganmu" in message.body]  # a week on

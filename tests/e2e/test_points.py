@@ -16,6 +16,8 @@ async def _points_shop(
     program = await owner.ask("/program")
     await owner.press(program, "Stempel atau poin")
     await owner.press(program, "Poin saja")
+    await owner.until(lambda: "Ganti <b>Kopi Senja</b> ke <b>⭐ Poin saja</b>?" in program.body)
+    await owner.press(program, "Ganti")  # nobody holds stamps yet: nothing to decide
     await owner.until(lambda: "Berjalan: <b>⭐ Poin saja</b>" in program.body)
     assert "💰 Rupiah per poin" in str(program.buttons()) and "🎯" not in str(program.buttons())
     return await world.join(customer, join)

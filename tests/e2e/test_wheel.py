@@ -41,3 +41,27 @@ async def test_a_spin_through_the_bot(world: World, owner: TelegramUser, barista
     again = await customer.press(wheel, data=spin)
     assert again.show_alert and "no spin left" in (again.text or "")
     assert "3/10" in (await customer.ask("/card")).body
+
+
+async def test_the_result_comes_after_the_wheel_has_turned_and_stats_name_it_in_the_owners_language(
+    world: World, owner: TelegramUser, barista: TelegramUser
+) -> None:
+    join = await world.create_shop()
+    await world.hire(owner, barista)
+    await world.app.services.wheel.add_prize(owner.id, "2 stamps; 100%")
+    await world.app.services.wheel.set_rule(owner.id, "every")
+    customer = world.user(305, "Sinta", "en")
+    code = await world.join(customer, join)
+    prompt = await barista.ask(code)
+    await barista.press(prompt, "Confirm")
+    earned = await customer.until(
+        lambda: next((message for message in customer.unread() if "earned a spin" in message.body), None)
+    )
+    customer.mark_read()
+    await customer.press(earned, "Spin")
+    await world.deliver()  # the scheduler's dispatcher runs while the wheel is being drawn
+    animation = await customer.next_message()
+    assert animation.method == "sendAnimation", animation.body  # the wheel first: nothing spoiled
+    assert "You won 2 stamps" in (await customer.next_message()).body
+    stats = await owner.ask("/stats")
+    assert "2 stempel ×1" in stats.body and "2 stamps" not in stats.body

@@ -13,7 +13,6 @@ from kartu.loyalty.tiers import (
     Move,
     groups_for,
     level_for,
-    multiplier_text,
     parse_level,
     parse_multiplier,
     review,
@@ -51,7 +50,6 @@ def test_a_level_in_one_line() -> None:
     for bad in ("Gold", "; 5", "Gold; 0", "Gold; -5", "Gold; 5; 9", "x" * 30 + "; 5", "Gold; lima"):
         with pytest.raises(InvalidSetting):
             parse_level(bad, Basis.VISITS)
-    assert multiplier_text(1500) == "1.5" and multiplier_text(2000) == "2" and multiplier_text(1250) == "1.25"
 
 
 def test_the_highest_level_reached() -> None:

@@ -56,7 +56,7 @@ async def test_every_second_purchase_earns_a_spin_and_a_spin_pays_once(
     await shop.purchase(2)
     assert (await services.wheel.spin(CUSTOMER)).prize is None
     stats = await services.reports.stats(OWNER)
-    assert stats.spins == (2, 2, 0) and stats.won == (("2 stamps", 1),)
+    assert stats.spins == (2, 2, 0) and stats.won == (("stamps", 2, "2 stamps", 1),)
 
 
 async def test_spins_lapse_after_their_days(services: Services, shop: Shop, clock: FrozenClock) -> None:

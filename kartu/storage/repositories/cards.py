@@ -22,6 +22,13 @@ class CardRepository(Repository):
             query = query.with_for_update().execution_options(populate_existing=True)
         return await self.session.scalar(query)
 
+    async def stamps_of(self, merchant_id: int, person_id: int) -> int:
+        """The stamps the person's card here holds (0 without a card)."""
+        stamps = await self.session.scalar(
+            select(Card.stamps).where(Card.merchant_id == merchant_id, Card.person_id == person_id)
+        )
+        return int(stamps or 0)
+
     async def by_invite_token(self, token: str) -> Card | None:
         return await self.session.scalar(select(Card).where(Card.invite_token == token))
 
@@ -47,6 +54,17 @@ class CardRepository(Repository):
         if lock:
             query = query.with_for_update()
         return (await self.session.scalars(query)).all()
+
+    async def lock_holding_stamps(self, merchant_id: int) -> None:
+        """Lock the shop's cards that hold stamps (PostgreSQL; SQLite's writer holds the database),
+        in id order as every purchase locks one: a purchase racing a switch of kinds waits."""
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(
+                select(Card.id)
+                .where(Card.merchant_id == merchant_id, Card.stamps > 0)
+                .order_by(Card.id)
+                .with_for_update()
+            )
 
     async def set_opt_out(self, card: Card, opted_out: bool) -> None:
         card.promotions_opt_out = opted_out

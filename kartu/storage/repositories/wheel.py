@@ -142,10 +142,15 @@ class WheelRepository(Repository):
         )
         return sum(int(count) for count in rows.values()), int(rows.get(SPUN, 0)), int(rows.get(EXPIRED, 0))
 
-    async def won(self, merchant_id: int) -> dict[str, int]:
+    async def won(self, merchant_id: int) -> list[tuple[str, int, str, int]]:
+        """What the wheel gave, per prize: (kind, amount, label, times), for presenters to name in
+        the reader's language (a spin's stored outcome is the prize's label as it was)."""
         rows = await self.session.execute(
-            select(Spin.outcome, func.count())
-            .where(Spin.merchant_id == merchant_id, Spin.prize_id.is_not(None))  # type: ignore[union-attr]
-            .group_by(Spin.outcome)
+            select(WheelPrize.kind, WheelPrize.amount, WheelPrize.label, func.count())
+            .select_from(Spin)
+            .join(WheelPrize, WheelPrize.id == Spin.prize_id)  # type: ignore[arg-type]
+            .where(Spin.merchant_id == merchant_id)
+            .group_by(WheelPrize.id, WheelPrize.kind, WheelPrize.amount, WheelPrize.label)
+            .order_by(WheelPrize.id)
         )
-        return {str(outcome): int(count) for outcome, count in rows.all()}
+        return [(str(kind), int(amount), str(label), int(count)) for kind, amount, label, count in rows.all()]
