@@ -15,6 +15,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, ErrorEvent
 
+from kartu.bot.answers import RetryWhileAnswering
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.i18n import KartuI18n, load_i18n
 from kartu.bot.middlewares import install_middlewares
@@ -136,6 +137,7 @@ def build_app(settings: Settings, clock: Clock | None = None, bot: Bot | None = 
     services = Services.build(db, settings, clock)
     i18n = load_i18n(settings.default_language)
     bot = bot or build_bot(settings)
+    bot.session.middleware(RetryWhileAnswering())
     # Delivers a customer's news (new card, reward code) the moment the transaction that
     # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
     courier = OutboxDispatcher(

@@ -21,6 +21,7 @@ from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
+from kartu.bot.answers import Answering
 from kartu.bot.conversations import DatabaseStorage, storage_key
 from kartu.bot.i18n import KartuI18n
 from kartu.config import Settings
@@ -194,6 +195,7 @@ def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Setti
     middlewares come first, so a failure here still reaches the error handler; the FSM
     middleware (built with ``disable_fsm=True``) comes after, so it reads no form state for
     an update that is refused."""
+    dispatcher.update.outer_middleware(Answering())
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(
         FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second))

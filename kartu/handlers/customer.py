@@ -77,11 +77,10 @@ async def show_card(
 
 
 async def show_code(message: Message, event_from_user: User, services: Services) -> None:
+    """The code and its QR in one message: nothing of the answer can arrive without the rest."""
     card = await services.customers.card(event_from_user.id)  # the code comes with its shop
-    await message.answer(code_text(card))
     await message.answer_photo(
-        await qr_photo(card.personal_code, card.merchant_name),
-        caption=_("Show this QR code or tell the code to staff when you pay."),
+        await qr_photo(card.personal_code, card.merchant_name), caption=code_text(card)
     )
 
 

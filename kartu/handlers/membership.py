@@ -19,6 +19,7 @@ from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import ask_in_form, best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
 from kartu.handlers.states import MembershipForm
+from kartu.loyalty.errors import PaymentMismatch
 from kartu.loyalty.membership import CURRENCY, PERIOD
 from kartu.presenters.callbacks import MemberAction, MemberStep
 from kartu.presenters.format import date_text, html
@@ -32,6 +33,7 @@ from kartu.presenters.membership import (
     pay_support,
 )
 from kartu.services.container import Services
+from kartu.services.membership import StarsPayment
 
 if TYPE_CHECKING:
     from kartu.scheduler.dispatcher import OutboxDispatcher
@@ -127,18 +129,43 @@ async def check_checkout(query: PreCheckoutQuery, services: Services) -> None:
 
 
 async def payment_done(
-    message: Message, event_from_user: User, services: Services, i18n: KartuI18n, courier: OutboxDispatcher
+    message: Message,
+    event_from_user: User,
+    services: Services,
+    i18n: KartuI18n,
+    courier: OutboxDispatcher,
+    bot: Bot,
 ) -> None:
     payment = message.successful_payment
     assert payment is not None
     ends = payment.subscription_expiration_date  # Unix time, as Telegram sends it
-    paid = await services.membership.record_payment(
-        event_from_user.id,
-        payment.invoice_payload,
-        payment.total_amount,
-        payment.telegram_payment_charge_id,
-        datetime.fromtimestamp(ends, UTC) if isinstance(ends, int) else ends,
-    )
+    recurring = payment.is_recurring
+    try:
+        paid = await services.membership.record_payment(
+            event_from_user.id,
+            StarsPayment(
+                payment.invoice_payload,
+                payment.currency,
+                payment.total_amount,
+                payment.telegram_payment_charge_id,
+                datetime.fromtimestamp(ends, UTC) if isinstance(ends, int) else ends,
+                renewal=bool(recurring and not payment.is_first_recurring) if recurring is not None else None,
+                first_of_subscription=bool(payment.is_first_recurring),
+            ),
+        )
+    except PaymentMismatch:
+        # Paid, but not what the offer costs: nothing is granted and the Stars go back.
+        log.warning("refunding %s: the payment does not match its offer", payment.telegram_payment_charge_id)
+        try:
+            await bot.refund_star_payment(
+                user_id=event_from_user.id, telegram_payment_charge_id=payment.telegram_payment_charge_id
+            )
+        except TelegramAPIError as error:
+            log.error("could not refund %s: %s", payment.telegram_payment_charge_id, error)
+        await message.answer(
+            _("This payment did not match the offer, so nothing was changed and your Stars were refunded.")
+        )
+        return
     await message.answer(paid_text(paid, i18n.current_locale))
     await courier.deliver_now(paid.news)
 

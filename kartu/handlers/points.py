@@ -113,13 +113,7 @@ async def confirm_sale(
     await best_effort(query.answer(_("Confirmed.")))
     await courier.deliver_taken(result.taken, result.notices)
     if isinstance(query.message, Message):
-        await best_effort(
-            query.message.edit_text(
-                sale_confirmed(
-                    result.customer_first_name, result.points_added, result.amount, result.card.points
-                )
-            )
-        )
+        await best_effort(query.message.edit_text(sale_confirmed(result)))
 
 
 async def cancel_sale(query: CallbackQuery, callback_data: SaleAction, services: Services) -> None:

@@ -311,3 +311,12 @@ class NothingToGive(LoyaltyError):
 
 class CauseRunning(LoyaltyError):
     """The owner starts a cause while another is running."""
+
+
+class PaymentMismatch(LoyaltyError):
+    """A Stars payment whose currency or amount is not the offer's: it grants nothing, and is
+    refunded (``stars``: what the offer costs)."""
+
+    def __init__(self, stars: int) -> None:
+        super().__init__(stars)
+        self.stars = stars

@@ -264,10 +264,16 @@ def join_welcome(joined: JoinResult) -> HTML:
 
 
 def code_text(card: CardView) -> HTML:
-    return html(
-        _("Your code at <b>{shop}</b>: <code>{code}</code>"),
-        shop=card.merchant_name,
-        code=format_code(card.personal_code),
+    return join_html(
+        "\n",
+        [
+            html(
+                _("Your code at <b>{shop}</b>: <code>{code}</code>"),
+                shop=card.merchant_name,
+                code=format_code(card.personal_code),
+            ),
+            html(_("Show this QR code or tell the code to staff when you pay.")),
+        ],
     )
 
 

@@ -13,6 +13,7 @@ from babel.lists import format_list
 
 from kartu.bot.i18n import KartuI18n
 from kartu.loyalty.bonuses import BONUS_LIMITS
+from kartu.loyalty.delivery import QuietHours
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.points import POINTS_COLUMNS, is_money_setting, setting_limits
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
@@ -107,7 +108,10 @@ def setting_value(program: ProgramView, field: str) -> str:
                 days=listed,
             )
         case "quiet_hours":
-            return str(value).replace("-", "–") if value and value != "0" else _("none")
+            hours = QuietHours.parse(str(value)) if value and value != "0" else None
+            if hours is None or hours.start == hours.end:  # "0": none (kept as 00:00-00:00)
+                return _("none")
+            return str(hours).replace("-", "–")
         case "rupiah_per_point":
             return plain(_("1 point per {amount}"), amount=money_text(value))
         case "points_minimum_spend":

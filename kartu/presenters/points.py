@@ -23,10 +23,12 @@ from kartu.presenters.callbacks import (
     ShowCatalogue,
 )
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.customer import points_text
+from kartu.presenters.customer import points_text, progress_line
 from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
+from kartu.presenters.staff import rewards_issued_line
 from kartu.services.catalogue import CatalogueAdminView, ItemView
 from kartu.services.counter import SalePromptView
+from kartu.services.crediting import PurchaseResult
 from kartu.services.points import AdjustResult, CatalogueView, ExchangeResult, OfferView, ReturnResult
 from kartu.services.views import RewardView
 
@@ -88,14 +90,29 @@ def sale_prompt_text(prompt: SalePromptView, locale: str) -> tuple[HTML, InlineK
     )
 
 
-def sale_confirmed(first_name: str, points: int, amount: int | None, balance: int | None) -> HTML:
-    return html(
-        _("✅ Confirmed: {first_name} got {points} for {amount} and now has {balance}."),
-        first_name=first_name,
-        points=points_text(points),
-        amount=money_text(amount or 0),
-        balance=points_text(balance or 0),
-    )
+def sale_confirmed(result: PurchaseResult) -> HTML:
+    """What staff read once a sale is confirmed: its points and, in a shop that also stamps, the
+    stamp it added and the reward a full card gave."""
+    lines = [
+        html(
+            _("✅ Confirmed: {first_name} got {points} for {amount} and now has {balance}."),
+            first_name=result.customer_first_name,
+            points=points_text(result.points_added),
+            amount=money_text(result.amount or 0),
+            balance=points_text(result.card.points or 0),
+        )
+    ]
+    if result.stamps_added:
+        lines.append(
+            html(
+                _("🎟 And {stamps}: {progress}"),
+                stamps=stamps_text(result.stamps_added),
+                progress=progress_line(result.card),
+            )
+        )
+    if result.new_rewards:
+        lines.append(rewards_issued_line(len(result.new_rewards)))
+    return join_html("\n", lines)
 
 
 def earned_line(points: int, amount: int | None) -> HTML:

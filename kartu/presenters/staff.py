@@ -100,18 +100,13 @@ def purchase_confirmed(result: PurchaseResult) -> HTML:
     )
     if not result.new_rewards:
         return summary
-    issued = len(result.new_rewards)
-    return join_html(
-        "\n",
-        [
-            summary,
-            html(
-                ngettext(
-                    "🎉 Card full: {count} reward issued.", "🎉 Card full: {count} rewards issued.", issued
-                ),
-                count=issued,
-            ),
-        ],
+    return join_html("\n", [summary, rewards_issued_line(len(result.new_rewards))])
+
+
+def rewards_issued_line(issued: int) -> HTML:
+    return html(
+        ngettext("🎉 Card full: {count} reward issued.", "🎉 Card full: {count} rewards issued.", issued),
+        count=issued,
     )
 
 

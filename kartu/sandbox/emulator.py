@@ -169,6 +169,7 @@ class BotAPIEmulator:
         self.groups: dict[int, Group] = {}
         self.invoices: dict[str, dict[str, Any]] = {}  # invoice link -> what it asks
         self.charges: dict[str, dict[str, Any]] = {}  # telegram_payment_charge_id -> the payment
+        self.held_payments: dict[str, dict[str, Any]] = {}  # payments whose update waits (see `pay`)
         self.checkouts: dict[str, dict[str, Any]] = {}  # pre-checkout query id -> the bot's answer
         self.now: Callable[[], float] = time.time  # Telegram's clock (tests give it theirs): link expiry
         self.allowed_updates: set[str] | None = None  # None: Telegram's default (no opt-in updates)
@@ -974,10 +975,21 @@ class BotAPIEmulator:
         charge["canceled"] = str(params.get("is_canceled")).lower() == "true"
         return True
 
-    async def pay(self, user: dict[str, Any], link: str, *, renewal_of: str | None = None) -> str | None:
+    async def pay(
+        self,
+        user: dict[str, Any],
+        link: str,
+        *,
+        renewal_of: str | None = None,
+        hold: bool = False,
+        reported_total: int | None = None,
+    ) -> str | None:
         """``user`` pays an invoice link (or Telegram renews the subscription ``renewal_of``): the
         bot's pre-checkout answer is awaited (Telegram gives it 10 seconds) and, when it said yes,
-        the successful payment is sent. The new charge id, or ``None`` when the bot refused."""
+        the successful payment is sent. The new charge id, or ``None`` when the bot refused.
+        ``hold``: the payment's update waits for `release_payment` (updates arriving out of order);
+        ``reported_total``: the update says another amount than the invoice's (a tampered or buggy
+        update, for the bot's own check)."""
         invoice = self.invoices[link]
         if renewal_of is None:
             query_id = f"checkout-{next(self._update_ids)}"
@@ -1012,7 +1024,7 @@ class BotAPIEmulator:
         }
         payment: dict[str, Any] = {
             "currency": "XTR",
-            "total_amount": invoice["amount"],
+            "total_amount": invoice["amount"] if reported_total is None else reported_total,
             "invoice_payload": invoice["payload"],
             "telegram_payment_charge_id": charge_id,
             "provider_payment_charge_id": "",
@@ -1030,8 +1042,15 @@ class BotAPIEmulator:
             "from": user,
             "successful_payment": payment,
         }
+        if hold:
+            self.held_payments[charge_id] = message
+            return charge_id
         await self.push_update("message", message)
         return charge_id
+
+    async def release_payment(self, charge_id: str) -> None:
+        """Send a payment's update that `pay` held back."""
+        await self.push_update("message", self.held_payments.pop(charge_id))
 
     async def renew_due(self) -> int:
         """What Telegram does when a subscription's period ends: charge again (unless cancelled or

@@ -29,6 +29,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 
+from kartu.bot.answers import ANSWERING, not_answering
 from kartu.bot.groups import one_person_link, take_out
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.uploads import uploads_of
@@ -160,7 +161,11 @@ class OutboxDispatcher:
             rendered = await render_notice(self.i18n, notice)
         await self.pacer.wait_turn(message.chat_id)
         async with work:
-            await self._send(message, rendered, report)
+            token = not_answering()  # a 429 here pauses the dispatcher and keeps the message queued
+            try:
+                await self._send(message, rendered, report)
+            finally:
+                ANSWERING.reset(token)
 
     async def _doors(self, message: Parcel, rendered: Rendered) -> Rendered:
         """A level's groups: take the recipient out of those they left (ban, then unban so they may

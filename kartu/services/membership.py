@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from kartu.loyalty.bonuses import month_start
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
-from kartu.loyalty.errors import InvalidSetting, NotMember, PromptClosed, UnknownCode
+from kartu.loyalty.errors import InvalidSetting, NotMember, PaymentMismatch, PromptClosed, UnknownCode
 from kartu.loyalty.membership import (
     CURRENCY,
     PERIOD,
@@ -64,6 +64,20 @@ class Invoice:
     description: str
     payload: str
     stars: int
+
+
+@dataclass(frozen=True)
+class StarsPayment:
+    """A successful payment as Telegram sent it. ``renewal``: Telegram's word (a recurring payment
+    that is not the subscription's first), ``None`` when it did not say."""
+
+    payload: str
+    currency: str
+    total: int
+    charge_id: str
+    expires_at: datetime | None = None
+    renewal: bool | None = None
+    first_of_subscription: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,49 +240,46 @@ class MembershipService(ServiceBase):
             card = await uow.cards.get(offer.merchant_id, person.id or 0)
             return card is not None and currency == CURRENCY and total == offer.stars
 
-    async def record_payment(
-        self,
-        telegram_id: int,
-        payload: str,
-        total: int,
-        charge_id: str,
-        expires_at: datetime | None,
-    ) -> Paid:
+    async def record_payment(self, telegram_id: int, payment: StarsPayment) -> Paid:
         """A successful payment (the first, or a renewal), recorded once by its charge id: the period
-        extends, the Stars go to the ledger, the period's free reward is given. Two deliveries at
-        once: the one that loses the race reads what the other wrote."""
+        extends, the Stars go to the ledger, the period's free reward is given once per period.
+        A payment whose currency or amount is not the offer's grants nothing (`PaymentMismatch`:
+        the caller refunds it). Two deliveries at once: the one that loses the race reads what the
+        other wrote."""
         try:
-            return await self._record(telegram_id, payload, total, charge_id, expires_at)
+            return await self._record(telegram_id, payment)
         except IntegrityError:
-            return await self._record(telegram_id, payload, total, charge_id, expires_at)
+            return await self._record(telegram_id, payment)
 
-    async def _record(
-        self,
-        telegram_id: int,
-        payload: str,
-        total: int,
-        charge_id: str,
-        expires_at: datetime | None,
-    ) -> Paid:
+    async def _record(self, telegram_id: int, payment: StarsPayment) -> Paid:
         now = self.clock.now()
+        charge_id, expires_at = payment.charge_id, payment.expires_at
         async with self.db.write() as uow:
             person = await uow.people.by_telegram_id(telegram_id)
-            offer = await uow.membership.offer_by_id(offer_of(payload) or 0)
+            offer = await uow.membership.offer_by_id(offer_of(payment.payload) or 0)
             if person is None or offer is None:
                 raise NotMember()
+            if payment.currency != CURRENCY or payment.total != offer.stars:
+                raise PaymentMismatch(offer.stars)  # defence in depth: the checkout checked it too
             merchant = await uow.merchants.get(offer.merchant_id)
             assert merchant is not None
             membership = await uow.membership.of(offer.merchant_id, person.id or 0, lock=True)
             known = await uow.membership.payment(charge_id)
-            renewal = (
+            going = (
                 membership is not None
                 and membership.status == ACTIVE
                 and membership.paid_until > now - RENEWAL_GRACE
             )
+            active = going and membership is not None and membership.paid_until > now
+            # Telegram says which payment renews a subscription; without its word, one that keeps
+            # a membership going is a renewal. Either way the order updates arrive in does not matter.
+            renewal = payment.renewal if payment.renewal is not None else going
             if known is not None and membership is not None:  # delivered again: nothing changes
                 return Paid(offer.name, merchant.name, membership.paid_until, merchant.timezone, renewal, ())
-            start = membership.paid_until if renewal and membership and membership.paid_until > now else now
-            until = expires_at if expires_at is not None and expires_at > start else start + PERIOD
+            start = membership.paid_until if active and membership is not None else now
+            until = expires_at if expires_at is not None and expires_at > now else start + PERIOD
+            if active and membership is not None:
+                until = max(until, membership.paid_until)  # an earlier period arriving late shortens nothing
             if membership is None:
                 membership = Membership(
                     merchant_id=offer.merchant_id,
@@ -279,8 +290,11 @@ class MembershipService(ServiceBase):
                     started_at=now,
                 )
             else:
-                if not renewal:  # back after an end or a refund: a new subscription
-                    membership.charge_id, membership.started_at, membership.renews = charge_id, now, True
+                if payment.first_of_subscription or not (renewal or going):
+                    # a new subscription (its first charge is what Telegram cancels it by)
+                    membership.charge_id, membership.renews = charge_id, True
+                    if not active:
+                        membership.started_at = now
                 membership.offer_id, membership.status, membership.paid_until = offer.id or 0, ACTIVE, until
                 membership.reminded_at = membership.ended_at = None
             await uow.membership.save(membership)
@@ -288,7 +302,7 @@ class MembershipService(ServiceBase):
                 StarPayment(
                     membership_id=membership.id or 0,
                     charge_id=charge_id,
-                    stars=total,
+                    stars=payment.total,
                     paid_at=now,
                     period_end=until,
                 )
@@ -298,13 +312,16 @@ class MembershipService(ServiceBase):
                     merchant_id=offer.merchant_id,
                     person_id=person.id or 0,
                     asset="stars",
-                    delta=total,
+                    delta=payment.total,
                     reason="membership",
                     idempotency_key=f"stars:{charge_id}",
                     created_at=now,
                 )
             )
-            news = await self._free_item(uow, now, merchant, offer, person.id or 0, charge_id)
+            period = (expires_at or until).astimezone(UTC).date().isoformat()
+            news = await self._free_item(
+                uow, now, merchant, offer, person.id or 0, f"{membership.id}:{period}"
+            )
             return Paid(offer.name, merchant.name, until, merchant.timezone, renewal, news)
 
     async def _free_item(
@@ -314,10 +331,14 @@ class MembershipService(ServiceBase):
         merchant: Merchant,
         offer: MembershipOffer,
         person_id: int,
-        charge_id: str,
+        period: str,
     ) -> tuple[str, ...]:
-        """The period's free reward (when the offer names one and it is in stock), as news."""
-        if offer.monthly_item_id is None or not await uow.catalogue.take_one(offer.monthly_item_id):
+        """The period's free reward (when the offer names one and it is in stock), as news: once
+        per period of a membership, however many payments name that period."""
+        key = f"member-reward:{period}"
+        if offer.monthly_item_id is None or await uow.ledger.has(key):
+            return ()
+        if not await uow.catalogue.take_one(offer.monthly_item_id):
             return ()
         item = await uow.catalogue.get(offer.monthly_item_id, merchant.id or 0)
         if item is None:
@@ -331,7 +352,7 @@ class MembershipService(ServiceBase):
             item.id or 0,
             item.name,
             reason="membership",
-            key=f"member-reward:{charge_id}",
+            key=key,
         )
         return (news,)
 

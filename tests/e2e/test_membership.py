@@ -5,6 +5,10 @@ before the end, a refund that stops the perks, /paysupport."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import text
+
 from kartu.sandbox import TelegramUser
 from tests.e2e.world import World
 
@@ -87,3 +91,66 @@ async def test_a_membership_paid_in_stars(world: World, owner: TelegramUser, bar
     customer.mark_read()
     support = await customer.ask("/paysupport")
     assert "Telegram Stars" in support.body
+
+
+async def test_a_period_gives_its_reward_once_whatever_order_telegram_sends_payments_in(
+    world: World, owner: TelegramUser
+) -> None:
+    emulator = world.emulator
+    join = await world.create_shop()
+    services = world.app.services
+    await services.merchants.choose_kinds(owner.id, stamps=False, points=True)
+    await services.catalogue.add(owner.id, "Iced Latte", "100")
+    await services.membership.set_offer(owner.id, "Gold Club; 100; 1.5; Iced Latte")
+
+    # A renewal that arrives after Kartu ended the membership is a renewal, not a first join.
+    customer = world.user(308, "Nia", "en")
+    await world.join(customer, join)
+    link = await _join(customer)
+    first = await emulator.pay(customer._user(), link)
+    assert "Welcome to" in (await customer.next_message()).body
+    assert "Iced Latte" in (await customer.next_message()).body
+    world.clock.advance(days=32)  # Telegram was late: the sweep ended the membership
+    assert (await world.sweep()).memberships_ended == 1
+    await world.deliver()
+    customer.mark_read()
+    await emulator.pay(customer._user(), link, renewal_of=first)
+    assert "renewed" in (await customer.next_message()).body
+    assert "Iced Latte" in (await customer.next_message()).body  # the new period's, once
+
+    # A renewal delivered before the first payment: two periods, two rewards, nothing shortened.
+    other = world.user(309, "Budi", "en")
+    await world.join(other, join)
+    link = await _join(other)
+    held = await emulator.pay(other._user(), link, hold=True)
+    assert held is not None
+    await emulator.pay(other._user(), link, renewal_of=held)
+    assert "renewed" in (await other.next_message()).body
+    await emulator.release_payment(held)
+    await other.until(lambda: any("Welcome to" in message.body for message in other.unread()))
+    async with services.membership.db.read() as uow:
+        ends = await uow.session.scalar(
+            text(
+                "SELECT paid_until FROM membership m JOIN person p ON p.id = m.person_id WHERE p.telegram_id = 309"
+            )
+        )
+        rewards = await uow.session.scalar(
+            text("SELECT count(*) FROM ledger_entry WHERE reason = 'membership' AND asset = 'reward'")
+        )
+    assert rewards == 4  # one a period: Nia's two, Budi's two
+    assert str(ends).startswith(str((world.clock.now() + timedelta(days=60)).date()))
+
+
+async def test_a_payment_that_does_not_match_its_offer_grants_nothing_and_is_refunded(
+    world: World, owner: TelegramUser
+) -> None:
+    join = await world.create_shop()
+    await world.app.services.membership.set_offer(owner.id, "Gold Club; 100")
+    customer = world.user(310, "Sari", "en")
+    await world.join(customer, join)
+    link = await _join(customer)
+    charge = await world.emulator.pay(customer._user(), link, reported_total=1)
+    told = await customer.next_message()
+    assert "did not match the offer" in told.body and "refunded" in told.body
+    assert world.emulator.charges[charge or ""]["refunded"] is True
+    assert "Join" in str((await customer.ask("/member")).buttons())  # not a member

@@ -11,6 +11,7 @@ from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.segments import Segment
 from kartu.services.container import Services
+from kartu.services.membership import StarsPayment
 from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
 
 
@@ -25,8 +26,12 @@ async def test_a_member_pays_earns_more_and_is_reached_alone(services: Services,
     assert not await services.membership.check_checkout(CUSTOMER, invoice.payload, "XTR", 99)  # another price
     assert not await services.membership.check_checkout(CUSTOMER, invoice.payload, "USD", 100)
     ends = datetime(2026, 2, 4, 3, tzinfo=UTC)
-    paid = await services.membership.record_payment(CUSTOMER, invoice.payload, 100, "stxA", ends)
-    again = await services.membership.record_payment(CUSTOMER, invoice.payload, 100, "stxA", ends)
+    paid = await services.membership.record_payment(
+        CUSTOMER, StarsPayment(invoice.payload, "XTR", 100, "stxA", ends)
+    )
+    again = await services.membership.record_payment(
+        CUSTOMER, StarsPayment(invoice.payload, "XTR", 100, "stxA", ends)
+    )
     assert paid.until == again.until == ends and again.news == ()
     prompt = await services.counter.open_sale(BARISTA, shop.customer_code, "100.000")
     assert (await services.counter.confirm_sale(BARISTA, prompt.token)).points_added == 20  # 2x
@@ -47,7 +52,9 @@ async def test_a_refund_stops_the_perks(services: Services) -> None:
     shop = await open_shop(services)
     await services.membership.set_offer(OWNER, "Gold Club; 100")
     invoice = await services.membership.invoice(CUSTOMER)
-    await services.membership.record_payment(CUSTOMER, invoice.payload, 100, "stxB", None)
+    await services.membership.record_payment(
+        CUSTOMER, StarsPayment(invoice.payload, "XTR", 100, "stxB", None)
+    )
     user_id, charge = await services.membership.refund(OWNER, shop.customer_code)
     assert (user_id, charge) == (CUSTOMER, "stxB")
     await services.membership.refunded(OWNER, charge)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
+from kartu.services.membership import StarsPayment
 from kartu.storage.database import Database
 
 OWNER, CUSTOMER = 100, 3000
@@ -25,7 +26,9 @@ async def test_one_payment_delivered_twenty_times_is_recorded_once(services: Ser
     ends = datetime(2026, 2, 4, tzinfo=UTC)
     await asyncio.gather(
         *(
-            services.membership.record_payment(CUSTOMER, invoice.payload, 100, "stxOne", ends)
+            services.membership.record_payment(
+                CUSTOMER, StarsPayment(invoice.payload, "XTR", 100, "stxOne", ends)
+            )
             for _ in range(20)
         ),
         return_exceptions=True,

@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
+from kartu.services.membership import StarsPayment
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
 from kartu.storage.register import REGISTER, Class, Erase, personal_columns
@@ -88,7 +89,10 @@ async def _a_customer_with_everything(
     await services.causes.give(ZELVINA, offer.token)
     invoice = await services.membership.invoice(ZELVINA)
     await services.membership.record_payment(
-        ZELVINA, invoice.payload, invoice.stars, "stxChargeZelvina", clock.now() + timedelta(days=30)
+        ZELVINA,
+        StarsPayment(
+            invoice.payload, "XTR", invoice.stars, "stxChargeZelvina", clock.now() + timedelta(days=30)
+        ),
     )
     async with httpx.AsyncClient(base_url=api_url) as client:
         sold = await client.post(

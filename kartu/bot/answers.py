@@ -1,0 +1,72 @@
+"""Every message that belongs to one answer arrives: a handler that sends two (a text and its
+chart, a poster and its PDFs) is not cut short by Telegram's per-chat limit. A 429 met while
+answering an update is waited out (Telegram says how long) and the message sent again; the
+outbox's own dispatcher keeps its way (a 429 pauses it and the message waits in the queue)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from aiogram import BaseMiddleware
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods.base import TelegramType
+from aiogram.types import TelegramObject
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.methods import Response, TelegramMethod
+
+log = logging.getLogger(__name__)
+
+ANSWERING: ContextVar[bool] = ContextVar("kartu_answering", default=False)
+LONGEST_WAIT = 10  # seconds a handler waits out a 429; longer, and the failure is the handler's
+ATTEMPTS = 3
+
+
+class Answering(BaseMiddleware):
+    """Marks the handling of one update (an outer middleware on every update)."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        token = ANSWERING.set(True)
+        try:
+            return await handler(event, data)
+        finally:
+            ANSWERING.reset(token)
+
+
+class RetryWhileAnswering(BaseRequestMiddleware):
+    """A request a handler makes that Telegram answers with 429 is made again after the wait it
+    names (a few times, for short waits): the second message of an answer is never lost."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as error:
+                if not ANSWERING.get() or attempt == ATTEMPTS or error.retry_after > LONGEST_WAIT:
+                    raise
+                log.info(
+                    "%s: Telegram asks to wait %s s; sending again", type(method).__name__, error.retry_after
+                )
+                await asyncio.sleep(error.retry_after)
+        raise AssertionError("unreachable")
+
+
+def not_answering() -> Any:
+    """For the outbox's dispatcher: its 429s pause it and keep the message queued, never wait here."""
+    return ANSWERING.set(False)
