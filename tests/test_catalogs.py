@@ -12,7 +12,15 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from kartu.bot.i18n import LOCALES_DIR, load_i18n
-from kartu.presenters.format import decimal_text, html, money_text, multiplier_text, number_text, percent_text
+from kartu.presenters.format import (
+    decimal_text,
+    html,
+    money_text,
+    multiplier_text,
+    number_text,
+    odds_text,
+    percent_text,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
@@ -149,6 +157,7 @@ def test_numbers_follow_the_readers_locale() -> None:
         )
         assert html("{count}", count=12500) == "12.500"
         assert (multiplier_text(1500), multiplier_text(2000), multiplier_text(1250)) == ("1,5", "2", "1,25")
+        assert [odds_text(odds) for odds in (2500, 250, 5)] == ["25%", "2,5%", "0,05%"]
     with i18n.context(), i18n.use_locale("en"):
         assert (number_text(1234), decimal_text(7.1), money_text(125000), percent_text(0.667)) == (
             "1,234",
@@ -157,6 +166,7 @@ def test_numbers_follow_the_readers_locale() -> None:
             "67%",
         )
         assert (multiplier_text(1500), multiplier_text(2000), multiplier_text(1250)) == ("1.5", "2", "1.25")
+        assert [odds_text(odds) for odds in (2500, 250, 5)] == ["25%", "2.5%", "0.05%"]
 
 
 def test_plurals_in_both_languages() -> None:

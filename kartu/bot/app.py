@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -112,7 +114,11 @@ async def apologise(event: ErrorEvent, i18n: KartuI18n, services: Services) -> b
 
 
 def build_dispatcher(
-    services: Services, db: Database, i18n: KartuI18n, courier: OutboxDispatcher
+    services: Services,
+    db: Database,
+    i18n: KartuI18n,
+    courier: OutboxDispatcher,
+    flood_clock: Callable[[], float] = time.monotonic,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         storage=DatabaseStorage(db, services.customers.clock),
@@ -121,7 +127,7 @@ def build_dispatcher(
         i18n=i18n,
         courier=courier,
     )
-    install_middlewares(dispatcher, i18n, services.customers.settings)
+    install_middlewares(dispatcher, i18n, services.customers.settings, flood_clock)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(PoliteRefusals())
     dispatcher.message.middleware(TextSizeGuard())
@@ -130,9 +136,14 @@ def build_dispatcher(
     return dispatcher
 
 
-def build_app(settings: Settings, clock: Clock | None = None, bot: Bot | None = None) -> KartuApp:
-    """The bot, its dispatcher and services; tests may pass their own clock and bot (an
-    in-process one, see sandbox/inprocess.py)."""
+def build_app(
+    settings: Settings,
+    clock: Clock | None = None,
+    bot: Bot | None = None,
+    flood_clock: Callable[[], float] = time.monotonic,
+) -> KartuApp:
+    """The bot, its dispatcher and services; tests may pass their own clock, bot (an
+    in-process one, see sandbox/inprocess.py) and the flood guard's monotonic clock."""
     db = Database.for_settings(settings)
     services = Services.build(db, settings, clock)
     i18n = load_i18n(settings.default_language)
@@ -143,7 +154,9 @@ def build_app(settings: Settings, clock: Clock | None = None, bot: Bot | None = 
     courier = OutboxDispatcher(
         bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker=COURIER
     )
-    return KartuApp(settings, db, services, i18n, bot, build_dispatcher(services, db, i18n, courier))
+    return KartuApp(
+        settings, db, services, i18n, bot, build_dispatcher(services, db, i18n, courier, flood_clock)
+    )
 
 
 async def publish_commands(app: KartuApp) -> None:

@@ -190,7 +190,12 @@ class StaleForms(BaseMiddleware):
         return await handler(event, data)
 
 
-def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Settings) -> None:
+def install_middlewares(
+    dispatcher: Dispatcher,
+    i18n: KartuI18n,
+    settings: Settings,
+    flood_clock: Callable[[], float] = time.monotonic,
+) -> None:
     """Every update passes these before a router sees it. aiogram's error and user-context
     middlewares come first, so a failure here still reaches the error handler; the FSM
     middleware (built with ``disable_fsm=True``) comes after, so it reads no form state for
@@ -198,7 +203,7 @@ def install_middlewares(dispatcher: Dispatcher, i18n: KartuI18n, settings: Setti
     dispatcher.update.outer_middleware(Answering())
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(
-        FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second))
+        FloodControl(i18n, FloodGuard(settings.flood_burst, settings.flood_per_second), flood_clock)
     )
     fsm = dispatcher.fsm
     dispatcher.update.outer_middleware(Arrivals(fsm.storage, fsm.events_isolation, fsm.strategy))

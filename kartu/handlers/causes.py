@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import ask_in_form, best_effort, cancel_form
+from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import Screen, Spec, answered_on_screen, ask_on_screen, open_form, register
 from kartu.handlers.states import CauseForm, GiveForm
 from kartu.loyalty.causes import Asset
 from kartu.presenters.callbacks import CauseAction, CauseStep, Decision, GiftDecision, GiveAction, GiveStep
 from kartu.presenters.causes import (
+    CAUSE_FORM,
+    PAYOUT_FORM,
+    cause_field_text,
     cause_photo,
     cause_question,
     customer_cause_text,
@@ -26,6 +32,8 @@ from kartu.presenters.causes import (
     rewards_to_give,
     units_question,
 )
+from kartu.presenters.format import i18n_locale
+from kartu.presenters.guided import Guided
 from kartu.services.causes import OwnerCause
 from kartu.services.container import Services
 
@@ -123,27 +131,71 @@ async def cause_action(
             await query.answer(_("Ended. Everyone who gave will be told."))
             await _show_owner(query.message, view, i18n, edit=True)
             return
-        case _:  # a line to type
+        case CauseStep.START:
+            await open_form(query, state, services, "cause")
+            return
+        case CauseStep.PAYOUT:
+            await services.causes.overview(owner)
+            await open_form(query, state, services, "payout")
+            return
+        case _:  # one setting of the running cause
             await services.causes.overview(owner)  # the owner check, before the form opens
-            await ask_in_form(query, state, CauseForm.value, cause_question(step), step=str(step))
+            back = CauseAction(action=CauseStep.SHOW).pack()
+            await ask_on_screen(query, state, CauseForm.value, cause_question(step), back, step=str(step))
             return
     await query.answer()
     await _show_owner(query.message, view, i18n, edit=True)
 
 
 async def cause_typed(
-    message: Message, event_from_user: User, services: Services, state: FSMContext, i18n: KartuI18n
+    message: Message, event_from_user: User, services: Services, state: FSMContext, i18n: KartuI18n, bot: Bot
 ) -> None:
     step, owner, typed = str((await state.get_data()).get("step", "")), event_from_user.id, message.text or ""
-    match step:
-        case CauseStep.START:
-            view = await services.causes.start(owner, typed)
-        case CauseStep.PAYOUT:
-            view = await services.causes.record_payout(owner, typed)
-        case _:
-            view = await services.causes.change(owner, step, typed)  # refused: asked again
-    await state.clear()
-    await _show_owner(message, view, i18n, edit=False)
+    view = await services.causes.change(owner, step, typed)  # refused: asked again
+    await answered_on_screen(message, bot, state, owner_cause_text(view, i18n.current_locale))
+
+
+# --- the guided forms: a new cause, a payout ------------------------------------------------------
+
+
+def _checker(form: str) -> Callable[..., Awaitable[tuple[str, str]]]:
+    async def check(
+        services: Services, owner: int, field: str, text: str, answers: Mapping[str, str], subject: int
+    ) -> tuple[str, str]:
+        value = await services.causes.check_field(owner, form, field, text)
+        return text, cause_field_text(value, i18n_locale())
+
+    return check
+
+
+async def _causes_screen(services: Services, owner: int, subject: int) -> Screen:
+    return owner_cause_text(await services.causes.overview(owner), i18n_locale())
+
+
+async def _save_cause(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    view = await services.causes.start_cause(owner, answers["name"], answers["target"], answers["last_day"])
+    return owner_cause_text(view, i18n_locale())
+
+
+async def _save_payout(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    view = await services.causes.pay_out(
+        owner, answers["amount"], answers.get("day", ""), answers.get("note", "")
+    )
+    return owner_cause_text(view, i18n_locale())
+
+
+async def _cause_form(services: Services, owner: int, subject: int) -> Guided:
+    await services.causes.overview(owner)  # the owner check
+    return CAUSE_FORM
+
+
+async def _payout_form(services: Services, owner: int, subject: int) -> Guided:
+    await services.causes.overview(owner)
+    return PAYOUT_FORM
+
+
+register("cause", Spec(_cause_form, _checker("cause"), _save_cause, _causes_screen))
+register("payout", Spec(_payout_form, _checker("payout"), _save_payout, _causes_screen))
 
 
 def router() -> Router:

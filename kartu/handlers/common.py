@@ -10,7 +10,6 @@ from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -170,14 +169,3 @@ def fallback_router() -> Router:
     router.message.register(not_text)
     router.callback_query.register(stale_button)
     return router
-
-
-async def ask_in_form(
-    query: CallbackQuery, state: FSMContext, form: State, question: str, **data: object
-) -> None:
-    """A button that opens a one-line form: the form's state and what it is about, the question."""
-    await state.set_state(form)
-    await state.set_data(data)
-    await query.answer()
-    if isinstance(query.message, Message):
-        await query.message.answer(question)

@@ -13,10 +13,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.broadcasts import take_broadcast
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import answer_text
 from kartu.handlers.owner import save_setting
 from kartu.handlers.points import take_item_answer
 from kartu.handlers.staff import ask_amount, show_prompt
-from kartu.handlers.states import FORMS_THAT_ASK, CatalogueForm, ProgramForm
+from kartu.handlers.states import FORMS_THAT_ASK, CatalogueForm, GuidedForm, ProgramForm
 from kartu.loyalty.codes import format_code, looks_like_typed_code, normalize_code
 from kartu.loyalty.errors import AmountNeeded
 from kartu.presenters.callbacks import CodeOrAnswer, FormChoice
@@ -24,8 +25,12 @@ from kartu.presenters.format import html
 from kartu.services.container import Services
 
 
-async def ask_which(message: Message, state: FSMContext) -> None:
+async def ask_which(message: Message, state: FSMContext, services: Services, bot: Bot) -> None:
     typed = message.text or ""
+    if await state.get_state() == GuidedForm.answer.state and (await state.get_data()).get("takes_code"):
+        # the open step asks for a code (a partner shop's): it is the answer
+        await answer_text(message, message.chat.id, typed, services, state, bot, typed=message)
+        return
     await state.update_data(typed=typed)  # the buttons below refer to this, kept server-side
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🔑 It is a code"), callback_data=CodeOrAnswer(choice=FormChoice.CODE))
@@ -77,10 +82,12 @@ async def it_is_my_answer(query: CallbackQuery, services: Services, state: FSMCo
         return
     current, typed = found
     await query.answer()
-    if current == ProgramForm.value.state:
+    if current == GuidedForm.answer.state:
+        await answer_text(query.message, query.from_user.id, typed, services, state, bot)
+    elif current == ProgramForm.value.state:
         await save_setting(query.message, query.from_user.id, typed, services, state, bot)
-    elif current in {form.state for form in (CatalogueForm.name, CatalogueForm.value)}:
-        await take_item_answer(query.message, query.from_user.id, typed, None, services, state)
+    elif current == CatalogueForm.value.state:
+        await take_item_answer(query.message, query.from_user.id, typed, None, services, state, bot)
     else:
         await take_broadcast(query.message, query.from_user.id, typed, None, services, state)
 

@@ -5,28 +5,31 @@ renewal), the pre-checkout check and the successful payment, /membership and /re
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, LabeledPrice, Message, PreCheckoutQuery, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import ask_in_form, best_effort, cancel_form
+from kartu.handlers.common import best_effort
 from kartu.handlers.filters import OnLoop
-from kartu.handlers.states import MembershipForm
+from kartu.handlers.guided import Screen, Spec, open_form, register
 from kartu.loyalty.errors import PaymentMismatch
-from kartu.loyalty.membership import CURRENCY, PERIOD
+from kartu.loyalty.membership import CURRENCY, PERIOD, parse_offer_multiplier, parse_offer_name, parse_stars
 from kartu.presenters.callbacks import MemberAction, MemberStep
 from kartu.presenters.format import date_text, html
+from kartu.presenters.guided import Guided
 from kartu.presenters.membership import (
     cancel_question,
     member_text,
-    offer_question,
+    offer_field_text,
+    offer_form,
     owner_membership_text,
     paid_text,
     pay_button,
@@ -107,8 +110,7 @@ async def member_action(
             await query.answer()
             await best_effort(screen.edit_text(text, reply_markup=markup))
         case MemberStep.SET:
-            await services.membership.overview(user)  # the owner check, before the form opens
-            await ask_in_form(query, state, MembershipForm.value, offer_question())
+            await open_form(query, state, services, "offer")
         case MemberStep.WITHDRAW:
             text, markup = owner_membership_text(await services.membership.withdraw(user))
             await query.answer()
@@ -178,11 +180,33 @@ async def show_membership(
     await message.answer(text, reply_markup=markup)
 
 
-async def offer_typed(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
-    view = await services.membership.set_offer(event_from_user.id, message.text or "")  # refused: asked again
-    await state.clear()
-    text, markup = owner_membership_text(view)
-    await message.answer(text, reply_markup=markup)
+async def _offer_form(services: Services, owner: int, subject: int) -> Guided:
+    return offer_form(await services.membership.offer_form(owner))
+
+
+async def _offer_check(
+    services: Services, owner: int, field: str, text: str, answers: Mapping[str, str], subject: int
+) -> tuple[str, str]:
+    value = await services.membership.check_offer_field(owner, field, text)
+    return (str(value) if field == "item" and value else text), offer_field_text(field, value)
+
+
+async def _offer_save(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    view = await services.membership.offer(
+        owner,
+        parse_offer_name(answers["name"]),
+        parse_stars(answers["stars"]),
+        parse_offer_multiplier(answers.get("multiplier")),
+        answers.get("item") or None,
+    )
+    return owner_membership_text(view)
+
+
+async def _membership_screen(services: Services, owner: int, subject: int) -> Screen:
+    return owner_membership_text(await services.membership.overview(owner))
+
+
+register("offer", Spec(_offer_form, _offer_check, _offer_save, _membership_screen))
 
 
 async def refund(
@@ -210,7 +234,6 @@ async def paysupport(message: Message, event_from_user: User, services: Services
 
 def router() -> Router:
     membership = Router(name="membership")
-    membership.message.register(cancel_form, Command("cancel"), StateFilter(MembershipForm))
     membership.message.register(show_member, Command("member"))
     membership.message.register(show_membership, Command("membership"))
     membership.message.register(refund, Command("refund"))
@@ -218,7 +241,4 @@ def router() -> Router:
     membership.callback_query.register(member_action, MemberAction.filter())
     membership.pre_checkout_query.register(check_checkout)
     membership.message.register(payment_done, OnLoop(F.successful_payment))
-    membership.message.register(
-        offer_typed, StateFilter(MembershipForm.value), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
-    )
     return membership

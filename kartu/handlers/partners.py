@@ -5,8 +5,9 @@ location, and the vouchers' CSV."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message, User
@@ -14,20 +15,22 @@ from aiogram.utils.i18n import gettext as _
 
 from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import Screen, Spec, answered_on_screen, ask_on_screen, open_form, register
 from kartu.handlers.states import PartnerForm
 from kartu.media.exports import vouchers_csv
 from kartu.presenters.callbacks import PartnerAction, PartnerStep
-from kartu.presenters.format import html, plain
+from kartu.presenters.format import html, join_html, plain
+from kartu.presenters.guided import Guided
 from kartu.presenters.owner import export_words
-from kartu.presenters.partners import end_question, partner_question, partners_text, proposal_summary
+from kartu.presenters.partners import (
+    PROPOSAL_FORM,
+    end_question,
+    partner_question,
+    partners_text,
+    proposal_field_text,
+)
 from kartu.services.container import Services
-from kartu.services.partners import Proposal
-
-_STEPS = {  # each form step: the next one, and the proposal field its answer fills
-    PartnerForm.condition.state: (PartnerForm.voucher, "condition"),
-    PartnerForm.voucher.state: (PartnerForm.limits, "voucher"),
-    PartnerForm.limits.state: (PartnerForm.confirm, "limits"),
-}
+from kartu.services.partners import ProposedTerms
 
 
 async def show_partners(
@@ -64,20 +67,6 @@ async def partner_action(
             return
         case PartnerStep.END_CONFIRMED:
             view = await services.partners.end(owner, partnership_id)
-        case PartnerStep.SEND:
-            data = await state.get_data()
-            if await state.get_state() != PartnerForm.confirm.state:
-                await query.answer(_("This button is no longer valid."), show_alert=True)
-                return
-            proposal = Proposal(
-                *(str(data.get(field, "")) for field in ("shop", "condition", "voucher", "limits"))
-            )
-            view = await services.partners.propose(owner, proposal)
-            await state.clear()
-            await query.answer(_("Sent. You will hear when they answer."))
-            text, markup = partners_text(view)
-            await best_effort(screen.edit_text(text, reply_markup=markup))
-            return
         case PartnerStep.VOUCHERS:
             slug, rows = await services.partners.vouchers(owner)
             data = await asyncio.to_thread(vouchers_csv, rows, export_words())
@@ -87,62 +76,72 @@ async def partner_action(
                 caption=html(_("Partner vouchers: {count}"), count=len(rows)),
             )
             return
-        case _:  # a form: the proposal's first step, the address, the location
+        case PartnerStep.PROPOSE:
+            await open_form(query, state, services, "proposal")
+            return
+        case _:  # the address, the location
             await services.partners.overview(owner)  # the owner check, before the form opens
-            form = {
-                PartnerStep.PROPOSE: (PartnerForm.shop, "shop"),
-                PartnerStep.ADDRESS: (PartnerForm.address, "address"),
-            }.get(step, (PartnerForm.location, "location"))
-            await state.set_state(form[0])
-            await state.set_data({})
-            await query.answer()
-            await screen.answer(partner_question(form[1]))
+            form_state, field = (
+                (PartnerForm.address, "address")
+                if step == PartnerStep.ADDRESS
+                else (PartnerForm.location, "location")
+            )
+            back = PartnerAction(action=PartnerStep.SHOW).pack()
+            await ask_on_screen(query, state, form_state, partner_question(field), back)
             return
     await query.answer()
     text, markup = partners_text(view)
     await best_effort(screen.edit_text(text, reply_markup=markup))
 
 
-async def partner_typed(
-    message: Message, event_from_user: User, services: Services, state: FSMContext
+async def address_typed(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
 ) -> None:
-    """One answer of the proposal form; a refused one is answered and asked again."""
-    owner, typed, current = event_from_user.id, message.text or "", await state.get_state()
-    if current == PartnerForm.shop.state:
-        partner = await services.partners.check_partner(owner, typed)
-        await state.update_data(shop=typed, partner=partner)
-        await state.set_state(PartnerForm.condition)
-        await message.answer(partner_question("condition", partner))
-        return
-    if current == PartnerForm.address.state:
-        view = await services.partners.set_address(owner, typed)
-        await state.clear()
-        text, markup = partners_text(view)
-        await message.answer(text, reply_markup=markup)
-        return
-    follows, field = _STEPS[str(current)]
-    await state.update_data({field: typed})
-    data = await state.get_data()
-    await services.partners.check_step(field, typed)  # refused here: asked again
-    await state.set_state(follows)
-    if follows == PartnerForm.confirm:
-        proposal = Proposal(*(str(data.get(name, "")) for name in ("shop", "condition", "voucher", "limits")))
-        text, markup = proposal_summary(str(data.get("partner", "")), proposal)
-        await message.answer(text, reply_markup=markup)
-        return
-    await message.answer(partner_question(str(follows.state).split(":")[-1]))
+    view = await services.partners.set_address(event_from_user.id, message.text or "")  # refused: asked again
+    await answered_on_screen(message, bot, state, partners_text(view))
 
 
 async def location_sent(
-    message: Message, event_from_user: User, services: Services, state: FSMContext
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
 ) -> None:
     assert message.location is not None
     view = await services.partners.set_location(
         event_from_user.id, message.location.latitude, message.location.longitude
     )
-    await state.clear()
-    text, markup = partners_text(view)
-    await message.answer(text, reply_markup=markup)
+    await answered_on_screen(message, bot, state, partners_text(view))
+
+
+# --- the proposal's guided form ------------------------------------------------------------------
+
+
+async def _proposal_form(services: Services, owner: int, subject: int) -> Guided:
+    await services.partners.overview(owner)  # the owner check
+    return PROPOSAL_FORM
+
+
+async def _proposal_check(
+    services: Services, owner: int, field: str, text: str, answers: Mapping[str, str], subject: int
+) -> tuple[str, str]:
+    value = await services.partners.check_field(owner, field, text)
+    return text, proposal_field_text(field, value)
+
+
+async def _proposal_save(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    terms = ProposedTerms(
+        *(
+            answers.get(field, "")
+            for field in ("shop", "condition", "voucher", "value", "terms", "days", "cap")
+        )
+    )
+    text, markup = partners_text(await services.partners.propose_terms(owner, terms))
+    return join_html("\n\n", [html(_("Sent. You will hear when they answer.")), text]), markup
+
+
+async def _partners_screen(services: Services, owner: int, subject: int) -> Screen:
+    return partners_text(await services.partners.overview(owner))
+
+
+register("proposal", Spec(_proposal_form, _proposal_check, _proposal_save, _partners_screen))
 
 
 def router() -> Router:
@@ -152,15 +151,6 @@ def router() -> Router:
     partners.callback_query.register(partner_action, PartnerAction.filter())
     partners.message.register(location_sent, StateFilter(PartnerForm.location), OnLoop(F.location))
     partners.message.register(
-        partner_typed,
-        StateFilter(
-            PartnerForm.shop,
-            PartnerForm.condition,
-            PartnerForm.voucher,
-            PartnerForm.limits,
-            PartnerForm.address,
-        ),
-        OnLoop(F.text),
-        OnLoop(~F.text.startswith("/")),
+        address_typed, StateFilter(PartnerForm.address), OnLoop(F.text), OnLoop(~F.text.startswith("/"))
     )
     return partners

@@ -3,22 +3,24 @@ a reward back), owners keep the catalogue and change a balance by hand."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import ask_in_form, best_effort, cancel_form
+from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import Screen, Spec, answered_on_screen, ask_on_screen, open_form, register
 from kartu.handlers.staff import ask_amount, bare_code
 from kartu.handlers.states import AmountForm, CatalogueForm
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.errors import AmountNeeded, PointsOff
-from kartu.loyalty.points import parse_item_name
+from kartu.loyalty.points import parse_item_name, parse_price
 from kartu.presenters.callbacks import (
     CatalogueChoice,
     CatalogueStep,
@@ -30,9 +32,11 @@ from kartu.presenters.callbacks import (
     SaleAction,
     ShowCatalogue,
 )
-from kartu.presenters.customer import reward_lines
+from kartu.presenters.customer import points_text, reward_lines
 from kartu.presenters.format import HTML
+from kartu.presenters.guided import Guided
 from kartu.presenters.points import (
+    ITEM_FORM,
     adjusted_text,
     catalogue_admin_text,
     catalogue_text,
@@ -126,7 +130,9 @@ async def cancel_sale(query: CallbackQuery, callback_data: SaleAction, services:
 # --- customers -----------------------------------------------------------------------------------
 
 
-async def rewards_screen(telegram_id: int, services: Services, i18n: KartuI18n) -> tuple[HTML, object]:
+async def rewards_screen(
+    telegram_id: int, services: Services, i18n: KartuI18n
+) -> tuple[HTML, InlineKeyboardMarkup | None]:
     """The rewards the customer holds and, in a shop running points, its catalogue."""
     rewards = await services.customers.rewards(telegram_id)
     try:
@@ -138,14 +144,14 @@ async def rewards_screen(telegram_id: int, services: Services, i18n: KartuI18n) 
 
 async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
     text, markup = await rewards_screen(event_from_user.id, services, i18n)
-    await message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+    await message.answer(text, reply_markup=markup)
 
 
 async def open_catalogue(query: CallbackQuery, services: Services, i18n: KartuI18n) -> None:
     text, markup = await rewards_screen(query.from_user.id, services, i18n)
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.answer(text, reply_markup=markup)  # type: ignore[arg-type]
+        await query.message.answer(text, reply_markup=markup)
 
 
 async def pick_item(query: CallbackQuery, callback_data: CatalogueChoice, services: Services) -> None:
@@ -160,12 +166,12 @@ async def pick_item(query: CallbackQuery, callback_data: CatalogueChoice, servic
         await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 
-async def _replace(message: Message, text: HTML, markup: object = None) -> None:
+async def _replace(message: Message, text: HTML, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit a screen in place, whether it is a text or a photo with a caption."""
     if message.photo:
-        await best_effort(message.edit_caption(caption=text, reply_markup=markup))  # type: ignore[arg-type]
+        await best_effort(message.edit_caption(caption=text, reply_markup=markup))
     else:
-        await best_effort(message.edit_text(text, reply_markup=markup))  # type: ignore[arg-type]
+        await best_effort(message.edit_text(text, reply_markup=markup))
 
 
 async def exchange(
@@ -220,8 +226,7 @@ async def item_action(
             await state.clear()
             text, markup = catalogue_admin_text(await services.catalogue.items(owner))
         case ItemStep.ADD:
-            await services.catalogue.items(owner)  # the owner check, before the form opens
-            await ask_in_form(query, state, CatalogueForm.name, item_question(ItemStep.NAME))
+            await open_form(query, state, services, "item")
             return
         case ItemStep.OPEN:
             await state.clear()
@@ -235,10 +240,12 @@ async def item_action(
         case ItemStep.DELETE_CONFIRMED:
             await services.catalogue.delete(owner, item_id)
             text, markup = catalogue_admin_text(await services.catalogue.items(owner))
-        case _:  # a field to change: ask for the new value
+        case _:  # a field to change: the item's screen turns into its question
             await services.catalogue.item(owner, item_id)
-            await ask_in_form(
-                query, state, CatalogueForm.value, item_question(step), item_id=item_id, field=str(step)
+            back = ItemAction(action=ItemStep.OPEN, item_id=item_id).pack()
+            question = item_question(step)
+            await ask_on_screen(
+                query, state, CatalogueForm.value, question, back, item_id=item_id, field=str(step)
             )
             return
     await query.answer()
@@ -252,30 +259,50 @@ async def take_item_answer(
     photo: str | None,
     services: Services,
     state: FSMContext,
+    bot: Bot,
 ) -> None:
-    """An answer to the catalogue form (typed now, or confirmed after it looked like a code)."""
-    current, data = await state.get_state(), await state.get_data()
-    if current == CatalogueForm.name.state:
-        await state.update_data(name=parse_item_name(typed))  # refused here: asked again
-        await state.set_state(CatalogueForm.price)
-        await message.answer(item_question(ItemStep.PRICE))
-        return
-    if current == CatalogueForm.price.state:
-        item = await services.catalogue.add(owner_id, str(data.get("name", "")), typed or "")
-    else:
-        field, item_id = str(data.get("field", "")), int(data.get("item_id", 0))
-        value = photo if field == ItemStep.PHOTO and photo else typed
-        item = await services.catalogue.change(
-            owner_id, item_id, field, None if value in ("-", "—") else value
-        )
-    await state.clear()
-    text, markup = item_text(item)
-    await message.answer(text, reply_markup=markup)
+    """A new value for one field of a catalogue reward (typed now, or confirmed after it looked
+    like a code; a photo); the reward's screen shows it."""
+    data = await state.get_data()
+    field, item_id = str(data.get("field", "")), int(data.get("item_id", 0))
+    value = photo if field == ItemStep.PHOTO and photo else typed
+    item = await services.catalogue.change(owner_id, item_id, field, None if value in ("-", "—") else value)
+    await answered_on_screen(message, bot, state, item_text(item))
 
 
-async def item_answer(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+async def item_answer(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
+) -> None:
     photo = message.photo[-1].file_id if message.photo else None
-    await take_item_answer(message, event_from_user.id, message.text, photo, services, state)
+    await take_item_answer(message, event_from_user.id, message.text, photo, services, state, bot)
+
+
+# --- a new catalogue reward's guided form --------------------------------------------------------
+
+
+async def _item_form(services: Services, owner: int, subject: int) -> Guided:
+    await services.catalogue.items(owner)  # the owner check (and a shop running points)
+    return ITEM_FORM
+
+
+async def _item_check(
+    services: Services, owner: int, field: str, text: str, answers: Mapping[str, str], subject: int
+) -> tuple[str, str]:
+    if field == "name":
+        name = parse_item_name(text)
+        return name, name
+    return text, points_text(parse_price(text))
+
+
+async def _item_save(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    return item_text(await services.catalogue.add(owner, answers["name"], answers["price"]))
+
+
+async def _catalogue_screen(services: Services, owner: int, subject: int) -> Screen:
+    return catalogue_admin_text(await services.catalogue.items(owner))
+
+
+register("item", Spec(_item_form, _item_check, _item_save, _catalogue_screen))
 
 
 async def adjust_command(
@@ -313,7 +340,7 @@ def router() -> Router:
     points.callback_query.register(item_action, ItemAction.filter())
     points.message.register(
         item_answer,
-        StateFilter(CatalogueForm.name, CatalogueForm.price, CatalogueForm.value),
+        StateFilter(CatalogueForm.value),
         OnLoop(~F.text.startswith("/")),
     )
     points.message.register(adjust_command, Command("adjust"))

@@ -5,6 +5,12 @@ from __future__ import annotations
 from aiogram.fsm.state import State, StatesGroup
 
 
+class GuidedForm(StatesGroup):
+    """An owner's guided form (handlers/guided.py): the answer to its open step."""
+
+    answer = State()
+
+
 class FeedbackForm(StatesGroup):
     """After a rating: the customer may write a comment."""
 
@@ -38,15 +44,18 @@ class AmountForm(StatesGroup):
 
 
 class CatalogueForm(StatesGroup):
-    """The owner adds a reward to the catalogue (name, then price), or changes one of its fields."""
+    """The owner changes one field of a catalogue reward (a new one is a guided form)."""
 
-    name = State()
-    price = State()
     value = State()
 
 
 # Forms whose free-text answer could be mistaken for a customer or reward code (handlers/forms.py asks).
-FORMS_THAT_ASK = (ProgramForm.value, BroadcastForm.message, CatalogueForm.name, CatalogueForm.value)
+FORMS_THAT_ASK = (
+    ProgramForm.value,
+    BroadcastForm.message,
+    CatalogueForm.value,
+    GuidedForm.answer,
+)
 
 
 class BirthdayForm(StatesGroup):
@@ -80,21 +89,10 @@ class WheelForm(StatesGroup):
 
 
 class PartnerForm(StatesGroup):
-    """The owner proposes a partnership step by step, or sets the shop's address or location."""
+    """The owner sets the shop's address or location (a proposal is a guided form)."""
 
-    shop = State()
-    condition = State()
-    voucher = State()
-    limits = State()
-    confirm = State()
     address = State()
     location = State()
-
-
-class MembershipForm(StatesGroup):
-    """The owner sets the membership offer: one line."""
-
-    value = State()
 
 
 class WebhookForm(StatesGroup):

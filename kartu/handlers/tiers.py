@@ -4,6 +4,7 @@ level's group (someone joining without the level is taken out again)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -26,14 +27,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.bot.groups import one_person_link, take_out
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import ask_in_form, best_effort, cancel_form
+from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import Screen, Spec, answered_on_screen, ask_on_screen, open_form, register
 from kartu.handlers.states import TierForm
 from kartu.presenters.callbacks import GroupInvite, TierAction, TierStep, VipLink
+from kartu.presenters.guided import Guided
 from kartu.presenters.tiers import (
     delete_level_question,
     group_added_text,
     group_link_text,
+    level_field_text,
+    level_form,
     level_text,
     tier_question,
     tiers_text,
@@ -72,37 +77,69 @@ async def tier_action(
             text, markup = tiers_text(await services.tiers.delete(owner, tier_id))
         case TierStep.BASIS:
             text, markup = tiers_text(await services.tiers.toggle_basis(owner))
-        case _:  # a line to type: a new level, a change, perks, the window, the grace period
+        case TierStep.ADD | TierStep.EDIT:
+            await open_form(query, state, services, "level", tier_id if step == TierStep.EDIT else 0)
+            return
+        case _:  # one setting: perks, the window, the grace period
             view = await services.tiers.levels(owner)  # the owner check, before the form opens
-            if step in (TierStep.EDIT, TierStep.PERKS):
+            back = TierAction(action=TierStep.LIST).pack()
+            if step == TierStep.PERKS:
                 await services.tiers.level(owner, tier_id)
-            await ask_in_form(
-                query, state, TierForm.value, tier_question(step, view.basis), step=str(step), tier_id=tier_id
-            )
+                back = TierAction(action=TierStep.OPEN, tier_id=tier_id).pack()
+            question = tier_question(step, view.basis)
+            await ask_on_screen(query, state, TierForm.value, question, back, step=str(step), tier_id=tier_id)
             return
     await query.answer()
     await best_effort(screen.edit_text(text, reply_markup=markup))
 
 
-async def tier_typed(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
-    """A line for the /tiers form; refused values are answered and asked again (the form stays)."""
+async def tier_typed(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
+) -> None:
+    """One setting of /tiers; refused values are answered and asked again (the form stays)."""
     data, owner, typed = await state.get_data(), event_from_user.id, message.text or ""
-    step, tier_id = TierStep(str(data.get("step", TierStep.ADD))), int(data.get("tier_id", 0))
+    step, tier_id = TierStep(str(data.get("step", TierStep.WINDOW))), int(data.get("tier_id", 0))
     view: TiersView
     match step:
-        case TierStep.EDIT:
-            view = await services.tiers.change(owner, tier_id, typed)
         case TierStep.PERKS:
             view = await services.tiers.set_perks(owner, tier_id, typed)
-        case TierStep.WINDOW:
-            view = await services.tiers.set_window(owner, typed)
+            screen = level_text(await services.tiers.level(owner, tier_id), view.basis)
+            await answered_on_screen(message, bot, state, screen)
+            return
         case TierStep.GRACE:
             view = await services.tiers.set_grace(owner, typed)
         case _:
-            view = await services.tiers.add(owner, typed)
-    await state.clear()
-    text, markup = tiers_text(view)
-    await message.answer(text, reply_markup=markup)
+            view = await services.tiers.set_window(owner, typed)
+    await answered_on_screen(message, bot, state, tiers_text(view))
+
+
+# --- a level's guided form: new, or changed ------------------------------------------------------
+
+
+async def _level_form(services: Services, owner: int, subject: int) -> Guided:
+    return level_form(await services.tiers.level_form(owner, subject))
+
+
+async def _level_check(
+    services: Services, owner: int, field: str, text: str, answers: Mapping[str, str], subject: int
+) -> tuple[str, str]:
+    value = await services.tiers.check_level_field(owner, field, text)
+    basis = (await services.tiers.levels(owner)).basis
+    return text, level_field_text(field, value, basis)
+
+
+async def _level_save(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    view = await services.tiers.save_level(
+        owner, subject, answers["name"], answers["threshold"], answers.get("multiplier", "")
+    )
+    return tiers_text(view)
+
+
+async def _tiers_screen(services: Services, owner: int, subject: int) -> Screen:
+    return tiers_text(await services.tiers.levels(owner))
+
+
+register("level", Spec(_level_form, _level_check, _level_save, _tiers_screen))
 
 
 async def link_group(query: CallbackQuery, callback_data: VipLink, services: Services) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import ask_in_form, best_effort, cancel_form
+from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import answered_on_screen, ask_on_screen
 from kartu.handlers.states import WebhookForm
 from kartu.presenters.callbacks import HookAction, HookStep
 from kartu.presenters.format import HTML
@@ -37,7 +38,9 @@ async def hook_action(
         return
     if callback_data.action == HookStep.ADD:
         await services.webhooks.endpoints_of_owner(owner)  # the owner check, before the form opens
-        await ask_in_form(query, state, WebhookForm.url, url_question())
+        await ask_on_screen(
+            query, state, WebhookForm.url, url_question(), HookAction(action=HookStep.BACK).pack()
+        )
         return
     if callback_data.action in (HookStep.EVENTS, HookStep.TOGGLE):
         if callback_data.action == HookStep.EVENTS:
@@ -67,15 +70,15 @@ async def hook_action(
 
 
 async def url_typed(
-    message: Message, event_from_user: User, services: Services, state: FSMContext, i18n: KartuI18n
+    message: Message, event_from_user: User, services: Services, state: FSMContext, i18n: KartuI18n, bot: Bot
 ) -> None:
     endpoint, secret = await services.webhooks.add(
         event_from_user.id, message.text or ""
     )  # refused: asked again
-    await state.clear()
-    await message.answer(new_webhook_text(endpoint, secret))
-    text, markup = await _screen(services, event_from_user.id, i18n)
-    await message.answer(text, reply_markup=markup)
+    await message.answer(
+        new_webhook_text(endpoint, secret)
+    )  # the secret, shown once, in a message of its own
+    await answered_on_screen(message, bot, state, await _screen(services, event_from_user.id, i18n))
 
 
 def router() -> Router:

@@ -4,9 +4,10 @@ spin (/wheel)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -14,11 +15,21 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
-from kartu.handlers.common import ask_in_form, best_effort, cancel_form
+from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import OnLoop
+from kartu.handlers.guided import Screen, Spec, answered_on_screen, ask_on_screen, open_form, register
 from kartu.handlers.states import WheelForm
+from kartu.loyalty.wheel import PrizeKind, prize_from
 from kartu.presenters.callbacks import SpinAction, WheelAction, WheelStep
-from kartu.presenters.wheel import customer_wheel_text, spin_animation, wheel_admin_text, wheel_question
+from kartu.presenters.guided import Guided
+from kartu.presenters.wheel import (
+    customer_wheel_text,
+    prize_field_text,
+    prize_form,
+    spin_animation,
+    wheel_admin_text,
+    wheel_question,
+)
 from kartu.services.container import Services
 
 if TYPE_CHECKING:
@@ -68,27 +79,54 @@ async def wheel_action(
             view = await services.wheel.overview(owner)
         case WheelStep.DELETE:
             view = await services.wheel.delete_prize(owner, callback_data.prize_id)
+        case WheelStep.ADD:
+            await open_form(query, state, services, "prize")
+            return
         case _:
             await services.wheel.overview(owner)  # the owner check, before the form opens
-            await ask_in_form(query, state, WheelForm.value, wheel_question(step), step=str(step))
+            back = WheelAction(action=WheelStep.SHOW).pack()
+            await ask_on_screen(query, state, WheelForm.value, wheel_question(step), back, step=str(step))
             return
     await query.answer()
     text, markup = wheel_admin_text(view)
     await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 
-async def wheel_typed(message: Message, event_from_user: User, services: Services, state: FSMContext) -> None:
+async def wheel_typed(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot
+) -> None:
     step, owner, typed = str((await state.get_data()).get("step", "")), event_from_user.id, message.text or ""
-    match step:
-        case WheelStep.RULE:
-            view = await services.wheel.set_rule(owner, typed)
-        case WheelStep.DAYS:
-            view = await services.wheel.set_valid_days(owner, typed)
-        case _:
-            view = await services.wheel.add_prize(owner, typed)  # refused: asked again
-    await state.clear()
-    text, markup = wheel_admin_text(view)
-    await message.answer(text, reply_markup=markup)
+    if step == WheelStep.DAYS:
+        view = await services.wheel.set_valid_days(owner, typed)  # refused: asked again
+    else:
+        view = await services.wheel.set_rule(owner, typed)
+    await answered_on_screen(message, bot, state, wheel_admin_text(view))
+
+
+# --- the new prize's guided form ------------------------------------------------------------------
+
+
+async def _prize_form(services: Services, owner: int, subject: int) -> Guided:
+    return prize_form(await services.wheel.prize_form(owner))
+
+
+async def _prize_check(
+    services: Services, owner: int, field: str, text: str, answers: Mapping[str, str], subject: int
+) -> tuple[str, str]:
+    value = await services.wheel.check_prize_field(owner, field, text)
+    kept = str(value.value if isinstance(value, PrizeKind) else value if field == "item" else text)
+    return kept, prize_field_text(field, value, {**answers, field: kept})
+
+
+async def _prize_save(services: Services, owner: int, answers: Mapping[str, str], subject: int) -> Screen:
+    return wheel_admin_text(await services.wheel.add_prize_line(owner, prize_from(answers)))
+
+
+async def _wheel_screen(services: Services, owner: int, subject: int) -> Screen:
+    return wheel_admin_text(await services.wheel.overview(owner))
+
+
+register("prize", Spec(_prize_form, _prize_check, _prize_save, _wheel_screen))
 
 
 def router() -> Router:

@@ -106,14 +106,6 @@ def parse_end_date(text: str | None, today: date) -> date:
     return ends
 
 
-def parse_cause(text: str | None, today: date) -> tuple[str, int, date]:
-    """``Rumah Kucing; 5.000.000; 31-12-2026``: name, target in rupiah, last day."""
-    parts = [part.strip() for part in (text or "").split(";")]
-    if len(parts) != 3:
-        raise InvalidSetting("cause")
-    return parse_cause_name(parts[0]), parse_target(parts[1]), parse_end_date(parts[2], today)
-
-
 _MATCH = re.compile(r"(.+?)\s+(?:per|/|tiap|setiap|for every|every)\s+(.+)")
 
 
@@ -149,20 +141,40 @@ def parse_units(text: str | None, held: int) -> int:
     return units
 
 
+def parse_payout_amount(text: str | None) -> int:
+    amount = parse_rupiah(text, TARGET_MAX)
+    if amount is None:
+        raise InvalidSetting("payout_amount", 1, TARGET_MAX)
+    return amount
+
+
+def parse_payout_day(text: str | None, today: date) -> date:
+    """The day it was paid: today or before (nothing: today)."""
+    if not (text or "").strip():
+        return today
+    paid_on = parse_date(text)
+    if paid_on is None or not today - LONGEST <= paid_on <= today:
+        raise InvalidSetting("payout_day")
+    return paid_on
+
+
+def parse_payout_note(text: str | None) -> str:
+    note = " ".join((text or "").split())
+    if len(note) > NOTE_MAX:
+        raise InvalidSetting("payout_note", 0, NOTE_MAX)
+    return "" if note in ("-", "—") else note
+
+
 def parse_payout(text: str | None, today: date) -> tuple[int, date, str]:
     """``500.000; 24-11-2026; transfer BCA``: amount paid, the day (today or before), a note."""
     parts = [part.strip() for part in (text or "").split(";", 2)]
     if len(parts) < 2:
         raise InvalidSetting("payout")
-    amount = parse_rupiah(parts[0], TARGET_MAX)
-    if amount is None:
-        raise InvalidSetting("payout")
-    paid_on = parse_date(parts[1])
-    if paid_on is None or not today - LONGEST <= paid_on <= today:
-        raise InvalidSetting("payout")
-    note = " ".join((parts[2] if len(parts) == 3 else "").split())
-    if len(note) > NOTE_MAX:
-        raise InvalidSetting("payout")
+    try:
+        amount, paid_on = parse_payout_amount(parts[0]), parse_payout_day(parts[1], today)
+        note = parse_payout_note(parts[2] if len(parts) == 3 else "")
+    except InvalidSetting:
+        raise InvalidSetting("payout") from None
     return amount, paid_on, note
 
 

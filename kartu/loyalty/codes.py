@@ -19,6 +19,7 @@ REWARD_CODE_BITS = REWARD_CODE_LENGTH * BITS_PER_CHAR
 
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 _SEPARATORS = re.compile(r"[\s\-_.]+")
+_DATE_OR_AMOUNT = re.compile(r"\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,3}(?:[.,]\d{3})+")
 # Anything longer than this is surely not a code and is not looked at further.
 MAX_CODE_INPUT = 40
 
@@ -73,6 +74,8 @@ def looks_like_typed_code(text: str | None) -> bool:
     is written as one (no spaces, like "WPQB-RVCZ") or has a digit ("K7Q2 9XHM"). "Another one"
     and "Kopi susu" also normalise to codes, but are words."""
     stripped = (text or "").strip()
+    if _DATE_OR_AMOUNT.fullmatch(stripped):  # 31-12-2026 and 10.000.000 are answers, not codes
+        return False
     return normalize_code(stripped) is not None and (
         bool(_AS_SHOWN.fullmatch(stripped)) or any(c.isdigit() for c in stripped)
     )

@@ -19,19 +19,33 @@ CURRENCY = "XTR"
 _PAYLOAD = re.compile(r"member:(\d{1,12})")
 
 
+def parse_offer_name(text: str | None) -> str:
+    name = " ".join((text or "").split())
+    if not name or len(name) > NAME_MAX:
+        raise InvalidSetting("membership_name", 1, NAME_MAX)
+    return name
+
+
+def parse_stars(text: str | None) -> int:
+    stars = parse_whole_number(text, 1, STARS_MAX)
+    if stars is None:
+        raise InvalidSetting("membership_stars", 1, STARS_MAX)
+    return stars
+
+
+def parse_offer_multiplier(text: str | None) -> int:
+    """Points earned by members; nothing (or -) leaves them as everyone's."""
+    return parse_multiplier(text) if (text or "").strip() not in ("", "-") else 1000
+
+
 def parse_offer(text: str | None) -> tuple[str, int, int, str | None]:
     """``Gold Club; 100; 1.5; Iced Latte``: name, Stars per 30 days, points multiplier (may be left
     out), a catalogue reward given each period (may be left out)."""
     parts = [part.strip() for part in (text or "").split(";")]
     if len(parts) < 2 or len(parts) > 4:
         raise InvalidSetting("membership")
-    name = " ".join(parts[0].split())
-    if not name or len(name) > NAME_MAX:
-        raise InvalidSetting("membership_name", 1, NAME_MAX)
-    stars = parse_whole_number(parts[1], 1, STARS_MAX)
-    if stars is None:
-        raise InvalidSetting("membership_stars", 1, STARS_MAX)
-    multiplier = parse_multiplier(parts[2]) if len(parts) > 2 and parts[2] not in ("", "-") else 1000
+    name, stars = parse_offer_name(parts[0]), parse_stars(parts[1])
+    multiplier = parse_offer_multiplier(parts[2] if len(parts) > 2 else "")
     item = " ".join(parts[3].split()) if len(parts) == 4 and parts[3] not in ("", "-") else None
     return name, stars, multiplier, item
 

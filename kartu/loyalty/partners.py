@@ -40,18 +40,59 @@ def parse_condition(text: str | None) -> tuple[Condition, int]:
     return Condition.AMOUNT, amount
 
 
+def parse_voucher_name(text: str | None) -> str:
+    """What the voucher gives: ``10% off any ring``."""
+    voucher = " ".join((text or "").split())
+    if not voucher or len(voucher) > VOUCHER_MAX:
+        raise InvalidSetting("partner_voucher")
+    return voucher
+
+
+def parse_voucher_value(text: str | None) -> int:
+    """What it is worth in rupiah, for the monthly settlement."""
+    value = parse_rupiah(text, VALUE_MAX)
+    if value is None:
+        raise InvalidSetting("partner_value", 1, VALUE_MAX)
+    return value
+
+
+def parse_terms(text: str | None) -> str:
+    terms = " ".join((text or "").split())
+    if len(terms) > TERMS_MAX:
+        raise InvalidSetting("partner_terms", 0, TERMS_MAX)
+    return "" if terms in ("-", "—") else terms
+
+
+def parse_valid_days(text: str | None) -> int:
+    found = re.search(r"\d+", text or "")
+    days = parse_whole_number(found.group(0), 1, VALID_DAYS_MAX) if found else None
+    if days is None:
+        raise InvalidSetting("partner_days", 1, VALID_DAYS_MAX)
+    return days
+
+
+def parse_monthly_cap(text: str | None) -> int:
+    found = re.search(r"\d+", text or "")
+    cap = parse_whole_number(found.group(0), 1, CAP_MAX) if found else None
+    if cap is None:
+        raise InvalidSetting("partner_cap", 1, CAP_MAX)
+    return cap
+
+
 def parse_voucher(text: str | None) -> tuple[str, int, str]:
     """``10% off any ring; 50.000; not with other promotions``: what it gives, its value in rupiah
     (for the settlement), terms (may be left out)."""
     parts = [part.strip() for part in (text or "").split(";", 2)]
-    voucher = " ".join(parts[0].split()) if parts else ""
-    if len(parts) < 2 or not voucher or len(voucher) > VOUCHER_MAX:
+    if len(parts) < 2:
         raise InvalidSetting("partner_voucher")
-    value = parse_rupiah(parts[1], VALUE_MAX)
-    terms = " ".join(parts[2].split()) if len(parts) == 3 else ""
-    if value is None or len(terms) > TERMS_MAX:
-        raise InvalidSetting("partner_voucher")
-    return voucher, value, terms
+    try:
+        return (
+            parse_voucher_name(parts[0]),
+            parse_voucher_value(parts[1]),
+            parse_terms(parts[2] if len(parts) == 3 else ""),
+        )
+    except InvalidSetting:
+        raise InvalidSetting("partner_voucher") from None
 
 
 def parse_limits(text: str | None) -> tuple[int, int]:
@@ -60,10 +101,10 @@ def parse_limits(text: str | None) -> tuple[int, int]:
     numbers = re.findall(r"\d+", text or "")
     if len(numbers) != 2:
         raise InvalidSetting("partner_limits")
-    days, cap = parse_whole_number(numbers[0], 1, VALID_DAYS_MAX), parse_whole_number(numbers[1], 1, CAP_MAX)
-    if days is None or cap is None:
-        raise InvalidSetting("partner_limits")
-    return days, cap
+    try:
+        return parse_valid_days(numbers[0]), parse_monthly_cap(numbers[1])
+    except InvalidSetting:
+        raise InvalidSetting("partner_limits") from None
 
 
 def qualifies(condition: Condition, value: int, amount: int | None, visits: int) -> bool:

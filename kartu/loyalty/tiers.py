@@ -166,6 +166,13 @@ def parse_threshold(text: str | None, basis: Basis) -> int:
     return visits
 
 
+def parse_tier_name(text: str | None) -> str:
+    name = " ".join((text or "").split())
+    if not name or len(name) > TIER_NAME_MAX:
+        raise InvalidSetting("tier_name", 1, TIER_NAME_MAX)
+    return name
+
+
 def parse_level(text: str | None, basis: Basis) -> tuple[str, int, int]:
     """``Gold, 1.000.000, 1.5`` (name, threshold, multiplier; the multiplier may be left out)."""
     separator = ";" if ";" in (text or "") else ","
@@ -174,8 +181,6 @@ def parse_level(text: str | None, basis: Basis) -> tuple[str, int, int]:
         parts = [parts[0], ",".join(parts[1:-1]), parts[-1]]
     if len(parts) not in (2, 3):
         raise InvalidSetting("level")
-    name = " ".join(parts[0].split())
-    if not name or len(name) > TIER_NAME_MAX:
-        raise InvalidSetting("tier_name", 1, TIER_NAME_MAX)
+    name = parse_tier_name(parts[0])
     multiplier = parse_multiplier(parts[2]) if len(parts) == 3 else PERMILLE
     return name, parse_threshold(parts[1], basis), multiplier

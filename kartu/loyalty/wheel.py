@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -103,12 +103,6 @@ def earns_spin(rule: EarnRule, every: int, minimum: int, purchase_number: int, a
     return False
 
 
-def odds_text(odds: int) -> str:
-    """``25%``, ``2.5%``, ``0.05%``."""
-    whole, rest = divmod(odds, 100)
-    return f"{whole}.{str(rest).zfill(2).rstrip('0')}%" if rest else f"{whole}%"
-
-
 _ODDS = re.compile(r"(\d{1,3})(?:[.,](\d{1,2}))?\s*%")
 _BUDGET = re.compile(r"(\d{1,6})\s*/\s*(day|hari|month|bulan)")
 _AMOUNT = re.compile(r"(\d{1,4})\s+(stamps?|stempel|points?|poin)")
@@ -132,6 +126,59 @@ class PrizeLine:
     odds: int
     daily_budget: int | None
     monthly_budget: int | None
+
+
+_KIND_WORDS = {
+    PrizeKind.STAMPS: ("stamps", "stamp", "stempel"),
+    PrizeKind.POINTS: ("points", "point", "poin"),
+    PrizeKind.ITEM: ("item", "reward", "hadiah", "catalogue", "katalog"),
+    PrizeKind.NOTHING: ("nothing", "try again", "coba lagi", "-"),
+}
+
+
+def parse_prize_kind(text: str | None) -> PrizeKind:
+    """What a prize gives, as a guided form's button says or an owner types it."""
+    cleaned = " ".join((text or "").strip().lower().split())
+    for kind, words in _KIND_WORDS.items():
+        if cleaned == kind.value or cleaned in words:
+            return kind
+    raise InvalidSetting("prize_kind")
+
+
+def parse_prize_amount(text: str | None) -> int:
+    amount = parse_whole_number(text, 1, PRIZE_MAX)
+    if amount is None:
+        raise InvalidSetting("prize_amount", 1, PRIZE_MAX)
+    return amount
+
+
+def parse_budget(text: str | None) -> int | None:
+    """A daily or monthly budget: a whole number (0 gives none), or nothing for no limit."""
+    cleaned = (text or "").strip().lower()
+    if cleaned in ("", "-"):
+        return None
+    found = _BUDGET.fullmatch(cleaned)
+    value = parse_whole_number(found.group(1) if found else cleaned, 0, BUDGET_MAX)
+    if value is None:
+        raise InvalidSetting("prize_budget", 0, BUDGET_MAX)
+    return value
+
+
+def prize_from(answers: Mapping[str, str]) -> PrizeLine:
+    """A prize from a guided form's answers (kind, amount or item, odds, budgets)."""
+    kind = parse_prize_kind(answers.get("kind"))
+    amount = parse_prize_amount(answers.get("amount")) if kind in (PrizeKind.STAMPS, PrizeKind.POINTS) else 0
+    item = " ".join((answers.get("item") or "").split()) if kind is PrizeKind.ITEM else None
+    if kind is PrizeKind.ITEM and not item:
+        raise InvalidSetting("prize_item")
+    return PrizeLine(
+        kind,
+        amount,
+        item,
+        parse_odds(answers.get("odds") or ""),
+        parse_budget(answers.get("daily")) if kind is not PrizeKind.NOTHING else None,
+        parse_budget(answers.get("monthly")) if kind is not PrizeKind.NOTHING else None,
+    )
 
 
 def parse_prize(text: str | None) -> PrizeLine:

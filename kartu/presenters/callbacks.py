@@ -300,7 +300,6 @@ class PartnerStep(StrEnum):
     ADDRESS = "address"
     LOCATION = "location"
     VOUCHERS = "vouchers"  # the vouchers' CSV
-    SEND = "send"  # the proposal, after the summary
     ACCEPT = "accept"
     DECLINE = "decline"
     END = "end"  # asks first
@@ -360,3 +359,19 @@ class HookAction(CallbackData, prefix="hook"):
     action: HookStep
     endpoint_id: RowId = 0
     event: int = Field(default=0, ge=0, le=20)
+
+
+class GuidedStep(StrEnum):
+    PICK = "pick"  # one of the step's choices
+    SKIP = "skip"
+    BACK = "back"
+    CANCEL = "cancel"
+    SAVE = "save"
+
+
+class GuidedAction(CallbackData, prefix="gf"):
+    """A step of the owner's open guided form (the form, its answers and its screen are kept
+    server-side, in the form's state; a tap on an older screen is refused)."""
+
+    action: GuidedStep
+    pick: Annotated[int, Field(ge=0, le=20)] = 0

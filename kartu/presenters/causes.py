@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
 
 from kartu.loyalty.causes import Asset, share
 from kartu.media.cause_image import CausePicture, render_cause
@@ -23,6 +25,7 @@ from kartu.presenters.callbacks import (
 from kartu.presenters.common import confirm_cancel
 from kartu.presenters.customer import points_text
 from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
+from kartu.presenters.guided import Guided, Step
 from kartu.services.causes import CauseView, CustomerCause, GiftResult, OfferView, OwnerCause
 from kartu.services.delivery import CauseDoneNotice
 
@@ -233,12 +236,6 @@ def owner_cause_text(view: OwnerCause, locale: str) -> tuple[HTML, InlineKeyboar
 
 def cause_question(step: CauseStep) -> HTML:
     match step:
-        case CauseStep.START:
-            return html(
-                _(
-                    "Send the cause in one line: name; target in rupiah; last day. Like: Rumah Kucing; 5.000.000; 31-12-2026"
-                )
-            )
         case CauseStep.DESCRIPTION:
             return html(
                 _("Send a short description customers will read (up to 400 characters), or - for none.")
@@ -251,13 +248,36 @@ def cause_question(step: CauseStep) -> HTML:
             )
         case CauseStep.POINT_VALUE | CauseStep.STAMP_VALUE | CauseStep.REWARD_VALUE:
             return html(_("How many rupiah is one worth to the cause? Like 100, or - to not accept them."))
-        case CauseStep.PAYOUT:
-            return html(
-                _(
-                    "Send what you paid to the cause: amount; day; note. Like: 500.000; 24-11-2026; transfer BCA"
-                )
-            )
     return html(_("Send the new value."))
+
+
+CAUSE_FORM = Guided(
+    N_("💚 New cause"),
+    (
+        Step("name", N_("Name"), N_("What is the cause called? Like Rumah Kucing (up to 48 characters).")),
+        Step("target", N_("Target"), N_("How much should it raise, in rupiah? Like 5.000.000 or 5jt.")),
+        Step("last_day", N_("Last day"), N_("Its last day? Like 31-12-2026 (within three years).")),
+    ),
+)
+PAYOUT_FORM = Guided(
+    N_("💸 A payout to the cause"),
+    (
+        Step("amount", N_("Amount"), N_("How much did you pass on to the cause? Like 500.000.")),
+        Step("day", N_("Day"), N_("On which day? Like 24-11-2026, or Skip for today."), optional=True),
+        Step("note", N_("Note"), N_("A note for your books? Like transfer BCA, or Skip."), optional=True),
+    ),
+)
+
+
+def cause_field_text(value: object, locale: str) -> str:
+    """How a guided form's summary shows one answer about a cause."""
+    if isinstance(value, bool) or value is None:
+        return _("—")
+    if isinstance(value, int):
+        return money_text(value)
+    if isinstance(value, date):
+        return format_date(value, format="d MMM yyyy", locale=locale)
+    return str(value) or _("—")
 
 
 def end_question(view: OwnerCause) -> tuple[HTML, InlineKeyboardMarkup]:

@@ -50,6 +50,11 @@ def multiplier_text(permille: int) -> str:
     return format_decimal(Decimal(permille) / 1000, format="#,##0.###", locale=i18n_locale())
 
 
+def odds_text(odds: int) -> str:
+    """Odds kept in hundredths of a percent, as the reader writes them: "2,5%" in Indonesian."""
+    return format_decimal(Decimal(odds) / 100, format="#,##0.##", locale=i18n_locale()) + "%"
+
+
 def percent_text(value: float | None) -> str:
     return "–" if value is None else format_percent(value, locale=i18n_locale())
 

@@ -10,9 +10,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from kartu.loyalty.points import PERMILLE
 from kartu.presenters.callbacks import MemberAction, MemberStep
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, date_text, html, join_html, multiplier_text, plain
+from kartu.presenters.format import HTML, N_, date_text, html, join_html, multiplier_text, plain
+from kartu.presenters.guided import Guided, Step
 from kartu.services.delivery import MembershipNotice
-from kartu.services.membership import MemberView, OfferView, OwnerMembership, Paid
+from kartu.services.membership import MemberView, OfferForm, OfferView, OwnerMembership, Paid
 
 
 def _perks(offer: OfferView) -> list[HTML]:
@@ -145,12 +146,46 @@ def owner_membership_text(view: OwnerMembership) -> tuple[HTML, InlineKeyboardMa
     return join_html("\n", lines), builder.as_markup()
 
 
-def offer_question() -> HTML:
-    return html(
-        _(
-            "Send the offer in one line: name; Stars per 30 days; points multiplier; free reward. Like: Gold Club; 100; 1.5; Iced Latte (the last two may be left out)."
-        )
+def offer_form(form: OfferForm) -> Guided:
+    """The membership offer's form: a name, Stars per 30 days, a points multiplier (where the shop
+    runs points), a free reward each period (from the catalogue, may be left out)."""
+    return Guided(
+        N_("💎 Paid membership"),
+        (
+            Step(
+                "name", N_("Name"), N_("What is the membership called? Like Gold Club (up to 32 characters).")
+            ),
+            Step(
+                "stars",
+                N_("Stars per 30 days"),
+                N_("How many Telegram Stars every 30 days? From 1 to 10.000, like 100."),
+            ),
+            Step(
+                "multiplier",
+                N_("Points for members"),
+                N_("Members earn how many times the points? Like 1,5, or Skip for the usual."),
+                optional=True,
+                when=lambda _answers: form.runs_points,
+            ),
+            Step(
+                "item",
+                N_("Free reward each period"),
+                N_("A reward of your catalogue each period? Tap it or send its name, or Skip."),
+                tuple((name, name) for name in form.items[:8]),
+                optional=True,
+                when=lambda _answers: bool(form.items),
+            ),
+        ),
     )
+
+
+def offer_field_text(field: str, value: object) -> str:
+    match field:
+        case "stars":
+            return plain(_("{stars} Stars"), stars=int(str(value)))
+        case "multiplier":
+            return plain("{multiplier}×", multiplier=multiplier_text(int(str(value))))
+    return str(value) if value else _("—")
 
 
 def pay_support(shop: str) -> HTML:

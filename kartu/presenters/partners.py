@@ -12,14 +12,15 @@ from kartu.loyalty.codes import format_code
 from kartu.loyalty.partners import Condition
 from kartu.presenters.callbacks import PartnerAction, PartnerStep
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain
+from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain
+from kartu.presenters.guided import Guided, Step
 from kartu.services.delivery import (
     PartnerNewsNotice,
     PartnerOfferNotice,
     PartnerVoucherNotice,
     SettlementNotice,
 )
-from kartu.services.partners import PartnersView, PartnerView, Proposal
+from kartu.services.partners import PartnersView, PartnerView
 
 
 def condition_text(condition: str, value: int) -> str:
@@ -114,29 +115,8 @@ def partners_text(view: PartnersView) -> tuple[HTML, InlineKeyboardMarkup]:
     return join_html("\n", lines), builder.as_markup()
 
 
-def partner_question(step: str, partner: str = "") -> HTML:
+def partner_question(step: str) -> HTML:
     match step:
-        case "shop":
-            return html(
-                _("Which shop? Send its shop code (the owner sees it in /partners) or its join link.")
-            )
-        case "condition":
-            return html(
-                _(
-                    "What must your customers do here to get <b>{partner}</b>'s voucher? Send over 500.000 (one purchase of at least that) or 5 visits."
-                ),
-                partner=partner,
-            )
-        case "voucher":
-            return html(
-                _(
-                    "What is the voucher, and what is it worth? Like: 10% off any ring; 50.000; not with other promotions (the terms may be left out)."
-                )
-            )
-        case "limits":
-            return html(
-                _("How long is a voucher valid, and how many a month at most? Like: 30 days; 100 a month.")
-            )
         case "address":
             return html(_("Send your shop's address as customers should read it on vouchers, or - for none."))
         case "location":
@@ -146,18 +126,47 @@ def partner_question(step: str, partner: str = "") -> HTML:
     return html(_("Send the new value."))
 
 
-def proposal_summary(partner: str, proposal: Proposal) -> tuple[HTML, InlineKeyboardMarkup]:
-    return join_html(
-        "\n",
-        [
-            html(_("Propose to <b>{partner}</b>:"), partner=partner),
-            html(_("Condition: {condition}"), condition=proposal.condition),
-            html(_("Voucher: {voucher}"), voucher=proposal.voucher),
-            html(_("Limits: {limits}"), limits=proposal.limits),
-        ],
-    ), confirm_cancel(
-        PartnerAction(action=PartnerStep.SEND).pack(), PartnerAction(action=PartnerStep.SHOW).pack()
-    )
+PROPOSAL_FORM = Guided(
+    N_("🤝 Propose a partnership"),
+    (
+        Step(
+            "shop",
+            N_("Partner"),
+            N_("Which shop? Send its shop code (the owner sees it in /partners) or its join link."),
+            takes_code=True,
+        ),
+        Step(
+            "condition",
+            N_("Earned by"),
+            N_(
+                "What must your customers do here to get the partner's voucher? Send over 500.000 (one purchase of at least that) or 5 visits."
+            ),
+        ),
+        Step(
+            "voucher", N_("Voucher"), N_("What does the voucher give at the partner? Like 10% off any ring.")
+        ),
+        Step(
+            "value", N_("Worth"), N_("What is it worth in rupiah, for the monthly settlement? Like 50.000.")
+        ),
+        Step("terms", N_("Terms"), N_("Any terms? Like not with other promotions, or Skip."), optional=True),
+        Step("days", N_("Valid for"), N_("For how many days is a voucher valid? Like 30.")),
+        Step("cap", N_("A month at most"), N_("How many vouchers a month at most? Like 100.")),
+    ),
+)
+
+
+def proposal_field_text(field: str, value: object) -> str:
+    """How the proposal's summary shows one answer."""
+    match field:
+        case "condition" if isinstance(value, tuple):
+            return condition_text(str(value[0]), int(value[1]))
+        case "value":
+            return money_text(int(str(value)))
+        case "days":
+            return plain(ngettext("{count} day", "{count} days", int(str(value))), count=int(str(value)))
+        case "cap":
+            return plain(_("{count} a month"), count=int(str(value)))
+    return str(value) or _("—")
 
 
 def end_question(shop: str, partnership_id: int) -> tuple[HTML, InlineKeyboardMarkup]:

@@ -25,6 +25,7 @@ from kartu.presenters.callbacks import (
 from kartu.presenters.common import confirm_cancel
 from kartu.presenters.customer import points_text, progress_line
 from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
+from kartu.presenters.guided import Guided, Step
 from kartu.presenters.staff import rewards_issued_line
 from kartu.services.catalogue import CatalogueAdminView, ItemView
 from kartu.services.counter import SalePromptView
@@ -343,6 +344,15 @@ def item_text(item: ItemView) -> tuple[HTML, InlineKeyboardMarkup]:
     builder.button(text=_("⬅️ Back"), callback_data=ItemAction(action=ItemStep.LIST))
     builder.adjust(2, 2, 2, 2, 1)
     return join_html("\n", lines), builder.as_markup()
+
+
+ITEM_FORM = Guided(
+    N_("🎁 New reward"),
+    (
+        Step("name", N_("Name"), N_("What is the reward called? Like Iced Latte (up to 48 characters).")),
+        Step("price", N_("Price"), N_("Its price in points? A whole number from 1 to 1.000.000, like 50.")),
+    ),
+)
 
 
 def item_question(step: ItemStep) -> HTML:

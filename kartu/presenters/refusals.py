@@ -7,8 +7,7 @@ from aiogram.utils.i18n import ngettext
 
 from kartu.loyalty import errors
 from kartu.loyalty.numbers import format_amount
-from kartu.loyalty.wheel import odds_text
-from kartu.presenters.format import plain
+from kartu.presenters.format import odds_text, plain
 
 
 def explain(error: errors.LoyaltyError) -> str:

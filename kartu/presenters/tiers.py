@@ -12,9 +12,10 @@ from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.tiers import Basis
 from kartu.presenters.callbacks import GroupInvite, TierAction, TierStep, VipLink
 from kartu.presenters.common import confirm_cancel
-from kartu.presenters.format import HTML, date_text, html, join_html, money_text, multiplier_text, plain
+from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, multiplier_text, plain
+from kartu.presenters.guided import Guided, Step
 from kartu.services.delivery import TierNotice
-from kartu.services.tiers import GroupAdded, LevelView, TiersView
+from kartu.services.tiers import GroupAdded, LevelForm, LevelView, TiersView
 
 BUTTON_TITLE_MAX = 40
 
@@ -95,20 +96,51 @@ def level_text(level: LevelView, basis: str) -> tuple[HTML, InlineKeyboardMarkup
     return join_html("\n", lines), builder.as_markup()
 
 
+def level_form(form: LevelForm) -> Guided:
+    """A level's form: its name, what reaches it (visits or spend over the window), and a points
+    multiplier where the shop runs points. Changing a level says what it is now."""
+    spend = form.basis == Basis.SPEND
+    current = form.current
+    return Guided(
+        N_("🏅 Change the level") if current else N_("🏅 New level"),
+        (
+            Step(
+                "name",
+                N_("Name"),
+                N_("Its name? Like Gold (up to 24 characters). Now: {name}.")
+                if current
+                else N_("Its name? Like Gold (up to 24 characters)."),
+            ),
+            Step(
+                "threshold",
+                N_("Reached at"),
+                N_("How much spent over the window reaches it? Like 1.000.000.")
+                if spend
+                else N_("How many visits over the window reach it? Like 10."),
+            ),
+            Step(
+                "multiplier",
+                N_("Points"),
+                N_("Points earned at this level: how many times? Like 1,5, or Skip for the usual."),
+                optional=True,
+                when=lambda _answers: form.runs_points,
+            ),
+        ),
+        {"name": current.name} if current else {},
+    )
+
+
+def level_field_text(field: str, value: object, basis: str) -> str:
+    match field:
+        case "threshold":
+            return threshold_text(int(str(value)), basis)
+        case "multiplier":
+            return plain("{multiplier}×", multiplier=multiplier_text(int(str(value))))
+    return str(value)
+
+
 def tier_question(step: TierStep, basis: str) -> HTML:
     match step:
-        case TierStep.ADD | TierStep.EDIT if basis == Basis.SPEND:
-            return html(
-                _(
-                    "Send the level in one line: name; spend over the window; points multiplier. Like: Gold; 1.000.000; 1.5"
-                )
-            )
-        case TierStep.ADD | TierStep.EDIT:
-            return html(
-                _(
-                    "Send the level in one line: name; visits over the window; points multiplier. Like: Gold; 10; 1.5"
-                )
-            )
         case TierStep.PERKS:
             return html(_("Send the level's perks as customers should read them, or - for none."))
         case TierStep.WINDOW:

@@ -4,19 +4,31 @@ the owner's /wheel screen."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from kartu.loyalty.wheel import EarnRule, PrizeKind, odds_text
+from kartu.loyalty.wheel import EarnRule, PrizeKind
 from kartu.media.wheel_image import WheelPicture, render_wheel
 from kartu.presenters.callbacks import SpinAction, WheelAction, WheelStep
 from kartu.presenters.customer import points_text
-from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain, stamps_text
+from kartu.presenters.format import (
+    HTML,
+    N_,
+    date_text,
+    html,
+    join_html,
+    money_text,
+    odds_text,
+    plain,
+    stamps_text,
+)
+from kartu.presenters.guided import Guided, Step
 from kartu.services.delivery import SpinEarnedNotice, SpinResultNotice
-from kartu.services.wheel import CustomerWheel, PrizeView, SpinOutcome, WheelView
+from kartu.services.wheel import CustomerWheel, PrizeForm, PrizeView, SpinOutcome, WheelView
 
 
 def prize_name(kind: str, amount: int, label: str) -> str:
@@ -135,7 +147,7 @@ def wheel_admin_text(wheel: WheelView) -> tuple[HTML, InlineKeyboardMarkup]:
     )
     builder = InlineKeyboardBuilder()
     if not wheel.prizes:
-        lines.append(html(_("No prizes yet. Add the first, like 2 stamps; 25%; 10/day.")))
+        lines.append(html(_("No prizes yet: tap ➕ Add a prize.")))
     for prize in wheel.prizes:
         lines.append(
             html(
@@ -160,12 +172,6 @@ def wheel_admin_text(wheel: WheelView) -> tuple[HTML, InlineKeyboardMarkup]:
 
 def wheel_question(step: WheelStep) -> HTML:
     match step:
-        case WheelStep.ADD:
-            return html(
-                _(
-                    "Send the prize in one line: what; odds; budgets. Like: 2 stamps; 25%; 10/day; 200/month — or 50 points; 10% — or a catalogue reward by name: Iced Latte; 5%; 3/day — or try again; 40%."
-                )
-            )
         case WheelStep.RULE:
             return html(
                 _("What earns a spin? Send every, every 3 (every third purchase), over 100.000, or off.")
@@ -173,3 +179,72 @@ def wheel_question(step: WheelStep) -> HTML:
         case WheelStep.DAYS:
             return html(_("For how many days can a spin be used? Send a number from 1 to 90."))
     return html(_("Send the new value."))
+
+
+def prize_form(form: PrizeForm) -> Guided:
+    """The new prize's form: what it gives (the units the shop runs), how many or which reward, its
+    odds, and budgets that may be left out."""
+    kinds = form.kinds
+    choices = [
+        *([(PrizeKind.STAMPS.value, N_("🎟 Stamps"))] if kinds.stamps else []),
+        *([(PrizeKind.POINTS.value, N_("⭐ Points"))] if kinds.points else []),
+        *([(PrizeKind.ITEM.value, N_("🎁 A catalogue reward"))] if kinds.points and form.items else []),
+        (PrizeKind.NOTHING.value, N_("🔁 Try again")),
+    ]
+    gives = ("stamps", "points")
+    return Guided(
+        N_("🎡 New prize"),
+        (
+            Step("kind", N_("Prize"), N_("What does the prize give?"), tuple(choices)),
+            Step(
+                "amount",
+                N_("How many"),
+                N_("How many? Send a number, like 2."),
+                when=lambda answers: answers.get("kind") in gives,
+            ),
+            Step(
+                "item",
+                N_("Reward"),
+                N_("Which reward of your catalogue? Tap it or send its name."),
+                tuple((name, name) for name in form.items[:8]),
+                when=lambda answers: answers.get("kind") == PrizeKind.ITEM,
+            ),
+            Step(
+                "odds",
+                N_("Odds"),
+                N_("Its odds, as a percentage: like 25% or 2,5%. All prizes together: at most 100%."),
+            ),
+            Step(
+                "daily",
+                N_("A day at most"),
+                N_("How many may be won a day, at most? Send a number, or Skip for no limit."),
+                optional=True,
+                when=lambda answers: answers.get("kind") != PrizeKind.NOTHING,
+            ),
+            Step(
+                "monthly",
+                N_("A month at most"),
+                N_("And a month, at most? Send a number, or Skip for no limit."),
+                optional=True,
+                when=lambda answers: answers.get("kind") != PrizeKind.NOTHING,
+            ),
+        ),
+    )
+
+
+def prize_field_text(field: str, value: object, answers: Mapping[str, str]) -> str:
+    """How the summary shows one answer of the new prize's form."""
+    match field:
+        case "kind":
+            return {
+                PrizeKind.STAMPS: _("🎟 Stamps"),
+                PrizeKind.POINTS: _("⭐ Points"),
+                PrizeKind.ITEM: _("🎁 A catalogue reward"),
+            }.get(PrizeKind(str(value)), _("🔁 Try again"))
+        case "amount":
+            return prize_name(str(answers.get("kind", "")), int(str(value)), "")
+        case "odds":
+            return odds_text(int(str(value)))
+        case "daily" | "monthly":
+            return plain(_("{count} at most"), count=int(str(value))) if value is not None else _("no limit")
+    return str(value)

@@ -16,9 +16,13 @@ from kartu.loyalty.causes import (
     days_left,
     donation_value,
     ends_at,
-    parse_cause,
+    parse_cause_name,
+    parse_end_date,
     parse_match,
-    parse_payout,
+    parse_payout_amount,
+    parse_payout_day,
+    parse_payout_note,
+    parse_target,
     parse_units,
     parse_value,
 )
@@ -139,13 +143,46 @@ class CauseService(ServiceBase):
         async with self.db.read() as uow:
             return await self._owner_view(uow, await require_owner(uow, owner_telegram_id))
 
+    async def check_field(self, owner_telegram_id: int, form: str, field: str, text: str) -> object:
+        """One answer of a guided form (a new cause: name, target, last day; a payout: amount, day,
+        note), as the domain reads it; refused (InvalidSetting) as it would be when saved."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            today = self.clock.now().astimezone(ZoneInfo(place.merchant.timezone)).date()
+            if form == "cause" and await uow.causes.active(place.merchant.id or 0) is not None:
+                raise CauseRunning()
+            match form, field:
+                case "cause", "name":
+                    return parse_cause_name(text)
+                case "cause", "target":
+                    return parse_target(text)
+                case "cause", "last_day":
+                    return parse_end_date(text, today)
+                case "payout", "amount":
+                    return parse_payout_amount(text)
+                case "payout", "day":
+                    return parse_payout_day(text, today)
+                case "payout", "note":
+                    return parse_payout_note(text)
+        raise InvalidSetting(field)
+
     async def start(self, owner_telegram_id: int, text: str) -> OwnerCause:
         """``Rumah Kucing; 5.000.000; 31-12-2026``: a new cause (one runs at a time)."""
+        parts = [part.strip() for part in (text or "").split(";")]
+        if len(parts) != 3:
+            raise InvalidSetting("cause")
+        return await self.start_cause(owner_telegram_id, *parts)
+
+    async def start_cause(
+        self, owner_telegram_id: int, name_text: str, target_text: str, last_day_text: str
+    ) -> OwnerCause:
+        """A new cause from its name, target in rupiah and last day (one runs at a time)."""
         now = self.clock.now()
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
             today = now.astimezone(ZoneInfo(place.merchant.timezone)).date()
-            name, target, last_day = parse_cause(text, today)
+            name, target = parse_cause_name(name_text), parse_target(target_text)
+            last_day = parse_end_date(last_day_text, today)
             if await uow.causes.active(place.merchant.id or 0, lock=True) is not None:
                 raise CauseRunning()
             await uow.causes.save(
@@ -186,7 +223,16 @@ class CauseService(ServiceBase):
             return await self._owner_view(uow, place)
 
     async def record_payout(self, owner_telegram_id: int, text: str) -> OwnerCause:
-        """``500.000; 24-11-2026; transfer BCA``: money passed on to the running cause."""
+        """``500.000; 24-11-2026; transfer BCA``: money passed on to the running cause, in one line."""
+        parts = [part.strip() for part in (text or "").split(";", 2)]
+        if len(parts) < 2:
+            raise InvalidSetting("payout")
+        return await self.pay_out(owner_telegram_id, parts[0], parts[1], parts[2] if len(parts) == 3 else "")
+
+    async def pay_out(
+        self, owner_telegram_id: int, amount_text: str, day_text: str, note_text: str
+    ) -> OwnerCause:
+        """Money passed on to the running cause: how much, the day (nothing: today), a note."""
         now = self.clock.now()
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
@@ -194,7 +240,8 @@ class CauseService(ServiceBase):
             if cause is None:
                 raise NoCause()
             today = now.astimezone(ZoneInfo(place.merchant.timezone)).date()
-            amount, paid_on, note = parse_payout(text, today)
+            amount, paid_on = parse_payout_amount(amount_text), parse_payout_day(day_text, today)
+            note = parse_payout_note(note_text)
             await uow.causes.add_payout(
                 CausePayout(
                     cause_id=cause.id or 0,

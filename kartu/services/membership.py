@@ -22,9 +22,12 @@ from kartu.loyalty.membership import (
     invoice_payload,
     offer_of,
     parse_offer,
+    parse_offer_multiplier,
+    parse_offer_name,
+    parse_stars,
 )
 from kartu.services.access import require_member, require_owner
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, kinds_of
 from kartu.services.points import give_item
 from kartu.storage.models import LedgerEntry, Membership, MembershipOffer, Merchant, StarPayment
 from kartu.storage.repositories.membership import ACTIVE, ENDED, REFUNDED
@@ -49,6 +52,15 @@ class MemberView:
     member_until: datetime | None
     renews: bool
     timezone: str
+
+
+@dataclass(frozen=True)
+class OfferForm:
+    """What the offer's form asks: a points multiplier where the shop runs points, a free reward
+    from its catalogue."""
+
+    runs_points: bool
+    items: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -121,10 +133,42 @@ class MembershipService(ServiceBase):
             place = await require_owner(uow, owner_telegram_id)
             return await self._owner_view(uow, place.merchant)
 
+    async def offer_form(self, owner_telegram_id: int) -> OfferForm:
+        """What the offer's form asks this shop (the owner check first)."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            items = await uow.catalogue.items(place.merchant.id or 0, shown_only=True)
+            return OfferForm(kinds_of(place.program).points, tuple(item.name for item in items))
+
+    async def check_offer_field(self, owner_telegram_id: int, field: str, text: str) -> object:
+        """One answer of the offer's form, as the domain reads it (refused as it would be saved)."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            match field:
+                case "name":
+                    return parse_offer_name(text)
+                case "stars":
+                    return parse_stars(text)
+                case "multiplier":
+                    return parse_offer_multiplier(text)
+                case "item":
+                    if not text.strip():
+                        return None
+                    item = await uow.catalogue.by_name(place.merchant.id or 0, text)
+                    if item is None:
+                        raise InvalidSetting("prize_item")
+                    return item.name
+        raise InvalidSetting(field)
+
     async def set_offer(self, owner_telegram_id: int, text: str) -> OwnerMembership:
-        """``Gold Club; 100; 1.5; Iced Latte``. A change is a new offer: invoices for the old one
-        are refused at checkout; members keep what they paid for until their period ends."""
-        name, stars, multiplier, item_name = parse_offer(text)
+        """``Gold Club; 100; 1.5; Iced Latte``, in one line (see `offer`)."""
+        return await self.offer(owner_telegram_id, *parse_offer(text))
+
+    async def offer(
+        self, owner_telegram_id: int, name: str, stars: int, multiplier: int, item_name: str | None
+    ) -> OwnerMembership:
+        """The shop's offer. A change is a new offer: invoices for the old one are refused at
+        checkout; members keep what they paid for until their period ends."""
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
             item_id = None

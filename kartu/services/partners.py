@@ -20,7 +20,12 @@ from kartu.loyalty.partners import (
     parse_address,
     parse_condition,
     parse_limits,
+    parse_monthly_cap,
+    parse_terms,
+    parse_valid_days,
     parse_voucher,
+    parse_voucher_name,
+    parse_voucher_value,
     qualifies,
     valid_location,
 )
@@ -80,6 +85,19 @@ class Proposal:
     condition: str
     voucher: str
     limits: str
+
+
+@dataclass(frozen=True)
+class ProposedTerms:
+    """A proposal's terms as the owner answered them, one by one (the guided form)."""
+
+    partner_code: str
+    condition: str
+    voucher: str
+    value: str
+    terms: str
+    valid_days: str
+    monthly_cap: str
 
 
 @dataclass(frozen=True)
@@ -232,20 +250,49 @@ class PartnerService(ServiceBase):
             raise InvalidSetting("partner_self")
         return partner
 
-    async def check_step(self, field: str, text: str) -> None:
-        """A step of the proposal form, checked as it is typed (refused: asked again)."""
+    async def check_field(self, owner_telegram_id: int, field: str, text: str) -> object:
+        """One answer of the proposal's form, as the domain reads it (refused: asked again)."""
         match field:
+            case "shop":
+                return await self.check_partner(owner_telegram_id, text)
             case "condition":
-                parse_condition(text)
+                return parse_condition(text)
             case "voucher":
-                parse_voucher(text)
-            case "limits":
-                parse_limits(text)
+                return parse_voucher_name(text)
+            case "value":
+                return parse_voucher_value(text)
+            case "terms":
+                return parse_terms(text)
+            case "days":
+                return parse_valid_days(text)
+            case "cap":
+                return parse_monthly_cap(text)
+        raise InvalidSetting(field)
 
     async def propose(self, owner_telegram_id: int, proposal: Proposal) -> PartnersView:
-        condition, value = parse_condition(proposal.condition)
+        """``Proposal`` in the one-line form: the voucher as "what; value; terms", the limits as
+        "30 days; 100 a month"."""
         voucher, voucher_value, terms = parse_voucher(proposal.voucher)
         valid_days, cap = parse_limits(proposal.limits)
+        return await self.propose_terms(
+            owner_telegram_id,
+            ProposedTerms(
+                proposal.partner_code,
+                proposal.condition,
+                voucher,
+                str(voucher_value),
+                terms,
+                str(valid_days),
+                str(cap),
+            ),
+        )
+
+    async def propose_terms(self, owner_telegram_id: int, proposal: ProposedTerms) -> PartnersView:
+        """Propose a partnership to the shop named by ``partner_code``; its owners are asked."""
+        condition, value = parse_condition(proposal.condition)
+        voucher, voucher_value = parse_voucher_name(proposal.voucher), parse_voucher_value(proposal.value)
+        terms = parse_terms(proposal.terms)
+        valid_days, cap = parse_valid_days(proposal.valid_days), parse_monthly_cap(proposal.monthly_cap)
         now = self.clock.now()
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)

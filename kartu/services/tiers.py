@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
 from kartu.loyalty.errors import InvalidSetting, NotOwner, PromptClosed
 from kartu.loyalty.numbers import parse_whole_number
+from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.tiers import (
     GRACE_DAYS_MAX,
     MAX_TIERS,
@@ -21,12 +22,15 @@ from kartu.loyalty.tiers import (
     after_refund,
     groups_for,
     parse_level,
+    parse_multiplier,
+    parse_threshold,
+    parse_tier_name,
     rank,
     review,
     window_start,
 )
 from kartu.services.access import Workplace, require_member, require_owner
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, kinds_of
 from kartu.storage.courier import Parcel
 from kartu.storage.models import Merchant, Program, Tier, VipGroup
 from kartu.storage.unit_of_work import UnitOfWork
@@ -41,6 +45,16 @@ class LevelView:
     perks: str
     group_title: str | None
     members: int
+
+
+@dataclass(frozen=True)
+class LevelForm:
+    """What a level's form asks: thresholds in visits or rupiah, a multiplier where the shop runs
+    points, and the level as it is (when it is changed)."""
+
+    basis: Basis
+    runs_points: bool
+    current: LevelView | None = None
 
 
 @dataclass(frozen=True)
@@ -206,10 +220,57 @@ class TierService(ServiceBase):
         async with self.db.read() as uow:
             return await self._view(uow, await require_owner(uow, owner_telegram_id))
 
+    async def level_form(self, owner_telegram_id: int, tier_id: int = 0) -> LevelForm:
+        """What a level's form asks this shop: the basis its thresholds are in, a multiplier where
+        it runs points, the level as it is when it is changed (the owner check first)."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            current = None
+            if tier_id:
+                tier = await uow.tiers.get(tier_id, place.merchant.id or 0)
+                if tier is None:
+                    raise PromptClosed("missing")
+                current = self._views([tier], {})[0]
+            return LevelForm(Basis(place.program.tier_basis), kinds_of(place.program).points, current)
+
+    async def check_level_field(self, owner_telegram_id: int, field: str, text: str) -> object:
+        """One answer of a level's form, as the domain reads it (refused as it would be saved)."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            match field:
+                case "name":
+                    return parse_tier_name(text)
+                case "threshold":
+                    return parse_threshold(text, Basis(place.program.tier_basis))
+                case "multiplier":
+                    return parse_multiplier(text) if text.strip() not in ("", "-") else PERMILLE
+        raise InvalidSetting(field)
+
+    async def save_level(
+        self, owner_telegram_id: int, tier_id: int, name: str, threshold_text: str, multiplier_text: str
+    ) -> TiersView:
+        """A new level (``tier_id`` 0), or a change of one, from its form's answers."""
+        async with self.db.read() as uow:
+            basis = Basis((await require_owner(uow, owner_telegram_id)).program.tier_basis)
+        threshold = parse_threshold(threshold_text, basis)
+        multiplier = (
+            parse_multiplier(multiplier_text) if multiplier_text.strip() not in ("", "-") else PERMILLE
+        )
+        if tier_id:
+            return await self._change(
+                owner_telegram_id, tier_id, parse_tier_name(name), threshold, multiplier
+            )
+        return await self._add(owner_telegram_id, parse_tier_name(name), threshold, multiplier)
+
     async def add(self, owner_telegram_id: int, text: str) -> TiersView:
+        """``Gold; 1.000.000; 1.5``, in one line."""
+        async with self.db.read() as uow:
+            basis = Basis((await require_owner(uow, owner_telegram_id)).program.tier_basis)
+        return await self._add(owner_telegram_id, *parse_level(text, basis))
+
+    async def _add(self, owner_telegram_id: int, name: str, threshold: int, multiplier: int) -> TiersView:
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
-            name, threshold, multiplier = parse_level(text, Basis(place.program.tier_basis))
             tiers = await uow.tiers.all(place.merchant.id or 0)
             if len(tiers) >= MAX_TIERS:
                 raise InvalidSetting("levels", 1, MAX_TIERS)
@@ -235,11 +296,17 @@ class TierService(ServiceBase):
         return place, tier
 
     async def change(self, owner_telegram_id: int, tier_id: int, text: str) -> TiersView:
+        """``Gold; 1.000.000; 1.5``, in one line."""
+        async with self.db.read() as uow:
+            basis = Basis((await require_owner(uow, owner_telegram_id)).program.tier_basis)
+        return await self._change(owner_telegram_id, tier_id, *parse_level(text, basis))
+
+    async def _change(
+        self, owner_telegram_id: int, tier_id: int, name: str, threshold: int, multiplier: int
+    ) -> TiersView:
         async with self.db.write() as uow:
             place, tier = await self._tier(uow, owner_telegram_id, tier_id)
-            tier.name, tier.threshold, tier.multiplier_permille = parse_level(
-                text, Basis(place.program.tier_basis)
-            )
+            tier.name, tier.threshold, tier.multiplier_permille = name, threshold, multiplier
             await uow.tiers.save(tier)
             return await self._view(uow, place)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from kartu.loyalty.bonuses import bonus_stamps, month_start
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import InvalidSetting, PromptClosed
-from kartu.loyalty.kinds import Unit
+from kartu.loyalty.kinds import Kinds, Unit
 from kartu.loyalty.numbers import parse_whole_number
 from kartu.loyalty.program import local_day_start
 from kartu.loyalty.tiers import Basis
@@ -22,12 +22,17 @@ from kartu.loyalty.wheel import (
     EarnRule,
     Prize,
     PrizeKind,
+    PrizeLine,
     Spent,
     check_odds,
     draw,
     earns_spin,
+    parse_budget,
     parse_earn_rule,
+    parse_odds,
     parse_prize,
+    parse_prize_amount,
+    parse_prize_kind,
 )
 from kartu.services.access import require_member, require_owner
 from kartu.services.base import ServiceBase, kinds_of, points_rules_of
@@ -76,6 +81,14 @@ def _view_of(prize: Prize) -> PrizeView:
         prize.daily_budget,
         prize.monthly_budget,
     )
+
+
+@dataclass(frozen=True)
+class PrizeForm:
+    """What the new prize's form offers: the kinds the shop runs, the catalogue's rewards."""
+
+    kinds: Kinds
+    items: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -213,9 +226,48 @@ class WheelService(ServiceBase):
             place = await require_owner(uow, owner_telegram_id)
             return await self._view(uow, place.merchant, place.program)
 
+    async def prize_form(self, owner_telegram_id: int) -> PrizeForm:
+        """What the form for a new prize offers this shop (the owner check first)."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            items = await uow.catalogue.items(place.merchant.id or 0, shown_only=True)
+            return PrizeForm(kinds_of(place.program), tuple(item.name for item in items))
+
+    async def check_prize_field(self, owner_telegram_id: int, field: str, text: str) -> object:
+        """One answer of the new prize's form, as the domain reads it; refused (InvalidSetting) as
+        it would be when saved: a unit the shop does not run, a reward not in the catalogue, odds
+        that would sum over 100%."""
+        async with self.db.read() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            match field:
+                case "kind":
+                    kind = parse_prize_kind(text)
+                    unit = unit_of_prize(kind)
+                    if unit is not None:
+                        kinds_of(place.program).check_unit(unit)
+                    return kind
+                case "amount":
+                    return parse_prize_amount(text)
+                case "item":
+                    item = await uow.catalogue.by_name(place.merchant.id or 0, text)
+                    if item is None:
+                        raise InvalidSetting("prize_item")
+                    return item.name
+                case "odds":
+                    odds = parse_odds(text)
+                    check_odds([prize.odds for prize in await uow.wheel.prizes(place.merchant.id or 0)], odds)
+                    return odds
+                case "daily" | "monthly":
+                    return parse_budget(text)
+        raise InvalidSetting(field)
+
     async def add_prize(self, owner_telegram_id: int, text: str) -> WheelView:
-        """``2 stamps; 25%; 10/day; 200/month`` and the like (loyalty.wheel.parse_prize)."""
-        line = parse_prize(text)
+        """``2 stamps; 25%; 10/day; 200/month`` and the like, in one line (loyalty.wheel.parse_prize)."""
+        return await self.add_prize_line(owner_telegram_id, parse_prize(text))
+
+    async def add_prize_line(self, owner_telegram_id: int, line: PrizeLine) -> WheelView:
+        """A new prize (its odds within 100% in all, in a unit the shop runs, a reward that is in
+        the catalogue)."""
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
             prizes = await uow.wheel.prizes(place.merchant.id or 0, lock=True)

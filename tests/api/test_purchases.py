@@ -372,3 +372,27 @@ async def test_a_till_sale_is_not_counted_as_the_owners_stamp(
             text("SELECT actor_person_id FROM ledger_entry WHERE reason = 'purchase'")
         )
     assert active == [None] and actor is not None  # the key's maker stands behind it in the ledger
+
+
+async def test_racing_redeems_at_the_till_use_a_reward_once_and_refuse_the_rest_politely(
+    services: Services, db: Database, api_url: str
+) -> None:
+    """Ten tills redeem one reward at the same moment: one 200, nine 409 already_redeemed, never a
+    500 (the redeem's UPDATE … WHERE redeemed_at IS NULL decides, not the ledger's unique key)."""
+    code, auth = await _stamps_and_points_shop(services)
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        full = (
+            await client.post(
+                "/v1/purchases",
+                json={**_sale(code, "T-race", 10), "amount": 10_000},
+                headers={**auth, "Idempotency-Key": "race"},
+            )
+        ).json()
+        (reward,) = full["rewards_issued"]
+        answers = await asyncio.gather(
+            *(client.post(f"/v1/rewards/{reward}/redeem", headers=auth) for _ in range(10))
+        )
+    assert sorted(answer.status_code for answer in answers) == [200] + [409] * 9, [a.text for a in answers]
+    assert all(a.json()["error"]["code"] == "already_redeemed" for a in answers if a.status_code == 409)
+    _, ledger = await _balances(db, code)
+    assert ledger["reward"] == 0  # issued once, used once

@@ -8,12 +8,12 @@ from kartu.sandbox import TelegramUser
 from tests.e2e.world import World
 
 
-async def _set(owner: TelegramUser, screen_text: str, button: str, value: str) -> None:
-    screen = await owner.ask("/causes")
-    await owner.press(screen, button)
-    await owner.next_message()  # the question
-    answer = await owner.ask(value)
-    assert screen_text in answer.body, answer.body
+async def _set(owner: TelegramUser, screen: object, screen_text: str, button: str, value: str) -> None:
+    """One setting of the running cause, on the /causes screen itself (edited in place)."""
+    await owner.press(screen, button)  # type: ignore[arg-type]
+    await owner.until(lambda: "Atau ketuk Kembali" in screen.body)  # type: ignore[attr-defined]
+    await owner.send(value)
+    await owner.until(lambda: "Tersimpan" in screen.body and screen_text in screen.body)  # type: ignore[attr-defined]
 
 
 async def test_a_cause_through_the_bot(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
@@ -21,13 +21,22 @@ async def test_a_cause_through_the_bot(world: World, owner: TelegramUser, barist
     await world.hire(owner, barista)
     await world.app.services.merchants.choose_kinds(owner.id, stamps=False, points=True)
 
+    # A new cause, one question at a time on the /causes screen; a refused answer is asked again.
     screen = await owner.ask("/causes")
     await owner.press(screen, "➕")
-    await owner.next_message()
-    assert "31-12-2026" in (await owner.ask("Rumah Kucing; 1.000.000")).body  # refused, asked again
-    assert "Rumah &lt;Kucing&gt;" in (await owner.ask("Rumah <Kucing>; 1.000.000; 31-01-2026")).body
-    await _set(owner, "Rp 10.000", "🛒", "10rb per 100rb")
-    await _set(owner, "Rp 100", "⭐", "100")
+    await owner.until(lambda: "Namanya apa" in screen.body)
+    await owner.send("Rumah <Kucing>")
+    await owner.until(lambda: "Targetnya" in screen.body)
+    await owner.send("1.000.000")
+    await owner.until(lambda: "Hari terakhirnya" in screen.body)
+    assert "31-12-2026" in (await owner.ask("kemarin")).body  # refused, asked again
+    await owner.send("31-01-2026")
+    await owner.until(lambda: "cek sebelum disimpan" in screen.body)
+    assert "Target: <b>Rp 1.000.000</b>" in screen.body and "31 Jan 2026" in screen.body
+    await owner.press(screen, "Simpan")
+    await owner.until(lambda: "Rumah &lt;Kucing&gt;" in screen.body and "Tersimpan" in screen.body)
+    await _set(owner, screen, "Rp 10.000", "🛒", "10rb per 100rb")
+    await _set(owner, screen, "Rp 100", "⭐", "100")
 
     customer = world.user(303, "Maya", "en")
     code = await world.join(customer, join)

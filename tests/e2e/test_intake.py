@@ -145,3 +145,36 @@ async def test_a_flood_is_answered_once_then_ignored(tmp_path: Path, clock: Froz
     bodies = [message.body for message in flooder.inbox]
     assert len(bodies) == 21
     assert bodies.count("You are sending messages very fast. I will answer again in half a minute.") == 1
+
+
+async def test_the_flood_budget_refills_at_its_rate_and_the_silence_lasts_half_a_minute(
+    tmp_path: Path, clock: FrozenClock
+) -> None:
+    """A burst of 5, then 1 a second (the guard's clock moved by the test): a budget that never
+    refilled, or refilled faster, or a silence of another length, fails here."""
+    emulator = BotAPIEmulator()
+    await emulator.start()
+    now = [1000.0]
+    slow_down = "You are sending messages very fast. I will answer again in half a minute."
+    try:
+        settings = bot_settings(
+            emulator, f"sqlite+aiosqlite:///{tmp_path / 'kartu.db'}", flood_burst=5, flood_per_second=1.0
+        )
+        async with polling_bot(emulator, settings, clock, flood_clock=lambda: now[0]):
+            person = TelegramUser(emulator, 668, "Rapid", "en")
+            languages = await person.ask("/lang")
+            for _ in range(3):  # 4 of the burst of 5: one left
+                assert "Kartu" in (await person.ask("/help")).body
+            now[0] += 2.0  # two seconds: two more
+            for _ in range(3):
+                assert "Kartu" in (await person.ask("/help")).body
+            assert (await person.ask("/help")).body == slow_down  # the budget is spent: said once
+            now[0] += 29.0
+            ignored = await person.press(languages, "English")  # still silent: the tap is only stopped
+            assert ignored.text is None and person.unread() == []
+            now[0] += 1.5  # thirty seconds and a half after the warning: heard again
+            assert "Kartu" in (await person.ask("/help")).body
+    finally:
+        await emulator.stop()
+    bodies = [message.body for message in person.inbox]
+    assert bodies.count(slow_down) == 1 and len(bodies) == 9

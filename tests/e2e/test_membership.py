@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from kartu.sandbox import TelegramUser
+from kartu.sandbox import SentMessage, TelegramUser
 from tests.e2e.world import World
 
 
@@ -20,6 +20,28 @@ async def _join(customer: TelegramUser) -> str:
     return str(pay.buttons()[0]["url"])
 
 
+async def _offer(
+    owner: TelegramUser, name: str, stars: str, multiplier: str, item: str | None, refused_stars: str = ""
+) -> SentMessage:
+    """The owner sets the offer step by step on the /membership screen."""
+    screen = await owner.ask("/membership")
+    await owner.press(screen, "✏️")
+    await owner.until(lambda: "Namanya apa" in screen.body)
+    await owner.send(name)
+    await owner.until(lambda: "Telegram Stars" in screen.body and "langkah 2" in screen.body)
+    if refused_stars:
+        assert "10.000" in (await owner.ask(refused_stars)).body  # over Telegram's 10,000 Stars
+    await owner.send(stars)
+    await owner.until(lambda: "kali lipat" in screen.body)
+    await owner.send(multiplier)
+    await owner.until(lambda: "katalogmu" in screen.body)
+    await owner.press(screen, item or "Lewati")
+    await owner.until(lambda: "cek sebelum disimpan" in screen.body)
+    await owner.press(screen, "Simpan")
+    await owner.until(lambda: "Tersimpan" in screen.body)
+    return screen
+
+
 async def test_a_membership_paid_in_stars(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
     emulator = world.emulator
     join = await world.create_shop()
@@ -27,11 +49,8 @@ async def test_a_membership_paid_in_stars(world: World, owner: TelegramUser, bar
     services = world.app.services
     await services.merchants.choose_kinds(owner.id, stamps=False, points=True)
     await services.catalogue.add(owner.id, "Iced Latte", "100")
-    screen = await owner.ask("/membership")
-    await owner.press(screen, "✏️")
-    await owner.next_message()
-    assert "10.000" in (await owner.ask("Gold Club; 20000")).body  # over Telegram's 10,000 Stars
-    assert "Gold Club" in (await owner.ask("Gold Club; 100; 1.5; iced latte")).body
+    screen = await _offer(owner, "Gold Club", "100", "1,5", "Iced Latte", refused_stars="20000")
+    assert "💎 <b>Gold Club</b>" in screen.body and "1,5×" in screen.body
 
     customer = world.user(306, "Nia", "en")
     code = await world.join(customer, join)
@@ -55,10 +74,7 @@ async def test_a_membership_paid_in_stars(world: World, owner: TelegramUser, bar
     assert renewal is not None
 
     # The owner changes the offer: an invoice made for the old one is refused at checkout.
-    screen = await owner.ask("/membership")
-    await owner.press(screen, "✏️")
-    await owner.next_message()
-    await owner.ask("Gold Club; 150; 1.5")
+    await _offer(owner, "Gold Club", "150", "1,5", None)
     other = world.user(307, "Budi", "en")
     await world.join(other, join)
     old = await _join(other)

@@ -26,18 +26,23 @@ async def test_tier_up_group_invite_and_down(
     join = await world.create_shop()
     await world.hire(owner, barista)
 
-    # The owner adds Gold (2 visits) with a typo first, and a grace period of 7 days.
+    # The owner adds Gold (2 visits) step by step, with a typo first, and a grace period of 7 days.
     screen = await owner.ask("/tiers")
     assert "Kopi Senja" in screen.body
     await owner.press(screen, "➕")
-    await owner.next_message()  # the question
-    assert "Gold; 1.000.000; 1.5" in (await owner.ask("Gold")).body  # refused, asked again
-    assert "10.000" in (await owner.ask("Gold; dua")).body  # visits are a number
-    added = await owner.ask("Gold; 2; 1,5")
-    assert "<b>Gold</b>" in added.body
-    await owner.press(added, "⏳")
-    await owner.next_message()
-    assert "7" in (await owner.ask("7")).body
+    await owner.until(lambda: "Namanya" in screen.body)
+    await owner.send("Gold")
+    await owner.until(lambda: "kunjungan" in screen.body)
+    assert "10.000" in (await owner.ask("dua")).body  # visits are a number: asked again
+    await owner.send("2")
+    await owner.until(lambda: "cek sebelum disimpan" in screen.body)
+    assert "Poin" not in screen.body  # a stamps shop: no points multiplier to ask
+    await owner.press(screen, "Simpan")
+    await owner.until(lambda: "<b>Gold</b>" in screen.body)
+    await owner.press(screen, "⏳")
+    await owner.until(lambda: "Atau ketuk Kembali" in screen.body)
+    await owner.send("7")
+    await owner.until(lambda: "Tersimpan" in screen.body and "7" in screen.body)
 
     # The owner makes the bot an admin of the Gold Lounge: asked (in private) which level opens it.
     emulator.add_group(GROUP, "Gold Lounge", owner.id)
@@ -142,3 +147,23 @@ async def test_a_group_whose_bot_lost_its_rights_is_let_go(
     await customer.next_message()  # the card
     news = await customer.next_message()
     assert "You are now <b>Gold</b>" in news.body and not news.buttons() and "invite" not in news.body
+
+
+async def test_a_level_in_a_points_shop_reads_its_multiplier_as_indonesians_write_it(
+    world: World, owner: TelegramUser
+) -> None:
+    await world.create_shop()
+    await world.app.services.merchants.choose_kinds(owner.id, stamps=False, points=True)
+    screen = await owner.ask("/tiers")
+    await owner.press(screen, "➕")
+    await owner.until(lambda: "Namanya" in screen.body)
+    await owner.send("Gold")
+    await owner.until(lambda: "kunjungan" in screen.body or "belanja" in screen.body)
+    await owner.send("10")
+    await owner.until(lambda: "kali lipat" in screen.body)
+    await owner.send("1,5")
+    await owner.until(lambda: "cek sebelum disimpan" in screen.body)
+    assert "1,5×" in screen.body and "1.5" not in screen.body
+    await owner.press(screen, "Simpan")
+    await owner.until(lambda: "<b>Gold</b>" in screen.body)
+    assert "1,5× poin" in screen.body and "1.5×" not in screen.body

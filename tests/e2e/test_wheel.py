@@ -8,19 +8,36 @@ from kartu.sandbox import TelegramUser
 from tests.e2e.world import World
 
 
-async def _answer(owner: TelegramUser, button: str, value: str) -> str:
-    screen = await owner.ask("/wheel")
-    await owner.press(screen, button)
-    await owner.next_message()  # the question
-    return (await owner.ask(value)).body
-
-
 async def test_a_spin_through_the_bot(world: World, owner: TelegramUser, barista: TelegramUser) -> None:
     join = await world.create_shop()
     await world.hire(owner, barista)
-    assert "10/hari" in await _answer(owner, "➕", "2 stempel; 100%; 1/hari; 200%")  # refused: a bad budget
-    assert "• 2 stempel — 100% · 1/hari" in await _answer(owner, "➕", "2 stempel; 100%; 1/hari")
-    assert "Setiap pembelian" in await _answer(owner, "🎯", "tiap")
+    # The owner adds a prize step by step on the /wheel screen, edited in place, with Back.
+    screen = await owner.ask("/wheel")
+    await owner.press(screen, "➕")
+    await owner.until(lambda: "langkah 1 dari" in screen.body)
+    assert "⭐ Poin" not in str(screen.buttons())  # a stamps shop offers no points prize
+    await owner.press(screen, "Stempel")
+    await owner.until(lambda: "Berapa banyak?" in screen.body)
+    await owner.send("2")
+    await owner.until(lambda: "Peluangnya" in screen.body)
+    assert "misalnya 25%" in (await owner.ask("200%")).body  # refused, asked again: the form stays
+    await owner.press(screen, "Kembali")  # back to how many
+    await owner.until(lambda: "Berapa banyak?" in screen.body)
+    await owner.send("2")
+    await owner.until(lambda: "Peluangnya" in screen.body)
+    await owner.send("100%")
+    await owner.until(lambda: "sehari" in screen.body)
+    await owner.send("1")
+    await owner.until(lambda: "sebulan" in screen.body)
+    await owner.press(screen, "Lewati")  # no monthly limit
+    await owner.until(lambda: "cek sebelum disimpan" in screen.body)
+    assert "Maksimal sebulan: <b>tanpa batas</b>" in screen.body
+    await owner.press(screen, "Simpan")
+    await owner.until(lambda: "• 2 stempel — 100% · 1/hari" in screen.body)
+    await owner.press(screen, "🎯")
+    await owner.until(lambda: "Apa yang memberi putaran" in screen.body or "putaran" in screen.body)
+    await owner.send("tiap")
+    await owner.until(lambda: "Setiap pembelian" in screen.body)
 
     customer = world.user(304, "Rudi", "en")
     code = await world.join(customer, join)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,10 +139,14 @@ async def _stop_polling(app: KartuApp) -> None:
 
 @asynccontextmanager
 async def polling_bot(
-    emulator: BotAPIEmulator, settings: Settings, clock: FrozenClock
+    emulator: BotAPIEmulator,
+    settings: Settings,
+    clock: FrozenClock,
+    flood_clock: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[KartuApp]:
-    """The real bot, long polling the emulator, until the block ends."""
-    app = build_app(settings, clock)
+    """The real bot, long polling the emulator, until the block ends (``flood_clock``: the flood
+    guard's monotonic time, for a test that moves it)."""
+    app = build_app(settings, clock, flood_clock=flood_clock)
     polling = asyncio.create_task(run_polling(app, handle_signals=False))
     try:
         yield app

@@ -11,10 +11,11 @@ from kartu.loyalty.causes import (
     days_left,
     donation_value,
     ends_at,
-    parse_cause,
+    parse_cause_name,
     parse_end_date,
     parse_match,
     parse_payout,
+    parse_target,
     parse_units,
     parse_value,
     shop_gift,
@@ -46,14 +47,21 @@ def test_last_days_in_the_past_impossible_or_too_far_are_refused(text: str) -> N
 
 
 def test_cause_lines_match_rules_values_units_and_payouts() -> None:
-    assert parse_cause("  Rumah  Kucing ; 5jt; 31-12-2026", TODAY) == (
+    assert (
+        parse_cause_name("  Rumah  Kucing "),
+        parse_target("5jt"),
+        parse_end_date("31-12-2026", TODAY),
+    ) == (
         "Rumah Kucing",
         5_000_000,
         date(2026, 12, 31),
     )
-    for bad in ("Rumah Kucing; 5jt", "; 5jt; 31-12-2026", "Rumah Kucing; -5; 31-12-2026"):
+    for bad_name in ("", "  ", "x" * 49):
         with pytest.raises(InvalidSetting):
-            parse_cause(bad, TODAY)
+            parse_cause_name(bad_name)
+    for bad_target in ("-5", "lima", ""):
+        with pytest.raises(InvalidSetting):
+            parse_target(bad_target)
     assert parse_match("10.000 per 100.000") == (10_000, 100_000)
     assert parse_match("10rb tiap 100rb") == (10_000, 100_000)
     assert parse_match("-") == (0, 0)

@@ -18,7 +18,6 @@ from kartu.loyalty.wheel import (
     check_odds,
     draw,
     earns_spin,
-    odds_text,
     parse_earn_rule,
     parse_odds,
     parse_prize,
@@ -36,7 +35,6 @@ def test_odds_and_prize_lines_as_owners_write_them() -> None:
     for bad in ("0%", "101%", "25", "abc"):
         with pytest.raises(InvalidSetting):
             parse_odds(bad)
-    assert [odds_text(odds) for odds in (2500, 250, 5)] == ["25%", "2.5%", "0.05%"]
     line = parse_prize("2 stamps; 25%; 10/day; 200/month")
     assert (line.kind, line.amount, line.odds, line.daily_budget, line.monthly_budget) == (
         PrizeKind.STAMPS,

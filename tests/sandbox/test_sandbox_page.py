@@ -153,9 +153,14 @@ async def test_a_membership_is_paid_in_stars_in_the_browser(sandbox: Sandbox, br
     await _open_chat(page, "Sari")
     await _say(page, "/membership")
     await _bubbles(page).last.get_by_role("button", name="✏️ Atur penawaran").wait_for()
-    await _tap(page, "✏️ Atur penawaran")
-    await _bubbles(page).filter(has_text="Gold Club; 100").wait_for()
-    await _say(page, "Gold Club; 50")
+    await _tap(page, "✏️ Atur penawaran")  # the same bubble asks, one thing at a time
+    await _bubbles(page).filter(has_text="Namanya apa?").wait_for()
+    await _say(page, "Gold Club")
+    await _bubbles(page).filter(has_text="Berapa Telegram Stars").wait_for()
+    await _say(page, "50")
+    await _bubbles(page).filter(has_text="cek sebelum disimpan").wait_for()
+    await _shot(page, "09-owner-offer-summary")
+    await _tap(page, "✅ Simpan")
     await _bubbles(page).filter(has_text="Anggota sekarang: 0").wait_for()
 
     await _open_chat(page, "Rizky")

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from kartu.loyalty.errors import DailyCapReached, PromptClosed
+from kartu.loyalty.errors import DailyCapReached, PromptClosed, RewardAlreadyRedeemed
 from kartu.loyalty.program import ProgramRules
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
@@ -134,6 +134,11 @@ async def test_two_staff_redeem_one_reward_once(services: Services, db: Database
     )
 
     assert sum(1 for r in outcomes if not isinstance(r, BaseException)) == 1
+    refusals = [r for r in outcomes if isinstance(r, BaseException)]
+    # The loser of the race hears "already redeemed", the double taps "already decided": never an
+    # unhandled database error (the redeem's WHERE redeemed_at IS NULL, not only the ledger's key).
+    assert all(isinstance(r, RewardAlreadyRedeemed | PromptClosed) for r in refusals), refusals
+    assert any(isinstance(r, RewardAlreadyRedeemed) for r in refusals)
     assert (await _ledger(db)).count(("reward", -1, "reward_redeemed")) == 1
     assert await services.customers.rewards(CUSTOMER) == []
 
