@@ -97,7 +97,7 @@ def run() -> None:
         pass
 
 
-async def _check_telegram(app, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+async def _check_telegram(app, settings: Settings) -> None:
     """Ask Telegram who the bot is before anything starts: a wrong token or no network ends
     in one clear line, not in a traceback from deep inside polling."""
     from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError

@@ -52,7 +52,8 @@ async def _typed_into_form(query: CallbackQuery, state: FSMContext) -> tuple[str
     current = await state.get_state()
     typed = (await state.get_data()).get("typed")
     if (
-        not isinstance(typed, str)
+        current is None
+        or not isinstance(typed, str)
         or current not in {form.state for form in FORMS_THAT_ASK}
         or not isinstance(query.message, Message)
     ):

@@ -83,14 +83,14 @@ async def member_action(
                 )
                 return
             await query.answer()
-            text, markup = pay_button(link, invoice.stars)
-            await screen.answer(text, reply_markup=markup)
+            text, button = pay_button(link, invoice.stars)
+            await screen.answer(text, reply_markup=button)
         case MemberStep.CANCEL:
             until = (await services.membership.cancel(user))[1]
             view = await services.membership.for_customer(user)
-            text, markup = cancel_question(date_text(until, view.timezone, i18n.current_locale))
+            text, question = cancel_question(date_text(until, view.timezone, i18n.current_locale))
             await query.answer()
-            await best_effort(screen.edit_text(text, reply_markup=markup))
+            await best_effort(screen.edit_text(text, reply_markup=question))
         case MemberStep.CANCEL_CONFIRMED:
             charge_id = (await services.membership.cancel(user))[0]
             try:

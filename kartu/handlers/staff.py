@@ -166,9 +166,9 @@ async def _decide_claim(
         await courier.deliver_taken(decision.purchase.taken, decision.purchase.notices)
         return
     with i18n.use_locale(decision.customer.language):
-        text = _("Staff could not confirm your purchase. Please ask at the counter.")
+        refusal = _("Staff could not confirm your purchase. Please ask at the counter.")
     try:  # best effort: a rejection carries no result
-        await bot.send_message(decision.customer.telegram_id, text)
+        await bot.send_message(decision.customer.telegram_id, refusal)
     except TelegramForbiddenError:
         await services.delivery.blocked(decision.customer.telegram_id)
     except TelegramAPIError as error:

@@ -22,7 +22,7 @@ def next_claim_allowed(rejections: list[datetime]) -> datetime | None:
     first) may claim again; ``None`` when nothing holds them back."""
     if not rejections:
         return None
-    wait = min(FIRST_CLAIM_WAIT * 2 ** (len(rejections) - 1), MAX_CLAIM_WAIT)
+    wait: timedelta = min(FIRST_CLAIM_WAIT * 2 ** (len(rejections) - 1), MAX_CLAIM_WAIT)
     return rejections[-1] + wait
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.delivery import QuietHours
@@ -107,7 +108,8 @@ def change_setting(rules: ProgramRules, field: str, raw_value: str) -> ProgramRu
     value = parse_whole_number(text, limits.minimum, limits.maximum)
     if value is None:
         raise InvalidSetting(field, limits.minimum, limits.maximum)
-    return replace(rules, **{field: value})
+    changed: dict[str, Any] = {field: value}
+    return replace(rules, **changed)
 
 
 def parse_purchase_count(raw: str | None) -> int:

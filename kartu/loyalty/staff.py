@@ -27,5 +27,7 @@ Place = TypeVar("Place", bound=_Place)
 def acting_place(acting_merchant_id: int | None, places: Sequence[Place]) -> Place | None:
     """Of someone's memberships (most recent first), the shop they act for: their /shop choice,
     else the first shop they joined, so a new invite never moves them."""
-    chosen = [place for place in places if place.merchant_id == acting_merchant_id]
-    return (chosen or list(places[-1:]) or [None])[0]
+    for place in places:
+        if place.merchant_id == acting_merchant_id:
+            return place
+    return places[-1] if places else None

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to PNG bytes only
 
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 NEW_COLOUR = "#c4622d"
 RETURNING_COLOUR = "#3c2a21"
@@ -36,7 +37,7 @@ def render_weekly_visits(chart: WeeklyChart) -> bytes:
     axes.set_xticks(list(positions), chart.week_labels, rotation=45, ha="right", fontsize=8)
     axes.set_ylabel(chart.y_label)
     axes.set_title(chart.title)
-    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.spines[["top", "right"]].set_visible(False)
     axes.legend(frameon=False)
     figure.tight_layout()

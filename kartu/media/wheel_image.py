@@ -54,7 +54,7 @@ def _face(picture: WheelPicture) -> Image.Image:
             text, size = fit(label, 18, int(RADIUS * 0.8), bold=True)
             label_image = Image.new("RGBA", (int(RADIUS * 0.82), 28), (0, 0, 0, 0))
             ImageDraw.Draw(label_image).text((0, 14), text, font=font(size, True), fill=INK, anchor="lm")
-            turned = label_image.rotate(-math.degrees(middle), expand=True, resample=Image.BICUBIC)
+            turned = label_image.rotate(-math.degrees(middle), expand=True, resample=Image.Resampling.BICUBIC)
             cx = RADIUS + math.cos(middle) * RADIUS * 0.6
             cy = RADIUS + math.sin(middle) * RADIUS * 0.6
             face.alpha_composite(turned, (int(cx - turned.width / 2), int(cy - turned.height / 2)))
@@ -79,14 +79,14 @@ def render_wheel(picture: WheelPicture) -> bytes:
         progress = number / (FRAMES - 1)
         angle = final * (1 - (1 - progress) ** 3)  # fast, then slowing to a stop
         frame = Image.new("RGB", (SIZE, SIZE), BACKGROUND)
-        turned = face.rotate(-angle, resample=Image.BICUBIC)
+        turned = face.rotate(-angle, resample=Image.Resampling.BICUBIC)
         offset = (SIZE - 2 * RADIUS) // 2 + 12
         frame.paste(turned, (offset - 12, offset), turned)
         draw = ImageDraw.Draw(frame)
         centre = SIZE // 2
         draw.ellipse((centre - 18, offset + RADIUS - 18, centre + 18, offset + RADIUS + 18), fill=INK)
         draw.polygon([(centre - 16, 4), (centre + 16, 4), (centre, offset + 26)], fill=ACCENT, outline=INK)
-        frames.append(frame.convert("P", palette=Image.ADAPTIVE, colors=32))
+        frames.append(frame.convert("P", palette=Image.Palette.ADAPTIVE, colors=32))
         durations.append(60 if number < FRAMES - 1 else 60_000)  # the last frame stays
     buffer = io.BytesIO()
     frames[0].save(

@@ -237,7 +237,11 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                     reward=reward.name,
                     code=format_code(reward.code),
                     date=date_text(reward.expires_at, reward.timezone, notice.language),
-                ), return_button(reward.reward_id, reward.points_price) if reward.returnable_until else None
+                ), (
+                    return_button(reward.reward_id, reward.points_price)
+                    if reward.returnable_until and reward.points_price is not None
+                    else None
+                )
             case BonusNotice():
                 return bonus_notice(notice), None
             case CauseDoneNotice():

@@ -398,11 +398,11 @@ def program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, 
     for title, group in PROGRAM_GROUPS:
         if not program.points_enabled and group[0] == "rupiah_per_point":
             continue
-        group = tuple(field for field in group if program.stamps_enabled or field not in STAMP_SETTINGS)
-        if not group:
+        shown = tuple(field for field in group if program.stamps_enabled or field not in STAMP_SETTINGS)
+        if not shown:
             continue
         lines.append(html("\n<b>{title}</b>", title=_(title)))
-        for field in group:
+        for field in shown:
             lines.append(
                 html(
                     "• {label}: <b>{value}</b>",
@@ -411,8 +411,8 @@ def program_text(program: ProgramView, saved: str | None = None) -> tuple[HTML, 
                 )
             )
             builder.button(text=_(SETTING_BUTTONS[field]), callback_data=ProgramField(field=field))
-        sizes += [2] * (len(group) // 2) + [1] * (len(group) % 2)
-    lines.append(html("\n") + html(_("Tap a setting to change it.")))
+        sizes += [2] * (len(shown) // 2) + [1] * (len(shown) % 2)
+    lines.append(HTML(html("\n") + html(_("Tap a setting to change it."))))
     builder.adjust(*sizes)
     return join_html("\n", lines), builder.as_markup()
 
@@ -619,7 +619,7 @@ def feedback_text(report: FeedbackReport, locale: str) -> HTML:
                     "Average rating: <b>{average}</b>/5 from {count} ratings",
                     report.count,
                 ),
-                average=decimal_text(report.average),
+                average=decimal_text(report.average or 0.0),
                 count=report.count,
             )
         )

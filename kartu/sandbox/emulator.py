@@ -556,7 +556,9 @@ class BotAPIEmulator:
         )
         if not sent_by_user:
             raise TelegramRefusal("message to react not found")
-        self.state.reactions[(chat_id, message_id)] = [item["emoji"] for item in params.get("reaction") or []]
+        self.state.reactions[(int(chat_id or 0), int(message_id or 0))] = [
+            item["emoji"] for item in params.get("reaction") or []
+        ]
         return True
 
     def reaction_to(self, chat_id: int, message_id: int) -> list[str]:
@@ -881,7 +883,7 @@ class BotAPIEmulator:
             link["expire_date"] = int(params["expire_date"])
         if limit is not None:
             link["member_limit"] = int(limit)
-        group.links[link["invite_link"]] = link
+        group.links[str(link["invite_link"])] = link
         return link
 
     def _restrictable(self, params: dict[str, Any]) -> tuple[Group, int]:

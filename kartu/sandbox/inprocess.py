@@ -9,7 +9,7 @@ parses the answer with the same `check_response`. Updates a scripted user sends 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
 
@@ -56,7 +56,7 @@ class InProcessSession(BaseSession):
         timeout: int = 30,
         chunk_size: int = 65536,
         raise_for_status: bool = True,
-    ) -> AsyncIterator[bytes]:
+    ) -> AsyncGenerator[bytes, None]:
         raise NotImplementedError("the in-process emulator serves no files")
         yield b""  # pragma: no cover  (makes this an async generator, as the base class declares)
 

@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -266,7 +267,7 @@ class Sandbox:
 
     async def _text(self, request: web.Request) -> web.Response:
         """The page's strings in the browser's language (Indonesian or English)."""
-        wanted = request.query.get("lang") or request.headers.get("Accept-Language", "")
+        wanted = request.query.get("lang") or request.headers.get("Accept-Language") or ""
         locale = "id" if wanted.lower().startswith("id") else "en"
         return web.json_response(
             {key: self.app.i18n.gettext(text, locale=locale) for key, text in PAGE_TEXT.items()}
@@ -379,7 +380,7 @@ class Sandbox:
         try:
             while True:
                 try:
-                    await self.emulator.wait_for(lambda seen=seen: self.emulator.version != seen, timeout=15)
+                    await self.emulator.wait_for(partial(self._changed_since, seen), timeout=15)
                 except TimeoutError:
                     await response.write(b": still here\n\n")
                     continue
@@ -388,6 +389,9 @@ class Sandbox:
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return response
+
+    def _changed_since(self, seen: int) -> bool:
+        return self.emulator.version != seen
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         try:

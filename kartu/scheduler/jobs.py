@@ -54,11 +54,11 @@ class KartuScheduler:
         async def tracked() -> None:
             task = asyncio.current_task()
             assert task is not None
-            self.running.add(task)  # type: ignore[arg-type]
+            self.running.add(task)
             try:
                 await job()
             finally:
-                self.running.discard(task)  # type: ignore[arg-type]
+                self.running.discard(task)
 
         self.scheduler.add_job(tracked, "interval", seconds=seconds, id=name, **options)
 

@@ -144,13 +144,17 @@ class ApiService(ServiceBase):
         else:
             async with self.db.read() as uow:
                 found = await uow.apikeys.by_hash(hash_key(bearer))
-            key = found and apicalls.KeyRow(
-                found.id or 0,
-                found.merchant_id,
-                found.scopes,
-                found.created_by_person_id,
-                found.last_used_at,
-                found.revoked_at is not None,
+            key = (
+                None
+                if found is None
+                else apicalls.KeyRow(
+                    found.id or 0,
+                    found.merchant_id,
+                    found.scopes,
+                    found.created_by_person_id,
+                    found.last_used_at,
+                    found.revoked_at is not None,
+                )
             )
         if key is None or key.revoked:
             raise ApiError(401, "unauthorized", "This key is not valid (unknown or revoked).")

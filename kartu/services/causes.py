@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.causes import (
@@ -374,7 +375,7 @@ class CauseService(ServiceBase):
         """Take what is given from the customer (the card is locked): points oldest first, stamps,
         or the reward (used up); each a ledger row. Held too little now: nothing changes."""
         merchant_id, person_id = cause.merchant_id, offer.person_id
-        common = dict(
+        common: dict[str, Any] = dict(
             merchant_id=merchant_id,
             person_id=person_id,
             reason="donation",

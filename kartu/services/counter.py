@@ -392,13 +392,13 @@ class CounterService(ServiceBase):
             prompt, person, member, merchant, program = found
             return self._still_open(prompt, kind, Workplace(person, member, merchant, program))
         # Anything else: find out what to say, checking who taps before anything about the prompt.
-        person = await uow.people.by_telegram_id(staff_telegram_id)
-        prompt = await uow.prompts.by_token(token) if person is not None else None
-        if person is None or prompt is None or prompt.kind != kind or prompt.staff_person_id != person.id:
-            if person is None or not await uow.staff.workplaces(person.id):
+        tapper = await uow.people.by_telegram_id(staff_telegram_id)
+        shown = await uow.prompts.by_token(token) if tapper is not None else None
+        if tapper is None or shown is None or shown.kind != kind or shown.staff_person_id != tapper.id:
+            if tapper is None or not await uow.staff.workplaces(tapper.id):
                 raise NotStaff()
             raise PromptClosed("missing")
-        return self._still_open(prompt, kind, await place_of(uow, person, prompt.merchant_id))
+        return self._still_open(shown, kind, await place_of(uow, tapper, shown.merchant_id))
 
     def _still_open(
         self, prompt: PurchasePrompt, kind: str, place: Workplace

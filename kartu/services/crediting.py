@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kartu.config import Settings
 from kartu.loyalty.codes import new_reward_code
@@ -74,7 +74,10 @@ class PurchaseResult:
             language, self.card, self.stamps_added, filled, self.points_added, self.amount, self.gift
         )
         rewards = tuple(RewardIssuedNotice(language, reward) for reward in self.new_rewards)
-        composed = (card, *rewards)  # a level's news after them is composed when it is sent
+        composed: tuple[Notice, ...] = (
+            card,
+            *rewards,
+        )  # a level's news after them is composed when it is sent
         return dict(zip(self.news[: len(composed)], composed, strict=True))
 
 
@@ -142,7 +145,7 @@ async def credit(
         merchant_name=card.merchant_name,
         customer_chat=(card.telegram_id, language),
     )
-    common = dict(actor_id=purchase.actor_id, prompt_id=purchase.prompt_id, now=now)
+    common: dict[str, Any] = dict(actor_id=purchase.actor_id, prompt_id=purchase.prompt_id, now=now)
     news = [f"card:{source}"]
     card_news = await statements.record_purchase(
         merchant_id,

@@ -168,17 +168,17 @@ class CustomerService(ServiceBase):
                     raise UnknownMerchant()
                 person = await self._ensure_person(uow, profile)
                 return StartOutcome(joined=await self._join(uow, person, merchant))
-            person = await uow.people.by_telegram_id(profile.telegram_id)
-            if person is not None and person.current_merchant_id is None:
+            known = await uow.people.by_telegram_id(profile.telegram_id)
+            if known is not None and known.current_merchant_id is None:
                 # Staff and owners who never joined as customers are greeted in their role.
-                places = await uow.staff.workplaces(person.id)
+                places = await uow.staff.workplaces(known.id)
                 if places:
                     await self._ensure_person(uow, profile)
                     merchant = await uow.merchants.get(places[0].merchant_id)
                     assert merchant is not None
                     return StartOutcome(invite=InviteResult(merchant_name=merchant.name, role=places[0].role))
-            if person is not None and person.current_merchant_id is not None:
-                merchant = await uow.merchants.get(person.current_merchant_id)
+            if known is not None and known.current_merchant_id is not None:
+                merchant = await uow.merchants.get(known.current_merchant_id)
                 assert merchant is not None
                 person = await self._ensure_person(uow, profile)
                 return StartOutcome(joined=await self._join(uow, person, merchant))
@@ -267,6 +267,7 @@ class CustomerService(ServiceBase):
         async with self.db.driver(transaction=False) as tx:
             arrived = await arrive(tx, update_id, self.clock.now(), telegram_id, state_key)
         sender = arrived.sender
+        language: str
         if profile is None:
             language = self.settings.default_language
         elif sender is not None and (not sender.reachable or _profile_changed(sender, profile)):

@@ -154,7 +154,7 @@ async def issue_vouchers(
         if await uow.ledger.has(key):
             continue
         reward = await uow.rewards.add_with_unique_code(
-            lambda partnership=partnership: Reward(
+            lambda partnership=partnership: Reward(  # type: ignore[misc]  # mypy cannot type a default-bound lambda
                 merchant_id=partnership.to_merchant_id,
                 person_id=person_id,
                 code=new_reward_code(),
@@ -356,8 +356,10 @@ class PartnerService(ServiceBase):
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
             partnership = await uow.partners.get(partnership_id, lock=True)
-            sides = (partnership.from_merchant_id, partnership.to_merchant_id) if partnership else ()
-            if partnership is None or place.merchant.id not in sides:
+            if partnership is None:
+                raise NotOwner()
+            sides = (partnership.from_merchant_id, partnership.to_merchant_id)
+            if place.merchant.id not in sides:
                 raise NotOwner()
             if partnership.status not in (PROPOSED, ACTIVE):
                 raise PromptClosed("ended")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kartu.config import Settings
 from kartu.loyalty.causes import CauseRules, shop_gift
@@ -507,7 +507,7 @@ class PointsService(ServiceBase):
             )
             await uow.points.draw(drawn, reward.id)
             left = await uow.points.change_balance(card.id or 0, -price)
-            common = dict(
+            common: dict[str, Any] = dict(
                 merchant_id=prompt.merchant_id,
                 person_id=person.id or 0,
                 reason="catalogue",
@@ -571,7 +571,7 @@ class PointsService(ServiceBase):
             after = await uow.points.change_balance(card.id or 0, points)
             if reward.catalogue_item_id is not None:
                 await uow.catalogue.put_back(reward.catalogue_item_id)
-            common = dict(
+            common: dict[str, Any] = dict(
                 merchant_id=reward.merchant_id,
                 person_id=person.id or 0,
                 reason="returned",
@@ -610,7 +610,7 @@ class PointsService(ServiceBase):
                 raise UnknownCode()
             rules = points_rules_of(place.program)
             source = f"adjust-{owner_telegram_id}-{request}"
-            common = dict(rules=rules, actor_id=place.person.id, note=note)
+            common: dict[str, Any] = dict(rules=rules, actor_id=place.person.id, note=note)
             if await uow.ledger.has(f"points:{source}"):  # the same command again: done already
                 return AdjustResult(customer.first_name, delta, card.points, ())
             if delta > 0:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from kartu.loyalty.delivery import Category, Kind
-from kartu.loyalty.points import NotEnoughPoints, take
+from kartu.loyalty.errors import NotEnoughPoints
+from kartu.loyalty.points import take
 from kartu.loyalty.refunds import (
     Asset,
     Effects,
@@ -106,8 +108,8 @@ class _Taking:
         self.uow, self.now, self.merchant_id, self.person_id = uow, now, merchant_id, person_id
         self.source, self.actor = source, actor
 
-    async def _row(self, asset: Asset, delta: int, key: str, **extra: object) -> None:
-        values: dict[str, object] = dict(
+    async def _row(self, asset: Asset, delta: int, key: str, **extra: Any) -> None:
+        values: dict[str, Any] = dict(
             merchant_id=self.merchant_id,
             person_id=self.person_id,
             asset=asset.value,
@@ -119,7 +121,7 @@ class _Taking:
             created_at=self.now,
         )
         values.update(extra)
-        await self.uow.ledger.append(LedgerEntry(**values))  # type: ignore[arg-type]
+        await self.uow.ledger.append(LedgerEntry(**values))
 
     async def rewards(self, effects: Effects) -> tuple[str, ...]:
         """Every reward it issued (a full card's, a spin's, a partner's voucher) is void while

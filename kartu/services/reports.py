@@ -149,9 +149,8 @@ class ReportService(ServiceBase):
             average, ratings = await uow.surveys.summary(merchant.id)
             reasons = tuple(await uow.surveys.reason_counts(merchant.id))
             recent = await uow.reports.visits_since(merchant.id, first_week_start(now, merchant.timezone))
-            points = await uow.reports.points_summary(merchant.id)
-            if not place.program.points_enabled and not any(points):
-                points = None
+            summary = await uow.reports.points_summary(merchant.id)
+            points = None if not place.program.points_enabled and not any(summary) else summary
             held = await uow.tiers.counts(merchant.id)
             levels = tuple(
                 (tier.name, held.get(tier.id or 0, 0)) for tier in await uow.tiers.all(merchant.id)

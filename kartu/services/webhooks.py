@@ -169,7 +169,9 @@ async def _resolves_public(url: str) -> bool:
         found = await asyncio.get_running_loop().getaddrinfo(host, None)
     except OSError:
         return False
-    return bool(found) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in found)
+    return bool(found) and all(
+        ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in found
+    )
 
 
 class WebhookService(ServiceBase):

@@ -470,7 +470,7 @@ class CounterStatements:
         ledger_key: str,
         news_key: str,
         chat_id: int,
-        news: dict[str, int],
+        news: dict[str, object],
         origin: str,
         staff_id: int | None = None,
     ) -> Parcel | None:

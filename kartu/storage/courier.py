@@ -11,7 +11,7 @@ dispatcher sends it."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import cache
@@ -45,6 +45,15 @@ class Parcel:
 
 
 _FIELDS = tuple(field.name for field in fields(Parcel))
+
+
+def _parcel(tx: DriverTransaction, row: Mapping[str, Any]) -> Parcel:
+    values: dict[str, Any] = {
+        name: tx.when(row[name]) if name == "created_at" else row[name] for name in _FIELDS
+    }
+    return Parcel(**values)
+
+
 _ENQUEUE = Sql(
     "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
     "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:key, :kind, :category, "
@@ -131,12 +140,7 @@ async def claim_keys(tx: DriverTransaction, worker: str, now: datetime, keys: Se
         return []
     values = {f"key{number}": key for number, key in enumerate(keys)}
     rows = await tx.all(_claim(len(keys)), worker=worker, now=now, **values)
-    found = {
-        row["idempotency_key"]: Parcel(
-            **{name: tx.when(row[name]) if name == "created_at" else row[name] for name in _FIELDS}
-        )
-        for row in rows
-    }
+    found = {row["idempotency_key"]: _parcel(tx, row) for row in rows}
     return [found[key] for key in keys if key in found]
 
 

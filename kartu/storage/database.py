@@ -275,8 +275,8 @@ class Database:
                 if direct.in_transaction:
                     direct.execute("ROLLBACK")
             else:
-                for (rows, error), (_, _, future) in zip(outcomes, batch, strict=True):
-                    _settle(future, rows, error)
+                for (rows, failure), (_, _, future) in zip(outcomes, batch, strict=True):
+                    _settle(future, rows, failure)
                 return
         for sql, values, future in batch:  # alone, or one by one after a failure
             try:
@@ -321,6 +321,7 @@ class Database:
     async def _postgres(self, transaction: bool) -> AsyncIterator[DriverTransaction]:
         async with self.engine.connect() as pooled:
             connection = (await pooled.get_raw_connection()).driver_connection
+            assert connection is not None, "asyncpg hands out a connection"
             try:
                 if not transaction:
                     yield PostgresTransaction(connection)

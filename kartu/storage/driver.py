@@ -14,10 +14,10 @@ import re
 import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiosqlite
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 _PARAMETER = re.compile(r"(?<![:\w]):([a-z_][a-z0-9_]*)")
@@ -63,7 +63,7 @@ class SqliteDirect:
         self.connection = connection
 
     async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None:
-        return self.connection.execute(sql.sqlite, _bound(values)).fetchone()  # type: ignore[no-any-return]
+        return self.connection.execute(sql.sqlite, _bound(values)).fetchone()
 
     async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
         return self.connection.execute(sql.sqlite, _bound(values)).fetchall()
@@ -131,11 +131,11 @@ class PostgresTransaction:
 
     async def one(self, sql: Sql, **values: Any) -> Mapping[str, Any] | None:
         row = await self.connection.fetchrow(sql.postgres, *(values[name] for name in sql.names))
-        return row  # type: ignore[no-any-return]
+        return row
 
     async def all(self, sql: Sql, **values: Any) -> Sequence[Mapping[str, Any]]:
         rows = await self.connection.fetch(sql.postgres, *(values[name] for name in sql.names))
-        return rows  # type: ignore[no-any-return]
+        return rows
 
     def when(self, value: Any) -> datetime | None:
         return None if value is None else value.astimezone(UTC)
@@ -158,8 +158,10 @@ class SessionTransaction:
         if self.is_sqlite:
             values = {name: _to_sqlite(value) for name, value in values.items()}
         await self.session.flush()  # the unit of work's pending changes first
-        result = await self.session.execute(text(sql.sqlite), values)
-        return result.mappings().all() if result.returns_rows else []
+        result = cast(CursorResult[Any], await self.session.execute(text(sql.sqlite), values))
+        if not result.returns_rows:
+            return []
+        return cast(Sequence[Mapping[str, Any]], result.mappings().all())
 
     def when(self, value: Any) -> datetime | None:
         if value is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
@@ -10,12 +11,12 @@ from sqlmodel import Field, SQLModel
 from kartu.storage.types import UTCDateTime
 
 
-def _when(nullable: bool = False, index: bool = False) -> object:
+def _when(nullable: bool = False, index: bool = False) -> Any:  # a Field, typed as the column's value
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
 
 
 class Merchant(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     slug: str = Field(max_length=40, unique=True)
     name: str = Field(max_length=64)
     timezone: str = Field(max_length=64, default="Asia/Jakarta")
@@ -27,7 +28,7 @@ class Merchant(SQLModel, table=True):
 
 
 class Program(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id", unique=True)
     stamps_required: int = 10
     reward_name: str = Field(max_length=64, default="1 free drink")
@@ -76,7 +77,7 @@ class Program(SQLModel, table=True):
 class Person(SQLModel, table=True):
     """A Telegram user Kartu knows: a customer, staff, an owner, or several of these."""
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     telegram_id: int = Field(sa_column=Column(BigInteger(), nullable=False, unique=True))
     first_name: str = Field(max_length=64, default="")
     username: str | None = Field(default=None, max_length=64)
@@ -103,7 +104,7 @@ class Card(SQLModel, table=True):
         Index("ix_card_merchant_last_purchase", "merchant_id", "last_purchase_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id", index=True)
     stamps: int = 0
@@ -122,7 +123,7 @@ class StaffMember(SQLModel, table=True):
     __tablename__ = "staff_member"
     __table_args__ = (UniqueConstraint("merchant_id", "person_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id", index=True)
     role: str = Field(max_length=16)
@@ -140,7 +141,7 @@ class StaffMember(SQLModel, table=True):
 
 class StaffInvite(SQLModel, table=True):
     __tablename__ = "staff_invite"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     token: str = Field(max_length=64, unique=True)
     merchant_id: int = Field(foreign_key="merchant.id")
     role: str = Field(max_length=16)
@@ -159,7 +160,7 @@ class PurchasePrompt(SQLModel, table=True):
     unguessable ``token`` is what the Confirm button carries; only its opener may decide it."""
 
     __tablename__ = "purchase_prompt"
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     token: str | None = Field(default=None, max_length=32, unique=True)
     kind: str = Field(max_length=16, default="purchase")  # "purchase" or "redeem"
     reward_id: int | None = Field(default=None, foreign_key="reward.id")
@@ -182,7 +183,7 @@ class Reward(SQLModel, table=True):
         Index("ix_reward_merchant_expires", "merchant_id", "expires_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     code: str = Field(max_length=16, unique=True)
@@ -208,7 +209,7 @@ class LedgerEntry(SQLModel, table=True):
         Index("ix_ledger_origin", "origin"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     asset: str = Field(max_length=16)
@@ -234,7 +235,7 @@ class PurchaseRefund(SQLModel, table=True):
 
     __tablename__ = "purchase_refund"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     source: str = Field(max_length=96, unique=True)
@@ -258,7 +259,7 @@ class PointsBatch(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     points: int
@@ -274,7 +275,7 @@ class PointsDraw(SQLModel, table=True):
 
     __tablename__ = "points_draw"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     batch_id: int = Field(foreign_key="points_batch.id")
     reward_id: int | None = Field(default=None, foreign_key="reward.id", index=True)
     points: int
@@ -286,7 +287,7 @@ class CatalogueItem(SQLModel, table=True):
     __tablename__ = "catalogue_item"
     __table_args__ = (Index("ix_catalogue_shop", "merchant_id", "position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     name: str = Field(max_length=64)
     points_price: int
@@ -304,7 +305,7 @@ class Tier(SQLModel, table=True):
 
     __table_args__ = (Index("ix_tier_shop", "merchant_id", "threshold"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     name: str = Field(max_length=32)
     threshold: int = Field(sa_column=Column(BigInteger(), nullable=False))  # rupiah or visits
@@ -321,7 +322,7 @@ class VipGroup(SQLModel, table=True):
 
     __tablename__ = "vip_group"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False, unique=True))
     title: str = Field(max_length=128, default="")
     merchant_id: int = Field(foreign_key="merchant.id")
@@ -336,7 +337,7 @@ class Cause(SQLModel, table=True):
 
     __table_args__ = (Index("ix_cause_shop", "merchant_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     name: str = Field(max_length=48)
     description: str = Field(max_length=400, default="")
@@ -358,7 +359,7 @@ class CausePayout(SQLModel, table=True):
 
     __tablename__ = "cause_payout"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     cause_id: int = Field(foreign_key="cause.id", index=True)
     amount: int = Field(sa_column=Column(BigInteger(), nullable=False))
     paid_on: date = Field(sa_column=Column(Date(), nullable=False))
@@ -372,7 +373,7 @@ class CauseOffer(SQLModel, table=True):
 
     __tablename__ = "cause_offer"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     token: str = Field(max_length=32, unique=True)
     cause_id: int = Field(foreign_key="cause.id")
     person_id: int = Field(foreign_key="person.id")
@@ -391,7 +392,7 @@ class WheelPrize(SQLModel, table=True):
     __tablename__ = "wheel_prize"
     __table_args__ = (Index("ix_wheel_prize_shop", "merchant_id", "position"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     kind: str = Field(max_length=8)  # stamps, points, item, nothing
     amount: int = 0
@@ -413,7 +414,7 @@ class Spin(SQLModel, table=True):
         Index("ix_spin_won", "merchant_id", "prize_id", "spun_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     source: str = Field(max_length=64, unique=True)  # the purchase that earned it
@@ -431,7 +432,7 @@ class Partnership(SQLModel, table=True):
 
     __table_args__ = (Index("ix_partnership_from", "from_merchant_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     from_merchant_id: int = Field(foreign_key="merchant.id")  # where customers earn the voucher
     to_merchant_id: int = Field(foreign_key="merchant.id")  # where they use it
     condition: str = Field(max_length=8)  # amount (one purchase of at least), visits (every n-th)
@@ -455,7 +456,7 @@ class MembershipOffer(SQLModel, table=True):
     __tablename__ = "membership_offer"
     __table_args__ = (Index("ix_membership_offer_shop", "merchant_id", "active"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     name: str = Field(max_length=32)
     stars: int  # per 30 days
@@ -472,7 +473,7 @@ class Membership(SQLModel, table=True):
 
     __table_args__ = (UniqueConstraint("merchant_id", "person_id", name="uq_membership_holder"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     offer_id: int = Field(foreign_key="membership_offer.id")
@@ -490,7 +491,7 @@ class StarPayment(SQLModel, table=True):
 
     __tablename__ = "star_payment"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     membership_id: int = Field(foreign_key="membership.id", index=True)
     charge_id: str = Field(max_length=128, unique=True)
     stars: int
@@ -504,7 +505,7 @@ class ApiKey(SQLModel, table=True):
 
     __tablename__ = "api_key"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id", index=True)
     prefix: str = Field(max_length=16)
     key_hash: str = Field(max_length=64, unique=True)  # SHA-256 of the whole key, hex
@@ -523,7 +524,7 @@ class ApiCall(SQLModel, table=True):
     __tablename__ = "api_call"
     __table_args__ = (UniqueConstraint("api_key_id", "idempotency_key", name="uq_api_call_key"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     api_key_id: int = Field(foreign_key="api_key.id")
     idempotency_key: str = Field(max_length=255)
     body_hash: str = Field(max_length=64)
@@ -539,7 +540,7 @@ class WebhookEndpoint(SQLModel, table=True):
 
     __tablename__ = "webhook_endpoint"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id", index=True)
     url: str = Field(max_length=500)
     secret: str = Field(max_length=64)
@@ -563,7 +564,7 @@ class WebhookDelivery(SQLModel, table=True):
         Index("ix_webhook_delivery_order", "endpoint_id", "person_id", "status"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     endpoint_id: int = Field(foreign_key="webhook_endpoint.id")
     event_key: str = Field(max_length=160)  # what happened, named once (a retried event adds nothing)
     event_id: str = Field(max_length=32)  # evt_...: the receiver's way to drop a duplicate
@@ -589,7 +590,7 @@ class Referral(SQLModel, table=True):
         Index("ix_referral_referrer", "merchant_id", "referrer_person_id", "paid_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     referrer_person_id: int = Field(foreign_key="person.id")
     friend_person_id: int = Field(foreign_key="person.id")
@@ -620,7 +621,7 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
     __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     idempotency_key: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=32)
     category: str = Field(max_length=16)
@@ -644,7 +645,7 @@ class Survey(SQLModel, table=True):
 
     __table_args__ = (Index("ix_survey_card_time", "merchant_id", "person_id", "created_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     prompt_id: int | None = Field(default=None, foreign_key="purchase_prompt.id")
@@ -662,7 +663,7 @@ class PurchaseClaim(SQLModel, table=True):
     __tablename__ = "purchase_claim"
     __table_args__ = (Index("ix_claim_open", "merchant_id", "person_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     person_id: int = Field(foreign_key="person.id")
     amount: str | None = Field(default=None, max_length=16)
@@ -678,7 +679,7 @@ class ClaimNotice(SQLModel, table=True):
 
     __tablename__ = "claim_notice"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     claim_id: int = Field(foreign_key="purchase_claim.id", index=True)
     chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
     message_id: int
@@ -690,7 +691,7 @@ class Broadcast(SQLModel, table=True):
 
     __table_args__ = (Index("ix_broadcast_merchant_status", "merchant_id", "status"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     created_by_person_id: int = Field(foreign_key="person.id")
     text: str = Field(sa_column=Column(Text(), nullable=False))
@@ -713,7 +714,7 @@ class ForgottenPerson(SQLModel, table=True):
     __tablename__ = "forgotten_person"
     __table_args__ = (UniqueConstraint("merchant_id", "digest", name="uq_forgotten_person"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")
     digest: str = Field(max_length=64)
     forgotten_at: datetime = _when()

@@ -23,16 +23,16 @@ class ApiKeyRepository(Repository):
         return await self.session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
 
     async def of_merchant(self, merchant_id: int) -> Sequence[ApiKey]:
-        query = select(ApiKey).where(ApiKey.merchant_id == merchant_id, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+        query = select(ApiKey).where(ApiKey.merchant_id == merchant_id, ApiKey.revoked_at.is_(None))
         return (await self.session.scalars(query.order_by(ApiKey.id))).all()
 
     async def revoke(self, key_id: int, merchant_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(ApiKey)
-            .where(ApiKey.id == key_id, ApiKey.merchant_id == merchant_id, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(ApiKey.id == key_id, ApiKey.merchant_id == merchant_id, ApiKey.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def used(self, key_id: int, now: datetime) -> None:
         await self.session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
@@ -55,7 +55,7 @@ class ApiKeyRepository(Repository):
                 expires_at=expires_at,
             )
             .on_conflict_do_nothing(index_elements=["api_key_id", "idempotency_key"])
-            .returning(ApiCall.id)  # type: ignore[arg-type]
+            .returning(ApiCall.id)
         )
         return await self.session.scalar(statement) is not None
 
@@ -74,4 +74,4 @@ class ApiKeyRepository(Repository):
         )
 
     async def forget_expired(self, now: datetime) -> None:
-        await self.session.execute(delete(ApiCall).where(ApiCall.expires_at <= now))  # type: ignore[operator]
+        await self.session.execute(delete(ApiCall).where(ApiCall.expires_at <= now))

@@ -19,20 +19,20 @@ BROADCAST_KIND = "broadcast"
 class BroadcastRepository(Repository):
     def _recipients(
         self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime
-    ) -> Select:  # type: ignore[type-arg]
+    ) -> Select:
         """Members in the segment who accept promotions, can be reached, and had no broadcast
         from this merchant since ``cooldown_since``."""
         recently_messaged = exists().where(
             OutboxMessage.person_id == Person.id,
             OutboxMessage.merchant_id == merchant_id,
             OutboxMessage.kind == BROADCAST_KIND,
-            OutboxMessage.status.in_(("pending", "sending", "sent")),  # type: ignore[attr-defined]
+            OutboxMessage.status.in_(("pending", "sending", "sent")),
             OutboxMessage.created_at > cooldown_since,
         )
         query = (
             select(Person.id, Person.telegram_id)
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
-            .where(Card.promotions_opt_out.is_(False), Person.unreachable_at.is_(None), ~recently_messaged)  # type: ignore[attr-defined,union-attr]
+            .where(Card.promotions_opt_out.is_(False), Person.unreachable_at.is_(None), ~recently_messaged)
         )
         month_ago = now - ACTIVITY_WINDOW
         match segment:
@@ -44,7 +44,7 @@ class BroadcastRepository(Repository):
                         Card.last_purchase_at < month_ago,
                         and_(Card.last_purchase_at.is_(None), Card.joined_at < month_ago),
                     )
-                )  # type: ignore[union-attr]
+                )
             case Segment.CLOSE:
                 query = query.join(Program, Program.merchant_id == Card.merchant_id).where(
                     Card.stamps * 10 >= Program.stamps_required * int(CLOSE_TO_REWARD * 10)
@@ -54,9 +54,9 @@ class BroadcastRepository(Repository):
                     exists().where(
                         Reward.person_id == Person.id,
                         Reward.merchant_id == merchant_id,
-                        Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                        Reward.redeemed_at.is_(None),
                         Reward.expired_at.is_(None),
-                        Reward.expires_at > now,  # type: ignore[union-attr]
+                        Reward.expires_at > now,
                     )
                 )
             case Segment.MEMBERS:
@@ -65,7 +65,7 @@ class BroadcastRepository(Repository):
                         Membership.person_id == Person.id,
                         Membership.merchant_id == merchant_id,
                         Membership.status == "active",
-                        Membership.paid_until > now,  # type: ignore[operator]
+                        Membership.paid_until > now,
                     )
                 )
         return query
@@ -135,7 +135,7 @@ class BroadcastRepository(Repository):
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
         )
         result = await self.session.execute(statement)
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount
 
     async def progress(self, broadcast_id: int) -> dict[str, int]:
         rows = await self.session.execute(
@@ -155,14 +155,14 @@ class BroadcastRepository(Repository):
             )
             .values(status="cancelled")
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount
 
     async def all_running(self) -> Sequence[Broadcast]:
         return (
             await self.session.scalars(
                 select(Broadcast).where(Broadcast.status.in_(("running", "cancelling")))
             )
-        ).all()  # type: ignore[attr-defined]
+        ).all()
 
     async def set_status(self, broadcast_id: int, status: str, now: datetime | None = None) -> bool:
         values: dict[str, object] = {"status": status}
@@ -171,9 +171,9 @@ class BroadcastRepository(Repository):
         result = await self.session.execute(
             update(Broadcast)
             .where(Broadcast.id == broadcast_id, Broadcast.status.in_(("running", "cancelling")))
-            .values(**values)  # type: ignore[attr-defined]
+            .values(**values)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def set_progress(
         self,
@@ -192,8 +192,8 @@ class BroadcastRepository(Repository):
     async def claim_progress(self, broadcast_id: int, seen: str | None, new: str) -> bool:
         """Move the progress message from what it shows (``seen``) to ``new``; ``False`` when
         another scheduler process moved it first, so exactly one process sends each edit."""
-        shown = Broadcast.progress_text.is_(None) if seen is None else Broadcast.progress_text == seen  # type: ignore[union-attr]
+        shown = Broadcast.progress_text.is_(None) if seen is None else Broadcast.progress_text == seen
         result = await self.session.execute(
             update(Broadcast).where(Broadcast.id == broadcast_id, shown).values(progress_text=new)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1

@@ -83,4 +83,4 @@ class CardRepository(Repository):
         result = await self.session.execute(
             update(Card).where(Card.id == card_id, Card.stamps >= stamps).values(stamps=Card.stamps - stamps)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1

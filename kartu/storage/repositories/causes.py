@@ -96,7 +96,7 @@ class CauseRepository(Repository):
             .values(status=status)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def running(self, merchant_id: int) -> Sequence[Cause]:
         query = select(Cause).where(Cause.merchant_id == merchant_id, Cause.status == ACTIVE)

@@ -38,7 +38,7 @@ class ClaimRepository(Repository):
                 PurchaseClaim.merchant_id == merchant_id,
                 PurchaseClaim.person_id == person_id,
                 PurchaseClaim.status == "rejected",
-                PurchaseClaim.decided_at > since,  # type: ignore[operator]
+                PurchaseClaim.decided_at > since,
             )
             .order_by(PurchaseClaim.decided_at)
         )
@@ -50,7 +50,7 @@ class ClaimRepository(Repository):
             .where(PurchaseClaim.id == claim_id, PurchaseClaim.status == "pending")
             .values(status=status, decided_by_person_id=person_id, decided_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def add_notices(self, claim_id: int, notices: Sequence[tuple[int, int, str]]) -> None:
         for chat_id, message_id, language in notices:

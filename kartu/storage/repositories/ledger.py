@@ -29,7 +29,7 @@ class LedgerRepository(Repository):
             insert(LedgerEntry)
             .values(**values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(LedgerEntry.id)  # type: ignore[arg-type]
+            .returning(LedgerEntry.id)
         )
         return await self.session.scalar(statement) is not None
 
@@ -89,7 +89,7 @@ class LedgerRepository(Repository):
             select(LedgerEntry)
             .where(
                 LedgerEntry.merchant_id == merchant_id,
-                LedgerEntry.idempotency_key.in_((f"purchase:{source}", f"points:{source}")),  # type: ignore[attr-defined]
+                LedgerEntry.idempotency_key.in_((f"purchase:{source}", f"points:{source}")),
             )
             .order_by(LedgerEntry.id)
             .limit(1)
@@ -111,6 +111,6 @@ class LedgerRepository(Repository):
                 refunded_at=now,
             )
             .on_conflict_do_nothing(index_elements=["source"])
-            .returning(PurchaseRefund.id)  # type: ignore[arg-type]
+            .returning(PurchaseRefund.id)
         )
         return await self.session.scalar(statement) is not None

@@ -18,8 +18,8 @@ class MembershipRepository(Repository):
         """The shop's current offer."""
         return await self.session.scalar(
             select(MembershipOffer)
-            .where(MembershipOffer.merchant_id == merchant_id, MembershipOffer.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(MembershipOffer.id.desc())  # type: ignore[union-attr]
+            .where(MembershipOffer.merchant_id == merchant_id, MembershipOffer.active.is_(True))
+            .order_by(MembershipOffer.id.desc())
             .limit(1)
         )
 
@@ -30,7 +30,7 @@ class MembershipRepository(Repository):
         """The shop's offer is now ``offer`` (``None``: none); invoices made for the old one are refused."""
         await self.session.execute(
             update(MembershipOffer)
-            .where(MembershipOffer.merchant_id == merchant_id, MembershipOffer.active.is_(True))  # type: ignore[attr-defined]
+            .where(MembershipOffer.merchant_id == merchant_id, MembershipOffer.active.is_(True))
             .values(active=False)
         )
         if offer is not None:
@@ -50,7 +50,7 @@ class MembershipRepository(Repository):
         query = select(Membership).where(
             Membership.person_id == person_id,
             Membership.status == ACTIVE,
-            Membership.renews.is_(True),  # type: ignore[attr-defined]
+            Membership.renews.is_(True),
         )
         if merchant_id is not None:
             query = query.where(Membership.merchant_id == merchant_id)
@@ -78,7 +78,7 @@ class MembershipRepository(Repository):
         return await self.session.scalar(
             select(StarPayment)
             .where(StarPayment.membership_id == membership_id)
-            .order_by(StarPayment.paid_at.desc(), StarPayment.id.desc())  # type: ignore[attr-defined,union-attr]
+            .order_by(StarPayment.paid_at.desc(), StarPayment.id.desc())
             .limit(1)
         )
 
@@ -91,9 +91,9 @@ class MembershipRepository(Repository):
         query = select(Membership).where(
             Membership.merchant_id == merchant_id,
             Membership.status == ACTIVE,
-            Membership.renews.is_(False),  # type: ignore[attr-defined]
-            Membership.reminded_at.is_(None),  # type: ignore[union-attr]
-            Membership.paid_until <= before,  # type: ignore[operator]
+            Membership.renews.is_(False),
+            Membership.reminded_at.is_(None),
+            Membership.paid_until <= before,
         )
         return (await self.session.scalars(query)).all()
 
@@ -103,7 +103,7 @@ class MembershipRepository(Repository):
         query = select(Membership).where(
             Membership.merchant_id == merchant_id,
             Membership.status == ACTIVE,
-            Membership.paid_until <= now,  # type: ignore[operator]
+            Membership.paid_until <= now,
         )
         return [
             membership
@@ -118,11 +118,11 @@ class MembershipRepository(Repository):
         )
         stars = await self.session.scalar(
             select(func.coalesce(func.sum(StarPayment.stars), 0))
-            .join(Membership, Membership.id == StarPayment.membership_id)  # type: ignore[arg-type]
+            .join(Membership, Membership.id == StarPayment.membership_id)
             .where(
                 Membership.merchant_id == merchant_id,
-                StarPayment.paid_at >= since,  # type: ignore[operator]
-                StarPayment.refunded_at.is_(None),  # type: ignore[union-attr]
+                StarPayment.paid_at >= since,
+                StarPayment.refunded_at.is_(None),
             )
         )
         return int(members or 0), int(stars or 0)

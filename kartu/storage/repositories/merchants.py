@@ -35,7 +35,7 @@ class MerchantRepository(Repository):
                 StaffMember.merchant_id == Merchant.id,
                 StaffMember.role == "owner",
                 StaffMember.revoked_at.is_(None),
-            )  # type: ignore[union-attr]
+            )
             .scalar_subquery()
         )
         members = (

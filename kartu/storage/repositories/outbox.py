@@ -43,7 +43,7 @@ class OutboxRepository(Repository):
         )
         statement = (
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(due.scalar_subquery()))  # type: ignore[union-attr]
+            .where(OutboxMessage.id.in_(due.scalar_subquery()))
             .values(status=SENDING, claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
@@ -57,7 +57,7 @@ class OutboxRepository(Repository):
             return []
         statement = (
             update(OutboxMessage)
-            .where(OutboxMessage.idempotency_key.in_(keys), OutboxMessage.status == PENDING)  # type: ignore[attr-defined]
+            .where(OutboxMessage.idempotency_key.in_(keys), OutboxMessage.status == PENDING)
             .values(status=SENDING, claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
@@ -69,10 +69,10 @@ class OutboxRepository(Repository):
         """Messages claimed by a dispatcher that died go back to the queue."""
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - lease)  # type: ignore[operator]
+            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - lease)
             .values(status=PENDING, claimed_by=None)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount
 
     async def finish(self, message_id: int, status: str, now: datetime, error: str | None = None) -> None:
         await self.session.execute(
@@ -109,7 +109,7 @@ class OutboxRepository(Repository):
         result = await self.session.execute(
             update(OutboxMessage).where(*where).values(status=SKIPPED, last_error=reason, sent_at=None)
         )
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount
 
     async def hurry(self, kind: str, subject_id: int, now: datetime) -> None:
         """Make queued messages about ``subject_id`` due now (a comment arrived: alert at once)."""

@@ -31,7 +31,7 @@ class PartnerRepository(Repository):
             select(Partnership).where(
                 Partnership.from_merchant_id == from_merchant_id,
                 Partnership.to_merchant_id == to_merchant_id,
-                Partnership.status.in_((PROPOSED, ACTIVE)),  # type: ignore[attr-defined]
+                Partnership.status.in_((PROPOSED, ACTIVE)),
             )
         )
 
@@ -54,7 +54,7 @@ class PartnerRepository(Repository):
     async def issued_since(self, partnership_id: int, since: datetime) -> int:
         return int(
             await self.session.scalar(
-                select(func.count()).where(Reward.partnership_id == partnership_id, Reward.issued_at >= since)  # type: ignore[operator]
+                select(func.count()).where(Reward.partnership_id == partnership_id, Reward.issued_at >= since)
             )
             or 0
         )
@@ -65,8 +65,8 @@ class PartnerRepository(Repository):
             .where(
                 Reward.partnership_id == partnership_id,
                 Reward.person_id == person_id,
-                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
-                Reward.expires_at > now,  # type: ignore[operator]
+                Reward.redeemed_at.is_(None),
+                Reward.expires_at > now,
             )
             .limit(1)
         )
@@ -78,14 +78,14 @@ class PartnerRepository(Repository):
             select(func.count()).where(
                 Reward.partnership_id == partnership_id,
                 Reward.issued_at >= start,
-                Reward.issued_at < end,  # type: ignore[operator]
+                Reward.issued_at < end,
             )
         )
         redeemed = await self.session.scalar(
             select(func.count()).where(
                 Reward.partnership_id == partnership_id,
-                Reward.redeemed_at >= start,  # type: ignore[operator]
-                Reward.redeemed_at < end,  # type: ignore[operator]
+                Reward.redeemed_at >= start,
+                Reward.redeemed_at < end,
             )
         )
         return int(issued or 0), int(redeemed or 0)
@@ -97,5 +97,5 @@ class PartnerRepository(Repository):
             select(Reward)
             .where(Reward.partnership_id.in_(partnership_ids))
             .order_by(Reward.issued_at, Reward.id)
-        )  # type: ignore[union-attr]
+        )
         return (await self.session.scalars(query)).all()

@@ -26,7 +26,7 @@ class PersonRepository(Repository):
             select(Person)
             .where(func.lower(Person.username) == username.lower())
             .order_by(Person.id.desc())
-            .limit(1)  # type: ignore[union-attr]
+            .limit(1)
         )
 
     async def add_with_unique_code(self, make_person: Callable[[], Person]) -> Person:

@@ -111,8 +111,8 @@ class PersonalDataRepository(Repository):
                 select(Reward).where(
                     Reward.merchant_id == card.merchant_id,
                     Reward.person_id == card.person_id,
-                    Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
-                    Reward.expired_at.is_(None),  # type: ignore[union-attr]
+                    Reward.redeemed_at.is_(None),
+                    Reward.expired_at.is_(None),
                 )
             )
         ).all()

@@ -39,7 +39,7 @@ class PointsRepository(Repository):
                 expires_at=expires_at,
             )
             .on_conflict_do_nothing(index_elements=["source"])
-            .returning(PointsBatch.id)  # type: ignore[arg-type]
+            .returning(PointsBatch.id)
         )
         return await self.session.scalar(statement)
 
@@ -49,7 +49,7 @@ class PointsRepository(Repository):
             PointsBatch.merchant_id == merchant_id,
             PointsBatch.person_id == person_id,
             PointsBatch.remaining > 0,
-            or_(PointsBatch.expires_at.is_(None), PointsBatch.expires_at > now),  # type: ignore[union-attr,operator]
+            or_(PointsBatch.expires_at.is_(None), PointsBatch.expires_at > now),
         )
         return [
             rules.PointsBatch(row.id or 0, row.remaining, row.earned_at, row.expires_at)
@@ -60,7 +60,7 @@ class PointsRepository(Repository):
         """The batches earned under these sources (ledger keys)."""
         if not sources:
             return frozenset()
-        found = await self.session.scalars(select(PointsBatch.id).where(PointsBatch.source.in_(sources)))  # type: ignore[attr-defined]
+        found = await self.session.scalars(select(PointsBatch.id).where(PointsBatch.source.in_(sources)))
         return frozenset(int(batch_id) for batch_id in found.all() if batch_id is not None)
 
     async def lapsed(self, batch_ids: Collection[int]) -> int:
@@ -69,7 +69,7 @@ class PointsRepository(Repository):
             return 0
         keys = [f"expire-points:{batch_id}" for batch_id in batch_ids]
         total = await self.session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.idempotency_key.in_(keys))  # type: ignore[attr-defined]
+            select(func.coalesce(func.sum(LedgerEntry.delta), 0)).where(LedgerEntry.idempotency_key.in_(keys))
         )
         return -int(total or 0)
 
@@ -89,10 +89,10 @@ class PointsRepository(Repository):
         of a batch that lapsed meanwhile stay lapsed. The points returned."""
         query = (
             select(PointsDraw.points, PointsBatch.id)
-            .join(PointsBatch, PointsBatch.id == PointsDraw.batch_id)  # type: ignore[arg-type]
+            .join(PointsBatch, PointsBatch.id == PointsDraw.batch_id)
             .where(
                 PointsDraw.reward_id == reward_id,
-                or_(PointsBatch.expires_at.is_(None), PointsBatch.expires_at > now),  # type: ignore[union-attr,operator]
+                or_(PointsBatch.expires_at.is_(None), PointsBatch.expires_at > now),
             )
         )
         returned = 0
@@ -124,8 +124,8 @@ class PointsRepository(Repository):
             PointsBatch.merchant_id == merchant_id,
             PointsBatch.person_id == person_id,
             PointsBatch.remaining > 0,
-            PointsBatch.expires_at > now,  # type: ignore[operator]
-            PointsBatch.expires_at <= until,  # type: ignore[operator]
+            PointsBatch.expires_at > now,
+            PointsBatch.expires_at <= until,
         )
         return [
             rules.PointsBatch(row.id or 0, row.remaining, row.earned_at, row.expires_at)
@@ -137,10 +137,10 @@ class CatalogueRepository(Repository):
     async def items(self, merchant_id: int, *, shown_only: bool = False) -> Sequence[CatalogueItem]:
         query = select(CatalogueItem).where(
             CatalogueItem.merchant_id == merchant_id,
-            CatalogueItem.deleted_at.is_(None),  # type: ignore[union-attr]
+            CatalogueItem.deleted_at.is_(None),
         )
         if shown_only:
-            query = query.where(CatalogueItem.hidden.is_(False))  # type: ignore[attr-defined]
+            query = query.where(CatalogueItem.hidden.is_(False))
         return (await self.session.scalars(query.order_by(CatalogueItem.position, CatalogueItem.id))).all()
 
     async def get(self, item_id: int, merchant_id: int) -> CatalogueItem | None:
@@ -178,16 +178,16 @@ class CatalogueRepository(Repository):
             update(CatalogueItem)
             .where(
                 CatalogueItem.id == item_id,
-                or_(CatalogueItem.stock.is_(None), CatalogueItem.stock > 0),  # type: ignore[union-attr,operator]
+                or_(CatalogueItem.stock.is_(None), CatalogueItem.stock > 0),
             )
             .values(stock=CatalogueItem.stock - 1)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def put_back(self, item_id: int) -> None:
         await self.session.execute(
             update(CatalogueItem)
-            .where(CatalogueItem.id == item_id, CatalogueItem.stock.is_not(None))  # type: ignore[union-attr]
+            .where(CatalogueItem.id == item_id, CatalogueItem.stock.is_not(None))
             .values(stock=CatalogueItem.stock + 1)
         )
 
@@ -196,6 +196,6 @@ class CatalogueRepository(Repository):
         query = select(func.count()).where(
             Reward.catalogue_item_id == item_id,
             Reward.person_id == person_id,
-            Reward.returned_at.is_(None),  # type: ignore[union-attr]
+            Reward.returned_at.is_(None),
         )
         return int(await self.session.scalar(query) or 0)

@@ -18,7 +18,7 @@ _WITH_PLACE = (
         and_(
             StaffMember.person_id == Person.id,
             StaffMember.merchant_id == PurchasePrompt.merchant_id,
-            StaffMember.revoked_at.is_(None),  # type: ignore[union-attr]
+            StaffMember.revoked_at.is_(None),
         ),
     )
     .join(Merchant, Merchant.id == PurchasePrompt.merchant_id)
@@ -59,4 +59,4 @@ class PromptRepository(Repository):
             .where(PurchasePrompt.id == prompt_id, PurchasePrompt.status == "pending")
             .values(status=status, decided_at=now, decided_by_person_id=person_id)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1

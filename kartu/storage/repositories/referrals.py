@@ -31,7 +31,7 @@ class ReferralRepository(Repository):
                 referrer_paid=False,
             )
             .on_conflict_do_nothing(index_elements=["merchant_id", "friend_person_id"])
-            .returning(Referral.id)  # type: ignore[arg-type]
+            .returning(Referral.id)
         )
         return await self.session.scalar(statement) is not None
 
@@ -64,7 +64,7 @@ class ReferralRepository(Repository):
             .where(Referral.id == referral_id, Referral.status == "pending")
             .values(status="paid", paid_at=now)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             return None
         return await self.session.get(Referral, referral_id, populate_existing=True)
 
@@ -77,8 +77,8 @@ class ReferralRepository(Repository):
         query = select(func.count()).where(
             Referral.merchant_id == merchant_id,
             Referral.referrer_person_id == referrer_id,
-            Referral.referrer_paid.is_(True),  # type: ignore[attr-defined]
-            Referral.paid_at >= since,  # type: ignore[operator]
+            Referral.referrer_paid.is_(True),
+            Referral.paid_at >= since,
         )
         return int(await self.session.scalar(query) or 0)
 
@@ -105,7 +105,7 @@ class ReferralRepository(Repository):
                 or_(
                     *(and_(Person.birthday_day == day, Person.birthday_month == month) for day, month in days)
                 ),
-                Person.forgotten_at.is_(None),  # type: ignore[union-attr]
+                Person.forgotten_at.is_(None),
             )
         )
         people = (await self.session.scalars(query)).all()
@@ -116,7 +116,7 @@ class ReferralRepository(Repository):
         done = set(
             (
                 await self.session.scalars(
-                    select(LedgerEntry.idempotency_key).where(LedgerEntry.idempotency_key.in_(keys))  # type: ignore[attr-defined]
+                    select(LedgerEntry.idempotency_key).where(LedgerEntry.idempotency_key.in_(keys))
                 )
             ).all()
         )

@@ -135,8 +135,8 @@ class ReportRepository(Repository):
             await self.session.execute(
                 select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(
                     Reward.merchant_id == merchant_id,
-                    Reward.catalogue_item_id.is_not(None),  # type: ignore[union-attr]
-                    Reward.returned_at.is_(None),  # type: ignore[union-attr]
+                    Reward.catalogue_item_id.is_not(None),
+                    Reward.returned_at.is_(None),
                 )
             )
         ).one()
@@ -178,7 +178,7 @@ class ReportRepository(Repository):
         referrer = aliased(Person)
         open_rewards = (
             select(Reward.person_id, func.count().label("rewards"))
-            .where(Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None), Reward.expires_at > now)  # type: ignore[union-attr]
+            .where(Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None), Reward.expires_at > now)
             .group_by(Reward.person_id)
             .subquery()
         )
@@ -200,7 +200,7 @@ class ReportRepository(Repository):
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
             .outerjoin(visits, visits.c.person_id == Person.id)
             .outerjoin(open_rewards, open_rewards.c.person_id == Person.id)
-            .outerjoin(Tier, and_(Tier.id == Card.tier_id, Tier.deleted_at.is_(None)))  # type: ignore[union-attr]
+            .outerjoin(Tier, and_(Tier.id == Card.tier_id, Tier.deleted_at.is_(None)))
             .outerjoin(
                 Referral, and_(Referral.merchant_id == merchant_id, Referral.friend_person_id == Person.id)
             )

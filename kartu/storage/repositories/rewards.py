@@ -26,7 +26,7 @@ class RewardRepository(Repository):
         query = select(func.count()).where(
             Reward.merchant_id == merchant_id,
             Reward.person_id == person_id,
-            Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+            Reward.redeemed_at.is_(None),
             Reward.expires_at > now,
         )
         return int(await self.session.scalar(query) or 0)
@@ -37,7 +37,7 @@ class RewardRepository(Repository):
             .where(
                 Reward.merchant_id == merchant_id,
                 Reward.person_id == person_id,
-                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
+                Reward.redeemed_at.is_(None),
                 Reward.expires_at > now,
             )
             .order_by(Reward.expires_at)
@@ -51,21 +51,21 @@ class RewardRepository(Repository):
             update(Reward)
             .where(
                 Reward.id == reward_id,
-                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
-                Reward.returned_at.is_(None),  # type: ignore[union-attr]
+                Reward.redeemed_at.is_(None),
+                Reward.returned_at.is_(None),
             )
             .values(returned_at=now, expired_at=now, expires_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def redeem(self, reward_id: int, person_id: int, now: datetime) -> bool:
         """Mark redeemed; ``False`` when it was redeemed already (a double tap, a second staff)."""
         result = await self.session.execute(
             update(Reward)
-            .where(Reward.id == reward_id, Reward.redeemed_at.is_(None))  # type: ignore[union-attr]
+            .where(Reward.id == reward_id, Reward.redeemed_at.is_(None))
             .values(redeemed_at=now, redeemed_by_person_id=person_id)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def donate(self, reward_id: int, person_id: int, now: datetime) -> bool:
         """An unused reward given to a cause: no longer usable (the ledger says why); ``False`` when it
@@ -75,18 +75,18 @@ class RewardRepository(Repository):
             .where(
                 Reward.id == reward_id,
                 Reward.person_id == person_id,
-                Reward.redeemed_at.is_(None),  # type: ignore[union-attr]
-                Reward.expires_at > now,  # type: ignore[operator]
+                Reward.redeemed_at.is_(None),
+                Reward.expires_at > now,
             )
             .values(expires_at=now, expired_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def void(self, reward_id: int, now: datetime) -> bool:
         """A reward its purchase's refund takes back: no longer usable; ``False`` when it was used."""
         result = await self.session.execute(
             update(Reward)
-            .where(Reward.id == reward_id, Reward.redeemed_at.is_(None))  # type: ignore[union-attr]
+            .where(Reward.id == reward_id, Reward.redeemed_at.is_(None))
             .values(expires_at=now, expired_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1

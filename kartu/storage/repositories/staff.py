@@ -17,8 +17,8 @@ _PLACES_OF_USER = (
     .join(StaffMember, StaffMember.person_id == Person.id)
     .join(Merchant, Merchant.id == StaffMember.merchant_id)
     .join(Program, Program.merchant_id == Merchant.id)
-    .where(Person.telegram_id == bindparam("telegram_id"), StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
-    .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())  # type: ignore[union-attr]
+    .where(Person.telegram_id == bindparam("telegram_id"), StaffMember.revoked_at.is_(None))
+    .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())
 )
 
 
@@ -28,7 +28,7 @@ class StaffRepository(Repository):
             select(StaffMember).where(
                 StaffMember.merchant_id == merchant_id,
                 StaffMember.person_id == person_id,
-                StaffMember.revoked_at.is_(None),  # type: ignore[union-attr]
+                StaffMember.revoked_at.is_(None),
             )
         )
 
@@ -43,8 +43,8 @@ class StaffRepository(Repository):
         """Where the person is active staff, the most recently added first."""
         query = (
             select(StaffMember)
-            .where(StaffMember.person_id == person_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
-            .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())  # type: ignore[union-attr]
+            .where(StaffMember.person_id == person_id, StaffMember.revoked_at.is_(None))
+            .order_by(StaffMember.added_at.desc(), StaffMember.id.desc())
         )
         return (await self.session.scalars(query)).all()
 
@@ -75,7 +75,7 @@ class StaffRepository(Repository):
         query = (
             select(StaffMember, Person)
             .join(Person, Person.id == StaffMember.person_id)
-            .where(StaffMember.merchant_id == merchant_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(StaffMember.merchant_id == merchant_id, StaffMember.revoked_at.is_(None))
             .order_by(StaffMember.role, StaffMember.added_at)
         )
         return [(member, person) for member, person in (await self.session.execute(query)).all()]
@@ -108,17 +108,17 @@ class StaffRepository(Repository):
         """The person works nowhere any more (/forget)."""
         await self.session.execute(
             update(StaffMember)
-            .where(StaffMember.person_id == person_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(StaffMember.person_id == person_id, StaffMember.revoked_at.is_(None))
             .values(revoked_at=now)
         )
 
     async def revoke(self, staff_id: int, now: datetime) -> bool:
         result = await self.session.execute(
             update(StaffMember)
-            .where(StaffMember.id == staff_id, StaffMember.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(StaffMember.id == staff_id, StaffMember.revoked_at.is_(None))
             .values(revoked_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def touch(self, staff_id: int, now: datetime) -> None:
         await self.session.execute(
@@ -137,7 +137,7 @@ class InviteRepository(Repository):
         """Mark the invite used; ``False`` when someone else used it first."""
         result = await self.session.execute(
             update(StaffInvite)
-            .where(StaffInvite.id == invite_id, StaffInvite.used_at.is_(None))  # type: ignore[union-attr]
+            .where(StaffInvite.id == invite_id, StaffInvite.used_at.is_(None))
             .values(used_at=now, used_by_person_id=person_id)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1

@@ -26,20 +26,20 @@ class SurveyRepository(Repository):
         result = await self.session.execute(
             update(Survey)
             .where(Survey.id == survey_id, Survey.rating.is_(None))
-            .values(rating=rating, rated_at=now)  # type: ignore[union-attr]
+            .values(rating=rating, rated_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def set_reason(self, survey_id: int, reason: str) -> bool:
         result = await self.session.execute(
-            update(Survey).where(Survey.id == survey_id, Survey.reason.is_(None)).values(reason=reason)  # type: ignore[union-attr]
+            update(Survey).where(Survey.id == survey_id, Survey.reason.is_(None)).values(reason=reason)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def reason_counts(self, merchant_id: int) -> list[tuple[str, int]]:
         rows = await self.session.execute(
             select(Survey.reason, func.count())
-            .where(Survey.merchant_id == merchant_id, Survey.reason.is_not(None))  # type: ignore[union-attr]
+            .where(Survey.merchant_id == merchant_id, Survey.reason.is_not(None))
             .group_by(Survey.reason)
             .order_by(func.count().desc(), Survey.reason)
         )
@@ -49,9 +49,9 @@ class SurveyRepository(Repository):
         result = await self.session.execute(
             update(Survey)
             .where(Survey.id == survey_id, Survey.comment.is_(None))
-            .values(comment=comment, commented_at=now)  # type: ignore[union-attr]
+            .values(comment=comment, commented_at=now)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def summary(self, merchant_id: int) -> tuple[float | None, int]:
         row = (
@@ -67,8 +67,8 @@ class SurveyRepository(Repository):
         query = (
             select(Survey, Person)
             .join(Person, Person.id == Survey.person_id)
-            .where(Survey.merchant_id == merchant_id, Survey.comment.is_not(None))  # type: ignore[union-attr]
-            .order_by(Survey.commented_at.desc())  # type: ignore[union-attr]
+            .where(Survey.merchant_id == merchant_id, Survey.comment.is_not(None))
+            .order_by(Survey.commented_at.desc())
             .limit(limit)
         )
         return [(survey, person) for survey, person in (await self.session.execute(query)).all()]

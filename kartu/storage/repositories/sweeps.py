@@ -168,7 +168,7 @@ class SweepRepository(Repository):
             *(bindparam(name, type_=_WHEN) for name in _TIMES if f":{name}" in sql)
         )
         result = await self.session.execute(statement, values)
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount
 
     async def expire_stamps(self, merchant_id: int, cutoff: datetime, now: datetime) -> int:
         """Zero every card of the merchant whose last purchase is at or before ``cutoff``; ledger each."""

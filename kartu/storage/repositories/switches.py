@@ -53,7 +53,7 @@ class SwitchRepository(Repository):
             *(bindparam(name, type_=_WHEN) for name in _TIMES if f":{name}" in sql)
         )
         result = await self.session.execute(statement, values)
-        return result.rowcount  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount
 
     async def holdings(self, merchant_id: int) -> Holdings:
         row = (

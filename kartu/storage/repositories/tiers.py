@@ -21,7 +21,7 @@ def level_of(tier: Tier) -> Level:
 
 class TierRepository(Repository):
     async def all(self, merchant_id: int) -> Sequence[Tier]:
-        query = select(Tier).where(Tier.merchant_id == merchant_id, Tier.deleted_at.is_(None))  # type: ignore[union-attr]
+        query = select(Tier).where(Tier.merchant_id == merchant_id, Tier.deleted_at.is_(None))
         return (await self.session.scalars(query.order_by(Tier.threshold, Tier.id))).all()
 
     async def levels(self, merchant_id: int) -> list[Level]:
@@ -75,8 +75,8 @@ class TierRepository(Repository):
             select(Card.person_id)
             .where(
                 Card.merchant_id == merchant_id,
-                Card.tier_id.is_not(None),  # type: ignore[union-attr]
-                or_(Card.tier_reviewed_at.is_(None), Card.tier_reviewed_at < before),  # type: ignore[union-attr,operator]
+                Card.tier_id.is_not(None),
+                or_(Card.tier_reviewed_at.is_(None), Card.tier_reviewed_at < before),
             )
             .order_by(Card.id)
             .limit(limit)
@@ -84,14 +84,14 @@ class TierRepository(Repository):
         return (await self.session.scalars(query)).all()
 
     async def holders(self, merchant_id: int, tier_ids: Sequence[int]) -> Sequence[Card]:
-        query = select(Card).where(Card.merchant_id == merchant_id, Card.tier_id.in_(tier_ids))  # type: ignore[union-attr]
+        query = select(Card).where(Card.merchant_id == merchant_id, Card.tier_id.in_(tier_ids))
         return (await self.session.scalars(query)).all()
 
     async def counts(self, merchant_id: int) -> dict[int, int]:
         rows = await self.session.execute(
             select(Card.tier_id, func.count())
             .where(Card.merchant_id == merchant_id, Card.tier_id.is_not(None))
-            .group_by(Card.tier_id)  # type: ignore[union-attr]
+            .group_by(Card.tier_id)
         )
         return {int(tier_id): int(count) for tier_id, count in rows.all()}
 
@@ -103,7 +103,7 @@ class TierRepository(Repository):
 
     async def by_group(self, chat_id: int) -> Tier | None:
         return await self.session.scalar(
-            select(Tier).where(Tier.group_chat_id == chat_id, Tier.deleted_at.is_(None))  # type: ignore[union-attr]
+            select(Tier).where(Tier.group_chat_id == chat_id, Tier.deleted_at.is_(None))
         )
 
     async def add_group(self, group: VipGroup) -> VipGroup:

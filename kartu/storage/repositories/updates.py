@@ -20,10 +20,10 @@ class UpdateRepository(Repository):
             .on_conflict_do_nothing(index_elements=["update_id"])
         )
         result = await self.session.execute(statement)
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1
 
     async def forget_before(self, cutoff: datetime) -> int:
         result = await self.session.execute(
             delete(ProcessedUpdate).where(ProcessedUpdate.received_at < cutoff)
         )
-        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+        return int(result.rowcount or 0)

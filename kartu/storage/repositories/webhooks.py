@@ -50,7 +50,7 @@ class WebhookRepository(Repository):
     async def any_open(self) -> bool:
         """Whether a delivery waits or is being sent (one indexed read: most runs find none)."""
         found = await self.session.scalar(
-            select(WebhookDelivery.id).where(WebhookDelivery.status.in_(("pending", "sending"))).limit(1)  # type: ignore[attr-defined]
+            select(WebhookDelivery.id).where(WebhookDelivery.status.in_(("pending", "sending"))).limit(1)
         )
         return found is not None
 
@@ -67,32 +67,32 @@ class WebhookRepository(Repository):
                 WebhookEndpoint.status == "active",
                 (
                     and_(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-                    | and_(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - LEASE)  # type: ignore[operator]
+                    | and_(WebhookDelivery.status == "sending", WebhookDelivery.claimed_at < now - LEASE)
                 ),
                 ~exists().where(
                     earlier.endpoint_id == WebhookDelivery.endpoint_id,
                     earlier.person_id == WebhookDelivery.person_id,
-                    earlier.id < WebhookDelivery.id,  # type: ignore[operator]
-                    earlier.status.in_(("pending", "sending")),  # type: ignore[attr-defined]
+                    earlier.id < WebhookDelivery.id,
+                    earlier.status.in_(("pending", "sending")),
                 ),
             )
             .order_by(WebhookDelivery.id)
             .limit(limit)
         )
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            due = due.with_for_update(of=WebhookDelivery, skip_locked=True)  # type: ignore[arg-type]
+            due = due.with_for_update(of=WebhookDelivery, skip_locked=True)
         ids = list((await self.session.scalars(due)).all())
         if not ids:
             return []
         await self.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids))  # type: ignore[union-attr]
+            .where(WebhookDelivery.id.in_(ids))
             .values(status="sending", claimed_at=now)
         )
         rows = await self.session.execute(
             select(WebhookDelivery, WebhookEndpoint)
             .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(WebhookDelivery.id.in_(ids))  # type: ignore[union-attr]
+            .where(WebhookDelivery.id.in_(ids))
             .order_by(WebhookDelivery.id)
             .execution_options(populate_existing=True)
         )
@@ -105,7 +105,7 @@ class WebhookRepository(Repository):
         if delivery_ids:
             await self.session.execute(
                 update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(delivery_ids))  # type: ignore[union-attr]
+                .where(WebhookDelivery.id.in_(delivery_ids))
                 .values(
                     status="delivered",
                     delivered_at=now,
@@ -116,7 +116,7 @@ class WebhookRepository(Repository):
         if endpoint_ids:
             await self.session.execute(
                 update(WebhookEndpoint)
-                .where(WebhookEndpoint.id.in_(endpoint_ids))  # type: ignore[union-attr]
+                .where(WebhookEndpoint.id.in_(endpoint_ids))
                 .values(failing_since=None, last_success_at=now, last_error=None)
             )
 
@@ -149,7 +149,7 @@ class WebhookRepository(Repository):
         failed. The endpoints they were for."""
         rows = await self.session.execute(
             update(WebhookDelivery)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.created_at < older_than)  # type: ignore[operator]
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.created_at < older_than)
             .values(status="failed", last_error="gave up after three days")
             .returning(WebhookDelivery.endpoint_id)
         )

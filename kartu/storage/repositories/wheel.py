@@ -20,7 +20,7 @@ class WheelRepository(Repository):
     async def prizes(self, merchant_id: int, *, lock: bool = False) -> Sequence[WheelPrize]:
         query = (
             select(WheelPrize)
-            .where(WheelPrize.merchant_id == merchant_id, WheelPrize.deleted_at.is_(None))  # type: ignore[union-attr]
+            .where(WheelPrize.merchant_id == merchant_id, WheelPrize.deleted_at.is_(None))
             .order_by(WheelPrize.position, WheelPrize.id)
         )
         if lock:  # spins at one shop draw one at a time: budgets hold
@@ -42,13 +42,13 @@ class WheelRepository(Repository):
         self, merchant_id: int, day_start: datetime, month_start: datetime
     ) -> dict[int, tuple[int, int]]:
         """Prizes won since the shop's midnight and since the first of its month: id -> (today, month)."""
-        today = func.sum(case((Spin.spun_at >= day_start, 1), else_=0))  # type: ignore[operator]
+        today = func.sum(case((Spin.spun_at >= day_start, 1), else_=0))
         rows = await self.session.execute(
             select(Spin.prize_id, func.count(), today)
             .where(
                 Spin.merchant_id == merchant_id,
-                Spin.prize_id.is_not(None),  # type: ignore[union-attr]
-                Spin.spun_at >= month_start,  # type: ignore[operator]
+                Spin.prize_id.is_not(None),
+                Spin.spun_at >= month_start,
             )
             .group_by(Spin.prize_id)
         )
@@ -60,7 +60,7 @@ class WheelRepository(Repository):
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         values = {column: getattr(spin, column) for column in Spin.model_fields if column != "id"}
         statement = (
-            insert(Spin).values(**values).on_conflict_do_nothing(index_elements=["source"]).returning(Spin.id)  # type: ignore[arg-type]
+            insert(Spin).values(**values).on_conflict_do_nothing(index_elements=["source"]).returning(Spin.id)
         )
         found = await self.session.scalar(statement)
         return int(found) if found is not None else None
@@ -74,7 +74,7 @@ class WheelRepository(Repository):
                 Spin.merchant_id == merchant_id,
                 Spin.person_id == person_id,
                 Spin.status == READY,
-                Spin.expires_at > now,  # type: ignore[operator]
+                Spin.expires_at > now,
             )
             .order_by(Spin.expires_at, Spin.id)
         )
@@ -95,7 +95,7 @@ class WheelRepository(Repository):
             .values(status=SPUN, prize_id=prize_id, outcome=outcome, spun_at=now)
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)
 
     async def void(self, source: str) -> int | None:
         """The ready spin of ``source`` taken back by its purchase's refund: its id; ``None`` when
@@ -116,14 +116,14 @@ class WheelRepository(Repository):
                 select(Spin.id, Spin.person_id, Spin.source).where(
                     Spin.merchant_id == merchant_id,
                     Spin.status == READY,
-                    Spin.expires_at <= now,  # type: ignore[operator]
+                    Spin.expires_at <= now,
                 )
             )
         ).all()
         if due:
             await self.session.execute(
                 update(Spin)
-                .where(Spin.id.in_([row[0] for row in due]), Spin.status == READY)  # type: ignore[union-attr]
+                .where(Spin.id.in_([row[0] for row in due]), Spin.status == READY)
                 .values(status=EXPIRED)
                 .execution_options(synchronize_session=False)
             )
@@ -131,7 +131,7 @@ class WheelRepository(Repository):
 
     async def counts(self, merchant_id: int) -> tuple[int, int, int]:
         """Spins earned, spun and lapsed at the shop."""
-        rows = dict(
+        rows: dict[str, int] = dict(
             (
                 await self.session.execute(
                     select(Spin.status, func.count())
@@ -148,7 +148,7 @@ class WheelRepository(Repository):
         rows = await self.session.execute(
             select(WheelPrize.kind, WheelPrize.amount, WheelPrize.label, func.count())
             .select_from(Spin)
-            .join(WheelPrize, WheelPrize.id == Spin.prize_id)  # type: ignore[arg-type]
+            .join(WheelPrize, WheelPrize.id == Spin.prize_id)
             .where(Spin.merchant_id == merchant_id)
             .group_by(WheelPrize.id, WheelPrize.kind, WheelPrize.amount, WheelPrize.label)
             .order_by(WheelPrize.id)
