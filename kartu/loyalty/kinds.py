@@ -90,8 +90,10 @@ class Switch:
     before: Kinds
     after: Kinds
     holdings: Holdings
-    stamp_prizes: tuple[str, ...] = ()  # wheel prizes in a unit that stops: they come off the wheel
-    point_prizes: tuple[str, ...] = ()
+    # Wheel prizes (their amounts) in a unit that stops: they come off the wheel. Amounts, not the
+    # labels stored when they were added, so the preview names them in the owner's language.
+    stamp_prizes: tuple[int, ...] = ()
+    point_prizes: tuple[int, ...] = ()
 
     @property
     def stops_stamps(self) -> bool:
@@ -111,10 +113,11 @@ class Switch:
         return self.before.bonus_unit is not self.after.bonus_unit
 
     @property
-    def dropped_prizes(self) -> tuple[str, ...]:
-        return (self.stamp_prizes if not self.after.stamps else ()) + (
-            self.point_prizes if not self.after.points else ()
-        )
+    def dropped_prizes(self) -> tuple[tuple[str, int], ...]:
+        """(unit, amount) of each prize that comes off: unit "stamps" or "points"."""
+        stamps = () if self.after.stamps else tuple(("stamps", amount) for amount in self.stamp_prizes)
+        points = () if self.after.points else tuple(("points", amount) for amount in self.point_prizes)
+        return stamps + points
 
 
 def plan_switch(
@@ -122,8 +125,8 @@ def plan_switch(
     stamps: bool,
     points: bool,
     holdings: Holdings,
-    stamp_prizes: tuple[str, ...] = (),
-    point_prizes: tuple[str, ...] = (),
+    stamp_prizes: tuple[int, ...] = (),
+    point_prizes: tuple[int, ...] = (),
 ) -> Switch:
     """The switch to stamps and/or points; `InvalidSetting` for neither."""
     if not stamps and not points:

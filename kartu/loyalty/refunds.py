@@ -32,7 +32,11 @@ class Asset(StrEnum):
 
 # The register: what a refund does with each asset a purchase's effects can hold.
 ON_REFUND: dict[Asset, str] = {
-    Asset.STAMP: "taken off the card; the stamps its full cards used come back; never below zero",
+    Asset.STAMP: (
+        "taken off the card, and the stamps its full cards used come back; never below zero: what the "
+        "card no longer holds (lapsed, filled a later card, given to a cause, capped by a lower target) "
+        "is not taken again, and the refund records it as stamps short"
+    ),
     Asset.POINT: (
         "taken back, from its own batches first; refused when the customer has spent them; "
         "points that lapsed meanwhile are not taken again"
@@ -133,10 +137,12 @@ def effects_of(lines: Iterable[LedgerLine]) -> Effects:
     )
 
 
-def stamps_after_refund(balance: int, net_stamps: int) -> int:
-    """The card's stamps once the purchase is taken back (its rewards void): the stamps it added
-    come off and those its full cards used come back, never below zero."""
-    return max(0, balance - net_stamps)
+def stamps_after_refund(balance: int, net_stamps: int) -> tuple[int, int]:
+    """The card's stamps once the purchase is taken back (its rewards void), and how many it could
+    not take: the stamps it added come off and those its full cards used come back, never below
+    zero (what the card no longer holds is short)."""
+    after = balance - net_stamps
+    return max(after, 0), max(-after, 0)
 
 
 def points_to_take_back(effects: Effects, lapsed: int) -> int:

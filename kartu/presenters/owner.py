@@ -346,7 +346,8 @@ def kinds_preview(preview: KindsPreview, rate: int = 0) -> tuple[HTML, InlineKey
     if switch.dropped_prizes:
         lines.append(
             html(
-                _("The wheel's prizes {prizes} come off the wheel."), prizes=", ".join(switch.dropped_prizes)
+                _("The wheel's prizes {prizes} come off the wheel."),
+                prizes=", ".join(prize_name(unit, amount, "") for unit, amount in switch.dropped_prizes),
             )
         )
     bonuses = [program.welcome_bonus, program.birthday_bonus, program.referral_bonus]

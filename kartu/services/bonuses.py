@@ -62,9 +62,12 @@ async def credit_bonus(
     key: str,
     reason: str,
 ) -> Bonus:
-    """Add a bonus to the person's card at the shop, once per ``key``."""
+    """Add a bonus to the person's card at the shop, once per ``key`` (nothing once they left it)."""
     unit = unit_of(program)
     if amount <= 0:
+        return Bonus(0, unit)
+    card = await uow.cards.get(merchant_id, person_id, lock=True)
+    if card is None:
         return Bonus(0, unit)
     if unit == POINTS:
         earned = await earn_points(
@@ -76,11 +79,9 @@ async def credit_bonus(
             source=key,
             reason=reason,
             rules=points_rules_of(program),
+            card=card,
         )
         return Bonus(amount if earned.added else 0, unit)
-    card = await uow.cards.get(merchant_id, person_id, lock=True)
-    if card is None:
-        return Bonus(0, unit)
     stamps = bonus_stamps(amount, card.stamps, program.stamps_required)
     if stamps <= 0:
         return Bonus(0, unit)
@@ -231,8 +232,8 @@ class BonusService(ServiceBase):
 
     async def referrals(self, merchant: Merchant, program: Program) -> int:
         """Pay the referrals whose friend's first purchase has stood the shop's return window
-        (`referral_hold_days`: a purchase refunded within it pays nothing): the friend always, the
-        referrer while under the shop's monthly cap."""
+        (`referral_hold_days`: a purchase refunded within it pays nothing): the friend, the referrer
+        while under the shop's monthly cap; either of them who left the shop meanwhile gets nothing."""
         now = self.clock.now()
         async with self.db.read() as uow:
             ready = await uow.referrals.ready(
@@ -251,19 +252,20 @@ class BonusService(ServiceBase):
                 # The referrer's card first: their month's count is read under its lock.
                 referrer_card = await uow.cards.get(merchant.id or 0, referrer.id or 0, lock=True)
                 key = f"referral-{referral.id}"
-                bonus = await credit_bonus(
-                    uow,
-                    now,
-                    merchant.id or 0,
-                    program,
-                    friend.id or 0,
-                    program.referral_bonus,
-                    f"{key}-friend",
-                    "referral",
-                )
-                await tell_bonus(
-                    uow, now, merchant, friend, bonus, f"{key}-friend", "referral_friend", referrer
-                )
+                if await uow.cards.get(merchant.id or 0, friend.id or 0) is not None:
+                    bonus = await credit_bonus(
+                        uow,
+                        now,
+                        merchant.id or 0,
+                        program,
+                        friend.id or 0,
+                        program.referral_bonus,
+                        f"{key}-friend",
+                        "referral",
+                    )
+                    await tell_bonus(
+                        uow, now, merchant, friend, bonus, f"{key}-friend", "referral_friend", referrer
+                    )
                 month = month_start(now, merchant.timezone)
                 earned = await uow.referrals.paid_to_referrer_since(merchant.id or 0, referrer.id or 0, month)
                 if referrer_card is not None and earned < program.referral_monthly_cap:

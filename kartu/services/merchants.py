@@ -473,8 +473,8 @@ class MerchantService(ServiceBase):
             stamps,
             points,
             await uow.switches.holdings(place.merchant.id or 0),
-            tuple(prize.label for prize in prizes if prize.kind == "stamps"),
-            tuple(prize.label for prize in prizes if prize.kind == "points"),
+            tuple(prize.amount for prize in prizes if prize.kind == "stamps"),
+            tuple(prize.amount for prize in prizes if prize.kind == "points"),
         )
 
     async def preview_kinds(self, owner_telegram_id: int, stamps: bool, points: bool) -> KindsPreview:

@@ -39,6 +39,7 @@ class Refunded:
     source: str
     customer: Person
     stamps_removed: int
+    stamps_short: int  # what the card no longer held: not taken again
     points_removed: int
     rewards_voided: tuple[str, ...]  # reward codes, a partner's vouchers included
     spins_voided: int
@@ -50,6 +51,7 @@ class Refunded:
         """What the API answers (and the purchase.refunded event carries)."""
         return {
             "stamps_removed": self.stamps_removed,
+            "stamps_short": self.stamps_short,
             "points_removed": self.points_removed,
             "rewards_voided": list(self.rewards_voided),
             "spins_voided": self.spins_voided,
@@ -81,11 +83,11 @@ async def refund_purchase(
     codes = await taking.rewards(effects)  # refusals first: nothing else is written before them
     points = await taking.points(effects, card)
     spins = await taking.spins(effects)
-    stamps = await taking.stamps(effects, card)
+    stamps, short = await taking.stamps(effects, card)
     withdrawn = await taking.causes(effects)
     level = await _level_after(uow, now, merchant, person_id, purchase.created_at)
     await uow.session.refresh(card)
-    return Refunded(source, person, stamps, points, codes, spins, withdrawn, level, card)
+    return Refunded(source, person, stamps, short, points, codes, spins, withdrawn, level, card)
 
 
 async def _level_after(
@@ -175,16 +177,18 @@ class _Taking:
         await self._row(Asset.SPIN, -1, f"refund-spin:{spin_id}")
         return 1
 
-    async def stamps(self, effects: Effects, card: Card) -> int:
-        """Its stamps come off and those its full cards used come back (never below zero)."""
+    async def stamps(self, effects: Effects, card: Card) -> tuple[int, int]:
+        """Its stamps come off and those its full cards used come back, never below zero: (taken, short)."""
         if not effects.stamp_rows:
-            return 0
+            return 0, 0
         before = card.stamps
-        after = stamps_after_refund(before, effects.stamps)
+        after, short = stamps_after_refund(before, effects.stamps)
         if after != before:
             await self.uow.cards.set_stamps(card, after, None)
         await self._row(Asset.STAMP, after - before, f"refund-stamps:{self.source}")
-        return before - after
+        if short:
+            await self.uow.ledger.refund_short(self.source, short)
+        return before - after, short
 
     async def causes(self, effects: Effects) -> int:
         """The shop's gift to a cause for it is withdrawn."""

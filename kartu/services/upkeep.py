@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
@@ -16,6 +17,8 @@ from kartu.services.tiers import TierService
 from kartu.services.webhooks import tell
 from kartu.services.wheel import WheelService
 from kartu.storage.models import Merchant, Program
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class SweepReport:
     spins_lapsed: int = 0
     partnerships_settled: int = 0  # last month's partner vouchers told to both shops
     memberships_ended: int = 0
+    merchants_failed: int = 0  # a shop whose sweep raised: logged, the other shops still swept
+
+    def __add__(self, other: SweepReport) -> SweepReport:
+        return SweepReport(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
 
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
@@ -47,20 +54,11 @@ class UpkeepService(ServiceBase):
             await uow.apikeys.forget_expired(self.clock.now())  # Idempotency-Keys live 24 hours
         report = SweepReport()
         for merchant, program in merchants:
-            part = await self._sweep_merchant(merchant, program)
-            report = SweepReport(
-                merchants=report.merchants + 1,
-                cards_expired=report.cards_expired + part.cards_expired,
-                rewards_expired=report.rewards_expired + part.rewards_expired,
-                reminders_queued=report.reminders_queued + part.reminders_queued,
-                point_batches_expired=report.point_batches_expired + part.point_batches_expired,
-                bonuses_given=report.bonuses_given + part.bonuses_given,
-                levels_changed=report.levels_changed + part.levels_changed,
-                causes_done=report.causes_done + part.causes_done,
-                spins_lapsed=report.spins_lapsed + part.spins_lapsed,
-                partnerships_settled=report.partnerships_settled + part.partnerships_settled,
-                memberships_ended=report.memberships_ended + part.memberships_ended,
-            )
+            try:
+                report += await self._sweep_merchant(merchant, program)
+            except Exception:  # one shop's failure must not stop every other shop's sweep
+                log.exception("sweep of merchant %s failed", merchant.id)
+                report += SweepReport(merchants=1, merchants_failed=1)
         return report
 
     async def _sweep_merchant(self, merchant: Merchant, program: Program) -> SweepReport:

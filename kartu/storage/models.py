@@ -241,6 +241,9 @@ class PurchaseRefund(SQLModel, table=True):
     source: str = Field(max_length=96, unique=True)
     actor_person_id: int | None = Field(default=None, foreign_key="person.id")
     refunded_at: datetime = _when()
+    # Stamps it could not take back: they lapsed, a lower target capped the card, the shop stopped
+    # stamps (its stamp rows then net to this, not to zero; loyalty/refunds.py).
+    stamps_short: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class PointsBatch(SQLModel, table=True):

@@ -189,7 +189,10 @@ REGISTER: dict[str, Table] = {
     ),
     "purchase_refund": Table(
         "refunds",
-        {**_b("id", "merchant_id", "person_id", "source", "actor_person_id"), **_s("refunded_at")},
+        {
+            **_b("id", "merchant_id", "person_id", "source", "actor_person_id", "stamps_short"),
+            **_s("refunded_at"),
+        },
         about=("person_id",),
         mentions=("actor_person_id",),
     ),

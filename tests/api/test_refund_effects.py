@@ -13,6 +13,7 @@ from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
+from tests.invariants import balances_off_their_ledger, effects_left_by_refunds
 
 OWNER, PARTNER_OWNER, CUSTOMER, FRIEND = 100, 110, 3000, 3001
 
@@ -172,3 +173,24 @@ async def test_a_refund_takes_back_the_level_its_sale_reached_and_the_gift_to_th
         assert (await client.get(f"/v1/customers/{code}", headers=auth)).json()["tier"] is None
     assert await _nets(db, second["id"]) == {"stamp": 0, "point": 0, "cause": 0}
     assert await _card(db, code) == (1, 10)
+
+
+async def test_a_refund_short_of_stamps_the_card_no_longer_holds_says_so_and_the_books_add_up(
+    services: Services, db: Database, api_url: str
+) -> None:
+    """Found by the model-based test (tests/model): the customer gave the sale's stamp to a cause,
+    then the sale was refunded; the refund took nothing and said nothing, and its stamp rows did
+    not add up. Never below zero stays; what it could not take back is answered and kept."""
+    _, code, auth = await _shop(services)
+    await services.causes.start(OWNER, "Rumah Kucing; 5.000.000; 31-12-2026")
+    await services.causes.change(OWNER, "stamp_value", "2.000")
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        sale = await _sell(client, auth, code, "T-given")
+        offer = await services.causes.offer(CUSTOMER, "stamp", "1")
+        await services.causes.give(CUSTOMER, offer.token)
+        refunded = await _refund(client, auth, sale)
+        assert refunded.status_code == 200, refunded.text
+        assert (refunded.json()["stamps_removed"], refunded.json()["stamps_short"]) == (0, 1)
+    assert await _nets(db, sale["id"]) == {"stamp": 1}
+    assert await effects_left_by_refunds(db, [str(sale["id"])]) == []
+    assert await balances_off_their_ledger(db) == []

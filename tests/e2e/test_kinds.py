@@ -36,7 +36,7 @@ async def test_stamps_kept_after_a_switch_to_points_finish_their_card(
 
     program = await _switch_to_points(owner)
     assert "1 pelanggan memegang 8 stempel. Mau diapakan?" in program.body  # type: ignore[attr-defined]
-    assert "Hadiah roda 2 stamps dihapus dari roda." in program.body  # type: ignore[attr-defined]
+    assert "Hadiah roda 2 stempel dihapus dari roda." in program.body  # type: ignore[attr-defined]  # named in Indonesian
     await owner.press(program, "Simpan")  # type: ignore[arg-type]
     await owner.until(lambda: "Berjalan: <b>⭐ Poin saja</b>" in program.body)  # type: ignore[attr-defined]
     await world.deliver()

@@ -52,9 +52,9 @@ def test_an_asset_outside_the_register_is_an_error_not_a_silent_skip() -> None:
 
 
 def test_stamps_come_off_never_below_zero_and_full_cards_give_theirs_back() -> None:
-    assert stamps_after_refund(5, 3) == 2
-    assert stamps_after_refund(1, 3) == 0  # a later full card used them: never below zero
-    assert stamps_after_refund(1, -9) == 10  # the card it filled: its stamps come back
+    assert stamps_after_refund(5, 3) == (2, 0)
+    assert stamps_after_refund(1, 3) == (0, 2)  # a later full card used two: never below zero, two short
+    assert stamps_after_refund(1, -9) == (10, 0)  # the card it filled: its stamps come back
 
 
 def test_points_that_lapsed_are_not_taken_again() -> None:

@@ -8,8 +8,10 @@ import pytest
 
 from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
+from kartu.services.bonuses import BonusService
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
+from kartu.storage.models import Merchant, Program
 from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
 
 FRIEND, OTHER_FRIEND = 400, 401
@@ -125,3 +127,48 @@ async def test_referral_pays_both_only_after_the_friends_first_purchase_stood_th
         member.first_name: member.invited_by for member in (await services.reports.export(OWNER)).members
     }
     assert invited == {"Ayu": None, "Dewi": shop.customer_code, "Rina": shop.customer_code}
+
+
+async def test_a_friend_who_left_in_the_return_window_stops_no_sweep_in_a_points_shop(
+    services: Services, clock: FrozenClock
+) -> None:
+    """Found by the model-based test (tests/model): in a points shop the sweep paying a referral
+    whose friend had left raised (no card to add points to) and stopped the sweep. Now the one who
+    left gets nothing and is told nothing; the referrer is paid."""
+    shop = await open_shop(services)
+    await services.merchants.choose_kinds(OWNER, False, True)
+    await set_bonuses(services, referral_bonus="20")
+    token = (await services.bonuses.invitation(CUSTOMER)).token
+    joined = await services.customers.start(TelegramProfile(FRIEND, "Dewi"), f"r_{token}")
+    assert joined.joined is not None and shop.slug
+    prompt = await services.counter.open_sale(BARISTA, joined.joined.card.personal_code, "50.000")
+    await services.counter.confirm_sale(BARISTA, prompt.token)
+    await services.customers.leave(FRIEND, 1)
+    clock.advance(days=8)
+    assert (await services.upkeep.sweep()).bonuses_given == 1
+    assert [e for e in await ledger_of(services, CUSTOMER) if e[2] == "referral"] == [
+        ("point", 20, "referral")
+    ]
+    assert [e for e in await ledger_of(services, FRIEND) if e[2] == "referral"] == []
+
+
+async def test_one_shops_failing_sweep_does_not_stop_the_others(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in one shop's sweep is logged (with the shop) and every other shop is still swept."""
+    await open_shop(services)
+    other = await services.merchants.create_merchant("Barber Jaya", 110)
+    birthdays = BonusService.birthdays
+
+    async def broken(self: BonusService, merchant: Merchant, program: Program) -> int:
+        if merchant.id == 1:
+            raise RuntimeError("a bug in shop 1")
+        return await birthdays(self, merchant, program)
+
+    monkeypatch.setattr(BonusService, "birthdays", broken)
+    report = await services.upkeep.sweep()
+    assert (report.merchants, report.merchants_failed) == (2, 1)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        "sweep of merchant 1 failed"
+    ]
+    assert other.merchant_id == 2

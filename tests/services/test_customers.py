@@ -7,6 +7,7 @@ import pytest
 from kartu.loyalty.errors import NotMember, UnknownCode
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
+from tests.invariants import balances_off_their_ledger
 from tests.services.conftest import BARISTA, CUSTOMER, OWNER, STRANGER, Shop
 
 
@@ -31,6 +32,24 @@ async def test_leaving_gives_up_the_card_and_the_ledger_adds_up(shop: Shop, serv
             sum(entry.delta for entry in await uow.ledger.entries(1, person.id) if entry.asset == "stamp")
             == 0
         )
+
+
+async def test_points_and_spins_are_given_up_on_leaving_and_do_not_come_back_on_rejoining(
+    shop: Shop, services: Services
+) -> None:
+    """Found by the model-based test (tests/model): leaving kept the points' batches and ledger rows
+    while the card went, so a returning customer's card said 0 while the ledger said otherwise."""
+    await services.merchants.choose_kinds(OWNER, True, True)
+    await services.wheel.add_prize(OWNER, "2 stamps; 50%")
+    await services.wheel.set_rule(OWNER, "every")
+    prompt = await services.counter.open_sale(BARISTA, shop.customer_code, "120.000")
+    await services.counter.confirm_sale(BARISTA, prompt.token)
+    assert (await services.wheel.for_customer(CUSTOMER)).ready == 1
+    await services.customers.leave(CUSTOMER, 1)
+    joined = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{shop.slug}")
+    assert joined.joined is not None and joined.joined.card.points == 0
+    assert (await services.wheel.for_customer(CUSTOMER)).ready == 0
+    assert await balances_off_their_ledger(services.counter.db) == []
 
 
 async def test_forgetting_erases_the_person(shop: Shop, services: Services) -> None:

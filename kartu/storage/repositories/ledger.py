@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -93,6 +93,12 @@ class LedgerRepository(Repository):
             )
             .order_by(LedgerEntry.id)
             .limit(1)
+        )
+
+    async def refund_short(self, source: str, stamps: int) -> None:
+        """The stamps the refund of ``source`` could not take back (the card no longer held them)."""
+        await self.session.execute(
+            update(PurchaseRefund).where(PurchaseRefund.source == source).values(stamps_short=stamps)
         )
 
     async def mark_refunded(

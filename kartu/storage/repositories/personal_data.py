@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -20,7 +21,9 @@ from kartu.storage.models import (
     Merchant,
     OutboxMessage,
     Person,
+    PointsBatch,
     Reward,
+    Spin,
 )
 from kartu.storage.register import REGISTER, Erase, Locator, exported_columns, personal_columns
 from kartu.storage.repositories.base import Repository
@@ -34,14 +37,21 @@ def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
+@dataclass(frozen=True)
 class Subject:
-    """Who the rows are about: a person as they are before erasure."""
+    """Who the rows are about: a person as they are before erasure (``telegram_id`` ``None``: rows
+    found by a Telegram id are not theirs, as once someone else took it over)."""
 
-    def __init__(self, person: Person) -> None:
-        self.id = person.id or 0
-        self.telegram_id = person.telegram_id
-        self.code = person.personal_code
-        self.username = (person.username or "").lower() or None
+    id: int
+    telegram_id: int | None
+    code: str
+    username: str | None
+
+    @classmethod
+    def of(cls, person: Person) -> Subject:
+        return cls(
+            person.id or 0, person.telegram_id, person.personal_code, (person.username or "").lower() or None
+        )
 
 
 def rows_about(name: str, subject: Subject) -> ColumnElement[bool]:
@@ -54,9 +64,9 @@ def rows_about(name: str, subject: Subject) -> ColumnElement[bool]:
     if entry.locator is not None and entry.located_by is not None:
         located = table.c[entry.located_by]
         match entry.locator:
-            case Locator.TELEGRAM_CHAT:
+            case Locator.TELEGRAM_CHAT if subject.telegram_id is not None:
                 found.append(located == subject.telegram_id)
-            case Locator.TELEGRAM_KEY:  # aiogram's key: bot:chat:user:... (a private chat: chat = user)
+            case Locator.TELEGRAM_KEY if subject.telegram_id is not None:  # aiogram's: bot:chat:user:...
                 found.append(located.like(f"%:{subject.telegram_id}:%:{subject.telegram_id}:%"))
             case Locator.PERSONAL_CODE:
                 found.append(located.contains(subject.code, autoescape=True))
@@ -70,7 +80,7 @@ class PersonalDataRepository(Repository):
         """A plain, JSON-ready record of what is stored about ``person``: every table the register
         knows, the rows about them, their personal and pseudonymous columns."""
         shops = {m.id: m.name for m in (await self.session.scalars(select(Merchant))).all()}
-        subject = Subject(person)
+        subject = Subject.of(person)
         record: dict[str, Any] = {}
         for name, entry in REGISTER.items():
             columns = exported_columns(name)
@@ -95,8 +105,8 @@ class PersonalDataRepository(Repository):
         return record
 
     async def close_card(self, card: Card, now: datetime, reason: str) -> None:
-        """End a membership: the ledger records the stamps, points and open rewards given up (so
-        every balance still adds up), open rewards stop working, queued messages from the shop are
+        """End a membership: the ledger records the stamps, points, spins and open rewards given up
+        (so every balance still adds up), open rewards stop working, queued messages from the shop are
         dropped and the card row goes (the shop's member list and exports no longer show it).
         The rows are keyed by the card's holder and when they joined, never by the card's id (a
         database may give a deleted row's id to the next card)."""
@@ -106,6 +116,34 @@ class PersonalDataRepository(Repository):
             self.session.add(
                 LedgerEntry(asset="stamp", delta=-card.stamps, idempotency_key=f"{tag}:stamps", **common)
             )
+        if card.points:  # and the batches they came in, so coming back starts from nothing
+            self.session.add(
+                LedgerEntry(asset="point", delta=-card.points, idempotency_key=f"{tag}:points", **common)
+            )
+        await self.session.execute(
+            update(PointsBatch)
+            .where(
+                PointsBatch.merchant_id == card.merchant_id,
+                PointsBatch.person_id == card.person_id,
+                PointsBatch.remaining > 0,
+            )
+            .values(remaining=0, expired_at=now)
+        )
+        ready = (
+            await self.session.scalars(
+                select(Spin).where(
+                    Spin.merchant_id == card.merchant_id,
+                    Spin.person_id == card.person_id,
+                    Spin.status == "ready",
+                )
+            )
+        ).all()
+        for spin in ready:
+            self.session.add(
+                LedgerEntry(asset="spin", delta=-1, idempotency_key=f"{reason}:spin:{spin.source}", **common)
+            )
+            spin.status = "expired"
+            self.session.add(spin)
         open_rewards = (
             await self.session.scalars(
                 select(Reward).where(
@@ -147,7 +185,7 @@ class PersonalDataRepository(Repository):
         comments and notes, queued messages, open forms, answers kept for tills, events waiting for
         the shop's systems. What is pseudonymous stays, pointing at the now anonymous person, so the
         shops' books add up."""
-        subject = Subject(person)
+        subject = Subject.of(person)
         for name in REGISTER:
             if name == "person":
                 continue
