@@ -303,7 +303,9 @@ REGISTER: dict[str, Table] = {
         "answers kept for a till's retries",
         {
             **_b("id", "api_key_id", "idempotency_key", "body_hash", "status", "created_at", "expires_at"),
-            "response": personal(Erase.BLANK),  # quotes the customer's code and name
+            # Quotes the customer's code and name. The whole answer goes: a till retrying after the
+            # erasure is answered afresh (a credited sale 409, a refund 404), never an empty replay.
+            "response": personal(Erase.DELETE_ROW),
         },
         locator=Locator.PERSONAL_CODE,
         located_by="response",

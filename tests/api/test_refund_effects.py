@@ -194,3 +194,27 @@ async def test_a_refund_short_of_stamps_the_card_no_longer_holds_says_so_and_the
     assert await _nets(db, sale["id"]) == {"stamp": 1}
     assert await effects_left_by_refunds(db, [str(sale["id"])]) == []
     assert await balances_off_their_ledger(db) == []
+
+
+async def test_a_till_retrying_after_the_customer_was_forgotten_gets_an_answer_not_an_empty_replay(
+    services: Services, db: Database, api_url: str
+) -> None:
+    """Found by the model-based test: /forget blanked the stored answers for the till's retries,
+    so a retried refund was replayed as 200 with an empty body. Now those answers go with the
+    person: the retry is answered afresh."""
+    _, code, auth = await _shop(services)
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        sale = await _sell(client, auth, code, "T-forgotten")
+        assert (await _refund(client, auth, sale)).status_code == 200
+        await services.customers.forget(CUSTOMER)
+        again = await _refund(client, auth, sale)
+        assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+        resold = await client.post(
+            "/v1/purchases",
+            json={"customer": {"code": code}, "stamps": 1, "external_id": "T-forgotten"},
+            headers={**auth, "Idempotency-Key": "T-forgotten"},
+        )
+        assert resold.status_code in (404, 409) and resold.json()["error"]["code"] in (
+            "not_found",
+            "already_credited",
+        )

@@ -380,6 +380,10 @@ class Shop(RuleBasedStateMachine):
 
         self.run(cancel())
 
+    @rule(who=st.sampled_from(sorted(CUSTOMERS)), day=st.sampled_from(["02-03", "17-08", "31-12"]))
+    def tell_the_birthday(self, who: int, day: str) -> None:
+        self.run(self.refused(self.services.bonuses.set_birthday(who, day)))
+
     @rule(who=st.sampled_from(sorted(CUSTOMERS)))
     def leave(self, who: int) -> None:
         self.run(self.refused(self.services.customers.leave(who, self.merchant_id)))

@@ -52,6 +52,19 @@ async def test_points_and_spins_are_given_up_on_leaving_and_do_not_come_back_on_
     assert await balances_off_their_ledger(services.counter.db) == []
 
 
+async def test_leaving_coming_back_and_leaving_again_at_once_works(shop: Shop, services: Services) -> None:
+    """Found by the model-based test: the rows of a leave were keyed by when the card was opened,
+    so leaving twice within one tick of the clock failed on the ledger's unique key."""
+    await shop.purchase(2)
+    await services.customers.leave(CUSTOMER, 1)
+    joined = await services.customers.start(TelegramProfile(CUSTOMER, "Ayu"), f"m_{shop.slug}")
+    assert joined.joined is not None
+    prompt = await services.counter.open_purchase(BARISTA, joined.joined.card.personal_code, "2")
+    await services.counter.confirm_purchase(BARISTA, prompt.token)
+    assert await services.customers.leave(CUSTOMER, 1) == "Kopi Senja"
+    assert await balances_off_their_ledger(services.counter.db) == []
+
+
 async def test_forgetting_erases_the_person(shop: Shop, services: Services) -> None:
     await shop.purchase(2)
     await services.customers.forget(CUSTOMER)

@@ -5,6 +5,7 @@ shops' books still add up. Nothing here names a table's columns: the register do
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -108,10 +109,11 @@ class PersonalDataRepository(Repository):
         """End a membership: the ledger records the stamps, points, spins and open rewards given up
         (so every balance still adds up), open rewards stop working, queued messages from the shop are
         dropped and the card row goes (the shop's member list and exports no longer show it).
-        The rows are keyed by the card's holder and when they joined, never by the card's id (a
-        database may give a deleted row's id to the next card)."""
+        The rows are keyed by the card's holder and a token of this closing, never by the card's id
+        (a database may give a deleted row's id to the next card) nor by a time (leaving, coming
+        back and leaving again may happen within one tick of the clock)."""
         common = dict(merchant_id=card.merchant_id, person_id=card.person_id, reason=reason, created_at=now)
-        tag = f"{reason}:{card.merchant_id}:{card.person_id}:{card.joined_at.isoformat()}"
+        tag = f"{reason}:{card.merchant_id}:{card.person_id}:{secrets.token_hex(8)}"
         if card.stamps:
             self.session.add(
                 LedgerEntry(asset="stamp", delta=-card.stamps, idempotency_key=f"{tag}:stamps", **common)
@@ -140,7 +142,7 @@ class PersonalDataRepository(Repository):
         ).all()
         for spin in ready:
             self.session.add(
-                LedgerEntry(asset="spin", delta=-1, idempotency_key=f"{reason}:spin:{spin.source}", **common)
+                LedgerEntry(asset="spin", delta=-1, idempotency_key=f"{tag}:spin:{spin.source}", **common)
             )
             spin.status = "expired"
             self.session.add(spin)
@@ -160,7 +162,7 @@ class PersonalDataRepository(Repository):
                     asset="reward",
                     delta=-1,
                     reward_id=reward.id,
-                    idempotency_key=f"{reason}:reward:{reward.id}",
+                    idempotency_key=f"{tag}:reward:{reward.id}",
                     **common,
                 )
             )
