@@ -84,9 +84,10 @@ async def rewards_used_more_than_once(db: Database) -> list[str]:
 
 
 async def effects_left_by_refunds(db: Database, sources: Iterable[str]) -> list[str]:
-    """Everything a refunded purchase set off nets to nothing: the rows naming it add up to zero
-    per asset (its stamps to what the refund recorded it could not take back, as the card no longer
-    held them), the spin it earned is not ready, the rewards and vouchers it gave are void."""
+    """Nothing a refunded purchase set off is left to use: no reward or voucher it issued (a spin's
+    prize too) is usable, no points of its batches are left, its spin is not ready, its gift to a
+    cause is withdrawn, and its stamp rows net to what the refund recorded it could not take back
+    (stamps are not told apart, so what the card no longer held is short)."""
     problems = []
     for source in sources:
         (short,) = (await _rows(db, "SELECT stamps_short FROM purchase_refund WHERE source = :s", s=source))[
@@ -94,11 +95,26 @@ async def effects_left_by_refunds(db: Database, sources: Iterable[str]) -> list[
         ]
         for asset, total in await _rows(
             db,
-            "SELECT asset, sum(delta) FROM ledger_entry WHERE origin = :source GROUP BY asset",
-            source=source,
+            "SELECT asset, sum(delta) FROM ledger_entry WHERE origin = :s AND asset IN ('stamp', 'cause') "
+            "GROUP BY asset",
+            s=source,
         ):
             if total != (short if asset == "stamp" else 0):
                 problems.append(f"refunded {source}: its {asset} rows add up to {total} (short {short})")
+        for (code,) in await _rows(
+            db,
+            "SELECT r.code FROM reward r WHERE r.redeemed_at IS NULL AND r.expired_at IS NULL AND r.id IN "
+            "(SELECT reward_id FROM ledger_entry WHERE origin = :s AND asset = 'reward' AND delta > 0)",
+            s=source,
+        ):
+            problems.append(f"refunded {source}: its reward {code} is still usable")
+        for batch, remaining in await _rows(
+            db,
+            "SELECT id, remaining FROM points_batch WHERE remaining > 0 AND source IN "
+            "(SELECT idempotency_key FROM ledger_entry WHERE origin = :s AND asset = 'point' AND delta > 0)",
+            s=source,
+        ):
+            problems.append(f"refunded {source}: its points batch {batch} still holds {remaining}")
         for (status,) in await _rows(
             db, "SELECT status FROM spin WHERE source LIKE :like", like=f"%{source}%"
         ):

@@ -6,7 +6,7 @@ stamps and points and changes the program; time passes and the scheduler sweeps 
 and after every step checks what must always hold (tests/invariants.py):
 
 - each card's stamps, points and spins equal its ledger (and its points its live batches);
-- nothing outlives a refunded sale: the rows naming it net to zero, its spin is not ready;
+- nothing a refunded sale set off is left to use (rewards, vouchers, points, a spin, a gift);
 - a forgotten person has no personal value left in any table;
 - each reward and voucher is used at most once;
 - every message the scheduler sends renders as Telegram HTML in Indonesian and in English, and
