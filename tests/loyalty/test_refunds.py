@@ -74,3 +74,32 @@ def test_a_level_the_refunded_purchase_reached_goes_at_once() -> None:
     assert held_before.move is Move.KEEP  # earned before: the usual review and grace apply
     still_reached = after_refund([silver, gold], 2, 5, bought, bought)
     assert still_reached.move is Move.KEEP
+
+
+def test_what_the_mutation_run_found_unpinned_in_a_refunds_sums() -> None:
+    """Each line here failed to notice a changed rule (mutmut): a spin earned and not spun, two
+    gifts to one cause, a zero-stamp row, a reward issued and taken back in one list."""
+    assert effects_of([LedgerLine("spin-earned:7", "spin", 1)]).spins == 1
+    assert effects_of([LedgerLine("purchase:7", "stamp", 0)]).stamp_rows  # a capped card: a row of 0
+    assert not effects_of([LedgerLine("points:7", "point", 3)]).stamp_rows
+    gifts = effects_of(
+        [
+            LedgerLine("cause:7", "cause", 5_000, cause_id=3),
+            LedgerLine("cause:7:b", "cause", 2_000, cause_id=3),
+        ]
+    )
+    assert gifts.causes == ((3, 7_000),)
+    withdrawn = effects_of(
+        [
+            LedgerLine("cause:7", "cause", 5_000, cause_id=3),
+            LedgerLine("refund-cause:7", "cause", -5_000, cause_id=3),
+        ]
+    )
+    assert withdrawn.causes == ()
+    one_point = effects_of([LedgerLine("points:7", "point", 1), LedgerLine("refund-points:7", "point", 0)])
+    assert one_point.points == 1 and one_point.point_sources == ("points:7",)
+    never_issued = effects_of([LedgerLine("refund-reward:41", "reward", -1, reward_id=41)])
+    assert never_issued.rewards == ()
+    with pytest.raises(UnregisteredEffect) as raised:
+        effects_of([LedgerLine("gems:7", "gem", 5)])
+    assert "gem" in str(raised.value)
