@@ -4,23 +4,36 @@ error shape, a token bucket per key, request bodies capped. The use cases are se
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations at runtime,
 # and the dependency they name is local to create_app.
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi import Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictInt,
+    model_validator,
+)
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
+from kartu.api import problems
+from kartu.api.edge import Edge
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
 from kartu.loyalty.webhooks import EVENTS
-from kartu.services.api import ApiError, Principal, dumps
+from kartu.services.api import ROW_ID_MAX, ApiError, Principal, dumps
 from kartu.services.container import Services
 from kartu.services.crediting import PurchaseResult
 from kartu.storage.unit_of_work import UnitOfWork
@@ -35,20 +48,51 @@ members and the ledger, and webhooks out.
 
 * **Keys**: `Authorization: Bearer kartu_…`, made by the shop's owner in `/apikeys` (or
   `kartu apikey create`), with scopes `earn`, `redeem`, `read`, `webhooks`.
-* **Writes** take an `Idempotency-Key`: the first answer is kept for 24 hours and replayed for
-  the same body (`Idempotent-Replayed: true`); the same key with another body is 422.
-* **Errors** always look like `{"error": {"code", "message", "field"}}`; a key over its rate
-  gets 429 with `Retry-After`.
+* **Writes** (`POST`) take an `Idempotency-Key`: the first answer is kept for 24 hours and replayed
+  for the same body (`Idempotent-Replayed: true`); the same key with another body is 422.
+* **Errors** are problem details (RFC 9457, `application/problem+json`): `type`, `title`,
+  `status`, `detail`, and Kartu's stable `code` and the `field` at fault. A `type` is a page that
+  explains it (`/problems/<code>`). A key over its rate gets 429 with `Retry-After`.
+* **Bodies** are at most 16 KB however they are sent. Every answer carries `X-Request-Id` (yours,
+  when you send a sane one) to find the request in Kartu's logs.
+* **Pages** (`/v1/members`, `/v1/ledger`) always give a `next_cursor`, the last page too: ask
+  again later with it to follow the feed; `has_more` says whether more is there now.
 * **Webhooks** are signed: `Kartu-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>." + body>`.
 """
 BODY_MAX = 16 * 1024  # bytes a request body may have
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: object) -> object:
+    """A time as RFC 3339 text with its zone: not a number of seconds, not a local time."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("give a time as RFC 3339 text with a time zone, e.g. 2026-11-01T08:30:00+07:00")
+    return value
+
+
+def _in_range(value: datetime) -> datetime:
+    """A time UTC can hold (year 1 at +07:00 is not one): refused here, not failed on later."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    return value
+
+
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
+RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 
 
 class CustomerRef(BaseModel):
     code: str | None = Field(
-        default=None, max_length=16, description="The customer's Kartu code, as shown or scanned"
+        default=None,
+        min_length=1,
+        max_length=16,
+        description="The customer's Kartu code, as shown or scanned",
     )
-    telegram_id: int | None = Field(default=None, ge=1)
+    telegram_id: StrictInt | None = Field(default=None, ge=1, le=ROW_ID_MAX)
 
     @model_validator(mode="after")
     def one_of(self) -> "CustomerRef":
@@ -59,16 +103,20 @@ class CustomerRef(BaseModel):
 
 class PurchaseIn(BaseModel):
     customer: CustomerRef
-    amount: int | None = Field(default=None, ge=1, description="Rupiah spent (shops running points need it)")
-    stamps: int | None = Field(default=None, ge=1, le=20, description="Purchases to stamp (1 unless given)")
+    amount: StrictInt | None = Field(
+        default=None, ge=1, le=ROW_ID_MAX, description="Rupiah spent (shops running points need it)"
+    )
+    stamps: StrictInt | None = Field(
+        default=None, ge=1, le=20, description="Purchases to stamp (1 unless given)"
+    )
     currency: Literal["IDR"] = "IDR"
     external_id: str = Field(
         min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="The till's sale id"
     )
     items: list[dict[str, object]] | None = Field(default=None, max_length=100)
-    occurred_at: datetime | None = Field(
+    occurred_at: Rfc3339 | None = Field(
         default=None,
-        description="When the sale was rung up (with a time zone); a sale more than 7 days old, or in the future, is refused",
+        description="When the sale was rung up (RFC 3339, with a time zone); a sale more than 7 days old, or in the future, is refused",
     )
 
 
@@ -90,28 +138,48 @@ IdempotencyKey = Annotated[
 ]
 
 
-class ErrorDetail(BaseModel):
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details."""
+
+    type: str = Field(description="A URI reference naming the kind of problem: /problems/<code> explains it")
+    title: str = Field(description="The kind of problem, for people")
+    status: int = Field(description="The HTTP status")
+    detail: str = Field(description="This occurrence, for people")
     code: str = Field(description="Stable, for programs: not_found, already_credited, rate_limited, …")
-    message: str = Field(description="For people")
     field: str | None = Field(default=None, description="The request's part at fault, if one is")
 
 
-class ErrorOut(BaseModel):
-    error: ErrorDetail
-
-
 ERRORS = {
+    400: "The body could not be read (not UTF-8)",
     401: "No key, or not a valid one",
     403: "The key's scopes do not allow this",
     404: "Nothing of this shop by that code or id",
     409: "Done before (credited, refunded, redeemed)",
+    413: "The body is over 16 KB",
     422: "The request is not valid, or the shop's rules refuse it",
     429: "Too many requests for this key: wait Retry-After seconds",
 }
 
 
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
-    return {"error": {"code": code, "message": message, "field": field}}
+def error_body(
+    code: str, message: str, field: str | None = None, status: int | None = None
+) -> dict[str, object]:
+    return problems.body(code, message, field, status)
+
+
+def problem(
+    code: str,
+    detail: str,
+    field: str | None = None,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        error_body(code, detail, field, status),
+        status_code=status or problems.TYPES[code].status,
+        media_type=problems.MEDIA_TYPE,
+        headers=headers,
+    )
 
 
 _REFUSALS: dict[type[errors.LoyaltyError], tuple[int, str, str]] = {
@@ -166,38 +234,61 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         docs_url="/docs",
         redoc_url=None,  # ReDoc fetches its logo from a CDN; Swagger UI at /docs is whole
         description=DESCRIPTION,
-        responses={status: {"model": ErrorOut, "description": meaning} for status, meaning in ERRORS.items()},
+        responses={status: {"model": Problem, "description": meaning} for status, meaning in ERRORS.items()},
     )
     buckets = _Buckets(services.api.settings.api_rate, services.api.settings.api_burst)
 
     @app.exception_handler(ApiError)
     async def refused(request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(error.code, error.message, error.field), status_code=error.status)
+        return problem(error.code, error.message, error.field, error.status)
 
     @app.exception_handler(RateLimited)
     async def too_fast(request: Request, error: RateLimited) -> JSONResponse:
-        return JSONResponse(
-            error_body("rate_limited", "Too many requests for this key; retry later."),
-            status_code=429,
+        return problem(
+            "rate_limited",
+            "Too many requests for this key; retry later.",
             headers={"Retry-After": str(error.seconds)},
         )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        first = error.errors()[0] if error.errors() else {}
-        field = ".".join(str(part) for part in first.get("loc", ())[1:]) or None
-        return JSONResponse(
-            error_body("invalid_request", str(first.get("msg", "invalid request")), field), status_code=422
-        )
+        first: dict[str, Any] = dict(error.errors()[0]) if error.errors() else {}
+        if first.get("type") == "json_invalid":
+            reason = (first.get("ctx") or {}).get("error", "")
+            return problem("invalid_json", f"The body is not valid JSON: {reason}".rstrip(": "), "body")
+        where = [str(part) for part in first.get("loc", ())]
+        field = ".".join(where[1:]) or (where[0] if where else None)
+        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+        return problem("invalid_request", f"{field}: {message}" if field else message, field)
 
-    @app.middleware("http")
-    async def cap_bodies(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > BODY_MAX):
-            return JSONResponse(
-                error_body("too_large", f"Request bodies are at most {BODY_MAX} bytes."), status_code=413
+    @app.exception_handler(HTTPException)
+    async def framework_refused(request: Request, error: HTTPException) -> JSONResponse:
+        """The framework's own refusals (no such path, a method the path does not take, a body it
+        cannot read) in the same shape as Kartu's."""
+        code = problems.code_for_status(error.status_code)
+        if error.status_code == 404:
+            return problem(code, f"No such path: {request.url.path}", "path")
+        if error.status_code == 405:
+            allowed = _methods_of(app, request)
+            return problem(
+                code,
+                f"{request.url.path} takes {', '.join(allowed)}, not {request.method}.",
+                "method",
+                headers={"Allow": ", ".join(allowed)},
             )
-        return await call_next(request)
+        detail = (
+            "The body could not be read as UTF-8 JSON." if error.status_code == 400 else str(error.detail)
+        )
+        return problem(code, detail, "body" if error.status_code == 400 else None, error.status_code)
+
+    @app.get(problems.PREFIX + "{code}", include_in_schema=False)
+    async def problem_type(code: Annotated[str, Path(max_length=40)]) -> HTMLResponse:
+        page = problems.page(code)
+        if page is None:
+            raise HTTPException(404)
+        return HTMLResponse(page)
+
+    app.add_middleware(Edge, limit=BODY_MAX)
 
     bearer = HTTPBearer(auto_error=False, description="The shop's API key: kartu_…")
 
@@ -205,6 +296,16 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
         return await services.api.authenticate(credentials.credentials if credentials else None)
+
+    def needs(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
+        """A key with ``scope``: checked before the request's fields, so a key that may not do
+        this learns nothing more (403 before 422)."""
+
+        async def scoped(caller: Annotated[Principal, Depends(principal)]) -> Principal:
+            caller.require(scope)
+            return caller
+
+        return scoped
 
     def limit(caller: Principal) -> None:
         """The key's token bucket (a replayed answer costs nothing: it does no work)."""
@@ -221,10 +322,10 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
     def refusal(error: errors.LoyaltyError) -> tuple[int, str]:
         """A refusal as the answer stored for its Idempotency-Key."""
         if isinstance(error, ApiError):
-            return error.status, dumps(error_body(error.code, error.message, error.field))
+            return error.status, dumps(error_body(error.code, error.message, error.field, error.status))
         known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
         status, code, message = known or (422, "refused", "The request was refused.")
-        return status, dumps(error_body(code, message))
+        return status, dumps(error_body(code, message, None, status))
 
     async def idempotent(
         caller: Principal,
@@ -251,7 +352,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
     @app.post("/v1/purchases", status_code=201, tags=["purchases"], summary="Credit a sale")
     async def post_purchase(
         purchase: PurchaseIn,
-        caller: Annotated[Principal, Depends(principal)],
+        caller: Annotated[Principal, Depends(needs("earn"))],
         idempotency_key: IdempotencyKey,
     ) -> Response:
         """Credit a sale to the customer's card (stamps, points, levels, spins, as a staff
@@ -290,7 +391,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
     @app.post("/v1/purchases/{purchase_id}/refund", tags=["purchases"], summary="Refund a sale")
     async def refund_purchase(
         purchase_id: str,
-        caller: Annotated[Principal, Depends(principal)],
+        caller: Annotated[Principal, Depends(needs("earn"))],
         idempotency_key: IdempotencyKey,
     ) -> Response:
         """Take a purchase back: ledger rows of its own remove its stamps and points and void the
@@ -303,16 +404,24 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         return await idempotent(caller, idempotency_key, {"refund": purchase_id}, work)
 
     @app.post("/v1/rewards/{code}/redeem", tags=["rewards"], summary="Use a reward")
-    async def redeem_reward(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
-        """Use a reward at this shop's till; the customer is told. A second call is 409."""
-        limit(caller)
-        return JSONResponse(await services.api.redeem(caller, code))  # the customer's news: the scheduler's
+    async def redeem_reward(
+        code: Annotated[str, Path(max_length=32)],
+        caller: Annotated[Principal, Depends(needs("redeem"))],
+        idempotency_key: IdempotencyKey,
+    ) -> Response:
+        """Use a reward at this shop's till; the customer is told. The reward used before is 409
+        (a retry with the same Idempotency-Key gets the first answer instead)."""
+
+        async def work(uow: UnitOfWork) -> tuple[int, str, None]:
+            return 200, dumps(await services.api.redeem(uow, caller, code)), None
+
+        return await idempotent(caller, idempotency_key, {"redeem": code}, work)
 
     @app.get("/v1/members", tags=["customers"], summary="Members, a page at a time")
     async def list_members(
-        caller: Annotated[Principal, Depends(principal)],
-        cursor: str | None = None,
-        since: datetime | None = None,
+        caller: Annotated[Principal, Depends(needs("read"))],
+        cursor: Annotated[str | None, Query(max_length=64)] = None,
+        since: Annotated[Rfc3339 | None, Query()] = None,
         limit_: Annotated[int, Query(alias="limit", ge=1, le=200)] = 50,
     ) -> JSONResponse:
         """The shop's members, oldest card first; ``next_cursor`` pages on (``since``: joined since)."""
@@ -321,9 +430,9 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
     @app.get("/v1/ledger", tags=["customers"], summary="The ledger, a page at a time")
     async def list_ledger(
-        caller: Annotated[Principal, Depends(principal)],
-        cursor: str | None = None,
-        since: datetime | None = None,
+        caller: Annotated[Principal, Depends(needs("read"))],
+        cursor: Annotated[str | None, Query(max_length=64)] = None,
+        since: Annotated[Rfc3339 | None, Query()] = None,
         limit_: Annotated[int, Query(alias="limit", ge=1, le=200)] = 50,
     ) -> JSONResponse:
         """Every change to stamps, points and rewards, oldest first; ``next_cursor`` pages on."""
@@ -331,34 +440,43 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         return JSONResponse(await services.api.ledger(caller, cursor, since, limit_))
 
     @app.get("/v1/customers/{code}", tags=["customers"], summary="A customer's card")
-    async def get_customer(code: str, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+    async def get_customer(
+        code: Annotated[str, Path(max_length=32)], caller: Annotated[Principal, Depends(needs("read"))]
+    ) -> JSONResponse:
         """The customer's card at this shop: stamps, points, level, rewards held."""
         limit(caller)
         return JSONResponse(await services.api.customer(caller, code))
 
     @app.post("/v1/webhooks", status_code=201, tags=["webhooks"], summary="Add a webhook")
-    async def add_webhook(hook: WebhookIn, caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+    async def add_webhook(
+        hook: WebhookIn,
+        caller: Annotated[Principal, Depends(needs("webhooks"))],
+        idempotency_key: IdempotencyKey,
+    ) -> Response:
         """Register an endpoint for the shop's events; the answer carries its signing secret, shown
-        only this once. Deliveries are signed: see the README's Kartu-Signature check."""
-        caller.require("webhooks")
-        limit(caller)
-        try:
-            view, secret = await services.webhooks.add_for(
-                caller.merchant_id, caller.actor_id, hook.url, ",".join(hook.events) if hook.events else None
-            )
-        except errors.InvalidSetting as refused:
-            message = (
-                "A shop has at most 5 webhooks."
-                if refused.field == "endpoints"
-                else "Give an https address on a public host."
-            )
-            raise ApiError(422, "invalid_" + (refused.field or "url"), message, "url") from None
-        return JSONResponse({**view.as_json(), "secret": secret}, status_code=201)
+        only this once (and to a retry with the same Idempotency-Key). Deliveries are signed: see
+        the README's Kartu-Signature check."""
+        events = ",".join(hook.events) if hook.events else None
+
+        async def work(uow: UnitOfWork) -> tuple[int, str, None]:
+            try:
+                view, secret = await services.webhooks.add_in(
+                    uow, caller.merchant_id, caller.actor_id, hook.url, events
+                )
+            except errors.InvalidSetting as refused:
+                message = (
+                    "A shop has at most 5 webhooks."
+                    if refused.field == "endpoints"
+                    else "Give an https address on a public host."
+                )
+                raise ApiError(422, "invalid_" + (refused.field or "url"), message, "url") from None
+            return 201, dumps({**view.as_json(), "secret": secret}), None
+
+        return await idempotent(caller, idempotency_key, hook.model_dump(mode="json"), work)
 
     @app.get("/v1/webhooks", tags=["webhooks"], summary="The shop's webhooks")
-    async def list_webhooks(caller: Annotated[Principal, Depends(principal)]) -> JSONResponse:
+    async def list_webhooks(caller: Annotated[Principal, Depends(needs("webhooks"))]) -> JSONResponse:
         """The shop's endpoints, their state and how many deliveries wait."""
-        caller.require("webhooks")
         limit(caller)
         return JSONResponse(
             {"data": [view.as_json() for view in await services.webhooks.endpoints(caller.merchant_id)]}
@@ -366,10 +484,9 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
     @app.delete("/v1/webhooks/{endpoint_id}", tags=["webhooks"], summary="Delete a webhook")
     async def delete_webhook(
-        endpoint_id: int, caller: Annotated[Principal, Depends(principal)]
+        endpoint_id: RowId, caller: Annotated[Principal, Depends(needs("webhooks"))]
     ) -> JSONResponse:
         """Stop sending events to an endpoint."""
-        caller.require("webhooks")
         limit(caller)
         try:
             view = await services.webhooks.change_for(caller.merchant_id, endpoint_id, "delete")
@@ -382,4 +499,15 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
 def _answer(status: int, payload: str, replayed: bool) -> Response:
     headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Response(payload, status_code=status, media_type="application/json", headers=headers)
+    media_type = problems.MEDIA_TYPE if status >= 400 else "application/json"
+    return Response(payload, status_code=status, media_type=media_type, headers=headers)
+
+
+def _methods_of(app: FastAPI, request: Request) -> list[str]:
+    """Every method the request's path takes, across the routes that share it."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)

@@ -8,7 +8,9 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -43,27 +45,104 @@ def event_id() -> str:
     return "evt_" + secrets.token_hex(12)
 
 
-def parse_url(text: str, allow_private: bool = False) -> str:
+_LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".home.arpa", ".lan", ".localdomain")
+_HOST_CHARS = re.compile(r"[a-z0-9.-]+")
+_NUMBER = re.compile(r"0[x][0-9a-f]*|[0-9]+")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215: a network's own translator
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+
+
+def parse_url(text: str, allow_private: bool = False, own_names: Iterable[str] = ()) -> str:
     """An endpoint's address: ``https`` on a public host (``http`` and private or loopback
-    addresses only where the operator allows them, as in tests and on a shop's own network)."""
+    addresses only where the operator allows them, as in tests and on a shop's own network). A
+    host is read as the resolver would: ``2130706433``, ``0x7f000001``, ``127.1`` and
+    ``0177.0.0.1`` are 127.0.0.1, ``localhost.`` is localhost; ``own_names`` are this machine's."""
     url = text.strip()
     if not url or len(url) > URL_MAX or any(char.isspace() for char in url):
         raise InvalidSetting("url")
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - a port that is not a number is refused here, not when delivering
+    except ValueError:
+        raise InvalidSetting("url") from None
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
         raise InvalidSetting("url")
     if allow_private:
         return url
-    if parts.scheme != "https" or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        raise InvalidSetting("url")
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return url  # a name: resolved when delivering
-    if not address.is_global:
+    if parts.scheme != "https" or not public_host(host, own_names):
         raise InvalidSetting("url")
     return url
+
+
+def public_host(host: str, own_names: Iterable[str] = ()) -> bool:
+    """Whether a URL's host (as ``urlsplit`` gives it) names a host on the public internet, as far
+    as can be told without asking DNS: an address in any of the forms the resolver reads, or a name
+    of at least two labels that is neither local nor this machine's."""
+    try:
+        return public_address(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if ":" in host or "%" in host:
+        return False  # not an IPv6 address Python reads, or one with a zone: not a public one
+    try:
+        name = host.encode("idna").decode("ascii").rstrip(".")
+    except UnicodeError:
+        return False
+    labels = name.split(".")
+    if not _HOST_CHARS.fullmatch(name) or any(not label for label in labels):
+        return False
+    if _NUMBER.fullmatch(labels[-1]):  # a number where a top-level domain stands: an address
+        address = _ipv4_as_resolver_reads(labels)
+        return address is not None and public_address(address)
+    own = {other.lower().rstrip(".") for other in own_names}
+    return (
+        len(labels) >= 2
+        and name != "localhost"
+        and not name.endswith(_LOCAL_SUFFIXES)
+        and name not in own
+        and labels[0] not in own
+    )
+
+
+def _ipv4_as_resolver_reads(labels: list[str]) -> ipaddress.IPv4Address | None:
+    """``inet_aton``'s reading: one to four parts, each decimal, octal (a leading 0) or hex (0x),
+    the last filling the bytes left; None when the parts are not such an address."""
+    if len(labels) > 4 or not all(_NUMBER.fullmatch(label) for label in labels):
+        return None
+    values = []
+    for label in labels:
+        if label.startswith("0x"):
+            values.append(int(label[2:] or "0", 16))
+        elif label.startswith("0") and len(label) > 1:
+            if set(label) - set("01234567"):
+                return None
+            values.append(int(label, 8))
+        else:
+            values.append(int(label))
+    *head, last = values
+    if any(value > 255 for value in head) or last >= 256 ** (4 - len(head)):
+        return None
+    number = last
+    for position, value in enumerate(head):
+        number += value << (8 * (3 - position))
+    return ipaddress.IPv4Address(number)
+
+
+def public_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is on the public internet, with the IPv4 address an IPv6 one carries
+    (NAT64 ``64:ff9b::7f00:1`` is 127.0.0.1; mapped, 6to4 and the like) public too."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return address.is_global
+    if address.scope_id or address in _NAT64_LOCAL or address in _IPV4_COMPATIBLE:
+        return False
+    if address in _NAT64:
+        return public_address(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    carried = address.ipv4_mapped or address.sixtofour
+    if carried is not None:
+        return public_address(carried)
+    return address.is_global and address.teredo is None
 
 
 def parse_events(text: str | None) -> str:

@@ -217,13 +217,10 @@ class ApiService(ServiceBase):
     async def _customer(
         self, uow: UnitOfWork, merchant: Merchant, code: str | None, telegram_id: int | None
     ) -> Person:
-        person = None
-        if code:
-            person = await uow.people.by_code(normalize_code(code) or "")
-        elif telegram_id is not None:
-            person = await uow.people.by_telegram_id(telegram_id)
-        card = await uow.cards.get(merchant.id or 0, person.id or 0) if person else None
-        if person is None or card is None:  # another shop's customer looks exactly like an unknown one
+        person = await uow.people.member_of(
+            merchant.id or 0, (normalize_code(code) or "") if code else None, telegram_id
+        )
+        if person is None:  # another shop's customer looks exactly like an unknown one
             raise ApiError(404, "not_found", "No customer of this shop has that code.", "customer")
         return person
 
@@ -419,61 +416,62 @@ class ApiService(ServiceBase):
         await tell_of_refund(uow, now, merchant, refunded)
         return {"id": purchase_id, "customer": refunded.customer.personal_code, **refunded.body(now)}
 
-    async def redeem(self, principal: Principal, code: str) -> dict[str, object]:
-        """Use a reward at this shop's till (once: a second call is 409)."""
+    async def redeem(self, uow: UnitOfWork, principal: Principal, code: str) -> dict[str, object]:
+        """Use a reward at this shop's till (once: a second call is 409), in the caller's
+        transaction (the API's, with its Idempotency-Key)."""
         principal.require("redeem")
         now = self.clock.now()
-        async with self.db.write() as uow:
-            reward = await uow.rewards.by_code(normalize_code(code) or "")
-            if reward is None or reward.merchant_id != principal.merchant_id:
-                raise ApiError(404, "not_found", "No reward of this shop has that code.", "code")
-            if reward.redeemed_at is not None:
-                raise ApiError(409, "already_redeemed", "This reward was used already.", "code")
-            if reward.expires_at <= now:
-                raise ApiError(422, "expired", "This reward has expired.", "code")
-            if not await uow.rewards.redeem(reward.id or 0, principal.actor_id or reward.person_id, now):
-                raise ApiError(409, "already_redeemed", "This reward was used already.", "code")
-            await uow.ledger.append(
-                LedgerEntry(
-                    merchant_id=reward.merchant_id,
-                    person_id=reward.person_id,
-                    asset="reward",
-                    delta=-1,
-                    reason="reward_redeemed",
-                    actor_person_id=principal.actor_id,
-                    idempotency_key=f"redeem:{reward.id}",
-                    reward_id=reward.id,
-                    created_at=now,
-                )
-            )
-            customer = await uow.people.get(reward.person_id)
-            assert customer is not None
-            await reward_redeemed(uow, now, reward, customer)
-            await uow.outbox.enqueue(
-                key=f"redeemed:{reward.id}",
-                kind=Kind.REWARD_REDEEMED,
-                category=Category.RESULT,
-                chat_id=customer.telegram_id,
-                person_id=customer.id,
+        reward = await uow.rewards.of_merchant_by_code(principal.merchant_id, normalize_code(code) or "")
+        if reward is None:
+            raise ApiError(404, "not_found", "No reward of this shop has that code.", "code")
+        if reward.redeemed_at is not None:
+            raise ApiError(409, "already_redeemed", "This reward was used already.", "code")
+        if reward.expires_at <= now:
+            raise ApiError(422, "expired", "This reward has expired.", "code")
+        if not await uow.rewards.redeem(reward.id or 0, principal.actor_id or reward.person_id, now):
+            raise ApiError(409, "already_redeemed", "This reward was used already.", "code")
+        await uow.ledger.append(
+            LedgerEntry(
                 merchant_id=reward.merchant_id,
-                subject_id=reward.id,
-                now=now,
-                not_before=now,
+                person_id=reward.person_id,
+                asset="reward",
+                delta=-1,
+                reason="reward_redeemed",
+                actor_person_id=principal.actor_id,
+                idempotency_key=f"redeem:{reward.id}",
+                reward_id=reward.id,
+                created_at=now,
             )
-            return {
-                "code": reward.code,
-                "name": reward.name,
-                "redeemed_at": now.isoformat(),
-                "customer": customer.personal_code,
-            }
+        )
+        customer = await uow.people.get(reward.person_id)
+        assert customer is not None
+        await reward_redeemed(uow, now, reward, customer)
+        await uow.outbox.enqueue(
+            key=f"redeemed:{reward.id}",
+            kind=Kind.REWARD_REDEEMED,
+            category=Category.RESULT,
+            chat_id=customer.telegram_id,
+            person_id=customer.id,
+            merchant_id=reward.merchant_id,
+            subject_id=reward.id,
+            now=now,
+            not_before=now,
+        )
+        return {
+            "code": reward.code,
+            "name": reward.name,
+            "redeemed_at": now.isoformat(),
+            "customer": customer.personal_code,
+        }
 
     async def members(
         self, principal: Principal, cursor: str | None, since: datetime | None, limit: int
     ) -> dict[str, object]:
         principal.require("read")
         async with self.db.read() as uow:
+            size = min(limit, PAGE_MAX)
             rows = await uow.reports.members_page(
-                principal.merchant_id, parse_cursor(cursor), since, min(limit, PAGE_MAX)
+                principal.merchant_id, parse_cursor(cursor), since, size + 1
             )
         items: list[dict[str, object]] = [
             {
@@ -486,16 +484,15 @@ class ApiService(ServiceBase):
             }
             for _, code, name, joined, stamps, points, last in rows
         ]
-        return page(items, rows[-1][0] if rows else None, min(limit, PAGE_MAX))
+        return page(items, [row[0] for row in rows], size, parse_cursor(cursor))
 
     async def ledger(
         self, principal: Principal, cursor: str | None, since: datetime | None, limit: int
     ) -> dict[str, object]:
         principal.require("read")
         async with self.db.read() as uow:
-            rows = await uow.reports.ledger(
-                principal.merchant_id, parse_cursor(cursor), since, min(limit, PAGE_MAX)
-            )
+            size = min(limit, PAGE_MAX)
+            rows = await uow.reports.ledger(principal.merchant_id, parse_cursor(cursor), since, size + 1)
         items: list[dict[str, object]] = [
             {
                 "id": entry_id,
@@ -508,7 +505,7 @@ class ApiService(ServiceBase):
             }
             for entry_id, at, code, _, asset, delta, reason, _, note in rows
         ]
-        return page(items, rows[-1][0] if rows else None, min(limit, PAGE_MAX))
+        return page(items, [row[0] for row in rows], size, parse_cursor(cursor))
 
     async def customer(self, principal: Principal, code: str) -> dict[str, object]:
         principal.require("read")
@@ -536,6 +533,7 @@ class ApiService(ServiceBase):
 
 
 PAGE_MAX = 200
+ROW_ID_MAX = 2**63 - 1  # a BIGINT: a cursor or id past it names no row
 
 
 SALE_AGE_MAX = timedelta(days=7)
@@ -619,16 +617,24 @@ def parse_cursor(cursor: str | None) -> int:
         return 0
     try:
         decoded = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if decoded.startswith("k") and decoded[1:].isdigit():
+        if decoded.startswith("k") and decoded[1:].isdigit() and int(decoded[1:]) <= ROW_ID_MAX:
             return int(decoded[1:])
     except (ValueError, UnicodeDecodeError):
         pass
     raise ApiError(422, "invalid_cursor", "This cursor is not one the API gave.", "cursor")
 
 
-def page(items: list[dict[str, object]], last_id: int | None, limit: int) -> dict[str, object]:
-    more = len(items) == limit and last_id is not None
-    return {"data": items, "next_cursor": _cursor(last_id or 0) if more else None}
+def page(items: list[dict[str, object]], ids: list[int], size: int, after: int) -> dict[str, object]:
+    """A page of ``size`` from the rows read (one more than a page, to tell whether more follow)
+    and where to go on from: ``next_cursor`` is always given (on the last page too, so a client
+    following the feed asks again later from where it stopped); ``has_more`` says whether more
+    rows are there now."""
+    shown = ids[:size]
+    return {
+        "data": items[:size],
+        "next_cursor": _cursor(shown[-1] if shown else after),
+        "has_more": len(ids) > size,
+    }
 
 
 def dumps(body: object) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,6 +29,7 @@ from kartu.loyalty.webhooks import (
     new_secret,
     parse_events,
     parse_url,
+    public_address,
     reward_data,
     should_pause,
     sign,
@@ -169,9 +171,12 @@ async def _resolves_public(url: str) -> bool:
         found = await asyncio.get_running_loop().getaddrinfo(host, None)
     except OSError:
         return False
-    return bool(found) and all(
-        ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_global for info in found
-    )
+    return bool(found) and all(public_address(ipaddress.ip_address(str(info[4][0]))) for info in found)
+
+
+def _own_names() -> tuple[str, str]:
+    """This machine's names: an endpoint there is a way into the operator's own host."""
+    return socket.gethostname(), socket.getfqdn()
 
 
 class WebhookService(ServiceBase):
@@ -184,7 +189,7 @@ class WebhookService(ServiceBase):
     async def _add(
         self, uow: UnitOfWork, merchant_id: int, url: str, events: str | None, actor: int | None
     ) -> tuple[EndpointView, str]:
-        address = parse_url(url, self.settings.webhooks_allow_private)
+        address = parse_url(url, self.settings.webhooks_allow_private, _own_names())
         kinds = parse_events(events)
         if len(await uow.webhooks.of_merchant(merchant_id)) >= ENDPOINTS_MAX:
             raise InvalidSetting("endpoints")
@@ -209,11 +214,11 @@ class WebhookService(ServiceBase):
             place = await require_owner(uow, owner_telegram_id)
             return await self._add(uow, place.merchant.id or 0, url, events, place.person.id)
 
-    async def add_for(
-        self, merchant_id: int, actor: int | None, url: str, events: str | None
+    async def add_in(
+        self, uow: UnitOfWork, merchant_id: int, actor: int | None, url: str, events: str | None
     ) -> tuple[EndpointView, str]:
-        async with self.db.write() as uow:
-            return await self._add(uow, merchant_id, url, events, actor)
+        """A new endpoint of the shop, in the caller's transaction (the API's, with its Idempotency-Key)."""
+        return await self._add(uow, merchant_id, url, events, actor)
 
     async def endpoints(self, merchant_id: int) -> list[EndpointView]:
         async with self.db.read() as uow:

@@ -15,6 +15,7 @@ from kartu.loyalty.tiers import Basis
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
+from tests.api.keys import fresh
 
 OWNER, OTHER_OWNER, CUSTOMER = 100, 110, 3000
 
@@ -37,7 +38,7 @@ async def test_keys_scopes_and_the_error_shape(services: Services, api_url: str)
     read_only, _ = await services.api.create_key(OWNER, "read")
     async with httpx.AsyncClient(base_url=api_url) as client:
         missing = await client.get(f"/v1/customers/{code}")
-        assert missing.status_code == 401 and missing.json()["error"]["code"] == "unauthorized"
+        assert missing.status_code == 401 and missing.json()["code"] == "unauthorized"
         wrong = await client.get(f"/v1/customers/{code}", headers={"Authorization": "Bearer kartu_nope"})
         assert wrong.status_code == 401
         forbidden = await client.post(
@@ -45,17 +46,17 @@ async def test_keys_scopes_and_the_error_shape(services: Services, api_url: str)
             json=_sale(code),
             headers={"Authorization": f"Bearer {read_only}", "Idempotency-Key": "a"},
         )
-        assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "forbidden"
+        assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
         no_key = await client.post(
             "/v1/purchases", json=_sale(code), headers={"Authorization": f"Bearer {key}"}
         )
-        assert no_key.status_code == 422 and no_key.json()["error"]["field"] == "Idempotency-Key"
+        assert no_key.status_code == 422 and no_key.json()["field"] == "Idempotency-Key"
         bad = await client.post(
             "/v1/purchases",
             json={"customer": {"code": code}, "external_id": "x y"},
             headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "b"},
         )
-        assert bad.status_code == 422 and bad.json()["error"]["field"] == "external_id"
+        assert bad.status_code == 422 and bad.json()["field"] == "external_id"
         huge = await client.post(
             "/v1/purchases",
             content=b"{" + b" " * 20_000 + b"}",
@@ -86,18 +87,18 @@ async def test_a_purchase_is_credited_replayed_and_refused_when_changed(
             and again.headers["Idempotent-Replayed"] == "true"
         )
         changed = await client.post("/v1/purchases", json=_sale(code, stamps=3), headers=headers)
-        assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_mismatch"
+        assert changed.status_code == 422 and changed.json()["code"] == "idempotency_mismatch"
         twice = await client.post(
             "/v1/purchases", json=_sale(code, stamps=2), headers={**headers, "Idempotency-Key": "sale-1b"}
         )
-        assert twice.status_code == 409 and twice.json()["error"]["field"] == "external_id"
+        assert twice.status_code == 409 and twice.json()["field"] == "external_id"
         card = await client.get(f"/v1/customers/{code}", headers={"Authorization": f"Bearer {key}"})
         assert card.json()["stamps"] == 2 and card.json()["first_name"] == "Ayu"
         # A key of another shop: this shop's customers do not exist for it.
         await services.merchants.create_merchant("Toko Emas", OTHER_OWNER)
         other, _ = await services.api.create_key(OTHER_OWNER, "earn,read")
         hidden = await client.get(f"/v1/customers/{code}", headers={"Authorization": f"Bearer {other}"})
-        assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "not_found"
+        assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"
 
 
 async def test_fifty_posts_with_one_key_credit_once(services: Services, db: Database, api_url: str) -> None:
@@ -125,9 +126,7 @@ async def test_a_key_that_asks_too_fast_waits(services: Services, api_url: str) 
         )
     limited = [answer for answer in answers if answer.status_code == 429]
     assert limited and len(limited) <= 10  # twenty at once, then ten a second
-    assert (
-        int(limited[0].headers["Retry-After"]) >= 1 and limited[0].json()["error"]["code"] == "rate_limited"
-    )
+    assert int(limited[0].headers["Retry-After"]) >= 1 and limited[0].json()["code"] == "rate_limited"
 
 
 async def test_rewards_are_redeemed_once_and_members_and_ledger_page(
@@ -142,12 +141,14 @@ async def test_rewards_are_redeemed_once_and_members_and_ledger_page(
             "/v1/purchases", json=_sale(code, "T1-full", 10), headers={**auth, "Idempotency-Key": "full"}
         )
         (reward,) = full.json()["rewards_issued"]
-        denied = await client.post(f"/v1/rewards/{reward}/redeem", headers={"Authorization": f"Bearer {key}"})
+        denied = await client.post(
+            f"/v1/rewards/{reward}/redeem", headers=fresh({"Authorization": f"Bearer {key}"})
+        )
         assert denied.status_code == 403  # this key may not redeem
-        used = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        used = await client.post(f"/v1/rewards/{reward}/redeem", headers=fresh(auth))
         assert used.status_code == 200 and used.json()["customer"] == code
-        again = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
-        assert again.status_code == 409 and again.json()["error"]["code"] == "already_redeemed"
+        again = await client.post(f"/v1/rewards/{reward}/redeem", headers=fresh(auth))
+        assert again.status_code == 409 and again.json()["code"] == "already_redeemed"
         for number in range(3):
             await services.customers.start(
                 TelegramProfile(CUSTOMER + 1 + number, f"C{number}"), "m_kopi-senja"
@@ -161,15 +162,28 @@ async def test_rewards_are_redeemed_once_and_members_and_ledger_page(
                 "/v1/members", params={"limit": 2, "cursor": second["next_cursor"]}, headers=auth
             )
         ).json()
-        assert (len(first["data"]), len(second["data"]), third) == (2, 2, {"data": [], "next_cursor": None})
+        assert (len(first["data"]), first["has_more"], len(second["data"]), second["has_more"]) == (
+            2,
+            True,
+            2,
+            False,
+        )
+        # The last page still says where to go on from: the same place, until someone joins.
+        assert third == {"data": [], "next_cursor": second["next_cursor"], "has_more": False}
         names = [member["first_name"] for member in first["data"] + second["data"]]
         assert names == ["Ayu", "C0", "C1", "C2"]
         ledger = (await client.get("/v1/ledger", params={"limit": 200}, headers=auth)).json()
-        assert [row["reason"] for row in ledger["data"]][:2] == ["purchase", "reward_issued"] and ledger[
-            "next_cursor"
-        ] is None
+        assert [row["reason"] for row in ledger["data"]][:2] == ["purchase", "reward_issued"]
+        assert not ledger["has_more"]
+        # The feed is followed from where it stopped: the next sale's rows, and nothing seen before.
+        sold = await client.post("/v1/purchases", json=_sale(code, "T1-follow"), headers=fresh(auth))
+        assert sold.status_code == 201, sold.text
+        resumed = (
+            await client.get("/v1/ledger", params={"cursor": ledger["next_cursor"]}, headers=auth)
+        ).json()
+        assert [row["reason"] for row in resumed["data"]] == ["purchase"] and not resumed["has_more"]
         forged = await client.get("/v1/ledger", params={"cursor": "bm9wZQ"}, headers=auth)
-        assert forged.status_code == 422 and forged.json()["error"]["field"] == "cursor"
+        assert forged.status_code == 422 and forged.json()["field"] == "cursor"
 
 
 async def _balances(db: Database, code: str) -> tuple[tuple[int, int], dict[str, int]]:
@@ -237,8 +251,8 @@ async def test_a_refund_takes_back_stamps_points_and_rewards_once(
         again = await client.post(
             f"/v1/purchases/{body['id']}/refund", headers={**auth, "Idempotency-Key": "refund-2"}
         )
-        assert again.status_code == 409 and again.json()["error"]["code"] == "already_refunded"
-        void = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        assert again.status_code == 409 and again.json()["code"] == "already_refunded"
+        void = await client.post(f"/v1/rewards/{reward}/redeem", headers=fresh(auth))
         assert void.status_code == 422  # the voided reward cannot be used
         card, ledger = await _balances(db, code)
         assert card == (3, kept.json()["card"]["points"])
@@ -277,11 +291,11 @@ async def test_a_refund_is_refused_once_its_reward_is_used_or_its_points_spent(
                 headers={**auth, "Idempotency-Key": "full"},
             )
         ).json()
-        await client.post(f"/v1/rewards/{full['rewards_issued'][0]}/redeem", headers=auth)
+        await client.post(f"/v1/rewards/{full['rewards_issued'][0]}/redeem", headers=fresh(auth))
         used = await client.post(
             f"/v1/purchases/{full['id']}/refund", headers={**auth, "Idempotency-Key": "r1"}
         )
-        assert used.status_code == 409 and used.json()["error"]["code"] == "reward_used"
+        assert used.status_code == 409 and used.json()["code"] == "reward_used"
         points = (
             await client.post(
                 "/v1/purchases",
@@ -294,7 +308,7 @@ async def test_a_refund_is_refused_once_its_reward_is_used_or_its_points_spent(
         spent = await client.post(
             f"/v1/purchases/{points['id']}/refund", headers={**auth, "Idempotency-Key": "r2"}
         )
-        assert spent.status_code == 409 and spent.json()["error"]["code"] == "points_spent"
+        assert spent.status_code == 409 and spent.json()["code"] == "points_spent"
     card, ledger = await _balances(db, code)
     assert card == (1, 0) and (ledger["stamp"], ledger["point"]) == card  # nothing changed
 
@@ -345,7 +359,7 @@ async def test_a_sale_rung_up_long_ago_or_in_the_future_is_refused(
                 json={**_sale(code, f"T4-{number}"), "occurred_at": when.isoformat()},
                 headers={**auth, "Idempotency-Key": f"t4-{number}"},
             )
-            assert refused.status_code == 422 and refused.json()["error"]["field"] == "occurred_at"
+            assert refused.status_code == 422 and refused.json()["field"] == "occurred_at"
         offline = now - timedelta(days=2)
         credited = await client.post(
             "/v1/purchases",
@@ -390,9 +404,9 @@ async def test_racing_redeems_at_the_till_use_a_reward_once_and_refuse_the_rest_
         ).json()
         (reward,) = full["rewards_issued"]
         answers = await asyncio.gather(
-            *(client.post(f"/v1/rewards/{reward}/redeem", headers=auth) for _ in range(10))
+            *(client.post(f"/v1/rewards/{reward}/redeem", headers=fresh(auth)) for _ in range(10))
         )
     assert sorted(answer.status_code for answer in answers) == [200] + [409] * 9, [a.text for a in answers]
-    assert all(a.json()["error"]["code"] == "already_redeemed" for a in answers if a.status_code == 409)
+    assert all(a.json()["code"] == "already_redeemed" for a in answers if a.status_code == 409)
     _, ledger = await _balances(db, code)
     assert ledger["reward"] == 0  # issued once, used once

@@ -13,6 +13,7 @@ from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
+from tests.api.keys import fresh
 from tests.invariants import balances_off_their_ledger, effects_left_by_refunds
 
 OWNER, PARTNER_OWNER, CUSTOMER, FRIEND = 100, 110, 3000, 3001
@@ -116,8 +117,8 @@ async def test_a_refund_voids_the_partners_voucher_its_sale_gave_and_is_refused_
         refunded = await _refund(client, auth, sale)
         assert refunded.status_code == 200, refunded.text
         assert refunded.json()["rewards_voided"] == [voucher]
-        used = await client.post(f"/v1/rewards/{voucher}/redeem", headers=at_partner)
-        assert used.status_code == 422 and used.json()["error"]["code"] == "expired"  # void at the partner
+        used = await client.post(f"/v1/rewards/{voucher}/redeem", headers=fresh(at_partner))
+        assert used.status_code == 422 and used.json()["code"] == "expired"  # void at the partner
         assert await _nets(db, sale["id"]) == {"stamp": 0, "point": 0, "reward": 0}
 
         second = await _sell(client, auth, code, "T-voucher-2", 300_000)
@@ -125,9 +126,11 @@ async def test_a_refund_voids_the_partners_voucher_its_sale_gave_and_is_refused_
             voucher = await uow.session.scalar(
                 text("SELECT code FROM reward WHERE partnership_id IS NOT NULL AND expired_at IS NULL")
             )
-        assert (await client.post(f"/v1/rewards/{voucher}/redeem", headers=at_partner)).status_code == 200
+        assert (
+            await client.post(f"/v1/rewards/{voucher}/redeem", headers=fresh(at_partner))
+        ).status_code == 200
         refused = await _refund(client, auth, second)
-        assert refused.status_code == 409 and refused.json()["error"]["code"] == "voucher_used"
+        assert refused.status_code == 409 and refused.json()["code"] == "voucher_used"
     assert slug
 
 
@@ -208,13 +211,13 @@ async def test_a_till_retrying_after_the_customer_was_forgotten_gets_an_answer_n
         assert (await _refund(client, auth, sale)).status_code == 200
         await services.customers.forget(CUSTOMER)
         again = await _refund(client, auth, sale)
-        assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
+        assert again.status_code == 404 and again.json()["code"] == "not_found"
         resold = await client.post(
             "/v1/purchases",
             json={"customer": {"code": code}, "stamps": 1, "external_id": "T-forgotten"},
             headers={**auth, "Idempotency-Key": "T-forgotten"},
         )
-        assert resold.status_code in (404, 409) and resold.json()["error"]["code"] in (
+        assert resold.status_code in (404, 409) and resold.json()["code"] in (
             "not_found",
             "already_credited",
         )

@@ -25,6 +25,7 @@ from kartu.loyalty.webhooks import EVENTS, after_failure, parse_url, sign, verif
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
+from tests.api.keys import fresh
 
 OWNER = 100
 
@@ -149,7 +150,7 @@ async def test_a_receiver_that_was_down_gets_every_event_once_in_order_per_custo
             assert answer.status_code == 201, answer.text
             if answer.json()["rewards_issued"]:
                 reward = answer.json()["rewards_issued"][0]
-        redeemed = await client.post(f"/v1/rewards/{reward}/redeem", headers=auth)
+        redeemed = await client.post(f"/v1/rewards/{reward}/redeem", headers=fresh(auth))
         assert redeemed.status_code == 200
         refunded = await client.post(
             f"/v1/purchases/api-{created.merchant_id}-T-3/refund", headers={**auth, "Idempotency-Key": "r"}
@@ -262,15 +263,16 @@ async def test_endpoints_are_managed_over_the_api(
         )
         assert denied.status_code == 403
         wrong = await client.post(
-            "/v1/webhooks", json={"url": receiver.url, "events": ["sale.made"]}, headers=auth
+            "/v1/webhooks", json={"url": receiver.url, "events": ["sale.made"]}, headers=fresh(auth)
         )
-        assert wrong.status_code == 422 and wrong.json()["error"]["field"].startswith("events")
-        made = await client.post(
-            "/v1/webhooks",
-            json={"url": receiver.url, "events": ["purchase.credited", "reward.issued"]},
-            headers=auth,
-        )
+        assert wrong.status_code == 422 and wrong.json()["field"].startswith("events")
+        hook = {"url": receiver.url, "events": ["purchase.credited", "reward.issued"]}
+        once = {**auth, "Idempotency-Key": "hook-1"}
+        made = await client.post("/v1/webhooks", json=hook, headers=once)
         assert made.status_code == 201 and made.json()["secret"].startswith("whsec_")
+        # A retry (the answer was lost) gets the same endpoint and secret, not a second endpoint.
+        retried = await client.post("/v1/webhooks", json=hook, headers=once)
+        assert retried.text == made.text and retried.headers["Idempotent-Replayed"] == "true"
         listed = (await client.get("/v1/webhooks", headers=auth)).json()["data"]
         assert [hook["events"] for hook in listed] == [["purchase.credited", "reward.issued"]]
         assert "secret" not in listed[0]

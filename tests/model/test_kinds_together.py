@@ -54,6 +54,7 @@ from kartu.services.membership import StarsPayment
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
 from kartu.storage.repositories.personal_data import Subject
+from tests.api.keys import fresh
 from tests.conftest import _drop_postgres_database, _postgres_database
 from tests.invariants import (
     ErrorsLogged,
@@ -304,7 +305,7 @@ class Shop(RuleBasedStateMachine):
         code, merchant_id = found
         if merchant_id != self.merchant_id or at_the_till:
             till = self.till if merchant_id == self.merchant_id else self.partner_till
-            used = await self.client.post(f"/v1/rewards/{code}/redeem", headers=till)
+            used = await self.client.post(f"/v1/rewards/{code}/redeem", headers=fresh(till))
             assert used.status_code in (200, 404, 409, 422), used.text
             note(f"redeemed at a till: {used.status_code}")
             return

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select, update
 
-from kartu.storage.models import Person
+from kartu.storage.models import Card, Person
 from kartu.storage.repositories.base import Repository
 
 
@@ -19,6 +19,18 @@ class PersonRepository(Repository):
 
     async def by_code(self, personal_code: str) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.personal_code == personal_code))
+
+    async def member_of(
+        self, merchant_id: int, personal_code: str | None = None, telegram_id: int | None = None
+    ) -> Person | None:
+        """The shop's customer by their code or Telegram id, in one statement: someone of another
+        shop is looked for with the same work as someone unknown (their answers take as long)."""
+        query = select(Person).join(Card, Card.person_id == Person.id).where(Card.merchant_id == merchant_id)
+        if personal_code is not None:
+            query = query.where(Person.personal_code == personal_code)
+        else:
+            query = query.where(Person.telegram_id == telegram_id)
+        return await self.session.scalar(query)
 
     async def by_username(self, username: str) -> Person | None:
         """Someone who wrote to the bot with this @username (Telegram usernames ignore case)."""

@@ -18,6 +18,12 @@ class RewardRepository(Repository):
     async def by_code(self, code: str) -> Reward | None:
         return await self.session.scalar(select(Reward).where(Reward.code == code))
 
+    async def of_merchant_by_code(self, merchant_id: int, code: str) -> Reward | None:
+        """The shop's reward by its code, in one statement (another shop's looks as unknown)."""
+        return await self.session.scalar(
+            select(Reward).where(Reward.code == code, Reward.merchant_id == merchant_id)
+        )
+
     async def get(self, reward_id: int) -> Reward | None:
         return await self.session.get(Reward, reward_id)
 
