@@ -4,36 +4,42 @@ error shape, a token bucket per key, request bodies capped. The use cases are se
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations at runtime,
 # and the dependency they name is local to create_app.
 import logging
-import re
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    Field,
-    StrictInt,
-    model_validator,
-)
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from kartu.api import problems
 from kartu.api.edge import Edge
+from kartu.api.schemas import (
+    Cursor,
+    CustomerOut,
+    IdempotencyKey,
+    LedgerPage,
+    MembersPage,
+    Problem,
+    PurchaseIn,
+    PurchaseOut,
+    RedeemOut,
+    RefundOut,
+    Rfc3339,
+    RowId,
+    WebhookIn,
+    WebhookList,
+    WebhookMade,
+    WebhookOut,
+)
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
-from kartu.loyalty.webhooks import EVENTS
-from kartu.services.api import ROW_ID_MAX, ApiError, Principal, dumps
+from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
 from kartu.services.crediting import PurchaseResult
 from kartu.storage.unit_of_work import UnitOfWork
@@ -57,96 +63,12 @@ members and the ledger, and webhooks out.
   when you send a sane one) to find the request in Kartu's logs.
 * **Pages** (`/v1/members`, `/v1/ledger`) always give a `next_cursor`, the last page too: ask
   again later with it to follow the feed; `has_more` says whether more is there now.
-* **Webhooks** are signed: `Kartu-Signature: t=<unix>,v1=<HMAC-SHA256 of "<t>." + body>`.
+* **Webhooks** are signed as [Standard Webhooks](https://www.standardwebhooks.com/): `webhook-id`,
+  `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of "<id>.<timestamp>." + body>`
+  with the secret `whsec_…` the endpoint got; any Standard Webhooks library verifies them.
+  Endpoints made before keep `Kartu-Signature` until their secret is rotated.
 """
 BODY_MAX = 16 * 1024  # bytes a request body may have
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})")
-
-
-def _rfc3339(value: object) -> object:
-    """A time as RFC 3339 text with its zone: not a number of seconds, not a local time."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        raise ValueError("give a time as RFC 3339 text with a time zone, e.g. 2026-11-01T08:30:00+07:00")
-    return value
-
-
-def _in_range(value: datetime) -> datetime:
-    """A time UTC can hold (year 1 at +07:00 is not one): refused here, not failed on later."""
-    try:
-        value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("the time is out of range") from None
-    return value
-
-
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_range)]
-RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
-
-
-class CustomerRef(BaseModel):
-    code: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=16,
-        description="The customer's Kartu code, as shown or scanned",
-    )
-    telegram_id: StrictInt | None = Field(default=None, ge=1, le=ROW_ID_MAX)
-
-    @model_validator(mode="after")
-    def one_of(self) -> "CustomerRef":
-        if (self.code is None) == (self.telegram_id is None):
-            raise ValueError("give the customer's code or their telegram_id")
-        return self
-
-
-class PurchaseIn(BaseModel):
-    customer: CustomerRef
-    amount: StrictInt | None = Field(
-        default=None, ge=1, le=ROW_ID_MAX, description="Rupiah spent (shops running points need it)"
-    )
-    stamps: StrictInt | None = Field(
-        default=None, ge=1, le=20, description="Purchases to stamp (1 unless given)"
-    )
-    currency: Literal["IDR"] = "IDR"
-    external_id: str = Field(
-        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="The till's sale id"
-    )
-    items: list[dict[str, object]] | None = Field(default=None, max_length=100)
-    occurred_at: Rfc3339 | None = Field(
-        default=None,
-        description="When the sale was rung up (RFC 3339, with a time zone); a sale more than 7 days old, or in the future, is refused",
-    )
-
-
-class WebhookIn(BaseModel):
-    url: str = Field(max_length=500, description="https address of your system that takes the events")
-    events: list[Literal[EVENTS]] | None = Field(  # type: ignore[valid-type]
-        default=None, description="The events it takes (all of them unless given)"
-    )
-
-
-IdempotencyKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Yours, unique per request (the sale's id will do): a retry with it gets the first answer",
-    ),
-]
-
-
-class Problem(BaseModel):
-    """An error, as RFC 9457 problem details."""
-
-    type: str = Field(description="A URI reference naming the kind of problem: /problems/<code> explains it")
-    title: str = Field(description="The kind of problem, for people")
-    status: int = Field(description="The HTTP status")
-    detail: str = Field(description="This occurrence, for people")
-    code: str = Field(description="Stable, for programs: not_found, already_credited, rate_limited, …")
-    field: str | None = Field(default=None, description="The request's part at fault, if one is")
 
 
 ERRORS = {
@@ -259,6 +181,8 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         where = [str(part) for part in first.get("loc", ())]
         field = ".".join(where[1:]) or (where[0] if where else None)
         message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+        if field == "cursor":
+            return problem("invalid_cursor", "This cursor is not one the API gave.", field)
         return problem("invalid_request", f"{field}: {message}" if field else message, field)
 
     @app.exception_handler(HTTPException)
@@ -289,6 +213,23 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         return HTMLResponse(page)
 
     app.add_middleware(Edge, limit=BODY_MAX)
+    document = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, with errors as what they are: application/problem+json."""
+        if app.openapi_schema is None:
+            for operations in document()["paths"].values():
+                for operation in operations.values():
+                    for status, answer in operation.get("responses", {}).items():
+                        if (
+                            status.isdigit()
+                            and int(status) >= 400
+                            and "application/json" in answer.get("content", {})
+                        ):
+                            answer["content"] = {problems.MEDIA_TYPE: answer["content"]["application/json"]}
+        return document()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     bearer = HTTPBearer(auto_error=False, description="The shop's API key: kartu_…")
 
@@ -349,7 +290,23 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             await after()
         return _answer(status, payload, replayed)
 
-    @app.post("/v1/purchases", status_code=201, tags=["purchases"], summary="Credit a sale")
+    @app.post(
+        "/v1/purchases",
+        status_code=201,
+        tags=["purchases"],
+        summary="Credit a sale",
+        operation_id="credit_purchase",
+        response_model=PurchaseOut,
+        responses={
+            201: {
+                "links": {
+                    "RefundIt": _link("refund_purchase", purchase_id="$response.body#/id"),
+                    "TheCustomer": _link("get_customer", code="$response.body#/customer/code"),
+                    "UseItsReward": _link("redeem_reward", code="$response.body#/rewards_issued/0"),
+                }
+            }
+        },
+    )
     async def post_purchase(
         purchase: PurchaseIn,
         caller: Annotated[Principal, Depends(needs("earn"))],
@@ -388,7 +345,14 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
                 return _answer(201, body, replayed=False)
         return await idempotent(caller, idempotency_key, request, work)
 
-    @app.post("/v1/purchases/{purchase_id}/refund", tags=["purchases"], summary="Refund a sale")
+    @app.post(
+        "/v1/purchases/{purchase_id}/refund",
+        tags=["purchases"],
+        summary="Refund a sale",
+        operation_id="refund_purchase",
+        response_model=RefundOut,
+        responses={200: {"links": {"TheCustomer": _link("get_customer", code="$response.body#/customer")}}},
+    )
     async def refund_purchase(
         purchase_id: str,
         caller: Annotated[Principal, Depends(needs("earn"))],
@@ -403,7 +367,14 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
         return await idempotent(caller, idempotency_key, {"refund": purchase_id}, work)
 
-    @app.post("/v1/rewards/{code}/redeem", tags=["rewards"], summary="Use a reward")
+    @app.post(
+        "/v1/rewards/{code}/redeem",
+        tags=["rewards"],
+        summary="Use a reward",
+        operation_id="redeem_reward",
+        response_model=RedeemOut,
+        responses={200: {"links": {"TheCustomer": _link("get_customer", code="$response.body#/customer")}}},
+    )
     async def redeem_reward(
         code: Annotated[str, Path(max_length=32)],
         caller: Annotated[Principal, Depends(needs("redeem"))],
@@ -417,10 +388,24 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
         return await idempotent(caller, idempotency_key, {"redeem": code}, work)
 
-    @app.get("/v1/members", tags=["customers"], summary="Members, a page at a time")
+    @app.get(
+        "/v1/members",
+        tags=["customers"],
+        summary="Members, a page at a time",
+        operation_id="list_members",
+        response_model=MembersPage,
+        responses={
+            200: {
+                "links": {
+                    "NextPage": _link("list_members", cursor="$response.body#/next_cursor"),
+                    "FirstMember": _link("get_customer", code="$response.body#/data/0/code"),
+                }
+            }
+        },
+    )
     async def list_members(
         caller: Annotated[Principal, Depends(needs("read"))],
-        cursor: Annotated[str | None, Query(max_length=64)] = None,
+        cursor: Cursor = None,
         since: Annotated[Rfc3339 | None, Query()] = None,
         limit_: Annotated[int, Query(alias="limit", ge=1, le=200)] = 50,
     ) -> JSONResponse:
@@ -428,10 +413,17 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         limit(caller)
         return JSONResponse(await services.api.members(caller, cursor, since, limit_))
 
-    @app.get("/v1/ledger", tags=["customers"], summary="The ledger, a page at a time")
+    @app.get(
+        "/v1/ledger",
+        tags=["customers"],
+        summary="The ledger, a page at a time",
+        operation_id="list_ledger",
+        response_model=LedgerPage,
+        responses={200: {"links": {"NextPage": _link("list_ledger", cursor="$response.body#/next_cursor")}}},
+    )
     async def list_ledger(
         caller: Annotated[Principal, Depends(needs("read"))],
-        cursor: Annotated[str | None, Query(max_length=64)] = None,
+        cursor: Cursor = None,
         since: Annotated[Rfc3339 | None, Query()] = None,
         limit_: Annotated[int, Query(alias="limit", ge=1, le=200)] = 50,
     ) -> JSONResponse:
@@ -439,7 +431,16 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         limit(caller)
         return JSONResponse(await services.api.ledger(caller, cursor, since, limit_))
 
-    @app.get("/v1/customers/{code}", tags=["customers"], summary="A customer's card")
+    @app.get(
+        "/v1/customers/{code}",
+        tags=["customers"],
+        summary="A customer's card",
+        operation_id="get_customer",
+        response_model=CustomerOut,
+        responses={
+            200: {"links": {"UseAReward": _link("redeem_reward", code="$response.body#/rewards/0/code")}}
+        },
+    )
     async def get_customer(
         code: Annotated[str, Path(max_length=32)], caller: Annotated[Principal, Depends(needs("read"))]
     ) -> JSONResponse:
@@ -447,7 +448,22 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         limit(caller)
         return JSONResponse(await services.api.customer(caller, code))
 
-    @app.post("/v1/webhooks", status_code=201, tags=["webhooks"], summary="Add a webhook")
+    @app.post(
+        "/v1/webhooks",
+        status_code=201,
+        tags=["webhooks"],
+        summary="Add a webhook",
+        operation_id="add_webhook",
+        response_model=WebhookMade,
+        responses={
+            201: {
+                "links": {
+                    "DeleteIt": _link("delete_webhook", endpoint_id="$response.body#/id"),
+                    "RotateItsSecret": _link("rotate_webhook_secret", endpoint_id="$response.body#/id"),
+                }
+            }
+        },
+    )
     async def add_webhook(
         hook: WebhookIn,
         caller: Annotated[Principal, Depends(needs("webhooks"))],
@@ -474,7 +490,18 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
         return await idempotent(caller, idempotency_key, hook.model_dump(mode="json"), work)
 
-    @app.get("/v1/webhooks", tags=["webhooks"], summary="The shop's webhooks")
+    @app.get(
+        "/v1/webhooks",
+        tags=["webhooks"],
+        summary="The shop's webhooks",
+        operation_id="list_webhooks",
+        response_model=WebhookList,
+        responses={
+            200: {
+                "links": {"DeleteTheFirst": _link("delete_webhook", endpoint_id="$response.body#/data/0/id")}
+            }
+        },
+    )
     async def list_webhooks(caller: Annotated[Principal, Depends(needs("webhooks"))]) -> JSONResponse:
         """The shop's endpoints, their state and how many deliveries wait."""
         limit(caller)
@@ -482,7 +509,13 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             {"data": [view.as_json() for view in await services.webhooks.endpoints(caller.merchant_id)]}
         )
 
-    @app.delete("/v1/webhooks/{endpoint_id}", tags=["webhooks"], summary="Delete a webhook")
+    @app.delete(
+        "/v1/webhooks/{endpoint_id}",
+        tags=["webhooks"],
+        summary="Delete a webhook",
+        operation_id="delete_webhook",
+        response_model=WebhookOut,
+    )
     async def delete_webhook(
         endpoint_id: RowId, caller: Annotated[Principal, Depends(needs("webhooks"))]
     ) -> JSONResponse:
@@ -494,7 +527,40 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             raise ApiError(404, "not_found", "No webhook of this shop has that id.", "endpoint_id") from None
         return JSONResponse({**view.as_json(), "status": "deleted"})
 
+    @app.post(
+        "/v1/webhooks/{endpoint_id}/rotate-secret",
+        tags=["webhooks"],
+        summary="Give a webhook a new secret",
+        operation_id="rotate_webhook_secret",
+        response_model=WebhookMade,
+    )
+    async def rotate_webhook_secret(
+        endpoint_id: RowId,
+        caller: Annotated[Principal, Depends(needs("webhooks"))],
+        idempotency_key: IdempotencyKey,
+    ) -> Response:
+        """A new signing secret, shown only in this answer; deliveries are signed as Standard
+        Webhooks from now on. For 24 hours the old secret signs each delivery too (its
+        Kartu-Signature header, or a second webhook-signature entry), so the receiver switches over
+        without missing one."""
+
+        async def work(uow: UnitOfWork) -> tuple[int, str, None]:
+            try:
+                view, secret = await services.webhooks.rotate_in(uow, caller.merchant_id, endpoint_id)
+            except errors.PromptClosed:
+                raise ApiError(
+                    404, "not_found", "No webhook of this shop has that id.", "endpoint_id"
+                ) from None
+            return 200, dumps({**view.as_json(), "secret": secret}), None
+
+        return await idempotent(caller, idempotency_key, {"rotate": endpoint_id}, work)
+
     return app
+
+
+def _link(operation: str, **parameters: str) -> dict[str, object]:
+    """An OpenAPI link: what of this answer the next operation takes (a purchase's id to refund it)."""
+    return {"operationId": operation, "parameters": parameters}
 
 
 def _answer(status: int, payload: str, replayed: bool) -> Response:

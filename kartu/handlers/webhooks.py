@@ -1,4 +1,5 @@
-"""The owner's webhooks: list them, add one (its secret shown once), pause, resume, delete."""
+"""The owner's webhooks: list them, add one (its secret shown once), pause, resume, give a new
+secret (shown once), delete."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from kartu.handlers.guided import answered_on_screen, ask_on_screen
 from kartu.handlers.states import WebhookForm
 from kartu.presenters.callbacks import HookAction, HookStep
 from kartu.presenters.format import HTML
-from kartu.presenters.webhooks import events_text, new_webhook_text, url_question, webhooks_text
+from kartu.presenters.webhooks import events_text, new_webhook_text, rotated_text, url_question, webhooks_text
 from kartu.services.container import Services
 
 
@@ -52,6 +53,11 @@ async def hook_action(
         text, markup = events_text(endpoint)
         await query.answer()
         await best_effort(query.message.edit_text(text, reply_markup=markup))
+        return
+    if callback_data.action == HookStep.ROTATE:
+        endpoint, secret = await services.webhooks.rotate(owner, callback_data.endpoint_id)
+        await query.answer()
+        await query.message.answer(rotated_text(endpoint, secret))  # the secret, once, in its own message
         return
     if callback_data.action == HookStep.BACK:
         text, markup = await _screen(services, owner, i18n)  # the owner check, before anything shows

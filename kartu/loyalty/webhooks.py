@@ -1,9 +1,12 @@
 """Webhooks out: the events a shop's endpoints may take, their addresses, the signature a receiver
-checks (HMAC-SHA256 over the timestamp and the body, as Stripe signs), and when a failed delivery
-is tried again (exponential backoff for up to three days; an endpoint failing for a day is paused)."""
+checks (Standard Webhooks: ``webhook-id``, ``webhook-timestamp``, ``webhook-signature``, so the
+published libraries verify it; endpoints made before keep Kartu's own ``Kartu-Signature`` until their
+secret is rotated), and when a failed delivery is tried again (exponential backoff for up to three
+days; an endpoint failing for a day is paused)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import ipaddress
@@ -27,7 +30,9 @@ EVENTS = (
     "survey.answered",
     "reward.voided",  # a refund took back a reward (a partner's voucher too) before it was used
 )
-SIGNATURE_HEADER = "Kartu-Signature"
+SIGNATURE_HEADER = "Kartu-Signature"  # Kartu's own, before Standard Webhooks: kept by endpoints not rotated
+STANDARD, LEGACY = "standard", "kartu"  # how an endpoint's deliveries are signed
+ROTATION_OVERLAP = timedelta(hours=24)  # after a rotation, the old secret signs too, for this long
 TOLERANCE = timedelta(minutes=5)  # how old a signed timestamp a receiver should accept
 GIVE_UP_AFTER = timedelta(days=3)  # a delivery still failing this long after its event: failed
 PAUSE_AFTER = timedelta(days=1)  # an endpoint failing this long: paused
@@ -37,7 +42,56 @@ ENDPOINTS_MAX = 5  # per shop
 
 
 def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(24)
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def sign_standard(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """One ``webhook-signature`` entry: ``v1,<base64 HMAC-SHA256 of "<id>.<timestamp>." + body>``
+    keyed with the secret's bytes (what follows ``whsec_``, base64-decoded)."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    digest = hmac.new(key, f"{message_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+@dataclass(frozen=True)
+class Signing:
+    """How an endpoint signs: its scheme and secret, and the secret it had before a rotation while
+    that still signs too (``previous`` with its scheme, until ``previous_until``)."""
+
+    scheme: str
+    secret: str
+    previous_scheme: str | None = None
+    previous: str | None = None
+    previous_until: datetime | None = None
+
+    def headers(self, event_id: str, kind: str, timestamp: int, body: bytes, now: datetime) -> dict[str, str]:
+        """A delivery's headers. Standard: ``webhook-id`` (the event's id, the same on every attempt),
+        ``webhook-timestamp``, ``webhook-signature`` (the old secret's entry beside the new one
+        during a rotation). Kartu's own: ``Kartu-Signature``. Both while a rotation from Kartu's
+        own to the standard lasts."""
+        headers = {"Kartu-Event": kind, "Kartu-Delivery": event_id}
+        overlapping = (
+            self.previous is not None and self.previous_until is not None and now < self.previous_until
+        )
+        signatures = []
+        for scheme, secret in (
+            (self.scheme, self.secret),
+            *([(self.previous_scheme, self.previous)] if overlapping else []),
+        ):
+            if scheme == STANDARD:
+                signatures.append(sign_standard(str(secret), event_id, timestamp, body))
+            else:
+                headers[SIGNATURE_HEADER] = sign(str(secret), timestamp, body)
+        if signatures:
+            headers.update(
+                {
+                    "webhook-id": event_id,
+                    "webhook-timestamp": str(timestamp),
+                    "webhook-signature": " ".join(signatures),
+                }
+            )
+        return headers
 
 
 def event_id() -> str:
@@ -59,10 +113,10 @@ def parse_url(text: str, allow_private: bool = False, own_names: Iterable[str] =
     host is read as the resolver would: ``2130706433``, ``0x7f000001``, ``127.1`` and
     ``0177.0.0.1`` are 127.0.0.1, ``localhost.`` is localhost; ``own_names`` are this machine's."""
     url = text.strip()
-    if not url or len(url) > URL_MAX or any(char.isspace() for char in url):
-        raise InvalidSetting("url")
-    parts = urlsplit(url)
+    if not url or len(url) > URL_MAX or not url.isascii() or not url.isprintable() or " " in url:
+        raise InvalidSetting("url")  # an IRI is given as its URI: punycode host, %-encoded path
     try:
+        parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - a port that is not a number is refused here, not when delivering
     except ValueError:

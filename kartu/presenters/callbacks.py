@@ -350,6 +350,7 @@ class HookStep(StrEnum):
     EVENTS = "events"  # the endpoint's events, each a toggle
     TOGGLE = "toggle"
     BACK = "back"
+    ROTATE = "rotate"  # a new signing secret, shown once
 
 
 class HookAction(CallbackData, prefix="hook"):

@@ -67,11 +67,15 @@ def webhooks_text(
             callback_data=HookAction(action=HookStep.EVENTS, endpoint_id=endpoint.endpoint_id),
         )
         builder.button(
+            text=plain(_("🔑 New secret {number}"), number=number),
+            callback_data=HookAction(action=HookStep.ROTATE, endpoint_id=endpoint.endpoint_id),
+        )
+        builder.button(
             text=plain(_("🗑 Delete {number}"), number=number),
             callback_data=HookAction(action=HookStep.DELETE, endpoint_id=endpoint.endpoint_id),
         )
     builder.button(text=_("➕ Add a webhook"), callback_data=HookAction(action=HookStep.ADD))
-    builder.adjust(*([3] * len(endpoints)), 1)
+    builder.adjust(*([2, 2] * len(endpoints)), 1)
     return join_html("\n", lines), builder.as_markup()
 
 
@@ -86,7 +90,17 @@ def url_question() -> HTML:
 def new_webhook_text(endpoint: EndpointView, secret: str) -> HTML:
     return html(
         _(
-            "Webhook added: <code>{url}</code>\nIts signing secret, shown only this once (check the Kartu-Signature header with it; the README shows how):\n<code>{secret}</code>"
+            "Webhook added: <code>{url}</code>\nIts signing secret, shown only this once (any Standard Webhooks library checks the webhook-signature header with it; the README shows how):\n<code>{secret}</code>"
+        ),
+        url=endpoint.url,
+        secret=secret,
+    )
+
+
+def rotated_text(endpoint: EndpointView, secret: str) -> HTML:
+    return html(
+        _(
+            "New signing secret for <code>{url}</code>, shown only this once:\n<code>{secret}</code>\nFor a day the old secret signs each delivery too: switch your check to the new one now (any Standard Webhooks library checks the webhook-signature header)."
         ),
         url=endpoint.url,
         secret=secret,

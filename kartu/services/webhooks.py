@@ -23,7 +23,9 @@ from kartu.loyalty.webhooks import (
     ENDPOINTS_MAX,
     EVENTS,
     GIVE_UP_AFTER,
-    SIGNATURE_HEADER,
+    ROTATION_OVERLAP,
+    STANDARD,
+    Signing,
     after_failure,
     customer,
     new_secret,
@@ -32,7 +34,6 @@ from kartu.loyalty.webhooks import (
     public_address,
     reward_data,
     should_pause,
-    sign,
 )
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
@@ -128,6 +129,8 @@ class EndpointView:
     last_success_at: datetime | None
     last_error: str | None
     backlog: int = 0
+    signing: str = STANDARD
+    previous_until: datetime | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -138,6 +141,8 @@ class EndpointView:
             "failing_since": self.failing_since.isoformat() if self.failing_since else None,
             "last_success_at": self.last_success_at.isoformat() if self.last_success_at else None,
             "pending": self.backlog,
+            "signing": self.signing,
+            "previous_secret_until": self.previous_until.isoformat() if self.previous_until else None,
         }
 
 
@@ -151,6 +156,8 @@ def _view(endpoint: WebhookEndpoint, backlog: int = 0) -> EndpointView:
         endpoint.last_success_at,
         endpoint.last_error,
         backlog,
+        endpoint.signing,
+        endpoint.previous_until,
     )
 
 
@@ -172,6 +179,16 @@ async def _resolves_public(url: str) -> bool:
     except OSError:
         return False
     return bool(found) and all(public_address(ipaddress.ip_address(str(info[4][0]))) for info in found)
+
+
+def _signing(endpoint: WebhookEndpoint) -> Signing:
+    return Signing(
+        endpoint.signing,
+        endpoint.secret,
+        endpoint.previous_signing,
+        endpoint.previous_secret,
+        endpoint.previous_until,
+    )
 
 
 def _own_names() -> tuple[str, str]:
@@ -198,6 +215,7 @@ class WebhookService(ServiceBase):
                 merchant_id=merchant_id,
                 url=address,
                 secret=new_secret(),
+                signing=STANDARD,
                 events=kinds,
                 created_by_person_id=actor,
                 created_at=self.clock.now(),
@@ -281,6 +299,29 @@ class WebhookService(ServiceBase):
     async def change_for(self, merchant_id: int, endpoint_id: int, action: str) -> EndpointView:
         return await self._change(merchant_id, endpoint_id, action)
 
+    async def rotate_in(
+        self, uow: UnitOfWork, merchant_id: int, endpoint_id: int
+    ) -> tuple[EndpointView, str]:
+        """A new signing secret for one of the shop's endpoints (Standard Webhooks from now on),
+        shown once. For a day the old secret signs too (its own header if it was Kartu's, a second
+        ``webhook-signature`` entry if it was standard), so the receiver can switch without missing
+        a delivery."""
+        endpoint = await uow.webhooks.get(endpoint_id, merchant_id)
+        if endpoint is None or endpoint.status == "deleted":
+            raise PromptClosed("missing")
+        now = self.clock.now()
+        endpoint.previous_secret, endpoint.previous_signing = endpoint.secret, endpoint.signing
+        endpoint.previous_until = now + ROTATION_OVERLAP
+        endpoint.secret, endpoint.signing = new_secret(), STANDARD
+        await uow.webhooks.save(endpoint)
+        return _view(endpoint), endpoint.secret
+
+    async def rotate(self, owner_telegram_id: int, endpoint_id: int) -> tuple[EndpointView, str]:
+        """The owner's rotation, from /webhooks."""
+        async with self.db.write() as uow:
+            place = await require_owner(uow, owner_telegram_id)
+            return await self.rotate_in(uow, place.merchant.id or 0, endpoint_id)
+
     # -- delivering ---------------------------------------------------------------------------------
 
     def client(self) -> aiohttp.ClientSession:
@@ -310,13 +351,11 @@ class WebhookService(ServiceBase):
             return Dispatched()
         gate = asyncio.Semaphore(AT_ONCE)
 
-        async def send(delivery_payload: str, url: str, secret: str, event: str, kind: str) -> str | None:
+        async def send(
+            delivery_payload: str, url: str, signing: Signing, event: str, kind: str
+        ) -> str | None:
             body = delivery_payload.encode()
-            headers = {
-                SIGNATURE_HEADER: sign(secret, int(time.time()), body),
-                "Kartu-Event": kind,
-                "Kartu-Delivery": event,
-            }
+            headers = signing.headers(event, kind, int(time.time()), body, now)
             async with gate:
                 if not self.settings.webhooks_allow_private and not await _resolves_public(url):
                     return "the address does not resolve to a public host"
@@ -331,7 +370,9 @@ class WebhookService(ServiceBase):
 
         errors = await asyncio.gather(
             *(
-                send(delivery.payload, endpoint.url, endpoint.secret, delivery.event_id, delivery.event_type)
+                send(
+                    delivery.payload, endpoint.url, _signing(endpoint), delivery.event_id, delivery.event_type
+                )
                 for delivery, endpoint in claimed
             )
         )

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, Text, UniqueConstraint, false, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from kartu.storage.types import UTCDateTime
@@ -547,6 +559,12 @@ class WebhookEndpoint(SQLModel, table=True):
     merchant_id: int = Field(foreign_key="merchant.id", index=True)
     url: str = Field(max_length=500)
     secret: str = Field(max_length=64)
+    signing: str = Field(
+        default="standard", sa_column=Column(String(16), nullable=False, server_default="kartu")
+    )  # standard (Standard Webhooks) or kartu (Kartu-Signature: endpoints made before, until rotated)
+    previous_secret: str | None = Field(default=None, max_length=64)  # signs too for a day after a rotation
+    previous_signing: str | None = Field(default=None, max_length=16)
+    previous_until: datetime | None = _when(nullable=True)
     events: str = Field(max_length=200)  # member.joined,purchase.credited,...
     status: str = Field(default="active", max_length=16)  # active, paused, deleted
     created_by_person_id: int | None = Field(default=None, foreign_key="person.id")

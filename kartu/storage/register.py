@@ -399,7 +399,8 @@ REGISTER: dict[str, Table] = {
     "webhook_endpoint": Table(
         "webhook endpoints",
         _b("id", "merchant_id", "url", "secret", "events", "status", "created_by_person_id", "created_at")
-        | _b("failing_since", "last_success_at", "last_error"),
+        | _b("failing_since", "last_success_at", "last_error")
+        | _b("signing", "previous_secret", "previous_signing", "previous_until"),
         mentions=("created_by_person_id",),
     ),
     "processed_update": Table("updates handled", _b("update_id", "received_at")),

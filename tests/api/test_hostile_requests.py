@@ -7,7 +7,6 @@ unknown one."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import tracemalloc
 from urllib.parse import urlsplit
@@ -110,7 +109,7 @@ async def test_numbers_and_times_out_of_range_are_422_naming_the_field(
     services: Services, api_url: str
 ) -> None:
     code, auth = await _shop(services)
-    huge_cursor = base64.urlsafe_b64encode(b"k" + b"9" * 40).decode().rstrip("=")
+    huge_cursor = "c" + "9" * 40
     async with httpx.AsyncClient(base_url=api_url) as client:
         cases = [
             (client.post("/v1/purchases", json={**_sale(code), "customer": {"telegram_id": 2**63}}, headers=fresh(auth)), "customer.telegram_id"),

@@ -6,9 +6,11 @@ replayed and tampered deliveries fail verification; endpoints are managed over t
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +19,21 @@ import httpx
 import pytest
 from aiohttp import web
 from sqlalchemy import text
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.errors import InvalidSetting, LoyaltyError
-from kartu.loyalty.webhooks import EVENTS, after_failure, parse_url, sign, verify
+from kartu.loyalty.webhooks import (
+    EVENTS,
+    STANDARD,
+    Signing,
+    after_failure,
+    new_secret,
+    parse_url,
+    sign,
+    verify,
+)
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
@@ -35,24 +47,38 @@ class Receiver:
     """A shop's system: verifies each delivery's signature, keeps what it accepted."""
 
     url: str = ""
-    secret: str = ""
+    secret: str = ""  # the endpoint's Standard Webhooks secret (whsec_…)
+    legacy_secret: str = ""  # an endpoint made before Standard Webhooks: Kartu-Signature with this
     up: bool = True
     accepted: list[dict[str, object]] = field(default_factory=list)
     deliveries: list[str] = field(default_factory=list)
     refused_signatures: int = 0
     attempts: int = 0
+    headers: list[dict[str, str]] = field(default_factory=list)  # of each delivery accepted
 
     async def handle(self, request: web.Request) -> web.Response:
         self.attempts += 1
         body = await request.read()
         if not self.up:
             return web.Response(status=503)
-        if not verify(self.secret, request.headers.get("Kartu-Signature", ""), body, int(time.time())):
+        if not self.verified(request.headers, body):
             self.refused_signatures += 1
             return web.Response(status=400)
-        self.deliveries.append(request.headers["Kartu-Delivery"])
+        self.deliveries.append(request.headers.get("webhook-id") or request.headers["Kartu-Delivery"])
+        self.headers.append({name.lower(): value for name, value in request.headers.items()})
         self.accepted.append(json.loads(body))
         return web.Response(status=204)
+
+    def verified(self, headers: Mapping[str, str], body: bytes) -> bool:
+        """As an integrator checks: the published Standard Webhooks library, or (an endpoint made
+        before, not rotated) the README's Kartu-Signature check."""
+        if self.legacy_secret:
+            return verify(self.legacy_secret, headers.get("Kartu-Signature", ""), body, int(time.time()))
+        try:
+            Webhook(self.secret).verify(body, {name.lower(): value for name, value in headers.items()})
+        except WebhookVerificationError:
+            return False
+        return True
 
 
 @pytest.fixture
@@ -94,10 +120,15 @@ def test_endpoint_addresses_and_the_retry_schedule() -> None:
         "https://user:pw@x.com/",
         "https://[::1]/k",
         "not a url",
+        "http://oS]&\uda7e\udf56",  # found by Schemathesis: a broken IPv6 host and lone surrogates
+        "https://pos.example.com:99999/k",
+        "https://pos.example.com/k\u0000",
     ):
         with pytest.raises(InvalidSetting):
             parse_url(bad)
     assert parse_url("http://127.0.0.1:9000/k", allow_private=True)
+    with pytest.raises(InvalidSetting):
+        parse_url("http://[::1/k", allow_private=True)
     start = datetime(2026, 11, 1, tzinfo=UTC)
     waits, now, attempts = [], start, 0
     while True:
@@ -283,9 +314,11 @@ async def test_endpoints_are_managed_over_the_api(
         assert (await client.delete(f"/v1/webhooks/{made.json()['id']}", headers=auth)).status_code == 404
 
 
-def test_the_readme_snippet_verifies_kartu_signatures() -> None:
+def test_the_readme_snippets_verify_deliveries_both_ways() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    snippet = readme.split("Check\neach delivery like this")[1].split("```python\n")[1].split("```")[0]
+    snippet = (
+        readme.split("Until then, check\neach delivery like this")[1].split("```python\n")[1].split("```")[0]
+    )
     assert len(snippet.strip().splitlines()) <= 10
     namespace: dict[str, object] = {}
     exec(snippet, namespace)  # noqa: S102 - our own README's code
@@ -295,6 +328,17 @@ def test_the_readme_snippet_verifies_kartu_signatures() -> None:
     assert check("whsec_x", header, body)  # type: ignore[operator]
     assert not check("whsec_x", header, body + b" ")  # type: ignore[operator]
     assert not check("whsec_x", sign("whsec_x", now - 600, body), body)  # type: ignore[operator]
+    standard = (
+        readme.split("Any Standard Webhooks library checks a")[1].split("```python\n")[1].split("```")[0]
+    )
+    exec(standard, namespace)  # noqa: S102 - our own README's code
+    check = namespace["kartu_delivery_ok"]
+    secret = new_secret()
+    headers = Signing(STANDARD, secret).headers("evt_1", "member.joined", now, body, datetime.now(UTC))
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert check(secret, lowered, body)  # type: ignore[operator]
+    assert not check(secret, lowered, body + b" ")  # type: ignore[operator]
+    assert not check(new_secret(), lowered, body)  # type: ignore[operator]
 
 
 async def test_a_name_that_resolves_to_a_private_address_gets_nothing(
@@ -351,3 +395,67 @@ async def test_schedulers_at_once_send_each_event_once_and_a_refused_sale_writes
             text("SELECT count(*) FROM webhook_delivery WHERE event_type = 'purchase.credited'")
         )
     assert sales == 1
+
+
+def _standard_ok(secret: str, headers: dict[str, str], body: bytes) -> bool:
+    try:
+        Webhook(secret).verify(body, headers)
+    except WebhookVerificationError:
+        return False
+    return True
+
+
+async def test_an_endpoint_made_before_keeps_its_header_until_rotated_then_both_sign_for_a_day(
+    services: Services, db: Database, clock: FrozenClock, receiver: Receiver, api_url: str
+) -> None:
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    endpoint, _ = await services.webhooks.add(OWNER, receiver.url, "member.joined")
+    old = "whsec_" + secrets.token_urlsafe(24)  # as endpoints were made before Standard Webhooks
+    async with db.write() as uow:
+        await uow.session.execute(
+            text("UPDATE webhook_endpoint SET signing = 'kartu', secret = :s WHERE id = :id"),
+            {"s": old, "id": endpoint.endpoint_id},
+        )
+    receiver.legacy_secret = old
+    joins = iter(range(3001, 3100))
+
+    async def a_join_delivered() -> tuple[dict[str, str], bytes]:
+        await services.customers.start(TelegramProfile(next(joins), "C"), f"m_{created.slug}")
+        while await _pending(db):
+            await services.webhooks.dispatch()
+        return receiver.headers[-1], json.dumps(receiver.accepted[-1], separators=(",", ":")).encode()
+
+    headers, _ = await a_join_delivered()
+    assert "kartu-signature" in headers and "webhook-signature" not in headers  # unchanged until rotated
+    key, _ = await services.api.create_key(OWNER, "webhooks")
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        rotated = await client.post(
+            f"/v1/webhooks/{endpoint.endpoint_id}/rotate-secret",
+            headers=fresh({"Authorization": f"Bearer {key}"}),
+        )
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    assert new.startswith("whsec_") and rotated.json()["signing"] == "standard"
+    # For a day both sign: the receiver still checking the old way keeps taking deliveries, and a
+    # receiver switched to a Standard Webhooks library with the new secret takes them too.
+    headers, body = await a_join_delivered()
+    assert "kartu-signature" in headers and _standard_ok(new, headers, body)
+    clock.advance(hours=25)
+    receiver.legacy_secret, receiver.secret = "", new
+    headers, body = await a_join_delivered()
+    assert "kartu-signature" not in headers and _standard_ok(new, headers, body)
+    # A second rotation: the old standard secret is a second webhook-signature entry for a day.
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        newer = (
+            await client.post(
+                f"/v1/webhooks/{endpoint.endpoint_id}/rotate-secret",
+                headers=fresh({"Authorization": f"Bearer {key}"}),
+            )
+        ).json()["secret"]
+    headers, body = await a_join_delivered()
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert _standard_ok(new, headers, body) and _standard_ok(newer, headers, body)
+    assert not _standard_ok(old_standard := "whsec_" + base64.b64encode(b"x" * 32).decode(), headers, body), (
+        old_standard
+    )
+    assert receiver.refused_signatures == 0
