@@ -87,12 +87,17 @@ async def effects_left_by_refunds(db: Database, sources: Iterable[str]) -> list[
     """Nothing a refunded purchase set off is left to use: no reward or voucher it issued (a spin's
     prize too) is usable, no points of its batches are left, its spin is not ready, its gift to a
     cause is withdrawn, and its stamp rows net to what the refund recorded it could not take back
-    (stamps are not told apart, so what the card no longer held is short)."""
+    (stamps are not told apart, so what the card no longer held is short); a receipt refunded
+    before anyone claimed it can no longer be claimed."""
     problems = []
     for source in sources:
-        (short,) = (await _rows(db, "SELECT stamps_short FROM purchase_refund WHERE source = :s", s=source))[
-            0
-        ]
+        for (state,) in await _rows(
+            db, "SELECT claimed_at IS NULL AND voided_at IS NULL FROM receipt WHERE source = :s", s=source
+        ):
+            if state:
+                problems.append(f"refunded {source}: its receipt can still be claimed")
+        recorded = await _rows(db, "SELECT stamps_short FROM purchase_refund WHERE source = :s", s=source)
+        short = recorded[0][0] if recorded else 0  # a receipt refunded before anyone claimed it: no rows
         for asset, total in await _rows(
             db,
             "SELECT asset, sum(delta) FROM ledger_entry WHERE origin = :s AND asset IN ('stamp', 'cause') "

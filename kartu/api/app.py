@@ -3,6 +3,9 @@ error shape, a token bucket per key, request bodies capped. The use cases are se
 
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations at runtime,
 # and the dependency they name is local to create_app.
+import asyncio
+import base64
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,6 +31,9 @@ from kartu.api.schemas import (
     Problem,
     PurchaseIn,
     PurchaseOut,
+    ReceiptIn,
+    ReceiptMade,
+    ReceiptOut,
     RedeemOut,
     RefundOut,
     Rfc3339,
@@ -39,6 +45,7 @@ from kartu.api.schemas import (
 )
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
+from kartu.media.qr import render_qr, render_qr_svg
 from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
 from kartu.services.crediting import PurchaseResult
@@ -273,10 +280,12 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         idempotency_key: str,
         request: object,
         work: Callable[[UnitOfWork], Awaitable[tuple[int, str, Callable[[], Awaitable[None]] | None]]],
+        finish: Callable[[str], Awaitable[str]] | None = None,
     ) -> Response:
         """A write with an Idempotency-Key: taken, done and answered in one transaction; the first
         answer for the key (refusals included) replayed for the same body. ``work`` answers, and
-        names what to do once the answer is committed (the customer's news)."""
+        names what to do once the answer is committed (the customer's news); ``finish`` completes
+        a success's stored answer each time it is sent (out of the transaction: a QR drawn)."""
         fingerprint = body_hash(request)
 
         async def limited(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
@@ -288,6 +297,8 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         )
         if after is not None:
             await after()
+        if finish is not None and status < 400:
+            payload = await finish(payload)
         return _answer(status, payload, replayed)
 
     @app.post(
@@ -555,7 +566,73 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
         return await idempotent(caller, idempotency_key, {"rotate": endpoint_id}, work)
 
+    @app.post(
+        "/v1/receipts",
+        status_code=201,
+        tags=["receipts"],
+        summary="Print a receipt code",
+        operation_id="create_receipt",
+        response_model=ReceiptMade,
+        responses={
+            201: {
+                "links": {
+                    "ItsState": _link("get_receipt", receipt_id="$response.body#/id"),
+                    "RefundIt": _link("refund_purchase", purchase_id="$response.body#/id"),
+                }
+            },
+            503: {"model": Problem, "description": "KARTU_BOT_USERNAME is not set"},
+        },
+    )
+    async def create_receipt(
+        receipt: ReceiptIn,
+        caller: Annotated[Principal, Depends(needs("earn"))],
+        idempotency_key: IdempotencyKey,
+    ) -> Response:
+        """A sale for a customer who is not at the till (new, in a hurry, ordering by phone): the
+        answer's link and QR go on the printed receipt. The first person who opens it within its
+        life (7 days unless `expires_in` says) gets it credited, joining the shop first if new, with
+        the rules of any sale; anyone after is told it was used. Its `id` refunds it like a
+        purchase (before it is claimed, the link stops working)."""
+
+        async def work(uow: UnitOfWork) -> tuple[int, str, None]:
+            made = await services.api.create_receipt(
+                uow,
+                caller,
+                amount=receipt.amount,
+                stamps=receipt.stamps,
+                external_id=receipt.external_id,
+                occurred_at=receipt.occurred_at,
+                expires_in=receipt.expires_in,
+            )
+            return 201, dumps(made), None
+
+        async def with_qr(payload: str) -> str:
+            body = json.loads(payload)
+            png, svg = await asyncio.to_thread(_qr_of, str(body["link"]))
+            return dumps({**body, "qr_png": png, "qr_svg": svg})
+
+        return await idempotent(caller, idempotency_key, receipt.model_dump(mode="json"), work, with_qr)
+
+    @app.get(
+        "/v1/receipts/{receipt_id}",
+        tags=["receipts"],
+        summary="A receipt's state",
+        operation_id="get_receipt",
+        response_model=ReceiptOut,
+    )
+    async def get_receipt(
+        receipt_id: Annotated[str, Path(max_length=100)], caller: Annotated[Principal, Depends(needs("read"))]
+    ) -> JSONResponse:
+        """Open, claimed (and by whom), expired or void (refunded before anyone claimed it)."""
+        limit(caller)
+        return JSONResponse(await services.api.receipt(caller, receipt_id))
+
     return app
+
+
+def _qr_of(link: str) -> tuple[str, str]:
+    """A receipt's link as a QR code: PNG (base64) and SVG."""
+    return base64.b64encode(render_qr(link)).decode(), render_qr_svg(link)
 
 
 def _link(operation: str, **parameters: str) -> dict[str, object]:

@@ -112,6 +112,34 @@ class PurchaseIn(BaseModel):
     )
 
 
+class ReceiptIn(BaseModel):
+    """A sale for a customer who is not at the till: printed as a one-time link and QR."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"amount": 125000, "external_id": "till1-000200", "expires_in": 86400}]
+        }
+    )
+    amount: StrictInt | None = Field(
+        default=None, ge=1, le=ROW_ID_MAX, description="Rupiah spent (shops running points need it)"
+    )
+    stamps: StrictInt | None = Field(
+        default=None, ge=1, le=20, description="Purchases to stamp (1 unless given)"
+    )
+    external_id: str = Field(
+        min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$", description="The till's sale id"
+    )
+    occurred_at: Rfc3339 | None = Field(
+        default=None, description="When the sale was rung up (RFC 3339, with a zone)"
+    )
+    expires_in: StrictInt | None = Field(
+        default=None,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="Seconds the link may be claimed (7 days unless given)",
+    )
+
+
 class WebhookIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -187,7 +215,7 @@ class CardBalance(BaseModel):
 
 class RefundOut(BaseModel):
     id: str
-    customer: str = Field(description="The customer's Kartu code")
+    customer: str | None = Field(description="The customer's Kartu code (null: a receipt nobody claimed)")
     stamps_removed: int
     stamps_short: int = Field(description="Stamps the card no longer held, so not taken again")
     points_removed: int
@@ -195,7 +223,7 @@ class RefundOut(BaseModel):
     spins_voided: int
     cause_withdrawn: int = Field(description="Rupiah of the shop's gift to a cause taken back")
     level: str | None = Field(description="The level the card went back to ('' for none); null if kept")
-    card: CardBalance
+    card: CardBalance | None
     refunded_at: datetime
 
 
@@ -278,3 +306,22 @@ class WebhookMade(WebhookOut):
 
 class WebhookList(BaseModel):
     data: list[WebhookOut]
+
+
+class ReceiptOut(BaseModel):
+    id: str = Field(description="The sale's id: refund it with POST /v1/purchases/{id}/refund")
+    external_id: str
+    status: Literal["open", "claimed", "expired", "void"]
+    amount: int | None
+    stamps: int | None
+    occurred_at: datetime | None
+    created_at: datetime
+    expires_at: datetime
+    claimed_at: datetime | None
+    customer: str | None = Field(description="The Kartu code of who claimed it")
+
+
+class ReceiptMade(ReceiptOut):
+    link: str = Field(description="The one-time link to print (t.me/<bot>?start=rcpt_…): shown only here")
+    qr_png: str = Field(description="The link as a QR code: a PNG, base64")
+    qr_svg: str = Field(description="The link as a QR code: an SVG document")

@@ -191,8 +191,16 @@ async def start_api(app: KartuApp) -> ApiServer | None:
     the bot's courier at once."""
     if not app.settings.api:
         return None
+    from aiogram.exceptions import TelegramAPIError
+    from aiohttp import ClientError
+
     from kartu.api.serve import ApiServer
 
+    if not app.settings.bot_username:  # receipts' links name the bot
+        try:
+            app.settings.bot_username = (await app.bot.me()).username or ""
+        except (TelegramAPIError, ClientError, OSError) as error:
+            log.warning("could not ask Telegram for the bot's name (receipts need it): %s", error)
     server = ApiServer(app.services, app.settings, app.dispatcher["courier"])
     port = await server.start()
     log.info("serving the point-of-sale API on %s:%s", app.settings.api_host, port)

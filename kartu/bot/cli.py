@@ -208,6 +208,8 @@ def api(host: str | None, port: int | None) -> None:
         database = Database.for_settings(settings)
         try:
             await apply(database.engine)
+            if not settings.bot_username:  # receipts' links name the bot: asked of Telegram once
+                settings.bot_username = await _bot_username(settings) or ""
             app = create_app(Services.build(database, settings))
             config = uvicorn.Config(
                 app, host=host or settings.api_host, port=port or settings.api_port, log_level="info"

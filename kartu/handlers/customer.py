@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
@@ -20,6 +21,7 @@ from kartu.handlers.menus import answer_with_menu
 from kartu.handlers.points import rewards_screen
 from kartu.handlers.states import FeedbackForm
 from kartu.loyalty.feedback import COMMENT_MAX
+from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
 from kartu.presenters.customer import (
     card_caption,
@@ -33,6 +35,7 @@ from kartu.presenters.customer import (
     opted_out_text,
     qr_photo,
     reason_followup,
+    receipt_claimed,
     stranger_greeting,
 )
 from kartu.presenters.format import HTML, html, join_html
@@ -41,12 +44,27 @@ from kartu.presenters.staff import claim_request
 from kartu.presenters.tiers import group_buttons
 from kartu.services.container import Services
 
+if TYPE_CHECKING:
+    from kartu.scheduler.dispatcher import OutboxDispatcher
+
 log = logging.getLogger(__name__)
 
 
 async def start(
-    message: Message, command: CommandObject, event_from_user: User, services: Services, bot: Bot
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    services: Services,
+    bot: Bot,
+    courier: OutboxDispatcher,
 ) -> None:
+    link = parse_payload(command.args)
+    if link is not None and link.kind is LinkKind.RECEIPT:
+        claim = await services.customers.claim_receipt(profile_of(event_from_user), link.value)
+        menu = await services.merchants.menu(event_from_user.id, as_customer=True)
+        await answer_with_menu(message, bot, receipt_claimed(claim), menu)
+        await courier.deliver_taken(claim.result.taken, claim.result.notices)  # the card, as after any sale
+        return
     outcome = await services.customers.start(profile_of(event_from_user), command.args)
     if outcome.invite is not None:
         await answer_with_menu(

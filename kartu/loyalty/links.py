@@ -22,6 +22,7 @@ class LinkKind(Enum):
     STAFF_INVITE = "staff"
     OWNER_INVITE = "owner"
     REFERRAL = "r"  # a customer's /invite link: r_<their card's invite token>
+    RECEIPT = "rcpt"  # a receipt's link: rcpt_<its token> (loyalty/receipts.py)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from functools import lru_cache
 import qrcode
 from PIL import Image
 from qrcode.constants import ERROR_CORRECT_M
+from qrcode.image.svg import SvgPathImage
 
 from kartu.media.text import draw_centered, fit
 
@@ -43,3 +44,11 @@ def render_qr(text: str, caption: str = "", subcaption: str = "") -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
+
+
+def render_qr_svg(text: str) -> str:
+    """An SVG of a QR code for ``text`` (a till prints it at any size)."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=3, image_factory=SvgPathImage)
+    code.add_data(text)
+    code.make(fit=True)
+    return str(code.make_image().to_string(encoding="unicode"))

@@ -29,7 +29,7 @@ from kartu.presenters.format import (
     stamps_text,
 )
 from kartu.services.bonuses import POINTS, Bonus
-from kartu.services.customers import InviteResult, JoinResult, LeavePreview
+from kartu.services.customers import InviteResult, JoinResult, LeavePreview, ReceiptClaim
 from kartu.services.views import CardView, NextLevel, RewardView
 
 REASON_LABELS = {
@@ -348,3 +348,14 @@ def forget_question() -> tuple[str, InlineKeyboardMarkup]:
     return text, confirm_cancel(
         DataAction(action=DataStep.FORGET).pack(), DataAction(action=DataStep.KEEP).pack()
     )
+
+
+def receipt_claimed(claim: ReceiptClaim) -> HTML:
+    """The customer opened a receipt's link first: the welcome if new to the shop, and the sale on
+    the card (the card itself follows, as after any purchase)."""
+    credited = html(
+        _("🧾 Your receipt from <b>{shop}</b> is on your card."), shop=claim.joined.card.merchant_name
+    )
+    if not claim.joined.newly_joined:
+        return credited
+    return join_html("\n\n", [join_welcome(claim.joined), credited])

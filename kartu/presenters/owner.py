@@ -704,6 +704,13 @@ def stats_text(stats: StatsView) -> HTML:
                 used=used,
             )
         )
+    printed, claimed = stats.receipts
+    if printed:
+        lines.append(
+            html(
+                _("🧾 Receipt codes: {printed} printed, {claimed} claimed"), printed=printed, claimed=claimed
+            )
+        )
     paid_members, stars = stats.paid_members
     if paid_members or stars:
         lines.append(

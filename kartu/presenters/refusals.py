@@ -7,12 +7,23 @@ from aiogram.utils.i18n import ngettext
 
 from kartu.loyalty import errors
 from kartu.loyalty.numbers import format_amount
+from kartu.loyalty.receipts import ReceiptRefused
 from kartu.presenters.format import odds_text, plain
 
 
 def explain(error: errors.LoyaltyError) -> str:
     """The polite, translated sentence for each refusal, as plain text (sent without parse mode)."""
     match error:
+        case ReceiptRefused(reason="claimed"):
+            return _("This receipt was already used: its purchase is on someone's card.")
+        case ReceiptRefused(reason="expired"):
+            return _("This receipt has expired: its link works for a limited time.")
+        case ReceiptRefused(reason="void"):
+            return _("The shop cancelled this receipt: it credits nothing.")
+        case ReceiptRefused(reason="throttled"):
+            return _("Too many receipt links in a minute. Please wait a moment and try again.")
+        case ReceiptRefused():
+            return _("That receipt link is not valid. Please scan the code on your receipt again.")
         case errors.UnknownCode():
             return _("I don't know that code. Please check it and try again.")
         case errors.NotStaff():

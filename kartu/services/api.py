@@ -16,20 +16,21 @@ from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LoyaltyError, PromptClosed
-from kartu.loyalty.kinds import Kinds
+from kartu.loyalty.links import LinkKind, deep_link
+from kartu.loyalty.receipts import life, new_token, state_of, token_hash
 from kartu.loyalty.refunds import RefundRefused
 from kartu.loyalty.staff import Role
 from kartu.services.access import require_owner
 from kartu.services.after_purchase import after_purchase, nothing_after
 from kartu.services.base import ServiceBase, kinds_of
-from kartu.services.crediting import Purchase, PurchaseResult, credit
-from kartu.services.points import Sale, credit_sale
+from kartu.services.crediting import PurchaseResult
 from kartu.services.refunds import UnknownPurchase, refund_purchase, tell_of_refund
+from kartu.services.till import Till, credit_at_till
 from kartu.services.webhooks import reward_redeemed
 from kartu.storage import apicalls
 from kartu.storage.counter import CounterStatements
 from kartu.storage.courier import Parcel
-from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person
+from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -273,9 +274,10 @@ class ApiService(ServiceBase):
                 "A purchase with this external_id was credited before.",
                 "external_id",
             )
-        result = await self._credit(
+        result = await credit_at_till(
             uow.counter,
             now,
+            self.settings,
             Till(principal.merchant_id, merchant.timezone, principal.actor_id or 0),
             kinds,
             await uow.cards.stamps_of(merchant.id or 0, person.id or 0),
@@ -293,31 +295,6 @@ class ApiService(ServiceBase):
             for parcel in result.taken:
                 await uow.outbox.retry_later(parcel.id, now, "postponed", count_attempt=False)
         return Credited(body, result)
-
-    async def _credit(
-        self,
-        statements: CounterStatements,
-        now: datetime,
-        till: Till,
-        kinds: Kinds,
-        held_stamps: int,
-        person_id: int,
-        amount: int | None,
-        stamps: int | None,
-        source: str,
-    ) -> PurchaseResult:
-        purchases = (stamps or 1) if kinds.earns_stamps(held_stamps) else 0
-        if kinds.points and amount is not None:
-            sale = Sale(
-                till.merchant_id, till.actor_id, person_id, amount, source, None, purchases, till=True
-            )
-            return await credit_sale(statements, now, self.settings, sale, till.timezone)
-        return await credit(
-            statements,
-            now,
-            self.settings,
-            Purchase(till.merchant_id, till.timezone, till.actor_id, person_id, purchases, source, till=True),
-        )
 
     async def purchase_at_once(
         self,
@@ -363,9 +340,10 @@ class ApiService(ServiceBase):
                 ):
                     raise _Slow()
                 statements = CounterStatements(tx)
-                result = await self._credit(
+                result = await credit_at_till(
                     statements,
                     now,
+                    self.settings,
                     Till(principal.merchant_id, sale.timezone, principal.actor_id or 0),
                     sale.kinds,
                     sale.stamps,
@@ -396,6 +374,31 @@ class ApiService(ServiceBase):
                             await uow.outbox.retry_later(news.id, now, "postponed", count_attempt=False)
         return body, result
 
+    async def _void_receipt(
+        self, uow: UnitOfWork, principal: Principal, purchase_id: str
+    ) -> dict[str, object] | None:
+        """A refund of a receipt nobody claimed yet: the receipt is void (its link credits nothing);
+        None when there is no such receipt, or it was claimed (the sale is refunded as any)."""
+        receipt = await uow.receipts.by_source(principal.merchant_id, purchase_id)
+        if receipt is None or receipt.claimed_at is not None:
+            return None
+        now = self.clock.now()
+        if receipt.voided_at is not None or not await uow.receipts.void(receipt.id or 0, now):
+            raise ApiError(409, "already_refunded", "This purchase was refunded before.", "id")
+        return {
+            "id": purchase_id,
+            "customer": None,
+            "stamps_removed": 0,
+            "stamps_short": 0,
+            "points_removed": 0,
+            "rewards_voided": [],
+            "spins_voided": 0,
+            "cause_withdrawn": 0,
+            "level": None,
+            "card": None,
+            "refunded_at": now.isoformat(),
+        }
+
     async def refund(self, uow: UnitOfWork, principal: Principal, purchase_id: str) -> dict[str, object]:
         """Take a purchase back, and all it set off, with ledger rows of its own (never a delete):
         its stamps and points come off, the rewards, spins and partner vouchers it gave are void,
@@ -407,6 +410,9 @@ class ApiService(ServiceBase):
         merchant = await uow.merchants.get(principal.merchant_id)
         if merchant is None or not purchase_id.startswith(f"api-{principal.merchant_id}-"):
             raise ApiError(404, "not_found", "No purchase of this shop has that id.", "id")
+        voided = await self._void_receipt(uow, principal, purchase_id)
+        if voided is not None:
+            return voided
         try:
             refunded = await refund_purchase(uow, now, merchant, purchase_id, principal.actor_id)
         except UnknownPurchase:
@@ -415,6 +421,84 @@ class ApiService(ServiceBase):
             raise ApiError(409, *_REFUND_REFUSALS[refused.reason], "id") from None
         await tell_of_refund(uow, now, merchant, refunded)
         return {"id": purchase_id, "customer": refunded.customer.personal_code, **refunded.body(now)}
+
+    # -- receipts -----------------------------------------------------------------------------------
+
+    async def create_receipt(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        *,
+        amount: int | None,
+        stamps: int | None,
+        external_id: str,
+        occurred_at: datetime | None,
+        expires_in: int | None,
+    ) -> dict[str, object]:
+        """A sale rung up for a customer not at the till: an unclaimed receipt and its one-time
+        link (``t.me/<bot>?start=rcpt_<token>``), credited to the first person who opens it within
+        its life, with the rules of any sale. Checked now as a sale is (amount, stamps, its time,
+        its external_id unused); the token is shown only in this answer."""
+        principal.require("earn")
+        if not self.settings.bot_username:
+            raise ApiError(503, "unavailable", "Set KARTU_BOT_USERNAME: a receipt's link names the bot.")
+        now = self.clock.now()
+        if not rung_up_lately(occurred_at, now):
+            raise ApiError(
+                422,
+                "invalid_occurred_at",
+                "occurred_at must be within the last 7 days, with a time zone, and not in the future.",
+                "occurred_at",
+            )
+        merchant = await uow.merchants.get(principal.merchant_id)
+        assert merchant is not None
+        program = await uow.programs.for_merchant(merchant.id)
+        if amount is not None and not 0 < amount <= program.max_amount:
+            raise ApiError(
+                422, "invalid_amount", f"The amount must be from 1 to {program.max_amount} rupiah.", "amount"
+            )
+        if kinds_of(program).needs_amount and amount is None:
+            raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
+        source = f"api-{merchant.id}-{external_id}"
+        if (
+            await uow.ledger.has(f"purchase:{source}")
+            or await uow.ledger.has(f"points:{source}")
+            or await uow.receipts.by_source(merchant.id or 0, source) is not None
+        ):
+            raise ApiError(
+                409,
+                "already_credited",
+                "A sale with this external_id was credited or printed before.",
+                "external_id",
+            )
+        token = new_token()
+        receipt = await uow.receipts.add(
+            Receipt(
+                merchant_id=merchant.id,
+                source=source,
+                external_id=external_id,
+                amount=amount,
+                stamps=stamps,
+                occurred_at=occurred_at,
+                token_hash=token_hash(token),
+                created_by_key_id=principal.key_id,
+                created_at=now,
+                expires_at=now + life(expires_in),
+            )
+        )
+        link = deep_link(self.settings.bot_username, LinkKind.RECEIPT, token)
+        return {**_receipt_body(receipt, now, None), "link": link}
+
+    async def receipt(self, principal: Principal, receipt_id: str) -> dict[str, object]:
+        """A receipt's state: open, claimed (by whom, and the sale as credited), expired or void."""
+        principal.require("read")
+        now = self.clock.now()
+        async with self.db.read() as uow:
+            receipt = await uow.receipts.by_source(principal.merchant_id, receipt_id)
+            if receipt is None:
+                raise ApiError(404, "not_found", "No receipt of this shop has that id.", "receipt_id")
+            customer = await uow.people.get(receipt.person_id) if receipt.person_id else None
+            return _receipt_body(receipt, now, customer.personal_code if customer else None)
 
     async def redeem(self, uow: UnitOfWork, principal: Principal, code: str) -> dict[str, object]:
         """Use a reward at this shop's till (once: a second call is 409), in the caller's
@@ -554,11 +638,20 @@ class _Slow(Exception):
     """Not the usual sale: the ORM path answers it (and words the refusal)."""
 
 
-@dataclass(frozen=True)
-class Till:
-    merchant_id: int
-    timezone: str
-    actor_id: int
+def _receipt_body(receipt: Receipt, now: datetime, customer: str | None) -> dict[str, object]:
+    state = state_of(receipt.claimed_at, receipt.voided_at, receipt.expires_at, now)
+    return {
+        "id": receipt.source,
+        "external_id": receipt.external_id,
+        "status": str(state),
+        "amount": receipt.amount,
+        "stamps": receipt.stamps,
+        "occurred_at": receipt.occurred_at.isoformat() if receipt.occurred_at else None,
+        "created_at": receipt.created_at.isoformat(),
+        "expires_at": receipt.expires_at.isoformat(),
+        "claimed_at": receipt.claimed_at.isoformat() if receipt.claimed_at else None,
+        "customer": customer,
+    }
 
 
 def _purchase_body(

@@ -11,14 +11,18 @@ from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember,
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest, new_secret
+from kartu.loyalty.receipts import MISS_WINDOW, ReceiptRefused, may_try, refusal, state_of, token_hash
 from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
-from kartu.services.base import ServiceBase, card_view, next_level
+from kartu.services.after_purchase import after_purchase
+from kartu.services.base import ServiceBase, card_view, kinds_of, next_level
 from kartu.services.bonuses import Bonus, record_referral, unit_of, welcome
+from kartu.services.crediting import PurchaseResult
+from kartu.services.till import Till, credit_at_till
 from kartu.services.views import CardView, MenuView, RewardView
 from kartu.services.webhooks import tell
 from kartu.storage.arrivals import Sender, arrive
-from kartu.storage.models import Merchant, Person
+from kartu.storage.models import Merchant, Person, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -66,6 +70,16 @@ class StartOutcome:
     joined: JoinResult | None = None
     invite: InviteResult | None = None
     known_merchants: int = 0
+
+
+@dataclass(frozen=True)
+class ReceiptClaim:
+    """A receipt claimed through its link: the person's join (new to the shop or not) and the
+    sale credited (its news is the caller's to deliver once committed)."""
+
+    joined: JoinResult
+    result: PurchaseResult
+    amount: int | None
 
 
 @dataclass(frozen=True)
@@ -187,6 +201,56 @@ class CustomerService(ServiceBase):
                 person = await self._ensure_person(uow, profile)
                 return StartOutcome(joined=await self._join(uow, person, merchants[0]))
             return StartOutcome(known_merchants=len(merchants))
+
+    async def claim_receipt(self, profile: TelegramProfile, token: str) -> ReceiptClaim:
+        """Open a receipt's link: the first person within its life gets the sale credited (joining
+        the shop first if new, with its welcome), with the rules of any sale; anyone after is
+        refused (`ReceiptRefused`). A link that credits nothing counts against the person's ten a
+        minute, as unknown codes do at the counter."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            person = await self._ensure_person(uow, profile)
+            if not may_try(await uow.receipts.misses_since(person.id or 0, now - MISS_WINDOW)):
+                raise ReceiptRefused("throttled")
+            receipt = await uow.receipts.by_token(token_hash(token))
+            refused = (
+                ReceiptRefused("unknown")
+                if receipt is None
+                else refusal(state_of(receipt.claimed_at, receipt.voided_at, receipt.expires_at, now))
+            )
+            if receipt is not None and refused is None:
+                if await uow.receipts.claim(receipt.id or 0, person.id or 0, now):
+                    return await self._credit_receipt(uow, now, person, receipt)
+                refused = ReceiptRefused("claimed")  # someone else's claim came first
+            await uow.receipts.missed(person.id or 0, now)
+        raise refused or ReceiptRefused("unknown")
+
+    async def _credit_receipt(
+        self, uow: UnitOfWork, now: datetime, person: Person, receipt: Receipt
+    ) -> ReceiptClaim:
+        merchant = await uow.merchants.get(receipt.merchant_id)
+        assert merchant is not None
+        joined = await self._join(uow, person, merchant)
+        program = await uow.programs.for_merchant(merchant.id)
+        key = await uow.apikeys.get(receipt.created_by_key_id) if receipt.created_by_key_id else None
+        till = Till(merchant.id or 0, merchant.timezone, (key.created_by_person_id if key else None) or 0)
+        held = await uow.cards.stamps_of(merchant.id or 0, person.id or 0)
+        result = await credit_at_till(
+            uow.counter,
+            now,
+            self.settings,
+            till,
+            kinds_of(program),
+            held,
+            person.id or 0,
+            receipt.amount,
+            receipt.stamps,
+            receipt.source,
+        )
+        extra = await after_purchase(
+            uow, now, merchant, program, person.id or 0, receipt.source, receipt.amount
+        )
+        return ReceiptClaim(joined, result.also(*extra), receipt.amount)
 
     async def _accept_invite(self, uow: UnitOfWork, profile: TelegramProfile, token: str) -> InviteResult:
         invite = await uow.invites.by_token(token)

@@ -55,6 +55,7 @@ class StatsView:
         0,
         0,
     )  # this month: partners' vouchers given to our customers, ours used here
+    receipts: tuple[int, int] = (0, 0)  # receipt codes printed at the till, and of them claimed
 
     @property
     def redemption_rate(self) -> float | None:
@@ -161,6 +162,7 @@ class ReportService(ServiceBase):
             won = tuple(await uow.wheel.won(merchant.id or 0))
             paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
             vouchers = await _vouchers(uow, merchant.id or 0, month_start(now, merchant.timezone), now)
+            receipts = await uow.receipts.counts(merchant.id or 0)
         weeks = tuple(
             WeekVisits(start, new_count, returning)
             for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
@@ -187,6 +189,7 @@ class ReportService(ServiceBase):
             won=won,
             paid_members=paid,
             vouchers=vouchers,
+            receipts=receipts,
         )
 
     async def export(self, owner_telegram_id: int) -> ExportView:

@@ -549,6 +549,37 @@ class ApiCall(SQLModel, table=True):
     expires_at: datetime = _when(index=True)
 
 
+class Receipt(SQLModel, table=True):
+    """A sale rung up for a customer not at the till: credited to the first person who opens its
+    link (``rcpt_<token>``; only the token's hash is kept) before ``expires_at``."""
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    source: str = Field(max_length=100, unique=True)  # api-<merchant>-<external_id>: the sale's id
+    external_id: str = Field(max_length=64)
+    amount: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    stamps: int | None = None
+    occurred_at: datetime | None = _when(nullable=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by_key_id: int | None = Field(default=None, foreign_key="api_key.id")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)  # who claimed it
+    claimed_at: datetime | None = _when(nullable=True)
+    voided_at: datetime | None = _when(nullable=True)
+
+
+class ReceiptMiss(SQLModel, table=True):
+    """A receipt link a person opened that credited nothing (unknown, used, expired): counted to
+    throttle guessing, across processes."""
+
+    __tablename__ = "receipt_miss"
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
+    person_id: int = Field(foreign_key="person.id", index=True)
+    at: datetime = _when()
+
+
 class WebhookEndpoint(SQLModel, table=True):
     """An address of a shop's own system that takes its events, signed with ``secret``; paused after
     failing for a day (``failing_since``), until the owner resumes it."""

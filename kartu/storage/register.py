@@ -403,6 +403,18 @@ REGISTER: dict[str, Table] = {
         | _b("signing", "previous_secret", "previous_signing", "previous_until"),
         mentions=("created_by_person_id",),
     ),
+    "receipt": Table(
+        "receipts claimed",
+        {
+            **_b("id", "merchant_id", "source", "external_id", "token_hash", "created_by_key_id"),
+            **_b("created_at", "expires_at", "voided_at", "person_id"),
+            **_s("amount", "stamps", "occurred_at", "claimed_at"),
+        },
+        about=("person_id",),
+    ),
+    "receipt_miss": Table(
+        "receipt links that credited nothing", {**_b("id", "person_id"), **_s("at")}, about=("person_id",)
+    ),
     "processed_update": Table("updates handled", _b("update_id", "received_at")),
 }
 

@@ -21,6 +21,7 @@ from kartu.storage.repositories.people import PersonRepository
 from kartu.storage.repositories.personal_data import PersonalDataRepository
 from kartu.storage.repositories.points import CatalogueRepository, PointsRepository
 from kartu.storage.repositories.prompts import PromptRepository
+from kartu.storage.repositories.receipts import ReceiptRepository
 from kartu.storage.repositories.referrals import ReferralRepository
 from kartu.storage.repositories.reports import ReportRepository
 from kartu.storage.repositories.rewards import RewardRepository
@@ -68,5 +69,6 @@ class UnitOfWork:
         self.membership = MembershipRepository(session)
         self.apikeys = ApiKeyRepository(session)
         self.webhooks = WebhookRepository(session)
+        self.receipts = ReceiptRepository(session)
         # The counter's statements (storage/counter.py) in this transaction: crediting a claim.
         self.counter = CounterStatements(SessionTransaction(session))

@@ -4,7 +4,8 @@ so the run gets past "no such customer" to the sale, its refund and its reward:
 - a fresh Idempotency-Key for each request, in every phase (one reused with another body is refused
   by design, 422 idempotency_mismatch, and tested on its own); a malformed or missing one is sent
   as generated;
-- most well-formed sales name the shop's customer (the document's example code) and happen now.
+- most well-formed sales name the shop's customer (the document's example code) and happen now
+  (receipts too).
 Anything the generator made malformed is left as it is, so invalid input still meets the API."""
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     key = (case.headers or {}).get("Idempotency-Key")
     if isinstance(key, str) and 1 <= len(key) <= 255:
         case.headers["Idempotency-Key"] = secrets.token_hex(16)
-    body = case.body if case.path == "/v1/purchases" else None
+    body = case.body if case.path in ("/v1/purchases", "/v1/receipts") else None
     if not isinstance(body, dict) or next(_turn) % 4 == 3:
         return  # one sale in four goes as generated
     customer = body.get("customer")

@@ -46,6 +46,7 @@ async def live_api(services: Services, db: Database) -> AsyncIterator[tuple[str,
         )
     key, _ = await services.api.create_key(OWNER, "earn,redeem,read,webhooks", "Fuzzer")
     services.api.settings.api_rate, services.api.settings.api_burst = 100_000.0, 100_000
+    services.api.settings.bot_username = "kopi_senja_bot"  # receipts' links name it
     server = uvicorn.Server(
         uvicorn.Config(create_app(services), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )

@@ -103,7 +103,13 @@ class Shop(RuleBasedStateMachine):
         self.db = Database(url)
         self.services = Services.build(
             self.db,
-            Settings(_env_file=None, bot_token="42:TEST", database_url=url, secret_key="model-secret"),
+            Settings(
+                _env_file=None,
+                bot_token="42:TEST",
+                bot_username="kopi_senja_bot",
+                database_url=url,
+                secret_key="model-secret",
+            ),
             self.clock,
         )
         self.client = httpx.AsyncClient(
@@ -112,7 +118,8 @@ class Shop(RuleBasedStateMachine):
         self.i18n = load_i18n()
         self.generation = dict.fromkeys(CUSTOMERS, 0)
         self.codes: dict[int, str] = {}  # the personal code each customer last had
-        self.sales: list[str] = []  # the till's sales, by purchase id
+        self.sales: list[str] = []  # the till's sales, by purchase id (receipts too)
+        self.receipts: list[str] = []  # the tokens of receipts printed
         self.refunded: set[str] = set()
         self.forgotten: list[tuple[int, Forgotten]] = []
         self.numbers = itertools.count(1)
@@ -278,9 +285,39 @@ class Shop(RuleBasedStateMachine):
             )
         )
         assert refunded.status_code in (200, 404, 409), refunded.text
-        note(f"refund: {refunded.status_code} {refunded.json().get('error', {}).get('code', '')}")
+        note(f"refund: {refunded.status_code} {refunded.json().get('code', '')}")
         if refunded.status_code == 200:
             self.refunded.add(sale)
+
+    @rule(amount=st.none() | st.integers(1, 30), stamps=st.none() | st.integers(1, 2))
+    def print_a_receipt(self, amount: int | None, stamps: int | None) -> None:
+        """The till prints a receipt code for a customer who is not there."""
+        self.run(self._print(amount, stamps))
+
+    async def _print(self, amount: int | None, stamps: int | None) -> None:
+        number = next(self.numbers)
+        body: dict[str, Any] = {"external_id": f"R{number}"}
+        if amount is not None:
+            body["amount"] = amount * 10_000
+        if stamps is not None:
+            body["stamps"] = stamps
+        made = await self.client.post(
+            "/v1/receipts", json=body, headers={**self.till, "Idempotency-Key": f"r{number}"}
+        )
+        assert made.status_code in (201, 422), made.text
+        note(f"receipt printed: {made.status_code}")
+        if made.status_code == 201:
+            self.sales.append(made.json()["id"])
+            self.receipts.append(made.json()["link"].split("start=rcpt_", 1)[1])
+
+    @precondition(lambda self: self.receipts)
+    @rule(who=st.sampled_from(sorted(CUSTOMERS)), pick=st.integers(0, 1000))
+    def open_a_receipt(self, who: int, pick: int) -> None:
+        """Someone opens a printed receipt's link: the first gets it (joining if new), once."""
+        token = self.receipts[pick % len(self.receipts)]
+        claim = self.run(self.refused(self.services.customers.claim_receipt(self.profile(who), token)))
+        if claim is not None:
+            self.codes[who] = claim.joined.card.personal_code
 
     @rule(who=st.sampled_from(sorted(CUSTOMERS)), at_the_till=st.booleans(), again=st.booleans())
     def redeem(self, who: int, at_the_till: bool, again: bool) -> None:

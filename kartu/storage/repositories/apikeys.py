@@ -19,6 +19,9 @@ class ApiKeyRepository(Repository):
         await self.session.flush()
         return key
 
+    async def get(self, key_id: int) -> ApiKey | None:
+        return await self.session.get(ApiKey, key_id)
+
     async def by_hash(self, key_hash: str) -> ApiKey | None:
         return await self.session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
 
