@@ -7,8 +7,9 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import pytest
@@ -134,13 +135,13 @@ def services(db: Database, settings: Settings, clock: FrozenClock) -> Services:
     return Services.build(db, settings, clock)
 
 
-@pytest.fixture
-async def api_url(services: Services) -> AsyncIterator[str]:
-    """A real uvicorn server on 127.0.0.1 serving the point-of-sale API for a test."""
+@asynccontextmanager
+async def serving(app: Any) -> AsyncIterator[str]:
+    """An ASGI app served by a real uvicorn on 127.0.0.1 (a free port) while the block runs."""
     server = uvicorn.Server(
-        uvicorn.Config(create_app(services), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )
-    serving = asyncio.create_task(server.serve())
+    task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
@@ -148,7 +149,14 @@ async def api_url(services: Services) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await serving
+        await task
+
+
+@pytest.fixture
+async def api_url(services: Services) -> AsyncIterator[str]:
+    """A real uvicorn server on 127.0.0.1 serving the point-of-sale API for a test."""
+    async with serving(create_app(services)) as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,7 @@ from kartu.services.webhooks import reward_redeemed
 from kartu.storage import apicalls
 from kartu.storage.counter import CounterStatements
 from kartu.storage.courier import Parcel
-from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person, Receipt
+from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person, Program, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -225,6 +225,52 @@ class ApiService(ServiceBase):
             raise ApiError(404, "not_found", "No customer of this shop has that code.", "customer")
         return person
 
+    async def _sale_checked(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        now: datetime,
+        *,
+        occurred_at: datetime | None,
+        amount: int | None,
+        stamps: int | None,
+        external_id: str,
+    ) -> tuple[Merchant, Program, str]:
+        """A sale from the till, as any is checked (a purchase now, or a receipt printed for
+        later): its time, amount, stamps, the amount a points shop needs, its external_id unused
+        by a purchase or a receipt. The shop, its program and the sale's id."""
+        if not rung_up_lately(occurred_at, now):
+            raise ApiError(
+                422,
+                "invalid_occurred_at",
+                "occurred_at must be within the last 7 days, with a time zone, and not in the future.",
+                "occurred_at",
+            )
+        merchant = await uow.merchants.get(principal.merchant_id)
+        assert merchant is not None
+        program = await uow.programs.for_merchant(merchant.id)
+        if amount is not None and not 0 < amount <= program.max_amount:
+            raise ApiError(
+                422, "invalid_amount", f"The amount must be from 1 to {program.max_amount} rupiah.", "amount"
+            )
+        if stamps is not None and not 0 < stamps <= STAMPS_MAX:
+            raise ApiError(422, "invalid_stamps", f"Stamps must be from 1 to {STAMPS_MAX}.", "stamps")
+        if kinds_of(program).needs_amount and amount is None:
+            raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
+        source = f"api-{merchant.id}-{external_id}"
+        if (
+            await uow.ledger.has(f"purchase:{source}")
+            or await uow.ledger.has(f"points:{source}")
+            or await uow.receipts.by_source(merchant.id or 0, source) is not None
+        ):
+            raise ApiError(
+                409,
+                "already_credited",
+                "A sale with this external_id was credited or printed before.",
+                "external_id",
+            )
+        return merchant, program, source
+
     async def purchase(
         self,
         uow: UnitOfWork,
@@ -243,37 +289,17 @@ class ApiService(ServiceBase):
         after the commit, or (``to_scheduler``: no bot in this process) handed to the scheduler."""
         principal.require("earn")
         now = self.clock.now()
-        if not rung_up_lately(occurred_at, now):
-            raise ApiError(
-                422,
-                "invalid_occurred_at",
-                "occurred_at must be within the last 7 days, with a time zone, and not in the future.",
-                "occurred_at",
-            )
-        merchant = await uow.merchants.get(principal.merchant_id)
-        assert merchant is not None
-        program = await uow.programs.for_merchant(merchant.id)
-        person = await self._customer(uow, merchant, code, telegram_id)
-        if amount is not None and not 0 < amount <= program.max_amount:
-            raise ApiError(
-                422,
-                "invalid_amount",
-                f"The amount must be from 1 to {program.max_amount} rupiah.",
-                "amount",
-            )
-        if stamps is not None and not 0 < stamps <= STAMPS_MAX:
-            raise ApiError(422, "invalid_stamps", f"Stamps must be from 1 to {STAMPS_MAX}.", "stamps")
+        merchant, program, source = await self._sale_checked(
+            uow,
+            principal,
+            now,
+            occurred_at=occurred_at,
+            amount=amount,
+            stamps=stamps,
+            external_id=external_id,
+        )
         kinds = kinds_of(program)
-        if kinds.needs_amount and amount is None:
-            raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
-        source = f"api-{merchant.id}-{external_id}"
-        if await uow.ledger.has(f"purchase:{source}") or await uow.ledger.has(f"points:{source}"):
-            raise ApiError(
-                409,
-                "already_credited",
-                "A purchase with this external_id was credited before.",
-                "external_id",
-            )
+        person = await self._customer(uow, merchant, code, telegram_id)
         result = await credit_at_till(
             uow.counter,
             now,
@@ -443,34 +469,15 @@ class ApiService(ServiceBase):
         if not self.settings.bot_username:
             raise ApiError(503, "unavailable", "Set KARTU_BOT_USERNAME: a receipt's link names the bot.")
         now = self.clock.now()
-        if not rung_up_lately(occurred_at, now):
-            raise ApiError(
-                422,
-                "invalid_occurred_at",
-                "occurred_at must be within the last 7 days, with a time zone, and not in the future.",
-                "occurred_at",
-            )
-        merchant = await uow.merchants.get(principal.merchant_id)
-        assert merchant is not None
-        program = await uow.programs.for_merchant(merchant.id)
-        if amount is not None and not 0 < amount <= program.max_amount:
-            raise ApiError(
-                422, "invalid_amount", f"The amount must be from 1 to {program.max_amount} rupiah.", "amount"
-            )
-        if kinds_of(program).needs_amount and amount is None:
-            raise ApiError(422, "amount_required", "This shop runs points: send the amount.", "amount")
-        source = f"api-{merchant.id}-{external_id}"
-        if (
-            await uow.ledger.has(f"purchase:{source}")
-            or await uow.ledger.has(f"points:{source}")
-            or await uow.receipts.by_source(merchant.id or 0, source) is not None
-        ):
-            raise ApiError(
-                409,
-                "already_credited",
-                "A sale with this external_id was credited or printed before.",
-                "external_id",
-            )
+        merchant, _, source = await self._sale_checked(
+            uow,
+            principal,
+            now,
+            occurred_at=occurred_at,
+            amount=amount,
+            stamps=stamps,
+            external_id=external_id,
+        )
         token = new_token()
         receipt = await uow.receipts.add(
             Receipt(

@@ -25,7 +25,8 @@ _SALE = Sql(
     "SELECT s.timezone, g.stamps_enabled, g.points_enabled, g.stamps_finish, g.max_amount, k.stamps, "
     "p.id AS person_id, "
     "p.personal_code, p.first_name, (SELECT count(*) FROM ledger_entry l "
-    "WHERE l.idempotency_key IN (:purchase_key, :points_key)) AS credited "
+    "WHERE l.idempotency_key IN (:purchase_key, :points_key)) "
+    "+ (SELECT count(*) FROM receipt r WHERE r.source = :source) AS credited "
     "FROM merchant s JOIN program g ON g.merchant_id = s.id "
     "JOIN person p ON p.id = (SELECT q.id FROM person q WHERE q.personal_code = :code "
     "UNION ALL SELECT q.id FROM person q WHERE q.telegram_id = :telegram_id LIMIT 1) "
@@ -74,6 +75,7 @@ async def sale_context(
         telegram_id=telegram_id,
         purchase_key=f"purchase:{source}",
         points_key=f"points:{source}",
+        source=source,
     )
     if row is None:
         return None

@@ -18,12 +18,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from kartu.api.app import create_app
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
+from tests.conftest import serving
 
 OWNER, CUSTOMER = 100, 3000
 EXAMPLES = int(os.environ.get("KARTU_FUZZ_EXAMPLES", "0"))  # 0: the bounded run CI plays
@@ -47,18 +47,8 @@ async def live_api(services: Services, db: Database) -> AsyncIterator[tuple[str,
     key, _ = await services.api.create_key(OWNER, "earn,redeem,read,webhooks", "Fuzzer")
     services.api.settings.api_rate, services.api.settings.api_burst = 100_000.0, 100_000
     services.api.settings.bot_username = "kopi_senja_bot"  # receipts' links name it
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(services), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}", key
-    finally:
-        server.should_exit = True
-        await serving
+    async with serving(create_app(services)) as url:
+        yield url, key
 
 
 async def test_schemathesis_finds_nothing_wrong_with_the_api(

@@ -67,9 +67,15 @@ async def test_the_first_to_open_a_receipt_gets_it_and_the_next_is_told_it_was_u
         assert again.text == answer.text and again.headers["idempotent-replayed"] == "true"
         twice = await client.post("/v1/receipts", json={"external_id": "R-1"}, headers=fresh(auth))
         assert twice.status_code == 409 and twice.json()["code"] == "already_credited"
+        # A sale with the receipt's external_id is the same sale: refused, on either path.
+        ayu = await services.customers.start(TelegramProfile(4001, "Ayu"), "m_kopi-senja")
+        assert ayu.joined is not None
+        sale = {"customer": {"code": ayu.joined.card.personal_code}, "external_id": "R-1"}
+        same = await client.post("/v1/purchases", json=sale, headers=fresh(auth))
+        assert same.status_code == 409 and same.json()["code"] == "already_credited"
 
         claim = await services.customers.claim_receipt(TelegramProfile(4001, "Ayu"), _token(receipt))
-        assert claim.joined.newly_joined and claim.result.stamps_added == 2  # joined, then credited
+        assert not claim.joined.newly_joined and claim.result.stamps_added == 2
         for someone in (TelegramProfile(4002, "Budi"), TelegramProfile(4001, "Ayu")):
             with pytest.raises(ReceiptRefused) as refused:
                 await services.customers.claim_receipt(someone, _token(receipt))
