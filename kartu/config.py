@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     api: bool = False
     # Webhook endpoints on http:// or private addresses (a shop's own network, tests); else https only.
     webhooks_allow_private: bool = False
+    # Daily backups by the scheduler into this folder (none when empty), kept this many days.
+    backup_dir: str = ""
+    backup_keep_days: int = Field(default=14, ge=1, le=3650)
     send_rate: float = Field(default=25.0, gt=0, le=1000)
     per_chat_interval: float = Field(default=1.0, ge=0)
     sweep_interval_seconds: float = Field(default=60.0, gt=0)

@@ -31,6 +31,7 @@ from kartu.presenters.menus import CUSTOMER_COMMANDS, command_name
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
+from kartu.storage.beats import beating
 from kartu.storage.courier import COURIER
 from kartu.storage.database import Database
 from kartu.storage.migrate import upgrade
@@ -221,14 +222,15 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
         _settle_memory()
-        await app.dispatcher.start_polling(
-            app.bot,
-            polling_timeout=app.settings.polling_timeout,
-            handle_signals=handle_signals,
-            close_bot_session=False,
-            # A backlog at start-up waits its turn instead of starting thousands of tasks at once.
-            tasks_concurrency_limit=app.settings.max_concurrent_updates,
-        )
+        async with beating(app.db, app.services.customers.clock, "bot"):
+            await app.dispatcher.start_polling(
+                app.bot,
+                polling_timeout=app.settings.polling_timeout,
+                handle_signals=handle_signals,
+                close_bot_session=False,
+                # A backlog at start-up waits its turn instead of starting thousands of tasks at once.
+                tasks_concurrency_limit=app.settings.max_concurrent_updates,
+            )
     finally:
         if api is not None:
             await api.stop()
@@ -286,7 +288,8 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         log.info(
             "serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path
         )
-        await stop.wait()
+        async with beating(app.db, app.services.customers.clock, "bot"):
+            await stop.wait()
     finally:
         if api is not None:
             await api.stop()

@@ -8,6 +8,8 @@ import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import click
@@ -19,6 +21,7 @@ from kartu.loyalty.links import LinkKind, deep_link
 if TYPE_CHECKING:  # imported lazily below: aiogram is slow to import
     from kartu.services.container import Services
     from kartu.services.merchants import MerchantCreated, MerchantUpdated, OwnerAdded
+    from kartu.storage.backup import BackupReport
 
 
 T = TypeVar("T")
@@ -278,6 +281,64 @@ def upgrade() -> None:
     click.echo(
         f"Applied {len(pending)} migration(s): {', '.join(pending)}" if pending else "Database is up to date."
     )
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def backup(path: Path | None) -> None:
+    """Take a consistent, checked copy of the database now (while the bot runs): PATH, or a
+    timestamped file in KARTU_BACKUP_DIR (else here). PostgreSQL needs pg_dump."""
+    settings = _settings()
+    from kartu.storage.backup import BackupFailed, default_name, take_backup
+    from kartu.storage.database import Database
+
+    async def _backup() -> BackupReport:
+        database = Database(settings.database_url)
+        try:
+            target = path or Path(settings.backup_dir or ".")
+            if target.is_dir() or path is None:
+                target = target / default_name(database, datetime.now())
+            return await take_backup(database, target)
+        finally:
+            await database.dispose()
+
+    try:
+        report = asyncio.run(_backup())
+    except BackupFailed as error:
+        raise click.ClickException(f"backup failed: {error}") from None
+    click.echo(
+        f"Backed up to {report.path} ({report.size:,} bytes, schema {report.revision}, {report.seconds:.1f} s)."
+    )
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def restore(path: Path) -> None:
+    """Put a backup back: refused while a bot or scheduler runs on this database; the backup is
+    checked, the current database kept aside beside it, pending migrations applied."""
+    settings = _settings()
+    from kartu.storage.backup import BackupFailed, restore_backup
+    from kartu.storage.beats import running
+    from kartu.storage.database import Database
+
+    async def _restore() -> tuple[str, Path]:
+        database = Database(settings.database_url)
+        try:
+            now = datetime.now(UTC)
+            alive = await running(database, now)
+            if alive:
+                names = ", ".join(sorted(beat.id for beat in alive))
+                raise BackupFailed(f"stop Kartu first: these still run on this database ({names})")
+            aside = path.resolve().with_name(f"kartu-before-restore-{now:%Y%m%d-%H%M%S}{path.suffix}")
+            return await restore_backup(database, path, aside), aside
+        finally:
+            await database.dispose()
+
+    try:
+        revision, aside = asyncio.run(_restore())
+    except BackupFailed as error:
+        raise click.ClickException(f"restore refused: {error}") from None
+    click.echo(f"Restored {path} (schema now {revision}); the database before it is kept as {aside}.")
 
 
 @main.group()

@@ -45,6 +45,7 @@ class Kind(StrEnum):
     REFUND_TOLD = "refund_told"  # to the owners: what a refund took back
     KINDS_CHANGED = "kinds_changed"  # to holders: the shop stopped running what they hold
     WEBHOOK_ALERT = "webhook_alert"
+    BACKUP_ALERT = "backup_alert"  # to the operator's admins: today's backup failed
 
 
 CATEGORY_OF = {
@@ -74,6 +75,7 @@ CATEGORY_OF = {
     Kind.REFUND_TOLD: Category.SERVICE,
     Kind.KINDS_CHANGED: Category.SERVICE,
     Kind.WEBHOOK_ALERT: Category.ALERT,
+    Kind.BACKUP_ALERT: Category.ALERT,
 }
 
 MAX_ATTEMPTS = 5

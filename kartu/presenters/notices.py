@@ -30,6 +30,7 @@ from kartu.presenters.tiers import invite_label, tier_notice
 from kartu.presenters.wheel import spin_earned_notice, spin_result_notice
 from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.delivery import (
+    BackupAlertNotice,
     BonusNotice,
     BroadcastNotice,
     CardUpdateNotice,
@@ -268,6 +269,13 @@ def _render_text(i18n: KartuI18n, notice: Notice) -> tuple[HTML, InlineKeyboardM
                 return refund_told_notice(notice), None
             case KindsNotice():
                 return kinds_notice(notice), None
+            case BackupAlertNotice():
+                return html(
+                    _(
+                        "⚠️ Kartu could not take today's backup: {reason}\nCheck the disk and KARTU_BACKUP_DIR, then run <code>kartu backup</code>."
+                    ),
+                    reason=notice.reason,
+                ), None
             case WebhookAlertNotice():
                 return html(
                     _(

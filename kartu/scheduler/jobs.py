@@ -20,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from kartu.scheduler.dispatcher import OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.webhooks import BATCH as WEBHOOK_BATCH
+from kartu.storage.beats import BEAT_EVERY, beat
 
 if TYPE_CHECKING:
     from kartu.bot.app import KartuApp
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 WEBHOOK_INTERVAL_SECONDS = 2  # deliveries to shops' own systems go out this often
 WEBHOOK_RUN_SECONDS = 10  # a run goes on while full batches come, this long at most
+BACKUP_CHECK_SECONDS = 600  # whether today's backup is due (in the quiet hours, once a day)
 PROGRESS_INTERVAL_SECONDS = 3  # owners see broadcast progress this often (edits are rate-limited too)
 
 
@@ -108,6 +110,12 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
             ):
                 return
 
+    async def heartbeat() -> None:
+        await beat(app.db, "scheduler", app.services.customers.clock.now())
+
+    async def backup() -> None:
+        await app.services.backups.daily()
+
     async def broadcast_progress() -> None:
         await report_broadcast_progress(app.bot, app.services, app.i18n)
 
@@ -116,4 +124,7 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
     scheduler.add_job(dispatch, settings.dispatch_interval_seconds, "dispatch")
     scheduler.add_job(webhooks, WEBHOOK_INTERVAL_SECONDS, "webhooks")
     scheduler.add_job(broadcast_progress, PROGRESS_INTERVAL_SECONDS, "broadcast_progress")
+    scheduler.add_job(heartbeat, BEAT_EVERY, "heartbeat", next_run_time=datetime.now(UTC))
+    if settings.backup_dir:  # once a day in the quiet hours; looked at every ten minutes
+        scheduler.add_job(backup, BACKUP_CHECK_SECONDS, "backup")
     return scheduler

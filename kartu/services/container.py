@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kartu.config import Settings
 from kartu.loyalty.clock import Clock, SystemClock
 from kartu.services.api import ApiService
+from kartu.services.backups import BackupService
 from kartu.services.bonuses import BonusService
 from kartu.services.broadcasts import BroadcastService
 from kartu.services.catalogue import CatalogueService
@@ -49,6 +50,7 @@ class Services:
     membership: MembershipService
     api: ApiService
     webhooks: WebhookService
+    backups: BackupService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -73,4 +75,5 @@ class Services:
             membership=MembershipService(db, clock, settings),
             api=ApiService(db, clock, settings),
             webhooks=WebhookService(db, clock, settings),
+            backups=BackupService(db, clock, settings),
         )

@@ -146,6 +146,14 @@ class KindsNotice:
 
 
 @dataclass(frozen=True)
+class BackupAlertNotice:
+    """To the operator's admins: today's backup failed, and why."""
+
+    language: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class WebhookAlertNotice:
     """To an owner: deliveries to an endpoint were given up (``failed``), or it was ``paused``."""
 
@@ -312,6 +320,7 @@ class CodeLockNotice:
 
 Notice = (
     StampReminderNotice
+    | BackupAlertNotice
     | RewardReminderNotice
     | SurveyNotice
     | LowRatingAlertNotice
@@ -371,6 +380,9 @@ class DeliveryService(ServiceBase):
                 card = await uow.cards.get(message.merchant_id or 0, person.id)
                 if card is None or card.promotions_opt_out:  # opted out of this shop, or left it
                     return None
+            if message.kind == Kind.BACKUP_ALERT:  # the operator's, not a shop's
+                params = json.loads(message.params or "{}")
+                return BackupAlertNotice(self.language_of(person), str(params.get("reason", "")))
             merchant = await uow.merchants.get(message.merchant_id) if message.merchant_id else None
             if merchant is None or message.subject_id is None:
                 return None

@@ -580,6 +580,17 @@ class ReceiptMiss(SQLModel, table=True):
     at: datetime = _when()
 
 
+class ProcessBeat(SQLModel, table=True):
+    """A running Kartu process's sign of life (bot, scheduler), every half minute: `kartu restore`
+    refuses while one is fresh; health checks read the scheduler's."""
+
+    __tablename__ = "process_beat"
+
+    id: str = Field(primary_key=True, max_length=200)  # kind:host:pid
+    kind: str = Field(max_length=16)
+    beat_at: datetime = _when()
+
+
 class WebhookEndpoint(SQLModel, table=True):
     """An address of a shop's own system that takes its events, signed with ``secret``; paused after
     failing for a day (``failing_since``), until the owner resumes it."""

@@ -416,6 +416,7 @@ REGISTER: dict[str, Table] = {
         "receipt links that credited nothing", {**_b("id", "person_id"), **_s("at")}, about=("person_id",)
     ),
     "processed_update": Table("updates handled", _b("update_id", "received_at")),
+    "process_beat": Table("running processes", _b("id", "kind", "beat_at")),
 }
 
 
