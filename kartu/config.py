@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     api: bool = False
     # Webhook endpoints on http:// or private addresses (a shop's own network, tests); else https only.
     webhooks_allow_private: bool = False
+    # Health and metrics: GET /metrics (Prometheus text) only when on; `kartu scheduler` and polling
+    # `kartu run` serve /healthz, /readyz (and /metrics) on this port when it is set (0: off).
+    metrics: bool = False
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=0, ge=0, le=65535)
+    ready_outbox_age_seconds: int = Field(default=600, ge=10)  # oldest due message older: not ready
     # Daily backups by the scheduler into this folder (none when empty), kept this many days.
     backup_dir: str = ""
     backup_keep_days: int = Field(default=14, ge=1, le=3650)

@@ -46,6 +46,7 @@ from kartu.api.schemas import (
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
 from kartu.media.qr import render_qr, render_qr_svg
+from kartu.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
 from kartu.services.crediting import PurchaseResult
@@ -219,7 +220,23 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             raise HTTPException(404)
         return HTMLResponse(page)
 
-    app.add_middleware(Edge, limit=BODY_MAX)
+    app.add_middleware(Edge, limit=BODY_MAX, metrics=services.health.metrics)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"alive": True})
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        ready = await services.health.ready()
+        return JSONResponse(ready.as_json(), status_code=200 if ready.ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        if not services.health.settings.metrics:
+            raise HTTPException(404)
+        return Response(await services.health.metrics_text(), media_type=METRICS_CONTENT_TYPE)
+
     document = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -7,10 +7,12 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from kartu.api import problems
+from kartu.metrics import Metrics
 
 log = logging.getLogger("kartu.api")
 
@@ -34,8 +36,8 @@ class Edge:
     a new one, echoed in the answer), the body read up to ``limit`` bytes before the app runs, and
     an error the app did not answer turned into a 500 problem logged once with the id."""
 
-    def __init__(self, app: App, limit: int) -> None:
-        self.app, self.limit = app, limit
+    def __init__(self, app: App, limit: int, metrics: Metrics | None = None) -> None:
+        self.app, self.limit, self.metrics = app, limit, metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,14 +50,33 @@ class Edge:
         tag = (REQUEST_ID.lower().encode(), rid.encode())
 
         started = False
+        status = 500
+        began = time.perf_counter()
 
         async def send_tagged(message: Message) -> None:
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
-                started = True
+                started, status = True, int(message["status"])
                 message["headers"] = [*message.get("headers", []), tag]
             await send(message)
 
+        try:
+            await self._handle(scope, receive, send_tagged, headers, rid, lambda: started)
+        finally:
+            if self.metrics is not None:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                self.metrics.api_requests.labels(route, str(status)).inc()
+                self.metrics.api_seconds.labels(route).observe(time.perf_counter() - began)
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send_tagged: Send,
+        headers: dict[str, bytes],
+        rid: str,
+        started: Callable[[], bool],
+    ) -> None:
         length = headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             await self._too_large(send_tagged)
@@ -77,7 +98,7 @@ class Edge:
             await self.app(scope, replay, send_tagged)
         except Exception:
             log.exception("request %s %s %s failed", rid, scope.get("method"), scope.get("path"))
-            if started:
+            if started():
                 raise
             await _answer(
                 send_tagged,

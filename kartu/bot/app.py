@@ -19,8 +19,9 @@ from aiogram.types import BotCommand, ErrorEvent
 
 from kartu.bot.answers import RetryWhileAnswering
 from kartu.bot.conversations import DatabaseStorage
+from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
-from kartu.bot.middlewares import install_middlewares
+from kartu.bot.middlewares import TelegramCalls, install_middlewares
 from kartu.config import Settings
 from kartu.handlers import build_routers
 from kartu.handlers.common import PoliteRefusals, TextSizeGuard
@@ -128,7 +129,7 @@ def build_dispatcher(
         i18n=i18n,
         courier=courier,
     )
-    install_middlewares(dispatcher, i18n, services.customers.settings, flood_clock)
+    install_middlewares(dispatcher, i18n, services.customers.settings, flood_clock, services.health.metrics)
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.middleware(PoliteRefusals())
     dispatcher.message.middleware(TextSizeGuard())
@@ -150,6 +151,7 @@ def build_app(
     i18n = load_i18n(settings.default_language)
     bot = bot or build_bot(settings)
     bot.session.middleware(RetryWhileAnswering())
+    bot.session.middleware(TelegramCalls(services.health.metrics))  # inside the retry: each try counts
     # Delivers a customer's news (new card, reward code) the moment the transaction that
     # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
     courier = OutboxDispatcher(
@@ -216,8 +218,9 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
     scheduler = build_scheduler(app) if app.settings.scheduler == "inline" else None
     if scheduler is not None:
         scheduler.start()
-    api = None
+    api = health = None
     try:
+        health = await serve_health(app.services, app.settings)
         api = await start_api(app)
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
@@ -234,6 +237,8 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
     finally:
         if api is not None:
             await api.stop()
+        if health is not None:
+            await health.cleanup()
         if scheduler is not None:
             await scheduler.stop()
         await app.close()
@@ -246,9 +251,12 @@ async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
     await upgrade(app.db.engine)
     scheduler = build_scheduler(app)
     scheduler.start()
+    health = await serve_health(app.services, app.settings)
     try:
         await stop.wait()
     finally:
+        if health is not None:
+            await health.cleanup()
         await scheduler.stop()
         await app.close()
 
@@ -269,6 +277,7 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         app.dispatcher, app.bot, settings.webhook_secret, settings.max_concurrent_updates
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
+    add_health_routes(web_app, app.services, settings)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)

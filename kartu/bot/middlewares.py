@@ -14,10 +14,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
@@ -27,6 +31,7 @@ from kartu.bot.i18n import KartuI18n
 from kartu.config import Settings
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.throttle import FloodGuard, Verdict
+from kartu.metrics import Metrics
 from kartu.presenters.format import N_
 from kartu.services.container import Services
 from kartu.services.customers import Arrival, TelegramProfile
@@ -195,11 +200,14 @@ def install_middlewares(
     i18n: KartuI18n,
     settings: Settings,
     flood_clock: Callable[[], float] = time.monotonic,
+    metrics: Metrics | None = None,
 ) -> None:
     """Every update passes these before a router sees it. aiogram's error and user-context
     middlewares come first, so a failure here still reaches the error handler; the FSM
     middleware (built with ``disable_fsm=True``) comes after, so it reads no form state for
     an update that is refused."""
+    if metrics is not None:  # outermost of Kartu's: it sees every update and how it ended
+        dispatcher.update.outer_middleware(Measured(metrics))
     dispatcher.update.outer_middleware(Answering())
     dispatcher.update.outer_middleware(PrivateChatsOnly(i18n))
     dispatcher.update.outer_middleware(
@@ -211,3 +219,55 @@ def install_middlewares(
     PersonLanguage(i18n).setup(dispatcher, exclude={"error"})
     for observer in (dispatcher.message, dispatcher.callback_query):
         observer.outer_middleware(StaleForms(i18n))
+
+
+class Measured(BaseMiddleware):
+    """Counts every update by type and outcome (``handled``; ``error`` when it failed into the
+    apology) and how long it took (metrics.py)."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        kind = event.event_type if isinstance(event, Update) else type(event).__name__
+        started = time.perf_counter()
+        try:
+            result = await handler(event, data)
+        except Exception:
+            self.metrics.updates.labels(kind, "error").inc()
+            raise
+        finally:
+            self.metrics.handler_seconds.labels(kind).observe(time.perf_counter() - started)
+        self.metrics.updates.labels(kind, "handled").inc()
+        return result
+
+
+class TelegramCalls(BaseRequestMiddleware):
+    """Counts every Bot API call by method and outcome: ``ok``, ``429`` (Telegram asked to wait)
+    or ``error``."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        name = method.__api_method__
+        try:
+            response = await make_request(bot, method)
+        except TelegramRetryAfter:
+            self.metrics.telegram_calls.labels(name, "429").inc()
+            raise
+        except Exception:
+            self.metrics.telegram_calls.labels(name, "error").inc()
+            raise
+        self.metrics.telegram_calls.labels(name, "ok").inc()
+        return response

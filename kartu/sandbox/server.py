@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kartu.bot.health import add_health_routes
 from kartu.config import Settings
 from kartu.sandbox.client import TelegramUser
 from kartu.sandbox.emulator import BotAPIEmulator, SentMessage
@@ -184,6 +185,7 @@ class Sandbox:
         if fresh:
             await self._demo()
         web_app = web.Application()
+        add_health_routes(web_app, self.app.services, settings)
         web_app.add_routes(
             [
                 web.get("/", self._page),

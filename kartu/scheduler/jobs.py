@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from kartu.metrics import Metrics
 from kartu.scheduler.dispatcher import OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.webhooks import BATCH as WEBHOOK_BATCH
@@ -46,19 +48,32 @@ class KartuScheduler:
     """APScheduler with a graceful stop: no new runs, then the running ones finish (bounded),
     so a restart never cuts a sweep mid-commit. (APScheduler's own shutdown cancels them.)"""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics | None = None) -> None:
         self.scheduler = AsyncIOScheduler(
             timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
         )
         self.running: set[asyncio.Task[None]] = set()
+        self.metrics = metrics or Metrics()
 
     def add_job(self, job: Callable[[], Awaitable[None]], seconds: float, name: str, **options: Any) -> None:
+        last_start: float | None = None
+
         async def tracked() -> None:
+            nonlocal last_start
             task = asyncio.current_task()
             assert task is not None
             self.running.add(task)
+            started = time.monotonic()
+            lag = 0.0 if last_start is None else max(started - last_start - seconds, 0.0)
+            last_start = started
+            self.metrics.job_lag.labels(name).set(lag)
             try:
                 await job()
+            except Exception:
+                self.metrics.job_runs.labels(name, "error").inc()
+                raise
+            else:
+                self.metrics.job_runs.labels(name, "ok").inc()
             finally:
                 self.running.discard(task)
 
@@ -119,7 +134,7 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
     async def broadcast_progress() -> None:
         await report_broadcast_progress(app.bot, app.services, app.i18n)
 
-    scheduler = KartuScheduler()
+    scheduler = KartuScheduler(app.services.health.metrics)
     scheduler.add_job(sweep, settings.sweep_interval_seconds, "sweep", next_run_time=datetime.now(UTC))
     scheduler.add_job(dispatch, settings.dispatch_interval_seconds, "dispatch")
     scheduler.add_job(webhooks, WEBHOOK_INTERVAL_SECONDS, "webhooks")

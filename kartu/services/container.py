@@ -17,6 +17,7 @@ from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
 from kartu.services.feedback import FeedbackService
+from kartu.services.health import HealthService
 from kartu.services.membership import MembershipService
 from kartu.services.merchants import MerchantService
 from kartu.services.partners import PartnerService
@@ -51,6 +52,7 @@ class Services:
     api: ApiService
     webhooks: WebhookService
     backups: BackupService
+    health: HealthService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -76,4 +78,5 @@ class Services:
             api=ApiService(db, clock, settings),
             webhooks=WebhookService(db, clock, settings),
             backups=BackupService(db, clock, settings),
+            health=HealthService(db, clock, settings),
         )
