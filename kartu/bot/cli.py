@@ -284,6 +284,21 @@ def upgrade() -> None:
 
 
 @main.command()
+def doctor() -> None:
+    """Why the bot may be silent: the token, the webhook Telegram holds and its last error, the
+    clock against Telegram's, the database and its schema, the scheduler, the outbox, the disk.
+    Each line ok / warning / problem with what to do; exit 1 on a problem."""
+    settings = _settings()
+    from kartu.bot.doctor import Verdict, examine
+
+    findings = asyncio.run(examine(settings))
+    for finding in findings:
+        click.echo(finding.line())
+    if any(finding.verdict is Verdict.PROBLEM for finding in findings):
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
 def backup(path: Path | None) -> None:
     """Take a consistent, checked copy of the database now (while the bot runs): PATH, or a

@@ -178,6 +178,7 @@ class BotAPIEmulator:
             "getupdates": self._get_updates,
             "deletewebhook": self._delete_webhook,
             "setwebhook": self._set_webhook,
+            "getwebhookinfo": self._get_webhook_info,
             "setmycommands": self._set_my_commands,
             "deletemycommands": self._delete_my_commands,
             "setmessagereaction": self._set_reaction,
@@ -498,6 +499,19 @@ class BotAPIEmulator:
         self._remember_allowed(params)
         self.webhook = (str(params["url"]), params.get("secret_token"))
         return True
+
+    def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """As Telegram answers it: the URL (empty when polling), and the last error it met posting."""
+        info: dict[str, Any] = {
+            "url": self.webhook[0] if self.webhook else "",
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
+        failed = [status for status in self.webhook_statuses if not 200 <= status < 300]
+        if self.webhook and self.webhook_statuses and failed and self.webhook_statuses[-1] == failed[-1]:
+            info["last_error_date"] = int(self.now())
+            info["last_error_message"] = f"Wrong response from the webhook: {failed[-1]}"
+        return info
 
     def _delete_webhook(self, params: dict[str, Any]) -> bool:
         self.webhook = None

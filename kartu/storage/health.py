@@ -50,6 +50,9 @@ async def readiness(db: Database, now: datetime, outbox_age: timedelta) -> Readi
     checks.append(
         Check("migrations", not pending, "current" if not pending else f"pending: {', '.join(pending)}")
     )
+    if pending:  # the tables the other checks read may not be there yet
+        unknown = "cannot tell until the schema is current"
+        return Readiness((*checks, Check("scheduler", False, unknown), Check("outbox", False, unknown)))
     async with db.read() as uow:
         beat = await uow.session.scalar(
             select(func.max(col(ProcessBeat.beat_at))).where(col(ProcessBeat.kind) == "scheduler")
