@@ -137,7 +137,11 @@ async def _database(settings: Settings, now: datetime) -> list[Finding]:
             Verdict.OK if check.ok else Verdict.PROBLEM,
             check.name,
             check.detail,
-            "" if check.ok else todo[check.name],
+            ""
+            if check.ok
+            else "upgrade first"
+            if check.detail.startswith("cannot tell")
+            else todo[check.name],
         )
         for check in ready.checks
     ]
