@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     default_timezone: str = "Asia/Jakarta"
     bot_username: str = ""
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, with update/request/shop ids
     polling_timeout: int = 10
     # Updates handled at once by one process; the rest wait their turn (a backlog at start-up
     # must not start thousands of tasks that all queue for the database pool).

@@ -11,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from kartu import logs
 from kartu.api import problems
 from kartu.metrics import Metrics
 
@@ -60,9 +61,11 @@ class Edge:
                 message["headers"] = [*message.get("headers", []), tag]
             await send(message)
 
+        named = logs.request_id.set(rid)
         try:
             await self._handle(scope, receive, send_tagged, headers, rid, lambda: started)
         finally:
+            logs.request_id.reset(named)
             if self.metrics is not None:
                 route = getattr(scope.get("route"), "path", None) or "unmatched"
                 self.metrics.api_requests.labels(route, str(status)).inc()

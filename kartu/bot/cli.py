@@ -44,11 +44,12 @@ QUIET_LIBRARIES = ("alembic", "apscheduler", "aiogram.event", "aiosqlite", "asyn
 
 def _configure_logging(settings: Settings) -> None:
     """INFO says what the bot does; the libraries' chatter (migrations plugins, every scheduler
-    run, every update) shows only with KARTU_LOG_LEVEL=DEBUG."""
+    run, every update) shows only with KARTU_LOG_LEVEL=DEBUG. KARTU_LOG_FORMAT=json: one JSON
+    object a line, with the update, request and shop it happened in (kartu/logs.py)."""
+    from kartu.logs import configure
+
     level = settings.log_level.upper()
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
+    configure(level, settings.log_format)
     if level != "DEBUG":
         for library in QUIET_LIBRARIES:
             logging.getLogger(library).setLevel(logging.WARNING)

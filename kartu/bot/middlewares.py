@@ -25,6 +25,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Chat, Message, TelegramObject, Update, User
 from aiogram.utils.i18n.middleware import I18nMiddleware
 
+from kartu import logs
 from kartu.bot.answers import Answering
 from kartu.bot.conversations import DatabaseStorage, storage_key
 from kartu.bot.i18n import KartuI18n
@@ -223,7 +224,8 @@ def install_middlewares(
 
 class Measured(BaseMiddleware):
     """Counts every update by type and outcome (``handled``; ``error`` when it failed into the
-    apology) and how long it took (metrics.py)."""
+    apology) and how long it took (metrics.py), and names it in every log line written while it
+    is handled (logs.py)."""
 
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
@@ -236,6 +238,9 @@ class Measured(BaseMiddleware):
     ) -> Any:
         kind = event.event_type if isinstance(event, Update) else type(event).__name__
         started = time.perf_counter()
+        # Left set when the handler ends: the error handler (outside this middleware) logs after
+        # it, and each update runs in a task of its own, whose context ends with it.
+        logs.update_id.set(event.update_id if isinstance(event, Update) else None)
         try:
             result = await handler(event, data)
         except Exception:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kartu import logs
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
 from kartu.loyalty.staff import Role, acting_place
@@ -47,6 +48,7 @@ async def require_staff(uow: UnitOfWork, telegram_id: int, merchant_id: int | No
     if not chosen:
         raise NotStaff()
     _, member, merchant, program = chosen[0]
+    logs.merchant_id.set(merchant.id)  # the shop this update or request acts for, in its log lines
     return Workplace(person, member, merchant, program)
 
 
@@ -79,6 +81,7 @@ async def require_member(uow: UnitOfWork, telegram_id: int) -> tuple[Person, Mer
     card = await uow.cards.get(person.current_merchant_id, person.id)
     if merchant is None or card is None:
         raise NotMember()
+    logs.merchant_id.set(merchant.id)
     return person, merchant, card
 
 

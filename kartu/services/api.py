@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from kartu import logs
 from kartu.loyalty.apikeys import hash_key, new_key, parse_scopes, shown_prefix
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.delivery import Category, Kind
@@ -159,6 +160,7 @@ class ApiService(ServiceBase):
             )
         if key is None or key.revoked:
             raise ApiError(401, "unauthorized", "This key is not valid (unknown or revoked).")
+        logs.merchant_id.set(key.merchant_id)  # the shop this request acts for, in its log lines
         if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
             async with self.db.write() as uow:  # at most a write a minute per key
                 await uow.apikeys.used(key.key_id, now)
