@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     # Health and metrics: GET /metrics (Prometheus text) only when on; `kartu scheduler` and polling
     # `kartu run` serve /healthz, /readyz (and /metrics) on this port when it is set (0: off).
     metrics: bool = False
+    # An update received and not handled this long after (its process died) is handled by another.
+    update_lease_seconds: int = Field(default=120, ge=1, le=3600)
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=0, ge=0, le=65535)
     ready_outbox_age_seconds: int = Field(default=600, ge=10)  # oldest due message older: not ready

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from kartu.bot.answers import RetryWhileAnswering
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
+from kartu.bot.journal import Journaling, keep_recovering
 from kartu.bot.middlewares import TelegramCalls, install_middlewares
 from kartu.config import Settings
 from kartu.handlers import build_routers
@@ -152,6 +154,7 @@ def build_app(
     bot = bot or build_bot(settings)
     bot.session.middleware(RetryWhileAnswering())
     bot.session.middleware(TelegramCalls(services.health.metrics))  # inside the retry: each try counts
+    bot.session.middleware(Journaling(services))  # polling's batches, journaled before aiogram sees them
     # Delivers a customer's news (new card, reward code) the moment the transaction that
     # queued it commits; its own pacer has no per-chat gap, since a card and its reward go together.
     courier = OutboxDispatcher(
@@ -187,6 +190,18 @@ def _settle_memory() -> None:
     walk only what updates make: shorter pauses, fewer of them."""
     gc.collect()
     gc.freeze()
+
+
+@contextlib.asynccontextmanager
+async def recovering(app: KartuApp) -> AsyncIterator[None]:
+    """While the block runs: updates a stopped process received and never handled are handled."""
+    task = asyncio.create_task(keep_recovering(app))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def start_api(app: KartuApp) -> ApiServer | None:
@@ -225,7 +240,7 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
         _settle_memory()
-        async with beating(app.db, app.services.customers.clock, "bot"):
+        async with beating(app.db, app.services.customers.clock, "bot"), recovering(app):
             await app.dispatcher.start_polling(
                 app.bot,
                 polling_timeout=app.settings.polling_timeout,
@@ -297,7 +312,7 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         log.info(
             "serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path
         )
-        async with beating(app.db, app.services.customers.clock, "bot"):
+        async with beating(app.db, app.services.customers.clock, "bot"), recovering(app):
             await stop.wait()
     finally:
         if api is not None:

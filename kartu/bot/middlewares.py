@@ -134,8 +134,10 @@ class FloodControl(BaseMiddleware):
 
 class Arrivals(FSMContextMiddleware):
     """Each update once: one Telegram delivers again (a retry, a restart before the offset was
-    saved, a second webhook process) is recognised by its id and has no effect at all. The same
-    step reads the sender's language and open form (aiogram's FSM middleware, without its read)."""
+    saved, a second webhook process) is recognised by its id and has no effect at all; one the
+    journal hands back (``replayed``: its process died) is handled. Once handled, its journal entry
+    is done. The same step reads the sender's language and open form (aiogram's FSM middleware,
+    without its read)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -147,16 +149,22 @@ class Arrivals(FSMContextMiddleware):
         )
         key = storage_key(context.key) if context is not None else ""
         arrival = await services.customers.arrive(event.update_id, profile, key)
-        if not arrival.first_time:
+        if not arrival.first_time and not data.get("replayed"):
             log.info("update %s was delivered again: ignored", event.update_id)
             return None
         data["arrival"] = arrival
         data["fsm_storage"] = self.storage
-        if context is None:
-            return await handler(event, data)
-        async with self.events_isolation.lock(key=context.key):
-            data.update({"state": context, "raw_state": arrival.state})
-            return await handler(event, data)
+        try:
+            if context is None:
+                return await handler(event, data)
+            async with self.events_isolation.lock(key=context.key):
+                data.update({"state": context, "raw_state": arrival.state})
+                return await handler(event, data)
+        finally:  # handled, or failed into the apology: either way not to be handled again
+            try:
+                await services.customers.handled(event.update_id)
+            except Exception:  # the database went away: the update is found again after its lease
+                log.warning("could not mark update %s handled", event.update_id, exc_info=True)
 
 
 class PersonLanguage(I18nMiddleware):

@@ -14,6 +14,9 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from kartu.bot.journal import sender_of
+from kartu.services.container import Services
+
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # an update is a few KiB; Telegram never posts more
@@ -23,9 +26,10 @@ class UpdateReceiver:
     """The webhook endpoint.
 
     A post without the secret gets 401; a body that is not JSON, or not an Update, gets 400
-    and one log line (never a traceback in the response). A good update is answered 200 at
-    once and handled in the background, but only ``limit`` at a time: the 201st post of a
-    burst waits for a free slot before it is acknowledged, so Telegram holds the rest.
+    and one log line (never a traceback in the response). A good update is journaled, answered
+    200 and handled in the background, but only ``limit`` at a time: the 201st post of a burst
+    waits for a free slot before it is acknowledged, so Telegram holds the rest. One that cannot
+    be journaled (the database is away) gets 503: Telegram posts it again later.
     """
 
     def __init__(self, dispatcher: Dispatcher, bot: Bot, secret: str, limit: int) -> None:
@@ -46,10 +50,19 @@ class UpdateReceiver:
             log.warning("webhook: refused a %s-byte body", request.content_length)
             return web.json_response({"ok": False, "error": "too large"}, status=413)
         try:
-            update = Update.model_validate(json.loads(await request.read()), context={"bot": self.bot})
+            body = await request.read()
+            update = Update.model_validate(json.loads(body), context={"bot": self.bot})
         except (ValueError, ValidationError) as error:  # JSONDecodeError is a ValueError
             log.warning("webhook: refused a body that is not a Telegram update (%s)", type(error).__name__)
             return web.json_response({"ok": False, "error": "not an update"}, status=400)
+        try:  # journaled before the 200 that tells Telegram it was delivered (bot/journal.py)
+            services: Services = self.dispatcher["services"]
+            await services.customers.journal([(update.update_id, sender_of(update), body.decode())])
+        except Exception:
+            log.exception(
+                "webhook: could not journal update %s: Telegram will post it again", update.update_id
+            )
+            return web.json_response({"ok": False, "error": "try again"}, status=503)
         await self._slots.acquire()
         task = asyncio.create_task(self._process(update))
         self._tasks.add(task)

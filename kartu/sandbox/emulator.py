@@ -166,6 +166,7 @@ class BotAPIEmulator:
         # Set by an in-process bot (sandbox/inprocess.py): pushed updates go straight to its dispatcher.
         self.deliver: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self.webhook_statuses: list[int] = []
+        self.latency = 0.0  # seconds each call but getUpdates takes
         self.groups: dict[int, Group] = {}
         self.invoices: dict[str, dict[str, Any]] = {}  # invoice link -> what it asks
         self.charges: dict[str, dict[str, Any]] = {}  # telegram_payment_charge_id -> the payment
@@ -353,6 +354,8 @@ class BotAPIEmulator:
                 },
                 status=400,
             )
+        if self.latency and request.match_info["method"].lower() != "getupdates":
+            await asyncio.sleep(self.latency)  # a slow network (crash tests widen the window so)
         status, body = await self.call(request.match_info["method"], params)
         return web.json_response(body, status=status)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kartu.loyalty.codes import anonymous_code, new_personal_code
@@ -21,6 +21,7 @@ from kartu.services.crediting import PurchaseResult
 from kartu.services.till import Till, credit_at_till
 from kartu.services.views import CardView, MenuView, RewardView
 from kartu.services.webhooks import tell
+from kartu.storage import journal
 from kartu.storage.arrivals import Sender, arrive
 from kartu.storage.models import Merchant, Person, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
@@ -345,6 +346,28 @@ class CustomerService(ServiceBase):
             else MenuView.of(None, False)
         )
         return Arrival(arrived.first_time, language, arrived.state, arrived.state_updated_at, menu)
+
+    async def journal(self, updates: list[tuple[int, int | None, str]]) -> None:
+        """Record updates as received, before Telegram counts them delivered (storage/journal.py)."""
+        if self.db.has_driver:
+            async with self.db.driver(transaction=False) as tx:
+                await journal.record(tx, updates, self.clock.now())
+
+    async def handled(self, update_id: int) -> None:
+        """The update was handled: its journal entry is done (and emptied)."""
+        if self.db.has_driver:
+            async with self.db.driver(transaction=False) as tx:
+                await journal.done(tx, update_id, self.clock.now())
+
+    async def abandoned_updates(self) -> tuple[list[tuple[int, str]], list[int]]:
+        """Updates received and not handled by a process that stopped, taken for handling now;
+        and those given up after failing every try."""
+        if not self.db.has_driver:
+            return [], []
+        lease = timedelta(seconds=self.settings.update_lease_seconds)
+        async with self.db.driver(transaction=False) as tx:
+            given_up = await journal.give_up(tx, self.clock.now(), lease)
+            return await journal.take_abandoned(tx, self.clock.now(), lease), given_up
 
     async def _arrive_by_orm(
         self, update_id: int, profile: TelegramProfile | None, state_key: str

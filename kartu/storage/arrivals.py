@@ -10,9 +10,10 @@ from datetime import datetime
 from kartu.loyalty.kinds import Kinds
 from kartu.storage.driver import DriverTransaction, Sql
 
-_RECORD = (
-    "INSERT INTO processed_update (update_id, received_at) VALUES (:update_id, :now) "
-    "ON CONFLICT (update_id) DO NOTHING RETURNING update_id"
+_RECORD = (  # new, or journaled and not started yet: this delivery handles it
+    "INSERT INTO processed_update (update_id, received_at, started_at, attempts) VALUES (:update_id, :now, :now, 0) "
+    "ON CONFLICT (update_id) DO UPDATE SET started_at = excluded.started_at "
+    "WHERE processed_update.started_at IS NULL RETURNING update_id"
 )
 _WHO = (
     "SELECT p.id AS person_id, p.first_name, p.username, p.telegram_language, p.language, p.unreachable_at, "

@@ -795,9 +795,17 @@ class KartuSecret(SQLModel, table=True):
 
 
 class ProcessedUpdate(SQLModel, table=True):
-    """Telegram update ids already handled, so a re-delivered update has no effect (kept 2 days)."""
+    """Telegram updates received (kept 2 days): a re-delivered one has no effect, and one received
+    but not handled (its process died) is handled when found."""
 
     __tablename__ = "processed_update"
 
     update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
     received_at: datetime = _when(index=True)
+    # The journal (storage/journal.py): the update as received, kept until it was handled, so a
+    # process that dies after Telegram counted it as delivered does not lose it.
+    payload: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))  # its sender
+    started_at: datetime | None = _when(nullable=True)
+    done_at: datetime | None = _when(nullable=True)
+    attempts: int = Field(default=0, sa_column=Column(Integer(), nullable=False, server_default="0"))

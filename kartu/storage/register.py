@@ -415,7 +415,17 @@ REGISTER: dict[str, Table] = {
     "receipt_miss": Table(
         "receipt links that credited nothing", {**_b("id", "person_id"), **_s("at")}, about=("person_id",)
     ),
-    "processed_update": Table("updates handled", _b("update_id", "received_at")),
+    "processed_update": Table(
+        "updates handled",
+        {
+            **_b("update_id", "received_at", "started_at", "done_at", "attempts"),
+            # An update as Telegram sent it, held only until it is handled (emptied then).
+            "payload": personal(Erase.NULL),
+            "chat_id": personal(Erase.NULL),  # its sender, to find an update in flight on /forget
+        },
+        locator=Locator.TELEGRAM_CHAT,
+        located_by="chat_id",
+    ),
     "process_beat": Table("running processes", _b("id", "kind", "beat_at")),
 }
 

@@ -13,11 +13,16 @@ from kartu.storage.repositories.outbox import insert_ignoring_duplicates
 
 class UpdateRepository(Repository):
     async def first_time(self, update_id: int, now: datetime) -> bool:
-        """Record the update; ``False`` when it was recorded before (Telegram delivered it again)."""
+        """Record the update as started; ``False`` when it was started before (Telegram delivered
+        it again). A journaled update not yet started is started now."""
         statement = (
             insert_ignoring_duplicates(self.session, ProcessedUpdate.__table__)
-            .values(update_id=update_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=["update_id"])
+            .values(update_id=update_id, received_at=now, started_at=now, attempts=0)
+            .on_conflict_do_update(
+                index_elements=["update_id"],
+                set_={"started_at": now},
+                where=ProcessedUpdate.__table__.c.started_at.is_(None),
+            )
         )
         result = await self.session.execute(statement)
         return result.rowcount == 1
