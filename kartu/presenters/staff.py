@@ -73,6 +73,19 @@ def prompt_text(
             purchases=purchases_text(prompt.purchases),
         ),
     ]
+    if prompt.just_stamped is not None:
+        seconds = int(prompt.just_stamped.total_seconds())
+        lines.insert(
+            0,
+            html(
+                _("⚠️ {first_name} got a stamp {ago} ago. Another purchase?")
+                if seconds >= 60
+                else _("⚠️ {first_name} got a stamp {seconds} s ago. Another purchase?"),
+                first_name=prompt.customer_first_name,
+                ago=plain(_("{minutes} min"), minutes=seconds // 60),
+                seconds=seconds,
+            ),
+        )
     if prompt.open_rewards:
         lines.append(
             html(

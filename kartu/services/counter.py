@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, normalize_code
 from kartu.loyalty.delivery import Category, Kind
@@ -40,6 +40,16 @@ from kartu.storage.courier import Parcel
 from kartu.storage.models import LedgerEntry, PurchasePrompt, Reward
 from kartu.storage.unit_of_work import UnitOfWork
 
+JUST_STAMPED = timedelta(minutes=5)
+
+
+def recently(last_purchase_at: datetime | None, now: datetime) -> timedelta | None:
+    """How long ago the card's last purchase was, when it was within the last five minutes."""
+    if last_purchase_at is None:
+        return None
+    since = now - last_purchase_at
+    return since if timedelta(0) <= since < JUST_STAMPED else None
+
 
 @dataclass(frozen=True)
 class PurchasePromptView:
@@ -55,6 +65,9 @@ class PurchasePromptView:
     last_visit: datetime | None = None
     open_rewards: int = 0
     timezone: str = "Asia/Jakarta"
+    # Stamped moments ago (a code typed twice for one sale, or a Confirm whose answer was slow):
+    # the prompt says so before another purchase is added.
+    just_stamped: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -308,6 +321,7 @@ class CounterService(ServiceBase):
             last_visit=holder.last_purchase_at,
             open_rewards=holder.open_rewards,
             timezone=timezone,
+            just_stamped=recently(holder.last_purchase_at, self.clock.now()),
         )
 
     async def _add_prompt(

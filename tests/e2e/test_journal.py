@@ -84,3 +84,23 @@ async def test_a_confirm_handled_again_after_a_crash_credits_nothing_twice(
     world.clock.advance(**LEASE_PASSED)
     assert await recover(world.app) == 1
     assert await _purchases(world) == 1  # the prompt closed with its credit: nothing twice
+
+
+async def test_a_code_typed_again_moments_after_a_stamp_says_so(
+    world: World, owner: TelegramUser, barista: TelegramUser, customer: TelegramUser
+) -> None:
+    """The barista whose Confirm seemed to hang types the code again: the prompt says the customer
+    was stamped seconds ago, so one sale does not become two."""
+    join = await world.create_shop(rules=ProgramRules(daily_stamp_cap=0))
+    await world.hire(owner, barista)
+    code = code_in((await customer.ask(f"/start {join}")).body)
+    first = await barista.ask(code)
+    assert "ago" not in first.body
+    assert (await barista.press(first, "Confirm")).text == "Confirmed."
+    world.clock.advance(seconds=40)
+    again = await barista.ask(code)
+    assert "⚠️ Ayu got a stamp 40 s ago. Another purchase?" in again.body
+    world.clock.advance(minutes=2)
+    assert "⚠️ Ayu got a stamp 2 min ago. Another purchase?" in (await barista.ask(code)).body
+    world.clock.advance(minutes=5)
+    assert "got a stamp" not in (await barista.ask(code)).body
