@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     broadcast_cooldown_hours: float = Field(default=24.0, ge=0)
     webhook_url: str = ""
     webhook_path: str = "/telegram/webhook"
-    webhook_secret: str = ""
+    # What Telegram takes as a secret_token: 1-256 of A-Z a-z 0-9 _ - (it refuses setWebhook else).
+    webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     sandbox_port: int = Field(default=8080, ge=0, le=65535)

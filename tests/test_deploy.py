@@ -68,3 +68,11 @@ def test_the_production_env_names_only_settings_kartu_has() -> None:
     settings = Settings(_env_file=env)  # type: ignore[call-arg]
     assert settings.webhook_url.startswith("https://") and settings.scheduler == "off"
     assert settings.log_format == "json" and settings.metrics
+
+
+def test_a_webhook_secret_telegram_would_refuse_is_refused_at_start() -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError):
+        Settings(_env_file=None, webhook_secret="has space/and+plus")  # type: ignore[call-arg]
+    assert Settings(_env_file=None, webhook_secret="Abc_123-xyz").webhook_secret == "Abc_123-xyz"  # type: ignore[call-arg]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 import secrets
 import time
 from collections import deque
@@ -499,6 +500,9 @@ class BotAPIEmulator:
             self.allowed_updates = {str(kind) for kind in allowed} or None
 
     def _set_webhook(self, params: dict[str, Any]) -> bool:
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise TelegramRefusal("Bad Request: secret token contains unallowed characters", 400)
         self._remember_allowed(params)
         self.webhook = (str(params["url"]), params.get("secret_token"))
         return True

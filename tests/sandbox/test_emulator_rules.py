@@ -348,3 +348,12 @@ async def test_stars_invoices_checkouts_refunds_and_subscriptions(api: Api) -> N
     assert "ALREADY_REFUNDED" in await api.refused(
         "refundStarPayment", user_id=USER, telegram_payment_charge_id=charge
     )
+
+
+async def test_a_webhook_secret_telegram_would_refuse_is_refused(api: Api) -> None:
+    """Telegram takes 1-256 of A-Z a-z 0-9 _ - as a webhook's secret_token, and nothing else."""
+    for secret in ("has space", "slash/", "é", "x" * 257, ""):
+        assert "secret token contains unallowed characters" in await api.refused(
+            "setWebhook", url="https://bot.example.com/telegram", secret_token=secret
+        )
+    assert await api.ok("setWebhook", url="https://bot.example.com/telegram", secret_token="Abc_123-xyz")
