@@ -91,12 +91,6 @@ ERRORS = {
 }
 
 
-def error_body(
-    code: str, message: str, field: str | None = None, status: int | None = None
-) -> dict[str, object]:
-    return problems.body(code, message, field, status)
-
-
 def problem(
     code: str,
     detail: str,
@@ -105,7 +99,7 @@ def problem(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     return JSONResponse(
-        error_body(code, detail, field, status),
+        problems.body(code, detail, field, status),
         status_code=status or problems.TYPES[code].status,
         media_type=problems.MEDIA_TYPE,
         headers=headers,
@@ -287,10 +281,10 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
     def refusal(error: errors.LoyaltyError) -> tuple[int, str]:
         """A refusal as the answer stored for its Idempotency-Key."""
         if isinstance(error, ApiError):
-            return error.status, dumps(error_body(error.code, error.message, error.field, error.status))
+            return error.status, problems.dumps(error.code, error.message, error.field, error.status)
         known = next((value for kind, value in _REFUSALS.items() if isinstance(error, kind)), None)
         status, code, message = known or (422, "refused", "The request was refused.")
-        return status, dumps(error_body(code, message, None, status))
+        return status, problems.dumps(code, message, None, status)
 
     async def idempotent(
         caller: Principal,

@@ -12,6 +12,7 @@ import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -191,8 +192,10 @@ def _signing(endpoint: WebhookEndpoint) -> Signing:
     )
 
 
+@lru_cache(maxsize=1)
 def _own_names() -> tuple[str, str]:
-    """This machine's names: an endpoint there is a way into the operator's own host."""
+    """This machine's names: an endpoint there is a way into the operator's own host. Asked once
+    (``getfqdn`` may ask the resolver, and blocks)."""
     return socket.gethostname(), socket.getfqdn()
 
 

@@ -20,12 +20,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from kartu.storage.database import Database
-from kartu.storage.migrate import alembic_config, upgrade
+from kartu.storage.migrate import scripts, upgrade
 
 SQLITE_SUFFIX, DUMP_SUFFIX = ".db", ".dump"
 
@@ -140,8 +139,7 @@ def _sqlite_check(path: Path) -> str:
 
 
 def _known(revision: str) -> bool:
-    script = ScriptDirectory.from_config(alembic_config())
-    return any(known.revision == revision for known in script.walk_revisions())
+    return any(known.revision == revision for known in scripts().walk_revisions())
 
 
 async def _revision(db: Database) -> str:

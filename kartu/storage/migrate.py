@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -34,9 +35,15 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         await connection.run_sync(_upgrade)
 
 
+@lru_cache(maxsize=1)
+def scripts() -> ScriptDirectory:
+    """The migrations Kartu ships, read once per process (health checks ask often)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
 async def pending_revisions(engine: AsyncEngine) -> list[str]:
     """Revisions not yet applied, oldest first."""
-    script = ScriptDirectory.from_config(alembic_config())
+    script = scripts()
 
     def _current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
