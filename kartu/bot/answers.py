@@ -1,7 +1,9 @@
 """Every message that belongs to one answer arrives: a handler that sends two (a text and its
 chart, a poster and its PDFs) is not cut short by Telegram's per-chat limit. A 429 met while
-answering an update is waited out (Telegram says how long) and the message sent again; the
-outbox's own dispatcher keeps its way (a 429 pauses it and the message waits in the queue)."""
+answering an update is waited out (Telegram says how long) and the message sent again, and so is
+a moment when Telegram's servers fail (5xx) or cannot be reached: the answer goes out when they
+are back, within ``PATIENCE`` seconds. The outbox's own dispatcher keeps its way (a 429 or a
+failure puts the message back in the queue)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import BaseMiddleware
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject
 
@@ -26,6 +28,8 @@ log = logging.getLogger(__name__)
 ANSWERING: ContextVar[bool] = ContextVar("kartu_answering", default=False)
 LONGEST_WAIT = 10  # seconds a handler waits out a 429; longer, and the failure is the handler's
 ATTEMPTS = 3
+PATIENCE = 20.0  # seconds an answer is tried again while Telegram's servers fail
+BACKOFF = (0.5, 1.0, 2.0, 4.0)
 
 
 class Answering(BaseMiddleware):
@@ -54,17 +58,27 @@ class RetryWhileAnswering(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        for attempt in range(1, ATTEMPTS + 1):
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + PATIENCE
+        waits, failures = 0, 0
+        while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
-                if not ANSWERING.get() or attempt == ATTEMPTS or error.retry_after > LONGEST_WAIT:
+                waits += 1
+                if not ANSWERING.get() or waits == ATTEMPTS or error.retry_after > LONGEST_WAIT:
                     raise
                 log.info(
                     "%s: Telegram asks to wait %s s; sending again", type(method).__name__, error.retry_after
                 )
                 await asyncio.sleep(error.retry_after)
-        raise AssertionError("unreachable")
+            except (TelegramServerError, TelegramNetworkError) as error:
+                pause = BACKOFF[min(failures, len(BACKOFF) - 1)]
+                failures += 1
+                if not ANSWERING.get() or loop.time() + pause > give_up_at:
+                    raise
+                log.warning("%s: %s; sending again in %s s", type(method).__name__, error.message, pause)
+                await asyncio.sleep(pause)
 
 
 def not_answering() -> Any:

@@ -22,7 +22,7 @@ from kartu.bot.answers import RetryWhileAnswering
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
-from kartu.bot.journal import Journaling, keep_recovering
+from kartu.bot.journal import LOOK_EVERY, Journaling, keep_recovering
 from kartu.bot.middlewares import TelegramCalls, install_middlewares
 from kartu.config import Settings
 from kartu.handlers import build_routers
@@ -195,7 +195,9 @@ def _settle_memory() -> None:
 @contextlib.asynccontextmanager
 async def recovering(app: KartuApp) -> AsyncIterator[None]:
     """While the block runs: updates a stopped process received and never handled are handled."""
-    task = asyncio.create_task(keep_recovering(app))
+    # Looked for a few times a lease: an abandoned update waits little longer than its lease.
+    every = min(LOOK_EVERY, max(1.0, app.settings.update_lease_seconds / 3))
+    task = asyncio.create_task(keep_recovering(app, every))
     try:
         yield
     finally:

@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
+from kartu.sandbox.delivery import WebhookQueue
 from kartu.sandbox.rules import (
     Entity,
     TelegramRefusal,
@@ -42,6 +43,7 @@ JSON_FIELDS = {
     "reply_parameters",
     "prices",
 }
+UNAFFECTED_BY_OUTAGE = {"getupdates", "setwebhook", "deletewebhook", "getwebhookinfo", "getme"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "member_limit", "expire_date"}
 
 
@@ -168,6 +170,10 @@ class BotAPIEmulator:
         self.deliver: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
         self.webhook_statuses: list[int] = []
         self.latency = 0.0  # seconds each call but getUpdates takes
+        self.webhook_queue: WebhookQueue | None = None  # set by `deliver_like_telegram`
+        self._outage: tuple[float, int, str, int | None] | None = (
+            None  # until, code, description, retry_after
+        )
         self.groups: dict[int, Group] = {}
         self.invoices: dict[str, dict[str, Any]] = {}  # invoice link -> what it asks
         self.charges: dict[str, dict[str, Any]] = {}  # telegram_payment_charge_id -> the payment
@@ -239,6 +245,8 @@ class BotAPIEmulator:
 
     async def stop(self) -> None:
         await self.release_pollers()
+        if self.webhook_queue is not None:
+            await self.webhook_queue.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -267,6 +275,9 @@ class BotAPIEmulator:
             async with self._changed:
                 self._notify()
             return update_id
+        if self.webhook is not None and self.webhook_queue is not None:
+            self.webhook_queue.push(update)  # posted in the background, again until taken
+            return update_id
         if self.webhook is not None:
             await self.post_to_webhook(update)
             return update_id
@@ -294,6 +305,35 @@ class BotAPIEmulator:
     ) -> None:
         """Make the next ``times`` calls of ``method`` (to ``chat_id``, if given) fail."""
         self.failures.append(Failure(method.lower(), error_code, description, chat_id, retry_after, times))
+
+    def deliver_like_telegram(self, *, timeout: float = 10.0, max_connections: int = 40) -> WebhookQueue:
+        """Post updates to the webhook as Telegram does: in the background, each chat's in order,
+        again later when a post gets no 2xx in ``timeout`` seconds (sandbox/delivery.py). Without
+        it, `push_update` posts once and returns the status (tests of the receiver want that)."""
+        self.webhook_queue = WebhookQueue(
+            lambda: self.webhook, timeout=timeout, max_connections=max_connections
+        )
+        return self.webhook_queue
+
+    def outage(self, error_code: int, seconds: float, *, retry_after: int | None = None) -> None:
+        """Answer every method the bot calls (but getUpdates and the webhook's own) with
+        ``error_code`` for ``seconds``: Telegram asking everyone to slow down (429, with
+        ``retry_after``), or Telegram's servers failing (500, 502)."""
+        description = {
+            429: f"Too Many Requests: retry after {retry_after or 1}",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+        }.get(error_code, "Internal Server Error")
+        self._outage = (time.monotonic() + seconds, error_code, description, retry_after)
+
+    def _outage_failure(self, method: str) -> Failure | None:
+        if self._outage is None or method in UNAFFECTED_BY_OUTAGE:
+            return None
+        until, error_code, description, retry_after = self._outage
+        if time.monotonic() >= until:
+            self._outage = None
+            return None
+        return Failure(method, error_code, description, retry_after=retry_after)
 
     def enforce_limits(self, per_second: int = 30, per_chat_interval: float = 1.0) -> None:
         """Answer 429 like Telegram when the bot sends more than ``per_second`` messages in
@@ -367,7 +407,7 @@ class BotAPIEmulator:
         handler = self._handlers.get(method)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
-        failure = self._take_failure(method, params)
+        failure = self._outage_failure(method) or self._take_failure(method, params)
         if (
             failure is None
             and method.startswith("send")
@@ -512,7 +552,7 @@ class BotAPIEmulator:
         info: dict[str, Any] = {
             "url": self.webhook[0] if self.webhook else "",
             "has_custom_certificate": False,
-            "pending_update_count": 0,
+            "pending_update_count": self.webhook_queue.waiting if self.webhook_queue else 0,
         }
         failed = [status for status in self.webhook_statuses if not 200 <= status < 300]
         if self.webhook and self.webhook_statuses and failed and self.webhook_statuses[-1] == failed[-1]:

@@ -1,10 +1,11 @@
 """The outbox dispatcher: claims due messages, renders them, sends them at a safe pace.
 
-Delivery guarantee: every queued message is sent at least once unless it is skipped (its
-subject no longer needs it, the customer opted out or blocked the bot) or fails for good.
-Each outcome is committed right after its send, so a dispatcher killed mid-batch re-sends
-at most the messages that were in flight at that moment (no more than ``concurrency``);
-the rest of its claimed batch returns to the queue when the claim lease (2 min) lapses.
+Delivery guarantee: every queued message is sent unless it is skipped (its subject no longer
+needs it, the customer opted out or blocked the bot) or fails for good. Each outcome is committed
+right after its send; a dispatcher killed mid-batch leaves its claimed batch to return to the
+queue when the claim lease (30 s) lapses. News that carries a result (a card, a reward code) is
+sent at least once: one in flight at the kill may arrive twice. A promotion is sent at most once:
+its send is recorded as begun, and one begun by a dispatcher that died is not sent again.
 """
 
 from __future__ import annotations
@@ -163,6 +164,8 @@ class OutboxDispatcher:
         async with work:
             token = not_answering()  # a 429 here pauses the dispatcher and keeps the message queued
             try:
+                if message.category == "promo":
+                    await self.services.delivery.sending(message.id)
                 await self._send(message, rendered, report)
             finally:
                 ANSWERING.reset(token)

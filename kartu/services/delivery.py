@@ -347,7 +347,9 @@ Notice = (
     | MembershipNotice
 )
 
-LEASE = timedelta(minutes=2)
+# A dispatcher's batch is about a second of sending (KARTU_SEND_RATE messages): one not finished
+# in this long was held by a dispatcher that died, and goes back to the queue.
+LEASE = timedelta(seconds=30)
 
 
 class DeliveryService(ServiceBase):
@@ -763,6 +765,11 @@ class DeliveryService(ServiceBase):
             return
         async with self.db.write() as uow:
             await uow.outbox.finish(message_id, SENT, self.clock.now())
+
+    async def sending(self, message_id: int) -> None:
+        """A promotion's send begins (see `OutboxRepository.release_stale_claims`)."""
+        async with self.db.write() as uow:
+            await uow.outbox.sending(message_id, self.clock.now())
 
     async def skipped(self, message_id: int, reason: str) -> None:
         async with self.db.write() as uow:

@@ -9,6 +9,7 @@ PostgreSQL write transactions rely on row locks taken by the repositories.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,7 @@ import aiosqlite
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from kartu.storage.driver import (
@@ -36,6 +38,7 @@ from kartu.storage.unit_of_work import UnitOfWork
 if TYPE_CHECKING:
     from kartu.config import Settings
 
+log = logging.getLogger(__name__)
 _WRITE_OPTION = "kartu_write"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CHECKPOINT_EVERY = 500  # commits on the loop's writer between checkpoints of the WAL (in a thread)
@@ -88,6 +91,23 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def server_gone(error: BaseException) -> bool:
+    """Whether ``error`` says the database server closed the connection or is not taking any
+    (restarting, shutting down): worth a new connection, not an apology for ever."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    cause = getattr(error, "orig", None) or error
+    cause = getattr(cause, "__cause__", None) or cause  # SQLAlchemy's asyncpg adapter wraps the driver's
+    return isinstance(
+        cause,
+        asyncpg.PostgresConnectionError
+        | asyncpg.exceptions.OperatorInterventionError
+        | asyncpg.InterfaceError
+        | ConnectionError
+        | OSError,
+    )
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -328,16 +348,31 @@ class Database:
                     return
                 async with connection.transaction():
                     yield PostgresTransaction(connection)
-            except (asyncpg.InterfaceError, OSError):
-                await pooled.invalidate()  # a dropped connection does not go back to the pool
+            except Exception as error:
+                if server_gone(error):  # a dropped connection does not go back to the pool, nor its peers
+                    await pooled.invalidate()
+                    await self.forget_connections()
                 raise
+
+    async def forget_connections(self) -> None:
+        """The server went away (restarted, failed over): the pool's idle connections are dead too.
+        A new pool takes them over, so the next transactions connect afresh instead of each
+        finding out by failing (connections in use close when their transactions end)."""
+        if not self.is_sqlite:
+            log.warning("the database server closed a connection: opening new ones")
+            await self.engine.dispose(close=False)
 
     @asynccontextmanager
     async def _session_transaction(
         self, factory: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[UnitOfWork]:
-        async with factory() as session, session.begin():
-            yield UnitOfWork(session)
+        try:
+            async with factory() as session, session.begin():
+                yield UnitOfWork(session)
+        except Exception as error:
+            if server_gone(error):
+                await self.forget_connections()
+            raise
 
     async def dispose(self) -> None:
         for task in (self._writing, self._checkpoint):

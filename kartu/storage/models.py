@@ -698,6 +698,9 @@ class OutboxMessage(SQLModel, table=True):
     not_before: datetime = _when()
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = _when(nullable=True)
+    # A promotion's send began (its outcome unknown until sent_at): one whose dispatcher died
+    # then is not sent again (a promotion at most once; news with a result at least once).
+    sending_at: datetime | None = _when(nullable=True)
     sent_at: datetime | None = _when(nullable=True)
     last_error: str | None = Field(default=None, max_length=500)
     created_at: datetime = _when()

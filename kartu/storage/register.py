@@ -273,7 +273,7 @@ REGISTER: dict[str, Table] = {
         {
             **_b("id", "idempotency_key", "kind", "category", "person_id", "merchant_id", "subject_id"),
             **_b("status", "attempts", "not_before", "claimed_by", "claimed_at", "sent_at", "last_error"),
-            **_b("created_at"),
+            **_b("created_at", "sending_at"),
             "chat_id": personal(Erase.DELETE_ROW),
             "params": personal(Erase.DELETE_ROW),
         },

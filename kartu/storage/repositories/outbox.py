@@ -17,6 +17,7 @@ from kartu.storage.models import OutboxMessage, Person
 from kartu.storage.repositories.base import Repository
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+UNKNOWN_OUTCOME = "its dispatcher stopped while sending it: not sent again, so no one gets it twice"
 
 
 def insert_ignoring_duplicates(session: AsyncSession, table: Any) -> Any:
@@ -44,7 +45,13 @@ class OutboxRepository(Repository):
         statement = (
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(due.scalar_subquery()))
-            .values(status=SENDING, claimed_by=worker, claimed_at=now, attempts=OutboxMessage.attempts + 1)
+            .values(
+                status=SENDING,
+                claimed_by=worker,
+                claimed_at=now,
+                sending_at=None,
+                attempts=OutboxMessage.attempts + 1,
+            )
             .returning(OutboxMessage)
             .execution_options(synchronize_session=False)
         )
@@ -66,13 +73,23 @@ class OutboxRepository(Repository):
         return [rows[key] for key in keys if key in rows]
 
     async def release_stale_claims(self, now: datetime, lease: timedelta) -> int:
-        """Messages claimed by a dispatcher that died go back to the queue."""
-        result = await self.session.execute(
+        """Messages claimed by a dispatcher that died go back to the queue, but a promotion it had
+        begun sending: Telegram may have delivered it, and a promotion goes out at most once."""
+        stale = (OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - lease)
+        await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_at < now - lease)
-            .values(status=PENDING, claimed_by=None)
+            .where(*stale, OutboxMessage.sending_at.is_not(None), OutboxMessage.category == "promo")
+            .values(status=SKIPPED, last_error=UNKNOWN_OUTCOME)
+        )
+        result = await self.session.execute(
+            update(OutboxMessage).where(*stale).values(status=PENDING, claimed_by=None, sending_at=None)
         )
         return result.rowcount
+
+    async def sending(self, message_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(sending_at=now)
+        )
 
     async def finish(self, message_id: int, status: str, now: datetime, error: str | None = None) -> None:
         await self.session.execute(

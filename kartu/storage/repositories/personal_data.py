@@ -28,6 +28,7 @@ from kartu.storage.models import (
 )
 from kartu.storage.register import REGISTER, Erase, Locator, exported_columns, personal_columns
 from kartu.storage.repositories.base import Repository
+from kartu.storage.repositories.outbox import insert_ignoring_duplicates
 
 
 def _plain(value: Any) -> Any:
@@ -269,13 +270,16 @@ class PersonalDataRepository(Repository):
 
     async def server_secret(self, name: str, make: Callable[[], str], now: datetime) -> str:
         """The server's own secret ``name``, made once (the first process to need it writes it)."""
-        found = await self.session.get(KartuSecret, name)
-        if found is None:
-            self.session.add(KartuSecret(name=name, value=make(), created_at=now))
-            await self.session.flush()
-            found = await self.session.get(KartuSecret, name)
-        assert found is not None
-        return found.value
+        value = await self.session.scalar(select(KartuSecret.value).where(KartuSecret.name == name))
+        if value is None:  # two processes (or transactions) at once: the first write stands
+            await self.session.execute(
+                insert_ignoring_duplicates(self.session, KartuSecret)
+                .values(name=name, value=make(), created_at=now)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            value = await self.session.scalar(select(KartuSecret.value).where(KartuSecret.name == name))
+        assert value is not None
+        return str(value)
 
     async def shops_of(self, person_id: int) -> list[int]:
         """Every shop the person ever had a card or a ledger row at."""
