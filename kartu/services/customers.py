@@ -356,8 +356,9 @@ class CustomerService(ServiceBase):
     async def handled(self, update_id: int) -> None:
         """The update was handled: its journal entry is done (and emptied)."""
         if self.db.has_driver:
-            async with self.db.driver(transaction=False) as tx:
-                await journal.done(tx, update_id, self.clock.now())
+            relaxed = not self.db.is_sqlite
+            async with self.db.driver(transaction=relaxed) as tx:
+                await journal.done(tx, update_id, self.clock.now(), relaxed=relaxed)
 
     async def abandoned_updates(self) -> tuple[list[tuple[int, str]], list[int]]:
         """Updates received and not handled by a process that stopped, taken for handling now;
