@@ -1,6 +1,8 @@
 """Every message that belongs to one answer arrives: a handler that sends two (a text and its
 chart, a poster and its PDFs) is not cut short by Telegram's per-chat limit. A 429 met while
-answering an update is waited out (Telegram says how long) and the message sent again, and so is
+answering an update is waited out (Telegram says how long; waits of up to ``LONGEST_WAIT``, for
+``PATIENCE`` seconds in all: a broadcast going out as the same bot backs off meanwhile,
+scheduler/pacing.py) and the message sent again, and so is
 a moment when Telegram's servers fail (5xx) or cannot be reached: the answer goes out when they
 are back, within ``PATIENCE`` seconds. The outbox's own dispatcher keeps its way (a 429 or a
 failure puts the message back in the queue)."""
@@ -27,7 +29,6 @@ log = logging.getLogger(__name__)
 
 ANSWERING: ContextVar[bool] = ContextVar("kartu_answering", default=False)
 LONGEST_WAIT = 10  # seconds a handler waits out a 429; longer, and the failure is the handler's
-ATTEMPTS = 3
 PATIENCE = 20.0  # seconds an answer is tried again while Telegram's servers fail
 BACKOFF = (0.5, 1.0, 2.0, 4.0)
 
@@ -50,7 +51,7 @@ class Answering(BaseMiddleware):
 
 class RetryWhileAnswering(BaseRequestMiddleware):
     """A request a handler makes that Telegram answers with 429 is made again after the wait it
-    names (a few times, for short waits): the second message of an answer is never lost."""
+    names (short waits, within ``PATIENCE``): the second message of an answer is never lost."""
 
     async def __call__(
         self,
@@ -60,13 +61,16 @@ class RetryWhileAnswering(BaseRequestMiddleware):
     ) -> Response[TelegramType]:
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + PATIENCE
-        waits, failures = 0, 0
+        failures = 0  # Telegram failures tried again (their pauses grow)
         while True:
             try:
                 return await make_request(bot, method)
             except TelegramRetryAfter as error:
-                waits += 1
-                if not ANSWERING.get() or waits == ATTEMPTS or error.retry_after > LONGEST_WAIT:
+                if (
+                    not ANSWERING.get()
+                    or error.retry_after > LONGEST_WAIT
+                    or loop.time() + error.retry_after > give_up_at
+                ):
                     raise
                 log.info(
                     "%s: Telegram asks to wait %s s; sending again", type(method).__name__, error.retry_after

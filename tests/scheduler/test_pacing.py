@@ -34,3 +34,21 @@ async def test_a_pause_holds_everyone() -> None:
     pacer.pause(5)
     await pacer.wait_turn(2)
     assert ticks.now >= 5
+
+
+async def test_a_429_halves_the_rate_and_sends_bring_it_back() -> None:
+    """Other processes sending as the bot pushed it over Telegram's limit: the outbox yields (half
+    the rate, once for one burst of 429s), then takes its rate back as sends go through."""
+    ticks = Ticks()
+    pacer = Pacer(rate=20, monotonic=ticks.monotonic, sleep=ticks.sleep)
+    pacer.pause(1)
+    pacer.pause(1)  # a second 429 from the same burst
+    assert pacer.rate == 10
+    for chat in range(200):
+        await pacer.wait_turn(chat)
+        pacer.sent(chat)
+    assert pacer.rate == 20
+    for _ in range(10):  # however often it is told, it keeps sending
+        ticks.now += 2
+        pacer.pause(1)
+    assert pacer.rate == 2.5
