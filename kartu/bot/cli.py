@@ -7,6 +7,7 @@ import logging
 import re
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -282,6 +283,15 @@ def upgrade() -> None:
     click.echo(
         f"Applied {len(pending)} migration(s): {', '.join(pending)}" if pending else "Database is up to date."
     )
+
+
+@db.command()
+def retally() -> None:
+    """Count the shops' days again from the whole ledger (what /stats reads): after a restore of
+    an old backup, or to check the counts. The bot may run meanwhile."""
+    started = time.perf_counter()
+    counted = _with_services(_settings(), lambda services: services.tally.retally())
+    click.echo(f"Counted {counted:,} ledger rows and refunds in {time.perf_counter() - started:.1f} s.")
 
 
 @main.command()

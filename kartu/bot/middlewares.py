@@ -8,6 +8,7 @@ costs memory, not queries.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import OrderedDict
@@ -154,6 +155,7 @@ class Arrivals(FSMContextMiddleware):
             return None
         data["arrival"] = arrival
         data["fsm_storage"] = self.storage
+        renewing = asyncio.create_task(_keep_lease(services, event.update_id))
         try:
             if context is None:
                 return await handler(event, data)
@@ -161,10 +163,38 @@ class Arrivals(FSMContextMiddleware):
                 data.update({"state": context, "raw_state": arrival.state})
                 return await handler(event, data)
         finally:  # handled, or failed into the apology: either way not to be handled again
-            try:
-                await services.customers.handled(event.update_id)
-            except Exception:  # the database went away: the update is found again after its lease
-                log.warning("could not mark update %s handled", event.update_id, exc_info=True)
+            renewing.cancel()
+            await _mark_handled(services, event.update_id)
+
+
+async def _keep_lease(services: Services, update_id: int) -> None:
+    """While an update is handled past a third of its lease (an answer waiting out Telegram), its
+    journal entry's lease is renewed: another process does not handle it a second time."""
+    every = services.customers.settings.update_lease_seconds / 3
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await services.customers.still_handling(update_id)
+        except Exception:  # the database away for a moment: the next renewal tries again
+            log.warning("could not renew the lease of update %s", update_id, exc_info=True)
+
+
+async def _mark_handled(services: Services, update_id: int) -> None:
+    """The update's journal entry is done. The database away for a moment (a restart, a failover):
+    tried again for ten seconds, so the update is not handled (and answered) a second time after
+    its lease; still failing, it is (once more, with its money-like steps kept once by their keys)."""
+    for pause in MARK_PAUSES:
+        try:
+            await services.customers.handled(update_id)
+            return
+        except Exception:
+            if pause is None:
+                log.warning("could not mark update %s handled", update_id, exc_info=True)
+                return
+            await asyncio.sleep(pause)
+
+
+MARK_PAUSES = (0.25, 0.5, 1.0, 2.0, 2.0, 4.0, None)  # about ten seconds of tries
 
 
 class PersonLanguage(I18nMiddleware):

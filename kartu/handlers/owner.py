@@ -353,8 +353,12 @@ async def show_feedback(message: Message, event_from_user: User, services: Servi
 
 
 async def show_stats(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
+    """The numbers, announced at once ("⏳ Counting…", edited into them when counted). A second
+    tap in the same chat waits for this one (updates of one chat are handled one at a time)."""
+    await services.reports.check_owner(event_from_user.id)  # a stranger is refused before anything
+    counting = await message.answer(_("⏳ Counting…"))
     stats = await services.reports.stats(event_from_user.id)
-    await message.answer(stats_text(stats))
+    await counting.edit_text(stats_text(stats))
     png = await asyncio.to_thread(render_weekly_visits, weekly_chart(stats, i18n.current_locale))
     await message.answer_photo(BufferedInputFile(png, filename="visits.png"))
 

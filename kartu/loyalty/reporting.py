@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKS_SHOWN = 12
@@ -35,3 +35,18 @@ def weekly_buckets(
 
 def first_week_start(now: datetime, timezone: str, weeks: int = WEEKS_SHOWN) -> datetime:
     return week_start(now, timezone) - timedelta(weeks=weeks - 1)
+
+
+def weekly_from_days(
+    days: list[tuple[date, int, int]], now: datetime, timezone: str, weeks: int = WEEKS_SHOWN
+) -> list[tuple[datetime, int, int]]:
+    """As `weekly_buckets`, from counts per local day: ``(day, first visits, visits)``."""
+    current = week_start(now, timezone)
+    starts = [current - timedelta(weeks=offset) for offset in range(weeks - 1, -1, -1)]
+    counts = {start.date(): [0, 0] for start in starts}
+    for day, first_visits, visits in days:
+        monday = day - timedelta(days=day.weekday())
+        if monday in counts:
+            counts[monday][0] += first_visits
+            counts[monday][1] += visits - first_visits
+    return [(start, counts[start.date()][0], counts[start.date()][1]) for start in starts]

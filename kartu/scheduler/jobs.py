@@ -107,6 +107,10 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
             or report.point_batches_expired
         ):
             log.info("sweep: %s", report)
+        # The shop's days counted up to now (services/tally.py): /stats then has little left to count.
+        counted = await app.services.tally.catch_up()
+        if counted:
+            log.debug("tally: %s rows counted", counted)
 
     async def dispatch() -> None:
         report = await dispatcher.dispatch_once()

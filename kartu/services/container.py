@@ -23,6 +23,7 @@ from kartu.services.merchants import MerchantService
 from kartu.services.partners import PartnerService
 from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
+from kartu.services.tally import TallyService
 from kartu.services.tiers import TierService
 from kartu.services.upkeep import UpkeepService
 from kartu.services.webhooks import WebhookService
@@ -53,6 +54,7 @@ class Services:
     webhooks: WebhookService
     backups: BackupService
     health: HealthService
+    tally: TallyService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -79,4 +81,5 @@ class Services:
             webhooks=WebhookService(db, clock, settings),
             backups=BackupService(db, clock, settings),
             health=HealthService(db, clock, settings),
+            tally=TallyService(db, clock, settings),
         )

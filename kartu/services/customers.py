@@ -360,6 +360,12 @@ class CustomerService(ServiceBase):
             async with self.db.driver(transaction=relaxed) as tx:
                 await journal.done(tx, update_id, self.clock.now(), relaxed=relaxed)
 
+    async def still_handling(self, update_id: int) -> None:
+        """A long handling renews its update's lease (storage/journal.py)."""
+        if self.db.has_driver:
+            async with self.db.driver(transaction=False) as tx:
+                await journal.renew(tx, update_id, self.clock.now())
+
     async def abandoned_updates(self) -> tuple[list[tuple[int, str]], list[int]]:
         """Updates received and not handled by a process that stopped, taken for handling now;
         and those given up after failing every try."""

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from kartu.loyalty.bonuses import month_start
-from kartu.loyalty.reporting import first_week_start, share, weekly_buckets
+from kartu.loyalty.reporting import first_week_start, share, weekly_from_days
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
+from kartu.services.tally import TallyService
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -137,24 +138,37 @@ async def _vouchers(uow: UnitOfWork, merchant_id: int, since: datetime, now: dat
 
 
 class ReportService(ServiceBase):
+    async def check_owner(self, owner_telegram_id: int) -> None:
+        """`NotOwner` unless this person owns a shop (before a long answer is announced)."""
+        async with self.db.read() as uow:
+            await require_owner(uow, owner_telegram_id)
+
     async def stats(self, owner_telegram_id: int) -> StatsView:
+        """The shop's figures: counts kept as the ledger grew (services/tally.py), counted up to
+        now first, and counts on the cards' indexes; nothing here reads the whole ledger."""
+        await self.check_owner(owner_telegram_id)  # a stranger sets nothing counting
+        await TallyService(self.db, self.clock, self.settings).catch_up()
         now = self.clock.now()
         async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
             merchant = place.merchant
-            members, new, active = await uow.reports.member_counts(
+            members, new, active, visitors, repeaters = await uow.tally.card_counts(
                 merchant.id, now - timedelta(days=7), now - timedelta(days=30)
             )
-            visitors, repeaters, visits = await uow.reports.visit_counts(merchant.id)
-            issued, redeemed = await uow.reports.reward_counts(merchant.id)
+            totals = await uow.tally.totals(merchant.id)
             average, ratings = await uow.surveys.summary(merchant.id)
             reasons = tuple(await uow.surveys.reason_counts(merchant.id))
-            recent = await uow.reports.visits_since(merchant.id, first_week_start(now, merchant.timezone))
-            summary = await uow.reports.points_summary(merchant.id)
+            since = first_week_start(now, merchant.timezone).date()
+            recent = [
+                (day.day, day.first_visits, day.visits) for day in await uow.tally.days(merchant.id, since)
+            ]
+            held = totals.points_earned - totals.points_spent - totals.points_expired
+            catalogue = await uow.reports.catalogue_counts(merchant.id)
+            summary = (totals.points_earned, totals.points_spent, totals.points_expired, held, *catalogue)
             points = None if not place.program.points_enabled and not any(summary) else summary
-            held = await uow.tiers.counts(merchant.id)
+            held_levels = await uow.tiers.counts(merchant.id)
             levels = tuple(
-                (tier.name, held.get(tier.id or 0, 0)) for tier in await uow.tiers.all(merchant.id)
+                (tier.name, held_levels.get(tier.id or 0, 0)) for tier in await uow.tiers.all(merchant.id)
             )
             referrals = await uow.referrals.counts(merchant.id)
             causes = await _causes(uow, merchant.id)
@@ -163,9 +177,10 @@ class ReportService(ServiceBase):
             paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
             vouchers = await _vouchers(uow, merchant.id or 0, month_start(now, merchant.timezone), now)
             receipts = await uow.receipts.counts(merchant.id or 0)
+        visits, issued, redeemed = totals.visits, totals.rewards_issued, totals.rewards_redeemed
         weeks = tuple(
             WeekVisits(start, new_count, returning)
-            for start, new_count, returning in weekly_buckets(recent, now, merchant.timezone)
+            for start, new_count, returning in weekly_from_days(recent, now, merchant.timezone)
         )
         return StatsView(
             merchant_name=merchant.name,

@@ -21,6 +21,7 @@ _RECORD = Sql(
 _DONE = Sql(
     "UPDATE processed_update SET done_at = :now, payload = NULL, chat_id = NULL WHERE update_id = :update_id"
 )
+_RENEW = Sql("UPDATE processed_update SET started_at = :now WHERE update_id = :update_id AND done_at IS NULL")
 _ASYNC_COMMIT = Sql("SET LOCAL synchronous_commit TO OFF")
 # Received (or started) longer than a lease ago and not done: its process died. Taking one renews
 # its lease, so two processes looking at once do not both take it.
@@ -57,6 +58,11 @@ async def done(tx: DriverTransaction, update_id: int, now: datetime, *, relaxed:
     if relaxed:
         await tx.one(_ASYNC_COMMIT)
     await tx.one(_DONE, update_id=update_id, now=now)
+
+
+async def renew(tx: DriverTransaction, update_id: int, now: datetime) -> None:
+    """Still being handled (a long answer): its lease starts again, so no process takes it over."""
+    await tx.one(_RENEW, update_id=update_id, now=now)
 
 
 async def take_abandoned(tx: DriverTransaction, now: datetime, lease: timedelta) -> list[tuple[int, str]]:

@@ -114,6 +114,10 @@ class Card(SQLModel, table=True):
         UniqueConstraint("merchant_id", "person_id"),
         # Expiry and reminder sweeps select a merchant's cards by last purchase.
         Index("ix_card_merchant_last_purchase", "merchant_id", "last_purchase_at"),
+        # /stats counts members by these without reading the cards (services/tally.py keeps visits).
+        Index("ix_card_merchant_joined", "merchant_id", "joined_at"),
+        Index("ix_card_merchant_visits", "merchant_id", "visits"),
+        Index("ix_card_merchant_tier", "merchant_id", "tier_id"),
     )
 
     id: int = Field(default=None, primary_key=True)  # None until the row is inserted
@@ -124,6 +128,7 @@ class Card(SQLModel, table=True):
     joined_at: datetime = _when()
     last_purchase_at: datetime | None = _when(nullable=True)
     promotions_opt_out: bool = False  # /stop at this shop: no reminders, surveys or broadcasts from it
+    visits: int = 0  # purchases that stand (refunds taken off), counted by the tally (services/tally.py)
     invite_token: str | None = Field(default=None, max_length=24, unique=True)  # /invite: this card's link
     tier_id: int | None = Field(default=None, foreign_key="tier.id")
     tier_since: datetime | None = _when(nullable=True)
@@ -580,6 +585,39 @@ class ReceiptMiss(SQLModel, table=True):
     at: datetime = _when()
 
 
+class DailyTally(SQLModel, table=True):
+    """What happened at a shop on one of its local days (loyalty/tally.py), counted from the ledger,
+    refunds and ratings as they are written (services/tally.py): /stats reads these rows."""
+
+    __tablename__ = "daily_tally"
+
+    merchant_id: int = Field(foreign_key="merchant.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    visits: int = 0
+    first_visits: int = 0
+    stamps_earned: int = 0
+    stamps_spent: int = 0
+    stamps_expired: int = 0
+    points_earned: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, default=0))
+    points_spent: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, default=0))
+    points_expired: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, default=0))
+    rewards_issued: int = 0
+    rewards_redeemed: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+
+
+class TallyMark(SQLModel, table=True):
+    """How far the tally has counted a source (``ledger``, ``refund``: the last id; ``rating``: the
+    last rating's time and id)."""
+
+    __tablename__ = "tally_mark"
+
+    name: str = Field(primary_key=True, max_length=16)
+    last_id: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False, default=0))
+    last_at: datetime | None = _when(nullable=True)
+
+
 class ProcessBeat(SQLModel, table=True):
     """A running Kartu process's sign of life (bot, scheduler), every half minute: `kartu restore`
     refuses while one is fresh; health checks read the scheduler's."""
@@ -709,7 +747,11 @@ class OutboxMessage(SQLModel, table=True):
 class Survey(SQLModel, table=True):
     """A feedback request after a visit, and the customer's answer."""
 
-    __table_args__ = (Index("ix_survey_card_time", "merchant_id", "person_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_survey_card_time", "merchant_id", "person_id", "created_at"),
+        Index("ix_survey_rated", "rated_at", "id"),  # the tally counts ratings in the order they came
+        Index("ix_survey_merchant_reason", "merchant_id", "reason"),
+    )
 
     id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id")

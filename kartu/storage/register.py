@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from kartu.loyalty.tally import COUNTS
+
 
 class Class(StrEnum):
     PERSONAL = "personal"
@@ -122,6 +124,7 @@ REGISTER: dict[str, Table] = {
                 "tier_since",
                 "tier_reviewed_at",
                 "tier_grace_until",
+                "visits",
             ),
             "invite_token": personal(Erase.NULL),  # it finds the card's holder
         },
@@ -427,6 +430,9 @@ REGISTER: dict[str, Table] = {
         located_by="chat_id",
     ),
     "process_beat": Table("running processes", _b("id", "kind", "beat_at")),
+    # Counts per shop and day (nobody's), and how far they are counted.
+    "daily_tally": Table("the shop's days, counted", _b("merchant_id", "day", *COUNTS)),
+    "tally_mark": Table("how far the days are counted", _b("name", "last_id", "last_at")),
 }
 
 

@@ -29,6 +29,7 @@ from kartu.storage.repositories.staff import InviteRepository, StaffRepository
 from kartu.storage.repositories.surveys import SurveyRepository
 from kartu.storage.repositories.sweeps import SweepRepository
 from kartu.storage.repositories.switches import SwitchRepository
+from kartu.storage.repositories.tally import TallyRepository
 from kartu.storage.repositories.tiers import TierRepository
 from kartu.storage.repositories.updates import UpdateRepository
 from kartu.storage.repositories.webhooks import WebhookRepository
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.catalogue = CatalogueRepository(session)
         self.referrals = ReferralRepository(session)
         self.tiers = TierRepository(session)
+        self.tally = TallyRepository(session)
         self.causes = CauseRepository(session)
         self.wheel = WheelRepository(session)
         self.partners = PartnerRepository(session)

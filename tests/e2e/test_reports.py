@@ -127,5 +127,7 @@ async def test_reports_are_for_owners_only(world: World, owner: TelegramUser, ba
     assert (await barista.ask("/stats")).body == "Only the shop owner can do that."
     assert (await barista.ask("/export")).body == "Only the shop owner can do that."
     await owner.send("/stats")
-    assert "Anggota: <b>0</b>" in (await owner.next_message()).body
+    numbers = await owner.next_message()  # "⏳ Menghitung…" at once, then the numbers in its place
+    await owner.until(lambda: numbers.edits)
+    assert "Anggota: <b>0</b>" in numbers.body
     assert (await owner.next_message()).photo is not None  # an empty chart still renders

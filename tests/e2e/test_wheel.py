@@ -81,4 +81,5 @@ async def test_the_result_comes_after_the_wheel_has_turned_and_stats_name_it_in_
     assert animation.method == "sendAnimation", animation.body  # the wheel first: nothing spoiled
     assert "You won 2 stamps" in (await customer.next_message()).body
     stats = await owner.ask("/stats")
+    await owner.until(lambda: stats.edits)  # "⏳ Counting…", edited into the numbers
     assert "2 stempel ×1" in stats.body and "2 stamps" not in stats.body

@@ -142,6 +142,19 @@ class ReportRepository(Repository):
         ).one()
         return int(row[0]), int(row[1]), int(row[2]), int(held or 0), int(rewards[0]), int(rewards[1])
 
+    async def catalogue_counts(self, merchant_id: int) -> tuple[int, int]:
+        """Catalogue rewards taken (not given back) and redeemed."""
+        row = (
+            await self.session.execute(
+                select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(
+                    Reward.merchant_id == merchant_id,
+                    Reward.catalogue_item_id.is_not(None),
+                    Reward.returned_at.is_(None),
+                )
+            )
+        ).one()
+        return int(row[0]), int(row[1])
+
     async def visits_since(self, merchant_id: int, since: datetime) -> list[tuple[datetime, bool]]:
         """Every visit since ``since`` and whether it was that customer's first ever."""
         first = (

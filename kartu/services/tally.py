@@ -1,0 +1,131 @@
+"""Counting the shop's days as the ledger grows (loyalty/tally.py, storage/repositories/tally.py).
+
+The tally reads what is new since its marks — ledger rows, refunds — in batches, works out each
+row's day and whether it is a visit and a first one, and adds the counts to ``daily_tally`` and
+the cards' visits in one short transaction that also moves the mark (a second counter at the same
+moment finds the mark moved and counts nothing). Reading happens outside that transaction, so
+SQLite's writers are held only for the writes. On PostgreSQL, where ids are taken before their
+transactions commit, the tally first waits for the ledger's writers in flight (a SHARE lock held
+for one `max(id)`), and counts only up to what was committed then: no row is passed over.
+
+The scheduler's sweep catches up every run; /stats catches up before it reads; `kartu db retally`
+counts everything again from nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import date
+
+from kartu.loyalty.tally import DayCounts, ledger_counts, local_day, refund_counts
+from kartu.services.base import ServiceBase
+from kartu.storage.repositories.tally import LEDGER, REFUND
+
+log = logging.getLogger(__name__)
+BATCH = 5_000  # rows read and counted at a time
+
+
+class TallyService(ServiceBase):
+    async def catch_up(self, max_batches: int | None = None) -> int:
+        """Count what is new; how many ledger rows and refunds were counted."""
+        async with self.db.write() as uow:
+            ledger_end = await uow.tally.committed_end("ledger_entry")
+            refund_end = await uow.tally.committed_end("purchase_refund")
+        counted, batches = 0, 0
+        while max_batches is None or batches < max_batches:
+            batch = await self._ledger(ledger_end) + await self._refunds(refund_end)
+            counted += batch
+            batches += 1
+            if not batch:
+                break
+        return counted
+
+    async def retally(self) -> int:
+        """Forget every count and count the whole ledger again (after a restore, or to check)."""
+        async with self.db.write() as uow:
+            await uow.tally.forget_everything()
+        return await self.catch_up()
+
+    async def _ledger(self, end: int) -> int:
+        async with self.db.read() as uow:
+            last_id, _ = await uow.tally.mark(LEDGER)
+            rows = [row for row in await uow.tally.ledger_after(last_id, BATCH) if row.id <= end]
+            if not rows:
+                return 0
+            zones = await uow.tally.timezones()
+            points = [row.origin for row in rows if _purchase(row) and row.asset == "point" and row.origin]
+            stamped = await uow.tally.stamped(points)
+            visits = [
+                row
+                for row in rows
+                if _purchase(row)
+                and (row.asset == "stamp" or (row.asset == "point" and row.origin not in stamped))
+            ]
+            firsts = await uow.tally.first_purchases({(row.merchant_id, row.person_id) for row in visits})
+        visit_ids = {row.id for row in visits}
+        days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
+        cards: dict[tuple[int, int], int] = defaultdict(int)
+        for row in rows:
+            visit = row.id in visit_ids
+            first = visit and _is_first(row, firsts.get((row.merchant_id, row.person_id)))
+            day = local_day(row.created_at, zones.get(row.merchant_id, self.settings.default_timezone))
+            days[(row.merchant_id, day)].add(
+                ledger_counts(row.asset, row.delta, row.reason, visit=visit, first=first)
+            )
+            if visit:
+                cards[(row.merchant_id, row.person_id)] += 1
+        return await self._write(LEDGER, last_id, rows[-1].id, days, cards, len(rows))
+
+    async def _refunds(self, end: int) -> int:
+        async with self.db.read() as uow:
+            last_id, _ = await uow.tally.mark(REFUND)
+            refunds = [row for row in await uow.tally.refunds_after(last_id, BATCH) if row.id <= end]
+            if not refunds:
+                return 0
+            zones = await uow.tally.timezones()
+            visits = await uow.tally.visit_rows(row.source for row in refunds)
+            firsts = await uow.tally.first_purchases(
+                {(row.merchant_id, row.person_id) for row in visits.values()}
+            )
+        days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
+        cards: dict[tuple[int, int], int] = defaultdict(int)
+        for refund in refunds:
+            visit = visits.get(refund.source)
+            if visit is None:  # a purchase that wrote no visit row: nothing was counted
+                continue
+            first = _is_first(visit, firsts.get((visit.merchant_id, visit.person_id)))
+            day = local_day(visit.created_at, zones.get(visit.merchant_id, self.settings.default_timezone))
+            days[(visit.merchant_id, day)].add(refund_counts(first))
+            cards[(visit.merchant_id, visit.person_id)] -= 1
+        return await self._write(REFUND, last_id, refunds[-1].id, days, cards, len(refunds))
+
+    async def _write(
+        self,
+        name: str,
+        last_id: int,
+        new_last_id: int,
+        days: dict[tuple[int, date], DayCounts],
+        cards: dict[tuple[int, int], int],
+        counted: int,
+    ) -> int:
+        async with self.db.write() as uow:
+            current, _ = await uow.tally.mark(name, for_update=True)
+            if current != last_id:  # another process counted these meanwhile
+                return counted
+            await uow.tally.add(days)
+            await uow.tally.add_visits(cards)
+            await uow.tally.move_mark(name, new_last_id)
+        return counted
+
+
+def _purchase(row: object) -> bool:
+    return getattr(row, "reason", None) == "purchase"
+
+
+def _is_first(row: object, first: tuple[int, str | None] | None) -> bool:
+    """The row belongs to the customer's first purchase (the first purchase row, or its twin)."""
+    if first is None:
+        return False
+    first_id, first_origin = first
+    origin = getattr(row, "origin", None)
+    return getattr(row, "id", None) == first_id or (origin is not None and origin == first_origin)
