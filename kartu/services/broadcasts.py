@@ -58,10 +58,9 @@ class BroadcastService(ServiceBase):
             place = await require_owner(uow, owner_telegram_id)
             if await uow.broadcasts.running(place.merchant.id) is not None:
                 raise BroadcastRunning()
-            return {
-                segment: await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since())
-                for segment in segments
-            }
+            return await uow.broadcasts.counts(
+                place.merchant.id, tuple(segments), now, self._cooldown_since()
+            )
 
     async def begin(self, owner_telegram_id: int) -> None:
         """The owner starts writing a broadcast: only an owner, and not while one is going out."""

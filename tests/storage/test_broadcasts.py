@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
+from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.errors import BroadcastRunning, NobodyToReach
 from kartu.loyalty.program import ProgramRules
+from kartu.loyalty.segments import Segment
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
@@ -51,3 +54,39 @@ async def test_the_cooldown_counts_sent_messages_not_cancelled_ones(services: Se
     await services.broadcasts.progress_updates()
     with pytest.raises(NobodyToReach):
         await services.broadcasts.start(OWNER, "Third", None, "all")
+
+
+async def test_the_one_pass_segment_counts_agree_with_the_recipients_queries(
+    services: Services, db: Database, clock: FrozenClock
+) -> None:
+    """Members of every kind (opted out, unreachable, active, lapsed, close to a reward, holding
+    one): the counts taken in one pass over the cards equal the recipient queries' counts, which
+    queue the broadcast."""
+    created = await services.merchants.create_merchant(
+        "Kopi Senja", OWNER, rules=ProgramRules(daily_stamp_cap=0)
+    )
+    token = await services.merchants.invite_staff(OWNER)
+    await services.customers.start(TelegramProfile(2, "Budi"), f"staff_{token}")
+    codes = []
+    for number in range(14):
+        joined = await services.customers.start(
+            TelegramProfile(1000 + number, f"C{number}"), f"m_{created.slug}"
+        )
+        assert joined.joined is not None
+        codes.append(joined.joined.card.personal_code)
+    for number, code in enumerate(codes[:10]):  # purchases: 1 to 10 stamps (a full card: a reward)
+        prompt = await services.counter.open_purchase(2, code, str(number + 1))
+        await services.counter.confirm_purchase(2, prompt.token)
+        if number == 4:
+            clock.advance(days=40)  # the first five lapse
+    await services.customers.stop_promotions(1011)
+    async with db.write() as uow:
+        person = await uow.people.by_telegram_id(1012)
+        assert person is not None
+        person.unreachable_at = clock.now()  # blocked the bot
+    now, cooldown = clock.now(), clock.now() - timedelta(hours=24)
+    async with db.read() as uow:
+        fast = await uow.broadcasts.counts(1, tuple(Segment), now, cooldown)
+        slow = {segment: await uow.broadcasts._count_one(1, segment, now, cooldown) for segment in Segment}
+    assert fast == slow
+    assert fast[Segment.ALL] == 12 and fast[Segment.LAPSED] and fast[Segment.ACTIVE] and fast[Segment.REWARD]

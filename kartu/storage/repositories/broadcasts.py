@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, exists, func, literal, or_, select, update
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select, update
 from sqlalchemy.sql import Select
 
 from kartu.loyalty.segments import ACTIVITY_WINDOW, CLOSE_TO_REWARD, Segment
@@ -49,28 +49,90 @@ class BroadcastRepository(Repository):
                 query = query.join(Program, Program.merchant_id == Card.merchant_id).where(
                     Card.stamps * 10 >= Program.stamps_required * int(CLOSE_TO_REWARD * 10)
                 )
-            case Segment.REWARD:
+            case Segment.REWARD:  # driven by the rewards valid now (few), not by every card
                 query = query.where(
-                    exists().where(
-                        Reward.person_id == Person.id,
-                        Reward.merchant_id == merchant_id,
-                        Reward.redeemed_at.is_(None),
-                        Reward.expired_at.is_(None),
-                        Reward.expires_at > now,
+                    Card.person_id.in_(
+                        select(Reward.person_id).where(
+                            Reward.merchant_id == merchant_id,
+                            Reward.expires_at > now,
+                            Reward.redeemed_at.is_(None),
+                            Reward.expired_at.is_(None),
+                        )
                     )
                 )
-            case Segment.MEMBERS:
+            case Segment.MEMBERS:  # driven by the paid members (few)
                 query = query.where(
-                    exists().where(
-                        Membership.person_id == Person.id,
-                        Membership.merchant_id == merchant_id,
-                        Membership.status == "active",
-                        Membership.paid_until > now,
+                    Card.person_id.in_(
+                        select(Membership.person_id).where(
+                            Membership.merchant_id == merchant_id,
+                            Membership.status == "active",
+                            Membership.paid_until > now,
+                        )
                     )
                 )
         return query
 
     async def count(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> int:
+        return (await self.counts(merchant_id, (segment,), now, cooldown_since))[segment]
+
+    async def counts(
+        self, merchant_id: int, segments: Sequence[Segment], now: datetime, cooldown_since: datetime
+    ) -> dict[Segment, int]:
+        """How many members each segment reaches now. Unless the shop broadcast within the cooldown
+        (then who got it is asked of the outbox, segment by segment), the card's own segments are
+        counted in one pass over the shop's cards, less those of people the bot cannot reach (a
+        few), and the reward holders and paid members from their own, smaller, tables."""
+        if not segments:
+            return {}
+        recent = await self.session.scalar(
+            select(func.count())
+            .select_from(Broadcast)
+            .where(Broadcast.merchant_id == merchant_id, Broadcast.created_at > cooldown_since)
+        )
+        if recent:
+            return {
+                segment: await self._count_one(merchant_id, segment, now, cooldown_since)
+                for segment in segments
+            }
+        required = await self.session.scalar(
+            select(Program.stamps_required).where(Program.merchant_id == merchant_id)
+        )
+        month_ago = now - ACTIVITY_WINDOW
+        conditions = {
+            Segment.ALL: Card.id.is_not(None),
+            Segment.ACTIVE: Card.last_purchase_at >= month_ago,
+            Segment.LAPSED: or_(
+                Card.last_purchase_at < month_ago,
+                and_(Card.last_purchase_at.is_(None), Card.joined_at < month_ago),
+            ),
+            Segment.CLOSE: Card.stamps * 10 >= (required or 0) * int(CLOSE_TO_REWARD * 10),
+        }
+        on_cards = [segment for segment in segments if segment in conditions]
+        found: dict[Segment, int] = {}
+        if on_cards:
+            sums = [
+                func.coalesce(func.sum(case((conditions[segment], 1), else_=0)), 0) for segment in on_cards
+            ]
+            shop = (Card.merchant_id == merchant_id, Card.promotions_opt_out.is_(False))
+            everyone = (await self.session.execute(select(*sums).where(*shop))).one()
+            unreachable = (
+                await self.session.execute(
+                    select(*sums)
+                    .select_from(Card)
+                    .join(Person, Person.id == Card.person_id)
+                    .where(*shop, Person.unreachable_at.is_not(None))
+                )
+            ).one()
+            for segment, total, away in zip(on_cards, everyone, unreachable, strict=True):
+                found[segment] = int(total) - int(away)
+        for segment in segments:
+            if segment not in found:
+                found[segment] = await self._count_one(merchant_id, segment, now, cooldown_since)
+        return found
+
+    async def _count_one(
+        self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime
+    ) -> int:
         query = self._recipients(merchant_id, segment, now, cooldown_since).subquery()
         return int(await self.session.scalar(select(func.count()).select_from(query)) or 0)
 
