@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 ANSWERING: ContextVar[bool] = ContextVar("kartu_answering", default=False)
 LONGEST_WAIT = 10  # seconds a handler waits out a 429; longer, and the failure is the handler's
-PATIENCE = 20.0  # seconds an answer is tried again while Telegram's servers fail
+PATIENCE = 30.0  # seconds an answer is tried again while Telegram's servers fail or ask to wait
 BACKOFF = (0.5, 1.0, 2.0, 4.0)
 
 
