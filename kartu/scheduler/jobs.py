@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 WEBHOOK_INTERVAL_SECONDS = 2  # deliveries to shops' own systems go out this often
 WEBHOOK_RUN_SECONDS = 10  # a run goes on while full batches come, this long at most
+TALLY_BATCHES = 100  # a sweep counts at most 500,000 ledger rows (a first count of a big shop: minutes)
 BACKUP_CHECK_SECONDS = 600  # whether today's backup is due (in the quiet hours, once a day)
 PROGRESS_INTERVAL_SECONDS = 3  # owners see broadcast progress this often (edits are rate-limited too)
 
@@ -108,7 +109,7 @@ def build_scheduler(app: KartuApp) -> KartuScheduler:
         ):
             log.info("sweep: %s", report)
         # The shop's days counted up to now (services/tally.py): /stats then has little left to count.
-        counted = await app.services.tally.catch_up()
+        counted = await app.services.tally.catch_up(max_batches=TALLY_BATCHES)
         if counted:
             log.debug("tally: %s rows counted", counted)
 

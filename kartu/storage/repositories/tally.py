@@ -3,11 +3,12 @@ whether a purchase row is a visit and a first one, and the counts added to their
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 
 from kartu.loyalty.tally import COUNTS, DayCounts
 from kartu.storage.models import Card, DailyTally, LedgerEntry, Merchant, PurchaseRefund, Survey, TallyMark
@@ -84,24 +85,31 @@ class TallyRepository(Repository):
     async def first_purchases(
         self, cards: Iterable[tuple[int, int]]
     ) -> dict[tuple[int, int], tuple[int, str | None]]:
-        """Each (shop, customer)'s first purchase row: its id and origin (the purchase it belongs to)."""
+        """Each (shop, customer)'s first purchase row: its id and origin (the purchase it belongs to).
+        One shop's customers at a time, by ``person_id IN (…)`` on the card-time index: a seek per
+        customer, never a scan."""
+        by_shop: dict[int, list[int]] = defaultdict(list)
+        for merchant_id, person_id in set(cards):
+            by_shop[merchant_id].append(person_id)
         first: dict[tuple[int, int], tuple[int, str | None]] = {}
-        for chunk in _chunks(sorted(set(cards))):
-            earliest = (
-                select(func.min(LedgerEntry.id))
-                .where(
-                    LedgerEntry.reason == "purchase",
-                    tuple_(LedgerEntry.merchant_id, LedgerEntry.person_id).in_(chunk),
+        for merchant_id, people in by_shop.items():
+            for chunk in _chunks(sorted(people)):
+                earliest = (
+                    select(func.min(LedgerEntry.id))
+                    .where(
+                        LedgerEntry.merchant_id == merchant_id,
+                        LedgerEntry.person_id.in_(chunk),
+                        LedgerEntry.reason == "purchase",
+                    )
+                    .group_by(LedgerEntry.person_id)
                 )
-                .group_by(LedgerEntry.merchant_id, LedgerEntry.person_id)
-            )
-            rows = await self.session.execute(
-                select(
-                    LedgerEntry.merchant_id, LedgerEntry.person_id, LedgerEntry.id, LedgerEntry.origin
-                ).where(LedgerEntry.id.in_(earliest))
-            )
-            for merchant_id, person_id, row_id, origin in rows.all():
-                first[(int(merchant_id), int(person_id))] = (int(row_id), origin)
+                rows = await self.session.execute(
+                    select(LedgerEntry.person_id, LedgerEntry.id, LedgerEntry.origin).where(
+                        LedgerEntry.id.in_(list(await self.session.scalars(earliest)))
+                    )
+                )
+                for person_id, row_id, origin in rows.all():
+                    first[(merchant_id, int(person_id))] = (int(row_id), origin)
         return first
 
     async def visit_rows(self, origins: Iterable[str]) -> dict[str, Any]:
@@ -153,31 +161,43 @@ class TallyRepository(Repository):
         return list(rows.all())
 
     async def add(self, days: Mapping[tuple[int, date], DayCounts]) -> None:
-        """Add counts to their days (a day not counted before starts at zero)."""
-        for (merchant_id, day), counts in days.items():
-            if not counts:
-                continue
-            values = counts.values()
-            statement = insert_ignoring_duplicates(self.session, DailyTally).values(
-                merchant_id=merchant_id, day=day, **values
-            )
-            table = DailyTally.__table__
-            await self.session.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["merchant_id", "day"],
-                    set_={name: table.c[name] + statement.excluded[name] for name in COUNTS},
-                )
-            )
+        """Add counts to their days (a day not counted before starts at zero): one upsert run for
+        every day (executemany)."""
+        rows = [
+            {"merchant_id": merchant_id, "day": day, **counts.values()}
+            for (merchant_id, day), counts in days.items()
+            if counts
+        ]
+        if not rows:
+            return
+        table = DailyTally.__table__
+        statement = insert_ignoring_duplicates(self.session, table).values(
+            {name: bindparam(name) for name in ("merchant_id", "day", *COUNTS)}
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["merchant_id", "day"],
+                set_={name: table.c[name] + statement.excluded[name] for name in COUNTS},
+            ),
+            rows,
+        )
 
     async def add_visits(self, changes: Mapping[tuple[int, int], int]) -> None:
-        """Cards' standing visits: (shop, customer) → how many to add (a refund takes one off)."""
-        for (merchant_id, person_id), change in changes.items():
-            if change:
-                await self.session.execute(
-                    update(Card)
-                    .where(Card.merchant_id == merchant_id, Card.person_id == person_id)
-                    .values(visits=Card.visits + change)
-                )
+        """Cards' standing visits: (shop, customer) → how many to add (a refund takes one off); one
+        statement run for every card (executemany)."""
+        rows = [
+            {"shop": merchant_id, "person": person_id, "change": change}
+            for (merchant_id, person_id), change in changes.items()
+            if change
+        ]
+        if rows:
+            card = Card.__table__
+            await self.session.execute(
+                update(card)
+                .where(card.c.merchant_id == bindparam("shop"), card.c.person_id == bindparam("person"))
+                .values(visits=card.c.visits + bindparam("change")),
+                rows,
+            )
 
     async def days(self, merchant_id: int, since: date | None = None) -> Sequence[DailyTally]:
         query = select(DailyTally).where(DailyTally.merchant_id == merchant_id)
