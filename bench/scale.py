@@ -306,7 +306,8 @@ async def run_op(op: str, url: str) -> dict[str, float]:
 
     await services.merchants.join_info(OWNER)  # connections open, caches warm: not the operation's
     if op in PREPARED:  # the state a running shop is in (its scheduler swept, its days counted)
-        await PREPARED[op](services)
+        with i18n.context(), i18n.use_locale("en"):
+            await PREPARED[op](services)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     tick = asyncio.create_task(ticker())
     await asyncio.sleep(0.02)
