@@ -19,20 +19,6 @@ def week_start(moment: datetime, timezone: str) -> datetime:
     return monday.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def weekly_buckets(
-    visits: list[tuple[datetime, bool]], now: datetime, timezone: str, weeks: int = WEEKS_SHOWN
-) -> list[tuple[datetime, int, int]]:
-    """``(week start, visits by new customers, visits by returning ones)`` for the last ``weeks`` weeks, oldest first."""
-    current = week_start(now, timezone)
-    starts = [current - timedelta(weeks=offset) for offset in range(weeks - 1, -1, -1)]
-    counts = {start: [0, 0] for start in starts}
-    for at, first in visits:
-        bucket = week_start(at, timezone)
-        if bucket in counts:
-            counts[bucket][0 if first else 1] += 1
-    return [(start, counts[start][0], counts[start][1]) for start in starts]
-
-
 def first_week_start(now: datetime, timezone: str, weeks: int = WEEKS_SHOWN) -> datetime:
     return week_start(now, timezone) - timedelta(weeks=weeks - 1)
 
@@ -40,7 +26,8 @@ def first_week_start(now: datetime, timezone: str, weeks: int = WEEKS_SHOWN) -> 
 def weekly_from_days(
     days: list[tuple[date, int, int]], now: datetime, timezone: str, weeks: int = WEEKS_SHOWN
 ) -> list[tuple[datetime, int, int]]:
-    """As `weekly_buckets`, from counts per local day: ``(day, first visits, visits)``."""
+    """``(week start, visits by new customers, visits by returning ones)`` for the last ``weeks``
+    weeks, oldest first, from counts per local day: ``(day, first visits, visits)``."""
     current = week_start(now, timezone)
     starts = [current - timedelta(weeks=offset) for offset in range(weeks - 1, -1, -1)]
     counts = {start.date(): [0, 0] for start in starts}

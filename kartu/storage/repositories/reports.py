@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from kartu.storage.models import Card, LedgerEntry, Person, PurchaseRefund, Referral, Reward, Tier
 from kartu.storage.repositories.base import Repository
-
-
-def _aware(value: Any) -> datetime | None:
-    """Aggregates lose the column type on SQLite: bring them back to aware UTC datetimes."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def is_visit() -> ColumnElement[bool]:
@@ -43,105 +34,6 @@ def not_refunded() -> ColumnElement[bool]:
 
 
 class ReportRepository(Repository):
-    async def member_counts(
-        self, merchant_id: int, week_ago: datetime, month_ago: datetime
-    ) -> tuple[int, int, int]:
-        """Members, joined since ``week_ago``, with a purchase since ``month_ago``."""
-        row = (
-            await self.session.execute(
-                select(
-                    func.count(Card.id),
-                    func.coalesce(func.sum(case((Card.joined_at >= week_ago, 1), else_=0)), 0),
-                    func.coalesce(func.sum(case((Card.last_purchase_at >= month_ago, 1), else_=0)), 0),
-                ).where(Card.merchant_id == merchant_id)
-            )
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2])
-
-    async def visit_counts(self, merchant_id: int) -> tuple[int, int, int]:
-        """Members with a visit, members with 2+ visits, all visits."""
-        per_person = (
-            select(LedgerEntry.person_id, func.count().label("visits"))
-            .where(LedgerEntry.merchant_id == merchant_id, is_visit())
-            .group_by(LedgerEntry.person_id)
-            .subquery()
-        )
-        row = (
-            await self.session.execute(
-                select(
-                    func.count(),
-                    func.coalesce(func.sum(case((per_person.c.visits >= 2, 1), else_=0)), 0),
-                    func.coalesce(func.sum(per_person.c.visits), 0),
-                ).select_from(per_person)
-            )
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2])
-
-    async def reward_counts(self, merchant_id: int) -> tuple[int, int]:
-        row = (
-            await self.session.execute(
-                select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(
-                    Reward.merchant_id == merchant_id
-                )
-            )
-        ).one()
-        return int(row[0]), int(row[1])
-
-    async def points_summary(self, merchant_id: int) -> tuple[int, int, int, int, int, int]:
-        """Points earned, spent (net of rewards given back), expired, held now; catalogue rewards
-        taken (not given back) and redeemed."""
-        point = LedgerEntry.asset == "point"
-        row = (
-            await self.session.execute(
-                select(
-                    func.coalesce(
-                        func.sum(
-                            case(
-                                (
-                                    and_(point, LedgerEntry.delta > 0, LedgerEntry.reason != "returned"),
-                                    LedgerEntry.delta,
-                                ),
-                                else_=0,
-                            )
-                        ),
-                        0,
-                    ),
-                    func.coalesce(
-                        func.sum(
-                            case(
-                                (
-                                    and_(point, LedgerEntry.delta < 0, LedgerEntry.reason != "expired"),
-                                    -LedgerEntry.delta,
-                                ),
-                                (and_(point, LedgerEntry.reason == "returned"), -LedgerEntry.delta),
-                                else_=0,
-                            )
-                        ),
-                        0,
-                    ),
-                    func.coalesce(
-                        func.sum(
-                            case((and_(point, LedgerEntry.reason == "expired"), -LedgerEntry.delta), else_=0)
-                        ),
-                        0,
-                    ),
-                ).where(LedgerEntry.merchant_id == merchant_id)
-            )
-        ).one()
-        held = await self.session.scalar(
-            select(func.coalesce(func.sum(Card.points), 0)).where(Card.merchant_id == merchant_id)
-        )
-        rewards = (
-            await self.session.execute(
-                select(func.count(Reward.id), func.count(Reward.redeemed_at)).where(
-                    Reward.merchant_id == merchant_id,
-                    Reward.catalogue_item_id.is_not(None),
-                    Reward.returned_at.is_(None),
-                )
-            )
-        ).one()
-        return int(row[0]), int(row[1]), int(row[2]), int(held or 0), int(rewards[0]), int(rewards[1])
-
     async def catalogue_counts(self, merchant_id: int) -> tuple[int, int]:
         """Catalogue rewards taken (not given back) and redeemed."""
         row = (
@@ -154,29 +46,6 @@ class ReportRepository(Repository):
             )
         ).one()
         return int(row[0]), int(row[1])
-
-    async def visits_since(self, merchant_id: int, since: datetime) -> list[tuple[datetime, bool]]:
-        """Every visit since ``since`` and whether it was that customer's first ever."""
-        first = (
-            select(LedgerEntry.person_id, func.min(LedgerEntry.created_at).label("first_at"))
-            .where(LedgerEntry.merchant_id == merchant_id, is_visit())
-            .group_by(LedgerEntry.person_id)
-            .subquery()
-        )
-        rows = await self.session.execute(
-            select(LedgerEntry.created_at, first.c.first_at)
-            .join(first, first.c.person_id == LedgerEntry.person_id)
-            .where(
-                LedgerEntry.merchant_id == merchant_id,
-                is_visit(),
-                LedgerEntry.created_at >= since,
-            )
-        )
-        visits = []
-        for at, first_at in rows.all():
-            first_at = _aware(first_at)
-            visits.append((at, first_at is not None and abs((at - first_at).total_seconds()) < 1e-3))
-        return visits
 
     async def members(self, merchant_id: int, now: datetime) -> list[tuple[Any, ...]]:
         """One row per member: first name, username, code, joined, stamps, visits, last visit,
