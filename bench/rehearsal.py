@@ -23,7 +23,8 @@ outbox message claimed before it is still held.
 
 The line: updates delivered / answered once / answered twice / lost, double credits, outbox and
 webhook backlog, broadcast duplicates and missing, and the recovery seconds. The exit status is 1
-when something was lost or done twice. tests/test_rehearsal.py runs the short version.
+when an update or a sale was lost, a sale credited twice, a broadcast sent twice (or missed
+beyond what was in flight at the kill), or anything left waiting. tests/test_rehearsal.py runs the short version.
 """
 
 from __future__ import annotations
@@ -724,7 +725,9 @@ async def rehearse(plan: Plan, folder: Path) -> tuple[str, bool]:
                 f"restarts {dict(tally.restarts)}; oversized bodies {dict(tally.oversized)}; "
                 f"till retries {tally.till_retries}; webhook posts {dict(queue.counts.statuses)}"
             )
-            ok = not lost and not twice and not double and not outbox and not hooks and not duplicates
+            # An answer is at least once: one sent just before a SIGKILL, its update not yet marked
+            # done, is sent again when another process takes the update over (reported, not failed).
+            ok = not lost and not double and not outbox and not hooks and not duplicates
             ok = ok and expected == purchases and missing <= skipped
             return line, ok
     finally:
