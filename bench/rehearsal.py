@@ -1,4 +1,4 @@
-"""The scale-out rehearsal: the README's production layout run on this machine, under load, with
+"""The scale-out rehearsal: the operators' guide's production layout run on this machine, under load, with
 faults, and one line at the end that says whether anything was lost or done twice.
 
     .venv/bin/python bench/rehearsal.py [--short] [--staff 20] [--tills 10] [--members 2000]
