@@ -125,3 +125,20 @@ def retry_delay(attempts: int) -> timedelta | None:
     if attempts >= MAX_ATTEMPTS:
         return None
     return _BACKOFF[min(attempts - 1, len(_BACKOFF) - 1)]
+
+
+REMINDERS_PER_MINUTE = 300  # a sweep's reminders go out at most this fast (5/s: room for everything else)
+
+
+def reminder_slots(count: int, start: datetime, timezone: str, quiet: QuietHours) -> list[datetime]:
+    """When each of ``count`` reminders queued at once may go: ``REMINDERS_PER_MINUTE`` a minute
+    from ``start``, a minute that falls in the quiet hours moved to the next morning (and the
+    minutes after it with it), so 90,000 reminders are a steady stream over the sending hours, not
+    a wall in front of every other message."""
+    slots: list[datetime] = []
+    moment = next_allowed(start, timezone, quiet, Category.PROMO)
+    while len(slots) < count:
+        moment = next_allowed(moment, timezone, quiet, Category.PROMO)
+        slots.extend([moment] * min(REMINDERS_PER_MINUTE, count - len(slots)))
+        moment += timedelta(minutes=1)
+    return slots

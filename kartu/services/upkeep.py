@@ -6,7 +6,14 @@ import logging
 from dataclasses import dataclass, fields
 from datetime import timedelta
 
-from kartu.loyalty.delivery import Category, Kind, QuietHours, next_allowed
+from kartu.loyalty.delivery import (
+    REMINDERS_PER_MINUTE,
+    Category,
+    Kind,
+    QuietHours,
+    next_allowed,
+    reminder_slots,
+)
 from kartu.loyalty.expiry import parse_reminder_days
 from kartu.services.base import ServiceBase
 from kartu.services.bonuses import BonusService
@@ -91,6 +98,10 @@ class UpkeepService(ServiceBase):
                 queued += await uow.sweeps.queue_points_reminders(
                     merchant.id, days, near, far, not_before, now
                 )
+            if queued > REMINDERS_PER_MINUTE:  # a wall of reminders becomes a stream (loyalty/delivery.py)
+                quiet = QuietHours.parse(merchant.quiet_hours)
+                slots = reminder_slots(queued, not_before, merchant.timezone, quiet)
+                await uow.sweeps.spread_reminders(merchant.id, now, slots)
         batches = await self._expire_points(merchant.id or 0)
         bonuses = BonusService(self.db, self.clock, self.settings)
         given = await bonuses.birthdays(merchant, program) + await bonuses.referrals(merchant, program)

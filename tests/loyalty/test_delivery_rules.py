@@ -63,3 +63,24 @@ def test_surveys_at_most_every_n_days() -> None:
     assert survey_is_due(now - timedelta(days=14), now, 14)
     assert not survey_is_due(None, now, 0)
     assert is_low(2) and not is_low(3)
+
+
+def test_a_sweeps_reminders_are_a_stream_over_the_sending_hours() -> None:
+    """90,000 reminders queued at 20:30 in Jakarta (quiet from 21:00): 300 a minute until 21:00,
+    then from 08:00 the next morning on, never in the quiet hours, each minute at most 300."""
+    from collections import Counter
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from kartu.loyalty.delivery import REMINDERS_PER_MINUTE, QuietHours, reminder_slots
+
+    quiet = QuietHours.parse("21:00-08:00")
+    start = datetime(2026, 12, 7, 13, 30, tzinfo=UTC)  # 20:30 in Jakarta
+    slots = reminder_slots(90_000, start, "Asia/Jakarta", quiet)
+    assert len(slots) == 90_000 and slots == sorted(slots)
+    local = [slot.astimezone(ZoneInfo("Asia/Jakarta")) for slot in slots]
+    assert all(not quiet.contains(moment.time()) for moment in local)
+    assert max(Counter(slots).values()) == REMINDERS_PER_MINUTE
+    assert sum(1 for moment in local if moment.day == 7) == 30 * REMINDERS_PER_MINUTE  # 20:30-21:00
+    assert local[-1].day == 8 and local[-1].hour == 8 + (90_000 // 300 - 30) // 60  # then the morning
+    assert reminder_slots(5, start, "Asia/Jakarta", quiet) == [start] * 5  # a few: all at once

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -197,3 +198,22 @@ async def test_a_promotion_in_flight_when_its_dispatcher_died_is_not_sent_again(
     # took it, so they have it too, and the outbox says it was not sent again.
     assert len(deliveries) == started.total
     assert counts.get("skipped") == 1
+
+
+async def test_a_wall_of_reminders_goes_out_as_a_stream(
+    services: Services, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More reminders than a minute's share at once: they are spread a minute's share a minute (here
+    10, so 30 take three minutes), oldest first, instead of all falling due together."""
+    import kartu.loyalty.delivery as rules
+    import kartu.services.upkeep as upkeep
+
+    monkeypatch.setattr(rules, "REMINDERS_PER_MINUTE", 10)
+    monkeypatch.setattr(upkeep, "REMINDERS_PER_MINUTE", 10)
+    await _reminders_due(services, clock, customers=30)
+    async with services.delivery.db.read() as uow:
+        reminders = sorted(await uow.outbox.messages("stamp_reminder"), key=lambda message: message.id)
+    times = [message.not_before for message in reminders]
+    assert times == sorted(times)
+    assert Counter(times).most_common(1)[0][1] == 10 and len(set(times)) == 3
+    assert times[-1] - times[0] == timedelta(minutes=2)

@@ -7,13 +7,17 @@ nothing is loaded into Python row by row, so a million cards sweep in seconds.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, select, text, update
 
 from kartu.loyalty.delivery import Kind
+from kartu.storage.models import OutboxMessage
 from kartu.storage.repositories.base import Repository
 from kartu.storage.types import UTCDateTime
+
+REMINDER_KINDS = (Kind.STAMP_REMINDER, Kind.REWARD_REMINDER, Kind.POINTS_REMINDER)
 
 _WHEN = UTCDateTime()
 
@@ -238,6 +242,39 @@ class SweepRepository(Repository):
             not_before=not_before,
             now=now,
         )
+
+    async def spread_reminders(self, merchant_id: int, now: datetime, slots: Sequence[datetime]) -> None:
+        """Give the reminders this sweep queued (oldest first) the times in ``slots``: one UPDATE per
+        run of equal times (a minute's reminders), by id range."""
+        ids = list(
+            await self.session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.merchant_id == merchant_id,
+                    OutboxMessage.created_at == now,
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.kind.in_(REMINDER_KINDS),
+                )
+                .order_by(OutboxMessage.id)
+            )
+        )
+        start = 0
+        while start < len(ids) and start < len(slots):
+            end = start
+            while end + 1 < len(ids) and end + 1 < len(slots) and slots[end + 1] == slots[start]:
+                end += 1
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id >= ids[start],
+                    OutboxMessage.id <= ids[end],
+                    OutboxMessage.merchant_id == merchant_id,
+                    OutboxMessage.created_at == now,
+                    OutboxMessage.kind.in_(REMINDER_KINDS),
+                )
+                .values(not_before=slots[start])
+            )
+            start = end + 1
 
     async def queue_reminders(
         self,
