@@ -486,9 +486,7 @@ async def recovered(telegram: Telegram, db: Database, session: aiohttp.ClientSes
     queue = telegram.webhook_queue
     assert queue is not None
     while True:
-        waiting = any(
-            int(update["update_id"]) <= last_update for chat in queue._chats.values() for update, _ in chat
-        )
+        waiting = queue.waiting_up_to(last_update)
         if not waiting and await ready(session, ports):
             journal = await count(
                 db, "SELECT count(*) FROM processed_update WHERE payload IS NOT NULL AND update_id <= :last",

@@ -155,7 +155,9 @@ class Arrivals(FSMContextMiddleware):
             return None
         data["arrival"] = arrival
         data["fsm_storage"] = self.storage
-        renewing = asyncio.create_task(_keep_lease(services, event.update_id))
+        # Most updates end in milliseconds: the renewing task starts only for one still running
+        # a third of a lease later (no task per update on the counter's path).
+        renewing = _LeaseKeeper(services, event.update_id)
         try:
             if context is None:
                 return await handler(event, data)
@@ -167,16 +169,32 @@ class Arrivals(FSMContextMiddleware):
             await _mark_handled(services, event.update_id)
 
 
-async def _keep_lease(services: Services, update_id: int) -> None:
+class _LeaseKeeper:
     """While an update is handled past a third of its lease (an answer waiting out Telegram), its
     journal entry's lease is renewed: another process does not handle it a second time."""
-    every = services.customers.settings.update_lease_seconds / 3
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await services.customers.still_handling(update_id)
-        except Exception:  # the database away for a moment: the next renewal tries again
-            log.warning("could not renew the lease of update %s", update_id, exc_info=True)
+
+    def __init__(self, services: Services, update_id: int) -> None:
+        self.services = services
+        self.update_id = update_id
+        self.every = services.customers.settings.update_lease_seconds / 3
+        self.task: asyncio.Task[None] | None = None
+        self.timer = asyncio.get_running_loop().call_later(self.every, self._start)
+
+    def _start(self) -> None:
+        self.task = asyncio.create_task(self._renew())
+
+    async def _renew(self) -> None:
+        while True:
+            try:
+                await self.services.customers.still_handling(self.update_id)
+            except Exception:  # the database away for a moment: the next renewal tries again
+                log.warning("could not renew the lease of update %s", self.update_id, exc_info=True)
+            await asyncio.sleep(self.every)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+        if self.task is not None:
+            self.task.cancel()
 
 
 async def _mark_handled(services: Services, update_id: int) -> None:

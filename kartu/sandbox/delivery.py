@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,22 +51,18 @@ class WebhookQueue:
         *,
         timeout: float = 10.0,
         max_connections: int = 40,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._target = target  # (url, secret) as set by setWebhook, read at each post
         self.timeout = timeout
         self._slots = asyncio.Semaphore(max_connections)
-        self._chats: dict[int, deque[tuple[dict[str, Any], float]]] = {}
+        self._chats: dict[int, deque[dict[str, Any]]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._session: ClientSession | None = None
-        self._clock = clock
         self.counts = DeliveryCounts()
-        self.taken_at: dict[int, float] = {}  # update id → when a 2xx took it
-        self.last_outcome = ""  # of the last post: getWebhookInfo's last error
 
     def push(self, update: dict[str, Any]) -> None:
         chat = chat_of(update)
-        self._chats.setdefault(chat, deque()).append((update, self._clock()))
+        self._chats.setdefault(chat, deque()).append(update)
         if chat not in self._workers:
             self._workers[chat] = asyncio.create_task(self._drain(chat))
 
@@ -76,17 +71,11 @@ class WebhookQueue:
         """Updates not yet taken by the webhook."""
         return sum(len(queue) for queue in self._chats.values())
 
-    def oldest_waiting(self) -> float | None:
-        """When the oldest update still waiting was pushed (``None``: nothing waits)."""
-        pushed = [queue[0][1] for queue in self._chats.values() if queue]
-        return min(pushed) if pushed else None
-
-    async def idle(self, timeout: float) -> bool:
-        """Wait until every update was taken; ``False`` if ``timeout`` passed first."""
-        deadline = self._clock() + timeout
-        while self.waiting and self._clock() < deadline:
-            await asyncio.sleep(0.05)
-        return not self.waiting
+    def waiting_up_to(self, update_id: int) -> bool:
+        """Whether an update with this id or an older one still waits to be taken."""
+        return any(
+            int(update["update_id"]) <= update_id for queue in self._chats.values() for update in queue
+        )
 
     async def close(self) -> None:
         for task in self._workers.values():
@@ -100,12 +89,11 @@ class WebhookQueue:
         queue = self._chats[chat]
         try:
             while queue:
-                update, _ = queue[0]
+                update = queue[0]
                 tries = 0
                 while not await self._post(update, again=tries > 0):
                     await asyncio.sleep(RETRY_DELAYS[min(tries, len(RETRY_DELAYS) - 1)])
                     tries += 1
-                self.taken_at[int(update["update_id"])] = self._clock()
                 queue.popleft()
         finally:
             self._workers.pop(chat, None)
@@ -135,7 +123,6 @@ class WebhookQueue:
             except (ClientError, OSError):
                 outcome = "refused"
         self.counts.statuses[outcome] = self.counts.statuses.get(outcome, 0) + 1
-        self.last_outcome = outcome
         if outcome.startswith("2"):
             self.counts.taken += 1
             return True

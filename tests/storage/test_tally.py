@@ -69,11 +69,9 @@ async def _expected(db: Database) -> tuple[dict[date, DayCounts], dict[int, int]
 
     days: dict[date, DayCounts] = defaultdict(DayCounts)
     cards: dict[int, int] = defaultdict(int)
-    when = (lambda value: value) if not isinstance(rows[0].created_at, str) else None
     for row in rows:
-        created = _aware(row.created_at) if when is None else row.created_at
         seen = visit(row)
-        days[local_day(_aware(created), TIMEZONE)].add(
+        days[local_day(_aware(row.created_at), TIMEZONE)].add(
             ledger_counts(row.asset, row.delta, row.reason, visit=seen, first=seen and is_first(row))
         )
         cards[row.person_id] += seen
