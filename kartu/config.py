@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # Requests per second each API key may make, and how many at once (a token bucket per process).
     api_rate: float = Field(default=10.0, gt=0)
     api_burst: int = Field(default=20, ge=1)
+    # Where owners' browsers reach the API (https://kartu.example.com, as nginx publishes /v1/):
+    # a big export is also offered there as a one-time download link. Empty: no links.
+    api_public_url: str = ""
     # KARTU_API=on: `kartu run` serves the API too, and sends a sale's news at once.
     api: bool = False
     # Webhook endpoints on http:// or private addresses (a shop's own network, tests); else https only.

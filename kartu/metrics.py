@@ -63,6 +63,16 @@ class Metrics:
             ["state"],
             registry=registry,
         )
+        self.exports = Counter(
+            "kartu_exports",
+            "Owners' exports, by outcome (done, failed, interrupted) and by download link (link)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.export_seconds = Histogram(
+            "kartu_export_seconds", "Time to prepare and send an export", buckets=(1, 5, 15, 60, 180, 600),
+            registry=registry,
+        )  # fmt: skip
         self.db_pool_in_use = Gauge(
             "kartu_db_pool_in_use", "Database connections checked out of the pool", registry=registry
         )

@@ -7,14 +7,15 @@ import asyncio
 import base64
 import json
 import logging
+import queue
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
@@ -43,13 +44,18 @@ from kartu.api.schemas import (
     WebhookMade,
     WebhookOut,
 )
+from kartu.bot.i18n import KartuI18n, load_i18n
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
+from kartu.loyalty.exports import ExportLinkRefused
+from kartu.media.exports import StreamedZip
 from kartu.media.qr import render_qr, render_qr_svg
 from kartu.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from kartu.presenters.owner import export_words
 from kartu.services.api import ApiError, Principal, dumps
 from kartu.services.container import Services
 from kartu.services.crediting import PurchaseResult
+from kartu.services.exports import ExportJob
 from kartu.storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -89,6 +95,43 @@ ERRORS = {
     422: "The request is not valid, or the shop's rules refuse it",
     429: "Too many requests for this key: wait Retry-After seconds",
 }
+
+
+async def _zip_stream(services: Services, job: ExportJob, zipped: StreamedZip) -> AsyncIterator[bytes]:
+    """The zip's bytes as the pages are written (services/exports.py); a download that stops
+    stops the writing."""
+
+    async def produce() -> None:
+        try:
+            await services.exports.write(job, zipped)
+            await asyncio.to_thread(zipped.close)
+        except ConnectionAbortedError:
+            pass
+        except Exception:
+            log.exception("export %s: the download failed", job.run_id)
+            zipped.abandoned.set()
+
+    writing = asyncio.create_task(produce())
+    try:
+        while True:
+            chunk = await asyncio.to_thread(_next_chunk, zipped)
+            if chunk is None:
+                break
+            if chunk:
+                yield chunk
+    finally:
+        zipped.abandoned.set()
+        await writing
+
+
+def _next_chunk(zipped: StreamedZip) -> bytes | None:
+    """The next bytes, or None at the end (or when the writing failed: the download is cut short)."""
+    while not zipped.abandoned.is_set():
+        try:
+            return zipped.chunks.get(timeout=0.5)
+        except queue.Empty:
+            continue
+    return None
 
 
 def problem(
@@ -215,6 +258,44 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         return HTMLResponse(page)
 
     app.add_middleware(Edge, limit=BODY_MAX, metrics=services.health.metrics)
+
+    exports_i18n: list[KartuI18n] = []  # the catalogs, loaded when a first export is downloaded
+
+    @app.get(
+        "/v1/exports/{token}",
+        tags=["exports"],
+        summary="An owner's export, as one zip",
+        operation_id="download_export",
+        response_class=StreamingResponse,
+        responses={
+            200: {"content": {"application/zip": {}}},
+            404: {"model": Problem},
+            410: {"model": Problem},
+        },
+    )
+    async def download_export(token: Annotated[str, Path(max_length=100)]) -> Response:
+        """The link the bot gives an owner with a big export: the members, the ledger and the
+        causes as one zip, made while it downloads. It works once, within the hour; no key needed
+        (the link is signed)."""
+        try:
+            job = await services.exports.download(token)
+        except ExportLinkRefused as refused:
+            if refused.reason == "invalid":
+                return problem("not_found", "No export by that link.")
+            return problem(f"link_{refused.reason}", problems.TYPES[f"link_{refused.reason}"].meaning)
+        if not exports_i18n:
+            exports_i18n.append(load_i18n())
+        with exports_i18n[0].context(), exports_i18n[0].use_locale(job.language):
+            words = export_words()
+        services.health.metrics.exports.labels("downloaded").inc()
+        return StreamingResponse(
+            _zip_stream(services, job, StreamedZip(job.slug, job.timezone, words)),
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{job.slug}-export.zip"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

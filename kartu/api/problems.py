@@ -49,6 +49,8 @@ _TYPES = (
     ProblemType("invalid_url", 422, "Not a public https address", "Webhooks go to https addresses on public hosts."),
     ProblemType("invalid_endpoints", 422, "Too many webhooks", "A shop has at most 5 webhooks."),
     ProblemType("refused", 422, "Refused by the shop's rules", "The shop's rules refuse this request."),
+    ProblemType("link_expired", 410, "The link has expired", "A download link works for an hour: ask the bot for /export again."),
+    ProblemType("link_used", 410, "The link was used", "A download link works once: ask the bot for /export again."),
     ProblemType("rate_limited", 429, "Too many requests", "The key is over its rate: retry after `Retry-After` seconds."),
     ProblemType("unavailable", 503, "Not set up", "This Kartu cannot do that yet: `detail` says which setting it needs."),
     ProblemType("internal", 500, "Something went wrong", "Kartu failed to answer; nothing was changed. `request_id` names it in the logs."),

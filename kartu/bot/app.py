@@ -19,6 +19,7 @@ from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, ErrorEvent
 
 from kartu.bot.answers import RetryWhileAnswering
+from kartu.bot.background import Background
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
@@ -58,6 +59,7 @@ class KartuApp:
     dispatcher: Dispatcher
 
     async def close(self) -> None:
+        await self.dispatcher["background"].close()
         await self.services.webhooks.close()
         await self.bot.session.close()
         await self.db.dispose()
@@ -130,6 +132,7 @@ def build_dispatcher(
         services=services,
         i18n=i18n,
         courier=courier,
+        background=Background(),
     )
     install_middlewares(dispatcher, i18n, services.customers.settings, flood_clock, services.health.metrics)
     for observer in (dispatcher.message, dispatcher.callback_query):

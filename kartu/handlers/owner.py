@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
+import time
+from pathlib import Path
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, Message, ReactionTypeEmoji, User
+from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message, ReactionTypeEmoji, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from kartu.bot.background import Background
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort, cancel_form
 from kartu.handlers.filters import MenuButton, OnLoop
@@ -21,15 +25,17 @@ from kartu.handlers.menus import publish_menu
 from kartu.handlers.states import KindsForm, ProgramForm
 from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.errors import ProgramChangeAffectsCards
+from kartu.loyalty.exports import PART_LIMIT
 from kartu.loyalty.kinds import Leftover, parse_rate
 from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.points import POINTS_COLUMNS
 from kartu.loyalty.program import EDITABLE_SETTINGS
 from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.media.charts import render_weekly_visits
-from kartu.media.exports import causes_csv, ledger_csv, members_csv
+from kartu.media.exports import ExportFiles
 from kartu.media.poster import render_poster
 from kartu.presenters.callbacks import (
+    ExportChoice,
     KindsChoice,
     KindsConfirm,
     KindsStep,
@@ -47,6 +53,11 @@ from kartu.presenters.owner import (
     BACK,
     KINDS,
     SETTING_LABELS,
+    export_caption,
+    export_done,
+    export_failed,
+    export_preparing,
+    export_question,
     export_words,
     feedback_text,
     invite_text,
@@ -65,6 +76,7 @@ from kartu.presenters.owner import (
     weekly_chart,
 )
 from kartu.services.container import Services
+from kartu.services.exports import ExportJob
 
 log = logging.getLogger(__name__)
 
@@ -377,25 +389,77 @@ async def send_join_link(message: Message, event_from_user: User, services: Serv
         )
 
 
-async def send_export(message: Message, event_from_user: User, services: Services) -> None:
-    export = await services.reports.export(event_from_user.id)
-    words = export_words()
-    members = await asyncio.to_thread(members_csv, export.members, export.timezone, words)
-    ledger = await asyncio.to_thread(ledger_csv, export.ledger, export.timezone, words)
-    await message.answer_document(
-        BufferedInputFile(members, filename=plain("{slug}-members.csv", slug=export.merchant_slug)),
-        caption=html(_("Members: {count}"), count=len(export.members)),
+async def ask_export(message: Message, event_from_user: User, services: Services) -> None:
+    """/export asks which stretch of the ledger to cover (or says the shop's export is on its way)."""
+    text, markup = export_question(await services.exports.ask(event_from_user.id))
+    await message.answer(text, reply_markup=markup)
+
+
+async def start_export(
+    query: CallbackQuery,
+    callback_data: ExportChoice,
+    services: Services,
+    bot: Bot,
+    background: Background,
+    i18n: KartuI18n,
+) -> None:
+    """The period chosen: the export starts beside the chat (which stays free: a second tap hears
+    it is on its way) and its files arrive as they are written."""
+    job = await services.exports.start(query.from_user.id, callback_data.run, callback_data.period)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await best_effort(query.message.edit_text(export_preparing(job.period)))
+    background.start(
+        deliver_export(bot, services, job, query.from_user.id, i18n.current_locale),
+        name=f"export-{job.run_id}",
     )
-    await message.answer_document(
-        BufferedInputFile(ledger, filename=plain("{slug}-ledger.csv", slug=export.merchant_slug)),
-        caption=html(_("Ledger entries: {count}"), count=len(export.ledger)),
-    )
-    if export.causes:
-        causes = await asyncio.to_thread(causes_csv, export.causes, export.timezone, words)
-        await message.answer_document(
-            BufferedInputFile(causes, filename=plain("{slug}-causes.csv", slug=export.merchant_slug)),
-            caption=html(_("Causes: {count}"), count=len(export.causes)),
-        )
+
+
+async def deliver_export(bot: Bot, services: Services, job: ExportJob, chat_id: int, locale: str) -> None:
+    """Write the files a page at a time into a temporary folder, send each (zipped parts past
+    Telegram's 50 MB), and the last word with the download link. A failure is logged once and
+    the owner told to ask again; the files never outlive the sending."""
+    metrics = services.health.metrics
+    started = time.monotonic()
+    try:
+        with tempfile.TemporaryDirectory(prefix="kartu-export-") as folder:
+            files = ExportFiles(Path(folder), job.slug, job.timezone, export_words(), PART_LIMIT)
+            try:
+                counts = await services.exports.write(job, files)
+            finally:
+                written = await asyncio.to_thread(files.close)
+            for file in written:
+                parts = sum(1 for other in written if other.table == file.table)
+                since = job.since if file.table == "ledger" else None
+                await bot.send_document(
+                    chat_id,
+                    FSInputFile(file.path, filename=file.name),
+                    caption=export_caption(file, parts, since, job.timezone, locale),
+                )
+        await services.exports.finish(job, counts, len(written))
+        split = tuple(sorted({file.table for file in written if file.part}))
+        link = await services.exports.link(job) if split else None
+        await bot.send_message(chat_id, export_done(counts.members, counts.entries, split, link))
+        metrics.exports.labels("done").inc()
+        if link:
+            metrics.exports.labels("link").inc()
+        metrics.export_seconds.observe(time.monotonic() - started)
+    except asyncio.CancelledError:  # the process stops: the owner hears it and may ask again
+        metrics.exports.labels("interrupted").inc()
+        await _export_failed(bot, services, job, chat_id)
+        raise
+    except Exception:
+        log.exception("export %s of shop %s failed", job.run_id, job.merchant_id)
+        metrics.exports.labels("failed").inc()
+        await _export_failed(bot, services, job, chat_id)
+
+
+async def _export_failed(bot: Bot, services: Services, job: ExportJob, chat_id: int) -> None:
+    try:
+        await services.exports.fail(job)
+        await bot.send_message(chat_id, export_failed())
+    except Exception as error:  # the database or Telegram is what failed: the run goes stale
+        log.warning("could not tell about the failed export %s: %s", job.run_id, error)
 
 
 def router() -> Router:
@@ -410,7 +474,8 @@ def router() -> Router:
     owner.message.register(show_stats, MenuButton(MENU_STATS))
     owner.message.register(show_feedback, Command("feedback"))
     owner.message.register(show_stats, Command("stats"))
-    owner.message.register(send_export, Command("export"))
+    owner.message.register(ask_export, Command("export"))
+    owner.callback_query.register(start_export, ExportChoice.filter())
     owner.callback_query.register(
         invite, TeamAction.filter(F.action.in_({TeamStep.INVITE_STAFF, TeamStep.INVITE_OWNER}))
     )

@@ -13,6 +13,8 @@ from typing import Annotated
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
+from kartu.loyalty.exports import ExportPeriod
+
 # A row id as a button may carry it: a forged "1e30" or "99999999999999999999" does not match
 # (the tap is answered "no longer valid") instead of overflowing the database driver.
 RowId = Annotated[int, Field(ge=0, le=2**63 - 1)]
@@ -376,3 +378,8 @@ class GuidedAction(CallbackData, prefix="gf"):
 
     action: GuidedStep
     pick: Annotated[int, Field(ge=0, le=20)] = 0
+
+
+class ExportChoice(CallbackData, prefix="exp"):
+    run: Token  # the export run the question made (server-side: its shop, its owner, its state)
+    period: ExportPeriod

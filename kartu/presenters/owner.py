@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
@@ -15,17 +16,19 @@ from kartu.bot.i18n import KartuI18n
 from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.delivery import QuietHours
 from kartu.loyalty.expiry import MAX_REMINDERS
+from kartu.loyalty.exports import ExportPeriod
 from kartu.loyalty.points import POINTS_COLUMNS, is_money_setting, setting_limits
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.segments import Segment
 from kartu.loyalty.staff import Role
 from kartu.media.charts import WeeklyChart
-from kartu.media.exports import ExportWords
+from kartu.media.exports import ExportFile, ExportWords
 from kartu.media.poster import PosterText
 from kartu.presenters.callbacks import (
     BroadcastAction,
     BroadcastSegment,
     BroadcastStep,
+    ExportChoice,
     KindsChoice,
     KindsConfirm,
     KindsStep,
@@ -806,3 +809,85 @@ def export_words() -> ExportWords:
         {key: _(text) for key, text in EXPORT_HEADERS.items()},
         {key: _(text) for key, text in EXPORT_VALUES.items()},
     )
+
+
+EXPORT_PERIODS = {
+    ExportPeriod.QUARTER: N_("Last 3 months"),
+    ExportPeriod.YEAR: N_("This year"),
+    ExportPeriod.ALL: N_("Everything"),
+}
+
+
+def export_question(token: str) -> tuple[HTML, InlineKeyboardMarkup]:
+    """/export asks first which stretch of the ledger it covers (the members file is everyone)."""
+    keyboard = InlineKeyboardBuilder()
+    for period, label in EXPORT_PERIODS.items():
+        keyboard.button(text=_(label), callback_data=ExportChoice(run=token, period=period))
+    keyboard.adjust(3)
+    return (
+        html(
+            _("Which stretch of the ledger should the export cover? The members file always lists everyone.")
+        ),
+        keyboard.as_markup(),
+    )
+
+
+def export_preparing(period: ExportPeriod) -> HTML:
+    return html(
+        _(
+            "⏳ Preparing the export ({period})… The files arrive here as they are ready; a big shop's "
+            "take a few minutes. You can go on using the bot meanwhile."
+        ),
+        period=_(EXPORT_PERIODS[period]),
+    )
+
+
+def export_caption(file: ExportFile, parts: int, since: datetime | None, timezone: str, locale: str) -> HTML:
+    """What a file holds: how many rows, from when, and which part of how many."""
+    if file.table == "members":
+        caption = html(_("Members: {count}"), count=number_text(file.rows))
+    elif file.table == "causes":
+        caption = html(_("Causes: {count}"), count=number_text(file.rows))
+    elif since is None:
+        caption = html(_("Ledger entries: {count}"), count=number_text(file.rows))
+    else:
+        caption = html(
+            _("Ledger entries from {day}: {count}"),
+            day=date_text(since, timezone, locale),
+            count=number_text(file.rows),
+        )
+    if not file.part:
+        return caption
+    return join_html(" · ", [caption, html(_("part {part} of {parts}"), part=file.part, parts=parts)])
+
+
+def export_done(members: int, entries: int, split: tuple[str, ...], link: str | None) -> HTML:
+    """The last word on an export: what it held, why some files came zipped in parts, the link."""
+    lines = [
+        html(
+            _("✅ Export ready: {members} members, {entries} ledger entries."),
+            members=number_text(members),
+            entries=number_text(entries),
+        )
+    ]
+    if split:
+        lines.append(
+            html(
+                _(
+                    "Telegram takes files of up to 50 MB, so the bigger tables came zipped in parts, each "
+                    "under that: open them one by one, or join them in a spreadsheet."
+                )
+            )
+        )
+    if link:
+        lines.append(
+            html(
+                _("All of it in one zip file, to download once within the hour:\n{link}"),
+                link=link,
+            )
+        )
+    return join_html("\n\n", lines)
+
+
+def export_failed() -> HTML:
+    return html(_("Sorry, the export could not be finished. Please send /export again."))

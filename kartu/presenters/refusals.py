@@ -6,6 +6,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from kartu.loyalty import errors
+from kartu.loyalty.exports import ExportOnItsWay
 from kartu.loyalty.numbers import format_amount
 from kartu.loyalty.receipts import ReceiptRefused
 from kartu.presenters.format import odds_text, plain
@@ -180,6 +181,12 @@ def explain(error: errors.LoyaltyError) -> str:
             return plain(
                 _("The customer has only {balance} points; nothing was taken."), balance=error.balance
             )
+        case ExportOnItsWay():
+            return _(
+                "⏳ Your shop's export is being prepared: its files arrive here when ready. There is no need to ask again."
+            )
+        case errors.PromptClosed(status="exported"):
+            return _("This export was already made. Send /export for a new one.")
         case errors.PromptClosed(status="decided"):
             return _("This proposal was already answered.")
         case errors.PromptClosed(status="spun"):

@@ -119,6 +119,8 @@ class _State:
 # Updates Telegram sends only to bots that ask for them in allowed_updates.
 OPT_IN_UPDATES = {"chat_member", "message_reaction", "message_reaction_count"}
 INVITE_NAME_MAX = 32
+# What a bot may upload (core.telegram.org/bots/api#sending-files): photos 10 MB, other files 50 MB.
+UPLOAD_LIMITS = {"photo": 10 * 1024 * 1024, "animation": 50 * 1024 * 1024, "doc": 50 * 1024 * 1024}
 MEMBER_LIMIT_MAX = 99_999
 
 
@@ -228,7 +230,7 @@ class BotAPIEmulator:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> str:
-        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app = web.Application(client_max_size=UPLOAD_LIMITS["doc"] + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -689,6 +691,8 @@ class BotAPIEmulator:
         if isinstance(value, str) and value.startswith("attach://"):
             value = params.get(value.removeprefix("attach://"))
         if isinstance(value, tuple):
+            if len(value[1]) > UPLOAD_LIMITS.get(kind, UPLOAD_LIMITS["doc"]):
+                raise TelegramRefusal("Request Entity Too Large", 413)
             file_id = f"{kind}-{next(self._file_ids)}"
             self.files[file_id] = value[1]
             return value[0], value[1], file_id

@@ -50,7 +50,7 @@ class TelegramRefusal(Exception):
         super().__init__(description)
         self.error_code = error_code
         prefix = {400: "Bad Request", 403: "Forbidden", 409: "Conflict"}.get(error_code, "Error")
-        self.description = f"{prefix}: {description}"
+        self.description = description if error_code == 413 else f"{prefix}: {description}"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from kartu.services.claims import ClaimService
 from kartu.services.counter import CounterService
 from kartu.services.customers import CustomerService
 from kartu.services.delivery import DeliveryService
+from kartu.services.exports import ExportService
 from kartu.services.feedback import FeedbackService
 from kartu.services.health import HealthService
 from kartu.services.membership import MembershipService
@@ -41,6 +42,7 @@ class Services:
     upkeep: UpkeepService
     claims: ClaimService
     reports: ReportService
+    exports: ExportService
     broadcasts: BroadcastService
     points: PointsService
     catalogue: CatalogueService
@@ -68,6 +70,7 @@ class Services:
             upkeep=UpkeepService(db, clock, settings),
             claims=ClaimService(db, clock, settings),
             reports=ReportService(db, clock, settings),
+            exports=ExportService(db, clock, settings),
             broadcasts=BroadcastService(db, clock, settings),
             points=PointsService(db, clock, settings),
             catalogue=CatalogueService(db, clock, settings),

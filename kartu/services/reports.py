@@ -107,16 +107,7 @@ class CauseRow:
     ends_at: datetime
 
 
-@dataclass(frozen=True)
-class ExportView:
-    merchant_slug: str
-    timezone: str
-    members: tuple[MemberRow, ...]
-    ledger: tuple[LedgerRow, ...]
-    causes: tuple[CauseRow, ...] = ()
-
-
-async def _causes(uow: UnitOfWork, merchant_id: int | None) -> tuple[CauseRow, ...]:
+async def causes_of(uow: UnitOfWork, merchant_id: int | None) -> tuple[CauseRow, ...]:
     rows = []
     for cause in await uow.causes.of_merchant(merchant_id or 0):
         pledged, givers = await uow.causes.totals(cause.id or 0)
@@ -174,7 +165,7 @@ class ReportService(ServiceBase):
                 (tier.name, held_levels.get(tier.id or 0, 0)) for tier in await uow.tiers.all(merchant.id)
             )
             referrals = await uow.referrals.counts(merchant.id)
-            causes = await _causes(uow, merchant.id)
+            causes = await causes_of(uow, merchant.id)
             spins = await uow.wheel.counts(merchant.id or 0)
             won = tuple(await uow.wheel.won(merchant.id or 0))
             paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
@@ -209,30 +200,3 @@ class ReportService(ServiceBase):
             vouchers=vouchers,
             receipts=receipts,
         )
-
-    async def export(self, owner_telegram_id: int) -> ExportView:
-        now = self.clock.now()
-        async with self.db.read() as uow:
-            place = await require_owner(uow, owner_telegram_id)
-            members = tuple(
-                MemberRow(
-                    first_name,
-                    username,
-                    code,
-                    joined_at,
-                    stamps,
-                    int(visits),
-                    last_visit,
-                    not opted_out,
-                    int(rewards),
-                    int(points),
-                    level,
-                    invited_by,
-                )
-                for first_name, username, code, joined_at, stamps, visits, last_visit, opted_out, rewards, points, level, invited_by in await uow.reports.members(
-                    place.merchant.id, now
-                )
-            )
-            ledger = tuple(LedgerRow(*row) for row in await uow.reports.ledger(place.merchant.id))
-            causes = await _causes(uow, place.merchant.id)
-            return ExportView(place.merchant.slug, place.merchant.timezone, members, ledger, causes)

@@ -618,6 +618,38 @@ class TallyMark(SQLModel, table=True):
     last_at: datetime | None = _when(nullable=True)
 
 
+class ExportRun(SQLModel, table=True):
+    """An owner's /export: asked (the period question shown, ``token`` in its buttons), running
+    (one per shop at a time: a second tap hears it is on its way), done or failed; a big one's
+    download link works once (``link_used_at``)."""
+
+    __tablename__ = "export_run"
+    __table_args__ = (
+        Index(
+            "ux_export_running",
+            "merchant_id",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+    )
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
+    token: str = Field(max_length=32, unique=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)  # the owner who asked
+    status: str = Field(max_length=16)
+    period: str | None = Field(default=None, max_length=8)
+    since: datetime | None = _when(nullable=True)
+    last_entry_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    asked_at: datetime = _when()
+    touched_at: datetime = _when()
+    members: int = 0
+    entries: int = 0
+    files: int = 0
+    link_used_at: datetime | None = _when(nullable=True)
+
+
 class ProcessBeat(SQLModel, table=True):
     """A running Kartu process's sign of life (bot, scheduler), every half minute: `kartu restore`
     refuses while one is fresh; health checks read the scheduler's."""

@@ -429,6 +429,12 @@ REGISTER: dict[str, Table] = {
         locator=Locator.TELEGRAM_CHAT,
         located_by="chat_id",
     ),
+    "export_run": Table(
+        "exports owners asked for",
+        _b("id", "token", "merchant_id", "person_id", "status", "period", "since", "last_entry_id")
+        | _b("asked_at", "touched_at", "members", "entries", "files", "link_used_at"),
+        mentions=("person_id",),
+    ),
     "process_beat": Table("running processes", _b("id", "kind", "beat_at")),
     # Counts per shop and day (nobody's), and how far they are counted.
     "daily_tally": Table("the shop's days, counted", _b("merchant_id", "day", *COUNTS)),

@@ -12,6 +12,7 @@ from kartu.storage.repositories.cards import CardRepository
 from kartu.storage.repositories.causes import CauseRepository
 from kartu.storage.repositories.claims import ClaimRepository
 from kartu.storage.repositories.conversations import ConversationRepository
+from kartu.storage.repositories.exports import ExportRepository
 from kartu.storage.repositories.ledger import LedgerRepository
 from kartu.storage.repositories.membership import MembershipRepository
 from kartu.storage.repositories.merchants import MerchantRepository, ProgramRepository
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.surveys = SurveyRepository(session)
         self.claims = ClaimRepository(session)
         self.reports = ReportRepository(session)
+        self.exports = ExportRepository(session)
         self.broadcasts = BroadcastRepository(session)
         self.updates = UpdateRepository(session)
         self.personal_data = PersonalDataRepository(session)

@@ -141,9 +141,7 @@ async def test_another_shops_staff_cannot_enrol_or_reach_a_customer(
     assert (await rival.ask(f"/stamp {code}")).body == UNKNOWN
     assert "Ayu" not in (await rival.ask("/stats")).body
     await rival.next_message()  # the chart
-    await rival.send("/export")
-    members = await rival.next_message()
-    await rival.next_message()
+    (members, _ledger), _ready = await world.export(rival)
     assert members.body == "Members: 0" and b"Ayu" not in (members.document or b"")
     await rival.ask("/broadcast")
     segments = await rival.ask("Diskon potong rambut!")
@@ -240,8 +238,7 @@ async def test_a_formula_in_a_name_is_text_in_the_export(world: World, owner: Te
     payload = await world.create_shop()
     for number, name in enumerate(['=HYPERLINK("http://x","y")', "+62 811", "@SUM(A1)", "-1+1"]):
         await world.join(en(world, 300 + number, name), payload)
-    await owner.send("/export")
-    members = await owner.next_message()
+    (members, _ledger), _ready = await world.export(owner)
     rows = list(csv.DictReader(io.StringIO(members.document.decode("utf-8-sig"))))  # type: ignore[union-attr]
     assert [row["Nama"] for row in rows] == ['\'=HYPERLINK("http://x","y")', "'+62 811", "'@SUM(A1)", "'-1+1"]
     assert {row["Stempel"] for row in rows} == {"0"}  # numbers stay numbers
@@ -317,8 +314,7 @@ async def test_a_customer_sees_leaves_and_erases_their_data(world: World, owner:
     warning = await customer.ask("/forget")
     await customer.press(warning, "Confirm")
     assert "erased" in (await customer.until(lambda: warning if "erased" in warning.body else None)).body
-    await owner.send("/export")
-    members, ledger = await owner.next_message(), await owner.next_message()
+    (members, ledger), _ready = await world.export(owner)
     assert members.body == "Anggota: 0" and b"Ayu" not in members.document and b"ayu_k" not in ledger.document  # type: ignore[operator]
     assert _ledger_sums(ledger.document) == {"stempel": 0}  # the purchase and its giving-up, anonymous
     assert "Too cold" not in (await owner.ask("/feedback")).body
@@ -352,8 +348,8 @@ async def test_leaving_one_shop_and_opting_out_per_shop(world: World, owner: Tel
     await customer.press(warning, "Confirm")
     await customer.until(lambda: "You left" in warning.body)
     assert "Kopi Senja" in await _card(world, customer)  # still a member of the first shop
-    await rival.send("/export")
-    assert (await rival.next_message()).body == "Members: 0"
+    (members, _ledger), _ready = await world.export(rival)
+    assert members.body == "Members: 0"
 
 
 # 14 -----------------------------------------------------------------------------------------

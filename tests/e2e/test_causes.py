@@ -69,8 +69,7 @@ async def test_a_cause_through_the_bot(world: World, owner: TelegramUser, barist
     assert "no cause running" in (await customer.ask("/cause")).body
 
     owner.mark_read()
-    await owner.send("/export")
-    files = [await owner.next_message() for _ in range(3)]
+    files, _ready = await world.export(owner)
     causes = (files[2].document or b"").decode("utf-8-sig").splitlines()
     assert causes[0].startswith('Donasi,Status,Target (Rp),"Terkumpul, dijanjikan (Rp)"')
     assert causes[1] == "Rumah <Kucing>,berakhir,1000000,21000,0,1,2026-01-31"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
+import zipfile
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from PIL import Image
 
 from kartu.loyalty.program import ProgramRules
@@ -74,8 +78,8 @@ async def test_export_parses_back_and_matches_the_ledger(
     world: World, owner: TelegramUser, barista: TelegramUser
 ) -> None:
     await _shop_with_history(world, owner, barista)
-    await owner.send("/export")
-    members_file, ledger_file = await owner.next_message(), await owner.next_message()
+    (members_file, ledger_file), ready = await world.export(owner)
+    assert ready.body == "✅ Ekspor siap: 3 anggota, 7 catatan transaksi."
     assert members_file.document_name == "kopi-senja-members.csv" and members_file.body == "Anggota: 3"
     assert members_file.document is not None and members_file.document.startswith("\ufeff".encode())
 
@@ -131,3 +135,44 @@ async def test_reports_are_for_owners_only(world: World, owner: TelegramUser, ba
     await owner.until(lambda: numbers.edits)
     assert "Anggota: <b>0</b>" in numbers.body
     assert (await owner.next_message()).photo is not None  # an empty chart still renders
+
+
+async def test_a_big_export_comes_zipped_with_a_link_and_asking_again_meanwhile_is_told_to_wait(
+    world: World, owner: TelegramUser, barista: TelegramUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _shop_with_history(world, owner, barista)
+    monkeypatch.setattr("kartu.handlers.owner.PART_LIMIT", 500)  # Telegram's 50 MB, in small
+    monkeypatch.setattr("kartu.services.exports.PAGE", 2)
+    world.app.settings.api_public_url = "https://kartu.example"
+    exports = world.app.services.exports
+    gate, write = asyncio.Event(), exports.write
+
+    async def held(*args: Any) -> Any:
+        await gate.wait()  # a big shop's pages take minutes
+        return await write(*args)
+
+    monkeypatch.setattr(exports, "write", held)
+    question = await owner.ask("/export")
+    assert [button["text"] for button in question.buttons()] == ["3 bulan terakhir", "Tahun ini", "Semua"]
+    everything = question.buttons()[2]["callback_data"]
+    await owner.press(question, "3 bulan terakhir")
+    await owner.until(lambda: question.body.startswith("⏳ Menyiapkan ekspor (3 bulan terakhir)"))
+    again = await owner.ask("/export")  # the chat is free meanwhile
+    assert again.body.startswith("⏳ Ekspor toko Anda sedang disiapkan") and not again.buttons()
+    late_tap = await owner.press(question, data=everything)  # a second tap, before the edit showed
+    assert late_tap.text is not None and late_tap.text.startswith("⏳ Ekspor toko Anda sedang disiapkan")
+    gate.set()
+
+    members, ledger = await owner.next_message(timeout=30), await owner.next_message(timeout=30)
+    assert members.document_name == "kopi-senja-members.csv"
+    assert ledger.document_name == "kopi-senja-ledger-1.zip" and ledger.document is not None
+    assert re.fullmatch(r"Catatan transaksi sejak \d+ \w+ \d{4}: 7 · bagian 1 dari 1", ledger.body), (
+        ledger.body
+    )
+    with zipfile.ZipFile(io.BytesIO(ledger.document)) as archive:
+        rows = list(csv.reader(io.StringIO(archive.read("kopi-senja-ledger-1.csv").decode("utf-8-sig"))))
+    assert rows[0][0] == "No." and len(rows) == 8
+    ready = await owner.next_message()
+    assert ready.body.startswith("✅ Ekspor siap: 3 anggota, 7 catatan transaksi.")
+    assert "Telegram menerima file hingga 50 MB" in ready.body
+    assert re.search(r"https://kartu\.example/v1/exports/\d+\.\d+\.[\w-]+", ready.body), ready.body

@@ -18,6 +18,7 @@ from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
 from kartu.presenters.format import html
 from kartu.sandbox import BotAPIEmulator, TelegramUser
+from kartu.sandbox.emulator import SentMessage
 from kartu.scheduler.dispatcher import DispatchReport, OutboxDispatcher, report_broadcast_progress
 from kartu.scheduler.pacing import Pacer
 from kartu.services.upkeep import SweepReport
@@ -106,6 +107,19 @@ class World:
         """The customer opens the join link; returns their personal code."""
         welcome = await customer.ask(f"/start {payload}")
         return code_in(welcome.body)
+
+    async def export(
+        self, owner: TelegramUser, period: str | None = None
+    ) -> tuple[list[SentMessage], SentMessage]:
+        """/export with a period chosen (the last button, "everything", unless named): the files
+        it sent, and its last word (ready, or failed)."""
+        question = await owner.ask("/export")
+        assert question.buttons(), question.body
+        await owner.press(question, period or question.buttons()[-1]["text"])
+        files: list[SentMessage] = []
+        while (message := await owner.next_message(timeout=30)).document is not None:
+            files.append(message)
+        return files, message
 
 
 def code_in(text: str) -> str:

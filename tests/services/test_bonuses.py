@@ -12,7 +12,7 @@ from kartu.services.bonuses import BonusService
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.models import Merchant, Program
-from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
+from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, export, open_shop
 
 FRIEND, OTHER_FRIEND = 400, 401
 
@@ -123,9 +123,7 @@ async def test_referral_pays_both_only_after_the_friends_first_purchase_stood_th
     ]
     assert len([e for e in await ledger_of(services, CUSTOMER) if e[2] == "referral"]) == 1
     assert (await services.reports.stats(OWNER)).referrals == (2, 2)
-    invited = {
-        member.first_name: member.invited_by for member in (await services.reports.export(OWNER)).members
-    }
+    invited = {member.first_name: member.invited_by for member in (await export(services)).members}
     assert invited == {"Ayu": None, "Dewi": shop.customer_code, "Rina": shop.customer_code}
 
 

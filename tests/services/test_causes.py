@@ -11,7 +11,7 @@ from sqlalchemy import text
 from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
-from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
+from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, export, open_shop
 
 
 async def sell(shop: Shop, amount: str) -> None:
@@ -123,5 +123,4 @@ async def test_the_target_and_the_end_are_told_once_and_payouts_show(
         100_000,
         1,
     )
-    export = await services.reports.export(OWNER)
-    assert export.causes == (row,)
+    assert (await export(services)).causes == [row]

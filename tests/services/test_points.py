@@ -8,7 +8,7 @@ from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
 from kartu.services.reports import PointsStats
-from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
+from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, export, open_shop
 
 
 async def points_shop(services: Services, *, stamps: bool = False) -> Shop:
@@ -243,10 +243,10 @@ async def test_stats_and_export_count_points(services: Services, clock: FrozenCl
     assert (stats.points.catalogue_taken, stats.points.catalogue_redeemed) == (1, 0)
     assert stats.visits_per_member == 1.0  # one purchase, one visit
 
-    export = await services.reports.export(OWNER)
-    assert [(row.first_name, row.points, row.visits) for row in export.members] == [("Ayu", 0, 1)]
+    exported = await export(services)
+    assert [(row.first_name, row.points, row.visits) for row in exported.members] == [("Ayu", 0, 1)]
     assert [
-        (row.asset, row.delta, row.reason, row.note) for row in export.ledger if row.reason == "adjusted"
+        (row.asset, row.delta, row.reason, row.note) for row in exported.ledger if row.reason == "adjusted"
     ] == [("point", -2, "adjusted", "typo")]
 
 

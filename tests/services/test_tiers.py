@@ -12,7 +12,7 @@ from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
 from kartu.services.views import NextLevel
-from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, open_shop
+from tests.services.conftest import BARISTA, CUSTOMER, OWNER, Shop, export, open_shop
 
 GROUP = -100500
 
@@ -71,8 +71,8 @@ async def test_a_sale_moves_up_at_once_and_the_next_earns_the_multiplier(service
     view = await services.tiers.levels(OWNER)
     assert [(level.name, level.members) for level in view.levels] == [("Silver", 0), ("Gold", 1)]
     assert (await services.reports.stats(OWNER)).levels == (("Silver", 0), ("Gold", 1))
-    export = await services.reports.export(OWNER)
-    assert [(member.first_name, member.level) for member in export.members] == [("Ayu", "Gold")]
+    exported = await export(services)
+    assert [(member.first_name, member.level) for member in exported.members] == [("Ayu", "Gold")]
 
 
 async def test_the_review_warns_then_moves_down_after_the_grace_period(

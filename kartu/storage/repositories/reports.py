@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from kartu.storage.models import Card, LedgerEntry, Person, PurchaseRefund, Referral, Reward, Tier
+from kartu.storage.models import Card, LedgerEntry, Person, PurchaseRefund, Reward
 from kartu.storage.repositories.base import Repository
 
 
@@ -47,55 +47,16 @@ class ReportRepository(Repository):
         ).one()
         return int(row[0]), int(row[1])
 
-    async def members(self, merchant_id: int, now: datetime) -> list[tuple[Any, ...]]:
-        """One row per member: first name, username, code, joined, stamps, visits, last visit,
-        opted out, open rewards, points, level, who invited them. Plain columns, not ORM
-        objects: exports run to many rows."""
-        visits = (
-            select(LedgerEntry.person_id, func.count().label("visits"))
-            .where(LedgerEntry.merchant_id == merchant_id, is_visit())
-            .group_by(LedgerEntry.person_id)
-            .subquery()
-        )
-        referrer = aliased(Person)
-        open_rewards = (
-            select(Reward.person_id, func.count().label("rewards"))
-            .where(Reward.merchant_id == merchant_id, Reward.redeemed_at.is_(None), Reward.expires_at > now)
-            .group_by(Reward.person_id)
-            .subquery()
-        )
-        query = (
-            select(
-                Person.first_name,
-                Person.username,
-                Person.personal_code,
-                Card.joined_at,
-                Card.stamps,
-                func.coalesce(visits.c.visits, 0),
-                Card.last_purchase_at,
-                Card.promotions_opt_out,
-                func.coalesce(open_rewards.c.rewards, 0),
-                Card.points,
-                Tier.name,
-                referrer.personal_code,
-            )
-            .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
-            .outerjoin(visits, visits.c.person_id == Person.id)
-            .outerjoin(open_rewards, open_rewards.c.person_id == Person.id)
-            .outerjoin(Tier, and_(Tier.id == Card.tier_id, Tier.deleted_at.is_(None)))
-            .outerjoin(
-                Referral, and_(Referral.merchant_id == merchant_id, Referral.friend_person_id == Person.id)
-            )
-            .outerjoin(referrer, referrer.id == Referral.referrer_person_id)
-            .order_by(Card.joined_at, Card.id)
-        )
-        return [tuple(row) for row in (await self.session.execute(query)).all()]
-
     async def ledger(
-        self, merchant_id: int, after_id: int = 0, since: datetime | None = None, limit: int | None = None
+        self,
+        merchant_id: int,
+        after_id: int = 0,
+        since: datetime | None = None,
+        limit: int | None = None,
+        up_to: int | None = None,
     ) -> list[tuple[Any, ...]]:
         """Ledger entries with the customer's code and name and the actor's name, oldest first:
-        all of them, or a page after ``after_id`` (and from ``since``)."""
+        all of them, or a page after ``after_id`` (and from ``since``, up to entry ``up_to``)."""
         actor = aliased(Person)
         query = (
             select(
@@ -116,6 +77,8 @@ class ReportRepository(Repository):
         )
         if since is not None:
             query = query.where(LedgerEntry.created_at >= since)
+        if up_to is not None:
+            query = query.where(LedgerEntry.id <= up_to)
         if limit is not None:
             query = query.limit(limit)
         return [tuple(row) for row in (await self.session.execute(query)).all()]
