@@ -22,9 +22,10 @@ from outbox import _fill  # noqa: E402  (the same million-card shop as bench/out
 
 from kartu.config import Settings  # noqa: E402
 from kartu.loyalty.clock import SystemClock  # noqa: E402
+from kartu.loyalty.exports import PART_LIMIT, ExportPeriod  # noqa: E402
 from kartu.loyalty.segments import Segment  # noqa: E402
 from kartu.media.charts import WeeklyChart, render_weekly_visits  # noqa: E402
-from kartu.media.exports import ExportWords, members_csv  # noqa: E402
+from kartu.media.exports import ExportFiles, ExportWords  # noqa: E402
 from kartu.services.container import Services  # noqa: E402
 from kartu.storage.database import Database  # noqa: E402
 from kartu.storage.migrate import upgrade  # noqa: E402
@@ -70,10 +71,15 @@ async def main() -> None:
         print(f"/stats numbers: {time.perf_counter() - started:.2f} s ({stats.members:,} members)")
 
         started = time.perf_counter()
-        export = await services.reports.export(OWNER)
-        csv_bytes = members_csv(export.members, export.timezone, ExportWords({}, {}))
+        job = await services.exports.start(OWNER, await services.exports.ask(OWNER), ExportPeriod.ALL)
+        with tempfile.TemporaryDirectory() as folder:
+            files = ExportFiles(Path(folder), job.slug, job.timezone, ExportWords({}, {}), PART_LIMIT)
+            counts = await services.exports.write(job, files)
+            size = sum(file.path.stat().st_size for file in files.close())
+        await services.exports.finish(job, counts, 2)
         print(
-            f"/export members CSV: {time.perf_counter() - started:.2f} s, {len(csv_bytes) / 2**20:.1f} MiB for {len(export.members):,} rows"
+            f"/export files: {time.perf_counter() - started:.2f} s, {size / 2**20:.1f} MiB for "
+            f"{counts.members:,} members and {counts.entries:,} ledger entries"
         )
         await db.dispose()
 
