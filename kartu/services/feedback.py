@@ -10,6 +10,7 @@ from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
+from kartu.services.tally import rating_summary
 from kartu.services.webhooks import tell
 from kartu.storage.models import Survey
 from kartu.storage.unit_of_work import UnitOfWork
@@ -111,7 +112,7 @@ class FeedbackService(ServiceBase):
     async def report(self, owner_telegram_id: int) -> FeedbackReport:
         async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
-            average, count = await uow.surveys.summary(place.merchant.id)
+            average, count = await rating_summary(uow, place.merchant.id)
             comments = tuple(
                 FeedbackComment(
                     person.first_name,

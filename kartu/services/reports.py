@@ -9,7 +9,7 @@ from kartu.loyalty.bonuses import month_start
 from kartu.loyalty.reporting import first_week_start, share, weekly_from_days
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
-from kartu.services.tally import TallyService
+from kartu.services.tally import TallyService, rating_summary
 from kartu.storage.unit_of_work import UnitOfWork
 
 STATS_CATCH_UP = 20  # batches of the tally /stats counts itself at most (100,000 rows, about 3 s)
@@ -150,7 +150,7 @@ class ReportService(ServiceBase):
                 merchant.id, now - timedelta(days=7), now - timedelta(days=30)
             )
             totals = await uow.tally.totals(merchant.id)
-            average, ratings = await uow.surveys.summary(merchant.id)
+            average, ratings = await rating_summary(uow, merchant.id)
             reasons = tuple(await uow.surveys.reason_counts(merchant.id))
             since = first_week_start(now, merchant.timezone).date()
             recent = [

@@ -8,6 +8,10 @@ SQLite's writers are held only for the writes. On PostgreSQL, where ids are take
 transactions commit, the tally first waits for the ledger's writers in flight (a SHARE lock held
 for one `max(id)`), and counts only up to what was committed then: no row is passed over.
 
+Ratings are answers written onto surveys, in no id order: they are counted in the order they came
+(rated_at, id), up to a minute ago (a rating's transaction is long committed by then); /stats adds
+the few since the mark, read on the rated_at index.
+
 The scheduler's sweep catches up every run; /stats catches up before it reads; `kartu db retally`
 counts everything again from nothing."""
 
@@ -15,14 +19,16 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from kartu.loyalty.tally import DayCounts, ledger_counts, local_day, refund_counts
+from kartu.loyalty.tally import DayCounts, ledger_counts, local_day, rating_counts, refund_counts
 from kartu.services.base import ServiceBase
-from kartu.storage.repositories.tally import LEDGER, REFUND
+from kartu.storage.repositories.tally import LEDGER, RATING, REFUND
+from kartu.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 BATCH = 5_000  # rows read and counted at a time
+RATINGS_SETTLE = timedelta(minutes=1)  # ratings younger than this wait for the next count
 
 
 class TallyService(ServiceBase):
@@ -31,9 +37,14 @@ class TallyService(ServiceBase):
         async with self.db.write() as uow:
             ledger_end = await uow.tally.committed_end("ledger_entry")
             refund_end = await uow.tally.committed_end("purchase_refund")
+        settled = self.clock.now() - RATINGS_SETTLE
         counted, batches = 0, 0
         while max_batches is None or batches < max_batches:
-            batch = await self._ledger(ledger_end) + await self._refunds(refund_end)
+            batch = (
+                await self._ledger(ledger_end)
+                + await self._refunds(refund_end)
+                + await self._ratings(settled)
+            )
             counted += batch
             batches += 1
             if not batch:
@@ -99,6 +110,23 @@ class TallyService(ServiceBase):
             cards[(visit.merchant_id, visit.person_id)] -= 1
         return await self._write(REFUND, last_id, refunds[-1].id, days, cards, len(refunds))
 
+    async def _ratings(self, settled: datetime) -> int:
+        async with self.db.read() as uow:
+            last_id, last_at = await uow.tally.mark(RATING)
+            rows = [
+                row
+                for row in await uow.tally.ratings_after(last_at, last_id, BATCH)
+                if row.rated_at < settled
+            ]
+            if not rows:
+                return 0
+            zones = await uow.tally.timezones()
+        days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
+        for row in rows:
+            day = local_day(row.rated_at, zones.get(row.merchant_id, self.settings.default_timezone))
+            days[(row.merchant_id, day)].add(rating_counts(row.rating))
+        return await self._write(RATING, last_id, rows[-1].id, days, {}, len(rows), rows[-1].rated_at)
+
     async def _write(
         self,
         name: str,
@@ -107,6 +135,7 @@ class TallyService(ServiceBase):
         days: dict[tuple[int, date], DayCounts],
         cards: dict[tuple[int, int], int],
         counted: int,
+        new_last_at: datetime | None = None,
     ) -> int:
         async with self.db.write() as uow:
             current, _ = await uow.tally.mark(name, for_update=True)
@@ -114,7 +143,7 @@ class TallyService(ServiceBase):
                 return counted
             await uow.tally.add(days)
             await uow.tally.add_visits(cards)
-            await uow.tally.move_mark(name, new_last_id)
+            await uow.tally.move_mark(name, new_last_id, new_last_at)
         return counted
 
 
@@ -129,3 +158,13 @@ def _is_first(row: object, first: tuple[int, str | None] | None) -> bool:
     first_id, first_origin = first
     origin = getattr(row, "origin", None)
     return getattr(row, "id", None) == first_id or (origin is not None and origin == first_origin)
+
+
+async def rating_summary(uow: UnitOfWork, merchant_id: int) -> tuple[float | None, int]:
+    """The shop's average rating and how many: the counted days, and the few since the tally's
+    mark (the last minute's), read on the rated_at index; never every survey."""
+    totals = await uow.tally.totals(merchant_id)
+    last_id, last_at = await uow.tally.mark(RATING)
+    recent, recent_sum = await uow.surveys.rated_after(merchant_id, last_at, last_id)
+    ratings = totals.ratings + recent
+    return ((totals.rating_sum + recent_sum) / ratings if ratings else None), ratings

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -18,6 +18,7 @@ from kartu.loyalty.tally import DayCounts, ledger_counts, local_day, refund_coun
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
+from kartu.storage.models import Survey
 
 OWNER, STAFF = 100, 200
 CUSTOMERS = [300 + n for n in range(8)]
@@ -145,3 +146,56 @@ async def test_the_counted_days_agree_with_the_ledger(
     assert refunded  # and it held refunds
     await services.tally.retally()
     assert await _counted(db) == expected
+
+
+async def test_ratings_are_counted_as_they_came_and_the_numbers_add_the_last_minutes(
+    services: Services, db: Database, clock: FrozenClock
+) -> None:
+    """Ratings are answers written onto surveys, not in id order: several in one moment, an old
+    survey answered late. The days count those older than a minute; /stats and /feedback add the
+    rest, so their average is every rating's."""
+    await _shop(services)
+    rng = random.Random(3)
+    async with db.write() as uow:
+        people = list(await uow.session.scalars(text("SELECT person_id FROM card WHERE merchant_id = 1")))
+    surveys: list[Survey] = []
+    for step in range(60):
+        async with db.write() as uow:
+            if surveys and rng.random() < 0.4:  # an older survey answered now
+                survey = rng.choice([survey for survey in surveys if survey.rating is None] or surveys)
+                if survey.rating is None:
+                    await uow.surveys.rate(survey.id, rng.randint(1, 5), clock.now())
+                    survey.rating = 1
+            else:
+                survey = Survey(merchant_id=1, person_id=rng.choice(people), created_at=clock.now())
+                uow.session.add(survey)
+                await uow.session.flush()
+                if rng.random() < 0.7:
+                    await uow.surveys.rate(survey.id, rng.randint(1, 5), clock.now())
+                    survey.rating = 1
+                surveys.append(survey)
+        clock.advance(minutes=rng.choice([0, 0, 1, 30, 600]))
+        if step % 13 == 4:
+            await services.tally.catch_up(max_batches=1)
+    await services.tally.catch_up()
+    async with db.read() as uow:
+        rated = (
+            await uow.session.execute(text("SELECT rating, rated_at FROM survey WHERE rating IS NOT NULL"))
+        ).all()
+    settled = clock.now() - timedelta(minutes=1)
+    expected: dict[date, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for rating, rated_at in rated:
+        if _aware(rated_at) < settled:
+            count, total = expected[local_day(_aware(rated_at), TIMEZONE)]
+            expected[local_day(_aware(rated_at), TIMEZONE)] = (count + 1, total + rating)
+    counted_days, _ = await _counted(db)
+    assert {day: (c.ratings, c.rating_sum) for day, c in counted_days.items() if c.ratings} == dict(expected)
+    assert len(rated) > sum(count for count, _ in expected.values()) > 20  # some wait for the next count
+    average = sum(rating for rating, _ in rated) / len(rated)
+    stats = await services.reports.stats(OWNER)
+    assert stats.ratings == len(rated) and stats.average_rating == pytest.approx(average)
+    feedback = await services.feedback.report(OWNER)
+    assert (feedback.count, feedback.average) == (len(rated), pytest.approx(average))
+    await services.tally.retally()
+    counted_again, _ = await _counted(db)
+    assert counted_again == counted_days

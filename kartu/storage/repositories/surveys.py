@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from kartu.storage.models import LedgerEntry, Person, Survey
 from kartu.storage.repositories.base import Repository
@@ -53,15 +53,17 @@ class SurveyRepository(Repository):
         )
         return result.rowcount == 1
 
-    async def summary(self, merchant_id: int) -> tuple[float | None, int]:
-        row = (
-            await self.session.execute(
-                select(func.avg(Survey.rating), func.count(Survey.rating)).where(
-                    Survey.merchant_id == merchant_id
-                )
+    async def rated_after(self, merchant_id: int, last_at: datetime | None, last_id: int) -> tuple[int, int]:
+        """Ratings the tally has not counted yet (after its mark): how many, and their sum."""
+        query = select(func.count(Survey.rating), func.coalesce(func.sum(Survey.rating), 0)).where(
+            Survey.merchant_id == merchant_id, Survey.rated_at.is_not(None), Survey.rating.is_not(None)
+        )
+        if last_at is not None:
+            query = query.where(
+                or_(Survey.rated_at > last_at, and_(Survey.rated_at == last_at, Survey.id > last_id))
             )
-        ).one()
-        return (float(row[0]) if row[0] is not None else None), int(row[1])
+        count, total = (await self.session.execute(query)).one()
+        return int(count), int(total)
 
     async def recent_comments(self, merchant_id: int, limit: int) -> Sequence[tuple[Survey, Person]]:
         query = (
