@@ -18,6 +18,8 @@ that sleeps 5 ms notes how late it wakes). Each operation runs in a process of i
 - export: /export's files, written as the bot sends them;
 - sweep: the scheduler's expiry and reminder sweep (after a first one: a shop just written was
   never swept);
+- confirm: 50 staff confirmations (code, then Confirm) for customers across the shop, p50 and p95:
+  what must stay at its small-shop latency;
 - tally (asked for with --ops): counting the whole history into the days once (`kartu db
   retally`, or the first sweep after the upgrade that brings the tally).
 
@@ -49,10 +51,21 @@ sys.path.insert(0, str(ROOT))
 
 OWNER = 1  # the owner's Telegram id
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-OPS = ("stats", "segments", "export", "sweep")  # and "tally": counting a year of history once
+OPS = ("stats", "segments", "export", "sweep", "confirm")  # and "tally": counting a year of history once
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 CHUNK = 50_000
 ORDER = ("person", "card", "reward", "ledger_entry", "survey")  # as the foreign keys need them
+
+
+def _code(number: int) -> str:
+    """A personal code as Kartu makes them (8 characters of its alphabet), one per number."""
+    from kartu.loyalty.codes import ALPHABET
+
+    digits = []
+    for _ in range(7):
+        number, digit = divmod(number, len(ALPHABET))
+        digits.append(ALPHABET[digit])
+    return "B" + "".join(reversed(digits))
 
 
 # -- the shop's year --------------------------------------------------------------------------------
@@ -77,7 +90,7 @@ def history(customers: int, now: datetime, seed: int = 26) -> Iterator[tuple[str
     for number in range(customers):
         person_id = 10 + number
         joined = now - year * rng.random() ** 0.8
-        people.append((person_id, 100_000_000 + number, f"C{number}", f"B{number:09d}", joined))
+        people.append((person_id, 100_000_000 + number, f"C{number}", _code(number), joined))
         kind = rng.random()
         visits = 1 if kind < 0.4 else rng.randint(2, 6) if kind < 0.8 else rng.randint(7, 40)
         span = (now - joined).total_seconds()
@@ -358,6 +371,39 @@ async def op_export(services: Any) -> None:
     )
 
 
+async def op_confirm(services: Any) -> None:
+    """A staff confirmation at the counter (code, then Confirm), 50 times for customers picked
+    across the shop: what the owner's features must not slow down."""
+    from sqlalchemy import text
+
+    from kartu.loyalty.errors import LoyaltyError
+
+    async with services.counter.db.read() as uow:
+        last = int(await uow.session.scalar(text("SELECT max(id) FROM person")) or 10)
+        ids = random.Random(7).sample(range(10, last + 1), min(50, last - 9))
+        codes = list(
+            await uow.session.scalars(
+                text("SELECT personal_code FROM person WHERE id IN (" + ",".join(map(str, ids)) + ")")
+            )
+        )
+    took, refused = [], 0
+    for code in codes:
+        started = time.perf_counter()
+        try:
+            prompt = await services.counter.open_sale(OWNER, code, "45000")  # the shop runs points
+            await services.counter.confirm_sale(OWNER, prompt.token)
+        except LoyaltyError:  # a customer at the day's cap: still a round trip, not counted
+            refused += 1
+            continue
+        took.append(time.perf_counter() - started)
+    took.sort()
+    print(
+        f"  confirm: {len(took)} confirmations, p50 {took[len(took) // 2] * 1000:.0f} ms, "
+        f"p95 {took[int(len(took) * 0.95)] * 1000:.0f} ms ({refused} refused)",
+        file=sys.stderr,
+    )
+
+
 async def op_sweep(services: Any) -> None:
     await services.upkeep.sweep()
 
@@ -383,6 +429,7 @@ OPERATIONS = {
     "segments": op_segments,
     "export": op_export,
     "sweep": op_sweep,
+    "confirm": op_confirm,
     "tally": op_tally,
 }
 # Run before the timing: a shop just written has never been swept nor counted.

@@ -236,7 +236,23 @@ class _TableFile:
         return [ExportFile(f.path, f.name, table, f.rows, f.part) for f in self.done]
 
 
-class ExportFiles:
+class _Tables:
+    """An export's sink (services/exports.py ExportSink): each table's pages, one after another."""
+
+    def _write(self, table: str, rows: Sequence[Any]) -> None:
+        raise NotImplementedError
+
+    def members(self, rows: Sequence[MemberRow]) -> None:
+        self._write("members", rows)
+
+    def ledger(self, rows: Sequence[LedgerRow]) -> None:
+        self._write("ledger", rows)
+
+    def causes(self, rows: Sequence[CauseRow]) -> None:
+        self._write("causes", rows)
+
+
+class ExportFiles(_Tables):
     """An export written as the files the bot sends: ``<slug>-members.csv``, ``<slug>-ledger.csv``
     (a table past ``limit`` bytes as ``<slug>-ledger-1.zip``, ``-2.zip``, ... each under it) and
     ``<slug>-causes.csv``, in ``folder``. Its methods run in a worker thread, a page at a time."""
@@ -257,15 +273,6 @@ class ExportFiles:
             )
         target.write(cells(row, self.timezone, self.words) for row in rows)
 
-    def members(self, rows: Sequence[MemberRow]) -> None:
-        self._write("members", rows)
-
-    def ledger(self, rows: Sequence[LedgerRow]) -> None:
-        self._write("ledger", rows)
-
-    def causes(self, rows: Sequence[CauseRow]) -> None:
-        self._write("causes", rows)
-
     def close(self) -> list[ExportFile]:
         """Every file written, in order; a table that had no page still gets its file (a header)."""
         for table in ("members", "ledger"):
@@ -276,7 +283,7 @@ class ExportFiles:
         return sorted(self.files, key=lambda file: (list(TABLES).index(file.table), file.part))
 
 
-class StreamedZip:
+class StreamedZip(_Tables):
     """An export as one zip made while it is downloaded: each table one CSV in it, whatever its
     size. Each page's compressed bytes are handed to the download through a short queue: a slow
     download holds the writing back instead of piling the zip up in memory."""
@@ -316,15 +323,6 @@ class StreamedZip:
             except queue.Full:
                 continue
         raise ConnectionAbortedError("the download stopped")
-
-    def members(self, rows: Sequence[MemberRow]) -> None:
-        self._write("members", rows)
-
-    def ledger(self, rows: Sequence[LedgerRow]) -> None:
-        self._write("ledger", rows)
-
-    def causes(self, rows: Sequence[CauseRow]) -> None:
-        self._write("causes", rows)
 
     def close(self) -> None:
         """The zip's last bytes (the rest of the last table, the directory), then the end. A
