@@ -176,3 +176,7 @@ async def test_a_big_export_comes_zipped_with_a_link_and_asking_again_meanwhile_
     assert ready.body.startswith("✅ Ekspor siap: 3 anggota, 7 catatan transaksi.")
     assert "Telegram menerima file hingga 50 MB" in ready.body
     assert re.search(r"https://kartu\.example/v1/exports/\d+\.\d+\.[\w-]+", ready.body), ready.body
+    metrics = world.app.services.health.metrics.registry
+    assert metrics.get_sample_value("kartu_exports_total", {"outcome": "done"}) == 1
+    assert metrics.get_sample_value("kartu_exports_total", {"outcome": "link"}) == 1
+    assert metrics.get_sample_value("kartu_export_seconds_count") == 1

@@ -40,19 +40,21 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kartu.api.app import create_app
 from kartu.bot.i18n import load_i18n
 from kartu.config import Settings
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.errors import LoyaltyError, ProgramChangeAffectsCards
+from kartu.loyalty.exports import ExportPeriod
 from kartu.loyalty.kinds import Leftover
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.services.membership import StarsPayment
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
+from kartu.storage.models import LedgerEntry
 from kartu.storage.repositories.personal_data import Subject
 from tests.api.keys import fresh
 from tests.conftest import _drop_postgres_database, _postgres_database
@@ -66,6 +68,7 @@ from tests.invariants import (
     rewards_used_more_than_once,
 )
 from tests.model.conftest import model_settings
+from tests.services.conftest import written
 
 T = TypeVar("T")
 
@@ -470,6 +473,42 @@ class Shop(RuleBasedStateMachine):
     @rule(kind=st.sampled_from(["2 stamps; 20%", "5 points; 20%", "Es Kopi Susu; 10%"]))
     def add_a_prize(self, kind: str) -> None:
         self.run(self.refused(self.services.wheel.add_prize(OWNER, kind)))
+
+    @rule(period=st.sampled_from(list(ExportPeriod)))
+    def export_the_books(self, period: ExportPeriod) -> None:
+        self.run(self._export(period))
+
+    async def _export(self, period: ExportPeriod) -> None:
+        """The owner's export, at any moment, whatever the kinds: every card as it stands, the
+        ledger of its period, the causes; nobody forgotten in it."""
+        job = await self.services.exports.start(OWNER, await self.services.exports.ask(OWNER), period)
+        exported = await written(self.services, job)
+        async with self.db.read() as uow:
+            cards = (
+                await uow.session.execute(
+                    text("SELECT count(*), COALESCE(SUM(stamps), 0), COALESCE(SUM(points), 0) FROM card "
+                         "WHERE merchant_id = :shop"),
+                    {"shop": self.merchant_id},
+                )
+            ).one()  # fmt: skip
+            entries = [
+                (delta, at)
+                for delta, at in (
+                    await uow.session.execute(
+                        select(LedgerEntry.delta, LedgerEntry.created_at).where(
+                            LedgerEntry.merchant_id == self.merchant_id, LedgerEntry.id <= job.last_entry_id
+                        )
+                    )
+                ).all()
+                if job.since is None or at >= job.since
+            ]
+            ledger = (len(entries), sum(delta for delta, _ in entries))
+        members = exported.members
+        assert (len(members), sum(m.stamps for m in members), sum(m.points for m in members)) == tuple(cards)
+        assert (len(exported.ledger), sum(entry.delta for entry in exported.ledger)) == tuple(ledger)
+        written_out = repr((members, exported.ledger))
+        for _, gone in self.forgotten:
+            assert not any(needle and needle in written_out for needle in gone.needles[:2]), gone
 
     # -- time -----------------------------------------------------------------------------------------------
 
