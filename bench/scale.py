@@ -15,6 +15,7 @@ that sleeps 5 ms notes how late it wakes). Each operation runs in a process of i
 
 - stats: /stats's text and its 12-week chart;
 - segments: /broadcast's member count of every segment;
+- feedback: /feedback's average rating and latest comments;
 - export: /export's files, written as the bot sends them;
 - sweep: the scheduler's expiry and reminder sweep (after a first one: a shop just written was
   never swept);
@@ -51,7 +52,14 @@ sys.path.insert(0, str(ROOT))
 
 OWNER = 1  # the owner's Telegram id
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-OPS = ("stats", "segments", "export", "sweep", "confirm")  # and "tally": counting a year of history once
+OPS = (
+    "stats",
+    "segments",
+    "feedback",
+    "export",
+    "sweep",
+    "confirm",
+)  # and "tally": counting a year of history once
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
 CHUNK = 50_000
 ORDER = ("person", "card", "reward", "ledger_entry", "survey")  # as the foreign keys need them
@@ -204,7 +212,10 @@ def history(customers: int, now: datetime, seed: int = 26) -> Iterator[tuple[str
                     else None
                 )
                 rated = at + timedelta(hours=2) if answered else None
-                surveys.append((survey_id, person_id, at, rating, rated, reason))
+                said = reason is not None and survey_id % 3 == 0  # a third of the unhappy say more
+                comment = "Antrinya lama sekali" if said else None
+                commented = rated + timedelta(minutes=5) if said and rated is not None else None
+                surveys.append((survey_id, person_id, at, rating, rated, reason, comment, commented))
         level = 1 if rng.random() < 0.07 else 2 if rng.random() < 0.03 else None
         cards.append((person_id, stamps, points, joined, moments[-1], level))
         yield from flush()
@@ -239,7 +250,7 @@ COLUMNS = {
         "origin",
         "created_at",
     ),  # fmt: skip
-    "survey": ("id", "person_id", "created_at", "rating", "rated_at", "reason"),
+    "survey": ("id", "person_id", "created_at", "rating", "rated_at", "reason", "comment", "commented_at"),
 }
 
 
@@ -347,6 +358,10 @@ async def op_stats(services: Any) -> None:
     await asyncio.to_thread(render_weekly_visits, weekly_chart(stats, "en"))
 
 
+async def op_feedback(services: Any) -> None:
+    await services.feedback.report(OWNER)
+
+
 async def op_segments(services: Any) -> None:
     await services.broadcasts.audience(OWNER)
 
@@ -427,13 +442,14 @@ async def counted(services: Any) -> None:
 OPERATIONS = {
     "stats": op_stats,
     "segments": op_segments,
+    "feedback": op_feedback,
     "export": op_export,
     "sweep": op_sweep,
     "confirm": op_confirm,
     "tally": op_tally,
 }
 # Run before the timing: a shop just written has never been swept nor counted.
-PREPARED = {"stats": counted, "export": counted, "sweep": op_sweep}
+PREPARED = {"stats": counted, "feedback": counted, "export": counted, "sweep": op_sweep}
 
 
 def measure(op: str, url: str, timeout: float) -> dict[str, float] | None:

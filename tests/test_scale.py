@@ -26,7 +26,9 @@ def test_no_owner_operation_stalls_the_loop_at_100k_customers() -> None:
     print(done.stdout, done.stderr)  # the table, in the test's output
     rows = [line.split("|")[1:-1] for line in done.stdout.splitlines() if line.startswith("| 100,000")]
     operations = {cells[3].strip(): cells for cells in rows}
-    assert set(operations) == {"build", "stats", "segments", "export", "sweep", "confirm"}, done.stdout
+    assert set(operations) == {"build", "stats", "segments", "feedback", "export", "sweep", "confirm"}, (
+        done.stdout
+    )
     assert int(operations["build"][2].strip().replace(",", "")) > 1_500_000  # rows written
     assert all(cells[4].strip() != "failed" for cells in rows), done.stdout
     stalls = {

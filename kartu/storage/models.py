@@ -783,6 +783,7 @@ class Survey(SQLModel, table=True):
         Index("ix_survey_card_time", "merchant_id", "person_id", "created_at"),
         Index("ix_survey_rated", "rated_at", "id"),  # the tally counts ratings in the order they came
         Index("ix_survey_merchant_reason", "merchant_id", "reason"),
+        Index("ix_survey_merchant_commented", "merchant_id", "commented_at"),  # /feedback's latest
     )
 
     id: int = Field(default=None, primary_key=True)  # None until the row is inserted

@@ -69,7 +69,11 @@ class SurveyRepository(Repository):
         query = (
             select(Survey, Person)
             .join(Person, Person.id == Survey.person_id)
-            .where(Survey.merchant_id == merchant_id, Survey.comment.is_not(None))
+            .where(
+                Survey.merchant_id == merchant_id,
+                Survey.commented_at.is_not(None),  # the index's range: no scan past the uncommented
+                Survey.comment.is_not(None),
+            )
             .order_by(Survey.commented_at.desc())
             .limit(limit)
         )

@@ -1,4 +1,5 @@
-"""export_run: an owner's /export asked, running (one per shop at a time), done; its link used
+"""export_run: an owner's /export asked, running (one per shop at a time), done; its link used;
+the index /feedback reads its latest comments by
 
 Revision ID: 0027
 Revises: 0026
@@ -54,10 +55,12 @@ def upgrade() -> None:
         sqlite_where=sa.text("status = 'running'"),
         postgresql_where=sa.text("status = 'running'"),
     )
+    op.create_index("ix_survey_merchant_commented", "survey", ["merchant_id", "commented_at"])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_survey_merchant_commented", table_name="survey")
     op.drop_index("ux_export_running", table_name="export_run")
     op.drop_index(op.f("ix_export_run_person_id"), table_name="export_run")
     op.drop_index(op.f("ix_export_run_merchant_id"), table_name="export_run")
