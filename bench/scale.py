@@ -377,11 +377,10 @@ async def op_export(services: Any) -> None:
         files = ExportFiles(Path(folder), job.slug, job.timezone, export_words(), PART_LIMIT)
         counts = await services.exports.write(job, files)
         written = await asyncio.to_thread(files.close)
-        biggest = max(file.path.stat().st_size for file in written) / 2**20
+        sizes = ", ".join(f"{file.name} {file.path.stat().st_size / 2**20:.1f} MiB" for file in written)
     await services.exports.finish(job, counts, len(written))
     print(
-        f"  export: {counts.members:,} members, {counts.entries:,} entries in {len(written)} files, "
-        f"the biggest {biggest:.1f} MiB",
+        f"  export: {counts.members:,} members, {counts.entries:,} entries in {len(written)} files: {sizes}",
         file=sys.stderr,
     )
 
