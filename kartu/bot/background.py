@@ -15,9 +15,10 @@ class Background:
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        """Run ``work`` beside the updates (in the update's context: its language, its ids in logs)."""
-        task = asyncio.create_task(work, name=name)
+    def start(self, work: Coroutine[Any, Any, None], kind: str, subject: int) -> None:
+        """Run ``work`` beside the updates (in the update's context: its language, its ids in logs);
+        named ``<kind>-<subject>`` (export-42) in logs."""
+        task = asyncio.create_task(work, name=f"{kind}-{subject}")
         self._tasks.add(task)
         task.add_done_callback(self._done)
 

@@ -411,7 +411,8 @@ async def start_export(
         await best_effort(query.message.edit_text(export_preparing(job.period)))
     background.start(
         deliver_export(bot, services, job, query.from_user.id, i18n.current_locale),
-        name=f"export-{job.run_id}",
+        "export",
+        job.run_id,
     )
 
 
