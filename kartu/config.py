@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=0, le=65535)
     sandbox_port: int = Field(default=8080, ge=0, le=65535)
+    # WhatsApp (Meta's Cloud API) for customers: the deployment's business number.
+    whatsapp_phone_number_id: str = ""  # from WhatsApp Manager; empty: no WhatsApp
+    whatsapp_number: str = Field(default="", pattern=r"^[0-9]{0,15}$")  # as wa.me links spell it: 62811...
+    whatsapp_access_token: str = ""  # a system user's permanent token
+    whatsapp_app_secret: str = ""  # signs Meta's webhook posts (X-Hub-Signature-256)
+    whatsapp_verify_token: str = ""  # Meta's handshake when the webhook is set up
+    whatsapp_api_url: str = "https://graph.facebook.com"  # another Graph API (the emulator) in tests
+    whatsapp_port: int = Field(default=0, ge=0, le=65535)  # polling mode: where /whatsapp/webhook listens
 
     @property
     def uses_webhook(self) -> bool:
