@@ -30,6 +30,7 @@ from kartu.sandbox.rules import (
     check_reaction,
     checked_text,
 )
+from kartu.sandbox.serving import serve_on_free_port
 
 JSON_FIELDS = {
     "reply_markup",
@@ -232,11 +233,7 @@ class BotAPIEmulator:
     async def start(self) -> str:
         app = web.Application(client_max_size=UPLOAD_LIMITS["doc"] + 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_free_port(app, self.host)
         return self.url
 
     async def release_pollers(self) -> None:

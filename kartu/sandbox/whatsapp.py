@@ -30,6 +30,8 @@ from typing import Any
 from aiohttp import ClientSession, web
 from aiohttp.web_request import FileField
 
+from kartu.sandbox.serving import serve_on_free_port
+
 WINDOW = 24 * 3600  # seconds a customer's message keeps the service window open
 PAIR_BURST, PAIR_INTERVAL = 45, 6.0  # messages to one person at once, then one every 6 s
 NUMBER_RATE = 80  # messages a second from one business number
@@ -209,11 +211,7 @@ class WhatsAppEmulator:
         app = web.Application(client_max_size=MEDIA_MAX["document"] + 1024 * 1024)
         app.router.add_post(r"/{version:v[0-9.]+}/{phone}/messages", self._messages)
         app.router.add_post(r"/{version:v[0-9.]+}/{phone}/media", self._upload)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await serve_on_free_port(app, self.host)
         return self.url
 
     async def stop(self) -> None:

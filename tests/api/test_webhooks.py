@@ -34,6 +34,7 @@ from kartu.loyalty.webhooks import (
     sign,
     verify,
 )
+from kartu.sandbox.serving import serve_on_free_port
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
 from kartu.storage.database import Database
@@ -86,11 +87,7 @@ async def receiver() -> AsyncIterator[Receiver]:
     state = Receiver()
     app = web.Application()
     app.router.add_post("/hooks", state.handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_free_port(app)
     state.url = f"http://127.0.0.1:{port}/hooks"
     try:
         yield state

@@ -11,6 +11,7 @@ from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
 from kartu.sandbox import TelegramUser
+from kartu.sandbox.serving import serve_on_free_port
 from tests.e2e.world import World
 
 
@@ -26,11 +27,8 @@ async def test_an_owner_adds_a_webhook_in_chat_and_it_gets_signed_events(
 
     app = web.Application()
     app.router.add_post("/kartu", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/kartu"  # type: ignore[union-attr]
+    runner, port = await serve_on_free_port(app)
+    url = f"http://127.0.0.1:{port}/kartu"
     try:
         join = await world.create_shop()
         screen = await owner.ask("/webhooks")

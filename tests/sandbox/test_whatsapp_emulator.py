@@ -20,6 +20,7 @@ from pywa_async.types import Button, Message, MessageStatus, Section, SectionLis
 
 from kartu.channels.whatsapp.graph import GraphTransport, graph_client
 from kartu.config import Settings
+from kartu.sandbox.serving import serve_on_free_port
 from kartu.sandbox.whatsapp import WINDOW, WhatsAppEmulator, _Bucket
 
 
@@ -195,11 +196,7 @@ async def test_the_handshake_and_posts_reach_a_webhook_as_meta_sends_them(
 
     app = web.Application()
     app.router.add_route("*", "/whatsapp/webhook", hook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, port = await serve_on_free_port(app)
     emulator.webhook_url = f"http://127.0.0.1:{port}/whatsapp/webhook"
     try:
         assert await emulator.handshake() == (200, "1158201444")
