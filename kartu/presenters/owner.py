@@ -856,7 +856,7 @@ def export_caption(file: ExportFile, parts: int, since: datetime | None, timezon
             day=date_text(since, timezone, locale),
             count=number_text(file.rows),
         )
-    if not file.part:
+    if not file.part or parts == 1:
         return caption
     return join_html(" · ", [caption, html(_("part {part} of {parts}"), part=file.part, parts=parts)])
 

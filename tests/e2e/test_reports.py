@@ -166,9 +166,7 @@ async def test_a_big_export_comes_zipped_with_a_link_and_asking_again_meanwhile_
     members, ledger = await owner.next_message(timeout=30), await owner.next_message(timeout=30)
     assert members.document_name == "kopi-senja-members.csv"
     assert ledger.document_name == "kopi-senja-ledger-1.zip" and ledger.document is not None
-    assert re.fullmatch(r"Catatan transaksi sejak \d+ \w+ \d{4}: 7 · bagian 1 dari 1", ledger.body), (
-        ledger.body
-    )
+    assert re.fullmatch(r"Catatan transaksi sejak \d+ \w+ \d{4}: 7", ledger.body), ledger.body
     with zipfile.ZipFile(io.BytesIO(ledger.document)) as archive:
         rows = list(csv.reader(io.StringIO(archive.read("kopi-senja-ledger-1.csv").decode("utf-8-sig"))))
     assert rows[0][0] == "No." and len(rows) == 8

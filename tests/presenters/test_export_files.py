@@ -85,3 +85,21 @@ def test_the_download_zip_holds_each_table_whole_as_it_is_written() -> None:
         ledger = _rows(archive.read("kopi-senja-ledger.csv"))
     assert members[1][0] == "'=Ayu"  # a formula stays text
     assert [int(row[0]) for row in ledger[1:]] == list(range(1, 10_001))
+
+
+def test_a_part_says_which_of_how_many_and_a_lone_zip_says_only_its_count(tmp_path: Path) -> None:
+    from kartu.bot.i18n import load_i18n
+    from kartu.media.exports import ExportFile
+    from kartu.presenters.owner import export_caption
+
+    i18n = load_i18n()
+    part = ExportFile(tmp_path / "a.zip", "kopi-senja-ledger-2.zip", "ledger", 1_234_567, 2)
+    with i18n.context(), i18n.use_locale("id"):
+        assert export_caption(part, 3, AT, "Asia/Jakarta", "id") == (
+            "Catatan transaksi sejak 1 Mar 2026: 1.234.567 · bagian 2 dari 3"
+        )
+        assert export_caption(part, 1, None, "Asia/Jakarta", "id") == "Catatan transaksi: 1.234.567"
+    with i18n.context(), i18n.use_locale("en"):
+        assert (
+            export_caption(part, 3, None, "Asia/Jakarta", "en") == "Ledger entries: 1,234,567 · part 2 of 3"
+        )
