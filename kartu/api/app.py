@@ -99,17 +99,19 @@ ERRORS = {
 
 async def _zip_stream(services: Services, job: ExportJob, zipped: StreamedZip) -> AsyncIterator[bytes]:
     """The zip's bytes as the pages are written (services/exports.py); a download that stops
-    stops the writing."""
+    stops the writing, and one that did not finish gives the link its one use back."""
 
     async def produce() -> None:
         try:
             await services.exports.write(job, zipped)
             await asyncio.to_thread(zipped.close)
+            return
         except ConnectionAbortedError:
-            pass
+            log.info("export %s: the download stopped before its end", job.run_id)
         except Exception:
             log.exception("export %s: the download failed", job.run_id)
             zipped.abandoned.set()
+        await services.exports.give_link_back(job)
 
     writing = asyncio.create_task(produce())
     try:

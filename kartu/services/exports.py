@@ -217,6 +217,12 @@ class ExportService(ServiceBase):
                 self.language_of(owner),
             )
 
+    async def give_link_back(self, job: ExportJob) -> None:
+        """A download that did not finish (the connection dropped, the database failed) does not
+        use the link up: it works again within its hour."""
+        async with self.db.write() as uow:
+            await uow.exports.give_link_back(job.run_id)
+
     async def _secret(self, uow: UnitOfWork, now: datetime) -> str:
         if self.settings.secret_key:
             return self.settings.secret_key

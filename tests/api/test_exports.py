@@ -9,6 +9,7 @@ import io
 import zipfile
 
 import httpx
+import pytest
 
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.exports import ExportPeriod
@@ -62,3 +63,24 @@ async def test_a_link_an_hour_old_is_refused(services: Services, api_url: str, c
     async with httpx.AsyncClient(base_url=api_url) as client:
         late = await client.get(f"/v1/exports/{token}")
     assert late.status_code == 410 and late.json()["code"] == "link_expired"
+
+
+async def test_a_download_that_fails_midway_gives_the_link_back(
+    services: Services, api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _exported_shop(services, 3)
+    write = services.exports.write
+
+    async def failing(job: object, sink: object) -> object:
+        sink.members([])  # type: ignore[attr-defined]  # a first page goes out, then the database fails
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(services.exports, "write", failing)
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        cut = await client.get(f"/v1/exports/{token}")
+        with pytest.raises(zipfile.BadZipFile):
+            zipfile.ZipFile(io.BytesIO(cut.content))  # cut short: not a whole zip
+        monkeypatch.setattr(services.exports, "write", write)
+        whole = await client.get(f"/v1/exports/{token}")
+        assert whole.status_code == 200 and len(zipfile.ZipFile(io.BytesIO(whole.content)).namelist()) == 2
+        assert (await client.get(f"/v1/exports/{token}")).json()["code"] == "link_used"

@@ -95,6 +95,14 @@ class ExportRepository(Repository):
         )
         return bool(getattr(used, "rowcount", 0))
 
+    async def give_link_back(self, run_id: int) -> None:
+        await self.session.execute(
+            update(ExportRun)
+            .where(ExportRun.id == run_id)
+            .values(link_used_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
     async def last_entry_id(self, merchant_id: int) -> int:
         """Where the ledger ends now: the export stops there, whatever is written while it runs."""
         return int(
