@@ -21,7 +21,11 @@ def N_(message: str) -> str:
 
 class HTML(str):
     """Text that is valid Telegram HTML. Only `html` and `join_html` make it, from a trusted
-    template, so every reply's markup comes from the code and the catalogs, never from a person."""
+    template, so every reply's markup comes from the code and the catalogs, never from a person.
+    It remembers how it was made (``made``: the template and its values, or the parts joined), so
+    another messenger renders the same message with its own markup (channels/whatsapp/text.py)."""
+
+    made: tuple[object, ...] | None = None
 
 
 def i18n_locale() -> str:
@@ -72,23 +76,35 @@ def purchases_text(count: int) -> HTML:
     return html(ngettext("{count} purchase", "{count} purchases", count), count=count)
 
 
-def _fragment(value: object) -> object:
+def _value(value: object) -> HTML | str:
+    """A value as the reader reads it, before any messenger's escaping: markup already made, a
+    number grouped in the reader's locale (it cannot carry markup), or the text as it is."""
     if isinstance(value, HTML):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return number_text(value)  # grouped in the reader's locale; a number cannot carry markup
-    return escape("—" if value is None else str(value))
+        return number_text(value)
+    return "—" if value is None else str(value)
+
+
+def _fragment(value: object) -> object:
+    shown = _value(value)
+    return shown if isinstance(shown, HTML) else escape(shown)
 
 
 def html(template: str, /, **values: object) -> HTML:
     """Fill a template (a translated message with its tags): each value is escaped unless it
     is `HTML` already, so a ``<`` in a name or a reward can never become markup."""
-    return HTML(template.format(**{key: _fragment(value) for key, value in values.items()}))
+    made = HTML(template.format(**{key: _fragment(value) for key, value in values.items()}))
+    made.made = ("template", template, {key: _value(value) for key, value in values.items()})
+    return made
 
 
 def join_html(separator: str, parts: Iterable[object]) -> HTML:
     """Join message parts; parts that are not `HTML` are escaped."""
-    return HTML(separator.join(str(_fragment(part)) for part in parts))
+    parts = tuple(parts)
+    made = HTML(separator.join(str(_fragment(part)) for part in parts))
+    made.made = ("join", separator, tuple(_value(part) for part in parts))
+    return made
 
 
 def plain(template: str, /, **values: object) -> str:
