@@ -430,6 +430,7 @@ async def deliver_export(bot: Bot, services: Services, job: ExportJob, chat_id: 
             finally:
                 written = await asyncio.to_thread(files.close)
             for file in written:
+                await services.exports.touch(job)  # a big file's upload takes a while
                 parts = sum(1 for other in written if other.table == file.table)
                 since = job.since if file.table == "ledger" else None
                 await bot.send_document(

@@ -142,8 +142,7 @@ class ExportService(ServiceBase):
                     entries += len(rows)
                 if time.monotonic() - touched > TOUCH_EVERY.total_seconds():  # still alive
                     touched = time.monotonic()
-                    async with self.db.write() as uow:
-                        await uow.exports.touch(job.run_id, self.clock.now())
+                    await self.touch(job)
         finally:
             if writing is not None:
                 await writing
@@ -170,6 +169,11 @@ class ExportService(ServiceBase):
                 break
             after = int(page[-1][0])
             yield "ledger", [LedgerRow(*row) for row in page]
+
+    async def touch(self, job: ExportJob) -> None:
+        """The run still moves (its files going to Telegram): not taken for one a stopped process left."""
+        async with self.db.write() as uow:
+            await uow.exports.touch(job.run_id, self.clock.now())
 
     async def finish(self, job: ExportJob, counts: ExportCounts, files: int) -> None:
         async with self.db.write() as uow:
