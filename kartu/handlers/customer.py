@@ -40,6 +40,7 @@ from kartu.presenters.customer import (
 )
 from kartu.presenters.format import HTML, html, join_html
 from kartu.presenters.menus import CLAIM_BUTTONS, MENU_CARD, MENU_CODE, MENU_REWARDS
+from kartu.presenters.screens import telegram
 from kartu.presenters.staff import claim_request
 from kartu.presenters.tiers import group_buttons
 from kartu.services.container import Services
@@ -191,7 +192,7 @@ async def send_my_data(message: Message, event_from_user: User, services: Servic
 
 
 async def ask_to_leave(message: Message, event_from_user: User, services: Services) -> None:
-    text, markup = leave_question(await services.customers.leaving(event_from_user.id))
+    text, markup = telegram(leave_question(await services.customers.leaving(event_from_user.id)))
     await message.answer(text, reply_markup=markup)
 
 

@@ -49,6 +49,7 @@ from kartu.presenters.points import (
     sale_confirmed,
     sale_prompt_text,
 )
+from kartu.presenters.screens import telegram
 from kartu.services.container import Services
 from kartu.services.counter import SALE
 
@@ -139,7 +140,7 @@ async def rewards_screen(
         view = await services.points.catalogue(telegram_id)
     except PointsOff:
         return reward_lines(rewards, i18n.current_locale), None
-    return catalogue_text(view, rewards, i18n.current_locale)
+    return telegram(catalogue_text(view, rewards, i18n.current_locale))
 
 
 async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
@@ -156,7 +157,7 @@ async def open_catalogue(query: CallbackQuery, services: Services, i18n: KartuI1
 
 async def pick_item(query: CallbackQuery, callback_data: CatalogueChoice, services: Services) -> None:
     offer = await services.points.offer(query.from_user.id, callback_data.item_id)
-    text, markup = offer_text(offer)
+    text, markup = telegram(offer_text(offer))
     await query.answer()
     if not isinstance(query.message, Message):
         return

@@ -28,6 +28,7 @@ from kartu.presenters.format import (
     plain,
     stamps_text,
 )
+from kartu.presenters.screens import Action, Screen
 from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview, ReceiptClaim
 from kartu.services.views import CardView, NextLevel, RewardView
@@ -314,7 +315,7 @@ def reason_followup(survey_id: int) -> tuple[str, InlineKeyboardMarkup]:
     ), buttons.as_markup()
 
 
-def leave_question(preview: LeavePreview) -> tuple[HTML, InlineKeyboardMarkup]:
+def leave_question(preview: LeavePreview) -> Screen:
     what = join_html(
         " ",
         [
@@ -333,9 +334,15 @@ def leave_question(preview: LeavePreview) -> tuple[HTML, InlineKeyboardMarkup]:
         shop=preview.merchant_name,
         what=what,
     )
-    return text, confirm_cancel(
-        DataAction(action=DataStep.LEAVE, merchant_id=preview.merchant_id).pack(),
-        DataAction(action=DataStep.KEEP).pack(),
+    return Screen(
+        text,
+        (
+            Action(
+                _("✅ Confirm"), DataAction(action=DataStep.LEAVE, merchant_id=preview.merchant_id).pack()
+            ),
+            Action(_("✖️ Cancel"), DataAction(action=DataStep.KEEP).pack()),
+        ),
+        columns=2,
     )
 
 

@@ -26,6 +26,7 @@ from kartu.presenters.common import confirm_cancel
 from kartu.presenters.customer import points_text, progress_line
 from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
 from kartu.presenters.guided import Guided, Step
+from kartu.presenters.screens import Action, Screen
 from kartu.presenters.staff import rewards_issued_line
 from kartu.services.catalogue import CatalogueAdminView, ItemView
 from kartu.services.counter import SalePromptView
@@ -136,9 +137,7 @@ def _lapsing_lines(lapsing: tuple[tuple[datetime, int], ...], timezone: str, loc
     ]
 
 
-def catalogue_text(
-    view: CatalogueView, rewards: list[RewardView], locale: str
-) -> tuple[HTML, InlineKeyboardMarkup | None]:
+def catalogue_text(view: CatalogueView, rewards: list[RewardView], locale: str) -> Screen:
     """What the customer can get now (a button each) and how far the rest are, after the rewards
     they already hold."""
     lines: list[HTML] = []
@@ -160,10 +159,10 @@ def catalogue_text(
         )
     )
     lines += _lapsing_lines(view.expiring, view.timezone, locale)
-    builder = InlineKeyboardBuilder()
+    actions: list[Action] = []
     if not view.entries:
         lines.append(html(_("The shop has not put rewards in its catalogue yet.")))
-        return join_html("\n", lines), None
+        return Screen(join_html("\n", lines))
     lines.append(html(_("\n<b>Rewards for points</b>")))
     for entry in view.entries:
         if entry.sold_out:
@@ -181,16 +180,17 @@ def catalogue_text(
             )
         )
         if entry.affordable:
-            builder.button(
-                text=plain("🎁 {name} · {price}", name=entry.name, price=points_text(entry.price)),
-                callback_data=CatalogueChoice(item_id=entry.item_id),
+            actions.append(
+                Action(
+                    plain("🎁 {name}", name=entry.name),
+                    CatalogueChoice(item_id=entry.item_id).pack(),
+                    detail=points_text(entry.price),
+                )
             )
-    builder.adjust(1)
-    markup = builder.as_markup() if builder.buttons else None
-    return join_html("\n", lines), markup
+    return Screen(join_html("\n", lines), tuple(actions), choose=_("🎁 Choose a reward"))
 
 
-def offer_text(offer: OfferView) -> tuple[HTML, InlineKeyboardMarkup]:
+def offer_text(offer: OfferView) -> Screen:
     text = [
         html(
             _("Get <b>{reward}</b> for {price}? You will have {left} left."),
@@ -210,14 +210,14 @@ def offer_text(offer: OfferView) -> tuple[HTML, InlineKeyboardMarkup]:
                 hours=offer.return_hours,
             )
         )
-    builder = InlineKeyboardBuilder()
-    builder.button(
-        text=_("✅ Get it"), callback_data=ExchangeAction(action=CatalogueStep.EXCHANGE, token=offer.token)
+    return Screen(
+        join_html("\n", text),
+        (
+            Action(_("✅ Get it"), ExchangeAction(action=CatalogueStep.EXCHANGE, token=offer.token).pack()),
+            Action(_("⬅️ Back"), ExchangeAction(action=CatalogueStep.BACK, token=offer.token).pack()),
+        ),
+        columns=2,
     )
-    builder.button(
-        text=_("⬅️ Back"), callback_data=ExchangeAction(action=CatalogueStep.BACK, token=offer.token)
-    )
-    return join_html("\n", text), builder.as_markup()
 
 
 def exchanged_text(result: ExchangeResult) -> HTML:

@@ -120,10 +120,10 @@ def test_numbers_and_plurals_in_the_customers_language() -> None:
     with reading("id"):
         assert progress_line(CARD) == "7/10 — 3 lagi dapat 1 free drink"
         assert "🎁 Kamu punya 2 hadiah yang bisa dipakai: /rewards" in card_caption(CARD, "id")
-        text, _ = leave_question(LeavePreview(1, "Kopi Senja", 1234, 1))
+        text = leave_question(LeavePreview(1, "Kopi Senja", 1234, 1)).text
         assert "1.234 stempelmu dan 1 hadiah yang belum dipakai" in text
     with reading("en"):
-        text, _ = leave_question(LeavePreview(1, "Kopi Senja", 1, 2))
+        text = leave_question(LeavePreview(1, "Kopi Senja", 1, 2)).text
         assert "Your 1 stamp and 2 unused rewards" in text
 
 
