@@ -207,6 +207,17 @@ class WhatsAppEmulator:
         """What KARTU_WHATSAPP_API_URL points at: Kartu's requests go here instead of graph.facebook.com."""
         return f"http://{self.host}:{self.port}"
 
+    def settings(self) -> dict[str, str]:
+        """The KARTU_WHATSAPP_* settings of a Kartu that talks to this emulator."""
+        return {
+            "whatsapp_phone_number_id": self.phone_number_id,
+            "whatsapp_number": self.display_number,
+            "whatsapp_access_token": self.token,
+            "whatsapp_app_secret": self.app_secret,
+            "whatsapp_verify_token": self.verify_token,
+            "whatsapp_api_url": self.url,
+        }
+
     async def start(self) -> str:
         app = web.Application(client_max_size=MEDIA_MAX["document"] + 1024 * 1024)
         app.router.add_post(r"/{version:v[0-9.]+}/{phone}/messages", self._messages)

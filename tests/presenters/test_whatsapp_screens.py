@@ -45,10 +45,7 @@ async def meta() -> AsyncIterator[tuple[WhatsAppEmulator, WaUser]]:
 
 
 async def _send(emulator: WhatsAppEmulator, to: WaUser, screen: Screen) -> None:
-    wa = graph_client(
-        Settings(_env_file=None, whatsapp_phone_number_id=emulator.phone_number_id,
-                 whatsapp_access_token=emulator.token, whatsapp_api_url=emulator.url)
-    )  # fmt: skip
+    wa = graph_client(Settings(_env_file=None, **emulator.settings()))  # type: ignore[arg-type]
     shown = whatsapp(screen)
     await wa.send_message(to.bsuid, shown.text, buttons=shown.buttons)
 

@@ -45,14 +45,8 @@ async def meta() -> AsyncIterator[tuple[WhatsAppEmulator, Clock]]:
 
 
 def _client(emulator: WhatsAppEmulator, token: str | None = None) -> WhatsApp:
-    return graph_client(
-        Settings(
-            _env_file=None,
-            whatsapp_phone_number_id=emulator.phone_number_id,
-            whatsapp_access_token=token or emulator.token,
-            whatsapp_api_url=emulator.url,
-        )
-    )
+    values = {**emulator.settings(), "whatsapp_access_token": token or emulator.token}
+    return graph_client(Settings(_env_file=None, **values))  # type: ignore[arg-type]
 
 
 async def test_a_message_goes_inside_the_window_and_waits_for_a_template_outside(
