@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from kartu.presenters.format import HTML
+from kartu.presenters.format import HTML, plain
 
 
 @dataclass(frozen=True)
@@ -45,4 +45,8 @@ def telegram(screen: Screen) -> tuple[HTML, InlineKeyboardMarkup | None]:
 
 
 def _label(action: Action) -> str:
-    return f"{action.label} · {action.detail}" if action.detail else action.label
+    return (
+        plain("{label} · {detail}", label=action.label, detail=action.detail)
+        if action.detail
+        else action.label
+    )

@@ -80,7 +80,9 @@ def test_a_prize_out_of_budget_gives_the_next_one_with_budget() -> None:
     assert draw(nothing_left, {}, lambda _: 0) is None
 
 
-def test_a_hundred_thousand_real_draws_match_the_odds_within_three_sigma() -> None:
+def test_a_hundred_thousand_real_draws_match_the_odds_within_five_sigma() -> None:
+    # Five sigma, not three: with five outcomes, three sigma fails about one honest run in 75 (it
+    # did); five fails one in 300,000 and still catches odds off by a tenth.
     draws = 100_000
     counts = Counter(
         (
@@ -99,4 +101,4 @@ def test_a_hundred_thousand_real_draws_match_the_odds_within_three_sigma() -> No
     for prize_id, odds in expected.items():
         p = odds / ODDS_SCALE
         sigma = math.sqrt(draws * p * (1 - p))
-        assert abs(counts[prize_id] - draws * p) <= 3 * sigma, (prize_id, counts[prize_id], draws * p, sigma)
+        assert abs(counts[prize_id] - draws * p) <= 5 * sigma, (prize_id, counts[prize_id], draws * p, sigma)
