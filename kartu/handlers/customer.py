@@ -197,7 +197,7 @@ async def ask_to_leave(message: Message, event_from_user: User, services: Servic
 
 
 async def ask_to_forget(message: Message) -> None:
-    text, markup = forget_question()
+    text, markup = telegram(forget_question())
     await message.answer(text, reply_markup=markup)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from kartu.presenters.format import HTML
+from kartu.presenters.screens import Action, Screen
+
 
 def confirm_cancel(confirm: str, cancel: str) -> InlineKeyboardMarkup:
     """Confirm and Cancel side by side (built directly: shown on every purchase at the counter,
@@ -17,6 +20,11 @@ def confirm_cancel(confirm: str, cancel: str) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def confirm_or_cancel(text: HTML, confirm: str, cancel: str) -> Screen:
+    """A question answered by Confirm or Cancel: side by side on Telegram, two buttons on WhatsApp."""
+    return Screen(text, (Action(_("✅ Confirm"), confirm), Action(_("✖️ Cancel"), cancel)), columns=2)
 
 
 LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}

@@ -16,7 +16,7 @@ from kartu.loyalty.staff import Role
 from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
-from kartu.presenters.common import confirm_cancel
+from kartu.presenters.common import confirm_or_cancel
 from kartu.presenters.format import (
     HTML,
     N_,
@@ -28,7 +28,7 @@ from kartu.presenters.format import (
     plain,
     stamps_text,
 )
-from kartu.presenters.screens import Action, Screen
+from kartu.presenters.screens import Screen
 from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview, ReceiptClaim
 from kartu.services.views import CardView, NextLevel, RewardView
@@ -334,26 +334,23 @@ def leave_question(preview: LeavePreview) -> Screen:
         shop=preview.merchant_name,
         what=what,
     )
-    return Screen(
+    return confirm_or_cancel(
         text,
-        (
-            Action(
-                _("✅ Confirm"), DataAction(action=DataStep.LEAVE, merchant_id=preview.merchant_id).pack()
-            ),
-            Action(_("✖️ Cancel"), DataAction(action=DataStep.KEEP).pack()),
-        ),
-        columns=2,
+        DataAction(action=DataStep.LEAVE, merchant_id=preview.merchant_id).pack(),
+        DataAction(action=DataStep.KEEP).pack(),
     )
 
 
-def forget_question() -> tuple[str, InlineKeyboardMarkup]:
-    text = _(
-        "Erase your personal data? Your name, username, language, code and comments are removed, every card closes "
-        "(stamps and rewards are gone) and shops no longer see you. The shops keep anonymous records of past purchases "
-        "so their books add up. This cannot be undone."
+def forget_question() -> Screen:
+    text = html(
+        _(
+            "Erase your personal data? Your name, username, language, code and comments are removed, every card closes "
+            "(stamps and rewards are gone) and shops no longer see you. The shops keep anonymous records of past purchases "
+            "so their books add up. This cannot be undone."
+        )
     )
-    return text, confirm_cancel(
-        DataAction(action=DataStep.FORGET).pack(), DataAction(action=DataStep.KEEP).pack()
+    return confirm_or_cancel(
+        text, DataAction(action=DataStep.FORGET).pack(), DataAction(action=DataStep.KEEP).pack()
     )
 
 

@@ -12,7 +12,7 @@ from pywa_async.types import Button, SectionList, URLButton
 from kartu.channels.whatsapp.graph import graph_client
 from kartu.channels.whatsapp.screens import ScreenDoesNotFit, whatsapp
 from kartu.config import Settings
-from kartu.presenters.customer import leave_question
+from kartu.presenters.customer import forget_question, leave_question
 from kartu.presenters.format import html
 from kartu.presenters.points import catalogue_text, offer_text
 from kartu.presenters.screens import Action, Screen, telegram
@@ -59,9 +59,13 @@ async def test_customer_screens_go_out_on_whatsapp_in_both_languages(
             leave = leave_question(LeavePreview(1, "Kopi Senja", 3, 1))
             offer = offer_text(OfferView("T" * 22, "Es Kopi Susu", 500, 1250, None, 24))
             catalogue = catalogue_text(CATALOGUE, [], language)
-            for screen in (leave, offer, catalogue):
+            for screen in (leave, forget_question(), offer, catalogue):
                 await _send(emulator, ayu, screen)
-    confirm, get_it, choose = emulator.messages_to(ayu)[-3:]
+    confirm, erase, get_it, choose = emulator.messages_to(ayu)[-4:]
+    assert erase.text.startswith("Erase your personal data?") and erase.buttons() == [
+        "✅ Confirm",
+        "✖️ Cancel",
+    ]
     assert confirm.buttons() == ["✅ Confirm", "✖️ Cancel"] and confirm.text.startswith("Leave *Kopi Senja*?")
     assert get_it.buttons() == ["✅ Get it", "⬅️ Back"]
     rows = choose.payload["interactive"]["action"]["sections"][0]["rows"]
