@@ -44,7 +44,7 @@ from kartu.api.schemas import (
     WebhookMade,
     WebhookOut,
 )
-from kartu.bot.i18n import KartuI18n, load_i18n
+from kartu.bot.i18n import load_i18n
 from kartu.loyalty import errors
 from kartu.loyalty.apikeys import body_hash
 from kartu.loyalty.exports import ExportLinkRefused
@@ -261,8 +261,6 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
 
     app.add_middleware(Edge, limit=BODY_MAX, metrics=services.health.metrics)
 
-    exports_i18n: list[KartuI18n] = []  # the catalogs, loaded when a first export is downloaded
-
     @app.get(
         "/v1/exports/{token}",
         tags=["exports"],
@@ -285,9 +283,8 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             if refused.reason == "invalid":
                 return problem("not_found", "No export by that link.")
             return problem(f"link_{refused.reason}", problems.TYPES[f"link_{refused.reason}"].meaning)
-        if not exports_i18n:
-            exports_i18n.append(load_i18n())
-        with exports_i18n[0].context(), exports_i18n[0].use_locale(job.language):
+        catalogs = load_i18n()  # loaded once per process (cached), at a first download
+        with catalogs.context(), catalogs.use_locale(job.language):
             words = export_words()
         services.health.metrics.exports.labels("downloaded").inc()
         return StreamingResponse(

@@ -136,7 +136,7 @@ def reminder_slots(count: int, start: datetime, timezone: str, quiet: QuietHours
     minutes after it with it), so 90,000 reminders are a steady stream over the sending hours, not
     a wall in front of every other message."""
     slots: list[datetime] = []
-    moment = next_allowed(start, timezone, quiet, Category.PROMO)
+    moment = start
     while len(slots) < count:
         moment = next_allowed(moment, timezone, quiet, Category.PROMO)
         slots.extend([moment] * min(REMINDERS_PER_MINUTE, count - len(slots)))

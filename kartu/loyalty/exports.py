@@ -17,6 +17,7 @@ from kartu.loyalty.errors import LoyaltyError
 PART_LIMIT = 45 * 1024 * 1024
 PAGE = 5000  # rows read at once: one page's reading and writing keep the event loop free within 100 ms
 LINK_LIFETIME = timedelta(hours=1)
+QUESTION_LIFETIME = timedelta(days=1)  # a period question's buttons work this long
 # A run that has not moved for this long was left by a process that stopped: another may start.
 STALE_AFTER = timedelta(minutes=3)
 TOUCH_EVERY = timedelta(seconds=30)

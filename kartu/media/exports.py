@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.codes import format_code
@@ -164,16 +164,15 @@ class _TableFile:
     """One table's CSV: plain while it stays under the limit; past it, zipped, and a new zip
     (each with the header again) whenever the one being written passes the limit."""
 
-    def __init__(self, folder: Path, stem: str, header: list[str], limit: int) -> None:
-        self.folder, self.stem, self.header, self.limit = folder, stem, header, limit
+    def __init__(self, folder: Path, table: str, stem: str, header: list[str], limit: int) -> None:
+        self.folder, self.table, self.stem, self.header, self.limit = folder, table, stem, header, limit
         self.done: list[ExportFile] = []
-        self.part = self.rows = 0
+        self.part = self.rows = self.part_first_row = 0
         self.raw: BinaryIO = open(folder / f"{stem}.csv", "wb")  # noqa: SIM115 - closed in close()
         self.zip: zipfile.ZipFile | None = None
-        self._open_text(self.raw)
-
-    def _open_text(self, binary: IO[bytes]) -> None:
-        self.text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="", write_through=False)
+        self.text: io.TextIOWrapper[Any] = io.TextIOWrapper(
+            self.raw, encoding="utf-8-sig", newline="", write_through=False
+        )
         self.writer = csv.writer(self.text)
         self.writer.writerow(self.header)
 
@@ -218,22 +217,19 @@ class _TableFile:
         assert self.zip is not None
         self.zip.close()
         self.raw.close()
-        name = f"{self.stem}-{self.part}"
+        name = f"{self.stem}-{self.part}.zip"
         self.done.append(
-            ExportFile(
-                self.folder / f"{name}.zip", f"{name}.zip", "", self.rows - self.part_first_row, self.part
-            )
+            ExportFile(self.folder / name, name, self.table, self.rows - self.part_first_row, self.part)
         )
 
-    def close(self, table: str) -> list[ExportFile]:
+    def close(self) -> list[ExportFile]:
         if self.zip is None:
             self.text.close()
-            self.done.append(
-                ExportFile(self.folder / f"{self.stem}.csv", f"{self.stem}.csv", table, self.rows, 0)
-            )
+            name = f"{self.stem}.csv"
+            self.done.append(ExportFile(self.folder / name, name, self.table, self.rows, 0))
         else:
             self._close_part()
-        return [ExportFile(f.path, f.name, table, f.rows, f.part) for f in self.done]
+        return self.done
 
 
 class _Tables:
@@ -267,9 +263,9 @@ class ExportFiles(_Tables):
         target = self._open.get(table)
         if target is None:
             for other in list(self._open):  # tables come one after another: the last one is done
-                self.files += self._open.pop(other).close(other)
+                self.files += self._open.pop(other).close()
             target = self._open[table] = _TableFile(
-                self.folder, f"{self.slug}-{table}", _header(columns, self.words), self.limit
+                self.folder, table, f"{self.slug}-{table}", _header(columns, self.words), self.limit
             )
         target.write(cells(row, self.timezone, self.words) for row in rows)
 
@@ -279,7 +275,7 @@ class ExportFiles(_Tables):
             if table not in self._open and not any(f.table == table for f in self.files):
                 self._write(table, ())
         for table in list(self._open):
-            self.files += self._open.pop(table).close(table)
+            self.files += self._open.pop(table).close()
         return sorted(self.files, key=lambda file: (list(TABLES).index(file.table), file.part))
 
 

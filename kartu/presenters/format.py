@@ -86,24 +86,24 @@ def _value(value: object) -> HTML | str:
     return "—" if value is None else str(value)
 
 
-def _fragment(value: object) -> object:
-    shown = _value(value)
+def _escaped(shown: HTML | str) -> HTML | str:
     return shown if isinstance(shown, HTML) else escape(shown)
 
 
 def html(template: str, /, **values: object) -> HTML:
     """Fill a template (a translated message with its tags): each value is escaped unless it
     is `HTML` already, so a ``<`` in a name or a reward can never become markup."""
-    made = HTML(template.format(**{key: _fragment(value) for key, value in values.items()}))
-    made.made = ("template", template, {key: _value(value) for key, value in values.items()})
+    shown = {key: _value(value) for key, value in values.items()}  # each value worked out once
+    made = HTML(template.format(**{key: _escaped(value) for key, value in shown.items()}))
+    made.made = ("template", template, shown)
     return made
 
 
 def join_html(separator: str, parts: Iterable[object]) -> HTML:
     """Join message parts; parts that are not `HTML` are escaped."""
-    parts = tuple(parts)
-    made = HTML(separator.join(str(_fragment(part)) for part in parts))
-    made.made = ("join", separator, tuple(_value(part) for part in parts))
+    shown = tuple(_value(part) for part in parts)
+    made = HTML(separator.join(str(_escaped(part)) for part in shown))
+    made.made = ("join", separator, shown)
     return made
 
 

@@ -845,16 +845,16 @@ def export_preparing(period: ExportPeriod) -> HTML:
 def export_caption(file: ExportFile, parts: int, since: datetime | None, timezone: str, locale: str) -> HTML:
     """What a file holds: how many rows, from when, and which part of how many."""
     if file.table == "members":
-        caption = html(_("Members: {count}"), count=number_text(file.rows))
+        caption = html(_("Members: {count}"), count=file.rows)
     elif file.table == "causes":
-        caption = html(_("Causes: {count}"), count=number_text(file.rows))
+        caption = html(_("Causes: {count}"), count=file.rows)
     elif since is None:
-        caption = html(_("Ledger entries: {count}"), count=number_text(file.rows))
+        caption = html(_("Ledger entries: {count}"), count=file.rows)
     else:
         caption = html(
             _("Ledger entries from {day}: {count}"),
             day=date_text(since, timezone, locale),
-            count=number_text(file.rows),
+            count=file.rows,
         )
     if not file.part or parts == 1:
         return caption
@@ -866,8 +866,8 @@ def export_done(members: int, entries: int, split: tuple[str, ...], link: str | 
     lines = [
         html(
             _("✅ Export ready: {members} members, {entries} ledger entries."),
-            members=number_text(members),
-            entries=number_text(entries),
+            members=members,
+            entries=entries,
         )
     ]
     if split:

@@ -11,6 +11,7 @@ from kartu.loyalty.expiry import stamps_expire_at
 from kartu.loyalty.kinds import Kinds
 from kartu.loyalty.language import resolve_language
 from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
+from kartu.loyalty.privacy import new_secret
 from kartu.loyalty.program import ProgramRules
 from kartu.loyalty.tiers import Basis, ordered, rank, window_start
 from kartu.services.views import CardView, NextLevel, Recipient
@@ -33,6 +34,14 @@ class ServiceBase:
 
     def recipient(self, person: Person) -> Recipient:
         return recipient(person, self.settings)
+
+
+async def server_key(uow: UnitOfWork, settings: Settings, name: str, now: datetime) -> str:
+    """The key of what the server signs or hashes: the operator's ``KARTU_SECRET_KEY``, else a
+    secret the server made for itself under ``name`` (kept in the database)."""
+    if settings.secret_key:
+        return settings.secret_key
+    return await uow.personal_data.server_secret(name, new_secret, now)
 
 
 def language_of(person: Person, settings: Settings) -> str:

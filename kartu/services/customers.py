@@ -10,12 +10,12 @@ from kartu.loyalty.codes import anonymous_code, new_personal_code
 from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
-from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest, new_secret
+from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest
 from kartu.loyalty.receipts import MISS_WINDOW, ReceiptRefused, may_try, refusal, state_of, token_hash
 from kartu.loyalty.staff import Role
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.after_purchase import after_purchase
-from kartu.services.base import ServiceBase, card_view, kinds_of, next_level
+from kartu.services.base import ServiceBase, card_view, kinds_of, next_level, server_key
 from kartu.services.bonuses import Bonus, record_referral, unit_of, welcome
 from kartu.services.crediting import PurchaseResult
 from kartu.services.till import Till, credit_at_till
@@ -481,11 +481,8 @@ class CustomerService(ServiceBase):
             await uow.personal_data.erase(person, anonymous_code(), now)
 
     async def _forgetting_secret(self, uow: UnitOfWork, now: datetime) -> str:
-        """The key of the forgotten people's hashes: the operator's ``KARTU_SECRET_KEY``, else a
-        secret the server made for itself (kept in the database)."""
-        if self.settings.secret_key:
-            return self.settings.secret_key
-        return await uow.personal_data.server_secret(SECRET_NAME, new_secret, now)
+        """The key of the forgotten people's hashes."""
+        return await server_key(uow, self.settings, SECRET_NAME, now)
 
     async def _forgot_here_before(self, uow: UnitOfWork, merchant_id: int, telegram_id: int) -> bool:
         """This Telegram user used /forget while holding a card here: no second welcome or referral."""

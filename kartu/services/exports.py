@@ -17,6 +17,7 @@ from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.exports import (
     LINK_LIFETIME,
     PAGE,
+    QUESTION_LIFETIME,
     TOUCH_EVERY,
     ExportLinkRefused,
     ExportOnItsWay,
@@ -26,16 +27,13 @@ from kartu.loyalty.exports import (
     read_link,
     sign_link,
 )
-from kartu.loyalty.privacy import new_secret
 from kartu.services.access import require_owner
-from kartu.services.base import ServiceBase
+from kartu.services.base import ServiceBase, server_key
 from kartu.services.reports import STATS_CATCH_UP, CauseRow, LedgerRow, MemberRow, causes_of
 from kartu.services.tally import TallyService
 from kartu.storage.models import ExportRun
-from kartu.storage.unit_of_work import UnitOfWork
 
 LINK_SECRET = "export-links"
-ASKED_LIFETIME = 24 * 3600  # seconds a period question's buttons work
 
 
 class ExportSink(Protocol):
@@ -65,7 +63,6 @@ class ExportJob:
 class ExportCounts:
     members: int
     entries: int
-    causes: int
 
 
 class ExportService(ServiceBase):
@@ -102,7 +99,7 @@ class ExportService(ServiceBase):
                     raise PromptClosed("invalid")
                 if run.status == ExportStatus.RUNNING:
                     raise ExportOnItsWay()
-                if run.status != ExportStatus.ASKED or (now - run.asked_at).total_seconds() > ASKED_LIFETIME:
+                if run.status != ExportStatus.ASKED or now - run.asked_at > QUESTION_LIFETIME:
                     raise PromptClosed("exported")
                 if await uow.exports.running(place.merchant.id, now) is not None:
                     raise ExportOnItsWay()
@@ -150,7 +147,7 @@ class ExportService(ServiceBase):
             causes = await causes_of(uow, job.merchant_id)
         if causes:
             await asyncio.to_thread(sink.causes, causes)
-        return ExportCounts(members, entries, len(causes))
+        return ExportCounts(members, entries)
 
     async def _pages(self, job: ExportJob) -> AsyncIterator[tuple[str, list[MemberRow] | list[LedgerRow]]]:
         after = 0
@@ -192,7 +189,7 @@ class ExportService(ServiceBase):
             return None
         now = self.clock.now()
         async with self.db.write() as uow:
-            secret = await self._secret(uow, now)
+            secret = await server_key(uow, self.settings, LINK_SECRET, now)
         token = sign_link(secret, job.run_id, now + LINK_LIFETIME)
         return f"{self.settings.api_public_url.rstrip('/')}/v1/exports/{token}"
 
@@ -201,7 +198,7 @@ class ExportService(ServiceBase):
         forged, its hour is over, or it was used."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            run_id = read_link(await self._secret(uow, now), token, now)
+            run_id = read_link(await server_key(uow, self.settings, LINK_SECRET, now), token, now)
             run = await uow.exports.get(run_id)
             merchant = await uow.merchants.get(run.merchant_id) if run is not None else None
             owner = await uow.people.get(run.person_id) if run is not None else None
@@ -226,11 +223,6 @@ class ExportService(ServiceBase):
         use the link up: it works again within its hour."""
         async with self.db.write() as uow:
             await uow.exports.give_link_back(job.run_id)
-
-    async def _secret(self, uow: UnitOfWork, now: datetime) -> str:
-        if self.settings.secret_key:
-            return self.settings.secret_key
-        return await uow.personal_data.server_secret(LINK_SECRET, new_secret, now)
 
 
 def member_row(

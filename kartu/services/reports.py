@@ -150,7 +150,7 @@ class ReportService(ServiceBase):
                 merchant.id, now - timedelta(days=7), now - timedelta(days=30)
             )
             totals = await uow.tally.totals(merchant.id)
-            average, ratings = await rating_summary(uow, merchant.id)
+            average, ratings = await rating_summary(uow, merchant.id, totals)
             reasons = tuple(await uow.surveys.reason_counts(merchant.id))
             since = first_week_start(now, merchant.timezone).date()
             recent = [

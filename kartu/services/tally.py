@@ -160,10 +160,14 @@ def _is_first(row: object, first: tuple[int, str | None] | None) -> bool:
     return getattr(row, "id", None) == first_id or (origin is not None and origin == first_origin)
 
 
-async def rating_summary(uow: UnitOfWork, merchant_id: int) -> tuple[float | None, int]:
-    """The shop's average rating and how many: the counted days, and the few since the tally's
-    mark (the last minute's), read on the rated_at index; never every survey."""
-    totals = await uow.tally.totals(merchant_id)
+async def rating_summary(
+    uow: UnitOfWork, merchant_id: int, totals: DayCounts | None = None
+) -> tuple[float | None, int]:
+    """The shop's average rating and how many: the counted days (``totals``, when read already),
+    and the few since the tally's mark (the last minute's), read on the rated_at index; never
+    every survey."""
+    if totals is None:
+        totals = await uow.tally.totals(merchant_id)
     last_id, last_at = await uow.tally.mark(RATING)
     recent, recent_sum = await uow.surveys.rated_after(merchant_id, last_at, last_id)
     ratings = totals.ratings + recent

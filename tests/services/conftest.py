@@ -69,7 +69,7 @@ class Exported:
     causes: list[CauseRow] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.counts = ExportCounts(0, 0, 0)
+        self.counts = ExportCounts(0, 0)
 
 
 async def export(services: Services, owner: int = OWNER, period: ExportPeriod = ExportPeriod.ALL) -> Exported:

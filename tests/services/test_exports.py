@@ -24,7 +24,7 @@ async def test_a_second_export_is_on_its_way_until_the_first_is_done(services: S
         await services.exports.ask(OWNER)  # /export again
     with pytest.raises(ExportOnItsWay):
         await services.exports.start(OWNER, token, ExportPeriod.ALL)  # the button tapped twice
-    await services.exports.finish(job, ExportCounts(1, 0, 0), 2)
+    await services.exports.finish(job, ExportCounts(1, 0), 2)
     with pytest.raises(PromptClosed) as spent:
         await services.exports.start(OWNER, token, ExportPeriod.YEAR)
     assert spent.value.status == "exported"
@@ -82,7 +82,7 @@ async def test_a_download_link_works_once_within_the_hour(
     services: Services, shop: Shop, clock: FrozenClock
 ) -> None:
     job = await services.exports.start(OWNER, await services.exports.ask(OWNER), ExportPeriod.ALL)
-    await services.exports.finish(job, ExportCounts(1, 0, 0), 2)
+    await services.exports.finish(job, ExportCounts(1, 0), 2)
     assert await services.exports.link(job) is None  # no API server published: no link
     services.exports.settings.api_public_url = "https://kartu.example/"
     link = await services.exports.link(job)
@@ -96,7 +96,7 @@ async def test_a_download_link_works_once_within_the_hour(
     assert again.value.reason == "used"
 
     later = await services.exports.start(OWNER, await services.exports.ask(OWNER), ExportPeriod.ALL)
-    await services.exports.finish(later, ExportCounts(1, 0, 0), 2)
+    await services.exports.finish(later, ExportCounts(1, 0), 2)
     late = str(await services.exports.link(later)).rsplit("/", 1)[1]
     clock.advance(hours=1)
     with pytest.raises(ExportLinkRefused) as expired:
