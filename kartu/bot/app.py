@@ -25,6 +25,7 @@ from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
 from kartu.bot.journal import LOOK_EVERY, Journaling, keep_recovering
 from kartu.bot.middlewares import TelegramCalls, install_middlewares
+from kartu.channels.whatsapp.channel import WhatsAppChannel
 from kartu.config import Settings
 from kartu.handlers import build_routers
 from kartu.handlers.common import PoliteRefusals, TextSizeGuard
@@ -57,9 +58,12 @@ class KartuApp:
     i18n: KartuI18n
     bot: Bot
     dispatcher: Dispatcher
+    whatsapp: WhatsAppChannel | None = None  # customers on WhatsApp, where it is set up
 
     async def close(self) -> None:
         await self.dispatcher["background"].close()
+        if self.whatsapp is not None:
+            await self.whatsapp.close()
         await self.services.webhooks.close()
         await self.bot.session.close()
         await self.db.dispose()
@@ -163,8 +167,18 @@ def build_app(
     courier = OutboxDispatcher(
         bot, services, i18n, Pacer(rate=settings.send_rate, per_chat_interval=0.0), worker=COURIER
     )
+    whatsapp = None
+    if WhatsAppChannel.wanted(settings):
+        whatsapp = WhatsAppChannel(settings, services, i18n)
+        courier.whatsapp = whatsapp.courier
     return KartuApp(
-        settings, db, services, i18n, bot, build_dispatcher(services, db, i18n, courier, flood_clock)
+        settings,
+        db,
+        services,
+        i18n,
+        bot,
+        build_dispatcher(services, db, i18n, courier, flood_clock),
+        whatsapp,
     )
 
 
@@ -245,7 +259,8 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         await app.bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(app)
         _settle_memory()
-        async with beating(app.db, app.services.customers.clock, "bot"), recovering(app):
+        whatsapp = _serve_whatsapp_alone(app)
+        async with beating(app.db, app.services.customers.clock, "bot"), recovering(app), whatsapp:
             await app.dispatcher.start_polling(
                 app.bot,
                 polling_timeout=app.settings.polling_timeout,
@@ -262,6 +277,30 @@ async def run_polling(app: KartuApp, *, handle_signals: bool = True) -> None:
         if scheduler is not None:
             await scheduler.stop()
         await app.close()
+
+
+@contextlib.asynccontextmanager
+async def _serve_whatsapp_alone(app: KartuApp) -> AsyncIterator[None]:
+    """Polling mode has no web server of Telegram's: WhatsApp's webhook gets one of its own, on
+    KARTU_WHATSAPP_PORT (nothing without WhatsApp, or without the port)."""
+    if app.whatsapp is None or not app.settings.whatsapp_port:
+        if app.whatsapp is not None:
+            log.warning("WhatsApp is set up but KARTU_WHATSAPP_PORT is not: Meta's posts have nowhere to go")
+        yield
+        return
+    from aiohttp import web
+
+    web_app = web.Application(client_max_size=4 * 1024 * 1024)
+    app.whatsapp.register(web_app)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, app.settings.webhook_host, app.settings.whatsapp_port).start()
+    log.info("serving WhatsApp's webhook on %s:%s", app.settings.webhook_host, app.settings.whatsapp_port)
+    try:
+        async with app.whatsapp.serving():
+            yield
+    finally:
+        await runner.cleanup()
 
 
 async def run_scheduler(app: KartuApp, stop: asyncio.Event) -> None:
@@ -298,6 +337,8 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     add_health_routes(web_app, app.services, settings)
+    if app.whatsapp is not None:  # Meta's posts on the same server: /whatsapp/webhook
+        app.whatsapp.register(web_app)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.webhook_host, settings.webhook_port)
@@ -317,7 +358,8 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
         log.info(
             "serving webhook on %s:%s%s", settings.webhook_host, settings.webhook_port, settings.webhook_path
         )
-        async with beating(app.db, app.services.customers.clock, "bot"), recovering(app):
+        serving = app.whatsapp.serving() if app.whatsapp is not None else contextlib.nullcontext()
+        async with beating(app.db, app.services.customers.clock, "bot"), recovering(app), serving:
             await stop.wait()
     finally:
         if api is not None:

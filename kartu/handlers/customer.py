@@ -168,6 +168,8 @@ async def claim_purchase(
         return
     notices = []
     for staff in claim.staff:
+        if staff.telegram_id is None:  # staff are on Telegram
+            continue
         with i18n.use_locale(staff.language):
             text, markup = claim_request(claim)
         try:

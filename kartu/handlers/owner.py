@@ -125,7 +125,10 @@ async def remove(
 ) -> None:
     removed = await services.merchants.revoke_staff(query.from_user.id, callback_data.staff_id)
     await query.answer(plain(_("{first_name} was removed from the team."), first_name=removed.first_name))
-    menu = await services.merchants.menu(removed.recipient.telegram_id)
+    telegram_id = removed.recipient.telegram_id
+    if telegram_id is None:  # staff are on Telegram; nobody else can be removed from a team
+        return
+    menu = await services.merchants.menu(telegram_id)
     with i18n.use_locale(removed.recipient.language):
         notice = html(
             _(
@@ -134,10 +137,10 @@ async def remove(
             shop=removed.merchant_name,
         )
         try:
-            await bot.send_message(removed.recipient.telegram_id, notice, reply_markup=keyboard_for(menu))
+            await bot.send_message(telegram_id, notice, reply_markup=keyboard_for(menu))
         except TelegramAPIError as error:  # they blocked the bot, say: the removal stands
-            log.info("could not tell %s about their removal: %s", removed.recipient.telegram_id, error)
-        await publish_menu(bot, removed.recipient.telegram_id, menu)
+            log.info("could not tell %s about their removal: %s", telegram_id, error)
+        await publish_menu(bot, telegram_id, menu)
     await _show_team_in(query, services, i18n)
 
 

@@ -165,14 +165,17 @@ async def _decide_claim(
     if decision.purchase is not None:
         await courier.deliver_taken(decision.purchase.taken, decision.purchase.notices)
         return
+    customer = decision.customer.telegram_id
+    if customer is None:  # claims are made in Telegram's chat only
+        return
     with i18n.use_locale(decision.customer.language):
         refusal = _("Staff could not confirm your purchase. Please ask at the counter.")
     try:  # best effort: a rejection carries no result
-        await bot.send_message(decision.customer.telegram_id, refusal)
+        await bot.send_message(customer, refusal)
     except TelegramForbiddenError:
-        await services.delivery.blocked(decision.customer.telegram_id)
+        await services.delivery.blocked(customer)
     except TelegramAPIError as error:
-        log.warning("could not notify customer %s: %s", decision.customer.telegram_id, error)
+        log.warning("could not notify customer %s: %s", customer, error)
 
 
 async def approve_claim(

@@ -16,7 +16,8 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
-def forgotten_digest(secret: str, merchant_id: int, telegram_id: int) -> str:
-    """The same person at the same shop always gives the same digest; another shop another one."""
-    message = f"{merchant_id}:{telegram_id}".encode()
+def forgotten_digest(secret: str, merchant_id: int, identity: int | str) -> str:
+    """The same person at the same shop always gives the same digest; another shop another one.
+    ``identity``: their Telegram id, or ``whatsapp:<their WhatsApp id>``."""
+    message = f"{merchant_id}:{identity}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()

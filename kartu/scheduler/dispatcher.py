@@ -18,6 +18,7 @@ import os
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -39,6 +40,9 @@ from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
 from kartu.services.delivery import Notice
 from kartu.storage.courier import Parcel
+
+if TYPE_CHECKING:
+    from kartu.channels.whatsapp.courier import WhatsAppCourier
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,8 @@ class OutboxDispatcher:
         self.batch_size = batch_size
         self.concurrency = concurrency
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # Messages for people on WhatsApp (channels/whatsapp/courier.py); None where it is not set up.
+        self.whatsapp: WhatsAppCourier | None = None
 
     async def dispatch_once(self) -> DispatchReport:
         """Deliver one batch of due messages; returns what happened."""
@@ -83,9 +89,10 @@ class OutboxDispatcher:
             return report
         slots = asyncio.Semaphore(self.concurrency)
         # Chats in parallel, each chat's messages in queue order: a card before its reward code.
-        by_chat: dict[int, list[Parcel]] = {}
+        by_chat: dict[int | str, list[Parcel]] = {}
         for message in messages:
-            by_chat.setdefault(message.chat_id, []).append(message)
+            chat = message.chat_id if message.chat_id is not None else f"person:{message.person_id}"
+            by_chat.setdefault(chat, []).append(message)
 
         async def deliver(chat_messages: list[Parcel]) -> None:
             for message in chat_messages:
@@ -160,6 +167,10 @@ class OutboxDispatcher:
                 report.skipped += 1
                 return
             rendered = await render_notice(self.i18n, notice)
+        if message.channel == "whatsapp" or message.chat_id is None:
+            async with work:
+                await self._elsewhere(message, rendered, report)
+            return
         await self.pacer.wait_turn(message.chat_id)
         async with work:
             token = not_answering()  # a 429 here pauses the dispatcher and keeps the message queued
@@ -170,11 +181,19 @@ class OutboxDispatcher:
             finally:
                 ANSWERING.reset(token)
 
+    async def _elsewhere(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
+        """A message for someone on WhatsApp: its courier's, or waiting where WhatsApp is not set up."""
+        if self.whatsapp is None:
+            await self.services.delivery.failed(message, "WhatsApp is not set up in this process")
+            report.failed += 1
+            return
+        await self.whatsapp.deliver(message, rendered, report)
+
     async def _doors(self, message: Parcel, rendered: Rendered) -> Rendered:
         """A level's groups: take the recipient out of those they left (ban, then unban so they may
         come back with a new invite), and make a one-person link to each they may join, as a
         button. Best effort: a group where the bot is no longer an admin is logged and skipped."""
-        user_id = message.chat_id  # a private chat's id is its user's
+        user_id = message.chat_id or 0  # a private chat's id is its user's
         for chat_id in rendered.removals:
             try:
                 await take_out(self.bot, chat_id, user_id)
@@ -201,6 +220,7 @@ class OutboxDispatcher:
             log.warning("could not send a venue to %s: %s", chat_id, error.message)
 
     async def _send(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
+        chat_id = message.chat_id or 0  # a Telegram message's (see _deliver)
         try:
             if rendered.invites or rendered.removals:
                 rendered = await self._doors(message, rendered)
@@ -209,24 +229,24 @@ class OutboxDispatcher:
                     await uploads_of(self.bot).send(
                         rendered.photo_key,
                         rendered.photo,
-                        lambda photo: self.bot.send_photo(message.chat_id, photo, caption=rendered.text),
+                        lambda photo: self.bot.send_photo(chat_id, photo, caption=rendered.text),
                     )
                 elif rendered.photo:
-                    await self.bot.send_photo(message.chat_id, rendered.photo, caption=rendered.text)
+                    await self.bot.send_photo(chat_id, rendered.photo, caption=rendered.text)
                 else:
-                    await self.bot.send_message(message.chat_id, rendered.text, reply_markup=rendered.markup)
+                    await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
             finally:
-                self.pacer.sent(message.chat_id)
+                self.pacer.sent(chat_id)
             if rendered.venue is not None:
-                await self._venue(message.chat_id, rendered.venue)
+                await self._venue(chat_id, rendered.venue)
         except TelegramRetryAfter as error:
             self.pacer.pause(error.retry_after)
             await self.services.delivery.throttled(message.id, error.retry_after)
             report.throttled += 1
         except TelegramForbiddenError as error:
-            await self.services.delivery.blocked(message.chat_id, message.id)
+            await self.services.delivery.blocked(chat_id, message.id)
             report.blocked += 1
-            log.info("chat %s blocked the bot: %s", message.chat_id, error.message)
+            log.info("chat %s blocked the bot: %s", chat_id, error.message)
         except TelegramBadRequest as error:
             await self.services.delivery.rejected(message.id, error.message)
             report.failed += 1

@@ -39,7 +39,10 @@ def build_dispatcher(app: KartuApp) -> OutboxDispatcher:
     settings = app.settings
     pacer = Pacer(rate=settings.send_rate, per_chat_interval=settings.per_chat_interval)
     batch = max(1, math.ceil(settings.send_rate * settings.dispatch_interval_seconds))
-    return OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=batch)
+    dispatcher = OutboxDispatcher(app.bot, app.services, app.i18n, pacer, batch_size=batch)
+    if app.whatsapp is not None:
+        dispatcher.whatsapp = app.whatsapp.courier
+    return dispatcher
 
 
 GRACEFUL_STOP_SECONDS = 20.0  # a stop waits this long for a running sweep or send batch

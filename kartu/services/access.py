@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kartu import logs
+from kartu.loyalty.channels import Caller
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
 from kartu.loyalty.staff import Role, acting_place
@@ -54,7 +55,7 @@ async def require_staff(uow: UnitOfWork, telegram_id: int, merchant_id: int | No
 
 async def place_of(uow: UnitOfWork, person: Person, merchant_id: int | None = None) -> Workplace:
     """`require_staff` for a person already read."""
-    return await require_staff(uow, person.telegram_id, merchant_id)
+    return await require_staff(uow, person.telegram_id or 0, merchant_id)
 
 
 async def require_owner(uow: UnitOfWork, telegram_id: int) -> Workplace:
@@ -72,9 +73,9 @@ async def require_owner(uow: UnitOfWork, telegram_id: int) -> Workplace:
     return place
 
 
-async def require_member(uow: UnitOfWork, telegram_id: int) -> tuple[Person, Merchant, Card]:
+async def require_member(uow: UnitOfWork, caller: Caller) -> tuple[Person, Merchant, Card]:
     """The customer's current shop and card; `NotMember` if they hold none."""
-    person = await uow.people.by_telegram_id(telegram_id)
+    person = await uow.people.by_caller(caller)
     if person is None or person.current_merchant_id is None:
         raise NotMember()
     merchant = await uow.merchants.get(person.current_merchant_id)
@@ -93,7 +94,7 @@ async def keep_an_owner(uow: UnitOfWork, merchant_id: int) -> None:
         raise LastOwner()
 
 
-async def owners_of(uow: UnitOfWork, merchant_id: int) -> list[tuple[int, int]]:
+async def owners_of(uow: UnitOfWork, merchant_id: int) -> list[tuple[int, int | None]]:
     """The shop's owners: (person id, Telegram id)."""
     return [
         (person.id or 0, person.telegram_id)

@@ -28,6 +28,7 @@ from kartu.services.tally import TallyService
 from kartu.services.tiers import TierService
 from kartu.services.upkeep import UpkeepService
 from kartu.services.webhooks import WebhookService
+from kartu.services.whatsapp import WhatsAppService
 from kartu.services.wheel import WheelService
 from kartu.storage.database import Database
 
@@ -57,6 +58,7 @@ class Services:
     backups: BackupService
     health: HealthService
     tally: TallyService
+    whatsapp: WhatsAppService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -85,4 +87,5 @@ class Services:
             backups=BackupService(db, clock, settings),
             health=HealthService(db, clock, settings),
             tally=TallyService(db, clock, settings),
+            whatsapp=WhatsAppService(db, clock, settings),
         )

@@ -6,10 +6,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from kartu.loyalty.channels import Caller, Channel, ChannelUser
 from kartu.loyalty.codes import anonymous_code, new_personal_code
 from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
+from kartu.loyalty.messaging import KEEP_WAITING, WINDOW
 from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest
 from kartu.loyalty.receipts import MISS_WINDOW, ReceiptRefused, may_try, refusal, state_of, token_hash
 from kartu.loyalty.staff import Role
@@ -23,7 +25,7 @@ from kartu.services.views import CardView, MenuView, RewardView
 from kartu.services.webhooks import tell
 from kartu.storage import journal
 from kartu.storage.arrivals import Sender, arrive
-from kartu.storage.models import Merchant, Person, Receipt
+from kartu.storage.models import Contact, Merchant, Person, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -37,6 +39,8 @@ class JoinResult:
     referral_bonus: Bonus | None = None  # promised to a friend who came through an invite, after a purchase
     invited_by: str | None = None
     referral_hold_days: int = 0  # the bonus comes this long after the first purchase (the return window)
+    person_id: int = 0
+    merchant_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,29 @@ class TelegramProfile:
     first_name: str
     username: str | None = None
     language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Someone writing on another messenger, as it shows them: their identity there, the name
+    they gave it, their phone where the messenger shares it, the language to speak."""
+
+    user: ChannelUser
+    name: str
+    language: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True)
+class ChannelPerson:
+    """A person who writes on another messenger: their current shop, and whether they agreed to
+    its messages."""
+
+    person_id: int
+    first_name: str
+    language: str | None
+    shop: str | None
+    consented: bool
 
 
 @dataclass(frozen=True)
@@ -123,7 +150,9 @@ class CustomerService(ServiceBase):
         card, created = await uow.cards.get_or_add(merchant.id, person.id, now)
         program = await uow.programs.for_merchant(merchant.id)
         # Someone back after /forget is new to the shop, but not to its bonuses.
-        first_time = created and not await self._forgot_here_before(uow, merchant.id or 0, person.telegram_id)
+        first_time = created and not await self._forgot_here_before(
+            uow, merchant.id or 0, await _identity(uow, person)
+        )
         bonus = await welcome(uow, now, merchant, program, person) if first_time else None
         if created:
             await tell(
@@ -160,6 +189,8 @@ class CustomerService(ServiceBase):
             referral_bonus=promised,
             invited_by=invited_by,
             referral_hold_days=program.referral_hold_days,
+            person_id=person.id or 0,
+            merchant_id=merchant.id or 0,
         )
 
     async def start(self, profile: TelegramProfile, payload: str | None) -> StartOutcome:
@@ -279,9 +310,9 @@ class CustomerService(ServiceBase):
             still_acting_for=still_acting_for.name if still_acting_for else None,
         )
 
-    async def card(self, telegram_id: int) -> CardView:
+    async def card(self, caller: Caller) -> CardView:
         async with self.db.read() as uow:
-            person, merchant, card = await require_member(uow, telegram_id)
+            person, merchant, card = await require_member(uow, caller)
             now = self.clock.now()
             view = await card_view(uow, now, person, merchant, card)
             return replace(
@@ -293,9 +324,9 @@ class CustomerService(ServiceBase):
                 ),
             )
 
-    async def rewards(self, telegram_id: int) -> list[RewardView]:
+    async def rewards(self, caller: Caller) -> list[RewardView]:
         async with self.db.read() as uow:
-            person, merchant, _ = await require_member(uow, telegram_id)
+            person, merchant, _ = await require_member(uow, caller)
             rewards = await uow.rewards.open_rewards(merchant.id, person.id, self.clock.now())
             return [
                 RewardView(r.code, r.name, r.expires_at, merchant.name, merchant.timezone) for r in rewards
@@ -399,12 +430,12 @@ class CustomerService(ServiceBase):
             person.language if person else None, telegram_language, self.settings.default_language
         )
 
-    async def stop_promotions(self, telegram_id: int) -> str | None:
+    async def stop_promotions(self, caller: Caller) -> str | None:
         """``/stop``: no more reminders, surveys or broadcasts from the current shop; returns its
         name, ``None`` if not a member anywhere."""
         async with self.db.write() as uow:
             try:
-                person, merchant, card = await require_member(uow, telegram_id)
+                person, merchant, card = await require_member(uow, caller)
             except NotMember:
                 return None
             await uow.cards.set_opt_out(card, True)
@@ -413,18 +444,18 @@ class CustomerService(ServiceBase):
             )
             return merchant.name
 
-    async def my_data(self, telegram_id: int) -> dict[str, Any]:
+    async def my_data(self, caller: Caller) -> dict[str, Any]:
         """/mydata: everything stored about the person, ready to be sent as a JSON file."""
         async with self.db.read() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
+            person = await uow.people.by_caller(caller)
             if person is None:
                 raise NotMember()
             return await uow.personal_data.export(person)
 
-    async def leaving(self, telegram_id: int) -> LeavePreview:
+    async def leaving(self, caller: Caller) -> LeavePreview:
         """What /leave would give up at the current shop (shown before the confirmation)."""
         async with self.db.read() as uow:
-            person, merchant, card = await require_member(uow, telegram_id)
+            person, merchant, card = await require_member(uow, caller)
             rewards = await uow.rewards.count_open(merchant.id, person.id, self.clock.now())
             return LeavePreview(merchant.id, merchant.name, card.stamps, rewards)
 
@@ -439,13 +470,13 @@ class CustomerService(ServiceBase):
             found = await uow.membership.renewing(person.id or 0, merchant_id, self.clock.now())
             return [membership.charge_id for membership in found]
 
-    async def leave(self, telegram_id: int, merchant_id: int) -> str:
+    async def leave(self, caller: Caller, merchant_id: int) -> str:
         """Leave one shop: the card closes (stamps and open rewards given up, on the ledger), a paid
         membership there ends, no more messages from it, and its staff no longer find the code.
         Returns the shop's name."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
+            person = await uow.people.by_caller(caller)
             card = await uow.cards.get(merchant_id, person.id, lock=True) if person is not None else None
             merchant = await uow.merchants.get(merchant_id)
             if person is None or card is None or merchant is None:
@@ -458,13 +489,13 @@ class CustomerService(ServiceBase):
                 await uow.people.save(person)
             return merchant.name
 
-    async def forget(self, telegram_id: int) -> None:
+    async def forget(self, caller: Caller) -> None:
         """/forget, after the confirmation: every card closes, memberships end, staff roles are
         given up and every personal column the register names is erased. What stays of the
-        person is a keyed hash of their Telegram id per shop, for bonus eligibility only."""
+        person is a keyed hash of their Telegram (or WhatsApp) id per shop, for bonus eligibility only."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
+            person = await uow.people.by_caller(caller)
             if person is None:
                 raise NotMember()
             for member in await uow.staff.workplaces(person.id):
@@ -473,7 +504,8 @@ class CustomerService(ServiceBase):
             await uow.staff.revoke_all(person.id or 0, now)
             shops = await uow.personal_data.shops_of(person.id or 0)
             secret = await self._forgetting_secret(uow, now)
-            digests = {shop: forgotten_digest(secret, shop, person.telegram_id) for shop in shops}
+            identity = await _identity(uow, person)
+            digests = {shop: forgotten_digest(secret, shop, identity) for shop in shops}
             for card in await uow.personal_data.cards_of(person.id):
                 await uow.personal_data.close_card(card, now, "forgotten")
             await uow.membership.end_all(person.id or 0, None, now)
@@ -484,12 +516,93 @@ class CustomerService(ServiceBase):
         """The key of the forgotten people's hashes."""
         return await server_key(uow, self.settings, SECRET_NAME, now)
 
-    async def _forgot_here_before(self, uow: UnitOfWork, merchant_id: int, telegram_id: int) -> bool:
-        """This Telegram user used /forget while holding a card here: no second welcome or referral."""
+    async def _forgot_here_before(self, uow: UnitOfWork, merchant_id: int, identity: int | str) -> bool:
+        """This person used /forget while holding a card here: no second welcome or referral."""
         secret = await self._forgetting_secret(uow, self.clock.now())
         return await uow.personal_data.was_forgotten(
-            merchant_id, forgotten_digest(secret, merchant_id, telegram_id)
+            merchant_id, forgotten_digest(secret, merchant_id, identity)
         )
+
+    async def join_by_channel(self, visitor: Visitor, slug: str) -> JoinResult:
+        """Someone on another messenger joins the shop ``slug`` with their consent to its messages
+        (asked before this): their person and identity there are made the first time."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            if merchant is None:
+                raise UnknownMerchant()
+            person = await uow.people.by_caller(visitor.user)
+            if person is None:
+                person = await uow.people.add_with_unique_code(
+                    lambda: Person(
+                        first_name=visitor.name[:64],
+                        language=visitor.language,
+                        personal_code=new_personal_code(),
+                        created_at=now,
+                    )
+                )
+            contact = await uow.people.contact(person.id, visitor.user.channel)
+            if contact is None:
+                contact = Contact(
+                    person_id=person.id,
+                    channel=visitor.user.channel,
+                    address=visitor.user.address,
+                    created_at=now,
+                )
+            contact.phone = visitor.phone or contact.phone
+            contact.consent_at = contact.consent_at or now
+            contact.last_inbound_at = now
+            await uow.people.save_contact(contact)
+            return await self._join(uow, person, merchant)
+
+    async def channel_person(self, user: ChannelUser) -> ChannelPerson | None:
+        """Who writes on another messenger, as Kartu knows them (``None``: not yet)."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_caller(user)
+            if person is None:
+                return None
+            contact = await uow.people.contact(person.id, user.channel)
+            merchant = (
+                await uow.merchants.get(person.current_merchant_id) if person.current_merchant_id else None
+            )
+            return ChannelPerson(
+                person.id or 0,
+                person.first_name,
+                person.language,
+                merchant.name if merchant else None,
+                contact.consent_at is not None if contact else False,
+            )
+
+    async def wrote(self, user: ChannelUser, at: datetime) -> None:
+        """They wrote on their messenger at ``at``: its window for the business's messages opens,
+        and what waited for it (news of the last week) goes out."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            contact = await uow.people.by_contact(user.channel, user.address)
+            if contact is not None and (contact.last_inbound_at is None or contact.last_inbound_at < at):
+                contact.last_inbound_at = at
+                await uow.people.save_contact(contact)
+                if contact.consent_at is not None and now - at < WINDOW:
+                    await uow.outbox.release_waiting(contact.person_id, now, now - KEEP_WAITING)
+
+    async def choose_language(self, caller: Caller, language: str) -> None:
+        """The person picked the language Kartu speaks to them in."""
+        if language not in SUPPORTED_LANGUAGES:
+            raise ValueError(language)
+        async with self.db.write() as uow:
+            person = await uow.people.by_caller(caller)
+            if person is None:
+                raise NotMember()
+            person.language = language
+            await uow.people.save(person)
+
+
+async def _identity(uow: UnitOfWork, person: Person) -> int | str:
+    """What names the person across /forget: their Telegram id, else their WhatsApp identity."""
+    if person.telegram_id is not None and person.telegram_id > 0:
+        return person.telegram_id
+    contact = await uow.people.contact(person.id, Channel.WHATSAPP)
+    return f"{Channel.WHATSAPP}:{contact.address}" if contact is not None else -(person.id or 0)
 
 
 def _profile_changed(person: Person | Sender, profile: TelegramProfile) -> bool:

@@ -14,7 +14,7 @@ from kartu.services.base import ServiceBase, card_view, points_rules_of
 from kartu.services.views import CardView, RewardView
 from kartu.storage import courier
 from kartu.storage.courier import Parcel
-from kartu.storage.repositories.outbox import FAILED, SENT, SKIPPED
+from kartu.storage.repositories.outbox import FAILED, NEEDS_TEMPLATE, SENT, SKIPPED
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -784,6 +784,11 @@ class DeliveryService(ServiceBase):
                 await uow.outbox.finish(message.id, FAILED, now, error)
             else:
                 await uow.outbox.retry_later(message.id, now + delay, error)
+
+    async def needs_template(self, message_id: int, why: str) -> None:
+        """Due on WhatsApp outside the person's window: it waits (`OutboxRepository.release_waiting`)."""
+        async with self.db.write() as uow:
+            await uow.outbox.finish(message_id, NEEDS_TEMPLATE, self.clock.now(), why)
 
     async def rejected(self, message_id: int, error: str) -> None:
         """Telegram refused for good (bad request): no retry."""

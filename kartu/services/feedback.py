@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from kartu.loyalty.channels import Caller
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
@@ -42,19 +43,19 @@ RECENT_COMMENTS = 5
 
 
 class FeedbackService(ServiceBase):
-    async def _own_survey(self, uow: UnitOfWork, telegram_id: int, survey_id: int) -> Survey:
-        person = await uow.people.by_telegram_id(telegram_id)
+    async def _own_survey(self, uow: UnitOfWork, caller: Caller, survey_id: int) -> Survey:
+        person = await uow.people.by_caller(caller)
         survey = await uow.surveys.get(survey_id)
         if person is None or survey is None or survey.person_id != person.id:
             raise PromptClosed("missing")
         return survey
 
-    async def rate(self, telegram_id: int, survey_id: int, rating: int) -> RatingResult:
+    async def rate(self, caller: Caller, survey_id: int, rating: int) -> RatingResult:
         """Record a 1-5 rating once. A low one queues alerts for the owner and staff, who get
         it at once when the customer comments or skips, or after a short grace period."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            survey = await self._own_survey(uow, telegram_id, survey_id)
+            survey = await self._own_survey(uow, caller, survey_id)
             if rating not in RATINGS:
                 raise PromptClosed("missing")
             if not await uow.surveys.rate(survey.id, rating, now):
@@ -98,11 +99,11 @@ class FeedbackService(ServiceBase):
             ):
                 raise PromptClosed("rated")
 
-    async def comment(self, telegram_id: int, survey_id: int, text: str | None) -> bool:
+    async def comment(self, caller: Caller, survey_id: int, text: str | None) -> bool:
         """Save the optional comment (``None``: the customer skipped); alerts go out now."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            survey = await self._own_survey(uow, telegram_id, survey_id)
+            survey = await self._own_survey(uow, caller, survey_id)
             saved = False
             if text and text.strip():
                 saved = await uow.surveys.comment(survey.id, text.strip()[:COMMENT_MAX], now)

@@ -206,7 +206,13 @@ class MembershipService(ServiceBase):
             person = await uow.people.by_code(canonical or "")
             membership = await uow.membership.of(place.merchant.id or 0, person.id or 0) if person else None
             payment = await uow.membership.last_payment(membership.id or 0) if membership else None
-            if person is None or membership is None or payment is None or payment.refunded_at is not None:
+            if (
+                person is None
+                or person.telegram_id is None  # Stars are paid on Telegram only
+                or membership is None
+                or payment is None
+                or payment.refunded_at is not None
+            ):
                 raise UnknownCode()
             return person.telegram_id, payment.charge_id
 

@@ -157,6 +157,12 @@ MERCHANT_NAME_MAX = 64
 
 
 class MerchantService(ServiceBase):
+    async def shop_by_code(self, slug: str) -> str | None:
+        """The name of the shop whose join code is ``slug`` (its link's), if there is one."""
+        async with self.db.read() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            return merchant.name if merchant else None
+
     async def _unique_slug(self, uow: UnitOfWork, name: str) -> str:
         base = slugify(name)
         slug, number = base, 1

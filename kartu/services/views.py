@@ -14,7 +14,7 @@ from kartu.loyalty.kinds import Kinds
 class Recipient:
     """Someone to tell about an outcome, in their language."""
 
-    telegram_id: int
+    telegram_id: int | None  # None: a customer on another messenger (reached through the outbox)
     language: str
 
 

@@ -147,9 +147,9 @@ _PURCHASE_WRITES = (
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :added, 'purchase', :actor_id, :ledger_key, NULL, "
     ":prompt_id, :origin, :now) RETURNING id",
     # The card news, taken by the courier as it is written (storage/courier.py).
-    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
-    "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:news_key, 'card_update', "
-    "'result', :chat_id, :person_id, :merchant_id, :card_id, :params, 'sending', 1, :now, :now, :worker, :now) "
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, "
+    "subject_id, params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:news_key, "
+    "'card_update', 'result', :chat_id, :channel, :person_id, :merchant_id, :card_id, :params, 'sending', 1, :now, :now, :worker, :now) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
     "UPDATE card SET stamps = :balance, last_purchase_at = :now WHERE id = :card_id RETURNING id",
     "UPDATE staff_member SET last_active_at = :now WHERE person_id = :staff_id AND merchant_id = :merchant_id "
@@ -469,7 +469,7 @@ class CounterStatements:
         balance: int,
         ledger_key: str,
         news_key: str,
-        chat_id: int,
+        chat_id: int | None,
         news: dict[str, object],
         origin: str,
         staff_id: int | None = None,
@@ -491,6 +491,7 @@ class CounterStatements:
             origin=origin,
             news_key=news_key,
             chat_id=chat_id,
+            channel=courier.channel_of(chat_id),
             params=json.dumps(news),
             worker=courier.COURIER,
         )
@@ -510,6 +511,7 @@ class CounterStatements:
             kind=str(Kind.CARD_UPDATE),
             category=str(Category.RESULT),
             chat_id=chat_id,
+            channel=values["channel"],
             person_id=person_id,
             merchant_id=merchant_id,
             subject_id=card_id,

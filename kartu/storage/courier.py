@@ -30,13 +30,14 @@ class Parcel:
     idempotency_key: str
     kind: str
     category: str
-    chat_id: int
+    chat_id: int | None  # Telegram's chat; None on another messenger (``channel``)
     person_id: int | None
     merchant_id: int | None
     subject_id: int | None
     params: str
     attempts: int
     created_at: datetime
+    channel: str = "telegram"
 
     @classmethod
     def of(cls, message: OutboxMessage) -> Parcel:
@@ -55,9 +56,9 @@ def _parcel(tx: DriverTransaction, row: Mapping[str, Any]) -> Parcel:
 
 
 _ENQUEUE = Sql(
-    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id, "
+    "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, subject_id, "
     "params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:key, :kind, :category, "
-    ":chat_id, :person_id, :merchant_id, :subject_id, :params, :status, :attempts, :not_before, :now, :worker, "
+    ":chat_id, :channel, :person_id, :merchant_id, :subject_id, :params, :status, :attempts, :not_before, :now, :worker, "
     ":claimed_at) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 COURIER = "courier"  # who sends news right after its transaction (scheduler/dispatcher.py)
@@ -73,7 +74,7 @@ async def enqueue(
     key: str,
     kind: str,
     category: str,
-    chat_id: int,
+    chat_id: int | None,
     not_before: datetime,
     now: datetime,
     person_id: int | None = None,
@@ -83,12 +84,16 @@ async def enqueue(
     taken: bool = False,
 ) -> Parcel | None:
     """Queue one message (``taken``: already the courier's, see above); ``None`` when a message
-    with this key was queued before (it is kept)."""
+    with this key was queued before (it is kept). ``chat_id`` ``None``: the person has no Telegram
+    chat, so the message goes to them on WhatsApp (where they came from)."""
+    if chat_id is None and person_id is None:
+        raise ValueError("a message needs a Telegram chat or a person to reach on WhatsApp")
     values: dict[str, Any] = dict(
         key=key,
         kind=str(kind),
         category=str(category),
         chat_id=chat_id,
+        channel=channel_of(chat_id),
         person_id=person_id,
         merchant_id=merchant_id,
         subject_id=subject_id,
@@ -106,6 +111,11 @@ async def enqueue(
     return queued(int(row["id"]), values, taken)
 
 
+def channel_of(chat_id: int | None) -> str:
+    """A person's news goes to their Telegram chat; one who has none came by WhatsApp."""
+    return "telegram" if chat_id is not None else "whatsapp"
+
+
 def queued(message_id: int, values: dict[str, Any], taken: bool) -> Parcel:
     """The row just written (nothing read back)."""
     return Parcel(
@@ -120,6 +130,7 @@ def queued(message_id: int, values: dict[str, Any], taken: bool) -> Parcel:
         params=values["params"],
         attempts=1 if taken else 0,
         created_at=values["now"],
+        channel=values["channel"],
     )
 
 

@@ -87,10 +87,12 @@ class Program(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
-    """A Telegram user Kartu knows: a customer, staff, an owner, or several of these."""
+    """Someone Kartu knows: a customer, staff, an owner, or several of these. Their Telegram user id
+    is here (every staff member and owner has one); a customer who came by another messenger has
+    none, and their identity there is a `Contact`."""
 
     id: int = Field(default=None, primary_key=True)  # None until the row is inserted
-    telegram_id: int = Field(sa_column=Column(BigInteger(), nullable=False, unique=True))
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True, unique=True))
     first_name: str = Field(max_length=64, default="")
     username: str | None = Field(default=None, max_length=64)
     telegram_language: str | None = Field(default=None, max_length=16)
@@ -104,6 +106,25 @@ class Person(SQLModel, table=True):
     birthday_day: int | None = None  # day and month only (/birthday), changeable once a year
     birthday_month: int | None = None
     birthday_set_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
+class Contact(SQLModel, table=True):
+    """A person's identity on a messenger other than Telegram: on WhatsApp their business-scoped
+    user id (``address``), and their phone only where Meta sends it. One per person and channel;
+    linking it to a Telegram person is an explicit step (a one-time code), never a guess."""
+
+    __table_args__ = (UniqueConstraint("channel", "address"), UniqueConstraint("person_id", "channel"))
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
+    person_id: int = Field(foreign_key="person.id")
+    channel: str = Field(max_length=16)
+    address: str = Field(max_length=64)
+    phone: str | None = Field(default=None, max_length=20)
+    # Notifications (news, reminders, promotions) only after the person said yes, with its moment.
+    consent_at: datetime | None = _when(nullable=True)
+    # Their last message: WhatsApp lets a business write only within 24 hours of it.
+    last_inbound_at: datetime | None = _when(nullable=True)
     created_at: datetime = _when()
 
 
@@ -758,7 +779,11 @@ class OutboxMessage(SQLModel, table=True):
     idempotency_key: str = Field(max_length=160, unique=True)
     kind: str = Field(max_length=32)
     category: str = Field(max_length=16)
-    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    # Telegram's chat; None for a person reached on their other messenger (``channel``).
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    channel: str = Field(
+        default="telegram", sa_column=Column(String(16), nullable=False, server_default="telegram")
+    )
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
     subject_id: int | None = None
@@ -870,6 +895,38 @@ class KartuSecret(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     value: str = Field(max_length=128)
     created_at: datetime = _when()
+
+
+class WhatsAppEvent(SQLModel, table=True):
+    """What Meta posted to the WhatsApp webhook, one row per message or status (by its id), kept
+    until handled, like Telegram's updates (``processed_update``): Meta delivers at least once,
+    unordered, for days."""
+
+    __tablename__ = "whatsapp_event"
+
+    event_id: str = Field(sa_column=Column(String(160), primary_key=True))
+    received_at: datetime = _when(index=True)
+    payload: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    sender: str | None = Field(default=None, max_length=64)  # their business-scoped user id
+    started_at: datetime | None = _when(nullable=True)
+    done_at: datetime | None = _when(nullable=True)
+    attempts: int = Field(default=0, sa_column=Column(Integer(), nullable=False, server_default="0"))
+
+
+class WhatsAppMessage(SQLModel, table=True):
+    """A message Kartu sent on WhatsApp, with what Meta bills it as (its statuses say): the owner's
+    month of WhatsApp costs is counted from these."""
+
+    __tablename__ = "whatsapp_message"
+    __table_args__ = (Index("ix_whatsapp_message_shop_sent", "merchant_id", "sent_at"),)
+
+    id: str = Field(sa_column=Column(String(160), primary_key=True))
+    merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    category: str = Field(max_length=24, default="service")
+    billable: bool = False
+    status: str = Field(max_length=16, default="accepted")
+    sent_at: datetime = _when()
 
 
 class ProcessedUpdate(SQLModel, table=True):

@@ -62,6 +62,7 @@ class Locator(StrEnum):
     TELEGRAM_CHAT = "telegram chat"  # a chat id that is the person's private chat
     PERSONAL_CODE = "personal code"  # a stored answer that quotes the person's code
     USERNAME = "username"  # an invite meant for the person's @username
+    WHATSAPP_SENDER = "whatsapp sender"  # a WhatsApp event from the person (their business-scoped id)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,17 @@ REGISTER: dict[str, Table] = {
             **_s("unreachable_at", "created_at", "forgotten_at"),
         },
         about=("id",),
+    ),
+    "contact": Table(
+        "messenger identities",
+        {
+            **_b("id", "person_id", "channel", "created_at"),
+            "address": personal(Erase.DELETE_ROW),
+            "phone": personal(Erase.DELETE_ROW),
+            "consent_at": personal(Erase.DELETE_ROW),
+            "last_inbound_at": personal(Erase.DELETE_ROW),
+        },
+        about=("person_id",),
     ),
     "card": Table(
         "cards",
@@ -276,7 +288,7 @@ REGISTER: dict[str, Table] = {
         {
             **_b("id", "idempotency_key", "kind", "category", "person_id", "merchant_id", "subject_id"),
             **_b("status", "attempts", "not_before", "claimed_by", "claimed_at", "sent_at", "last_error"),
-            **_b("created_at", "sending_at"),
+            **_b("created_at", "sending_at", "channel"),
             "chat_id": personal(Erase.DELETE_ROW),
             "params": personal(Erase.DELETE_ROW),
         },
@@ -428,6 +440,22 @@ REGISTER: dict[str, Table] = {
         },
         locator=Locator.TELEGRAM_CHAT,
         located_by="chat_id",
+    ),
+    "whatsapp_event": Table(
+        "WhatsApp messages received",
+        {
+            **_b("event_id", "received_at", "started_at", "done_at", "attempts"),
+            # A message as Meta posted it, held only until it is handled (emptied then).
+            "payload": personal(Erase.NULL),
+            "sender": personal(Erase.NULL),
+        },
+        locator=Locator.WHATSAPP_SENDER,
+        located_by="sender",
+    ),
+    "whatsapp_message": Table(
+        "WhatsApp messages sent",
+        {**_b("id", "merchant_id", "person_id", "category", "billable", "status"), **_s("sent_at")},
+        about=("person_id",),
     ),
     "export_run": Table(
         "exports owners asked for",

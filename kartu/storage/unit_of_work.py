@@ -34,6 +34,7 @@ from kartu.storage.repositories.tally import TallyRepository
 from kartu.storage.repositories.tiers import TierRepository
 from kartu.storage.repositories.updates import UpdateRepository
 from kartu.storage.repositories.webhooks import WebhookRepository
+from kartu.storage.repositories.whatsapp import WhatsAppRepository
 from kartu.storage.repositories.wheel import WheelRepository
 
 
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.merchants = MerchantRepository(session)
         self.programs = ProgramRepository(session)
         self.people = PersonRepository(session)
+        self.whatsapp = WhatsAppRepository(session)
         self.cards = CardRepository(session)
         self.staff = StaffRepository(session)
         self.invites = InviteRepository(session)

@@ -33,10 +33,14 @@ class GraphTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def graph_client(settings: Settings) -> WhatsApp:
+def graph_session(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=GraphTransport(settings.whatsapp_api_url), timeout=TIMEOUT)
+
+
+def graph_client(settings: Settings, session: httpx.AsyncClient | None = None) -> WhatsApp:
     """pywa's client for the deployment's number, sending through Kartu's transport. It serves no
     webhook of its own: Kartu's server receives Meta's posts (channels/whatsapp/webhook.py)."""
-    session = httpx.AsyncClient(transport=GraphTransport(settings.whatsapp_api_url), timeout=TIMEOUT)
+    session = session or graph_session(settings)
     return WhatsApp(
         phone_id=settings.whatsapp_phone_number_id,
         token=settings.whatsapp_access_token,

@@ -17,6 +17,9 @@ from kartu.storage.models import OutboxMessage, Person
 from kartu.storage.repositories.base import Repository
 
 PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+# Due on WhatsApp outside the person's 24-hour window: it needs a template, and waits for their
+# next message (which opens the window again) or the owner's paid templates (a later step).
+NEEDS_TEMPLATE = "template"
 UNKNOWN_OUTCOME = "its dispatcher stopped while sending it: not sent again, so no one gets it twice"
 
 
@@ -97,6 +100,30 @@ class OutboxRepository(Repository):
             .where(OutboxMessage.id == message_id)
             .values(status=status, sent_at=now if status == SENT else None, last_error=error and error[:500])
         )
+
+    async def waiting_for_template(self, merchant_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count()).where(
+                OutboxMessage.merchant_id == merchant_id, OutboxMessage.status == NEEDS_TEMPLATE
+            )
+        )
+        return int(count or 0)
+
+    async def release_waiting(self, person_id: int, now: datetime, keep_since: datetime) -> int:
+        """The person wrote on WhatsApp: what waited for a template goes out now, if it came after
+        ``keep_since`` (older news is dropped: a week-old reminder is no news)."""
+        waiting = (OutboxMessage.person_id == person_id, OutboxMessage.status == NEEDS_TEMPLATE)
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(*waiting, OutboxMessage.created_at < keep_since)
+            .values(status=SKIPPED, last_error="waited too long for the customer's window")
+        )
+        released = await self.session.execute(
+            update(OutboxMessage)
+            .where(*waiting)
+            .values(status=PENDING, not_before=now, claimed_by=None, last_error=None)
+        )
+        return int(released.rowcount)
 
     async def retry_later(
         self, message_id: int, not_before: datetime, error: str | None, count_attempt: bool = True

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select, update
 
-from kartu.storage.models import Card, Person
+from kartu.loyalty.channels import Caller
+from kartu.storage.models import Card, Contact, Person
 from kartu.storage.repositories.base import Repository
 
 
@@ -16,6 +17,30 @@ class PersonRepository(Repository):
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+    async def by_caller(self, caller: Caller) -> Person | None:
+        """The person writing: by Telegram id, or by their identity on another messenger."""
+        if isinstance(caller, int):
+            return await self.by_telegram_id(caller)
+        return await self.session.scalar(
+            select(Person)
+            .join(Contact, Contact.person_id == Person.id)
+            .where(Contact.channel == caller.channel, Contact.address == caller.address)
+        )
+
+    async def contact(self, person_id: int, channel: str) -> Contact | None:
+        return await self.session.scalar(
+            select(Contact).where(Contact.person_id == person_id, Contact.channel == channel)
+        )
+
+    async def by_contact(self, channel: str, address: str) -> Contact | None:
+        return await self.session.scalar(
+            select(Contact).where(Contact.channel == channel, Contact.address == address)
+        )
+
+    async def save_contact(self, contact: Contact) -> None:
+        self.session.add(contact)
+        await self.session.flush()
 
     async def by_code(self, personal_code: str) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.personal_code == personal_code))
@@ -43,7 +68,9 @@ class PersonRepository(Repository):
 
     async def add_with_unique_code(self, make_person: Callable[[], Person]) -> Person:
         """A new person; if a concurrent update registered the same Telegram user first, that one."""
-        return await self._insert_unique(make_person, lambda person: self.by_telegram_id(person.telegram_id))
+        return await self._insert_unique(
+            make_person, lambda person: self.by_telegram_id(person.telegram_id or 0)
+        )
 
     async def save(self, person: Person) -> None:
         self.session.add(person)

@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 
 from kartu.storage.models import (
     Card,
+    Contact,
     ForgottenPerson,
     KartuSecret,
     LedgerEntry,
@@ -42,17 +43,23 @@ def _table(name: str) -> Table:
 @dataclass(frozen=True)
 class Subject:
     """Who the rows are about: a person as they are before erasure (``telegram_id`` ``None``: rows
-    found by a Telegram id are not theirs, as once someone else took it over)."""
+    found by a Telegram id are not theirs, as once someone else took it over, or they have none);
+    ``whatsapp`` their WhatsApp identity, if any."""
 
     id: int
     telegram_id: int | None
     code: str
     username: str | None
+    whatsapp: str | None = None
 
     @classmethod
-    def of(cls, person: Person) -> Subject:
+    def of(cls, person: Person, whatsapp: str | None = None) -> Subject:
         return cls(
-            person.id or 0, person.telegram_id, person.personal_code, (person.username or "").lower() or None
+            person.id or 0,
+            person.telegram_id,
+            person.personal_code,
+            (person.username or "").lower() or None,
+            whatsapp,
         )
 
 
@@ -74,15 +81,23 @@ def rows_about(name: str, subject: Subject) -> ColumnElement[bool]:
                 found.append(located.contains(subject.code, autoescape=True))
             case Locator.USERNAME if subject.username:
                 found.append(located == subject.username)
+            case Locator.WHATSAPP_SENDER if subject.whatsapp:
+                found.append(located == subject.whatsapp)
     return or_(*found) if found else false()
 
 
 class PersonalDataRepository(Repository):
+    async def subject(self, person: Person) -> Subject:
+        whatsapp = await self.session.scalar(
+            select(Contact.address).where(Contact.person_id == person.id, Contact.channel == "whatsapp")
+        )
+        return Subject.of(person, whatsapp)
+
     async def export(self, person: Person) -> dict[str, Any]:
         """A plain, JSON-ready record of what is stored about ``person``: every table the register
         knows, the rows about them, their personal and pseudonymous columns."""
         shops = {m.id: m.name for m in (await self.session.scalars(select(Merchant))).all()}
-        subject = Subject.of(person)
+        subject = await self.subject(person)
         record: dict[str, Any] = {}
         for name, entry in REGISTER.items():
             columns = exported_columns(name)
@@ -188,7 +203,7 @@ class PersonalDataRepository(Repository):
         comments and notes, queued messages, open forms, answers kept for tills, events waiting for
         the shop's systems. What is pseudonymous stays, pointing at the now anonymous person, so the
         shops' books add up."""
-        subject = Subject.of(person)
+        subject = await self.subject(person)
         for name in REGISTER:
             if name == "person":
                 continue

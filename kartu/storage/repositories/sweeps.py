@@ -73,10 +73,10 @@ WHERE merchant_id = :merchant_id AND redeemed_at IS NULL AND expired_at IS NULL 
 # Reminders: one row per (card, purchase cycle, offset) or (reward, offset); the key makes
 # a second sweep, a restart or a second scheduler insert nothing new.
 _STAMP_REMINDERS = """
-INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id,
+INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, subject_id,
                             params, status, attempts, not_before, created_at)
 SELECT 'stamp-reminder:' || c.id || ':' || CAST(c.last_purchase_at AS VARCHAR) || ':' || :days,
-       'stamp_reminder', 'promo', p.telegram_id, p.id, c.merchant_id, c.id, :params, 'pending', 0, :not_before, :now
+       'stamp_reminder', 'promo', p.telegram_id, CASE WHEN p.telegram_id IS NULL THEN 'whatsapp' ELSE 'telegram' END, p.id, c.merchant_id, c.id, :params, 'pending', 0, :not_before, :now
 FROM card c JOIN person p ON p.id = c.person_id
 WHERE c.merchant_id = :merchant_id AND c.stamps > 0
   AND c.last_purchase_at > :window_start AND c.last_purchase_at <= :window_end
@@ -84,10 +84,10 @@ WHERE c.merchant_id = :merchant_id AND c.stamps > 0
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 _REWARD_REMINDERS = """
-INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id,
+INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, subject_id,
                             params, status, attempts, not_before, created_at)
 SELECT 'reward-reminder:' || r.id || ':' || :days,
-       'reward_reminder', 'promo', p.telegram_id, p.id, r.merchant_id, r.id, :params, 'pending', 0, :not_before, :now
+       'reward_reminder', 'promo', p.telegram_id, CASE WHEN p.telegram_id IS NULL THEN 'whatsapp' ELSE 'telegram' END, p.id, r.merchant_id, r.id, :params, 'pending', 0, :not_before, :now
 FROM reward r JOIN person p ON p.id = r.person_id
 JOIN card c ON c.merchant_id = r.merchant_id AND c.person_id = r.person_id
 WHERE r.merchant_id = :merchant_id AND r.redeemed_at IS NULL AND r.expired_at IS NULL
@@ -146,16 +146,16 @@ UPDATE points_batch SET remaining = 0, expired_at = :now FROM due WHERE points_b
 """
 # One reminder per customer, offset and first lapsing moment in the window: "120 points expire on 1 Feb".
 _POINTS_REMINDERS = """
-INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id,
+INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, subject_id,
                             params, status, attempts, not_before, created_at)
 SELECT 'points-reminder:' || c.id || ':' || CAST(min(b.expires_at) AS VARCHAR) || ':' || :days,
-       'points_reminder', 'promo', p.telegram_id, p.id, c.merchant_id, c.id, :params, 'pending', 0, :not_before, :now
+       'points_reminder', 'promo', p.telegram_id, CASE WHEN p.telegram_id IS NULL THEN 'whatsapp' ELSE 'telegram' END, p.id, c.merchant_id, c.id, :params, 'pending', 0, :not_before, :now
 FROM points_batch b JOIN card c ON c.merchant_id = b.merchant_id AND c.person_id = b.person_id
 JOIN person p ON p.id = b.person_id
 WHERE b.merchant_id = :merchant_id AND b.remaining > 0
   AND b.expires_at > :window_start AND b.expires_at <= :window_end
   AND c.promotions_opt_out = FALSE AND p.unreachable_at IS NULL
-GROUP BY c.id, p.telegram_id, p.id, c.merchant_id
+GROUP BY c.id, p.telegram_id, CASE WHEN p.telegram_id IS NULL THEN 'whatsapp' ELSE 'telegram' END, p.id, c.merchant_id
 ON CONFLICT (idempotency_key) DO NOTHING
 """
 _TIMES = ("cutoff", "now", "not_before", "window_start", "window_end", "bound")

@@ -37,9 +37,9 @@ FROM card WHERE merchant_id = :merchant_id AND stamps > 0
 )
 # The news names what each card held (``{"held": n}`` closes the JSON the switch began).
 _TELL = """
-INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, person_id, merchant_id, subject_id,
+INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, subject_id,
                             params, status, attempts, not_before, created_at)
-SELECT 'kinds:' || c.id || ':' || :tag, 'kinds_changed', 'service', p.telegram_id, p.id, c.merchant_id, c.id,
+SELECT 'kinds:' || c.id || ':' || :tag, 'kinds_changed', 'service', p.telegram_id, CASE WHEN p.telegram_id IS NULL THEN 'whatsapp' ELSE 'telegram' END, p.id, c.merchant_id, c.id,
        :params || CAST({held} AS VARCHAR) || '}}', 'pending', 0, :now, :now
 FROM card c JOIN person p ON p.id = c.person_id
 WHERE c.merchant_id = :merchant_id AND {held} > 0 AND p.unreachable_at IS NULL
