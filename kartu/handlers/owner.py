@@ -27,7 +27,7 @@ from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.errors import ProgramChangeAffectsCards
 from kartu.loyalty.exports import PART_LIMIT
 from kartu.loyalty.kinds import Leftover, parse_rate
-from kartu.loyalty.links import LinkKind, deep_link
+from kartu.loyalty.links import LinkKind, deep_link, whatsapp_join_link
 from kartu.loyalty.points import POINTS_COLUMNS
 from kartu.loyalty.program import EDITABLE_SETTINGS
 from kartu.loyalty.staff import INVITE_TTL, Role
@@ -74,6 +74,8 @@ from kartu.presenters.owner import (
     stats_text,
     team_text,
     weekly_chart,
+    whatsapp_link_caption,
+    whatsapp_poster_text,
 )
 from kartu.services.container import Services
 from kartu.services.exports import ExportJob
@@ -389,6 +391,17 @@ async def send_join_link(message: Message, event_from_user: User, services: Serv
     for size, pdf in (("A6", poster.pdf_a6), ("A5", poster.pdf_a5)):
         await message.answer_document(
             BufferedInputFile(pdf, filename=plain("{slug}-poster-{size}.pdf", slug=info.slug, size=size))
+        )
+    number = services.merchants.settings.whatsapp_number
+    if number and services.merchants.settings.whatsapp_phone_number_id:  # customers on WhatsApp too
+        chat = whatsapp_join_link(number, info.slug)
+        poster = await asyncio.to_thread(render_poster, whatsapp_poster_text(info, chat))
+        await message.answer_photo(
+            BufferedInputFile(poster.png, filename="poster-whatsapp.png"),
+            caption=whatsapp_link_caption(info, chat),
+        )
+        await message.answer_document(
+            BufferedInputFile(poster.pdf_a6, filename=plain("{slug}-whatsapp-poster-A6.pdf", slug=info.slug))
         )
 
 

@@ -65,3 +65,9 @@ def parse_payload(payload: str | None) -> StartLink | None:
 
 def deep_link(bot_username: str, kind: LinkKind, value: str) -> str:
     return f"https://t.me/{bot_username}?start={build_payload(kind, value)}"
+
+
+def whatsapp_join_link(number: str, slug: str) -> str:
+    """The wa.me link a shop's WhatsApp poster and /link give: it opens a chat with the
+    deployment's number, the join words typed (``GABUNG <shop code>``)."""
+    return f"https://wa.me/{number}?text=GABUNG%20{slug}"

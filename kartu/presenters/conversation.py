@@ -12,7 +12,7 @@ from kartu.presenters.format import HTML, N_, html
 from kartu.presenters.menus import MENU_CARD, MENU_CODE, MENU_REWARDS
 from kartu.presenters.screens import Action, Screen
 
-JOIN, DECLINE, MENU, LANGUAGE = "wa:join:", "wa:no", "wa:menu:", "wa:lang:"
+JOIN, DECLINE, MENU, LANGUAGE = "wa:join:", "wa:no:", "wa:menu:", "wa:lang:"
 MENU_LANGUAGE = N_("🌐 Language")
 MENU_MY_DATA = N_("📄 My data")
 MENU_LEAVE = N_("🚪 Leave the shop")
@@ -41,7 +41,7 @@ def consent_question(shop: str, slug: str, language: str) -> Screen:
         shop=shop,
     )
     joining = Action(_("✅ Yes, join"), data=JOIN + slug + ":" + language)
-    return Screen(text, (joining, Action(_("No, thanks"), data=DECLINE)))
+    return Screen(text, (joining, Action(_("No, thanks"), data=DECLINE + language)))
 
 
 def consent_declined() -> HTML:

@@ -56,6 +56,7 @@ from kartu.presenters.wheel import prize_name
 from kartu.services.feedback import FeedbackReport
 from kartu.services.merchants import JoinInfo, KindsPreview, ProgramView, TeamView
 from kartu.services.reports import StatsView
+from kartu.services.whatsapp import MonthOnWhatsApp
 
 SETTING_LABELS = {
     "stamps_required": N_("Stamps for a reward"),
@@ -707,6 +708,8 @@ def stats_text(stats: StatsView) -> HTML:
                 used=used,
             )
         )
+    if stats.whatsapp is not None:
+        lines.extend(whatsapp_lines(stats.members, stats.whatsapp))
     printed, claimed = stats.receipts
     if printed:
         lines.append(
@@ -769,6 +772,77 @@ def weekly_chart(stats: StatsView, locale: str) -> WeeklyChart:
         new_label=_("New customers"),
         returning_label=_("Returning customers"),
         y_label=_("Visits"),
+    )
+
+
+WHATSAPP_CATEGORIES = {
+    "service": N_("answers and news within 24 hours (free)"),
+    "utility": N_("updates by template"),
+    "marketing": N_("offers by template"),
+    "authentication": N_("codes by template"),
+}
+
+
+def whatsapp_lines(members: int, month: MonthOnWhatsApp) -> list[HTML]:
+    """/stats on WhatsApp: members by messenger, this month's messages by what Meta bills them as,
+    and the news waiting for a customer's window (a template would reach them now)."""
+    lines = [
+        html(
+            _("💬 Members on WhatsApp: <b>{whatsapp}</b>, on Telegram: <b>{telegram}</b>"),
+            whatsapp=month.members,
+            telegram=max(members - month.members, 0),
+        )
+    ]
+    for category, count in sorted(month.messages.items()):
+        label = WHATSAPP_CATEGORIES.get(category)
+        lines.append(
+            html(
+                _("WhatsApp this month, {what}: {count}"),
+                what=_(label) if label else category,
+                count=count,
+            )
+        )
+    if month.billable:
+        lines.append(html(_("Of them billed by Meta: <b>{count}</b>"), count=month.billable))
+    if month.waiting:
+        lines.append(
+            html(
+                ngettext(
+                    "⏸ {count} message needs a template: the customer has not written in 24 hours",
+                    "⏸ {count} messages need a template: their customers have not written in 24 hours",
+                    month.waiting,
+                ),
+                count=month.waiting,
+            )
+        )
+    return lines
+
+
+def whatsapp_poster_text(info: JoinInfo, link: str) -> PosterText:
+    """The counter poster for customers on WhatsApp: its QR opens a chat with the join words typed."""
+    return PosterText(
+        shop_name=info.merchant_name,
+        headline=_("Your stamp card, right in WhatsApp"),
+        steps=(
+            _("Scan this code with your phone's camera and send the message WhatsApp opens."),
+            plain(
+                _(
+                    "Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"
+                ),
+                required=info.stamps_required,
+                reward=info.reward_name,
+            ),
+        ),
+        link=link,
+        footer=_("No app, no paper card."),
+    )
+
+
+def whatsapp_link_caption(info: JoinInfo, link: str) -> HTML:
+    return html(
+        _("Customers on WhatsApp join <b>{shop}</b> with this link, or by scanning this poster:\n{link}"),
+        shop=info.merchant_name,
+        link=link,
     )
 
 

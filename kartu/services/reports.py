@@ -10,6 +10,7 @@ from kartu.loyalty.reporting import first_week_start, share, weekly_from_days
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
 from kartu.services.tally import TallyService, rating_summary
+from kartu.services.whatsapp import MonthOnWhatsApp, month_on_whatsapp
 from kartu.storage.unit_of_work import UnitOfWork
 
 STATS_CATCH_UP = 20  # batches of the tally /stats counts itself at most (100,000 rows, about 3 s)
@@ -59,6 +60,7 @@ class StatsView:
         0,
     )  # this month: partners' vouchers given to our customers, ours used here
     receipts: tuple[int, int] = (0, 0)  # receipt codes printed at the till, and of them claimed
+    whatsapp: MonthOnWhatsApp | None = None  # where WhatsApp is set up: its members and this month's messages
 
     @property
     def redemption_rate(self) -> float | None:
@@ -171,6 +173,11 @@ class ReportService(ServiceBase):
             paid = await uow.membership.counts(merchant.id or 0, month_start(now, merchant.timezone))
             vouchers = await _vouchers(uow, merchant.id or 0, month_start(now, merchant.timezone), now)
             receipts = await uow.receipts.counts(merchant.id or 0)
+            whatsapp = (
+                await month_on_whatsapp(uow, merchant.id or 0, month_start(now, merchant.timezone))
+                if self.settings.whatsapp_phone_number_id
+                else None
+            )
         visits, issued, redeemed = totals.visits, totals.rewards_issued, totals.rewards_redeemed
         weeks = tuple(
             WeekVisits(start, new_count, returning)
@@ -199,4 +206,5 @@ class ReportService(ServiceBase):
             paid_members=paid,
             vouchers=vouchers,
             receipts=receipts,
+            whatsapp=whatsapp,
         )

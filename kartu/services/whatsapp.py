@@ -10,6 +10,7 @@ from kartu.loyalty.channels import Channel
 from kartu.loyalty.messaging import Reach, reach
 from kartu.services.base import ServiceBase
 from kartu.storage import journal
+from kartu.storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,15 @@ class WhatsAppService(ServiceBase):
         async with self.db.write() as uow:
             return await uow.whatsapp.status(message_id, status, category, billable)
 
-    async def month(self, merchant_id: int, since: datetime) -> MonthOnWhatsApp:
-        """The shop's WhatsApp since ``since``: members who came by it, messages by Meta's category,
-        how many of them Meta bills, and how many wait for a template."""
-        async with self.db.read() as uow:
-            counted = await uow.whatsapp.month(merchant_id, since)
-            members = await uow.whatsapp.members(merchant_id)
-            waiting = await uow.outbox.waiting_for_template(merchant_id)
-        messages: dict[str, int] = {}
-        for (category, _), count in counted.items():
-            messages[category] = messages.get(category, 0) + count
-        billable = sum(count for (_, billed), count in counted.items() if billed)
-        return MonthOnWhatsApp(members, messages, billable, waiting)
+
+async def month_on_whatsapp(uow: UnitOfWork, merchant_id: int, since: datetime) -> MonthOnWhatsApp:
+    """The shop's WhatsApp since ``since``: members who came by it, messages by Meta's category,
+    how many of them Meta bills, and how many wait for a template."""
+    counted = await uow.whatsapp.month(merchant_id, since)
+    members = await uow.whatsapp.members(merchant_id)
+    waiting = await uow.outbox.waiting_for_template(merchant_id)
+    messages: dict[str, int] = {}
+    for (category, _), count in counted.items():
+        messages[category] = messages.get(category, 0) + count
+    billable = sum(count for (_, billed), count in counted.items() if billed)
+    return MonthOnWhatsApp(members, messages, billable, waiting)

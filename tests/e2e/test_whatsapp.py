@@ -147,6 +147,14 @@ async def test_a_whatsapp_customer_joins_at_the_counter_fills_a_card_and_redeems
     ayu = wa.user("Ayu", phone="6281234567890")
 
     # The counter's QR opens WhatsApp with "GABUNG kopi-senja" typed: consent first, nothing kept yet.
+    # /link gives the WhatsApp poster too: its QR opens a chat with the join words typed.
+    await owner.ask("/link")
+    for _ in range(2):
+        await owner.next_message()  # the Telegram poster's PDFs
+    poster = await owner.next_message()
+    assert "https://wa.me/6281100009999?text=GABUNG%20kopi-senja" in poster.body and poster.photo
+    assert (await owner.next_message()).document is not None
+
     (question,) = await _says(wa, ayu, f"{words['join']} kopi-senja")
     yes, no = question.buttons()
     assert "*Kopi Senja*" in question.text and "WhatsApp" in question.text
@@ -210,6 +218,13 @@ async def test_a_whatsapp_customer_joins_at_the_counter_fills_a_card_and_redeems
     await barista.press(prompt, "Confirm")
     waiting = await _eventually(world, _waiting_for_template, bool)
     assert len(waiting) == 1
+    # The owner sees members by messenger, this month's WhatsApp messages and what waits.
+    counting = await owner.ask("/stats")
+    stats = await owner.until(lambda: "Anggota di WhatsApp" in counting.body and counting)
+    assert "Anggota di WhatsApp: <b>1</b>, di Telegram: <b>0</b>" in stats.body
+    assert "WhatsApp bulan ini, jawaban dan kabar dalam 24 jam (gratis)" in stats.body
+    assert "⏸ 1 pesan perlu templat" in stats.body
+    await owner.next_message()  # the week's chart
     # She writes again: her window opens, and the news that waited goes out.
     (card_again,) = await _says(wa, ayu, words["card"])
     assert card_again.type == "image"

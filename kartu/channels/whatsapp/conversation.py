@@ -155,7 +155,7 @@ class WhatsAppConversation:
         if data and data.startswith(JOIN):
             await self._join(to, visitor, data.removeprefix(JOIN).partition(":")[0])
             return
-        if data == DECLINE:
+        if data and data.startswith(DECLINE):
             await self._say(to, consent_declined())
             return
         if known is None or not known.consented or known.shop is None:
@@ -292,10 +292,10 @@ class WhatsAppConversation:
 
 
 def _joining_in(data: str | None) -> str | None:
-    """The language a join button was shown in (the person is not known yet)."""
-    if not data or not data.startswith(JOIN):
+    """The language the consent question was shown in (the person is not known yet)."""
+    if not data or not data.startswith((JOIN, DECLINE)):
         return None
-    language = data.removeprefix(JOIN).partition(":")[2]
+    language = data.rpartition(":")[2]
     return language if language in SUPPORTED_LANGUAGES else None
 
 
