@@ -63,6 +63,13 @@ class Metrics:
             ["state"],
             registry=registry,
         )
+        self.whatsapp = Counter(
+            "kartu_whatsapp",
+            "WhatsApp: events received (message, status, repeated, refused) and messages from the outbox "
+            "(sent, waiting for a template, throttled, failed)",
+            ["what"],
+            registry=registry,
+        )
         self.exports = Counter(
             "kartu_exports",
             "Owners' exports, by outcome (done, failed, interrupted) and by download link (link)",

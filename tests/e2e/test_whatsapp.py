@@ -178,6 +178,8 @@ async def test_a_whatsapp_customer_joins_at_the_counter_fills_a_card_and_redeems
     await _reply(wa, ayu)
     await asyncio.sleep(0.3)
     assert len(wa.messages_to(ayu)) == before + 1  # one consent question, not two
+    metrics = world.app.services.health.metrics.registry
+    assert metrics.get_sample_value("kartu_whatsapp_total", {"what": "repeated"}) == 1
 
     (shown,) = await _says(wa, ayu, words["code"])
     assert shown.type == "image" and code in shown.text
@@ -267,6 +269,8 @@ async def test_the_webhook_refuses_forged_posts_and_a_wrong_handshake(world: Wor
     assert (status, challenge) == (200, "8723")
     await asyncio.sleep(0.2)
     assert wa.messages_to(ayu) == []  # the forged post was not handled
+    metrics = world.app.services.health.metrics.registry
+    assert metrics.get_sample_value("kartu_whatsapp_total", {"what": "refused"}) == 1
 
 
 async def test_an_unknown_shop_code_and_a_stranger_get_a_polite_answer(world: World, meta: Meta) -> None:

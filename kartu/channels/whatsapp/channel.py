@@ -39,6 +39,7 @@ class WhatsAppChannel:
             verify_token=settings.whatsapp_verify_token,
             phone_number_id=settings.whatsapp_phone_number_id,
             limit=settings.max_concurrent_updates,
+            metrics=services.health.metrics,
         )
 
     @staticmethod

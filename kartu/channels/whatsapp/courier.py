@@ -44,6 +44,16 @@ class WhatsAppCourier:
         self.pacer = pacer or Pacer(NUMBER_RATE, per_chat_interval=PER_PERSON_GAP)
 
     async def deliver(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
+        before = (report.sent, report.skipped, report.throttled, report.failed)
+        try:
+            await self._deliver(message, rendered, report)
+        finally:
+            after = (report.sent, report.skipped, report.throttled, report.failed)
+            for what, was, now in zip(("sent", "waiting", "throttled", "failed"), before, after, strict=True):
+                if now > was:
+                    self.services.health.metrics.whatsapp.labels(what).inc(now - was)
+
+    async def _deliver(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
         delivery = self.services.delivery
         person_id = message.person_id or 0
         contact = await self.services.whatsapp.contactable(person_id)

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from kartu.metrics import Metrics
 from kartu.services.whatsapp import WhatsAppService
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ class WhatsAppReceiver:
         verify_token: str,
         phone_number_id: str,
         limit: int = 64,
+        metrics: Metrics | None = None,
     ) -> None:
+        self.metrics = metrics
         self.service = service
         self.handle = handle
         self.app_secret = app_secret.encode()
@@ -125,6 +128,7 @@ class WhatsAppReceiver:
             request.headers.get(SIGNATURE_HEADER, "").encode(), expected.encode()
         ):
             log.warning("WhatsApp webhook: refused a post without a good signature")
+            self._count("refused")
             return web.json_response({"error": "bad signature"}, status=401)
         try:
             events = list(events_of(json.loads(body), self.phone_number_id))
@@ -140,8 +144,15 @@ class WhatsAppReceiver:
             return web.json_response({"error": "try again"}, status=503)
         for event_id, sender, payload in events:
             if event_id in new:
+                self._count("message" if sender else "status")
                 self.start(event_id, sender, payload)
+            else:
+                self._count("repeated")
         return web.json_response({"ok": True})
+
+    def _count(self, what: str) -> None:
+        if self.metrics is not None:
+            self.metrics.whatsapp.labels(what).inc()
 
     def start(self, event_id: str, sender: str | None, payload: str) -> None:
         task = asyncio.create_task(self._process(event_id, sender, payload))
