@@ -171,6 +171,7 @@ def build_app(
     if WhatsAppChannel.wanted(settings):
         whatsapp = WhatsAppChannel(settings, services, i18n)
         courier.whatsapp = whatsapp.courier
+        whatsapp.conversation.courier = courier
     return KartuApp(
         settings,
         db,

@@ -26,7 +26,7 @@ from kartu.presenters.common import confirm_cancel
 from kartu.presenters.customer import points_text, progress_line
 from kartu.presenters.format import HTML, N_, date_text, html, join_html, money_text, plain, stamps_text
 from kartu.presenters.guided import Guided, Step
-from kartu.presenters.screens import Action, Screen
+from kartu.presenters.screens import CHOICES_MAX, Action, Screen
 from kartu.presenters.staff import rewards_issued_line
 from kartu.services.catalogue import CatalogueAdminView, ItemView
 from kartu.services.counter import SalePromptView
@@ -179,7 +179,7 @@ def catalogue_text(view: CatalogueView, rewards: list[RewardView], locale: str) 
                 status=status,
             )
         )
-        if entry.affordable:
+        if entry.affordable and len(actions) < CHOICES_MAX:  # the text lists them all
             actions.append(
                 Action(
                     plain("🎁 {name}", name=entry.name),

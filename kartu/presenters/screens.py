@@ -10,6 +10,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from kartu.presenters.format import HTML, plain
 
+CHOICES_MAX = 10  # the most choices a screen offers: every messenger can list them (WhatsApp: 10)
+
 
 @dataclass(frozen=True)
 class Action:

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from kartu.config import Settings
 from kartu.loyalty.causes import CauseRules, shop_gift
+from kartu.loyalty.channels import Caller
 from kartu.loyalty.codes import CodeKind, code_kind, new_prompt_token, new_reward_code, normalize_code
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import (
@@ -384,11 +385,11 @@ SOON = 31  # days: /rewards says which points lapse within this
 
 
 class PointsService(ServiceBase):
-    async def catalogue(self, telegram_id: int) -> CatalogueView:
+    async def catalogue(self, caller: Caller) -> CatalogueView:
         """What the customer can get with their points here, and how far the rest are."""
         now = self.clock.now()
         async with self.db.read() as uow:
-            person, merchant, card = await require_member(uow, telegram_id)
+            person, merchant, card = await require_member(uow, caller)
             program = await uow.programs.for_merchant(merchant.id or 0)
             if not kinds_of(program).shows_points(card.points):  # points kept after a switch: still usable
                 raise PointsOff()
@@ -409,11 +410,11 @@ class PointsService(ServiceBase):
             soon = tuple(expiring(batches, now, timedelta(days=SOON)))
             return CatalogueView(merchant.name, merchant.timezone, held, entries, soon)
 
-    async def offer(self, telegram_id: int, item_id: int) -> OfferView:
+    async def offer(self, caller: Caller, item_id: int) -> OfferView:
         """The customer picked a reward: a prompt of their own behind the Confirm button."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            person, merchant, card = await require_member(uow, telegram_id)
+            person, merchant, card = await require_member(uow, caller)
             program = await uow.programs.for_merchant(merchant.id or 0)
             if not kinds_of(program).shows_points(card.points):
                 raise PointsOff()
@@ -451,11 +452,11 @@ class PointsService(ServiceBase):
                 program.return_hours,
             )
 
-    async def exchange(self, telegram_id: int, token: str) -> ExchangeResult:
+    async def exchange(self, caller: Caller, token: str) -> ExchangeResult:
         """Spend the points on the offered reward exactly once (a second tap changes nothing)."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
+            person = await uow.people.by_caller(caller)
             prompt = await uow.prompts.by_token(token)
             if (
                 person is None
@@ -541,11 +542,11 @@ class PointsService(ServiceBase):
                 (news,),
             )
 
-    async def give_back(self, telegram_id: int, reward_id: int) -> ReturnResult:
+    async def give_back(self, caller: Caller, reward_id: int) -> ReturnResult:
         """Return a catalogue reward not yet used, within the shop's window, for its points."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            person = await uow.people.by_telegram_id(telegram_id)
+            person = await uow.people.by_caller(caller)
             reward = await uow.rewards.get(reward_id)
             if (
                 person is None

@@ -296,3 +296,41 @@ def _caller(user: WaUser):  # type: ignore[no-untyped-def]
     from kartu.loyalty.channels import whatsapp_user
 
     return whatsapp_user(user.bsuid)
+
+
+async def test_points_on_whatsapp_from_an_amount_to_a_catalogue_reward_and_back(
+    world: World, meta: Meta, owner: TelegramUser, barista: TelegramUser
+) -> None:
+    wa = meta.emulator
+    await world.create_shop()
+    await world.hire(owner, barista)
+    async with world.app.db.write() as uow:  # what /program's "Points only" leaves
+        merchant = await uow.merchants.by_slug("kopi-senja")
+        assert merchant is not None
+        program = await uow.programs.for_merchant(merchant.id)
+        program.points_enabled, program.stamps_enabled = True, False
+        uow.session.add(program)
+    await world.app.services.catalogue.add(100, "Es Kopi *Susu*", "20")
+    ayu = wa.user("Ayu")
+    (question,) = await _says(wa, ayu, "GABUNG kopi-senja")
+    welcome, menu = await _taps(wa, ayu, question, question.buttons()[0], count=2)  # no stamp card to show
+    code = code_in(welcome.text.replace("```", "<code>", 1).replace("```", "</code>", 1))
+
+    prompt = await barista.ask(code)
+    prompt = await barista.ask("250rb")
+    assert (await barista.press(prompt, "Confirm")).text == "Confirmed."
+    (news,) = await _reply(wa, ayu)
+    assert "+25 poin" in news.text
+
+    (catalogue,) = await _says(wa, ayu, "HADIAH")
+    assert "Es Kopi ∗Susu∗ — 20 poin" in catalogue.text  # the owner's stars cannot turn it bold
+    assert catalogue.payload["interactive"]["type"] == "list"
+    (offer,) = await _taps(wa, ayu, catalogue, catalogue.buttons()[0])
+    assert "Sisa poinmu nanti 5 poin" in offer.text
+    done, issued = await _taps(wa, ayu, offer, offer.buttons()[0], count=2)
+    assert "Kode hadiahnya ada di pesan berikut" in done.text
+    assert "Es Kopi ∗Susu∗" in issued.text
+    (again,) = await _taps(wa, ayu, offer, offer.buttons()[0])  # an old screen tapped again
+    assert again.text == world.says("id", "You already got this reward: its code is in the chat.")
+    (returned,) = await _taps(wa, ayu, issued, issued.buttons()[0])  # the reward's "give back" button
+    assert "20 poin kembali. Poinmu sekarang 25 poin" in returned.text

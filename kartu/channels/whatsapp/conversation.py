@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.utils.i18n import gettext as _
@@ -20,9 +21,18 @@ from kartu.channels.whatsapp.sender import For, WhatsAppSender
 from kartu.channels.whatsapp.text import whatsapp_text
 from kartu.channels.whatsapp.words import read
 from kartu.loyalty.channels import whatsapp_user
-from kartu.loyalty.errors import NotMember, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import LoyaltyError, NotMember, PointsOff, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
-from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer
+from kartu.presenters.callbacks import (
+    CatalogueChoice,
+    CatalogueStep,
+    DataAction,
+    DataStep,
+    ExchangeAction,
+    ReturnReward,
+    ShowCatalogue,
+    SurveyAnswer,
+)
 from kartu.presenters.conversation import (
     DECLINE,
     JOIN,
@@ -48,9 +58,14 @@ from kartu.presenters.customer import (
     reward_lines,
 )
 from kartu.presenters.format import HTML, N_, html
+from kartu.presenters.points import catalogue_text, exchanged_text, offer_text, returned_text
+from kartu.presenters.refusals import explain
 from kartu.presenters.screens import Screen
 from kartu.services.container import Services
 from kartu.services.customers import ChannelPerson, Visitor
+
+if TYPE_CHECKING:
+    from kartu.scheduler.dispatcher import OutboxDispatcher
 
 log = logging.getLogger(__name__)
 APOLOGY_TEXT = N_("Sorry, something went wrong on our side. Please try again in a moment.")
@@ -62,6 +77,7 @@ class WhatsAppConversation:
         self.services = services
         self.i18n = i18n
         self.sender = sender
+        self.courier: OutboxDispatcher | None = None  # the bot's: news a tap set off goes out at once
 
     async def handle(self, event_id: str, payload: str) -> None:
         """One journaled event (as posted, cut down to itself: webhook.py): a customer's message or
@@ -137,6 +153,10 @@ class WhatsAppConversation:
         with self.i18n.context(), self.i18n.use_locale(language):
             try:
                 await self._answer(to, visitor, known, text, data)
+            except NotMember:
+                await self._say(to, how_to_join())
+            except LoyaltyError as error:  # the same polite sentence as on Telegram
+                await self._say(to, html("{refusal}", refusal=explain(error)))
             except Exception:
                 log.exception("WhatsApp message %s from %s failed", message_id, bsuid)
                 await self.sender.screen(to, Screen(html(_(APOLOGY_TEXT))))
@@ -175,45 +195,44 @@ class WhatsAppConversation:
         if isinstance(answer, SurveyAnswer):
             await self._rate(to, visitor, answer)
             return
+        if await self._points_tap(to, visitor, data):
+            return
         await self._command(to, visitor, command)
 
     async def _command(self, to: For, visitor: Visitor, command: str | None) -> None:
         customers, user = self.services.customers, visitor.user
-        try:
-            if command == "card":
-                card = await customers.card(user)
-                caption = whatsapp_text(card_caption(card, visitor.language))
-                if card.runs_stamps:
-                    picture = await card_photo(card)
-                    await self.sender.image(to, picture.file.data, caption)
-                else:
-                    await self.sender.image(
-                        to, (await qr_photo(card.personal_code, card.merchant_name)).data, caption
-                    )
-            elif command == "code":
-                card = await customers.card(user)
-                photo = await qr_photo(card.personal_code, card.merchant_name)
-                await self.sender.image(to, photo.data, whatsapp_text(code_text(card)))
-            elif command == "rewards":
-                await self._say(to, reward_lines(await customers.rewards(user), visitor.language))
-            elif command == "stop":
-                await self._say(to, opted_out_text(await customers.stop_promotions(user)))
-            elif command == "lang":
-                await self.sender.screen(to, language_question())
-            elif command == "mydata":
-                data = await customers.my_data(user)
-                body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
-                await self.sender.document(
-                    to, body, "kartu-my-data.json", whatsapp_text(my_data_caption()), "application/json"
-                )
-            elif command == "leave":
-                await self.sender.screen(to, leave_question(await customers.leaving(user)))
-            elif command == "forget":
-                await self.sender.screen(to, forget_question())
+        if command == "card":
+            card = await customers.card(user)
+            caption = whatsapp_text(card_caption(card, visitor.language))
+            if card.runs_stamps:
+                picture = await card_photo(card)
+                await self.sender.image(to, picture.file.data, caption)
             else:
-                await self.sender.screen(to, menu_screen())
-        except NotMember:
-            await self._say(to, how_to_join())
+                await self.sender.image(
+                    to, (await qr_photo(card.personal_code, card.merchant_name)).data, caption
+                )
+        elif command == "code":
+            card = await customers.card(user)
+            photo = await qr_photo(card.personal_code, card.merchant_name)
+            await self.sender.image(to, photo.data, whatsapp_text(code_text(card)))
+        elif command == "rewards":
+            await self.sender.screen(to, await self._rewards(visitor))
+        elif command == "stop":
+            await self._say(to, opted_out_text(await customers.stop_promotions(user)))
+        elif command == "lang":
+            await self.sender.screen(to, language_question())
+        elif command == "mydata":
+            data = await customers.my_data(user)
+            body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+            await self.sender.document(
+                to, body, "kartu-my-data.json", whatsapp_text(my_data_caption()), "application/json"
+            )
+        elif command == "leave":
+            await self.sender.screen(to, leave_question(await customers.leaving(user)))
+        elif command == "forget":
+            await self.sender.screen(to, forget_question())
+        else:
+            await self.sender.screen(to, menu_screen())
 
     async def _ask_consent(self, to: For, slug: str, language: str) -> None:
         shop = await self.services.merchants.shop_by_code(slug)
@@ -245,6 +264,36 @@ class WhatsAppConversation:
         await self.services.customers.choose_language(visitor.user, language)
         with self.i18n.use_locale(language):
             await self._say(to, html(_("Language set to English.")))
+
+    async def _rewards(self, visitor: Visitor) -> Screen:
+        """The rewards they hold and, in a shop running points, its catalogue to choose from."""
+        rewards = await self.services.customers.rewards(visitor.user)
+        try:
+            view = await self.services.points.catalogue(visitor.user)
+        except PointsOff:
+            return Screen(reward_lines(rewards, visitor.language))
+        return catalogue_text(view, rewards, visitor.language)
+
+    async def _points_tap(self, to: For, visitor: Visitor, data: str | None) -> bool:
+        """A tap on the catalogue: a reward chosen, got or given back; ``False``: not one of these."""
+        points, user = self.services.points, visitor.user
+        tap = _unpack(CatalogueChoice, data) or _unpack(ExchangeAction, data) or _unpack(ReturnReward, data)
+        if isinstance(tap, CatalogueChoice):
+            await self.sender.screen(to, offer_text(await points.offer(user, tap.item_id)))
+        elif isinstance(tap, ExchangeAction) and tap.action == CatalogueStep.BACK:
+            await self.sender.screen(to, await self._rewards(visitor))
+        elif isinstance(tap, ExchangeAction):
+            result = await points.exchange(user, tap.token)
+            await self._say(to, exchanged_text(result))
+            if self.courier is not None:  # the reward code, now (else the scheduler's next round)
+                await self.courier.deliver_now(result.news)
+        elif isinstance(tap, ReturnReward):
+            await self._say(to, returned_text(await points.give_back(user, tap.reward_id)))
+        elif _unpack(ShowCatalogue, data) is not None:
+            await self.sender.screen(to, await self._rewards(visitor))
+        else:
+            return False
+        return True
 
     async def _rate(self, to: For, visitor: Visitor, answer: SurveyAnswer) -> None:
         """A survey's stars (their comment is asked on Telegram only: here the stars are the answer)."""
