@@ -20,6 +20,7 @@ from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import answer_with_menu
 from kartu.handlers.points import rewards_screen
 from kartu.handlers.states import FeedbackForm
+from kartu.loyalty.channels import Channel
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
@@ -37,6 +38,8 @@ from kartu.presenters.customer import (
     reason_followup,
     receipt_claimed,
     stranger_greeting,
+    whatsapp_link_offer,
+    whatsapp_off,
 )
 from kartu.presenters.format import HTML, html, join_html
 from kartu.presenters.menus import CLAIM_BUTTONS, MENU_CARD, MENU_CODE, MENU_REWARDS
@@ -193,6 +196,17 @@ async def send_my_data(message: Message, event_from_user: User, services: Servic
     )
 
 
+async def link_whatsapp(message: Message, event_from_user: User, services: Services) -> None:
+    """/whatsapp: a one-time code to type on WhatsApp, where the same cards show too."""
+    settings = services.customers.settings
+    if not (settings.whatsapp_phone_number_id and settings.whatsapp_number):
+        await message.answer(whatsapp_off())
+        return
+    code = await services.customers.link_code(event_from_user.id, Channel.WHATSAPP)
+    text, markup = telegram(whatsapp_link_offer(code, settings.whatsapp_number))
+    await message.answer(text, reply_markup=markup)
+
+
 async def ask_to_leave(message: Message, event_from_user: User, services: Services) -> None:
     text, markup = telegram(leave_question(await services.customers.leaving(event_from_user.id)))
     await message.answer(text, reply_markup=markup)
@@ -269,6 +283,7 @@ async def keep_data(query: CallbackQuery) -> None:
 def router() -> Router:
     customer = Router(name="customer")
     customer.message.register(send_my_data, Command("mydata"))
+    customer.message.register(link_whatsapp, Command("whatsapp", "wa"))
     customer.message.register(ask_to_leave, Command("leave"))
     customer.message.register(ask_to_forget, Command("forget"))
     customer.callback_query.register(leave_shop, DataAction.filter(F.action == DataStep.LEAVE))

@@ -5,8 +5,14 @@ sends only sometimes and a person may change."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
+
+from kartu.loyalty.codes import REWARD_CODE_LENGTH, _random_code
+
+LINK_LIFETIME = timedelta(minutes=10)  # a code to link a second messenger: typed there soon, once
 
 
 class Channel(StrEnum):
@@ -25,3 +31,14 @@ Caller = int | ChannelUser  # who is asking: a Telegram user id, or someone on a
 
 def whatsapp_user(address: str) -> ChannelUser:
     return ChannelUser(Channel.WHATSAPP, address)
+
+
+def new_link_code() -> str:
+    """A one-time code (50 bits) a person gets on one messenger and types on the other to link
+    them: canonical form (`codes.normalize_code` reads it back as typed)."""
+    return _random_code(REWARD_CODE_LENGTH)
+
+
+def link_code_hash(code: str) -> str:
+    """What is stored of a link code: a hash (a database read does not give a usable code)."""
+    return hashlib.sha256(code.encode()).hexdigest()

@@ -320,3 +320,11 @@ class PaymentMismatch(LoyaltyError):
     def __init__(self, stars: int) -> None:
         super().__init__(stars)
         self.stars = stars
+
+
+class LinkCodeInvalid(LoyaltyError):
+    """A code to link a messenger that is unknown, used, or older than its ten minutes."""
+
+
+class HasOwnCard(LoyaltyError):
+    """This messenger identity already holds cards of its own: linking would merge two people."""

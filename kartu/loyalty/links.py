@@ -11,6 +11,7 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
+from urllib.parse import quote
 
 PAYLOAD_MAX = 64
 SLUG_MAX = 40
@@ -67,7 +68,11 @@ def deep_link(bot_username: str, kind: LinkKind, value: str) -> str:
     return f"https://t.me/{bot_username}?start={build_payload(kind, value)}"
 
 
+def whatsapp_chat_link(number: str, text: str) -> str:
+    """A wa.me link: it opens a chat with the deployment's number, ``text`` typed."""
+    return f"https://wa.me/{number}?text={quote(text)}"
+
+
 def whatsapp_join_link(number: str, slug: str) -> str:
-    """The wa.me link a shop's WhatsApp poster and /link give: it opens a chat with the
-    deployment's number, the join words typed (``GABUNG <shop code>``)."""
-    return f"https://wa.me/{number}?text=GABUNG%20{slug}"
+    """The link a shop's WhatsApp poster and /link give: the join words typed (``GABUNG <shop code>``)."""
+    return whatsapp_chat_link(number, f"GABUNG {slug}")

@@ -62,6 +62,15 @@ def how_to_join() -> HTML:
     )
 
 
+def linked(first_name: str) -> HTML:
+    return html(
+        _(
+            "Linked, {first_name}: your cards and code from Telegram are here too. Send CARD or CODE to see them."
+        ),
+        first_name=first_name,
+    )
+
+
 def unknown_shop(code: str) -> HTML:
     return html(
         _("I do not know a shop with the code <b>{code}</b>. Please check the code on the shop's poster."),

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.loyalty.codes import format_code
+from kartu.loyalty.links import whatsapp_chat_link
 from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.staff import Role
 from kartu.media.card_image import CardPicture, render_card
@@ -28,7 +29,7 @@ from kartu.presenters.format import (
     plain,
     stamps_text,
 )
-from kartu.presenters.screens import Screen
+from kartu.presenters.screens import Action, Screen
 from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview, ReceiptClaim
 from kartu.services.views import CardView, NextLevel, RewardView
@@ -363,3 +364,21 @@ def receipt_claimed(claim: ReceiptClaim) -> HTML:
     if not claim.joined.newly_joined:
         return credited
     return join_html("\n\n", [join_welcome(claim.joined), credited])
+
+
+def whatsapp_link_offer(code: str, number: str) -> Screen:
+    """The code a Telegram customer types on WhatsApp to carry the same card there too."""
+    shown = format_code(code)
+    text = html(
+        _(
+            "Your code to add WhatsApp: <code>{code}</code>\n\nSend <code>LINK {code}</code> to Kartu on WhatsApp "
+            "within 10 minutes (the button below types it for you). Your cards and code will be there too; "
+            "news keeps coming here."
+        ),
+        code=shown,
+    )
+    return Screen(text, (Action(_("💬 Open WhatsApp"), url=whatsapp_chat_link(number, "LINK " + shown)),))
+
+
+def whatsapp_off() -> HTML:
+    return html(_("This Kartu is not connected to WhatsApp."))

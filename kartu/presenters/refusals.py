@@ -25,6 +25,16 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("Too many receipt links in a minute. Please wait a moment and try again.")
         case ReceiptRefused():
             return _("That receipt link is not valid. Please scan the code on your receipt again.")
+        case errors.LinkCodeInvalid():
+            return _(
+                "That code does not link anything: it may be mistyped, used, or older than ten minutes. "
+                "Send /whatsapp in Telegram for a new one."
+            )
+        case errors.HasOwnCard():
+            return _(
+                "This WhatsApp already has a card of its own, so it cannot take your Telegram one too. "
+                "Send FORGET here first if you want to keep only the Telegram one."
+            )
         case errors.UnknownCode():
             return _("I don't know that code. Please check it and try again.")
         case errors.NotStaff():

@@ -6,9 +6,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from kartu.loyalty.channels import Caller, Channel, ChannelUser
-from kartu.loyalty.codes import anonymous_code, new_personal_code
-from kartu.loyalty.errors import InviteForSomeoneElse, InviteInvalid, NotMember, PromptClosed, UnknownMerchant
+from kartu.loyalty.channels import LINK_LIFETIME, Caller, Channel, ChannelUser, link_code_hash, new_link_code
+from kartu.loyalty.codes import anonymous_code, new_personal_code, normalize_code
+from kartu.loyalty.errors import (
+    HasOwnCard,
+    InviteForSomeoneElse,
+    InviteInvalid,
+    LinkCodeInvalid,
+    NotMember,
+    PromptClosed,
+    UnknownMerchant,
+)
 from kartu.loyalty.language import SUPPORTED_LANGUAGES, resolve_language
 from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.messaging import KEEP_WAITING, WINDOW
@@ -25,7 +33,7 @@ from kartu.services.views import CardView, MenuView, RewardView
 from kartu.services.webhooks import tell
 from kartu.storage import journal
 from kartu.storage.arrivals import Sender, arrive
-from kartu.storage.models import Contact, Merchant, Person, Receipt
+from kartu.storage.models import ChannelLink, Contact, Merchant, Person, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -584,6 +592,58 @@ class CustomerService(ServiceBase):
                 await uow.people.save_contact(contact)
                 if contact.consent_at is not None and now - at < WINDOW:
                     await uow.outbox.release_waiting(contact.person_id, now, now - KEEP_WAITING)
+
+    async def link_code(self, telegram_id: int, channel: Channel) -> str:
+        """A one-time code to type on ``channel`` (WhatsApp) within ten minutes: it adds that
+        messenger to this Telegram customer, with the same cards and code."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            person = await uow.people.by_telegram_id(telegram_id)
+            if person is None:
+                raise NotMember()
+            code = new_link_code()
+            await uow.people.add_link(
+                ChannelLink(
+                    person_id=person.id,
+                    channel=channel,
+                    code_hash=link_code_hash(code),
+                    expires_at=now + LINK_LIFETIME,
+                    created_at=now,
+                )
+            )
+            return code
+
+    async def link(self, visitor: Visitor, typed: str) -> tuple[str, str]:
+        """They typed a link code on their messenger: it becomes theirs there (with consent to the
+        shops' messages: they asked for it), the same person and cards as on Telegram. Their first
+        name and language are returned. An identity holding cards of its own is refused (`HasOwnCard`): two
+        people are never merged by a code."""
+        canonical = normalize_code(typed)
+        if canonical is None:
+            raise LinkCodeInvalid()
+        now = self.clock.now()
+        channel = visitor.user.channel
+        async with self.db.write() as uow:
+            link = await uow.people.use_link(link_code_hash(canonical), now)
+            if link is None or link.channel != channel:
+                raise LinkCodeInvalid()
+            person = await uow.people.get(link.person_id)
+            if person is None or person.forgotten_at is not None:
+                raise LinkCodeInvalid()
+            here = await uow.people.by_contact(channel, visitor.user.address)
+            if here is not None and here.person_id != person.id:
+                if await uow.personal_data.cards_of(here.person_id):
+                    raise HasOwnCard()
+                await uow.people.drop_contact(here)  # an identity with nothing on it moves over
+                here = None
+            contact = here or await uow.people.contact(person.id, channel)
+            if contact is None:
+                contact = Contact(person_id=person.id, channel=channel, address="", created_at=now)
+            contact.address, contact.phone = visitor.user.address, visitor.phone or contact.phone
+            contact.consent_at = contact.consent_at or now
+            contact.last_inbound_at = now
+            await uow.people.save_contact(contact)
+            return person.first_name, self.language_of(person)
 
     async def choose_language(self, caller: Caller, language: str) -> None:
         """The person picked the language Kartu speaks to them in."""

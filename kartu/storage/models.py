@@ -128,6 +128,21 @@ class Contact(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class ChannelLink(SQLModel, table=True):
+    """A one-time code a person asked for on Telegram to add their WhatsApp (typed there within ten
+    minutes); only its hash is kept."""
+
+    __tablename__ = "channel_link"
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
+    person_id: int = Field(foreign_key="person.id", index=True)
+    channel: str = Field(max_length=16)
+    code_hash: str = Field(max_length=64, unique=True)
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(nullable=True)
+    created_at: datetime = _when()
+
+
 class Card(SQLModel, table=True):
     """A customer's stamp card at one merchant."""
 

@@ -122,6 +122,11 @@ REGISTER: dict[str, Table] = {
         },
         about=("person_id",),
     ),
+    "channel_link": Table(
+        "codes to link a messenger",
+        {**_b("id", "person_id", "channel", "code_hash", "expires_at", "used_at", "created_at")},
+        about=("person_id",),
+    ),
     "card": Table(
         "cards",
         {

@@ -334,3 +334,41 @@ async def test_points_on_whatsapp_from_an_amount_to_a_catalogue_reward_and_back(
     assert again.text == world.says("id", "You already got this reward: its code is in the chat.")
     (returned,) = await _taps(wa, ayu, issued, issued.buttons()[0])  # the reward's "give back" button
     assert "20 poin kembali. Poinmu sekarang 25 poin" in returned.text
+
+
+async def test_a_telegram_customer_adds_whatsapp_with_a_one_time_code(
+    world: World, meta: Meta, barista: TelegramUser, customer: TelegramUser, owner: TelegramUser
+) -> None:
+    wa = meta.emulator
+    join = await world.create_shop(rules=ProgramRules(daily_stamp_cap=0))
+    await world.hire(owner, barista)
+    code = await world.join(customer, join)
+    prompt = await barista.ask(code)
+    await barista.press(prompt, "Confirm")
+    await customer.next_message()
+
+    offer = await customer.ask("/whatsapp")
+    assert "Kode untuk menambahkan WhatsApp" in offer.body
+    link_code = code_in(offer.body)
+    (button,) = offer.buttons()
+    assert button["url"].startswith("https://wa.me/6281100009999?text=LINK%20")
+
+    # Someone else's WhatsApp, with a card of its own, cannot take it over.
+    dewi = wa.user("Dewi")
+    (question,) = await _says(wa, dewi, "GABUNG kopi-senja")
+    await _taps(wa, dewi, question, question.buttons()[0], count=3)
+    (refused,) = await _says(wa, dewi, f"LINK {link_code}")
+    assert "sudah punya kartu sendiri" in refused.text
+
+    ayu = wa.user("Ayu")
+    (linked, _menu) = await _says(wa, ayu, f"HUBUNGKAN {link_code.lower()}", count=2)
+    assert linked.text.startswith("Terhubung, Ayu")
+    (card,) = await _says(wa, ayu, "KARTU")
+    assert card.type == "image" and "1/10" in card.text  # the same card as on Telegram
+    (again,) = await _says(wa, wa.user("Budi"), f"LINK {link_code}")  # once only
+    assert again.text.startswith("That code does not link anything")  # a stranger, in English
+
+    # The next stamp's news still goes to Telegram, where she joined.
+    prompt = await barista.ask(code)
+    await barista.press(prompt, "Confirm")
+    assert "2/10" in (await customer.next_message()).body

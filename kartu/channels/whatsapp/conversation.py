@@ -42,6 +42,7 @@ from kartu.presenters.conversation import (
     consent_question,
     how_to_join,
     language_question,
+    linked,
     menu_screen,
     my_data_caption,
     unknown_shop,
@@ -171,6 +172,12 @@ class WhatsAppConversation:
         typed = read(text) if text is not None else None
         if typed is not None and typed.join:
             await self._ask_consent(to, typed.join, visitor.language)
+            return
+        if typed is not None and typed.link:
+            first_name, language = await self.services.customers.link(visitor, typed.link)
+            with self.i18n.use_locale(language):  # theirs from Telegram, from now on
+                await self._say(to, linked(first_name))
+                await self.sender.screen(to, menu_screen())
             return
         if data and data.startswith(JOIN):
             await self._join(to, visitor, data.removeprefix(JOIN).partition(":")[0])

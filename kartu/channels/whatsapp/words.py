@@ -19,6 +19,7 @@ WORDS = {
     "stop": ("stop", "berhenti"),
 }
 JOIN_WORDS = {"join": "en", "gabung": "id", "daftar": "id"}  # and the language it was written in
+LINK_WORDS = ("link", "hubungkan")  # LINK <code from Telegram's /whatsapp>
 _COMMAND = {word: command for command, words in WORDS.items() for word in words}
 _SHOP_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 TEXT_MAX = 200  # longer is not a command (a customer's message to the shop is not read here)
@@ -29,6 +30,7 @@ class Typed:
     command: str | None = None  # one of WORDS' keys
     join: str | None = None  # a shop's code to join
     language: str | None = None  # the language the join word was in
+    link: str | None = None  # a code from Telegram to link this WhatsApp to
 
 
 def read(text: str) -> Typed:
@@ -40,6 +42,8 @@ def read(text: str) -> Typed:
         return Typed(join=words[1].lower(), language=JOIN_WORDS[first])
     if first in JOIN_WORDS:
         return Typed(command="join?", language=JOIN_WORDS[first])
+    if first in LINK_WORDS and len(words) >= 2:
+        return Typed(link="".join(words[1:]))
     if len(words) == 1:
         return Typed(command=_COMMAND.get(first))
     return Typed()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 
 from kartu.loyalty.channels import Caller
-from kartu.storage.models import Card, Contact, Person
+from kartu.storage.models import Card, ChannelLink, Contact, Person
 from kartu.storage.repositories.base import Repository
 
 
@@ -41,6 +42,32 @@ class PersonRepository(Repository):
     async def save_contact(self, contact: Contact) -> None:
         self.session.add(contact)
         await self.session.flush()
+
+    async def drop_contact(self, contact: Contact) -> None:
+        await self.session.delete(contact)
+        await self.session.flush()
+
+    async def add_link(self, link: ChannelLink) -> None:
+        self.session.add(link)
+        await self.session.flush()
+
+    async def use_link(self, code_hash: str, now: datetime) -> ChannelLink | None:
+        """Take an unused, unexpired link code (once: a second use finds nothing)."""
+        link = await self.session.scalar(
+            select(ChannelLink).where(
+                ChannelLink.code_hash == code_hash,
+                ChannelLink.used_at.is_(None),
+                ChannelLink.expires_at > now,
+            )
+        )
+        if link is None:
+            return None
+        taken = await self.session.execute(
+            update(ChannelLink)
+            .where(ChannelLink.id == link.id, ChannelLink.used_at.is_(None))
+            .values(used_at=now)
+        )
+        return link if taken.rowcount else None
 
     async def by_code(self, personal_code: str) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.personal_code == personal_code))
