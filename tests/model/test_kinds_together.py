@@ -24,6 +24,7 @@ import logging
 import shutil
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,12 +46,13 @@ from sqlalchemy import select, text
 from kartu.api.app import create_app
 from kartu.bot.i18n import load_i18n
 from kartu.config import Settings
+from kartu.loyalty.channels import whatsapp_user
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.errors import LoyaltyError, ProgramChangeAffectsCards
 from kartu.loyalty.exports import ExportPeriod
 from kartu.loyalty.kinds import Leftover
 from kartu.services.container import Services
-from kartu.services.customers import TelegramProfile
+from kartu.services.customers import TelegramProfile, Visitor
 from kartu.services.membership import StarsPayment
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
@@ -76,6 +78,7 @@ OWNER, BARISTA, PARTNER_OWNER = 100, 200, 110
 # Two customers read Indonesian, two English; names and usernames carry a generation, so what a
 # forgotten person was called is never what they are called when they come back.
 CUSTOMERS = {301: ("Sekar", "id"), 302: ("Wulan", "id"), 303: ("Dimas", "en"), 304: ("Raka", "en")}
+ON_WHATSAPP = ("ID.700000000001", "Ratna", "id")  # a customer who came by WhatsApp (no Telegram id)
 START = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # a Monday, 10:00 in Jakarta
 FIELDS = {
     "stamps_required": ("3", "4", "6"),
@@ -125,6 +128,7 @@ class Shop(RuleBasedStateMachine):
         self.receipts: list[str] = []  # the tokens of receipts printed
         self.refunded: set[str] = set()
         self.forgotten: list[tuple[int, Forgotten]] = []
+        self.whatsapp_generation = 0
         self.numbers = itertools.count(1)
         self.errors = ErrorsLogged()
         logging.getLogger("kartu").addHandler(self.errors)
@@ -444,6 +448,53 @@ class Shop(RuleBasedStateMachine):
         self.forgotten.append((who, Forgotten(Subject.of(person), needles)))
         self.generation[who] += 1
         self.codes.pop(who, None)
+
+    # -- a customer on WhatsApp -------------------------------------------------------------------------
+
+    def visitor(self) -> Visitor:
+        address, name, language = ON_WHATSAPP
+        return Visitor(
+            whatsapp_user(address), f"{name}{self.whatsapp_generation:02d}", language, "6281200007000"
+        )
+
+    @rule()
+    def join_on_whatsapp(self) -> None:
+        """She sends GABUNG <shop code> and agrees (channels/whatsapp/conversation.py's steps)."""
+        joined = self.run(self.refused(self.services.customers.join_by_channel(self.visitor(), self.slug)))
+        if joined is not None:
+            if joined.newly_joined and self.whatsapp_generation:
+                assert joined.welcome_bonus is None, joined  # back after /forget: no second gift
+            self.codes[0] = joined.card.personal_code  # "who" 0: her, in the rules that sell by code
+            for index, (who, gone) in enumerate(self.forgotten):
+                if who == 0:  # her WhatsApp id and phone are hers again
+                    needles = tuple(n for n in gone.needles if n not in (ON_WHATSAPP[0], "6281200007000"))
+                    self.forgotten[index] = (0, Forgotten(replace(gone.subject, whatsapp=None), needles))
+
+    @rule(at_the_till=st.booleans(), purchases=st.integers(1, 3), amount=st.none() | st.integers(1, 30))
+    def sell_to_the_whatsapp_customer(self, at_the_till: bool, purchases: int, amount: int | None) -> None:
+        self.buy(0, at_the_till, purchases, amount, None)
+
+    @rule(forget=st.booleans())
+    def whatsapp_customer_goes(self, forget: bool) -> None:
+        """She sends LEAVE, or FORGET, and confirms."""
+        user = self.visitor().user
+        if not forget:
+            self.run(self.refused(self.services.customers.leave(user, self.merchant_id)))
+            return
+        self.run(self._forget_on_whatsapp())
+
+    async def _forget_on_whatsapp(self) -> None:
+        user = self.visitor().user
+        async with self.db.read() as uow:
+            person = await uow.people.by_caller(user)
+            if person is None:
+                return
+            subject = await uow.personal_data.subject(person)
+        await self.services.customers.forget(user)
+        needles = (self.visitor().name, ON_WHATSAPP[0], "6281200007000", person.personal_code)
+        self.forgotten.append((0, Forgotten(subject, needles)))
+        self.whatsapp_generation += 1
+        self.codes.pop(0, None)
 
     # -- the owner ----------------------------------------------------------------------------------------
 

@@ -11,9 +11,10 @@ import httpx
 from sqlalchemy import String, Text, select, text
 from sqlmodel import SQLModel
 
+from kartu.loyalty.channels import whatsapp_user
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
-from kartu.services.customers import TelegramProfile
+from kartu.services.customers import TelegramProfile, Visitor
 from kartu.services.membership import StarsPayment
 from kartu.services.partners import Proposal
 from kartu.storage.database import Database
@@ -184,3 +185,34 @@ async def test_mydata_holds_every_value_the_register_exports(
     assert record["person"]["birthday_day"] == 17 and record["cards"][0]["tier_id"] is not None
     assert any(row["asset"] == "cause" for row in record["ledger"])  # what she gave to the cause
     assert datetime.fromisoformat(record["person"]["created_at"]) <= datetime.now(UTC) + timedelta(days=9999)
+
+
+async def test_forget_erases_a_whatsapp_customer_everywhere(services: Services, db: Database) -> None:
+    """A customer who came by WhatsApp: their identity there, phone, a message still in the journal
+    and the messages sent them are in /mydata, and /forget leaves none of it."""
+    created = await services.merchants.create_merchant("Kopi Senja", OWNER)
+    await services.merchants.change_program(OWNER, "welcome_bonus", "3")
+    bsuid, phone = "ID.555000111222", "6281299990000"
+    visitor = Visitor(whatsapp_user(bsuid), "Zelvina", "id", phone)
+    joined = await services.customers.join_by_channel(visitor, created.slug)
+    assert joined.welcome_bonus is not None
+    payload = json.dumps({"contacts": [{"user_id": bsuid, "wa_id": phone, "profile": {"name": "Zelvina"}}]})
+    assert await services.whatsapp.journal([("wamid.HBgLzelvina", bsuid, payload)]) == ["wamid.HBgLzelvina"]
+    await services.whatsapp.sent("wamid.HBgLsent", joined.person_id, joined.merchant_id)
+    exported = json.dumps(await services.customers.my_data(visitor.user), ensure_ascii=False)
+    for needle in (bsuid, phone, "Zelvina", "WhatsApp messages sent"):
+        assert needle in exported, needle
+    async with db.read() as uow:
+        person = await uow.people.get(joined.person_id)
+        assert person is not None and person.telegram_id is None
+        subject = await uow.personal_data.subject(person)
+    code = person.personal_code
+
+    await services.customers.forget(visitor.user)
+
+    assert await personal_values_left(db, [Forgotten(subject, ("Zelvina", phone, bsuid, code))]) == []
+    for table, column, value in await _text_values(db):
+        assert bsuid not in value and phone not in value, f"{table}.{column} still holds {value[:40]}"
+    # Back after /forget: new to the shop, but not to its welcome (the keyed hash of their WhatsApp id).
+    again = await services.customers.join_by_channel(visitor, created.slug)
+    assert again.newly_joined and again.welcome_bonus is None
