@@ -174,9 +174,10 @@ async def polling_bot(
 
 @asynccontextmanager
 async def webhook_bot(
-    emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock, secret: str = "s3cret"
+    emulator: BotAPIEmulator, tmp_path: Path, clock: FrozenClock, secret: str = "s3cret", **overrides: object
 ) -> AsyncIterator[KartuApp]:
-    """The real bot serving the emulator's webhook posts on a free local port."""
+    """The real bot serving the emulator's webhook posts on a free local port (``overrides``: more
+    settings, such as WhatsApp's)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -186,6 +187,7 @@ async def webhook_bot(
         webhook_url=f"http://127.0.0.1:{port}",
         webhook_secret=secret,
         webhook_port=port,
+        **overrides,
     )
     app = build_app(settings, clock)
     stop = asyncio.Event()
