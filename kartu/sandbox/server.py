@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -21,8 +22,11 @@ from aiohttp import web
 
 from kartu.bot.health import add_health_routes
 from kartu.config import Settings
+from kartu.loyalty.channels import whatsapp_user
 from kartu.sandbox.client import TelegramUser
 from kartu.sandbox.emulator import BotAPIEmulator, SentMessage
+from kartu.sandbox.serving import free_port
+from kartu.sandbox.whatsapp import WaSent, WaUser, WaWritten, WhatsAppEmulator
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +60,16 @@ PAGE_TEXT = {
     "pick": N_("Pick a person on the left"),
     "empty": N_("Everything the bot says to this person shows here."),
     "message": N_("Message (type / for commands)"),
+    "message_whatsapp": N_("Message (words like CARD, CODE, MENU)"),
     "send": N_("Send"),
     "chatting": N_("chatting with @{bot} as {role}, language {language}"),
     "open_as": N_("Open this link as…"),
     "cancel": N_("Cancel"),
     "travelled": N_("Now {time} · messages delivered: {count}"),
     "edited": N_("edited"),
+    "on_whatsapp": N_("on WhatsApp with Kartu's number +{number}, language {language}"),
+    "whatsapp": N_("WhatsApp"),
+    "telegram": N_("Telegram"),
     "owner": N_("owner"),
     "staff": N_("staff"),
     "customer": N_("customer"),
@@ -84,9 +92,18 @@ class Person:
     name: str
     language: str
     role: str  # "owner", "staff" or "customer": the page's label only; the bot decides what they may do
+    channel: str = "telegram"  # or "whatsapp": a customer who writes to Kartu's WhatsApp number
+    address: str | None = None  # on WhatsApp: their business-scoped user id
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "language": self.language, "role": self.role}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "language": self.language,
+            "role": self.role,
+            "channel": self.channel,
+            "address": self.address,
+        }
 
 
 @dataclass
@@ -130,6 +147,9 @@ class Sandbox:
         self.reset = reset
         self.emulator = BotAPIEmulator(token="4242:SANDBOX", username=BOT_USERNAME)
         self.emulator.now = lambda: self.clock.now().timestamp()  # invoices and links on the sandbox's clock
+        self.whatsapp = WhatsAppEmulator()  # Kartu's WhatsApp number, for customers who chat there
+        self.whatsapp.now = lambda: self.clock.now().timestamp()  # the 24-hour window on the same clock
+        self.whatsapp.listeners.append(self.emulator.changed)  # the page follows WhatsApp chats too
         self.state = SandboxState()
         self.clock = MovableClock()
         self.app: Any = None
@@ -162,7 +182,13 @@ class Sandbox:
         self.clock = MovableClock(timedelta(seconds=self.state.offset_seconds))
         await self.emulator.start()
         self.emulator.users_started(*(person.id for person in self.state.people))
-        settings = Settings(
+        await self.whatsapp.start()
+        for person in self.state.people:  # WhatsApp users of an earlier run, by the ids Kartu knows
+            if person.channel == "whatsapp" and person.address:
+                self.whatsapp.restore(person.address, person.name, person.language)
+        whatsapp_port = free_port(self.host)
+        self.whatsapp.webhook_url = f"http://{self.host}:{whatsapp_port}/whatsapp/webhook"
+        values: dict[str, Any] = dict(
             _env_file=None,
             bot_token=self.emulator.token,
             telegram_api_url=self.emulator.url,
@@ -172,7 +198,10 @@ class Sandbox:
             flood_burst=200,
             bot_username=BOT_USERNAME,
             admin_ids=frozenset({OWNER}),
+            whatsapp_port=whatsapp_port,
+            **self.whatsapp.settings(),
         )
+        settings = Settings(**values)
         self.app = build_app(settings, self.clock)
         self.dispatcher = OutboxDispatcher(
             self.app.bot,
@@ -180,6 +209,8 @@ class Sandbox:
             self.app.i18n,
             Pacer(rate=settings.send_rate, per_chat_interval=0.0),
         )
+        if self.app.whatsapp is not None:
+            self.dispatcher.whatsapp = self.app.whatsapp.courier
         self._polling = asyncio.create_task(run_polling(self.app, handle_signals=False))
         await self.emulator.wait_for(lambda: self.emulator.state.commands, 30)
         if fresh:
@@ -193,6 +224,7 @@ class Sandbox:
                 web.get("/api/text", self._text),
                 web.get("/api/chat/{person}", self._chat),
                 web.get("/api/file/{message}", self._file),
+                web.get("/api/wafile/{media}", self._whatsapp_file),
                 web.get("/api/events", self._events),
                 web.post("/api/send", self._send),
                 web.post("/api/press", self._press),
@@ -217,6 +249,7 @@ class Sandbox:
                 await stopping
             await asyncio.wait_for(self._polling, 30)
         await self.emulator.stop()
+        await self.whatsapp.stop()
         self._save()
 
     def _save(self) -> None:
@@ -260,7 +293,29 @@ class Sandbox:
             prompt = await users[STAFF].ask(f"/stamp {code.group(1)} {visits}")
             await users[STAFF].press(prompt, "Konfirmasi")
             await users[person.id].next_message()
+        if self.app.whatsapp is not None:  # Wulan came by the WhatsApp poster's QR
+            wa = self.whatsapp.user("Wulan", language="id")
+            wulan = Person(FIRST_CUSTOMER + 2, "Wulan", "id", "customer", "whatsapp", wa.bsuid)
+            self.state.people.append(wulan)
+            question = await self._whatsapp_reply(
+                wa, lambda: self.whatsapp.write(wa, f"GABUNG {created.slug}")
+            )
+            await self._whatsapp_reply(wa, lambda: self.whatsapp.tap(wa, question, question.buttons()[0]), 3)
+            async with self.app.db.read() as uow:
+                found = await uow.people.by_caller(whatsapp_user(wa.bsuid))
+            assert found is not None
+            prompt = await users[STAFF].ask(f"/stamp {found.personal_code} 2")
+            await self._whatsapp_reply(wa, lambda: users[STAFF].press(prompt, "Konfirmasi"))
         self._save()
+
+    async def _whatsapp_reply(
+        self, user: WaUser, act: Callable[[], Awaitable[Any]], count: int = 1
+    ) -> WaSent:
+        """Do ``act`` and wait for Kartu's ``count`` answers on WhatsApp; the first of them."""
+        seen = len(self.whatsapp.messages_to(user))
+        await act()
+        await self.whatsapp.wait_for(lambda: len(self.whatsapp.messages_to(user)) >= seen + count, 30)
+        return self.whatsapp.messages_to(user)[seen]
 
     # -- the page's API ---------------------------------------------------------------------
     async def _page(self, request: web.Request) -> web.Response:
@@ -286,12 +341,23 @@ class Sandbox:
         people = []
         for person in self.state.people:
             seen = self.state.read.get(person.id, 0)
-            unread = sum(1 for message in self.emulator.messages_to(person.id) if message.message_id > seen)
+            if person.channel == "whatsapp":
+                unread = sum(
+                    1
+                    for number, event in enumerate(self.whatsapp.timeline, 1)
+                    if number > seen and isinstance(event, WaSent) and event.user.bsuid == person.address
+                )
+            else:
+                unread = sum(
+                    1 for message in self.emulator.messages_to(person.id) if message.message_id > seen
+                )
             people.append(
                 {
                     **person.as_json(),
                     "unread": unread,
-                    "commands": self.emulator.commands_for(person.id, person.language),
+                    "commands": []  # WhatsApp has no command menu: words are typed
+                    if person.channel == "whatsapp"
+                    else self.emulator.commands_for(person.id, person.language),
                 }
             )
         return web.json_response(
@@ -345,8 +411,51 @@ class Sandbox:
             ],
         }
 
+    def _whatsapp_transcript(self, person: Person) -> list[dict[str, Any]]:
+        """A WhatsApp chat as the customer sees it: what they wrote or tapped, what Kartu sent."""
+        entries: list[dict[str, Any]] = []
+        for number, event in enumerate(self.whatsapp.timeline, 1):
+            if event.user.bsuid != person.address:
+                continue
+            if isinstance(event, WaWritten):
+                entries.append({"id": number, "from": "user", "text": event.text})
+                continue
+            bubble: dict[str, Any] = {"id": number, "from": "bot", "whatsapp": True, "text": event.text}
+            if event.type in ("image", "document"):
+                media = event.payload[event.type]
+                bubble[event.type] = media.get("id")
+                bubble["filename"] = media.get("filename")
+            if event.type == "interactive":
+                interactive = event.payload["interactive"]
+                if interactive["type"] == "button":
+                    bubble["buttons"] = event.buttons()
+                elif interactive["type"] == "list":
+                    rows = [row for section in interactive["action"]["sections"] for row in section["rows"]]
+                    bubble["list"] = {
+                        "label": interactive["action"]["button"],
+                        "rows": [
+                            {"title": r["title"], "description": r.get("description", "")} for r in rows
+                        ],
+                    }
+                elif interactive["type"] == "cta_url":
+                    parameters = interactive["action"]["parameters"]
+                    bubble["link"] = {"text": parameters["display_text"], "url": parameters["url"]}
+            entries.append(bubble)
+        return entries
+
     async def _chat(self, request: web.Request) -> web.Response:
         person = self._person(int(request.match_info["person"]))
+        if person.channel == "whatsapp":
+            entries = self._whatsapp_transcript(person)
+            self.state.read[person.id] = max([e["id"] for e in entries if e["from"] == "bot"], default=0)
+            return web.json_response(
+                {
+                    "person": person.as_json(),
+                    "messages": entries,
+                    "keyboard": [],
+                    "number": self.whatsapp.display_number,
+                }
+            )
         transcript = self._transcript(person)
         keyboard: list[list[str]] = []
         for sent in self.emulator.messages_to(person.id):  # the latest reply keyboard stays until replaced
@@ -371,6 +480,14 @@ class Sandbox:
                     headers={"Content-Disposition": f'attachment; filename="{sent.document_name or "file"}"'},
                 )
         raise web.HTTPNotFound(text="no such file")
+
+    async def _whatsapp_file(self, request: web.Request) -> web.Response:
+        media = self.whatsapp.media.get(request.match_info["media"])
+        if media is None:
+            raise web.HTTPNotFound(text="no such file")
+        content, mime, filename = media
+        headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else {}
+        return web.Response(body=content, content_type=mime, headers=headers)
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: one "changed" each time anything happens, so every open tab follows."""
@@ -410,12 +527,32 @@ class Sandbox:
         text = str(body.get("text") or "")
         if not text.strip():
             raise web.HTTPBadRequest(text="empty message")
+        if person.channel == "whatsapp":
+            await self.whatsapp.write(self._whatsapp_user(person), text[:4096])
+            return web.json_response({"ok": True})
         await self._user(person).send(text[:4096])
         return web.json_response({"ok": True})
+
+    def _whatsapp_user(self, person: Person) -> WaUser:
+        user = self.whatsapp.users.get(person.address or "")
+        if user is None:
+            raise web.HTTPNotFound(text="no such WhatsApp user")
+        return user
 
     async def _press(self, request: web.Request) -> web.Response:
         body = await self._body(request)
         person = self._person(int(body.get("person", 0)))
+        if person.channel == "whatsapp":  # a reply button or a list row, by its title
+            number, title = int(body.get("message", 0)), str(body.get("title") or "")
+            event = self.whatsapp.timeline[number - 1] if 0 < number <= len(self.whatsapp.timeline) else None
+            if (
+                not isinstance(event, WaSent)
+                or event.user.bsuid != person.address
+                or title not in event.buttons()
+            ):
+                raise web.HTTPBadRequest(text="no such button")
+            await self.whatsapp.tap(self._whatsapp_user(person), event, title)
+            return web.json_response({"ok": True})
         message_id, data = int(body.get("message", 0)), str(body.get("data") or "")
         target = next((m for m in self.emulator.messages_to(person.id) if m.message_id == message_id), None)
         if target is None or data not in {b.get("callback_data") for b in target.buttons()}:
@@ -439,11 +576,14 @@ class Sandbox:
         language = "en" if body.get("language") == "en" else "id"
         if not name:
             raise web.HTTPBadRequest(text="a name, please")
+        whatsapp = body.get("channel") == "whatsapp"
         person = Person(
             max(p.id for p in self.state.people) + 1 if self.state.people else FIRST_CUSTOMER,
             name,
             language,
             "customer",
+            "whatsapp" if whatsapp else "telegram",
+            self.whatsapp.user(name, language=language).bsuid if whatsapp else None,
         )
         self.state.people.append(person)
         self._save()

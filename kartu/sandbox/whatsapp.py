@@ -23,7 +23,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -164,6 +164,14 @@ class WaSent:
         raise AssertionError(f"no choice {title!r} on {self.buttons()}")
 
 
+@dataclass(frozen=True)
+class WaWritten:
+    """What a customer wrote, or the title of what they tapped."""
+
+    user: WaUser
+    text: str
+
+
 class WhatsAppEmulator:
     def __init__(
         self,
@@ -194,6 +202,9 @@ class WhatsAppEmulator:
         self.templates: dict[str, str] = {}  # approved template name -> its category
         self.webhook_url: str | None = None
         self.posted: list[tuple[int, dict[str, Any]]] = []  # webhook posts: status, payload
+        # Both sides of every chat in order: what customers wrote or tapped, what the business sent.
+        self.timeline: list[WaSent | WaWritten] = []
+        self.listeners: list[Callable[[], Awaitable[None]]] = []  # told of every change (the sandbox page)
         self._number = _Bucket(NUMBER_RATE, NUMBER_RATE)
         self._ids = itertools.count(1)
         self._bsuids = itertools.count(100_000_000_001)
@@ -240,6 +251,13 @@ class WhatsAppEmulator:
             self.users[phone] = person
         return person
 
+    def restore(self, bsuid: str, name: str, language: str = "id") -> WaUser:
+        """A user of an earlier run, by the id they had (new users' ids come after it)."""
+        person = self.users[bsuid] = WaUser(bsuid, name, None, language)
+        number = int(bsuid.removeprefix("ID."))
+        self._bsuids = itertools.count(max(number + 1, next(self._bsuids)))
+        return person
+
     def messages_to(self, user: WaUser) -> list[WaSent]:
         return [message for message in self.sent if message.user is user]
 
@@ -255,6 +273,8 @@ class WhatsAppEmulator:
     async def _changed_now(self) -> None:
         async with self._changed:
             self._changed.notify_all()
+        for listener in self.listeners:
+            await listener()
 
     # -- the Graph API -----------------------------------------------------------------------------
     def _authorised(self, request: web.Request) -> None:
@@ -332,6 +352,7 @@ class WhatsAppEmulator:
             )
         message_id = "wamid." + secrets.token_urlsafe(24)
         self.sent.append(WaSent(message_id, user, kind, body, now, category))
+        self.timeline.append(self.sent[-1])
         return {
             "messaging_product": "whatsapp",
             "contacts": [{"input": recipient, "wa_id": user.wa_id or "", "user_id": user.bsuid}],
@@ -509,6 +530,8 @@ class WhatsAppEmulator:
         """The customer sends ``text``: the service window opens, the webhook gets it."""
         payload = self.inbound(user, "text", {"body": text})
         user.last_inbound = self.now()
+        self.timeline.append(WaWritten(user, text))
+        await self._changed_now()
         await self.post(payload)
         return payload
 
@@ -516,6 +539,8 @@ class WhatsAppEmulator:
         """The customer taps a reply button or picks a list row of ``message``."""
         payload = self.inbound(user, "interactive", message.choice(title), context=message.id)
         user.last_inbound = self.now()
+        self.timeline.append(WaWritten(user, title))
+        await self._changed_now()
         await self.post(payload)
         return payload
 

@@ -174,3 +174,47 @@ async def test_a_membership_is_paid_in_stars_in_the_browser(sandbox: Sandbox, br
     await page.click("button[data-step='30d']")
     await _bubbles(page).filter(has_text="renewed: until").wait_for()
     await _shot(page, "11-member-renewed")
+
+
+async def test_a_customer_on_whatsapp_in_a_whatsapp_looking_chat(sandbox: Sandbox, browser: object) -> None:
+    """Wulan came by the WhatsApp poster (the demo): her chat looks like WhatsApp's, with the card
+    picture, reply buttons and the menu as a list. A new customer opens the owner's wa.me link as
+    themselves, agrees and joins; at a phone's width too."""
+    page = await browser.new_page(viewport={"width": 1200, "height": 860})  # type: ignore[attr-defined]
+    await page.goto(sandbox.url)
+    await _open_chat(page, "Wulan")
+    await page.locator("#chat.wa").wait_for()
+    assert "WhatsApp" in await page.inner_text(".person.active")
+    assert "+6281100009999" in await page.inner_text("#title")
+    await page.locator("#messages .msg.bot img").first.wait_for()  # her card's picture
+    assert await page.locator("#messages .msg.bot b", has_text="Kopi Senja").count() > 0  # *bold*, drawn
+    await _shot(page, "12-whatsapp-customer")
+
+    await _say(page, "KARTU")
+    await page.locator("#messages .msg.user", has_text="KARTU").wait_for()
+    await page.locator("#messages .msg.bot img").nth(2).wait_for()  # the card again, with her 2 stamps
+    await _say(page, "menu")
+    await _bubbles(page).last.get_by_role("button", name="☰ Menu").click()
+    await page.click('#picker button:has-text("Hadiah")')
+    await _bubbles(page).filter(has_text="Kamu belum punya hadiah").wait_for()
+    await _shot(page, "13-whatsapp-menu-and-rewards")
+
+    # A newcomer on WhatsApp opens the owner's WhatsApp link as herself: consent, then her card.
+    await page.fill("#add input[name=name]", "Eka")
+    await page.select_option("#add select[name=channel]", "whatsapp")
+    await page.click("#add button")
+    await page.locator('.person.active:has-text("Eka")').wait_for()
+    await _open_chat(page, "Sari")
+    await _say(page, "/link")
+    link = page.locator("#messages a[data-whatsapp]").last
+    await link.wait_for()
+    assert await link.get_attribute("data-whatsapp") == "GABUNG kopi-senja"
+    await link.click()
+    await page.click('#picker button:has-text("Eka")')
+    await page.locator("#chat.wa").wait_for()
+    question = _bubbles(page).filter(has_text="menyimpan kartu loyalitasmu")
+    await question.wait_for()
+    await question.get_by_role("button", name="✅ Ya, gabung").click()
+    await _bubbles(page).filter(has_text="Selamat datang di Kopi Senja, Eka").wait_for()
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await _shot(page, "14-whatsapp-newcomer-phone")
