@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from kartu.storage.database import Database
 from kartu.storage.models import OutboxMessage, WebhookDelivery
+from kartu.storage.repositories.outbox import NEEDS_TEMPLATE
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _FAST = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -70,6 +71,11 @@ class Metrics:
             ["what"],
             registry=registry,
         )
+        self.whatsapp_waiting = Gauge(
+            "kartu_whatsapp_waiting_for_template",
+            "Messages due on WhatsApp outside the customer's 24-hour window, waiting for them to write",
+            registry=registry,
+        )
         self.exports = Counter(
             "kartu_exports",
             "Owners' exports, by outcome (done, failed, interrupted) and by download link (link)",
@@ -99,6 +105,10 @@ class Metrics:
                     await uow.session.scalar(select(func.count()).where(col(WebhookDelivery.status) == state))
                     or 0
                 )
+            waiting = await uow.session.scalar(
+                select(func.count()).where(col(OutboxMessage.status) == NEEDS_TEMPLATE)
+            )
+        self.whatsapp_waiting.set(waiting or 0)
         self.outbox_pending.set(pending)
         self.outbox_oldest.set(max((now - oldest).total_seconds(), 0) if oldest is not None else 0)
         pool = db.engine.pool

@@ -49,6 +49,9 @@ class SweepReport:
 
 # Telegram re-delivers an unacknowledged update for at most 24 hours; ids are kept twice that.
 UPDATE_IDS_KEPT = timedelta(days=2)
+# Meta posts a WhatsApp event again for up to 7 days; its id is kept a day longer. What was sent
+# stays 13 months: the owner's months of WhatsApp messages, this one and last year's.
+WHATSAPP_EVENTS_KEPT, WHATSAPP_SENT_KEPT = timedelta(days=8), timedelta(days=400)
 
 
 class UpkeepService(ServiceBase):
@@ -58,6 +61,9 @@ class UpkeepService(ServiceBase):
             merchants = await uow.merchants.with_programs()
         async with self.db.write() as uow:
             await uow.updates.forget_before(self.clock.now() - UPDATE_IDS_KEPT)
+            await uow.whatsapp.forget_before(
+                self.clock.now() - WHATSAPP_EVENTS_KEPT, self.clock.now() - WHATSAPP_SENT_KEPT
+            )
             await uow.apikeys.forget_expired(self.clock.now())  # Idempotency-Keys live 24 hours
         report = SweepReport()
         for merchant, program in merchants:

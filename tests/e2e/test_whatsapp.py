@@ -226,6 +226,9 @@ async def test_a_whatsapp_customer_joins_at_the_counter_fills_a_card_and_redeems
     assert "Anggota di WhatsApp: <b>1</b>, di Telegram: <b>0</b>" in stats.body
     assert "WhatsApp bulan ini, jawaban dan kabar dalam 24 jam (gratis)" in stats.body
     assert "⏸ 1 pesan perlu templat" in stats.body
+    metrics = world.app.services.health.metrics
+    await metrics.refresh(world.app.db, world.clock.now())
+    assert metrics.registry.get_sample_value("kartu_whatsapp_waiting_for_template") == 1
     await owner.next_message()  # the week's chart
     # She writes again: her window opens, and the news that waited goes out.
     (card_again,) = await _says(wa, ayu, words["card"])

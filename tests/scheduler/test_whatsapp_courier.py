@@ -27,7 +27,7 @@ from kartu.services.container import Services
 from kartu.services.customers import Visitor
 from kartu.storage.courier import Parcel
 from kartu.storage.database import Database
-from kartu.storage.models import Contact, OutboxMessage, WhatsAppMessage
+from kartu.storage.models import Contact, OutboxMessage, WhatsAppEvent, WhatsAppMessage
 from tests.e2e.world import FakeTime
 
 
@@ -139,3 +139,22 @@ async def test_someone_who_never_agreed_gets_nothing(
     report = DispatchReport()
     await courier.deliver(await _queued(services, person_id, merchant_id, "e"), Rendered(html("Hi")), report)
     assert await _status(db, "e") == "skipped" and meta.messages_to(ayu) == []
+
+
+async def test_the_sweep_forgets_old_event_ids_and_last_years_messages(
+    services: Services, db: Database, meta: WhatsAppEmulator, clock: FrozenClock
+) -> None:
+    courier, ayu, person_id, merchant_id = await _setup(services, meta)
+    await services.whatsapp.journal([("wamid.done", ayu.bsuid, "{}"), ("wamid.stuck", ayu.bsuid, "{}")])
+    await services.whatsapp.handled("wamid.done")
+    await services.whatsapp.sent("wamid.sent", person_id, merchant_id)
+    clock.advance(days=9)
+    await services.upkeep.sweep()
+    async with db.read() as uow:
+        left = {row.event_id for row in (await uow.session.scalars(select(WhatsAppEvent))).all()}
+        assert left == {"wamid.stuck"}  # Meta may no longer post the handled one; the other waits its tries
+        assert await uow.session.get(WhatsAppMessage, "wamid.sent") is not None  # this month's count
+    clock.advance(days=400)
+    await services.upkeep.sweep()
+    async with db.read() as uow:
+        assert await uow.session.get(WhatsAppMessage, "wamid.sent") is None

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
-from kartu.storage.models import Card, Contact, WhatsAppMessage
+from kartu.storage.models import Card, Contact, WhatsAppEvent, WhatsAppMessage
 from kartu.storage.repositories.base import Repository
 
 
@@ -53,6 +53,14 @@ class WhatsAppRepository(Repository):
             .group_by(WhatsAppMessage.category, WhatsAppMessage.billable)
         )
         return {(str(category), bool(billable)): int(count) for category, billable, count in rows.all()}
+
+    async def forget_before(self, events: datetime, sent: datetime) -> None:
+        """Events Meta can no longer post again (handled: an unhandled one stays for its tries), and
+        messages sent before the oldest month the owner sees."""
+        await self.session.execute(
+            delete(WhatsAppEvent).where(WhatsAppEvent.received_at < events, WhatsAppEvent.payload.is_(None))
+        )
+        await self.session.execute(delete(WhatsAppMessage).where(WhatsAppMessage.sent_at < sent))
 
     async def members(self, merchant_id: int) -> int:
         """The shop's members who came by WhatsApp."""
