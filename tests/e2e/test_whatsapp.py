@@ -375,3 +375,32 @@ async def test_a_telegram_customer_adds_whatsapp_with_a_one_time_code(
     prompt = await barista.ask(code)
     await barista.press(prompt, "Confirm")
     assert "2/10" in (await customer.next_message()).body
+
+
+async def test_a_broadcast_reaches_whatsapp_inside_the_window_and_waits_outside_it(
+    world: World, meta: Meta, owner: TelegramUser, customer: TelegramUser
+) -> None:
+    wa = meta.emulator
+    payload = await world.create_shop(rules=ProgramRules(survey_every_days=0))
+    await world.join(customer, payload)
+    ayu, dewi = wa.user("Ayu"), wa.user("Dewi")
+    for person in (ayu, dewi):
+        (question,) = await _says(wa, person, "GABUNG kopi-senja")
+        await _taps(wa, person, question, question.buttons()[0], count=3)
+    world.clock.advance(hours=20)
+    await _says(wa, dewi, "KARTU")  # Dewi wrote 4 hours ago; Ayu a day ago when it goes out
+    world.clock.advance(hours=4)
+
+    await owner.ask("/broadcast")
+    segments = await owner.ask("Kopi *gratis* hari Jumat!")
+    await owner.press(segments, "Semua anggota")
+    await owner.next_message()  # the preview
+    confirm = await owner.next_message()
+    await owner.press(confirm, "Kirim")
+    await world.deliver()
+
+    assert "Kopi ∗gratis∗ hari Jumat!" in wa.messages_to(dewi)[-1].text  # the owner's stars stay stars
+    assert "Jumat" not in wa.messages_to(ayu)[-1].text  # outside her window: it waits
+    assert "Jumat" in (await customer.next_message()).body  # Telegram as ever
+    waiting = await _eventually(world, _waiting_for_template, bool)
+    assert [row.person_id for row in waiting] != [] and len(waiting) == 1
