@@ -23,12 +23,13 @@ from kartu.bot.background import Background
 from kartu.bot.conversations import DatabaseStorage
 from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
-from kartu.bot.journal import LOOK_EVERY, Journaling, keep_recovering
+from kartu.bot.journal import LOOK_EVERY, Journaling, recover
 from kartu.bot.middlewares import TelegramCalls, install_middlewares
 from kartu.channels.whatsapp.channel import WhatsAppChannel
 from kartu.config import Settings
 from kartu.handlers import build_routers
 from kartu.handlers.common import PoliteRefusals, TextSizeGuard
+from kartu.loops import repeating
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.language import resolve_language
 from kartu.presenters.format import N_
@@ -215,13 +216,8 @@ async def recovering(app: KartuApp) -> AsyncIterator[None]:
     """While the block runs: updates a stopped process received and never handled are handled."""
     # Looked for a few times a lease: an abandoned update waits little longer than its lease.
     every = min(LOOK_EVERY, max(1.0, app.settings.update_lease_seconds / 3))
-    task = asyncio.create_task(keep_recovering(app, every))
-    try:
+    async with repeating(lambda: recover(app), every, "looking for abandoned updates failed"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def start_api(app: KartuApp) -> ApiServer | None:

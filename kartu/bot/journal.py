@@ -8,7 +8,6 @@ prompt closes with its credit), so an update handled again credits nothing twice
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -84,13 +83,3 @@ async def recover(app: KartuApp) -> int:
         finally:
             replaying.reset(marked)
     return len(taken)
-
-
-async def keep_recovering(app: KartuApp, every: float = LOOK_EVERY) -> None:
-    """`recover` now and every ``every`` seconds, until cancelled (a failed look is logged)."""
-    while True:
-        try:
-            await recover(app)
-        except Exception:
-            log.exception("looking for abandoned updates failed")
-        await asyncio.sleep(every)

@@ -75,7 +75,6 @@ from kartu.presenters.owner import (
     team_text,
     weekly_chart,
     whatsapp_link_caption,
-    whatsapp_poster_text,
 )
 from kartu.services.container import Services
 from kartu.services.exports import ExportJob
@@ -395,7 +394,7 @@ async def send_join_link(message: Message, event_from_user: User, services: Serv
     number = services.merchants.settings.whatsapp_number
     if number and services.merchants.settings.whatsapp_phone_number_id:  # customers on WhatsApp too
         chat = whatsapp_join_link(number, info.slug)
-        poster = await asyncio.to_thread(render_poster, whatsapp_poster_text(info, chat))
+        poster = await asyncio.to_thread(render_poster, poster_text(info, chat, whatsapp=True))
         await message.answer_photo(
             BufferedInputFile(poster.png, filename="poster-whatsapp.png"),
             caption=whatsapp_link_caption(info, chat),

@@ -818,26 +818,6 @@ def whatsapp_lines(members: int, month: MonthOnWhatsApp) -> list[HTML]:
     return lines
 
 
-def whatsapp_poster_text(info: JoinInfo, link: str) -> PosterText:
-    """The counter poster for customers on WhatsApp: its QR opens a chat with the join words typed."""
-    return PosterText(
-        shop_name=info.merchant_name,
-        headline=_("Your stamp card, right in WhatsApp"),
-        steps=(
-            _("Scan this code with your phone's camera and send the message WhatsApp opens."),
-            plain(
-                _(
-                    "Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"
-                ),
-                required=info.stamps_required,
-                reward=info.reward_name,
-            ),
-        ),
-        link=link,
-        footer=_("No app, no paper card."),
-    )
-
-
 def whatsapp_link_caption(info: JoinInfo, link: str) -> HTML:
     return html(
         _("Customers on WhatsApp join <b>{shop}</b> with this link, or by scanning this poster:\n{link}"),
@@ -846,13 +826,18 @@ def whatsapp_link_caption(info: JoinInfo, link: str) -> HTML:
     )
 
 
-def poster_text(info: JoinInfo, link: str) -> PosterText:
-    """What the counter poster says, in the owner's language."""
+def poster_text(info: JoinInfo, link: str, whatsapp: bool = False) -> PosterText:
+    """What the counter poster says, in the owner's language; on WhatsApp's poster the QR opens a
+    chat with the join words typed."""
     return PosterText(
         shop_name=info.merchant_name,
-        headline=_("Your stamp card, right in Telegram"),
+        headline=_("Your stamp card, right in WhatsApp")
+        if whatsapp
+        else _("Your stamp card, right in Telegram"),
         steps=(
-            _("Scan this code with your phone's camera and tap Start."),
+            _("Scan this code with your phone's camera and send the message WhatsApp opens.")
+            if whatsapp
+            else _("Scan this code with your phone's camera and tap Start."),
             plain(
                 _(
                     "Show your code when you pay: every purchase earns a stamp. {required} stamps = {reward} 🎁"

@@ -4,7 +4,6 @@ database a bot or scheduler is beating on."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -15,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlmodel import col
 
+from kartu.loops import repeating
 from kartu.loyalty.clock import Clock
 from kartu.storage.database import Database
 from kartu.storage.models import ProcessBeat
@@ -56,20 +56,10 @@ async def stopped(db: Database, kind: str) -> None:
 async def beating(db: Database, clock: Clock, kind: str) -> AsyncIterator[None]:
     """Beat while the block runs (a failed beat is logged, never fatal); gone when it ends."""
 
-    async def keep_beating() -> None:
-        while True:
-            try:
-                await beat(db, kind, clock.now())
-            except Exception:  # a database down for a moment: the next beat tries again
-                log.warning("heartbeat of %s failed", kind, exc_info=True)
-            await asyncio.sleep(BEAT_EVERY)
-
-    task = asyncio.create_task(keep_beating())
-    try:
-        yield
+    try:  # a database down for a moment: the next beat tries again
+        failed = f"heartbeat of {kind} failed"
+        async with repeating(lambda: beat(db, kind, clock.now()), BEAT_EVERY, failed, logging.WARNING):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         with contextlib.suppress(Exception):
             await stopped(db, kind)

@@ -63,6 +63,15 @@ async def _open_chat(page: object, name: str) -> None:
     await page.locator(f'.person.active:has-text("{name}")').wait_for()  # type: ignore[attr-defined]
 
 
+async def _add_customer(page: object, name: str, language: str, channel: str = "telegram") -> None:
+    """The form under the list: a new customer on either messenger, picked once added."""
+    await page.fill("#add input[name=name]", name)  # type: ignore[attr-defined]
+    await page.select_option("#add select[name=language]", language)  # type: ignore[attr-defined]
+    await page.select_option("#add select[name=channel]", channel)  # type: ignore[attr-defined]
+    await page.click("#add button")  # type: ignore[attr-defined]
+    await page.locator(f'.person.active:has-text("{name}")').wait_for()  # type: ignore[attr-defined]
+
+
 async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, browser: object) -> None:
     page = await browser.new_page(viewport={"width": 1200, "height": 860})  # type: ignore[attr-defined]
     await page.goto(sandbox.url)
@@ -71,10 +80,7 @@ async def test_a_newcomer_plays_a_whole_card_in_the_browser(sandbox: Sandbox, br
     await _shot(page, "01-people")
 
     # A new customer appears in the list.
-    await page.fill("#add input[name=name]", "Dewi")
-    await page.select_option("#add select", "en")
-    await page.click("#add button")
-    await page.locator('.person.active:has-text("Dewi")').wait_for()
+    await _add_customer(page, "Dewi", "en")
 
     # The owner asks for the join link and opens it as Dewi.
     await _open_chat(page, "Sari")
@@ -200,10 +206,7 @@ async def test_a_customer_on_whatsapp_in_a_whatsapp_looking_chat(sandbox: Sandbo
     await _shot(page, "13-whatsapp-menu-and-rewards")
 
     # A newcomer on WhatsApp opens the owner's WhatsApp link as herself: consent, then her card.
-    await page.fill("#add input[name=name]", "Eka")
-    await page.select_option("#add select[name=channel]", "whatsapp")
-    await page.click("#add button")
-    await page.locator('.person.active:has-text("Eka")').wait_for()
+    await _add_customer(page, "Eka", "id", "whatsapp")
     await _open_chat(page, "Sari")
     await _say(page, "/link")
     link = page.locator("#messages a[data-whatsapp]").last

@@ -4,7 +4,6 @@ conversation, the outbox's courier and the webhook receiver, built once per proc
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from kartu.channels.whatsapp.graph import graph_client, graph_session
 from kartu.channels.whatsapp.sender import WhatsAppSender
 from kartu.channels.whatsapp.webhook import PATH, WhatsAppReceiver
 from kartu.config import Settings
+from kartu.loops import repeating
 from kartu.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -52,22 +52,12 @@ class WhatsAppChannel:
     @contextlib.asynccontextmanager
     async def serving(self, every: float = LOOK_EVERY) -> AsyncIterator[None]:
         """While the block runs: events a stopped process journaled and never handled are handled."""
-
-        async def keep_recovering() -> None:
-            while True:
-                try:
-                    await self.receiver.recover()
-                except Exception:
-                    log.exception("looking for abandoned WhatsApp events failed")
-                await asyncio.sleep(every)
-
-        task = asyncio.create_task(keep_recovering())
         try:
-            yield
+            async with repeating(
+                self.receiver.recover, every, "looking for abandoned WhatsApp events failed"
+            ):
+                yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
             await self.receiver.finish()
 
     async def close(self) -> None:
