@@ -157,14 +157,17 @@ async def open_catalogue(query: CallbackQuery, services: Services, i18n: KartuI1
 
 async def pick_item(query: CallbackQuery, callback_data: CatalogueChoice, services: Services) -> None:
     offer = await services.points.offer(query.from_user.id, callback_data.item_id)
-    text, markup = telegram(offer_text(offer))
+    screen = offer_text(offer)
+    text, markup = telegram(screen)
     await query.answer()
     if not isinstance(query.message, Message):
         return
-    if offer.photo_file_id:
+    if screen.replaces:
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
+    elif offer.photo_file_id:
         await query.message.answer_photo(offer.photo_file_id, caption=text, reply_markup=markup)
     else:
-        await best_effort(query.message.edit_text(text, reply_markup=markup))
+        await query.message.answer(text, reply_markup=markup)
 
 
 async def _replace(message: Message, text: HTML, markup: InlineKeyboardMarkup | None = None) -> None:

@@ -217,6 +217,7 @@ def offer_text(offer: OfferView) -> Screen:
             Action(_("⬅️ Back"), ExchangeAction(action=CatalogueStep.BACK, token=offer.token).pack()),
         ),
         columns=2,
+        replaces=offer.photo_file_id is None,  # with its photo it comes as a new message
     )
 
 

@@ -30,6 +30,9 @@ class Screen:
     actions: tuple[Action, ...] = ()
     columns: int = 1  # Telegram: buttons a row
     choose: str | None = None  # the button that opens the list where a messenger lists the actions
+    # It may take the place of the screen it was opened from (Telegram edits that message in place);
+    # a messenger that cannot edit (WhatsApp) sends it as a new message.
+    replaces: bool = False
 
 
 def telegram(screen: Screen) -> tuple[HTML, InlineKeyboardMarkup | None]:
