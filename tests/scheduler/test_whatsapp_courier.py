@@ -45,8 +45,9 @@ async def meta(clock: FrozenClock) -> AsyncIterator[WhatsAppEmulator]:
 async def _setup(services: Services, meta: WhatsAppEmulator) -> tuple[WhatsAppCourier, WaUser, int, int]:
     settings = Settings(_env_file=None, **meta.settings())  # type: ignore[arg-type]
     time = FakeTime()
+    number = Pacer(80, per_chat_interval=0.0, monotonic=time.monotonic, sleep=time.sleep)
     courier = WhatsAppCourier(
-        WhatsAppSender(graph_client(settings), services.whatsapp),
+        WhatsAppSender(graph_client(settings), services.whatsapp, number),
         services,
         Pacer(80, per_chat_interval=6.0, monotonic=time.monotonic, sleep=time.sleep),
     )
@@ -158,3 +159,17 @@ async def test_the_sweep_forgets_old_event_ids_and_last_years_messages(
     await services.upkeep.sweep()
     async with db.read() as uow:
         assert await uow.session.get(WhatsAppMessage, "wamid.sent") is None
+
+
+async def test_the_numbers_throughput_pauses_the_number_and_tries_again(
+    services: Services, db: Database, meta: WhatsAppEmulator
+) -> None:
+    courier, ayu, person_id, merchant_id = await _setup(services, meta)
+    fake = courier.sender.pacer.monotonic.__self__  # type: ignore[attr-defined]  # the test's FakeTime
+    meta.monotonic = fake.monotonic  # Meta's pace on the same clock: a pause is a pause there too
+    meta._number.level, meta._number.at = 0.0, meta.monotonic()  # 80/s spent by other sends
+    report = DispatchReport()
+    await courier.deliver(await _queued(services, person_id, merchant_id, "f"), Rendered(html("Hi")), report)
+    assert [r.code for r in meta.refused] == [130429]  # once: the number paused, then it went
+    assert report.sent == 1 and await _status(db, "f") == "sent"
+    assert 1.0 in fake.sleeps  # the pause was the number's, shared by every send

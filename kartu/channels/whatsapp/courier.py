@@ -41,6 +41,7 @@ class WhatsAppCourier:
     def __init__(self, sender: WhatsAppSender, services: Services, pacer: Pacer | None = None) -> None:
         self.sender = sender
         self.services = services
+        # One message every 6 s to a person (the number's own pace is the sender's).
         self.pacer = pacer or Pacer(NUMBER_RATE, per_chat_interval=PER_PERSON_GAP)
 
     async def deliver(self, message: Parcel, rendered: Rendered, report: DispatchReport) -> None:
@@ -81,8 +82,7 @@ class WhatsAppCourier:
         except TooManyMessages:
             await delivery.throttled(message.id, PER_PERSON_GAP)
             report.throttled += 1
-        except RateLimitHit:
-            self.pacer.pause(1.0)
+        except RateLimitHit:  # the sender's tries spent: the number is busy
             await delivery.throttled(message.id, 1.0)
             report.throttled += 1
         except (MessageUndeliverable, ScreenDoesNotFit) as error:

@@ -1,17 +1,28 @@
 """Sending to one person on WhatsApp, through pywa over Kartu's transport (graph.py). Each message
 that goes out is recorded (``whatsapp_message``) with the shop and person it was for: the owner's
-month of WhatsApp messages is counted from these, and Meta's statuses say what each one costs."""
+month of WhatsApp messages is counted from these, and Meta's statuses say what each one costs.
+
+Every send of the process (answers and the outbox's news alike) takes its turn at the number's
+pace (80 a second, Meta's throughput for a number); should Meta still answer 130429, the number
+pauses a second and the send is tried again, at most three times."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
+from pywa.errors import RateLimitHit
 from pywa_async import WhatsApp
 
 from kartu.channels.whatsapp.screens import WhatsAppScreen, whatsapp
+from kartu.loyalty.messaging import NUMBER_RATE
 from kartu.presenters.screens import Action, Screen
+from kartu.scheduler.pacing import Pacer
 from kartu.services.whatsapp import WhatsAppService
+
+NUMBER_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -24,29 +35,47 @@ class For:
 
 
 class WhatsAppSender:
-    def __init__(self, client: WhatsApp, whatsapp_service: WhatsAppService) -> None:
+    def __init__(
+        self, client: WhatsApp, whatsapp_service: WhatsAppService, pacer: Pacer | None = None
+    ) -> None:
         self.client = client
         self.service = whatsapp_service
+        self.pacer = pacer or Pacer(NUMBER_RATE, per_chat_interval=0.0)  # the number's, shared
 
     async def screen(self, to: For, screen: Screen) -> str:
         return await self.shown(to, whatsapp(screen))
 
     async def shown(self, to: For, shown: WhatsAppScreen) -> str:
-        sent = await self.client.send_message(to.address, shown.text, buttons=shown.buttons)
-        await self.service.sent(sent.id, to.person_id, to.merchant_id)
-        return sent.id
+        return await self._send(
+            to, lambda: self.client.send_message(to.address, shown.text, buttons=shown.buttons)
+        )
 
     async def image(self, to: For, png: bytes, caption: str) -> str:
-        sent = await self.client.send_image(to.address, png, caption=caption or None, mime_type="image/png")
-        await self.service.sent(sent.id, to.person_id, to.merchant_id)
-        return sent.id
+        return await self._send(
+            to,
+            lambda: self.client.send_image(to.address, png, caption=caption or None, mime_type="image/png"),
+        )
 
     async def document(self, to: For, data: bytes, filename: str, caption: str, mime_type: str) -> str:
-        sent = await self.client.send_document(
-            to.address, data, filename=filename, caption=caption or None, mime_type=mime_type
+        return await self._send(
+            to,
+            lambda: self.client.send_document(
+                to.address, data, filename=filename, caption=caption or None, mime_type=mime_type
+            ),
         )
+
+    async def _send(self, to: For, send: Callable[[], Awaitable[Any]]) -> str:
+        for attempt in range(1, NUMBER_TRIES + 1):
+            await self.pacer.wait_turn(0)
+            try:
+                sent = await send()
+                break
+            except RateLimitHit:
+                if attempt == NUMBER_TRIES:
+                    raise
+                self.pacer.pause(1.0)
         await self.service.sent(sent.id, to.person_id, to.merchant_id)
-        return sent.id
+        return str(sent.id)
 
     async def read(self, message_id: str) -> None:
         """The person's message was seen (two blue ticks): best effort."""
