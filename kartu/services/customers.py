@@ -31,7 +31,7 @@ from kartu.services.crediting import PurchaseResult
 from kartu.services.till import Till, credit_at_till
 from kartu.services.views import CardView, MenuView, RewardView
 from kartu.services.webhooks import tell
-from kartu.storage import journal
+from kartu.storage import channels, journal
 from kartu.storage.arrivals import Sender, arrive
 from kartu.storage.models import ChannelLink, Contact, Merchant, Person, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
@@ -581,17 +581,45 @@ class CustomerService(ServiceBase):
                 contact.consent_at is not None if contact else False,
             )
 
-    async def wrote(self, user: ChannelUser, at: datetime) -> None:
+    async def arrival(self, user: ChannelUser, at: datetime) -> ChannelPerson | None:
+        """Someone wrote on their messenger at ``at``: who they are to Kartu (``None``: not yet),
+        read in one statement; their window opens, and what waited for it goes out (`wrote`)."""
+        if not self.db.has_driver:  # an in-memory database (unit tests)
+            await self.wrote(user, at)
+            return await self.channel_person(user)
+        async with self.db.driver(transaction=False) as tx:
+            row = await channels.arriving(tx, user.channel, user.address)
+            if row is None:
+                return None
+            previous, consent_at = tx.when(row["last_inbound_at"]), tx.when(row["consent_at"])
+            if previous is None or previous < at:
+                await channels.wrote(tx, user.channel, user.address, at)
+        # Messages wait only while the window is closed: one opening again may release some.
+        if consent_at is not None and (previous is None or at - previous >= WINDOW):
+            await self.wrote(user, at, touched=True)
+        return ChannelPerson(
+            int(row["person_id"]),
+            str(row["first_name"]),
+            row["language"],
+            row["shop"],
+            consent_at is not None,
+        )
+
+    async def wrote(self, user: ChannelUser, at: datetime, *, touched: bool = False) -> None:
         """They wrote on their messenger at ``at``: its window for the business's messages opens,
-        and what waited for it (news of the last week) goes out."""
+        and what waited for it (news of the last week) goes out. ``touched``: the moment is
+        written already (`arrival`), only the waiting news is left to release."""
         now = self.clock.now()
         async with self.db.write() as uow:
             contact = await uow.people.by_contact(user.channel, user.address)
-            if contact is not None and (contact.last_inbound_at is None or contact.last_inbound_at < at):
+            if contact is None:
+                return
+            if not touched and (contact.last_inbound_at is None or contact.last_inbound_at < at):
                 contact.last_inbound_at = at
                 await uow.people.save_contact(contact)
-                if contact.consent_at is not None and now - at < WINDOW:
-                    await uow.outbox.release_waiting(contact.person_id, now, now - KEEP_WAITING)
+                touched = True
+            if touched and contact.consent_at is not None and now - at < WINDOW:
+                await uow.outbox.release_waiting(contact.person_id, now, now - KEEP_WAITING)
 
     async def link_code(self, telegram_id: int, channel: Channel) -> str:
         """A one-time code to type on ``channel`` (WhatsApp) within ten minutes: it adds that

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from kartu.loyalty.channels import Channel
 from kartu.loyalty.messaging import Reach, reach
 from kartu.services.base import ServiceBase
-from kartu.storage import journal
+from kartu.storage import channels, journal
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -69,6 +69,10 @@ class WhatsAppService(ServiceBase):
 
     async def sent(self, message_id: str, person_id: int | None, merchant_id: int | None) -> None:
         """A message went out inside the window: Meta bills it as a service message (free)."""
+        if self.db.has_driver:
+            async with self.db.driver(transaction=False) as tx:
+                await channels.sent(tx, message_id, merchant_id, person_id, self.clock.now())
+            return
         async with self.db.write() as uow:
             await uow.whatsapp.sent(message_id, self.clock.now(), merchant_id, person_id, "service")
 

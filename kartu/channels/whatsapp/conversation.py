@@ -140,8 +140,7 @@ class WhatsAppConversation:
             return
         user = whatsapp_user(bsuid)
         customers = self.services.customers
-        await customers.wrote(user, at)
-        known = await customers.channel_person(user)
+        known = await customers.arrival(user, at)
         typed = read(text) if text is not None else None
         language = (
             (known.language if known else None)
