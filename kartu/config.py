@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     # Where owners' browsers reach the API (https://kartu.example.com, as nginx publishes /v1/):
     # a big export is also offered there as a one-time download link. Empty: no links.
     api_public_url: str = ""
+    # Where Telegram opens Kartu's Mini App pages (📷 Scan, the customer's card): https, on the server
+    # that serves the webhook (/webapp/…). Empty: no Mini App buttons (/help says why).
+    public_url: str = Field(default="", pattern=r"^(https://\S+)?$")
     # KARTU_API=on: `kartu run` serves the API too, and sends a sale's news at once.
     api: bool = False
     # Webhook endpoints on http:// or private addresses (a shop's own network, tests); else https only.

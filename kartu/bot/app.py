@@ -25,6 +25,7 @@ from kartu.bot.health import add_health_routes, serve_health
 from kartu.bot.i18n import KartuI18n, load_i18n
 from kartu.bot.journal import LOOK_EVERY, Journaling, recover
 from kartu.bot.middlewares import TelegramCalls, install_middlewares
+from kartu.bot.pages import add_miniapp_routes
 from kartu.channels.whatsapp.channel import WhatsAppChannel
 from kartu.config import Settings
 from kartu.handlers import build_routers
@@ -33,7 +34,7 @@ from kartu.loops import repeating
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.language import resolve_language
 from kartu.presenters.format import N_
-from kartu.presenters.menus import CUSTOMER_COMMANDS, command_name
+from kartu.presenters.menus import CUSTOMER_COMMANDS, command_name, set_public_url
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
 from kartu.services.container import Services
@@ -159,6 +160,7 @@ def build_app(
     db = Database.for_settings(settings)
     services = Services.build(db, settings, clock)
     i18n = load_i18n(settings.default_language)
+    set_public_url(settings.public_url)  # the Mini App buttons (📷 Scan) point there
     bot = bot or build_bot(settings)
     bot.session.middleware(RetryWhileAnswering())
     bot.session.middleware(TelegramCalls(services.health.metrics))  # inside the retry: each try counts
@@ -334,6 +336,7 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     add_health_routes(web_app, app.services, settings)
+    add_miniapp_routes(web_app, app.i18n)
     if app.whatsapp is not None:  # Meta's posts on the same server: /whatsapp/webhook
         app.whatsapp.register(web_app)
     runner = web.AppRunner(web_app, access_log=None)

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
+from kartu.bot.miniapp import read_scan
 from kartu.handlers.common import best_effort
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import publish_menu
@@ -107,6 +108,26 @@ async def bare_code(
     await show_or_ask(
         message, services.counter.open_code(event_from_user.id, message.text or ""), i18n, state
     )
+
+
+async def scanned(
+    message: Message, event_from_user: User, services: Services, i18n: KartuI18n, state: FSMContext
+) -> None:
+    """What the 📷 Scan page read, and in a points shop the amount typed on its keypad: the prompt
+    opens exactly as if the code (and amount) were typed, with every rule and throttle."""
+    scan = read_scan(message.web_app_data.data if message.web_app_data else "")
+    if scan is None:
+        await message.answer(
+            _(
+                "That QR code is not a Kartu code. Ask the customer to open their code (/code) and scan it again."
+            )
+        )
+        return
+    if scan.amount is not None:
+        prompt = await services.counter.open_sale(event_from_user.id, scan.code, str(scan.amount))
+        await show_prompt(message, prompt, i18n)
+        return
+    await show_or_ask(message, services.counter.open_code(event_from_user.id, scan.code), i18n, state)
 
 
 async def _edit_prompt(query: CallbackQuery, text: str) -> None:
@@ -226,6 +247,7 @@ def router() -> Router:
     staff.message.register(stamp_command, Command("stamp"))
     staff.message.register(redeem_command, Command("redeem"))
     staff.message.register(bare_code, OnLoop(F.text.func(normalize_code)))
+    staff.message.register(scanned, OnLoop(F.web_app_data))
     staff.callback_query.register(confirm_purchase, PurchaseAction.filter(F.action == Decision.CONFIRM))
     staff.callback_query.register(cancel_purchase, PurchaseAction.filter(F.action == Decision.CANCEL))
     staff.callback_query.register(confirm_redeem, RedeemAction.filter(F.action == Decision.CONFIRM))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import BotCommand, KeyboardButton, ReplyKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 
 from kartu.loyalty.kinds import Kinds
-from kartu.presenters.format import HTML, N_, html, i18n_locale, join_html
+from kartu.presenters.format import HTML, N_, html, i18n_locale, join_html, plain
 from kartu.services.views import Audience, MenuView
 
 MENU_CARD = N_("🎟 My card")
@@ -21,6 +21,9 @@ MENU_REWARDS = N_("🎁 Rewards")
 
 
 MENU_HELP = N_("❓ Help")
+
+
+MENU_SCAN = N_("📷 Scan")  # staff and owners: a Mini App that reads the customer's QR
 
 
 MENU_CLAIM = N_("🧾 I bought something")  # a shop running stamps and points
@@ -139,17 +142,42 @@ def _row(*labels: str) -> list[KeyboardButton]:
     return [KeyboardButton(text=_(label)) for label in labels]
 
 
+PAGES: dict[str, str] = {}  # the Mini App pages' https addresses (bot/app.py, from KARTU_PUBLIC_URL)
+
+
+def set_public_url(public_url: str) -> None:
+    """Where Telegram opens Kartu's Mini App pages; empty: no Mini App buttons."""
+    PAGES.clear()
+    if public_url:
+        PAGES["scan"] = public_url.rstrip("/") + "/webapp/scan"
+        PAGES["card"] = public_url.rstrip("/") + "/webapp/card"
+    _keyboard.cache_clear()
+
+
 def keyboard_for(menu: MenuView) -> ReplyKeyboardMarkup:
     """The reply keyboard of the role a person acts in (in the current locale)."""
-    return _keyboard(menu, i18n_locale())
+    return _keyboard(menu, i18n_locale(), PAGES.get("scan"))
+
+
+def _scan_row(locale: str, scan: str | None, kinds: Kinds) -> list[list[KeyboardButton]]:
+    """📷 Scan at the counter: the page opens the camera (and, where points run, a keypad)."""
+    if not scan:
+        return []
+    page = plain("{page}?lang={locale}&points={points}", page=scan, locale=locale, points=int(kinds.points))
+    return [[KeyboardButton(text=_(MENU_SCAN), web_app=WebAppInfo(url=page))]]
 
 
 @lru_cache(maxsize=64)  # a handful of menus in two languages, sent with every help and menu switch
-def _keyboard(menu: MenuView, locale: str) -> ReplyKeyboardMarkup:
+def _keyboard(menu: MenuView, locale: str, scan: str | None) -> ReplyKeyboardMarkup:
     if menu.audience == Audience.OWNER:
-        rows = [_row(MENU_LINK, MENU_TEAM), _row(MENU_PROGRAM, MENU_STATS), _row(MENU_BROADCAST, MENU_HELP)]
+        rows = [
+            *_scan_row(locale, scan, menu.kinds),
+            _row(MENU_LINK, MENU_TEAM),
+            _row(MENU_PROGRAM, MENU_STATS),
+            _row(MENU_BROADCAST, MENU_HELP),
+        ]
     elif menu.audience == Audience.STAFF:
-        rows = [_row(MENU_DUTY, MENU_SHOP), _row(MENU_HELP)]
+        rows = [*_scan_row(locale, scan, menu.kinds), _row(MENU_DUTY, MENU_SHOP), _row(MENU_HELP)]
     else:
         rows = [_row(MENU_CARD, MENU_CODE), _row(MENU_REWARDS, MENU_HELP), _row(claim_button(menu.kinds))]
         if menu.works_somewhere:
@@ -264,6 +292,17 @@ def help_for(menu: MenuView) -> HTML:
         Audience.STAFF: [staff_help(menu.kinds)],
         Audience.CUSTOMER: [customer_help(menu.kinds)],
     }[Audience(menu.audience)]
+    if menu.audience != Audience.CUSTOMER:
+        parts.append(
+            html(_("📷 Tap Scan and point the camera at the customer's QR code: no typing."))
+            if PAGES.get("scan")
+            else html(
+                _(
+                    "📷 Scanning codes with the camera needs this Kartu's public https address "
+                    "(KARTU_PUBLIC_URL), which its operator has not set: type the code meanwhile."
+                )
+            )
+        )
     if menu.audience != Audience.CUSTOMER and menu.has_card:
         parts.append(html(_("Collecting stamps yourself? Tap 🎟 My cards (customer).")))
     if menu.audience == Audience.CUSTOMER and menu.works_somewhere:

@@ -53,6 +53,25 @@ class TelegramUser:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.emulator.push_update("message", self._message(**content))
 
+    async def send_web_app_data(self, message: SentMessage, label: str, data: str) -> int:
+        """What a Mini App opened from the reply keyboard's ``label`` button sends back (``sendData``):
+        Telegram delivers it only from a ``web_app`` button the bot showed this person, its label
+        with it."""
+        button = next(
+            (
+                found
+                for row in (message.reply_markup or {}).get("keyboard") or []
+                for found in row
+                if isinstance(found, dict) and found.get("text") == label and "web_app" in found
+            ),
+            None,
+        )
+        if button is None:
+            raise AssertionError(f"no Mini App button {label!r} on {message.keyboard_labels()}")
+        return await self.emulator.push_update(
+            "message", self._message(web_app_data={"data": data, "button_text": label})
+        )
+
     async def send_in_group(self, group_id: int, text: str, *, as_chat: bool = False) -> int:
         """Write ``text`` in a group the bot is in; ``as_chat``: posted on behalf of the group
         (an anonymous admin), so the update has ``sender_chat`` and no ``from``."""

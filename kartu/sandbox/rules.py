@@ -215,11 +215,23 @@ def check_markup(markup: dict[str, Any] | None, *, edit: bool = False) -> None:
                 size = len(str(button["callback_data"]).encode("utf-8"))
                 if not 1 <= size <= CALLBACK_DATA_MAX_BYTES:
                     raise TelegramRefusal("BUTTON_DATA_INVALID")
+            _check_web_app(button)
     for row in markup.get("keyboard") or []:
         for button in row:
             label = button.get("text") if isinstance(button, dict) else button
             if not str(label or "").strip():
                 raise TelegramRefusal("BUTTON_TEXT_EMPTY")
+            if isinstance(button, dict):
+                _check_web_app(button)
+
+
+def _check_web_app(button: dict[str, Any]) -> None:
+    """A Mini App button opens an https page, nothing else (Telegram's rule)."""
+    if "web_app" not in button:
+        return
+    url = str((button.get("web_app") or {}).get("url") or "")
+    if not url.startswith("https://") or len(url) <= len("https://"):
+        raise TelegramRefusal("BUTTON_URL_INVALID")
 
 
 def check_commands(commands: Any) -> None:
