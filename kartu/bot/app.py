@@ -336,7 +336,7 @@ async def run_webhook(app: KartuApp, stop: asyncio.Event) -> None:
     ).register(web_app, path=settings.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     add_health_routes(web_app, app.services, settings)
-    add_miniapp_routes(web_app, app.i18n)
+    add_miniapp_routes(web_app, app.services, settings, app.i18n)
     if app.whatsapp is not None:  # Meta's posts on the same server: /whatsapp/webhook
         app.whatsapp.register(web_app)
     runner = web.AppRunner(web_app, access_log=None)

@@ -44,7 +44,7 @@ async def serve_health(services: Services, settings: Settings) -> web.AppRunner 
     from kartu.bot.i18n import load_i18n
     from kartu.bot.pages import add_miniapp_routes
 
-    add_miniapp_routes(app, load_i18n(settings.default_language))  # polling mode's Mini App pages
+    add_miniapp_routes(app, services, settings, load_i18n(settings.default_language))  # polling mode's pages
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, settings.health_host, settings.health_port).start()

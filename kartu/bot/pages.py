@@ -1,17 +1,33 @@
 """Kartu's Mini App pages, served under /webapp/ by the server that takes Telegram's webhook (and the
-health server in polling mode): 📷 Scan for staff. Each page is the same file for everyone, with its
-words in the reader's language put in a JSON block (escaped for a script: a value cannot end it)."""
+health server in polling mode): 📷 Scan for staff, and the customer's card. Each page is the same file
+for everyone, with its words in the reader's language put in a JSON block (escaped for a script: a
+value cannot end it). What a page asks the server (``/webapp/api/card``) carries the launch data
+Telegram signed (``X-Telegram-Init-Data``): forged, altered or over an hour old, it gets 401, and
+it only ever reads the card of the person it names."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Mapping
 from importlib import resources
 
 from aiogram.utils.i18n import gettext as _
 from aiohttp import web
 
 from kartu.bot.i18n import KartuI18n
+from kartu.bot.miniapp import InitDataRefused, verified
+from kartu.config import Settings
+from kartu.loyalty.codes import format_code
+from kartu.loyalty.errors import NotMember, PointsOff
+from kartu.media.qr import render_qr_svg
+from kartu.presenters.customer import card_caption, reward_lines
 from kartu.presenters.format import N_
+from kartu.presenters.points import catalogue_text
+from kartu.services.container import Services
+
+log = logging.getLogger(__name__)
 
 SCAN_WORDS = {
     "title": N_("📷 Scan a customer's code"),
@@ -26,13 +42,76 @@ SCAN_WORDS = {
 }
 
 
-def _page(name: str, words: dict[str, object]) -> str:
+def _page(name: str, words: Mapping[str, object]) -> web.Response:
     page = resources.files("kartu.bot").joinpath(f"static/{name}").read_text(encoding="utf-8")
     block = json.dumps(words, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-    return page.replace("__WORDS__", block)
+    return web.Response(
+        text=page.replace("__WORDS__", block),
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
 
 
-def add_miniapp_routes(app: web.Application, i18n: KartuI18n) -> None:
+CARD_WORDS = {
+    "title": N_("My card"),
+    "show": N_("Show this code at the counter"),
+    "rewards": N_("Rewards"),
+    "refused": N_(
+        "This page works only when opened from the 📱 Open my card button in the chat. Please open it again."
+    ),
+    "not_member": N_("You have not joined a shop yet. Open your shop's link or scan its QR code to join."),
+}
+
+
+async def _card(
+    request: web.Request, services: Services, settings: Settings, i18n: KartuI18n
+) -> web.Response:
+    """The card of the person the launch data names, as the page draws it (HTML made by html(), so
+    every value in it is escaped)."""
+    try:
+        caller = verified(
+            request.headers.get("X-Telegram-Init-Data", ""),
+            settings.bot_token,
+            services.customers.clock.now(),
+        )
+    except InitDataRefused as refused:
+        log.warning("card page: refused launch data (%s)", refused.reason)
+        return web.json_response({"error": refused.reason}, status=401)
+    language = await services.customers.chosen_language(caller.telegram_id, caller.language_code)
+    try:
+        card = await services.customers.card(caller.telegram_id)
+        rewards = await services.customers.rewards(caller.telegram_id)
+    except NotMember:
+        return web.json_response({"error": "not member"}, status=404)
+    try:
+        catalogue = await services.points.catalogue(caller.telegram_id)
+    except PointsOff:
+        catalogue = None
+    with i18n.context(), i18n.use_locale(language):
+        caption = card_caption(card, language)
+        listed = (
+            catalogue_text(catalogue, rewards, language).text
+            if catalogue
+            else reward_lines(rewards, language)
+        )
+    qr = await asyncio.to_thread(render_qr_svg, format_code(card.personal_code))
+    return web.json_response(
+        {
+            "shop": card.merchant_name,
+            "stamps": card.stamps if card.runs_stamps else None,
+            "required": card.stamps_required,
+            "points": card.points,
+            "caption": str(caption),
+            "rewards": str(listed),
+            "code": format_code(card.personal_code),
+            "qr": qr,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def add_miniapp_routes(app: web.Application, services: Services, settings: Settings, i18n: KartuI18n) -> None:
     async def scan(request: web.Request) -> web.Response:
         locale = "id" if request.query.get("lang") == "id" else "en"
         with i18n.context(), i18n.use_locale(locale):
@@ -41,11 +120,17 @@ def add_miniapp_routes(app: web.Application, i18n: KartuI18n) -> None:
             "locale": "id-ID" if locale == "id" else "en-US",
             "points": request.query.get("points") == "1",
         }
-        return web.Response(
-            text=_page("scan.html", words),
-            content_type="text/html",
-            charset="utf-8",
-            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
-        )
+        return _page("scan.html", words)
+
+    async def card_page(request: web.Request) -> web.Response:
+        locale = "id" if request.query.get("lang") == "id" else "en"
+        with i18n.context(), i18n.use_locale(locale):
+            words = {key: _(text) for key, text in CARD_WORDS.items()}
+        return _page("card.html", words)
+
+    async def card(request: web.Request) -> web.Response:
+        return await _card(request, services, settings, i18n)
 
     app.router.add_get("/webapp/scan", scan)
+    app.router.add_get("/webapp/card", card_page)
+    app.router.add_post("/webapp/api/card", card)

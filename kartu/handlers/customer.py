@@ -40,6 +40,7 @@ from kartu.presenters.customer import (
     stranger_greeting,
     whatsapp_link_offer,
     whatsapp_off,
+    with_card_app,
 )
 from kartu.presenters.format import HTML, html, join_html
 from kartu.presenters.menus import CLAIM_BUTTONS, MENU_CARD, MENU_CODE, MENU_REWARDS
@@ -85,7 +86,8 @@ async def show_card(
     message: Message, event_from_user: User, services: Services, i18n: KartuI18n, bot: Bot
 ) -> None:
     card = await services.customers.card(event_from_user.id)
-    caption, markup = card_caption(card, i18n.current_locale), group_buttons(card.groups)
+    caption = card_caption(card, i18n.current_locale)
+    markup = with_card_app(group_buttons(card.groups), i18n.current_locale)
     if not card.runs_stamps:  # points only: the code to show, with the balance
         photo = await qr_photo(card.personal_code, card.merchant_name)
         await message.answer_photo(photo, caption=caption, reply_markup=markup)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -29,6 +29,7 @@ from kartu.presenters.format import (
     plain,
     stamps_text,
 )
+from kartu.presenters.menus import PAGES
 from kartu.presenters.screens import Action, Screen
 from kartu.services.bonuses import POINTS, Bonus
 from kartu.services.customers import InviteResult, JoinResult, LeavePreview, ReceiptClaim
@@ -382,3 +383,15 @@ def whatsapp_link_offer(code: str, number: str) -> Screen:
 
 def whatsapp_off() -> HTML:
     return html(_("This Kartu is not connected to WhatsApp."))
+
+
+def with_card_app(markup: InlineKeyboardMarkup | None, locale: str) -> InlineKeyboardMarkup | None:
+    """/card's buttons, and 📱 Open my card where Kartu's Mini App pages are served."""
+    page = PAGES.get("card")
+    if not page:
+        return markup
+    opening = InlineKeyboardButton(
+        text=_("📱 Open my card"),
+        web_app=WebAppInfo(url=plain("{page}?lang={locale}", page=page, locale=locale)),
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[*(markup.inline_keyboard if markup else []), [opening]])

@@ -6,15 +6,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from kartu.bot.miniapp import signed_init_data
+from kartu.bot.pages import add_miniapp_routes
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
 from kartu.presenters.menus import PAGES, set_public_url
 from kartu.sandbox import BotAPIEmulator, SentMessage, TelegramUser
+from kartu.sandbox.serving import serve_on_free_port
 from tests.e2e.world import World, webhook_bot
 
 PUBLIC = "https://kartu.example"
@@ -119,3 +124,44 @@ def test_a_mini_app_button_must_open_an_https_page() -> None:
     check_markup(
         {"keyboard": [[{"text": "📷 Scan", "web_app": {"url": "https://kartu.example/webapp/scan"}}]]}
     )
+
+
+async def test_the_customers_card_as_a_mini_app(scanning: World, customer: TelegramUser) -> None:
+    """/card's 📱 Open my card opens the card page; what it asks the server carries the launch data
+    Telegram signed for her, and nothing else opens it (forged, expired, someone else's)."""
+    world = scanning
+    join = await world.create_shop(rules=ProgramRules(daily_stamp_cap=0))
+    code = await world.join(customer, join)
+    card = await customer.ask("/card")
+    (opening,) = [b for b in card.buttons() if "web_app" in b]
+    assert opening["text"] == "📱 Buka kartuku" and opening["web_app"]["url"] == f"{PAGES['card']}?lang=id"
+
+    app = world.app
+    server = web.Application()
+    add_miniapp_routes(server, app.services, app.settings, app.i18n)
+    token, now = app.settings.bot_token, world.clock.now()
+    her = signed_init_data(token, {"id": customer.id, "first_name": "Ayu", "language_code": "id"}, now)
+    stranger = signed_init_data(token, {"id": 999, "first_name": "Eve"}, now)
+    old = signed_init_data(token, {"id": customer.id, "first_name": "Ayu"}, now - timedelta(hours=2))
+    forged = signed_init_data("1:OTHER", {"id": customer.id, "first_name": "Ayu"}, now)
+    runner, port = await serve_on_free_port(server)
+    try:
+        async with aiohttp.ClientSession() as session:
+
+            async def ask(init_data: str) -> tuple[int, dict[str, object]]:
+                async with session.post(
+                    f"http://127.0.0.1:{port}/webapp/api/card", headers={"X-Telegram-Init-Data": init_data}
+                ) as answer:
+                    return answer.status, await answer.json()
+
+            status, shown = await ask(her)
+            assert status == 200 and shown["shop"] == "Kopi Senja" and shown["stamps"] == 0
+            assert shown["code"] == code and str(shown["qr"]).startswith("<svg")
+            assert "Kamu belum punya hadiah" in str(shown["rewards"])  # in her language
+            assert (await ask(stranger))[0] == 404  # a Telegram user with no card: nobody's card
+            for refused in (old, forged, "", "user=%7B%7D&hash=00"):
+                assert (await ask(refused))[0] == 401
+            async with session.get(f"http://127.0.0.1:{port}/webapp/card?lang=id") as page:
+                assert page.status == 200 and "Buka kartuku" in await page.text()
+    finally:
+        await runner.cleanup()
