@@ -17,12 +17,17 @@ from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
 from kartu.bot.health import add_health_routes
+from kartu.bot.miniapp import signed_init_data
+from kartu.bot.pages import add_miniapp_routes
 from kartu.config import Settings
-from kartu.loyalty.channels import whatsapp_user
+from kartu.loyalty.channels import Caller, whatsapp_user
+from kartu.loyalty.codes import format_code
+from kartu.loyalty.errors import LoyaltyError
 from kartu.sandbox.client import TelegramUser
 from kartu.sandbox.emulator import BotAPIEmulator, SentMessage
 from kartu.sandbox.serving import free_port
@@ -41,6 +46,8 @@ TIME_STEPS = {
     "30d": timedelta(days=30),
 }
 NAME_MAX = 64
+# The https origin Mini App buttons name (Telegram takes https only); the page opens them here.
+MINI_APP_ORIGIN = "https://sandbox.kartu.invalid"
 
 
 def N_(message: str) -> str:  # marks the page's strings for the catalogs (as kartu.handlers.render does)
@@ -70,6 +77,8 @@ PAGE_TEXT = {
     "on_whatsapp": N_("on WhatsApp with Kartu's number +{number}, language {language}"),
     "whatsapp": N_("WhatsApp"),
     "telegram": N_("Telegram"),
+    "scanner": N_("Point the camera at whose code?"),
+    "not_a_code": N_("🖼 A QR code that is not Kartu's"),
     "owner": N_("owner"),
     "staff": N_("staff"),
     "customer": N_("customer"),
@@ -198,6 +207,7 @@ class Sandbox:
             flood_burst=200,
             bot_username=BOT_USERNAME,
             admin_ids=frozenset({OWNER}),
+            public_url=MINI_APP_ORIGIN,  # Mini App buttons as Telegram takes them (https); opened here
             whatsapp_port=whatsapp_port,
             **self.whatsapp.settings(),
         )
@@ -217,6 +227,7 @@ class Sandbox:
             await self._demo()
         web_app = web.Application()
         add_health_routes(web_app, self.app.services, settings)
+        add_miniapp_routes(web_app, self.app.services, settings, self.app.i18n)
         web_app.add_routes(
             [
                 web.get("/", self._page),
@@ -231,6 +242,10 @@ class Sandbox:
                 web.post("/api/people", self._add_person),
                 web.post("/api/time", self._travel),
                 web.post("/api/pay", self._pay),
+                web.post("/api/miniapp", self._open_mini_app),
+                web.post("/api/miniapp/data", self._mini_app_data),
+                web.get("/api/code/{person}", self._code_of),
+                web.get("/sandbox/telegram-web-app.js", self._bridge),
             ]
         )
         self._runner = web.AppRunner(web_app, access_log=None)
@@ -403,11 +418,25 @@ class Sandbox:
             "venue": list(sent.venue) if sent.venue else None,
             "edited": sent.edits > 0,
             "inline_keyboard": [
-                [{"text": b["text"], "data": b.get("callback_data"), "url": b.get("url")} for b in row]
+                [
+                    {
+                        "text": b["text"],
+                        "data": b.get("callback_data"),
+                        "url": b.get("url"),
+                        "web_app": (b.get("web_app") or {}).get("url"),
+                    }
+                    for b in row
+                ]
                 for row in markup.get("inline_keyboard") or []
             ],
             "keyboard": [
-                [b["text"] if isinstance(b, dict) else b for b in row] for row in markup.get("keyboard") or []
+                [
+                    {"text": b["text"], "web_app": (b.get("web_app") or {}).get("url")}
+                    if isinstance(b, dict)
+                    else {"text": b, "web_app": None}
+                    for b in row
+                ]
+                for row in markup.get("keyboard") or []
             ],
         }
 
@@ -569,6 +598,58 @@ class Sandbox:
             raise web.HTTPBadRequest(text="no such invoice")
         charge = await self.emulator.pay(self._user(person)._user(), link)
         return web.json_response({"paid": charge is not None})
+
+    # -- Mini Apps: the Telegram.WebApp bridge the pages use, as the Telegram app provides it ---------
+    async def _open_mini_app(self, request: web.Request) -> web.Response:
+        """A Mini App button tapped: the page's local address, with launch data signed for the
+        person by the sandbox bot's token (as Telegram signs it)."""
+        body = await self._body(request)
+        person = self._person(int(body.get("person", 0)))
+        url = str(body.get("url") or "")
+        if not url.startswith(MINI_APP_ORIGIN + "/webapp/"):
+            raise web.HTTPBadRequest(text="not one of Kartu's Mini App pages")
+        user = {"id": person.id, "first_name": person.name, "language_code": person.language}
+        launch = signed_init_data(self.emulator.token, user, self.clock.now())
+        joiner = "&" if "?" in url else "?"
+        local = url.removeprefix(MINI_APP_ORIGIN) + joiner + urlencode({"sandbox": "1", "init": launch})
+        return web.json_response({"url": local})
+
+    async def _mini_app_data(self, request: web.Request) -> web.Response:
+        """What the page sent (Telegram.WebApp.sendData): a web_app_data message from the person,
+        from the keyboard button that opened it."""
+        body = await self._body(request)
+        person = self._person(int(body.get("person", 0)))
+        label, data = str(body.get("label") or ""), str(body.get("data") or "")
+        opened_from = next(
+            (
+                sent
+                for sent in reversed(self.emulator.messages_to(person.id))
+                if label in (sent.keyboard_labels() or [])
+            ),
+            None,
+        )
+        if opened_from is None:
+            raise web.HTTPBadRequest(text="no such Mini App button")
+        await self._user(person).send_web_app_data(opened_from, label, data[:4096])
+        return web.json_response({"ok": True})
+
+    async def _code_of(self, request: web.Request) -> web.Response:
+        """The QR a customer shows (their code at their current shop), for the page's scanner."""
+        person = self._person(int(request.match_info["person"]))
+        caller: Caller = whatsapp_user(person.address or "") if person.channel == "whatsapp" else person.id
+        try:
+            card = await self.app.services.customers.card(caller)
+        except LoyaltyError:
+            raise web.HTTPNotFound(text="no card") from None
+        return web.json_response({"code": format_code(card.personal_code)})
+
+    async def _bridge(self, request: web.Request) -> web.Response:
+        script = (
+            resources.files("kartu.sandbox")
+            .joinpath("static/telegram-web-app.js")
+            .read_text(encoding="utf-8")
+        )
+        return web.Response(text=script, content_type="application/javascript", charset="utf-8")
 
     async def _add_person(self, request: web.Request) -> web.Response:
         body = await self._body(request)

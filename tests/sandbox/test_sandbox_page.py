@@ -221,3 +221,55 @@ async def test_a_customer_on_whatsapp_in_a_whatsapp_looking_chat(sandbox: Sandbo
     await _bubbles(page).filter(has_text="Selamat datang di Kopi Senja, Eka").wait_for()
     await page.set_viewport_size({"width": 390, "height": 844})
     await _shot(page, "14-whatsapp-newcomer-phone")
+
+
+async def test_staff_scan_a_customers_qr_and_she_opens_her_card_app(
+    sandbox: Sandbox, browser: object
+) -> None:
+    """Budi taps 📷 Pindai, points the camera at Ayu's code (the sandbox's scanner asks whose), taps
+    Konfirmasi, and Ayu's card arrives; a QR that is not Kartu's keeps the camera open; in a points
+    shop the amount goes in on the keypad; Ayu opens her card as a Mini App, at a phone's width."""
+    page = await browser.new_page(viewport={"width": 1200, "height": 860})  # type: ignore[attr-defined]
+    await page.goto(sandbox.url)
+    await _open_chat(page, "Budi")
+    await page.get_by_role("button", name="📷 Pindai").click()
+    await page.locator("#picker button[data-testid=not-kartu]").click()  # a menu's QR, say
+    frame = page.frame_locator("#miniapp-page")
+    await frame.locator("#problem", has_text="bukan kode Kartu").wait_for()
+    await _shot(page, "15-scan-not-kartu")
+    await page.click('#picker button:has-text("Ayu")')  # the camera still open: now her code
+    await _bubbles(page).last.get_by_role("button", name="✅ Konfirmasi").wait_for()
+    assert "Ayu" in await _bubbles(page).last.inner_text()
+    await _shot(page, "16-scan-prompt")
+    await _tap(page, "✅ Konfirmasi")
+    await _open_chat(page, "Ayu")
+    await _bubbles(page).filter(has_text="5/6").wait_for()  # her fifth stamp, from the scan
+
+    # Her card as a Mini App, at a phone's width.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await _say(page, "/card")
+    await _bubbles(page).last.get_by_role("button", name="📱 Buka kartuku").click()
+    await frame.locator("#code").wait_for()
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}", await frame.locator("#code").inner_text())
+    assert await frame.locator("#picture svg").count() == 1 and await frame.locator(".dot.on").count() == 5
+    await _shot(page, "17-card-mini-app-phone")
+    await page.click("#miniapp-close")
+
+    # A points shop: the amount on the keypad, grouped as Indonesians read it.
+    async with sandbox.app.db.write() as uow:
+        program = await uow.programs.for_merchant(1)
+        program.points_enabled = True
+        uow.session.add(program)
+    await page.set_viewport_size({"width": 1200, "height": 860})
+    await _open_chat(page, "Budi")
+    await _say(page, "/help")  # the keyboard of the shop as it runs now
+    await _bubbles(page).filter(has_text="Pindai").last.wait_for()
+    await page.get_by_role("button", name="📷 Pindai").click()
+    await page.click('#picker button:has-text("Rizky")')
+    for key in ("1", "2", "5", "000"):
+        await frame.get_by_role("button", name=key, exact=True).click()
+    assert await frame.locator("#amount").inner_text() == "Rp 125.000"
+    await _shot(page, "18-scan-keypad")
+    await frame.locator("#send").click()
+    await _bubbles(page).filter(has_text="Rp 125.000").last.wait_for()
+    await _shot(page, "19-scan-sale-prompt")
