@@ -39,7 +39,7 @@ class TelegramUser:
     def _message(self, **content: Any) -> dict[str, Any]:
         return {
             "message_id": self.emulator.new_message_id(),
-            "date": int(time.time()),
+            "date": int(self.emulator.now()),  # the emulator's clock: the sandbox's, moved by "+1 day"
             "chat": {"id": self.id, "type": "private", "first_name": self.first_name},
             "from": self._user(),
             **content,

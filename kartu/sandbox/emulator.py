@@ -68,6 +68,7 @@ class SentMessage:
     plain: str = ""  # the text or caption as Telegram shows it (markup parsed away)
     entities: list[Entity] = field(default_factory=list)
     venue: tuple[float, float] | None = None  # sendVenue: where
+    date: int = 0  # when it was sent, on the emulator's clock (the sandbox's, moved by "+1 day")
 
     @property
     def body(self) -> str:
@@ -634,7 +635,7 @@ class BotAPIEmulator:
     def _message_json(self, message: SentMessage) -> dict[str, Any]:
         data: dict[str, Any] = {
             "message_id": message.message_id,
-            "date": int(time.time()),
+            "date": message.date,
             "chat": {"id": message.chat_id, "type": "private"},
             "from": self.bot_user(),
         }
@@ -709,6 +710,7 @@ class BotAPIEmulator:
             chat_id=chat_id,
             reply_markup=params.get("reply_markup"),
             method=method,
+            date=int(self.now()),
             **content,
         )
         self.state.sent.append(message)

@@ -395,7 +395,12 @@ class Sandbox:
                 entries.append(
                     (
                         message["message_id"],
-                        {"id": message["message_id"], "from": "user", "text": message["text"]},
+                        {
+                            "id": message["message_id"],
+                            "from": "user",
+                            "text": message["text"],
+                            "date": message.get("date", 0),
+                        },
                     )
                 )
         for sent in self.emulator.messages_to(person.id):
@@ -408,6 +413,7 @@ class Sandbox:
         return {
             "id": sent.message_id,
             "from": "bot",
+            "date": sent.date,
             "text": sent.plain,
             "entities": [
                 {"type": e.type, "offset": e.offset, "length": e.length, "url": e.url} for e in sent.entities
@@ -447,9 +453,15 @@ class Sandbox:
             if event.user.bsuid != person.address:
                 continue
             if isinstance(event, WaWritten):
-                entries.append({"id": number, "from": "user", "text": event.text})
+                entries.append({"id": number, "from": "user", "text": event.text, "date": int(event.at)})
                 continue
-            bubble: dict[str, Any] = {"id": number, "from": "bot", "whatsapp": True, "text": event.text}
+            bubble: dict[str, Any] = {
+                "id": number,
+                "from": "bot",
+                "whatsapp": True,
+                "text": event.text,
+                "date": int(event.at),
+            }
             if event.type in ("image", "document"):
                 media = event.payload[event.type]
                 bubble[event.type] = media.get("id")

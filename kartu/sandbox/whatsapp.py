@@ -170,6 +170,7 @@ class WaWritten:
 
     user: WaUser
     text: str
+    at: float = 0.0  # on Meta's clock
 
 
 class WhatsAppEmulator:
@@ -530,7 +531,7 @@ class WhatsAppEmulator:
         """The customer sends ``text``: the service window opens, the webhook gets it."""
         payload = self.inbound(user, "text", {"body": text})
         user.last_inbound = self.now()
-        self.timeline.append(WaWritten(user, text))
+        self.timeline.append(WaWritten(user, text, self.now()))
         await self._changed_now()
         await self.post(payload)
         return payload
@@ -539,7 +540,7 @@ class WhatsAppEmulator:
         """The customer taps a reply button or picks a list row of ``message``."""
         payload = self.inbound(user, "interactive", message.choice(title), context=message.id)
         user.last_inbound = self.now()
-        self.timeline.append(WaWritten(user, title))
+        self.timeline.append(WaWritten(user, title, self.now()))
         await self._changed_now()
         await self.post(payload)
         return payload

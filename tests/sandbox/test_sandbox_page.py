@@ -273,3 +273,35 @@ async def test_staff_scan_a_customers_qr_and_she_opens_her_card_app(
     await frame.locator("#send").click()
     await _bubbles(page).filter(has_text="Rp 125.000").last.wait_for()
     await _shot(page, "19-scan-sale-prompt")
+
+
+async def test_the_sandbox_on_a_phone(sandbox: Sandbox, browser: object) -> None:
+    """At 390 px the people are a drawer over a full-width chat, with times and day separators as
+    Telegram shows them: a day later, a new separator."""
+    page = await browser.new_page(viewport={"width": 390, "height": 844})  # type: ignore[attr-defined]
+    await page.goto(sandbox.url)
+    assert (
+        not await page.locator("#people").is_visible()
+        or (
+            await page.locator("#people").bounding_box()  # type: ignore[union-attr]
+        )["x"]
+        < 0
+    )
+    await page.click("#drawer-toggle")
+    await page.click('.person:has-text("Ayu")')
+    await page.locator("#messages .msg.bot").first.wait_for()
+    chat = await page.locator("#chat").bounding_box()
+    assert chat is not None and chat["width"] == 390  # the whole width
+    assert await page.locator("[data-testid=day]").count() == 1
+    assert re.fullmatch(
+        r"\d{1,2}[:.]\d\d( [AP]M)?", await page.locator("#messages .msg .time").first.inner_text()
+    )
+    await page.click("#drawer-toggle")
+    await page.click("button[data-step='1d']")
+    await page.mouse.click(375, 420)  # beside the drawer: it closes
+    await _say(page, "/card")
+    await page.locator("[data-testid=day]").nth(1).wait_for()  # tomorrow's messages under a new day
+    assert (
+        await page.locator("#text").is_visible() and await page.locator("#keyboard button").first.is_visible()
+    )
+    await _shot(page, "20-sandbox-on-a-phone")
