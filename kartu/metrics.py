@@ -76,6 +76,12 @@ class Metrics:
             "Messages due on WhatsApp outside the customer's 24-hour window, waiting for them to write",
             registry=registry,
         )
+        self.miniapp = Counter(
+            "kartu_miniapp",
+            "Mini Apps: pages served (scan, card), cards read, launch data refused, scans sent back",
+            ["what"],
+            registry=registry,
+        )
         self.exports = Counter(
             "kartu_exports",
             "Owners' exports, by outcome (done, failed, interrupted) and by download link (link)",

@@ -77,7 +77,9 @@ async def _card(
         )
     except InitDataRefused as refused:
         log.warning("card page: refused launch data (%s)", refused.reason)
+        services.health.metrics.miniapp.labels("refused").inc()
         return web.json_response({"error": refused.reason}, status=401)
+    services.health.metrics.miniapp.labels("card read").inc()
     language = await services.customers.chosen_language(caller.telegram_id, caller.language_code)
     try:
         card = await services.customers.card(caller.telegram_id)
@@ -120,12 +122,14 @@ def add_miniapp_routes(app: web.Application, services: Services, settings: Setti
             "locale": "id-ID" if locale == "id" else "en-US",
             "points": request.query.get("points") == "1",
         }
+        services.health.metrics.miniapp.labels("scan page").inc()
         return _page("scan.html", words)
 
     async def card_page(request: web.Request) -> web.Response:
         locale = "id" if request.query.get("lang") == "id" else "en"
         with i18n.context(), i18n.use_locale(locale):
             words = {key: _(text) for key, text in CARD_WORDS.items()}
+        services.health.metrics.miniapp.labels("card page").inc()
         return _page("card.html", words)
 
     async def card(request: web.Request) -> web.Response:

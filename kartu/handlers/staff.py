@@ -116,6 +116,7 @@ async def scanned(
     """What the 📷 Scan page read, and in a points shop the amount typed on its keypad: the prompt
     opens exactly as if the code (and amount) were typed, with every rule and throttle."""
     scan = read_scan(message.web_app_data.data if message.web_app_data else "")
+    services.health.metrics.miniapp.labels("scan" if scan else "not a code").inc()
     if scan is None:
         await message.answer(
             _(

@@ -161,6 +161,8 @@ async def test_the_customers_card_as_a_mini_app(scanning: World, customer: Teleg
             assert (await ask(stranger))[0] == 404  # a Telegram user with no card: nobody's card
             for refused in (old, forged, "", "user=%7B%7D&hash=00"):
                 assert (await ask(refused))[0] == 401
+            metrics = app.services.health.metrics.registry
+            assert metrics.get_sample_value("kartu_miniapp_total", {"what": "refused"}) == 4
             async with session.get(f"http://127.0.0.1:{port}/webapp/card?lang=id") as page:
                 assert page.status == 200 and "Buka kartuku" in await page.text()
     finally:
