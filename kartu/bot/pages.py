@@ -43,7 +43,10 @@ SCAN_WORDS = {
 
 
 def _page(name: str, words: Mapping[str, object]) -> web.Response:
-    page = resources.files("kartu.bot").joinpath(f"static/{name}").read_text(encoding="utf-8")
+    """A page with the head every Mini App page shares (Telegram's script, or the sandbox's bridge)."""
+    static = resources.files("kartu.bot").joinpath("static")
+    head = static.joinpath("head.html").read_text(encoding="utf-8")
+    page = static.joinpath(name).read_text(encoding="utf-8").replace("__HEAD__", head, 1)
     block = json.dumps(words, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     return web.Response(
         text=page.replace("__WORDS__", block),
