@@ -247,3 +247,55 @@ async def test_a_rejected_token_and_no_network_end_in_one_line(tmp_path: Path) -
     )
     assert code == 1 and err.strip().startswith(f"Error: cannot reach Telegram at http://127.0.0.1:{port}: ")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err + out
+
+
+async def test_operator_adds_lists_and_updates_a_business_outlets(tmp_path: Path) -> None:
+    """Every business has its first outlet (an existing shop too, by the migration); more are added,
+    listed and changed with `kartu merchant outlet`; mistakes get one line, not a traceback."""
+    env = {
+        "KARTU_BOT_TOKEN": "42:TEST-TOKEN",
+        "KARTU_BOT_USERNAME": "kartu_test_bot",
+        "KARTU_LOG_LEVEL": "WARNING",
+    }
+    assert (await _kartu("merchant", "create", "Kopi Senja", "--owner", "100", env=env, cwd=tmp_path))[0] == 0
+    code, out, err = await _kartu(
+        "merchant", "outlet", "add", "kopi-senja", "Plaza Senayan",
+        "--address", "Jl. Asia Afrika 8, Jakarta", "--location", "-6.2250,106.7990",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert code == 0, err
+    assert (
+        "kopi-senja-plaza-senayan\tPlaza Senayan — Jl. Asia Afrika 8, Jakarta\tAsia/Jakarta, at -6.225,106.799"
+        in out
+    )
+    code, out, err = await _kartu(
+        "merchant",
+        "outlet",
+        "add",
+        "kopi-senja",
+        "Bali",
+        "--timezone",
+        "Asia/Makassar",
+        env=env,
+        cwd=tmp_path,
+    )
+    assert code == 0 and "kopi-senja-bali\tBali\tAsia/Makassar" in out, err
+    code, out, _ = await _kartu("merchant", "outlet", "list", "kopi-senja", env=env, cwd=tmp_path)
+    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == [
+        "kopi-senja",  # the first outlet, named as the business
+        "kopi-senja-plaza-senayan",
+        "kopi-senja-bali",
+    ]
+    code, out, _ = await _kartu(
+        "merchant", "outlet", "update", "kopi-senja-bali", "--name", "Bali Canggu", env=env, cwd=tmp_path
+    )
+    assert code == 0 and "kopi-senja-bali\tBali Canggu" in out
+    for args, said in (
+        (("add", "kopi-senja", "Bali Canggu"), "already has an outlet named"),
+        (("add", "no-such-shop", "X"), "no merchant with the slug"),
+        (("update", "kopi-senja-bali", "--location", "200,1"), "is not on Earth"),
+        (("update", "kopi-senja-bali"), "nothing to change"),
+        (("update", "nowhere", "--name", "X"), "no outlet with the slug"),
+    ):
+        code, _, err = await _kartu("merchant", "outlet", *args, env=env, cwd=tmp_path)
+        assert code == 1 and said in err and "Traceback" not in err, (args, err)

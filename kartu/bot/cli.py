@@ -21,7 +21,7 @@ from kartu.loyalty.links import LinkKind, deep_link
 
 if TYPE_CHECKING:  # imported lazily below: aiogram is slow to import
     from kartu.services.container import Services
-    from kartu.services.merchants import MerchantCreated, MerchantUpdated, OwnerAdded
+    from kartu.services.merchants import MerchantCreated, MerchantUpdated, OutletView, OwnerAdded
     from kartu.storage.backup import BackupReport
 
 
@@ -544,6 +544,91 @@ def update_merchant(
         raise click.ClickException(str(error)) from None
     click.echo(f"Updated {updated.slug}: {updated.name!r}, time zone {updated.timezone}.")
     _echo_owner(updated.owner, username)
+
+
+@merchant.group("outlet")
+def outlet() -> None:
+    """A business's outlets (branches): one program and one card across them."""
+
+
+def _location(value: str | None) -> tuple[float, float] | None:
+    """``--location -6.2250,106.7990``: latitude and longitude."""
+    if value is None:
+        return None
+    try:
+        latitude, longitude = (float(part) for part in value.split(","))
+    except ValueError:
+        raise click.ClickException(f"--location {value!r} is not LATITUDE,LONGITUDE") from None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise click.ClickException(f"--location {value!r} is not on Earth")
+    return latitude, longitude
+
+
+def _echo_outlet(found: OutletView) -> None:
+    where = f", at {found.location[0]},{found.location[1]}" if found.location else ""
+    address = f" — {found.address}" if found.address else ""
+    click.echo(f"{found.slug}\t{found.name}{address}\t{found.timezone}{where}")
+
+
+@outlet.command("add")
+@click.argument("slug")
+@click.argument("name")
+@click.option("--address", default="", help="Its street address, shown to customers.")
+@click.option("--timezone", default=None, help="IANA time zone, if not the business's (e.g. Asia/Makassar).")
+@click.option("--location", default=None, help="LATITUDE,LONGITUDE for the map.")
+def add_outlet(slug: str, name: str, address: str, timezone: str | None, location: str | None) -> None:
+    """Add a branch to the business SLUG."""
+    where, zone = _location(location), _timezone(timezone)
+    try:
+        added = _with_services(
+            _settings(),
+            lambda services: services.merchants.add_outlet(
+                slug, name, address=address, timezone=zone, location=where
+            ),
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Added an outlet of {added.business}:")
+    _echo_outlet(added)
+
+
+@outlet.command("list")
+@click.argument("slug")
+def list_outlets(slug: str) -> None:
+    """The outlets of the business SLUG."""
+    try:
+        found = _with_services(_settings(), lambda services: services.merchants.outlets(slug))
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("slug\tname\ttimezone")
+    for each in found:
+        _echo_outlet(each)
+
+
+@outlet.command("update")
+@click.argument("outlet_slug")
+@click.option("--name", default=None, help="A new name (its slug stays).")
+@click.option("--address", default=None)
+@click.option("--timezone", default=None)
+@click.option("--location", default=None, help="LATITUDE,LONGITUDE for the map.")
+def update_outlet(
+    outlet_slug: str, name: str | None, address: str | None, timezone: str | None, location: str | None
+) -> None:
+    """Rename an outlet, or change its address, time zone or map location."""
+    where, zone = _location(location), _timezone(timezone)
+    if name is None and address is None and zone is None and where is None:
+        raise click.ClickException("nothing to change: give --name, --address, --timezone or --location")
+    try:
+        updated = _with_services(
+            _settings(),
+            lambda services: services.merchants.update_outlet(
+                outlet_slug, name=name, address=address, timezone=zone, location=where
+            ),
+        )
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("Updated:")
+    _echo_outlet(updated)
 
 
 def _with_services(settings: Settings, use: Callable[[Services], Awaitable[T]]) -> T:

@@ -30,7 +30,7 @@ from kartu.loyalty.staff import INVITE_TTL, Role
 from kartu.services.access import Workplace, acting_member, keep_an_owner, require_owner, require_staff
 from kartu.services.base import ServiceBase, kinds_of, points_rules_of, rules_of
 from kartu.services.views import MenuView, Recipient
-from kartu.storage.models import LedgerEntry, Merchant, Person, Program, StaffInvite, StaffMember
+from kartu.storage.models import LedgerEntry, Merchant, Outlet, Person, Program, StaffInvite, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -156,12 +156,107 @@ class MerchantSummary:
 MERCHANT_NAME_MAX = 64
 
 
+@dataclass(frozen=True)
+class OutletView:
+    slug: str
+    name: str
+    business: str
+    address: str
+    timezone: str
+    location: tuple[float, float] | None
+
+    @classmethod
+    def of(cls, outlet: Outlet, business: Merchant) -> OutletView:
+        location = (
+            (outlet.latitude, outlet.longitude)
+            if outlet.latitude is not None and outlet.longitude is not None
+            else None
+        )
+        return cls(outlet.slug, outlet.name, business.name, outlet.address, outlet.timezone, location)
+
+
 class MerchantService(ServiceBase):
     async def shop_by_code(self, slug: str) -> str | None:
         """The name of the shop whose join code is ``slug`` (its link's), if there is one."""
         async with self.db.read() as uow:
             merchant = await uow.merchants.by_slug(slug)
             return merchant.name if merchant else None
+
+    async def outlets(self, slug: str) -> list[OutletView]:
+        """A business's outlets, first made first (`kartu merchant outlet list`)."""
+        async with self.db.read() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            if merchant is None:
+                raise ValueError(f"no merchant with the slug {slug!r}")
+            return [OutletView.of(outlet, merchant) for outlet in await uow.merchants.outlets(merchant.id)]
+
+    async def add_outlet(
+        self,
+        slug: str,
+        name: str,
+        *,
+        address: str = "",
+        timezone: str | None = None,
+        location: tuple[float, float] | None = None,
+    ) -> OutletView:
+        """A new branch of the business ``slug`` (its slug: the business's and the branch's name)."""
+        name = " ".join((name or "").split())[:MERCHANT_NAME_MAX]
+        if not name:
+            raise ValueError("an outlet needs a name")
+        async with self.db.write() as uow:
+            merchant = await uow.merchants.by_slug(slug)
+            if merchant is None:
+                raise ValueError(f"no merchant with the slug {slug!r}")
+            if any(
+                outlet.name.lower() == name.lower() for outlet in await uow.merchants.outlets(merchant.id)
+            ):
+                raise ValueError(f"{merchant.name} already has an outlet named {name!r}")
+            base = slugify(f"{merchant.slug} {name}")
+            outlet_slug, number = base, 1
+            while await uow.merchants.outlet_by_slug(outlet_slug) is not None:
+                number += 1
+                outlet_slug = f"{base[:36]}-{number}"
+            outlet = Outlet(
+                merchant_id=merchant.id,
+                slug=outlet_slug,
+                name=name,
+                address=" ".join(address.split())[:200],
+                timezone=timezone or merchant.timezone,
+                latitude=location[0] if location else None,
+                longitude=location[1] if location else None,
+                created_at=self.clock.now(),
+            )
+            await uow.merchants.save_outlet(outlet)
+            return OutletView.of(outlet, merchant)
+
+    async def update_outlet(
+        self,
+        outlet_slug: str,
+        *,
+        name: str | None = None,
+        address: str | None = None,
+        timezone: str | None = None,
+        location: tuple[float, float] | None = None,
+    ) -> OutletView:
+        """Rename a branch, or change its address, map location or time zone (its slug stays)."""
+        async with self.db.write() as uow:
+            outlet = await uow.merchants.outlet_by_slug(outlet_slug)
+            merchant = await uow.merchants.get(outlet.merchant_id) if outlet else None
+            if outlet is None or merchant is None:
+                raise ValueError(f"no outlet with the slug {outlet_slug!r}")
+            if name is not None:
+                cleaned = " ".join(name.split())[:MERCHANT_NAME_MAX]
+                if not cleaned:
+                    raise ValueError("an outlet needs a name")
+                outlet.name = cleaned
+            if address is not None:
+                outlet.address = " ".join(address.split())[:200]
+            if timezone is not None:
+                outlet.timezone = timezone
+            if location is not None:
+                outlet.latitude, outlet.longitude = location
+            await uow.merchants.save_outlet(outlet)
+            return OutletView.of(outlet, merchant)
 
     async def _unique_slug(self, uow: UnitOfWork, name: str) -> str:
         base = slugify(name)

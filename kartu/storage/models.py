@@ -39,6 +39,21 @@ class Merchant(SQLModel, table=True):
     created_at: datetime = _when()
 
 
+class Outlet(SQLModel, table=True):
+    """A branch of a business (a ``merchant``): where its customers buy. Every business has at least
+    one (made with it, named as it); the program and the cards belong to the business."""
+
+    id: int = Field(default=None, primary_key=True)  # None until the row is inserted
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    slug: str = Field(max_length=40, unique=True)
+    name: str = Field(max_length=64)
+    address: str = Field(max_length=200, default="")
+    latitude: float | None = None
+    longitude: float | None = None
+    timezone: str = Field(max_length=64, default="Asia/Jakarta")
+    created_at: datetime = _when()
+
+
 class Program(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)  # None until the row is inserted
     merchant_id: int = Field(foreign_key="merchant.id", unique=True)

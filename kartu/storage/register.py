@@ -122,6 +122,10 @@ REGISTER: dict[str, Table] = {
         },
         about=("person_id",),
     ),
+    "outlet": Table(
+        "outlets",
+        _b("id", "merchant_id", "slug", "name", "address", "latitude", "longitude", "timezone", "created_at"),
+    ),
     "channel_link": Table(
         "codes to link a messenger",
         {**_b("id", "person_id", "channel", "code_hash", "expires_at", "used_at", "created_at")},

@@ -120,3 +120,45 @@ async def test_rows_written_before_0017_name_their_purchase_after_it(
         assert refunds == ["17"]
     finally:
         await database.dispose()
+
+
+async def test_every_shop_becomes_a_business_with_one_outlet(database_url: str, tmp_path: Path) -> None:
+    """Migration 0030: each existing shop gets its first outlet, with its slug, name, address,
+    location and time zone, and keeps its join link (the business's slug)."""
+    if database_url.startswith("sqlite"):
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'before-0030.db'}"
+    database = Database(database_url)
+    try:
+        await upgrade(database.engine, "0029")
+        now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+        async with database.engine.begin() as connection:
+            for number, slug, zone in (
+                (1, "kopi-senja", "Asia/Jakarta"),
+                (2, "warung-bali", "Asia/Makassar"),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO merchant (id, slug, name, timezone, quiet_hours, address, latitude, "
+                        "longitude, created_at) VALUES (:id, :slug, :name, :zone, '21:00-08:00', 'Jl. Kopi 1', "
+                        "-6.2, 106.8, :now)"
+                    ),
+                    {
+                        "id": number,
+                        "slug": slug,
+                        "name": slug.replace("-", " ").title(),
+                        "zone": zone,
+                        "now": now,
+                    },
+                )
+        await upgrade(database.engine)
+        async with database.read() as uow:
+            for merchant_id, slug, zone in (
+                (1, "kopi-senja", "Asia/Jakarta"),
+                (2, "warung-bali", "Asia/Makassar"),
+            ):
+                (outlet,) = await uow.merchants.outlets(merchant_id)
+                assert (outlet.slug, outlet.timezone, outlet.address) == (slug, zone, "Jl. Kopi 1")
+                assert (outlet.latitude, outlet.longitude) == (-6.2, 106.8)
+                assert (await uow.merchants.by_slug(slug)) is not None  # the join link still finds the shop
+    finally:
+        await database.dispose()

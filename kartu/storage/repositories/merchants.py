@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 
-from kartu.storage.models import Card, Merchant, Program, StaffMember
+from kartu.storage.models import Card, Merchant, Outlet, Program, StaffMember
 from kartu.storage.repositories.base import Repository
 
 
@@ -45,12 +45,38 @@ class MerchantRepository(Repository):
         return [(merchant, owner_count, member_count) for merchant, owner_count, member_count in rows.all()]
 
     async def add(self, merchant: Merchant, program: Program) -> Merchant:
+        """A business with its program and its first outlet (named as it, its slug and time zone)."""
         self.session.add(merchant)
         await self.session.flush()
         program.merchant_id = merchant.id
         self.session.add(program)
+        self.session.add(
+            Outlet(
+                merchant_id=merchant.id,
+                slug=merchant.slug,
+                name=merchant.name,
+                timezone=merchant.timezone,
+                created_at=merchant.created_at,
+            )
+        )
         await self.session.flush()
         return merchant
+
+    async def outlets(self, merchant_id: int) -> list[Outlet]:
+        return list(
+            (
+                await self.session.scalars(
+                    select(Outlet).where(Outlet.merchant_id == merchant_id).order_by(Outlet.id)
+                )
+            ).all()
+        )
+
+    async def outlet_by_slug(self, slug: str) -> Outlet | None:
+        return await self.session.scalar(select(Outlet).where(Outlet.slug == slug))
+
+    async def save_outlet(self, outlet: Outlet) -> None:
+        self.session.add(outlet)
+        await self.session.flush()
 
     async def save(self, merchant: Merchant) -> None:
         self.session.add(merchant)
