@@ -6,11 +6,12 @@ import asyncio
 import logging
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message, ReactionTypeEmoji, User
 from aiogram.utils.i18n import gettext as _
@@ -65,6 +66,7 @@ from kartu.presenters.owner import (
     kinds_of_choice,
     kinds_preview,
     kinds_question,
+    outlets_text,
     poster_text,
     program_text,
     rate_question,
@@ -379,10 +381,37 @@ async def show_stats(message: Message, event_from_user: User, services: Services
     await message.answer_photo(BufferedInputFile(png, filename="visits.png"))
 
 
-async def send_join_link(message: Message, event_from_user: User, services: Services, bot: Bot) -> None:
-    """The join link, and a poster for the counter: a picture for the chat, PDFs to print."""
+async def send_join_link(
+    message: Message,
+    event_from_user: User,
+    services: Services,
+    bot: Bot,
+    command: CommandObject | None = None,
+) -> None:
+    """The join link, and a poster for the counter: a picture for the chat, PDFs to print. A
+    business with several outlets also lists each outlet's link; ``/link <outlet>`` gives that
+    outlet's poster (customers who join by it count for it)."""
     info = await services.merchants.join_info(event_from_user.id)
-    link = deep_link((await bot.me()).username or "", LinkKind.JOIN, info.slug)
+    username = (await bot.me()).username or ""
+    wanted = (command.args or "").strip().lower() if command else ""
+    if wanted:
+        outlet = next((o for o in info.outlets if wanted in (o[0].lower(), o[1])), None)
+        if outlet is None:
+            await message.answer(outlets_text(info, username, unknown=wanted))
+            return
+        link = deep_link(username, LinkKind.OUTLET, outlet[1])
+        shown = replace(
+            info, merchant_name=plain("{shop} · {outlet}", shop=info.merchant_name, outlet=outlet[0])
+        )
+        poster = await asyncio.to_thread(render_poster, poster_text(shown, link))
+        await message.answer_photo(
+            BufferedInputFile(poster.png, filename="poster.png"), caption=join_link_caption(shown, link)
+        )
+        await message.answer_document(
+            BufferedInputFile(poster.pdf_a6, filename=plain("{slug}-poster-A6.pdf", slug=outlet[1]))
+        )
+        return
+    link = deep_link(username, LinkKind.JOIN, info.slug)
     poster = await asyncio.to_thread(render_poster, poster_text(info, link))
     await message.answer_photo(
         BufferedInputFile(poster.png, filename="poster.png"), caption=join_link_caption(info, link)
@@ -402,6 +431,8 @@ async def send_join_link(message: Message, event_from_user: User, services: Serv
         await message.answer_document(
             BufferedInputFile(poster.pdf_a6, filename=plain("{slug}-whatsapp-poster-A6.pdf", slug=info.slug))
         )
+    if len(info.outlets) > 1:
+        await message.answer(outlets_text(info, username))
 
 
 async def ask_export(message: Message, event_from_user: User, services: Services) -> None:

@@ -24,6 +24,7 @@ class LinkKind(Enum):
     OWNER_INVITE = "owner"
     REFERRAL = "r"  # a customer's /invite link: r_<their card's invite token>
     RECEIPT = "rcpt"  # a receipt's link: rcpt_<its token> (loyalty/receipts.py)
+    OUTLET = "o"  # an outlet's join link: o_<the outlet's slug> (the business's card, joined there)
 
 
 @dataclass(frozen=True)

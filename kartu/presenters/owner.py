@@ -17,6 +17,7 @@ from kartu.loyalty.bonuses import BONUS_LIMITS
 from kartu.loyalty.delivery import QuietHours
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.exports import ExportPeriod
+from kartu.loyalty.links import LinkKind, deep_link
 from kartu.loyalty.points import POINTS_COLUMNS, is_money_setting, setting_limits
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.segments import Segment
@@ -849,6 +850,27 @@ def poster_text(info: JoinInfo, link: str, whatsapp: bool = False) -> PosterText
         link=link,
         footer=_("No app, no paper card."),
     )
+
+
+def outlets_text(info: JoinInfo, bot_username: str, unknown: str | None = None) -> HTML:
+    """Each outlet's own join link (customers who join by it count for it), and how to get its poster."""
+    lines = [
+        html(_("{shop} has no outlet called <b>{name}</b>."), shop=info.merchant_name, name=unknown)
+        if unknown
+        else html(
+            _("<b>{shop}</b> has {count} outlets, each with its own link:"),
+            shop=info.merchant_name,
+            count=len(info.outlets),
+        )
+    ]
+    for name, slug in info.outlets:
+        lines.append(html("• {name}: {link}", name=name, link=deep_link(bot_username, LinkKind.OUTLET, slug)))
+    lines.append(
+        html(
+            _("For an outlet's poster send /link and its name, like /link {name}."), name=info.outlets[-1][0]
+        )
+    )
+    return join_html("\n", lines)
 
 
 def join_link_caption(info: JoinInfo, link: str) -> HTML:

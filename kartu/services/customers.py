@@ -152,10 +152,18 @@ class CustomerService(ServiceBase):
         return person
 
     async def _join(
-        self, uow: UnitOfWork, person: Person, merchant: Merchant, referrer_id: int | None = None
+        self,
+        uow: UnitOfWork,
+        person: Person,
+        merchant: Merchant,
+        referrer_id: int | None = None,
+        outlet_id: int | None = None,
     ) -> JoinResult:
         now = self.clock.now()
         card, created = await uow.cards.get_or_add(merchant.id, person.id, now)
+        if created and outlet_id is not None:  # joined by that outlet's link: its figures count them
+            card.joined_outlet_id = outlet_id
+            uow.session.add(card)
         program = await uow.programs.for_merchant(merchant.id)
         # Someone back after /forget is new to the shop, but not to its bonuses.
         first_time = created and not await self._forgot_here_before(
@@ -216,6 +224,13 @@ class CustomerService(ServiceBase):
                     raise UnknownMerchant()
                 person = await self._ensure_person(uow, profile)
                 return StartOutcome(joined=await self._join(uow, person, merchant, referrer_card.person_id))
+            if link is not None and link.kind is LinkKind.OUTLET:
+                outlet = await uow.merchants.outlet_by_slug(link.value)
+                merchant = await uow.merchants.get(outlet.merchant_id) if outlet else None
+                if outlet is None or merchant is None:
+                    raise UnknownMerchant()
+                person = await self._ensure_person(uow, profile)
+                return StartOutcome(joined=await self._join(uow, person, merchant, outlet_id=outlet.id))
             if link is not None:
                 merchant = await uow.merchants.by_slug(link.value)
                 if merchant is None:
@@ -536,7 +551,9 @@ class CustomerService(ServiceBase):
         (asked before this): their person and identity there are made the first time."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            merchant = await uow.merchants.by_slug(slug)
+            merchant, outlet_id = await uow.merchants.by_slug(slug), None
+            if merchant is None and (outlet := await uow.merchants.outlet_by_slug(slug)) is not None:
+                merchant, outlet_id = await uow.merchants.get(outlet.merchant_id), outlet.id
             if merchant is None:
                 raise UnknownMerchant()
             person = await uow.people.by_caller(visitor.user)
@@ -561,7 +578,7 @@ class CustomerService(ServiceBase):
             contact.consent_at = contact.consent_at or now
             contact.last_inbound_at = now
             await uow.people.save_contact(contact)
-            return await self._join(uow, person, merchant)
+            return await self._join(uow, person, merchant, outlet_id=outlet_id)
 
     async def channel_person(self, user: ChannelUser) -> ChannelPerson | None:
         """Who writes on another messenger, as Kartu knows them (``None``: not yet)."""

@@ -124,6 +124,7 @@ class JoinInfo:
     slug: str
     stamps_required: int
     reward_name: str
+    outlets: tuple[tuple[str, str], ...] = ()  # (name, slug) of each outlet, first made first
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,11 @@ class MerchantService(ServiceBase):
         """The name of the shop whose join code is ``slug`` (its link's), if there is one."""
         async with self.db.read() as uow:
             merchant = await uow.merchants.by_slug(slug)
-            return merchant.name if merchant else None
+            if merchant is not None:
+                return merchant.name
+            outlet = await uow.merchants.outlet_by_slug(slug)  # an outlet's code joins its business
+            business = await uow.merchants.get(outlet.merchant_id) if outlet else None
+            return f"{business.name} · {outlet.name}" if outlet and business else None
 
     async def outlets(self, slug: str) -> list[OutletView]:
         """A business's outlets, first made first (`kartu merchant outlet list`)."""
@@ -552,8 +557,13 @@ class MerchantService(ServiceBase):
         async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
             program = await uow.programs.for_merchant(place.merchant.id)
+            outlets = tuple((o.name, o.slug) for o in await uow.merchants.outlets(place.merchant.id))
             return JoinInfo(
-                place.merchant.name, place.merchant.slug, program.stamps_required, program.reward_name
+                place.merchant.name,
+                place.merchant.slug,
+                program.stamps_required,
+                program.reward_name,
+                outlets,
             )
 
     async def program(self, owner_telegram_id: int) -> ProgramView:

@@ -181,6 +181,9 @@ class Card(SQLModel, table=True):
     promotions_opt_out: bool = False  # /stop at this shop: no reminders, surveys or broadcasts from it
     visits: int = 0  # purchases that stand (refunds taken off), counted by the tally (services/tally.py)
     invite_token: str | None = Field(default=None, max_length=24, unique=True)  # /invite: this card's link
+    # The outlet whose link or QR the customer joined by (None: the business's own, or before outlets);
+    # an outlet's id, kept without a foreign key so adding it did not rebuild a million-row table.
+    joined_outlet_id: int | None = None
     tier_id: int | None = Field(default=None, foreign_key="tier.id")
     tier_since: datetime | None = _when(nullable=True)
     tier_reviewed_at: datetime | None = _when(nullable=True)

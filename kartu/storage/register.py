@@ -146,6 +146,7 @@ REGISTER: dict[str, Table] = {
                 "tier_reviewed_at",
                 "tier_grace_until",
                 "visits",
+                "joined_outlet_id",
             ),
             "invite_token": personal(Erase.NULL),  # it finds the card's holder
         },

@@ -404,3 +404,20 @@ async def test_a_broadcast_reaches_whatsapp_inside_the_window_and_waits_outside_
     assert "Jumat" in (await customer.next_message()).body  # Telegram as ever
     waiting = await _eventually(world, _waiting_for_template, bool)
     assert [row.person_id for row in waiting] != [] and len(waiting) == 1
+
+
+async def test_an_outlets_code_joins_its_business_on_whatsapp(world: World, meta: Meta) -> None:
+    wa = meta.emulator
+    await world.create_shop()
+    await world.app.services.merchants.add_outlet("kopi-senja", "Plaza Senayan")
+    ayu = wa.user("Ayu")
+    (question,) = await _says(wa, ayu, "GABUNG kopi-senja-plaza-senayan")
+    assert "*Kopi Senja · Plaza Senayan*" in question.text
+    welcome, _card, _menu = await _taps(wa, ayu, question, question.buttons()[0], count=3)
+    assert "Kopi Senja" in welcome.text
+    async with world.app.db.read() as uow:
+        person = await uow.people.by_caller(_caller(ayu))
+        assert person is not None
+        card = await uow.cards.get(person.current_merchant_id, person.id)
+        outlets = await uow.merchants.outlets(person.current_merchant_id or 0)
+        assert card is not None and card.joined_outlet_id == outlets[1].id
