@@ -33,7 +33,7 @@ from kartu.handlers.common import PoliteRefusals, TextSizeGuard
 from kartu.loops import repeating
 from kartu.loyalty.clock import Clock
 from kartu.loyalty.language import resolve_language
-from kartu.presenters.format import N_
+from kartu.presenters.common import APOLOGY
 from kartu.presenters.menus import CUSTOMER_COMMANDS, command_name, set_public_url
 from kartu.scheduler.dispatcher import OutboxDispatcher
 from kartu.scheduler.pacing import Pacer
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from kartu.api.serve import ApiServer
 
 log = logging.getLogger(__name__)
-APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
 @dataclass

@@ -19,12 +19,12 @@ from aiohttp import web
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.miniapp import InitDataRefused, verified
 from kartu.config import Settings
+from kartu.handlers.points import rewards_screen
 from kartu.loyalty.codes import format_code
-from kartu.loyalty.errors import NotMember, PointsOff
+from kartu.loyalty.errors import NotMember
 from kartu.media.qr import render_qr_svg
-from kartu.presenters.customer import card_caption, reward_lines
+from kartu.presenters.customer import card_caption
 from kartu.presenters.format import N_
-from kartu.presenters.points import catalogue_text
 from kartu.services.container import Services
 
 log = logging.getLogger(__name__)
@@ -84,22 +84,13 @@ async def _card(
         return web.json_response({"error": refused.reason}, status=401)
     services.health.metrics.miniapp.labels("card read").inc()
     language = await services.customers.chosen_language(caller.telegram_id, caller.language_code)
-    try:
-        card = await services.customers.card(caller.telegram_id)
-        rewards = await services.customers.rewards(caller.telegram_id)
-    except NotMember:
-        return web.json_response({"error": "not member"}, status=404)
-    try:
-        catalogue = await services.points.catalogue(caller.telegram_id)
-    except PointsOff:
-        catalogue = None
     with i18n.context(), i18n.use_locale(language):
+        try:
+            card = await services.customers.card(caller.telegram_id)
+            listed = (await rewards_screen(caller.telegram_id, services, language)).text
+        except NotMember:
+            return web.json_response({"error": "not member"}, status=404)
         caption = card_caption(card, language)
-        listed = (
-            catalogue_text(catalogue, rewards, language).text
-            if catalogue
-            else reward_lines(rewards, language)
-        )
     qr = await asyncio.to_thread(render_qr_svg, format_code(card.personal_code))
     return web.json_response(
         {

@@ -109,7 +109,7 @@ async def show_code(message: Message, event_from_user: User, services: Services)
 
 
 async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    text, markup = await rewards_screen(event_from_user.id, services, i18n)
+    text, markup = telegram(await rewards_screen(event_from_user.id, services, i18n.current_locale))
     await message.answer(text, reply_markup=markup)
 
 

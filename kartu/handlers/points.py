@@ -18,9 +18,11 @@ from kartu.handlers.filters import OnLoop
 from kartu.handlers.guided import Screen, Spec, answered_on_screen, ask_on_screen, open_form, register
 from kartu.handlers.staff import ask_amount, bare_code
 from kartu.handlers.states import AmountForm, CatalogueForm
+from kartu.loyalty.channels import Caller
 from kartu.loyalty.codes import normalize_code
 from kartu.loyalty.errors import AmountNeeded, PointsOff
 from kartu.loyalty.points import parse_item_name, parse_price
+from kartu.presenters import screens
 from kartu.presenters.callbacks import (
     CatalogueChoice,
     CatalogueStep,
@@ -131,25 +133,24 @@ async def cancel_sale(query: CallbackQuery, callback_data: SaleAction, services:
 # --- customers -----------------------------------------------------------------------------------
 
 
-async def rewards_screen(
-    telegram_id: int, services: Services, i18n: KartuI18n
-) -> tuple[HTML, InlineKeyboardMarkup | None]:
-    """The rewards the customer holds and, in a shop running points, its catalogue."""
-    rewards = await services.customers.rewards(telegram_id)
+async def rewards_screen(caller: Caller, services: Services, locale: str) -> screens.Screen:
+    """The rewards the customer holds and, in a shop running points, its catalogue: one screen for
+    every messenger (Telegram's chat, WhatsApp's, the card Mini App)."""
+    rewards = await services.customers.rewards(caller)
     try:
-        view = await services.points.catalogue(telegram_id)
+        view = await services.points.catalogue(caller)
     except PointsOff:
-        return reward_lines(rewards, i18n.current_locale), None
-    return telegram(catalogue_text(view, rewards, i18n.current_locale))
+        return screens.Screen(reward_lines(rewards, locale))
+    return catalogue_text(view, rewards, locale)
 
 
 async def show_rewards(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    text, markup = await rewards_screen(event_from_user.id, services, i18n)
+    text, markup = telegram(await rewards_screen(event_from_user.id, services, i18n.current_locale))
     await message.answer(text, reply_markup=markup)
 
 
 async def open_catalogue(query: CallbackQuery, services: Services, i18n: KartuI18n) -> None:
-    text, markup = await rewards_screen(query.from_user.id, services, i18n)
+    text, markup = telegram(await rewards_screen(query.from_user.id, services, i18n.current_locale))
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(text, reply_markup=markup)
@@ -186,7 +187,7 @@ async def exchange(
     courier: OutboxDispatcher,
 ) -> None:
     if callback_data.action == CatalogueStep.BACK:
-        text, markup = await rewards_screen(query.from_user.id, services, i18n)
+        text, markup = telegram(await rewards_screen(query.from_user.id, services, i18n.current_locale))
         await query.answer()
         if isinstance(query.message, Message):
             await _replace(query.message, text, markup)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from kartu.loyalty.codes import REWARD_CODE_LENGTH, _random_code
+from kartu.loyalty.codes import new_reward_code
 
 LINK_LIFETIME = timedelta(minutes=10)  # a code to link a second messenger: typed there soon, once
 
@@ -35,8 +35,8 @@ def whatsapp_user(address: str) -> ChannelUser:
 
 def new_link_code() -> str:
     """A one-time code (50 bits) a person gets on one messenger and types on the other to link
-    them: canonical form (`codes.normalize_code` reads it back as typed)."""
-    return _random_code(REWARD_CODE_LENGTH)
+    them, as strong as a reward code: canonical form (`codes.normalize_code` reads it back as typed)."""
+    return new_reward_code()
 
 
 def link_code_hash(code: str) -> str:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from kartu.presenters.format import HTML
+from kartu.presenters.format import HTML, N_
 from kartu.presenters.screens import Action, Screen
+
+# Said when handling failed on Kartu's side (any messenger); the error is logged, never shown.
+APOLOGY = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
 def confirm_cancel(confirm: str, cancel: str) -> InlineKeyboardMarkup:

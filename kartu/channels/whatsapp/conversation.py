@@ -19,9 +19,10 @@ from pywa_async import WhatsApp
 from kartu.bot.i18n import KartuI18n
 from kartu.channels.whatsapp.sender import For, WhatsAppSender
 from kartu.channels.whatsapp.text import whatsapp_text
-from kartu.channels.whatsapp.words import read
+from kartu.channels.whatsapp.words import Typed, read
+from kartu.handlers.points import rewards_screen
 from kartu.loyalty.channels import whatsapp_user
-from kartu.loyalty.errors import LoyaltyError, NotMember, PointsOff, PromptClosed, UnknownMerchant
+from kartu.loyalty.errors import LoyaltyError, NotMember, PromptClosed, UnknownMerchant
 from kartu.loyalty.language import SUPPORTED_LANGUAGES
 from kartu.presenters.callbacks import (
     CatalogueChoice,
@@ -33,6 +34,7 @@ from kartu.presenters.callbacks import (
     ShowCatalogue,
     SurveyAnswer,
 )
+from kartu.presenters.common import APOLOGY
 from kartu.presenters.conversation import (
     DECLINE,
     JOIN,
@@ -56,10 +58,9 @@ from kartu.presenters.customer import (
     leave_question,
     opted_out_text,
     qr_photo,
-    reward_lines,
 )
-from kartu.presenters.format import HTML, N_, html
-from kartu.presenters.points import catalogue_text, exchanged_text, offer_text, returned_text
+from kartu.presenters.format import HTML, html
+from kartu.presenters.points import exchanged_text, offer_text, returned_text
 from kartu.presenters.refusals import explain
 from kartu.presenters.screens import Screen
 from kartu.services.container import Services
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
     from kartu.scheduler.dispatcher import OutboxDispatcher
 
 log = logging.getLogger(__name__)
-APOLOGY_TEXT = N_("Sorry, something went wrong on our side. Please try again in a moment.")
 
 
 class WhatsAppConversation:
@@ -152,23 +152,22 @@ class WhatsAppConversation:
         visitor = Visitor(user, (name or "").strip()[:64] or "WhatsApp", language, phone)
         with self.i18n.context(), self.i18n.use_locale(language):
             try:
-                await self._answer(to, visitor, known, text, data)
+                await self._answer(to, visitor, known, typed, data)
             except NotMember:
                 await self._say(to, how_to_join())
             except LoyaltyError as error:  # the same polite sentence as on Telegram
                 await self._say(to, html("{refusal}", refusal=explain(error)))
             except Exception:
                 log.exception("WhatsApp message %s from %s failed", message_id, bsuid)
-                await self.sender.screen(to, Screen(html(_(APOLOGY_TEXT))))
+                await self.sender.screen(to, Screen(html(_(APOLOGY))))
         try:
             await self.sender.read(message_id)
         except Exception as error:  # two blue ticks are a courtesy
             log.info("could not mark %s read: %s", message_id, error)
 
     async def _answer(
-        self, to: For, visitor: Visitor, known: ChannelPerson | None, text: str | None, data: str | None
+        self, to: For, visitor: Visitor, known: ChannelPerson | None, typed: Typed | None, data: str | None
     ) -> None:
-        typed = read(text) if text is not None else None
         if typed is not None and typed.join:
             await self._ask_consent(to, typed.join, visitor.language)
             return
@@ -272,13 +271,7 @@ class WhatsAppConversation:
             await self._say(to, html(_("Language set to English.")))
 
     async def _rewards(self, visitor: Visitor) -> Screen:
-        """The rewards they hold and, in a shop running points, its catalogue to choose from."""
-        rewards = await self.services.customers.rewards(visitor.user)
-        try:
-            view = await self.services.points.catalogue(visitor.user)
-        except PointsOff:
-            return Screen(reward_lines(rewards, visitor.language))
-        return catalogue_text(view, rewards, visitor.language)
+        return await rewards_screen(visitor.user, self.services, visitor.language)
 
     async def _points_tap(self, to: For, visitor: Visitor, data: str | None) -> bool:
         """A tap on the catalogue: a reward chosen, got or given back; ``False``: not one of these."""
