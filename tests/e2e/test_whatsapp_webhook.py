@@ -67,3 +67,38 @@ async def test_whatsapp_on_the_telegram_webhook_server_and_an_event_left_by_a_de
         await meta.stop()
         await telegram.stop()
     assert not meta.refused
+
+
+async def test_one_senders_events_in_order_and_nothing_kept_after_them() -> None:
+    """Events of one sender are handled one after another, in the order they came; statuses (no
+    sender) and finished senders leave nothing behind in the receiver."""
+    from kartu.channels.whatsapp.webhook import WhatsAppReceiver
+
+    handled: list[str] = []
+    running: set[str] = set()
+
+    class Journal:
+        async def handled(self, event_id: str) -> None:
+            pass
+
+    async def handle(event_id: str, payload: str) -> None:
+        assert payload not in running  # never two of one sender at once
+        running.add(payload)
+        await asyncio.sleep(0.01)
+        handled.append(event_id)
+        running.discard(payload)
+
+    receiver = WhatsAppReceiver(
+        Journal(),  # type: ignore[arg-type]
+        handle,
+        app_secret="s",
+        verify_token="v",
+        phone_number_id="1",
+        limit=2,
+    )
+    for number in range(5):
+        receiver.start(f"ayu-{number}", "ID.1", "ID.1")
+        receiver.start(f"status-{number}", None, f"status-{number}")
+    await receiver.finish()
+    assert [event for event in handled if event.startswith("ayu")] == [f"ayu-{n}" for n in range(5)]
+    assert len(handled) == 10 and receiver._senders == {}

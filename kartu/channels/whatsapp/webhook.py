@@ -97,7 +97,9 @@ class WhatsAppReceiver:
         self.verify_token = verify_token
         self.phone_number_id = phone_number_id
         self._slots = asyncio.Semaphore(limit)
-        self._senders: dict[str, asyncio.Lock] = {}
+        # One sender's events in order: a lock per sender, with how many of its events hold or await
+        # it (the entry goes with the last, so the map holds only senders with events in flight).
+        self._senders: dict[str, tuple[asyncio.Lock, int]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def register(self, app: web.Application, path: str = PATH) -> None:
@@ -160,9 +162,12 @@ class WhatsAppReceiver:
         task.add_done_callback(self._tasks.discard)
 
     async def _process(self, event_id: str, sender: str | None, payload: str) -> None:
-        lock = self._senders.setdefault(sender or event_id, asyncio.Lock())
+        key = sender or event_id
+        lock, waiting = self._senders.get(key, (asyncio.Lock(), 0))
+        self._senders[key] = (lock, waiting + 1)
         try:
-            async with self._slots, lock:
+            # The sender's turn first, then a slot: events waiting behind their sender hold no slot.
+            async with lock, self._slots:
                 try:
                     await self.handle(event_id, payload)
                 except Exception:
@@ -172,8 +177,11 @@ class WhatsAppReceiver:
         except Exception:
             log.exception("WhatsApp event %s: could not mark it handled", event_id)
         finally:
-            if sender and not lock.locked() and self._senders.get(sender) is lock:
-                del self._senders[sender]
+            lock, waiting = self._senders[key]
+            if waiting <= 1:
+                del self._senders[key]
+            else:
+                self._senders[key] = (lock, waiting - 1)
 
     async def recover(self) -> int:
         """Handle what a stopped process journaled and never handled; how many."""
