@@ -169,6 +169,7 @@ class Card(SQLModel, table=True):
         Index("ix_card_merchant_joined", "merchant_id", "joined_at"),
         Index("ix_card_merchant_visits", "merchant_id", "visits"),
         Index("ix_card_merchant_tier", "merchant_id", "tier_id"),
+        Index("ix_card_merchant_last_outlet", "merchant_id", "last_outlet_id"),
     )
 
     id: int = Field(default=None, primary_key=True)  # None until the row is inserted
@@ -184,6 +185,7 @@ class Card(SQLModel, table=True):
     # The outlet whose link or QR the customer joined by (None: the business's own, or before outlets);
     # an outlet's id, kept without a foreign key so adding it did not rebuild a million-row table.
     joined_outlet_id: int | None = None
+    last_outlet_id: int | None = None  # the outlet of the last purchase (broadcasts to an outlet's)
     tier_id: int | None = Field(default=None, foreign_key="tier.id")
     tier_since: datetime | None = _when(nullable=True)
     tier_reviewed_at: datetime | None = _when(nullable=True)
@@ -208,6 +210,10 @@ class StaffMember(SQLModel, table=True):
     locked_at: datetime | None = _when(
         nullable=True
     )  # too many misses: codes refused until the owner unlocks
+    # Outlets' ids, kept without foreign keys (migration 0032): the outlet the member belongs to
+    # (None: every outlet, as owners), and where a member of every outlet works now (/shop).
+    outlet_id: int | None = None
+    at_outlet_id: int | None = None
 
 
 class StaffInvite(SQLModel, table=True):
@@ -221,6 +227,7 @@ class StaffInvite(SQLModel, table=True):
     expires_at: datetime = _when()
     used_at: datetime | None = _when(nullable=True)
     used_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    outlet_id: int | None = None  # the outlet the invited member (staff, manager) will belong to
     for_username: str | None = Field(
         default=None, max_length=32
     )  # only this @username may use it (lower case)
@@ -246,6 +253,7 @@ class PurchasePrompt(SQLModel, table=True):
     expires_at: datetime = _when()
     decided_at: datetime | None = _when(nullable=True)
     decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
+    outlet_id: int | None = None  # the outlet of the staff member who opened it
 
 
 class Reward(SQLModel, table=True):
@@ -298,6 +306,7 @@ class LedgerEntry(SQLModel, table=True):
     # refund takes back every row naming it (loyalty/refunds.py).
     origin: str | None = Field(default=None, max_length=96)
     created_at: datetime = _when()
+    outlet_id: int | None = None  # where it happened (None: no outlet, e.g. a birthday bonus)
 
 
 class PurchaseRefund(SQLModel, table=True):
@@ -589,6 +598,7 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime = _when()
     last_used_at: datetime | None = _when(nullable=True)
     revoked_at: datetime | None = _when(nullable=True)
+    outlet_id: int | None = None  # a till's key for one outlet: its sales are that outlet's
 
 
 class ApiCall(SQLModel, table=True):
@@ -854,6 +864,7 @@ class Survey(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=16)
     comment: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
     commented_at: datetime | None = _when(nullable=True)
+    outlet_id: int | None = None  # the outlet of the visit asked about
 
 
 class PurchaseClaim(SQLModel, table=True):
@@ -871,6 +882,7 @@ class PurchaseClaim(SQLModel, table=True):
     expires_at: datetime = _when()
     decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime | None = _when(nullable=True)
+    outlet_id: int | None = None  # where the customer says they bought (only its team decides)
 
 
 class ClaimNotice(SQLModel, table=True):

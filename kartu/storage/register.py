@@ -147,6 +147,7 @@ REGISTER: dict[str, Table] = {
                 "tier_grace_until",
                 "visits",
                 "joined_outlet_id",
+                "last_outlet_id",
             ),
             "invite_token": personal(Erase.NULL),  # it finds the card's holder
         },
@@ -156,7 +157,7 @@ REGISTER: dict[str, Table] = {
         "ledger",
         {
             **_b("id", "merchant_id", "person_id", "actor_person_id", "idempotency_key", "reward_id"),
-            **_b("prompt_id", "cause_id", "origin"),
+            **_b("prompt_id", "cause_id", "origin", "outlet_id"),
             **_s("asset", "delta", "reason", "amount", "created_at"),
             "note": personal(Erase.NULL),  # an owner's words about the customer
         },
@@ -191,7 +192,7 @@ REGISTER: dict[str, Table] = {
         "purchases confirmed at the counter",
         {
             **_b("id", "token", "kind", "reward_id", "merchant_id", "customer_person_id", "staff_person_id"),
-            **_b("catalogue_item_id", "decided_by_person_id"),
+            **_b("catalogue_item_id", "decided_by_person_id", "outlet_id"),
             **_s("purchases", "amount", "status", "created_at", "expires_at", "decided_at"),
         },
         about=("customer_person_id",),
@@ -200,7 +201,7 @@ REGISTER: dict[str, Table] = {
     "purchase_claim": Table(
         "claims",
         {
-            **_b("id", "merchant_id", "person_id", "decided_by_person_id"),
+            **_b("id", "merchant_id", "person_id", "decided_by_person_id", "outlet_id"),
             **_s("amount", "status", "created_at", "expires_at", "decided_at"),
         },
         about=("person_id",),
@@ -224,7 +225,7 @@ REGISTER: dict[str, Table] = {
     "survey": Table(
         "surveys",
         {
-            **_b("id", "merchant_id", "person_id", "prompt_id"),
+            **_b("id", "merchant_id", "person_id", "prompt_id", "outlet_id"),
             **_s("created_at", "rating", "rated_at", "reason", "commented_at"),
             "comment": personal(Erase.NULL),  # what they wrote may name them
         },
@@ -233,7 +234,7 @@ REGISTER: dict[str, Table] = {
     "staff_member": Table(
         "staff_roles",
         {
-            **_b("id", "merchant_id", "person_id"),
+            **_b("id", "merchant_id", "person_id", "outlet_id", "at_outlet_id"),
             **_s("role", "added_at", "revoked_at", "last_active_at", "on_duty", "code_misses"),
             **_s("miss_window_start", "misses_in_window", "locked_at"),
         },
@@ -242,7 +243,7 @@ REGISTER: dict[str, Table] = {
     "staff_invite": Table(
         "staff invitations",
         {
-            **_b("id", "token", "merchant_id", "role", "created_by_person_id", "used_by_person_id"),
+            **_b("id", "token", "merchant_id", "role", "created_by_person_id", "used_by_person_id", "outlet_id"),
             **_s("created_at", "expires_at", "used_at"),
             "for_username": personal(Erase.NULL),
         },
@@ -418,7 +419,7 @@ REGISTER: dict[str, Table] = {
     "api_key": Table(
         "API keys",
         _b("id", "merchant_id", "prefix", "key_hash", "scopes", "name", "created_by_person_id", "created_at")
-        | _b("last_used_at", "revoked_at"),
+        | _b("last_used_at", "revoked_at", "outlet_id"),
         mentions=("created_by_person_id",),
     ),
     "webhook_endpoint": Table(
