@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.uploads import uploads_of
-from kartu.handlers.common import profile_of
+from kartu.handlers.common import best_effort, profile_of
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import answer_with_menu
 from kartu.handlers.points import rewards_screen
@@ -23,7 +23,7 @@ from kartu.handlers.states import FeedbackForm
 from kartu.loyalty.channels import Channel
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.links import LinkKind, parse_payload
-from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
+from kartu.presenters.callbacks import ClaimOutlet, DataAction, DataStep, SurveyAnswer, SurveyReason
 from kartu.presenters.customer import (
     card_caption,
     card_photo,
@@ -45,8 +45,9 @@ from kartu.presenters.customer import (
 from kartu.presenters.format import HTML, html, join_html
 from kartu.presenters.menus import CLAIM_BUTTONS, MENU_CARD, MENU_CODE, MENU_REWARDS
 from kartu.presenters.screens import telegram
-from kartu.presenters.staff import claim_request
+from kartu.presenters.staff import claim_outlet_question, claim_request
 from kartu.presenters.tiers import group_buttons
+from kartu.services.claims import ClaimView
 from kartu.services.container import Services
 
 if TYPE_CHECKING:
@@ -164,6 +165,30 @@ async def claim_purchase(
     command: CommandObject | None = None,
 ) -> None:
     claim = await services.claims.open_claim(event_from_user.id, command.args if command else None)
+    if claim.outlets:  # a business with several outlets: where was it?
+        text, markup = claim_outlet_question(claim)
+        await message.answer(text, reply_markup=markup)
+        return
+    await _show_claim(message, claim, bot, services, i18n)
+
+
+async def place_claim(
+    query: CallbackQuery, callback_data: ClaimOutlet, services: Services, bot: Bot, i18n: KartuI18n
+) -> None:
+    """The customer picked the outlet where they bought: that outlet's team hears of it."""
+    claim = await services.claims.place_claim(
+        query.from_user.id, callback_data.claim_id, callback_data.outlet_id
+    )
+    await best_effort(query.answer())
+    if isinstance(query.message, Message):
+        await best_effort(query.message.edit_text(html(_("🧾 At {outlet}."), outlet=claim.outlet_name or "")))
+        await _show_claim(query.message, claim, bot, services, i18n)
+
+
+async def _show_claim(
+    message: Message, claim: ClaimView, bot: Bot, services: Services, i18n: KartuI18n
+) -> None:
+    """Show the claim to the staff who should decide it, and tell the customer it went."""
     if not claim.staff:
         await message.answer(
             _(
@@ -301,6 +326,7 @@ def router() -> Router:
     customer.message.register(stop_promotions, Command("stop"))
     customer.message.register(claim_purchase, Command("claim"))
     customer.message.register(claim_purchase, MenuButton(*CLAIM_BUTTONS))
+    customer.callback_query.register(place_claim, ClaimOutlet.filter())
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
     customer.callback_query.register(pick_reason, SurveyReason.filter())
     customer.message.register(

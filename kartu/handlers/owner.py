@@ -61,11 +61,13 @@ from kartu.presenters.owner import (
     export_question,
     export_words,
     feedback_text,
+    invite_outlet_question,
     invite_text,
     join_link_caption,
     kinds_of_choice,
     kinds_preview,
     kinds_question,
+    outlet_stats_text,
     outlets_text,
     poster_text,
     program_text,
@@ -95,10 +97,31 @@ async def _show_team_in(query: CallbackQuery, services: Services, i18n: KartuI18
         await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 
+INVITED = {
+    TeamStep.INVITE_OWNER: Role.OWNER,
+    TeamStep.INVITE_MANAGER: Role.MANAGER,
+    TeamStep.INVITE_STAFF: Role.STAFF,
+    TeamStep.INVITE_EVERYWHERE: Role.STAFF,
+}
+
+
 async def invite(query: CallbackQuery, callback_data: TeamAction, services: Services, bot: Bot) -> None:
-    """A one-time link for a new staff member or a co-owner, to forward to them."""
-    role = Role.OWNER if callback_data.action == TeamStep.INVITE_OWNER else Role.STAFF
-    token = await services.merchants.invite_staff(query.from_user.id, role)
+    """A one-time link for a new staff member, an outlet's manager or a co-owner, to forward to
+    them; in a business with several outlets an owner says which outlet first."""
+    role = INVITED[callback_data.action]
+    if (
+        role != Role.OWNER
+        and callback_data.action != TeamStep.INVITE_EVERYWHERE
+        and not callback_data.outlet_id
+    ):
+        team = await services.merchants.team(query.from_user.id)
+        if team.viewer_role == Role.OWNER and len(team.outlets) > 1:
+            await query.answer()
+            if isinstance(query.message, Message):
+                text, markup = invite_outlet_question(callback_data.action, team.outlets)
+                await query.message.answer(text, reply_markup=markup)
+            return
+    token = await services.merchants.invite_staff(query.from_user.id, role, callback_data.outlet_id or None)
     link = deep_link(
         (await bot.me()).username or "",
         LinkKind.OWNER_INVITE if role == Role.OWNER else LinkKind.STAFF_INVITE,
@@ -375,6 +398,10 @@ async def show_stats(message: Message, event_from_user: User, services: Services
     tap in the same chat waits for this one (updates of one chat are handled one at a time)."""
     await services.reports.check_owner(event_from_user.id)  # a stranger is refused before anything
     counting = await message.answer(_("⏳ Counting…"))
+    outlet = await services.reports.outlet_stats(event_from_user.id)
+    if outlet is not None:  # an outlet's manager: their outlet's figures only
+        await counting.edit_text(outlet_stats_text(outlet))
+        return
     stats = await services.reports.stats(event_from_user.id)
     await counting.edit_text(stats_text(stats))
     png = await asyncio.to_thread(render_weekly_visits, weekly_chart(stats, i18n.current_locale))
@@ -524,9 +551,7 @@ def router() -> Router:
     owner.message.register(show_stats, Command("stats"))
     owner.message.register(ask_export, Command("export"))
     owner.callback_query.register(start_export, ExportChoice.filter())
-    owner.callback_query.register(
-        invite, TeamAction.filter(F.action.in_({TeamStep.INVITE_STAFF, TeamStep.INVITE_OWNER}))
-    )
+    owner.callback_query.register(invite, TeamAction.filter(F.action.in_(set(INVITED))))
     owner.callback_query.register(ask_to_remove, TeamAction.filter(F.action == TeamStep.REMOVE))
     owner.callback_query.register(remove, TeamAction.filter(F.action == TeamStep.REMOVE_CONFIRMED))
     owner.callback_query.register(unlock, TeamAction.filter(F.action == TeamStep.UNLOCK))

@@ -228,7 +228,9 @@ async def show_shops(message: Message, event_from_user: User, services: Services
 
 
 async def choose_shop(query: CallbackQuery, callback_data: ShopChoice, services: Services, bot: Bot) -> None:
-    shop = await services.merchants.act_for(query.from_user.id, callback_data.merchant_id)
+    shop = await services.merchants.act_for(
+        query.from_user.id, callback_data.merchant_id, callback_data.outlet_id
+    )
     await best_effort(query.answer(plain(_("Now acting for {shop}."), shop=shop)))
     await publish_menu(
         bot, query.from_user.id, await services.merchants.menu(query.from_user.id)

@@ -15,6 +15,10 @@ class NotStaff(LoyaltyError):
     """The user is not active staff of the merchant concerned."""
 
 
+class OtherOutlet(LoyaltyError):
+    """It happened at (or belongs to) an outlet of the business this member does not work at."""
+
+
 class NotOwner(LoyaltyError):
     """The action needs the owner of the merchant (``acting_for``: the shop the person acts
     for, where they are staff, when they own another one and should switch)."""

@@ -40,6 +40,7 @@ class RedeemAction(CallbackData, prefix="rdm"):
 
 class ShopChoice(CallbackData, prefix="shop"):
     merchant_id: RowId  # re-checked: the person must still work there
+    outlet_id: RowId = 0  # re-checked: an outlet of that business, for a member of every outlet
 
 
 class FormChoice(StrEnum):
@@ -80,6 +81,8 @@ class ProgramConfirm(CallbackData, prefix="progok"):
 class TeamStep(StrEnum):
     INVITE_STAFF = "invite"
     INVITE_OWNER = "coowner"
+    INVITE_MANAGER = "manager"
+    INVITE_EVERYWHERE = "inviteall"  # staff of every outlet
     REMOVE = "revoke"  # asks first
     REMOVE_CONFIRMED = "revoke_ok"
     UNLOCK = "unlock"
@@ -89,6 +92,7 @@ class TeamStep(StrEnum):
 class TeamAction(CallbackData, prefix="team"):
     action: TeamStep
     staff_id: RowId = 0
+    outlet_id: RowId = 0  # an invite to one outlet (re-checked: the business's, the lead's own)
 
 
 class ProgramField(CallbackData, prefix="prog"):
@@ -103,6 +107,13 @@ class SurveyAnswer(CallbackData, prefix="svy"):
 class ClaimAction(CallbackData, prefix="clm"):
     action: Decision  # CONFIRM approves, CANCEL rejects
     claim_id: RowId
+
+
+class ClaimOutlet(CallbackData, prefix="clo"):
+    """The outlet a claim was at: the claim's row (the customer's own, pending) and an outlet of its business."""
+
+    claim_id: RowId
+    outlet_id: RowId
 
 
 class SurveyReason(CallbackData, prefix="why"):

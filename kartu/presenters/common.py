@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from kartu.loyalty.staff import Role
 from kartu.presenters.format import HTML, N_
 from kartu.presenters.screens import Action, Screen
 
@@ -31,3 +32,8 @@ def confirm_or_cancel(text: HTML, confirm: str, cancel: str) -> Screen:
 
 
 LANGUAGE_NAMES = {"id": "🇮🇩 Bahasa Indonesia", "en": "🇬🇧 English"}
+
+
+def role_name(role: str) -> str:
+    """A team member's role, in the reader's language."""
+    return {Role.OWNER: _("owner"), Role.MANAGER: _("manager")}.get(Role(role), _("staff"))

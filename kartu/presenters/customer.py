@@ -174,6 +174,10 @@ def invite_welcome(invite: InviteResult) -> HTML:
         text = _(
             "Welcome, owner of <b>{shop}</b>! Use /link for your customers' join link and QR, /staff to invite your team and /program to set up your card."
         )
+    elif invite.role == Role.MANAGER:
+        text = _(
+            "You now manage <b>{shop}</b>. /staff invites your outlet's team, /stats shows its figures; send a customer's code to give stamps."
+        )
     else:
         text = _(
             "You are now staff at <b>{shop}</b>. Send a customer's code to give stamps. /help shows how."

@@ -94,6 +94,15 @@ STAFF_COMMANDS = {
 }
 
 
+MANAGER_COMMANDS = {
+    **{name: text for name, text in STAFF_COMMANDS.items() if name not in ("help", "lang")},
+    "staff": N_("Your outlet's team: invite or remove staff"),
+    "stats": N_("Your outlet's numbers"),
+    "help": N_("How Kartu works"),
+    "lang": N_("Language: Bahasa Indonesia / English"),
+}
+
+
 OWNER_COMMANDS = {
     "link": N_("Your customers' join link, QR and poster"),
     "program": N_("Stamps needed, reward, limits and expiry"),
@@ -176,6 +185,13 @@ def _keyboard(menu: MenuView, locale: str, scan: str | None) -> ReplyKeyboardMar
             _row(MENU_PROGRAM, MENU_STATS),
             _row(MENU_BROADCAST, MENU_HELP),
         ]
+    elif menu.audience == Audience.MANAGER:
+        rows = [
+            *_scan_row(locale, scan, menu.kinds),
+            _row(MENU_DUTY, MENU_SHOP),
+            _row(MENU_TEAM, MENU_STATS),
+            _row(MENU_HELP),
+        ]
     elif menu.audience == Audience.STAFF:
         rows = [*_scan_row(locale, scan, menu.kinds), _row(MENU_DUTY, MENU_SHOP), _row(MENU_HELP)]
     else:
@@ -256,6 +272,16 @@ def staff_help(kinds: Kinds = Kinds()) -> HTML:
     )
 
 
+def manager_help() -> HTML:
+    return html(
+        _(
+            "<b>Running your outlet</b>\n"
+            "/staff — your outlet's team: invite or remove staff, unlock code entry\n"
+            "/stats — your outlet's visits, rewards and ratings"
+        )
+    )
+
+
 def owner_help() -> HTML:
     return join_html(
         "\n",
@@ -289,6 +315,7 @@ def owner_help() -> HTML:
 def help_for(menu: MenuView) -> HTML:
     parts = {
         Audience.OWNER: [owner_help(), staff_help(menu.kinds)],
+        Audience.MANAGER: [manager_help(), staff_help(menu.kinds)],
         Audience.STAFF: [staff_help(menu.kinds)],
         Audience.CUSTOMER: [customer_help(menu.kinds)],
     }[Audience(menu.audience)]
@@ -313,6 +340,7 @@ def help_for(menu: MenuView) -> HTML:
 def commands_for(menu: MenuView) -> list[BotCommand]:
     table = {
         Audience.OWNER: OWNER_COMMANDS,
+        Audience.MANAGER: MANAGER_COMMANDS,
         Audience.STAFF: STAFF_COMMANDS,
         Audience.CUSTOMER: CUSTOMER_COMMANDS,
     }[Audience(menu.audience)]

@@ -38,6 +38,7 @@ from kartu.presenters.callbacks import (
     TeamAction,
     TeamStep,
 )
+from kartu.presenters.common import role_name
 from kartu.presenters.customer import REASON_LABELS
 from kartu.presenters.format import (
     HTML,
@@ -56,7 +57,7 @@ from kartu.presenters.format import (
 from kartu.presenters.wheel import prize_name
 from kartu.services.feedback import FeedbackReport
 from kartu.services.merchants import JoinInfo, KindsPreview, ProgramView, TeamView
-from kartu.services.reports import StatsView
+from kartu.services.reports import OutletStats, StatsView
 from kartu.services.whatsapp import MonthOnWhatsApp
 
 SETTING_LABELS = {
@@ -151,7 +152,9 @@ def team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMark
     lines = [html(_("<b>Team of {shop}</b>"), shop=team.merchant_name)]
     builder = InlineKeyboardBuilder()
     for member in team.members:
-        role = _("owner") if member.role == Role.OWNER else _("staff")
+        role = role_name(member.role)
+        if member.outlet:
+            role = plain(_("{role} at {outlet}"), role=role, outlet=member.outlet)
         # last_active_at counts work at the counter, which owners may never do: an owner is
         # described by since when, staff by their last stamp or since when they have none.
         since = date_text(member.added_at, team.timezone, i18n.current_locale) if member.added_at else "—"
@@ -183,15 +186,41 @@ def team_text(team: TeamView, i18n: KartuI18n) -> tuple[HTML, InlineKeyboardMark
                 text=plain(_("🔓 Unlock {first_name}"), first_name=member.first_name or "?"),
                 callback_data=TeamAction(action=TeamStep.UNLOCK, staff_id=member.staff_id),
             )
-        if member.staff_id != team.viewer_staff_id:
+        removable = team.viewer_role == Role.OWNER or member.role == Role.STAFF
+        if member.staff_id != team.viewer_staff_id and removable:
             builder.button(
                 text=plain(_("Remove {first_name}"), first_name=member.first_name or "?"),
                 callback_data=TeamAction(action=TeamStep.REMOVE, staff_id=member.staff_id),
             )
     builder.button(text=_("➕ Invite staff"), callback_data=TeamAction(action=TeamStep.INVITE_STAFF))
-    builder.button(text=_("👑 Invite a co-owner"), callback_data=TeamAction(action=TeamStep.INVITE_OWNER))
+    if team.viewer_role == Role.OWNER:
+        builder.button(
+            text=_("🧭 Invite an outlet manager"), callback_data=TeamAction(action=TeamStep.INVITE_MANAGER)
+        )
+        builder.button(text=_("👑 Invite a co-owner"), callback_data=TeamAction(action=TeamStep.INVITE_OWNER))
     builder.adjust(1)
     return join_html("\n", lines), builder.as_markup()
+
+
+def invite_outlet_question(
+    action: TeamStep, outlets: tuple[tuple[int, str], ...]
+) -> tuple[HTML, InlineKeyboardMarkup]:
+    """An owner invites staff or a manager in a business with several outlets: for which one?"""
+    builder = InlineKeyboardBuilder()
+    for outlet_id, name in outlets:
+        builder.button(
+            text=plain("📍 {outlet}", outlet=name),
+            callback_data=TeamAction(action=action, outlet_id=outlet_id),
+        )
+    if action == TeamStep.INVITE_STAFF:
+        builder.button(text=_("🏢 Every outlet"), callback_data=TeamAction(action=TeamStep.INVITE_EVERYWHERE))
+    builder.adjust(1)
+    question = (
+        _("Which outlet will the new manager run?")
+        if action == TeamStep.INVITE_MANAGER
+        else _("Which outlet will the new staff member work at?")
+    )
+    return html(question), builder.as_markup()
 
 
 PROGRAM_GROUPS = (
@@ -548,6 +577,14 @@ SEGMENT_LABELS = {
 
 
 def invite_text(role: str, link: str, hours: int) -> HTML:
+    if role == Role.MANAGER:
+        return html(
+            _(
+                "Send this link to the outlet's new manager. They will run its team and see its figures. It works once, within {hours} hours:\n{link}"
+            ),
+            hours=hours,
+            link=link,
+        )
     if role == Role.OWNER:
         return html(
             _(
@@ -759,7 +796,45 @@ def stats_text(stats: StatsView) -> HTML:
                 paid=paid,
             )
         )
+    if stats.outlets:
+        lines.append(html(_("📍 <b>Per outlet</b>")))
+        lines.extend(outlet_line(outlet) for outlet in stats.outlets)
+        lines.append(
+            html(_("Members who visit more than one outlet: <b>{count}</b>"), count=stats.several_outlets)
+        )
     return join_html("\n", lines)
+
+
+def outlet_line(outlet: OutletStats) -> HTML:
+    """One outlet's figures in a line (counted since purchases record their outlet)."""
+    return html(
+        ngettext(
+            "• {outlet}: {members} member, {visits} visits ({recent} in 30 days), rewards {issued} issued, {redeemed} redeemed, rating {rating} ({ratings})",
+            "• {outlet}: {members} members, {visits} visits ({recent} in 30 days), rewards {issued} issued, {redeemed} redeemed, rating {rating} ({ratings})",
+            outlet.members,
+        ),
+        outlet=outlet.name,
+        members=outlet.members,
+        visits=outlet.visits,
+        recent=outlet.visits_30_days,
+        issued=outlet.rewards_issued,
+        redeemed=outlet.rewards_redeemed,
+        rating="–"
+        if outlet.average_rating is None
+        else plain("{average}/5", average=decimal_text(outlet.average_rating)),
+        ratings=outlet.ratings,
+    )
+
+
+def outlet_stats_text(outlet: OutletStats) -> HTML:
+    """An outlet manager's /stats: their outlet's figures only."""
+    return join_html(
+        "\n",
+        [
+            html(_("<b>{shop} · {outlet} in numbers</b>"), shop=outlet.business, outlet=outlet.name),
+            outlet_line(outlet),
+        ],
+    )
 
 
 def weekly_chart(stats: StatsView, locale: str) -> WeeklyChart:

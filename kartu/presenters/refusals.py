@@ -39,6 +39,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("I don't know that code. Please check it and try again.")
         case errors.NotStaff():
             return _("Only staff of this shop can do that.")
+        case errors.OtherOutlet():
+            return _("That belongs to another outlet: its own team and the owners look after it.")
         case errors.NotOwner(acting_for=str() as shop):
             return plain(
                 _("You are acting for {shop}, where you are staff. Send /shop to switch to a shop you own."),

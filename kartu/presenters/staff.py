@@ -7,9 +7,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from kartu.loyalty.staff import Role
-from kartu.presenters.callbacks import ClaimAction, Decision, PurchaseAction, RedeemAction, ShopChoice
-from kartu.presenters.common import confirm_cancel
+from kartu.presenters.callbacks import (
+    ClaimAction,
+    ClaimOutlet,
+    Decision,
+    PurchaseAction,
+    RedeemAction,
+    ShopChoice,
+)
+from kartu.presenters.common import confirm_cancel, role_name
 from kartu.presenters.customer import progress_line
 from kartu.presenters.format import (
     HTML,
@@ -149,6 +155,8 @@ def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
         stamps=claim.card.stamps,
         required=claim.card.stamps_required,
     )
+    if claim.outlet_name:
+        text = join_html("\n", [text, html(_("📍 At {outlet}"), outlet=claim.outlet_name)])
     builder = InlineKeyboardBuilder()
     builder.button(
         text=_("✅ Approve"), callback_data=ClaimAction(action=Decision.CONFIRM, claim_id=claim.claim_id)
@@ -157,6 +165,16 @@ def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
         text=_("✖️ Reject"), callback_data=ClaimAction(action=Decision.CANCEL, claim_id=claim.claim_id)
     )
     return text, builder.as_markup()
+
+
+def claim_outlet_question(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
+    """A business with several outlets: the customer says where they bought, so that outlet's
+    team hears of it. The buttons name the claim's row and an outlet of its business."""
+    builder = InlineKeyboardBuilder()
+    for outlet_id, name in claim.outlets:
+        builder.button(text=name, callback_data=ClaimOutlet(claim_id=claim.claim_id, outlet_id=outlet_id))
+    builder.adjust(1)
+    return html(_("🧾 Where did you buy? The team there will confirm it.")), builder.as_markup()
 
 
 def claim_decided(decision: ClaimDecision) -> HTML:
@@ -174,19 +192,37 @@ def shops_text(places: list[WorkplaceEntry]) -> tuple[HTML, InlineKeyboardMarkup
     builder = InlineKeyboardBuilder()
     for place in places:
         mark = "✅ " if place.acting else ""
-        role = _("owner") if place.role == Role.OWNER else _("staff")
         builder.button(
-            text=plain("{mark}{shop} ({role})", mark=mark, shop=place.merchant_name, role=role),
+            text=plain(
+                "{mark}{shop} ({role})", mark=mark, shop=place.merchant_name, role=role_name(place.role)
+            ),
             callback_data=ShopChoice(merchant_id=place.merchant_id),
         )
+        if place.acting:
+            for outlet_id, name in place.outlets:
+                here = "✅ " if outlet_id == place.outlet_id else ""
+                builder.button(
+                    text=plain("   {mark}📍 {outlet}", mark=here, outlet=name),
+                    callback_data=ShopChoice(merchant_id=place.merchant_id, outlet_id=outlet_id),
+                )
     builder.adjust(1)
     text = html(
         _("You act for <b>{shop}</b>: codes you send and owner commands are for this shop."),
         shop=acting.merchant_name,
     )
+    lines = [text]
+    if acting.outlet:
+        lines.append(
+            html(
+                _("📍 You work at <b>{outlet}</b>: purchases you confirm are counted there."),
+                outlet=acting.outlet,
+            )
+        )
     if len(places) > 1:
-        text = join_html("\n", [text, html(_("Tap a shop to switch."))])
-    return text, builder.as_markup()
+        lines.append(html(_("Tap a shop to switch.")))
+    if acting.outlets:
+        lines.append(html(_("Tap an outlet when you work at another one today.")))
+    return join_html("\n", lines), builder.as_markup()
 
 
 def duty_text(on_duty: bool) -> str:

@@ -7,15 +7,15 @@ Plain functions of the unit of work, so a use case reads its checks in the open
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from kartu import logs
 from kartu.loyalty.channels import Caller
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import LastOwner, NotMember, NotOwner, NotStaff
-from kartu.loyalty.staff import Role, acting_place
-from kartu.storage.models import Card, Merchant, Person, Program, StaffMember
+from kartu.loyalty.staff import LEADS, Role, acting_place, where_name, working_outlet
+from kartu.storage.models import Card, Merchant, Outlet, Person, Program, StaffMember
 from kartu.storage.unit_of_work import UnitOfWork
 
 
@@ -27,6 +27,30 @@ class Workplace:
     member: StaffMember
     merchant: Merchant
     program: Program  # read with the shop: every use case at the counter needs its rules
+    outlets: tuple[Outlet, ...] = field(default=())  # the business's, oldest first
+
+    @property
+    def outlet(self) -> Outlet | None:
+        """Where this member works now (their own outlet, or their /shop choice)."""
+        chosen = working_outlet(
+            self.member.outlet_id, self.member.at_outlet_id, [outlet.id for outlet in self.outlets]
+        )
+        return next((outlet for outlet in self.outlets if outlet.id == chosen), None)
+
+    @property
+    def outlet_id(self) -> int | None:
+        outlet = self.outlet
+        return outlet.id if outlet is not None else None
+
+    @property
+    def scope(self) -> int | None:
+        """The outlet this member's figures and team are limited to (``None``: the whole business)."""
+        return self.member.outlet_id
+
+    @property
+    def where(self) -> str:
+        """The shop's name, with the outlet's where the business has several ("Kopi Senja · Plaza Senayan")."""
+        return where_name(self.merchant.name, self.outlet.name if self.outlet else None, len(self.outlets))
 
 
 def acting_member(person: Person, places: Sequence[StaffMember]) -> StaffMember | None:
@@ -50,7 +74,7 @@ async def require_staff(uow: UnitOfWork, telegram_id: int, merchant_id: int | No
         raise NotStaff()
     _, member, merchant, program = chosen[0]
     logs.merchant_id.set(merchant.id)  # the shop this update or request acts for, in its log lines
-    return Workplace(person, member, merchant, program)
+    return Workplace(person, member, merchant, program, tuple(await uow.merchants.outlets(merchant.id)))
 
 
 async def place_of(uow: UnitOfWork, person: Person, merchant_id: int | None = None) -> Workplace:
@@ -70,6 +94,18 @@ async def require_owner(uow: UnitOfWork, telegram_id: int) -> Workplace:
             member for member in await uow.staff.workplaces(place.person.id) if member.role == Role.OWNER
         ]
         raise NotOwner(acting_for=place.merchant.name if owned else None)
+    return place
+
+
+async def require_lead(uow: UnitOfWork, telegram_id: int) -> Workplace:
+    """The shop the user acts for, if they own it or manage one of its outlets (their figures and
+    team are that outlet's: `Workplace.scope`); `NotOwner` otherwise."""
+    try:
+        place = await require_staff(uow, telegram_id)
+    except NotStaff:
+        raise NotOwner() from None
+    if place.member.role not in LEADS:
+        raise NotOwner()
     return place
 
 

@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, next_claim_allowed
-from kartu.loyalty.errors import ClaimAlreadyOpen, ClaimClosed, ClaimNeedsAmount, ClaimTooSoon, OwnPurchase
+from kartu.loyalty.errors import (
+    ClaimAlreadyOpen,
+    ClaimClosed,
+    ClaimNeedsAmount,
+    ClaimTooSoon,
+    OtherOutlet,
+    OwnPurchase,
+)
+from kartu.loyalty.staff import may_see
 from kartu.services.access import Workplace, require_member, require_staff
 from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase, card_view, kinds_of
@@ -26,6 +34,10 @@ class ClaimView:
     created_at: datetime
     card: CardView
     staff: tuple[Recipient, ...]
+    # A business with several outlets asks where the purchase was first (id, name): nobody is told
+    # until the customer picks one, and then only that outlet's team (and the owners).
+    outlets: tuple[tuple[int, str], ...] = ()
+    outlet_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class ClaimService(ServiceBase):
             )
             if allowed is not None and allowed > now:
                 raise ClaimTooSoon(minutes=math.ceil((allowed - now).total_seconds() / 60))
+            outlets = await uow.merchants.outlets(merchant.id)
             claim = await uow.claims.add(
                 PurchaseClaim(
                     merchant_id=merchant.id,
@@ -69,17 +82,53 @@ class ClaimService(ServiceBase):
                     amount=amount,
                     created_at=now,
                     expires_at=now + CLAIM_TTL,
+                    outlet_id=outlets[0].id if len(outlets) == 1 else None,
                 )
             )
-            roster = [
-                (member, staff)
-                for member, staff in await uow.staff.roster(merchant.id)
-                if staff.id != person.id
-            ]
-            on_duty = [(member, staff) for member, staff in roster if member.on_duty]
-            recipients = tuple(self.recipient(staff) for _, staff in (on_duty or roster))
             view = await card_view(uow, self.clock.now(), person, merchant, card)
-            return ClaimView(claim.id, person.first_name, amount, now, view, recipients)
+            if len(outlets) > 1:
+                choices = tuple((outlet.id, outlet.name) for outlet in outlets)
+                return ClaimView(claim.id, person.first_name, amount, now, view, (), choices)
+            staff = await self._team_for(uow, claim)
+            return ClaimView(claim.id, person.first_name, amount, now, view, staff)
+
+    async def place_claim(self, telegram_id: int, claim_id: int, outlet_id: int) -> ClaimView:
+        """The customer says at which outlet they bought: the claim goes to that outlet's team.
+        Only their own pending claim, only an outlet of its business; anything else changes nothing."""
+        now = self.clock.now()
+        async with self.db.write() as uow:
+            person, merchant, card = await require_member(uow, telegram_id)
+            claim = await uow.claims.get(claim_id)
+            outlet = next((o for o in await uow.merchants.outlets(merchant.id) if o.id == outlet_id), None)
+            if (
+                claim is None
+                or claim.person_id != person.id
+                or claim.merchant_id != merchant.id
+                or outlet is None
+            ):
+                raise ClaimClosed("missing")
+            if claim.status != "pending" or claim.outlet_id is not None:
+                raise ClaimClosed("decided" if claim.status != "pending" else "missing")
+            if claim.expires_at <= now:
+                raise ClaimClosed("expired")
+            claim.outlet_id = outlet.id
+            await uow.claims.add(claim)
+            view = await card_view(uow, now, person, merchant, card)
+            staff = await self._team_for(uow, claim)
+            return ClaimView(
+                claim.id, person.first_name, claim.amount, claim.created_at, view, staff, (), outlet.name
+            )
+
+    async def _team_for(self, uow: UnitOfWork, claim: PurchaseClaim) -> tuple[Recipient, ...]:
+        """Who hears of a claim: the team of its outlet (members of every outlet too) on duty, or
+        all of them when nobody set /duty; never the customer themselves."""
+        roster = [
+            (member, staff)
+            for member, staff in await uow.staff.roster(claim.merchant_id)
+            if staff.id != claim.person_id and may_see(member.outlet_id, claim.outlet_id)
+        ]
+        on_duty = [(member, staff) for member, staff in roster if member.on_duty]
+        return tuple(self.recipient(staff) for _, staff in (on_duty or roster))
 
     async def record_notices(self, claim_id: int, notices: list[tuple[int, int, str]]) -> None:
         async with self.db.write() as uow:
@@ -95,6 +144,8 @@ class ClaimService(ServiceBase):
             place = await require_staff(uow, staff_telegram_id, claim.merchant_id)
             if claim.person_id == place.person.id:
                 raise OwnPurchase()
+            if claim.outlet_id is None or not may_see(place.scope, claim.outlet_id):
+                raise OtherOutlet()  # another outlet's claim (or one not placed yet): its team decides
             if claim.status != "pending":
                 decider = (
                     await uow.people.get(claim.decided_by_person_id) if claim.decided_by_person_id else None
@@ -135,7 +186,16 @@ class ClaimService(ServiceBase):
         if kinds.points and amount:
             held = await uow.cards.stamps_of(place.merchant.id or 0, claim.person_id)
             purchases = 1 if kinds.earns_stamps(held) else 0
-            sale = Sale(place.merchant.id, place.person.id, claim.person_id, amount, source, None, purchases)
+            sale = Sale(
+                place.merchant.id,
+                place.person.id,
+                claim.person_id,
+                amount,
+                source,
+                None,
+                purchases,
+                outlet_id=claim.outlet_id,
+            )
             result = await credit_sale(uow.counter, now, self.settings, sale, place.merchant.timezone)
         else:
             result = await credit(
@@ -143,7 +203,13 @@ class ClaimService(ServiceBase):
                 now,
                 self.settings,
                 Purchase(
-                    place.merchant.id, place.merchant.timezone, place.person.id, claim.person_id, 1, source
+                    place.merchant.id,
+                    place.merchant.timezone,
+                    place.person.id,
+                    claim.person_id,
+                    1,
+                    source,
+                    outlet_id=claim.outlet_id,
                 ),
             )
         return result.also(

@@ -146,6 +146,7 @@ def _sale(decided: Decided) -> Sale:
         _source(decided, SALE),
         decided.prompt_id,
         decided.purchases,
+        outlet_id=decided.outlet_id,
     )
 
 
@@ -205,7 +206,7 @@ class CounterService(ServiceBase):
                 if not kinds.earns_stamps(holder.stamps):
                     raise PointsOff(stamps=True)
                 view = self._purchase_view(  # refuses over the day's cap before anything is written
-                    new_prompt_token(), place.merchant.name, place.merchant.timezone, holder, purchases
+                    new_prompt_token(), place.where, place.merchant.timezone, holder, purchases
                 )
                 await self._add_prompt(
                     uow, place, PURCHASE, holder.person_id, purchases=purchases, token=view.token
@@ -236,9 +237,7 @@ class CounterService(ServiceBase):
                 return None
             if holder.runs_points or not holder.runs_stamps:  # staff say the amount first
                 return None
-            view = self._purchase_view(
-                new_prompt_token(), place.merchant_name, place.timezone, holder, purchases
-            )
+            view = self._purchase_view(new_prompt_token(), place.where, place.timezone, holder, purchases)
             await statements.add_prompt(
                 view.token,
                 place.merchant_id,
@@ -247,6 +246,7 @@ class CounterService(ServiceBase):
                 purchases,
                 now,
                 now + PROMPT_TTL,
+                outlet_id=place.outlet_id,
             )
         return view
 
@@ -276,7 +276,7 @@ class CounterService(ServiceBase):
                 return None
             token = new_prompt_token()
             if stamps:  # the day's cap refuses before anything is written
-                self._purchase_view(token, place.merchant_name, place.timezone, holder, 1)
+                self._purchase_view(token, place.where, place.timezone, holder, 1)
             await statements.add_prompt(
                 token,
                 place.merchant_id,
@@ -287,8 +287,9 @@ class CounterService(ServiceBase):
                 now + PROMPT_TTL,
                 kind=SALE,
                 amount=amount,
+                outlet_id=place.outlet_id,
             )
-        return _sale_view(token, place.merchant_name, place.timezone, holder, amount, points, stamps)
+        return _sale_view(token, place.where, place.timezone, holder, amount, points, stamps)
 
     def _purchase_view(
         self, token: str, merchant_name: str, timezone: str, holder: CodeHolder, purchases: int
@@ -350,6 +351,7 @@ class CounterService(ServiceBase):
                 amount=amount,
                 created_at=now,
                 expires_at=now + PROMPT_TTL,
+                outlet_id=place.outlet_id,
             )
         )
 
@@ -464,15 +466,13 @@ class CounterService(ServiceBase):
                 if not points and not stamps:
                     raise BelowMinimumSpend(max(rules.minimum_spend, rules.rupiah_per_point))
                 if stamps:
-                    self._purchase_view(
-                        "", place.merchant.name, place.merchant.timezone, holder, 1
-                    )  # the cap
+                    self._purchase_view("", place.where, place.merchant.timezone, holder, 1)  # the cap
                 prompt = await self._add_prompt(
                     uow, place, SALE, holder.person_id, purchases=1 if stamps else 0, amount=amount
                 )
                 return _sale_view(
                     prompt.token or "",
-                    place.merchant.name,
+                    place.where,
                     place.merchant.timezone,
                     holder,
                     amount,
@@ -513,6 +513,7 @@ class CounterService(ServiceBase):
                 prompt.purchases,
                 place.merchant.timezone,
                 prompt.amount,
+                prompt.outlet_id,
             )
             result = await self._credit(uow.counter, now, decided, kind)
             return result.also(
@@ -559,6 +560,7 @@ class CounterService(ServiceBase):
             decided.purchases,
             _source(decided, PURCHASE),
             decided.prompt_id,
+            outlet_id=decided.outlet_id,
         )
         return await credit(statements, now, self.settings, purchase)
 
@@ -597,7 +599,7 @@ class CounterService(ServiceBase):
                 prompt = await self._add_prompt(uow, place, REDEEM, customer.id, reward_id=reward.id)
                 return RedeemPromptView(
                     prompt.token or "",
-                    place.merchant.name,
+                    place.where,
                     customer.first_name,
                     reward.name,
                     reward.expires_at,
@@ -625,6 +627,7 @@ class CounterService(ServiceBase):
                     idempotency_key=f"redeem:{reward.id}",
                     reward_id=reward.id,
                     created_at=now,
+                    outlet_id=prompt.outlet_id,
                 )
             )
             await uow.staff.touch(place.member.id, now)

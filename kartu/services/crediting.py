@@ -102,6 +102,7 @@ class Purchase:
     points_balance: int | None = None
     gift: tuple[str, int] | None = None  # what this purchase gave to the shop's cause: its name, rupiah
     till: bool = False  # posted by a point of sale: no staff member's "last stamp" to note
+    outlet_id: int | None = None  # where it happened: on its ledger rows, its survey, the card's last visit
 
 
 def within_cap(
@@ -145,7 +146,9 @@ async def credit(
         merchant_name=card.merchant_name,
         customer_chat=(card.telegram_id, language),
     )
-    common: dict[str, Any] = dict(actor_id=purchase.actor_id, prompt_id=purchase.prompt_id, now=now)
+    common: dict[str, Any] = dict(
+        actor_id=purchase.actor_id, prompt_id=purchase.prompt_id, now=now, outlet_id=purchase.outlet_id
+    )
     news = [f"card:{source}"]
     card_news = await statements.record_purchase(
         merchant_id,
@@ -281,7 +284,7 @@ async def ask_for_feedback_later(
     if not survey_is_due(card.last_survey_at, now, card.rules.survey_every_days, card.last_rated_at):
         return
     survey_id = await statements.add_survey(
-        purchase.merchant_id, purchase.customer_id, purchase.prompt_id, now
+        purchase.merchant_id, purchase.customer_id, purchase.prompt_id, now, purchase.outlet_id
     )
     due = now + timedelta(minutes=card.rules.survey_delay_minutes)
     quiet = QuietHours.parse(card.quiet_hours)

@@ -22,7 +22,7 @@ from kartu.loyalty.links import LinkKind, parse_payload
 from kartu.loyalty.messaging import KEEP_WAITING, WINDOW
 from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest
 from kartu.loyalty.receipts import MISS_WINDOW, ReceiptRefused, may_try, refusal, state_of, token_hash
-from kartu.loyalty.staff import Role
+from kartu.loyalty.staff import Role, where_name
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase, card_view, kinds_of, next_level, server_key
@@ -319,7 +319,7 @@ class CustomerService(ServiceBase):
             raise InviteInvalid()
         before = acting_member(person, await uow.staff.workplaces(person.id))
         acting = before.merchant_id if before is not None else invite.merchant_id
-        await uow.staff.add_or_restore(invite.merchant_id, person.id, invite.role, now)
+        await uow.staff.add_or_restore(invite.merchant_id, person.id, invite.role, now, invite.outlet_id)
         # Joining a second shop's team does not move the person: they keep acting where they
         # did (an owner of A invited to B still runs A) until they switch with /shop.
         person.acting_merchant_id = acting
@@ -327,8 +327,10 @@ class CustomerService(ServiceBase):
         merchant = await uow.merchants.get(invite.merchant_id)
         still_acting_for = await uow.merchants.get(acting) if acting != invite.merchant_id else None
         assert merchant is not None
+        outlets = await uow.merchants.outlets(merchant.id)
+        outlet = next((o.name for o in outlets if o.id == invite.outlet_id), None)
         return InviteResult(
-            merchant_name=merchant.name,
+            merchant_name=where_name(merchant.name, outlet, len(outlets)),
             role=invite.role,
             still_acting_for=still_acting_for.name if still_acting_for else None,
         )

@@ -9,6 +9,7 @@ from kartu.loyalty.channels import Caller
 from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
+from kartu.loyalty.staff import may_see
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
 from kartu.services.tally import rating_summary
@@ -51,7 +52,8 @@ class FeedbackService(ServiceBase):
         return survey
 
     async def rate(self, caller: Caller, survey_id: int, rating: int) -> RatingResult:
-        """Record a 1-5 rating once. A low one queues alerts for the owner and staff, who get
+        """Record a 1-5 rating once. A low one queues alerts for the owners and the staff of the
+        visit's outlet (members of every outlet too), who get
         it at once when the customer comments or skips, or after a short grace period."""
         now = self.clock.now()
         async with self.db.write() as uow:
@@ -71,8 +73,10 @@ class FeedbackService(ServiceBase):
                     person,
                     {"survey_id": survey.id, "rating": rating},
                 )
-            if is_low(rating):
+            if is_low(rating):  # the team of the outlet the visit was at, and the owners
                 for member, person in await uow.staff.roster(survey.merchant_id):
+                    if not may_see(member.outlet_id, survey.outlet_id):
+                        continue
                     await uow.outbox.enqueue(
                         key=f"low-rating:{survey.id}:{member.id}",
                         kind=Kind.LOW_RATING_ALERT,

@@ -11,6 +11,7 @@ from kartu.loyalty.errors import (
     DuplicateMerchantName,
     NotAdmin,
     NotOwner,
+    OtherOutlet,
     ProgramChangeAffectsCards,
     PromptClosed,
     UnknownMerchant,
@@ -27,7 +28,14 @@ from kartu.loyalty.program import (
     parse_quiet_hours,
 )
 from kartu.loyalty.staff import INVITE_TTL, Role
-from kartu.services.access import Workplace, acting_member, keep_an_owner, require_owner, require_staff
+from kartu.services.access import (
+    Workplace,
+    acting_member,
+    keep_an_owner,
+    require_lead,
+    require_owner,
+    require_staff,
+)
 from kartu.services.base import ServiceBase, kinds_of, points_rules_of, rules_of
 from kartu.services.views import MenuView, Recipient
 from kartu.storage.models import LedgerEntry, Merchant, Outlet, Person, Program, StaffInvite, StaffMember
@@ -55,6 +63,10 @@ class WorkplaceEntry:
     merchant_name: str
     role: str
     acting: bool
+    outlet: str | None = None  # where they work now, in a business with several outlets
+    outlet_id: int | None = None
+    # The outlets a member of every outlet may switch to (id, name); none for a member of one.
+    outlets: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,7 @@ class StaffEntry:
     telegram_id: int | None = None
     locked: bool = False  # code entry locked after too many unknown codes
     added_at: datetime | None = None
+    outlet: str | None = None  # the outlet they belong to, in a business with several (None: every one)
 
 
 @dataclass(frozen=True)
@@ -75,6 +88,9 @@ class TeamView:
     timezone: str
     members: tuple[StaffEntry, ...]
     viewer_staff_id: int = 0  # the owner looking at the team: no "remove" button for themselves
+    viewer_role: str = Role.OWNER  # a manager sees and invites their outlet's staff only
+    outlets: tuple[tuple[int, str], ...] = ()  # the business's (id, name), for invites to one of several
+    scope: str | None = None  # a manager's outlet
 
 
 @dataclass(frozen=True)
@@ -278,6 +294,7 @@ class MerchantService(ServiceBase):
         role: str,
         created_by: int | None,
         for_username: str | None = None,
+        outlet_id: int | None = None,
     ) -> str:
         now = self.clock.now()
         invite = await uow.invites.add_with_unique_token(
@@ -289,6 +306,7 @@ class MerchantService(ServiceBase):
                 created_at=now,
                 expires_at=now + INVITE_TTL,
                 for_username=for_username,
+                outlet_id=outlet_id,
             )
         )
         return invite.token
@@ -406,16 +424,37 @@ class MerchantService(ServiceBase):
                 for merchant, owners, members in await uow.merchants.directory()
             ]
 
-    async def invite_staff(self, owner_telegram_id: int, role: str = Role.STAFF) -> str:
-        """A one-time invite token (valid 24 h) for a staff member or a second owner."""
+    async def invite_staff(
+        self, owner_telegram_id: int, role: str = Role.STAFF, outlet_id: int | None = None
+    ) -> str:
+        """A one-time invite token (valid 24 h) for a staff member, an outlet's manager or a second
+        owner. Staff belong to ``outlet_id`` (``None``: every outlet), a manager to one outlet;
+        an outlet's manager invites staff of their own outlet only."""
         async with self.db.write() as uow:
-            place = await require_owner(uow, owner_telegram_id)
-            return await self._new_invite(uow, place.merchant.id, Role(role), place.person.id)
+            place = await require_lead(uow, owner_telegram_id)
+            role = Role(role)
+            if place.member.role == Role.MANAGER:
+                if role != Role.STAFF:
+                    raise NotOwner()
+                outlet_id = place.scope
+            outlets = [outlet.id for outlet in place.outlets]
+            if role == Role.OWNER:
+                outlet_id = None
+            elif outlet_id is not None and outlet_id not in outlets:
+                raise OtherOutlet()
+            elif role == Role.MANAGER and outlet_id is None:
+                if len(outlets) != 1:
+                    raise OtherOutlet()
+                outlet_id = outlets[0]
+            return await self._new_invite(uow, place.merchant.id, role, place.person.id, outlet_id=outlet_id)
 
     async def team(self, owner_telegram_id: int) -> TeamView:
+        """The team as its lead sees it: an owner the whole business's, with each member's outlet;
+        a manager their outlet's."""
         async with self.db.read() as uow:
-            place = await require_owner(uow, owner_telegram_id)
-            roster = await uow.staff.roster(place.merchant.id)
+            place = await require_lead(uow, owner_telegram_id)
+            names = {outlet.id: outlet.name for outlet in place.outlets}
+            several = len(place.outlets) > 1
             members = tuple(
                 StaffEntry(
                     member.id,
@@ -425,15 +464,27 @@ class MerchantService(ServiceBase):
                     member.last_active_at,
                     locked=member.locked_at is not None,
                     added_at=member.added_at,
+                    outlet=names.get(member.outlet_id) if several and member.outlet_id else None,
                 )
-                for member, person in roster
+                for member, person in await uow.staff.roster(place.merchant.id)
+                if place.scope is None or member.outlet_id == place.scope
             )
-            return TeamView(place.merchant.name, place.merchant.timezone, members, place.member.id)
+            return TeamView(
+                place.where if place.scope is not None else place.merchant.name,
+                place.merchant.timezone,
+                members,
+                place.member.id,
+                place.member.role,
+                tuple(names.items()),
+                names.get(place.scope) if place.scope is not None else None,
+            )
 
     async def _team_member(
         self, uow: UnitOfWork, owner_telegram_id: int, staff_id: int
     ) -> tuple[Workplace, StaffMember, Person]:
-        place = await require_owner(uow, owner_telegram_id)
+        """A member of the lead's team: any of the business's for an owner; for a manager, staff of
+        their own outlet (`OtherOutlet` for anyone else: owners, other managers, other outlets)."""
+        place = await require_lead(uow, owner_telegram_id)
         member = await uow.staff.get(staff_id)
         person = await uow.people.get(member.person_id) if member is not None else None
         if (
@@ -443,6 +494,8 @@ class MerchantService(ServiceBase):
             or member.revoked_at is not None
         ):
             raise PromptClosed("missing")
+        if place.scope is not None and (member.outlet_id != place.scope or member.role != Role.STAFF):
+            raise OtherOutlet()
         return place, member, person
 
     async def member_name(self, owner_telegram_id: int, staff_id: int) -> str:
@@ -462,18 +515,11 @@ class MerchantService(ServiceBase):
     async def unlock_staff(self, owner_telegram_id: int, staff_id: int) -> str:
         """Let a staff member type codes again after a lock-out; returns their first name."""
         async with self.db.write() as uow:
-            place = await require_owner(uow, owner_telegram_id)
-            member = await uow.staff.get(staff_id)
-            if (
-                member is None
-                or member.merchant_id != place.merchant.id
-                or member.revoked_at is not None
-                or member.locked_at is None
-            ):
+            _, member, person = await self._team_member(uow, owner_telegram_id, staff_id)
+            if member.locked_at is None:
                 raise PromptClosed("missing")
             await uow.staff.unlock(member.id)
-            person = await uow.people.get(member.person_id)
-            return person.first_name if person else ""
+            return person.first_name
 
     async def _remove(self, uow: UnitOfWork, member: StaffMember) -> str:
         if member.role == Role.OWNER:
@@ -537,20 +583,36 @@ class MerchantService(ServiceBase):
             place = await require_staff(uow, telegram_id)
             entries = []
             for member in reversed(await uow.staff.workplaces(place.person.id)):  # oldest first
-                merchant = await uow.merchants.get(member.merchant_id)
-                assert merchant is not None
+                here = await require_staff(uow, telegram_id, member.merchant_id)
+                several = len(here.outlets) > 1
                 entries.append(
-                    WorkplaceEntry(merchant.id, merchant.name, member.role, merchant.id == place.merchant.id)
+                    WorkplaceEntry(
+                        here.merchant.id,
+                        here.merchant.name,
+                        member.role,
+                        here.merchant.id == place.merchant.id,
+                        here.outlet.name if several and here.outlet else None,
+                        here.outlet_id if several else None,
+                        tuple((o.id, o.name) for o in here.outlets)
+                        if several and member.outlet_id is None
+                        else (),
+                    )
                 )
             return entries
 
-    async def act_for(self, telegram_id: int, merchant_id: int) -> str:
-        """From now on, this person's prompts and owner commands are for ``merchant_id``."""
+    async def act_for(self, telegram_id: int, merchant_id: int, outlet_id: int = 0) -> str:
+        """From now on, this person's prompts and owner commands are for ``merchant_id`` (and, for a
+        member of every outlet, their purchases are recorded at ``outlet_id``); returns where."""
         async with self.db.write() as uow:
             place = await require_staff(uow, telegram_id, merchant_id)  # NotStaff unless they work there
+            if outlet_id:
+                if place.member.outlet_id is not None or outlet_id not in [o.id for o in place.outlets]:
+                    raise OtherOutlet()  # a member of one outlet works there only
+                await uow.staff.work_at(place.member.id, outlet_id)
+                place = await require_staff(uow, telegram_id, merchant_id)
             place.person.acting_merchant_id = place.merchant.id
             await uow.people.save(place.person)
-            return place.merchant.name
+            return place.where
 
     async def join_info(self, owner_telegram_id: int) -> JoinInfo:
         """What the acting shop's join link and counter poster say."""

@@ -77,6 +77,7 @@ class Sale:
     prompt_id: int | None = None
     purchases: int = 0  # stamps too, in a shop running both
     till: bool = False  # posted by a point of sale (see `Purchase.till`)
+    outlet_id: int | None = None  # where it happened (see `Purchase.outlet_id`)
 
 
 class Earned(NamedTuple):
@@ -162,6 +163,7 @@ async def credit_sale(
             now=now,
             expires_at=batch_expiry(now, rules),
             origin=sale.source,
+            outlet_id=sale.outlet_id,
         )
         points, held = (points, earned) if earned is not None else (0, card.points)
     gift = await give_to_cause(statements, now, sale, card)
@@ -178,6 +180,7 @@ async def credit_sale(
         points_balance=held,
         gift=gift,
         till=sale.till,
+        outlet_id=sale.outlet_id,
     )
     if sale.purchases and card.kinds.earns_stamps(card.stamps):
         return await credit(statements, now, settings, purchase)
@@ -263,6 +266,7 @@ async def give_to_cause(
         prompt_id=sale.prompt_id,
         now=now,
         origin=sale.source,
+        outlet_id=sale.outlet_id,
     )
     return (name, rupiah) if given else None
 

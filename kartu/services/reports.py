@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from kartu.loyalty.bonuses import month_start
 from kartu.loyalty.reporting import first_week_start, share, weekly_from_days
-from kartu.services.access import require_owner
+from kartu.loyalty.tally import DayCounts
+from kartu.services.access import require_lead, require_owner
 from kartu.services.base import ServiceBase
 from kartu.services.tally import TallyService, rating_summary
 from kartu.services.whatsapp import MonthOnWhatsApp, month_on_whatsapp
@@ -31,6 +33,21 @@ class PointsStats:
     outstanding: int  # held by customers now
     catalogue_taken: int  # catalogue rewards taken and not given back
     catalogue_redeemed: int
+
+
+@dataclass(frozen=True)
+class OutletStats:
+    """One outlet's figures: counted since purchases record their outlet (migration 0032)."""
+
+    name: str
+    members: int  # customers with a standing visit there
+    visits: int
+    visits_30_days: int
+    rewards_issued: int
+    rewards_redeemed: int
+    average_rating: float | None
+    ratings: int
+    business: str = ""  # the business's name (an outlet manager's own figures)
 
 
 @dataclass(frozen=True)
@@ -61,6 +78,8 @@ class StatsView:
     )  # this month: partners' vouchers given to our customers, ours used here
     receipts: tuple[int, int] = (0, 0)  # receipt codes printed at the till, and of them claimed
     whatsapp: MonthOnWhatsApp | None = None  # where WhatsApp is set up: its members and this month's messages
+    outlets: tuple[OutletStats, ...] = ()  # a business with several: each outlet's figures
+    several_outlets: int = 0  # members who visit more than one outlet
 
     @property
     def redemption_rate(self) -> float | None:
@@ -134,9 +153,52 @@ async def _vouchers(uow: UnitOfWork, merchant_id: int, since: datetime, now: dat
 
 class ReportService(ServiceBase):
     async def check_owner(self, owner_telegram_id: int) -> None:
-        """`NotOwner` unless this person owns a shop (before a long answer is announced)."""
+        """`NotOwner` unless this person owns a shop or manages an outlet (before a long answer
+        is announced)."""
         async with self.db.read() as uow:
-            await require_owner(uow, owner_telegram_id)
+            await require_lead(uow, owner_telegram_id)
+
+    async def outlet_stats(self, telegram_id: int) -> OutletStats | None:
+        """An outlet manager's figures: their outlet's only; ``None`` for an owner (the whole)."""
+        await TallyService(self.db, self.clock, self.settings).catch_up(max_batches=STATS_CATCH_UP)
+        async with self.db.read() as uow:
+            place = await require_lead(uow, telegram_id)
+            if place.scope is None:
+                return None
+            figures = await self._outlets(uow, place.merchant.id, place.merchant.timezone)
+            mine = next((row for outlet_id, row in figures[0] if outlet_id == place.scope), None)
+            outlet = place.outlet
+            empty = OutletStats(outlet.name if outlet else "", 0, 0, 0, 0, 0, None, 0)
+            return replace(mine or empty, business=place.merchant.name)
+
+    async def _outlets(
+        self, uow: UnitOfWork, merchant_id: int, timezone: str
+    ) -> tuple[list[tuple[int, OutletStats]], int]:
+        """Each outlet's figures from the counted days, and members who visit more than one."""
+        now = self.clock.now()
+        month_ago = (now - timedelta(days=30)).astimezone(ZoneInfo(timezone)).date()
+        totals = await uow.tally.outlet_figures(merchant_id)
+        recent = await uow.tally.outlet_figures(merchant_id, month_ago)
+        members, several = await uow.tally.outlet_members(merchant_id)
+        rows = []
+        for outlet in await uow.merchants.outlets(merchant_id):
+            counts = totals.get(outlet.id) or DayCounts()
+            rows.append(
+                (
+                    outlet.id,
+                    OutletStats(
+                        outlet.name,
+                        members.get(outlet.id, 0),
+                        counts.visits,
+                        (recent.get(outlet.id) or DayCounts()).visits,
+                        counts.rewards_issued,
+                        counts.rewards_redeemed,
+                        counts.rating_sum / counts.ratings if counts.ratings else None,
+                        counts.ratings,
+                    ),
+                )
+            )
+        return rows, several
 
     async def stats(self, owner_telegram_id: int) -> StatsView:
         """The shop's figures: counts kept as the ledger grew (services/tally.py), counted up to
@@ -178,6 +240,11 @@ class ReportService(ServiceBase):
                 if self.settings.whatsapp_phone_number_id
                 else None
             )
+            outlets, several = (
+                await self._outlets(uow, merchant.id, merchant.timezone)
+                if len(place.outlets) > 1
+                else ([], 0)
+            )
         visits, issued, redeemed = totals.visits, totals.rewards_issued, totals.rewards_redeemed
         weeks = tuple(
             WeekVisits(start, new_count, returning)
@@ -207,4 +274,6 @@ class ReportService(ServiceBase):
             vouchers=vouchers,
             receipts=receipts,
             whatsapp=whatsapp,
+            outlets=tuple(row for _, row in outlets),
+            several_outlets=several,
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from kartu.loyalty.tally import DayCounts, ledger_counts, local_day, rating_counts, refund_counts
 from kartu.services.base import ServiceBase
@@ -74,18 +75,18 @@ class TallyService(ServiceBase):
             ]
             firsts = await uow.tally.first_purchases({(row.merchant_id, row.person_id) for row in visits})
         visit_ids = {row.id for row in visits}
-        days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
-        cards: dict[tuple[int, int], int] = defaultdict(int)
+        counted = Counted()
         for row in rows:
             visit = row.id in visit_ids
             first = visit and _is_first(row, firsts.get((row.merchant_id, row.person_id)))
             day = local_day(row.created_at, zones.get(row.merchant_id, self.settings.default_timezone))
-            days[(row.merchant_id, day)].add(
-                ledger_counts(row.asset, row.delta, row.reason, visit=visit, first=first)
+            counted.add(
+                row,
+                day,
+                ledger_counts(row.asset, row.delta, row.reason, visit=visit, first=first),
+                int(visit),
             )
-            if visit:
-                cards[(row.merchant_id, row.person_id)] += 1
-        return await self._write(LEDGER, last_id, rows[-1].id, days, cards, len(rows))
+        return await self._write(LEDGER, last_id, rows[-1].id, counted, len(rows))
 
     async def _refunds(self, end: int) -> int:
         async with self.db.read() as uow:
@@ -98,17 +99,15 @@ class TallyService(ServiceBase):
             firsts = await uow.tally.first_purchases(
                 {(row.merchant_id, row.person_id) for row in visits.values()}
             )
-        days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
-        cards: dict[tuple[int, int], int] = defaultdict(int)
+        counted = Counted()
         for refund in refunds:
             visit = visits.get(refund.source)
             if visit is None:  # a purchase that wrote no visit row: nothing was counted
                 continue
             first = _is_first(visit, firsts.get((visit.merchant_id, visit.person_id)))
             day = local_day(visit.created_at, zones.get(visit.merchant_id, self.settings.default_timezone))
-            days[(visit.merchant_id, day)].add(refund_counts(first))
-            cards[(visit.merchant_id, visit.person_id)] -= 1
-        return await self._write(REFUND, last_id, refunds[-1].id, days, cards, len(refunds))
+            counted.add(visit, day, refund_counts(first), -1)
+        return await self._write(REFUND, last_id, refunds[-1].id, counted, len(refunds))
 
     async def _ratings(self, settled: datetime) -> int:
         async with self.db.read() as uow:
@@ -121,19 +120,18 @@ class TallyService(ServiceBase):
             if not rows:
                 return 0
             zones = await uow.tally.timezones()
-        days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
+        counted = Counted()
         for row in rows:
             day = local_day(row.rated_at, zones.get(row.merchant_id, self.settings.default_timezone))
-            days[(row.merchant_id, day)].add(rating_counts(row.rating))
-        return await self._write(RATING, last_id, rows[-1].id, days, {}, len(rows), rows[-1].rated_at)
+            counted.add(row, day, rating_counts(row.rating), 0)
+        return await self._write(RATING, last_id, rows[-1].id, counted, len(rows), rows[-1].rated_at)
 
     async def _write(
         self,
         name: str,
         last_id: int,
         new_last_id: int,
-        days: dict[tuple[int, date], DayCounts],
-        cards: dict[tuple[int, int], int],
+        counts: Counted,
         counted: int,
         new_last_at: datetime | None = None,
     ) -> int:
@@ -141,10 +139,34 @@ class TallyService(ServiceBase):
             current, _ = await uow.tally.mark(name, for_update=True)
             if current != last_id:  # another process counted these meanwhile
                 return counted
-            await uow.tally.add(days)
-            await uow.tally.add_visits(cards)
+            await uow.tally.add(counts.days)
+            await uow.tally.add_visits(counts.cards)
+            await uow.tally.add_outlets(counts.outlet_days)
+            await uow.tally.add_outlet_visits(counts.outlet_cards)
             await uow.tally.move_mark(name, new_last_id, new_last_at)
         return counted
+
+
+class Counted:
+    """One batch's counts: the business's days and cards' visits, and the same per outlet for
+    rows that name one."""
+
+    def __init__(self) -> None:
+        self.days: dict[tuple[int, date], DayCounts] = defaultdict(DayCounts)
+        self.cards: dict[tuple[int, int], int] = defaultdict(int)
+        self.outlet_days: dict[tuple[int, int, date], DayCounts] = defaultdict(DayCounts)
+        self.outlet_cards: dict[tuple[int, int, int], int] = defaultdict(int)
+
+    def add(self, row: Any, day: date, counts: DayCounts, visits: int) -> None:
+        """``row``'s counts on ``day``; ``visits``: what it adds to (or takes from) its card's."""
+        self.days[(row.merchant_id, day)].add(counts)
+        outlet_id = getattr(row, "outlet_id", None)
+        if outlet_id is not None:
+            self.outlet_days[(row.merchant_id, outlet_id, day)].add(counts)
+        if visits:
+            self.cards[(row.merchant_id, row.person_id)] += visits
+            if outlet_id is not None:
+                self.outlet_cards[(row.merchant_id, row.person_id, outlet_id)] += visits
 
 
 def _purchase(row: object) -> bool:

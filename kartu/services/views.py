@@ -63,6 +63,7 @@ class RewardView:
 class Audience(StrEnum):
     CUSTOMER = "customer"
     STAFF = "staff"
+    MANAGER = "manager"  # an outlet's manager: staff's screens, with the outlet's team and figures
     OWNER = "owner"
 
 
@@ -82,5 +83,5 @@ class MenuView:
         """The menu of someone acting in ``role`` (``None``: works nowhere)."""
         if role is None or as_customer:
             return cls(Audience.CUSTOMER, has_card, works_somewhere=role is not None, kinds=kinds)
-        audience = Audience.OWNER if role == "owner" else Audience.STAFF
+        audience = {"owner": Audience.OWNER, "manager": Audience.MANAGER}.get(role, Audience.STAFF)
         return cls(audience, has_card, works_somewhere=True, kinds=kinds)

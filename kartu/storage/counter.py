@@ -18,7 +18,7 @@ from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.kinds import Kinds
 from kartu.loyalty.points import POINTS_COLUMNS, PointsRules
 from kartu.loyalty.program import ProgramRules, local_day_start
-from kartu.loyalty.staff import acting_place
+from kartu.loyalty.staff import acting_place, where_name
 from kartu.loyalty.throttle import CodeMisses
 from kartu.storage import courier, webhooks
 from kartu.storage.courier import Parcel
@@ -28,11 +28,21 @@ _RULES = tuple(item.name for item in fields(ProgramRules))
 _RULE_COLUMNS = ", ".join(f"g.{name}" for name in _RULES)
 _POINTS_RULE_COLUMNS = ", ".join(f"g.{column}" for column in POINTS_COLUMNS)
 
+# Where a member works now (loyalty.staff.working_outlet): their own outlet, else their /shop
+# choice (an outlet of the same business), else the business's first; and how many it has.
+_WORKING_OUTLET = (
+    "LEFT JOIN outlet o ON o.id = coalesce(m.outlet_id, (SELECT o2.id FROM outlet o2 WHERE o2.id = m.at_outlet_id "
+    "AND o2.merchant_id = m.merchant_id), (SELECT min(o3.id) FROM outlet o3 WHERE o3.merchant_id = m.merchant_id)) "
+)
+_OUTLET_COLUMNS = (
+    "o.id AS outlet_id, o.name AS outlet_name, "
+    "(SELECT count(o4.id) FROM outlet o4 WHERE o4.merchant_id = m.merchant_id) AS outlets"
+)
 _PLACES = Sql(
     "SELECT p.id AS person_id, p.acting_merchant_id, m.id AS member_id, m.merchant_id, m.code_misses, "
-    "m.miss_window_start, m.misses_in_window, m.locked_at, s.name AS merchant_name, s.timezone "
+    f"m.miss_window_start, m.misses_in_window, m.locked_at, s.name AS merchant_name, s.timezone, {_OUTLET_COLUMNS} "
     "FROM person p JOIN staff_member m ON m.person_id = p.id AND m.revoked_at IS NULL "
-    "JOIN merchant s ON s.id = m.merchant_id "
+    f"JOIN merchant s ON s.id = m.merchant_id {_WORKING_OUTLET}"
     "WHERE p.telegram_id = :telegram_id ORDER BY m.added_at DESC, m.id DESC"
 )
 
@@ -79,19 +89,19 @@ _LOCAL_MIDNIGHT = (
 _USUAL_PURCHASE = Sql(
     "SELECT p.id AS staff_id, p.acting_merchant_id, m.id AS member_id, m.merchant_id, m.code_misses, "
     "m.miss_window_start, m.misses_in_window, m.locked_at, s.name AS merchant_name, s.timezone, "
-    f"c.id AS person_id, {_HOLDER_COLUMNS}, "
+    f"{_OUTLET_COLUMNS}, c.id AS person_id, {_HOLDER_COLUMNS}, "
     f"{_stamped_today('m.merchant_id', _LOCAL_MIDNIGHT)} AS stamped_today, "
     f"{_rewards_held('m.merchant_id')} AS open_rewards, {_RULE_COLUMNS} "
     "FROM person p JOIN staff_member m ON m.person_id = p.id AND m.revoked_at IS NULL "
-    "JOIN merchant s ON s.id = m.merchant_id LEFT JOIN person c ON c.personal_code = :code "
+    f"JOIN merchant s ON s.id = m.merchant_id {_WORKING_OUTLET}LEFT JOIN person c ON c.personal_code = :code "
     "LEFT JOIN card k ON k.person_id = c.id AND k.merchant_id = m.merchant_id "
     "LEFT JOIN program g ON g.merchant_id = m.merchant_id WHERE p.telegram_id = :telegram_id "
     "ORDER BY CASE WHEN m.merchant_id = p.acting_merchant_id THEN 0 ELSE 1 END, m.added_at, m.id LIMIT 1"
 )
 _ADD_PROMPT = Sql(
     "INSERT INTO purchase_prompt (token, kind, merchant_id, customer_person_id, staff_person_id, purchases, "
-    "amount, status, created_at, expires_at) VALUES (:token, :kind, :merchant_id, :customer_id, :staff_id, "
-    ":purchases, :amount, 'pending', :now, :expires_at) RETURNING id"
+    "amount, status, created_at, expires_at, outlet_id) VALUES (:token, :kind, :merchant_id, :customer_id, "
+    ":staff_id, :purchases, :amount, 'pending', :now, :expires_at, :outlet_id) RETURNING id"
 )
 # Confirm: the tap is the prompt's staff member's, who still works at its shop, on a pending,
 # unexpired prompt for someone else; anything else changes nothing here.
@@ -102,7 +112,7 @@ _DECIDE = Sql(
     "AND staff_person_id = (SELECT p.id FROM person p WHERE p.telegram_id = :telegram_id) "
     "AND EXISTS (SELECT 1 FROM staff_member m WHERE m.person_id = purchase_prompt.staff_person_id "
     "AND m.merchant_id = purchase_prompt.merchant_id AND m.revoked_at IS NULL) "
-    "RETURNING id, merchant_id, customer_person_id, staff_person_id, purchases, amount, "
+    "RETURNING id, merchant_id, customer_person_id, staff_person_id, purchases, amount, outlet_id, "
     "(SELECT s.timezone FROM merchant s WHERE s.id = purchase_prompt.merchant_id) AS timezone"
 )
 _LOCK = Sql("SELECT id FROM card WHERE merchant_id = :merchant_id AND person_id = :person_id FOR UPDATE")
@@ -129,12 +139,12 @@ _HOLDER = Sql(
 # Every row a purchase writes names it (``origin``): its refund takes back what names it.
 _LEDGER_COLUMNS = (
     "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, "
-    "idempotency_key, reward_id, prompt_id, origin, created_at) VALUES "
+    "idempotency_key, reward_id, prompt_id, origin, outlet_id, created_at) VALUES "
 )
 _ADD_REWARD_LEDGER = Sql(
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :spent, 'reward_issued', :actor_id, :full_key, "
-    ":reward_id, :prompt_id, :origin, :now), (:merchant_id, :person_id, 'reward', 1, 'reward_issued', :actor_id, "
-    ":reward_key, :reward_id, :prompt_id, :origin, :now) RETURNING id"
+    ":reward_id, :prompt_id, :origin, :outlet_id, :now), (:merchant_id, :person_id, 'reward', 1, 'reward_issued', "
+    ":actor_id, :reward_key, :reward_id, :prompt_id, :origin, :outlet_id, :now) RETURNING id"
 )
 _ADD_REWARD = Sql(
     "INSERT INTO reward (merchant_id, person_id, code, name, issued_at, expires_at) "
@@ -145,13 +155,14 @@ _ADD_REWARD = Sql(
 # PostgreSQL takes them as one statement (one round trip); SQLite one by one (no writes in WITH).
 _PURCHASE_WRITES = (
     _LEDGER_COLUMNS + "(:merchant_id, :person_id, 'stamp', :added, 'purchase', :actor_id, :ledger_key, NULL, "
-    ":prompt_id, :origin, :now) RETURNING id",
+    ":prompt_id, :origin, :outlet_id, :now) RETURNING id",
     # The card news, taken by the courier as it is written (storage/courier.py).
     "INSERT INTO outbox_message (idempotency_key, kind, category, chat_id, channel, person_id, merchant_id, "
     "subject_id, params, status, attempts, not_before, created_at, claimed_by, claimed_at) VALUES (:news_key, "
     "'card_update', 'result', :chat_id, :channel, :person_id, :merchant_id, :card_id, :params, 'sending', 1, :now, :now, :worker, :now) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-    "UPDATE card SET stamps = :balance, last_purchase_at = :now WHERE id = :card_id RETURNING id",
+    "UPDATE card SET stamps = :balance, last_purchase_at = :now, "
+    "last_outlet_id = coalesce(:outlet_id, last_outlet_id) WHERE id = :card_id RETURNING id",
     "UPDATE staff_member SET last_active_at = :now WHERE person_id = :staff_id AND merchant_id = :merchant_id "
     "AND revoked_at IS NULL RETURNING id",
 )
@@ -169,15 +180,20 @@ _EARN_WRITES = (
     "VALUES (:merchant_id, :person_id, :points, :points, :key, :now, :expires_at) "
     "ON CONFLICT (source) DO NOTHING RETURNING id",
     "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, idempotency_key, "
-    "prompt_id, amount, origin, created_at) {source} RETURNING id",
-    "UPDATE card SET points = points + :points, last_purchase_at = :now WHERE id = :card_id {guard} RETURNING points",
+    "prompt_id, amount, origin, outlet_id, created_at) {source} RETURNING id",
+    "UPDATE card SET points = points + :points, last_purchase_at = :now, last_outlet_id = "
+    "coalesce(:outlet_id, last_outlet_id) WHERE id = :card_id {guard} RETURNING points",
 )
-_LEDGER_VALUES = "(:merchant_id, :person_id, 'point', :points, 'purchase', :actor_id, :key, :prompt_id, :amount, :origin, :now)"
+_LEDGER_VALUES = (
+    "(:merchant_id, :person_id, 'point', :points, 'purchase', :actor_id, :key, :prompt_id, :amount, :origin, "
+    ":outlet_id, :now)"
+)
 # The same values selected from the new batch (typed: PostgreSQL infers nothing in a select list).
 _LEDGER_SELECT = (
     "SELECT CAST(:merchant_id AS INTEGER), CAST(:person_id AS INTEGER), 'point', CAST(:points AS INTEGER), "
     "'purchase', CAST(:actor_id AS INTEGER), CAST(:key AS VARCHAR), CAST(:prompt_id AS INTEGER), "
-    "CAST(:amount AS BIGINT), CAST(:origin AS VARCHAR), CAST(:now AS TIMESTAMPTZ) FROM w0"
+    "CAST(:amount AS BIGINT), CAST(:origin AS VARCHAR), CAST(:outlet_id AS INTEGER), CAST(:now AS TIMESTAMPTZ) "
+    "FROM w0"
 )
 _EARN = tuple(Sql(text.format(source="VALUES " + _LEDGER_VALUES, guard="")) for text in _EARN_WRITES)
 _EARN_AT_ONCE = Sql(
@@ -190,13 +206,13 @@ _TOUCH_STAFF = Sql(_PURCHASE_WRITES[3])
 # The shop's gift to its cause for a purchase: a ledger row in rupiah, once per purchase.
 _GIVE_TO_CAUSE = Sql(
     "INSERT INTO ledger_entry (merchant_id, person_id, asset, delta, reason, actor_person_id, idempotency_key, "
-    "prompt_id, amount, cause_id, origin, created_at) VALUES (:merchant_id, :person_id, 'cause', :rupiah, "
-    "'shop_gift', :actor_id, :key, :prompt_id, :amount, :cause_id, :origin, :now) "
+    "prompt_id, amount, cause_id, origin, outlet_id, created_at) VALUES (:merchant_id, :person_id, 'cause', "
+    ":rupiah, 'shop_gift', :actor_id, :key, :prompt_id, :amount, :cause_id, :origin, :outlet_id, :now) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id"
 )
 _ADD_SURVEY = Sql(
-    "INSERT INTO survey (merchant_id, person_id, prompt_id, created_at) "
-    "VALUES (:merchant_id, :person_id, :prompt_id, :now) RETURNING id"
+    "INSERT INTO survey (merchant_id, person_id, prompt_id, outlet_id, created_at) "
+    "VALUES (:merchant_id, :person_id, :prompt_id, :outlet_id, :now) RETURNING id"
 )
 
 
@@ -211,6 +227,14 @@ class StaffPlace:
     merchant_name: str
     timezone: str
     misses: CodeMisses
+    outlet_id: int | None = None  # where they work now (loyalty.staff.working_outlet)
+    outlet_name: str | None = None
+    outlets: int = 1  # how many the business has
+
+    @property
+    def where(self) -> str:
+        """The shop's name, with the outlet's where the business has several."""
+        return where_name(self.merchant_name, self.outlet_name, self.outlets)
 
 
 @dataclass(frozen=True)
@@ -253,6 +277,7 @@ class Decided:
     purchases: int
     timezone: str
     amount: int | None = None  # a sale's rupiah
+    outlet_id: int | None = None  # where it was confirmed
 
 
 @dataclass(frozen=True)
@@ -344,6 +369,9 @@ class CounterStatements:
                 row["misses_in_window"],
                 row["locked_at"] is not None,
             ),
+            row["outlet_id"],
+            row["outlet_name"],
+            int(row["outlets"] or 1),
         )
 
     def _holder(self, row: Any) -> CodeHolder:
@@ -382,9 +410,11 @@ class CounterStatements:
         *,
         kind: str = "purchase",
         amount: int | None = None,
+        outlet_id: int | None = None,
     ) -> None:
         await self.tx.one(
             _ADD_PROMPT,
+            outlet_id=outlet_id,
             token=token,
             kind=kind,
             merchant_id=merchant_id,
@@ -412,6 +442,7 @@ class CounterStatements:
             row["purchases"],
             row["timezone"],
             row["amount"],
+            row["outlet_id"],
         )
 
     async def locked_card(
@@ -473,6 +504,7 @@ class CounterStatements:
         news: dict[str, object],
         origin: str,
         staff_id: int | None = None,
+        outlet_id: int | None = None,
     ) -> Parcel | None:
         """The purchase's ledger row, the card news for the customer (taken by the courier; a key
         queued before is kept, as `courier.enqueue`: ``None``), the card's new balance and the
@@ -489,6 +521,7 @@ class CounterStatements:
             balance=balance,
             ledger_key=ledger_key,
             origin=origin,
+            outlet_id=outlet_id,
             news_key=news_key,
             chat_id=chat_id,
             channel=courier.channel_of(chat_id),
@@ -548,11 +581,13 @@ class CounterStatements:
         full_key: str,
         reward_key: str,
         origin: str,
+        outlet_id: int | None = None,
     ) -> None:
         """The full card's stamps out and the reward in: two ledger rows, one statement."""
         await self.tx.one(
             _ADD_REWARD_LEDGER,
             origin=origin,
+            outlet_id=outlet_id,
             merchant_id=merchant_id,
             person_id=person_id,
             actor_id=actor_id,
@@ -578,11 +613,13 @@ class CounterStatements:
         now: datetime,
         expires_at: datetime | None,
         origin: str,
+        outlet_id: int | None = None,
     ) -> int | None:
         """A sale's points as a batch of their own, its ledger row and the card's balance (returned);
         ``None`` when this source was credited before (nothing is added)."""
         values: dict[str, Any] = dict(
             origin=origin,
+            outlet_id=outlet_id,
             merchant_id=merchant_id,
             person_id=person_id,
             card_id=card_id,
@@ -617,11 +654,13 @@ class CounterStatements:
         prompt_id: int | None,
         now: datetime,
         origin: str,
+        outlet_id: int | None = None,
     ) -> bool:
         """The shop's gift for a purchase; ``False`` when this purchase gave before."""
         row = await self.tx.one(
             _GIVE_TO_CAUSE,
             origin=origin,
+            outlet_id=outlet_id,
             merchant_id=merchant_id,
             person_id=person_id,
             cause_id=cause_id,
@@ -645,9 +684,21 @@ class CounterStatements:
         """An event for the shop's webhook endpoints, in this transaction (`webhooks.emit`)."""
         return await webhooks.emit(self.tx, **event)
 
-    async def add_survey(self, merchant_id: int, person_id: int, prompt_id: int | None, now: datetime) -> int:
+    async def add_survey(
+        self,
+        merchant_id: int,
+        person_id: int,
+        prompt_id: int | None,
+        now: datetime,
+        outlet_id: int | None = None,
+    ) -> int:
         row = await self.tx.one(
-            _ADD_SURVEY, merchant_id=merchant_id, person_id=person_id, prompt_id=prompt_id, now=now
+            _ADD_SURVEY,
+            merchant_id=merchant_id,
+            person_id=person_id,
+            prompt_id=prompt_id,
+            now=now,
+            outlet_id=outlet_id,
         )
         assert row is not None
         return int(row["id"])

@@ -671,6 +671,42 @@ class DailyTally(SQLModel, table=True):
     rating_sum: int = 0
 
 
+class OutletTally(SQLModel, table=True):
+    """What happened at one outlet of a business on one of the business's local days: the rows of
+    ``daily_tally`` that name an outlet, counted by the same pass (services/tally.py)."""
+
+    __tablename__ = "outlet_tally"
+
+    merchant_id: int = Field(foreign_key="merchant.id", primary_key=True)
+    outlet_id: int = Field(foreign_key="outlet.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    visits: int = 0
+    first_visits: int = 0
+    stamps_earned: int = 0
+    stamps_spent: int = 0
+    stamps_expired: int = 0
+    points_earned: int = Field(default=0, sa_type=BigInteger)
+    points_spent: int = Field(default=0, sa_type=BigInteger)
+    points_expired: int = Field(default=0, sa_type=BigInteger)
+    rewards_issued: int = 0
+    rewards_redeemed: int = 0
+    ratings: int = 0
+    rating_sum: int = 0
+
+
+class OutletVisit(SQLModel, table=True):
+    """A customer's standing visits at one outlet (refunds taken off), kept by the tally as
+    ``card.visits``: /stats counts members per outlet, and those who visit more than one."""
+
+    __tablename__ = "outlet_visit"
+    __table_args__ = (Index("ix_outlet_visit_outlet", "merchant_id", "outlet_id"),)
+
+    merchant_id: int = Field(foreign_key="merchant.id", primary_key=True)
+    person_id: int = Field(foreign_key="person.id", primary_key=True)
+    outlet_id: int = Field(foreign_key="outlet.id", primary_key=True)
+    visits: int = 0
+
+
 class TallyMark(SQLModel, table=True):
     """How far the tally has counted a source (``ledger``, ``refund``: the last id; ``rating``: the
     last rating's time and id)."""

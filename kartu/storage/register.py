@@ -243,7 +243,9 @@ REGISTER: dict[str, Table] = {
     "staff_invite": Table(
         "staff invitations",
         {
-            **_b("id", "token", "merchant_id", "role", "created_by_person_id", "used_by_person_id", "outlet_id"),
+            **_b(
+                "id", "token", "merchant_id", "role", "created_by_person_id", "used_by_person_id", "outlet_id"
+            ),
             **_s("created_at", "expires_at", "used_at"),
             "for_username": personal(Erase.NULL),
         },
@@ -477,6 +479,12 @@ REGISTER: dict[str, Table] = {
     "process_beat": Table("running processes", _b("id", "kind", "beat_at")),
     # Counts per shop and day (nobody's), and how far they are counted.
     "daily_tally": Table("the shop's days, counted", _b("merchant_id", "day", *COUNTS)),
+    "outlet_tally": Table("the outlets' days, counted", _b("merchant_id", "outlet_id", "day", *COUNTS)),
+    "outlet_visit": Table(
+        "visits per outlet",
+        {**_b("merchant_id", "person_id", "outlet_id"), **_s("visits")},
+        about=("person_id",),
+    ),
     "tally_mark": Table("how far the days are counted", _b("name", "last_id", "last_at")),
 }
 

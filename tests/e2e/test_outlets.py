@@ -1,11 +1,38 @@
-"""A business with several outlets, as far as it goes: each outlet's join link in /link, an outlet's
-own poster, and a customer who joins by an outlet's link holds the business's one card, counted for
-that outlet."""
+"""A business with several outlets: each outlet's join link in /link and its own poster; one card
+across the outlets; staff, managers and their figures per outlet; the owner's whole. Every test runs
+on a real SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
-from kartu.sandbox import TelegramUser
-from tests.e2e.world import World, code_in
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from kartu.loyalty.clock import FrozenClock
+from kartu.loyalty.program import ProgramRules
+from kartu.presenters.callbacks import ClaimAction, Decision, ShopChoice
+from kartu.sandbox import BotAPIEmulator, TelegramUser
+from kartu.storage.models import LedgerEntry, OutletVisit, PurchaseClaim
+from tests.e2e.world import ADMIN_ID, World, bot_settings, code_in, polling_bot, scheduler_for
+
+
+@pytest.fixture
+async def world(database_url: str, clock: FrozenClock) -> AsyncIterator[World]:
+    emulator = BotAPIEmulator()
+    emulator.now = lambda: clock.now().timestamp()
+    await emulator.start()
+    settings = bot_settings(emulator, database_url, admin_ids=frozenset({ADMIN_ID}), flood_burst=10_000)
+    try:
+        async with polling_bot(emulator, settings, clock) as app:
+            pacer_time, dispatcher = scheduler_for(app)
+            await emulator.wait_for(lambda: emulator.state.commands)
+            world = World(emulator, app, clock, pacer_time, dispatcher)
+            yield world
+    finally:
+        await emulator.stop()
+    assert world.refusals_expected or not emulator.state.refusals, emulator.state.refusals
 
 
 async def test_each_outlet_has_its_own_join_link_for_the_one_card(
@@ -39,3 +66,134 @@ async def test_each_outlet_has_its_own_join_link_for_the_one_card(
         card = await uow.cards.get(person.current_merchant_id, person.id)
         (first, plaza) = await uow.merchants.outlets(person.current_merchant_id or 0)
         assert card is not None and card.joined_outlet_id == plaza.id
+
+
+async def _invite(owner: TelegramUser, button: str, outlet: str | None) -> str:
+    """/staff → an invite button (→ the outlet, when asked): the invite's start payload."""
+    team = await owner.ask("/staff")
+    await owner.press(team, button)
+    answer = await owner.next_message()
+    if outlet is not None:
+        assert "outlet" in answer.body.lower(), answer.body
+        await owner.press(answer, outlet)
+        answer = await owner.next_message()
+    link = re.search(r"start=(staff_[\w-]+)", answer.body)
+    assert link, answer.body
+    return link.group(1)
+
+
+async def _confirm(staff: TelegramUser, code: str) -> str:
+    """Staff type the customer's code and tap Confirm: the prompt's words."""
+    prompt = await staff.ask(code)
+    assert prompt.buttons(), prompt.body
+    body = prompt.body
+    await staff.press(prompt, "✅")  # answered once credited (the prompt is edited into the result)
+    return body
+
+
+async def test_one_card_across_two_outlets_with_their_own_teams_and_figures(
+    world: World, owner: TelegramUser
+) -> None:
+    await world.create_shop(rules=ProgramRules(stamps_required=2))
+    await world.app.services.merchants.add_outlet("kopi-senja", "Plaza Senayan")
+    await owner.ask("/start")
+    budi = world.user(201, "Budi", "en")  # staff of the first outlet
+    made = world.user(202, "Made", "en")  # manager of Plaza Senayan
+    rina = world.user(203, "Rina", "en")  # staff of Plaza Senayan, hired by Made
+    ayu = world.user(300, "Ayu", "en")
+
+    # The owner invites a manager for Plaza Senayan and staff for the first outlet: which outlet, asked.
+    welcome = await made.ask(f"/start {await _invite(owner, '🧭', 'Plaza Senayan')}")
+    assert "You now manage <b>Kopi Senja · Plaza Senayan</b>" in welcome.body
+    await budi.ask(f"/start {await _invite(owner, '➕', '📍 Kopi Senja')}")
+    # The manager invites staff of their own outlet only: no question, no co-owner or manager button.
+    team = await made.ask("/staff")
+    labels = [button["text"] for button in team.buttons()]
+    assert not any("👑" in label or "🧭" in label for label in labels), labels
+    await made.press(team, "➕")
+    link = re.search(r"start=(staff_[\w-]+)", (await made.next_message()).body)
+    assert link
+    await rina.ask(f"/start {link.group(1)}")
+
+    # Ayu joins at the first outlet, buys there and at Plaza Senayan: one card, the reward on the second.
+    code = await world.join(ayu, "o_kopi-senja")
+    first = await _confirm(budi, code)
+    assert "Kopi Senja" in first and "Plaza Senayan" not in first
+    second = await _confirm(rina, code)
+    assert "Kopi Senja · Plaza Senayan" in second  # the prompt says which outlet
+
+    def reward_code() -> str | None:
+        codes = [re.search(r"\b([0-9A-Z]{4,5}-[0-9A-Z]{4,5})\b", m.body) for m in ayu.inbox]
+        return next((found.group(1) for found in codes if found and found.group(1) != code), None)
+
+    redeem = await rina.ask(await ayu.until(reward_code))  # redeemed at the second outlet
+    await rina.press(redeem, "✅")
+
+    # A claim at Plaza Senayan goes to its team; staff of the first outlet cannot decide it.
+    rina.mark_read()
+    budi.mark_read()
+    await ayu.send("/claim")
+    question = await ayu.until(lambda: next((m for m in ayu.inbox if "🧾" in m.body and m.buttons()), None))
+    await ayu.press(question, "Plaza Senayan")
+    shown = await rina.until(lambda: next((m for m in rina.inbox if "📍 At Plaza Senayan" in m.body), None))
+    assert not [m for m in budi.unread() if "🧾" in m.body]
+    async with world.app.db.read() as uow:
+        claim = (await uow.session.scalars(select(PurchaseClaim))).one()
+    forged = await budi.press(shown, data=ClaimAction(action=Decision.CONFIRM, claim_id=claim.id).pack())
+    assert forged.text == world.says(
+        "en", "That belongs to another outlet: its own team and the owners look after it."
+    )
+    await rina.press(shown, "✅")
+    # Budi belongs to one outlet: /shop offers no other, and a forged choice is refused.
+    shops = await budi.ask("/shop")
+    assert "Plaza Senayan" not in str(shops.buttons())
+    async with world.app.db.read() as uow:
+        outlets = await uow.merchants.outlets(claim.merchant_id)
+    refused = await budi.press(
+        shops, data=ShopChoice(merchant_id=claim.merchant_id, outlet_id=outlets[1].id).pack()
+    )
+    assert refused.text == world.says(
+        "en", "That belongs to another outlet: its own team and the owners look after it."
+    )
+
+    # Every row says where: the first purchase at the first outlet, the rest at Plaza Senayan.
+    async with world.app.db.read() as uow:
+        rows = (await uow.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id))).all()
+    where = [
+        (row.reason, row.asset, row.outlet_id)
+        for row in rows
+        if row.reason in ("purchase", "reward_redeemed")
+    ]
+    assert where == [
+        ("purchase", "stamp", outlets[0].id),
+        ("purchase", "stamp", outlets[1].id),
+        ("reward_redeemed", "reward", outlets[1].id),
+        ("purchase", "stamp", outlets[1].id),
+    ]
+
+    # The manager sees Plaza Senayan only: its team, its figures; the business's /export is not theirs.
+    made.mark_read()
+    team = await made.ask("/staff")
+    assert "Rina" in team.body and "Budi" not in team.body and "Sari" not in team.body
+    await made.send("/stats")
+    await made.next_message()  # ⏳ Counting…
+    mine = await made.until(lambda: "in numbers" in made.inbox[-1].body and made.inbox[-1])
+    assert "• Plaza Senayan: 1 member, 2 visits (2 in 30 days), rewards 1 issued, 1 redeemed" in mine.body
+    assert "• Kopi Senja:" not in mine.body
+    assert "owner" in (await made.ask("/export")).body.lower()
+    # The owner's whole adds up: 3 visits, 1 at the first outlet and 2 at Plaza Senayan, one member at both.
+    await owner.send("/stats")
+    await owner.next_message()
+    whole = await owner.until(lambda: "Per outlet" in owner.inbox[-1].body and owner.inbox[-1])
+    assert (
+        "• Kopi Senja: 1 anggota, 1 kunjungan (1 dalam 30 hari), hadiah 0 diberikan, 0 ditukar" in whole.body
+    )
+    assert (
+        "• Plaza Senayan: 1 anggota, 2 kunjungan (2 dalam 30 hari), hadiah 1 diberikan, 1 ditukar"
+        in whole.body
+    )
+    assert "lebih dari satu outlet: <b>1</b>" in whole.body
+    assert "Kunjungan per anggota: <b>3" in whole.body  # the whole: 1 + 2
+    async with world.app.db.read() as uow:
+        visits = (await uow.session.scalars(select(OutletVisit))).all()
+    assert sorted((v.outlet_id, v.visits) for v in visits) == [(outlets[0].id, 1), (outlets[1].id, 2)]

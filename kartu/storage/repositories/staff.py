@@ -48,23 +48,43 @@ class StaffRepository(Repository):
         )
         return (await self.session.scalars(query)).all()
 
-    async def add_or_restore(self, merchant_id: int, person_id: int, role: str, now: datetime) -> StaffMember:
+    async def add_or_restore(
+        self, merchant_id: int, person_id: int, role: str, now: datetime, outlet_id: int | None = None
+    ) -> StaffMember:
+        """Add someone to a business's team (``outlet_id``: the outlet they belong to; an owner
+        belongs to every one)."""
         member = await self.session.scalar(
             select(StaffMember).where(
                 StaffMember.merchant_id == merchant_id, StaffMember.person_id == person_id
             )
         )
         if member is None:
-            member = StaffMember(merchant_id=merchant_id, person_id=person_id, role=role, added_at=now)
-        elif member.revoked_at is not None or member.role != role:
-            # A returning member starts over; an owner stays owner when invited as staff.
-            if member.revoked_at is not None or role == "owner":
+            member = StaffMember(
+                merchant_id=merchant_id,
+                person_id=person_id,
+                role=role,
+                added_at=now,
+                outlet_id=None if role == "owner" else outlet_id,
+            )
+        elif member.revoked_at is not None or member.role != role or member.outlet_id != outlet_id:
+            # A returning member starts over; an owner stays owner (of every outlet) when invited
+            # as staff or manager; anyone else takes the invite's role and outlet.
+            if member.revoked_at is not None or member.role != "owner":
                 member.role = role
+                member.outlet_id = None if role == "owner" else outlet_id
+            elif role == "owner":
+                member.outlet_id = None
             member.revoked_at = None
             member.added_at = now
         self.session.add(member)
         await self.session.flush()
         return member
+
+    async def work_at(self, staff_id: int, outlet_id: int) -> None:
+        """Where a member of every outlet works now (/shop)."""
+        await self.session.execute(
+            update(StaffMember).where(StaffMember.id == staff_id).values(at_outlet_id=outlet_id)
+        )
 
     async def set_on_duty(self, staff_id: int, on_duty: bool) -> None:
         await self.session.execute(

@@ -11,7 +11,17 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
 
 from kartu.loyalty.tally import COUNTS, DayCounts
-from kartu.storage.models import Card, DailyTally, LedgerEntry, Merchant, PurchaseRefund, Survey, TallyMark
+from kartu.storage.models import (
+    Card,
+    DailyTally,
+    LedgerEntry,
+    Merchant,
+    OutletTally,
+    OutletVisit,
+    PurchaseRefund,
+    Survey,
+    TallyMark,
+)
 from kartu.storage.repositories.base import Repository
 from kartu.storage.repositories.outbox import insert_ignoring_duplicates
 
@@ -61,6 +71,7 @@ class TallyRepository(Repository):
                 LedgerEntry.reason,
                 LedgerEntry.origin,
                 LedgerEntry.created_at,
+                LedgerEntry.outlet_id,
             )
             .where(LedgerEntry.id > last_id)
             .order_by(LedgerEntry.id)
@@ -124,6 +135,7 @@ class TallyRepository(Repository):
                     LedgerEntry.asset,
                     LedgerEntry.origin,
                     LedgerEntry.created_at,
+                    LedgerEntry.outlet_id,
                 )
                 .where(
                     LedgerEntry.origin.in_(chunk),
@@ -150,7 +162,7 @@ class TallyRepository(Repository):
 
     async def ratings_after(self, last_at: datetime | None, last_id: int, limit: int) -> list[Any]:
         """Ratings given after (``last_at``, ``last_id``), in the order they came."""
-        query = select(Survey.id, Survey.merchant_id, Survey.rating, Survey.rated_at).where(
+        query = select(Survey.id, Survey.merchant_id, Survey.rating, Survey.rated_at, Survey.outlet_id).where(
             Survey.rated_at.is_not(None), Survey.rating.is_not(None)
         )
         if last_at is not None:
@@ -181,6 +193,77 @@ class TallyRepository(Repository):
             ),
             rows,
         )
+
+    async def add_outlets(self, days: Mapping[tuple[int, int, date], DayCounts]) -> None:
+        """Add counts to outlets' days, as `add` does to the business's."""
+        rows = [
+            {"merchant_id": merchant_id, "outlet_id": outlet_id, "day": day, **counts.values()}
+            for (merchant_id, outlet_id, day), counts in days.items()
+            if counts
+        ]
+        if not rows:
+            return
+        table = OutletTally.__table__
+        statement = insert_ignoring_duplicates(self.session, table).values(
+            {name: bindparam(name) for name in ("merchant_id", "outlet_id", "day", *COUNTS)}
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["merchant_id", "outlet_id", "day"],
+                set_={name: table.c[name] + statement.excluded[name] for name in COUNTS},
+            ),
+            rows,
+        )
+
+    async def add_outlet_visits(self, changes: Mapping[tuple[int, int, int], int]) -> None:
+        """Customers' standing visits per outlet: (shop, customer, outlet) → how many to add."""
+        rows = [
+            {"merchant_id": merchant_id, "person_id": person_id, "outlet_id": outlet_id, "visits": change}
+            for (merchant_id, person_id, outlet_id), change in changes.items()
+            if change
+        ]
+        if not rows:
+            return
+        table = OutletVisit.__table__
+        statement = insert_ignoring_duplicates(self.session, table).values(
+            {name: bindparam(name) for name in ("merchant_id", "person_id", "outlet_id", "visits")}
+        )
+        await self.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["merchant_id", "person_id", "outlet_id"],
+                set_={"visits": table.c.visits + statement.excluded.visits},
+            ),
+            rows,
+        )
+
+    async def outlet_figures(self, merchant_id: int, since: date | None = None) -> dict[int, DayCounts]:
+        """Each outlet's counted days added up (since ``since``, when given)."""
+        table = OutletTally.__table__
+        query = select(table.c.outlet_id, *(func.sum(table.c[name]) for name in COUNTS)).where(
+            table.c.merchant_id == merchant_id
+        )
+        if since is not None:
+            query = query.where(table.c.day >= since)
+        rows = await self.session.execute(query.group_by(table.c.outlet_id))
+        return {int(row[0]): DayCounts(*(int(value or 0) for value in row[1:])) for row in rows.all()}
+
+    async def outlet_members(self, merchant_id: int) -> tuple[dict[int, int], int]:
+        """Members with a standing visit at each outlet, and how many visit more than one."""
+        table = OutletVisit.__table__
+        rows = await self.session.execute(
+            select(table.c.outlet_id, func.count())
+            .where(table.c.merchant_id == merchant_id, table.c.visits > 0)
+            .group_by(table.c.outlet_id)
+        )
+        per_outlet = {int(outlet_id): int(count) for outlet_id, count in rows.all()}
+        several = (
+            select(table.c.person_id)
+            .where(table.c.merchant_id == merchant_id, table.c.visits > 0)
+            .group_by(table.c.person_id)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        return per_outlet, int(await self.session.scalar(select(func.count()).select_from(several)) or 0)
 
     async def add_visits(self, changes: Mapping[tuple[int, int], int]) -> None:
         """Cards' standing visits: (shop, customer) → how many to add (a refund takes one off); one
@@ -237,6 +320,8 @@ class TallyRepository(Repository):
     async def forget_everything(self, names: Iterable[str] = (LEDGER, REFUND, RATING)) -> None:
         """Start counting again from nothing (`kartu db retally`)."""
         await self.session.execute(delete(DailyTally))
+        await self.session.execute(delete(OutletTally))
+        await self.session.execute(delete(OutletVisit))
         await self.session.execute(update(Card).where(Card.visits != 0).values(visits=0))
         await self.session.execute(
             update(TallyMark).where(TallyMark.name.in_(list(names))).values(last_id=0, last_at=None)

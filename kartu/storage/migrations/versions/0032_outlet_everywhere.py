@@ -1,5 +1,6 @@
 """Where things happened: the outlet on staff, invites, prompts, claims, surveys, ledger rows, cards
-(last visit) and API keys
+(last visit) and API keys; the outlets' days (outlet_tally) and each customer's visits per outlet
+(outlet_visit), counted by the tally
 
 Revision ID: 0032
 Revises: 0031
@@ -32,15 +33,52 @@ COLUMNS = (
 )
 
 
+COUNTS = (
+    "visits", "first_visits", "stamps_earned", "stamps_spent", "stamps_expired", "points_earned",
+    "points_spent", "points_expired", "rewards_issued", "rewards_redeemed", "ratings", "rating_sum",
+)  # fmt: skip
+BIG = ("points_earned", "points_spent", "points_expired")
+
+
 def upgrade() -> None:
     """Upgrade schema (nullable columns: no table is rebuilt)."""
     for table, column in COLUMNS:
         op.add_column(table, sa.Column(column, sa.Integer(), nullable=True))
     op.create_index("ix_card_merchant_last_outlet", "card", ["merchant_id", "last_outlet_id"])
+    op.create_table(
+        "outlet_tally",
+        sa.Column("merchant_id", sa.Integer(), nullable=False),
+        sa.Column("outlet_id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        *(
+            sa.Column(
+                name, sa.BigInteger() if name in BIG else sa.Integer(), nullable=False, server_default="0"
+            )
+            for name in COUNTS
+        ),
+        sa.ForeignKeyConstraint(["merchant_id"], ["merchant.id"]),
+        sa.ForeignKeyConstraint(["outlet_id"], ["outlet.id"]),
+        sa.PrimaryKeyConstraint("merchant_id", "outlet_id", "day"),
+    )
+    op.create_table(
+        "outlet_visit",
+        sa.Column("merchant_id", sa.Integer(), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("outlet_id", sa.Integer(), nullable=False),
+        sa.Column("visits", sa.Integer(), nullable=False, server_default="0"),
+        sa.ForeignKeyConstraint(["merchant_id"], ["merchant.id"]),
+        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
+        sa.ForeignKeyConstraint(["outlet_id"], ["outlet.id"]),
+        sa.PrimaryKeyConstraint("merchant_id", "person_id", "outlet_id"),
+    )
+    op.create_index("ix_outlet_visit_outlet", "outlet_visit", ["merchant_id", "outlet_id"])
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.drop_index("ix_outlet_visit_outlet", table_name="outlet_visit")
+    op.drop_table("outlet_visit")
+    op.drop_table("outlet_tally")
     op.drop_index("ix_card_merchant_last_outlet", table_name="card")
     for table, column in reversed(COLUMNS):
         with op.batch_alter_table(table, schema=None) as batch_op:
