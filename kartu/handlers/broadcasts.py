@@ -16,7 +16,7 @@ from kartu.presenters.callbacks import BroadcastAction, BroadcastSegment, Broadc
 from kartu.presenters.format import html
 from kartu.presenters.menus import MENU_BROADCAST
 from kartu.presenters.notices import broadcast_text, progress_text
-from kartu.presenters.owner import segment_question, send_question
+from kartu.presenters.owner import outlet_question, segment_question, send_question
 from kartu.services.broadcasts import BroadcastProgress
 from kartu.services.container import Services
 
@@ -59,14 +59,19 @@ async def choose_segment(
     query: CallbackQuery, callback_data: BroadcastSegment, services: Services, state: FSMContext, bot: Bot
 ) -> None:
     preview = await services.broadcasts.preview(
-        query.from_user.id, callback_data.segment
+        query.from_user.id, callback_data.segment, callback_data.scope
     )  # checks who taps first
     data = await state.get_data()
     if await state.get_state() != BroadcastForm.segment.state:
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     segment = preview.segment
-    await state.update_data(segment=callback_data.segment)
+    if preview.outlets:  # a business with several outlets: whose customers?
+        await query.answer()
+        question, markup = outlet_question(preview)
+        await bot.send_message(query.from_user.id, question, reply_markup=markup)
+        return
+    await state.update_data(segment=callback_data.segment, scope=callback_data.scope)
     await state.set_state(BroadcastForm.confirm)
     await query.answer()
     chat_id = query.from_user.id
@@ -75,7 +80,7 @@ async def choose_segment(
         await bot.send_photo(chat_id, data["photo"], caption=message)
     else:
         await bot.send_message(chat_id, message)
-    question, markup = send_question(preview.audience, segment)
+    question, markup = send_question(preview.audience, segment, preview.outlet)
     await bot.send_message(chat_id, question, reply_markup=markup)
 
 
@@ -98,7 +103,11 @@ async def send(query: CallbackQuery, services: Services, state: FSMContext) -> N
         await query.answer(_("This button is no longer valid."), show_alert=True)
         return
     started = await services.broadcasts.start(
-        query.from_user.id, data.get("text", ""), data.get("photo"), data.get("segment", "")
+        query.from_user.id,
+        data.get("text", ""),
+        data.get("photo"),
+        data.get("segment", ""),
+        data.get("scope"),
     )
     await state.clear()
     await query.answer(_("Sending."))

@@ -123,6 +123,9 @@ class SurveyReason(CallbackData, prefix="why"):
 
 class BroadcastSegment(CallbackData, prefix="bcs"):
     segment: str
+    scope: str = (
+        ""  # a business with several outlets: "all", or an outlet's id (re-checked); "": not asked yet
+    )
 
 
 class BroadcastStep(StrEnum):

@@ -55,6 +55,7 @@ from kartu.presenters.format import (
     stamps_text,
 )
 from kartu.presenters.wheel import prize_name
+from kartu.services.broadcasts import BroadcastPreview
 from kartu.services.feedback import FeedbackReport
 from kartu.services.merchants import JoinInfo, KindsPreview, ProgramView, TeamView
 from kartu.services.reports import OutletStats, StatsView
@@ -634,10 +635,15 @@ def segment_question(audience: Mapping[Segment, int]) -> tuple[str, InlineKeyboa
     ), builder.as_markup()
 
 
-def send_question(count: int, segment: Segment) -> tuple[HTML, InlineKeyboardMarkup]:
+def send_question(
+    count: int, segment: Segment, outlet: str | None = None
+) -> tuple[HTML, InlineKeyboardMarkup]:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("📣 Send"), callback_data=BroadcastAction(action=BroadcastStep.SEND))
     builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action=BroadcastStep.DROP))
+    label = _(SEGMENT_LABELS[segment])
+    if outlet:
+        label = plain(_("{segment}, last visit at {outlet}"), segment=label, outlet=outlet)
     text = html(
         ngettext(
             "Above is the preview. Send it to {count} customer ({segment})?",
@@ -645,9 +651,29 @@ def send_question(count: int, segment: Segment) -> tuple[HTML, InlineKeyboardMar
             count,
         ),
         count=count,
-        segment=_(SEGMENT_LABELS[segment]),
+        segment=label,
     )
     return text, builder.as_markup()
+
+
+def outlet_question(preview: BroadcastPreview) -> tuple[str, InlineKeyboardMarkup]:
+    """A business with several outlets: the whole business's customers, or those of one outlet
+    (their last visit was there), each with its live count."""
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=plain(_("🏢 Every outlet ({count})"), count=preview.audience),
+        callback_data=BroadcastSegment(segment=preview.segment, scope="all"),
+    )
+    for outlet_id, name, count in preview.outlets:
+        builder.button(
+            text=plain("📍 {outlet} ({count})", outlet=name, count=count),
+            callback_data=BroadcastSegment(segment=preview.segment, scope=str(outlet_id)),
+        )
+    builder.button(text=_("✖️ Cancel"), callback_data=BroadcastAction(action=BroadcastStep.DROP))
+    builder.adjust(1)
+    return _(
+        "Customers of which outlet? An outlet's customers are those whose last visit was there."
+    ), builder.as_markup()
 
 
 def feedback_text(report: FeedbackReport, locale: str) -> HTML:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,7 +11,7 @@ from kartu.loyalty.errors import BroadcastRunning, NobodyToReach, PromptClosed
 from kartu.loyalty.segments import BROADCAST_TEXT_MAX, Segment
 from kartu.services.access import require_owner
 from kartu.services.base import ServiceBase
-from kartu.storage.models import Broadcast
+from kartu.storage.models import Broadcast, Outlet
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ class BroadcastPreview:
     merchant_name: str
     segment: Segment
     audience: int
+    # A business with several outlets, before the owner said whose customers: each outlet (id,
+    # name, how many of the segment last visited it); the preview waits for the choice.
+    outlets: tuple[tuple[int, str, int], ...] = ()
+    outlet: str | None = None  # the outlet chosen (None: the whole business)
 
 
 DONE = ("sent", "failed", "skipped")
@@ -66,18 +70,47 @@ class BroadcastService(ServiceBase):
         """The owner starts writing a broadcast: only an owner, and not while one is going out."""
         await self.audience(owner_telegram_id, segments=())
 
-    async def preview(self, owner_telegram_id: int, segment_name: str) -> BroadcastPreview:
+    async def preview(
+        self, owner_telegram_id: int, segment_name: str, scope: str | None = None
+    ) -> BroadcastPreview:
         """What the owner is about to send: their shop's name (the message's header) and how many
-        members the segment reaches now. The tapper is checked before the segment is read."""
+        members the segment reaches now. In a business with several outlets ``scope`` says whose
+        customers ("all", or an outlet's id: those whose last visit was there); without it, the
+        outlets to choose from. The tapper is checked before the segment is read."""
+        now = self.clock.now()
         async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
             if segment_name not in set(Segment):
                 raise PromptClosed("missing")
             segment = Segment(segment_name)
+            count = await uow.broadcasts.count(place.merchant.id, segment, now, self._cooldown_since())
+            if len(place.outlets) < 2 or scope == "all":
+                return BroadcastPreview(place.merchant.name, segment, count)
+            if not scope:
+                outlets = [
+                    (
+                        outlet.id,
+                        outlet.name,
+                        await uow.broadcasts.count(
+                            place.merchant.id, segment, now, self._cooldown_since(), outlet.id
+                        ),
+                    )
+                    for outlet in place.outlets
+                ]
+                return BroadcastPreview(place.merchant.name, segment, count, tuple(outlets))
+            outlet = self._outlet(place.outlets, scope)
             count = await uow.broadcasts.count(
-                place.merchant.id, segment, self.clock.now(), self._cooldown_since()
+                place.merchant.id, segment, now, self._cooldown_since(), outlet.id
             )
-            return BroadcastPreview(place.merchant.name, segment, count)
+            return BroadcastPreview(place.merchant.name, segment, count, outlet=outlet.name)
+
+    @staticmethod
+    def _outlet(outlets: Sequence[Outlet], scope: str) -> Outlet:
+        """The outlet a broadcast's scope names: one of the business's (else the button is stale or forged)."""
+        found = next((outlet for outlet in outlets if str(outlet.id) == scope), None)
+        if found is None:
+            raise PromptClosed("missing")
+        return found
 
     async def discard(self, owner_telegram_id: int) -> None:
         """The owner drops the message they were writing: nothing is stored yet, so this only
@@ -86,9 +119,15 @@ class BroadcastService(ServiceBase):
             await require_owner(uow, owner_telegram_id)
 
     async def start(
-        self, owner_telegram_id: int, text: str, photo_file_id: str | None, segment: str
+        self,
+        owner_telegram_id: int,
+        text: str,
+        photo_file_id: str | None,
+        segment: str,
+        scope: str | None = None,
     ) -> BroadcastStarted:
-        """Queue the message for everyone in the segment, in one transaction."""
+        """Queue the message for everyone in the segment (of one outlet, when ``scope`` names it),
+        in one transaction."""
         if segment not in set(Segment):
             raise PromptClosed("missing")
         text = (text or "").strip()[:BROADCAST_TEXT_MAX]
@@ -106,6 +145,7 @@ class BroadcastService(ServiceBase):
                     photo_file_id=photo_file_id,
                     segment=segment,
                     created_at=now,
+                    outlet_id=self._outlet(place.outlets, scope).id if scope and scope != "all" else None,
                 )
             )
             not_before = next_allowed(

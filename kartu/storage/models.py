@@ -951,6 +951,7 @@ class Broadcast(SQLModel, table=True):
     progress_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     progress_message_id: int | None = None
     progress_text: str | None = Field(default=None, sa_column=Column(Text(), nullable=True))
+    outlet_id: int | None = None  # to the customers whose last visit was at this outlet (None: all)
 
 
 class ForgottenPerson(SQLModel, table=True):

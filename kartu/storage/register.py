@@ -342,7 +342,7 @@ REGISTER: dict[str, Table] = {
         "broadcasts",
         {
             **_b("id", "merchant_id", "created_by_person_id", "text", "photo_file_id", "segment", "status"),
-            **_b("total", "created_at", "finished_at", "progress_message_id", "progress_text"),
+            **_b("total", "created_at", "finished_at", "progress_message_id", "progress_text", "outlet_id"),
             "progress_chat_id": personal(Erase.NULL),
         },
         locator=Locator.TELEGRAM_CHAT,

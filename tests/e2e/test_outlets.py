@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
-from kartu.presenters.callbacks import ClaimAction, Decision, ShopChoice
+from kartu.presenters.callbacks import BroadcastSegment, ClaimAction, Decision, ShopChoice
 from kartu.sandbox import BotAPIEmulator, TelegramUser
 from kartu.storage.models import LedgerEntry, OutletVisit, PurchaseClaim
 from tests.e2e.world import ADMIN_ID, World, bot_settings, code_in, polling_bot, scheduler_for
@@ -101,6 +101,7 @@ async def test_one_card_across_two_outlets_with_their_own_teams_and_figures(
     made = world.user(202, "Made", "en")  # manager of Plaza Senayan
     rina = world.user(203, "Rina", "en")  # staff of Plaza Senayan, hired by Made
     ayu = world.user(300, "Ayu", "en")
+    bima = world.user(301, "Bima", "en")  # a customer of the first outlet only
 
     # The owner invites a manager for Plaza Senayan and staff for the first outlet: which outlet, asked.
     welcome = await made.ask(f"/start {await _invite(owner, '🧭', 'Plaza Senayan')}")
@@ -197,3 +198,30 @@ async def test_one_card_across_two_outlets_with_their_own_teams_and_figures(
     async with world.app.db.read() as uow:
         visits = (await uow.session.scalars(select(OutletVisit))).all()
     assert sorted((v.outlet_id, v.visits) for v in visits) == [(outlets[0].id, 1), (outlets[1].id, 2)]
+
+    # A broadcast to Plaza Senayan's customers (last visit there) reaches Ayu, not Bima.
+    await _confirm(budi, await world.join(bima, "m_kopi-senja"))
+    await owner.until(lambda: owner.inbox[-1].photo)  # /stats's chart
+    owner.mark_read()
+    await owner.ask("/broadcast")
+    segments = await owner.ask("Diskon 20% di Plaza Senayan besok!")
+    await owner.press(segments, "Semua anggota")
+    where = await owner.next_message()
+    assert [b["text"] for b in where.buttons()] == [
+        "🏢 Semua outlet (2)",
+        "📍 Kopi Senja (1)",
+        "📍 Plaza Senayan (1)",
+        "✖️ Batal",
+    ]
+    await owner.press(where, "Plaza Senayan")
+    await owner.next_message()  # the preview
+    confirm = await owner.next_message()
+    assert "Kirim ke 1 pelanggan (Semua anggota, terakhir datang di Plaza Senayan)?" in confirm.body
+    forged = await owner.press(where, data=BroadcastSegment(segment="all", scope="999999").pack())
+    assert forged.text  # a forged outlet is refused politely
+    await owner.press(confirm, "Kirim")
+    ayu.mark_read()
+    bima.mark_read()
+    assert (await world.deliver()).sent == 1
+    assert "Diskon 20%" in (await ayu.next_message()).body
+    assert not bima.unread()

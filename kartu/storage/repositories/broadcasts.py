@@ -18,10 +18,15 @@ BROADCAST_KIND = "broadcast"
 
 class BroadcastRepository(Repository):
     def _recipients(
-        self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime
+        self,
+        merchant_id: int,
+        segment: Segment,
+        now: datetime,
+        cooldown_since: datetime,
+        outlet_id: int | None = None,
     ) -> Select:
         """Members in the segment who accept promotions, can be reached, and had no broadcast
-        from this merchant since ``cooldown_since``."""
+        from this merchant since ``cooldown_since`` (with ``outlet_id``: whose last visit was there)."""
         recently_messaged = exists().where(
             OutboxMessage.person_id == Person.id,
             OutboxMessage.merchant_id == merchant_id,
@@ -34,6 +39,8 @@ class BroadcastRepository(Repository):
             .join(Card, and_(Card.person_id == Person.id, Card.merchant_id == merchant_id))
             .where(Card.promotions_opt_out.is_(False), Person.unreachable_at.is_(None), ~recently_messaged)
         )
+        if outlet_id is not None:
+            query = query.where(Card.last_outlet_id == outlet_id)
         month_ago = now - ACTIVITY_WINDOW
         match segment:
             case Segment.ACTIVE:
@@ -72,7 +79,16 @@ class BroadcastRepository(Repository):
                 )
         return query
 
-    async def count(self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime) -> int:
+    async def count(
+        self,
+        merchant_id: int,
+        segment: Segment,
+        now: datetime,
+        cooldown_since: datetime,
+        outlet_id: int | None = None,
+    ) -> int:
+        if outlet_id is not None:  # one outlet's customers: on the (shop, last outlet) index
+            return await self._count_one(merchant_id, segment, now, cooldown_since, outlet_id)
         return (await self.counts(merchant_id, (segment,), now, cooldown_since))[segment]
 
     async def counts(
@@ -131,9 +147,14 @@ class BroadcastRepository(Repository):
         return found
 
     async def _count_one(
-        self, merchant_id: int, segment: Segment, now: datetime, cooldown_since: datetime
+        self,
+        merchant_id: int,
+        segment: Segment,
+        now: datetime,
+        cooldown_since: datetime,
+        outlet_id: int | None = None,
     ) -> int:
-        query = self._recipients(merchant_id, segment, now, cooldown_since).subquery()
+        query = self._recipients(merchant_id, segment, now, cooldown_since, outlet_id).subquery()
         return int(await self.session.scalar(select(func.count()).select_from(query)) or 0)
 
     async def running(self, merchant_id: int) -> Broadcast | None:
@@ -162,7 +183,9 @@ class BroadcastRepository(Repository):
         not_before: datetime,
     ) -> int:
         """One outbox row per recipient, in one INSERT … SELECT."""
-        recipients = self._recipients(broadcast.merchant_id, segment, now, cooldown_since).subquery()
+        recipients = self._recipients(
+            broadcast.merchant_id, segment, now, cooldown_since, broadcast.outlet_id
+        ).subquery()
         rows = select(
             literal(f"broadcast:{broadcast.id}:") + cast(recipients.c.id, String),
             literal(BROADCAST_KIND),
