@@ -29,6 +29,7 @@ from kartu.api.schemas import (
     IdempotencyKey,
     LedgerPage,
     MembersPage,
+    OutletList,
     Problem,
     PurchaseIn,
     PurchaseOut,
@@ -426,6 +427,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
             stamps=purchase.stamps,
             external_id=purchase.external_id,
             to_scheduler=courier is None,
+            outlet=purchase.outlet,
         )
 
         async def work(uow: UnitOfWork) -> tuple[int, str, Callable[[], Awaitable[None]] | None]:
@@ -532,6 +534,18 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
         """Every change to stamps, points and rewards, oldest first; ``next_cursor`` pages on."""
         limit(caller)
         return JSONResponse(await services.api.ledger(caller, cursor, since, limit_))
+
+    @app.get(
+        "/v1/outlets",
+        tags=["customers"],
+        summary="The business's outlets",
+        operation_id="list_outlets",
+        response_model=OutletList,
+    )
+    async def list_outlets(caller: Annotated[Principal, Depends(needs("read"))]) -> JSONResponse:
+        """Where the business sells: each outlet's code (a sale's `outlet`), name, address and time zone."""
+        limit(caller)
+        return JSONResponse(await services.api.outlets(caller))
 
     @app.get(
         "/v1/customers/{code}",
@@ -694,6 +708,7 @@ def create_app(services: Services, courier: "OutboxDispatcher | None" = None) ->
                 external_id=receipt.external_id,
                 occurred_at=receipt.occurred_at,
                 expires_in=receipt.expires_in,
+                outlet=receipt.outlet,
             )
             return 201, dumps(made), None
 

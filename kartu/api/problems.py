@@ -42,6 +42,8 @@ _TYPES = (
     ProblemType("invalid_stamps", 422, "Stamps out of range", "A sale stamps from 1 to 20 purchases."),
     ProblemType("amount_required", 422, "The amount is needed", "The shop runs points: send the sale's amount."),
     ProblemType("invalid_occurred_at", 422, "occurred_at out of range", "A sale's time has a time zone, is within the last 7 days and not in the future."),
+    ProblemType("unknown_outlet", 422, "No such outlet", "The shop has no outlet with this code (`GET /v1/outlets` lists them)."),
+    ProblemType("other_outlet", 403, "Another outlet's sale", "This key was made for one outlet: its sales are that outlet's."),
     ProblemType("invalid_cursor", 422, "Not a cursor the API gave", "Send back a `next_cursor` exactly as an earlier page gave it."),
     ProblemType("daily_cap", 422, "The daily limit is reached", "The customer reached the shop's daily limit; nothing was credited."),
     ProblemType("below_minimum", 422, "Below the minimum spend", "That amount earns nothing at this shop."),

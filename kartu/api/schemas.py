@@ -110,6 +110,13 @@ class PurchaseIn(BaseModel):
         default=None,
         description="When the sale was rung up (RFC 3339, with a time zone); a sale more than 7 days old, or in the future, is refused",
     )
+    outlet: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9-]+$",
+        description="The outlet's code where it was sold (a key made for one outlet needs none)",
+    )
 
 
 class ReceiptIn(BaseModel):
@@ -137,6 +144,13 @@ class ReceiptIn(BaseModel):
         ge=60,
         le=30 * 24 * 3600,
         description="Seconds the link may be claimed (7 days unless given)",
+    )
+    outlet: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9-]+$",
+        description="The outlet's code where it was sold (a key made for one outlet needs none)",
     )
 
 
@@ -196,6 +210,18 @@ class CardAfterSale(BaseModel):
     tier: str | None = Field(description="The card's level, if the shop runs levels")
 
 
+class OutletOut(BaseModel):
+    code: str = Field(description="What a sale's `outlet` names")
+    name: str
+    address: str
+    timezone: str
+    key_outlet: bool = Field(description="This key was made for this outlet")
+
+
+class OutletList(BaseModel):
+    data: list[OutletOut]
+
+
 class PurchaseOut(BaseModel):
     id: str = Field(description="The purchase's id: refund it with POST /v1/purchases/{id}/refund")
     external_id: str
@@ -206,6 +232,10 @@ class PurchaseOut(BaseModel):
     rewards_issued: list[str] = Field(description="Codes of the rewards this sale completed")
     occurred_at: datetime | None
     credited_at: datetime
+    outlet: str | None = Field(
+        default=None,
+        description="The outlet's code where it was sold (null: none named in a business with several)",
+    )
 
 
 class CardBalance(BaseModel):
@@ -278,6 +308,7 @@ class LedgerRow(BaseModel):
     delta: int
     reason: str
     note: str | None
+    outlet: str | None = Field(default=None, description="The outlet's code where it happened")
 
 
 class LedgerPage(Page):
@@ -323,5 +354,6 @@ class ReceiptOut(BaseModel):
 
 class ReceiptMade(ReceiptOut):
     link: str = Field(description="The one-time link to print (t.me/<bot>?start=rcpt_…): shown only here")
+    outlet: str | None = Field(default=None, description="The outlet's code where it was sold")
     qr_png: str = Field(description="The link as a QR code: a PNG, base64")
     qr_svg: str = Field(description="The link as a QR code: an SVG document")

@@ -241,14 +241,16 @@ def apikey() -> None:
     help="earn, redeem, read, webhooks (comma-separated)",
 )
 @click.option("--name", default="", help="What the key is for, e.g. the till's name.")
-def create_api_key(slug: str, scopes: str, name: str) -> None:
-    """Make a key for the shop SLUG: it is shown once, here; only its hash is kept."""
+@click.option("--outlet", default=None, help="The outlet's code, for a till of one outlet.")
+def create_api_key(slug: str, scopes: str, name: str, outlet: str | None) -> None:
+    """Make a key for the shop SLUG (or one of its outlets): it is shown once, here; only its hash
+    is kept."""
     from kartu.loyalty.errors import InvalidSetting
     from kartu.services.api import ApiError
 
     try:
         key, view = _with_services(
-            _settings(), lambda services: services.api.create_key_for(slug, scopes, name)
+            _settings(), lambda services: services.api.create_key_for(slug, scopes, name, outlet)
         )
     except ApiError as error:
         raise click.ClickException(error.message) from None

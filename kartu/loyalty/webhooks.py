@@ -269,6 +269,7 @@ def purchase_data(
     amount: int | None,
     stamps: int,
     points: int | None,
+    outlet: str | None = None,
 ) -> dict[str, object]:
     return {
         "purchase_id": purchase_id,
@@ -277,6 +278,7 @@ def purchase_data(
         "points_added": points_added,
         "amount": amount,
         "card": {"stamps": stamps, "points": points},
+        "outlet": outlet,  # the outlet's code (slug) where it was bought; null: none named
     }
 
 

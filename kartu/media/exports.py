@@ -34,6 +34,8 @@ MEMBER_COLUMNS = (
     "points",  # new columns go last: files read by earlier columns keep working
     "level",
     "invited_by",
+    "joined_outlet",
+    "last_outlet",
 )
 LEDGER_COLUMNS = (
     "entry_id",
@@ -45,6 +47,7 @@ LEDGER_COLUMNS = (
     "reason",
     "actor",
     "note",
+    "outlet",
 )
 
 
@@ -113,6 +116,8 @@ def member_cells(m: MemberRow, timezone: str, words: ExportWords) -> tuple[objec
         m.points,
         m.level or "",
         format_code(m.invited_by) if m.invited_by else "",
+        m.joined_outlet or "",
+        m.last_outlet or "",
     )
 
 
@@ -128,6 +133,7 @@ def ledger_cells(e: LedgerRow, timezone: str, words: ExportWords) -> tuple[objec
         words.values.get(e.reason, e.reason),
         e.actor_name,
         e.note or "",
+        e.outlet or "",
     )
 
 

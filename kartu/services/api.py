@@ -31,7 +31,7 @@ from kartu.services.webhooks import reward_redeemed
 from kartu.storage import apicalls
 from kartu.storage.counter import CounterStatements
 from kartu.storage.courier import Parcel
-from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Person, Program, Receipt
+from kartu.storage.models import ApiKey, LedgerEntry, Merchant, Outlet, Person, Program, Receipt
 from kartu.storage.unit_of_work import UnitOfWork
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
@@ -57,6 +57,7 @@ class Principal:
     merchant_id: int
     scopes: frozenset[str]
     actor_id: int | None
+    outlet_id: int | None = None  # a key of one outlet: its sales are that outlet's
 
     def require(self, scope: str) -> None:
         if scope not in self.scopes:
@@ -89,7 +90,13 @@ class ApiService(ServiceBase):
     # -- keys ---------------------------------------------------------------------------------------
 
     async def _add_key(
-        self, uow: UnitOfWork, merchant_id: int, scopes: str, name: str, actor: int | None
+        self,
+        uow: UnitOfWork,
+        merchant_id: int,
+        scopes: str,
+        name: str,
+        actor: int | None,
+        outlet_id: int | None = None,
     ) -> tuple[str, KeyView]:
         key = new_key()
         row = await uow.apikeys.add(
@@ -101,6 +108,7 @@ class ApiService(ServiceBase):
                 name=" ".join(name.split())[:48],
                 created_by_person_id=actor,
                 created_at=self.clock.now(),
+                outlet_id=outlet_id,
             )
         )
         return key, _key_view(row)
@@ -111,17 +119,25 @@ class ApiService(ServiceBase):
             place = await require_owner(uow, owner_telegram_id)
             return await self._add_key(uow, place.merchant.id or 0, scopes, name, place.person.id)
 
-    async def create_key_for(self, slug: str, scopes: str, name: str = "") -> tuple[str, KeyView]:
-        """The operator's way (`kartu apikey create SLUG`): the key is made on behalf of an owner."""
+    async def create_key_for(
+        self, slug: str, scopes: str, name: str = "", outlet: str | None = None
+    ) -> tuple[str, KeyView]:
+        """The operator's way (`kartu apikey create SLUG [--outlet CODE]`): the key is made on
+        behalf of an owner; a key of one outlet credits its sales there."""
         async with self.db.write() as uow:
             merchant = await uow.merchants.by_slug(slug)
             if merchant is None:
                 raise ApiError(404, "not_found", f"No shop {slug!r}.")
+            found = await uow.merchants.outlet_by_slug(outlet) if outlet else None
+            if outlet and (found is None or found.merchant_id != merchant.id):
+                raise ApiError(404, "not_found", f"{merchant.name} has no outlet {outlet!r}.")
             owners = [
                 member for member, _ in await uow.staff.roster(merchant.id or 0) if member.role == Role.OWNER
             ]
             actor = owners[0].person_id if owners else None
-            return await self._add_key(uow, merchant.id or 0, scopes, name, actor)
+            return await self._add_key(
+                uow, merchant.id or 0, scopes, name, actor, found.id if found else None
+            )
 
     async def keys(self, owner_telegram_id: int) -> tuple[str, list[KeyView]]:
         """The shop's time zone and its keys in use."""
@@ -156,6 +172,7 @@ class ApiService(ServiceBase):
                     found.created_by_person_id,
                     found.last_used_at,
                     found.revoked_at is not None,
+                    found.outlet_id,
                 )
             )
         if key is None or key.revoked:
@@ -164,7 +181,9 @@ class ApiService(ServiceBase):
         if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
             async with self.db.write() as uow:  # at most a write a minute per key
                 await uow.apikeys.used(key.key_id, now)
-        return Principal(key.key_id, key.merchant_id, frozenset(key.scopes.split(",")), key.actor_id)
+        return Principal(
+            key.key_id, key.merchant_id, frozenset(key.scopes.split(",")), key.actor_id, key.outlet_id
+        )
 
     # -- idempotency --------------------------------------------------------------------------------
 
@@ -273,6 +292,22 @@ class ApiService(ServiceBase):
             )
         return merchant, program, source
 
+    async def _outlet(self, uow: UnitOfWork, principal: Principal, slug: str | None) -> Outlet | None:
+        """Where a sale was: the outlet it names (its code), else the key's outlet, else the
+        business's only one; ``None`` in a business with several when neither names one. An
+        outlet of another business, or another than the key's, is refused."""
+        outlets = await uow.merchants.outlets(principal.merchant_id)
+        if slug is not None:
+            named = next((outlet for outlet in outlets if outlet.slug == slug.strip().lower()), None)
+            if named is None:
+                raise ApiError(422, "unknown_outlet", f"This shop has no outlet {slug!r}.", "outlet")
+            if principal.outlet_id is not None and named.id != principal.outlet_id:
+                raise ApiError(403, "other_outlet", "This key is for another outlet.", "outlet")
+            return named
+        if principal.outlet_id is not None:
+            return next((outlet for outlet in outlets if outlet.id == principal.outlet_id), None)
+        return outlets[0] if len(outlets) == 1 else None
+
     async def purchase(
         self,
         uow: UnitOfWork,
@@ -285,6 +320,7 @@ class ApiService(ServiceBase):
         external_id: str,
         to_scheduler: bool,
         occurred_at: datetime | None = None,
+        outlet: str | None = None,
     ) -> Credited:
         """Credit a sale rung up at the till, as a staff confirmation would: the shop's rules, daily
         cap, levels, spins and partners' vouchers apply. The customer's news is the caller's to send
@@ -301,12 +337,15 @@ class ApiService(ServiceBase):
             external_id=external_id,
         )
         kinds = kinds_of(program)
+        where = await self._outlet(uow, principal, outlet)
         person = await self._customer(uow, merchant, code, telegram_id)
         result = await credit_at_till(
             uow.counter,
             now,
             self.settings,
-            Till(principal.merchant_id, merchant.timezone, principal.actor_id or 0),
+            Till(
+                principal.merchant_id, merchant.timezone, principal.actor_id or 0, where.id if where else None
+            ),
             kinds,
             await uow.cards.stamps_of(merchant.id or 0, person.id or 0),
             person.id or 0,
@@ -319,6 +358,7 @@ class ApiService(ServiceBase):
         body = _purchase_body(
             source, external_id, person.personal_code, person.first_name, result, now, occurred_at
         )
+        body["outlet"] = where.slug if where else None
         if to_scheduler:
             for parcel in result.taken:
                 await uow.outbox.retry_later(parcel.id, now, "postponed", count_attempt=False)
@@ -337,13 +377,19 @@ class ApiService(ServiceBase):
         external_id: str,
         to_scheduler: bool,
         occurred_at: datetime | None = None,
+        outlet: str | None = None,
     ) -> tuple[str, PurchaseResult] | None:
         """The usual sale on the driver, in one transaction, as a staff confirmation is: the key
         taken, the sale credited, its answer stored (the answer and the news to send). ``None``
         for anything else (a key used before, a refusal, no driver): nothing was written, and
         `once` with `purchase` answers it."""
         now = self.clock.now()
-        if not self.db.has_driver or "earn" not in principal.scopes or not rung_up_lately(occurred_at, now):
+        if (
+            not self.db.has_driver
+            or "earn" not in principal.scopes
+            or not rung_up_lately(occurred_at, now)
+            or outlet is not None  # an outlet named: checked in the full use case
+        ):
             return None
         source = f"api-{principal.merchant_id}-{external_id}"
         try:
@@ -358,6 +404,7 @@ class ApiService(ServiceBase):
                     normalize_code(code or "") if code else None,
                     telegram_id,
                     source,
+                    principal.outlet_id,
                 )
                 if (
                     sale is None
@@ -372,7 +419,7 @@ class ApiService(ServiceBase):
                     statements,
                     now,
                     self.settings,
-                    Till(principal.merchant_id, sale.timezone, principal.actor_id or 0),
+                    Till(principal.merchant_id, sale.timezone, principal.actor_id or 0, sale.outlet_id),
                     sale.kinds,
                     sale.stamps,
                     sale.person_id,
@@ -380,9 +427,10 @@ class ApiService(ServiceBase):
                     stamps,
                     source,
                 )
-                body = dumps(
-                    _purchase_body(source, external_id, sale.code, sale.first_name, result, now, occurred_at)
+                answer = _purchase_body(
+                    source, external_id, sale.code, sale.first_name, result, now, occurred_at
                 )
+                body = dumps({**answer, "outlet": sale.outlet})
                 await apicalls.answer(tx, principal.key_id, idempotency_key, 201, body)
                 if to_scheduler:
                     await apicalls.to_scheduler(tx, [parcel.id for parcel in result.taken], now)
@@ -462,6 +510,7 @@ class ApiService(ServiceBase):
         external_id: str,
         occurred_at: datetime | None,
         expires_in: int | None,
+        outlet: str | None = None,
     ) -> dict[str, object]:
         """A sale rung up for a customer not at the till: an unclaimed receipt and its one-time
         link (``t.me/<bot>?start=rcpt_<token>``), credited to the first person who opens it within
@@ -480,6 +529,7 @@ class ApiService(ServiceBase):
             stamps=stamps,
             external_id=external_id,
         )
+        where = await self._outlet(uow, principal, outlet)
         token = new_token()
         receipt = await uow.receipts.add(
             Receipt(
@@ -493,10 +543,11 @@ class ApiService(ServiceBase):
                 created_by_key_id=principal.key_id,
                 created_at=now,
                 expires_at=now + life(expires_in),
+                outlet_id=where.id if where else None,
             )
         )
         link = deep_link(self.settings.bot_username, LinkKind.RECEIPT, token)
-        return {**_receipt_body(receipt, now, None), "link": link}
+        return {**_receipt_body(receipt, now, None), "link": link, "outlet": where.slug if where else None}
 
     async def receipt(self, principal: Principal, receipt_id: str) -> dict[str, object]:
         """A receipt's state: open, claimed (by whom, and the sale as credited), expired or void."""
@@ -595,10 +646,27 @@ class ApiService(ServiceBase):
                 "delta": delta,
                 "reason": reason,
                 "note": note,
+                "outlet": outlet,
             }
-            for entry_id, at, code, _, asset, delta, reason, _, note in rows
+            for entry_id, at, code, _, asset, delta, reason, _, note, outlet, _ in rows
         ]
         return page(items, [row[0] for row in rows], size, parse_cursor(cursor))
+
+    async def outlets(self, principal: Principal) -> dict[str, object]:
+        """The business's outlets (GET /v1/outlets)."""
+        async with self.db.read() as uow:
+            return {
+                "data": [
+                    {
+                        "code": outlet.slug,
+                        "name": outlet.name,
+                        "address": outlet.address,
+                        "timezone": outlet.timezone,
+                        "key_outlet": outlet.id == principal.outlet_id,
+                    }
+                    for outlet in await uow.merchants.outlets(principal.merchant_id)
+                ]
+            }
 
     async def customer(self, principal: Principal, code: str) -> dict[str, object]:
         principal.require("read")

@@ -132,7 +132,7 @@ async def credit(
     # PostgreSQL reads committed rows per statement; SQLite writers queue anyway).
     merchant_id, customer_id, source = purchase.merchant_id, purchase.customer_id, purchase.source
     since = local_day_start(now, purchase.timezone)
-    card = await statements.locked_card(merchant_id, customer_id, since, now)
+    card = await statements.locked_card(merchant_id, customer_id, since, now, purchase.outlet_id)
     if card is None:
         raise UnknownCode()  # left the shop (or was erased) since the prompt opened
     rules = card.rules
@@ -181,6 +181,7 @@ async def credit(
                 purchase.amount,
                 outcome.balance_after,
                 purchase.points_balance,
+                card.outlet,
             ),
             now=now,
         )

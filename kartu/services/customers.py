@@ -288,7 +288,12 @@ class CustomerService(ServiceBase):
         joined = await self._join(uow, person, merchant)
         program = await uow.programs.for_merchant(merchant.id)
         key = await uow.apikeys.get(receipt.created_by_key_id) if receipt.created_by_key_id else None
-        till = Till(merchant.id or 0, merchant.timezone, (key.created_by_person_id if key else None) or 0)
+        till = Till(
+            merchant.id or 0,
+            merchant.timezone,
+            (key.created_by_person_id if key else None) or 0,
+            receipt.outlet_id,
+        )
         held = await uow.cards.stamps_of(merchant.id or 0, person.id or 0)
         result = await credit_at_till(
             uow.counter,

@@ -165,7 +165,7 @@ class ExportService(ServiceBase):
             if not page:
                 break
             after = int(page[-1][0])
-            yield "ledger", [LedgerRow(*row) for row in page]
+            yield "ledger", [ledger_row(*row) for row in page]
 
     async def touch(self, job: ExportJob) -> None:
         """The run still moves (its files going to Telegram): not taken for one a stopped process left."""
@@ -238,8 +238,26 @@ def member_row(
     points: int,
     level: str | None,
     invited_by: str | None,
+    joined_outlet: str | None = None,
+    last_outlet: str | None = None,
 ) -> MemberRow:
     return MemberRow(
         first_name, username, code, joined_at, stamps, visits, last_visit, not opted_out,
-        int(open_rewards), points, level, invited_by,
+        int(open_rewards), points, level, invited_by, joined_outlet, last_outlet,
     )  # fmt: skip
+
+
+def ledger_row(
+    entry_id: int,
+    at: datetime,
+    code: str,
+    name: str,
+    asset: str,
+    delta: int,
+    reason: str,
+    actor: str,
+    note: str | None,
+    outlet_code: str | None = None,
+    outlet: str | None = None,
+) -> LedgerRow:
+    return LedgerRow(entry_id, at, code, name, asset, delta, reason, actor, note, outlet)

@@ -143,7 +143,7 @@ async def credit_sale(
     shop runs both (one news message). On the counter's statements: the hot path's driver, or an
     ORM transaction (claims); the caller moves the card's level."""
     since = local_day_start(now, timezone)
-    card = await statements.locked_card(sale.merchant_id, sale.customer_id, since, now)
+    card = await statements.locked_card(sale.merchant_id, sale.customer_id, since, now, sale.outlet_id)
     if card is None:
         raise UnknownCode()  # left the shop (or was erased) since the prompt opened
     rules = card.points_rules
@@ -214,6 +214,7 @@ async def credit_sale(
                 sale.amount,
                 card.stamps,
                 held,
+                card.outlet,
             ),
             now=now,
         )

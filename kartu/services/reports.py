@@ -100,6 +100,8 @@ class MemberRow:
     points: int = 0
     level: str | None = None
     invited_by: str | None = None  # the code of the customer whose /invite link they joined with
+    joined_outlet: str | None = None  # the outlet whose link they joined by
+    last_outlet: str | None = None  # the outlet of their last purchase
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,7 @@ class LedgerRow:
     reason: str
     actor_name: str
     note: str | None = None  # an owner's reason for a change by hand
+    outlet: str | None = None  # the outlet's name, where it happened at one
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ class Till:
     merchant_id: int
     timezone: str
     actor_id: int
+    outlet_id: int | None = None  # the key's outlet, or the one the sale names
 
 
 async def credit_at_till(
@@ -35,11 +36,30 @@ async def credit_at_till(
 ) -> PurchaseResult:
     purchases = (stamps or 1) if kinds.earns_stamps(held_stamps) else 0
     if kinds.points and amount is not None:
-        sale = Sale(till.merchant_id, till.actor_id, person_id, amount, source, None, purchases, till=True)
+        sale = Sale(
+            till.merchant_id,
+            till.actor_id,
+            person_id,
+            amount,
+            source,
+            None,
+            purchases,
+            till=True,
+            outlet_id=till.outlet_id,
+        )
         return await credit_sale(statements, now, settings, sale, till.timezone)
     return await credit(
         statements,
         now,
         settings,
-        Purchase(till.merchant_id, till.timezone, till.actor_id, person_id, purchases, source, till=True),
+        Purchase(
+            till.merchant_id,
+            till.timezone,
+            till.actor_id,
+            person_id,
+            purchases,
+            source,
+            till=True,
+            outlet_id=till.outlet_id,
+        ),
     )

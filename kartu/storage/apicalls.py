@@ -26,14 +26,17 @@ _SALE = Sql(
     "p.id AS person_id, "
     "p.personal_code, p.first_name, (SELECT count(*) FROM ledger_entry l "
     "WHERE l.idempotency_key IN (:purchase_key, :points_key)) "
-    "+ (SELECT count(*) FROM receipt r WHERE r.source = :source) AS credited "
+    "+ (SELECT count(*) FROM receipt r WHERE r.source = :source) AS credited, o.id AS outlet_id, o.slug AS outlet "
     "FROM merchant s JOIN program g ON g.merchant_id = s.id "
     "JOIN person p ON p.id = (SELECT q.id FROM person q WHERE q.personal_code = :code "
     "UNION ALL SELECT q.id FROM person q WHERE q.telegram_id = :telegram_id LIMIT 1) "
-    "JOIN card k ON k.merchant_id = s.id AND k.person_id = p.id WHERE s.id = :merchant_id"
+    "JOIN card k ON k.merchant_id = s.id AND k.person_id = p.id "
+    # The sale's outlet: the key's, else the business's only one (a business with several: none).
+    "LEFT JOIN outlet o ON o.id = coalesce(CAST(:key_outlet AS INTEGER), (SELECT CASE WHEN count(o2.id) = 1 "
+    "THEN min(o2.id) END FROM outlet o2 WHERE o2.merchant_id = s.id)) WHERE s.id = :merchant_id"
 )
 _KEY = Sql(
-    "SELECT id, merchant_id, scopes, created_by_person_id, last_used_at, revoked_at FROM api_key "
+    "SELECT id, merchant_id, scopes, created_by_person_id, last_used_at, revoked_at, outlet_id FROM api_key "
     "WHERE key_hash = :key_hash"
 )
 _TO_SCHEDULER = Sql(
@@ -52,6 +55,8 @@ class SaleContext:
     code: str
     first_name: str
     credited: bool
+    outlet_id: int | None = None  # the key's outlet, or the business's only one
+    outlet: str | None = None  # its code (slug)
 
 
 async def claim(
@@ -66,10 +71,16 @@ async def answer(tx: DriverTransaction, key_id: int, key: str, status: int, resp
 
 
 async def sale_context(
-    tx: DriverTransaction, merchant_id: int, code: str | None, telegram_id: int | None, source: str
+    tx: DriverTransaction,
+    merchant_id: int,
+    code: str | None,
+    telegram_id: int | None,
+    source: str,
+    key_outlet: int | None = None,
 ) -> SaleContext | None:
     row = await tx.one(
         _SALE,
+        key_outlet=key_outlet,
         merchant_id=merchant_id,
         code=code,
         telegram_id=telegram_id,
@@ -88,6 +99,8 @@ async def sale_context(
         row["personal_code"],
         row["first_name"],
         bool(row["credited"]),
+        row["outlet_id"],
+        row["outlet"],
     )
 
 
@@ -105,6 +118,7 @@ class KeyRow:
     actor_id: int | None
     last_used_at: datetime | None
     revoked: bool
+    outlet_id: int | None = None  # a key of one outlet
 
 
 async def key_by_hash(tx: DriverTransaction, key_hash: str) -> KeyRow | None:
@@ -118,4 +132,5 @@ async def key_by_hash(tx: DriverTransaction, key_hash: str) -> KeyRow | None:
         row["created_by_person_id"],
         tx.when(row["last_used_at"]),
         row["revoked_at"] is not None,
+        row["outlet_id"],
     )

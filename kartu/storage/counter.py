@@ -129,7 +129,8 @@ _HOLDER = Sql(
     f"k.points, g.stamps_enabled, g.points_enabled, g.stamps_finish, {_POINTS_RULE_COLUMNS}, "
     "cz.id AS cause_id, cz.name AS cause_name, cz.give_rupiah AS cause_give, cz.per_rupiah AS cause_per, "
     "EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.merchant_id = :merchant_id AND w.status <> 'deleted') "
-    "AS has_webhooks "
+    "AS has_webhooks, (SELECT o.slug FROM outlet o WHERE o.id = :outlet_id AND o.merchant_id = :merchant_id) "
+    "AS outlet_slug "
     "FROM person c JOIN card k ON k.person_id = c.id AND k.merchant_id = :merchant_id "
     "JOIN merchant s ON s.id = :merchant_id JOIN program g ON g.merchant_id = :merchant_id "
     "LEFT JOIN tier t ON t.id = k.tier_id AND t.deleted_at IS NULL "
@@ -309,6 +310,7 @@ class LockedCard:
     webhooks: bool = False  # the shop has webhook endpoints: its events are written (storage/webhooks.py)
     stamps_finish: bool = False
     last_rated_at: datetime | None = None  # no survey within a week of a rating
+    outlet: str | None = None  # the slug of the outlet the purchase is at (its events name it)
 
     @property
     def kinds(self) -> Kinds:
@@ -446,7 +448,7 @@ class CounterStatements:
         )
 
     async def locked_card(
-        self, merchant_id: int, person_id: int, since: datetime, now: datetime
+        self, merchant_id: int, person_id: int, since: datetime, now: datetime, outlet_id: int | None = None
     ) -> LockedCard | None:
         """Lock the customer's card (PostgreSQL; SQLite's writer holds the database), then read it."""
         if (
@@ -454,7 +456,9 @@ class CounterStatements:
             and await self.tx.one(_LOCK, merchant_id=merchant_id, person_id=person_id) is None
         ):
             return None
-        row = await self.tx.one(_HOLDER, merchant_id=merchant_id, person_id=person_id, since=since, now=now)
+        row = await self.tx.one(
+            _HOLDER, merchant_id=merchant_id, person_id=person_id, since=since, now=now, outlet_id=outlet_id
+        )
         if row is None:
             return None
         return LockedCard(
@@ -485,6 +489,7 @@ class CounterStatements:
             bool(row["has_webhooks"]),
             bool(row["stamps_finish"]),
             self.tx.when(row["last_rated_at"]),
+            row["outlet_slug"],
         )
 
     async def record_purchase(

@@ -636,6 +636,7 @@ class Receipt(SQLModel, table=True):
     person_id: int | None = Field(default=None, foreign_key="person.id", index=True)  # who claimed it
     claimed_at: datetime | None = _when(nullable=True)
     voided_at: datetime | None = _when(nullable=True)
+    outlet_id: int | None = None  # where it was sold: its purchase is counted there when claimed
 
 
 class ReceiptMiss(SQLModel, table=True):

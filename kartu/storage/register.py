@@ -435,7 +435,7 @@ REGISTER: dict[str, Table] = {
         "receipts claimed",
         {
             **_b("id", "merchant_id", "source", "external_id", "token_hash", "created_by_key_id"),
-            **_b("created_at", "expires_at", "voided_at", "person_id"),
+            **_b("created_at", "expires_at", "voided_at", "person_id", "outlet_id"),
             **_s("amount", "stamps", "occurred_at", "claimed_at"),
         },
         about=("person_id",),

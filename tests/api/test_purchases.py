@@ -410,3 +410,51 @@ async def test_racing_redeems_at_the_till_use_a_reward_once_and_refuse_the_rest_
     assert all(a.json()["code"] == "already_redeemed" for a in answers if a.status_code == 409)
     _, ledger = await _balances(db, code)
     assert ledger["reward"] == 0  # issued once, used once
+
+
+async def test_a_sale_names_its_outlet_or_its_key_does(
+    services: Services, api_url: str, db: Database
+) -> None:
+    """A business with two outlets: a sale names its outlet by code (listed by GET /v1/outlets), a
+    key of one outlet credits its sales there and no other; every ledger row says where."""
+    code, key = await _shop(services)
+    await services.merchants.add_outlet("kopi-senja", "Plaza Senayan")
+    plaza_key, _ = await services.api.create_key_for(
+        "kopi-senja", "earn,read", "Plaza till", "kopi-senja-plaza-senayan"
+    )
+
+    async def sell(with_key: str, external_id: str, outlet: str | None = None) -> httpx.Response:
+        body = {**_sale(code, external_id), **({"outlet": outlet} if outlet else {})}
+        headers = {"Authorization": f"Bearer {with_key}", "Idempotency-Key": external_id}
+        return await client.post("/v1/purchases", json=body, headers=headers)
+
+    async with httpx.AsyncClient(base_url=api_url) as client:
+        listed = (await client.get("/v1/outlets", headers={"Authorization": f"Bearer {plaza_key}"})).json()
+        assert [(o["code"], o["name"], o["key_outlet"]) for o in listed["data"]] == [
+            ("kopi-senja", "Kopi Senja", False),
+            ("kopi-senja-plaza-senayan", "Plaza Senayan", True),
+        ]
+        unnamed = await sell(key, "T-1")
+        assert unnamed.status_code == 201 and unnamed.json()["outlet"] is None  # several outlets: no guess
+        named = await sell(key, "T-2", "kopi-senja-plaza-senayan")
+        assert named.status_code == 201 and named.json()["outlet"] == "kopi-senja-plaza-senayan"
+        unknown = await sell(key, "T-3", "mars")
+        assert unknown.status_code == 422 and unknown.json()["code"] == "unknown_outlet"
+        by_key = await sell(plaza_key, "T-4")
+        assert by_key.status_code == 201 and by_key.json()["outlet"] == "kopi-senja-plaza-senayan"
+        other = await sell(plaza_key, "T-5", "kopi-senja")
+        assert other.status_code == 403 and other.json()["code"] == "other_outlet"
+    async with db.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT l.origin, o.slug FROM ledger_entry l LEFT JOIN outlet o ON o.id = l.outlet_id "
+                    "WHERE l.reason = 'purchase' ORDER BY l.id"
+                )
+            )
+        ).all()
+    assert [(origin.rsplit("-", 2)[-2:], slug) for origin, slug in rows] == [
+        (["T", "1"], None),
+        (["T", "2"], "kopi-senja-plaza-senayan"),
+        (["T", "4"], "kopi-senja-plaza-senayan"),
+    ]

@@ -122,7 +122,7 @@ async def test_a_rival_owner_cannot_cancel_a_broadcast(world: World, owner: Tele
         await en(world, 301, "Stranger").press(confirm, data=broadcast_id)
     ).text == "Only the shop owner can do that."
     stranger = en(world, 302, "Stranger")
-    for forged in ("bcs:all", "bca:drop:0", "prog:nonsense", "team:revoke:1"):
+    for forged in ("bcs:all:", "bca:drop:0", "prog:nonsense", "team:revoke:1:0"):
         assert (await stranger.press(confirm, data=forged)).text == "Only the shop owner can do that.", forged
     for forged in ("clm:ok:1", "buy:no:" + "A" * 22):
         assert (await stranger.press(confirm, data=forged)).text == "Only staff of this shop can do that.", (
@@ -175,7 +175,7 @@ async def test_someone_working_at_two_shops_chooses_which_one(world: World, owne
     assert (await owner.ask(code)).body == world.says(
         "id", "I don't know that code. Please check it and try again."
     )
-    assert (await owner.press(shops, data="shop:999")).text == world.says(
+    assert (await owner.press(shops, data="shop:999:0")).text == world.says(
         "id", "Only staff of this shop can do that."
     )
 

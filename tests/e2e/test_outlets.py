@@ -4,6 +4,8 @@ on a real SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import AsyncIterator
 
@@ -225,3 +227,19 @@ async def test_one_card_across_two_outlets_with_their_own_teams_and_figures(
     assert (await world.deliver()).sent == 1
     assert "Diskon 20%" in (await ayu.next_message()).body
     assert not bima.unread()
+
+    # The export says where: each member's outlets, each ledger row's.
+    (members_file, ledger_file), _ = await world.export(owner)
+    assert members_file.document is not None and ledger_file.document is not None
+    members = list(csv.DictReader(io.StringIO(members_file.document.decode("utf-8-sig"))))
+    assert [(m["Nama"], m["Bergabung di outlet"], m["Terakhir datang di outlet"]) for m in members] == [
+        ("Ayu", "Kopi Senja", "Plaza Senayan"),
+        ("Bima", "", "Kopi Senja"),
+    ]
+    ledger = list(csv.DictReader(io.StringIO(ledger_file.document.decode("utf-8-sig"))))
+    assert [(r["Staf"], r["Outlet"]) for r in ledger if r["Keterangan"] == "belanja"] == [
+        ("Budi", "Kopi Senja"),
+        ("Rina", "Plaza Senayan"),
+        ("Rina", "Plaza Senayan"),
+        ("Budi", "Kopi Senja"),
+    ]

@@ -98,6 +98,8 @@ async def test_export_parses_back_and_matches_the_ledger(
         "Poin",
         "Level",
         "Diajak oleh",
+        "Bergabung di outlet",
+        "Terakhir datang di outlet",
     ]
     assert [(m["Nama"], m["Kunjungan"], m["Stempel"], m["Terima promo"]) for m in members] == [
         ("Ayu", "3", "0", "ya"),

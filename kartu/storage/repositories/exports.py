@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import aliased
 
 from kartu.loyalty.exports import STALE_AFTER, ExportStatus
-from kartu.storage.models import Card, ExportRun, LedgerEntry, Person, Referral, Reward, Tier
+from kartu.storage.models import Card, ExportRun, LedgerEntry, Outlet, Person, Referral, Reward, Tier
 from kartu.storage.repositories.base import Repository
 
 
@@ -118,8 +118,10 @@ class ExportRepository(Repository):
         self, merchant_id: int, after_card_id: int, now: datetime, limit: int
     ) -> list[tuple[Any, ...]]:
         """A page of members by card: card id, first name, username, code, joined, stamps, visits,
-        last visit, opted out, open rewards, points, level, the code of who invited them."""
+        last visit, opted out, open rewards, points, level, the code of who invited them, the
+        outlets they joined at and last bought at."""
         referrer = aliased(Person)
+        joined_at, last_at = aliased(Outlet), aliased(Outlet)
         open_rewards = (
             select(func.count())
             .where(
@@ -146,8 +148,12 @@ class ExportRepository(Repository):
                 Card.points,
                 Tier.name,
                 referrer.personal_code,
+                joined_at.name,
+                last_at.name,
             )
             .join(Person, Person.id == Card.person_id)
+            .outerjoin(joined_at, joined_at.id == Card.joined_outlet_id)
+            .outerjoin(last_at, last_at.id == Card.last_outlet_id)
             .outerjoin(Tier, and_(Tier.id == Card.tier_id, Tier.deleted_at.is_(None)))
             .outerjoin(
                 Referral,

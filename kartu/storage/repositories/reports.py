@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
-from kartu.storage.models import Card, LedgerEntry, Person, PurchaseRefund, Reward
+from kartu.storage.models import Card, LedgerEntry, Outlet, Person, PurchaseRefund, Reward
 from kartu.storage.repositories.base import Repository
 
 
@@ -55,7 +55,8 @@ class ReportRepository(Repository):
         limit: int | None = None,
         up_to: int | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Ledger entries with the customer's code and name and the actor's name, oldest first:
+        """Ledger entries with the customer's code and name, the actor's name and the outlet's code
+        and name (where it happened), oldest first:
         all of them, or a page after ``after_id`` (and from ``since``, up to entry ``up_to``)."""
         actor = aliased(Person)
         query = (
@@ -69,9 +70,12 @@ class ReportRepository(Repository):
                 LedgerEntry.reason,
                 func.coalesce(actor.first_name, ""),
                 LedgerEntry.note,
+                Outlet.slug,
+                Outlet.name,
             )
             .join(Person, Person.id == LedgerEntry.person_id)
             .outerjoin(actor, actor.id == LedgerEntry.actor_person_id)
+            .outerjoin(Outlet, Outlet.id == LedgerEntry.outlet_id)
             .where(LedgerEntry.merchant_id == merchant_id, LedgerEntry.id > after_id)
             .order_by(LedgerEntry.id)
         )

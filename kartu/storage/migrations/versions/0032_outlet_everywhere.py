@@ -30,7 +30,8 @@ COLUMNS = (
     ("ledger_entry", "outlet_id"),
     ("card", "last_outlet_id"),  # the outlet of the card's last purchase (broadcasts per outlet)
     ("api_key", "outlet_id"),  # a till's key for one outlet (NULL: the business's)
-    ("broadcast", "outlet_id"),  # to the customers whose last visit was at this outlet (NULL: all)
+    ("broadcast", "outlet_id"),
+    ("receipt", "outlet_id"),  # to the customers whose last visit was at this outlet (NULL: all)
 )
 
 
