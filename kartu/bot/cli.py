@@ -677,5 +677,39 @@ def remove_owner(slug: str, telegram_id: int) -> None:
     click.echo(f"Removed {name or telegram_id} as owner of {slug}.")
 
 
+@merchant.command("merge")
+@click.argument("source")
+@click.argument("into")
+@click.option("--yes", is_flag=True, help="Merge after showing the preview (without it: the preview only).")
+def merge_merchants(source: str, into: str, yes: bool) -> None:
+    """Make the shop SOURCE part of the business INTO (they must share an owner): its outlets,
+    cards (added to the customer's card there, a ledger row each), open rewards, points, team,
+    keys and webhooks move; its links and codes lead there. Shows what would change; --yes does it."""
+    from kartu.loyalty.errors import MergeRefused, UnknownMerchant
+
+    try:
+        preview = _with_services(_settings(), lambda services: services.merges.preview_slugs(source, into))
+        click.echo(
+            f"{preview.source} → {preview.target}: outlets {', '.join(preview.outlets) or '-'}; "
+            f"{preview.cards} cards ({preview.new_cards} new there, {preview.both} added to a card there), "
+            f"{preview.stamps} stamps, {preview.points} points, {preview.rewards} open rewards; "
+            f"{preview.team} team members join"
+        )
+        if not yes:
+            click.echo("Nothing changed. Run again with --yes to merge.")
+            return
+        _with_services(_settings(), lambda services: services.merges.merge_slugs(source, into))
+    except UnknownMerchant:
+        raise click.ClickException("no merchant with that slug") from None
+    except MergeRefused as refused:
+        reasons = {
+            "same": "a shop cannot be merged into itself",
+            "merged": "one of them was merged into a business already",
+            "owner": "the two shops share no owner",
+        }
+        raise click.ClickException(reasons.get(refused.reason, refused.reason)) from None
+    click.echo(f"Merged {preview.source} into {preview.target}.")
+
+
 if __name__ == "__main__":
     main()

@@ -40,6 +40,8 @@ from kartu.presenters.callbacks import (
     KindsChoice,
     KindsConfirm,
     KindsStep,
+    MergeChoice,
+    MergeStep,
     ProgramConfirm,
     ProgramField,
     ProgramKinds,
@@ -67,6 +69,9 @@ from kartu.presenters.owner import (
     kinds_of_choice,
     kinds_preview,
     kinds_question,
+    merge_preview,
+    merge_question,
+    merged_text,
     outlet_stats_text,
     outlets_text,
     poster_text,
@@ -462,6 +467,37 @@ async def send_join_link(
         await message.answer(outlets_text(info, username))
 
 
+async def ask_merge(message: Message, event_from_user: User, services: Services) -> None:
+    """/merge: the other shops the owner owns, to become part of the business they act for."""
+    target, shops = await services.merges.candidates(event_from_user.id)
+    text, markup = merge_question(target, shops)
+    await message.answer(text, reply_markup=markup)
+
+
+async def show_merge(query: CallbackQuery, callback_data: MergeChoice, services: Services) -> None:
+    """What merging the chosen shop would do; nothing changes until Merge is tapped."""
+    preview = await services.merges.preview(query.from_user.id, callback_data.merchant_id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        text, markup = merge_preview(preview, callback_data.merchant_id)
+        await best_effort(query.message.edit_text(text, reply_markup=markup))
+
+
+async def do_merge(query: CallbackQuery, callback_data: MergeChoice, services: Services, bot: Bot) -> None:
+    done = await services.merges.merge(query.from_user.id, callback_data.merchant_id)
+    await query.answer()
+    if isinstance(query.message, Message):
+        await best_effort(query.message.edit_text(merged_text(done.preview)))
+    await publish_menu(bot, query.from_user.id, await services.merchants.menu(query.from_user.id))
+
+
+async def drop_merge(query: CallbackQuery, services: Services) -> None:
+    await services.merges.candidates(query.from_user.id)  # an owner's tap: anyone else learns nothing
+    await query.answer()
+    if isinstance(query.message, Message):
+        await best_effort(query.message.edit_text(_("Cancelled. Nothing was changed.")))
+
+
 async def ask_export(message: Message, event_from_user: User, services: Services) -> None:
     """/export asks which stretch of the ledger to cover (or says the shop's export is on its way)."""
     text, markup = export_question(await services.exports.ask(event_from_user.id))
@@ -550,6 +586,10 @@ def router() -> Router:
     owner.message.register(show_feedback, Command("feedback"))
     owner.message.register(show_stats, Command("stats"))
     owner.message.register(ask_export, Command("export"))
+    owner.message.register(ask_merge, Command("merge", "gabungkan"))
+    owner.callback_query.register(show_merge, MergeChoice.filter(F.step == MergeStep.PREVIEW))
+    owner.callback_query.register(do_merge, MergeChoice.filter(F.step == MergeStep.MERGE))
+    owner.callback_query.register(drop_merge, MergeChoice.filter(F.step == MergeStep.DROP))
     owner.callback_query.register(start_export, ExportChoice.filter())
     owner.callback_query.register(invite, TeamAction.filter(F.action.in_(set(INVITED))))
     owner.callback_query.register(ask_to_remove, TeamAction.filter(F.action == TeamStep.REMOVE))

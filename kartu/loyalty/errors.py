@@ -332,3 +332,12 @@ class LinkCodeInvalid(LoyaltyError):
 
 class HasOwnCard(LoyaltyError):
     """This messenger identity already holds cards of its own: linking would merge two people."""
+
+
+class MergeRefused(LoyaltyError):
+    """A merge that cannot be: a shop into itself (``same``), one of them merged before
+    (``merged``), or by someone who does not own both (``owner``)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

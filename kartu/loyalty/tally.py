@@ -30,6 +30,7 @@ COUNTS = (
     "rating_sum",
 )
 REDEEMED = ("reward_redeemed", "redeemed")
+MERGED = "merged"  # a card's balance carried from a shop into the business it merged into
 
 
 @dataclass
@@ -68,7 +69,10 @@ def local_day(moment: datetime, timezone: str) -> date:
 
 
 def ledger_counts(asset: str, delta: int, reason: str, *, visit: bool, first: bool) -> DayCounts:
-    """What one ledger row adds to its day (``visit``/``first``: as the module says)."""
+    """What one ledger row adds to its day (``visit``/``first``: as the module says). A card carried
+    into a business by a merge (``merged``) earned and spent nothing: its days moved with it."""
+    if reason == MERGED:
+        return DayCounts()
     counts = DayCounts(visits=int(visit), first_visits=int(visit and first))
     if asset == "stamp":
         if reason == "expired":

@@ -109,6 +109,19 @@ class ClaimAction(CallbackData, prefix="clm"):
     claim_id: RowId
 
 
+class MergeStep(StrEnum):
+    PREVIEW = "look"
+    MERGE = "do"
+    DROP = "drop"
+
+
+class MergeChoice(CallbackData, prefix="mrg"):
+    """A shop to merge into the business the owner acts for (re-checked: they must own both)."""
+
+    step: MergeStep
+    merchant_id: RowId
+
+
 class ClaimOutlet(CallbackData, prefix="clo"):
     """The outlet a claim was at: the claim's row (the customer's own, pending) and an outlet of its business."""
 

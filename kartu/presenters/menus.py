@@ -118,6 +118,7 @@ OWNER_COMMANDS = {
     "wheel": N_("Prizes of the wheel, their odds and budgets"),
     "partners": N_("Vouchers with partner shops"),
     "membership": N_("A paid membership in Telegram Stars"),
+    "merge": N_("Make another shop you own part of this business"),
     "apikeys": N_("Keys for your point of sale (HTTP API)"),
     "webhooks": N_("Send events to your own systems"),
     "stamp": N_("Stamp a purchase: /stamp CODE [purchases]"),
@@ -139,6 +140,7 @@ INDONESIAN_ALIASES = {
     "buy": "beli",
     "catalogue": "katalog",
     "lang": "bahasa",
+    "merge": "gabungkan",
 }
 
 
@@ -306,6 +308,7 @@ def owner_help() -> HTML:
             html(_("/wheel — prizes of the wheel with their odds and budgets, and what earns a spin")),
             html(_("/partners — vouchers with partner shops, your address and map, the monthly settlement")),
             html(_("/membership — a paid membership in Telegram Stars · /refund CODE — refund a member")),
+            html(_("/merge — make another shop you own part of this business, with a preview first")),
             html(_("/apikeys — keys for your point of sale to credit purchases over HTTP")),
             html(_("/webhooks — signed events to your own systems: joins, purchases, rewards, surveys")),
         ],

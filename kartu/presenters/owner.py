@@ -18,6 +18,7 @@ from kartu.loyalty.delivery import QuietHours
 from kartu.loyalty.expiry import MAX_REMINDERS
 from kartu.loyalty.exports import ExportPeriod
 from kartu.loyalty.links import LinkKind, deep_link
+from kartu.loyalty.merging import MergePreview
 from kartu.loyalty.points import POINTS_COLUMNS, is_money_setting, setting_limits
 from kartu.loyalty.program import NUMBER_SETTINGS, REWARD_NAME_MAX
 from kartu.loyalty.segments import Segment
@@ -33,6 +34,8 @@ from kartu.presenters.callbacks import (
     KindsChoice,
     KindsConfirm,
     KindsStep,
+    MergeChoice,
+    MergeStep,
     ProgramField,
     ProgramKinds,
     TeamAction,
@@ -58,6 +61,7 @@ from kartu.presenters.wheel import prize_name
 from kartu.services.broadcasts import BroadcastPreview
 from kartu.services.feedback import FeedbackReport
 from kartu.services.merchants import JoinInfo, KindsPreview, ProgramView, TeamView
+from kartu.services.merges import OwnedShop
 from kartu.services.reports import OutletStats, StatsView
 from kartu.services.whatsapp import MonthOnWhatsApp
 
@@ -601,6 +605,105 @@ def invite_text(role: str, link: str, hours: int) -> HTML:
         _("Send this link to your new staff member. It works once, within {hours} hours:\n{link}"),
         hours=hours,
         link=link,
+    )
+
+
+def merge_question(target: str, shops: list[OwnedShop]) -> tuple[HTML, InlineKeyboardMarkup | None]:
+    """/merge: which of the owner's other shops becomes part of the business they act for."""
+    if not shops:
+        return (
+            html(
+                _(
+                    "You own no other shop to merge into <b>{shop}</b>. (/shop switches to the business that should stay.)"
+                ),
+                shop=target,
+            ),
+            None,
+        )
+    builder = InlineKeyboardBuilder()
+    for shop in shops:
+        builder.button(
+            text=plain("🏪 {shop}", shop=shop.name),
+            callback_data=MergeChoice(step=MergeStep.PREVIEW, merchant_id=shop.merchant_id),
+        )
+    builder.adjust(1)
+    return (
+        html(
+            _(
+                "Which shop should become part of <b>{shop}</b>? You will see what changes before anything does."
+            ),
+            shop=target,
+        ),
+        builder.as_markup(),
+    )
+
+
+def merge_preview(preview: MergePreview, merchant_id: int) -> tuple[HTML, InlineKeyboardMarkup]:
+    """What a merge will do, with Merge and Cancel."""
+    lines = [
+        html(_("<b>Merge {source} into {target}?</b>"), source=preview.source, target=preview.target),
+        html(
+            _("📍 {outlets} become outlets of {target}; their links, codes, keys and webhooks keep working."),
+            outlets=", ".join(preview.outlets) or preview.source,
+            target=preview.target,
+        ),
+        html(
+            ngettext(
+                "🎟 {cards} card: {new} new at {target}, {both} added to the customer's card there (one ledger row each).",
+                "🎟 {cards} cards: {new} new at {target}, {both} added to the customer's card there (one ledger row each).",
+                preview.cards,
+            ),
+            cards=preview.cards,
+            new=preview.new_cards,
+            both=preview.both,
+            target=preview.target,
+        ),
+        html(
+            _(
+                "They carry {stamps} stamps, {points} points and {rewards} unused rewards (their codes keep working)."
+            ),
+            stamps=preview.stamps,
+            points=number_text(preview.points),
+            rewards=preview.rewards,
+        ),
+        html(
+            ngettext(
+                "👥 {team} member of its team joins yours at its outlet (its other owners as the outlet's managers).",
+                "👥 {team} members of its team join yours at its outlet (its other owners as the outlet's managers).",
+                preview.team,
+            ),
+            team=preview.team,
+        ),
+        html(
+            _(
+                "{target}'s program applies from now on; {source}'s settings are kept but no longer used. This cannot be undone."
+            ),
+            source=preview.source,
+            target=preview.target,
+        ),
+    ]
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=plain(_("✅ Merge {source}"), source=preview.source),
+        callback_data=MergeChoice(step=MergeStep.MERGE, merchant_id=merchant_id),
+    )
+    builder.button(
+        text=_("✖️ Cancel"), callback_data=MergeChoice(step=MergeStep.DROP, merchant_id=merchant_id)
+    )
+    builder.adjust(1)
+    return join_html("\n", lines), builder.as_markup()
+
+
+def merged_text(preview: MergePreview) -> HTML:
+    return html(
+        ngettext(
+            "✅ {source} is now part of {target}: {cards} card carried over. /stats shows each outlet.",
+            "✅ {source} is now part of {target}: {cards} cards carried over. /stats shows each outlet.",
+            preview.cards,
+        ),
+        source=preview.source,
+        target=preview.target,
+        cards=preview.cards,
     )
 
 

@@ -39,6 +39,12 @@ def explain(error: errors.LoyaltyError) -> str:
             return _("I don't know that code. Please check it and try again.")
         case errors.NotStaff():
             return _("Only staff of this shop can do that.")
+        case errors.MergeRefused(reason="same"):
+            return _("A shop cannot be merged into itself: /shop switches to the business that should stay.")
+        case errors.MergeRefused(reason="merged"):
+            return _("That shop was merged into a business already.")
+        case errors.MergeRefused():
+            return _("Only someone who owns both shops can merge them.")
         case errors.OtherOutlet():
             return _("That belongs to another outlet: its own team and the owners look after it.")
         case errors.NotOwner(acting_for=str() as shop):

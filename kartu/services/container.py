@@ -21,6 +21,7 @@ from kartu.services.feedback import FeedbackService
 from kartu.services.health import HealthService
 from kartu.services.membership import MembershipService
 from kartu.services.merchants import MerchantService
+from kartu.services.merges import MergeService
 from kartu.services.partners import PartnerService
 from kartu.services.points import PointsService
 from kartu.services.reports import ReportService
@@ -59,6 +60,7 @@ class Services:
     health: HealthService
     tally: TallyService
     whatsapp: WhatsAppService
+    merges: MergeService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock | None = None) -> Services:
@@ -67,6 +69,7 @@ class Services:
             customers=CustomerService(db, clock, settings),
             counter=CounterService(db, clock, settings),
             merchants=MerchantService(db, clock, settings),
+            merges=MergeService(db, clock, settings),
             feedback=FeedbackService(db, clock, settings),
             delivery=DeliveryService(db, clock, settings),
             upkeep=UpkeepService(db, clock, settings),

@@ -224,19 +224,13 @@ class CustomerService(ServiceBase):
                     raise UnknownMerchant()
                 person = await self._ensure_person(uow, profile)
                 return StartOutcome(joined=await self._join(uow, person, merchant, referrer_card.person_id))
-            if link is not None and link.kind is LinkKind.OUTLET:
-                outlet = await uow.merchants.outlet_by_slug(link.value)
-                merchant = await uow.merchants.get(outlet.merchant_id) if outlet else None
-                if outlet is None or merchant is None:
+            if link is not None:  # a business's link, an outlet's, or one of a shop merged into a business
+                found = await uow.merchants.joinable(link.value, outlet=link.kind is LinkKind.OUTLET)
+                if found is None:
                     raise UnknownMerchant()
+                merchant, outlet_id = found
                 person = await self._ensure_person(uow, profile)
-                return StartOutcome(joined=await self._join(uow, person, merchant, outlet_id=outlet.id))
-            if link is not None:
-                merchant = await uow.merchants.by_slug(link.value)
-                if merchant is None:
-                    raise UnknownMerchant()
-                person = await self._ensure_person(uow, profile)
-                return StartOutcome(joined=await self._join(uow, person, merchant))
+                return StartOutcome(joined=await self._join(uow, person, merchant, outlet_id=outlet_id))
             known = await uow.people.by_telegram_id(profile.telegram_id)
             if known is not None and known.current_merchant_id is None:
                 # Staff and owners who never joined as customers are greeted in their role.
@@ -558,11 +552,10 @@ class CustomerService(ServiceBase):
         (asked before this): their person and identity there are made the first time."""
         now = self.clock.now()
         async with self.db.write() as uow:
-            merchant, outlet_id = await uow.merchants.by_slug(slug), None
-            if merchant is None and (outlet := await uow.merchants.outlet_by_slug(slug)) is not None:
-                merchant, outlet_id = await uow.merchants.get(outlet.merchant_id), outlet.id
-            if merchant is None:
+            found = await uow.merchants.joinable(slug)
+            if found is None:
                 raise UnknownMerchant()
+            merchant, outlet_id = found
             person = await uow.people.by_caller(visitor.user)
             if person is None:
                 person = await uow.people.add_with_unique_code(

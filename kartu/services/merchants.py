@@ -27,7 +27,7 @@ from kartu.loyalty.program import (
     default_rules,
     parse_quiet_hours,
 )
-from kartu.loyalty.staff import INVITE_TTL, Role
+from kartu.loyalty.staff import INVITE_TTL, Role, where_name
 from kartu.services.access import (
     Workplace,
     acting_member,
@@ -196,12 +196,12 @@ class MerchantService(ServiceBase):
     async def shop_by_code(self, slug: str) -> str | None:
         """The name of the shop whose join code is ``slug`` (its link's), if there is one."""
         async with self.db.read() as uow:
-            merchant = await uow.merchants.by_slug(slug)
-            if merchant is not None:
-                return merchant.name
-            outlet = await uow.merchants.outlet_by_slug(slug)  # an outlet's code joins its business
-            business = await uow.merchants.get(outlet.merchant_id) if outlet else None
-            return f"{business.name} · {outlet.name}" if outlet and business else None
+            found = await uow.merchants.joinable(slug)  # an outlet's code joins its business
+            if found is None:
+                return None
+            business, outlet_id = found
+            outlet = next((o for o in await uow.merchants.outlets(business.id) if o.id == outlet_id), None)
+            return where_name(business.name, outlet.name if outlet else None, 2)
 
     async def outlets(self, slug: str) -> list[OutletView]:
         """A business's outlets, first made first (`kartu merchant outlet list`)."""

@@ -37,6 +37,9 @@ class Merchant(SQLModel, table=True):
     latitude: float | None = None  # "How to get there" on partner vouchers
     longitude: float | None = None
     created_at: datetime = _when()
+    # Merged into another business (kartu merchant merge, /merge): its outlets, cards and team went
+    # there; its join link and code lead there (an id, without a foreign key: migration 0032).
+    merged_into_id: int | None = None
 
 
 class Outlet(SQLModel, table=True):

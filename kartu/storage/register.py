@@ -356,7 +356,8 @@ REGISTER: dict[str, Table] = {
     # The shops' own tables: settings, catalogues, teams' tools. People appear only as who made a row.
     "merchant": Table(
         "shops",
-        _b("id", "slug", "name", "timezone", "quiet_hours", "address", "latitude", "longitude", "created_at"),
+        _b("id", "slug", "name", "timezone", "quiet_hours", "address", "latitude", "longitude", "created_at")
+        | _b("merged_into_id"),
     ),
     "program": Table(
         "programs",

@@ -16,6 +16,7 @@ from kartu.storage.repositories.exports import ExportRepository
 from kartu.storage.repositories.ledger import LedgerRepository
 from kartu.storage.repositories.membership import MembershipRepository
 from kartu.storage.repositories.merchants import MerchantRepository, ProgramRepository
+from kartu.storage.repositories.merges import MergeRepository
 from kartu.storage.repositories.outbox import OutboxRepository
 from kartu.storage.repositories.partners import PartnerRepository
 from kartu.storage.repositories.people import PersonRepository
@@ -44,6 +45,7 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.merchants = MerchantRepository(session)
+        self.merges = MergeRepository(session)
         self.programs = ProgramRepository(session)
         self.people = PersonRepository(session)
         self.whatsapp = WhatsAppRepository(session)

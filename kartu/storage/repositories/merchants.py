@@ -89,8 +89,24 @@ class MerchantRepository(Repository):
         return [(merchant, program) for merchant, program in (await self.session.execute(query)).all()]
 
     async def first_two(self) -> Sequence[Merchant]:
-        """Up to two merchants: enough to tell whether the deployment has exactly one."""
-        return (await self.session.scalars(select(Merchant).order_by(Merchant.id).limit(2))).all()
+        """Up to two businesses (none merged into another): enough to tell whether the deployment
+        has exactly one."""
+        query = select(Merchant).where(Merchant.merged_into_id.is_(None)).order_by(Merchant.id).limit(2)
+        return (await self.session.scalars(query)).all()
+
+    async def joinable(self, slug: str, outlet: bool = False) -> tuple[Merchant, int | None] | None:
+        """The business a join code leads to, and the outlet it counts for: a business's own code
+        (a business merged into another leads there, counted for its outlet of that code), or an
+        outlet's (``outlet``: an outlet's link, which names an outlet whatever else shares its
+        code); ``None`` for an unknown code."""
+        merchant = None if outlet else await self.by_slug(slug)
+        if merchant is not None and merchant.merged_into_id is None:
+            return merchant, None
+        found = await self.outlet_by_slug(slug)
+        business = await self.get(found.merchant_id) if found is not None else None
+        if found is None or business is None:
+            return None
+        return business, found.id
 
 
 class ProgramRepository(Repository):

@@ -31,7 +31,11 @@ COLUMNS = (
     ("card", "last_outlet_id"),  # the outlet of the card's last purchase (broadcasts per outlet)
     ("api_key", "outlet_id"),  # a till's key for one outlet (NULL: the business's)
     ("broadcast", "outlet_id"),
-    ("receipt", "outlet_id"),  # to the customers whose last visit was at this outlet (NULL: all)
+    ("receipt", "outlet_id"),
+    (
+        "merchant",
+        "merged_into_id",
+    ),  # a shop merged into another business: its links lead there  # to the customers whose last visit was at this outlet (NULL: all)
 )
 
 
