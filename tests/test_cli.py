@@ -299,3 +299,34 @@ async def test_operator_adds_lists_and_updates_a_business_outlets(tmp_path: Path
     ):
         code, _, err = await _kartu("merchant", "outlet", *args, env=env, cwd=tmp_path)
         assert code == 1 and said in err and "Traceback" not in err, (args, err)
+
+
+async def test_operator_merges_two_shops_of_one_owner_after_a_preview(tmp_path: Path) -> None:
+    """`kartu merchant merge SOURCE INTO` shows what would change and changes nothing; --yes merges
+    (the shop becomes an outlet of the business); shops without a shared owner are refused."""
+    env = {"KARTU_BOT_TOKEN": "42:TEST-TOKEN", "KARTU_LOG_LEVEL": "WARNING"}
+    for name, owner in (("Kopi Senja", "100"), ("Kopi Senja Bogor", "100"), ("Barber Jaya", "200")):
+        assert (await _kartu("merchant", "create", name, "--owner", owner, env=env, cwd=tmp_path))[0] == 0
+    code, out, err = await _kartu(
+        "merchant", "merge", "kopi-senja-bogor", "kopi-senja", env=env, cwd=tmp_path
+    )
+    assert code == 0, err
+    assert (
+        "Kopi Senja Bogor → Kopi Senja: outlets Kopi Senja Bogor; 0 cards" in out and "Nothing changed" in out
+    )
+    code, out, _ = await _kartu("merchant", "outlet", "list", "kopi-senja", env=env, cwd=tmp_path)
+    assert "kopi-senja-bogor" not in out  # the preview changed nothing
+    code, out, err = await _kartu(
+        "merchant", "merge", "kopi-senja-bogor", "kopi-senja", "--yes", env=env, cwd=tmp_path
+    )
+    assert code == 0 and "Merged Kopi Senja Bogor into Kopi Senja." in out, err
+    code, out, _ = await _kartu("merchant", "outlet", "list", "kopi-senja", env=env, cwd=tmp_path)
+    assert [line.split("\t")[0] for line in out.splitlines()[1:]] == ["kopi-senja", "kopi-senja-bogor"]
+    for args, said in (
+        (("barber-jaya", "kopi-senja"), "share no owner"),
+        (("kopi-senja-bogor", "kopi-senja"), "merged into a business already"),
+        (("kopi-senja", "kopi-senja"), "into itself"),
+        (("nowhere", "kopi-senja"), "no merchant with that slug"),
+    ):
+        code, _, err = await _kartu("merchant", "merge", *args, env=env, cwd=tmp_path)
+        assert code == 1 and said in err and "Traceback" not in err, (args, err)

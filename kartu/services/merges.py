@@ -82,10 +82,10 @@ class MergeService(ServiceBase):
         target = await uow.merchants.by_slug(target_slug)
         if source is None or target is None:
             raise UnknownMerchant()
-        owners = set(await self._owners(uow, source.id)) & set(await self._owners(uow, target.id))
-        if not owners:
+        self._checked(source, target)  # the operator hears first what is wrong with the pair
+        if not set(await self._owners(uow, source.id)) & set(await self._owners(uow, target.id)):
             raise MergeRefused("owner")
-        return self._checked(source, target)
+        return source, target
 
     async def _pair_of_owner(
         self, uow: UnitOfWork, owner_telegram_id: int, source_id: int
