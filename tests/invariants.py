@@ -29,6 +29,31 @@ async def _rows(db: Database, sql: str, **values: Any) -> Sequence[Any]:
         return (await uow.session.execute(text(sql), values)).all()
 
 
+async def outlets_off_their_staff(db: Database) -> list[str]:
+    """Every purchase confirmed at the counter records the outlet its staff member works at (their
+    own, else the business's first); every claim and survey of a purchase, the purchase's."""
+    problems = []
+    for entry_id, recorded, worked in await _rows(
+        db,
+        """
+        SELECT l.id, l.outlet_id, coalesce(m.outlet_id, m.at_outlet_id,
+            (SELECT min(o.id) FROM outlet o WHERE o.merchant_id = l.merchant_id))
+        FROM ledger_entry l JOIN purchase_prompt p ON p.id = l.prompt_id
+        JOIN staff_member m ON m.person_id = p.staff_person_id AND m.merchant_id = l.merchant_id
+        WHERE l.reason = 'purchase'
+        """,
+    ):
+        if recorded != worked:
+            problems.append(f"ledger row {entry_id}: at outlet {recorded}, its staff work at {worked}")
+    for survey_id, recorded, prompted in await _rows(
+        db,
+        "SELECT v.id, v.outlet_id, p.outlet_id FROM survey v JOIN purchase_prompt p ON p.id = v.prompt_id",
+    ):
+        if recorded != prompted:
+            problems.append(f"survey {survey_id}: at outlet {recorded}, its purchase at {prompted}")
+    return problems
+
+
 async def balances_off_their_ledger(db: Database) -> list[str]:
     """Each card's stamps and points equal the sum of its ledger rows, its points the points its
     live batches hold, and its ready spins the sum of its spin rows."""

@@ -66,6 +66,7 @@ from tests.invariants import (
     badly_rendered,
     balances_off_their_ledger,
     effects_left_by_refunds,
+    outlets_off_their_staff,
     personal_values_left,
     rewards_used_more_than_once,
 )
@@ -75,6 +76,7 @@ from tests.services.conftest import written
 T = TypeVar("T")
 
 OWNER, BARISTA, PARTNER_OWNER = 100, 200, 110
+PLAZA_BARISTA = 201  # staff of the business's second outlet
 # Two customers read Indonesian, two English; names and usernames carry a generation, so what a
 # forgotten person was called is never what they are called when they come back.
 CUSTOMERS = {301: ("Sekar", "id"), 302: ("Wulan", "id"), 303: ("Dimas", "en"), 304: ("Raka", "en")}
@@ -188,6 +190,11 @@ class Shop(RuleBasedStateMachine):
         at_partner, _ = await services.api.create_key(PARTNER_OWNER, "earn,redeem,read")
         self.till = {"Authorization": f"Bearer {till}"}
         self.partner_till = {"Authorization": f"Bearer {at_partner}"}
+        await services.merchants.add_outlet(self.slug, "Plaza Senayan")
+        async with self.db.read() as uow:
+            plaza = (await uow.merchants.outlets(self.merchant_id))[-1]
+        hired = await services.merchants.invite_staff(OWNER, "staff", plaza.id)
+        await services.customers.start(TelegramProfile(PLAZA_BARISTA, "Rina"), f"staff_{hired}")
         if not (stamps and points):
             await services.merchants.choose_kinds(OWNER, stamps, points)
         for who, friend in ((301, None), (302, 301), (303, None), (304, 303)):  # two came through a friend
@@ -238,12 +245,19 @@ class Shop(RuleBasedStateMachine):
         purchases=st.integers(1, 3),
         amount=st.none() | st.integers(1, 30),
         stamps=st.none() | st.integers(1, 2),
+        at_plaza=st.booleans(),
     )
     def buy(
-        self, who: int, at_the_till: bool, purchases: int, amount: int | None, stamps: int | None
+        self,
+        who: int,
+        at_the_till: bool,
+        purchases: int,
+        amount: int | None,
+        stamps: int | None,
+        at_plaza: bool = False,
     ) -> None:
-        """Staff sell at the counter (stamps for purchases; points, and stamps in a shop running both,
-        for an amount), or the POS API rings a sale up (an amount, stamps, or both)."""
+        """Staff sell at the counter of either outlet (stamps for purchases; points, and stamps in a
+        shop running both, for an amount), or the POS API rings a sale up (an amount, stamps, or both)."""
         code = self.codes.get(who)
         if code is None:
             return
@@ -251,21 +265,21 @@ class Shop(RuleBasedStateMachine):
         self.run(
             self._till(code, rupiah, stamps)
             if at_the_till
-            else self._counter(code, purchases, rupiah or 50_000)
+            else self._counter(code, purchases, rupiah or 50_000, PLAZA_BARISTA if at_plaza else BARISTA)
         )
 
-    async def _counter(self, code: str, purchases: int, amount: int) -> None:
+    async def _counter(self, code: str, purchases: int, amount: int, barista: int = BARISTA) -> None:
         counter = self.services.counter
         async with self.db.read() as uow:
             program = await uow.programs.for_merchant(self.merchant_id)
         if program.points_enabled:
-            sale = await self.refused(counter.open_sale(BARISTA, code, f"{amount:,}".replace(",", ".")))
+            sale = await self.refused(counter.open_sale(barista, code, f"{amount:,}".replace(",", ".")))
             if sale is not None:
-                await self.refused(counter.confirm_sale(BARISTA, sale.token))
+                await self.refused(counter.confirm_sale(barista, sale.token))
             return
-        prompt = await self.refused(counter.open_purchase(BARISTA, code, str(purchases)))
+        prompt = await self.refused(counter.open_purchase(barista, code, str(purchases)))
         if prompt is not None:
-            await self.refused(counter.confirm_purchase(BARISTA, prompt.token))
+            await self.refused(counter.confirm_purchase(barista, prompt.token))
 
     async def _till(self, code: str, amount: int | None, stamps: int | None) -> None:
         number = next(self.numbers)
@@ -593,6 +607,10 @@ class Shop(RuleBasedStateMachine):
     @invariant()
     def balances_equal_their_ledgers(self) -> None:
         assert not (problems := self.run(balances_off_their_ledger(self.db))), problems
+
+    @invariant()
+    def purchases_say_where(self) -> None:
+        assert not (problems := self.run(outlets_off_their_staff(self.db))), problems
 
     @invariant()
     def rewards_are_used_at_most_once(self) -> None:
