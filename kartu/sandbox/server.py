@@ -81,6 +81,7 @@ PAGE_TEXT = {
     "not_a_code": N_("🖼 A QR code that is not Kartu's"),
     "owner": N_("owner"),
     "staff": N_("staff"),
+    "manager": N_("manager"),
     "customer": N_("customer"),
 }
 
@@ -100,7 +101,7 @@ class Person:
     id: int
     name: str
     language: str
-    role: str  # "owner", "staff" or "customer": the page's label only; the bot decides what they may do
+    role: str  # "owner", "manager", "staff" or "customer": the page's label; the bot decides what they may do
     channel: str = "telegram"  # or "whatsapp": a customer who writes to Kartu's WhatsApp number
     address: str | None = None  # on WhatsApp: their business-scoped user id
 
@@ -276,7 +277,8 @@ class Sandbox:
         return TelegramUser(self.emulator, person.id, person.name, person.language)
 
     async def _demo(self) -> None:
-        """One shop, its owner and a barista, two customers with some history, all through the bot."""
+        """A business with two outlets (Kopi Senja and its Plaza Senayan branch), its owner, a barista
+        at the first and the branch's manager, customers with some history at each, all through the bot."""
         owner = Person(OWNER, "Sari", "id", "owner")
         staff = Person(STAFF, "Budi", "id", "staff")
         ayu = Person(FIRST_CUSTOMER, "Ayu", "id", "customer")
@@ -293,20 +295,31 @@ class Sandbox:
             reward_name=DEFAULT_REWARD_NAMES["id"],
         )
         created = await self.app.services.merchants.create_merchant("Kopi Senja", OWNER, rules=rules)
+        await self.app.services.merchants.add_outlet(
+            created.slug, "Plaza Senayan", address="Plaza Senayan Lt. 3, Jl. Asia Afrika 8, Jakarta"
+        )
+        made = Person(FIRST_CUSTOMER + 3, "Made", "id", "manager")  # runs the Plaza Senayan outlet
+        self.state.people.append(made)
         users = {person.id: self._user(person) for person in self.state.people}
         await users[OWNER].ask("/start")
-        team = await users[OWNER].ask("/staff")
-        await users[OWNER].press(team, "➕")
-        invite = await users[OWNER].next_message()
-        token = re.search(r"start=(staff_[\w-]+)", invite.body)
-        assert token is not None
-        await users[STAFF].ask(f"/start {token.group(1)}")
-        for person, visits in ((ayu, 4), (rizky, 1)):
-            welcome = await users[person.id].ask(f"/start m_{created.slug}")
+        for hired, button, outlet in ((STAFF, "➕", "📍 Kopi Senja"), (made.id, "🧭", "📍 Plaza Senayan")):
+            team = await users[OWNER].ask("/staff")
+            await users[OWNER].press(team, button)
+            await users[OWNER].press(await users[OWNER].next_message(), outlet)  # which outlet
+            invite = await users[OWNER].next_message()
+            token = re.search(r"start=(staff_[\w-]+)", invite.body)
+            assert token is not None
+            await users[hired].ask(f"/start {token.group(1)}")
+        # Ayu is a regular at the first outlet; Rizky joined at the Plaza Senayan branch.
+        for person, visits, at, link in (
+            (ayu, 4, STAFF, f"m_{created.slug}"),
+            (rizky, 1, made.id, f"o_{created.slug}-plaza-senayan"),
+        ):
+            welcome = await users[person.id].ask(f"/start {link}")
             code = re.search(r"<code>([0-9A-Z-]+)</code>", welcome.body)
             assert code is not None
-            prompt = await users[STAFF].ask(f"/stamp {code.group(1)} {visits}")
-            await users[STAFF].press(prompt, "Konfirmasi")
+            prompt = await users[at].ask(f"/stamp {code.group(1)} {visits}")
+            await users[at].press(prompt, "Konfirmasi")
             await users[person.id].next_message()
         if self.app.whatsapp is not None:  # Wulan came by the WhatsApp poster's QR
             wa = self.whatsapp.user("Wulan", language="id")
