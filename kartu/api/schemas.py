@@ -255,6 +255,7 @@ class RefundOut(BaseModel):
     level: str | None = Field(description="The level the card went back to ('' for none); null if kept")
     card: CardBalance | None
     refunded_at: datetime
+    outlet: str | None = Field(default=None, description="The outlet's code where the purchase was")
 
 
 class RedeemOut(BaseModel):

@@ -46,6 +46,7 @@ class Refunded:
     cause_withdrawn: int  # rupiah
     level: str | None  # the level the card was moved back to ("" for none), None when it kept its own
     card: Card
+    outlet: str | None = None  # the code of the outlet the purchase was at
 
     def body(self, now: datetime) -> dict[str, object]:
         """What the API answers (and the purchase.refunded event carries)."""
@@ -59,6 +60,7 @@ class Refunded:
             "level": self.level,
             "card": {"stamps": self.card.stamps, "points": self.card.points},
             "refunded_at": now.isoformat(),
+            "outlet": self.outlet,
         }
 
 
@@ -79,7 +81,7 @@ async def refund_purchase(
     if not await uow.ledger.mark_refunded(merchant_id, person_id, source, actor_id, now):
         raise RefundRefused("refunded")
     effects = effects_of(await uow.ledger.of_origin(source))
-    taking = _Taking(uow, now, merchant_id, person_id, source, actor_id)
+    taking = _Taking(uow, now, merchant_id, person_id, source, actor_id, purchase.outlet_id)
     codes = await taking.rewards(effects)  # refusals first: nothing else is written before them
     points = await taking.points(effects, card)
     spins = await taking.spins(effects)
@@ -87,7 +89,10 @@ async def refund_purchase(
     withdrawn = await taking.causes(effects)
     level = await _level_after(uow, now, merchant, person_id, purchase.created_at)
     await uow.session.refresh(card)
-    return Refunded(source, person, stamps, short, points, codes, spins, withdrawn, level, card)
+    outlet = next(
+        (o.slug for o in await uow.merchants.outlets(merchant_id) if o.id == purchase.outlet_id), None
+    )
+    return Refunded(source, person, stamps, short, points, codes, spins, withdrawn, level, card, outlet)
 
 
 async def _level_after(
@@ -105,10 +110,17 @@ class _Taking:
     """The refund's own rows, each naming the purchase (so what it set off nets to nothing)."""
 
     def __init__(
-        self, uow: UnitOfWork, now: datetime, merchant_id: int, person_id: int, source: str, actor: int | None
+        self,
+        uow: UnitOfWork,
+        now: datetime,
+        merchant_id: int,
+        person_id: int,
+        source: str,
+        actor: int | None,
+        outlet_id: int | None = None,
     ) -> None:
         self.uow, self.now, self.merchant_id, self.person_id = uow, now, merchant_id, person_id
-        self.source, self.actor = source, actor
+        self.source, self.actor, self.outlet_id = source, actor, outlet_id
 
     async def _row(self, asset: Asset, delta: int, key: str, **extra: Any) -> None:
         values: dict[str, Any] = dict(
@@ -121,6 +133,7 @@ class _Taking:
             idempotency_key=key,
             origin=self.source,
             created_at=self.now,
+            outlet_id=self.outlet_id,  # where the purchase was: the outlet's figures net it out
         )
         values.update(extra)
         await self.uow.ledger.append(LedgerEntry(**values))

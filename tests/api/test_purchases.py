@@ -444,12 +444,17 @@ async def test_a_sale_names_its_outlet_or_its_key_does(
         assert by_key.status_code == 201 and by_key.json()["outlet"] == "kopi-senja-plaza-senayan"
         other = await sell(plaza_key, "T-5", "kopi-senja")
         assert other.status_code == 403 and other.json()["code"] == "other_outlet"
+        refund = await client.post(
+            f"/v1/purchases/{named.json()['id']}/refund",
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "R-2"},
+        )
+        assert refund.status_code == 200 and refund.json()["outlet"] == "kopi-senja-plaza-senayan"
     async with db.engine.connect() as connection:
         rows = (
             await connection.execute(
                 text(
                     "SELECT l.origin, o.slug FROM ledger_entry l LEFT JOIN outlet o ON o.id = l.outlet_id "
-                    "WHERE l.reason = 'purchase' ORDER BY l.id"
+                    "WHERE l.reason IN ('purchase', 'refund') ORDER BY l.id"
                 )
             )
         ).all()
@@ -457,4 +462,5 @@ async def test_a_sale_names_its_outlet_or_its_key_does(
         (["T", "1"], None),
         (["T", "2"], "kopi-senja-plaza-senayan"),
         (["T", "4"], "kopi-senja-plaza-senayan"),
+        (["T", "2"], "kopi-senja-plaza-senayan"),  # its refund, where the purchase was
     ]
