@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from kartu.loyalty.delivery import Category, Kind, retry_delay
 from kartu.loyalty.points import expiring, return_deadline
-from kartu.loyalty.staff import Role
+from kartu.loyalty.staff import Role, may_see, where_name
 from kartu.services.base import ServiceBase, card_view, points_rules_of
 from kartu.services.views import CardView, RewardView
 from kartu.storage import courier
@@ -597,17 +597,20 @@ class DeliveryService(ServiceBase):
                     return CodeLockNotice(language, merchant.name, staff.first_name, member.code_misses)
                 case Kind.LOW_RATING_ALERT:
                     # Entitlement is checked at send time: staff removed since the alert was
-                    # queued do not get a customer's name and comment.
-                    if await uow.staff.active(merchant.id, person.id) is None:
-                        return None
+                    # queued (or moved to another outlet) do not get a customer's name and comment.
+                    member = await uow.staff.active(merchant.id, person.id)
                     survey = await uow.surveys.get(message.subject_id)
                     customer = await uow.people.get(survey.person_id) if survey else None
-                    if survey is None or customer is None or survey.rating is None:
+                    if member is None or survey is None or customer is None or survey.rating is None:
+                        return None
+                    if not may_see(member.outlet_id, survey.outlet_id):
                         return None
                     visits, first = await uow.surveys.visit_history(merchant.id, customer.id)
+                    outlets = await uow.merchants.outlets(merchant.id)
+                    outlet = next((o.name for o in outlets if o.id == survey.outlet_id), None)
                     return LowRatingAlertNotice(
                         language,
-                        merchant.name,
+                        where_name(merchant.name, outlet, len(outlets)),
                         customer.first_name,
                         survey.rating,
                         survey.comment,

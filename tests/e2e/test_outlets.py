@@ -328,3 +328,34 @@ async def test_an_owner_merges_a_second_shop_after_a_preview(world: World, owner
 async def _entries(world: World) -> list[LedgerEntry]:
     async with world.app.db.read() as uow:
         return list(await uow.ledger.entries(1)) + list(await uow.ledger.entries(2))
+
+
+async def test_a_low_rating_alerts_the_outlets_team_and_the_owners(world: World, owner: TelegramUser) -> None:
+    join = await world.create_shop(rules=ProgramRules(survey_delay_minutes=60, daily_stamp_cap=0))
+    await world.app.services.merchants.add_outlet("kopi-senja", "Plaza Senayan")
+    await owner.ask("/start")
+    budi, rina, ayu = (
+        world.user(201, "Budi", "en"),
+        world.user(203, "Rina", "en"),
+        world.user(300, "Ayu", "en"),
+    )
+    await budi.ask(f"/start {await _invite(owner, '➕', '📍 Kopi Senja')}")
+    await rina.ask(f"/start {await _invite(owner, '➕', '📍 Plaza Senayan')}")
+    await _confirm(rina, await world.join(ayu, join))
+    world.clock.advance(minutes=61)
+    await world.deliver()
+    survey = await ayu.until(lambda: next((m for m in ayu.inbox if len(m.buttons()) == 5), None))
+    await ayu.press(survey, "2 ⭐")
+    await ayu.until(
+        lambda: any("No comment" in b["text"] or "Nothing" in b["text"] for b in survey.buttons())
+    )
+    skip = next(b["text"] for b in survey.buttons() if "No comment" in b["text"] or "Nothing" in b["text"])
+    owner.mark_read()
+    budi.mark_read()
+    rina.mark_read()
+    await ayu.press(survey, skip)
+    assert (await world.deliver()).sent == 2  # Rina (Plaza Senayan) and the owner; not Budi
+    for member in (owner, rina):
+        alert = await member.next_message()
+        assert "Kopi Senja · Plaza Senayan" in alert.body and "Ayu" in alert.body, alert.body
+    assert not budi.unread()
