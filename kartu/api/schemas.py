@@ -5,7 +5,7 @@ shapes (so a client can check them), and problem details for every error."""
 # No ``from __future__ import annotations``: pydantic and FastAPI read these annotations at runtime.
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Header, Path, Query
 from pydantic import (
@@ -85,6 +85,17 @@ class CustomerRef(BaseModel):
 EXAMPLE_CUSTOMER = "K7Q2-9XHM"  # the README's customer (tests/api/test_fuzzing.py makes them real)
 
 
+def outlet_code() -> Any:
+    """A sale's outlet, by its code (GET /v1/outlets): optional, one rule for sales and receipts."""
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9-]+$",
+        description="The outlet's code where it was sold (a key made for one outlet needs none)",
+    )
+
+
 class PurchaseIn(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -110,13 +121,7 @@ class PurchaseIn(BaseModel):
         default=None,
         description="When the sale was rung up (RFC 3339, with a time zone); a sale more than 7 days old, or in the future, is refused",
     )
-    outlet: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=40,
-        pattern=r"^[a-z0-9-]+$",
-        description="The outlet's code where it was sold (a key made for one outlet needs none)",
-    )
+    outlet: str | None = outlet_code()
 
 
 class ReceiptIn(BaseModel):
@@ -145,13 +150,7 @@ class ReceiptIn(BaseModel):
         le=30 * 24 * 3600,
         description="Seconds the link may be claimed (7 days unless given)",
     )
-    outlet: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=40,
-        pattern=r"^[a-z0-9-]+$",
-        description="The outlet's code where it was sold (a key made for one outlet needs none)",
-    )
+    outlet: str | None = outlet_code()
 
 
 class WebhookIn(BaseModel):
