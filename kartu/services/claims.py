@@ -144,8 +144,9 @@ class ClaimService(ServiceBase):
             place = await require_staff(uow, staff_telegram_id, claim.merchant_id)
             if claim.person_id == place.person.id:
                 raise OwnPurchase()
-            if claim.outlet_id is None or not may_see(place.scope, claim.outlet_id):
-                raise OtherOutlet()  # another outlet's claim (or one not placed yet): its team decides
+            unplaced = claim.outlet_id is None and len(place.outlets) > 1  # where: not said yet
+            if unplaced or (claim.outlet_id is not None and not may_see(place.scope, claim.outlet_id)):
+                raise OtherOutlet()  # another outlet's claim: its team decides
             if claim.status != "pending":
                 decider = (
                     await uow.people.get(claim.decided_by_person_id) if claim.decided_by_person_id else None

@@ -163,11 +163,12 @@ class ReportService(ServiceBase):
 
     async def outlet_stats(self, telegram_id: int) -> OutletStats | None:
         """An outlet manager's figures: their outlet's only; ``None`` for an owner (the whole)."""
+        async with self.db.read() as uow:
+            if (await require_lead(uow, telegram_id)).scope is None:
+                return None
         await TallyService(self.db, self.clock, self.settings).catch_up(max_batches=STATS_CATCH_UP)
         async with self.db.read() as uow:
             place = await require_lead(uow, telegram_id)
-            if place.scope is None:
-                return None
             figures = await self._outlets(uow, place.merchant.id, place.merchant.timezone)
             mine = next((row for outlet_id, row in figures[0] if outlet_id == place.scope), None)
             outlet = place.outlet
