@@ -98,6 +98,7 @@ MANAGER_COMMANDS = {
     **{name: text for name, text in STAFF_COMMANDS.items() if name not in ("help", "lang")},
     "staff": N_("Your outlet's team: invite or remove staff"),
     "stats": N_("Your outlet's numbers"),
+    "feedback": N_("Your outlet's ratings and comments"),
     "help": N_("How Kartu works"),
     "lang": N_("Language: Bahasa Indonesia / English"),
 }
@@ -279,7 +280,7 @@ def manager_help() -> HTML:
         _(
             "<b>Running your outlet</b>\n"
             "/staff — your outlet's team: invite or remove staff, unlock code entry\n"
-            "/stats — your outlet's visits, rewards and ratings"
+            "/stats — your outlet's visits, rewards and ratings · /feedback — its ratings and comments"
         )
     )
 

@@ -10,7 +10,7 @@ from kartu.loyalty.delivery import Category, Kind
 from kartu.loyalty.errors import PromptClosed
 from kartu.loyalty.feedback import COMMENT_GRACE, COMMENT_MAX, LOW_RATING_REASONS, RATINGS, is_low
 from kartu.loyalty.staff import may_see
-from kartu.services.access import require_owner
+from kartu.services.access import require_lead
 from kartu.services.base import ServiceBase
 from kartu.services.tally import rating_summary
 from kartu.services.webhooks import tell
@@ -116,8 +116,8 @@ class FeedbackService(ServiceBase):
 
     async def report(self, owner_telegram_id: int) -> FeedbackReport:
         async with self.db.read() as uow:
-            place = await require_owner(uow, owner_telegram_id)
-            average, count = await rating_summary(uow, place.merchant.id)
+            place = await require_lead(uow, owner_telegram_id)  # a manager: their outlet's only
+            average, count = await rating_summary(uow, place.merchant.id, outlet_id=place.scope)
             comments = tuple(
                 FeedbackComment(
                     person.first_name,
@@ -125,6 +125,9 @@ class FeedbackService(ServiceBase):
                     survey.comment or "",
                     survey.commented_at or survey.created_at,
                 )
-                for survey, person in await uow.surveys.recent_comments(place.merchant.id, RECENT_COMMENTS)
+                for survey, person in await uow.surveys.recent_comments(
+                    place.merchant.id, RECENT_COMMENTS, place.scope
+                )
             )
-            return FeedbackReport(place.merchant.name, average, count, comments, place.merchant.timezone)
+            name = place.where if place.scope is not None else place.merchant.name
+            return FeedbackReport(name, average, count, comments, place.merchant.timezone)

@@ -183,14 +183,16 @@ def _is_first(row: object, first: tuple[int, str | None] | None) -> bool:
 
 
 async def rating_summary(
-    uow: UnitOfWork, merchant_id: int, totals: DayCounts | None = None
+    uow: UnitOfWork, merchant_id: int, totals: DayCounts | None = None, outlet_id: int | None = None
 ) -> tuple[float | None, int]:
-    """The shop's average rating and how many: the counted days (``totals``, when read already),
-    and the few since the tally's mark (the last minute's), read on the rated_at index; never
-    every survey."""
+    """The shop's average rating and how many (of one outlet's visits, with ``outlet_id``): the
+    counted days (``totals``, when read already), and the few since the tally's mark (the last
+    minute's), read on the rated_at index; never every survey."""
+    if totals is None and outlet_id is not None:
+        totals = (await uow.tally.outlet_figures(merchant_id)).get(outlet_id) or DayCounts()
     if totals is None:
         totals = await uow.tally.totals(merchant_id)
     last_id, last_at = await uow.tally.mark(RATING)
-    recent, recent_sum = await uow.surveys.rated_after(merchant_id, last_at, last_id)
+    recent, recent_sum = await uow.surveys.rated_after(merchant_id, last_at, last_id, outlet_id)
     ratings = totals.ratings + recent
     return ((totals.rating_sum + recent_sum) / ratings if ratings else None), ratings

@@ -359,3 +359,11 @@ async def test_a_low_rating_alerts_the_outlets_team_and_the_owners(world: World,
         alert = await member.next_message()
         assert "Kopi Senja · Plaza Senayan" in alert.body and "Ayu" in alert.body, alert.body
     assert not budi.unread()
+    # A manager's /feedback is their outlet's: Plaza Senayan's manager sees the rating, the first's none.
+    made, kadek = world.user(202, "Made", "en"), world.user(204, "Kadek", "en")
+    await made.ask(f"/start {await _invite(owner, '🧭', 'Plaza Senayan')}")
+    await kadek.ask(f"/start {await _invite(owner, '🧭', '📍 Kopi Senja')}")
+    assert "Kopi Senja · Plaza Senayan" in (plaza := await made.ask("/feedback")).body
+    assert "2,0" in plaza.body or "2.0" in plaza.body, plaza.body
+    first = await kadek.ask("/feedback")
+    assert world.says("en", "No ratings yet. Customers are asked after a purchase.") in first.body, first.body

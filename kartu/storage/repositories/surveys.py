@@ -53,11 +53,16 @@ class SurveyRepository(Repository):
         )
         return result.rowcount == 1
 
-    async def rated_after(self, merchant_id: int, last_at: datetime | None, last_id: int) -> tuple[int, int]:
-        """Ratings the tally has not counted yet (after its mark): how many, and their sum."""
+    async def rated_after(
+        self, merchant_id: int, last_at: datetime | None, last_id: int, outlet_id: int | None = None
+    ) -> tuple[int, int]:
+        """Ratings the tally has not counted yet (after its mark): how many, and their sum (of one
+        outlet's visits, with ``outlet_id``)."""
         query = select(func.count(Survey.rating), func.coalesce(func.sum(Survey.rating), 0)).where(
             Survey.merchant_id == merchant_id, Survey.rated_at.is_not(None), Survey.rating.is_not(None)
         )
+        if outlet_id is not None:
+            query = query.where(Survey.outlet_id == outlet_id)
         if last_at is not None:
             query = query.where(
                 or_(Survey.rated_at > last_at, and_(Survey.rated_at == last_at, Survey.id > last_id))
@@ -65,7 +70,9 @@ class SurveyRepository(Repository):
         count, total = (await self.session.execute(query)).one()
         return int(count), int(total)
 
-    async def recent_comments(self, merchant_id: int, limit: int) -> Sequence[tuple[Survey, Person]]:
+    async def recent_comments(
+        self, merchant_id: int, limit: int, outlet_id: int | None = None
+    ) -> Sequence[tuple[Survey, Person]]:
         query = (
             select(Survey, Person)
             .join(Person, Person.id == Survey.person_id)
@@ -77,6 +84,8 @@ class SurveyRepository(Repository):
             .order_by(Survey.commented_at.desc())
             .limit(limit)
         )
+        if outlet_id is not None:  # one outlet's (a manager's /feedback)
+            query = query.where(Survey.outlet_id == outlet_id)
         return [(survey, person) for survey, person in (await self.session.execute(query)).all()]
 
     async def visit_history(self, merchant_id: int, person_id: int) -> tuple[int, datetime | None]:
