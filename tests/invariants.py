@@ -31,7 +31,8 @@ async def _rows(db: Database, sql: str, **values: Any) -> Sequence[Any]:
 
 async def outlets_off_their_staff(db: Database) -> list[str]:
     """Every purchase confirmed at the counter records the outlet its staff member works at (their
-    own, else the business's first); every claim and survey of a purchase, the purchase's."""
+    own, else the business's first); every row naming a purchase (a spin, a voucher, a refund) and
+    every survey of one, the purchase's."""
     problems = []
     for entry_id, recorded, worked in await _rows(
         db,
@@ -45,6 +46,15 @@ async def outlets_off_their_staff(db: Database) -> list[str]:
     ):
         if recorded != worked:
             problems.append(f"ledger row {entry_id}: at outlet {recorded}, its staff work at {worked}")
+    for entry_id, recorded, bought in await _rows(
+        db,
+        """
+        SELECT l.id, l.outlet_id, p.outlet_id FROM ledger_entry l
+        JOIN ledger_entry p ON p.origin = l.origin AND p.reason = 'purchase' AND p.outlet_id IS NOT NULL
+        WHERE coalesce(l.outlet_id, -1) <> p.outlet_id
+        """,
+    ):
+        problems.append(f"ledger row {entry_id}: at outlet {recorded}, the purchase it names at {bought}")
     for survey_id, recorded, prompted in await _rows(
         db,
         "SELECT v.id, v.outlet_id, p.outlet_id FROM survey v JOIN purchase_prompt p ON p.id = v.prompt_id",

@@ -350,10 +350,10 @@ class ReceiptOut(BaseModel):
     expires_at: datetime
     claimed_at: datetime | None
     customer: str | None = Field(description="The Kartu code of who claimed it")
+    outlet: str | None = Field(default=None, description="The outlet's code where it was sold")
 
 
 class ReceiptMade(ReceiptOut):
     link: str = Field(description="The one-time link to print (t.me/<bot>?start=rcpt_…): shown only here")
-    outlet: str | None = Field(default=None, description="The outlet's code where it was sold")
     qr_png: str = Field(description="The link as a QR code: a PNG, base64")
     qr_svg: str = Field(description="The link as a QR code: an SVG document")

@@ -547,7 +547,7 @@ class ApiService(ServiceBase):
             )
         )
         link = deep_link(self.settings.bot_username, LinkKind.RECEIPT, token)
-        return {**_receipt_body(receipt, now, None), "link": link, "outlet": where.slug if where else None}
+        return {**_receipt_body(receipt, now, None, where.slug if where else None), "link": link}
 
     async def receipt(self, principal: Principal, receipt_id: str) -> dict[str, object]:
         """A receipt's state: open, claimed (by whom, and the sale as credited), expired or void."""
@@ -558,7 +558,9 @@ class ApiService(ServiceBase):
             if receipt is None:
                 raise ApiError(404, "not_found", "No receipt of this shop has that id.", "receipt_id")
             customer = await uow.people.get(receipt.person_id) if receipt.person_id else None
-            return _receipt_body(receipt, now, customer.personal_code if customer else None)
+            outlets = await uow.merchants.outlets(principal.merchant_id)
+            outlet = next((o.slug for o in outlets if o.id == receipt.outlet_id), None)
+            return _receipt_body(receipt, now, customer.personal_code if customer else None, outlet)
 
     async def redeem(self, uow: UnitOfWork, principal: Principal, code: str) -> dict[str, object]:
         """Use a reward at this shop's till (once: a second call is 409), in the caller's
@@ -715,7 +717,9 @@ class _Slow(Exception):
     """Not the usual sale: the ORM path answers it (and words the refusal)."""
 
 
-def _receipt_body(receipt: Receipt, now: datetime, customer: str | None) -> dict[str, object]:
+def _receipt_body(
+    receipt: Receipt, now: datetime, customer: str | None, outlet: str | None = None
+) -> dict[str, object]:
     state = state_of(receipt.claimed_at, receipt.voided_at, receipt.expires_at, now)
     return {
         "id": receipt.source,
@@ -728,6 +732,7 @@ def _receipt_body(receipt: Receipt, now: datetime, customer: str | None) -> dict
         "expires_at": receipt.expires_at.isoformat(),
         "claimed_at": receipt.claimed_at.isoformat() if receipt.claimed_at else None,
         "customer": customer,
+        "outlet": outlet,
     }
 
 

@@ -15,13 +15,25 @@ from kartu.storage.repositories.base import Repository
 
 
 class LedgerRepository(Repository):
+    async def _where(self, entry: LedgerEntry) -> None:
+        """A row that names a purchase (a spin it earned, a partner's voucher, a bonus it paid)
+        happened where the purchase did: its outlet, when the row names none (on the origin index)."""
+        if entry.outlet_id is None and entry.origin is not None:
+            entry.outlet_id = await self.session.scalar(
+                select(LedgerEntry.outlet_id)
+                .where(LedgerEntry.origin == entry.origin, LedgerEntry.outlet_id.is_not(None))
+                .limit(1)
+            )
+
     async def append(self, entry: LedgerEntry) -> LedgerEntry:
+        await self._where(entry)
         self.session.add(entry)
         await self.session.flush()
         return entry
 
     async def append_once(self, entry: LedgerEntry) -> bool:
         """Append unless an entry with this idempotency key exists (``False``: it does, nothing added)."""
+        await self._where(entry)
         dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         values = {column: getattr(entry, column) for column in LedgerEntry.model_fields if column != "id"}
