@@ -9,14 +9,13 @@ from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
 from kartu.handlers.common import best_effort
-from kartu.presenters.apikeys import keys_text, new_key_text
+from kartu.presenters.apikeys import key_outlet_question, keys_text, new_key_text
 from kartu.presenters.callbacks import KeyAction, KeyStep
 from kartu.services.container import Services
 
 
 async def show_keys(message: Message, event_from_user: User, services: Services, i18n: KartuI18n) -> None:
-    timezone, keys = await services.api.keys(event_from_user.id)
-    text, markup = keys_text(keys, timezone, i18n.current_locale)
+    text, markup = keys_text(await services.api.keys(event_from_user.id), i18n.current_locale)
     await message.answer(text, reply_markup=markup)
 
 
@@ -31,12 +30,18 @@ async def key_action(
         await services.api.revoke(owner, callback_data.key_id)
         await query.answer(_("Revoked. Requests with that key are refused from now on."))
     else:
+        listing = await services.api.keys(owner)
+        if listing.outlets and not callback_data.where:  # several outlets: whose till?
+            await query.answer()
+            text, markup = key_outlet_question(callback_data.action, listing.outlets)
+            await query.message.answer(text, reply_markup=markup)
+            return
         scopes = "earn,read" if callback_data.action == KeyStep.CREATE_EARN else "earn,redeem,read"
-        key, view = await services.api.create_key(owner, scopes)
+        outlet = int(callback_data.where) if callback_data.where.isdigit() else None
+        key, view = await services.api.create_key(owner, scopes, outlet_id=outlet)
         await query.answer()
         await query.message.answer(new_key_text(key, view.scopes))
-    timezone, keys = await services.api.keys(owner)
-    text, markup = keys_text(keys, timezone, i18n.current_locale)
+    text, markup = keys_text(await services.api.keys(owner), i18n.current_locale)
     await best_effort(query.message.edit_text(text, reply_markup=markup))
 
 

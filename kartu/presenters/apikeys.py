@@ -8,25 +8,26 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from kartu.presenters.callbacks import KeyAction, KeyStep
 from kartu.presenters.format import HTML, date_text, html, join_html, plain
-from kartu.services.api import KeyView
+from kartu.services.api import KeyList
 
 
-def keys_text(keys: list[KeyView], timezone: str, locale: str) -> tuple[HTML, InlineKeyboardMarkup]:
+def keys_text(listing: KeyList, locale: str) -> tuple[HTML, InlineKeyboardMarkup]:
     lines = [html(_("<b>API keys</b> for your point of sale (docs: /docs on the API's address)"))]
     builder = InlineKeyboardBuilder()
-    if not keys:
+    if not listing.keys:
         lines.append(html(_("No keys yet.")))
-    for key in keys:
-        used = date_text(key.last_used_at, timezone, locale) if key.last_used_at else _("never")
-        lines.append(
-            html(
-                _("• <code>{prefix}…</code> {name} — {scopes}, last used: {used}"),
-                prefix=key.prefix,
-                name=key.name,
-                scopes=key.scopes,
-                used=used,
-            )
+    for key in listing.keys:
+        used = date_text(key.last_used_at, listing.timezone, locale) if key.last_used_at else _("never")
+        line = html(
+            _("• <code>{prefix}…</code> {name} — {scopes}, last used: {used}"),
+            prefix=key.prefix,
+            name=key.name,
+            scopes=key.scopes,
+            used=used,
         )
+        if key.outlet:
+            line = join_html(" ", [line, html(_("(📍 {outlet})"), outlet=key.outlet)])
+        lines.append(line)
         builder.button(
             text=plain(_("🗑 Revoke {prefix}…"), prefix=key.prefix),
             callback_data=KeyAction(action=KeyStep.REVOKE, key_id=key.key_id),
@@ -35,6 +36,24 @@ def keys_text(keys: list[KeyView], timezone: str, locale: str) -> tuple[HTML, In
     builder.button(text=_("➕ Key to credit and redeem"), callback_data=KeyAction(action=KeyStep.CREATE_ALL))
     builder.adjust(1)
     return join_html("\n", lines), builder.as_markup()
+
+
+def key_outlet_question(
+    action: KeyStep, outlets: tuple[tuple[int, str], ...]
+) -> tuple[HTML, InlineKeyboardMarkup]:
+    """A new key in a business with several outlets: the whole business's till, or one outlet's
+    (its sales are counted there)."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🏢 The whole business"), callback_data=KeyAction(action=action, where="all"))
+    for outlet_id, name in outlets:
+        builder.button(
+            text=plain("📍 {outlet}", outlet=name),
+            callback_data=KeyAction(action=action, where=str(outlet_id)),
+        )
+    builder.adjust(1)
+    return html(
+        _("Which till is the key for? An outlet's key counts its sales at that outlet.")
+    ), builder.as_markup()
 
 
 def new_key_text(key: str, scopes: str) -> HTML:

@@ -369,6 +369,7 @@ class KeyAction(CallbackData, prefix="apikey"):
 
     action: KeyStep
     key_id: RowId = 0
+    where: str = ""  # a new key in a business with several outlets: "all", or an outlet's id; "": not asked
 
 
 class HookStep(StrEnum):

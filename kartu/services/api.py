@@ -8,7 +8,7 @@ import asyncio
 import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -72,6 +72,17 @@ class KeyView:
     name: str
     created_at: datetime
     last_used_at: datetime | None
+    outlet: str | None = None  # a till of one outlet: its name
+
+
+@dataclass(frozen=True)
+class KeyList:
+    """The owner's /apikeys screen: the shop's time zone, its keys, and its outlets (id, name) when
+    it has several (a new key may be one outlet's)."""
+
+    timezone: str
+    keys: list[KeyView]
+    outlets: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,8 +93,9 @@ class Credited:
     result: PurchaseResult
 
 
-def _key_view(key: ApiKey) -> KeyView:
-    return KeyView(key.id or 0, key.prefix, key.scopes, key.name, key.created_at, key.last_used_at)
+def _key_view(key: ApiKey, outlets: dict[int, str] | None = None) -> KeyView:
+    outlet = (outlets or {}).get(key.outlet_id) if key.outlet_id is not None else None
+    return KeyView(key.id or 0, key.prefix, key.scopes, key.name, key.created_at, key.last_used_at, outlet)
 
 
 class ApiService(ServiceBase):
@@ -113,11 +125,20 @@ class ApiService(ServiceBase):
         )
         return key, _key_view(row)
 
-    async def create_key(self, owner_telegram_id: int, scopes: str, name: str = "") -> tuple[str, KeyView]:
-        """A new key for the owner's shop: the key itself is shown once (only its hash is kept)."""
+    async def create_key(
+        self, owner_telegram_id: int, scopes: str, name: str = "", outlet_id: int | None = None
+    ) -> tuple[str, KeyView]:
+        """A new key for the owner's shop (or one of its outlets, whose till it is): the key itself
+        is shown once (only its hash is kept)."""
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
-            return await self._add_key(uow, place.merchant.id or 0, scopes, name, place.person.id)
+            names = {outlet.id: outlet.name for outlet in place.outlets}
+            if outlet_id is not None and outlet_id not in names:
+                raise PromptClosed("missing")  # a stale or forged button: another business's outlet
+            key, view = await self._add_key(
+                uow, place.merchant.id or 0, scopes, name, place.person.id, outlet_id
+            )
+            return key, replace(view, outlet=names.get(outlet_id) if outlet_id else None)
 
     async def create_key_for(
         self, slug: str, scopes: str, name: str = "", outlet: str | None = None
@@ -139,12 +160,14 @@ class ApiService(ServiceBase):
                 uow, merchant.id or 0, scopes, name, actor, found.id if found else None
             )
 
-    async def keys(self, owner_telegram_id: int) -> tuple[str, list[KeyView]]:
-        """The shop's time zone and its keys in use."""
+    async def keys(self, owner_telegram_id: int) -> KeyList:
+        """The shop's time zone, its keys in use (each outlet's named) and its outlets."""
         async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
-            keys = [_key_view(key) for key in await uow.apikeys.of_merchant(place.merchant.id or 0)]
-            return place.merchant.timezone, keys
+            names = {outlet.id: outlet.name for outlet in place.outlets}
+            keys = [_key_view(key, names) for key in await uow.apikeys.of_merchant(place.merchant.id or 0)]
+            outlets = tuple(names.items()) if len(names) > 1 else ()
+            return KeyList(place.merchant.timezone, keys, outlets)
 
     async def revoke(self, owner_telegram_id: int, key_id: int) -> None:
         async with self.db.write() as uow:

@@ -10,6 +10,7 @@ import httpx
 import uvicorn
 
 from kartu.api.app import create_app
+from kartu.presenters.callbacks import KeyAction, KeyStep
 from kartu.sandbox import TelegramUser
 from tests.e2e.world import World
 
@@ -59,3 +60,30 @@ async def test_a_till_credits_a_purchase_with_a_key_made_in_chat(world: World, o
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_an_owner_makes_a_key_for_one_outlets_till(world: World, owner: TelegramUser) -> None:
+    """In a business with several outlets a new key asks whose till it is; the list names the
+    outlet; a forged outlet (another business's) makes nothing."""
+    await world.create_shop()
+    await world.app.services.merchants.add_outlet("kopi-senja", "Plaza Senayan")
+    screen = await owner.ask("/apikeys")
+    await owner.press(screen, "➕")
+    question = await owner.next_message()
+    assert [b["text"] for b in question.buttons()] == [
+        "🏢 Seluruh bisnis",
+        "📍 Kopi Senja",
+        "📍 Plaza Senayan",
+    ]
+    await owner.press(question, "Plaza Senayan")
+    shown = await owner.next_message()
+    assert re.search(r"<code>(kartu_[\w-]+)</code>", shown.body)
+    assert await owner.until(lambda: "(📍 Plaza Senayan)" in question.body)
+    async with world.app.db.read() as uow:
+        (key,) = await uow.apikeys.of_merchant(1)
+        plaza = (await uow.merchants.outlets(1))[1]
+    assert key.outlet_id == plaza.id
+    forged = await owner.press(question, data=KeyAction(action=KeyStep.CREATE_EARN, where="999999").pack())
+    assert forged.text == world.says("id", "This button is no longer valid.")
+    async with world.app.db.read() as uow:
+        assert len(await uow.apikeys.of_merchant(1)) == 1
