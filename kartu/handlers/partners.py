@@ -23,11 +23,11 @@ from kartu.presenters.format import html, join_html, plain
 from kartu.presenters.guided import Guided
 from kartu.presenters.owner import export_words
 from kartu.presenters.partners import (
-    PROPOSAL_FORM,
     end_question,
     partner_question,
     partners_text,
     proposal_field_text,
+    proposal_form,
 )
 from kartu.services.container import Services
 from kartu.services.partners import ProposedTerms
@@ -115,8 +115,8 @@ async def location_sent(
 
 
 async def _proposal_form(services: Services, owner: int, subject: int) -> Guided:
-    await services.partners.overview(owner)  # the owner check
-    return PROPOSAL_FORM
+    view = await services.partners.overview(owner)  # the owner check
+    return proposal_form(view.outlets)
 
 
 async def _proposal_check(
@@ -130,7 +130,7 @@ async def _proposal_save(services: Services, owner: int, answers: Mapping[str, s
     terms = ProposedTerms(
         *(
             answers.get(field, "")
-            for field in ("shop", "condition", "voucher", "value", "terms", "days", "cap")
+            for field in ("shop", "condition", "voucher", "value", "terms", "days", "cap", "outlet")
         )
     )
     text, markup = partners_text(await services.partners.propose_terms(owner, terms))

@@ -3,6 +3,8 @@ accept, the news between owners, a customer's voucher, the monthly settlement.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -58,6 +60,8 @@ def _partner_line(view: PartnerView) -> HTML:
         other=view.other_name,
         condition=condition_text(view.condition, view.condition_value),
     )
+    if view.our_outlet:  # one outlet's partnership
+        line = join_html(" ", [line, html(_("(📍 {outlet} only)"), outlet=view.our_outlet)])
     if view.status == "proposed":
         return join_html(" ", [line, html(_("(waiting for an answer)"))])
     return join_html(
@@ -155,9 +159,24 @@ PROPOSAL_FORM = Guided(
 )
 
 
+def proposal_form(outlets: tuple[tuple[int, str], ...]) -> Guided:
+    """The proposal's form; a business with several outlets also says which outlet gives the voucher."""
+    if not outlets:
+        return PROPOSAL_FORM
+    where = Step(
+        "outlet",
+        N_("Given at"),
+        N_("Which of your outlets gives the voucher? An outlet's partnership suits a neighbour in its mall."),
+        choices=(("all", N_("🏢 All outlets")), *((str(outlet_id), name) for outlet_id, name in outlets)),
+    )
+    return replace(PROPOSAL_FORM, steps=(PROPOSAL_FORM.steps[0], where, *PROPOSAL_FORM.steps[1:]))
+
+
 def proposal_field_text(field: str, value: object) -> str:
     """How the proposal's summary shows one answer."""
     match field:
+        case "outlet":
+            return str(value) or _("🏢 All outlets")
         case "condition" if isinstance(value, tuple):
             return condition_text(str(value[0]), int(value[1]))
         case "value":

@@ -266,6 +266,8 @@ def explain(error: errors.LoyaltyError) -> str:
             return _(
                 "No shop has that code. Ask its owner for the code /partners shows them, or their join link."
             )
+        case errors.InvalidSetting() if error.field == "partner_outlet":
+            return _("That is not one of your outlets. Pick one of the buttons.")
         case errors.InvalidSetting() if error.field == "partner_self":
             return _("That is your own shop. A partnership is with another shop.")
         case errors.InvalidSetting() if error.field == "partner_exists":

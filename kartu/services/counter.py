@@ -13,6 +13,7 @@ from kartu.loyalty.errors import (
     CodeEntryLocked,
     InvalidSaleAmount,
     NotStaff,
+    OtherOutlet,
     OwnCodeShown,
     OwnPurchase,
     PointsOff,
@@ -592,6 +593,9 @@ class CounterService(ServiceBase):
             if found is not None and found.merchant_id == place.merchant.id:
                 await self._record_hit(uow, place)
                 reward = await self._redeemable(uow, place, found)
+                partnership = await uow.partners.get(reward.partnership_id) if reward.partnership_id else None
+                if partnership is not None and partnership.to_outlet_id not in (None, place.outlet_id):
+                    raise OtherOutlet()  # a voucher for one outlet of ours: used there
                 customer = await uow.people.get(reward.person_id)
                 assert customer is not None
                 # The Confirm button carries this prompt's unguessable token, never the reward's

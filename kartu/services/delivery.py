@@ -670,18 +670,25 @@ class DeliveryService(ServiceBase):
             )
             if source is None or target is None:
                 return None
-            located = target.latitude is not None and target.longitude is not None
+            # One outlet's voucher: its name, address and map; else the partner business's.
+            there = next(
+                (o for o in await uow.merchants.outlets(target.id) if o.id == partnership.to_outlet_id), None
+            )
+            name = where_name(target.name, there.name, 2) if there else target.name
+            address = there.address if there and there.address else target.address
+            spot = (there.latitude, there.longitude) if there and there.latitude is not None else None
+            spot = spot or ((target.latitude, target.longitude) if target.latitude is not None else None)
             return PartnerVoucherNotice(
                 language,
                 source.name,
-                target.name,
+                name,
                 reward.name,
                 reward.code,
                 reward.expires_at,
                 target.timezone,
                 partnership.terms,
-                target.address,
-                (target.latitude, target.longitude) if located else None,  # type: ignore[arg-type]
+                address,
+                spot,  # type: ignore[arg-type]
             )
         partnership = await uow.partners.get(message.subject_id or 0)
         if partnership is None:

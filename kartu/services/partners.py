@@ -29,6 +29,7 @@ from kartu.loyalty.partners import (
     qualifies,
     valid_location,
 )
+from kartu.loyalty.staff import where_name
 from kartu.loyalty.tiers import Basis
 from kartu.services.access import Workplace, require_owner, tell_owners
 from kartu.services.base import ServiceBase
@@ -66,6 +67,7 @@ class PartnerView:
     monthly_cap: int
     status: str
     issued_this_month: int
+    our_outlet: str | None = None  # one outlet's partnership: ours (the other's is in other_name)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class PartnersView:
     address: str
     has_location: bool
     partnerships: tuple[PartnerView, ...]
+    outlets: tuple[tuple[int, str], ...] = ()  # a business with several: a partnership may be one outlet's
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class ProposedTerms:
     terms: str
     valid_days: str
     monthly_cap: str
+    outlet: str = ""  # in a business with several outlets: one outlet's id (its purchases earn it), else all
 
 
 @dataclass(frozen=True)
@@ -137,7 +141,10 @@ async def issue_vouchers(
     visits = await uow.tiers.measure(merchant.id or 0, person_id, Basis.VISITS, _EPOCH)
     person = await uow.people.get(person_id)
     assert person is not None
+    bought = await uow.ledger.purchase_row(merchant.id or 0, source)
     for found in partnerships:
+        if found.from_outlet_id is not None and (bought is None or bought.outlet_id != found.from_outlet_id):
+            continue  # one outlet's partnership: a purchase elsewhere earns nothing from it
         if not qualifies(Condition(found.condition), found.condition_value, amount, visits):
             continue
         partnership = await uow.partners.get(found.id or 0, lock=True)
@@ -204,6 +211,9 @@ class PartnerService(ServiceBase):
             other = await uow.merchants.get(
                 partnership.to_merchant_id if outgoing else partnership.from_merchant_id
             )
+            other_outlet = partnership.to_outlet_id if outgoing else partnership.from_outlet_id
+            ours = partnership.from_outlet_id if outgoing else partnership.to_outlet_id
+            other_name = await self._named(uow, other, other_outlet) if other else "?"
             source = await uow.merchants.get(partnership.from_merchant_id)
             issued = await uow.partners.issued_since(
                 partnership.id or 0, month_start(now, source.timezone if source else merchant.timezone)
@@ -212,7 +222,7 @@ class PartnerService(ServiceBase):
                 PartnerView(
                     partnership.id or 0,
                     outgoing,
-                    other.name if other else "?",
+                    other_name,
                     partnership.condition,
                     partnership.condition_value,
                     partnership.voucher,
@@ -222,6 +232,7 @@ class PartnerService(ServiceBase):
                     partnership.monthly_cap,
                     partnership.status,
                     issued,
+                    next((o.name for o in place.outlets if o.id == ours), None) if ours else None,
                 )
             )
         return PartnersView(
@@ -230,6 +241,7 @@ class PartnerService(ServiceBase):
             merchant.address,
             merchant.latitude is not None,
             tuple(view for view in views if view.status in (PROPOSED, ACTIVE)),
+            tuple((o.id, o.name) for o in place.outlets) if len(place.outlets) > 1 else (),
         )
 
     async def overview(self, owner_telegram_id: int) -> PartnersView:
@@ -237,24 +249,53 @@ class PartnerService(ServiceBase):
             return await self._view(uow, await require_owner(uow, owner_telegram_id))
 
     async def check_partner(self, owner_telegram_id: int, code: str) -> str:
-        """The first step of a proposal: the partner shop's name (refused: unknown, or oneself)."""
+        """The first step of a proposal: the partner shop's name, with its outlet's when the code is
+        an outlet's (refused: unknown, or oneself)."""
         async with self.db.read() as uow:
             place = await require_owner(uow, owner_telegram_id)
-            return (await self._partner(uow, place, code)).name
+            partner, outlet_id = await self._partner(uow, place, code)
+            return await self._named(uow, partner, outlet_id)
 
-    async def _partner(self, uow: UnitOfWork, place: Workplace, code: str) -> Merchant:
-        partner = await uow.merchants.by_slug(_slug_of(code))
-        if partner is None:
+    async def _partner(self, uow: UnitOfWork, place: Workplace, code: str) -> tuple[Merchant, int | None]:
+        """The partner business a code names, and its outlet when the code is an outlet's (the
+        voucher is used there)."""
+        found = await uow.merchants.joinable(_slug_of(code))
+        if found is None:
             raise InvalidSetting("partner_unknown")
+        partner, outlet_id = found
         if partner.id == place.merchant.id:
             raise InvalidSetting("partner_self")
-        return partner
+        if outlet_id is not None and len(await uow.merchants.outlets(partner.id)) < 2:
+            outlet_id = None  # a business with one outlet: the whole business
+        return partner, outlet_id
+
+    @staticmethod
+    async def _named(uow: UnitOfWork, merchant: Merchant, outlet_id: int | None) -> str:
+        """A business's name, with its outlet's for one outlet's partnership."""
+        outlets = await uow.merchants.outlets(merchant.id) if outlet_id is not None else []
+        return where_name(
+            merchant.name, next((o.name for o in outlets if o.id == outlet_id), None), len(outlets)
+        )
+
+    async def _our_outlet(self, place: Workplace, text: str) -> int | None:
+        """The proposing business's outlet whose purchases earn the voucher (``None``: all of them)."""
+        if not text or text == "all":
+            return None
+        outlet = next((o for o in place.outlets if str(o.id) == text), None)
+        if outlet is None:
+            raise InvalidSetting("partner_outlet")
+        return outlet.id
 
     async def check_field(self, owner_telegram_id: int, field: str, text: str) -> object:
         """One answer of the proposal's form, as the domain reads it (refused: asked again)."""
         match field:
             case "shop":
                 return await self.check_partner(owner_telegram_id, text)
+            case "outlet":
+                async with self.db.read() as uow:
+                    place = await require_owner(uow, owner_telegram_id)
+                    chosen = await self._our_outlet(place, text)
+                    return next((o.name for o in place.outlets if o.id == chosen), "")
             case "condition":
                 return parse_condition(text)
             case "voucher":
@@ -296,7 +337,8 @@ class PartnerService(ServiceBase):
         now = self.clock.now()
         async with self.db.write() as uow:
             place = await require_owner(uow, owner_telegram_id)
-            partner = await self._partner(uow, place, proposal.partner_code)
+            partner, to_outlet = await self._partner(uow, place, proposal.partner_code)
+            from_outlet = await self._our_outlet(place, proposal.outlet)
             if await uow.partners.open_between(place.merchant.id or 0, partner.id or 0) is not None:
                 raise InvalidSetting("partner_exists")
             partnership = await uow.partners.save(
@@ -312,6 +354,8 @@ class PartnerService(ServiceBase):
                     monthly_cap=cap,
                     proposed_by_person_id=place.person.id or 0,
                     created_at=now,
+                    from_outlet_id=from_outlet,
+                    to_outlet_id=to_outlet,
                 )
             )
             await tell_owners(

@@ -533,6 +533,10 @@ class Partnership(SQLModel, table=True):
     created_at: datetime = _when()
     decided_at: datetime | None = _when(nullable=True)
     ended_at: datetime | None = _when(nullable=True)
+    # Per outlet (None: the whole business): purchases at this outlet of the first earn the voucher;
+    # it is used at this outlet of the second (its address and map on the voucher).
+    from_outlet_id: int | None = None
+    to_outlet_id: int | None = None
 
 
 class MembershipOffer(SQLModel, table=True):

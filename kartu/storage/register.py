@@ -403,7 +403,7 @@ REGISTER: dict[str, Table] = {
         "partnerships",
         _b("id", "from_merchant_id", "to_merchant_id", "condition", "condition_value", "voucher")
         | _b("voucher_value", "terms", "valid_days", "monthly_cap", "status", "proposed_by_person_id")
-        | _b("created_at", "decided_at", "ended_at"),
+        | _b("created_at", "decided_at", "ended_at", "from_outlet_id", "to_outlet_id"),
         mentions=("proposed_by_person_id",),
     ),
     "membership_offer": Table(

@@ -10,7 +10,7 @@ from kartu.loyalty import errors
 from kartu.loyalty.clock import FrozenClock
 from kartu.services.container import Services
 from kartu.services.customers import TelegramProfile
-from kartu.services.partners import Proposal
+from kartu.services.partners import Proposal, ProposedTerms
 from tests.services.conftest import BARISTA, OWNER, Shop, open_shop
 
 JEWELLER, JEWELLER_STAFF = 110, 210
@@ -141,3 +141,50 @@ async def test_ending_keeps_given_vouchers_and_stops_new_ones(services: Services
         )
     with pytest.raises(errors.PromptClosed):
         await services.partners.end(OWNER, partnership)
+
+
+async def test_a_partnership_of_one_outlet_with_one_of_the_partners(services: Services) -> None:
+    """The mall branch partners with a neighbour in its mall: only purchases at that branch earn
+    the voucher, and only the neighbour's staff at that outlet redeem it; the voucher shows its name."""
+    shop = await open_shop(services)
+    await services.merchants.choose_kinds(OWNER, stamps=True, points=True)
+    await services.merchants.add_outlet(shop.slug, "Plaza Senayan")
+    slug = await jeweller(services)
+    await services.merchants.add_outlet(slug, "Senayan City")
+    async with services.counter.db.read() as uow:
+        plaza = (await uow.merchants.outlets(1))[1]
+        senayan_city = (await uow.merchants.outlets(2))[1]
+    with pytest.raises(errors.InvalidSetting) as refused:
+        await services.partners.check_field(OWNER, "outlet", "999999")
+    assert refused.value.field == "partner_outlet"
+    assert await services.partners.check_partner(OWNER, senayan_city.slug) == "Toko Emas · Senayan City"
+    view = await services.partners.propose_terms(
+        OWNER,
+        ProposedTerms(
+            senayan_city.slug, "over 500.000", "10% off any ring", "50.000", "", "30", "5", str(plaza.id)
+        ),
+    )
+    (partnership,) = view.partnerships
+    assert partnership.other_name == "Toko Emas · Senayan City" and partnership.our_outlet == "Plaza Senayan"
+    await services.partners.decide(JEWELLER, partnership.partnership_id, accept=True)
+
+    # Budi works at the first outlet: his sale earns nothing from Plaza Senayan's partnership.
+    assert not [key for key in await sell(shop, "600.000") if key.startswith("voucher:")]
+    rina = 230
+    token = await services.merchants.invite_staff(OWNER, "staff", plaza.id)
+    await services.customers.start(TelegramProfile(rina, "Rina"), f"staff_{token}")
+    prompt = await services.counter.open_sale(rina, shop.customer_code, "600.000")
+    news = (await services.counter.confirm_sale(rina, prompt.token)).news
+    assert [key for key in news if key.startswith("voucher:")]
+    async with services.counter.db.read() as uow:
+        (code,) = (
+            await uow.session.execute(text("SELECT code FROM reward WHERE partnership_id IS NOT NULL"))
+        ).one()
+    # The jeweller's staff of its first outlet cannot take it; their Senayan City staff can.
+    with pytest.raises(errors.OtherOutlet):
+        await services.counter.open_redeem(JEWELLER_STAFF, code)
+    eko_city = 231
+    token = await services.merchants.invite_staff(JEWELLER, "staff", senayan_city.id)
+    await services.customers.start(TelegramProfile(eko_city, "Sinta"), f"staff_{token}")
+    redeem = await services.counter.open_redeem(eko_city, code)
+    await services.counter.confirm_redeem(eko_city, redeem.token)

@@ -30,12 +30,11 @@ COLUMNS = (
     ("ledger_entry", "outlet_id"),
     ("card", "last_outlet_id"),  # the outlet of the card's last purchase (broadcasts per outlet)
     ("api_key", "outlet_id"),  # a till's key for one outlet (NULL: the business's)
-    ("broadcast", "outlet_id"),
+    ("broadcast", "outlet_id"),  # to the customers whose last visit was at this outlet (NULL: all)
     ("receipt", "outlet_id"),
-    (
-        "merchant",
-        "merged_into_id",
-    ),  # a shop merged into another business: its links lead there  # to the customers whose last visit was at this outlet (NULL: all)
+    ("merchant", "merged_into_id"),  # merged into another business: its links lead there
+    ("partnership", "from_outlet_id"),  # one outlet's partnership: its purchases earn the voucher
+    ("partnership", "to_outlet_id"),  # the partner's outlet where the voucher is used
 )
 
 
