@@ -23,7 +23,14 @@ from kartu.handlers.states import FeedbackForm
 from kartu.loyalty.channels import Channel
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.links import LinkKind, parse_payload
-from kartu.presenters.callbacks import ClaimOutlet, DataAction, DataStep, SurveyAnswer, SurveyReason
+from kartu.presenters.callbacks import (
+    ClaimOutlet,
+    DataAction,
+    DataStep,
+    SurveyAnswer,
+    SurveyReason,
+    WhyChange,
+)
 from kartu.presenters.customer import (
     card_caption,
     card_photo,
@@ -40,6 +47,7 @@ from kartu.presenters.customer import (
     stranger_greeting,
     whatsapp_link_offer,
     whatsapp_off,
+    why_text,
     with_card_app,
 )
 from kartu.presenters.format import HTML, html, join_html
@@ -185,6 +193,16 @@ async def place_claim(
         await _show_claim(query.message, claim, bot, services, i18n)
 
 
+async def explain_change(
+    query: CallbackQuery, callback_data: WhyChange, services: Services, i18n: KartuI18n
+) -> None:
+    """❓ Why? under a card's news: the purchase and all it changed, as a message of its own."""
+    why = await services.customers.why(query.from_user.id, callback_data.news_id)
+    await best_effort(query.answer())
+    if isinstance(query.message, Message):
+        await query.message.answer(why_text(why, i18n.current_locale))
+
+
 async def _show_claim(
     message: Message, claim: ClaimView, bot: Bot, services: Services, i18n: KartuI18n
 ) -> None:
@@ -327,6 +345,7 @@ def router() -> Router:
     customer.message.register(claim_purchase, Command("claim"))
     customer.message.register(claim_purchase, MenuButton(*CLAIM_BUTTONS))
     customer.callback_query.register(place_claim, ClaimOutlet.filter())
+    customer.callback_query.register(explain_change, WhyChange.filter())
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
     customer.callback_query.register(pick_reason, SurveyReason.filter())
     customer.message.register(

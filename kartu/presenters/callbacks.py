@@ -122,6 +122,12 @@ class MergeChoice(CallbackData, prefix="mrg"):
     merchant_id: RowId
 
 
+class WhyChange(CallbackData, prefix="chg"):
+    """**Why?** under a card's news: the news's own row (re-checked: the tapper's)."""
+
+    news_id: RowId
+
+
 class ClaimOutlet(CallbackData, prefix="clo"):
     """The outlet a claim was at: the claim's row (the customer's own, pending) and an outlet of its business."""
 

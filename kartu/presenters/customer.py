@@ -14,6 +14,7 @@ from kartu.loyalty.codes import format_code
 from kartu.loyalty.links import whatsapp_chat_link
 from kartu.loyalty.points import PERMILLE
 from kartu.loyalty.staff import Role
+from kartu.loyalty.why import Reason, Why
 from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
 from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
@@ -26,8 +27,10 @@ from kartu.presenters.format import (
     join_html,
     money_text,
     multiplier_text,
+    number_text,
     plain,
     stamps_text,
+    time_text,
 )
 from kartu.presenters.menus import PAGES
 from kartu.presenters.screens import Action, Screen
@@ -399,3 +402,63 @@ def with_card_app(markup: InlineKeyboardMarkup | None, locale: str) -> InlineKey
         web_app=WebAppInfo(url=plain("{page}?lang={locale}", page=page, locale=locale)),
     )
     return InlineKeyboardMarkup(inline_keyboard=[*(markup.inline_keyboard if markup else []), [opening]])
+
+
+def why_text(why: Why, locale: str) -> HTML:
+    """**Why?**: the purchase a card's news told of, and all it changed, with the rule."""
+    lines = [
+        html(
+            _("<b>Why your card changed</b>: a purchase at {shop} on {when}, confirmed by {who}.")
+            if why.staff
+            else _("<b>Why your card changed</b>: a purchase at {shop} on {when}, from the till."),
+            shop=why.shop,
+            when=plain(
+                "{day} {time}",
+                day=date_text(why.at, why.timezone, locale),
+                time=time_text(why.at, why.timezone),
+            ),
+            who=why.staff or "",
+        )
+    ]
+    for because in why.reasons:
+        match because.reason:
+            case Reason.STAMPS:
+                line = html(
+                    ngettext(
+                        "• +{count} stamp: {per} for each purchase.",
+                        "• +{count} stamps: {per} for each purchase.",
+                        because.count,
+                    ),
+                    count=because.count,
+                    per=why.stamps_per_purchase,
+                )
+            case Reason.POINTS:
+                line = html(
+                    _(
+                        "• +{points} points on {amount} (1 point for every {per}; a level or membership may add more)."
+                    ),
+                    points=number_text(because.count),
+                    amount=money_text(because.amount or 0),
+                    per=money_text(why.rupiah_per_point),
+                )
+            case Reason.REWARD:
+                line = html(
+                    ngettext(
+                        "• 🎁 {count} full card became a reward.",
+                        "• 🎁 {count} full cards became rewards.",
+                        because.count,
+                    ),
+                    count=because.count,
+                )
+            case Reason.SPIN:
+                line = html(_("• 🎡 {count} spin of the wheel (/spin)."), count=because.count)
+            case Reason.VOUCHER:
+                line = html(_("• 🤝 {count} partner voucher."), count=because.count)
+            case Reason.GIFT:
+                line = html(
+                    _("• 💚 The shop gave {amount} to its cause."), amount=money_text(because.amount or 0)
+                )
+            case Reason.REFUND:
+                line = html(_("• ↩️ The purchase was refunded since: what it added came off."))
+        lines.append(line)
+    return join_html("\n", lines)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -14,7 +14,7 @@ from kartu.bot.i18n import KartuI18n
 from kartu.loyalty.codes import format_code
 from kartu.loyalty.feedback import RATINGS
 from kartu.presenters.bonuses import bonus_notice
-from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer
+from kartu.presenters.callbacks import BroadcastAction, BroadcastStep, SurveyAnswer, WhyChange
 from kartu.presenters.causes import cause_done_notice
 from kartu.presenters.customer import REASON_LABELS, card_caption, card_photo, points_text
 from kartu.presenters.format import HTML, date_text, html, join_html, money_text, plain, stamps_text
@@ -104,7 +104,8 @@ async def render_notice(i18n: KartuI18n, notice: Notice) -> Rendered:
                             *gift_lines(notice.gift),
                             card_caption(notice.card, notice.language),
                         ],
-                    )
+                    ),
+                    why_button(notice.news_id),
                 )
             return await _card_update(notice)
     if isinstance(notice, PartnerVoucherNotice):
@@ -146,7 +147,10 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
     if not notice.cards_filled:
         photo = await card_photo(notice.card)
         return Rendered(
-            join_html("\n", [added, card_caption(notice.card, notice.language)]), None, photo.file, photo.key
+            join_html("\n", [added, card_caption(notice.card, notice.language)]),
+            why_button(notice.news_id),
+            photo.file,
+            photo.key,
         )
     full = replace(notice.card, stamps=notice.card.stamps_required)
     caption = join_html(
@@ -165,7 +169,18 @@ async def _card_update(notice: CardUpdateNotice) -> Rendered:
         ],
     )
     photo = await card_photo(full, celebrate=True)
-    return Rendered(caption, None, photo.file, photo.key)
+    return Rendered(caption, why_button(notice.news_id), photo.file, photo.key)
+
+
+def why_button(news_id: int | None) -> InlineKeyboardMarkup | None:
+    """❓ Why? under a card's news: what the purchase changed, and by which rule."""
+    if news_id is None:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("❓ Why?"), callback_data=WhyChange(news_id=news_id).pack())]
+        ]
+    )
 
 
 def render_progress(i18n: KartuI18n, progress: BroadcastProgress) -> Rendered:

@@ -229,10 +229,14 @@ class OutboxDispatcher:
                     await uploads_of(self.bot).send(
                         rendered.photo_key,
                         rendered.photo,
-                        lambda photo: self.bot.send_photo(chat_id, photo, caption=rendered.text),
+                        lambda photo: self.bot.send_photo(
+                            chat_id, photo, caption=rendered.text, reply_markup=rendered.markup
+                        ),
                     )
                 elif rendered.photo:
-                    await self.bot.send_photo(chat_id, rendered.photo, caption=rendered.text)
+                    await self.bot.send_photo(
+                        chat_id, rendered.photo, caption=rendered.text, reply_markup=rendered.markup
+                    )
                 else:
                     await self.bot.send_message(chat_id, rendered.text, reply_markup=rendered.markup)
             finally:

@@ -70,8 +70,9 @@ class PurchaseResult:
         if not self.reachable:
             return {}
         language, filled = self.customer.language, len(self.new_rewards)
+        news_id = next((parcel.id for parcel in self.taken if parcel.idempotency_key == self.news[0]), None)
         card = CardUpdateNotice(
-            language, self.card, self.stamps_added, filled, self.points_added, self.amount, self.gift
+            language, self.card, self.stamps_added, filled, self.points_added, self.amount, self.gift, news_id
         )
         rewards = tuple(RewardIssuedNotice(language, reward) for reward in self.new_rewards)
         composed: tuple[Notice, ...] = (

@@ -8,6 +8,7 @@ from typing import Any
 
 from kartu.loyalty.channels import LINK_LIFETIME, Caller, Channel, ChannelUser, link_code_hash, new_link_code
 from kartu.loyalty.codes import anonymous_code, new_personal_code, normalize_code
+from kartu.loyalty.delivery import Kind
 from kartu.loyalty.errors import (
     HasOwnCard,
     InviteForSomeoneElse,
@@ -23,6 +24,7 @@ from kartu.loyalty.messaging import KEEP_WAITING, WINDOW
 from kartu.loyalty.privacy import SECRET_NAME, forgotten_digest
 from kartu.loyalty.receipts import MISS_WINDOW, ReceiptRefused, may_try, refusal, state_of, token_hash
 from kartu.loyalty.staff import Role, where_name
+from kartu.loyalty.why import Row, Why, reasons
 from kartu.services.access import acting_member, keep_an_owner, require_member
 from kartu.services.after_purchase import after_purchase
 from kartu.services.base import ServiceBase, card_view, kinds_of, next_level, server_key
@@ -333,6 +335,43 @@ class CustomerService(ServiceBase):
             role=invite.role,
             still_acting_for=still_acting_for.name if still_acting_for else None,
         )
+
+    async def why(self, caller: Caller, news_id: int) -> Why:
+        """**Why?** under a card's news: the purchase it told of, read back from the ledger — when,
+        where, who confirmed it, the rule, and all it changed (a refund since too). Only the
+        customer the news was for may ask; anything else is a button that is no longer valid."""
+        async with self.db.read() as uow:
+            person = await uow.people.by_caller(caller)
+            news = await uow.outbox.get(news_id)
+            if (
+                person is None
+                or news is None
+                or news.person_id != person.id
+                or news.kind != Kind.CARD_UPDATE
+                or news.merchant_id is None
+                or not news.idempotency_key.startswith("card:")
+            ):
+                raise PromptClosed("missing")
+            source = news.idempotency_key.removeprefix("card:")
+            entries = await uow.ledger.entries_of_origin(news.merchant_id, person.id, source)
+            bought = next((row for row in entries if row.reason == "purchase"), None)
+            merchant = await uow.merchants.get(news.merchant_id)
+            if bought is None or merchant is None:
+                raise PromptClosed("missing")  # erased since (the customer left the shop)
+            staff = await uow.people.get(bought.actor_person_id) if bought.actor_person_id else None
+            outlets = await uow.merchants.outlets(merchant.id)
+            outlet = next((o.name for o in outlets if o.id == bought.outlet_id), None)
+            program = await uow.programs.for_merchant(merchant.id)
+            till = bought.prompt_id is None and not source.startswith("claim-")
+            return Why(
+                bought.created_at,
+                where_name(merchant.name, outlet, len(outlets)),
+                None if till or staff is None else staff.first_name,
+                reasons([Row(row.asset, row.delta, row.reason, row.amount) for row in entries]),
+                program.stamps_per_purchase,
+                program.rupiah_per_point if program.points_enabled else 0,
+                merchant.timezone,
+            )
 
     async def card(self, caller: Caller) -> CardView:
         async with self.db.read() as uow:

@@ -78,6 +78,7 @@ class CardUpdateNotice:
     points_added: int = 0
     amount: int | None = None  # the rupiah the points were earned on
     gift: tuple[str, int] | None = None  # what the purchase gave to the shop's cause
+    news_id: int | None = None  # this news's row: its Why? button names it
 
 
 @dataclass(frozen=True)
@@ -441,6 +442,7 @@ class DeliveryService(ServiceBase):
                         params.get("points", 0),
                         params.get("amount"),
                         (str(params["cause"]), int(params.get("gave", 0))) if "cause" in params else None,
+                        message.id,
                     )
                 case Kind.REWARD_ISSUED:
                     reward = await uow.rewards.get(message.subject_id)

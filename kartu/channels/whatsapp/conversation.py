@@ -33,6 +33,7 @@ from kartu.presenters.callbacks import (
     ReturnReward,
     ShowCatalogue,
     SurveyAnswer,
+    WhyChange,
 )
 from kartu.presenters.common import APOLOGY
 from kartu.presenters.conversation import (
@@ -58,6 +59,7 @@ from kartu.presenters.customer import (
     leave_question,
     opted_out_text,
     qr_photo,
+    why_text,
 )
 from kartu.presenters.format import HTML, html
 from kartu.presenters.points import exchanged_text, offer_text, returned_text
@@ -199,6 +201,11 @@ class WhatsAppConversation:
         answer = _unpack(SurveyAnswer, data)
         if isinstance(answer, SurveyAnswer):
             await self._rate(to, visitor, answer)
+            return
+        why = _unpack(WhyChange, data)
+        if isinstance(why, WhyChange):  # ❓ Why? under a card's news
+            explained = await self.services.customers.why(visitor.user, why.news_id)
+            await self._say(to, why_text(explained, visitor.language))
             return
         if await self._points_tap(to, visitor, data):
             return

@@ -95,6 +95,20 @@ class LedgerRepository(Repository):
             for row in rows
         ]
 
+    async def entries_of_origin(self, merchant_id: int, person_id: int, source: str) -> Sequence[LedgerEntry]:
+        """The customer's rows at the shop naming the purchase ``source``, oldest first (Why?)."""
+        return (
+            await self.session.scalars(
+                select(LedgerEntry)
+                .where(
+                    LedgerEntry.origin == source,
+                    LedgerEntry.merchant_id == merchant_id,
+                    LedgerEntry.person_id == person_id,
+                )
+                .order_by(LedgerEntry.id)
+            )
+        ).all()
+
     async def purchase_row(self, merchant_id: int, source: str) -> LedgerEntry | None:
         """The purchase's own row at its shop (its stamps, else its points)."""
         return await self.session.scalar(

@@ -167,6 +167,9 @@ class OutboxRepository(Repository):
             .values(not_before=now)
         )
 
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
     async def counts(self) -> dict[str, int]:
         rows = await self.session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
