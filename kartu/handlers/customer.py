@@ -15,11 +15,11 @@ from aiogram.utils.i18n import gettext as _
 
 from kartu.bot.i18n import KartuI18n
 from kartu.bot.uploads import uploads_of
-from kartu.handlers.common import best_effort, profile_of
+from kartu.handlers.common import best_effort, cancel_form, profile_of
 from kartu.handlers.filters import MenuButton, OnLoop
 from kartu.handlers.menus import answer_with_menu
 from kartu.handlers.points import rewards_screen
-from kartu.handlers.states import FeedbackForm
+from kartu.handlers.states import FeedbackForm, MissingStampForm
 from kartu.loyalty.channels import Channel
 from kartu.loyalty.feedback import COMMENT_MAX
 from kartu.loyalty.links import LinkKind, parse_payload
@@ -27,6 +27,7 @@ from kartu.presenters.callbacks import (
     ClaimOutlet,
     DataAction,
     DataStep,
+    MissingStamp,
     SurveyAnswer,
     SurveyReason,
     WhyChange,
@@ -40,15 +41,18 @@ from kartu.presenters.customer import (
     invite_welcome,
     join_welcome,
     leave_question,
+    missing_day_question,
     opted_out_text,
     qr_photo,
     reason_followup,
     receipt_claimed,
+    receipt_photo_question,
     stranger_greeting,
     whatsapp_link_offer,
     whatsapp_off,
     why_text,
     with_card_app,
+    with_missing_stamp,
 )
 from kartu.presenters.format import HTML, html, join_html
 from kartu.presenters.menus import CLAIM_BUTTONS, MENU_CARD, MENU_CODE, MENU_REWARDS
@@ -96,7 +100,9 @@ async def show_card(
 ) -> None:
     card = await services.customers.card(event_from_user.id)
     caption = card_caption(card, i18n.current_locale)
-    markup = with_card_app(group_buttons(card.groups), i18n.current_locale)
+    markup = with_card_app(
+        with_missing_stamp(group_buttons(card.groups), card.runs_stamps), i18n.current_locale
+    )
     if not card.runs_stamps:  # points only: the code to show, with the balance
         photo = await qr_photo(card.personal_code, card.merchant_name)
         await message.answer_photo(photo, caption=caption, reply_markup=markup)
@@ -221,13 +227,58 @@ async def _show_claim(
         with i18n.use_locale(staff.language):
             text, markup = claim_request(claim)
         try:
+            if claim.photo is not None:  # a missing stamp: its receipt first, the question under it
+                await bot.send_photo(staff.telegram_id, claim.photo)
             sent = await bot.send_message(staff.telegram_id, text, reply_markup=markup)
         except TelegramAPIError as error:
             log.warning("could not show claim %s to %s: %s", claim.claim_id, staff.telegram_id, error)
             continue
         notices.append((staff.telegram_id, sent.message_id, staff.language))
     await services.claims.record_notices(claim.claim_id, notices)
+    if claim.visit_day is not None:
+        await message.answer(_("Thanks! Staff will look at your receipt; their answer comes here."))
+        return
     await message.answer(_("Thanks! Staff will confirm your purchase in a moment."))
+
+
+async def ask_missing_day(query: CallbackQuery, services: Services, i18n: KartuI18n) -> None:
+    """🧾 Missing a stamp? under /card: which visit (today or the week before)."""
+    days = await services.claims.missing_days(query.from_user.id)
+    await best_effort(query.answer())
+    if isinstance(query.message, Message):
+        text, markup = missing_day_question(days, i18n.current_locale)
+        await query.message.answer(text, reply_markup=markup)
+
+
+async def pick_missing_day(
+    query: CallbackQuery, callback_data: MissingStamp, services: Services, state: FSMContext, i18n: KartuI18n
+) -> None:
+    """The visit's day is picked: now its receipt's photo."""
+    days = await services.claims.missing_days(query.from_user.id)  # a member's tap, of a stamp card
+    await state.set_state(MissingStampForm.photo)
+    await state.update_data(days_ago=callback_data.days_ago)
+    await best_effort(query.answer())
+    if isinstance(query.message, Message):
+        await query.message.answer(receipt_photo_question(days[callback_data.days_ago], i18n.current_locale))
+
+
+async def receipt_photo(
+    message: Message, event_from_user: User, services: Services, state: FSMContext, bot: Bot, i18n: KartuI18n
+) -> None:
+    """The receipt's photo: the missing stamp goes to staff (after where, in a business with several outlets)."""
+    days_ago = int((await state.get_data()).get("days_ago", 0))
+    await state.clear()
+    assert message.photo  # the filter
+    claim = await services.claims.open_dispute(event_from_user.id, days_ago, message.photo[-1].file_id)
+    if claim.outlets:
+        text, markup = claim_outlet_question(claim)
+        await message.answer(text, reply_markup=markup)
+        return
+    await _show_claim(message, claim, bot, services, i18n)
+
+
+async def receipt_not_photo(message: Message) -> None:
+    await message.answer(_("Please send a photo of the receipt (📎 → Photo), or /cancel."))
 
 
 async def send_my_data(message: Message, event_from_user: User, services: Services) -> None:
@@ -346,6 +397,13 @@ def router() -> Router:
     customer.message.register(claim_purchase, MenuButton(*CLAIM_BUTTONS))
     customer.callback_query.register(place_claim, ClaimOutlet.filter())
     customer.callback_query.register(explain_change, WhyChange.filter())
+    customer.message.register(cancel_form, Command("cancel"), StateFilter(MissingStampForm))
+    customer.callback_query.register(ask_missing_day, MissingStamp.filter(F.days_ago < 0))
+    customer.callback_query.register(pick_missing_day, MissingStamp.filter(F.days_ago >= 0))
+    customer.message.register(receipt_photo, StateFilter(MissingStampForm.photo), OnLoop(F.photo))
+    customer.message.register(
+        receipt_not_photo, StateFilter(MissingStampForm.photo), OnLoop(~F.text.startswith("/"))
+    )
     customer.callback_query.register(rate_visit, SurveyAnswer.filter())
     customer.callback_query.register(pick_reason, SurveyReason.filter())
     customer.message.register(

@@ -31,6 +31,7 @@ from kartu.presenters.points import amount_question, sale_prompt_text
 from kartu.presenters.staff import (
     claim_decided,
     duty_text,
+    missing_stamp_refused,
     prompt_text,
     purchase_confirmed,
     redeem_confirmed,
@@ -174,8 +175,9 @@ async def _decide_claim(
     bot: Bot,
     i18n: KartuI18n,
     courier: OutboxDispatcher,
+    refusal: str | None,
 ) -> None:
-    decision = await services.claims.decide(query.from_user.id, claim_id, approve)
+    decision = await services.claims.decide(query.from_user.id, claim_id, approve, refusal)
     await best_effort(query.answer(_("Approved.") if decision.approved else _("Rejected.")))
     for notice in decision.notices:  # every staff member's copy shows who decided
         with i18n.use_locale(notice.language):
@@ -191,9 +193,13 @@ async def _decide_claim(
     if customer is None:  # claims are made in Telegram's chat only
         return
     with i18n.use_locale(decision.customer.language):
-        refusal = _("Staff could not confirm your purchase. Please ask at the counter.")
+        told: str = (
+            missing_stamp_refused(decision, i18n.current_locale)
+            if decision.visit_day
+            else _("Staff could not confirm your purchase. Please ask at the counter.")
+        )
     try:  # best effort: a rejection carries no result
-        await bot.send_message(customer, refusal)
+        await bot.send_message(customer, told)
     except TelegramForbiddenError:
         await services.delivery.blocked(customer)
     except TelegramAPIError as error:
@@ -208,7 +214,7 @@ async def approve_claim(
     i18n: KartuI18n,
     courier: OutboxDispatcher,
 ) -> None:
-    await _decide_claim(query, callback_data.claim_id, True, services, bot, i18n, courier)
+    await _decide_claim(query, callback_data.claim_id, True, services, bot, i18n, courier, None)
 
 
 async def reject_claim(
@@ -219,7 +225,7 @@ async def reject_claim(
     i18n: KartuI18n,
     courier: OutboxDispatcher,
 ) -> None:
-    await _decide_claim(query, callback_data.claim_id, False, services, bot, i18n, courier)
+    await _decide_claim(query, callback_data.claim_id, False, services, bot, i18n, courier, callback_data.why)
 
 
 async def show_shops(message: Message, event_from_user: User, services: Services) -> None:

@@ -11,6 +11,12 @@ class GuidedForm(StatesGroup):
     answer = State()
 
 
+class MissingStampForm(StatesGroup):
+    """ "Missing a stamp?": the day is picked; the receipt's photo is awaited."""
+
+    photo = State()
+
+
 class FeedbackForm(StatesGroup):
     """After a rating: the customer may write a comment."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from kartu.loyalty.errors import InvalidAmount
 from kartu.loyalty.numbers import MAX_AMOUNT, format_amount
@@ -35,3 +35,27 @@ def claimed_amount(raw: str | None) -> str | None:
     if value is None:
         raise InvalidAmount(MAX_AMOUNT)
     return format_amount(value)
+
+
+# "Missing a stamp?": a visit of the last week, with a photo of its receipt; staff have three days
+# to look at it (not the half hour of a claim made at the counter).
+DISPUTE_DAYS = 7
+DISPUTE_TTL = timedelta(days=3)
+REFUSALS = ("not_on_receipt", "already_stamped", "unreadable")  # why staff say no to one
+
+
+def visit_day(today: date, days_ago: int) -> date:
+    """The visit a missing stamp is asked for: today or one of the week before; `ValueError` else."""
+    if not 0 <= days_ago < DISPUTE_DAYS:
+        raise ValueError(days_ago)
+    return today - timedelta(days=days_ago)
+
+
+def median_minutes(waits: list[timedelta]) -> int | None:
+    """The median time to a decision, in whole minutes (``None``: none decided)."""
+    if not waits:
+        return None
+    ordered = sorted(waits)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return int(median.total_seconds() // 60)

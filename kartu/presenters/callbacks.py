@@ -107,6 +107,13 @@ class SurveyAnswer(CallbackData, prefix="svy"):
 class ClaimAction(CallbackData, prefix="clm"):
     action: Decision  # CONFIRM approves, CANCEL rejects
     claim_id: RowId
+    why: str = ""  # a missing stamp refused: the reason (loyalty.claims.REFUSALS; re-checked)
+
+
+class MissingStamp(CallbackData, prefix="miss"):
+    """ "Missing a stamp?" under /card: ask (``days_ago`` -1), then the visit's day (0: today)."""
+
+    days_ago: Annotated[int, Field(ge=-1, le=6)] = -1
 
 
 class MergeStep(StrEnum):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import date
 
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
@@ -17,12 +18,13 @@ from kartu.loyalty.staff import Role
 from kartu.loyalty.why import Reason, Why
 from kartu.media.card_image import CardPicture, render_card
 from kartu.media.qr import render_qr
-from kartu.presenters.callbacks import DataAction, DataStep, SurveyAnswer, SurveyReason
+from kartu.presenters.callbacks import DataAction, DataStep, MissingStamp, SurveyAnswer, SurveyReason
 from kartu.presenters.common import confirm_or_cancel
 from kartu.presenters.format import (
     HTML,
     N_,
     date_text,
+    day_text,
     html,
     join_html,
     money_text,
@@ -390,6 +392,32 @@ def whatsapp_link_offer(code: str, number: str) -> Screen:
 
 def whatsapp_off() -> HTML:
     return html(_("This Kartu is not connected to WhatsApp."))
+
+
+def with_missing_stamp(markup: InlineKeyboardMarkup | None, stamps: bool) -> InlineKeyboardMarkup | None:
+    """/card's buttons, and 🧾 Missing a stamp? where the shop runs stamps."""
+    if not stamps:
+        return markup
+    asking = InlineKeyboardButton(text=_("🧾 Missing a stamp?"), callback_data=MissingStamp().pack())
+    return InlineKeyboardMarkup(inline_keyboard=[*(markup.inline_keyboard if markup else []), [asking]])
+
+
+def missing_day_question(days: tuple[date, ...], locale: str) -> tuple[HTML, InlineKeyboardMarkup]:
+    """Which visit is missing its stamp: today, yesterday, or a day of the week before."""
+    builder = InlineKeyboardBuilder()
+    for days_ago, day in enumerate(days):
+        label = {0: _("Today"), 1: _("Yesterday")}.get(days_ago) or day_text(day, locale)
+        builder.button(text=label, callback_data=MissingStamp(days_ago=days_ago))
+    builder.adjust(2)
+    return html(
+        _("🧾 Which visit is missing its stamp? Staff check it against the receipt.")
+    ), builder.as_markup()
+
+
+def receipt_photo_question(day: date, locale: str) -> HTML:
+    return html(
+        _("Send a photo of the receipt of {day} (📎 → Photo). /cancel stops."), day=day_text(day, locale)
+    )
 
 
 def with_card_app(markup: InlineKeyboardMarkup | None, locale: str) -> InlineKeyboardMarkup | None:

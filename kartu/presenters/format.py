@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from html import escape
@@ -119,6 +119,11 @@ def plain(template: str, /, **values: object) -> str:
 
 def date_text(moment: datetime, timezone: str, locale: str) -> str:
     return format_date(moment.astimezone(ZoneInfo(timezone)), format="d MMM yyyy", locale=locale)
+
+
+def day_text(day: date, locale: str) -> str:
+    """A calendar day as ``date_text`` writes one ("5 Des 2026")."""
+    return format_date(day, format="d MMM yyyy", locale=locale)
 
 
 def time_text(moment: datetime, timezone: str) -> str:

@@ -928,6 +928,18 @@ def stats_text(stats: StatsView) -> HTML:
                 paid=paid,
             )
         )
+    asked, approved, median = stats.disputes
+    if asked:
+        lines.append(
+            html(
+                _(
+                    "🧾 Missing stamps in 30 days: {asked} asked, {approved} approved; decided in {minutes} min (median)"
+                ),
+                asked=asked,
+                approved=approved,
+                minutes="–" if median is None else median,
+            )
+        )
     if stats.outlets:
         lines.append(html(_("📍 <b>Per outlet</b>")))
         lines.extend(outlet_line(outlet) for outlet in stats.outlets)

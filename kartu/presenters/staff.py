@@ -19,8 +19,11 @@ from kartu.presenters.common import confirm_cancel, role_name
 from kartu.presenters.customer import progress_line
 from kartu.presenters.format import (
     HTML,
+    N_,
     date_text,
+    day_text,
     html,
+    i18n_locale,
     join_html,
     money_text,
     plain,
@@ -137,8 +140,55 @@ def redeem_confirmed(result: RedeemResult) -> HTML:
     )
 
 
+REFUSAL_LABELS = {
+    "not_on_receipt": N_("✖️ Not on the receipt"),
+    "already_stamped": N_("✖️ Stamped already"),
+    "unreadable": N_("✖️ Cannot read it"),
+}
+REFUSAL_WORDS = {
+    "not_on_receipt": N_("the receipt does not show that visit"),
+    "already_stamped": N_("that visit was stamped already"),
+    "unreadable": N_("the photo of the receipt could not be read"),
+}
+
+
+def missing_stamp_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
+    """What staff see under a missing stamp's receipt: the visit's day, the card, Approve, and
+    a reason to refuse it."""
+    assert claim.visit_day is not None
+    lines = [
+        html(
+            _(
+                "🧾 <b>{first_name}</b> says a stamp is missing for their visit on {day}. The receipt is above."
+            ),
+            first_name=claim.customer_first_name,
+            day=day_text(claim.visit_day, i18n_locale()),
+        ),
+        html(
+            _("Card: {stamps}/{required}. Approve?"),
+            stamps=claim.card.stamps,
+            required=claim.card.stamps_required,
+        ),
+    ]
+    if claim.outlet_name:
+        lines.append(html(_("📍 At {outlet}"), outlet=claim.outlet_name))
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("✅ Approve"), callback_data=ClaimAction(action=Decision.CONFIRM, claim_id=claim.claim_id)
+    )
+    for reason, label in REFUSAL_LABELS.items():
+        builder.button(
+            text=_(label),
+            callback_data=ClaimAction(action=Decision.CANCEL, claim_id=claim.claim_id, why=reason),
+        )
+    builder.adjust(1)
+    return join_html("\n", lines), builder.as_markup()
+
+
 def claim_request(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]:
     """What staff see when a customer says they bought something (in the current locale)."""
+    if claim.visit_day is not None:
+        return missing_stamp_request(claim)
     # Stored as the customer's receipt shows it ("25.000"); staff read it in their own locale.
     amount = (
         html(" ({amount})", amount=money_text(int(claim.amount.replace(".", ""))))
@@ -175,6 +225,19 @@ def claim_outlet_question(claim: ClaimView) -> tuple[HTML, InlineKeyboardMarkup]
         builder.button(text=name, callback_data=ClaimOutlet(claim_id=claim.claim_id, outlet_id=outlet_id))
     builder.adjust(1)
     return html(_("🧾 Where did you buy? The team there will confirm it.")), builder.as_markup()
+
+
+def missing_stamp_refused(decision: ClaimDecision, locale: str) -> HTML:
+    """The customer hears why their missing stamp was not approved."""
+    assert decision.visit_day is not None
+    reason = REFUSAL_WORDS.get(decision.refusal or "")
+    return html(
+        _("Your missing stamp for {day} was not approved: {reason}. Ask at the counter if that is wrong.")
+        if reason
+        else _("Your missing stamp for {day} was not approved. Ask at the counter if that is wrong."),
+        day=day_text(decision.visit_day, locale),
+        reason=_(reason) if reason else "",
+    )
 
 
 def claim_decided(decision: ClaimDecision) -> HTML:

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from kartu.loyalty.claims import CLAIM_TTL, REJECTION_MEMORY, claimed_amount, next_claim_allowed
+from kartu.loyalty.claims import (
+    CLAIM_TTL,
+    DISPUTE_DAYS,
+    DISPUTE_TTL,
+    REFUSALS,
+    REJECTION_MEMORY,
+    claimed_amount,
+    next_claim_allowed,
+    visit_day,
+)
 from kartu.loyalty.errors import (
     ClaimAlreadyOpen,
     ClaimClosed,
@@ -15,6 +24,7 @@ from kartu.loyalty.errors import (
     OtherOutlet,
     OwnPurchase,
 )
+from kartu.loyalty.program import local_day_start
 from kartu.loyalty.staff import may_see
 from kartu.services.access import Workplace, require_member, require_staff
 from kartu.services.after_purchase import after_purchase
@@ -38,6 +48,8 @@ class ClaimView:
     # until the customer picks one, and then only that outlet's team (and the owners).
     outlets: tuple[tuple[int, str], ...] = ()
     outlet_name: str | None = None
+    visit_day: date | None = None  # "Missing a stamp?": the visit asked for
+    photo: str | None = None  # its receipt's photo (Telegram's file id), shown to staff first
 
 
 @dataclass(frozen=True)
@@ -55,20 +67,60 @@ class ClaimDecision:
     customer_first_name: str
     notices: tuple[ClaimNoticeRef, ...]
     purchase: PurchaseResult | None
+    visit_day: date | None = None  # a missing stamp's visit
+    refusal: str | None = None  # why staff said no (loyalty.claims.REFUSALS)
 
 
 class ClaimService(ServiceBase):
-    async def open_claim(self, telegram_id: int, amount_text: str | None = None) -> ClaimView:
-        """Ask the staff on duty (or, when nobody set /duty, all staff) to confirm a purchase."""
+    async def missing_days(self, telegram_id: int) -> tuple[date, ...]:
+        """The days a missing stamp may be asked for, today first, in the shop's calendar; only a
+        member of a shop running stamps asks."""
+        async with self.db.read() as uow:
+            _, merchant, _ = await require_member(uow, telegram_id)
+            if not kinds_of(await uow.programs.for_merchant(merchant.id)).stamps:
+                raise ClaimClosed("missing")
+            today = local_day_start(self.clock.now(), merchant.timezone).date()
+            return tuple(visit_day(today, days_ago) for days_ago in range(DISPUTE_DAYS))
+
+    async def open_dispute(self, telegram_id: int, days_ago: int, photo_file_id: str) -> ClaimView:
+        """ "Missing a stamp?": a visit of the last week, with a photo of its receipt, for the staff
+        on duty to approve (a stamp, as a claim) or refuse with a reason, within three days."""
+        return await self.open_claim(telegram_id, None, days_ago=days_ago, photo_file_id=photo_file_id)
+
+    async def open_claim(
+        self,
+        telegram_id: int,
+        amount_text: str | None = None,
+        *,
+        days_ago: int | None = None,
+        photo_file_id: str | None = None,
+    ) -> ClaimView:
+        """Ask the staff on duty (or, when nobody set /duty, all staff) to confirm a purchase (with
+        ``days_ago`` and a receipt's photo: a missing stamp of a past visit)."""
         amount = claimed_amount(amount_text)
         now = self.clock.now()
         async with self.db.write() as uow:
             person, merchant, card = await require_member(uow, telegram_id)
             await uow.cards.get(merchant.id, person.id, lock=True)  # one claim at a time, even racing taps
-            if await uow.claims.open_for(merchant.id, person.id, now) is not None:
+            if (
+                await uow.claims.open_for(merchant.id, person.id, now, dispute=days_ago is not None)
+                is not None
+            ):
                 raise ClaimAlreadyOpen()
-            if amount is None and kinds_of(await uow.programs.for_merchant(merchant.id)).needs_amount:
+            if (
+                days_ago is None
+                and amount is None
+                and kinds_of(await uow.programs.for_merchant(merchant.id)).needs_amount
+            ):
                 raise ClaimNeedsAmount()
+            try:
+                day = (
+                    visit_day(local_day_start(now, merchant.timezone).date(), days_ago)
+                    if days_ago is not None
+                    else None
+                )
+            except ValueError:
+                raise ClaimClosed("missing") from None  # a forged day
             allowed = next_claim_allowed(
                 await uow.claims.rejections_since(merchant.id, person.id, now - REJECTION_MEMORY)
             )
@@ -81,16 +133,31 @@ class ClaimService(ServiceBase):
                     person_id=person.id,
                     amount=amount,
                     created_at=now,
-                    expires_at=now + CLAIM_TTL,
+                    expires_at=now + (DISPUTE_TTL if day is not None else CLAIM_TTL),
                     outlet_id=outlets[0].id if len(outlets) == 1 else None,
+                    visit_day=day,
+                    photo_file_id=photo_file_id if day is not None else None,
                 )
             )
             view = await card_view(uow, self.clock.now(), person, merchant, card)
             if len(outlets) > 1:
                 choices = tuple((outlet.id, outlet.name) for outlet in outlets)
-                return ClaimView(claim.id, person.first_name, amount, now, view, (), choices)
+                return ClaimView(
+                    claim.id,
+                    person.first_name,
+                    amount,
+                    now,
+                    view,
+                    (),
+                    choices,
+                    None,
+                    day,
+                    claim.photo_file_id,
+                )
             staff = await self._team_for(uow, claim)
-            return ClaimView(claim.id, person.first_name, amount, now, view, staff)
+            return ClaimView(
+                claim.id, person.first_name, amount, now, view, staff, (), None, day, claim.photo_file_id
+            )
 
     async def place_claim(self, telegram_id: int, claim_id: int, outlet_id: int) -> ClaimView:
         """The customer says at which outlet they bought: the claim goes to that outlet's team.
@@ -116,7 +183,16 @@ class ClaimService(ServiceBase):
             view = await card_view(uow, now, person, merchant, card)
             staff = await self._team_for(uow, claim)
             return ClaimView(
-                claim.id, person.first_name, claim.amount, claim.created_at, view, staff, (), outlet.name
+                claim.id,
+                person.first_name,
+                claim.amount,
+                claim.created_at,
+                view,
+                staff,
+                (),
+                outlet.name,
+                claim.visit_day,
+                claim.photo_file_id,
             )
 
     async def _team_for(self, uow: UnitOfWork, claim: PurchaseClaim) -> tuple[Recipient, ...]:
@@ -134,8 +210,13 @@ class ClaimService(ServiceBase):
         async with self.db.write() as uow:
             await uow.claims.add_notices(claim_id, notices)
 
-    async def decide(self, staff_telegram_id: int, claim_id: int, approve: bool) -> ClaimDecision:
+    async def decide(
+        self, staff_telegram_id: int, claim_id: int, approve: bool, refusal: str | None = None
+    ) -> ClaimDecision:
+        """The first decision on a claim wins; a refused missing stamp says why (`REFUSALS`)."""
         now = self.clock.now()
+        if approve or refusal not in REFUSALS:
+            refusal = None
         async with self.db.write() as uow:
             await require_staff(uow, staff_telegram_id)  # staff at all: a stranger learns nothing
             claim = await uow.claims.get(claim_id)
@@ -155,7 +236,7 @@ class ClaimService(ServiceBase):
             if claim.expires_at <= now:
                 raise ClaimClosed("expired")
             if not await uow.claims.decide(
-                claim.id, "approved" if approve else "rejected", place.person.id, now
+                claim.id, "approved" if approve else "rejected", place.person.id, now, refusal
             ):
                 raise ClaimClosed("decided")
             purchase = await self._credit(uow, place, claim, now) if approve else None
@@ -172,6 +253,8 @@ class ClaimService(ServiceBase):
                 customer.first_name,
                 notices,
                 purchase,
+                claim.visit_day,
+                refusal,
             )
 
     async def _credit(

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from kartu.loyalty.bonuses import month_start
+from kartu.loyalty.claims import median_minutes
 from kartu.loyalty.reporting import first_week_start, share, weekly_from_days
 from kartu.loyalty.tally import DayCounts
 from kartu.services.access import require_lead, require_owner
@@ -79,6 +80,8 @@ class StatsView:
     receipts: tuple[int, int] = (0, 0)  # receipt codes printed at the till, and of them claimed
     whatsapp: MonthOnWhatsApp | None = None  # where WhatsApp is set up: its members and this month's messages
     outlets: tuple[OutletStats, ...] = ()  # a business with several: each outlet's figures
+    # "Missing a stamp?" in the last 30 days: asked, approved, the median minutes to a decision
+    disputes: tuple[int, int, int | None] = (0, 0, None)
     several_outlets: int = 0  # members who visit more than one outlet
 
     @property
@@ -244,6 +247,12 @@ class ReportService(ServiceBase):
                 if self.settings.whatsapp_phone_number_id
                 else None
             )
+            asked = await uow.claims.disputes_since(merchant.id, now - timedelta(days=30))
+            disputes = (
+                len(asked),
+                sum(1 for status, _, _ in asked if status == "approved"),
+                median_minutes([decided - created for _, created, decided in asked if decided is not None]),
+            )
             outlets, several = (
                 await self._outlets(uow, merchant.id, merchant.timezone)
                 if len(place.outlets) > 1
@@ -280,4 +289,5 @@ class ReportService(ServiceBase):
             whatsapp=whatsapp,
             outlets=tuple(row for _, row in outlets),
             several_outlets=several,
+            disputes=disputes,
         )

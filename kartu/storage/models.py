@@ -927,6 +927,11 @@ class PurchaseClaim(SQLModel, table=True):
     decided_by_person_id: int | None = Field(default=None, foreign_key="person.id")
     decided_at: datetime | None = _when(nullable=True)
     outlet_id: int | None = None  # where the customer says they bought (only its team decides)
+    # "Missing a stamp?": a claim for a past visit, with a photo of its receipt (Telegram's file id),
+    # and the reason staff gave when they refused it.
+    visit_day: date | None = None
+    photo_file_id: str | None = Field(default=None, max_length=256)
+    note: str | None = Field(default=None, max_length=16)
 
 
 class ClaimNotice(SQLModel, table=True):

@@ -202,7 +202,8 @@ REGISTER: dict[str, Table] = {
         "claims",
         {
             **_b("id", "merchant_id", "person_id", "decided_by_person_id", "outlet_id"),
-            **_s("amount", "status", "created_at", "expires_at", "decided_at"),
+            **_s("amount", "status", "created_at", "expires_at", "decided_at", "visit_day", "note"),
+            "photo_file_id": personal(Erase.NULL),  # a receipt may show a name or a card's digits
         },
         about=("person_id",),
         mentions=("decided_by_person_id",),

@@ -124,7 +124,7 @@ async def test_a_rival_owner_cannot_cancel_a_broadcast(world: World, owner: Tele
     stranger = en(world, 302, "Stranger")
     for forged in ("bcs:all:", "bca:drop:0", "prog:nonsense", "team:revoke:1:0"):
         assert (await stranger.press(confirm, data=forged)).text == "Only the shop owner can do that.", forged
-    for forged in ("clm:ok:1", "buy:no:" + "A" * 22):
+    for forged in ("clm:ok:1:", "buy:no:" + "A" * 22):
         assert (await stranger.press(confirm, data=forged)).text == "Only staff of this shop can do that.", (
             forged
         )
@@ -283,7 +283,7 @@ async def test_odd_numbers_get_a_clear_answer(world: World, owner: TelegramUser)
     for odd in ("²", "①", "١٠", "10.5", "1e3"):
         assert "angka bulat dari 2 sampai 50" in (await owner.ask(odd)).body, odd
     for forged in (
-        "clm:ok:99999999999999999999999",
+        "clm:ok:99999999999999999999999:",
         "svy:1e3:1",
         "team:revoke:-1",
         "bca:stop:18446744073709551616",

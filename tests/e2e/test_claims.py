@@ -41,7 +41,7 @@ async def test_first_decision_wins_and_every_copy_shows_who_decided(
     assert await barista.until(lambda: to_barista.body == "✅ Ayu's purchase approved by Budi.")
     card = await customer.next_message()
     assert "1/10" in card.body and card.photo
-    assert (await owner.press(to_owner, data="clm:ok:1")).text == "Sudah disetujui Budi."
+    assert (await owner.press(to_owner, data="clm:ok:1:")).text == "Sudah disetujui Budi."
     assert await _stamps(world, customer.id) == 1
 
 
