@@ -111,7 +111,7 @@ class MergeService(ServiceBase):
         ]
 
     async def _preview(self, uow: UnitOfWork, source: Merchant, target: Merchant) -> MergePreview:
-        cards, both, stamps, points, rewards = await uow.merges.counts(source.id, target.id, self.clock.now())
+        cards, both, stamps, points, rewards = await uow.merges.counts(source.id, target.id)
         outlets = tuple(outlet.name for outlet in await uow.merchants.outlets(source.id))
         target_owners = set(await self._owners(uow, target.id))
         team = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 
 from kartu.loyalty.tally import COUNTS, DayCounts
 from kartu.storage.models import (
@@ -42,7 +42,7 @@ class MergeRepository(Repository):
             await self.session.scalars(select(Card).where(Card.merchant_id == merchant_id).order_by(Card.id))
         ).all()
 
-    async def counts(self, source_id: int, target_id: int, now_: object) -> tuple[int, int, int, int, int]:
+    async def counts(self, source_id: int, target_id: int) -> tuple[int, int, int, int, int]:
         """Cards at the source, of them held at the target too, stamps and points they hold, and
         rewards still open."""
         held_there = select(Card.person_id).where(Card.merchant_id == target_id)
@@ -50,7 +50,7 @@ class MergeRepository(Repository):
             await self.session.execute(
                 select(
                     func.count(Card.id),
-                    func.coalesce(func.sum(Card.person_id.in_(held_there).cast(type_=Card.stamps.type)), 0),
+                    func.coalesce(func.sum(case((Card.person_id.in_(held_there), 1), else_=0)), 0),
                     func.coalesce(func.sum(Card.stamps), 0),
                     func.coalesce(func.sum(Card.points), 0),
                 ).where(Card.merchant_id == source_id)
