@@ -220,7 +220,14 @@ async def test_run_without_a_token_starts_the_sandbox_and_reset_starts_over(tmp_
             await asyncio.wait_for(sandbox.communicate(), 30)
 
     assert "Dewi" in await people()  # kept across restarts
-    assert await people("--reset") == ["Sari", "Budi", "Ayu", "Rizky", "Wulan"]  # the demo shop, afresh
+    assert await people("--reset") == [
+        "Sari",
+        "Budi",
+        "Ayu",
+        "Rizky",
+        "Made",
+        "Wulan",
+    ]  # the demo shop, afresh
 
 
 async def test_a_rejected_token_and_no_network_end_in_one_line(tmp_path: Path) -> None:
