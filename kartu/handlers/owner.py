@@ -31,7 +31,7 @@ from kartu.loyalty.kinds import Leftover, parse_rate
 from kartu.loyalty.links import LinkKind, deep_link, whatsapp_join_link
 from kartu.loyalty.points import POINTS_COLUMNS
 from kartu.loyalty.program import EDITABLE_SETTINGS
-from kartu.loyalty.staff import INVITE_TTL, Role
+from kartu.loyalty.staff import INVITE_TTL, Role, where_name
 from kartu.media.charts import render_weekly_visits
 from kartu.media.exports import ExportFiles
 from kartu.media.poster import render_poster
@@ -432,9 +432,7 @@ async def send_join_link(
             await message.answer(outlets_text(info, username, unknown=wanted))
             return
         link = deep_link(username, LinkKind.OUTLET, outlet[1])
-        shown = replace(
-            info, merchant_name=plain("{shop} · {outlet}", shop=info.merchant_name, outlet=outlet[0])
-        )
+        shown = replace(info, merchant_name=where_name(info.merchant_name, outlet[0], len(info.outlets)))
         poster = await asyncio.to_thread(render_poster, poster_text(shown, link))
         await message.answer_photo(
             BufferedInputFile(poster.png, filename="poster.png"), caption=join_link_caption(shown, link)

@@ -582,8 +582,9 @@ class MerchantService(ServiceBase):
         async with self.db.read() as uow:
             place = await require_staff(uow, telegram_id)
             entries = []
-            for member in reversed(await uow.staff.workplaces(place.person.id)):  # oldest first
-                here = await require_staff(uow, telegram_id, member.merchant_id)
+            for person, member, merchant, program in reversed(await uow.staff.places_of_user(telegram_id)):
+                outlets = tuple(await uow.merchants.outlets(merchant.id))  # oldest shop first
+                here = Workplace(person, member, merchant, program, outlets)
                 several = len(here.outlets) > 1
                 entries.append(
                     WorkplaceEntry(

@@ -22,6 +22,7 @@ from kartu.storage.models import (
     LedgerEntry,
     Merchant,
     OutboxMessage,
+    OutletVisit,
     Person,
     PointsBatch,
     Reward,
@@ -193,6 +194,13 @@ class PersonalDataRepository(Repository):
                 OutboxMessage.status == "pending",
             )
             .values(status="skipped", last_error=reason)
+        )
+        # The card's visits per outlet go with it, as its own visits do: the outlets' member counts
+        # stay those of the cards (coming back starts from nothing there too).
+        await self.session.execute(
+            delete(OutletVisit).where(
+                OutletVisit.merchant_id == card.merchant_id, OutletVisit.person_id == card.person_id
+            )
         )
         await self.session.delete(card)
         await self.session.flush()
